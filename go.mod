@@ -1,0 +1,3 @@
+module github.com/breachpath/breachpath
+
+go 1.26.8
