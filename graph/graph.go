@@ -1,0 +1,130 @@
+package graph
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Graph is the in-memory projection a Store's Load returns: every node, edge
+// and finding of the selected scopes, merged across scopes and in a
+// deterministic order (nodes and findings by id, edges by key). Analysis
+// (paths, scoring, queries) works on it; it is read-only once built.
+type Graph struct {
+	Nodes    []Node
+	Edges    []Edge
+	Findings []Finding
+
+	nodeIndex    map[string]int32
+	findingIndex map[string]int32
+	byResource   map[string][]int32
+}
+
+// Assemble merges rows loaded from one or more scopes into a Graph. A node
+// owned by a scope wins over stubs with the same id; edges with the same key
+// are merged (their evidence and findings united). The inputs are consumed.
+func Assemble(nodes []Node, edges []Edge, findings []Finding) *Graph {
+	slices.SortStableFunc(nodes, func(a, b Node) int {
+		if c := cmp.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		// owned nodes first so the merge below keeps them
+		return cmp.Compare(boolInt(a.Stub), boolInt(b.Stub))
+	})
+	nodes = slices.CompactFunc(nodes, func(a, b Node) bool { return a.ID == b.ID })
+
+	slices.SortStableFunc(edges, func(a, b Edge) int {
+		if c := cmp.Compare(a.From, b.From); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.To, b.To); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Technique, b.Technique)
+	})
+	out := edges[:0]
+	for _, e := range edges {
+		if n := len(out); n > 0 && out[n-1].Key() == e.Key() {
+			prev := &out[n-1]
+			prev.Evidence = unionStrings(prev.Evidence, e.Evidence)
+			prev.Findings = unionStrings(prev.Findings, e.Findings)
+			prev.Likelihood = max(prev.Likelihood, e.Likelihood)
+			prev.Conditional = prev.Conditional && e.Conditional
+			prev.Stale = prev.Stale && e.Stale
+			continue
+		}
+		out = append(out, e)
+	}
+	edges = out
+
+	slices.SortStableFunc(findings, func(a, b Finding) int { return cmp.Compare(a.ID, b.ID) })
+	findings = slices.CompactFunc(findings, func(a, b Finding) bool { return a.ID == b.ID })
+
+	g := &Graph{Nodes: nodes, Edges: edges, Findings: findings}
+	g.index()
+	return g
+}
+
+func (g *Graph) index() {
+	g.nodeIndex = make(map[string]int32, len(g.Nodes))
+	for i := range g.Nodes {
+		g.nodeIndex[g.Nodes[i].ID] = int32(i)
+	}
+	g.findingIndex = make(map[string]int32, len(g.Findings))
+	g.byResource = make(map[string][]int32)
+	for i := range g.Findings {
+		g.findingIndex[g.Findings[i].ID] = int32(i)
+		r := g.Findings[i].Resource
+		g.byResource[r] = append(g.byResource[r], int32(i))
+	}
+}
+
+// NodeIndex returns the position of the node with the given id in Nodes.
+func (g *Graph) NodeIndex(id string) (int32, bool) {
+	i, ok := g.nodeIndex[id]
+	return i, ok
+}
+
+// Node returns the node with the given id, or nil.
+func (g *Graph) Node(id string) *Node {
+	if i, ok := g.nodeIndex[id]; ok {
+		return &g.Nodes[i]
+	}
+	return nil
+}
+
+// Finding returns the finding with the given id, or nil.
+func (g *Graph) Finding(id string) *Finding {
+	if i, ok := g.findingIndex[id]; ok {
+		return &g.Findings[i]
+	}
+	return nil
+}
+
+// FindingsOn returns the findings on the resource with the given id.
+func (g *Graph) FindingsOn(id string) []*Finding {
+	idx := g.byResource[id]
+	out := make([]*Finding, len(idx))
+	for i, j := range idx {
+		out[i] = &g.Findings[j]
+	}
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func unionStrings(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,90 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrCorrupt is wrapped by store errors caused by a damaged store file or
+// database contents (as opposed to a bad snapshot or a lost connection).
+var ErrCorrupt = errors.New("store is corrupt")
+
+// Store keeps the graph of every scope. Two implementations exist: the
+// embedded one-file store (graph/embedded) and Neo4j (graph/neo4j); both pass
+// the conformance suite in graph/storetest.
+type Store interface {
+	// Sync replaces the scope's graph with the snapshot atomically: readers
+	// see the old or the new graph, never a mix; other scopes are untouched;
+	// a failed or cancelled sync changes nothing. Nodes, edges and findings of
+	// the scope missing from the snapshot are removed, except those in areas
+	// the snapshot's coverage marks failed, which are kept and flagged stale.
+	Sync(ctx context.Context, snap *Snapshot) (SyncResult, error)
+	// Load returns the in-memory projection of the scopes selected by filter.
+	Load(ctx context.Context, filter Filter) (*Graph, error)
+	// History returns the sync records of a scope (all scopes when zero), newest first.
+	History(ctx context.Context, scope Scope) ([]SyncRecord, error)
+	// Scopes lists the scopes that have been synced.
+	Scopes(ctx context.Context) ([]Scope, error)
+	// Close releases the store.
+	Close() error
+}
+
+// Filter selects what Load returns. The zero Filter selects everything.
+type Filter struct {
+	Scopes []Scope // only these scopes (all when empty)
+	Clouds []Cloud // only scopes of these clouds (all when empty)
+	// IncludeResolved also returns findings the store has marked resolved.
+	IncludeResolved bool
+}
+
+// Matches reports whether the filter selects the scope.
+func (f Filter) Matches(s Scope) bool {
+	if len(f.Scopes) > 0 {
+		found := false
+		for _, x := range f.Scopes {
+			if x == s {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	if len(f.Clouds) > 0 {
+		for _, c := range f.Clouds {
+			if c == s.Cloud {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// Counts summarises one sync.
+type Counts struct {
+	Nodes    int `json:"nodes"`
+	Edges    int `json:"edges"`
+	Findings int `json:"findings"`
+}
+
+// SyncResult reports what a sync changed.
+type SyncResult struct {
+	SyncID   int64     `json:"sync_id"`
+	Scope    Scope     `json:"scope"`
+	At       time.Time `json:"at"`
+	Written  Counts    `json:"written"`  // rows in the new snapshot
+	Removed  Counts    `json:"removed"`  // rows of the scope no longer present
+	Stale    Counts    `json:"stale"`    // rows kept because their area failed
+	Resolved int       `json:"resolved"` // findings newly marked resolved
+	Coverage Coverage  `json:"coverage"`
+}
+
+// SyncRecord is one entry of the sync history.
+type SyncRecord struct {
+	SyncResult
+	Collector   string    `json:"collector,omitempty"`
+	CollectedAt time.Time `json:"collected_at"`
+}

@@ -1,0 +1,171 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrInvalidSnapshot is wrapped by every validation error so callers can
+// tell bad input from store failures.
+var ErrInvalidSnapshot = errors.New("invalid snapshot")
+
+// Limits keep one hostile or broken snapshot from exhausting the machine.
+const (
+	MaxIDLength    = 2048
+	MaxPropsPerObj = 256
+	MaxStringProp  = 64 << 10
+)
+
+// Validate checks a snapshot before it reaches a store: known kinds, no
+// duplicate ids, no dangling edges, typed properties, findings on known
+// resources. The error names the first offender.
+func (s *Snapshot) Validate() error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w %s: %s", ErrInvalidSnapshot, s.Scope, fmt.Sprintf(format, args...))
+	}
+	if s.Scope.Cloud == CloudNone || !s.Scope.Cloud.Valid() {
+		return fmt.Errorf("%w: unknown scope cloud %q", ErrInvalidSnapshot, s.Scope.Cloud)
+	}
+	if s.Scope.ID == "" {
+		return fmt.Errorf("%w: empty scope id", ErrInvalidSnapshot)
+	}
+	ids := make(map[string]int, len(s.Nodes))
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
+		switch {
+		case n.ID == "":
+			return fail("node %d has an empty id", i)
+		case len(n.ID) > MaxIDLength:
+			return fail("node %d id is %d bytes long (max %d)", i, len(n.ID), MaxIDLength)
+		case !n.Kind.Valid():
+			return fail("node %q has unknown kind %q", n.ID, n.Kind)
+		case !n.Cloud.Valid():
+			return fail("node %q has unknown cloud %q", n.ID, n.Cloud)
+		case !n.Stub && n.Kind != KindInternet && n.Cloud != s.Scope.Cloud:
+			return fail("node %q belongs to cloud %q, not the scope's (mark references to other clouds as stubs)", n.ID, n.Cloud)
+		case !n.Sensitivity.Valid():
+			return fail("node %q has invalid sensitivity %d", n.ID, int(n.Sensitivity))
+		}
+		if j, dup := ids[n.ID]; dup {
+			return fail("duplicate node id %q (nodes %d and %d)", n.ID, j, i)
+		}
+		ids[n.ID] = i
+		if err := validateProps(n.Props); err != nil {
+			return fail("node %q: %v", n.ID, err)
+		}
+	}
+	edges := make(map[string]int, len(s.Edges))
+	for i := range s.Edges {
+		e := &s.Edges[i]
+		desc := fmt.Sprintf("edge %d (%s -[%s]-> %s)", i, e.From, e.Kind, e.To)
+		switch {
+		case !e.Kind.Valid():
+			return fail("%s has unknown kind %q", desc, e.Kind)
+		case e.From == "" || e.To == "":
+			return fail("%s has an empty endpoint", desc)
+		case e.Kind.IsMove() && e.Technique == "":
+			return fail("%s is an attacker move without a technique", desc)
+		case math.IsNaN(e.Likelihood) || e.Likelihood < 0 || e.Likelihood > 1:
+			return fail("%s has likelihood %v outside [0,1]", desc, e.Likelihood)
+		}
+		if _, ok := ids[e.From]; !ok {
+			return fail("%s is dangling: source node not in snapshot", desc)
+		}
+		if _, ok := ids[e.To]; !ok {
+			return fail("%s is dangling: target node not in snapshot", desc)
+		}
+		k := e.Key()
+		if j, dup := edges[k]; dup {
+			return fail("%s duplicates edge %d", desc, j)
+		}
+		edges[k] = i
+		if err := validateProps(e.Props); err != nil {
+			return fail("%s: %v", desc, err)
+		}
+	}
+	findings := make(map[string]int, len(s.Findings))
+	for i := range s.Findings {
+		f := &s.Findings[i]
+		switch {
+		case f.ID == "":
+			return fail("finding %d has an empty id", i)
+		case f.RuleID == "":
+			return fail("finding %q has no rule id", f.ID)
+		case !f.Severity.Valid():
+			return fail("finding %q has invalid severity %d", f.ID, int(f.Severity))
+		case f.FixEffort < 0 || math.IsNaN(f.FixEffort) || math.IsInf(f.FixEffort, 0):
+			return fail("finding %q has invalid fix effort %v", f.ID, f.FixEffort)
+		}
+		if _, ok := ids[f.Resource]; !ok {
+			return fail("finding %q is on resource %q, which is not in the snapshot", f.ID, f.Resource)
+		}
+		if j, dup := findings[f.ID]; dup {
+			return fail("duplicate finding id %q (findings %d and %d)", f.ID, j, i)
+		}
+		findings[f.ID] = i
+	}
+	for i := range s.Edges {
+		for _, fid := range s.Edges[i].Findings {
+			if _, ok := findings[fid]; !ok {
+				e := &s.Edges[i]
+				return fail("edge %d (%s -[%s]-> %s) cites finding %q, which is not in the snapshot", i, e.From, e.Kind, e.To, fid)
+			}
+		}
+	}
+	return nil
+}
+
+func validateProps(p Props) error {
+	if len(p) > MaxPropsPerObj {
+		return fmt.Errorf("%d properties (max %d)", len(p), MaxPropsPerObj)
+	}
+	for k, v := range p {
+		switch x := v.(type) {
+		case string:
+			if len(x) > MaxStringProp {
+				return fmt.Errorf("property %q is %d bytes (max %d)", k, len(x), MaxStringProp)
+			}
+		case bool, int64:
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("property %q is not a finite number", k)
+			}
+		case []string:
+		default:
+			return fmt.Errorf("property %q has unsupported type %T (want string, bool, int64, float64 or []string)", k, v)
+		}
+	}
+	return nil
+}
+
+// NormalizeProps converts values decoded from JSON (float64 for every number,
+// []any for lists) back to the typed forms Validate accepts: whole numbers
+// become int64, lists of strings become []string.
+func NormalizeProps(p Props) Props {
+	for k, v := range p {
+		switch x := v.(type) {
+		case float64:
+			if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+				p[k] = int64(x)
+			}
+		case int:
+			p[k] = int64(x)
+		case []any:
+			ss := make([]string, 0, len(x))
+			ok := true
+			for _, e := range x {
+				s, isStr := e.(string)
+				if !isStr {
+					ok = false
+					break
+				}
+				ss = append(ss, s)
+			}
+			if ok {
+				p[k] = ss
+			}
+		}
+	}
+	return p
+}
