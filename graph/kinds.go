@@ -140,16 +140,16 @@ const (
 // Attacker-move edge kinds: each carries a technique, its evidence and the
 // findings that enable it.
 const (
-	EdgeExposedTo     EdgeKind = "EXPOSED_TO"     // Internet/external -> resource reachable from outside
-	EdgeReaches       EdgeKind = "REACHES"        // resource -> resource over the network (lateral movement)
-	EdgeUsesIdentity  EdgeKind = "USES_IDENTITY"  // workload -> identity whose credentials it can use
-	EdgeAssumes       EdgeKind = "ASSUMES"        // principal -> role it can assume / impersonate
-	EdgeEscalatesTo   EdgeKind = "ESCALATES_TO"   // principal -> principal whose privileges it can gain
-	EdgeReads         EdgeKind = "READS"          // principal / public -> data it can read
-	EdgeWrites        EdgeKind = "WRITES"         // principal / public -> data it can modify
-	EdgeAdministers   EdgeKind = "ADMINISTERS"    // principal -> resource it fully controls (incl. its policy)
-	EdgeDecrypts      EdgeKind = "DECRYPTS"       // principal -> key it can use to decrypt
-	EdgeAuthenticates EdgeKind = "AUTHENTICATES"  // external principal -> the identity its credentials belong to
+	EdgeExposedTo     EdgeKind = "EXPOSED_TO"    // Internet/external -> resource reachable from outside
+	EdgeReaches       EdgeKind = "REACHES"       // resource -> resource over the network (lateral movement)
+	EdgeUsesIdentity  EdgeKind = "USES_IDENTITY" // workload -> identity whose credentials it can use
+	EdgeAssumes       EdgeKind = "ASSUMES"       // principal -> role it can assume / impersonate
+	EdgeEscalatesTo   EdgeKind = "ESCALATES_TO"  // principal -> principal whose privileges it can gain
+	EdgeReads         EdgeKind = "READS"         // principal / public -> data it can read
+	EdgeWrites        EdgeKind = "WRITES"        // principal / public -> data it can modify
+	EdgeAdministers   EdgeKind = "ADMINISTERS"   // principal -> resource it fully controls (incl. its policy)
+	EdgeDecrypts      EdgeKind = "DECRYPTS"      // principal -> key it can use to decrypt
+	EdgeAuthenticates EdgeKind = "AUTHENTICATES" // external principal -> the identity its credentials belong to
 )
 
 var edgeFamilies = map[EdgeKind]Family{
