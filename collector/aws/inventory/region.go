@@ -1,0 +1,47 @@
+package inventory
+
+// RegionData holds one region's resources.
+type RegionData struct {
+	Region string `json:"region"`
+
+	VPCs              []VPC              `json:"vpcs,omitempty"`
+	Subnets           []Subnet           `json:"subnets,omitempty"`
+	RouteTables       []RouteTable       `json:"route_tables,omitempty"`
+	InternetGateways  []InternetGateway  `json:"internet_gateways,omitempty"`
+	NATGateways       []NATGateway       `json:"nat_gateways,omitempty"`
+	ElasticIPs        []ElasticIP        `json:"elastic_ips,omitempty"`
+	SecurityGroups    []SecurityGroup    `json:"security_groups,omitempty"`
+	NetworkACLs       []NetworkACL       `json:"network_acls,omitempty"`
+	NetworkInterfaces []NetworkInterface `json:"network_interfaces,omitempty"`
+	Instances         []Instance         `json:"instances,omitempty"`
+	Snapshots         []EBSSnapshot      `json:"snapshots,omitempty"`
+	Images            []AMI              `json:"images,omitempty"`
+
+	LoadBalancers []LoadBalancer `json:"load_balancers,omitempty"`
+	TargetGroups  []TargetGroup  `json:"target_groups,omitempty"`
+
+	DBInstances []DBInstance    `json:"db_instances,omitempty"`
+	DBClusters  []DBCluster     `json:"db_clusters,omitempty"`
+	DBSnapshots []DBSnapshot    `json:"db_snapshots,omitempty"`
+	Tables      []DynamoDBTable `json:"dynamodb_tables,omitempty"`
+
+	KMSKeys      []KMSKey         `json:"kms_keys,omitempty"`
+	Functions    []LambdaFunction `json:"lambda_functions,omitempty"`
+	Queues       []Queue          `json:"sqs_queues,omitempty"`
+	Topics       []Topic          `json:"sns_topics,omitempty"`
+	Secrets      []Secret         `json:"secrets,omitempty"`
+	Repositories []Repository     `json:"ecr_repositories,omitempty"`
+
+	EKSClusters     []EKSCluster     `json:"eks_clusters,omitempty"`
+	TaskDefinitions []TaskDefinition `json:"ecs_task_definitions,omitempty"`
+}
+
+// Count returns the number of resources in the region.
+func (r *RegionData) Count() int {
+	return len(r.VPCs) + len(r.Subnets) + len(r.RouteTables) + len(r.InternetGateways) + len(r.NATGateways) +
+		len(r.ElasticIPs) + len(r.SecurityGroups) + len(r.NetworkACLs) + len(r.NetworkInterfaces) +
+		len(r.Instances) + len(r.Snapshots) + len(r.Images) + len(r.LoadBalancers) + len(r.TargetGroups) +
+		len(r.DBInstances) + len(r.DBClusters) + len(r.DBSnapshots) + len(r.Tables) + len(r.KMSKeys) +
+		len(r.Functions) + len(r.Queues) + len(r.Topics) + len(r.Secrets) + len(r.Repositories) +
+		len(r.EKSClusters) + len(r.TaskDefinitions)
+}
