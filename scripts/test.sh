@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every test of breachpath on this machine, from a fresh clone:
+#   - installs what the tests need (Go modules, moto from PyPI, Neo4j jars from
+#     Maven Central, Debian's chromium, the explorer's npm packages),
+#   - starts a real Neo4j 5 and a real moto server on 127.0.0.1,
+#   - runs gofmt/go vet, every Go test (unit, conformance, integration,
+#     end-to-end in headless Chromium), and stops the servers again.
+# Set BREACHPATH_SKIP_NEO4J=1 / BREACHPATH_SKIP_MOTO=1 / BREACHPATH_SKIP_BROWSER=1
+# to skip a family explicitly (never the default; CI sets none of them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+mkdir -p .build artifacts
+
+log() { printf '== %s\n' "$*" >&2; }
+
+cleanup() {
+  [ -n "${started_neo4j:-}" ] && scripts/neo4j-dev.sh down >/dev/null 2>&1 || true
+  [ -n "${started_moto:-}" ] && scripts/moto.sh down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+log "go modules"
+go mod download
+
+# Start the servers in the background while Go compiles; each writes a status file.
+pids=()
+if [ -z "${BREACHPATH_SKIP_NEO4J:-}" ]; then
+  log "starting Neo4j (scripts/neo4j-dev.sh)"
+  ( scripts/neo4j-dev.sh up > .build/neo4j-up.log 2>&1; echo $? > .build/neo4j-up.rc ) &
+  pids+=($!)
+  started_neo4j=1
+  export BREACHPATH_REQUIRE_NEO4J=1
+  export BREACHPATH_TEST_NEO4J_URI="$(scripts/neo4j-dev.sh uri)"
+fi
+if [ -z "${BREACHPATH_SKIP_MOTO:-}" ]; then
+  log "starting moto (scripts/moto.sh)"
+  ( scripts/moto.sh up > .build/moto-up.log 2>&1; echo $? > .build/moto-up.rc ) &
+  pids+=($!)
+  started_moto=1
+  export BREACHPATH_REQUIRE_MOTO=1
+  export BREACHPATH_MOTO_ENDPOINT="$(scripts/moto.sh endpoint)"
+fi
+if [ -z "${BREACHPATH_SKIP_BROWSER:-}" ]; then
+  log "browser and explorer dependencies (scripts/browser-deps.sh)"
+  ( scripts/browser-deps.sh > .build/browser-deps.log 2>&1; echo $? > .build/browser-deps.rc ) &
+  pids+=($!)
+  export BREACHPATH_REQUIRE_BROWSER=1
+fi
+
+log "gofmt and go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:" >&2; echo "$unformatted" >&2; exit 1
+fi
+go vet ./...
+go build -o bin/breachpath ./cmd/breachpath
+
+for p in "${pids[@]}"; do wait "$p" || true; done
+for svc in neo4j-up moto-up browser-deps; do
+  if [ -f ".build/$svc.rc" ] && [ "$(cat ".build/$svc.rc")" != 0 ]; then
+    echo "$svc failed:" >&2; tail -n 40 ".build/$svc.log" >&2; exit 1
+  fi
+  rm -f ".build/$svc.rc"
+done
+
+log "go test"
+export BREACHPATH_ARTIFACTS="$root/artifacts"
+go test -count=1 -timeout 25m ./...
