@@ -30,11 +30,11 @@ func TestEvaluate(t *testing.T) {
 	bucket := "arn:aws:s3:::data"
 	obj := "arn:aws:s3:::data/k1"
 	tests := []struct {
-		name   string
-		req    Request
-		set    PolicySet
-		want   Decision
-		unres  []string
+		name  string
+		req   Request
+		set   PolicySet
+		want  Decision
+		unres []string
 	}{
 		{"identity allow grants", Request{Principal: alice, Action: "s3:GetObject", Resource: obj}, PolicySet{Identity: []*Policy{s3All}}, Allowed, nil},
 		{"no policy is an implicit deny", Request{Principal: alice, Action: "s3:GetObject", Resource: obj}, PolicySet{}, ImplicitDeny, nil},

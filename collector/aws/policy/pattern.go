@@ -107,7 +107,6 @@ func encodeWild(s string) string {
 	return string(b)
 }
 
-
 // resolve substitutes variables. It returns the encoded pattern, or ok=false when a variable has no
 // value (the pattern then matches nothing), or unknown set to the key whose value is not known.
 func (p *pattern) resolve(e *evalCtx) (enc string, ok bool, unknown string) {
