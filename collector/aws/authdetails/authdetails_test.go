@@ -99,7 +99,7 @@ func TestLoadKeepsTheFactsTheTransformNeeds(t *testing.T) {
 func TestParseRejectsHostileInputWithOneLineError(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, want string
-		limit           int64
+		limit          int64
 	}{
 		{"empty", "", "empty input", 0},
 		{"array", `[]`, "want a JSON object", 0},
