@@ -1,0 +1,327 @@
+package scoring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+)
+
+// network is the part of the attack graph a plan has to cut: the move edges
+// u->v with dist(sources,u) + 1 + dist(v,targets) <= MaxDepth, the only ones
+// that can lie on a path the search would report. It is re-indexed densely
+// and held in CSR form.
+type network struct {
+	proj   *paths.Projection
+	depth  int
+	nodes  int
+	glob   []int32 // local -> projection node
+	off    []int32 // local CSR
+	to     []int32
+	pos    []int32 // local edge -> projection edge position
+	isSrc  []bool
+	isTgt  []bool
+	cuts   []uint16           // per local edge: chosen findings citing it
+	byFind map[string][]int32 // finding -> local edges citing it
+
+	// leak buffers
+	stamp  []uint32
+	gen    uint32
+	parent []int32
+	queue  []int32
+}
+
+func buildNetwork(proj *paths.Projection, gone, isSource, isTarget paths.Bitset, sources []int32, depth int) *network {
+	n := proj.NumNodes()
+	dS := make([]int8, n)
+	for i := range dS {
+		dS[i] = -1
+	}
+	paths.NewWalker(proj, gone).Walk(sources, depth, 0, func(v int32, d int) bool {
+		dS[v] = int8(d)
+		return true
+	})
+
+	// Reverse CSR for distances to the targets.
+	from := make([]int32, proj.NumEdges())
+	roff := make([]int32, n+1)
+	for u := range n {
+		lo, hi := proj.Out(int32(u))
+		for e := lo; e < hi; e++ {
+			from[e] = int32(u)
+			roff[proj.Targets[e]+1]++
+		}
+	}
+	for i := 1; i <= n; i++ {
+		roff[i] += roff[i-1]
+	}
+	redge := make([]int32, proj.NumEdges())
+	fill := make([]int32, n)
+	copy(fill, roff[:n])
+	for e, v := range proj.Targets {
+		redge[fill[v]] = int32(e)
+		fill[v]++
+	}
+	dT := make([]int8, n)
+	for i := range dT {
+		dT[i] = -1
+	}
+	var q []int32
+	for v := range n {
+		if isTarget.Has(v) {
+			dT[v] = 0
+			q = append(q, int32(v))
+		}
+	}
+	for i := 0; i < len(q); i++ {
+		v := q[i]
+		if int(dT[v]) >= depth || isSource.Has(int(v)) {
+			continue // sources are never passed through
+		}
+		for _, e := range redge[roff[v]:roff[v+1]] {
+			if gone.Has(int(e)) || isSource.Has(int(v)) {
+				continue
+			}
+			if u := from[e]; dT[u] < 0 {
+				dT[u] = dT[v] + 1
+				q = append(q, u)
+			}
+		}
+	}
+
+	keep := func(e uint32, u int32) bool {
+		v := proj.Targets[e]
+		return !gone.Has(int(e)) && !isSource.Has(int(v)) && dT[v] >= 0 && int(dS[u])+1+int(dT[v]) <= depth
+	}
+	used := paths.NewBitset(n)
+	for u := range int32(n) {
+		if dS[u] < 0 {
+			continue
+		}
+		lo, hi := proj.Out(u)
+		for e := lo; e < hi; e++ {
+			if keep(e, u) {
+				used.Set(int(u))
+				used.Set(int(proj.Targets[e]))
+			}
+		}
+	}
+	loc := make([]int32, n)
+	net := &network{proj: proj, depth: depth, byFind: map[string][]int32{}}
+	for v := range n {
+		loc[v] = -1
+		if used.Has(v) {
+			loc[v] = int32(len(net.glob))
+			net.glob = append(net.glob, int32(v))
+		}
+	}
+	net.nodes = len(net.glob)
+	net.off = make([]int32, net.nodes+1)
+	net.isSrc = make([]bool, net.nodes)
+	net.isTgt = make([]bool, net.nodes)
+	g := proj.Graph()
+	for l, v := range net.glob {
+		net.isSrc[l] = isSource.Has(int(v))
+		net.isTgt[l] = isTarget.Has(int(v))
+		lo, hi := proj.Out(v)
+		for e := lo; e < hi; e++ {
+			if dS[v] >= 0 && keep(e, v) {
+				le := int32(len(net.to))
+				net.to = append(net.to, loc[proj.Targets[e]])
+				net.pos = append(net.pos, int32(e))
+				for _, f := range g.Edges[proj.Edge[e]].Findings {
+					net.byFind[f] = append(net.byFind[f], le)
+				}
+			}
+		}
+		net.off[l+1] = int32(len(net.to))
+	}
+	net.cuts = make([]uint16, len(net.to))
+	net.stamp = make([]uint32, net.nodes)
+	net.parent = make([]int32, net.nodes)
+	return net
+}
+
+// cheapest returns the cheapest finding a local edge cites (ties: smallest
+// id), or "" when it cites none.
+func (net *network) cheapest(le int32, effort func(string) float64) (string, float64) {
+	best, bestCost := "", 0.0
+	for _, f := range net.proj.Graph().Edges[net.proj.Edge[net.pos[le]]].Findings {
+		if c := effort(f); best == "" || c < bestCost || (c == bestCost && f < best) {
+			best, bestCost = f, c
+		}
+	}
+	return best, bestCost
+}
+
+// minCut runs max-flow over the network and maps the minimum cut to
+// findings, one (the cheapest) per cut edge.
+func (net *network) minCut(ctx context.Context, g *graph.Graph) (map[string]bool, float64, error) {
+	effort := func(id string) float64 {
+		if f := g.Finding(id); f != nil && f.FixEffort > 0 {
+			return f.FixEffort
+		}
+		return 1
+	}
+	caps := make([]float64, len(net.to))
+	big := 1.0
+	for le := range net.to {
+		if f, c := net.cheapest(int32(le), effort); f != "" {
+			caps[le] = c
+			big += c
+		} else {
+			caps[le] = -1
+		}
+	}
+	s, t := int32(net.nodes), int32(net.nodes+1)
+	fn := newFlowNet(net.nodes+2, len(net.to)+net.nodes)
+	for u := range net.nodes {
+		for le := net.off[u]; le < net.off[u+1]; le++ {
+			c := caps[le]
+			if c < 0 { // uncuttable: more than every finite edge together
+				c = big
+			}
+			fn.addArc(int32(u), net.to[le], c)
+		}
+		if net.isSrc[u] {
+			fn.addArc(s, int32(u), big)
+		}
+		if net.isTgt[u] {
+			fn.addArc(int32(u), t, big)
+		}
+	}
+	flow, err := fn.maxFlow(ctx, s, t)
+	if err != nil {
+		return nil, 0, err
+	}
+	side := fn.sourceSide(s)
+	chosen := map[string]bool{}
+	for u := range net.nodes {
+		if !side[u] {
+			continue
+		}
+		for le := net.off[u]; le < net.off[u+1]; le++ {
+			if !side[net.to[le]] && caps[le] >= 0 {
+				f, _ := net.cheapest(le, effort)
+				chosen[f] = true
+			}
+		}
+	}
+	return chosen, flow, nil
+}
+
+func (net *network) apply(f string, delta int) {
+	for _, le := range net.byFind[f] {
+		net.cuts[le] = uint16(int(net.cuts[le]) + delta)
+	}
+}
+
+// leak returns the local edges of a shortest remaining path from a source
+// to a target within the depth bound, or nil when every path is cut.
+func (net *network) leak() []int32 {
+	net.gen++
+	net.queue = net.queue[:0]
+	for u := range net.nodes {
+		if net.isSrc[u] {
+			net.stamp[u] = net.gen
+			net.parent[u] = -1
+			net.queue = append(net.queue, int32(u))
+		}
+	}
+	head := 0
+	for d := 1; d <= net.depth; d++ {
+		end := len(net.queue)
+		for ; head < end; head++ {
+			u := net.queue[head]
+			for le := net.off[u]; le < net.off[u+1]; le++ {
+				v := net.to[le]
+				if net.cuts[le] > 0 || net.stamp[v] == net.gen {
+					continue
+				}
+				net.stamp[v] = net.gen
+				net.parent[v] = le
+				if net.isTgt[v] {
+					var out []int32
+					for x := v; net.parent[x] >= 0; {
+						e := net.parent[x]
+						out = append(out, e)
+						x = net.from(e)
+					}
+					return out
+				}
+				net.queue = append(net.queue, v)
+			}
+		}
+	}
+	return nil
+}
+
+// from returns the tail of a local edge by binary search in the CSR offsets.
+func (net *network) from(le int32) int32 {
+	lo, hi := 0, net.nodes
+	for lo < hi {
+		m := (lo + hi) / 2
+		if net.off[m+1] <= le {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return int32(lo)
+}
+
+// repair adds findings until no path leaks: one finding can cover several
+// cut edges, but the cut may also have used an edge whose cheapest finding
+// was not the one that mattered, and walks longer than MaxDepth make the
+// flow network a superset — so the cut is checked, not trusted.
+func (net *network) repair(ctx context.Context, chosen map[string]bool, effort func(string) float64) (int, error) {
+	for f := range chosen {
+		net.apply(f, 1)
+	}
+	added := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return added, fmt.Errorf("repair plan: %w", err)
+		}
+		leak := net.leak()
+		if leak == nil {
+			return added, nil
+		}
+		best, bestCost := "", 0.0
+		for _, le := range leak {
+			if f, c := net.cheapest(le, effort); f != "" && (best == "" || c < bestCost || (c == bestCost && f < best)) {
+				best, bestCost = f, c
+			}
+		}
+		if best == "" {
+			slog.Warn("remediation plan: a path cites no finding", "edges", len(leak))
+			return added, nil
+		}
+		chosen[best] = true
+		net.apply(best, 1)
+		added++
+	}
+}
+
+// prune drops findings the plan does not need, most expensive first, so
+// that the plan is minimal: removing any remaining step lets a path through.
+func (net *network) prune(chosen map[string]bool, effort func(string) float64) int {
+	order := make([]string, 0, len(chosen))
+	for f := range chosen {
+		order = append(order, f)
+	}
+	sortByEffortDesc(order, effort)
+	pruned := 0
+	for _, f := range order {
+		net.apply(f, -1)
+		if net.leak() != nil {
+			net.apply(f, 1)
+			continue
+		}
+		delete(chosen, f)
+		pruned++
+	}
+	return pruned
+}

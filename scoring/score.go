@@ -1,0 +1,159 @@
+package scoring
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+)
+
+// Labels of a prioritised finding.
+const (
+	LabelOnPath    = "on an attack path"
+	LabelNotOnPath = "not on an attack path"
+)
+
+// DefaultOwnerKeys are the tag keys read, in order, for a resource's owner.
+var DefaultOwnerKeys = []string{"owner", "Owner", "team", "contact"}
+
+// Options tune scoring. The zero value means the defaults.
+type Options struct {
+	// OwnerKeys are the tag keys naming a resource's owner, first match wins
+	// (default DefaultOwnerKeys).
+	OwnerKeys []string
+	// ReachCap is where the blast-radius factor saturates (default 100).
+	ReachCap int
+	// IncludeResolved keeps findings with a ResolvedAt time in the queue.
+	IncludeResolved bool
+}
+
+// ScoredPath is an attack path with its risk.
+type ScoredPath struct {
+	paths.Path
+	Risk    float64 `json:"risk"`
+	Factors Factors `json:"factors"`
+}
+
+// Prioritised is one row of the risk queue: a finding with its priority.
+type Prioritised struct {
+	Finding *graph.Finding `json:"finding"`
+	// Priority is 0-100; every finding on an attack path has 50 or more,
+	// every other finding less than 50.
+	Priority float64 `json:"priority"`
+	OnPath   bool    `json:"on_path"`
+	Label    string  `json:"label"`
+	// Paths counts the kept attack paths (Top per target) the finding enables.
+	Paths     int     `json:"paths"`
+	TopPathID string  `json:"top_path_id,omitempty"`
+	MaxRisk   float64 `json:"max_risk"`
+	SumRisk   float64 `json:"sum_risk"`
+	Owner     string  `json:"owner,omitempty"`
+	// ResourceName and ResourceType describe the finding's resource.
+	ResourceName string `json:"resource_name,omitempty"`
+	ResourceType string `json:"resource_type,omitempty"`
+}
+
+// Report is the scored outcome of a search.
+type Report struct {
+	// Paths sorted by risk, highest first.
+	Paths []ScoredPath `json:"paths"`
+	// Queue is every finding, in priority order: on-path findings first.
+	Queue []Prioritised `json:"queue"`
+	// Truncated is copied from the search: paths may be missing.
+	Truncated bool `json:"truncated"`
+}
+
+// Score rates the paths of res (a search of g) and prioritises every finding
+// of g.
+func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
+	if len(opts.OwnerKeys) == 0 {
+		opts.OwnerKeys = DefaultOwnerKeys
+	}
+	r := &Report{Truncated: res.Truncated, Paths: make([]ScoredPath, len(res.Paths))}
+	for i := range res.Paths {
+		f := PathFactors(g, &res.Paths[i], opts.ReachCap)
+		r.Paths[i] = ScoredPath{Path: res.Paths[i], Risk: f.Risk(), Factors: f}
+	}
+	// Stable on the search's deterministic order, so equal risks keep it.
+	slices.SortStableFunc(r.Paths, func(a, b ScoredPath) int { return cmp.Compare(b.Risk, a.Risk) })
+
+	type agg struct {
+		n        int
+		max, sum float64
+		top      string
+	}
+	byFinding := make(map[string]*agg)
+	for i := range r.Paths {
+		p := &r.Paths[i]
+		for _, fid := range p.Findings() {
+			a := byFinding[fid]
+			if a == nil {
+				a = &agg{}
+				byFinding[fid] = a
+			}
+			a.n++
+			a.sum += p.Risk
+			if a.top == "" { // paths are sorted by risk: the first is the riskiest
+				a.max, a.top = p.Risk, p.ID
+			}
+		}
+	}
+	r.Queue = make([]Prioritised, 0, len(g.Findings))
+	for i := range g.Findings {
+		f := &g.Findings[i]
+		if !f.ResolvedAt.IsZero() && !opts.IncludeResolved {
+			continue
+		}
+		row := Prioritised{Finding: f, Label: LabelNotOnPath}
+		if a := byFinding[f.ID]; a != nil {
+			row.OnPath, row.Label = true, LabelOnPath
+			row.Paths, row.TopPathID, row.MaxRisk, row.SumRisk = a.n, a.top, a.max, math.Round(a.sum*10)/10
+		}
+		row.Priority = FindingPriority(row.OnPath, row.MaxRisk, row.SumRisk, f.Severity)
+		if n := g.Node(f.Resource); n != nil {
+			row.Owner = Owner(n, opts.OwnerKeys)
+			row.ResourceName, row.ResourceType = n.Name, n.NativeType
+		}
+		r.Queue = append(r.Queue, row)
+	}
+	slices.SortFunc(r.Queue, func(a, b Prioritised) int {
+		if a.OnPath != b.OnPath {
+			if a.OnPath {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Finding.Severity, a.Finding.Severity); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Finding.ID, b.Finding.ID)
+	})
+	return r
+}
+
+// FindingPriority is the priority of a finding. On an attack path:
+// 50 + 0.35*maxRisk + 0.05*min(sumRisk,100) + 2.5*severity, in [50,100];
+// otherwise 10*severity, in [0,40]. Severity counts 0 (info) to 4 (critical).
+func FindingPriority(onPath bool, maxRisk, sumRisk float64, sev graph.Severity) float64 {
+	s := float64(min(max(sev, graph.SeverityInfo), graph.SeverityCritical))
+	if !onPath {
+		return 10 * s
+	}
+	p := 50 + 0.35*min(maxRisk, 100) + 0.05*min(sumRisk, 100) + 2.5*s
+	return math.Round(min(p, 100)*10) / 10
+}
+
+// Owner returns the value of the first owner tag of n, or "".
+func Owner(n *graph.Node, keys []string) string {
+	for _, k := range keys {
+		if v := n.Tags[k]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
