@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
 )
 
@@ -157,18 +156,20 @@ func (net *network) cheapest(le int32, effort func(string) float64) (string, flo
 }
 
 // minCut runs max-flow over the network and maps the minimum cut to
-// findings, one (the cheapest) per cut edge.
-func (net *network) minCut(ctx context.Context, g *graph.Graph) (map[string]bool, float64, error) {
-	effort := func(id string) float64 {
-		if f := g.Finding(id); f != nil && f.FixEffort > 0 {
-			return f.FixEffort
-		}
-		return 1
+// findings, one (the cheapest) per cut edge. With amortize, a finding's
+// effort is spread over the network edges citing it (effort/k each), which
+// favours one fix that covers many moves; without, each edge pays the full
+// effort, which over-counts shared findings. Neither is exact when findings
+// are shared; MakePlan keeps the cheaper result.
+func (net *network) minCut(ctx context.Context, effort func(string) float64, amortize bool) (map[string]bool, float64, error) {
+	weight := effort
+	if amortize {
+		weight = func(id string) float64 { return effort(id) / float64(max(1, len(net.byFind[id]))) }
 	}
 	caps := make([]float64, len(net.to))
 	big := 1.0
 	for le := range net.to {
-		if f, c := net.cheapest(int32(le), effort); f != "" {
+		if f, c := net.cheapest(int32(le), weight); f != "" {
 			caps[le] = c
 			big += c
 		} else {
@@ -204,7 +205,7 @@ func (net *network) minCut(ctx context.Context, g *graph.Graph) (map[string]bool
 		}
 		for le := net.off[u]; le < net.off[u+1]; le++ {
 			if !side[net.to[le]] && caps[le] >= 0 {
-				f, _ := net.cheapest(le, effort)
+				f, _ := net.cheapest(le, weight)
 				chosen[f] = true
 			}
 		}

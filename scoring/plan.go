@@ -60,10 +60,11 @@ type Plan struct {
 type PlanStats struct {
 	NetworkNodes int     `json:"network_nodes"`
 	NetworkEdges int     `json:"network_edges"` // move edges that can lie on a depth-bounded path
-	MaxFlow      float64 `json:"max_flow"`      // the min-cut's weight, a lower bound on TotalEffort when findings are not shared
+	MaxFlow      float64 `json:"max_flow"`      // the weight of the kept min cut
 	CutFindings  int     `json:"cut_findings"`  // findings picked from the cut, before repair and pruning
 	Repaired     int     `json:"repaired"`      // findings added because shared findings made the cut leak
 	Pruned       int     `json:"pruned"`        // findings dropped as redundant
+	Amortized    bool    `json:"amortized"`     // the kept cut spread shared findings' effort over their edges
 }
 
 // MakePlan computes the remediation plan for g. See docs/scoring.md: a
@@ -141,24 +142,36 @@ func PlanProjection(ctx context.Context, proj *paths.Projection, opts PlanOption
 	}
 
 	net := buildNetwork(proj, gone, isSource, isTarget, sources, depth)
-	plan.Stats.NetworkNodes, plan.Stats.NetworkEdges = net.nodes, len(net.pos)
-	chosen, flow, err := net.minCut(ctx, g)
-	if err != nil {
-		return nil, fmt.Errorf("plan: %w", err)
-	}
-	plan.Stats.MaxFlow, plan.Stats.CutFindings = flow, len(chosen)
 	effort := func(id string) float64 {
 		if f := g.Finding(id); f != nil && f.FixEffort > 0 {
 			return f.FixEffort
 		}
 		return 1
 	}
-	repaired, err := net.repair(ctx, chosen, effort)
-	if err != nil {
-		return nil, fmt.Errorf("plan: %w", err)
+	var chosen map[string]bool
+	bestCost := 0.0
+	for _, amortize := range []bool{false, true} {
+		clear(net.cuts)
+		cand, flow, err := net.minCut(ctx, effort, amortize)
+		if err != nil {
+			return nil, fmt.Errorf("plan: %w", err)
+		}
+		cutFindings := len(cand)
+		repaired, err := net.repair(ctx, cand, effort)
+		if err != nil {
+			return nil, fmt.Errorf("plan: %w", err)
+		}
+		pruned := net.prune(cand, effort)
+		cost := 0.0
+		for f := range cand {
+			cost += effort(f)
+		}
+		if chosen == nil || cost < bestCost-1e-9 {
+			chosen, bestCost = cand, cost
+			plan.Stats = PlanStats{NetworkNodes: net.nodes, NetworkEdges: len(net.pos), MaxFlow: flow,
+				CutFindings: cutFindings, Repaired: repaired, Pruned: pruned, Amortized: amortize}
+		}
 	}
-	plan.Stats.Repaired = repaired
-	plan.Stats.Pruned = net.prune(chosen, effort)
 
 	after, err := proj.Search(ctx, withRemoved(so, chosen))
 	if err != nil {
