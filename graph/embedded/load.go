@@ -1,0 +1,346 @@
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+// storedScope is a row of the scopes table.
+type storedScope struct {
+	id       int64
+	scope    graph.Scope
+	lastSeen sql.NullInt64
+}
+
+// syncedScopes lists the scopes that have at least one sync, in order.
+func syncedScopes(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) ([]storedScope, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, cloud, ext_id, last_seen FROM scopes WHERE last_sync IS NOT NULL ORDER BY cloud, ext_id`)
+	if err != nil {
+		return nil, wrapDBErr(err)
+	}
+	defer rows.Close()
+	var out []storedScope
+	for rows.Next() {
+		var s storedScope
+		var cloud string
+		if err := rows.Scan(&s.id, &cloud, &s.scope.ID, &s.lastSeen); err != nil {
+			return nil, wrapDBErr(err)
+		}
+		s.scope.Cloud = graph.Cloud(cloud)
+		out = append(out, s)
+	}
+	return out, wrapDBErr(rows.Err())
+}
+
+// Load reads the selected scopes in one read transaction, so that it sees
+// every scope as of one moment even while syncs run, and assembles them.
+func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", wrapDBErr(err))
+	}
+	defer tx.Rollback()
+	scopes, err := syncedScopes(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	var (
+		nodes    []graph.Node
+		edges    []graph.Edge
+		findings []graph.Finding
+	)
+	for _, sc := range scopes {
+		if !filter.Matches(sc.scope) {
+			continue
+		}
+		if nodes, err = loadNodes(ctx, tx, sc, nodes); err != nil {
+			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
+		}
+		if edges, err = loadEdges(ctx, tx, sc, edges); err != nil {
+			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
+		}
+		if findings, err = loadFindings(ctx, tx, sc, filter.IncludeResolved, findings); err != nil {
+			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
+		}
+	}
+	return graph.Assemble(nodes, edges, findings), nil
+}
+
+func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, out []graph.Node) ([]graph.Node, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, stale_since, doc FROM nodes WHERE scope = ?`, sc.id)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id    string
+			stale sql.NullInt64
+			doc   sql.RawBytes
+		)
+		if err := rows.Scan(&id, &stale, &doc); err != nil {
+			return out, err
+		}
+		var n graph.Node
+		if err := decodeNode(id, doc, &n); err != nil {
+			return out, err
+		}
+		n.Stale, n.StaleSince = stale.Valid, nsTime(stale)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func loadEdges(ctx context.Context, tx *sql.Tx, sc storedScope, out []graph.Edge) ([]graph.Edge, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT src, kind, dst, technique, stale_since IS NOT NULL, doc FROM edges WHERE scope = ?`, sc.id)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			e    graph.Edge
+			kind string
+			doc  sql.RawBytes
+		)
+		if err := rows.Scan(&e.From, &kind, &e.To, &e.Technique, &e.Stale, &doc); err != nil {
+			return out, err
+		}
+		e.Kind = graph.EdgeKind(kind)
+		if err := decodeEdge(doc, &e); err != nil {
+			return out, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func loadFindings(ctx context.Context, tx *sql.Tx, sc storedScope, resolved bool, out []graph.Finding) ([]graph.Finding, error) {
+	q := `SELECT id, resource, first_seen, last_seen, resolved_at, stale_since, doc FROM findings WHERE scope = ?`
+	if !resolved {
+		q += ` AND resolved_at IS NULL`
+	}
+	rows, err := tx.QueryContext(ctx, q, sc.id)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			f                       graph.Finding
+			first                   int64
+			last, resolvedAt, stale sql.NullInt64
+			doc                     sql.RawBytes
+		)
+		if err := rows.Scan(&f.ID, &f.Resource, &first, &last, &resolvedAt, &stale, &doc); err != nil {
+			return out, err
+		}
+		if err := decodeFinding(doc, &f); err != nil {
+			return out, err
+		}
+		if !last.Valid { // seen by the scope's newest sync
+			last = sc.lastSeen
+		}
+		f.FirstSeen, f.LastSeen, f.ResolvedAt = time.Unix(0, first).UTC(), nsTime(last), nsTime(resolvedAt)
+		f.Stale = stale.Valid
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// History returns the sync records of a scope (every scope when zero),
+// newest first.
+func (s *Store) History(ctx context.Context, scope graph.Scope) ([]graph.SyncRecord, error) {
+	q := `SELECT y.id, c.cloud, c.ext_id, y.at, y.collected_at, y.collector,
+		y.written_nodes, y.written_edges, y.written_findings, y.removed_nodes, y.removed_edges, y.removed_findings,
+		y.stale_nodes, y.stale_edges, y.stale_findings, y.resolved, y.coverage
+		FROM syncs y JOIN scopes c ON c.id = y.scope`
+	var args []any
+	if scope != (graph.Scope{}) {
+		q += ` WHERE c.cloud = ? AND c.ext_id = ?`
+		args = append(args, string(scope.Cloud), scope.ID)
+	}
+	q += ` ORDER BY y.id DESC`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("history %s: %w", scope, wrapDBErr(err))
+	}
+	defer rows.Close()
+	var out []graph.SyncRecord
+	for rows.Next() {
+		var (
+			r         graph.SyncRecord
+			cloud     string
+			at        int64
+			collected sql.NullInt64
+			cov       string
+		)
+		if err := rows.Scan(&r.SyncID, &cloud, &r.Scope.ID, &at, &collected, &r.Collector,
+			&r.Written.Nodes, &r.Written.Edges, &r.Written.Findings, &r.Removed.Nodes, &r.Removed.Edges, &r.Removed.Findings,
+			&r.Stale.Nodes, &r.Stale.Edges, &r.Stale.Findings, &r.Resolved, &cov); err != nil {
+			return nil, fmt.Errorf("history %s: %w", scope, wrapDBErr(err))
+		}
+		r.Scope.Cloud = graph.Cloud(cloud)
+		r.At, r.CollectedAt = time.Unix(0, at).UTC(), nsTime(collected)
+		if err := json.Unmarshal([]byte(cov), &r.Coverage); err != nil {
+			return nil, fmt.Errorf("history %s: sync %d coverage: %w: %v", scope, r.SyncID, graph.ErrCorrupt, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history %s: %w", scope, wrapDBErr(err))
+	}
+	return out, nil
+}
+
+// Scopes lists the scopes that have been synced, ordered by cloud and id.
+func (s *Store) Scopes(ctx context.Context) ([]graph.Scope, error) {
+	stored, err := syncedScopes(ctx, s.db)
+	if err != nil {
+		return nil, fmt.Errorf("list scopes: %w", err)
+	}
+	out := make([]graph.Scope, len(stored))
+	for i, sc := range stored {
+		out[i] = sc.scope
+	}
+	return out, nil
+}
+
+// KindCount is a number of nodes or edges of one kind in one cloud.
+type KindCount struct {
+	Cloud graph.Cloud `json:"cloud"`
+	Kind  string      `json:"kind"`
+	Count int         `json:"count"`
+}
+
+// SeverityCount is a number of open findings of one severity.
+type SeverityCount struct {
+	Severity graph.Severity `json:"severity"`
+	Count    int            `json:"count"`
+}
+
+// ScopeStats describes one synced scope.
+type ScopeStats struct {
+	Scope    graph.Scope `json:"scope"`
+	LastSync time.Time   `json:"last_sync"` // when the newest sync ran
+	SyncID   int64       `json:"sync_id"`
+	Syncs    int         `json:"syncs"` // number of syncs recorded
+}
+
+// Stats summarises the store without loading it.
+type Stats struct {
+	// Nodes counts nodes owned by their scope (stubs excluded) per cloud and kind.
+	Nodes []KindCount `json:"nodes"`
+	// Stubs counts stub rows: references to nodes other scopes (or nobody) own.
+	Stubs int `json:"stubs"`
+	// Edges counts edges per cloud of their scope and edge kind.
+	Edges []KindCount `json:"edges"`
+	// Findings counts open (unresolved) findings per severity, worst first.
+	Findings []SeverityCount `json:"findings"`
+	// Resolved counts findings marked resolved.
+	Resolved int `json:"resolved"`
+	// Stale counts rows kept from failed collections.
+	Stale  graph.Counts `json:"stale"`
+	Scopes []ScopeStats `json:"scopes"`
+}
+
+// Stats aggregates node, edge and finding counts in SQL, for
+// `breachpath graph stats`.
+func (s *Store) Stats(ctx context.Context) (*Stats, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", wrapDBErr(err))
+	}
+	defer tx.Rollback()
+	st := &Stats{}
+	kindCounts := func(q string) ([]KindCount, error) {
+		rows, err := tx.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []KindCount
+		for rows.Next() {
+			var k KindCount
+			var cloud string
+			if err := rows.Scan(&cloud, &k.Kind, &k.Count); err != nil {
+				return nil, err
+			}
+			k.Cloud = graph.Cloud(cloud)
+			out = append(out, k)
+		}
+		return out, rows.Err()
+	}
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"nodes", func() (err error) {
+			st.Nodes, err = kindCounts(`SELECT cloud, kind, count(*) FROM nodes WHERE stub = 0 GROUP BY cloud, kind ORDER BY cloud, kind`)
+			return err
+		}},
+		{"edges", func() (err error) {
+			st.Edges, err = kindCounts(`SELECT c.cloud, e.kind, count(*) FROM edges e JOIN scopes c ON c.id = e.scope
+				GROUP BY c.cloud, e.kind ORDER BY c.cloud, e.kind`)
+			return err
+		}},
+		{"stale", func() error {
+			return tx.QueryRowContext(ctx, `SELECT
+				(SELECT count(*) FROM nodes WHERE stub = 1),
+				(SELECT count(*) FROM nodes WHERE stale_since IS NOT NULL),
+				(SELECT count(*) FROM edges WHERE stale_since IS NOT NULL),
+				(SELECT count(*) FROM findings WHERE stale_since IS NOT NULL AND resolved_at IS NULL),
+				(SELECT count(*) FROM findings WHERE resolved_at IS NOT NULL)`).
+				Scan(&st.Stubs, &st.Stale.Nodes, &st.Stale.Edges, &st.Stale.Findings, &st.Resolved)
+		}},
+		{"findings", func() error {
+			rows, err := tx.QueryContext(ctx, `SELECT severity, count(*) FROM findings WHERE resolved_at IS NULL
+				GROUP BY severity ORDER BY severity DESC`)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var c SeverityCount
+				if err := rows.Scan(&c.Severity, &c.Count); err != nil {
+					return err
+				}
+				st.Findings = append(st.Findings, c)
+			}
+			return rows.Err()
+		}},
+		{"scopes", func() error {
+			rows, err := tx.QueryContext(ctx, `SELECT c.cloud, c.ext_id, c.last_sync, y.at,
+				(SELECT count(*) FROM syncs WHERE scope = c.id)
+				FROM scopes c JOIN syncs y ON y.id = c.last_sync ORDER BY c.cloud, c.ext_id`)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var sc ScopeStats
+				var cloud string
+				var at int64
+				if err := rows.Scan(&cloud, &sc.Scope.ID, &sc.SyncID, &at, &sc.Syncs); err != nil {
+					return err
+				}
+				sc.Scope.Cloud, sc.LastSync = graph.Cloud(cloud), time.Unix(0, at).UTC()
+				st.Scopes = append(st.Scopes, sc)
+			}
+			return rows.Err()
+		}},
+	}
+	for _, step := range steps {
+		if err := step.run(); err != nil {
+			return nil, fmt.Errorf("stats: %s: %w", step.name, wrapDBErr(err))
+		}
+	}
+	return st, nil
+}

@@ -1,0 +1,210 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/storetest"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+func openTemp(t *testing.T, opts ...Option) *Store {
+	t.Helper()
+	opts = append([]Option{WithLogger(quiet)}, opts...)
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "breachpath.db"), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) graph.Store { return openTemp(t) })
+}
+
+// mustCreate makes a valid store file at path and closes it.
+func mustCreate(t *testing.T, path string) {
+	t.Helper()
+	s, err := Open(context.Background(), path, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sync(context.Background(), &graph.Snapshot{
+		Scope: graph.Scope{Cloud: graph.CloudAWS, ID: "1"},
+		Nodes: []graph.Node{{ID: "n", Kind: graph.KindCompute, Cloud: graph.CloudAWS}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRefusesFilesThatAreNotStoresAndLeavesThemUntouched(t *testing.T) {
+	tests := []struct {
+		name  string
+		write func(t *testing.T, path string)
+		want  string
+	}{
+		{"random bytes", func(t *testing.T, path string) {
+			b := make([]byte, 64<<10)
+			r := rand.New(rand.NewPCG(1, 2))
+			for i := range b {
+				b[i] = byte(r.Uint32())
+			}
+			os.WriteFile(path, b, 0o600)
+		}, "not a breachpath store (file is not a database)"},
+		{"text file", func(t *testing.T, path string) {
+			os.WriteFile(path, []byte("# my notes\nnothing to see here\n"), 0o600)
+		}, "not a breachpath store (file is not a database)"},
+		{"short file", func(t *testing.T, path string) {
+			os.WriteFile(path, []byte("SQLite"), 0o600)
+		}, "not a breachpath store (file is not a database)"},
+		{"truncated store", func(t *testing.T, path string) {
+			mustCreate(t, path)
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, fi.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+		}, "database file is truncated"},
+		{"sqlite database of another program", func(t *testing.T, path string) {
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`CREATE TABLE invoices(id INTEGER PRIMARY KEY, total REAL)`); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+		}, "not a breachpath store (no schema version)"},
+		{"header with a bad page size", func(t *testing.T, path string) {
+			mustCreate(t, path)
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteAt([]byte{0x03, 0x00}, 16) // 768: not a power of two
+			f.Close()
+		}, "bad page size 768"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "breachpath.db")
+			tt.write(t, path)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(context.Background(), path, WithLogger(quiet))
+			if err == nil {
+				s.Close()
+				t.Fatal("Open accepted a file that is not a breachpath store")
+			}
+			if !errors.Is(err, graph.ErrCorrupt) {
+				t.Errorf("error %q does not wrap graph.ErrCorrupt", err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.want) || !strings.HasPrefix(msg, "open "+path+": ") || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line starting with %q and containing %q", msg, "open "+path+": ", tt.want)
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(before, after) {
+				t.Error("Open modified a file it refused")
+			}
+		})
+	}
+}
+
+func TestOpenRefusesNewerSchemaVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "breachpath.db")
+	mustCreate(t, path)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(context.Background(), path, WithLogger(quiet))
+	if err == nil || !strings.Contains(err.Error(), "schema version 99 is newer than this breachpath supports (1)") {
+		t.Fatalf("Open(newer schema) = %v, want a clear version error", err)
+	}
+	if errors.Is(err, graph.ErrCorrupt) {
+		t.Error("a newer schema is not corruption")
+	}
+}
+
+func TestStoreFilesAreOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "breachpath.db")
+	s, err := Open(context.Background(), path, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Sync(context.Background(), &graph.Snapshot{
+		Scope: graph.Scope{Cloud: graph.CloudAWS, ID: "1"},
+		Nodes: []graph.Node{{ID: "n", Kind: graph.KindCompute, Cloud: graph.CloudAWS}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"breachpath.db", "breachpath.db-wal", "breachpath.db-shm"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) && name != "breachpath.db" {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600", name, mode)
+		}
+	}
+}
+
+func TestOpenReportsMissingDirectoryInOneLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "breachpath.db")
+	_, err := Open(context.Background(), path, WithLogger(quiet))
+	if err == nil || !strings.HasPrefix(err.Error(), "open "+path+": ") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Open(missing dir) = %v, want a one-line error naming the path", err)
+	}
+}
+
+func TestReopenKeepsTheGraph(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "breachpath.db")
+	mustCreate(t, path)
+	s, err := Open(context.Background(), path, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	g, err := s.Load(context.Background(), graph.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Nodes) != 1 || g.Nodes[0].ID != "n" {
+		t.Fatalf("reopened store has nodes %+v, want the one synced before", g.Nodes)
+	}
+}

@@ -1,0 +1,603 @@
+package embedded
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+// checkEvery is how many rows a sync processes between checks of its
+// context: often enough to stop within milliseconds, rarely enough to cost
+// nothing.
+const checkEvery = 512
+
+// Sync replaces the scope's graph with the snapshot in one write
+// transaction (see graph.Store). It rewrites only rows whose content
+// changed, removes rows missing from the snapshot, and keeps rows of failed
+// areas flagged stale:
+//   - a missing node is kept stale when snap.Coverage fails for its service
+//     and region;
+//   - a missing edge is kept stale when one endpoint is a node kept stale and
+//     both endpoints are still in the scope afterwards (a stale edge never
+//     dangles);
+//   - a missing finding is kept stale when its resource is a node kept stale.
+//
+// Stale rows keep StaleSince from the first sync that could not refresh them
+// and lose the flag when a later sync contains them again.
+//
+// Findings: FirstSeen is the observation time of the first sync that saw
+// the id, LastSeen that of the newest sync that saw it. A finding missing
+// from the snapshot (and not stale) is marked resolved and kept. A resolved
+// finding that reappears is reopened: ResolvedAt is cleared and FirstSeen is
+// kept from its first sighting, so that a flapping misconfiguration keeps
+// its age rather than looking new (mean time to remediate stays honest).
+//
+// The observation time of a sync is snap.CollectedAt, or the time of the
+// sync when the snapshot has none.
+func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResult, error) {
+	if snap == nil {
+		return graph.SyncResult{}, fmt.Errorf("sync: %w: nil snapshot", graph.ErrInvalidSnapshot)
+	}
+	if err := snap.Validate(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+
+	start := s.now()
+	w := &syncer{s: s, ctx: ctx, snap: snap, at: start.UTC()}
+	w.seen = snap.CollectedAt.UTC()
+	if snap.CollectedAt.IsZero() {
+		w.seen = w.at
+	}
+	res, err := w.run()
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
+		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, wrapDBErr(err))
+	}
+	s.log.Info("synced scope", "scope", snap.Scope.String(), "sync", res.SyncID,
+		"nodes", res.Written.Nodes, "edges", res.Written.Edges, "findings", res.Written.Findings,
+		"changed", w.changed, "removed", res.Removed, "stale", res.Stale, "resolved", res.Resolved,
+		"took", time.Since(start).Round(time.Millisecond).String())
+	return res, nil
+}
+
+// syncer holds the state of one sync.
+type syncer struct {
+	s    *Store
+	ctx  context.Context
+	snap *graph.Snapshot
+	tx   *sql.Tx
+	at   time.Time // when the sync ran
+	seen time.Time // observation time of the snapshot
+
+	scopeID  int64
+	prevSeen sql.NullInt64 // observation time of the scope's previous sync
+
+	nodeOrder  []int32             // snapshot nodes sorted by id
+	staleNodes map[string]struct{} // nodes of the scope kept stale by this sync
+
+	res     graph.SyncResult
+	changed graph.Counts // rows actually rewritten
+	ticks   int
+}
+
+// tick checks the context every checkEvery rows.
+func (w *syncer) tick() error {
+	w.ticks++
+	if w.ticks%checkEvery == 0 {
+		return w.ctx.Err()
+	}
+	return nil
+}
+
+// bg is the context of per-row statements: the driver would start a
+// watcher goroutine for every statement under a cancellable context, so
+// rows run under a plain one and tick checks cancellation instead.
+func (w *syncer) bg() context.Context { return context.WithoutCancel(w.ctx) }
+
+func (w *syncer) run() (graph.SyncResult, error) {
+	tx, err := w.s.db.BeginTx(w.ctx, nil) // BEGIN IMMEDIATE: see Open
+	if err != nil {
+		return graph.SyncResult{}, fmt.Errorf("begin: %w", err)
+	}
+	w.tx = tx
+	defer tx.Rollback() // no-op after Commit
+
+	if err := w.scope(); err != nil {
+		return graph.SyncResult{}, err
+	}
+	if err := w.nodes(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("nodes: %w", err)
+	}
+	if err := w.edges(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("edges: %w", err)
+	}
+	if err := w.findings(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("findings: %w", err)
+	}
+	if err := w.record(); err != nil {
+		return graph.SyncResult{}, err
+	}
+	if err := w.ctx.Err(); err != nil {
+		return graph.SyncResult{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return w.res, nil
+}
+
+func (w *syncer) scope() error {
+	sc := w.snap.Scope
+	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO scopes(cloud, ext_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+		string(sc.Cloud), sc.ID); err != nil {
+		return fmt.Errorf("register scope: %w", err)
+	}
+	if err := w.tx.QueryRowContext(w.ctx, `SELECT id, last_seen FROM scopes WHERE cloud = ? AND ext_id = ?`,
+		string(sc.Cloud), sc.ID).Scan(&w.scopeID, &w.prevSeen); err != nil {
+		return fmt.Errorf("register scope: %w", err)
+	}
+	return nil
+}
+
+func (w *syncer) nodes() error {
+	nodes := w.snap.Nodes
+	w.nodeOrder = sortedOrder(len(nodes), func(a, b int32) int { return cmp.Compare(nodes[a].ID, nodes[b].ID) })
+
+	type upsert struct {
+		i   int32
+		doc []byte
+		h   int64
+	}
+	var ups []upsert
+	var removed, stale []string
+	w.staleNodes = map[string]struct{}{}
+
+	rows, err := w.tx.QueryContext(w.ctx,
+		`SELECT id, hash, stale_since IS NOT NULL, service, region FROM nodes WHERE scope = ? ORDER BY id`, w.scopeID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	pos := 0
+	encode := func(i int32) error {
+		doc, err := encodeNode(&nodes[i])
+		if err != nil {
+			return fmt.Errorf("node %q: %w", nodes[i].ID, err)
+		}
+		ups = append(ups, upsert{i, doc, docHash(doc)})
+		return nil
+	}
+	for rows.Next() {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		var (
+			id, service, region string
+			h                   int64
+			isStale             bool
+		)
+		if err := rows.Scan(&id, &h, &isStale, &service, &region); err != nil {
+			return err
+		}
+		// snapshot rows before this one are new
+		for ; pos < len(w.nodeOrder) && nodes[w.nodeOrder[pos]].ID < id; pos++ {
+			if err := encode(w.nodeOrder[pos]); err != nil {
+				return err
+			}
+		}
+		if pos < len(w.nodeOrder) && nodes[w.nodeOrder[pos]].ID == id {
+			i := w.nodeOrder[pos]
+			pos++
+			doc, err := encodeNode(&nodes[i])
+			if err != nil {
+				return fmt.Errorf("node %q: %w", id, err)
+			}
+			if dh := docHash(doc); dh != h || isStale {
+				ups = append(ups, upsert{i, doc, dh})
+			}
+			continue
+		}
+		if w.snap.Coverage.FailedFor(service, region) {
+			stale = append(stale, id)
+			w.staleNodes[id] = struct{}{}
+		} else {
+			removed = append(removed, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for ; pos < len(w.nodeOrder); pos++ {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		if err := encode(w.nodeOrder[pos]); err != nil {
+			return err
+		}
+	}
+
+	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO nodes(scope, id, kind, cloud, stub, service, region, hash, stale_since, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+		ON CONFLICT(scope, id) DO UPDATE SET kind = excluded.kind, cloud = excluded.cloud, stub = excluded.stub,
+			service = excluded.service, region = excluded.region, hash = excluded.hash, stale_since = NULL, doc = excluded.doc`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	bg := w.bg()
+	for _, u := range ups {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		n := &nodes[u.i]
+		if _, err := ins.ExecContext(bg, w.scopeID, n.ID, string(n.Kind), string(n.Cloud), n.Stub, n.Service, n.Region, u.h, u.doc); err != nil {
+			return fmt.Errorf("write node %q: %w", n.ID, err)
+		}
+	}
+	if err := w.execKeys(`DELETE FROM nodes WHERE scope = ? AND id = ?`, removed); err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
+	if err := w.execKeys(`UPDATE nodes SET stale_since = ? WHERE scope = ? AND id = ? AND stale_since IS NULL`, stale, w.seen.UnixNano()); err != nil {
+		return fmt.Errorf("flag stale: %w", err)
+	}
+	w.res.Written.Nodes, w.res.Removed.Nodes, w.res.Stale.Nodes, w.changed.Nodes = len(nodes), len(removed), len(stale), len(ups)
+	return nil
+}
+
+// execKeys runs a statement once per key, with parameters pre..., scope id, key.
+func (w *syncer) execKeys(query string, keys []string, pre ...any) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, query)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	bg := w.bg()
+	args := append(slices.Clone(pre), w.scopeID, "")
+	for _, k := range keys {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		args[len(args)-1] = k
+		if _, err := st.ExecContext(bg, args...); err != nil {
+			return fmt.Errorf("%q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// hasNode reports whether the snapshot has a node with the id.
+func (w *syncer) hasNode(id string) bool {
+	nodes := w.snap.Nodes
+	_, ok := slices.BinarySearchFunc(w.nodeOrder, id, func(i int32, id string) int { return cmp.Compare(nodes[i].ID, id) })
+	return ok
+}
+
+// survives reports whether a node is in the scope after this sync.
+func (w *syncer) survives(id string) bool {
+	if _, ok := w.staleNodes[id]; ok {
+		return true
+	}
+	return w.hasNode(id)
+}
+
+type edgeKey struct{ src, kind, dst, technique string }
+
+func compareEdgeKey(a, b edgeKey) int {
+	if c := cmp.Compare(a.src, b.src); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.kind, b.kind); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.dst, b.dst); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.technique, b.technique)
+}
+
+func keyOf(e *graph.Edge) edgeKey { return edgeKey{e.From, string(e.Kind), e.To, e.Technique} }
+
+func (w *syncer) edges() error {
+	edges := w.snap.Edges
+	order := sortedOrder(len(edges), func(a, b int32) int { return compareEdgeKey(keyOf(&edges[a]), keyOf(&edges[b])) })
+
+	type upsert struct {
+		i   int32
+		doc []byte
+		h   int64
+	}
+	var ups []upsert
+	var removed, stale []edgeKey
+	encode := func(i int32) (upsert, error) {
+		doc, err := encodeEdge(&edges[i])
+		if err != nil {
+			return upsert{}, fmt.Errorf("edge %s: %w", edges[i].Key(), err)
+		}
+		return upsert{i, doc, docHash(doc)}, nil
+	}
+
+	rows, err := w.tx.QueryContext(w.ctx,
+		`SELECT src, kind, dst, technique, hash, stale_since IS NOT NULL FROM edges WHERE scope = ? ORDER BY src, kind, dst, technique`, w.scopeID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	pos := 0
+	for rows.Next() {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		var (
+			k       edgeKey
+			h       int64
+			isStale bool
+		)
+		if err := rows.Scan(&k.src, &k.kind, &k.dst, &k.technique, &h, &isStale); err != nil {
+			return err
+		}
+		for ; pos < len(order) && compareEdgeKey(keyOf(&edges[order[pos]]), k) < 0; pos++ {
+			u, err := encode(order[pos])
+			if err != nil {
+				return err
+			}
+			ups = append(ups, u)
+		}
+		if pos < len(order) && compareEdgeKey(keyOf(&edges[order[pos]]), k) == 0 {
+			u, err := encode(order[pos])
+			if err != nil {
+				return err
+			}
+			pos++
+			if u.h != h || isStale {
+				ups = append(ups, u)
+			}
+			continue
+		}
+		_, srcStale := w.staleNodes[k.src]
+		_, dstStale := w.staleNodes[k.dst]
+		if (srcStale || dstStale) && w.survives(k.src) && w.survives(k.dst) {
+			stale = append(stale, k)
+		} else {
+			removed = append(removed, k)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for ; pos < len(order); pos++ {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		u, err := encode(order[pos])
+		if err != nil {
+			return err
+		}
+		ups = append(ups, u)
+	}
+
+	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO edges(scope, src, kind, dst, technique, hash, stale_since, doc)
+		VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+		ON CONFLICT(scope, src, kind, dst, technique) DO UPDATE SET hash = excluded.hash, stale_since = NULL, doc = excluded.doc`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	bg := w.bg()
+	for _, u := range ups {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		e := &edges[u.i]
+		if _, err := ins.ExecContext(bg, w.scopeID, e.From, string(e.Kind), e.To, e.Technique, u.h, u.doc); err != nil {
+			return fmt.Errorf("write edge %s: %w", e.Key(), err)
+		}
+	}
+	if err := w.execEdgeKeys(`DELETE FROM edges WHERE scope = ? AND src = ? AND kind = ? AND dst = ? AND technique = ?`, removed); err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
+	if err := w.execEdgeKeys(`UPDATE edges SET stale_since = ? WHERE scope = ? AND src = ? AND kind = ? AND dst = ? AND technique = ? AND stale_since IS NULL`,
+		stale, w.seen.UnixNano()); err != nil {
+		return fmt.Errorf("flag stale: %w", err)
+	}
+	w.res.Written.Edges, w.res.Removed.Edges, w.res.Stale.Edges, w.changed.Edges = len(edges), len(removed), len(stale), len(ups)
+	return nil
+}
+
+func (w *syncer) execEdgeKeys(query string, keys []edgeKey, pre ...any) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, query)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	bg := w.bg()
+	for _, k := range keys {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		args := append(slices.Clone(pre), w.scopeID, k.src, k.kind, k.dst, k.technique)
+		if _, err := st.ExecContext(bg, args...); err != nil {
+			return fmt.Errorf("%s|%s|%s|%s: %w", k.src, k.kind, k.dst, k.technique, err)
+		}
+	}
+	return nil
+}
+
+func (w *syncer) findings() error {
+	fs := w.snap.Findings
+	order := sortedOrder(len(fs), func(a, b int32) int { return cmp.Compare(fs[a].ID, fs[b].ID) })
+	seen := w.seen.UnixNano()
+
+	type upsert struct {
+		i   int32
+		doc []byte
+		h   int64
+	}
+	var ups []upsert
+	var stale, resolved []string
+	encode := func(i int32) (upsert, error) {
+		doc, err := encodeFinding(&fs[i])
+		if err != nil {
+			return upsert{}, fmt.Errorf("finding %q: %w", fs[i].ID, err)
+		}
+		// the resource is a column, not part of the document: hash it too
+		return upsert{i, doc, docHash(append(doc, fs[i].Resource...))}, nil
+	}
+
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT id, hash, stale_since IS NOT NULL, resolved_at IS NOT NULL, resource
+		FROM findings WHERE scope = ? ORDER BY id`, w.scopeID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	pos := 0
+	for rows.Next() {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		var (
+			id, resource        string
+			h                   int64
+			isStale, isResolved bool
+		)
+		if err := rows.Scan(&id, &h, &isStale, &isResolved, &resource); err != nil {
+			return err
+		}
+		for ; pos < len(order) && fs[order[pos]].ID < id; pos++ {
+			u, err := encode(order[pos])
+			if err != nil {
+				return err
+			}
+			ups = append(ups, u)
+		}
+		if pos < len(order) && fs[order[pos]].ID == id {
+			u, err := encode(order[pos])
+			if err != nil {
+				return err
+			}
+			pos++
+			if u.h != h || isStale || isResolved {
+				ups = append(ups, u)
+			}
+			continue
+		}
+		switch _, resStale := w.staleNodes[resource]; {
+		case isResolved:
+			// stays resolved
+		case resStale:
+			stale = append(stale, id)
+		default:
+			resolved = append(resolved, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for ; pos < len(order); pos++ {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		u, err := encode(order[pos])
+		if err != nil {
+			return err
+		}
+		ups = append(ups, u)
+	}
+
+	// last_seen NULL means "seen by the scope's newest sync", so that an
+	// unchanged finding costs no write; rows leaving that state get the
+	// time of the scope's previous sync, the last one that saw them.
+	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO findings(scope, id, resource, severity, hash, first_seen, last_seen, resolved_at, stale_since, doc)
+		VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)
+		ON CONFLICT(scope, id) DO UPDATE SET resource = excluded.resource, severity = excluded.severity, hash = excluded.hash,
+			last_seen = NULL, resolved_at = NULL, stale_since = NULL, doc = excluded.doc`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	bg := w.bg()
+	for _, u := range ups {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		f := &fs[u.i]
+		if _, err := ins.ExecContext(bg, w.scopeID, f.ID, f.Resource, int64(f.Severity), u.h, seen, u.doc); err != nil {
+			return fmt.Errorf("write finding %q: %w", f.ID, err)
+		}
+	}
+	if err := w.execKeys(`UPDATE findings SET resolved_at = ?, last_seen = coalesce(last_seen, ?), stale_since = NULL
+		WHERE scope = ? AND id = ?`, resolved, seen, w.prevSeen); err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	if err := w.execKeys(`UPDATE findings SET stale_since = coalesce(stale_since, ?), last_seen = coalesce(last_seen, ?)
+		WHERE scope = ? AND id = ?`, stale, seen, w.prevSeen); err != nil {
+		return fmt.Errorf("flag stale: %w", err)
+	}
+	w.res.Written.Findings, w.res.Stale.Findings, w.res.Resolved, w.changed.Findings = len(fs), len(stale), len(resolved), len(ups)
+	return nil
+}
+
+// record writes the history entry and moves the scope to this sync.
+func (w *syncer) record() error {
+	cov, err := json.Marshal(w.snap.Coverage)
+	if err != nil {
+		return fmt.Errorf("encode coverage: %w", err)
+	}
+	var collected sql.NullInt64
+	if !w.snap.CollectedAt.IsZero() {
+		collected = sql.NullInt64{Int64: w.snap.CollectedAt.UnixNano(), Valid: true}
+	}
+	r := &w.res
+	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO syncs(scope, at, collected_at, collector,
+		written_nodes, written_edges, written_findings, removed_nodes, removed_edges, removed_findings,
+		stale_nodes, stale_edges, stale_findings, resolved, coverage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		w.scopeID, w.at.UnixNano(), collected, w.snap.Collector,
+		r.Written.Nodes, r.Written.Edges, r.Written.Findings, r.Removed.Nodes, r.Removed.Edges, r.Removed.Findings,
+		r.Stale.Nodes, r.Stale.Edges, r.Stale.Findings, r.Resolved, string(cov))
+	if err != nil {
+		return fmt.Errorf("record sync: %w", err)
+	}
+	if r.SyncID, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("record sync: %w", err)
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `UPDATE scopes SET last_sync = ?, last_seen = ? WHERE id = ?`,
+		r.SyncID, w.seen.UnixNano(), w.scopeID); err != nil {
+		return fmt.Errorf("record sync: %w", err)
+	}
+	r.Scope, r.At = w.snap.Scope, w.at
+	r.Coverage = w.snap.Coverage
+	return nil
+}
+
+// sortedOrder returns the positions 0..n-1 sorted by cmp: the snapshot is
+// the caller's and is not reordered.
+func sortedOrder(n int, cmp func(a, b int32) int) []int32 {
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, cmp)
+	return order
+}
