@@ -1,0 +1,187 @@
+package synthetic
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+// GroundTruth says exactly which attack paths a generated estate holds.
+//
+// The invariant: over move edges only, with targets Sensitivity >= Threshold
+// or CrownJewel and simple paths of at most MaxDepth edges, the set of all
+// paths from any exposure source (graph.Node.IsExposureSource) to any target
+// equals Planted. Every target is reached by exactly one planted path.
+type GroundTruth struct {
+	Seed      int64             `json:"seed"`
+	Resources int               `json:"resources"`
+	Threshold graph.Sensitivity `json:"threshold"`
+	MaxDepth  int               `json:"max_depth"`
+	Planted   []PlantedPath     `json:"planted"`
+	Decoys    []Decoy           `json:"decoys"`
+}
+
+// PlantedPath is one attack path put into the estate on purpose.
+type PlantedPath struct {
+	ID          string      `json:"id"`
+	Pattern     string      `json:"pattern"` // one of Patterns()
+	Cloud       graph.Cloud `json:"cloud"`
+	Description string      `json:"description"`
+	Nodes       []string    `json:"nodes"`    // source .. target
+	Edges       []string    `json:"edges"`    // graph.Edge.Key() of each hop
+	Findings    []string    `json:"findings"` // ids of the findings that enable its hops
+	Target      string      `json:"target"`
+}
+
+// Decoy is a misconfiguration that lies on no attack path.
+type Decoy struct {
+	Kind      string `json:"kind"` // one of DecoyKinds()
+	FindingID string `json:"finding_id"`
+	Resource  string `json:"resource"`
+	Why       string `json:"why"`
+}
+
+// WriteTruth writes the ground truth as indented JSON.
+func (t *GroundTruth) WriteTruth(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(t); err != nil {
+		return fmt.Errorf("write ground truth: %w", err)
+	}
+	return nil
+}
+
+// ReadTruth reads a ground truth written by WriteTruth and checks that it is
+// self-consistent (every path as many edges as hops, ending at its target).
+func ReadTruth(r io.Reader) (*GroundTruth, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var t GroundTruth
+	if err := dec.Decode(&t); err != nil {
+		return nil, fmt.Errorf("read ground truth: %w", err)
+	}
+	if t.MaxDepth < 1 {
+		return nil, fmt.Errorf("read ground truth: max_depth %d, want at least 1", t.MaxDepth)
+	}
+	for i, p := range t.Planted {
+		switch {
+		case len(p.Nodes) < 2:
+			return nil, fmt.Errorf("read ground truth: planted path %d (%q) has %d nodes, want at least 2", i, p.ID, len(p.Nodes))
+		case len(p.Edges) != len(p.Nodes)-1:
+			return nil, fmt.Errorf("read ground truth: planted path %d (%q) has %d edges for %d nodes", i, p.ID, len(p.Edges), len(p.Nodes))
+		case p.Target != p.Nodes[len(p.Nodes)-1]:
+			return nil, fmt.Errorf("read ground truth: planted path %d (%q) ends at %q, not at its target %q", i, p.ID, p.Nodes[len(p.Nodes)-1], p.Target)
+		}
+	}
+	return &t, nil
+}
+
+// WriteDir writes one JSON snapshot per scope (<cloud>-<scope id>.json) and
+// truth.json into dir, creating it if needed.
+func (e *Estate) WriteDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write estate: %w", err)
+	}
+	for _, s := range e.Snapshots {
+		name := string(s.Scope.Cloud) + "-" + safeName(s.Scope.ID) + ".json"
+		if err := writeJSON(filepath.Join(dir, name), func(w io.Writer) error {
+			return json.NewEncoder(w).Encode(s)
+		}); err != nil {
+			return fmt.Errorf("write snapshot %s: %w", s.Scope, err)
+		}
+	}
+	if err := writeJSON(filepath.Join(dir, "truth.json"), e.Truth.WriteTruth); err != nil {
+		return fmt.Errorf("write estate: %w", err)
+	}
+	return nil
+}
+
+func safeName(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' {
+			return '_'
+		}
+		return r
+	}, id)
+}
+
+func writeJSON(path string, f func(io.Writer) error) (err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	w := bufio.NewWriterSize(file, 1<<20)
+	if err := f(w); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// ReadDir reads an estate written by WriteDir: every *.json file but
+// truth.json is a snapshot, validated on the way in.
+func ReadDir(dir string) (*Estate, error) {
+	f, err := os.Open(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read estate %s: %w", dir, err)
+	}
+	truth, err := ReadTruth(bufio.NewReader(f))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read estate %s: %w", dir, err)
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read estate %s: %w", dir, err)
+	}
+	est := &Estate{Truth: truth}
+	for _, name := range names {
+		if filepath.Base(name) == "truth.json" {
+			continue
+		}
+		snap, err := readSnapshot(name)
+		if err != nil {
+			return nil, fmt.Errorf("read estate %s: %w", dir, err)
+		}
+		est.Snapshots = append(est.Snapshots, snap)
+	}
+	if len(est.Snapshots) == 0 {
+		return nil, fmt.Errorf("read estate %s: %w", dir, errNoSnapshots)
+	}
+	return est, nil
+}
+
+var errNoSnapshots = errors.New("no snapshot files")
+
+func readSnapshot(path string) (*graph.Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var s graph.Snapshot
+	if err := json.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&s); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	for i := range s.Nodes {
+		graph.NormalizeProps(s.Nodes[i].Props)
+	}
+	for i := range s.Edges {
+		graph.NormalizeProps(s.Edges[i].Props)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return &s, nil
+}
