@@ -208,3 +208,41 @@ func TestReopenKeepsTheGraph(t *testing.T) {
 		t.Fatalf("reopened store has nodes %+v, want the one synced before", g.Nodes)
 	}
 }
+
+func TestKillMidSyncLeavesThePreviousState(t *testing.T) {
+	// A sync of 20000 nodes makes about 175 context checks: ~80 for nodes,
+	// most of the rest for edges. Kill early (nothing written
+	// yet), amid the edges and near the end.
+	tests := []struct {
+		name   string
+		after  int64
+		minWAL int64 // bytes of uncommitted pages the kill must leave behind
+	}{
+		{"before writing", 20, 0},
+		{"amid the edges", 100, 1 << 20},
+		{"near the commit", 170, 4 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.RunCrash(t, storetest.Crash{
+				New: func(t *testing.T) string { return filepath.Join(t.TempDir(), "breachpath.db") },
+				Open: func(ctx context.Context, loc string) (graph.Store, error) {
+					// a small page cache makes the sync spill uncommitted pages
+					// into the WAL before the kill: the case recovery must undo
+					return Open(ctx, loc, WithLogger(quiet), WithCacheSize(256))
+				},
+				KillAfter: tt.after,
+				AfterKill: func(t *testing.T, loc string) {
+					fi, err := os.Stat(loc + "-wal")
+					if err != nil {
+						t.Fatalf("no WAL after the kill: %v", err)
+					}
+					if fi.Size() < tt.minWAL {
+						t.Errorf("WAL holds %d bytes after the kill, want at least %d: the kill came too early", fi.Size(), tt.minWAL)
+					}
+					t.Logf("WAL holds %d bytes of the killed sync", fi.Size())
+				},
+			})
+		})
+	}
+}

@@ -166,7 +166,8 @@ func (w *syncer) nodes() error {
 	var removed, stale []string
 	w.staleNodes = map[string]struct{}{}
 
-	rows, err := w.tx.QueryContext(w.ctx,
+	// tick checks cancellation per row batch
+	rows, err := w.tx.QueryContext(w.bg(),
 		`SELECT id, hash, stale_since IS NOT NULL, service, region FROM nodes WHERE scope = ? ORDER BY id`, w.scopeID)
 	if err != nil {
 		return err
@@ -334,7 +335,8 @@ func (w *syncer) edges() error {
 		return upsert{i, doc, docHash(doc)}, nil
 	}
 
-	rows, err := w.tx.QueryContext(w.ctx,
+	// tick checks cancellation per row batch
+	rows, err := w.tx.QueryContext(w.bg(),
 		`SELECT src, kind, dst, technique, hash, stale_since IS NOT NULL FROM edges WHERE scope = ? ORDER BY src, kind, dst, technique`, w.scopeID)
 	if err != nil {
 		return err
@@ -465,7 +467,8 @@ func (w *syncer) findings() error {
 		return upsert{i, doc, docHash(append(doc, fs[i].Resource...))}, nil
 	}
 
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT id, hash, stale_since IS NOT NULL, resolved_at IS NOT NULL, resource
+	// tick checks cancellation per row batch
+	rows, err := w.tx.QueryContext(w.bg(), `SELECT id, hash, stale_since IS NOT NULL, resolved_at IS NOT NULL, resource
 		FROM findings WHERE scope = ? ORDER BY id`, w.scopeID)
 	if err != nil {
 		return err
