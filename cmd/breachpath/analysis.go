@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/scoring"
+)
+
+// searchFlags are the path-search options shared by paths, queue, plan and demo.
+type searchFlags struct {
+	scopeFlags
+	maxDepth  int
+	top       int
+	threshold string
+	sources   []string
+	targets   []string
+	accounts  []string
+	maxWork   int64
+}
+
+func (f *searchFlags) add(cmd *cobra.Command) {
+	f.scopeFlags.add(cmd)
+	fl := cmd.Flags()
+	fl.IntVar(&f.maxDepth, "max-depth", paths.DefaultMaxDepth, "longest attack path, in moves")
+	fl.IntVar(&f.top, "top", paths.DefaultTop, "most likely paths kept per target")
+	fl.StringVar(&f.threshold, "threshold", paths.DefaultThreshold.String(), "target sensitivity: public, internal, confidential or restricted (crown jewels are always targets)")
+	fl.StringSliceVar(&f.sources, "source", nil, "start from these node ids instead of the exposure sources; repeatable")
+	fl.StringSliceVar(&f.targets, "target", nil, "only paths to these node ids; repeatable")
+	fl.StringSliceVar(&f.accounts, "account", nil, "only paths touching these accounts / subscriptions / projects; repeatable")
+	fl.Int64Var(&f.maxWork, "max-work", paths.DefaultMaxWork, "work budget in edges scanned; results are flagged truncated when it runs out")
+}
+
+func (f *searchFlags) options() (graph.Filter, paths.Options, error) {
+	filter, err := f.filter()
+	if err != nil {
+		return filter, paths.Options{}, err
+	}
+	th, err := graph.ParseSensitivity(f.threshold)
+	if err != nil || th == graph.SensitivityNone {
+		return filter, paths.Options{}, usageErrorf("--threshold %q: want public, internal, confidential or restricted", f.threshold)
+	}
+	if f.maxDepth < 1 || f.maxDepth > paths.MaxMaxDepth {
+		return filter, paths.Options{}, usageErrorf("--max-depth %d: want 1..%d", f.maxDepth, paths.MaxMaxDepth)
+	}
+	if f.top < 1 || f.top > paths.MaxTop {
+		return filter, paths.Options{}, usageErrorf("--top %d: want 1..%d", f.top, paths.MaxTop)
+	}
+	if f.maxWork < 1 {
+		return filter, paths.Options{}, usageErrorf("--max-work %d: want a positive budget", f.maxWork)
+	}
+	return filter, paths.Options{
+		MaxDepth:  f.maxDepth,
+		Top:       f.top,
+		Threshold: th,
+		Sources:   f.sources,
+		Targets:   f.targets,
+		Clouds:    filter.Clouds,
+		Accounts:  f.accounts,
+		MaxWork:   f.maxWork,
+	}, nil
+}
+
+// analysis is one run of the engine over the stored graph.
+type analysis struct {
+	graph  *graph.Graph
+	proj   *paths.Projection
+	result *paths.Result
+	report *scoring.Report
+}
+
+// analyse loads the graph and runs search and scoring.
+func (a *app) analyse(ctx context.Context, filter graph.Filter, opts paths.Options) (*analysis, error) {
+	g, err := a.loadGraph(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	return analyseGraph(ctx, g, opts)
+}
+
+func analyseGraph(ctx context.Context, g *graph.Graph, opts paths.Options) (*analysis, error) {
+	proj := paths.NewProjection(g)
+	res, err := proj.Search(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("search attack paths: %w", err)
+	}
+	rep := scoring.Score(g, res, scoring.Options{})
+	return &analysis{graph: g, proj: proj, result: res, report: rep}, nil
+}
+
+// plan computes the choke-point plan on an analysis' projection.
+func (an *analysis) plan(ctx context.Context, opts paths.Options) (*scoring.Plan, error) {
+	p, err := scoring.PlanProjection(ctx, an.proj, scoring.PlanOptions{Search: opts})
+	if err != nil {
+		return nil, fmt.Errorf("remediation plan: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// app holds the global flags every command shares.
+type app struct {
+	dbPath     string
+	storeURI   string
+	logLevel   string
+	noProgress bool
+
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+func newApp() *app {
+	return &app{stdout: os.Stdout, stderr: os.Stderr}
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "breachpath",
+		Short: "Graph-based cloud attack-path engine",
+		Long: `breachpath loads cloud resources, identities, network reachability and data
+sensitivity into a graph, searches for attack paths from internet exposure to
+sensitive data, and ranks the findings that sit on real paths first.
+
+Without cloud credentials, start with 'breachpath demo': it loads a synthetic
+multi-cloud estate into the embedded store (./breachpath.db).`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setup()
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.dbPath, "db", envOr("BREACHPATH_DB", "./breachpath.db"), "embedded store file (env BREACHPATH_DB)")
+	pf.StringVar(&a.storeURI, "store", os.Getenv("BREACHPATH_NEO4J_URI"), "Neo4j store URI (neo4j://, bolt://, neo4j+s://; env BREACHPATH_NEO4J_URI); the embedded file is used when empty")
+	pf.StringVar(&a.logLevel, "log-level", envOr("BREACHPATH_LOG_LEVEL", "warn"), "log level: debug, info, warn, error")
+	pf.BoolVar(&a.noProgress, "no-progress", false, "never draw progress bars (they are drawn only when stderr is a terminal)")
+
+	root.AddCommand(a.demoCommand(), a.pathsCommand(), a.queueCommand(), a.planCommand(), a.graphCommand(), a.versionCommand())
+	return root
+}
+
+// setup configures logging once the flags are parsed.
+func (a *app) setup() error {
+	var lvl slog.Level
+	switch strings.ToLower(a.logLevel) {
+	case "debug":
+		lvl = slog.LevelDebug
+	case "info":
+		lvl = slog.LevelInfo
+	case "warn", "warning":
+		lvl = slog.LevelWarn
+	case "error":
+		lvl = slog.LevelError
+	default:
+		return usageErrorf("--log-level %q: want debug, info, warn or error", a.logLevel)
+	}
+	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
+	slog.SetDefault(a.log)
+	return nil
+}
+
+// showProgress reports whether progress bars may be drawn: only on a
+// terminal, so logs and pipes stay clean.
+func (a *app) showProgress() bool {
+	if a.noProgress {
+		return false
+	}
+	f, ok := a.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(a.stdout, "breachpath", version)
+			return err
+		},
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/breachpath/breachpath/collector/synthetic"
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+)
+
+func (a *app) demoCommand() *cobra.Command {
+	var resources int
+	var seed int64
+	var showPaths, showPlan int
+	var truthDir string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Load a synthetic multi-cloud estate and show its attack paths",
+		Long: `demo generates a deterministic synthetic estate (AWS accounts, Azure
+subscriptions and GCP projects of one organisation, with planted attack paths and
+decoy misconfigurations that lead nowhere), syncs it into the store, and prints a
+summary, the riskiest attack paths and the first fixes of the choke-point plan.
+
+It needs no cloud credentials. It refuses to write into a store that holds
+collected (non-synthetic) data; use --db to pick another file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if resources < synthetic.MinResources || resources > synthetic.MaxResources {
+				return usageErrorf("--resources %d: want %d..%d", resources, synthetic.MinResources, synthetic.MaxResources)
+			}
+			return a.runDemo(cmd.Context(), resources, seed, showPaths, showPlan, truthDir)
+		},
+	}
+	cmd.Flags().IntVar(&resources, "resources", 5000, "size of the estate in resources (nodes)")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "seed; the same seed and size give the same estate")
+	cmd.Flags().IntVar(&showPaths, "paths", 5, "attack paths to print")
+	cmd.Flags().IntVar(&showPlan, "plan", 5, "plan steps to print")
+	cmd.Flags().StringVar(&truthDir, "write-estate", "", "also write the estate (one JSON snapshot per scope) and its ground truth to this directory")
+	return cmd
+}
+
+func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths, showPlan int, truthDir string) error {
+	start := time.Now()
+	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: seed, Resources: resources})
+	if err != nil {
+		return fmt.Errorf("generate demo estate: %w", err)
+	}
+	genTime := time.Since(start)
+	if truthDir != "" {
+		if err := est.WriteDir(truthDir); err != nil {
+			return fmt.Errorf("write estate to %s: %w", truthDir, err)
+		}
+	}
+
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := refuseCollectedData(ctx, st, a.storeName()); err != nil {
+		return err
+	}
+
+	var bar *progressbar.ProgressBar
+	if a.showProgress() {
+		bar = progressbar.NewOptions(len(est.Snapshots), progressbar.OptionSetWriter(a.stderr),
+			progressbar.OptionSetDescription("syncing scopes"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	}
+	syncStart := time.Now()
+	wanted := map[graph.Scope]bool{}
+	var counts graph.Counts
+	for _, snap := range est.Snapshots {
+		wanted[snap.Scope] = true
+		res, err := st.Sync(ctx, snap)
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", snap.Scope, err)
+		}
+		counts.Nodes += res.Written.Nodes
+		counts.Edges += res.Written.Edges
+		counts.Findings += res.Written.Findings
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+	}
+	// Scopes of an earlier, larger demo would otherwise linger: empty them.
+	scopes, err := st.Scopes(ctx)
+	if err != nil {
+		return fmt.Errorf("list scopes: %w", err)
+	}
+	for _, sc := range scopes {
+		if !wanted[sc] {
+			if _, err := st.Sync(ctx, &graph.Snapshot{Scope: sc, CollectedAt: time.Now().UTC(), Collector: "synthetic"}); err != nil {
+				return fmt.Errorf("clear earlier demo scope %s: %w", sc, err)
+			}
+		}
+	}
+	syncTime := time.Since(syncStart)
+
+	perCloud := map[graph.Cloud]int{}
+	for _, snap := range est.Snapshots {
+		perCloud[snap.Scope.Cloud]++
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "Demo estate (seed %d): %d scopes — %s, %s, %s\n", seed, len(est.Snapshots),
+		plural(perCloud[graph.CloudAWS], "AWS account"), plural(perCloud[graph.CloudAzure], "Azure subscription"), plural(perCloud[graph.CloudGCP], "GCP project"))
+	fmt.Fprintf(w, "Stored in %s: %d nodes, %d edges, %d findings (generated in %s, synced in %s)\n",
+		a.storeName(), counts.Nodes, counts.Edges, counts.Findings, genTime.Round(time.Millisecond), syncTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "Planted: %d attack paths and %d decoy misconfigurations that lead nowhere\n\n", len(est.Truth.Planted), len(est.Truth.Decoys))
+
+	g, err := st.Load(ctx, graph.Filter{})
+	if err != nil {
+		return fmt.Errorf("load graph: %w", err)
+	}
+	opts := paths.Options{}
+	an, err := analyseGraph(ctx, g, opts)
+	if err != nil {
+		return err
+	}
+	onPath := 0
+	for _, q := range an.report.Queue {
+		if q.OnPath {
+			onPath++
+		}
+	}
+	fmt.Fprintf(w, "Attack paths: %d; findings on a path: %d of %d (the rest rank below them as \"not on an attack path\")\n\n",
+		len(an.report.Paths), onPath, len(an.report.Queue))
+	top := an.report.Paths
+	if len(top) > showPaths {
+		top = top[:showPaths]
+	}
+	fmt.Fprintf(w, "Top %d attack paths:\n", len(top))
+	if err := printPaths(w, top, an.result.Truncated, true); err != nil {
+		return err
+	}
+	plan, err := an.plan(ctx, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nChoke-point plan:")
+	if err := printPlan(w, g, plan, showPlan); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nNext: breachpath paths --explain | breachpath queue --format csv | breachpath plan | breachpath graph stats")
+	return nil
+}
+
+// refuseCollectedData stops the demo from mixing synthetic scopes into a
+// store that holds real collections.
+func refuseCollectedData(ctx context.Context, st graph.Store, name string) error {
+	hist, err := st.History(ctx, graph.Scope{})
+	if err != nil {
+		return fmt.Errorf("read sync history of %s: %w", name, err)
+	}
+	for _, h := range hist {
+		if h.Collector != "synthetic" {
+			return fmt.Errorf("%s holds collected data (%s, collector %q); run the demo on another store, e.g. --db demo.db", name, h.Scope, h.Collector)
+		}
+	}
+	return nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", what)
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

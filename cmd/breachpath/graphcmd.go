@@ -1,0 +1,225 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+func (a *app) graphCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "graph",
+		Short: "Inspect and export the stored graph",
+	}
+	cmd.AddCommand(a.graphStatsCommand(), a.graphExportCommand())
+	return cmd
+}
+
+// scopeFlags adds the --scope and --cloud filters shared by read commands.
+type scopeFlags struct {
+	scopes []string
+	clouds []string
+}
+
+func (f *scopeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVar(&f.scopes, "scope", nil, "only these scopes (cloud:id, e.g. aws:123456789012); repeatable")
+	cmd.Flags().StringSliceVar(&f.clouds, "cloud", nil, "only these clouds (aws, azure, gcp); repeatable")
+}
+
+func (f *scopeFlags) filter() (graph.Filter, error) {
+	var out graph.Filter
+	for _, s := range f.scopes {
+		sc, err := graph.ParseScope(s)
+		if err != nil {
+			return out, usageErrorf("--scope: %v", err)
+		}
+		out.Scopes = append(out.Scopes, sc)
+	}
+	for _, c := range f.clouds {
+		cl := graph.Cloud(c)
+		if cl == graph.CloudNone || !cl.Valid() {
+			return out, usageErrorf("--cloud %q: want aws, azure or gcp", c)
+		}
+		out.Clouds = append(out.Clouds, cl)
+	}
+	return out, nil
+}
+
+// graphStats are the counts `graph stats` prints.
+type graphStats struct {
+	Nodes       int                       `json:"nodes"`
+	Edges       int                       `json:"edges"`
+	Findings    int                       `json:"findings"`
+	NodesByKind map[string]map[string]int `json:"nodes_by_cloud_and_kind"`
+	EdgesByKind map[string]int            `json:"edges_by_kind"`
+	Stale       int                       `json:"stale_nodes"`
+}
+
+func computeStats(g *graph.Graph) graphStats {
+	st := graphStats{Nodes: len(g.Nodes), Edges: len(g.Edges), Findings: len(g.Findings),
+		NodesByKind: map[string]map[string]int{}, EdgesByKind: map[string]int{}}
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		c := string(n.Cloud)
+		if c == "" {
+			c = "global"
+		}
+		if st.NodesByKind[c] == nil {
+			st.NodesByKind[c] = map[string]int{}
+		}
+		st.NodesByKind[c][string(n.Kind)]++
+		if n.Stale {
+			st.Stale++
+		}
+	}
+	for i := range g.Edges {
+		st.EdgesByKind[string(g.Edges[i].Kind)]++
+	}
+	return st
+}
+
+func (a *app) graphStatsCommand() *cobra.Command {
+	var sf scopeFlags
+	var format string
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "Node and edge counts per cloud and kind",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			filter, err := sf.filter()
+			if err != nil {
+				return err
+			}
+			if format != "table" && format != "json" {
+				return usageErrorf("--format %q: want table or json", format)
+			}
+			g, err := a.loadGraph(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			st := computeStats(g)
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			return printStats(a.stdout, st)
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	return cmd
+}
+
+func printStats(w io.Writer, st graphStats) error {
+	fmt.Fprintf(w, "%d nodes, %d edges, %d findings", st.Nodes, st.Edges, st.Findings)
+	if st.Stale > 0 {
+		fmt.Fprintf(w, " (%d stale nodes kept from failed collections)", st.Stale)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLOUD\tKIND\tNODES")
+	clouds := sortedKeys(st.NodesByKind)
+	for _, c := range clouds {
+		kinds := st.NodesByKind[c]
+		for _, k := range sortedKeys(kinds) {
+			fmt.Fprintf(tw, "%s\t%s\t%d\n", c, k, kinds[k])
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EDGE KIND\tFAMILY\tEDGES")
+	for _, k := range sortedKeys(st.EdgesByKind) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", k, graph.EdgeKind(k).Family(), st.EdgesByKind[k])
+	}
+	return tw.Flush()
+}
+
+func (a *app) graphExportCommand() *cobra.Command {
+	var sf scopeFlags
+	var format string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the stored graph (nodes, edges, findings) to stdout",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			filter, err := sf.filter()
+			if err != nil {
+				return err
+			}
+			if format != "json" {
+				return usageErrorf("--format %q: only json is supported", format)
+			}
+			g, err := a.loadGraph(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			return writeGraphJSON(a.stdout, g)
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&format, "format", "json", "output format: json")
+	return cmd
+}
+
+// writeGraphJSON streams the graph as one JSON object, element by element,
+// so a million-node export does not build a second copy in memory.
+func writeGraphJSON(w io.Writer, g *graph.Graph) error {
+	bw := &errWriter{w: w}
+	enc := json.NewEncoder(bw)
+	writeList := func(name string, n int, item func(int) any) {
+		fmt.Fprintf(bw, "%q: [", name)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				bw.Write([]byte(","))
+			}
+			bw.Write([]byte("\n  "))
+			enc.Encode(item(i))
+		}
+		bw.Write([]byte("]"))
+	}
+	bw.Write([]byte("{"))
+	writeList("nodes", len(g.Nodes), func(i int) any { return &g.Nodes[i] })
+	bw.Write([]byte(",\n"))
+	writeList("edges", len(g.Edges), func(i int) any { return &g.Edges[i] })
+	bw.Write([]byte(",\n"))
+	writeList("findings", len(g.Findings), func(i int) any { return &g.Findings[i] })
+	bw.Write([]byte("}\n"))
+	return bw.err
+}
+
+// errWriter remembers the first write error so a long stream of writes can
+// be checked once at the end.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, cmp.Compare[string])
+	return keys
+}

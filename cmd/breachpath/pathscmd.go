@@ -1,0 +1,252 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/scoring"
+	"github.com/breachpath/breachpath/scoring/export"
+)
+
+func (a *app) pathsCommand() *cobra.Command {
+	var sf searchFlags
+	var format string
+	var minRisk float64
+	var limit int
+	var explain bool
+	cmd := &cobra.Command{
+		Use:   "paths",
+		Short: "Attack paths from exposure to sensitive data, riskiest first",
+		Long: `paths searches the stored graph for attack paths from the Internet and other
+outside positions (anonymous principals, external accounts) to sensitive data and
+crown jewels, and prints them riskiest first. Every hop says which technique it is,
+which facts prove it and which findings enable it (--explain, or --format json).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			filter, opts, err := sf.options()
+			if err != nil {
+				return err
+			}
+			if format != "table" && format != "json" {
+				return usageErrorf("--format %q: want table or json", format)
+			}
+			if minRisk < 0 || minRisk > 100 {
+				return usageErrorf("--min-risk %v: want 0..100", minRisk)
+			}
+			an, err := a.analyse(cmd.Context(), filter, opts)
+			if err != nil {
+				return err
+			}
+			ps := make([]scoring.ScoredPath, 0, len(an.report.Paths))
+			for _, p := range an.report.Paths {
+				if p.Risk >= minRisk {
+					ps = append(ps, p)
+				}
+			}
+			if limit > 0 && len(ps) > limit {
+				ps = ps[:limit]
+			}
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Paths     []scoring.ScoredPath `json:"paths"`
+					Truncated bool                 `json:"truncated"`
+				}{ps, an.result.Truncated})
+			}
+			return printPaths(a.stdout, ps, an.result.Truncated, explain)
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	cmd.Flags().Float64Var(&minRisk, "min-risk", 0, "only paths with at least this risk (0-100)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "print at most this many paths (0: all)")
+	cmd.Flags().BoolVar(&explain, "explain", false, "print every hop with its technique, evidence and findings")
+	return cmd
+}
+
+func printPaths(w io.Writer, ps []scoring.ScoredPath, truncated, explain bool) error {
+	if truncated {
+		fmt.Fprintln(w, "warning: the search ran out of its work budget (--max-work); paths may be missing")
+	}
+	if len(ps) == 0 {
+		_, err := fmt.Fprintln(w, "no attack paths found")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tRISK\tLIKELIHOOD\tHOPS\tSOURCE\tTARGET\tVIA")
+	for i, p := range ps {
+		flags := ""
+		if p.Stale {
+			flags += " (stale)"
+		}
+		if p.Conditional {
+			flags += " (conditional)"
+		}
+		fmt.Fprintf(tw, "%d\t%.1f\t%.2f\t%d\t%s\t%s%s\t%s\n", i+1, p.Risk, p.Likelihood, len(p.Hops),
+			shortName(p.Hops[0].FromName, p.Source), shortName(p.Hops[len(p.Hops)-1].ToName, p.Target), flags, techniques(p))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if explain {
+		for i, p := range ps {
+			fmt.Fprintf(w, "\n#%d %s  risk %.1f\n", i+1, p.ID, p.Risk)
+			for j := range p.Hops {
+				fmt.Fprintf(w, "  %d. %s\n", j+1, p.Hops[j].Explain())
+			}
+		}
+	}
+	return nil
+}
+
+func techniques(p scoring.ScoredPath) string {
+	t := make([]string, len(p.Hops))
+	for i, h := range p.Hops {
+		t[i] = h.Technique
+	}
+	return strings.Join(t, " > ")
+}
+
+func shortName(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
+}
+
+func (a *app) queueCommand() *cobra.Command {
+	var sf searchFlags
+	var format string
+	var onPathOnly bool
+	cmd := &cobra.Command{
+		Use:   "queue",
+		Short: "The prioritised risk queue: findings on attack paths first",
+		Long: `queue prints every finding, ranked: findings that enable attack paths come first
+(by the risk of the paths they enable, then severity); findings on no path follow,
+labelled "not on an attack path". Each row names the owner from the resource's
+owner tags. Formats: table, csv, json, sarif (2.1.0), ocsf (Detection Finding).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			filter, opts, err := sf.options()
+			if err != nil {
+				return err
+			}
+			if !validFormat(format) {
+				return usageErrorf("--format %q: want one of %s", format, strings.Join(export.Formats(), ", "))
+			}
+			an, err := a.analyse(cmd.Context(), filter, opts)
+			if err != nil {
+				return err
+			}
+			rep := an.report
+			if onPathOnly {
+				cp := *rep
+				cp.Queue = nil
+				for _, q := range rep.Queue {
+					if q.OnPath {
+						cp.Queue = append(cp.Queue, q)
+					}
+				}
+				rep = &cp
+			}
+			return export.Write(a.stdout, format, rep)
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(export.Formats(), ", "))
+	cmd.Flags().BoolVar(&onPathOnly, "on-path", false, "only findings that enable an attack path")
+	return cmd
+}
+
+func validFormat(f string) bool {
+	for _, x := range export.Formats() {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) planCommand() *cobra.Command {
+	var sf searchFlags
+	var format string
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "The choke-point plan: the cheapest set of fixes that cuts every attack path",
+		Long: `plan computes the smallest-effort set of findings whose fix cuts every attack path
+to targets at or above the threshold (a weighted minimum cut with each finding's
+fix effort as weight), verifies it by searching again with the fixes applied, and
+prints the fixes ordered by attack paths removed per fix, with remediation text.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			filter, opts, err := sf.options()
+			if err != nil {
+				return err
+			}
+			if format != "table" && format != "json" {
+				return usageErrorf("--format %q: want table or json", format)
+			}
+			g, err := a.loadGraph(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			p, err := scoring.MakePlan(cmd.Context(), g, scoring.PlanOptions{Search: opts})
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(p)
+			}
+			return printPlan(a.stdout, g, p, 0)
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	return cmd
+}
+
+// printPlan prints the plan's steps (at most limit when limit > 0).
+func printPlan(w io.Writer, g *graph.Graph, p *scoring.Plan, limit int) error {
+	fmt.Fprintf(w, "%d fixes (total effort %.0f) cut %d of %d attack paths", len(p.Steps), p.TotalEffort, p.PathsBefore-p.PathsAfter, p.PathsBefore)
+	switch {
+	case p.Verified:
+		fmt.Fprintln(w, "; verified: a search with the fixes applied finds no path to a cuttable target")
+	case p.Truncated:
+		fmt.Fprintln(w, "; NOT verified: a search ran out of its work budget")
+	default:
+		fmt.Fprintln(w, "; NOT verified")
+	}
+	if len(p.UncuttableTargets) > 0 {
+		fmt.Fprintf(w, "%d targets are reachable along paths no finding fix cuts (by-design access): %s\n",
+			len(p.UncuttableTargets), strings.Join(p.UncuttableTargets, ", "))
+	}
+	steps := p.Steps
+	if limit > 0 && len(steps) > limit {
+		steps = steps[:limit]
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tPATHS CUT\tEFFORT\tSEVERITY\tRULE\tRESOURCE\tREMEDIATION")
+	for i, s := range steps {
+		res := s.Resource
+		if n := g.Node(s.Resource); n != nil && n.Name != "" {
+			res = n.Name
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%s\t%s\t%s\t%s\n", i+1, s.PathsRemoved, s.FixEffort, s.Severity, s.RuleID, res, oneLine(s.Remediation))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if limit > 0 && len(p.Steps) > limit {
+		fmt.Fprintf(w, "... and %d more (breachpath plan)\n", len(p.Steps)-limit)
+	}
+	return nil
+}
