@@ -1,0 +1,481 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// access is one kind of use of a data resource: the edge it yields and the actions that give it
+// (any one suffices).
+type access struct {
+	edge    graph.EdgeKind
+	actions []string
+	// object evaluates the actions on the resource's contents ("<arn>/*") rather than the resource.
+	object bool
+}
+
+// resourceType says, per data-resource type, which actions mean read, write, administer, decrypt.
+type resourceType struct {
+	service  string
+	accesses []access
+	// policyRequired: the resource policy itself must allow (KMS key policies).
+	policyRequired bool
+}
+
+// Data-resource access definitions. docs/techniques.md lists them; technique ids are
+// "aws.<service>.<edge kind>" (e.g. aws.s3.reads).
+var (
+	typeS3 = &resourceType{service: "s3", accesses: []access{
+		{graph.EdgeReads, []string{"s3:GetObject"}, true},
+		{graph.EdgeWrites, []string{"s3:PutObject", "s3:DeleteObject"}, true},
+		{graph.EdgeAdministers, []string{"s3:PutBucketPolicy", "s3:PutBucketAcl", "s3:DeleteBucket", "s3:PutBucketPublicAccessBlock"}, false},
+	}}
+	typeKMS = &resourceType{service: "kms", policyRequired: true, accesses: []access{
+		{graph.EdgeDecrypts, []string{"kms:Decrypt"}, false},
+		{graph.EdgeAdministers, []string{"kms:PutKeyPolicy", "kms:CreateGrant", "kms:ScheduleKeyDeletion", "kms:DisableKey"}, false},
+	}}
+	typeSecret = &resourceType{service: "secretsmanager", accesses: []access{
+		{graph.EdgeReads, []string{"secretsmanager:GetSecretValue"}, false},
+		{graph.EdgeWrites, []string{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret"}, false},
+		{graph.EdgeAdministers, []string{"secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret"}, false},
+	}}
+	typeSQS = &resourceType{service: "sqs", accesses: []access{
+		{graph.EdgeReads, []string{"sqs:ReceiveMessage"}, false},
+		{graph.EdgeWrites, []string{"sqs:SendMessage", "sqs:DeleteMessage", "sqs:PurgeQueue"}, false},
+		{graph.EdgeAdministers, []string{"sqs:SetQueueAttributes", "sqs:AddPermission", "sqs:DeleteQueue"}, false},
+	}}
+	typeSNS = &resourceType{service: "sns", accesses: []access{
+		{graph.EdgeReads, []string{"sns:Subscribe"}, false},
+		{graph.EdgeWrites, []string{"sns:Publish"}, false},
+		{graph.EdgeAdministers, []string{"sns:SetTopicAttributes", "sns:AddPermission", "sns:DeleteTopic"}, false},
+	}}
+	typeECR = &resourceType{service: "ecr", accesses: []access{
+		{graph.EdgeReads, []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, false},
+		{graph.EdgeWrites, []string{"ecr:PutImage", "ecr:CompleteLayerUpload"}, false},
+		{graph.EdgeAdministers, []string{"ecr:SetRepositoryPolicy", "ecr:DeleteRepository"}, false},
+	}}
+	typeLambda = &resourceType{service: "lambda", accesses: []access{
+		{graph.EdgeReads, []string{"lambda:GetFunction"}, false}, // code package and environment values
+		{graph.EdgeWrites, []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"}, false},
+		{graph.EdgeAdministers, []string{"lambda:AddPermission", "lambda:DeleteFunction"}, false},
+	}}
+	typeDynamo = &resourceType{service: "dynamodb", accesses: []access{
+		{graph.EdgeReads, []string{"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query"}, false},
+		{graph.EdgeWrites, []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, false},
+		{graph.EdgeAdministers, []string{"dynamodb:DeleteTable", "dynamodb:PutResourcePolicy"}, false},
+	}}
+	// RDS: IAM database authentication (rds-db:connect) reads; resetting the master password
+	// (Modify*) administers. rds-db:connect is evaluated on "dbuser:*/*" because the inventory does
+	// not carry the DbiResourceId, so only wildcard grants are seen.
+	typeRDSInstance = &resourceType{service: "rds", accesses: []access{
+		{graph.EdgeAdministers, []string{"rds:ModifyDBInstance", "rds:DeleteDBInstance"}, false},
+	}}
+	typeRDSCluster = &resourceType{service: "rds", accesses: []access{
+		{graph.EdgeAdministers, []string{"rds:ModifyDBCluster", "rds:DeleteDBCluster"}, false},
+	}}
+	rdsConnect = access{graph.EdgeReads, []string{"rds-db:connect"}, false}
+)
+
+// dataResource is one resource the identity part draws access edges to.
+type dataResource struct {
+	id       string
+	typ      *resourceType
+	accesses []access
+	region   string
+	policy   *policy.Policy
+	connect  string // rds-db:connect resource for RDS with IAM auth
+	// named lists own-account principals the resource policy names; specific means results differ
+	// between members of a class, so callers are evaluated one by one.
+	named    map[string]bool
+	specific bool
+	// direct: the policy grants to "*" or by NotPrincipal, i.e. possibly without identity permission.
+	direct   bool
+	external []string // principals outside the account named by Allow statements
+	// noPublic: S3 Block Public Access (RestrictPublicBuckets) neutralises public grants.
+	noPublic bool
+	acl      []aclGrant
+}
+
+type aclGrant struct {
+	group string // AllUsers / AuthenticatedUsers
+	edge  graph.EdgeKind
+}
+
+type accessKey struct {
+	res  int
+	kind int
+}
+
+type accessResult struct {
+	res policy.Result
+}
+
+// defaultKeyPolicy stands in for a key policy the collection could not read: AWS's default key
+// policy delegates to the account's IAM policies.
+const defaultKeyPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:%s:iam::%s:root"},"Action":"kms:*","Resource":"*"}]}`
+
+func (b *builder) collectResources() {
+	add := func(id, region, doc string, t *resourceType) *dataResource {
+		r := &dataResource{id: id, typ: t, accesses: t.accesses, region: region, named: map[string]bool{}}
+		if doc != "" {
+			r.policy = b.parsePolicy(id+"#policy", doc)
+		}
+		b.resources = append(b.resources, r)
+		return r
+	}
+	pab := b.inv.S3AccountPublicAccessBlock
+	for i := range b.inv.S3 {
+		bk := &b.inv.S3[i]
+		id := bk.ARN
+		if id == "" {
+			id = "arn:" + b.partition + ":s3:::" + bk.Name
+		}
+		r := add(id, bk.Region, bk.Policy, typeS3)
+		r.noPublic = (pab != nil && pab.RestrictPublicBuckets) || (bk.PublicAccessBlock != nil && bk.PublicAccessBlock.RestrictPublicBuckets)
+		ignoreACL := (pab != nil && pab.IgnorePublicACLs) || (bk.PublicAccessBlock != nil && bk.PublicAccessBlock.IgnorePublicACLs) ||
+			bk.ObjectOwnership == "BucketOwnerEnforced"
+		if !ignoreACL {
+			for _, g := range bk.ACL {
+				grp := ""
+				switch {
+				case strings.HasSuffix(g.GranteeURI, "/global/AllUsers"):
+					grp = "AllUsers"
+				case strings.HasSuffix(g.GranteeURI, "/global/AuthenticatedUsers"):
+					grp = "AuthenticatedUsers"
+				default:
+					continue
+				}
+				switch g.Permission {
+				case "READ":
+					r.acl = append(r.acl, aclGrant{grp, graph.EdgeReads})
+				case "WRITE":
+					r.acl = append(r.acl, aclGrant{grp, graph.EdgeWrites})
+				case "WRITE_ACP", "FULL_CONTROL":
+					r.acl = append(r.acl, aclGrant{grp, graph.EdgeAdministers})
+				}
+			}
+		}
+	}
+	regions := make([]string, 0, len(b.inv.Regional))
+	for name := range b.inv.Regional {
+		regions = append(regions, name)
+	}
+	slices.Sort(regions)
+	for _, name := range regions {
+		rd := b.inv.Regional[name]
+		for i := range rd.KMSKeys {
+			k := &rd.KMSKeys[i]
+			doc := k.Policy
+			if doc == "" {
+				doc = fmt.Sprintf(defaultKeyPolicy, b.partition, b.account)
+			}
+			add(k.ARN, name, doc, typeKMS)
+		}
+		for i := range rd.Secrets {
+			add(rd.Secrets[i].ARN, name, rd.Secrets[i].Policy, typeSecret)
+		}
+		for i := range rd.Queues {
+			add(rd.Queues[i].ARN, name, rd.Queues[i].Policy, typeSQS)
+		}
+		for i := range rd.Topics {
+			add(rd.Topics[i].ARN, name, rd.Topics[i].Policy, typeSNS)
+		}
+		for i := range rd.Repositories {
+			add(rd.Repositories[i].ARN, name, rd.Repositories[i].Policy, typeECR)
+		}
+		for i := range rd.Functions {
+			add(rd.Functions[i].ARN, name, rd.Functions[i].Policy, typeLambda)
+		}
+		for i := range rd.Tables {
+			add(rd.Tables[i].ARN, name, rd.Tables[i].Policy, typeDynamo)
+		}
+		for i := range rd.DBInstances {
+			db := &rd.DBInstances[i]
+			r := add(db.ARN, name, "", typeRDSInstance)
+			if db.IAMAuth {
+				r.accesses = append([]access{rdsConnect}, r.accesses...)
+				r.connect = "arn:" + b.partition + ":rds-db:" + name + ":" + b.account + ":dbuser:*/*"
+			}
+		}
+		for i := range rd.DBClusters {
+			db := &rd.DBClusters[i]
+			r := add(db.ARN, name, "", typeRDSCluster)
+			if db.IAMAuth {
+				r.accesses = append([]access{rdsConnect}, r.accesses...)
+				r.connect = "arn:" + b.partition + ":rds-db:" + name + ":" + b.account + ":dbuser:*/*"
+			}
+		}
+	}
+	for _, r := range b.resources {
+		b.classifyResourcePolicy(r)
+	}
+}
+
+// classifyResourcePolicy records whom a resource policy names, to decide which callers to evaluate.
+func (b *builder) classifyResourcePolicy(r *dataResource) {
+	if r.policy == nil {
+		return
+	}
+	r.specific = principalDependent(r.policy)
+	for _, st := range r.policy.Statements {
+		if st.Principal == nil {
+			continue
+		}
+		if st.NotPrincipal {
+			r.specific = true
+			if st.Effect == policy.Allow {
+				r.direct = true
+			}
+			continue
+		}
+		if st.Principal.Wildcard && st.Effect == policy.Allow {
+			r.direct = true
+		}
+		for _, a := range st.Principal.AWS {
+			if a == "*" {
+				if st.Effect == policy.Allow {
+					r.direct = true
+				}
+				continue
+			}
+			if isAccountID(a) {
+				a = b.iamARN(a, "root")
+			}
+			acct := arnAccount(a)
+			switch {
+			case acct == b.account && strings.HasSuffix(a, ":root"):
+			case acct == b.account:
+				r.specific = true
+				r.named[a] = true
+			case acct != "" && st.Effect == policy.Allow:
+				if id, _ := b.principalRef(a); id != "" && !slices.Contains(r.external, id) {
+					r.external = append(r.external, id)
+				}
+			}
+		}
+	}
+}
+
+// requestContext is what the graph assumes about an attacker's request: HTTPS (every SDK default),
+// the resource's region, and now. Everything else (source IP, VPC endpoint, MFA) stays unknown and
+// makes decisions depending on it Conditional.
+func (b *builder) requestContext(region string) map[string][]string {
+	ctx := map[string][]string{
+		"aws:SecureTransport": {"true"},
+		"aws:CurrentTime":     {b.now.UTC().Format(time.RFC3339)},
+	}
+	if region != "" {
+		ctx["aws:RequestedRegion"] = []string{region}
+	}
+	return ctx
+}
+
+// homeRegion is the region assumed for "create" actions whose region the attacker picks: the
+// first collected region.
+func (b *builder) homeRegion() string {
+	if len(b.inv.Regions) > 0 {
+		return b.inv.Regions[0]
+	}
+	return b.globalRegion()
+}
+
+// globalRegion is the region IAM and STS requests are signed for.
+func (b *builder) globalRegion() string {
+	switch b.partition {
+	case "aws-cn":
+		return "cn-north-1"
+	case "aws-us-gov":
+		return "us-gov-west-1"
+	}
+	return "us-east-1"
+}
+
+func (r *dataResource) target(a access) string {
+	switch {
+	case a.object:
+		return r.id + "/*"
+	case r.connect != "" && a.actions[0] == "rds-db:connect":
+		return r.connect
+	}
+	return r.id
+}
+
+// evalAccess decides one access for one caller: the best decision over the access's actions.
+func (b *builder) evalAccess(caller policy.Principal, set policy.PolicySet, r *dataResource, a access) (policy.Result, string) {
+	set.Resource = r.policy
+	set.RCPs = b.rcps
+	set.ResourceIsManagementAccount = b.mgmt
+	set.ResourcePolicyRequired = r.typ.policyRequired
+	ctx := b.requestContext(r.region)
+	var best policy.Result
+	bestAction := ""
+	for _, act := range a.actions {
+		res := policy.Evaluate(policy.Request{Principal: caller, Action: act, Resource: r.target(a), ResourceAccount: b.account, Context: ctx}, set)
+		if rank(res.Decision) > rank(best.Decision) || bestAction == "" {
+			best, bestAction = res, act
+		}
+		if res.Decision == policy.Allowed {
+			break
+		}
+	}
+	return best, bestAction
+}
+
+func rank(d policy.Decision) int {
+	switch d {
+	case policy.Allowed:
+		return 3
+	case policy.Conditional:
+		return 2
+	case policy.ImplicitDeny:
+		return 1
+	}
+	return 0
+}
+
+// identityMayCover is a cheap necessary condition for an identity-side allow: some Allow statement
+// covering one of the actions has a Resource pattern matching the target.
+func (b *builder) identityMayCover(c *class, a access, target string) bool {
+	for _, act := range a.actions {
+		idx, ok := b.cat.Lookup(act)
+		if ok && !c.anyYes.Has(idx.Index) && !c.anyMay.Has(idx.Index) {
+			continue
+		}
+		for _, g := range b.classGrants(c, act) {
+			if g.Kind != policy.KindIdentity || g.Effect != policy.Allow {
+				continue
+			}
+			if g.NotResources || g.Resources == nil {
+				return true
+			}
+			for _, pat := range g.Resources {
+				if strings.Contains(pat, "${") || globMatch(pat, target) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (b *builder) classGrants(c *class, action string) []policy.Grant {
+	if g, ok := c.grants[action]; ok {
+		return g
+	}
+	g := policy.Grants(c.rep.caller, c.rep.set, action)
+	c.grants[action] = g
+	return g
+}
+
+// dataAccess emits READS / WRITES / ADMINISTERS / DECRYPTS edges from principals, external
+// principals and the anonymous principal to the account's data resources.
+func (b *builder) dataAccess(ctx context.Context) error {
+	b.collectResources()
+	for ri, r := range b.resources {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for ai, a := range r.accesses {
+			target := r.target(a)
+			for _, p := range b.principals {
+				direct := r.direct || r.named[p.id]
+				if !direct && !b.identityMayCover(p.class, a, target) {
+					continue
+				}
+				var res policy.Result
+				if r.specific {
+					res, _ = b.evalAccess(p.caller, p.set, r, a)
+				} else {
+					k := accessKey{res: ri, kind: ai}
+					cached, ok := p.class.access[k]
+					if !ok {
+						cached.res, _ = b.evalAccess(p.class.rep.caller, p.class.rep.set, r, a)
+						p.class.access[k] = cached
+					}
+					res = cached.res
+				}
+				if !granted(res.Decision) {
+					continue
+				}
+				b.addEdge(graph.Edge{From: p.id, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
+					Conditional: res.Decision == policy.Conditional, Evidence: decisionEvidence(strings.Join(a.actions, "|"), target, res)})
+			}
+			b.externalAccess(r, a)
+		}
+		b.aclAccess(r)
+	}
+	return nil
+}
+
+func accessTechnique(t *resourceType, e graph.EdgeKind) string {
+	return "aws." + t.service + "." + strings.ToLower(string(e))
+}
+
+// externalAccess handles callers outside the account: named external accounts and anyone.
+func (b *builder) externalAccess(r *dataResource, a access) {
+	if r.policy == nil {
+		return
+	}
+	target := r.target(a)
+	for _, id := range r.external {
+		res, _ := b.evalAccess(externalCaller(id), policy.PolicySet{}, r, a)
+		if !granted(res.Decision) {
+			continue
+		}
+		e := graph.Edge{From: id, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
+			Conditional: res.Decision == policy.Conditional, Evidence: decisionEvidence(strings.Join(a.actions, "|"), target, res)}
+		acct := arnAccount(id)
+		if b.orgAccts[acct] {
+			e.Conditional = true
+			e.Evidence = append(e.Evidence, "caller's own permission in account "+acct+" not evaluated in this scope")
+		} else {
+			e.Findings = append(e.Findings, b.addFinding(graph.Finding{RuleID: RuleCrossAccountResource, Resource: r.id,
+				Severity: graph.SeverityMedium, Title: "Resource policy grants access to an account outside the organization",
+				Evidence:    fmt.Sprintf("%s lets %s (account %s) %s", r.id+"#policy", id, acct, strings.ToLower(string(a.edge))),
+				Remediation: "Confirm the external account is a trusted partner; scope the grant to specific principals and conditions, or remove it."}))
+		}
+		b.addEdge(e)
+	}
+	if !r.direct || r.noPublic {
+		return
+	}
+	anon := policy.Principal{Type: policy.TypeAnonymous, ARN: "*", Name: "*"}
+	res, _ := b.evalAccess(anon, policy.PolicySet{}, r, a)
+	if !granted(res.Decision) {
+		return
+	}
+	e := graph.Edge{From: b.anonymousNode(), To: r.id, Kind: a.edge, Technique: "aws." + r.typ.service + ".public-policy",
+		Conditional: res.Decision == policy.Conditional, Evidence: decisionEvidence(strings.Join(a.actions, "|"), target, res)}
+	if res.Decision == policy.Allowed {
+		sev := graph.SeverityHigh
+		if a.edge != graph.EdgeReads && a.edge != graph.EdgeDecrypts {
+			sev = graph.SeverityCritical
+		}
+		e.Findings = append(e.Findings, b.addFinding(graph.Finding{RuleID: RulePublicResourcePolicy, Resource: r.id, Severity: sev,
+			Title:       "Resource policy allows anonymous access",
+			Evidence:    strings.Join(e.Evidence, "; "),
+			Remediation: `Remove Principal "*" grants or restrict them with aws:PrincipalOrgID / aws:SourceVpce conditions; for S3 enable Block Public Access.`}))
+	}
+	b.addEdge(e)
+}
+
+// aclAccess turns public S3 ACL grants into anonymous moves.
+func (b *builder) aclAccess(r *dataResource) {
+	for _, g := range r.acl {
+		fid := b.addFinding(graph.Finding{RuleID: RulePublicResourcePolicy, Resource: r.id, Severity: graph.SeverityHigh,
+			Title:       "Bucket ACL grants access to " + g.group,
+			Evidence:    fmt.Sprintf("ACL grants %s to %s", strings.ToLower(string(g.edge)), g.group),
+			Remediation: "Remove the ACL grant and set Object Ownership to BucketOwnerEnforced (ACLs disabled)."})
+		b.addEdge(graph.Edge{From: b.anonymousNode(), To: r.id, Kind: g.edge, Technique: "aws.s3.public-acl",
+			Evidence: []string{"bucket ACL grant to " + g.group}, Findings: []string{fid}})
+	}
+}
+
+// kindAssume is the accessKey kind of cached sts:AssumeRole decisions (res is -1-role index).
+const kindAssume = -1

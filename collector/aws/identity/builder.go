@@ -1,0 +1,192 @@
+package identity
+
+import (
+	"cmp"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/breachpath/breachpath/collector/aws/catalog"
+	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// builder accumulates one Build's output.
+type builder struct {
+	inv       *inventory.Inventory
+	opts      Options
+	log       *slog.Logger
+	partition string
+	account   string
+	now       time.Time
+	cat       *catalog.Catalog
+
+	nodes    []graph.Node
+	nodeIdx  map[string]int
+	edges    []graph.Edge
+	edgeIdx  map[string]int
+	findings []graph.Finding
+	findIdx  map[string]int
+	warnings []string
+
+	// loaded by loadPolicies
+	managed    map[string]*policy.Policy // managed policy ARN -> parsed default version
+	groups     map[string]*groupInfo     // group name -> group
+	principals []*principal              // users then roles, inventory order
+	byARN      map[string]*principal
+	users      map[string]*principal // user name -> user principal
+	scps       [][]*policy.Policy
+	rcps       [][]*policy.Policy
+	mgmt       bool // the account is the organization's management account
+	orgID      string
+	orgAccts   map[string]bool // accounts of the estate (organization members and KnownAccounts)
+	classes    map[string]*class
+	resources  []*dataResource
+	profiles   map[string][]string // role ARN -> instance profile ARNs
+	adminProbe []int32
+	assumeIdx  int32
+	trusts     []*roleTrust
+	roleIdx    map[*principal]int
+
+	summaryList []PrincipalSummary
+}
+
+func newBuilder(inv *inventory.Inventory, opts Options) *builder {
+	b := &builder{
+		inv: inv, opts: opts, log: opts.Logger, partition: inv.Partition, account: inv.AccountID,
+		cat: catalog.Default(), nodeIdx: map[string]int{}, edgeIdx: map[string]int{}, findIdx: map[string]int{},
+		managed: map[string]*policy.Policy{}, groups: map[string]*groupInfo{}, byARN: map[string]*principal{},
+		users: map[string]*principal{}, orgAccts: map[string]bool{}, classes: map[string]*class{},
+		profiles: map[string][]string{},
+	}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	if b.partition == "" {
+		b.partition = "aws"
+	}
+	b.now = opts.Now
+	if b.now.IsZero() {
+		b.now = inv.CollectedAt
+	}
+	if b.now.IsZero() {
+		b.now = time.Now()
+	}
+	if b.opts.KeyMaxAgeDays <= 0 {
+		b.opts.KeyMaxAgeDays = 90
+	}
+	if b.opts.UnusedCredentialDays <= 0 {
+		b.opts.UnusedCredentialDays = 45
+	}
+	if b.opts.SampleLimit <= 0 {
+		b.opts.SampleLimit = 8
+	}
+	for _, a := range opts.KnownAccounts {
+		b.orgAccts[a] = true
+	}
+	if inv.Org != nil {
+		b.orgID = inv.Org.ID
+		for _, a := range inv.Org.Accounts {
+			b.orgAccts[a.ID] = true
+		}
+	}
+	return b
+}
+
+func (b *builder) warn(msg string, args ...any) {
+	b.log.Warn(msg, append([]any{"account", b.account}, args...)...)
+	line := msg
+	for i := 0; i+1 < len(args); i += 2 {
+		line += " " + toString(args[i]) + "=" + toString(args[i+1])
+	}
+	b.warnings = append(b.warnings, line)
+}
+
+func toString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case error:
+		return x.Error()
+	}
+	return slog.AnyValue(v).String()
+}
+
+// addNode adds n unless a node with its id exists; an owned node replaces an earlier stub.
+func (b *builder) addNode(n graph.Node) *graph.Node {
+	if i, ok := b.nodeIdx[n.ID]; ok {
+		if b.nodes[i].Stub && !n.Stub {
+			b.nodes[i] = n
+		}
+		return &b.nodes[i]
+	}
+	if n.Cloud == graph.CloudNone {
+		n.Cloud = graph.CloudAWS
+	}
+	b.nodeIdx[n.ID] = len(b.nodes)
+	b.nodes = append(b.nodes, n)
+	return &b.nodes[len(b.nodes)-1]
+}
+
+func (b *builder) node(id string) *graph.Node {
+	if i, ok := b.nodeIdx[id]; ok {
+		return &b.nodes[i]
+	}
+	return nil
+}
+
+// addEdge adds e, merging evidence and findings into an existing edge with the same key. A merged
+// edge is conditional only if every contribution is.
+func (b *builder) addEdge(e graph.Edge) {
+	k := e.Key()
+	if i, ok := b.edgeIdx[k]; ok {
+		p := &b.edges[i]
+		p.Evidence = unionSorted(p.Evidence, e.Evidence)
+		p.Findings = unionSorted(p.Findings, e.Findings)
+		p.Conditional = p.Conditional && e.Conditional
+		p.Likelihood = max(p.Likelihood, e.Likelihood)
+		return
+	}
+	b.edgeIdx[k] = len(b.edges)
+	b.edges = append(b.edges, e)
+}
+
+func (b *builder) fact(from, to string, kind graph.EdgeKind, props graph.Props) {
+	b.addEdge(graph.Edge{From: from, To: to, Kind: kind, Props: props})
+}
+
+// addFinding adds f with its stable id and returns the id.
+func (b *builder) addFinding(f graph.Finding) string {
+	f.ID = graph.FindingID(f.RuleID, f.Resource)
+	if i, ok := b.findIdx[f.ID]; ok {
+		if f.Severity > b.findings[i].Severity {
+			b.findings[i].Severity = f.Severity
+		}
+		return f.ID
+	}
+	if f.FixEffort == 0 {
+		f.FixEffort = 1
+	}
+	b.findIdx[f.ID] = len(b.findings)
+	b.findings = append(b.findings, f)
+	return f.ID
+}
+
+func (b *builder) part() *Part {
+	p := &Part{Nodes: b.nodes, Edges: b.edges, Findings: b.findings, Warnings: b.warnings}
+	slices.SortFunc(p.Nodes, func(x, y graph.Node) int { return cmp.Compare(x.ID, y.ID) })
+	slices.SortFunc(p.Edges, func(x, y graph.Edge) int { return cmp.Compare(x.Key(), y.Key()) })
+	slices.SortFunc(p.Findings, func(x, y graph.Finding) int { return cmp.Compare(x.ID, y.ID) })
+	p.Principals = b.summaryList
+	return p
+}
+
+func unionSorted(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,521 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// permCheck is the combined outcome of a technique's permission checks.
+type permCheck struct {
+	dec      policy.Decision
+	evidence []string
+}
+
+func (c *permCheck) and(action, resource string, r policy.Result) bool {
+	if !granted(r.Decision) {
+		c.dec = r.Decision
+		return false
+	}
+	if c.dec == 0 || c.dec == policy.Allowed {
+		c.dec = r.Decision
+	}
+	c.evidence = append(c.evidence, decisionEvidence(action, resource, r)...)
+	return true
+}
+
+// workload is an inventoried function or instance that runs as a role.
+type workload struct {
+	arn    string
+	region string
+	role   *principal
+	via    string // instance profile, for instances
+}
+
+// escalation emits ESCALATES_TO edges for every technique in Techniques.
+func (b *builder) escalation(ctx context.Context) error {
+	e := b.newEscalator()
+	for i, p := range b.principals {
+		if i%128 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// An admin-equivalent principal already holds the administrator node: every escalation
+		// from it is implied, and emitting them would only multiply edges.
+		if p.admin {
+			continue
+		}
+		for ti := range Techniques {
+			t := &Techniques[ti]
+			if !e.mayHave(p, t) {
+				continue
+			}
+			e.apply(p, t)
+		}
+	}
+	return nil
+}
+
+type escalator struct {
+	b         *builder
+	users     []string
+	roles     []string
+	groups    []string
+	isTarget  map[string]bool
+	svcRoles  map[string][]*principal
+	functions []workload
+	instances []workload
+	trustOf   map[*principal]*roleTrust
+	groupByID map[string]*groupInfo
+}
+
+func (b *builder) newEscalator() *escalator {
+	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
+		groupByID: map[string]*groupInfo{}}
+	for _, p := range b.principals {
+		e.isTarget[p.id] = true
+		if p.user != nil {
+			e.users = append(e.users, p.id)
+		} else if !p.role.ServiceLinked {
+			e.roles = append(e.roles, p.id)
+		}
+	}
+	for _, g := range b.groups {
+		e.groups = append(e.groups, g.arn)
+		e.isTarget[g.arn] = true
+		e.groupByID[g.arn] = g
+	}
+	slices.Sort(e.groups)
+	for _, rt := range b.trusts {
+		e.trustOf[rt.p] = rt
+		for _, svc := range rt.services {
+			caller := policy.Principal{Type: policy.TypeService, Name: svc, ARN: svc}
+			r := policy.CanAssume(caller, policy.PolicySet{}, rt.doc, rt.p.id, nil)
+			// Conditions such as aws:SourceAccount hold for a workload the attacker creates in this
+			// account, so a conditional service trust still counts.
+			if granted(r.Decision) && !rt.p.role.ServiceLinked {
+				e.svcRoles[svc] = append(e.svcRoles[svc], rt.p)
+			}
+		}
+	}
+	for _, name := range slices.Sorted(func(yield func(string) bool) {
+		for k := range b.inv.Regional {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		rd := b.inv.Regional[name]
+		for _, f := range rd.Functions {
+			if r := b.byARN[f.Role]; r != nil {
+				e.functions = append(e.functions, workload{arn: f.ARN, region: name, role: r})
+			}
+		}
+		for _, in := range rd.Instances {
+			if in.InstanceProfileARN == "" {
+				continue
+			}
+			arn := in.ARN
+			if arn == "" {
+				arn = "arn:" + b.partition + ":ec2:" + name + ":" + b.account + ":instance/" + in.ID
+			}
+			for _, ip := range b.inv.IAM.InstanceProfiles {
+				if ip.ARN != in.InstanceProfileARN {
+					continue
+				}
+				for _, ra := range ip.Roles {
+					if r := b.byARN[ra]; r != nil {
+						e.instances = append(e.instances, workload{arn: arn, region: name, role: r, via: ip.ARN})
+					}
+				}
+			}
+		}
+	}
+	return e
+}
+
+// mayHave is the cheap prefilter: every required action is allowed (maybe conditionally) somewhere.
+func (e *escalator) mayHave(p *principal, t *Technique) bool {
+	for _, perm := range t.Perms {
+		a, ok := e.b.cat.Lookup(perm.Action)
+		if !ok {
+			continue // not in the catalog: left to Evaluate
+		}
+		if !p.class.anyYes.Has(a.Index) && !p.class.anyMay.Has(a.Index) {
+			return false
+		}
+	}
+	return true
+}
+
+// evalOn evaluates one action of p on a resource ARN (IAM requests are global).
+func (e *escalator) evalOn(p *principal, action, resource, region string, extra map[string][]string) policy.Result {
+	ctx := e.b.requestContext(region)
+	for k, v := range extra {
+		ctx[k] = v
+	}
+	return policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, p.set)
+}
+
+// evalAny decides a creation action, whose resource the attacker names: allowed on some resource.
+func (e *escalator) evalAny(p *principal, action string) policy.Result {
+	if a, ok := e.b.cat.Lookup(action); ok {
+		switch {
+		case p.class.anyYes.Has(a.Index):
+			r := policy.Result{Decision: policy.Allowed}
+			r.Reasons = e.allowReasons(p, action)
+			return r
+		case p.class.anyMay.Has(a.Index):
+			r := policy.Result{Decision: policy.Conditional, UnresolvedKeys: []string{"request context of " + action}}
+			r.Reasons = e.allowReasons(p, action)
+			return r
+		}
+		return policy.Result{Decision: policy.ImplicitDeny}
+	}
+	return e.evalOn(p, action, "*", e.b.homeRegion(), nil)
+}
+
+func (e *escalator) allowReasons(p *principal, action string) []policy.Reason {
+	var out []policy.Reason
+	for _, g := range e.b.classGrants(p.class, action) {
+		if g.Kind == policy.KindIdentity && g.Effect == policy.Allow {
+			out = append(out, policy.Reason{Kind: g.Kind, PolicyLabel: g.PolicyLabel, Sid: g.Sid, Index: g.Index, Effect: g.Effect, Conditional: g.Conditional})
+			if len(out) == 2 {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// candidates narrows a pool of target ARNs to those some identity Allow for action could cover.
+func (e *escalator) candidates(p *principal, action string, pool []string) []string {
+	var exact []string
+	scan := false
+	for _, g := range e.b.classGrants(p.class, action) {
+		if g.Kind != policy.KindIdentity || g.Effect != policy.Allow {
+			continue
+		}
+		if g.NotResources || g.Resources == nil {
+			return pool
+		}
+		for _, pat := range g.Resources {
+			switch {
+			case strings.Contains(pat, "${"):
+				return pool
+			case hasWildcard(pat):
+				scan = true
+			case e.isTarget[pat]:
+				exact = append(exact, pat)
+			}
+		}
+	}
+	if !scan {
+		return slices.Compact(slices.Sorted(slices.Values(exact)))
+	}
+	var out []string
+	for _, t := range pool {
+		if slices.Contains(exact, t) {
+			out = append(out, t)
+			continue
+		}
+		for _, g := range e.b.classGrants(p.class, action) {
+			if g.Kind == policy.KindIdentity && g.Effect == policy.Allow && slices.ContainsFunc(g.Resources, func(pat string) bool { return globMatch(pat, t) }) {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// emit adds an escalation edge and the finding that names the attacker's dangerous permission.
+func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, extra ...string) {
+	if to == p.id {
+		return
+	}
+	b := e.b
+	sev := graph.SeverityHigh
+	if to == b.adminID(b.account) || (b.byARN[to] != nil && b.byARN[to].admin) {
+		sev = graph.SeverityCritical
+	}
+	fid := b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
+		Title:       "Privilege escalation: " + t.Summary,
+		Evidence:    fmt.Sprintf("%s (%s) holds %s", p.id, t.CatalogID, permList(t)),
+		Remediation: "Remove or scope " + permList(t) + " (restrict Resource, add iam:PassedToService / tag conditions, or deny it in a boundary or SCP).",
+		FixEffort:   1})
+	ev := append(c.evidence, extra...)
+	ev = append(ev, "technique "+t.CatalogID)
+	b.addEdge(graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
+		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: []string{fid}})
+}
+
+func permList(t *Technique) string {
+	names := make([]string, len(t.Perms))
+	for i, pm := range t.Perms {
+		names[i] = pm.Action
+	}
+	return strings.Join(names, " + ")
+}
+
+func (e *escalator) apply(p *principal, t *Technique) {
+	b := e.b
+	admin := b.adminID(b.account)
+	global := b.globalRegion()
+	switch t.Target {
+	case TargetSelfPolicy:
+		if !p.maxAdmin {
+			return
+		}
+		for _, m := range p.managed {
+			if isAWSManagedARN(m) {
+				continue // AWS-managed policies cannot be changed by customers
+			}
+			var c permCheck
+			if c.and(t.Perms[0].Action, m, e.evalOn(p, t.Perms[0].Action, m, global, nil)) {
+				e.emit(p, t, admin, c, "policy "+m+" is attached to "+p.id)
+			}
+		}
+	case TargetSelf:
+		roleTech := strings.Contains(t.Perms[0].Action, "Role")
+		if (roleTech && p.role == nil) || (!roleTech && p.user == nil) || !p.maxAdmin {
+			return
+		}
+		var c permCheck
+		if c.and(t.Perms[0].Action, p.id, e.evalOn(p, t.Perms[0].Action, p.id, global, nil)) {
+			e.emit(p, t, admin, c)
+		}
+	case TargetSelfGroup:
+		if p.user == nil || !p.maxAdmin {
+			return
+		}
+		for _, g := range p.groups {
+			var c permCheck
+			if c.and(t.Perms[0].Action, g.arn, e.evalOn(p, t.Perms[0].Action, g.arn, global, nil)) {
+				e.emit(p, t, admin, c, p.id+" is a member of "+g.arn)
+			}
+		}
+	case TargetGroup:
+		if p.user == nil {
+			return
+		}
+		for _, ga := range e.candidates(p, t.Perms[0].Action, e.groups) {
+			g := e.groupByID[ga]
+			if g == nil || len(g.policies) == 0 || slices.Contains(p.groups, g) {
+				continue
+			}
+			var c permCheck
+			if c.and(t.Perms[0].Action, ga, e.evalOn(p, t.Perms[0].Action, ga, global, nil)) {
+				e.emit(p, t, ga, c)
+			}
+		}
+	case TargetUser, TargetUserMod:
+		for _, ua := range e.candidates(p, t.Perms[0].Action, e.users) {
+			u := b.byARN[ua]
+			if u == nil || u == p || !e.userPrecondition(t, u) {
+				continue
+			}
+			if c, ok := e.allOn(p, t, u.id, global); ok {
+				if t.Target == TargetUserMod {
+					e.emit(p, t, admin, c, "then act as "+u.id)
+				} else {
+					e.emit(p, t, u.id, c)
+				}
+			}
+		}
+	case TargetRole, TargetAssumableRoleMod, TargetTrustRoleMod:
+		first := t.Perms[0]
+		pool := e.roles
+		if first.On == OnPolicy {
+			pool = e.rolesWithCustomerPolicies()
+		} else {
+			pool = e.candidates(p, first.Action, pool)
+		}
+		for _, ra := range pool {
+			r := b.byARN[ra]
+			if r == nil || r == p {
+				continue
+			}
+			if t.Target != TargetRole && (!r.maxAdmin || r.admin) {
+				// Making an admin role admin gains nothing over assuming it; a capped role cannot become admin.
+				continue
+			}
+			c, ok := e.roleChecks(p, t, r, global)
+			if !ok {
+				continue
+			}
+			if t.Target == TargetRole {
+				e.emit(p, t, r.id, c)
+			} else {
+				e.emit(p, t, admin, c, "then act as "+r.id)
+			}
+		}
+	case TargetPassedRole, TargetUninventoriedRole:
+		var roles []*principal
+		for _, svc := range t.Services {
+			roles = append(roles, e.svcRoles[svc]...)
+		}
+		if len(roles) == 0 {
+			return
+		}
+		var base permCheck
+		for _, perm := range t.Perms {
+			if perm.On == OnAny && !base.and(perm.Action, "*", e.evalAny(p, perm.Action)) {
+				return
+			}
+		}
+		var passable map[string]bool
+		if t.Target == TargetPassedRole {
+			ids := make([]string, len(roles))
+			for i, r := range roles {
+				ids[i] = r.id
+			}
+			passable = map[string]bool{}
+			for _, id := range e.candidates(p, passRole.Action, ids) {
+				passable[id] = true
+			}
+		}
+		for _, r := range roles {
+			if r == p || (t.NeedsProfile && len(b.profiles[r.id]) == 0) {
+				continue
+			}
+			c := permCheck{dec: base.dec, evidence: slices.Clone(base.evidence)}
+			extra := []string{r.id + " trusts " + strings.Join(t.Services, ", ")}
+			if t.Target == TargetPassedRole {
+				if !passable[r.id] {
+					continue
+				}
+				svcCtx := map[string][]string{"iam:PassedToService": t.Services}
+				if !c.and(passRole.Action, r.id, e.evalOn(p, passRole.Action, r.id, global, svcCtx)) {
+					continue
+				}
+			} else {
+				c.dec = policy.Conditional
+				extra = append(extra, "requires an existing "+t.Services[0]+" workload running as "+r.id+" (not inventoried)")
+			}
+			if t.NeedsProfile {
+				extra = append(extra, "instance profile "+b.profiles[r.id][0]+" holds "+r.id)
+			}
+			e.emit(p, t, r.id, c, extra...)
+		}
+	case TargetFunctionRole, TargetInstanceRole:
+		pool := e.functions
+		if t.Target == TargetInstanceRole {
+			pool = e.instances
+		}
+		for _, w := range pool {
+			if w.role == p {
+				continue
+			}
+			var c permCheck
+			ok := true
+			for _, perm := range t.Perms {
+				var r policy.Result
+				res := w.arn
+				if perm.On == OnAny {
+					r, res = e.evalAny(p, perm.Action), "*"
+				} else {
+					r = e.evalOn(p, perm.Action, w.arn, w.region, nil)
+				}
+				if !c.and(perm.Action, res, r) {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+			extra := []string{w.arn + " runs as " + w.role.id}
+			if w.via != "" {
+				extra = append(extra, "via instance profile "+w.via)
+			}
+			e.emit(p, t, w.role.id, c, extra...)
+		}
+	}
+}
+
+func (e *escalator) userPrecondition(t *Technique, u *principal) bool {
+	keys := len(u.cred.keys)
+	switch t.CatalogID {
+	case "iam-002", "iam-015", "iam-018":
+		return keys < 2 // AWS allows two keys per user
+	case "iam-003":
+		return keys >= 2
+	case "iam-004":
+		return !u.cred.console
+	case "iam-006":
+		return u.cred.console
+	}
+	if t.Target == TargetUserMod {
+		return u.maxAdmin && !u.admin
+	}
+	return true
+}
+
+// allOn checks every permission of t on one target principal.
+func (e *escalator) allOn(p *principal, t *Technique, target, region string) (permCheck, bool) {
+	var c permCheck
+	for _, perm := range t.Perms {
+		if !c.and(perm.Action, target, e.evalOn(p, perm.Action, target, region, nil)) {
+			return c, false
+		}
+	}
+	if t.Target == TargetUserMod {
+		u := e.b.byARN[target]
+		if u == nil || !u.maxAdmin || u.admin {
+			return c, false
+		}
+	}
+	return c, true
+}
+
+// roleChecks evaluates a role technique's permissions: on the role, on a customer-managed policy
+// attached to it, and sts:AssumeRole through the role's trust policy.
+func (e *escalator) roleChecks(p *principal, t *Technique, r *principal, region string) (permCheck, bool) {
+	var c permCheck
+	for _, perm := range t.Perms {
+		switch {
+		case perm.Action == "sts:AssumeRole":
+			rt := e.trustOf[r]
+			if rt == nil || !c.and(perm.Action, r.id, policy.CanAssume(p.caller, p.set, rt.doc, r.id, nil)) {
+				return c, false
+			}
+		case perm.On == OnPolicy:
+			found := false
+			for _, m := range r.managed {
+				if isAWSManagedARN(m) {
+					continue
+				}
+				res := e.evalOn(p, perm.Action, m, region, nil)
+				if granted(res.Decision) {
+					c.and(perm.Action, m, res)
+					c.evidence = append(c.evidence, "policy "+m+" is attached to "+r.id)
+					found = true
+					break
+				}
+			}
+			if !found {
+				return c, false
+			}
+		default:
+			if !c.and(perm.Action, r.id, e.evalOn(p, perm.Action, r.id, region, nil)) {
+				return c, false
+			}
+		}
+	}
+	return c, true
+}
+
+func (e *escalator) rolesWithCustomerPolicies() []string {
+	var out []string
+	for _, id := range e.roles {
+		r := e.b.byARN[id]
+		if slices.ContainsFunc(r.managed, func(m string) bool { return !isAWSManagedARN(m) }) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

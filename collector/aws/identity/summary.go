@@ -1,0 +1,144 @@
+package identity
+
+import (
+	"context"
+	"slices"
+
+	"github.com/breachpath/breachpath/collector/aws/catalog"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// PrincipalSummary is a compact CIEM view of one principal's effective permissions.
+type PrincipalSummary struct {
+	ID   string
+	Kind graph.Kind
+	Name string
+	// Allowed holds the actions allowed unconditionally on at least one resource, Conditional those
+	// allowed only under unresolved conditions (identity, boundary and SCPs applied). The sets are
+	// shared between principals with identical policies: treat them as read-only.
+	Allowed     catalog.ActionSet
+	Conditional catalog.ActionSet
+	// Services counts allowed actions per service and access level, services sorted.
+	Services []ServiceAccess
+	// Sources samples where permissions come from: at most Options.SampleLimit entries.
+	Sources  []PermissionSource
+	Groups   []string
+	Boundary string
+	// Admin marks admin-equivalence; CanBecomeAdmin that neither boundary nor SCPs cap a
+	// self-escalation to admin.
+	Admin          bool
+	CanBecomeAdmin bool
+	// Escalations lists "technique -> target" of the principal's ESCALATES_TO edges.
+	Escalations []string
+}
+
+// ServiceAccess counts a service's allowed actions by access level.
+type ServiceAccess struct {
+	Service string
+	Levels  map[catalog.AccessLevel]int
+	Total   int
+}
+
+// PermissionSource names a policy statement that grants permissions to the principal.
+type PermissionSource struct {
+	Policy    string // policy label: managed policy ARN or inline policy id
+	Statement string
+	Via       string // "" (own), the group ARN, or "boundary"
+}
+
+func (b *builder) summaries(ctx context.Context) error {
+	esc := map[string][]string{}
+	for i := range b.edges {
+		e := &b.edges[i]
+		if e.Kind == graph.EdgeEscalatesTo {
+			esc[e.From] = append(esc[e.From], e.Technique+" -> "+e.To)
+		}
+	}
+	perClass := map[*class][]ServiceAccess{}
+	for i, p := range b.principals {
+		if i%512 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		svc, ok := perClass[p.class]
+		if !ok {
+			svc = b.serviceAccess(p.class.anyYes)
+			perClass[p.class] = svc
+		}
+		s := PrincipalSummary{ID: p.id, Kind: p.kind, Name: p.name, Allowed: p.class.anyYes, Conditional: p.class.anyMay,
+			Services: svc, Admin: p.admin, CanBecomeAdmin: p.maxAdmin, Escalations: esc[p.id]}
+		slices.Sort(s.Escalations)
+		for _, g := range p.groups {
+			s.Groups = append(s.Groups, g.arn)
+		}
+		if p.set.Boundary != nil {
+			s.Boundary = p.set.Boundary.Label
+		}
+		s.Sources = b.sources(p)
+		b.summaryList = append(b.summaryList, s)
+	}
+	return nil
+}
+
+func (b *builder) serviceAccess(set catalog.ActionSet) []ServiceAccess {
+	by := map[string]*ServiceAccess{}
+	set.Each(func(i int32) bool {
+		a := b.cat.Action(i)
+		sa := by[a.Service]
+		if sa == nil {
+			sa = &ServiceAccess{Service: a.Service, Levels: map[catalog.AccessLevel]int{}}
+			by[a.Service] = sa
+		}
+		sa.Levels[a.AccessLevel]++
+		sa.Total++
+		return true
+	})
+	out := make([]ServiceAccess, 0, len(by))
+	for _, sa := range by {
+		out = append(out, *sa)
+	}
+	slices.SortFunc(out, func(x, y ServiceAccess) int {
+		if x.Service < y.Service {
+			return -1
+		}
+		if x.Service > y.Service {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// sources samples the Allow statements of the principal's policies, own first, then groups, then
+// the boundary, up to SampleLimit.
+func (b *builder) sources(p *principal) []PermissionSource {
+	limit := b.opts.SampleLimit
+	var out []PermissionSource
+	via := map[string]string{}
+	for _, g := range p.groups {
+		for _, pol := range g.policies {
+			via[pol.Label] = g.arn
+		}
+	}
+	add := func(label, stmt, v string) bool {
+		if len(out) >= limit {
+			return false
+		}
+		out = append(out, PermissionSource{Policy: label, Statement: stmt, Via: v})
+		return true
+	}
+	for _, pol := range p.set.Identity {
+		for _, st := range pol.Statements {
+			if st.Effect.String() == "Allow" && !add(pol.Label, stmtRef(st.Sid, st.Index), via[pol.Label]) {
+				return out
+			}
+		}
+	}
+	if bd := p.set.Boundary; bd != nil {
+		for _, st := range bd.Statements {
+			if st.Effect.String() == "Allow" && !add(bd.Label, stmtRef(st.Sid, st.Index), "boundary") {
+				return out
+			}
+		}
+	}
+	return out
+}

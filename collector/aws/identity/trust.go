@@ -1,0 +1,299 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// roleTrust is a role's parsed trust policy and what it names.
+type roleTrust struct {
+	p        *principal
+	doc      *policy.Policy
+	services []string
+	// delegates is set when the trust names the role's own account (root or id) or "*": every
+	// principal of the account is a candidate caller.
+	delegates bool
+	wildcard  bool
+	named     []string // own-account principal ARNs named explicitly
+	external  []string // node ids of principals outside the account (external, estate stubs)
+	federated []string // provider node ids
+	specific  bool     // results differ between members of a class: evaluate per caller
+}
+
+// trust emits TRUSTS facts and ASSUMES moves for every role.
+func (b *builder) trust(ctx context.Context) error {
+	if a, ok := b.cat.Lookup("sts:AssumeRole"); ok {
+		b.assumeIdx = a.Index
+	}
+	for _, p := range b.principals {
+		if p.role == nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rt := b.parseTrust(p)
+		if rt == nil {
+			continue
+		}
+		b.trusts = append(b.trusts, rt)
+		b.assumeEdges(rt)
+	}
+	return nil
+}
+
+func (b *builder) parseTrust(p *principal) *roleTrust {
+	doc := b.parsePolicy(p.id+"#trust", p.role.TrustPolicy)
+	if doc == nil {
+		return nil
+	}
+	rt := &roleTrust{p: p, doc: doc, specific: principalDependent(doc)}
+	for _, st := range doc.Statements {
+		if st.Effect != policy.Allow || st.Principal == nil {
+			continue
+		}
+		if st.NotPrincipal {
+			// Allow with NotPrincipal trusts everyone but the listed principals.
+			rt.wildcard, rt.delegates = true, true
+			b.fact(p.id, b.anonymousNode(), graph.EdgeTrusts, graph.Props{"statement": stmtRef(st.Sid, st.Index), "not_principal": true})
+			continue
+		}
+		ps := st.Principal
+		if ps.Wildcard {
+			rt.wildcard, rt.delegates = true, true
+			b.fact(p.id, b.anonymousNode(), graph.EdgeTrusts, graph.Props{"statement": stmtRef(st.Sid, st.Index)})
+		}
+		for _, a := range ps.AWS {
+			if a == "*" {
+				rt.wildcard, rt.delegates = true, true
+				b.fact(p.id, b.anonymousNode(), graph.EdgeTrusts, graph.Props{"statement": stmtRef(st.Sid, st.Index)})
+				continue
+			}
+			id, own := b.principalRef(a)
+			if id == "" {
+				b.warn("trust policy names an unknown principal (deleted, or not an ARN)", "role", p.id, "principal", a)
+				continue
+			}
+			b.fact(p.id, id, graph.EdgeTrusts, graph.Props{"statement": stmtRef(st.Sid, st.Index)})
+			switch {
+			case own && id == b.rootID(b.account):
+				rt.delegates = true
+			case own:
+				rt.named = append(rt.named, id)
+				rt.specific = true
+			default:
+				rt.external = append(rt.external, id)
+			}
+		}
+		rt.services = append(rt.services, ps.Service...)
+		for _, f := range ps.Federated {
+			id := b.federatedNode(f)
+			b.fact(p.id, id, graph.EdgeTrusts, graph.Props{"statement": stmtRef(st.Sid, st.Index)})
+			rt.federated = append(rt.federated, f)
+		}
+	}
+	rt.services = slices.Compact(slices.Sorted(slices.Values(rt.services)))
+	rt.external = slices.Compact(slices.Sorted(slices.Values(rt.external)))
+	rt.federated = slices.Compact(slices.Sorted(slices.Values(rt.federated)))
+	if len(rt.services) > 0 {
+		b.node(p.id).Props["trusted_services"] = rt.services
+	}
+	return rt
+}
+
+// principalRef maps a principal named in a policy (ARN or account id) to a node id, creating the
+// external or stub node as needed. own reports whether it belongs to this account.
+func (b *builder) principalRef(v string) (id string, own bool) {
+	if isAccountID(v) {
+		v = b.iamARN(v, "root")
+	}
+	part, svc, _, acct, res, ok := arnParts(v)
+	if !ok || acct == "" {
+		return "", false
+	}
+	if acct == b.account {
+		if res == "root" {
+			return b.rootID(acct), true
+		}
+		if p, ok := b.byARN[v]; ok {
+			return p.id, true
+		}
+		return "", true
+	}
+	kind, native := graph.KindExternalPrincipal, NativeExternalAccount
+	switch {
+	case res == "root":
+	case strings.HasPrefix(res, "role/") || svc == "sts":
+		kind, native = graph.KindRole, NativeRole
+	case strings.HasPrefix(res, "user/"):
+		kind, native = graph.KindUser, NativeUser
+	}
+	if b.orgAccts[acct] {
+		if res == "root" {
+			kind, native = graph.KindUser, NativeRoot
+		}
+		b.addNode(graph.Node{ID: v, Kind: kind, NativeType: native, Name: lastName(v), Account: acct, Service: "iam", Stub: true})
+		return v, false
+	}
+	// Outside the estate: whoever controls that account controls the principal, so it is an
+	// exposure source owned by this scope.
+	b.addNode(graph.Node{ID: v, Kind: graph.KindExternalPrincipal, NativeType: native, Name: lastName(v), Service: "iam",
+		Account: b.account, Props: graph.Props{"external_account": acct, "partition": part}})
+	return v, false
+}
+
+func (b *builder) anonymousNode() string {
+	b.addNode(graph.Node{ID: AnonymousID, Kind: graph.KindExternalPrincipal, NativeType: NativeAnonymous, Name: "anyone (*)",
+		Service: "iam", Stub: true, Props: graph.Props{graph.PropAnonymous: true}})
+	return AnonymousID
+}
+
+func (b *builder) federatedNode(provider string) string {
+	id := provider
+	if _, _, _, _, _, ok := arnParts(provider); !ok {
+		id = "federated:" + provider
+	}
+	b.addNode(graph.Node{ID: id, Kind: graph.KindExternalPrincipal, NativeType: NativeFederated, Name: lastName(provider),
+		Account: b.account, Service: "iam", Props: graph.Props{"provider": provider}})
+	return id
+}
+
+// externalCaller builds the evaluation principal for a principal outside this account. Its identity
+// policies are not ours to read; an attacker controlling that account grants itself anything, so
+// the caller is modelled as that account's root, whose identity side allows everything.
+func externalCaller(id string) policy.Principal {
+	return policy.Principal{ARN: id, AccountID: arnAccount(id), Type: policy.TypeRoot, Name: lastName(id)}
+}
+
+func (b *builder) assumeEdges(rt *roleTrust) {
+	role := rt.p
+	trustCtx := map[string][]string(nil)
+	// Internal callers.
+	eval := func(c *principal) policy.Result {
+		if !rt.specific {
+			k := accessKey{res: -1 - b.roleIndex(role), kind: kindAssume}
+			if r, ok := c.class.access[k]; ok {
+				return r.res
+			}
+			r := policy.CanAssume(c.class.rep.caller, c.class.rep.set, rt.doc, role.id, trustCtx)
+			c.class.access[k] = accessResult{res: r}
+			return r
+		}
+		return policy.CanAssume(c.caller, c.set, rt.doc, role.id, trustCtx)
+	}
+	try := func(c *principal) {
+		if c == role {
+			return
+		}
+		r := eval(c)
+		if !granted(r.Decision) {
+			return
+		}
+		b.addEdge(graph.Edge{From: c.id, To: role.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRole,
+			Conditional: r.Decision == policy.Conditional, Evidence: decisionEvidence("sts:AssumeRole", role.id, r)})
+	}
+	if rt.delegates {
+		for _, c := range b.principals {
+			// With a delegating trust the caller's own sts:AssumeRole permission decides, except for
+			// "*" trusts that grant same-account callers directly.
+			if !rt.wildcard && !c.class.anyYes.Has(b.assumeIdx) && !c.class.anyMay.Has(b.assumeIdx) && !slices.Contains(rt.named, c.id) {
+				continue
+			}
+			try(c)
+		}
+	} else {
+		for _, id := range rt.named {
+			if c := b.byARN[id]; c != nil {
+				try(c)
+			}
+		}
+	}
+	// External and estate principals.
+	for _, id := range rt.external {
+		caller := externalCaller(id)
+		r := policy.CanAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
+		if !granted(r.Decision) {
+			continue
+		}
+		e := graph.Edge{From: id, To: role.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRole,
+			Conditional: r.Decision == policy.Conditional, Evidence: decisionEvidence("sts:AssumeRole", role.id, r)}
+		acct := arnAccount(id)
+		if slices.Contains(r.UnresolvedKeys, "sts:externalid") {
+			e.Evidence = append(e.Evidence, "requires external id")
+		}
+		if b.orgAccts[acct] {
+			// The caller's own identity policies live in its account's scope and are not evaluated here.
+			e.Conditional = true
+			e.Evidence = append(e.Evidence, "caller's sts:AssumeRole permission in account "+acct+" not evaluated in this scope")
+		} else if !slices.Contains(r.UnresolvedKeys, "sts:externalid") {
+			e.Findings = append(e.Findings, b.addFinding(graph.Finding{RuleID: RuleRoleTrustsNoExternalID, Resource: role.id,
+				Severity: graph.SeverityHigh, Title: "Role trusts an external account without an external id",
+				Evidence:    fmt.Sprintf("trust policy lets %s (account %s, outside the organization) assume the role without an sts:ExternalId condition", id, acct),
+				Remediation: "Require sts:ExternalId (third parties) or restrict the trust to specific principals with conditions; remove the trust if unused.",
+				FixEffort:   1}))
+		}
+		b.addEdge(e)
+	}
+	// Anyone.
+	if rt.wildcard {
+		r := policy.CanAssume(policy.Principal{Type: policy.TypeAnonymous, ARN: "*", Name: "*"}, policy.PolicySet{}, rt.doc, role.id, trustCtx)
+		if granted(r.Decision) {
+			sev := graph.SeverityCritical
+			if r.Decision == policy.Conditional {
+				sev = graph.SeverityHigh
+			}
+			fid := b.addFinding(graph.Finding{RuleID: RuleRoleTrustsAnyone, Resource: role.id, Severity: sev,
+				Title:       "Role trust policy allows any AWS principal",
+				Evidence:    strings.Join(decisionEvidence("sts:AssumeRole", role.id, r), "; "),
+				Remediation: `Replace Principal "*" with the accounts or roles that need access, or add aws:PrincipalOrgID / aws:PrincipalAccount conditions.`})
+			b.addEdge(graph.Edge{From: b.anonymousNode(), To: role.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRole,
+				Conditional: r.Decision == policy.Conditional, Evidence: decisionEvidence("sts:AssumeRole", role.id, r), Findings: []string{fid}})
+		}
+	}
+	// Federated providers.
+	for _, f := range rt.federated {
+		caller := policy.Principal{Type: policy.TypeFederated, ARN: f, Name: f}
+		r := policy.CanAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
+		if !granted(r.Decision) {
+			continue
+		}
+		tech, action := TechAssumeRoleWebIdentity, "sts:AssumeRoleWithWebIdentity"
+		if strings.Contains(f, ":saml-provider/") {
+			tech, action = TechAssumeRoleSAML, "sts:AssumeRoleWithSAML"
+		}
+		e := graph.Edge{From: b.federatedNode(f), To: role.id, Kind: graph.EdgeAssumes, Technique: tech,
+			Conditional: r.Decision == policy.Conditional, Evidence: decisionEvidence(action, role.id, r)}
+		if tech == TechAssumeRoleWebIdentity && !subjectScoped(r.UnresolvedKeys) {
+			e.Findings = append(e.Findings, b.addFinding(graph.Finding{RuleID: RuleRoleTrustsOIDCUnscoped, Resource: role.id,
+				Severity: graph.SeverityHigh, Title: "Role trusts a web-identity provider without a subject condition",
+				Evidence:    fmt.Sprintf("trust policy lets tokens from %s assume the role with no condition on the token subject (:sub)", f),
+				Remediation: "Add a StringEquals/StringLike condition on <provider>:sub (for GitHub: repo:<org>/<repo>:ref:...) and on :aud."}))
+		}
+		b.addEdge(e)
+	}
+}
+
+// subjectScoped reports whether a web-identity decision depends on the token subject.
+func subjectScoped(keys []string) bool {
+	for _, k := range keys {
+		if strings.HasSuffix(k, ":sub") || k == "cognito-identity.amazonaws.com:aud" {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *builder) roleIndex(p *principal) int {
+	if b.roleIdx == nil {
+		b.roleIdx = map[*principal]int{}
+		for i, q := range b.principals {
+			b.roleIdx[q] = i
+		}
+	}
+	return b.roleIdx[p]
+}
