@@ -84,14 +84,14 @@ func (s *scope) bgStore() string {
 	crown := t == tSecret && class >= graph.SensitivityConfidential && s.env == "prod"
 	id := s.store(t, n, s.label+"-"+dataWords[s.rng.IntN(len(dataWords))], class, crown)
 	s.bgStores = append(s.bgStores, storeRef{id, t})
-	if s.rng.IntN(12) == 0 {
+	if s.rng.IntN(4) == 0 {
 		s.hygiene(t, id)
 	}
 	// internal principals already read it: realistic, and harmless because
 	// no exposure source reaches them
 	if np := len(s.bgPrincipals); np > 0 {
 		k := s.rng.IntN(np)
-		for i := range min(np, s.rng.IntN(3)) {
+		for i := range min(np, 2+s.rng.IntN(4)) {
 			s.access(s.bgPrincipals[(k+i)%np], id, t, false)
 		}
 	}
@@ -176,6 +176,11 @@ func (s *scope) grantSome(principal string, reads int) {
 		st := s.bgStores[k]
 		s.access(principal, st.id, st.t, i == 0 && s.rng.IntN(2) == 0)
 	}
+	// most principals also hold a couple of the scope's shared policies
+	k := s.rng.IntN(len(s.policies))
+	for i := range 1 + s.rng.IntN(min(3, len(s.policies))) {
+		s.fact(principal, graph.EdgePolicyAttached, s.policies[(k+i)%len(s.policies)])
+	}
 	s.bgPrincipals = append(s.bgPrincipals, principal)
 }
 
@@ -206,14 +211,22 @@ func (s *scope) bgApp() {
 	if s.rng.IntN(2) == 0 {
 		s.bgStore()
 	}
-	s.grantSome(id, 2+s.rng.IntN(4))
+	s.grantSome(id, 3+s.rng.IntN(5))
 	s.move(id, s.keys[s.rng.IntN(len(s.keys))], mv{kind: graph.EdgeDecrypts, technique: string(s.cloud) + ".kms.decrypt", likelihood: 0.9,
 		evidence: []string{"key policy grants decrypt to " + short(id)}})
 	s.bgVMs = append(s.bgVMs, vm)
 }
 
 func (s *scope) bgData() {
-	for range 1 + s.rng.IntN(3) {
+	if s.rng.IntN(6) == 0 {
+		n := s.net()
+		key := s.add(tKey, s.name("cmk", s.label, dataWords[s.rng.IntN(len(dataWords))]), o().in(n.region).under(s.azParent(tKey, n.region)))
+		s.keys = append(s.keys, key)
+		if s.cloud == graph.CloudAWS && s.rng.IntN(3) == 0 {
+			s.hygiene(tKey, key)
+		}
+	}
+	for range 1 + s.rng.IntN(2) {
 		s.bgStore()
 	}
 }
@@ -223,7 +236,7 @@ func (s *scope) bgUser() {
 	first := []string{"ana", "ben", "chen", "dara", "eli", "fatima", "gus", "hana", "ivan", "jo", "kemal", "lena", "mo", "nia", "omar", "pia"}
 	name := first[s.rng.IntN(len(first))]
 	u := s.add(tUser, s.globalName(name), o())
-	for _, gi := range s.rng.Perm(len(s.groups))[:1+s.rng.IntN(2)] {
+	for _, gi := range s.rng.Perm(len(s.groups))[:1+s.rng.IntN(min(3, len(s.groups)))] {
 		s.fact(u, graph.EdgeMemberOf, s.groups[gi])
 	}
 	pol := s.add(tPolicy, s.name(name, "inline"), o())
@@ -231,7 +244,16 @@ func (s *scope) bgUser() {
 	if s.cloud == graph.CloudAWS && s.rng.IntN(6) == 0 {
 		s.finding("aws.iam.user-no-mfa", u, "console password set, no MFA device")
 	}
-	s.grantSome(u, 1+s.rng.IntN(3))
+	if nr := len(s.bgRoles); nr > 0 {
+		k := s.rng.IntN(nr)
+		for i := range min(nr, s.rng.IntN(3)) {
+			r := s.bgRoles[(k+i)%nr]
+			s.fact(r, graph.EdgeTrusts, u)
+			s.move(u, r, mv{kind: graph.EdgeAssumes, technique: string(s.cloud) + ".iam.assume-role", likelihood: 0.9,
+				evidence: []string{"trust policy names " + short(u)}})
+		}
+	}
+	s.grantSome(u, 2+s.rng.IntN(4))
 	s.bgUsers = append(s.bgUsers, u)
 }
 
@@ -240,10 +262,16 @@ func (s *scope) bgServerless() {
 	n := s.net()
 	w := workloadWords[s.rng.IntN(len(workloadWords))]
 	fn := s.add(tFunction, s.name(w, "fn"), o().in(n.region))
+	if s.rng.IntN(2) == 0 {
+		s.fact(fn, graph.EdgeInSubnet, n.private[s.rng.IntN(len(n.private))])
+		s.fact(fn, graph.EdgeProtectedBy, n.sgApp)
+	}
 	id, _ := s.identity(fn, s.name(s.label, w, "fn"), n.region, runDirect)
 	s.move(fn, id, mv{kind: graph.EdgeUsesIdentity, technique: string(s.cloud) + ".function.identity", likelihood: 0.7,
 		evidence: []string{"function runs as " + short(id)}})
-	s.grantSome(id, 1+s.rng.IntN(3))
+	s.grantSome(id, 2+s.rng.IntN(4))
+	s.move(id, s.keys[s.rng.IntN(len(s.keys))], mv{kind: graph.EdgeDecrypts, technique: string(s.cloud) + ".kms.decrypt", likelihood: 0.9,
+		evidence: []string{"key policy grants decrypt to " + short(id)}})
 	q := s.store(tQueue, n, s.label+"-"+w+"-events", graph.SensitivityInternal, false)
 	s.bgStores = append(s.bgStores, storeRef{q, tQueue})
 	s.access(id, q, tQueue, false)
@@ -268,7 +296,7 @@ func (s *scope) bgContainers() {
 		s.move(c, id, mv{kind: graph.EdgeUsesIdentity, technique: string(s.cloud) + ".container.identity", likelihood: 0.8,
 			evidence: []string{"container runs as " + short(id)}})
 	}
-	s.grantSome(id, 2+s.rng.IntN(3))
+	s.grantSome(id, 3+s.rng.IntN(4))
 }
 
 // bgLB: an internal load balancer in front of existing VMs.
@@ -306,8 +334,9 @@ func (s *scope) bgRole() {
 			evidence: []string{"trust policy names " + short(u)}})
 	}
 	if !admin {
-		s.grantSome(role, 2+s.rng.IntN(3))
+		s.grantSome(role, 3+s.rng.IntN(4))
 	}
+	s.bgRoles = append(s.bgRoles, role)
 }
 
 // bgImage: a machine image and a disk snapshot of an existing VM.

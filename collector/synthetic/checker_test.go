@@ -174,10 +174,14 @@ func checkInvariant(t *testing.T, e *Estate) {
 
 	// every planted path can be cut: drop the edges its first finding
 	// enables and the path (and so its target) is gone
+	edgeAt := make(map[string]int, len(g.Edges))
+	for i := range g.Edges {
+		edgeAt[g.Edges[i].Key()] = i
+	}
 	for _, p := range tr.Planted {
 		var cut string
 		for _, k := range p.Edges {
-			if i := edgeIndex(g, k); i >= 0 && len(g.Edges[i].Findings) > 0 {
+			if i, ok := edgeAt[k]; ok && len(g.Edges[i].Findings) > 0 {
 				cut = g.Edges[i].Findings[0]
 				break
 			}
@@ -215,15 +219,6 @@ func (m *moveGraph) allPathsTo(target string, tr *GroundTruth, finding string) i
 		}
 	}
 	return n
-}
-
-func edgeIndex(g *graph.Graph, key string) int {
-	for i := range g.Edges {
-		if g.Edges[i].Key() == key {
-			return i
-		}
-	}
-	return -1
 }
 
 func TestGroundTruthInvariantHolds(t *testing.T) {

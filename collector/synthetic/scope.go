@@ -103,6 +103,7 @@ type scope struct {
 	bgStores     []storeRef
 	bgVMs        []string
 	bgUsers      []string
+	bgRoles      []string
 }
 
 type tagKey struct {
@@ -234,13 +235,12 @@ type mv struct {
 	props      graph.Props
 }
 
-// move adds an attacker move and returns its key.
-func (s *scope) move(from, to string, m mv) string {
+// move adds an attacker move.
+func (s *scope) move(from, to string, m mv) {
 	s.snap.Edges = append(s.snap.Edges, graph.Edge{
 		From: from, To: to, Kind: m.kind, Technique: m.technique, Likelihood: m.likelihood,
 		Evidence: m.evidence, Findings: m.findings, Props: m.props,
 	})
-	return s.snap.Edges[len(s.snap.Edges)-1].Key()
 }
 
 // finding records a finding of a catalogued rule on a resource and returns

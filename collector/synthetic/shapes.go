@@ -2,6 +2,7 @@ package synthetic
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/breachpath/breachpath/graph"
 )
@@ -54,10 +55,16 @@ func (s *scope) skeleton() {
 		key := s.add(tKey, s.name("cmk", s.label), o().in(r).under(s.azParent(tKey, r)))
 		s.keys = append(s.keys, key)
 	}
-	for _, g := range []string{"developers", "operators", "auditors"} {
+	groups := []string{"developers", "operators", "auditors", "data-analysts", "oncall"}
+	policies := []string{"read-only", "app-data-access", "deploy", "logging"}
+	if s.budget < 500 {
+		// tiny estates keep a lean skeleton so planted paths still fit
+		groups, policies = groups[:2], policies[:2]
+	}
+	for _, g := range groups {
 		s.groups = append(s.groups, s.add(tGroup, s.globalName(s.label, g), o()))
 	}
-	for _, p := range []string{"read-only", "app-data-access", "deploy", "logging"} {
+	for _, p := range policies {
 		pol := s.add(tPolicy, s.name(s.label, p), o())
 		s.policies = append(s.policies, pol)
 	}
@@ -93,13 +100,17 @@ func (s *scope) network(r string) netInfo {
 		nacl = s.add(tNACL, s.name("acl", s.label), o().in(r))
 		s.fact(nacl, graph.EdgeInNetwork, n.network)
 	}
-	for i, tier := range []string{"public-a", "public-b", "private-a", "private-b", "data-a"} {
+	tiers := []string{"public-a", "public-b", "private-a", "private-b", "data-a"}
+	if s.budget < 500 {
+		tiers = []string{"public-a", "private-a", "data-a"}
+	}
+	for _, tier := range tiers {
 		sub := s.add(tSubnet, s.label+"-"+tier, o().in(r).under(subParent))
 		s.fact(sub, graph.EdgeInNetwork, n.network)
 		if nacl != "" {
 			s.fact(sub, graph.EdgeProtectedBy, nacl)
 		}
-		if i < 2 {
+		if strings.HasPrefix(tier, "public") {
 			n.public = append(n.public, sub)
 			s.fact(sub, graph.EdgeRoutesTo, igw)
 		} else {
@@ -170,7 +181,6 @@ func (s *scope) identity(workload, name, region string, mode runMode) (id, polic
 	id = s.add(tIdentity, idName, o().in(region))
 	policy = s.add(tPolicy, s.name(name, "policy"), o().in(region))
 	s.fact(id, graph.EdgePolicyAttached, policy)
-	s.fact(id, graph.EdgePolicyAttached, s.policies[s.rng.IntN(len(s.policies))])
 	if workload != "" && mode != noRun {
 		if mode == runProfile && s.has(tProfile) {
 			prof := s.add(tProfile, name, o())
