@@ -99,12 +99,6 @@ type dataResource struct {
 	external []string // principals outside the account named by Allow statements
 	// noPublic: S3 Block Public Access (RestrictPublicBuckets) neutralises public grants.
 	noPublic bool
-	acl      []aclGrant
-}
-
-type aclGrant struct {
-	group string // AllUsers / AuthenticatedUsers
-	edge  graph.EdgeKind
 }
 
 type accessKey struct {
@@ -138,29 +132,6 @@ func (b *builder) collectResources() {
 		}
 		r := add(id, bk.Region, bk.Policy, typeS3)
 		r.noPublic = (pab != nil && pab.RestrictPublicBuckets) || (bk.PublicAccessBlock != nil && bk.PublicAccessBlock.RestrictPublicBuckets)
-		ignoreACL := (pab != nil && pab.IgnorePublicACLs) || (bk.PublicAccessBlock != nil && bk.PublicAccessBlock.IgnorePublicACLs) ||
-			bk.ObjectOwnership == "BucketOwnerEnforced"
-		if !ignoreACL {
-			for _, g := range bk.ACL {
-				grp := ""
-				switch {
-				case strings.HasSuffix(g.GranteeURI, "/global/AllUsers"):
-					grp = "AllUsers"
-				case strings.HasSuffix(g.GranteeURI, "/global/AuthenticatedUsers"):
-					grp = "AuthenticatedUsers"
-				default:
-					continue
-				}
-				switch g.Permission {
-				case "READ":
-					r.acl = append(r.acl, aclGrant{grp, graph.EdgeReads})
-				case "WRITE":
-					r.acl = append(r.acl, aclGrant{grp, graph.EdgeWrites})
-				case "WRITE_ACP", "FULL_CONTROL":
-					r.acl = append(r.acl, aclGrant{grp, graph.EdgeAdministers})
-				}
-			}
-		}
 	}
 	regions := make([]string, 0, len(b.inv.Regional))
 	for name := range b.inv.Regional {
@@ -408,7 +379,6 @@ func (b *builder) dataAccess(ctx context.Context) error {
 			}
 			b.externalAccess(r, a)
 		}
-		b.aclAccess(r)
 	}
 	return nil
 }
@@ -442,7 +412,9 @@ func (b *builder) externalAccess(r *dataResource, a access) {
 		}
 		b.addEdge(e)
 	}
-	if !r.direct || r.noPublic {
+	// Anonymous access to buckets (policy and ACL, with Block Public Access) is the resource part's
+	// (collector/aws/resources, technique aws.s3.public-policy); emitting it here too would duplicate it.
+	if !r.direct || r.noPublic || r.typ == typeS3 {
 		return
 	}
 	anon := policy.Principal{Type: policy.TypeAnonymous, ARN: "*", Name: "*"}
@@ -463,18 +435,6 @@ func (b *builder) externalAccess(r *dataResource, a access) {
 			Remediation: `Remove Principal "*" grants or restrict them with aws:PrincipalOrgID / aws:SourceVpce conditions; for S3 enable Block Public Access.`}))
 	}
 	b.addEdge(e)
-}
-
-// aclAccess turns public S3 ACL grants into anonymous moves.
-func (b *builder) aclAccess(r *dataResource) {
-	for _, g := range r.acl {
-		fid := b.addFinding(graph.Finding{RuleID: RulePublicResourcePolicy, Resource: r.id, Severity: graph.SeverityHigh,
-			Title:       "Bucket ACL grants access to " + g.group,
-			Evidence:    fmt.Sprintf("ACL grants %s to %s", strings.ToLower(string(g.edge)), g.group),
-			Remediation: "Remove the ACL grant and set Object Ownership to BucketOwnerEnforced (ACLs disabled)."})
-		b.addEdge(graph.Edge{From: b.anonymousNode(), To: r.id, Kind: g.edge, Technique: "aws.s3.public-acl",
-			Evidence: []string{"bucket ACL grant to " + g.group}, Findings: []string{fid}})
-	}
 }
 
 // kindAssume is the accessKey kind of cached sts:AssumeRole decisions (res is -1-role index).

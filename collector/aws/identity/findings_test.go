@@ -84,7 +84,9 @@ func TestPostureFindings(t *testing.T) {
 		{"reuse prevention set", func(inv *inventory.Inventory, _ *inventory.User) {
 			inv.IAM.PasswordPolicy = &inventory.PasswordPolicy{MinimumPasswordLength: 14, PasswordReusePrevention: 5}
 		}, RulePasswordReuse, root, false, ""},
-		{"no password policy at all", func(inv *inventory.Inventory, _ *inventory.User) { inv.IAM.PasswordPolicy = &inventory.PasswordPolicy{None: true} },
+		{"no password policy at all", func(inv *inventory.Inventory, _ *inventory.User) {
+			inv.IAM.PasswordPolicy = &inventory.PasswordPolicy{None: true}
+		},
 			RuleNoPasswordPolicy, root, true, "CIS-AWS-3.0:1.8"},
 		{"customer policy granting *:* attached", func(inv *inventory.Inventory, u *inventory.User) {
 			arn := addPolicy(inv, "god", doc(allow("*", "*")))
