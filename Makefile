@@ -17,6 +17,10 @@ test:
 build:
 	$(GO) build -o $(BIN) ./cmd/breachpath
 
+## web: rebuild the explorer's embedded assets (web/dist) from web/src; a test checks they are current
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
 neo4j-up:
 	scripts/neo4j-dev.sh up
 
