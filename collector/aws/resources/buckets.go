@@ -12,7 +12,7 @@ import (
 // Techniques of public bucket access.
 const (
 	TechS3PublicACL    = "aws.s3.public-acl"
-	TechS3PublicPolicy = "aws.s3.public-bucket-policy"
+	TechS3PublicPolicy = "aws.s3.public-policy"
 )
 
 // ACL grantee groups that make a bucket public. AuthenticatedUsers means
@@ -106,18 +106,21 @@ func (b *builder) bucket(bk *inventory.Bucket, accountPABFinding string) {
 				continue
 			}
 			ev := fmt.Sprintf("bucket ACL grants %s to %s", g.Permission, g.GranteeURI)
+			// Same mapping and technique as the identity part, so that the
+			// transform merges both parts' moves into one edge.
+			kind, rule := graph.EdgeReads, RuleS3PublicRead
 			switch g.Permission {
-			case "READ", "FULL_CONTROL":
-				fid := b.flag(RuleS3PublicRead, id, defaultSeverity, ev)
-				b.publicMove(id, graph.EdgeReads, TechS3PublicACL, fid, ev)
-				b.edgeFindings(AnonymousID, id, graph.EdgeReads, TechS3PublicACL, pabFindings)
+			case "READ":
+			case "WRITE":
+				kind, rule = graph.EdgeWrites, RuleS3PublicWrite
+			case "WRITE_ACP", "FULL_CONTROL":
+				kind, rule = graph.EdgeAdministers, RuleS3PublicWrite
+			default:
+				continue
 			}
-			switch g.Permission {
-			case "WRITE", "FULL_CONTROL":
-				fid := b.flag(RuleS3PublicWrite, id, defaultSeverity, ev)
-				b.publicMove(id, graph.EdgeWrites, TechS3PublicACL, fid, ev)
-				b.edgeFindings(AnonymousID, id, graph.EdgeWrites, TechS3PublicACL, pabFindings)
-			}
+			fid := b.flag(rule, id, defaultSeverity, ev)
+			b.publicMove(id, kind, TechS3PublicACL, fid, ev)
+			b.edgeFindings(AnonymousID, id, kind, TechS3PublicACL, pabFindings)
 		}
 	}
 
