@@ -68,7 +68,11 @@ func decoyOpenNoIdentity(g *gen, s *scope) Decoy {
 	fw := s.firewall(n, map[graph.Cloud]string{graph.CloudAWS: "launch-wizard", graph.CloudAzure: "nsg-test", graph.CloudGCP: "allow-ssh-test"}[s.cloud])
 	rule := map[graph.Cloud]string{graph.CloudAWS: "aws.ec2.sg-open-admin-port", graph.CloudAzure: "azure.network.nsg-open-ssh", graph.CloudGCP: "gcp.compute.firewall-open-ssh"}[s.cloud]
 	f := s.finding(rule, fw, "ingress tcp/22 from 0.0.0.0/0")
-	vm := s.vm(n, s.name("sandbox", s.label), true, fw, graph.Props{"metadata_http_tokens": "required"})
+	var props graph.Props
+	if s.cloud == graph.CloudAWS {
+		props = graph.Props{"metadata_http_tokens": "required"}
+	}
+	vm := s.vm(n, s.name("sandbox", s.label), true, fw, props)
 	s.move(g.internet(s), vm, mv{kind: graph.EdgeExposedTo, technique: "net.internet-exposure", likelihood: g.lk(0.95), props: port(22),
 		evidence: ev("rule set " + short(fw) + " allows tcp/22 from 0.0.0.0/0"), findings: fids(f)})
 	return Decoy{FindingID: f, Resource: fw, Why: "the exposed instance has no identity and no network path to anything sensitive"}
