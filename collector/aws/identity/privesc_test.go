@@ -1,0 +1,261 @@
+package identity
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// privescVariant changes the attacker's permissions so that one requirement fails (or none).
+type privescVariant struct {
+	name string
+	want bool
+	// apply returns the attacker's grants and sets up denies; perms are the technique's actions.
+	apply func(inv *inventory.Inventory, perms []string) (grants []string, extra []stmt, boundary string)
+}
+
+var privescVariants = []privescVariant{
+	{"all permissions present", true, func(_ *inventory.Inventory, perms []string) ([]string, []stmt, string) { return perms, nil, "" }},
+	{"one permission missing", false, func(_ *inventory.Inventory, perms []string) ([]string, []stmt, string) {
+		return perms[:len(perms)-1], nil, ""
+	}},
+	{"explicit deny in an identity policy", false, func(_ *inventory.Inventory, perms []string) ([]string, []stmt, string) {
+		return perms, []stmt{deny("*", perms[0])}, ""
+	}},
+	{"denied by an SCP", false, func(inv *inventory.Inventory, perms []string) ([]string, []stmt, string) {
+		withSCP(inv, doc(allow("*", "*"), deny("*", perms[0])))
+		return perms, nil, ""
+	}},
+	{"outside the permission boundary", false, func(inv *inventory.Inventory, perms []string) ([]string, []stmt, string) {
+		return perms, nil, addPolicy(inv, "boundary", doc(allow("*", "s3:GetObject")))
+	}},
+}
+
+// privescScenario builds an account where the attacker holds grants and a victim fits the
+// technique's target; it returns the attacker and the node the edge must reach.
+func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory.Inventory, string, string) {
+	t.Helper()
+	inv := newInv()
+	perms := make([]string, len(tech.Perms))
+	for i, pm := range tech.Perms {
+		perms[i] = pm.Action
+	}
+	grants, extra, boundary := v.apply(inv, perms)
+	stmts := extra
+	if len(grants) > 0 {
+		stmts = append([]stmt{allow("*", grants...)}, extra...)
+	}
+	if len(stmts) == 0 {
+		stmts = []stmt{allow("*", "s3:ListAllMyBuckets")}
+	}
+	attackerPolicy := addPolicy(inv, "attacker-policy", doc(stmts...))
+	attached := []inventory.AttachedPolicy{{ARN: attackerPolicy, Name: "attacker-policy"}}
+
+	roleAttacker := tech.Target == TargetSelf && strings.Contains(tech.Perms[0].Action, "Role")
+	var attacker string
+	if roleAttacker {
+		r := addRole(inv, "attacker", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
+		r.AttachedPolicies, r.PermissionBoundary = attached, boundary
+		attacker = r.ARN
+	} else {
+		u := addUser(inv, "attacker")
+		u.AttachedPolicies, u.PermissionBoundary = attached, boundary
+		attacker = u.ARN
+		if tech.Target == TargetSelfGroup {
+			inv.IAM.Groups = append(inv.IAM.Groups, inventory.Group{ARN: iamARN("group/devs"), Name: "devs",
+				InlinePolicies: []inventory.InlinePolicy{{Name: "read", Document: doc(allow("*", "s3:GetObject"))}}})
+			inv.IAM.Users[len(inv.IAM.Users)-1].Groups = []string{"devs"}
+		}
+	}
+	victimPolicy := func() []inventory.AttachedPolicy {
+		arn := addPolicy(inv, "victim-policy", doc(allow("*", "sqs:SendMessage")))
+		return []inventory.AttachedPolicy{{ARN: arn, Name: "victim-policy"}}
+	}
+	serviceRole := func(svc string) *inventory.Role {
+		return addRole(inv, "victim", trustDoc(map[string]any{"Service": svc}, nil), doc(allow("*", "s3:GetObject")))
+	}
+	switch tech.Target {
+	case TargetSelfPolicy, TargetSelf, TargetSelfGroup:
+		return inv, attacker, adminNode()
+	case TargetGroup:
+		inv.IAM.Groups = append(inv.IAM.Groups, inventory.Group{ARN: iamARN("group/admins"), Name: "admins",
+			AttachedPolicies: []inventory.AttachedPolicy{{ARN: "arn:aws:iam::aws:policy/AdministratorAccess"}}})
+		return inv, attacker, iamARN("group/admins")
+	case TargetUser, TargetUserMod:
+		u := addUser(inv, "victim", doc(allow("*", "sqs:SendMessage")))
+		switch tech.CatalogID {
+		case "iam-003":
+			u.AccessKeys = []inventory.AccessKey{{ID: "AKIA0000000000000001", Status: "Active"}, {ID: "AKIA0000000000000002", Status: "Active"}}
+		case "iam-006":
+			u.LoginProfile = true
+		}
+		if tech.Target == TargetUserMod {
+			return inv, attacker, adminNode()
+		}
+		return inv, attacker, u.ARN
+	case TargetRole:
+		return inv, attacker, serviceRole("ec2.amazonaws.com").ARN
+	case TargetAssumableRoleMod, TargetTrustRoleMod:
+		r := addRole(inv, "victim", trustDoc(map[string]any{"AWS": "arn:aws:iam::" + acct + ":root"}, nil))
+		r.AttachedPolicies = victimPolicy()
+		return inv, attacker, adminNode()
+	case TargetPassedRole, TargetUninventoriedRole:
+		r := serviceRole(tech.Services[0])
+		if tech.NeedsProfile {
+			addProfile(inv, "victim", r.ARN)
+		}
+		return inv, attacker, r.ARN
+	case TargetFunctionRole:
+		r := serviceRole("lambda.amazonaws.com")
+		inv.Region("us-east-1").Functions = []inventory.LambdaFunction{{Name: "fn", ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:fn", Role: r.ARN}}
+		return inv, attacker, r.ARN
+	case TargetInstanceRole:
+		r := serviceRole("ec2.amazonaws.com")
+		prof := addProfile(inv, "victim", r.ARN)
+		inv.Region("us-east-1").Instances = []inventory.Instance{{ID: "i-0abc", ARN: "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0abc", InstanceProfileARN: prof}}
+		return inv, attacker, r.ARN
+	}
+	t.Fatalf("technique %s: no scenario for target %s", tech.ID, tech.Target)
+	return nil, "", ""
+}
+
+func TestEveryEscalationTechnique(t *testing.T) {
+	for _, tech := range Techniques {
+		for _, v := range privescVariants {
+			t.Run(tech.CatalogID+"/"+v.name, func(t *testing.T) {
+				inv, attacker, target := privescScenario(t, tech, v)
+				part := build(t, inv)
+				e := findEdge(part, attacker, graph.EdgeEscalatesTo, target, tech.ID)
+				if (e != nil) != v.want {
+					t.Fatalf("%s -[%s]-> %s present=%v, want %v\n%s", attacker, tech.ID, target, e != nil, v.want, dumpEdges(part, attacker))
+				}
+				if e == nil {
+					return
+				}
+				if !hasEvidence(e, "technique "+tech.CatalogID) || !hasEvidence(e, tech.Perms[0].Action) {
+					t.Errorf("evidence %q must name the catalogue id and the permission", e.Evidence)
+				}
+				if want := tech.Target == TargetUninventoriedRole; e.Conditional != want {
+					t.Errorf("conditional = %v, want %v", e.Conditional, want)
+				}
+				f := findFinding(part, RulePrivescPrefix+strings.TrimPrefix(tech.ID, "aws."), attacker)
+				if f == nil || len(e.Findings) != 1 || e.Findings[0] != f.ID {
+					t.Errorf("edge must cite the attacker's privesc finding; findings %v", e.Findings)
+				}
+			})
+		}
+	}
+}
+
+func TestTechniqueCatalogueIsComplete(t *testing.T) {
+	ids := map[string]bool{}
+	catalog := map[string]bool{"sts-001": true} // the ASSUMES edge, TechAssumeRole
+	for _, tech := range Techniques {
+		if ids[tech.ID] || catalog[tech.CatalogID] {
+			t.Errorf("duplicate technique %s / %s", tech.ID, tech.CatalogID)
+		}
+		ids[tech.ID], catalog[tech.CatalogID] = true, true
+		if tech.Summary == "" || len(tech.Perms) == 0 || !strings.HasPrefix(tech.ID, "aws.") {
+			t.Errorf("technique %s incomplete", tech.ID)
+		}
+	}
+	if len(catalog) != 65 {
+		t.Errorf("%d catalogue ids encoded, want all 65", len(catalog))
+	}
+}
+
+func TestPassRoleRestrictions(t *testing.T) {
+	create := []string{"lambda:CreateFunction", "lambda:InvokeFunction"}
+	tests := []struct {
+		name        string
+		passRole    stmt
+		want        bool
+		conditional bool
+	}{
+		{"PassRole on the target role", allow(iamARN("role/victim"), "iam:PassRole"), true, false},
+		{"PassRole restricted to another role", allow(iamARN("role/other"), "iam:PassRole"), false, false},
+		{"PassedToService names lambda", stmt{Effect: "Allow", Action: "iam:PassRole", Resource: "*",
+			Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "lambda.amazonaws.com"}}}, true, false},
+		{"PassedToService names another service", stmt{Effect: "Allow", Action: "iam:PassRole", Resource: "*",
+			Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ec2.amazonaws.com"}}}, false, false},
+		{"PassRole conditional on a tag of the request", stmt{Effect: "Allow", Action: "iam:PassRole", Resource: "*",
+			Condition: map[string]any{"StringEquals": map[string]any{"aws:RequestTag/team": "x"}}}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			u := addUser(inv, "attacker", doc(allow("*", create...), tt.passRole))
+			addRole(inv, "victim", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil))
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, iamARN("role/victim"), "aws.lambda.passrole-create-function-invoke")
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e != nil && e.Conditional != tt.conditional {
+				t.Fatalf("conditional = %v, want %v (%v)", e.Conditional, tt.conditional, e.Evidence)
+			}
+		})
+	}
+}
+
+func TestEscalationChainsThroughAssumedRole(t *testing.T) {
+	// user -> assumes A -> A passes admin role B to a new Lambda -> B is admin.
+	inv := newInv()
+	a := iamARN("role/A")
+	u := addUser(inv, "dev", doc(allow(a, "sts:AssumeRole")))
+	addRole(inv, "A", trustDoc(map[string]any{"AWS": "arn:aws:iam::" + acct + ":root"}, nil),
+		doc(allow(iamARN("role/B"), "iam:PassRole"), allow("*", "lambda:CreateFunction", "lambda:InvokeFunction")))
+	b := addRole(inv, "B", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil))
+	b.AttachedPolicies = []inventory.AttachedPolicy{{ARN: "arn:aws:iam::aws:policy/AdministratorAccess"}}
+	part := build(t, inv)
+	steps := []struct {
+		from, to  string
+		kind      graph.EdgeKind
+		technique string
+	}{
+		{u.ARN, a, graph.EdgeAssumes, TechAssumeRole},
+		{a, b.ARN, graph.EdgeEscalatesTo, "aws.lambda.passrole-create-function-invoke"},
+		{b.ARN, adminNode(), graph.EdgeAdministers, TechAdminEquivalent},
+	}
+	for _, s := range steps {
+		if findEdge(part, s.from, s.kind, s.to, s.technique) == nil {
+			t.Errorf("missing %s -[%s %s]-> %s\n%s", s.from, s.kind, s.technique, s.to, dumpEdges(part, ""))
+		}
+	}
+	if !reachable(part, u.ARN, adminNode()) {
+		t.Fatal("the user must reach the account administrator")
+	}
+	if f := findFinding(part, RulePrivescPrefix+"lambda.passrole-create-function-invoke", a); f == nil || f.Severity != graph.SeverityCritical {
+		t.Fatalf("privesc finding to an admin role must be critical: %+v", f)
+	}
+}
+
+func TestAdminPrincipalsGetNoEscalationEdges(t *testing.T) {
+	inv := newInv()
+	u := addUser(inv, "root-ish")
+	u.AttachedPolicies = []inventory.AttachedPolicy{{ARN: "arn:aws:iam::aws:policy/AdministratorAccess"}}
+	addUser(inv, "victim")
+	addRole(inv, "fn", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil))
+	part := build(t, inv)
+	for _, e := range part.Edges {
+		if e.From == u.ARN && e.Kind == graph.EdgeEscalatesTo {
+			t.Fatalf("admin principal has escalation edge %+v", e)
+		}
+	}
+	if findEdge(part, u.ARN, graph.EdgeAdministers, adminNode(), TechAdminEquivalent) == nil {
+		t.Fatal("admin principal must administer the account")
+	}
+}
+
+func TestSelfEscalationNeedsOwnPolicy(t *testing.T) {
+	// CreatePolicyVersion limited to a policy attached to someone else is not a self-escalation.
+	inv := newInv()
+	other := addPolicy(inv, "someone-elses", doc(allow("*", "s3:GetObject")))
+	u := addUser(inv, "attacker", doc(allow(other, "iam:CreatePolicyVersion")))
+	part := build(t, inv)
+	if e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, adminNode(), "aws.iam.create-policy-version"); e != nil {
+		t.Fatalf("unexpected self-escalation %+v", e)
+	}
+}
