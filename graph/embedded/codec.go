@@ -71,9 +71,25 @@ func decodeNode(id string, doc []byte, n *graph.Node) error {
 	*n = graph.Node{
 		ID: id, Kind: d.Kind, Cloud: d.Cloud, NativeType: d.NativeType, Name: d.Name, Account: d.Account,
 		Region: d.Region, Service: d.Service, Sensitivity: d.Sensitivity, CrownJewel: d.CrownJewel,
-		Stub: d.Stub, Tags: d.Tags, Props: graph.Props(d.Props),
+		Stub: d.Stub, Tags: nilIfEmpty(d.Tags), Props: nilIfEmpty(graph.Props(d.Props)),
 	}
 	return nil
+}
+
+// nilIfEmpty makes decoded empty collections nil, as the encoder (omitempty)
+// writes nil and empty alike: one stored form, one loaded form.
+func nilIfEmpty[M ~map[string]V, V any](m M) M {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+func nilIfEmptySlice(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func encodeEdge(e *graph.Edge) ([]byte, error) {
@@ -84,12 +100,15 @@ func encodeEdge(e *graph.Edge) ([]byte, error) {
 }
 
 func decodeEdge(doc []byte, e *graph.Edge) error {
+	if string(doc) == "{}" { // most fact edges: skip the decoder
+		return nil
+	}
 	var d edgeDoc
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return fmt.Errorf("edge %s: %w: %v", e.Key(), graph.ErrCorrupt, err)
 	}
 	e.Likelihood, e.Evidence, e.Findings, e.Conditional, e.Props =
-		d.Likelihood, d.Evidence, d.Findings, d.Conditional, graph.Props(d.Props)
+		d.Likelihood, nilIfEmptySlice(d.Evidence), nilIfEmptySlice(d.Findings), d.Conditional, nilIfEmpty(graph.Props(d.Props))
 	return nil
 }
 
@@ -106,7 +125,7 @@ func decodeFinding(doc []byte, f *graph.Finding) error {
 		return fmt.Errorf("finding %q: %w: %v", f.ID, graph.ErrCorrupt, err)
 	}
 	f.RuleID, f.Severity, f.Title, f.Evidence, f.Remediation, f.Controls, f.FixEffort =
-		d.RuleID, d.Severity, d.Title, d.Evidence, d.Remediation, d.Controls, d.FixEffort
+		d.RuleID, d.Severity, d.Title, d.Evidence, d.Remediation, nilIfEmptySlice(d.Controls), d.FixEffort
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
@@ -15,13 +16,15 @@ type storedScope struct {
 	id       int64
 	scope    graph.Scope
 	lastSeen sql.NullInt64
+	rows     graph.Counts // after the newest sync: a capacity hint
 }
 
 // syncedScopes lists the scopes that have at least one sync, in order.
 func syncedScopes(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }) ([]storedScope, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, cloud, ext_id, last_seen FROM scopes WHERE last_sync IS NOT NULL ORDER BY cloud, ext_id`)
+	rows, err := q.QueryContext(ctx, `SELECT id, cloud, ext_id, last_seen, n_nodes, n_edges, n_findings
+		FROM scopes WHERE last_sync IS NOT NULL ORDER BY cloud, ext_id`)
 	if err != nil {
 		return nil, wrapDBErr(err)
 	}
@@ -30,7 +33,7 @@ func syncedScopes(ctx context.Context, q interface {
 	for rows.Next() {
 		var s storedScope
 		var cloud string
-		if err := rows.Scan(&s.id, &cloud, &s.scope.ID, &s.lastSeen); err != nil {
+		if err := rows.Scan(&s.id, &cloud, &s.scope.ID, &s.lastSeen, &s.rows.Nodes, &s.rows.Edges, &s.rows.Findings); err != nil {
 			return nil, wrapDBErr(err)
 		}
 		s.scope.Cloud = graph.Cloud(cloud)
@@ -51,19 +54,24 @@ func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, er
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	var (
-		nodes    []graph.Node
-		edges    []graph.Edge
-		findings []graph.Finding
-	)
+	// size the slices up front: growing slices of a million structs by
+	// copying costs more time and peak memory than the rows themselves
+	var size graph.Counts
+	scopes = slices.DeleteFunc(scopes, func(sc storedScope) bool { return !filter.Matches(sc.scope) })
 	for _, sc := range scopes {
-		if !filter.Matches(sc.scope) {
-			continue
-		}
-		if nodes, err = loadNodes(ctx, tx, sc, nodes); err != nil {
+		size.Nodes += sc.rows.Nodes
+		size.Edges += sc.rows.Edges
+		size.Findings += sc.rows.Findings
+	}
+	nodes := make([]graph.Node, 0, size.Nodes)
+	edges := make([]graph.Edge, 0, size.Edges)
+	findings := make([]graph.Finding, 0, size.Findings)
+	in := interner{}
+	for _, sc := range scopes {
+		if nodes, err = loadNodes(ctx, tx, sc, in, nodes); err != nil {
 			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
 		}
-		if edges, err = loadEdges(ctx, tx, sc, edges); err != nil {
+		if edges, err = loadEdges(ctx, tx, sc, in, edges); err != nil {
 			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
 		}
 		if findings, err = loadFindings(ctx, tx, sc, filter.IncludeResolved, findings); err != nil {
@@ -73,7 +81,20 @@ func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, er
 	return graph.Assemble(nodes, edges, findings), nil
 }
 
-func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, out []graph.Node) ([]graph.Node, error) {
+// interner shares one copy of strings that repeat across rows (node ids
+// as edge endpoints, kinds, techniques): a loaded graph holds millions.
+type interner map[string]string
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	in[s] = s
+	return s
+}
+
+func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Node) ([]graph.Node, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, stale_since, doc FROM nodes WHERE scope = ?`, sc.id)
 	if err != nil {
 		return out, err
@@ -81,7 +102,7 @@ func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, out []graph.Node
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id    string
+			id    sql.RawBytes
 			stale sql.NullInt64
 			doc   sql.RawBytes
 		)
@@ -89,7 +110,7 @@ func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, out []graph.Node
 			return out, err
 		}
 		var n graph.Node
-		if err := decodeNode(id, doc, &n); err != nil {
+		if err := decodeNode(in.get(id), doc, &n); err != nil {
 			return out, err
 		}
 		n.Stale, n.StaleSince = stale.Valid, nsTime(stale)
@@ -98,7 +119,7 @@ func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, out []graph.Node
 	return out, rows.Err()
 }
 
-func loadEdges(ctx context.Context, tx *sql.Tx, sc storedScope, out []graph.Edge) ([]graph.Edge, error) {
+func loadEdges(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Edge) ([]graph.Edge, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT src, kind, dst, technique, stale_since IS NOT NULL, doc FROM edges WHERE scope = ?`, sc.id)
 	if err != nil {
 		return out, err
@@ -106,14 +127,14 @@ func loadEdges(ctx context.Context, tx *sql.Tx, sc storedScope, out []graph.Edge
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			e    graph.Edge
-			kind string
-			doc  sql.RawBytes
+			e                         graph.Edge
+			from, kind, to, technique sql.RawBytes
+			doc                       sql.RawBytes
 		)
-		if err := rows.Scan(&e.From, &kind, &e.To, &e.Technique, &e.Stale, &doc); err != nil {
+		if err := rows.Scan(&from, &kind, &to, &technique, &e.Stale, &doc); err != nil {
 			return out, err
 		}
-		e.Kind = graph.EdgeKind(kind)
+		e.From, e.Kind, e.To, e.Technique = in.get(from), graph.EdgeKind(in.get(kind)), in.get(to), in.get(technique)
 		if err := decodeEdge(doc, &e); err != nil {
 			return out, err
 		}

@@ -228,6 +228,10 @@ CREATE TABLE scopes (
 	ext_id    TEXT NOT NULL,
 	last_sync INTEGER,          -- syncs.id of the newest sync
 	last_seen INTEGER,          -- observation time (unix ns) of the newest sync
+	-- rows after the newest sync (open findings), so Load can size its slices
+	n_nodes    INTEGER NOT NULL DEFAULT 0,
+	n_edges    INTEGER NOT NULL DEFAULT 0,
+	n_findings INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (cloud, ext_id)
 );
 

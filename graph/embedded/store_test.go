@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -244,5 +245,73 @@ func TestKillMidSyncLeavesThePreviousState(t *testing.T) {
 				},
 			})
 		})
+	}
+}
+
+func TestStatsCountsByCloudKindAndSeverity(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	aws := graph.Scope{Cloud: graph.CloudAWS, ID: "1"}
+	gcp := graph.Scope{Cloud: graph.CloudGCP, ID: "p"}
+	snapAWS := &graph.Snapshot{Scope: aws,
+		Nodes: []graph.Node{
+			{ID: graph.InternetID, Kind: graph.KindInternet, Stub: true},
+			{ID: "vm1", Kind: graph.KindCompute, Cloud: graph.CloudAWS, Service: "ec2"},
+			{ID: "vm2", Kind: graph.KindCompute, Cloud: graph.CloudAWS, Service: "ec2"},
+			{ID: "b", Kind: graph.KindBucket, Cloud: graph.CloudAWS, Service: "s3"},
+		},
+		Edges: []graph.Edge{
+			{From: graph.InternetID, To: "vm1", Kind: graph.EdgeExposedTo, Technique: "net"},
+			{From: "vm1", To: "vm2", Kind: graph.EdgeReaches, Technique: "net"},
+			{From: "vm2", To: "b", Kind: graph.EdgeReads, Technique: "s3"},
+		},
+		Findings: []graph.Finding{
+			{ID: "f1", RuleID: "r", Resource: "vm1", Severity: graph.SeverityHigh},
+			{ID: "f2", RuleID: "r", Resource: "vm2", Severity: graph.SeverityHigh},
+			{ID: "f3", RuleID: "r", Resource: "b", Severity: graph.SeverityCritical},
+		},
+	}
+	snapGCP := &graph.Snapshot{Scope: gcp,
+		Nodes: []graph.Node{{ID: "//vm", Kind: graph.KindCompute, Cloud: graph.CloudGCP, Service: "compute", Region: "us-central1"}},
+	}
+	for _, snap := range []*graph.Snapshot{snapAWS, snapGCP} {
+		if _, err := s.Sync(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// resolve f2, and fail the gcp area so its node goes stale
+	snapAWS.Findings = []graph.Finding{snapAWS.Findings[0], snapAWS.Findings[2]}
+	if _, err := s.Sync(ctx, snapAWS); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sync(ctx, &graph.Snapshot{Scope: gcp, Coverage: graph.Coverage{Failed: []graph.Failure{{Area: graph.Area{Service: "compute"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNodes := []KindCount{{graph.CloudAWS, "Bucket", 1}, {graph.CloudAWS, "Compute", 2}, {graph.CloudGCP, "Compute", 1}}
+	if !reflect.DeepEqual(st.Nodes, wantNodes) {
+		t.Errorf("Nodes = %+v, want %+v", st.Nodes, wantNodes)
+	}
+	wantEdges := []KindCount{{graph.CloudAWS, "EXPOSED_TO", 1}, {graph.CloudAWS, "REACHES", 1}, {graph.CloudAWS, "READS", 1}}
+	if !reflect.DeepEqual(st.Edges, wantEdges) {
+		t.Errorf("Edges = %+v, want %+v", st.Edges, wantEdges)
+	}
+	wantFindings := []SeverityCount{{graph.SeverityCritical, 1}, {graph.SeverityHigh, 1}}
+	if !reflect.DeepEqual(st.Findings, wantFindings) {
+		t.Errorf("Findings = %+v, want %+v", st.Findings, wantFindings)
+	}
+	if st.Stubs != 1 || st.Resolved != 1 || st.Stale != (graph.Counts{Nodes: 1}) {
+		t.Errorf("Stubs %d Resolved %d Stale %+v, want 1, 1, {Nodes:1}", st.Stubs, st.Resolved, st.Stale)
+	}
+	if len(st.Scopes) != 2 || st.Scopes[0].Scope != aws || st.Scopes[0].Syncs != 2 || st.Scopes[1].Scope != gcp || st.Scopes[1].SyncID != 4 {
+		t.Errorf("Scopes = %+v, want aws:1 with 2 syncs and gcp:p last synced by sync 4", st.Scopes)
+	}
+	for _, sc := range st.Scopes {
+		if sc.LastSync.IsZero() {
+			t.Errorf("scope %s has no last sync time", sc.Scope)
+		}
 	}
 }

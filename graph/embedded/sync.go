@@ -585,8 +585,9 @@ func (w *syncer) record() error {
 	if r.SyncID, err = res.LastInsertId(); err != nil {
 		return fmt.Errorf("record sync: %w", err)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE scopes SET last_sync = ?, last_seen = ? WHERE id = ?`,
-		r.SyncID, w.seen.UnixNano(), w.scopeID); err != nil {
+	if _, err := w.tx.ExecContext(w.ctx, `UPDATE scopes SET last_sync = ?, last_seen = ?, n_nodes = ?, n_edges = ?, n_findings = ? WHERE id = ?`,
+		r.SyncID, w.seen.UnixNano(), r.Written.Nodes+r.Stale.Nodes, r.Written.Edges+r.Stale.Edges, r.Written.Findings+r.Stale.Findings,
+		w.scopeID); err != nil {
 		return fmt.Errorf("record sync: %w", err)
 	}
 	r.Scope, r.At = w.snap.Scope, w.at
