@@ -132,8 +132,13 @@ func managedPolicy(p PolicyDetail) (inventory.ManagedPolicy, error) {
 	if p.Arn == "" {
 		return inventory.ManagedPolicy{}, fmt.Errorf("policy %q: no Arn", p.PolicyName)
 	}
+	name := p.PolicyName
+	if name == "" {
+		// Some emulators omit PolicyName; the ARN's last segment is the name.
+		name = p.Arn[strings.LastIndex(p.Arn, "/")+1:]
+	}
 	mp := inventory.ManagedPolicy{
-		ARN: p.Arn, ID: p.PolicyID, Name: p.PolicyName, Path: p.Path, DefaultVersionID: p.DefaultVersionID,
+		ARN: p.Arn, ID: p.PolicyID, Name: name, Path: p.Path, DefaultVersionID: p.DefaultVersionID,
 		AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
 		IsAttachable: p.IsAttachable, AWSManaged: IsAWSManaged(p.Arn),
 		CreateDate: p.CreateDate.Time, UpdateDate: p.UpdateDate.Time,

@@ -64,6 +64,7 @@ type KMSKey struct {
 	RotationEnabled *bool     `json:"rotation_enabled,omitempty"` // nil when not read
 	CreationDate    time.Time `json:"creation_date,omitzero"`
 	Tags            Tags      `json:"tags,omitempty"`
+	Errors          []string  `json:"errors,omitempty"` // details that could not be read
 }
 
 // LambdaFunction is a Lambda function's configuration. Environment
@@ -97,29 +98,30 @@ type LambdaVPC struct {
 // FunctionURL is a Lambda function URL. AuthType NONE means anyone on the
 // Internet can invoke it (subject to the resource policy).
 type FunctionURL struct {
-	URL       string `json:"url"`
-	AuthType  string `json:"auth_type"` // NONE or AWS_IAM
-	Qualifier string `json:"qualifier,omitempty"`
+	URL      string `json:"url"`
+	AuthType string `json:"auth_type"` // NONE or AWS_IAM
 }
 
 // Queue is an SQS queue.
 type Queue struct {
-	URL            string `json:"url"`
-	ARN            string `json:"arn"`
-	Name           string `json:"name"`
-	Policy         string `json:"policy,omitempty"`
-	KMSMasterKeyID string `json:"kms_master_key_id,omitempty"`
-	SQSManagedSSE  bool   `json:"sqs_managed_sse,omitempty"`
-	Tags           Tags   `json:"tags,omitempty"`
+	URL            string   `json:"url"`
+	ARN            string   `json:"arn"`
+	Name           string   `json:"name"`
+	Policy         string   `json:"policy,omitempty"`
+	KMSMasterKeyID string   `json:"kms_master_key_id,omitempty"`
+	SQSManagedSSE  bool     `json:"sqs_managed_sse,omitempty"`
+	Tags           Tags     `json:"tags,omitempty"`
+	Errors         []string `json:"errors,omitempty"` // details that could not be read
 }
 
 // Topic is an SNS topic.
 type Topic struct {
-	ARN            string `json:"arn"`
-	Name           string `json:"name"`
-	Policy         string `json:"policy,omitempty"`
-	KMSMasterKeyID string `json:"kms_master_key_id,omitempty"`
-	Tags           Tags   `json:"tags,omitempty"`
+	ARN            string   `json:"arn"`
+	Name           string   `json:"name"`
+	Policy         string   `json:"policy,omitempty"`
+	KMSMasterKeyID string   `json:"kms_master_key_id,omitempty"`
+	Tags           Tags     `json:"tags,omitempty"`
+	Errors         []string `json:"errors,omitempty"` // details that could not be read
 }
 
 // Secret is a Secrets Manager secret's metadata and resource policy. The
@@ -134,18 +136,20 @@ type Secret struct {
 	LastAccessedDate time.Time `json:"last_accessed_date,omitzero"`
 	Policy           string    `json:"policy,omitempty"`
 	Tags             Tags      `json:"tags,omitempty"`
+	Errors           []string  `json:"errors,omitempty"` // details that could not be read
 }
 
 // Repository is an ECR repository.
 type Repository struct {
-	Name               string `json:"name"`
-	ARN                string `json:"arn"`
-	URI                string `json:"uri,omitempty"`
-	Policy             string `json:"policy,omitempty"`
-	ImageTagMutability string `json:"image_tag_mutability,omitempty"`
-	ScanOnPush         bool   `json:"scan_on_push"`
-	EncryptionType     string `json:"encryption_type,omitempty"`
-	Tags               Tags   `json:"tags,omitempty"`
+	Name               string   `json:"name"`
+	ARN                string   `json:"arn"`
+	URI                string   `json:"uri,omitempty"`
+	Policy             string   `json:"policy,omitempty"`
+	ImageTagMutability string   `json:"image_tag_mutability,omitempty"`
+	ScanOnPush         bool     `json:"scan_on_push"`
+	EncryptionType     string   `json:"encryption_type,omitempty"`
+	Tags               Tags     `json:"tags,omitempty"`
+	Errors             []string `json:"errors,omitempty"` // details that could not be read
 }
 
 // LoadBalancer is an ELBv2 (application, network, gateway) or classic load balancer.
@@ -250,11 +254,12 @@ type DynamoDBTable struct {
 	Status    string `json:"status,omitempty"`
 	ItemCount int64  `json:"item_count,omitempty"`
 	// SSEType is "KMS" for a KMS key or "" for the AWS owned key default.
-	SSEType   string `json:"sse_type,omitempty"`
-	SSEStatus string `json:"sse_status,omitempty"`
-	KMSKeyARN string `json:"kms_key_arn,omitempty"`
-	Policy    string `json:"policy,omitempty"` // resource-based policy when present
-	Tags      Tags   `json:"tags,omitempty"`
+	SSEType   string   `json:"sse_type,omitempty"`
+	SSEStatus string   `json:"sse_status,omitempty"`
+	KMSKeyARN string   `json:"kms_key_arn,omitempty"`
+	Policy    string   `json:"policy,omitempty"` // resource-based policy when present
+	Tags      Tags     `json:"tags,omitempty"`
+	Errors    []string `json:"errors,omitempty"` // details that could not be read
 }
 
 // EKSCluster is an EKS cluster.
@@ -272,6 +277,7 @@ type EKSCluster struct {
 	SubnetIDs             []string `json:"subnet_ids,omitempty"`
 	SecurityGroupIDs      []string `json:"security_group_ids,omitempty"`
 	Tags                  Tags     `json:"tags,omitempty"`
+	Errors                []string `json:"errors,omitempty"` // details that could not be read
 }
 
 // TaskDefinition is the latest active revision of an ECS task definition
@@ -285,6 +291,7 @@ type TaskDefinition struct {
 	NetworkMode      string         `json:"network_mode,omitempty"`
 	Containers       []ContainerDef `json:"containers,omitempty"`
 	Tags             Tags           `json:"tags,omitempty"`
+	Errors           []string       `json:"errors,omitempty"` // details that could not be read
 }
 
 // ContainerDef is a container in a task definition.

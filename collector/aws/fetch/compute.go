@@ -1,0 +1,164 @@
+package fetch
+
+import (
+	"context"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/breachpath/breachpath/collector/aws/inventory"
+)
+
+// collectLambda reads functions with their resource policy, function URLs
+// and tags. Environment variables are reduced to their names here, before
+// anything is stored.
+func (s *session) collectLambda(ctx context.Context, region string, rd *inventory.RegionData) error {
+	c := lambda.NewFromConfig(s.cfg, func(o *lambda.Options) { o.Region = region })
+	var fns []inventory.LambdaFunction
+	p := lambda.NewListFunctionsPaginator(c, &lambda.ListFunctionsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, f := range page.Functions {
+			fns = append(fns, lambdaFunction(f))
+		}
+	}
+	forEach(ctx, len(fns), s.opts.concurrency(), func(ctx context.Context, i int) {
+		f := &fns[i]
+		pol, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(f.ARN)})
+		switch {
+		case err == nil:
+			f.Policy = aws.ToString(pol.Policy)
+		case !hasCode(err, "ResourceNotFoundException"):
+			f.Errors = append(f.Errors, s.detail(ServiceLambda, "policy", region, f.ARN, err))
+		}
+		// GetFunctionUrlConfig reads the unqualified function's URL; URLs on
+		// aliases are not read (see docs/aws-collector.md).
+		u, err := c.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: aws.String(f.ARN)})
+		switch {
+		case err == nil:
+			f.FunctionURLs = append(f.FunctionURLs, inventory.FunctionURL{URL: aws.ToString(u.FunctionUrl), AuthType: string(u.AuthType)})
+		case !hasCode(err, "ResourceNotFoundException"):
+			f.Errors = append(f.Errors, s.detail(ServiceLambda, "function-url", region, f.ARN, err))
+		}
+		tags, err := c.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(f.ARN)})
+		if err != nil {
+			f.Errors = append(f.Errors, s.detail(ServiceLambda, "tags", region, f.ARN, err))
+		} else if len(tags.Tags) > 0 {
+			f.Tags = inventory.Tags(tags.Tags)
+		}
+	})
+	rd.Functions = fns
+	return nil
+}
+
+func lambdaFunction(f lambdatypes.FunctionConfiguration) inventory.LambdaFunction {
+	o := inventory.LambdaFunction{Name: aws.ToString(f.FunctionName), ARN: aws.ToString(f.FunctionArn), Runtime: string(f.Runtime),
+		Role: aws.ToString(f.Role), Handler: aws.ToString(f.Handler), PackageType: string(f.PackageType), KMSKeyARN: aws.ToString(f.KMSKeyArn),
+		LastModified: aws.ToString(f.LastModified)}
+	if f.Environment != nil {
+		for k := range f.Environment.Variables {
+			o.EnvironmentNames = append(o.EnvironmentNames, k)
+		}
+		slices.Sort(o.EnvironmentNames)
+	}
+	if v := f.VpcConfig; v != nil && (aws.ToString(v.VpcId) != "" || len(v.SubnetIds) > 0) {
+		o.VPC = &inventory.LambdaVPC{VPCID: aws.ToString(v.VpcId), SubnetIDs: v.SubnetIds, SecurityGroupIDs: v.SecurityGroupIds}
+	}
+	for _, l := range f.Layers {
+		o.Layers = append(o.Layers, aws.ToString(l.Arn))
+	}
+	return o
+}
+
+// collectEKS reads clusters with their endpoint exposure and role.
+func (s *session) collectEKS(ctx context.Context, region string, rd *inventory.RegionData) error {
+	c := eks.NewFromConfig(s.cfg, func(o *eks.Options) { o.Region = region })
+	var names []string
+	p := eks.NewListClustersPaginator(c, &eks.ListClustersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		names = append(names, page.Clusters...)
+	}
+	out := make([]inventory.EKSCluster, len(names))
+	forEach(ctx, len(names), s.opts.concurrency(), func(ctx context.Context, i int) {
+		o := inventory.EKSCluster{Name: names[i]}
+		d, err := c.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(names[i])})
+		if err != nil {
+			o.Errors = append(o.Errors, s.detail(ServiceEKS, "describe", region, names[i], err))
+			out[i] = o
+			return
+		}
+		cl := d.Cluster
+		o.ARN, o.Version, o.Status, o.RoleARN, o.Endpoint = aws.ToString(cl.Arn), aws.ToString(cl.Version), string(cl.Status), aws.ToString(cl.RoleArn), aws.ToString(cl.Endpoint)
+		if v := cl.ResourcesVpcConfig; v != nil {
+			o.EndpointPublicAccess, o.EndpointPrivateAccess = v.EndpointPublicAccess, v.EndpointPrivateAccess
+			o.PublicAccessCIDRs, o.VPCID, o.SubnetIDs = v.PublicAccessCidrs, aws.ToString(v.VpcId), v.SubnetIds
+			o.SecurityGroupIDs = v.SecurityGroupIds
+			if id := aws.ToString(v.ClusterSecurityGroupId); id != "" && !slices.Contains(o.SecurityGroupIDs, id) {
+				o.SecurityGroupIDs = append(slices.Clone(o.SecurityGroupIDs), id)
+			}
+		}
+		if len(cl.Tags) > 0 {
+			o.Tags = inventory.Tags(cl.Tags)
+		}
+		out[i] = o
+	})
+	rd.EKSClusters = out
+	return nil
+}
+
+// collectECS reads the latest active revision of every task definition
+// family: the roles its tasks run as. Container environment values and
+// secret references are reduced to names and ARNs.
+func (s *session) collectECS(ctx context.Context, region string, rd *inventory.RegionData) error {
+	c := ecs.NewFromConfig(s.cfg, func(o *ecs.Options) { o.Region = region })
+	var families []string
+	p := ecs.NewListTaskDefinitionFamiliesPaginator(c, &ecs.ListTaskDefinitionFamiliesInput{Status: ecstypes.TaskDefinitionFamilyStatusActive})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		families = append(families, page.Families...)
+	}
+	out := make([]inventory.TaskDefinition, len(families))
+	forEach(ctx, len(families), s.opts.concurrency(), func(ctx context.Context, i int) {
+		o := inventory.TaskDefinition{Family: families[i]}
+		d, err := c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(families[i]),
+			Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
+		if err != nil {
+			o.Errors = append(o.Errors, s.detail(ServiceECS, "describe", region, families[i], err))
+			out[i] = o
+			return
+		}
+		td := d.TaskDefinition
+		o.ARN, o.Revision, o.TaskRoleARN, o.ExecutionRoleARN, o.NetworkMode = aws.ToString(td.TaskDefinitionArn), td.Revision,
+			aws.ToString(td.TaskRoleArn), aws.ToString(td.ExecutionRoleArn), string(td.NetworkMode)
+		for _, cd := range td.ContainerDefinitions {
+			cont := inventory.ContainerDef{Name: aws.ToString(cd.Name), Image: aws.ToString(cd.Image), Privileged: aws.ToBool(cd.Privileged)}
+			for _, e := range cd.Environment {
+				cont.EnvironmentNames = append(cont.EnvironmentNames, aws.ToString(e.Name))
+			}
+			for _, sec := range cd.Secrets {
+				cont.SecretNames = append(cont.SecretNames, aws.ToString(sec.Name))
+				cont.SecretRefs = append(cont.SecretRefs, aws.ToString(sec.ValueFrom))
+			}
+			o.Containers = append(o.Containers, cont)
+		}
+		o.Tags = tagMap(d.Tags, func(t ecstypes.Tag) (*string, *string) { return t.Key, t.Value })
+		out[i] = o
+	})
+	rd.TaskDefinitions = out
+	return nil
+}
