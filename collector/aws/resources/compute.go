@@ -209,7 +209,9 @@ func (b *builder) loadBalancer(x *regionIndex, lb *inventory.LoadBalancer) {
 	if id == "" {
 		id = "arn:" + b.partition + ":elasticloadbalancing:" + r + ":" + b.account + ":loadbalancer/" + lb.Name
 	}
-	n := b.resource(id, graph.KindLoadBalancer, native, "elasticloadbalancing", r, lb.Name, lb.Tags)
+	// Service is the collector area ("elb"), not the ARN service: the
+	// store keeps nodes stale by matching it against failed areas.
+	n := b.resource(id, graph.KindLoadBalancer, native, "elb", r, lb.Name, lb.Tags)
 	n.Props["scheme"] = lb.Scheme
 	n.Props["type"] = lb.Type
 	n.Props["dns_name"] = lb.DNSName

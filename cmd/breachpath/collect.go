@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	awscollector "github.com/breachpath/breachpath/collector/aws"
+	"github.com/breachpath/breachpath/collector/aws/fetch"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// collectCommand is `breachpath collect`, with one subcommand per cloud.
+func (a *app) collectCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Collect a cloud estate into the store",
+	}
+	cmd.AddCommand(a.collectAWSCommand())
+	return cmd
+}
+
+// awsCollectFlags are the flags of `collect aws`.
+type awsCollectFlags struct {
+	regions     []string
+	profile     string
+	org         bool
+	roleName    string
+	concurrency int
+	fromFile    string
+	endpoint    string
+}
+
+func (a *app) collectAWSCommand() *cobra.Command {
+	var f awsCollectFlags
+	cmd := &cobra.Command{
+		Use:   "aws",
+		Short: "Collect AWS accounts (read-only) and sync them into the store",
+		Long: `Collect reads one AWS account with the default credential chain (environment,
+shared config and credentials files, SSO, instance or container roles) — or,
+with --org --role-name, every active account of the organization by assuming
+that role — and replaces each account's graph in the store atomically.
+
+Areas (a service in a region) that cannot be read are reported and their
+earlier data is kept, flagged stale; the exit code is then 3. An interrupted
+collection (Ctrl-C) writes nothing.
+
+--from-file imports an 'aws iam get-account-authorization-details' export
+instead: only the account's IAM data is replaced; everything else stays as the
+last live collection left it (flagged stale).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			return a.runCollectAWS(cmd.Context(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.regions, "regions", nil, "regions to read, comma-separated (default: every region enabled for the account)")
+	fl.StringVar(&f.profile, "profile", "", "shared config profile (default: AWS_PROFILE or the default chain)")
+	fl.BoolVar(&f.org, "org", false, "collect every active account of the organization (needs --role-name)")
+	fl.StringVar(&f.roleName, "role-name", "", "role to assume in each member account with --org")
+	fl.IntVar(&f.concurrency, "concurrency", 4, "areas read at once")
+	fl.StringVar(&f.fromFile, "from-file", "", "import an 'aws iam get-account-authorization-details' JSON file instead of calling AWS")
+	fl.StringVar(&f.endpoint, "endpoint", "", "send every API call to this endpoint (AWS emulators in tests)")
+	_ = fl.MarkHidden("endpoint")
+	return cmd
+}
+
+func (f *awsCollectFlags) validate() error {
+	switch {
+	case f.org && f.roleName == "":
+		return usageErrorf("--org needs --role-name (the role to assume in each member account)")
+	case !f.org && f.roleName != "":
+		return usageErrorf("--role-name is only used with --org")
+	case f.concurrency < 1 || f.concurrency > 64:
+		return usageErrorf("--concurrency %d: want 1..64", f.concurrency)
+	case f.fromFile != "" && (f.org || len(f.regions) > 0 || f.profile != "" || f.endpoint != ""):
+		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile or --endpoint")
+	}
+	for _, r := range f.regions {
+		if strings.TrimSpace(r) == "" {
+			return usageErrorf("--regions has an empty region name")
+		}
+	}
+	return nil
+}
+
+func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
+	var (
+		snaps []*graph.Snapshot
+		sum   *awscollector.RunSummary
+		err   error
+	)
+	topts := awscollector.TransformOptions{Logger: a.log}
+	if f.fromFile != "" {
+		snap, run, ierr := awscollector.FromAuthDetailsFile(ctx, f.fromFile, topts)
+		if ierr != nil {
+			return ierr
+		}
+		snaps = []*graph.Snapshot{snap}
+		sum = &awscollector.RunSummary{Accounts: []awscollector.AccountRun{*run}, Duration: run.Duration}
+	} else {
+		var loadOpts []func(*config.LoadOptions) error
+		if f.profile != "" {
+			loadOpts = append(loadOpts, config.WithSharedConfigProfile(f.profile))
+		}
+		cfg, cerr := config.LoadDefaultConfig(ctx, loadOpts...)
+		if cerr != nil {
+			return fmt.Errorf("load AWS configuration: %w", cerr)
+		}
+		opts := awscollector.CollectOptions{
+			Fetch:     fetch.Options{Regions: f.regions, Concurrency: f.concurrency, Endpoint: f.endpoint, Logger: a.log},
+			Transform: topts,
+		}
+		if f.org {
+			opts.OrgRoleName = f.roleName
+		}
+		snaps, sum, err = awscollector.Collect(ctx, cfg, opts)
+		if err != nil {
+			return err
+		}
+	}
+	// A collection interrupted after it returned must not be half-synced
+	// either: check before the first write.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	results, err := a.syncSnapshots(ctx, snaps)
+	printCollectSummary(a.stdout, sum, results, a.storeName())
+	if err != nil {
+		return err
+	}
+	if sum.Partial() {
+		return &partialError{msg: partialMessage(sum)}
+	}
+	return nil
+}
+
+// syncSnapshots writes each account in turn. Each sync is atomic; a
+// cancelled or failed sync leaves that account as it was and stops.
+func (a *app) syncSnapshots(ctx context.Context, snaps []*graph.Snapshot) ([]graph.SyncResult, error) {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var bar *progressbar.ProgressBar
+	if a.showProgress() && len(snaps) > 1 {
+		bar = progressbar.NewOptions(len(snaps), progressbar.OptionSetWriter(a.stderr),
+			progressbar.OptionSetDescription("syncing accounts"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	}
+	var out []graph.SyncResult
+	for _, snap := range snaps {
+		res, err := st.Sync(ctx, snap)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return out, err
+			}
+			return out, fmt.Errorf("sync %s into %s: %w", snap.Scope, a.storeName(), err)
+		}
+		out = append(out, res)
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+	}
+	return out, nil
+}
+
+func partialMessage(sum *awscollector.RunSummary) string {
+	areas, accounts := 0, 0
+	for _, acc := range sum.Accounts {
+		if n := len(awscollector.RealFailures(acc.Failed)); n > 0 {
+			areas += n
+			accounts++
+		}
+	}
+	msg := fmt.Sprintf("collection partial: %d areas failed in %d accounts", areas, accounts)
+	if n := len(sum.AccountFailures); n > 0 {
+		msg += fmt.Sprintf(", %d accounts could not be collected", n)
+	}
+	return msg + "; their earlier data is kept and flagged stale (see the summary)"
+}
+
+// printCollectSummary prints what was read, what failed and what the store
+// changed, one block per account.
+func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []graph.SyncResult, store string) {
+	byScope := map[string]graph.SyncResult{}
+	for _, r := range results {
+		byScope[r.Scope.ID] = r
+	}
+	for _, acc := range sum.Accounts {
+		failed := awscollector.RealFailures(acc.Failed)
+		fmt.Fprintf(w, "AWS account %s: %d areas read, %d failed; %d resources; %d API calls (%d retries); %s\n",
+			acc.AccountID, acc.AreasRead, len(failed), acc.Resources, acc.APICalls, acc.Retries, acc.Duration.Round(time.Millisecond))
+		for _, fl := range failed {
+			where := fl.Region
+			if where == "" {
+				where = "global"
+			}
+			fmt.Fprintf(w, "  failed %s (%s): %s\n", fl.Service, where, oneLine(fl.Error))
+		}
+		if n := len(acc.Failed) - len(failed); n > 0 {
+			fmt.Fprintf(w, "  %d areas not in the import; kept from the last live collection\n", n)
+		}
+		for _, warn := range acc.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", oneLine(warn))
+		}
+		res, ok := byScope[acc.AccountID]
+		if !ok {
+			fmt.Fprintf(w, "  not synced\n")
+			continue
+		}
+		fmt.Fprintf(w, "  %s: written %d nodes, %d edges, %d findings; removed %d/%d/%d; stale %d/%d/%d; %d findings resolved\n",
+			store, res.Written.Nodes, res.Written.Edges, res.Written.Findings,
+			res.Removed.Nodes, res.Removed.Edges, res.Removed.Findings,
+			res.Stale.Nodes, res.Stale.Edges, res.Stale.Findings, res.Resolved)
+	}
+	for _, af := range sum.AccountFailures {
+		fmt.Fprintf(w, "AWS account %s: not collected: %s\n", af.AccountID, oneLine(af.Error))
+	}
+	fmt.Fprintf(w, "Done in %s.\n", sum.Duration.Round(time.Millisecond))
+}

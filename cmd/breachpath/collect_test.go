@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/embedded"
+)
+
+// runCollect runs `collect <args>` on a fresh app and returns stdout.
+func runCollect(t *testing.T, ctx context.Context, db string, args ...string) (string, error) {
+	t.Helper()
+	a := newApp()
+	var out, errOut bytes.Buffer
+	a.stdout, a.stderr = &out, &errOut
+	a.dbPath = db
+	a.noProgress = true
+	a.logLevel = "error"
+	if err := a.setup(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := a.collectCommand()
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(ctx)
+	return out.String(), err
+}
+
+func TestCollectAWSRejectsBadFlagCombinations(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"aws", "--org"}, "--org needs --role-name"},
+		{[]string{"aws", "--role-name", "Audit"}, "--role-name is only used with --org"},
+		{[]string{"aws", "--concurrency", "0"}, "--concurrency"},
+		{[]string{"aws", "--from-file", "x.json", "--regions", "us-east-1"}, "--from-file reads no AWS API"},
+		{[]string{"aws", "--regions", "us-east-1,,eu-west-1"}, "empty region"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, err := runCollect(t, context.Background(), filepath.Join(t.TempDir(), "bp.db"), tc.args...)
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a usage error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCollectAWSFromFileSyncsOnlyIAM(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "bp.db")
+	file := filepath.Join("..", "..", "collector", "aws", "authdetails", "testdata", "authdetails.json")
+	out, err := runCollect(t, context.Background(), db, "aws", "--from-file", file)
+	if err != nil {
+		t.Fatalf("collect --from-file: %v\n%s", err, out)
+	}
+	for _, want := range []string{"AWS account 111122223333: 1 areas read, 0 failed", "areas not in the import", "written"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	st, err := embedded.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	hist, err := st.History(context.Background(), graph.Scope{})
+	if err != nil || len(hist) != 1 || hist[0].Collector != "aws-file" {
+		t.Fatalf("history = %+v, %v", hist, err)
+	}
+}
+
+func TestCollectAWSCancelledWritesNothing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "bp.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	file := filepath.Join("..", "..", "collector", "aws", "authdetails", "testdata", "authdetails.json")
+	_, err := runCollect(t, ctx, db, "aws", "--from-file", file)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	st, err := embedded.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if scopes, _ := st.Scopes(context.Background()); len(scopes) != 0 {
+		t.Errorf("a cancelled collection synced %v", scopes)
+	}
+}
+
+func TestCollectAWSMissingFileIsOneLineError(t *testing.T) {
+	_, err := runCollect(t, context.Background(), filepath.Join(t.TempDir(), "bp.db"), "aws", "--from-file", "/nonexistent/x.json")
+	if err == nil || strings.Contains(err.Error(), "\n") || errors.Is(err, errUsage) {
+		t.Fatalf("err = %v", err)
+	}
+}
