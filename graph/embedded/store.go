@@ -185,23 +185,33 @@ func prepareFile(path string) error {
 	defer f.Close()
 	var h [100]byte
 	if _, err := io.ReadFull(f, h[:]); err != nil || string(h[:16]) != sqliteHeader {
-		return fmt.Errorf("%w: not a breachpath store (file is not a database)", graph.ErrCorrupt)
+		return corrupt("not a breachpath store (file is not a database)")
 	}
 	pageSize := int64(binary.BigEndian.Uint16(h[16:18]))
 	if pageSize == 1 {
 		pageSize = 65536
 	}
 	if pageSize < 512 || pageSize&(pageSize-1) != 0 {
-		return fmt.Errorf("%w: not a breachpath store (bad page size %d in the database header)", graph.ErrCorrupt, pageSize)
+		return corrupt(fmt.Sprintf("not a breachpath store (bad page size %d in the database header)", pageSize))
 	}
 	// The header's page count is trustworthy only when the version-valid-for
 	// number matches the change counter (SQLite file format, section 1.3.7).
 	pages := int64(binary.BigEndian.Uint32(h[28:32]))
 	if binary.BigEndian.Uint32(h[24:28]) == binary.BigEndian.Uint32(h[92:96]) && pages > 0 && fi.Size() < pages*pageSize {
-		return fmt.Errorf("%w: database file is truncated (%d of %d bytes)", graph.ErrCorrupt, fi.Size(), pages*pageSize)
+		return corrupt(fmt.Sprintf("database file is truncated (%d of %d bytes)", fi.Size(), pages*pageSize))
 	}
 	return nil
 }
+
+// corruptError is a damaged or foreign file: its message reads on its own
+// ("not a breachpath store (...)") and it still matches graph.ErrCorrupt.
+type corruptError struct{ msg string }
+
+func corrupt(msg string) error { return &corruptError{msg} }
+
+func (e *corruptError) Error() string { return e.msg }
+
+func (e *corruptError) Unwrap() error { return graph.ErrCorrupt }
 
 // wrapDBErr marks SQLite's "this is not (or no longer) a database" errors as
 // graph.ErrCorrupt so callers can tell a damaged file from other failures.
@@ -324,14 +334,14 @@ func (s *Store) initSchema(ctx context.Context) error {
 	err = tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) || strings.Contains(err.Error(), "no such table") {
-			return fmt.Errorf("%w: not a breachpath store (no schema version)", graph.ErrCorrupt)
+			return corrupt("not a breachpath store (no schema version)")
 		}
 		return wrapDBErr(err)
 	}
 	n, err := strconv.Atoi(v)
 	switch {
 	case err != nil || n < 1:
-		return fmt.Errorf("%w: not a breachpath store (schema version %q)", graph.ErrCorrupt, v)
+		return corrupt(fmt.Sprintf("not a breachpath store (schema version %q)", v))
 	case n > SchemaVersion:
 		return fmt.Errorf("store schema version %d is newer than this breachpath supports (%d): upgrade breachpath", n, SchemaVersion)
 	}

@@ -123,6 +123,11 @@ func TestOpenRefusesFilesThatAreNotStoresAndLeavesThemUntouched(t *testing.T) {
 				t.Errorf("error %q does not wrap graph.ErrCorrupt", err)
 			}
 			msg := err.Error()
+			if tt.name == "text file" {
+				if want := "open " + path + ": not a breachpath store (file is not a database)"; msg != want {
+					t.Errorf("error %q, want %q", msg, want)
+				}
+			}
 			if !strings.Contains(msg, tt.want) || !strings.HasPrefix(msg, "open "+path+": ") || strings.Contains(msg, "\n") {
 				t.Errorf("error %q: want one line starting with %q and containing %q", msg, "open "+path+": ", tt.want)
 			}
@@ -314,4 +319,46 @@ func TestStatsCountsByCloudKindAndSeverity(t *testing.T) {
 			t.Errorf("scope %s has no last sync time", sc.Scope)
 		}
 	}
+}
+
+func TestDamagedPagesGiveCorruptErrorsNotPanics(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "breachpath.db")
+	s, err := Open(context.Background(), path, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := &graph.Snapshot{Scope: graph.Scope{Cloud: graph.CloudAWS, ID: "1"}}
+	for i := range 2000 {
+		snap.Nodes = append(snap.Nodes, graph.Node{ID: strings.Repeat("x", 40) + string(rune('a'+i%26)) + strings.Repeat("y", i%50) + "-" + string(rune(0x4e00+i)),
+			Kind: graph.KindCompute, Cloud: graph.CloudAWS, Props: graph.Props{"i": int64(i)}})
+	}
+	if _, err := s.Sync(context.Background(), snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 8192; i < len(b); i++ { // keep the header and schema pages, scramble the rows
+		b[i] = byte(r.Uint32())
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(context.Background(), path, WithLogger(quiet))
+	if err == nil {
+		defer s.Close()
+		_, err = s.Load(context.Background(), graph.Filter{})
+	}
+	if !errors.Is(err, graph.ErrCorrupt) {
+		t.Fatalf("Open+Load of a scrambled store = %v, want an error wrapping graph.ErrCorrupt", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error spans lines: %q", err)
+	}
+	t.Log(err)
 }

@@ -574,8 +574,26 @@ func (c *cancelAfter) Err() error { c.count(); return c.Context.Err() }
 
 func testCancelledSync(t *testing.T, open func(t *testing.T) graph.Store) {
 	const small, large = 100, 3000
+	// count the context checks of an uncancelled sync, then cancel at
+	// points spread over that span: every phase of the sync gets hit
+	probe := open(t)
+	mustSync(t, probe, genSnapshot(scopeA, 1, small, at(0)))
+	counter := newCancelAfter(-1)
+	if _, err := probe.Sync(counter, genSnapshot(scopeA, 2, large, at(1))); err != nil {
+		t.Fatal(err)
+	}
+	total := counter.calls.Load()
+	if total == 0 {
+		t.Fatal("a sync of 3000 nodes never consulted its context")
+	}
+	limits := []int64{1}
+	for i := int64(1); i < 10; i++ {
+		if l := total * i / 10; l > limits[len(limits)-1] {
+			limits = append(limits, l)
+		}
+	}
 	cancelled := 0
-	for _, limit := range []int64{1, 2, 3, 5, 10, 30, 100, 300, 1000} {
+	for _, limit := range limits {
 		t.Run(fmt.Sprintf("cancel at check %d", limit), func(t *testing.T) {
 			s := open(t)
 			mustSync(t, s, genSnapshot(scopeA, 1, small, at(0)))
@@ -607,6 +625,7 @@ func testCancelledSync(t *testing.T, open func(t *testing.T) graph.Store) {
 	if cancelled == 0 {
 		t.Error("no sync was cancelled: the store ignores its context")
 	}
+	t.Logf("%d context checks per sync; %d of %d cancel points stopped the sync", total, cancelled, len(limits))
 }
 
 func testConcurrentReaders(t *testing.T, open func(t *testing.T) graph.Store) {
