@@ -3,7 +3,6 @@ package fetch
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -366,5 +365,3 @@ func TestOptionsRejectUnknownService(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
-var _ = json.Marshal

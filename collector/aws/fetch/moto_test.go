@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -102,14 +101,3 @@ func contains(haystack []string, needle string) bool {
 	}
 	return false
 }
-
-func failureFor(failed []struct{ Service, Region, Error string }, service, region string) string {
-	for _, f := range failed {
-		if f.Service == service && f.Region == region {
-			return f.Error
-		}
-	}
-	return ""
-}
-
-var _ = strings.Contains
