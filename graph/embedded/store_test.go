@@ -216,17 +216,18 @@ func TestReopenKeepsTheGraph(t *testing.T) {
 }
 
 func TestKillMidSyncLeavesThePreviousState(t *testing.T) {
-	// A sync of 20000 nodes makes about 175 context checks: ~80 for nodes,
-	// most of the rest for edges. Kill early (nothing written
-	// yet), amid the edges and near the end.
+	// A sync of 10000 nodes over the 300 that RunCrash syncs first makes
+	// about 106 context checks (rows in batches of 512, plus the driver's own
+	// checks), roughly a third of them for nodes. Kill before anything is
+	// written, amid the edges and near the commit.
 	tests := []struct {
 		name   string
 		after  int64
 		minWAL int64 // bytes of uncommitted pages the kill must leave behind
 	}{
-		{"before writing", 20, 0},
-		{"amid the edges", 100, 1 << 20},
-		{"near the commit", 170, 4 << 20},
+		{"before writing", 10, 0},
+		{"amid the edges", 50, 1 << 20},
+		{"near the commit", 95, 2 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,6 +238,7 @@ func TestKillMidSyncLeavesThePreviousState(t *testing.T) {
 					// into the WAL before the kill: the case recovery must undo
 					return Open(ctx, loc, WithLogger(quiet), WithCacheSize(256))
 				},
+				Nodes:     10000,
 				KillAfter: tt.after,
 				AfterKill: func(t *testing.T, loc string) {
 					fi, err := os.Stat(loc + "-wal")
