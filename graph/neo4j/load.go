@@ -1,0 +1,267 @@
+package neo4j
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	neo "github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+// loadAttempts bounds how often Load starts over because a sync's cleanup
+// deleted rows of the version it was reading.
+const loadAttempts = 5
+
+// scopeState is a :Scope node as Load sees it.
+type scopeState struct {
+	key    string
+	scope  graph.Scope
+	active int64
+	seen   time.Time
+}
+
+func (s *Store) readScopes(ctx context.Context, sess neo.SessionWithContext) ([]scopeState, error) {
+	out, err := sess.ExecuteRead(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		res, err := tx.Run(ctx, `MATCH (s:Scope {ns: $ns}) WHERE s.active IS NOT NULL
+			RETURN s.key, s.cloud, s.scope_id, s.active, s.active_seen ORDER BY s.cloud, s.scope_id`,
+			map[string]any{"ns": s.ns})
+		if err != nil {
+			return nil, err
+		}
+		var out []scopeState
+		for res.Next(ctx) {
+			v := res.Record().Values
+			var st scopeState
+			var cloud string
+			var ok [4]bool
+			st.key, ok[0] = v[0].(string)
+			cloud, ok[1] = v[1].(string)
+			st.scope.ID, ok[2] = v[2].(string)
+			st.active, ok[3] = v[3].(int64)
+			if ok != [4]bool{true, true, true, true} {
+				return nil, fmt.Errorf("%w: scope node %v has missing or mistyped properties", graph.ErrCorrupt, v[0])
+			}
+			st.scope.Cloud = graph.Cloud(cloud)
+			if t, isTime := v[4].(time.Time); isTime {
+				st.seen = t.UTC()
+			}
+			out = append(out, st)
+		}
+		return out, res.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.([]scopeState), nil
+}
+
+// Load returns the selected scopes as of each scope's active sync. Neo4j
+// reads are read-committed, not snapshots, so Load reads each scope at the
+// version its :Scope node named when Load started; rows of that version
+// stay until a later sync's cleanup, which first raises the scope's floor.
+// Load checks the floors after reading and starts over if one passed the
+// version it read, so it never returns a half-deleted graph.
+func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, error) {
+	sess := s.session(ctx, neo.AccessModeRead)
+	defer sess.Close(context.WithoutCancel(ctx))
+	for range loadAttempts {
+		g, ok, err := s.loadOnce(ctx, sess, filter)
+		if err != nil {
+			return nil, fmt.Errorf("load: %w", s.storeErr(err))
+		}
+		if ok {
+			return g, nil
+		}
+	}
+	return nil, errors.New("load: syncs kept replacing the graph while it was read; try again")
+}
+
+func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filter graph.Filter) (*graph.Graph, bool, error) {
+	all, err := s.readScopes(ctx, sess)
+	if err != nil {
+		return nil, false, err
+	}
+	var (
+		nodes    []graph.Node
+		edges    []graph.Edge
+		findings []graph.Finding
+		read     []scopeState
+	)
+	for _, st := range all {
+		if !filter.Matches(st.scope) {
+			continue
+		}
+		read = append(read, st)
+		p := map[string]any{"sk": st.key, "v": st.active}
+		err := s.readAll(ctx, sess, `MATCH (n:Resource {scope: $sk})
+			WHERE n.sync_from <= $v AND (n.sync_to IS NULL OR n.sync_to > $v)
+			RETURN properties(n)`, p, func(v []any) error {
+			m, _ := v[0].(map[string]any)
+			n, err := decodeNode(m)
+			if err != nil {
+				return err
+			}
+			nodes = append(nodes, n)
+			return nil
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("scope %s nodes: %w", st.scope, err)
+		}
+		err = s.readAll(ctx, sess, `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource)
+			WHERE r.sync_from <= $v AND (r.sync_to IS NULL OR r.sync_to > $v)
+			RETURN a.id, type(r), b.id, properties(r)`, p, func(v []any) error {
+			var e graph.Edge
+			e.From, _ = v[0].(string)
+			kind, _ := v[1].(string)
+			e.Kind = graph.EdgeKind(kind)
+			e.To, _ = v[2].(string)
+			m, _ := v[3].(map[string]any)
+			if err := decodeEdge(m, &e); err != nil {
+				return err
+			}
+			edges = append(edges, e)
+			return nil
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("scope %s edges: %w", st.scope, err)
+		}
+		q := `MATCH (f:Finding {scope: $sk}) WHERE f.sync_from <= $v AND (f.sync_to IS NULL OR f.sync_to > $v)`
+		if !filter.IncludeResolved {
+			q += ` AND f.resolved_at IS NULL`
+		}
+		err = s.readAll(ctx, sess, q+` RETURN properties(f)`, p, func(v []any) error {
+			m, _ := v[0].(map[string]any)
+			f, _, err := decodeFinding(m)
+			if err != nil {
+				return err
+			}
+			if f.LastSeen.IsZero() { // seen by the active sync
+				f.LastSeen = st.seen
+			}
+			findings = append(findings, f)
+			return nil
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("scope %s findings: %w", st.scope, err)
+		}
+	}
+	if len(read) > 0 {
+		keys := make([]string, len(read))
+		for i, st := range read {
+			keys[i] = st.key
+		}
+		floors := map[string]int64{}
+		err := s.readAll(ctx, sess, `MATCH (s:Scope) WHERE s.key IN $keys RETURN s.key, coalesce(s.floor, 0)`,
+			map[string]any{"keys": keys}, func(v []any) error {
+				k, _ := v[0].(string)
+				floors[k], _ = v[1].(int64)
+				return nil
+			})
+		if err != nil {
+			return nil, false, fmt.Errorf("check floors: %w", err)
+		}
+		for _, st := range read {
+			if floors[st.key] >= st.active {
+				return nil, false, nil
+			}
+		}
+	}
+	return graph.Assemble(nodes, edges, findings), true, nil
+}
+
+// readAll runs a read query in one managed transaction and hands every
+// record to each. Records are collected first so that a retried
+// transaction does not hand rows twice.
+func (s *Store) readAll(ctx context.Context, sess neo.SessionWithContext, q string, p map[string]any, each func([]any) error) error {
+	out, err := sess.ExecuteRead(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		res, err := tx.Run(ctx, q, p)
+		if err != nil {
+			return nil, err
+		}
+		var recs [][]any
+		for res.Next(ctx) {
+			recs = append(recs, res.Record().Values)
+		}
+		return recs, res.Err()
+	})
+	if err != nil {
+		return err
+	}
+	for _, v := range out.([][]any) {
+		if err := each(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// History returns the sync records of a scope (every scope when zero),
+// newest first.
+func (s *Store) History(ctx context.Context, scope graph.Scope) ([]graph.SyncRecord, error) {
+	sess := s.session(ctx, neo.AccessModeRead)
+	defer sess.Close(context.WithoutCancel(ctx))
+	q := `MATCH (y:SyncRecord {ns: $ns})`
+	p := map[string]any{"ns": s.ns}
+	if scope != (graph.Scope{}) {
+		q = `MATCH (y:SyncRecord {scope: $sk}) WHERE y.ns = $ns`
+		p["sk"] = s.scopeKey(scope)
+	}
+	q += ` RETURN properties(y) ORDER BY y.id DESC`
+	var out []graph.SyncRecord
+	err := s.readAll(ctx, sess, q, p, func(v []any) error {
+		m, _ := v[0].(map[string]any)
+		r, err := decodeSyncRecord(m)
+		if err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("history %s: %w", scope, s.storeErr(err))
+	}
+	return out, nil
+}
+
+func decodeSyncRecord(m map[string]any) (graph.SyncRecord, error) {
+	var r graph.SyncRecord
+	var err error
+	d := decoder{m: m, err: &err}
+	r.SyncID = d.int("id")
+	r.Scope = graph.Scope{Cloud: graph.Cloud(d.str("cloud")), ID: d.str("scope_id")}
+	r.At = d.time("at")
+	r.CollectedAt = d.time("collected_at")
+	r.Collector = d.str("collector")
+	r.Written = graph.Counts{Nodes: int(d.int("written_nodes")), Edges: int(d.int("written_edges")), Findings: int(d.int("written_findings"))}
+	r.Removed = graph.Counts{Nodes: int(d.int("removed_nodes")), Edges: int(d.int("removed_edges")), Findings: int(d.int("removed_findings"))}
+	r.Stale = graph.Counts{Nodes: int(d.int("stale_nodes")), Edges: int(d.int("stale_edges")), Findings: int(d.int("stale_findings"))}
+	r.Resolved = int(d.int("resolved"))
+	if cov := d.str("coverage"); cov != "" && err == nil {
+		if jerr := json.Unmarshal([]byte(cov), &r.Coverage); jerr != nil {
+			err = fmt.Errorf("%w: sync %d coverage: %v", graph.ErrCorrupt, r.SyncID, jerr)
+		}
+	}
+	if err != nil {
+		return r, fmt.Errorf("sync record %d: %w", r.SyncID, err)
+	}
+	return r, nil
+}
+
+// Scopes lists the scopes that have been synced, ordered by cloud and id.
+func (s *Store) Scopes(ctx context.Context) ([]graph.Scope, error) {
+	sess := s.session(ctx, neo.AccessModeRead)
+	defer sess.Close(context.WithoutCancel(ctx))
+	states, err := s.readScopes(ctx, sess)
+	if err != nil {
+		return nil, fmt.Errorf("list scopes: %w", s.storeErr(err))
+	}
+	out := make([]graph.Scope, len(states))
+	for i, st := range states {
+		out[i] = st.scope
+	}
+	return out, nil
+}

@@ -1,0 +1,143 @@
+package neo4j
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/storetest"
+)
+
+// Tests run against the server named by BREACHPATH_TEST_NEO4J_URI (the
+// project's test script starts the dev server and sets it). Every test
+// store gets its own namespace and purges it when the test ends, so tests
+// share one server without seeing each other's rows.
+const (
+	envURI      = "BREACHPATH_TEST_NEO4J_URI"
+	envUser     = "BREACHPATH_TEST_NEO4J_USER"
+	envPassword = "BREACHPATH_TEST_NEO4J_PASSWORD"
+	envRequire  = "BREACHPATH_REQUIRE_NEO4J"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// testURI returns the server URI, skipping the test when none is
+// configured and failing it when one is required.
+func testURI(t testing.TB) string {
+	t.Helper()
+	uri := os.Getenv(envURI)
+	if uri == "" {
+		if os.Getenv(envRequire) != "" {
+			t.Fatalf("%s=1 but %s is unset: start the server with scripts/neo4j-dev.sh up and export %s=$(scripts/neo4j-dev.sh uri)",
+				envRequire, envURI, envURI)
+		}
+		t.Skipf("%s is unset: Neo4j store tests skipped (scripts/neo4j-dev.sh up; export %s=$(scripts/neo4j-dev.sh uri))", envURI, envURI)
+	}
+	return uri
+}
+
+func newNamespace(t testing.TB) string {
+	t.Helper()
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "t" + hex.EncodeToString(b[:])
+}
+
+func testOptions(ns string) Options {
+	return Options{User: os.Getenv(envUser), Password: os.Getenv(envPassword), Namespace: ns, Logger: quiet}
+}
+
+// openTest opens a store in a fresh namespace on the test server and
+// purges the namespace when the test ends.
+func openTest(t testing.TB, mod ...func(*Options)) *Store {
+	t.Helper()
+	uri := testURI(t)
+	o := testOptions(newNamespace(t))
+	for _, m := range mod {
+		m(&o)
+	}
+	s, err := Open(context.Background(), uri, o)
+	if err != nil {
+		t.Fatalf("open test server (%s=%s): %v", envURI, uri, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Purge(context.Background()); err != nil {
+			t.Errorf("purge namespace %s: %v", o.Namespace, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) graph.Store { return openTest(t) })
+}
+
+// crashLocation joins the server URI and a namespace: the crash test's
+// child process opens the store from this string alone.
+func crashLocation(uri, ns string) string { return uri + "#" + ns }
+
+func openCrashLocation(ctx context.Context, loc string) (graph.Store, error) {
+	uri, ns, _ := strings.Cut(loc, "#")
+	return Open(ctx, uri, testOptions(ns))
+}
+
+func TestCrashMidSyncLeavesPreviousGraph(t *testing.T) {
+	tests := []struct {
+		name  string
+		after int64
+	}{
+		{"before writing", 5},
+		{"amid the writes", 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var purge []string
+			t.Cleanup(func() {
+				for _, loc := range purge {
+					s, err := openCrashLocation(context.Background(), loc)
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					if err := s.(*Store).Purge(context.Background()); err != nil {
+						t.Error(err)
+					}
+					s.Close()
+				}
+			})
+			storetest.RunCrash(t, storetest.Crash{
+				New: func(t *testing.T) string {
+					loc := crashLocation(testURI(t), newNamespace(t))
+					purge = append(purge, loc)
+					return loc
+				},
+				Open:      openCrashLocation,
+				KillAfter: tt.after,
+			})
+		})
+	}
+}
+
+// unusedPort returns a 127.0.0.1 port nothing listens on.
+func unusedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}

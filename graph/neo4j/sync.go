@@ -1,0 +1,1019 @@
+package neo4j
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	neo "github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+// errSuperseded is returned by a sync whose scope was claimed by a newer
+// sync (another process) before it could switch.
+var errSuperseded = errors.New("a newer sync of the same scope started (another process?); this sync was abandoned and changed nothing")
+
+// Sync replaces the scope's graph with the snapshot (see graph.Store).
+//
+// Protocol, for sync N of a scope whose active sync is A:
+//
+//  1. claim: allocate N, set the scope's `pending` to N. A pending value
+//     left by a sync that never finished means its rows may still be in the
+//     database: repair deletes rows with sync_from > A or sync_to <= A and
+//     clears sync_to > A, which restores exactly the state at A.
+//  2. diff: read the content hash of every current row and compare with
+//     the snapshot in memory; only changed rows are written. A node whose
+//     version changes takes its edges and findings with it (relationships
+//     attach to one node version).
+//  3. write, in fenced batches (each batch locks the scope node and checks
+//     pending = N, so a newer claimer shuts this sync out): set sync_to = N
+//     on replaced rows, create the new versions with sync_from = N. Readers
+//     at A see none of it.
+//  4. switch: in one small transaction set active = N and record the sync.
+//  5. cleanup: delete the rows this sync superseded, then clear pending.
+//
+// A failure or cancellation before the switch leaves A active; the sync
+// then removes its own rows (best effort, not cancellable), and if that
+// fails too the next sync's repair does.
+//
+// Stale rule, findings lifecycle and the observation time are those of the
+// embedded store: rows missing from the snapshot in failed areas are kept
+// with a stale flag and the time they were first kept; findings missing
+// from the snapshot are resolved and kept; a resolved finding that returns
+// is reopened with its first sighting kept.
+func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResult, error) {
+	if snap == nil {
+		return graph.SyncResult{}, fmt.Errorf("sync: %w: nil snapshot", graph.ErrInvalidSnapshot)
+	}
+	if err := snap.Validate(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+
+	start := s.now()
+	w := &syncer{s: s, ctx: ctx, snap: snap, sk: s.scopeKey(snap.Scope), at: start.UTC()}
+	w.seen = snap.CollectedAt.UTC()
+	if snap.CollectedAt.IsZero() {
+		w.seen = w.at
+	}
+	w.sess = s.session(ctx, neo.AccessModeWrite)
+	defer w.sess.Close(context.WithoutCancel(ctx))
+
+	res, err := w.run()
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
+		if w.claimed && !w.switched {
+			if committed := w.abandon(); committed {
+				// the switch reached the server although its answer did not
+				s.log.Warn("sync switch committed despite an error", "scope", snap.Scope.String(), "sync", w.sync, "err", err)
+				return w.res, nil
+			}
+		}
+		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, s.storeErr(err))
+	}
+	s.log.Info("synced scope", "scope", snap.Scope.String(), "sync", res.SyncID,
+		"nodes", res.Written.Nodes, "edges", res.Written.Edges, "findings", res.Written.Findings,
+		"changed", w.changed, "removed", res.Removed, "stale", res.Stale, "resolved", res.Resolved,
+		"took", time.Since(start).Round(time.Millisecond).String())
+	return res, nil
+}
+
+type edgeKey struct{ from, kind, to, technique string }
+
+func keyOf(e *graph.Edge) edgeKey { return edgeKey{e.From, string(e.Kind), e.To, e.Technique} }
+
+type curNode struct {
+	hash       int64
+	staleSince time.Time
+	service    string
+	region     string
+}
+
+type curEdge struct {
+	hash  int64
+	stale bool
+}
+
+type curFinding struct {
+	hash     int64
+	resource string
+	life     findingLife
+}
+
+type nodeWrite struct {
+	n          *graph.Node
+	hash       int64
+	staleSince time.Time
+}
+
+type edgeWrite struct {
+	e          *graph.Edge
+	hash       int64
+	stale      bool
+	staleSince time.Time
+}
+
+type findingWrite struct {
+	f       *graph.Finding
+	hash    int64
+	life    findingLife
+	carried bool // not in the snapshot: f is filled from the stored row by fetch
+}
+
+// syncer holds the state of one sync.
+type syncer struct {
+	s    *Store
+	ctx  context.Context
+	sess neo.SessionWithContext
+	snap *graph.Snapshot
+	sk   string
+	at   time.Time // when the sync ran
+	seen time.Time // observation time of the snapshot
+
+	sync     int64     // this sync's id (N)
+	active   int64     // the scope's active sync when claimed (A), 0 for none
+	prevSeen time.Time // observation time of sync A
+	claimed  bool
+	switched bool
+
+	curNodes    map[string]curNode
+	curEdges    map[edgeKey]curEdge
+	curFindings map[string]curFinding
+
+	// the plan
+	nodeWrites     []nodeWrite
+	edgeWrites     []edgeWrite
+	findingWrites  []findingWrite
+	supNodes       []string
+	supEdges       []edgeKey
+	supFindings    []string
+	changedNodes   map[string]bool // nodes whose current version ends at this sync
+	staleNodes     map[string]bool // nodes missing from the snapshot kept stale
+	snapNodes      map[string]bool
+	fetchNodes     []string
+	fetchEdges     []edgeKey
+	fetchFindings  []string
+	fetchedNodes   map[string]*graph.Node
+	fetchedEdges   map[edgeKey]fetchedEdge
+	fetchedFinding map[string]*graph.Finding
+
+	res     graph.SyncResult
+	changed graph.Counts
+}
+
+type fetchedEdge struct {
+	e          *graph.Edge
+	staleSince time.Time
+}
+
+func (w *syncer) run() (graph.SyncResult, error) {
+	needRepair, err := w.claim()
+	if err != nil {
+		return graph.SyncResult{}, fmt.Errorf("claim scope: %w", err)
+	}
+	if needRepair {
+		w.s.log.Info("repairing scope left behind by an unfinished sync", "scope", w.snap.Scope.String())
+		if err := w.repair(w.ctx); err != nil {
+			return graph.SyncResult{}, fmt.Errorf("repair unfinished sync: %w", err)
+		}
+	}
+	if err := w.readCurrent(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("read current rows: %w", err)
+	}
+	w.planNodes()
+	w.planEdges()
+	w.planFindings()
+	if err := w.fetch(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("read rows to carry over: %w", err)
+	}
+	if err := w.write(); err != nil {
+		return graph.SyncResult{}, err
+	}
+	if err := w.ctx.Err(); err != nil {
+		return graph.SyncResult{}, err
+	}
+	if err := w.switchActive(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("switch active sync: %w", err)
+	}
+	w.switched = true
+	// From here the new graph is visible: cancellation no longer applies,
+	// and a failed cleanup is repaired by the next sync.
+	if err := w.cleanup(context.WithoutCancel(w.ctx)); err != nil {
+		w.s.log.Warn("cleanup after sync failed; the next sync of the scope repairs it",
+			"scope", w.snap.Scope.String(), "sync", w.sync, "err", oneLine(err))
+	}
+	return w.res, nil
+}
+
+// writeTx runs fn in a managed write transaction, retried by the driver on
+// transient errors.
+func (w *syncer) writeTx(ctx context.Context, fn func(tx neo.ManagedTransaction) (any, error)) (any, error) {
+	return w.sess.ExecuteWrite(ctx, fn)
+}
+
+func single(ctx context.Context, tx neo.ManagedTransaction, q string, p map[string]any) (*neo.Record, error) {
+	res, err := tx.Run(ctx, q, p)
+	if err != nil {
+		return nil, err
+	}
+	return res.Single(ctx)
+}
+
+func (w *syncer) claim() (bool, error) {
+	p := map[string]any{"ns": w.s.ns, "sk": w.sk, "cloud": string(w.snap.Scope.Cloud), "id": w.snap.Scope.ID}
+	out, err := w.writeTx(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
+		return single(w.ctx, tx, `
+			MERGE (m:BreachpathMeta {ns: $ns})
+			SET m.lock = true
+			WITH m
+			SET m.next_sync = coalesce(m.next_sync, 0) + 1
+			WITH m.next_sync AS sync
+			MERGE (s:Scope {key: $sk})
+			ON CREATE SET s.ns = $ns, s.cloud = $cloud, s.scope_id = $id
+			SET s.lock = true
+			WITH s, sync, s.pending AS prev
+			SET s.pending = sync, s.pending_since = datetime()
+			RETURN sync, coalesce(s.active, 0) AS active, s.active_seen AS seen, prev IS NOT NULL AS dirty`, p)
+	})
+	if err != nil {
+		return false, err
+	}
+	rec := out.(*neo.Record)
+	w.claimed = true
+	w.sync, _ = rec.Values[0].(int64)
+	w.active, _ = rec.Values[1].(int64)
+	if t, ok := rec.Values[2].(time.Time); ok {
+		w.prevSeen = t.UTC()
+	}
+	dirty, _ := rec.Values[3].(bool)
+	return dirty, nil
+}
+
+// fence locks the scope node and reports whether this sync still owns it.
+func (w *syncer) fence(ctx context.Context, tx neo.ManagedTransaction) error {
+	rec, err := single(ctx, tx, `MATCH (s:Scope {key: $sk}) SET s.lock = true RETURN s.pending = $sync AS ok`,
+		map[string]any{"sk": w.sk, "sync": w.sync})
+	if err != nil {
+		return err
+	}
+	if ok, _ := rec.Values[0].(bool); !ok {
+		return errSuperseded
+	}
+	return nil
+}
+
+// batches runs a fenced statement over rows in batches, and checks that
+// every row matched when expect is set.
+func (w *syncer) batches(ctx context.Context, what, q string, rows []any, extra map[string]any, expect bool) error {
+	for i := 0; i < len(rows); i += w.s.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		chunk := rows[i:min(i+w.s.batch, len(rows))]
+		p := map[string]any{"sk": w.sk, "sync": w.sync, "rows": chunk}
+		maps.Copy(p, extra)
+		out, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
+			if err := w.fence(ctx, tx); err != nil {
+				return nil, err
+			}
+			rec, err := single(ctx, tx, q, p)
+			if err != nil {
+				return nil, err
+			}
+			n, _ := rec.Values[0].(int64)
+			return n, nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if n := out.(int64); expect && int(n) != len(chunk) {
+			return fmt.Errorf("%s: %d of %d rows matched: %w (rows changed behind the store's back)", what, n, len(chunk), graph.ErrCorrupt)
+		}
+	}
+	return nil
+}
+
+// loop runs a fenced statement that processes at most $batch rows and
+// returns how many it did, until it does none.
+func (w *syncer) loop(ctx context.Context, what, q string, extra map[string]any) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p := map[string]any{"sk": w.sk, "sync": w.sync, "batch": int64(w.s.batch)}
+		maps.Copy(p, extra)
+		out, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
+			if err := w.fence(ctx, tx); err != nil {
+				return nil, err
+			}
+			rec, err := single(ctx, tx, q, p)
+			if err != nil {
+				return nil, err
+			}
+			n, _ := rec.Values[0].(int64)
+			return n, nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if out.(int64) == 0 {
+			return nil
+		}
+	}
+}
+
+// repair restores the scope to exactly the rows of its active sync: it
+// removes rows written by unfinished syncs and rows a finished sync
+// superseded but did not get to delete, and reopens rows an unfinished
+// sync had closed.
+func (w *syncer) repair(ctx context.Context) error {
+	var active int64
+	_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		if err := w.fence(ctx, tx); err != nil {
+			return nil, err
+		}
+		rec, err := single(ctx, tx, `MATCH (s:Scope {key: $sk})
+			SET s.floor = CASE WHEN s.floor IS NULL OR s.floor < coalesce(s.active, 0) - 1 THEN coalesce(s.active, 0) - 1 ELSE s.floor END
+			RETURN coalesce(s.active, 0)`, map[string]any{"sk": w.sk})
+		if err != nil {
+			return nil, err
+		}
+		active, _ = rec.Values[0].(int64)
+		return nil, nil
+	})
+	if err != nil {
+		return err
+	}
+	a := map[string]any{"a": active}
+	steps := []struct{ what, q string }{
+		{"delete unfinished nodes", `MATCH (n:Resource {scope: $sk}) WHERE n.sync_from > $a OR n.sync_to <= $a
+			WITH n LIMIT $batch DETACH DELETE n RETURN count(*)`},
+		{"delete unfinished edges", `MATCH (:Resource {scope: $sk})-[r]->(:Resource) WHERE r.sync_from > $a OR r.sync_to <= $a
+			WITH r LIMIT $batch DELETE r RETURN count(*)`},
+		{"delete unfinished findings", `MATCH (f:Finding {scope: $sk}) WHERE f.sync_from > $a OR f.sync_to <= $a
+			WITH f LIMIT $batch DETACH DELETE f RETURN count(*)`},
+		{"reopen nodes", `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to > $a
+			WITH n LIMIT $batch SET n.sync_to = null RETURN count(*)`},
+		{"reopen edges", `MATCH (:Resource {scope: $sk})-[r]->(:Resource) WHERE r.sync_to > $a
+			WITH r LIMIT $batch SET r.sync_to = null RETURN count(*)`},
+		{"reopen findings", `MATCH (f:Finding {scope: $sk}) WHERE f.sync_to > $a
+			WITH f LIMIT $batch SET f.sync_to = null RETURN count(*)`},
+	}
+	for _, st := range steps {
+		if err := w.loop(ctx, st.what, st.q, a); err != nil {
+			return err
+		}
+	}
+	w.active = active
+	return nil
+}
+
+// abandon undoes a failed sync before its switch, best effort and not
+// cancellable. It reports whether the switch had in fact committed.
+func (w *syncer) abandon() (committed bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 2*time.Minute)
+	defer cancel()
+	var active int64
+	_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		if err := w.fence(ctx, tx); err != nil {
+			return nil, err
+		}
+		rec, err := single(ctx, tx, `MATCH (s:Scope {key: $sk}) RETURN coalesce(s.active, 0)`, map[string]any{"sk": w.sk})
+		if err != nil {
+			return nil, err
+		}
+		active, _ = rec.Values[0].(int64)
+		return nil, nil
+	})
+	if err != nil {
+		return false // a newer sync owns the scope, or the server is gone: the next sync repairs
+	}
+	if err := w.repair(ctx); err != nil {
+		w.s.log.Warn("could not undo the failed sync; the next sync of the scope repairs it",
+			"scope", w.snap.Scope.String(), "sync", w.sync, "err", oneLine(err))
+		return active == w.sync
+	}
+	if err := w.release(ctx); err != nil {
+		w.s.log.Warn("could not release the scope", "scope", w.snap.Scope.String(), "err", oneLine(err))
+	}
+	return active == w.sync
+}
+
+// release clears the scope's pending mark if this sync still holds it.
+func (w *syncer) release(ctx context.Context) error {
+	_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk}) SET s.lock = true
+			WITH s WHERE s.pending = $sync REMOVE s.pending, s.pending_since`, map[string]any{"sk": w.sk, "sync": w.sync})
+		if err != nil {
+			return nil, err
+		}
+		return res.Consume(ctx)
+	})
+	return err
+}
+
+// readCurrent reads identity, content hash and the stale and lifecycle
+// state of every current row of the scope.
+func (w *syncer) readCurrent() error {
+	p := map[string]any{"sk": w.sk}
+	w.curNodes = make(map[string]curNode)
+	w.curEdges = make(map[edgeKey]curEdge)
+	w.curFindings = make(map[string]curFinding)
+	_, err := w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
+		clear(w.curNodes)
+		res, err := tx.Run(w.ctx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL
+			RETURN n.id, n.hash, n.stale_since, n.service, n.region`, p)
+		if err != nil {
+			return nil, err
+		}
+		for res.Next(w.ctx) {
+			v := res.Record().Values
+			id, _ := v[0].(string)
+			c := curNode{}
+			c.hash, _ = v[1].(int64)
+			if t, ok := v[2].(time.Time); ok {
+				c.staleSince = t.UTC()
+			}
+			c.service, _ = v[3].(string)
+			c.region, _ = v[4].(string)
+			w.curNodes[id] = c
+		}
+		return nil, res.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("nodes: %w", err)
+	}
+	_, err = w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
+		clear(w.curEdges)
+		res, err := tx.Run(w.ctx, `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource) WHERE a.sync_to IS NULL AND r.sync_to IS NULL
+			RETURN a.id, type(r), b.id, r.technique, r.hash, r.stale`, p)
+		if err != nil {
+			return nil, err
+		}
+		for res.Next(w.ctx) {
+			v := res.Record().Values
+			var k edgeKey
+			k.from, _ = v[0].(string)
+			k.kind, _ = v[1].(string)
+			k.to, _ = v[2].(string)
+			k.technique, _ = v[3].(string)
+			c := curEdge{}
+			c.hash, _ = v[4].(int64)
+			c.stale, _ = v[5].(bool)
+			w.curEdges[k] = c
+		}
+		return nil, res.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("edges: %w", err)
+	}
+	_, err = w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
+		clear(w.curFindings)
+		res, err := tx.Run(w.ctx, `MATCH (f:Finding {scope: $sk}) WHERE f.sync_to IS NULL
+			RETURN f.id, f.hash, f.resource, f.first_seen, f.last_seen, f.resolved_at, f.stale_since`, p)
+		if err != nil {
+			return nil, err
+		}
+		tm := func(v any) time.Time {
+			if t, ok := v.(time.Time); ok {
+				return t.UTC()
+			}
+			return time.Time{}
+		}
+		for res.Next(w.ctx) {
+			v := res.Record().Values
+			id, _ := v[0].(string)
+			c := curFinding{}
+			c.hash, _ = v[1].(int64)
+			c.resource, _ = v[2].(string)
+			c.life = findingLife{FirstSeen: tm(v[3]), LastSeen: tm(v[4]), ResolvedAt: tm(v[5]), StaleSince: tm(v[6])}
+			w.curFindings[id] = c
+		}
+		return nil, res.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("findings: %w", err)
+	}
+	return nil
+}
+
+func (w *syncer) planNodes() {
+	nodes := w.snap.Nodes
+	w.snapNodes = make(map[string]bool, len(nodes))
+	w.changedNodes = make(map[string]bool)
+	w.staleNodes = make(map[string]bool)
+	for i := range nodes {
+		n := &nodes[i]
+		w.snapNodes[n.ID] = true
+		h := hashNode(n)
+		cur, ok := w.curNodes[n.ID]
+		switch {
+		case !ok:
+		case cur.hash != h || !cur.staleSince.IsZero():
+			w.supNodes = append(w.supNodes, n.ID)
+			w.changedNodes[n.ID] = true
+		default:
+			continue // unchanged
+		}
+		w.nodeWrites = append(w.nodeWrites, nodeWrite{n: n, hash: h})
+	}
+	for id, cur := range w.curNodes {
+		if w.snapNodes[id] {
+			continue
+		}
+		if w.snap.Coverage.FailedFor(cur.service, cur.region) {
+			w.staleNodes[id] = true
+			w.res.Stale.Nodes++
+			if !cur.staleSince.IsZero() {
+				continue // already stale: carried over as it is
+			}
+			w.fetchNodes = append(w.fetchNodes, id)
+		} else {
+			w.res.Removed.Nodes++
+		}
+		w.supNodes = append(w.supNodes, id)
+		w.changedNodes[id] = true
+	}
+	w.res.Written.Nodes = len(nodes)
+}
+
+func (w *syncer) survives(id string) bool { return w.snapNodes[id] || w.staleNodes[id] }
+
+func (w *syncer) planEdges() {
+	edges := w.snap.Edges
+	inSnap := make(map[edgeKey]bool, len(edges))
+	for i := range edges {
+		e := &edges[i]
+		k := keyOf(e)
+		inSnap[k] = true
+		h := hashEdge(e)
+		cur, ok := w.curEdges[k]
+		if ok {
+			if cur.hash == h && !cur.stale && !w.changedNodes[e.From] && !w.changedNodes[e.To] {
+				continue
+			}
+			w.supEdges = append(w.supEdges, k)
+		}
+		w.edgeWrites = append(w.edgeWrites, edgeWrite{e: e, hash: h})
+	}
+	for k, cur := range w.curEdges {
+		if inSnap[k] {
+			continue
+		}
+		if (w.staleNodes[k.from] || w.staleNodes[k.to]) && w.survives(k.from) && w.survives(k.to) {
+			w.res.Stale.Edges++
+			if cur.stale && !w.changedNodes[k.from] && !w.changedNodes[k.to] {
+				continue
+			}
+			w.fetchEdges = append(w.fetchEdges, k)
+		} else {
+			w.res.Removed.Edges++
+		}
+		w.supEdges = append(w.supEdges, k)
+	}
+	w.res.Written.Edges = len(edges)
+}
+
+func (w *syncer) planFindings() {
+	fs := w.snap.Findings
+	inSnap := make(map[string]bool, len(fs))
+	for i := range fs {
+		f := &fs[i]
+		inSnap[f.ID] = true
+		h := hashFinding(f)
+		life := findingLife{FirstSeen: w.seen}
+		if cur, ok := w.curFindings[f.ID]; ok {
+			if cur.hash == h && cur.life.ResolvedAt.IsZero() && cur.life.StaleSince.IsZero() &&
+				!w.changedNodes[f.Resource] && !w.changedNodes[cur.resource] {
+				continue
+			}
+			// reopened or changed: it keeps the age of its first sighting
+			life.FirstSeen = cur.life.FirstSeen
+			w.supFindings = append(w.supFindings, f.ID)
+		}
+		w.findingWrites = append(w.findingWrites, findingWrite{f: f, hash: h, life: life})
+	}
+	for id, cur := range w.curFindings {
+		if inSnap[id] {
+			continue
+		}
+		life := cur.life
+		switch {
+		case !life.ResolvedAt.IsZero():
+			if !w.changedNodes[cur.resource] {
+				continue // stays resolved
+			}
+		case w.staleNodes[cur.resource]:
+			w.res.Stale.Findings++
+			if !life.StaleSince.IsZero() && !w.changedNodes[cur.resource] {
+				continue
+			}
+			if life.StaleSince.IsZero() {
+				life.StaleSince = w.seen
+			}
+			if life.LastSeen.IsZero() {
+				life.LastSeen = w.prevSeen
+			}
+		default:
+			w.res.Resolved++
+			life.ResolvedAt = w.seen
+			life.StaleSince = time.Time{}
+			if life.LastSeen.IsZero() {
+				life.LastSeen = w.prevSeen
+			}
+		}
+		w.fetchFindings = append(w.fetchFindings, id)
+		w.supFindings = append(w.supFindings, id)
+		w.findingWrites = append(w.findingWrites, findingWrite{f: &graph.Finding{ID: id}, hash: cur.hash, life: life, carried: true})
+	}
+	w.res.Written.Findings = len(fs)
+}
+
+// fetch reads the full current rows that are carried over into the new
+// sync with a changed state (newly stale, resolved, or re-pointed to a new
+// node version), and completes their writes.
+func (w *syncer) fetch() error {
+	p := map[string]any{"sk": w.sk}
+	if len(w.fetchNodes) > 0 {
+		got := make(map[string]*graph.Node, len(w.fetchNodes))
+		err := w.readBatches(`UNWIND $rows AS id
+			MATCH (n:Resource {id: id}) USING INDEX n:Resource(id) WHERE n.scope = $sk AND n.sync_to IS NULL
+			RETURN properties(n)`, strsToAny(w.fetchNodes), p, func(v []any) error {
+			m, _ := v[0].(map[string]any)
+			n, err := decodeNode(m)
+			if err != nil {
+				return err
+			}
+			got[n.ID] = &n
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("nodes: %w", err)
+		}
+		for _, id := range w.fetchNodes {
+			n, ok := got[id]
+			if !ok {
+				return fmt.Errorf("node %q vanished during the sync: %w", id, graph.ErrCorrupt)
+			}
+			w.nodeWrites = append(w.nodeWrites, nodeWrite{n: n, hash: hashNode(n), staleSince: w.seen})
+		}
+	}
+	if len(w.fetchEdges) > 0 {
+		byKind := map[string][]any{}
+		for _, k := range w.fetchEdges {
+			byKind[k.kind] = append(byKind[k.kind], map[string]any{"f": k.from, "t": k.to, "tech": k.technique})
+		}
+		got := make(map[edgeKey]fetchedEdge, len(w.fetchEdges))
+		for kind, rows := range byKind {
+			err := w.readBatches(`UNWIND $rows AS row
+				MATCH (a:Resource {id: row.f}) USING INDEX a:Resource(id) WHERE a.scope = $sk AND a.sync_to IS NULL
+				MATCH (b:Resource {id: row.t}) USING INDEX b:Resource(id) WHERE b.scope = $sk AND b.sync_to IS NULL
+				MATCH (a)-[r:`+quote(kind)+`]->(b) WHERE r.technique = row.tech AND r.sync_to IS NULL
+				RETURN a.id, b.id, properties(r)`, rows, p, func(v []any) error {
+				e := &graph.Edge{Kind: graph.EdgeKind(kind)}
+				e.From, _ = v[0].(string)
+				e.To, _ = v[1].(string)
+				m, _ := v[2].(map[string]any)
+				if err := decodeEdge(m, e); err != nil {
+					return err
+				}
+				var ss time.Time
+				if t, ok := m["stale_since"].(time.Time); ok {
+					ss = t.UTC()
+				}
+				got[keyOf(e)] = fetchedEdge{e: e, staleSince: ss}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("edges: %w", err)
+			}
+		}
+		for _, k := range w.fetchEdges {
+			fe, ok := got[k]
+			if !ok {
+				return fmt.Errorf("edge %s|%s|%s|%s vanished during the sync: %w", k.from, k.kind, k.to, k.technique, graph.ErrCorrupt)
+			}
+			ss := fe.staleSince
+			if !fe.e.Stale || ss.IsZero() {
+				ss = w.seen
+			}
+			fe.e.Stale = false // content hash and writes take the flag separately
+			w.edgeWrites = append(w.edgeWrites, edgeWrite{e: fe.e, hash: hashEdge(fe.e), stale: true, staleSince: ss})
+		}
+	}
+	if len(w.fetchFindings) > 0 {
+		got := make(map[string]*graph.Finding, len(w.fetchFindings))
+		err := w.readBatches(`UNWIND $rows AS id
+			MATCH (f:Finding {id: id}) USING INDEX f:Finding(id) WHERE f.scope = $sk AND f.sync_to IS NULL
+			RETURN properties(f)`, strsToAny(w.fetchFindings), p, func(v []any) error {
+			m, _ := v[0].(map[string]any)
+			f, _, err := decodeFinding(m)
+			if err != nil {
+				return err
+			}
+			got[f.ID] = &f
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("findings: %w", err)
+		}
+		for i := range w.findingWrites {
+			fw := &w.findingWrites[i]
+			if !fw.carried {
+				continue
+			}
+			f, ok := got[fw.f.ID]
+			if !ok {
+				return fmt.Errorf("finding %q vanished during the sync: %w", fw.f.ID, graph.ErrCorrupt)
+			}
+			fw.f, fw.hash = f, hashFinding(f)
+		}
+	}
+	return nil
+}
+
+// readBatches runs a read statement over rows in batches.
+func (w *syncer) readBatches(q string, rows []any, extra map[string]any, each func([]any) error) error {
+	for i := 0; i < len(rows); i += w.s.batch {
+		chunk := rows[i:min(i+w.s.batch, len(rows))]
+		p := map[string]any{"rows": chunk}
+		maps.Copy(p, extra)
+		var recs [][]any
+		_, err := w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
+			recs = recs[:0]
+			res, err := tx.Run(w.ctx, q, p)
+			if err != nil {
+				return nil, err
+			}
+			for res.Next(w.ctx) {
+				recs = append(recs, res.Record().Values)
+			}
+			return nil, res.Err()
+		})
+		if err != nil {
+			return err
+		}
+		for _, v := range recs {
+			if err := each(v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func strsToAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// quote makes a label or relationship type safe to splice into Cypher.
+// Kinds are validated identifiers already; the quoting is a second fence.
+func quote(name string) string {
+	b := []byte{'`'}
+	for i := 0; i < len(name); i++ {
+		if name[i] == '`' {
+			b = append(b, '`')
+		}
+		b = append(b, name[i])
+	}
+	return string(append(b, '`'))
+}
+
+func edgeKeyRow(k edgeKey) map[string]any {
+	return map[string]any{"f": k.from, "t": k.to, "tech": k.technique}
+}
+
+// write supersedes replaced rows and writes the new versions. Order
+// matters: edges and findings are closed while their endpoints are still
+// the current versions, and new edges attach to the new node versions.
+func (w *syncer) write() error {
+	ctx := w.ctx
+	// close replaced edges, per relationship type
+	supByKind := map[string][]any{}
+	for _, k := range w.supEdges {
+		supByKind[k.kind] = append(supByKind[k.kind], edgeKeyRow(k))
+	}
+	for _, kind := range sortedKeys(supByKind) {
+		if err := w.batches(ctx, "close edges "+kind, `UNWIND $rows AS row
+			MATCH (a:Resource {id: row.f}) USING INDEX a:Resource(id) WHERE a.scope = $sk AND a.sync_to IS NULL
+			MATCH (b:Resource {id: row.t}) USING INDEX b:Resource(id) WHERE b.scope = $sk AND b.sync_to IS NULL
+			MATCH (a)-[r:`+quote(kind)+`]->(b)
+			WHERE r.technique = row.tech AND r.sync_from < $sync AND (r.sync_to IS NULL OR r.sync_to = $sync)
+			SET r.sync_to = $sync
+			RETURN count(*)`, supByKind[kind], nil, true); err != nil {
+			return err
+		}
+	}
+	if err := w.batches(ctx, "close findings", `UNWIND $rows AS id
+		MATCH (f:Finding {id: id}) USING INDEX f:Finding(id)
+		WHERE f.scope = $sk AND f.sync_from < $sync AND (f.sync_to IS NULL OR f.sync_to = $sync)
+		SET f.sync_to = $sync
+		RETURN count(*)`, strsToAny(w.supFindings), nil, true); err != nil {
+		return err
+	}
+	if err := w.batches(ctx, "close nodes", `UNWIND $rows AS id
+		MATCH (n:Resource {id: id}) USING INDEX n:Resource(id)
+		WHERE n.scope = $sk AND n.sync_from < $sync AND (n.sync_to IS NULL OR n.sync_to = $sync)
+		SET n.sync_to = $sync
+		RETURN count(*)`, strsToAny(w.supNodes), nil, true); err != nil {
+		return err
+	}
+
+	// new node versions, grouped by label set
+	type labels struct {
+		kind string
+		stub bool
+	}
+	nodeGroups := map[labels][]any{}
+	for _, nw := range w.nodeWrites {
+		l := labels{string(nw.n.Kind), nw.n.Stub}
+		nodeGroups[l] = append(nodeGroups[l], map[string]any{"id": nw.n.ID, "p": nodeProps(nw.n, nw.hash, nw.staleSince)})
+	}
+	groupKeys := slices.SortedFunc(maps.Keys(nodeGroups), func(a, b labels) int {
+		if a.kind != b.kind {
+			if a.kind < b.kind {
+				return -1
+			}
+			return 1
+		}
+		return boolInt(a.stub) - boolInt(b.stub)
+	})
+	for _, l := range groupKeys {
+		set := ":" + quote(l.kind)
+		if l.stub {
+			set += ":Stub"
+		}
+		if err := w.batches(ctx, "write nodes "+l.kind, `UNWIND $rows AS row
+			MERGE (n:Resource {scope: $sk, id: row.id, sync_from: $sync})
+			SET n += row.p, n`+set+`
+			RETURN count(*)`, nodeGroups[l], nil, true); err != nil {
+			return err
+		}
+	}
+	w.changed.Nodes = len(w.nodeWrites)
+
+	edgeGroups := map[string][]any{}
+	for _, ew := range w.edgeWrites {
+		k := string(ew.e.Kind)
+		edgeGroups[k] = append(edgeGroups[k], map[string]any{
+			"f": ew.e.From, "t": ew.e.To, "tech": ew.e.Technique,
+			"p": edgeProps(ew.e, ew.hash, w.sk, ew.stale, ew.staleSince),
+		})
+	}
+	for _, kind := range sortedKeys(edgeGroups) {
+		if err := w.batches(ctx, "write edges "+kind, `UNWIND $rows AS row
+			MATCH (a:Resource {id: row.f}) USING INDEX a:Resource(id) WHERE a.scope = $sk AND a.sync_to IS NULL
+			MATCH (b:Resource {id: row.t}) USING INDEX b:Resource(id) WHERE b.scope = $sk AND b.sync_to IS NULL
+			MERGE (a)-[r:`+quote(kind)+` {technique: row.tech, sync_from: $sync}]->(b)
+			SET r += row.p
+			RETURN count(*)`, edgeGroups[kind], nil, true); err != nil {
+			return err
+		}
+	}
+	w.changed.Edges = len(w.edgeWrites)
+
+	frows := make([]any, len(w.findingWrites))
+	for i, fw := range w.findingWrites {
+		frows[i] = map[string]any{"id": fw.f.ID, "resource": fw.f.Resource, "p": findingProps(fw.f, fw.hash, fw.life)}
+	}
+	if err := w.batches(ctx, "write findings", `UNWIND $rows AS row
+		MERGE (f:Finding {scope: $sk, id: row.id, sync_from: $sync})
+		SET f += row.p
+		WITH f, row
+		CALL {
+			WITH f, row
+			MATCH (r:Resource {id: row.resource}) USING INDEX r:Resource(id) WHERE r.scope = $sk AND r.sync_to IS NULL
+			MERGE (f)-[:ON]->(r)
+			RETURN count(*) AS linked
+		}
+		RETURN count(*)`, frows, nil, true); err != nil {
+		return err
+	}
+	w.changed.Findings = len(w.findingWrites)
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// switchActive makes the new sync visible and records it, in one
+// transaction. It does not honour cancellation: once the rows are written,
+// switching takes milliseconds and an ambiguous half-cancelled commit is
+// worse than finishing.
+func (w *syncer) switchActive() error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), time.Minute)
+	defer cancel()
+	cov, err := json.Marshal(w.snap.Coverage)
+	if err != nil {
+		return fmt.Errorf("encode coverage: %w", err)
+	}
+	r := &w.res
+	r.SyncID, r.Scope, r.At, r.Coverage = w.sync, w.snap.Scope, w.at, w.snap.Coverage
+	rec := map[string]any{
+		"ns": w.s.ns, "id": w.sync, "scope": w.sk, "cloud": string(w.snap.Scope.Cloud), "scope_id": w.snap.Scope.ID,
+		"at": w.at, "collector": w.snap.Collector, "coverage": string(cov),
+		"written_nodes": int64(r.Written.Nodes), "written_edges": int64(r.Written.Edges), "written_findings": int64(r.Written.Findings),
+		"removed_nodes": int64(r.Removed.Nodes), "removed_edges": int64(r.Removed.Edges), "removed_findings": int64(r.Removed.Findings),
+		"stale_nodes": int64(r.Stale.Nodes), "stale_edges": int64(r.Stale.Edges), "stale_findings": int64(r.Stale.Findings),
+		"resolved":      int64(r.Resolved),
+		"changed_nodes": int64(w.changed.Nodes), "changed_edges": int64(w.changed.Edges), "changed_findings": int64(w.changed.Findings),
+	}
+	if !w.snap.CollectedAt.IsZero() {
+		rec["collected_at"] = w.snap.CollectedAt.UTC()
+	}
+	_, err = w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		if err := w.fence(ctx, tx); err != nil {
+			return nil, err
+		}
+		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk})
+			SET s.active = $sync, s.active_seen = $seen, s.active_at = $at
+			CREATE (y:SyncRecord)
+			SET y = $rec`, map[string]any{"sk": w.sk, "sync": w.sync, "seen": w.seen, "at": w.at, "rec": rec})
+		if err != nil {
+			return nil, err
+		}
+		return res.Consume(ctx)
+	})
+	return err
+}
+
+// cleanup deletes the rows the new sync superseded, then releases the
+// scope. Readers still at the previous sync are told to retry through the
+// scope's floor (see Load).
+func (w *syncer) cleanup(ctx context.Context) error {
+	_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk})
+			SET s.floor = CASE WHEN s.floor IS NULL OR s.floor < $f THEN $f ELSE s.floor END`,
+			map[string]any{"sk": w.sk, "f": w.sync - 1})
+		if err != nil {
+			return nil, err
+		}
+		return res.Consume(ctx)
+	})
+	if err != nil {
+		return fmt.Errorf("raise floor: %w", err)
+	}
+	del := func(what, q string, rows []any) error {
+		for i := 0; i < len(rows); i += w.s.batch {
+			p := map[string]any{"sk": w.sk, "sync": w.sync, "rows": rows[i:min(i+w.s.batch, len(rows))]}
+			_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
+				res, err := tx.Run(ctx, q, p)
+				if err != nil {
+					return nil, err
+				}
+				return res.Consume(ctx)
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+		}
+		return nil
+	}
+	supByKind := map[string][]any{}
+	for _, k := range w.supEdges {
+		supByKind[k.kind] = append(supByKind[k.kind], edgeKeyRow(k))
+	}
+	for _, kind := range sortedKeys(supByKind) {
+		if err := del("delete old edges", `UNWIND $rows AS row
+			MATCH (a:Resource {id: row.f}) USING INDEX a:Resource(id) WHERE a.scope = $sk
+			MATCH (b:Resource {id: row.t}) USING INDEX b:Resource(id) WHERE b.scope = $sk
+			MATCH (a)-[r:`+quote(kind)+`]->(b) WHERE r.technique = row.tech AND r.sync_to = $sync
+			DELETE r`, supByKind[kind]); err != nil {
+			return err
+		}
+	}
+	if err := del("delete old findings", `UNWIND $rows AS id
+		MATCH (f:Finding {id: id}) USING INDEX f:Finding(id) WHERE f.scope = $sk AND f.sync_to = $sync
+		DETACH DELETE f`, strsToAny(w.supFindings)); err != nil {
+		return err
+	}
+	if err := del("delete old nodes", `UNWIND $rows AS id
+		MATCH (n:Resource {id: id}) USING INDEX n:Resource(id) WHERE n.scope = $sk AND n.sync_to = $sync
+		DETACH DELETE n`, strsToAny(w.supNodes)); err != nil {
+		return err
+	}
+	return w.release(ctx)
+}
