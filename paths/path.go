@@ -125,16 +125,20 @@ func PathID(edgeKeys []string) string {
 func (s *searcher) materialize(li int32) Path {
 	g := s.p.g
 	var edges []int32
-	for l := &s.labels[li]; l.edge >= 0; l = &s.labels[l.parent] {
+	l := &s.labels[li]
+	for ; l.edge >= 0; l = &s.labels[l.parent] {
 		edges = append(edges, l.edge)
 	}
+	prev := -l.edge - 1 // the source
 	slices.Reverse(edges)
 	p := Path{Hops: make([]Hop, len(edges)), Likelihood: 1}
 	keys := make([]string, len(edges))
 	for i, pos := range edges {
 		ei := s.p.Edge[pos]
 		e := &g.Edges[ei]
-		from, to := g.Node(e.From), g.Node(e.To)
+		next := s.p.Targets[pos]
+		from, to := &g.Nodes[prev], &g.Nodes[next]
+		prev = next
 		h := Hop{
 			From: e.From, To: e.To,
 			FromKind: from.Kind, ToKind: to.Kind,

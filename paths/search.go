@@ -157,12 +157,21 @@ func (p *Projection) endpoints(opts Options) (sources, targets []int32, err erro
 	return sources, targets, err
 }
 
+// entry is a queue entry: the ordering keys are copied out of the label so
+// that heap operations touch one contiguous slice.
+type entry struct {
+	prob  float32
+	node  int32
+	label int32
+	depth uint8
+}
+
 // search state, sized by the graph, reused for nothing else.
 type searcher struct {
 	p      *Projection
 	opts   Options
 	labels []label
-	heap   []int32
+	heap   []entry
 	// depths holds, per node, the depths of up to Top labels already taken
 	// off the queue there, smallest first; a later (so less likely) label
 	// is dominated when Top earlier ones were at most as deep.
@@ -264,34 +273,35 @@ func (s *searcher) node(l *label) int32 {
 
 // less orders the queue: more likely first, then shallower, then by node id,
 // then by creation order — all functions of the canonical graph.
-func (s *searcher) less(a, b int32) bool {
-	la, lb := &s.labels[a], &s.labels[b]
-	if la.prob != lb.prob {
-		return la.prob > lb.prob
+func less(a, b *entry) bool {
+	if a.prob != b.prob {
+		return a.prob > b.prob
 	}
-	if la.depth != lb.depth {
-		return la.depth < lb.depth
+	if a.depth != b.depth {
+		return a.depth < b.depth
 	}
-	if na, nb := s.node(la), s.node(lb); na != nb {
-		return na < nb
+	if a.node != b.node {
+		return a.node < b.node
 	}
-	return a < b
+	return a.label < b.label
 }
 
-func (s *searcher) push(li int32) {
-	s.heap = append(s.heap, li)
-	i := len(s.heap) - 1
+func (s *searcher) push(li int32, node int32) {
+	l := &s.labels[li]
+	s.heap = append(s.heap, entry{prob: l.prob, node: node, label: li, depth: l.depth})
+	h := s.heap
+	i := len(h) - 1
 	for i > 0 {
 		parent := (i - 1) / 2
-		if !s.less(s.heap[i], s.heap[parent]) {
+		if !less(&h[i], &h[parent]) {
 			break
 		}
-		s.heap[i], s.heap[parent] = s.heap[parent], s.heap[i]
+		h[i], h[parent] = h[parent], h[i]
 		i = parent
 	}
 }
 
-func (s *searcher) pop() int32 {
+func (s *searcher) pop() entry {
 	h := s.heap
 	top := h[0]
 	last := len(h) - 1
@@ -301,10 +311,10 @@ func (s *searcher) pop() int32 {
 	for {
 		l, r := 2*i+1, 2*i+2
 		m := i
-		if l < len(h) && s.less(h[l], h[m]) {
+		if l < len(h) && less(&h[l], &h[m]) {
 			m = l
 		}
-		if r < len(h) && s.less(h[r], h[m]) {
+		if r < len(h) && less(&h[r], &h[m]) {
 			m = r
 		}
 		if m == i {
@@ -362,14 +372,14 @@ func (s *searcher) onPath(li int32, v int32) bool {
 func (s *searcher) run(ctx context.Context, sources []int32) (truncated bool, err error) {
 	for _, src := range sources {
 		s.labels = append(s.labels, label{parent: -1, edge: -src - 1, prob: 1})
-		s.push(int32(len(s.labels) - 1))
+		s.push(int32(len(s.labels)-1), src)
 	}
 	maxDepth := uint8(s.opts.MaxDepth)
 	top := uint8(s.opts.Top)
 	for len(s.heap) > 0 {
-		li := s.pop()
+		head := s.pop()
+		li, v := head.label, head.node
 		l := s.labels[li]
-		v := s.node(&l)
 		if s.dominated(v, l.depth) {
 			continue
 		}
@@ -403,7 +413,7 @@ func (s *searcher) run(ctx context.Context, sources []int32) (truncated bool, er
 			s.labels = append(s.labels, label{
 				parent: li, edge: int32(e), prob: l.prob * s.p.Likelihood[e], depth: l.depth + 1,
 			})
-			s.push(int32(len(s.labels) - 1))
+			s.push(int32(len(s.labels)-1), w)
 		}
 	}
 	return false, nil

@@ -76,8 +76,23 @@ func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
 		f := PathFactors(g, &res.Paths[i], opts.ReachCap)
 		r.Paths[i] = ScoredPath{Path: res.Paths[i], Risk: f.Risk(), Factors: f}
 	}
-	// Stable on the search's deterministic order, so equal risks keep it.
-	slices.SortStableFunc(r.Paths, func(a, b ScoredPath) int { return cmp.Compare(b.Risk, a.Risk) })
+	// Equal risks keep the search's deterministic order (ties by position);
+	// sorting indices avoids moving the wide rows.
+	pord := make([]int32, len(r.Paths))
+	for i := range pord {
+		pord[i] = int32(i)
+	}
+	slices.SortFunc(pord, func(i, j int32) int {
+		if c := cmp.Compare(r.Paths[j].Risk, r.Paths[i].Risk); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
+	})
+	sortedPaths := make([]ScoredPath, len(pord))
+	for i, j := range pord {
+		sortedPaths[i] = r.Paths[j]
+	}
+	r.Paths = sortedPaths
 
 	type agg struct {
 		n        int
@@ -118,7 +133,15 @@ func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
 		}
 		r.Queue = append(r.Queue, row)
 	}
-	slices.SortFunc(r.Queue, func(a, b Prioritised) int {
+	// g.Findings is sorted by id, so breaking ties by position gives the id
+	// order without comparing strings; sorting indices avoids
+	// moving the wide rows.
+	order := make([]int32, len(r.Queue))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &r.Queue[i], &r.Queue[j]
 		if a.OnPath != b.OnPath {
 			if a.OnPath {
 				return -1
@@ -131,8 +154,13 @@ func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
 		if c := cmp.Compare(b.Finding.Severity, a.Finding.Severity); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Finding.ID, b.Finding.ID)
+		return cmp.Compare(i, j)
 	})
+	sorted := make([]Prioritised, len(order))
+	for i, j := range order {
+		sorted[i] = r.Queue[j]
+	}
+	r.Queue = sorted
 	return r
 }
 
