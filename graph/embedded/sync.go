@@ -173,7 +173,7 @@ func (w *syncer) nodes() error {
 		return err
 	}
 	defer rows.Close()
-	pos := 0
+	pos, prev := 0, ""
 	encode := func(i int32) error {
 		doc, err := encodeNode(&nodes[i])
 		if err != nil {
@@ -194,6 +194,10 @@ func (w *syncer) nodes() error {
 		if err := rows.Scan(&id, &h, &isStale, &service, &region); err != nil {
 			return err
 		}
+		if err := ordered(prev, id); err != nil {
+			return err
+		}
+		prev = id
 		// snapshot rows before this one are new
 		for ; pos < len(w.nodeOrder) && nodes[w.nodeOrder[pos]].ID < id; pos++ {
 			if err := encode(w.nodeOrder[pos]); err != nil {
@@ -257,6 +261,16 @@ func (w *syncer) nodes() error {
 		return fmt.Errorf("flag stale: %w", err)
 	}
 	w.res.Written.Nodes, w.res.Removed.Nodes, w.res.Stale.Nodes, w.changed.Nodes = len(nodes), len(removed), len(stale), len(ups)
+	return nil
+}
+
+// ordered guards the merge join: it needs the database to return keys in
+// Go's byte order (SQLite's BINARY collation), and a damaged index that did
+// not would make the sync delete rows it should keep.
+func ordered(prev, id string) error {
+	if prev != "" && id <= prev {
+		return fmt.Errorf("%w: rows out of key order at %q", graph.ErrCorrupt, id)
+	}
 	return nil
 }
 
@@ -343,6 +357,10 @@ func (w *syncer) edges() error {
 	}
 	defer rows.Close()
 	pos := 0
+	var (
+		prevKey edgeKey
+		prevSet bool
+	)
 	for rows.Next() {
 		if err := w.tick(); err != nil {
 			return err
@@ -355,6 +373,12 @@ func (w *syncer) edges() error {
 		if err := rows.Scan(&k.src, &k.kind, &k.dst, &k.technique, &h, &isStale); err != nil {
 			return err
 		}
+		if prevSet {
+			if compareEdgeKey(prevKey, k) >= 0 {
+				return fmt.Errorf("%w: edge rows out of key order at %v", graph.ErrCorrupt, k)
+			}
+		}
+		prevKey, prevSet = k, true
 		for ; pos < len(order) && compareEdgeKey(keyOf(&edges[order[pos]]), k) < 0; pos++ {
 			u, err := encode(order[pos])
 			if err != nil {
@@ -474,7 +498,7 @@ func (w *syncer) findings() error {
 		return err
 	}
 	defer rows.Close()
-	pos := 0
+	pos, prev := 0, ""
 	for rows.Next() {
 		if err := w.tick(); err != nil {
 			return err
@@ -487,6 +511,10 @@ func (w *syncer) findings() error {
 		if err := rows.Scan(&id, &h, &isStale, &isResolved, &resource); err != nil {
 			return err
 		}
+		if err := ordered(prev, id); err != nil {
+			return err
+		}
+		prev = id
 		for ; pos < len(order) && fs[order[pos]].ID < id; pos++ {
 			u, err := encode(order[pos])
 			if err != nil {

@@ -53,8 +53,8 @@ const (
 // leaves the store as it was before the sync, and still usable. It re-runs
 // the calling test in a child process that opens the same store and starts
 // a large sync; the child freezes itself mid-sync and the parent kills it.
-// Call it at the top level of a test function (not inside t.Run callbacks
-// that other code depends on): the child runs that same test.
+// The child re-runs exactly the calling (sub)test, so whatever that test
+// does before RunCrash must be cheap and must not depend on other tests.
 func RunCrash(t *testing.T, c Crash) {
 	if c.Nodes == 0 {
 		c.Nodes = 20000
