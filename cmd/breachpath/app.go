@@ -49,7 +49,8 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 	pf.StringVar(&a.logLevel, "log-level", envOr("BREACHPATH_LOG_LEVEL", "warn"), "log level: debug, info, warn, error")
 	pf.BoolVar(&a.noProgress, "no-progress", false, "never draw progress bars (they are drawn only when stderr is a terminal)")
 
-	root.AddCommand(a.demoCommand(), a.pathsCommand(), a.queueCommand(), a.planCommand(), a.graphCommand(), a.versionCommand())
+	root.AddCommand(a.demoCommand(), a.collectCommand(), a.pathsCommand(), a.queueCommand(), a.planCommand(),
+		a.graphCommand(), a.versionCommand())
 	return root
 }
 
