@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"context"
+	"slices"
 	"fmt"
 	"log/slog"
 
@@ -24,6 +25,12 @@ type network struct {
 	isTgt  []bool
 	cuts   []uint16           // per local edge: chosen findings citing it
 	byFind map[string][]int32 // finding -> local edges citing it
+
+	// reverse CSR (local edges by head) and distances over uncut edges, for pruning
+	roff  []int32
+	redge []int32
+	dS    []int16
+	dT    []int16
 
 	// leak buffers
 	stamp  []uint32
@@ -138,6 +145,21 @@ func buildNetwork(proj *paths.Projection, gone, isSource, isTarget paths.Bitset,
 		net.off[l+1] = int32(len(net.to))
 	}
 	net.cuts = make([]uint16, len(net.to))
+	net.roff = make([]int32, net.nodes+1)
+	for _, v := range net.to {
+		net.roff[v+1]++
+	}
+	for i := 1; i <= net.nodes; i++ {
+		net.roff[i] += net.roff[i-1]
+	}
+	net.redge = make([]int32, len(net.to))
+	rfill := slices.Clone(net.roff[:net.nodes])
+	for le, v := range net.to {
+		net.redge[rfill[v]] = int32(le)
+		rfill[v]++
+	}
+	net.dS = make([]int16, net.nodes)
+	net.dT = make([]int16, net.nodes)
 	net.stamp = make([]uint32, net.nodes)
 	net.parent = make([]int32, net.nodes)
 	return net
@@ -219,46 +241,6 @@ func (net *network) apply(f string, delta int) {
 	}
 }
 
-// leak returns the local edges of a shortest remaining path from a source
-// to a target within the depth bound, or nil when every path is cut.
-func (net *network) leak() []int32 {
-	net.gen++
-	net.queue = net.queue[:0]
-	for u := range net.nodes {
-		if net.isSrc[u] {
-			net.stamp[u] = net.gen
-			net.parent[u] = -1
-			net.queue = append(net.queue, int32(u))
-		}
-	}
-	head := 0
-	for d := 1; d <= net.depth; d++ {
-		end := len(net.queue)
-		for ; head < end; head++ {
-			u := net.queue[head]
-			for le := net.off[u]; le < net.off[u+1]; le++ {
-				v := net.to[le]
-				if net.cuts[le] > 0 || net.stamp[v] == net.gen {
-					continue
-				}
-				net.stamp[v] = net.gen
-				net.parent[v] = le
-				if net.isTgt[v] {
-					var out []int32
-					for x := v; net.parent[x] >= 0; {
-						e := net.parent[x]
-						out = append(out, e)
-						x = net.from(e)
-					}
-					return out
-				}
-				net.queue = append(net.queue, v)
-			}
-		}
-	}
-	return nil
-}
-
 // from returns the tail of a local edge by binary search in the CSR offsets.
 func (net *network) from(le int32) int32 {
 	lo, hi := 0, net.nodes
@@ -276,7 +258,9 @@ func (net *network) from(le int32) int32 {
 // repair adds findings until no path leaks: one finding can cover several
 // cut edges, but the cut may also have used an edge whose cheapest finding
 // was not the one that mattered, and walks longer than MaxDepth make the
-// flow network a superset — so the cut is checked, not trusted.
+// flow network a superset — so the cut is checked, not trusted. Each round
+// is one BFS; every target it reaches gets the cheapest finding on its
+// shortest path, unless a finding added this round already covers that path.
 func (net *network) repair(ctx context.Context, chosen map[string]bool, effort func(string) float64) (int, error) {
 	for f := range chosen {
 		net.apply(f, 1)
@@ -286,40 +270,149 @@ func (net *network) repair(ctx context.Context, chosen map[string]bool, effort f
 		if err := ctx.Err(); err != nil {
 			return added, fmt.Errorf("repair plan: %w", err)
 		}
-		leak := net.leak()
-		if leak == nil {
+		reached := net.bfsFromSources(true)
+		if len(reached) == 0 {
 			return added, nil
 		}
-		best, bestCost := "", 0.0
-		for _, le := range leak {
-			if f, c := net.cheapest(le, effort); f != "" && (best == "" || c < bestCost || (c == bestCost && f < best)) {
-				best, bestCost = f, c
+		progress := false
+		for _, t := range reached {
+			best, bestCost, covered := "", 0.0, false
+			for x := t; net.parent[x] >= 0 && !covered; {
+				le := net.parent[x]
+				covered = net.cuts[le] > 0 // cut by a finding added this round
+				if f, c := net.cheapest(le, effort); f != "" && (best == "" || c < bestCost || (c == bestCost && f < best)) {
+					best, bestCost = f, c
+				}
+				x = net.from(le)
+			}
+			if covered || best == "" {
+				continue
+			}
+			chosen[best] = true
+			net.apply(best, 1)
+			added++
+			progress = true
+		}
+		if !progress {
+			slog.Warn("remediation plan: a path cites no finding", "targets", len(reached))
+			return added, nil
+		}
+	}
+}
+
+// bfsFromSources runs a depth-bounded BFS over uncut edges from the sources,
+// filling parent and dS (hops, -1 unreached), and returns the targets
+// reached at depth > 0 (all of them when all is set, else at most one).
+func (net *network) bfsFromSources(all bool) []int32 {
+	net.gen++
+	net.queue = net.queue[:0]
+	for u := range net.nodes {
+		net.dS[u] = -1
+		if net.isSrc[u] {
+			net.stamp[u] = net.gen
+			net.parent[u] = -1
+			net.dS[u] = 0
+			net.queue = append(net.queue, int32(u))
+		}
+	}
+	var reached []int32
+	head := 0
+	for d := 1; d <= net.depth; d++ {
+		end := len(net.queue)
+		for ; head < end; head++ {
+			u := net.queue[head]
+			for le := net.off[u]; le < net.off[u+1]; le++ {
+				v := net.to[le]
+				if net.cuts[le] > 0 || net.stamp[v] == net.gen {
+					continue
+				}
+				net.stamp[v] = net.gen
+				net.parent[v] = le
+				net.dS[v] = int16(d)
+				if net.isTgt[v] {
+					reached = append(reached, v)
+					if !all {
+						return reached
+					}
+				}
+				net.queue = append(net.queue, v)
 			}
 		}
-		if best == "" {
-			slog.Warn("remediation plan: a path cites no finding", "edges", len(leak))
-			return added, nil
+	}
+	return reached
+}
+
+// distancesToTargets fills dT: hops to the nearest target over uncut edges
+// (-1 when none within the depth bound).
+func (net *network) distancesToTargets() {
+	net.queue = net.queue[:0]
+	for v := range net.nodes {
+		net.dT[v] = -1
+		if net.isTgt[v] {
+			net.dT[v] = 0
+			net.queue = append(net.queue, int32(v))
 		}
-		chosen[best] = true
-		net.apply(best, 1)
-		added++
+	}
+	for i := 0; i < len(net.queue); i++ {
+		v := net.queue[i]
+		if int(net.dT[v]) >= net.depth || net.isSrc[v] {
+			continue
+		}
+		for _, le := range net.redge[net.roff[v]:net.roff[v+1]] {
+			if net.cuts[le] > 0 {
+				continue
+			}
+			if u := net.from(le); net.dT[u] < 0 {
+				net.dT[u] = net.dT[v] + 1
+				net.queue = append(net.queue, u)
+			}
+		}
 	}
 }
 
 // prune drops findings the plan does not need, most expensive first, so
 // that the plan is minimal: removing any remaining step lets a path through.
+// With distances over the uncut edges at hand, a finding is needed as soon
+// as one edge only it cuts joins a source to a target within the bound; only
+// findings that pass that test cost a BFS, and only a drop recomputes the
+// distances.
 func (net *network) prune(chosen map[string]bool, effort func(string) float64) int {
 	order := make([]string, 0, len(chosen))
 	for f := range chosen {
 		order = append(order, f)
 	}
 	sortByEffortDesc(order, effort)
+	refresh := func() {
+		net.bfsFromSources(true)
+		net.distancesToTargets()
+	}
+	refresh()
 	pruned := 0
 	for _, f := range order {
-		net.apply(f, -1)
-		if net.leak() != nil {
-			net.apply(f, 1)
+		needed, uncuts := false, false
+		for _, le := range net.byFind[f] {
+			if net.cuts[le] != 1 {
+				continue // cut by another chosen finding too (or never cut by f's choice)
+			}
+			uncuts = true
+			u, v := net.from(le), net.to[le]
+			if net.dS[u] >= 0 && net.dT[v] >= 0 && int(net.dS[u])+1+int(net.dT[v]) <= net.depth {
+				needed = true
+				break
+			}
+		}
+		if needed {
 			continue
+		}
+		net.apply(f, -1)
+		if uncuts {
+			// two of f's edges may form a path together: check for real
+			if len(net.bfsFromSources(false)) > 0 {
+				net.apply(f, 1)
+				net.bfsFromSources(true) // restore dS
+				continue
+			}
+			net.distancesToTargets()
 		}
 		delete(chosen, f)
 		pruned++
