@@ -2,9 +2,9 @@ package scoring
 
 import (
 	"context"
-	"slices"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/breachpath/breachpath/paths"
 )
