@@ -1,0 +1,200 @@
+package api
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/scoring"
+)
+
+// Sort orders of GET /paths.
+const (
+	sortRisk       = "risk"
+	sortLikelihood = "likelihood"
+	sortHops       = "hops"
+)
+
+// analysis is one computed run over one store generation, with the indexes
+// the endpoints read. It is immutable once built, except for the plan, which
+// is computed on first use (it costs two more searches and a min cut).
+type analysis struct {
+	generation string
+	builtAt    time.Time
+	took       time.Duration
+
+	g      *graph.Graph
+	proj   *paths.Projection
+	opts   paths.Options
+	report *scoring.Report
+	meta   []pathMeta       // parallel to report.Paths
+	byID   map[string]int32 // path id -> index in report.Paths
+	orders map[string][]int32
+	// onPathQueue is the queue prefix of on-path findings (the queue puts them first).
+	onPathQueue int
+	queueIndex  map[string]int32 // finding id -> index in report.Queue
+	nodePaths   map[int32]int32  // node index -> number of paths through it
+	nodeHay     []string         // per node: lower-cased id, name and non-secret tags, for search
+	// adjacency of every edge (facts and moves, both directions) for the
+	// neighbourhood endpoint: the edges touching node n are adjEdge[adjOff[n]:adjOff[n+1]].
+	adjOff  []uint32
+	adjEdge []int32
+
+	planMu sync.Mutex
+	plan   *scoring.Plan
+}
+
+// pathMeta is what the path filters match against, computed once.
+type pathMeta struct {
+	clouds     []graph.Cloud
+	accounts   []string
+	techniques []string
+	haystack   string // lower-cased ids and names along the path, for q
+}
+
+func analyse(ctx context.Context, g *graph.Graph, opts paths.Options) (*analysis, error) {
+	proj := paths.NewProjection(g)
+	res, err := proj.Search(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("search attack paths: %w", err)
+	}
+	an := &analysis{g: g, proj: proj, opts: opts, report: scoring.Score(g, res, scoring.Options{})}
+	an.index()
+	return an, nil
+}
+
+func (an *analysis) index() {
+	ps := an.report.Paths
+	an.meta = make([]pathMeta, len(ps))
+	an.byID = make(map[string]int32, len(ps))
+	an.nodePaths = map[int32]int32{}
+	for i := range ps {
+		p := &ps[i]
+		an.byID[p.ID] = int32(i)
+		m := &an.meta[i]
+		var hay strings.Builder
+		visit := func(id, name string) {
+			hay.WriteString(strings.ToLower(id))
+			hay.WriteByte('\n')
+			hay.WriteString(strings.ToLower(name))
+			hay.WriteByte('\n')
+			ni, ok := an.g.NodeIndex(id)
+			if !ok {
+				return
+			}
+			an.nodePaths[ni]++
+			n := &an.g.Nodes[ni]
+			if n.Cloud != graph.CloudNone && !slices.Contains(m.clouds, n.Cloud) {
+				m.clouds = append(m.clouds, n.Cloud)
+			}
+			if n.Account != "" && !slices.Contains(m.accounts, n.Account) {
+				m.accounts = append(m.accounts, n.Account)
+			}
+		}
+		visit(p.Source, p.Hops[0].FromName)
+		for h := range p.Hops {
+			visit(p.Hops[h].To, p.Hops[h].ToName)
+			hay.WriteString(strings.ToLower(p.Hops[h].Technique))
+			hay.WriteByte('\n')
+			if !slices.Contains(m.techniques, p.Hops[h].Technique) {
+				m.techniques = append(m.techniques, p.Hops[h].Technique)
+			}
+		}
+		slices.Sort(m.clouds)
+		slices.Sort(m.accounts)
+		slices.Sort(m.techniques)
+		m.haystack = hay.String()
+	}
+
+	// report.Paths is already in risk order (ties by search order).
+	base := make([]int32, len(ps))
+	for i := range base {
+		base[i] = int32(i)
+	}
+	byLikelihood := slices.Clone(base)
+	slices.SortStableFunc(byLikelihood, func(a, b int32) int { return cmp.Compare(ps[b].Likelihood, ps[a].Likelihood) })
+	byHops := slices.Clone(base)
+	slices.SortStableFunc(byHops, func(a, b int32) int { return cmp.Compare(len(ps[a].Hops), len(ps[b].Hops)) })
+	an.orders = map[string][]int32{sortRisk: base, sortLikelihood: byLikelihood, sortHops: byHops}
+
+	an.queueIndex = make(map[string]int32, len(an.report.Queue))
+	for i := range an.report.Queue {
+		an.queueIndex[an.report.Queue[i].Finding.ID] = int32(i)
+		if an.report.Queue[i].OnPath {
+			an.onPathQueue = i + 1
+		}
+	}
+
+	n := len(an.g.Nodes)
+	an.nodeHay = make([]string, n)
+	for i := range an.g.Nodes {
+		nd := &an.g.Nodes[i]
+		var b strings.Builder
+		b.WriteString(nd.ID)
+		b.WriteByte('\n')
+		b.WriteString(nd.Name)
+		for k, v := range nd.Tags {
+			if !secretLike(k) {
+				b.WriteByte('\n')
+				b.WriteString(k)
+				b.WriteByte('=')
+				b.WriteString(v)
+			}
+		}
+		an.nodeHay[i] = strings.ToLower(b.String())
+	}
+	an.adjOff = make([]uint32, n+1)
+	ends := make([][2]int32, len(an.g.Edges))
+	for i := range an.g.Edges {
+		e := &an.g.Edges[i]
+		f, okf := an.g.NodeIndex(e.From)
+		t, okt := an.g.NodeIndex(e.To)
+		if !okf || !okt {
+			ends[i] = [2]int32{-1, -1}
+			continue
+		}
+		ends[i] = [2]int32{f, t}
+		an.adjOff[f+1]++
+		if t != f {
+			an.adjOff[t+1]++
+		}
+	}
+	for i := 1; i <= n; i++ {
+		an.adjOff[i] += an.adjOff[i-1]
+	}
+	an.adjEdge = make([]int32, an.adjOff[n])
+	fill := slices.Clone(an.adjOff[:n])
+	for i, e := range ends {
+		if e[0] < 0 {
+			continue
+		}
+		an.adjEdge[fill[e[0]]] = int32(i)
+		fill[e[0]]++
+		if e[1] != e[0] {
+			an.adjEdge[fill[e[1]]] = int32(i)
+			fill[e[1]]++
+		}
+	}
+}
+
+// remediationPlan returns the plan of this generation, computing it once.
+// A failed computation (a timeout) is retried by the next caller.
+func (an *analysis) remediationPlan(ctx context.Context) (*scoring.Plan, error) {
+	an.planMu.Lock()
+	defer an.planMu.Unlock()
+	if an.plan != nil {
+		return an.plan, nil
+	}
+	p, err := scoring.PlanProjection(ctx, an.proj, scoring.PlanOptions{Search: an.opts})
+	if err != nil {
+		return nil, fmt.Errorf("remediation plan: %w", err)
+	}
+	an.plan = p
+	return p, nil
+}

@@ -1,0 +1,120 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+)
+
+// analysisCache holds the analysis of the current store generation.
+//
+// A generation is identified by the store's sync history (how many syncs and
+// the newest sync id): every Sync adds a record, so a changed history means a
+// changed graph. The history is read at most once per CheckInterval; the
+// analysis is rebuilt when the generation changed or it is older than TTL.
+// One computation runs at a time (a single-flight): concurrent requests wait
+// for it instead of loading the graph again.
+type analysisCache struct {
+	store    graph.Store
+	opts     paths.Options
+	ttl      time.Duration
+	interval time.Duration
+	timeout  time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu        sync.Mutex
+	cur       *analysis
+	checkedAt time.Time
+	inflight  *flight
+}
+
+type flight struct {
+	done chan struct{}
+	an   *analysis
+	err  error
+}
+
+// get returns the analysis of the current generation, computing it when
+// needed. ctx bounds only the wait: the computation itself runs detached
+// (bounded by the cache's own timeout) so that one impatient client does not
+// waste the work everyone else is waiting for.
+func (c *analysisCache) get(ctx context.Context) (*analysis, error) {
+	c.mu.Lock()
+	now := c.now()
+	if c.cur != nil && now.Sub(c.checkedAt) < c.interval && now.Sub(c.cur.builtAt) < c.ttl {
+		an := c.cur
+		c.mu.Unlock()
+		return an, nil
+	}
+	f := c.inflight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		c.inflight = f
+		prev := c.cur
+		go c.refresh(f, prev)
+	}
+	c.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.an, f.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for analysis: %w", ctx.Err())
+	}
+}
+
+func (c *analysisCache) refresh(f *flight, prev *analysis) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	defer close(f.done)
+	an, err := c.compute(ctx, prev)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inflight = nil
+	f.an, f.err = an, err
+	if err == nil {
+		c.cur, c.checkedAt = an, c.now()
+	}
+}
+
+func (c *analysisCache) compute(ctx context.Context, prev *analysis) (*analysis, error) {
+	gen, err := generation(ctx, c.store)
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil && prev.generation == gen && c.now().Sub(prev.builtAt) < c.ttl {
+		return prev, nil
+	}
+	start := time.Now()
+	g, err := c.store.Load(ctx, graph.Filter{})
+	if err != nil {
+		return nil, fmt.Errorf("load graph: %w", err)
+	}
+	an, err := analyse(ctx, g, c.opts)
+	if err != nil {
+		return nil, err
+	}
+	an.generation, an.builtAt, an.took = gen, c.now(), time.Since(start)
+	c.log.Info("analysis computed", "generation", gen, "nodes", len(g.Nodes), "edges", len(g.Edges),
+		"paths", len(an.report.Paths), "took", an.took.Round(time.Millisecond))
+	return an, nil
+}
+
+// generation names the store's current contents by its sync history.
+func generation(ctx context.Context, st graph.Store) (string, error) {
+	hist, err := st.History(ctx, graph.Scope{})
+	if err != nil {
+		return "", fmt.Errorf("read sync history: %w", err)
+	}
+	var newest int64
+	for _, h := range hist {
+		newest = max(newest, h.SyncID)
+	}
+	return strconv.Itoa(len(hist)) + "-" + strconv.FormatInt(newest, 10), nil
+}

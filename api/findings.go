@@ -1,0 +1,132 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/scoring/export"
+)
+
+// FindingList is GET /findings.
+type FindingList struct {
+	Generation string        `json:"generation"`
+	Total      int           `json:"total"`
+	Items      []FindingView `json:"items"`
+	NextCursor string        `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) listFindings(c *gin.Context) {
+	q := c.Request.URL.Query()
+	all, err := parseBool(q.Get("all"))
+	if err != nil {
+		badParam(c, "all: "+err.Error())
+		return
+	}
+	var sevs []graph.Severity
+	for _, v := range q["severity"] {
+		sev, err := graph.ParseSeverity(v)
+		if err != nil {
+			badParam(c, err.Error())
+			return
+		}
+		sevs = append(sevs, sev)
+	}
+	rules, resources := q["rule"], q["resource"]
+	an, ok := s.analysis(c)
+	if !ok {
+		return
+	}
+	offset, limit, key, ok := s.page(c, an, "findings")
+	if !ok {
+		return
+	}
+	rows := an.report.Queue
+	if !all {
+		rows = rows[:an.onPathQueue]
+	}
+	out := FindingList{Generation: an.generation, Items: []FindingView{}}
+	for i := range rows {
+		f := rows[i].Finding
+		if (len(sevs) > 0 && !slices.Contains(sevs, f.Severity)) ||
+			(len(rules) > 0 && !slices.Contains(rules, f.RuleID)) ||
+			(len(resources) > 0 && !slices.Contains(resources, f.Resource)) {
+			continue
+		}
+		if out.Total >= offset && out.Total < offset+limit {
+			out.Items = append(out.Items, an.findingView(f))
+		}
+		out.Total++
+	}
+	out.NextCursor = next(an, "findings", key, offset, limit, out.Total)
+	s.writeJSON(c, http.StatusOK, out)
+}
+
+func parseBool(v string) (bool, error) {
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%q is not true or false", v)
+	}
+	return b, nil
+}
+
+var queueTypes = map[string]struct{ contentType, ext string }{
+	export.FormatCSV:   {"text/csv; charset=utf-8", "csv"},
+	export.FormatJSON:  {"application/json", "json"},
+	export.FormatSARIF: {"application/sarif+json", "sarif"},
+	export.FormatOCSF:  {"application/json", "ocsf.json"},
+}
+
+// errCapped is returned by cappedBuffer once the cap is exceeded.
+var errCapped = errors.New("over the size cap")
+
+// cappedBuffer stops the export writer at the cap instead of buffering an
+// unbounded answer.
+type cappedBuffer struct {
+	bytes.Buffer
+	limit int
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.limit {
+		return 0, errCapped
+	}
+	return b.Buffer.Write(p)
+}
+
+// queue downloads the whole risk queue in an export format.
+func (s *Server) queue(c *gin.Context) {
+	format := c.DefaultQuery("format", export.FormatJSON)
+	t, known := queueTypes[format]
+	if !known {
+		badParam(c, fmt.Sprintf("format %q: want csv, json, sarif or ocsf", format))
+		return
+	}
+	an, ok := s.analysis(c)
+	if !ok {
+		return
+	}
+	buf := &cappedBuffer{limit: s.cfg.MaxExportBytes}
+	if err := export.Write(buf, format, an.report); err != nil {
+		if errors.Is(err, errCapped) {
+			abort(c, http.StatusInternalServerError, codeTooLarge,
+				fmt.Sprintf("the queue export is over the %d-byte cap; use GET /api/v1/findings to page through it", s.cfg.MaxExportBytes))
+			return
+		}
+		s.log.Error("export queue", "format", format, "err", err)
+		abort(c, http.StatusInternalServerError, codeInternal, "could not export the queue")
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="breachpath-queue.%s"`, t.ext))
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, t.contentType, buf.Bytes())
+}

@@ -1,0 +1,255 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+)
+
+// Defaults of Config.
+const (
+	DefaultTTL             = 10 * time.Minute
+	DefaultCheckInterval   = 2 * time.Second
+	DefaultAnalysisTimeout = 5 * time.Minute
+	DefaultRate            = 20 // requests per second per client
+	DefaultBurst           = 40
+	DefaultMaxBodyBytes    = 64 << 10
+	DefaultPageSize        = 50
+	DefaultMaxPageSize     = 500
+	DefaultMaxResponse     = 8 << 20
+	DefaultMaxExport       = 256 << 20
+	DefaultHeavy           = 2 // concurrent what-if searches
+)
+
+// Config configures the API server. Store is required; so is Token unless
+// NoAuth is set. Zero limits mean the defaults above.
+type Config struct {
+	Store graph.Store
+	// Token is the bearer token every /api/v1 request except the OpenAPI
+	// document must carry. NoAuth disables the check (an explicit choice).
+	Token  string
+	NoAuth bool
+	Logger *slog.Logger
+	// Search are the options of the cached analysis (zero: the engine's defaults).
+	Search paths.Options
+	// TTL bounds the age of the cached analysis; CheckInterval is how often
+	// the store's sync history is read to notice a new generation.
+	TTL             time.Duration
+	CheckInterval   time.Duration
+	AnalysisTimeout time.Duration
+	// Rate and Burst size the per-client token bucket (requests per second).
+	Rate  float64
+	Burst int
+	// MaxBodyBytes caps request bodies; MaxPageSize the limit of list
+	// endpoints; MaxResponseBytes any JSON answer; MaxExportBytes a queue download.
+	MaxBodyBytes     int64
+	MaxPageSize      int
+	MaxResponseBytes int
+	MaxExportBytes   int
+	// Assets are the explorer's static files, served at / without auth (nil: none).
+	Assets fs.FS
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
+}
+
+// Server is the API: an http.Handler.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	cache    *analysisCache
+	engine   *gin.Engine
+	token    [32]byte
+	limiter  *clientLimiter
+	heavy    chan struct{}
+	openapi  []byte
+	assetsOK bool
+}
+
+// New builds the API handler.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("api: no store")
+	}
+	if !cfg.NoAuth && len(cfg.Token) < 16 {
+		return nil, errors.New("api: a token of at least 16 characters is required unless NoAuth is set")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	setDefault(&cfg.TTL, DefaultTTL)
+	setDefault(&cfg.CheckInterval, DefaultCheckInterval)
+	setDefault(&cfg.AnalysisTimeout, DefaultAnalysisTimeout)
+	setDefault(&cfg.Rate, DefaultRate)
+	setDefault(&cfg.Burst, DefaultBurst)
+	setDefault(&cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	setDefault(&cfg.MaxPageSize, DefaultMaxPageSize)
+	setDefault(&cfg.MaxResponseBytes, DefaultMaxResponse)
+	setDefault(&cfg.MaxExportBytes, DefaultMaxExport)
+	doc, err := openAPIJSON()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg,
+		log: cfg.Logger,
+		cache: &analysisCache{store: cfg.Store, opts: cfg.Search, ttl: cfg.TTL, interval: cfg.CheckInterval,
+			timeout: cfg.AnalysisTimeout, log: cfg.Logger, now: cfg.Now},
+		token:   sha256.Sum256([]byte(cfg.Token)),
+		limiter: newClientLimiter(cfg.Rate, cfg.Burst, cfg.Now),
+		heavy:   make(chan struct{}, DefaultHeavy),
+		openapi: doc,
+	}
+	if cfg.Assets != nil {
+		if _, err := fs.Stat(cfg.Assets, "index.html"); err != nil {
+			return nil, fmt.Errorf("api: explorer assets have no index.html: %w", err)
+		}
+		s.assetsOK = true
+	}
+	s.engine = s.routes()
+	return s, nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Warm computes the analysis ahead of the first request.
+func (s *Server) Warm(ctx context.Context) error {
+	_, err := s.cache.get(ctx)
+	return err
+}
+
+// HTTPServer wraps h in an http.Server with the timeouts breachpath serves
+// with: slow or idle clients cannot hold connections open.
+func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      2 * time.Minute, // a cold analysis of a large estate, or a big export
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+func (s *Server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	// Node ids hold slashes: with the raw path, an escaped %2F stays inside
+	// one segment of /nodes/{id}, and gin unescapes the value for us.
+	e.UseRawPath = true
+	e.UnescapePathValues = true
+	e.RemoveExtraSlash = false
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	e.Use(s.recovery, s.accessLog, securityHeaders, s.bodyLimit)
+	e.NoRoute(s.noRoute)
+	e.NoMethod(func(c *gin.Context) {
+		abort(c, http.StatusMethodNotAllowed, codeMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+	})
+
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+
+	v1 := e.Group("/api/v1", s.rateLimit)
+	v1.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", s.openapi) })
+	authed := v1.Group("", s.auth)
+	authed.GET("/paths", s.listPaths)
+	authed.GET("/paths/:id", s.getPath)
+	authed.GET("/findings", s.listFindings)
+	authed.GET("/queue", s.queue)
+	authed.GET("/plan", s.getPlan)
+	authed.GET("/plan/whatif", s.whatIf)
+	authed.GET("/nodes", s.getNodeByQuery)
+	authed.GET("/nodes/neighbourhood", s.neighbourhood)
+	authed.GET("/nodes/:id", s.getNode)
+	authed.GET("/search", s.search)
+	authed.GET("/stats", s.stats)
+	return e
+}
+
+// auth checks the bearer token in constant time (both sides hashed, so
+// their lengths leak nothing either).
+func (s *Server) auth(c *gin.Context) {
+	if s.cfg.NoAuth {
+		c.Next()
+		return
+	}
+	h := c.GetHeader("Authorization")
+	const prefix = "Bearer "
+	if len(h) <= len(prefix) || !equalFoldASCII(h[:len(prefix)], prefix) {
+		c.Header("WWW-Authenticate", `Bearer realm="breachpath"`)
+		abort(c, http.StatusUnauthorized, codeUnauthorized, "missing bearer token: send 'Authorization: Bearer <token>' (the token file is printed by 'breachpath serve')")
+		return
+	}
+	got := sha256.Sum256([]byte(h[len(prefix):]))
+	if subtle.ConstantTimeCompare(got[:], s.token[:]) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="breachpath", error="invalid_token"`)
+		abort(c, http.StatusUnauthorized, codeUnauthorized, "invalid bearer token")
+		return
+	}
+	c.Next()
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i]|0x20, b[i]|0x20
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	if _, err := s.cfg.Store.Scopes(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		abort(c, http.StatusServiceUnavailable, codeUnavailable, "store unreachable")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// analysis returns the cached analysis or answers 503.
+func (s *Server) analysis(c *gin.Context) (*analysis, bool) {
+	an, err := s.cache.get(c.Request.Context())
+	if err != nil {
+		if c.Request.Context().Err() != nil {
+			abort(c, http.StatusServiceUnavailable, codeTimeout, "request cancelled while the analysis was computed")
+			return nil, false
+		}
+		s.log.Error("analysis failed", "err", err)
+		abort(c, http.StatusServiceUnavailable, codeUnavailable, "the analysis could not be computed; see the server log")
+		return nil, false
+	}
+	return an, true
+}
