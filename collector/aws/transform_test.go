@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/breachpath/breachpath/collector/aws/fetch"
 	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/resources"
@@ -304,6 +305,46 @@ func TestFromAuthDetailsRejectsBadFiles(t *testing.T) {
 		_, _, err := FromAuthDetailsFile(context.Background(), p, TransformOptions{})
 		if err == nil || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: err = %v, want a one-line error", p, err)
+		}
+	}
+}
+
+// TestEveryNodeCarriesACollectorArea guards the stale rule: the store keeps
+// a node whose area failed only if the node's Service names that area
+// exactly as fetch records it in the coverage.
+func TestEveryNodeCarriesACollectorArea(t *testing.T) {
+	inv := estate()
+	r := inv.Regional[region]
+	p := "arn:aws:"
+	r.LoadBalancers = []inventory.LoadBalancer{{ARN: p + "elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/lb/1", Name: "lb", Type: "application", Scheme: "internet-facing"}}
+	r.Functions = []inventory.LambdaFunction{{Name: "fn", ARN: p + "lambda:us-east-1:111122223333:function:fn", Role: roleARN,
+		FunctionURLs: []inventory.FunctionURL{{URL: "https://x.lambda-url.us-east-1.on.aws/", AuthType: "NONE"}}}}
+	r.EKSClusters = []inventory.EKSCluster{{Name: "k", ARN: p + "eks:us-east-1:111122223333:cluster/k", RoleARN: roleARN}}
+	r.TaskDefinitions = []inventory.TaskDefinition{{ARN: p + "ecs:us-east-1:111122223333:task-definition/t:1", Family: "t", Revision: 1, TaskRoleARN: roleARN}}
+	r.KMSKeys = []inventory.KMSKey{{ID: "k1", ARN: p + "kms:us-east-1:111122223333:key/k1"}}
+	r.Secrets = []inventory.Secret{{Name: "s", ARN: p + "secretsmanager:us-east-1:111122223333:secret:s-AbCdEf"}}
+	r.Queues = []inventory.Queue{{Name: "q", ARN: p + "sqs:us-east-1:111122223333:q"}}
+	r.Topics = []inventory.Topic{{Name: "t", ARN: p + "sns:us-east-1:111122223333:t"}}
+	r.Repositories = []inventory.Repository{{Name: "r", ARN: p + "ecr:us-east-1:111122223333:repository/r"}}
+	r.Tables = []inventory.DynamoDBTable{{Name: "d", ARN: p + "dynamodb:us-east-1:111122223333:table/d"}}
+	r.Snapshots = []inventory.EBSSnapshot{{ID: "snap-1"}}
+	r.Images = []inventory.AMI{{ID: "ami-1"}}
+	r.DBSnapshots = []inventory.DBSnapshot{{ID: "s1", ARN: p + "rds:us-east-1:111122223333:snapshot:s1", Source: "orders"}}
+	r.ElasticIPs = []inventory.ElasticIP{{AllocationID: "eipalloc-1", PublicIP: "3.3.3.3", InstanceID: "i-web"}}
+	snap, _ := transform(t, inv)
+	known := map[string]bool{resources.ServiceAccount: true}
+	for _, s := range append(slices.Clone(fetch.GlobalServices), fetch.RegionalServices...) {
+		known[s] = true
+	}
+	for _, n := range snap.Nodes {
+		if n.Kind == graph.KindInternet || n.ID == identity.AnonymousID {
+			continue
+		}
+		if !known[n.Service] {
+			t.Errorf("node %s (%s) has service %q, which no collector area is called", n.ID, n.Kind, n.Service)
+		}
+		if n.Cloud != graph.CloudAWS {
+			t.Errorf("node %s has cloud %q", n.ID, n.Cloud)
 		}
 	}
 }
