@@ -59,6 +59,10 @@ type Options struct {
 	// ConnectTimeout bounds the TCP connect and the connectivity check at
 	// Open (default 10s).
 	ConnectTimeout time.Duration
+	// MaxRetryTime bounds how long the driver retries a transaction that
+	// failed transiently (lost connection, deadlock, leader switch) before
+	// the operation fails (default 30s).
+	MaxRetryTime time.Duration
 	// Logger receives one line per sync (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -133,6 +137,10 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	retry := opts.MaxRetryTime
+	if retry <= 0 {
+		retry = 30 * time.Second
+	}
 	auth := neo.NoAuth()
 	if opts.User != "" || opts.Password != "" {
 		user := opts.User
@@ -147,7 +155,7 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		// a sync is a sequence of transactions: one connection does, plus
 		// headroom for concurrent loads
 		c.MaxConnectionPoolSize = 16
-		c.MaxTransactionRetryTime = 30 * time.Second
+		c.MaxTransactionRetryTime = retry
 	})
 	if err != nil {
 		return nil, fail(err)

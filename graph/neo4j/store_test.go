@@ -95,11 +95,13 @@ func openCrashLocation(ctx context.Context, loc string) (graph.Store, error) {
 
 func TestCrashMidSyncLeavesPreviousGraph(t *testing.T) {
 	tests := []struct {
-		name  string
-		after int64
+		name     string
+		after    int64
+		midWrite bool // the kill must leave rows of the unfinished sync behind
 	}{
-		{"before writing", 5},
-		{"amid the writes", 40},
+		{"before writing", 5, false},
+		{"after closing the old rows", 400, true},
+		{"amid the new rows", 900, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +127,21 @@ func TestCrashMidSyncLeavesPreviousGraph(t *testing.T) {
 				},
 				Open:      openCrashLocation,
 				KillAfter: tt.after,
+				AfterKill: func(t *testing.T, loc string) {
+					if !tt.midWrite {
+						return
+					}
+					s, err := openCrashLocation(context.Background(), loc)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer s.Close()
+					n := leftovers(t, s.(*Store))
+					if n == 0 {
+						t.Errorf("the kill left no rows of the unfinished sync: it came before the writes or after the commit")
+					}
+					t.Logf("the killed sync left %d unfinished rows", n)
+				},
 			})
 		})
 	}

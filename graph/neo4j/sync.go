@@ -423,10 +423,22 @@ func (w *syncer) release(ctx context.Context) error {
 	return err
 }
 
+// tick checks the context every 1024 records of a result. Records are
+// iterated under a context without cancellation (bg) because the driver
+// consults the context several times per record; the query itself still
+// runs under the sync's context.
+func (w *syncer) tick(i int) error {
+	if i%1024 == 1023 {
+		return w.ctx.Err()
+	}
+	return nil
+}
+
 // readCurrent reads identity, content hash and the stale and lifecycle
 // state of every current row of the scope.
 func (w *syncer) readCurrent() error {
 	p := map[string]any{"sk": w.sk}
+	bg := context.WithoutCancel(w.ctx)
 	w.curNodes = make(map[string]curNode)
 	w.curEdges = make(map[edgeKey]curEdge)
 	w.curFindings = make(map[string]curFinding)
@@ -437,7 +449,10 @@ func (w *syncer) readCurrent() error {
 		if err != nil {
 			return nil, err
 		}
-		for res.Next(w.ctx) {
+		for i := 0; res.Next(bg); i++ {
+			if err := w.tick(i); err != nil {
+				return nil, err
+			}
 			v := res.Record().Values
 			id, _ := v[0].(string)
 			c := curNode{}
@@ -461,7 +476,10 @@ func (w *syncer) readCurrent() error {
 		if err != nil {
 			return nil, err
 		}
-		for res.Next(w.ctx) {
+		for i := 0; res.Next(bg); i++ {
+			if err := w.tick(i); err != nil {
+				return nil, err
+			}
 			v := res.Record().Values
 			var k edgeKey
 			k.from, _ = v[0].(string)
@@ -491,7 +509,10 @@ func (w *syncer) readCurrent() error {
 			}
 			return time.Time{}
 		}
-		for res.Next(w.ctx) {
+		for i := 0; res.Next(bg); i++ {
+			if err := w.tick(i); err != nil {
+				return nil, err
+			}
 			v := res.Record().Values
 			id, _ := v[0].(string)
 			c := curFinding{}
@@ -749,6 +770,7 @@ func (w *syncer) readBatches(q string, rows []any, extra map[string]any, each fu
 		chunk := rows[i:min(i+w.s.batch, len(rows))]
 		p := map[string]any{"rows": chunk}
 		maps.Copy(p, extra)
+		bg := context.WithoutCancel(w.ctx)
 		var recs [][]any
 		_, err := w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 			recs = recs[:0]
@@ -756,7 +778,10 @@ func (w *syncer) readBatches(q string, rows []any, extra map[string]any, each fu
 			if err != nil {
 				return nil, err
 			}
-			for res.Next(w.ctx) {
+			for i := 0; res.Next(bg); i++ {
+				if err := w.tick(i); err != nil {
+					return nil, err
+				}
 				recs = append(recs, res.Record().Values)
 			}
 			return nil, res.Err()
