@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -86,6 +87,8 @@ func shapeEstate(n int, seed uint64) *graph.Graph {
 	return graph.Assemble(nodes, edges, findings)
 }
 
+// benchEstate returns the synthetic collector's estate of n resources, or
+// shapeEstate's with BREACHPATH_BENCH_SHAPE=1.
 var (
 	estateMu    sync.Mutex
 	estateCache = map[int]*graph.Graph{}
@@ -97,7 +100,12 @@ func benchEstate(b *testing.B, n int) *graph.Graph {
 	if g, ok := estateCache[n]; ok {
 		return g
 	}
-	g := shapeEstate(n, 42)
+	var g *graph.Graph
+	if os.Getenv("BREACHPATH_BENCH_SHAPE") == "1" {
+		g = shapeEstate(n, 42)
+	} else {
+		g, _ = syntheticGraph(b, n)
+	}
 	estateCache[n] = g
 	return g
 }
