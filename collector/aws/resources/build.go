@@ -93,6 +93,7 @@ type builder struct {
 	sgFindings   map[string][]sgFinding // security-group node id -> its port findings
 	naclFindings map[string]string      // network ACL id -> admin-port finding id
 	members      []member               // network members for REACHES, filled by compute and data
+	memberIndex  map[string]int         // member id -> index, built on first lookup
 	lbs          []lbInfo
 	// pendingSecretRefs are task definitions whose injected secrets are
 	// linked after the secret nodes exist.

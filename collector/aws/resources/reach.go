@@ -178,13 +178,14 @@ func (b *builder) loadBalancerMoves(info lbInfo, cache map[string]*exposure) {
 }
 
 func (b *builder) memberByID(id string) *member {
-	if id == "" {
-		return nil
-	}
-	for i := range b.members {
-		if b.members[i].id == id {
-			return &b.members[i]
+	if b.memberIndex == nil {
+		b.memberIndex = make(map[string]int, len(b.members))
+		for i := range b.members {
+			b.memberIndex[b.members[i].id] = i
 		}
+	}
+	if i, ok := b.memberIndex[id]; ok && id != "" {
+		return &b.members[i]
 	}
 	return nil
 }
