@@ -107,7 +107,8 @@ type accessKey struct {
 }
 
 type accessResult struct {
-	res policy.Result
+	res      policy.Result
+	evidence []string // shared by every edge built from this result: never modified in place
 }
 
 // defaultKeyPolicy stands in for a key policy the collection could not read: AWS's default key
@@ -354,33 +355,62 @@ func (b *builder) dataAccess(ctx context.Context) error {
 		}
 		for ai, a := range r.accesses {
 			target := r.target(a)
+			actions := strings.Join(a.actions, "|")
+			b.adminAccess(r, a, actions)
 			for _, p := range b.principals {
+				// Admin-equivalent principals reach data through the administrator node.
+				if p.admin {
+					continue
+				}
 				direct := r.direct || r.named[p.id]
 				if !direct && !b.identityMayCover(p.class, a, target) {
 					continue
 				}
-				var res policy.Result
+				var cached accessResult
 				if r.specific {
-					res, _ = b.evalAccess(p.caller, p.set, r, a)
+					cached.res, _ = b.evalAccess(p.caller, p.set, r, a)
 				} else {
 					k := accessKey{res: ri, kind: ai}
-					cached, ok := p.class.access[k]
-					if !ok {
+					var ok bool
+					if cached, ok = p.class.access[k]; !ok {
 						cached.res, _ = b.evalAccess(p.class.rep.caller, p.class.rep.set, r, a)
 						p.class.access[k] = cached
 					}
-					res = cached.res
 				}
-				if !granted(res.Decision) {
+				if !granted(cached.res.Decision) {
 					continue
 				}
+				if !r.specific && b.viaHub(p, r, ri, ai, a, cached.res.Decision) {
+					continue
+				}
+				if cached.evidence == nil {
+					cached.evidence = decisionEvidence(actions, target, cached.res)
+					if !r.specific {
+						p.class.access[accessKey{res: ri, kind: ai}] = cached
+					}
+				}
 				b.addEdge(graph.Edge{From: p.id, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
-					Conditional: res.Decision == policy.Conditional, Evidence: decisionEvidence(strings.Join(a.actions, "|"), target, res)})
+					Conditional: cached.res.Decision == policy.Conditional, Evidence: cached.evidence})
 			}
 			b.externalAccess(r, a)
 		}
 	}
 	return nil
+}
+
+// adminAccess draws the account administrator's access to a resource: whoever holds the
+// administrator node can do what AdministratorAccess allows under the SCPs, RCPs and the resource
+// policy. Admin-equivalent principals get no edges of their own, which keeps the edge count linear.
+func (b *builder) adminAccess(r *dataResource, a access, actions string) {
+	admin := b.adminID(b.account)
+	caller := policy.Principal{ARN: admin, AccountID: b.account, Type: policy.TypeRole, Name: "account-admin", Tags: map[string]string{}}
+	set := policy.PolicySet{Identity: []*policy.Policy{administratorAccess}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
+	res, _ := b.evalAccess(caller, set, r, a)
+	if !granted(res.Decision) {
+		return
+	}
+	b.addEdge(graph.Edge{From: admin, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
+		Conditional: res.Decision == policy.Conditional, Evidence: decisionEvidence(actions, r.target(a), res)})
 }
 
 func accessTechnique(t *resourceType, e graph.EdgeKind) string {

@@ -50,6 +50,9 @@ type builder struct {
 	roleIdx    map[*principal]int
 
 	summaryList []PrincipalSummary
+	hub         *hubState
+	// orgDependent: an SCP or RCP depends on who the caller is.
+	orgDependent bool
 }
 
 func newBuilder(inv *inventory.Inventory, opts Options) *builder {
@@ -176,7 +179,19 @@ func (b *builder) addFinding(f graph.Finding) string {
 func (b *builder) part() *Part {
 	p := &Part{Nodes: b.nodes, Edges: b.edges, Findings: b.findings, Warnings: b.warnings}
 	slices.SortFunc(p.Nodes, func(x, y graph.Node) int { return cmp.Compare(x.ID, y.ID) })
-	slices.SortFunc(p.Edges, func(x, y graph.Edge) int { return cmp.Compare(x.Key(), y.Key()) })
+	slices.SortFunc(p.Edges, func(x, y graph.Edge) int {
+		// Field by field: the order of Edge.Key without building the key strings.
+		if c := cmp.Compare(x.From, y.From); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.Kind, y.Kind); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.To, y.To); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Technique, y.Technique)
+	})
 	slices.SortFunc(p.Findings, func(x, y graph.Finding) int { return cmp.Compare(x.ID, y.ID) })
 	p.Principals = b.summaryList
 	return p

@@ -301,12 +301,12 @@ func principalDependent(p *policy.Policy) bool {
 
 // evaluatePrincipals assigns classes and computes the per-class action sets and admin-equivalence.
 func (b *builder) evaluatePrincipals(ctx context.Context) error {
-	orgDependent := false
 	for _, lvl := range append(slices.Clone(b.scps), b.rcps...) {
 		for _, p := range lvl {
-			orgDependent = orgDependent || principalDependent(p)
+			b.orgDependent = b.orgDependent || principalDependent(p)
 		}
 	}
+	orgDependent := b.orgDependent
 	for i, p := range b.principals {
 		if i%256 == 0 && ctx.Err() != nil {
 			return ctx.Err()

@@ -48,8 +48,8 @@ func (b *builder) escalation(ctx context.Context) error {
 		if p.admin {
 			continue
 		}
-		for ti := range Techniques {
-			t := &Techniques[ti]
+		e.emitted = map[string]bool{}
+		for _, t := range e.order {
 			if !e.mayHave(p, t) {
 				continue
 			}
@@ -70,11 +70,28 @@ type escalator struct {
 	instances []workload
 	trustOf   map[*principal]*roleTrust
 	groupByID map[string]*groupInfo
+	// order runs techniques with more permissions first; subsumedBy[t] lists the techniques whose
+	// permissions strictly include t's with the same target. When one of them already reached a
+	// target, t's edge to it is redundant (it holds whenever the larger one does) and is skipped.
+	order      []*Technique
+	subsumedBy map[*Technique][]*Technique
+	emitted    map[string]bool // technique id + "|" + target, for the current attacker
 }
 
 func (b *builder) newEscalator() *escalator {
 	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
-		groupByID: map[string]*groupInfo{}}
+		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}}
+	for i := range Techniques {
+		e.order = append(e.order, &Techniques[i])
+	}
+	slices.SortStableFunc(e.order, func(x, y *Technique) int { return len(y.Perms) - len(x.Perms) })
+	for _, small := range e.order {
+		for _, big := range e.order {
+			if big != small && big.Target == small.Target && len(big.Perms) > len(small.Perms) && permSubset(small.Perms, big.Perms) {
+				e.subsumedBy[small] = append(e.subsumedBy[small], big)
+			}
+		}
+	}
 	for _, p := range b.principals {
 		e.isTarget[p.id] = true
 		if p.user != nil {
@@ -237,6 +254,12 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 	if to == p.id {
 		return
 	}
+	for _, big := range e.subsumedBy[t] {
+		if e.emitted[big.ID+"|"+to] {
+			return
+		}
+	}
+	e.emitted[t.ID+"|"+to] = true
 	b := e.b
 	sev := graph.SeverityHigh
 	if to == b.adminID(b.account) || (b.byARN[to] != nil && b.byARN[to].admin) {
@@ -518,4 +541,14 @@ func (e *escalator) rolesWithCustomerPolicies() []string {
 		}
 	}
 	return out
+}
+
+// permSubset reports whether every permission of small is in big.
+func permSubset(small, big []Perm) bool {
+	for _, s := range small {
+		if !slices.Contains(big, s) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,51 @@
+package identity
+
+import (
+	"testing"
+
+	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/graph"
+)
+
+func TestSharedPolicyAccessIsDrawnOnceFromThePolicy(t *testing.T) {
+	readers := iamARN("policy/readers")
+	tests := []struct {
+		name   string
+		setup  func(inv *inventory.Inventory, u *inventory.User)
+		viaHub bool // user -> policy -> bucket instead of user -> bucket
+		reads  bool // the user can read at all
+	}{
+		{"holder without restrictions goes through the policy", func(inv *inventory.Inventory, u *inventory.User) {}, true, true},
+		{"holder through a group goes through the policy", func(inv *inventory.Inventory, u *inventory.User) {
+			u.AttachedPolicies = nil
+			inv.IAM.Groups = []inventory.Group{{ARN: iamARN("group/g"), Name: "g", AttachedPolicies: []inventory.AttachedPolicy{{ARN: readers}}}}
+			u.Groups = []string{"g"}
+		}, true, true},
+		{"holder with a boundary gets its own edge", func(inv *inventory.Inventory, u *inventory.User) {
+			u.PermissionBoundary = addPolicy(inv, "b", doc(allow("*", "s3:*")))
+		}, false, true},
+		{"holder with a deny on the bucket reads nothing", func(inv *inventory.Inventory, u *inventory.User) {
+			u.InlinePolicies = []inventory.InlinePolicy{{Name: "no", Document: doc(deny(bucketARN+"/*", "s3:GetObject"))}}
+		}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			withBucket(inv, "")
+			addPolicy(inv, "readers", doc(allow("*", "s3:GetObject")))
+			u := addUser(inv, "alice")
+			u.AttachedPolicies = []inventory.AttachedPolicy{{ARN: readers}}
+			tt.setup(inv, u)
+			part := build(t, inv)
+			direct := findEdge(part, u.ARN, graph.EdgeReads, bucketARN, "aws.s3.reads") != nil
+			hub := findEdge(part, u.ARN, graph.EdgeEscalatesTo, readers, TechHoldsPolicy) != nil &&
+				findEdge(part, readers, graph.EdgeReads, bucketARN, "aws.s3.reads") != nil
+			if hub != tt.viaHub || direct != (tt.reads && !tt.viaHub) {
+				t.Fatalf("hub=%v direct=%v, want hub=%v direct=%v\n%s", hub, direct, tt.viaHub, tt.reads && !tt.viaHub, dumpEdges(part, ""))
+			}
+			if reachable(part, u.ARN, bucketARN) != tt.reads {
+				t.Fatalf("user reaches the bucket = %v, want %v", !tt.reads, tt.reads)
+			}
+		})
+	}
+}
