@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -257,5 +258,25 @@ func TestSelfEscalationNeedsOwnPolicy(t *testing.T) {
 	part := build(t, inv)
 	if e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, adminNode(), "aws.iam.create-policy-version"); e != nil {
 		t.Fatalf("unexpected self-escalation %+v", e)
+	}
+}
+
+func TestTechniquesDocumented(t *testing.T) {
+	data, err := os.ReadFile("../../../docs/techniques.md")
+	if err != nil {
+		t.Fatalf("read docs/techniques.md: %v", err)
+	}
+	text := string(data)
+	ids := []string{TechAssumeRole, TechAssumeRoleWebIdentity, TechAssumeRoleSAML, TechAdminEquivalent, TechHoldsPolicy}
+	for _, tech := range Techniques {
+		ids = append(ids, tech.ID)
+		if !strings.Contains(text, "| "+tech.CatalogID+" |") {
+			t.Errorf("docs/techniques.md does not cite catalogue id %s", tech.CatalogID)
+		}
+	}
+	for _, id := range ids {
+		if !strings.Contains(text, "`"+id+"`") {
+			t.Errorf("docs/techniques.md does not list %s", id)
+		}
 	}
 }
