@@ -121,13 +121,30 @@ type session struct {
 // fail records that an area could not be (fully) read.
 func (s *session) fail(service, region string, err error) {
 	r := reason(err)
-	s.log.Warn("aws read failed", "service", service, "region", region, "reason", r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := graph.Area{Service: service, Region: region}
+	// The first failure of an area is a warning; per-resource repeats (one
+	// per snapshot, say) would flood the log, so they go to debug.
+	if _, seen := s.failures[a]; seen {
+		s.log.Debug("aws read failed", "service", service, "region", region, "reason", r)
+	} else {
+		s.log.Warn("aws read failed", "service", service, "region", region, "reason", r)
+	}
 	if !slices.Contains(s.failures[a], r) {
 		s.failures[a] = append(s.failures[a], r)
 	}
+}
+
+// maxReasons bounds how many distinct reasons one failed area reports, so
+// that a thousand failing per-resource reads make one readable line.
+const maxReasons = 3
+
+func joinReasons(rs []string) string {
+	if len(rs) <= maxReasons {
+		return strings.Join(rs, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(rs[:maxReasons], "; "), len(rs)-maxReasons)
 }
 
 // detail records that a per-resource detail (a bucket's policy, a key's
@@ -283,7 +300,7 @@ func (s *session) finish() {
 		inv.Coverage.Read = append(inv.Coverage.Read, a)
 	}
 	for a, rs := range s.failures {
-		inv.Coverage.Failed = append(inv.Coverage.Failed, graph.Failure{Area: a, Error: strings.Join(rs, "; ")})
+		inv.Coverage.Failed = append(inv.Coverage.Failed, graph.Failure{Area: a, Error: joinReasons(rs)})
 	}
 	s.mu.Unlock()
 	less := func(a, b graph.Area) int {
