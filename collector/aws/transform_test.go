@@ -348,3 +348,51 @@ func TestEveryNodeCarriesACollectorArea(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeKeepsOwnedNodesAndUnitesEdges(t *testing.T) {
+	cov := graph.Coverage{Failed: []graph.Failure{{Area: graph.Area{Service: "iam"}, Error: "AccessDenied"}}}
+	out := &TransformResult{}
+	nodes, dropped := mergeNodes([]graph.Node{
+		{ID: "a", Kind: graph.KindCompute, Service: "ec2"},
+		{ID: "b", Kind: graph.KindBucket, Service: "s3", Stub: true},
+		{ID: "b", Kind: graph.KindBucket, Service: "s3", Sensitivity: graph.SensitivityRestricted},
+		{ID: "r", Kind: graph.KindRole, Service: "iam", Stub: true},
+	}, &cov, out)
+	if len(nodes) != 2 || nodes[1].ID != "b" || nodes[1].Stub || nodes[1].Sensitivity != graph.SensitivityRestricted {
+		t.Fatalf("nodes = %+v", nodes)
+	}
+	if !dropped["r"] || out.DroppedStubs != 1 {
+		t.Fatalf("stub of the failed iam area not dropped: %v", dropped)
+	}
+	present := map[string]bool{"a": true, "b": true}
+	edges := mergeEdges([]graph.Edge{
+		{From: "a", To: "b", Kind: graph.EdgeReads, Technique: "t", Evidence: []string{"x"}, Findings: []string{"f1"}, Props: graph.Props{"ports": []string{"22/tcp"}}},
+		{From: "a", To: "b", Kind: graph.EdgeReads, Technique: "t", Evidence: []string{"y"}, Findings: []string{"f2"}, Likelihood: 0.5, Conditional: true, Props: graph.Props{"ports": []string{"443/tcp"}}},
+		{From: "a", To: "r", Kind: graph.EdgeUsesIdentity, Technique: "u"},
+		{From: "a", To: "gone", Kind: graph.EdgeReaches, Technique: "v"},
+	}, present, dropped, out)
+	if len(edges) != 1 {
+		t.Fatalf("edges = %+v", edges)
+	}
+	e := edges[0]
+	if !slices.Equal(e.Evidence, []string{"x", "y"}) || !slices.Equal(e.Findings, []string{"f1", "f2"}) || e.Likelihood != 0.5 || e.Conditional {
+		t.Errorf("merged edge = %+v", e)
+	}
+	if p, _ := e.Props["ports"].([]string); !slices.Equal(p, []string{"22/tcp", "443/tcp"}) {
+		t.Errorf("ports = %v", p)
+	}
+	if out.DroppedEdges != 1 {
+		t.Errorf("DroppedEdges = %d, want 1 (the edge to a dropped stub is expected, not counted)", out.DroppedEdges)
+	}
+}
+
+func TestTransformStopsOnCancelledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Transform(ctx, estate(), TransformOptions{}); err == nil {
+		t.Fatal("cancelled transform returned a snapshot")
+	}
+	if _, err := Transform(context.Background(), nil, TransformOptions{}); err == nil {
+		t.Fatal("nil inventory accepted")
+	}
+}
