@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/breachpath/breachpath/api"
+	"github.com/breachpath/breachpath/web"
+)
+
+// serveFlags are the flags of `breachpath serve`.
+type serveFlags struct {
+	listen    string
+	tokenFile string
+	noAuth    bool
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the REST API and the attack-path explorer",
+		Long: `serve answers the REST API under /api/v1 (docs/api.md) and the interactive
+attack-path explorer at /, from the selected store.
+
+It binds 127.0.0.1:8080 unless --listen says otherwise. Every API request needs
+the bearer token kept in --token-file (default: breachpath.token next to the
+store file); a random one is created, with mode 0600, and printed on first start.
+--no-auth turns authentication off: only do that behind another gate.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runServe(cmd.Context(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port)")
+	fl.StringVar(&f.tokenFile, "token-file", "", "bearer token file (default: breachpath.token next to the store file)")
+	fl.BoolVar(&f.noAuth, "no-auth", false, "serve the API without authentication (insecure)")
+	return cmd
+}
+
+func (a *app) runServe(ctx context.Context, f serveFlags) error {
+	host, _, err := net.SplitHostPort(f.listen)
+	if err != nil {
+		return usageErrorf("--listen %q: want host:port, e.g. 127.0.0.1:8080", f.listen)
+	}
+	var token string
+	if f.noAuth {
+		a.log.Warn("AUTHENTICATION IS OFF (--no-auth): anyone who reaches the listen address can read every attack path")
+	} else {
+		path := f.tokenFile
+		if path == "" {
+			path = a.defaultTokenFile()
+		}
+		tok, created, err := api.LoadOrCreateToken(path)
+		if err != nil {
+			return err
+		}
+		token = tok
+		if created {
+			fmt.Fprintf(a.stdout, "Created API token (stored in %s, mode 0600; it is not shown again):\n  %s\n", path, tok)
+		} else {
+			fmt.Fprintf(a.stdout, "API token: read from %s\n", path)
+		}
+	}
+	if !isLoopback(host) {
+		a.log.Warn("LISTENING ON A NON-LOOPBACK ADDRESS: the API and explorer are reachable from the network; put TLS in front of it",
+			"listen", f.listen, "auth", !f.noAuth)
+	}
+
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := api.New(api.Config{Store: st, Token: token, NoAuth: f.noAuth, Logger: a.log, Assets: web.Assets()})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("serve: listen on %s: %w", f.listen, err)
+	}
+	hs := api.HTTPServer(f.listen, srv, a.log)
+	fmt.Fprintf(a.stdout, "Serving %s: explorer http://%s/  API http://%s/api/v1/  (Ctrl-C stops)\n",
+		a.storeName(), ln.Addr(), ln.Addr())
+
+	// Warm the cache so the first page is fast; a failure is logged and
+	// retried by the first request.
+	go func() {
+		if err := srv.Warm(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("initial analysis failed", "err", err)
+		}
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintln(a.stdout, "Stopped.")
+	return nil
+}
+
+// defaultTokenFile is breachpath.token next to the embedded store file (in
+// the working directory for a Neo4j store).
+func (a *app) defaultTokenFile() string {
+	if a.storeURI != "" {
+		return "breachpath.token"
+	}
+	return filepath.Join(filepath.Dir(a.dbPath), "breachpath.token")
+}
+
+// isLoopback reports whether host names only the local machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

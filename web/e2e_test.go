@@ -1,0 +1,172 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/breachpath/breachpath/api"
+	"github.com/breachpath/breachpath/collector/synthetic"
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/embedded"
+	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/scoring"
+	"github.com/breachpath/breachpath/web"
+)
+
+// e2eResult is what web/e2e/explorer.e2e.mjs reports.
+type e2eResult struct {
+	ConsoleErrors        []string                                        `json:"consoleErrors"`
+	PathsListed          int                                             `json:"pathsListed"`
+	PlanSteps            int                                             `json:"planSteps"`
+	TopPath              string                                          `json:"topPath"`
+	HopEdges             int                                             `json:"hopEdges"`
+	HopTechniques        []string                                        `json:"hopTechniques"`
+	PathNodes            int                                             `json:"pathNodes"`
+	PanelFindings        int                                             `json:"panelFindings"`
+	PanelFindingIDs      []string                                        `json:"panelFindingIds"`
+	PanelHops            int                                             `json:"panelHops"`
+	ElementsBeforeExpand int                                             `json:"elementsBeforeExpand"`
+	ElementsAfterExpand  int                                             `json:"elementsAfterExpand"`
+	GraphDataNodes       int                                             `json:"graphDataNodes"`
+	CutPaths             int                                             `json:"cutPaths"`
+	Stress5k             struct{ AddMs, LayoutMs, FirstFrameMs float64 } `json:"stress5k"`
+	StressElements       int                                             `json:"stressElements"`
+	Zoom5kMs             float64                                         `json:"zoom5kMs"`
+}
+
+// browserPrereqs says what is missing to run the browser test, or "".
+func browserPrereqs() (chromium, missing string) {
+	chromium = os.Getenv("BREACHPATH_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		return chromium, "chromium not found at " + chromium + " (set BREACHPATH_CHROMIUM)"
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		return chromium, "node is not on PATH"
+	}
+	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core")); err != nil {
+		return chromium, "web/node_modules is missing: run cd web && npm ci"
+	}
+	return chromium, ""
+}
+
+// TestExplorerEndToEnd serves the API and the embedded explorer over the
+// synthetic estate on 127.0.0.1 and drives the explorer in headless
+// Chromium. It skips when Chromium or node_modules are missing, unless
+// BREACHPATH_REQUIRE_BROWSER=1, which turns that into a failure.
+func TestExplorerEndToEnd(t *testing.T) {
+	chromium, missing := browserPrereqs()
+	if missing != "" {
+		if os.Getenv("BREACHPATH_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("BREACHPATH_REQUIRE_BROWSER=1 but %s", missing)
+		}
+		t.Skipf("skipping the browser test: %s (BREACHPATH_REQUIRE_BROWSER=1 makes this a failure)", missing)
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "breachpath.db"), embedded.WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: 1, Resources: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, snap := range est.Snapshots {
+		if _, err := st.Sync(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const token = "e2e-token-0123456789abcdef"
+	srv, err := api.New(api.Config{Store: st, Token: token, Logger: quiet, Assets: web.Assets(), Rate: 1000, Burst: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv) // 127.0.0.1 only
+	defer ts.Close()
+
+	artifacts := os.Getenv("BREACHPATH_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = filepath.Join("..", "artifacts")
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shot, err := filepath.Abs(filepath.Join(artifacts, "explorer.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "explorer.e2e.mjs"))
+	cmd.Env = append(os.Environ(), "BP_URL="+ts.URL+"/", "BP_TOKEN="+token, "BP_SCREENSHOT="+shot, "BP_CHROMIUM="+chromium)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("explorer e2e script: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
+	}
+	var res e2eResult
+	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil {
+		t.Fatalf("e2e output %q: %v", stdout.String(), err)
+	}
+
+	// What the browser shows must be what the engine computed.
+	g, err := st.Load(ctx, graphFilterAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := paths.Search(ctx, g, paths.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := scoring.Score(g, found, scoring.Options{})
+	top := rep.Paths[0]
+	if res.TopPath != top.ID {
+		t.Fatalf("the explorer's first path is %s, the engine's riskiest is %s", res.TopPath, top.ID)
+	}
+	if res.HopEdges != len(top.Hops) || res.PanelHops != len(top.Hops) {
+		t.Fatalf("drawn %d hop edges and %d panel hops, the path has %d", res.HopEdges, res.PanelHops, len(top.Hops))
+	}
+	for i, h := range top.Hops {
+		if res.HopTechniques[i] != h.Technique {
+			t.Fatalf("hop %d labelled %q, want %q", i, res.HopTechniques[i], h.Technique)
+		}
+	}
+	if !slices.Equal(res.PanelFindingIDs, top.Findings()) {
+		t.Fatalf("side panel findings %v, want the enabling findings %v", res.PanelFindingIDs, top.Findings())
+	}
+	if res.ElementsAfterExpand <= res.ElementsBeforeExpand || res.GraphDataNodes == 0 {
+		t.Fatalf("expanding a node did not add elements: %d -> %d", res.ElementsBeforeExpand, res.ElementsAfterExpand)
+	}
+	if res.PlanSteps > 0 && res.CutPaths == 0 {
+		t.Fatal("what-if on the first choke point marked no path as cut")
+	}
+	if res.StressElements != 5000 {
+		t.Fatalf("stress drew %d elements, want 5000", res.StressElements)
+	}
+	if len(res.ConsoleErrors) > 0 {
+		t.Fatalf("browser console errors (CSP violations show here): %v", res.ConsoleErrors)
+	}
+	t.Logf("explorer: %d paths listed, %d plan steps; expand %d -> %d elements; what-if cut %d paths",
+		res.PathsListed, res.PlanSteps, res.ElementsBeforeExpand, res.ElementsAfterExpand, res.CutPaths)
+	t.Logf("5k elements (measured, not asserted): add %.0f ms, layout %.0f ms, first frame %.0f ms; zoom to next frame %.0f ms",
+		res.Stress5k.AddMs, res.Stress5k.LayoutMs, res.Stress5k.FirstFrameMs, res.Zoom5kMs)
+	t.Logf("screenshot: %s", shot)
+}
+
+var graphFilterAll = graph.Filter{}
