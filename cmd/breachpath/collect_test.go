@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
 )
@@ -100,5 +101,29 @@ func TestCollectAWSMissingFileIsOneLineError(t *testing.T) {
 	_, err := runCollect(t, context.Background(), filepath.Join(t.TempDir(), "bp.db"), "aws", "--from-file", "/nonexistent/x.json")
 	if err == nil || strings.Contains(err.Error(), "\n") || errors.Is(err, errUsage) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCollectSummaryReportsFailuresAndPartialness(t *testing.T) {
+	sum := &awscollector.RunSummary{Accounts: []awscollector.AccountRun{{
+		AccountID: "111122223333", AreasRead: 14, Resources: 42, APICalls: 99, Retries: 3,
+		Failed: []graph.Failure{{Area: graph.Area{Service: "s3"}, Error: "SlowDown: Please reduce your request rate.\nretries exhausted"}},
+	}}}
+	res := []graph.SyncResult{{Scope: graph.Scope{Cloud: graph.CloudAWS, ID: "111122223333"},
+		Written: graph.Counts{Nodes: 10, Edges: 20, Findings: 3}, Stale: graph.Counts{Nodes: 4, Edges: 5, Findings: 1}}}
+	var buf bytes.Buffer
+	printCollectSummary(&buf, sum, res, "bp.db")
+	out := buf.String()
+	for _, want := range []string{"14 areas read, 1 failed", "failed s3 (global): SlowDown: Please reduce your request rate.; retries exhausted", "stale 4/5/1", "99 API calls (3 retries)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if !sum.Partial() || !strings.Contains(partialMessage(sum), "1 areas failed in 1 accounts") {
+		t.Errorf("partial = %v, message %q", sum.Partial(), partialMessage(sum))
+	}
+	sum.Accounts[0].Failed = []graph.Failure{{Area: graph.Area{Service: "ec2"}, Error: awscollector.NotInImport}}
+	if sum.Partial() {
+		t.Error("an IAM import's protective coverage counted as a partial collection")
 	}
 }
