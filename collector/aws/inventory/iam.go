@@ -19,6 +19,34 @@ type IAMData struct {
 	PasswordPolicy *PasswordPolicy `json:"password_policy,omitempty"`
 	// Summary is nil when GetAccountSummary was not read.
 	Summary *AccountSummary `json:"summary,omitempty"`
+	// LastAccessed holds service last-accessed data
+	// (GenerateServiceLastAccessedDetails, ACTION_LEVEL) keyed by principal
+	// ARN. nil means it was not read (usage unknown); a principal missing
+	// from a non-nil map could not be read.
+	LastAccessed map[string][]ServiceLastAccessed `json:"last_accessed,omitempty"`
+}
+
+// ServiceLastAccessed is one service of a principal's last-accessed report:
+// AWS lists every service the principal's policies allow, with a zero
+// LastAuthenticated when it was never used in the tracking period.
+type ServiceLastAccessed struct {
+	Namespace                  string    `json:"namespace"` // "s3", "iam", ...
+	Name                       string    `json:"name,omitempty"`
+	LastAuthenticated          time.Time `json:"last_authenticated,omitzero"`
+	LastAuthenticatedEntity    string    `json:"last_authenticated_entity,omitempty"`
+	LastAuthenticatedRegion    string    `json:"last_authenticated_region,omitempty"`
+	TotalAuthenticatedEntities int32     `json:"total_authenticated_entities,omitempty"`
+	// TrackedActions is set for the services AWS reports per action; it
+	// lists every tracked action, a zero LastAccessed meaning never used.
+	TrackedActions []ActionLastAccessed `json:"tracked_actions,omitempty"`
+}
+
+// ActionLastAccessed is one tracked action of a service's last-accessed data.
+type ActionLastAccessed struct {
+	Action       string    `json:"action"` // as AWS reports it, e.g. "CreateBucket"
+	LastAccessed time.Time `json:"last_accessed,omitzero"`
+	Entity       string    `json:"entity,omitempty"`
+	Region       string    `json:"region,omitempty"`
 }
 
 // InlinePolicy is a policy embedded in one principal.
