@@ -189,6 +189,8 @@ func (s *Server) routes() *gin.Engine {
 	authed.GET("/nodes/:id", s.getNode)
 	authed.GET("/search", s.search)
 	authed.GET("/stats", s.stats)
+	authed.GET("/queries", s.listQueries)
+	authed.GET("/queries/:name", s.runQuery)
 	return e
 }
 
