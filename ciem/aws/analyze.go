@@ -1,0 +1,552 @@
+// Package aws is the AWS analyser of the CIEM report: it turns an account's
+// inventory (policies, credentials, last-accessed data) into the
+// cloud-agnostic ciem.Entitlements and ciem.UsageData of every user, group
+// and role, and writes least-privilege IAM policies.
+//
+// Effective permissions of users and roles come from collector/aws/identity
+// (identity and group policies, boundary and SCPs applied by
+// collector/aws/policy), so the report and the attack graph agree; this
+// package adds what a CIEM report needs on top: where each permission comes
+// from, which grants are wildcards, credentials and usage.
+package aws
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/breachpath/breachpath/ciem"
+	"github.com/breachpath/breachpath/collector/aws/catalog"
+	"github.com/breachpath/breachpath/collector/aws/identity"
+	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// UsageSource names the AWS last-accessed data in ciem.UsageData.Source.
+const UsageSource = "aws:iam:GetServiceLastAccessedDetails"
+
+// TrackingDays is how far back AWS tracks service last-accessed data.
+const TrackingDays = 400
+
+// Options tune Analyze. The zero value is valid.
+type Options struct {
+	// Now is the reference time; zero means the inventory's CollectedAt.
+	Now time.Time
+	// Usage supplies last-accessed data per principal ARN (for example read
+	// from a file); it takes precedence over the inventory's LastAccessed.
+	Usage map[string]*ciem.UsageData
+	// Logger receives warnings; nil means slog.Default.
+	Logger *slog.Logger
+}
+
+// Result is what Analyze found, keyed by principal ARN (the graph node id).
+type Result struct {
+	Entitlements map[string]*ciem.Entitlements
+	// Usage holds the principals with last-accessed data; a principal
+	// missing from it has unknown usage.
+	Usage    map[string]*ciem.UsageData
+	Warnings []string
+}
+
+// Analyze computes the entitlements and usage of every user, group and role
+// of inv.
+func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, error) {
+	if inv == nil {
+		return nil, fmt.Errorf("ciem/aws: nil inventory")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = inv.CollectedAt
+	}
+	part, err := identity.Build(ctx, inv, identity.Options{Now: now, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("ciem/aws: %w", err)
+	}
+	a := &analyzer{cat: catalog.Default(), inv: inv, managed: map[string]*policy.Policy{}, stmtSets: map[*policy.Statement]catalog.ActionSet{},
+		stmtSvcs: map[*policy.Statement]map[string]bool{},
+		res:      &Result{Entitlements: map[string]*ciem.Entitlements{}, Usage: map[string]*ciem.UsageData{}, Warnings: part.Warnings}}
+	a.serviceSize = map[string]int{}
+	for _, act := range a.cat.Actions() {
+		a.serviceSize[act.Service]++
+	}
+	a.usage(opts.Usage)
+	// The import has neither the credential report nor the account summary;
+	// without them a user's password and keys are unknown, not absent.
+	a.liveCreds = inv.IAM.CredentialReport != nil || inv.IAM.Summary != nil
+	summaries := map[string]*identity.PrincipalSummary{}
+	for i := range part.Principals {
+		summaries[part.Principals[i].ID] = &part.Principals[i]
+	}
+	iam := &inv.IAM
+	groups := map[string]*inventory.Group{}
+	for i := range iam.Groups {
+		groups[iam.Groups[i].Name] = &iam.Groups[i]
+	}
+	for i := range iam.Users {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ciem/aws: %w", err)
+		}
+		u := &iam.Users[i]
+		s := summaries[u.ARN]
+		if s == nil {
+			continue
+		}
+		pols := a.own(u.ARN, u.AttachedPolicies, u.InlinePolicies, ciem.SourceIdentity, "")
+		for _, gn := range u.Groups {
+			if g := groups[gn]; g != nil {
+				pols = append(pols, a.own(g.ARN, g.AttachedPolicies, g.InlinePolicies, ciem.SourceGroup, g.ARN)...)
+			}
+		}
+		pols = append(pols, a.boundary(u.PermissionBoundary)...)
+		e := a.entitlements(u.ARN, s.Allowed, s.Conditional, pols)
+		e.Credentials = a.userCredentials(u)
+		e.CreatedAt = u.CreateDate
+		if !a.liveCreds {
+			e.Notes = append(e.Notes, "password and access keys not in the input (authorization-details import): credential use unknown")
+		}
+		a.res.Entitlements[u.ARN] = e
+	}
+	for i := range iam.Roles {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ciem/aws: %w", err)
+		}
+		r := &iam.Roles[i]
+		s := summaries[r.ARN]
+		if s == nil {
+			continue
+		}
+		pols := a.own(r.ARN, r.AttachedPolicies, r.InlinePolicies, ciem.SourceIdentity, "")
+		pols = append(pols, a.boundary(r.PermissionBoundary)...)
+		e := a.entitlements(r.ARN, s.Allowed, s.Conditional, pols)
+		e.Credentials = []ciem.Credential{{Kind: ciem.CredentialSession, Active: true, UsageKnown: true, Created: r.CreateDate, LastUsed: r.LastUsedDate}}
+		e.CreatedAt = r.CreateDate
+		if r.ServiceLinked {
+			e.Notes = append(e.Notes, "service-linked role: AWS owns its permissions")
+		}
+		a.res.Entitlements[r.ARN] = e
+	}
+	for i := range iam.Groups {
+		g := &iam.Groups[i]
+		pols := a.own(g.ARN, g.AttachedPolicies, g.InlinePolicies, ciem.SourceIdentity, "")
+		set := policy.PolicySet{}
+		for _, sp := range pols {
+			set.Identity = append(set.Identity, sp.pol)
+		}
+		probe := policy.Principal{ARN: g.ARN, AccountID: inv.AccountID, Type: policy.TypeUser, Name: g.Name, Tags: map[string]string{}}
+		allowed, cond := policy.EffectiveActions(probe, set, "")
+		e := a.entitlements(g.ARN, allowed, cond, pols)
+		e.CreatedAt = g.CreateDate
+		e.Notes = append(e.Notes, "group permissions before each member's boundary and organisation policies")
+		a.res.Entitlements[g.ARN] = e
+	}
+	return a.res, nil
+}
+
+type analyzer struct {
+	cat         *catalog.Catalog
+	inv         *inventory.Inventory
+	managed     map[string]*policy.Policy
+	stmtSets    map[*policy.Statement]catalog.ActionSet
+	stmtSvcs    map[*policy.Statement]map[string]bool
+	serviceSize map[string]int
+	liveCreds   bool
+	res         *Result
+}
+
+// sourcedPolicy is a parsed policy and how it reaches the principal.
+type sourcedPolicy struct {
+	pol  *policy.Policy
+	name string
+	kind string
+	via  string
+}
+
+func (a *analyzer) warn(msg string) { a.res.Warnings = append(a.res.Warnings, msg) }
+
+func (a *analyzer) parse(label, doc string) *policy.Policy {
+	if strings.TrimSpace(doc) == "" {
+		return nil
+	}
+	p, err := policy.Parse([]byte(doc))
+	if err != nil {
+		a.warn(fmt.Sprintf("policy %s: %v", label, err))
+		return nil
+	}
+	p.Label = label
+	return p
+}
+
+func (a *analyzer) managedPolicy(arn string) *policy.Policy {
+	if p, ok := a.managed[arn]; ok {
+		return p
+	}
+	var p *policy.Policy
+	for i := range a.inv.IAM.Policies {
+		if a.inv.IAM.Policies[i].ARN == arn {
+			p = a.parse(arn, a.inv.IAM.Policies[i].Document)
+		}
+	}
+	if p == nil && strings.Contains(arn, ":iam::aws:policy/") {
+		key := arn
+		if part := a.inv.Partition; part != "" && part != "aws" {
+			key = strings.Replace(arn, "arn:"+part+":", "arn:aws:", 1)
+		}
+		if doc, ok := catalog.ManagedPolicy(key); ok {
+			p = a.parse(arn, string(doc))
+		}
+	}
+	a.managed[arn] = p
+	return p
+}
+
+func (a *analyzer) own(owner string, attached []inventory.AttachedPolicy, inline []inventory.InlinePolicy, kind, via string) []sourcedPolicy {
+	var out []sourcedPolicy
+	for _, ap := range attached {
+		if p := a.managedPolicy(ap.ARN); p != nil {
+			out = append(out, sourcedPolicy{pol: p, name: ap.Name, kind: kind, via: via})
+		}
+	}
+	for _, ip := range inline {
+		if p := a.parse(identity.InlinePolicyID(owner, ip.Name), ip.Document); p != nil {
+			out = append(out, sourcedPolicy{pol: p, name: ip.Name, kind: kind, via: via})
+		}
+	}
+	return out
+}
+
+func (a *analyzer) boundary(arn string) []sourcedPolicy {
+	if arn == "" {
+		return nil
+	}
+	if p := a.managedPolicy(arn); p != nil {
+		return []sourcedPolicy{{pol: p, name: lastSegment(arn), kind: ciem.SourceBoundary}}
+	}
+	return nil
+}
+
+// statementSet is the set of catalog actions a statement names (NotAction
+// complemented), cached per statement.
+func (a *analyzer) statementSet(st *policy.Statement) catalog.ActionSet {
+	if s, ok := a.stmtSets[st]; ok {
+		return s
+	}
+	s := a.cat.NewSet()
+	for _, p := range st.Actions {
+		a.cat.ExpandInto(s, p)
+	}
+	if st.NotActions {
+		full := a.cat.FullSet()
+		full.Minus(s)
+		s = full
+	}
+	a.stmtSets[st] = s
+	return s
+}
+
+var serviceWildcard = regexp.MustCompile(`^[A-Za-z0-9-]+:\*$`)
+
+func stmtRef(st *policy.Statement) string {
+	if st.Sid != "" {
+		return st.Sid
+	}
+	return fmt.Sprintf("#%d", st.Index)
+}
+
+// entitlements aggregates allowed actions per service and attributes them
+// to the statements that grant them.
+func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionSet, pols []sourcedPolicy) *ciem.Entitlements {
+	e := &ciem.Entitlements{Version: ciem.EntitlementsVersion}
+	usage := a.res.Usage[arn]
+	accessed := map[string]bool{}
+	if usage != nil {
+		for _, s := range usage.Services {
+			accessed[s.Service] = !s.LastAccessed.IsZero()
+		}
+	}
+	by := map[string]*ciem.ServiceEntitlement{}
+	get := func(svc string) *ciem.ServiceEntitlement {
+		s := by[svc]
+		if s == nil {
+			s = &ciem.ServiceEntitlement{Service: svc, Levels: map[ciem.AccessLevel]int{}}
+			by[svc] = s
+		}
+		return s
+	}
+	names := map[string][]string{}
+	allowed.Each(func(i int32) bool {
+		act := a.cat.Action(i)
+		s := get(act.Service)
+		s.Levels[level(act.AccessLevel)]++
+		s.Total++
+		names[act.Service] = append(names[act.Service], act.Name)
+		if Sensitive(act) {
+			s.Sensitive++
+			if len(s.SensitiveActions) < ciem.MaxListedActions {
+				s.SensitiveActions = append(s.SensitiveActions, act.Name)
+			} else {
+				s.SensitiveTruncated = true
+			}
+		}
+		return true
+	})
+	cond := conditional.Clone()
+	cond.Minus(allowed)
+	cond.Each(func(i int32) bool {
+		act := a.cat.Action(i)
+		get(act.Service).Conditional++
+		names[act.Service] = append(names[act.Service], act.Name)
+		return true
+	})
+	// Sources: every statement naming an action of a service the principal holds.
+	for _, sp := range pols {
+		for _, st := range sp.pol.Statements {
+			if st.Effect != policy.Allow {
+				continue
+			}
+			set := a.statementSet(st)
+			svcs := a.statementServices(st)
+			idx := -1
+			for _, svc := range sortedKeys(by) {
+				if s := by[svc]; svcs[svc] {
+					if idx < 0 {
+						e.Sources = append(e.Sources, ciem.Source{Kind: sp.kind, Policy: sp.pol.Label, PolicyName: sp.name,
+							Statement: stmtRef(st), Via: sp.via, Conditional: len(st.Conditions) > 0})
+						idx = len(e.Sources) - 1
+					}
+					s.Sources = append(s.Sources, idx)
+				}
+			}
+			if sp.kind != ciem.SourceBoundary {
+				if w, ok := a.wildcard(st, set, allowed, sp); ok {
+					e.Wildcards = append(e.Wildcards, w)
+				}
+			}
+		}
+	}
+	for svc, s := range by {
+		s.All = s.Total == a.serviceSize[svc]
+		// Keep the names a least-privilege policy needs (accessed services)
+		// and those of small services, which are cheap and informative.
+		if accessed[svc] || s.Total+s.Conditional <= ciem.MaxListedActions {
+			s.Actions = names[svc]
+			slices.Sort(s.Actions)
+		}
+		slices.Sort(s.Sources)
+		e.Services = append(e.Services, *s)
+	}
+	slices.SortFunc(e.Services, func(x, y ciem.ServiceEntitlement) int { return strings.Compare(x.Service, y.Service) })
+	return e
+}
+
+// statementServices is the set of services a statement names, cached per statement.
+func (a *analyzer) statementServices(st *policy.Statement) map[string]bool {
+	if m, ok := a.stmtSvcs[st]; ok {
+		return m
+	}
+	m := map[string]bool{}
+	a.statementSet(st).Each(func(i int32) bool {
+		m[a.cat.Action(i).Service] = true
+		return true
+	})
+	a.stmtSvcs[st] = m
+	return m
+}
+
+// wildcard classifies an Allow statement from its parsed elements.
+func (a *analyzer) wildcard(st *policy.Statement, set, allowed catalog.ActionSet, sp sourcedPolicy) (ciem.Wildcard, bool) {
+	w := ciem.Wildcard{Policy: sp.pol.Label, PolicyName: sp.name, Statement: stmtRef(st), Via: sp.via, Conditional: len(st.Conditions) > 0}
+	if st.NotActions {
+		w.Kinds = append(w.Kinds, ciem.WildcardNotAction)
+		w.Patterns = append(w.Patterns, st.Actions...)
+	} else {
+		for _, p := range st.Actions {
+			switch {
+			case p == "*":
+				w.Kinds = appendOnce(w.Kinds, ciem.WildcardAllActions)
+				w.Patterns = append(w.Patterns, p)
+			case serviceWildcard.MatchString(p):
+				w.Kinds = appendOnce(w.Kinds, ciem.WildcardService)
+				w.Patterns = append(w.Patterns, p)
+			}
+		}
+	}
+	if st.NotResources || slices.Contains(st.Resources, "*") {
+		eff := set.Clone()
+		eff.Intersect(allowed)
+		eff.Each(func(i int32) bool {
+			if Sensitive(a.cat.Action(i)) {
+				w.Sensitive++
+			}
+			return true
+		})
+		if w.Sensitive > 0 {
+			w.Kinds = append(w.Kinds, ciem.WildcardResource)
+		}
+	}
+	return w, len(w.Kinds) > 0
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func appendOnce(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+func level(l catalog.AccessLevel) ciem.AccessLevel {
+	switch l {
+	case catalog.AccessList:
+		return ciem.LevelList
+	case catalog.AccessRead:
+		return ciem.LevelRead
+	case catalog.AccessWrite:
+		return ciem.LevelWrite
+	case catalog.AccessPermissionsManagement:
+		return ciem.LevelPermissions
+	case catalog.AccessTagging:
+		return ciem.LevelTagging
+	}
+	return ciem.LevelUnknown
+}
+
+// sensitiveReads are Read-level actions that disclose data or credentials.
+var sensitiveReads = map[string]bool{
+	"s3:getobject": true, "s3:getobjectversion": true, "secretsmanager:getsecretvalue": true,
+	"ssm:getparameter": true, "ssm:getparameters": true, "ssm:getparametersbypath": true, "kms:decrypt": true,
+	"dynamodb:getitem": true, "dynamodb:batchgetitem": true, "dynamodb:query": true, "dynamodb:scan": true,
+	"sqs:receivemessage": true, "lambda:getfunction": true, "ec2:getpassworddata": true,
+	"ecr:getdownloadurlforlayer": true, "ecr:batchgetimage": true, "rds:downloaddblogfileportion": true,
+	"iam:getcredentialreport": true, "sts:getfederationtoken": true, "cognito-identity:getcredentialsforidentity": true,
+}
+
+// Sensitive reports whether an action changes state or permissions, or reads
+// data or secrets: what an unused grant costs when the principal is abused.
+func Sensitive(act catalog.Action) bool {
+	switch act.AccessLevel {
+	case catalog.AccessWrite, catalog.AccessPermissionsManagement:
+		return true
+	}
+	return sensitiveReads[strings.ToLower(act.Name)]
+}
+
+func (a *analyzer) userCredentials(u *inventory.User) []ciem.Credential {
+	var out []ciem.Credential
+	var row *inventory.CredentialReportRow
+	for i := range a.inv.IAM.CredentialReport {
+		if a.inv.IAM.CredentialReport[i].ARN == u.ARN {
+			row = &a.inv.IAM.CredentialReport[i]
+		}
+	}
+	if u.LoginProfile || (row != nil && row.PasswordEnabled) {
+		c := ciem.Credential{Kind: ciem.CredentialPassword, Active: true, UsageKnown: a.liveCreds, LastUsed: u.PasswordLastUsed, Created: u.CreateDate}
+		if c.LastUsed.IsZero() && row != nil {
+			c.LastUsed = row.PasswordLastUsed
+		}
+		out = append(out, c)
+	}
+	for _, k := range u.AccessKeys {
+		out = append(out, ciem.Credential{Kind: ciem.CredentialAccessKey, ID: maskKey(k.ID), Active: k.Status == "Active",
+			UsageKnown: a.liveCreds, Created: k.CreateDate, LastUsed: k.LastUsedDate})
+	}
+	if len(u.AccessKeys) == 0 && row != nil {
+		slots := []struct {
+			active        bool
+			rotated, used time.Time
+		}{{row.AccessKey1Active, row.AccessKey1LastRotated, row.AccessKey1LastUsedDate}, {row.AccessKey2Active, row.AccessKey2LastRotated, row.AccessKey2LastUsedDate}}
+		for i, s := range slots {
+			if s.active || !s.rotated.IsZero() {
+				out = append(out, ciem.Credential{Kind: ciem.CredentialAccessKey, ID: fmt.Sprintf("key%d", i+1), Active: s.active,
+					UsageKnown: true, Created: s.rotated, LastUsed: s.used})
+			}
+		}
+	}
+	return out
+}
+
+// maskKey keeps the last four characters of an access key id.
+func maskKey(id string) string {
+	if len(id) <= 4 {
+		return strings.Repeat("*", len(id))
+	}
+	return strings.Repeat("*", len(id)-4) + id[len(id)-4:]
+}
+
+func lastSegment(arn string) string {
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+// usage converts the inventory's last-accessed data, then applies overrides.
+func (a *analyzer) usage(over map[string]*ciem.UsageData) {
+	for arn, svcs := range a.inv.IAM.LastAccessed {
+		a.res.Usage[arn] = FromLastAccessed(svcs, a.inv.CollectedAt)
+	}
+	for arn, u := range over {
+		if u != nil {
+			a.res.Usage[arn] = u
+		}
+	}
+}
+
+// FromLastAccessed converts AWS service last-accessed data to ciem.UsageData.
+// Action names are qualified with the service namespace.
+func FromLastAccessed(svcs []inventory.ServiceLastAccessed, collected time.Time) *ciem.UsageData {
+	u := &ciem.UsageData{Version: ciem.EntitlementsVersion, Source: UsageSource, CollectedAt: collected, TrackingDays: TrackingDays,
+		Services: []ciem.ServiceUsage{}}
+	for _, s := range svcs {
+		su := ciem.ServiceUsage{Service: strings.ToLower(s.Namespace), LastAccessed: s.LastAuthenticated, ActionLevel: s.TrackedActions != nil}
+		for _, t := range s.TrackedActions {
+			name := t.Action
+			if !strings.Contains(name, ":") {
+				name = su.Service + ":" + name
+			}
+			if act, ok := catalog.Default().Lookup(name); ok {
+				name = act.Name // canonical case
+			}
+			su.Actions = append(su.Actions, ciem.ActionUsage{Action: name, LastAccessed: t.LastAccessed})
+		}
+		u.Services = append(u.Services, su)
+	}
+	slices.SortFunc(u.Services, func(x, y ciem.ServiceUsage) int { return strings.Compare(x.Service, y.Service) })
+	return u
+}
+
+// Annotate runs Analyze and records the results on the snapshot's principal
+// nodes (ciem.PropEntitlements, ciem.PropLastAccessed), so that the stored
+// graph carries what ciem.Build needs. The collect pipeline calls it after
+// the transform.
+func Annotate(ctx context.Context, snap *graph.Snapshot, inv *inventory.Inventory, opts Options) (*Result, error) {
+	res, err := Analyze(ctx, inv, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ciem.Annotate(snap.Nodes, res.Entitlements, res.Usage); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Sources returns the ciem.Sources with the AWS policy writer.
+func Sources() ciem.Sources {
+	return ciem.Sources{Policies: map[graph.Cloud]ciem.PolicyWriter{graph.CloudAWS: PolicyWriter{}}}
+}

@@ -1,0 +1,673 @@
+package ciem
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+)
+
+// DefaultWindowDays is the default last-accessed window.
+const DefaultWindowDays = 90
+
+// maxEscalationSearches bounds the per-principal escalation searches of one
+// Build; principals beyond it keep their direct ESCALATES_TO moves only.
+const maxEscalationSearches = 5000
+
+// PolicyWriter writes a least-privilege policy in a cloud's policy language.
+type PolicyWriter interface {
+	// LeastPrivilege returns a policy that grants exactly actions (each an
+	// exact action name, or "<service>:*" when every action of the service
+	// is to be kept). removed is the number of permissions dropped.
+	LeastPrivilege(p *Principal, actions []string, removed int) (*Suggestion, error)
+}
+
+// Sources supplies what the graph may lack.
+type Sources struct {
+	// Usage supplies last-accessed data per principal id; it takes
+	// precedence over the PropLastAccessed property stored on the node.
+	Usage map[string]*UsageData
+	// Policies writes least-privilege suggestions per cloud. A principal of
+	// a cloud without a writer gets none (its row says why).
+	Policies map[graph.Cloud]PolicyWriter
+}
+
+// Options tune Build. The zero value is valid.
+type Options struct {
+	// Now is the reference time of the window; zero means time.Now.
+	Now time.Time
+	// LastAccessedDays is the window: permissions and credentials not used
+	// for this many days are unused. Zero means DefaultWindowDays.
+	LastAccessedDays int
+	// Accounts and Principals filter the report (principal ids or names).
+	Accounts   []string
+	Principals []string
+	// Paths are the attack paths to join; nil means Build searches with
+	// PathOptions (exposure sources to sensitive targets).
+	Paths       *paths.Result
+	PathOptions paths.Options
+}
+
+// Build computes the CIEM report of every principal in g. It works on a
+// stored graph: entitlements and usage come from the nodes' PropEntitlements
+// and PropLastAccessed properties (or src.Usage); what is missing is
+// reported as unknown.
+func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Report, error) {
+	if g == nil {
+		return nil, fmt.Errorf("ciem: nil graph")
+	}
+	if opts.LastAccessedDays < 0 {
+		return nil, fmt.Errorf("ciem: last-accessed window of %d days: want a positive number", opts.LastAccessedDays)
+	}
+	if opts.LastAccessedDays == 0 {
+		opts.LastAccessedDays = DefaultWindowDays
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	b := &builder{g: g, src: src, opts: opts, cutoff: opts.Now.Add(-time.Duration(opts.LastAccessedDays) * 24 * time.Hour)}
+	b.index()
+	if err := b.joinPaths(ctx); err != nil {
+		return nil, err
+	}
+	b.proj = paths.NewProjection(g)
+	rep := &Report{GeneratedAt: opts.Now.UTC(), WindowDays: opts.LastAccessedDays, AttackPaths: b.pathCount, PathsTruncated: b.truncated}
+	searches := 0
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		if !b.wanted(n) {
+			continue
+		}
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("ciem: %w", err)
+			}
+		}
+		p, err := b.principal(ctx, n, &searches)
+		if err != nil {
+			return nil, err
+		}
+		rep.Principals = append(rep.Principals, p)
+	}
+	slices.SortFunc(rep.Principals, func(x, y Principal) int {
+		if c := cmp.Compare(boolInt(len(y.AttackPaths) > 0), boolInt(len(x.AttackPaths) > 0)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(y.Score, x.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.ID, y.ID)
+	})
+	rep.Accounts = summarize(rep.Principals)
+	return rep, nil
+}
+
+// Principal returns the row of the principal with the given id, or nil.
+func (r *Report) Principal(id string) *Principal {
+	for i := range r.Principals {
+		if r.Principals[i].ID == id {
+			return &r.Principals[i]
+		}
+	}
+	return nil
+}
+
+type builder struct {
+	g      *graph.Graph
+	src    Sources
+	opts   Options
+	cutoff time.Time
+	proj   *paths.Projection
+
+	out       map[string][]int32 // principal -> out edges (moves and TRUSTS)
+	assumedBy map[string]map[string]bool
+	members   map[string]int
+	admins    []string
+	onPath    map[string][]string
+	pathCount int
+	truncated bool
+}
+
+func (b *builder) index() {
+	b.out = map[string][]int32{}
+	b.assumedBy = map[string]map[string]bool{}
+	b.members = map[string]int{}
+	for i := range b.g.Edges {
+		e := &b.g.Edges[i]
+		switch e.Kind {
+		case graph.EdgeReads, graph.EdgeWrites, graph.EdgeAdministers, graph.EdgeDecrypts, graph.EdgeEscalatesTo, graph.EdgeTrusts:
+			b.out[e.From] = append(b.out[e.From], int32(i))
+		case graph.EdgeAssumes:
+			if b.assumedBy[e.To] == nil {
+				b.assumedBy[e.To] = map[string]bool{}
+			}
+			b.assumedBy[e.To][e.From] = true
+			b.out[e.From] = append(b.out[e.From], int32(i))
+		case graph.EdgeMemberOf:
+			b.members[e.To]++
+		}
+	}
+	for i := range b.g.Nodes {
+		if isAdminNode(&b.g.Nodes[i]) {
+			b.admins = append(b.admins, b.g.Nodes[i].ID)
+		}
+	}
+}
+
+// isAdminNode reports whether the collector marked the node as (standing for)
+// an administrator of its scope.
+func isAdminNode(n *graph.Node) bool {
+	v, _ := n.Props["admin"].(bool)
+	return v
+}
+
+func (b *builder) joinPaths(ctx context.Context) error {
+	res := b.opts.Paths
+	if res == nil {
+		var err error
+		res, err = paths.Search(ctx, b.g, b.opts.PathOptions)
+		if err != nil {
+			return fmt.Errorf("ciem: attack paths: %w", err)
+		}
+	}
+	b.onPath = map[string][]string{}
+	b.pathCount, b.truncated = len(res.Paths), res.Truncated
+	for _, p := range res.Paths {
+		seen := map[string]bool{}
+		for _, h := range p.Hops {
+			for _, id := range []string{h.From, h.To} {
+				if !seen[id] {
+					seen[id] = true
+					b.onPath[id] = append(b.onPath[id], p.ID)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// wanted selects the principals of the report: users, groups, roles and
+// service accounts owned by a scope, minus synthetic stand-ins.
+func (b *builder) wanted(n *graph.Node) bool {
+	switch n.Kind {
+	case graph.KindUser, graph.KindGroup, graph.KindRole, graph.KindServiceAccount:
+	default:
+		return false
+	}
+	if n.Stub {
+		return false
+	}
+	if s, _ := n.Props["synthetic"].(bool); s {
+		return false
+	}
+	if len(b.opts.Accounts) > 0 && !slices.Contains(b.opts.Accounts, n.Account) {
+		return false
+	}
+	if len(b.opts.Principals) > 0 && !slices.Contains(b.opts.Principals, n.ID) && !slices.Contains(b.opts.Principals, n.Name) {
+		return false
+	}
+	return true
+}
+
+// DecodeEntitlements reads a node's PropEntitlements; nil when absent.
+func DecodeEntitlements(n *graph.Node) (*Entitlements, error) {
+	s, ok := n.Props[PropEntitlements].(string)
+	if !ok || s == "" {
+		return nil, nil
+	}
+	var e Entitlements
+	if err := json.Unmarshal([]byte(s), &e); err != nil {
+		return nil, fmt.Errorf("ciem: %s: decode %s: %w", n.ID, PropEntitlements, err)
+	}
+	if e.Version != EntitlementsVersion {
+		return nil, fmt.Errorf("ciem: %s: %s version %d, want %d (re-collect)", n.ID, PropEntitlements, e.Version, EntitlementsVersion)
+	}
+	return &e, nil
+}
+
+// DecodeUsage reads a node's PropLastAccessed; nil when absent.
+func DecodeUsage(n *graph.Node) (*UsageData, error) {
+	s, ok := n.Props[PropLastAccessed].(string)
+	if !ok || s == "" {
+		return nil, nil
+	}
+	var u UsageData
+	if err := json.Unmarshal([]byte(s), &u); err != nil {
+		return nil, fmt.Errorf("ciem: %s: decode %s: %w", n.ID, PropLastAccessed, err)
+	}
+	if u.Version != EntitlementsVersion {
+		return nil, fmt.Errorf("ciem: %s: %s version %d, want %d (re-collect)", n.ID, PropLastAccessed, u.Version, EntitlementsVersion)
+	}
+	return &u, nil
+}
+
+// Annotate records entitlements and usage on the nodes they belong to (by
+// node id), so that a stored graph carries what Build needs. Nodes without
+// an entry are left as they are; a nil usage entry leaves usage unknown.
+func Annotate(nodes []graph.Node, ents map[string]*Entitlements, usage map[string]*UsageData) error {
+	for i := range nodes {
+		n := &nodes[i]
+		if e, ok := ents[n.ID]; ok && e != nil {
+			e.Version = EntitlementsVersion
+			buf, err := json.Marshal(e)
+			if err != nil {
+				return fmt.Errorf("ciem: encode entitlements of %s: %w", n.ID, err)
+			}
+			if n.Props == nil {
+				n.Props = graph.Props{}
+			}
+			n.Props[PropEntitlements] = string(buf)
+		}
+		if u, ok := usage[n.ID]; ok && u != nil {
+			u.Version = EntitlementsVersion
+			buf, err := json.Marshal(u)
+			if err != nil {
+				return fmt.Errorf("ciem: encode usage of %s: %w", n.ID, err)
+			}
+			if n.Props == nil {
+				n.Props = graph.Props{}
+			}
+			n.Props[PropLastAccessed] = string(buf)
+		}
+	}
+	return nil
+}
+
+func (b *builder) principal(ctx context.Context, n *graph.Node, searches *int) (Principal, error) {
+	p := Principal{ID: n.ID, Name: n.Name, Kind: n.Kind, NativeType: n.NativeType, Cloud: n.Cloud, Account: n.Account,
+		AttackPaths: b.onPath[n.ID], Members: b.members[n.ID]}
+	ent, err := DecodeEntitlements(n)
+	if err != nil {
+		return p, err
+	}
+	usage := b.src.Usage[n.ID]
+	if usage == nil {
+		if usage, err = DecodeUsage(n); err != nil {
+			return p, err
+		}
+	}
+	b.edges(n, &p)
+	if err := b.admin(ctx, n, &p, searches); err != nil {
+		return p, err
+	}
+	keep := b.permissions(ent, usage, &p)
+	b.activity(n, ent, usage, &p)
+	b.suggest(ent, usage, keep, &p)
+	score(&p, b.g, ent != nil, usage != nil)
+	return p, nil
+}
+
+// edges fills resources, trust and escalation moves from the graph.
+func (b *builder) edges(n *graph.Node, p *Principal) {
+	res := map[string]*ResourceAccess{}
+	for _, ei := range b.out[n.ID] {
+		e := &b.g.Edges[ei]
+		t := b.g.Node(e.To)
+		if t == nil {
+			continue
+		}
+		switch e.Kind {
+		case graph.EdgeEscalatesTo:
+			p.Admin.Escalations = append(p.Admin.Escalations, e.Technique+" -> "+display(t))
+		case graph.EdgeTrusts:
+			if tr, ok := trustOf(n, t, e); ok {
+				tr.CanAssume = b.assumedBy[n.ID][t.ID]
+				p.Trust = append(p.Trust, tr)
+			}
+		case graph.EdgeReads, graph.EdgeWrites, graph.EdgeAdministers, graph.EdgeDecrypts:
+			if t.Kind.IsPrincipal() || isAdminNode(t) {
+				continue // admin-equivalence, reported under Admin
+			}
+			r := res[t.ID]
+			if r == nil {
+				r = &ResourceAccess{ID: t.ID, Name: t.Name, Kind: t.Kind, Sensitivity: t.Sensitivity, CrownJewel: t.CrownJewel, Conditional: true}
+				res[t.ID] = r
+			}
+			if !slices.Contains(r.Access, e.Kind) {
+				r.Access = append(r.Access, e.Kind)
+			}
+			if e.Technique != "" && !slices.Contains(r.Via, e.Technique) {
+				r.Via = append(r.Via, e.Technique)
+			}
+			r.Conditional = r.Conditional && e.Conditional
+		}
+	}
+	for _, r := range res {
+		slices.Sort(r.Access)
+		slices.Sort(r.Via)
+		p.Resources = append(p.Resources, *r)
+	}
+	slices.SortFunc(p.Resources, func(x, y ResourceAccess) int {
+		if c := cmp.Compare(sensRank(y), sensRank(x)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.ID, y.ID)
+	})
+	for _, r := range p.Resources {
+		if r.CrownJewel || r.Sensitivity >= graph.SensitivityConfidential {
+			p.SensitiveData = append(p.SensitiveData, r)
+		}
+	}
+	slices.Sort(p.Admin.Escalations)
+	slices.SortFunc(p.Trust, func(x, y Trust) int { return cmp.Compare(x.Principal, y.Principal) })
+}
+
+func sensRank(r ResourceAccess) int {
+	if r.CrownJewel {
+		return int(graph.SensitivityRestricted)
+	}
+	return int(r.Sensitivity)
+}
+
+func display(n *graph.Node) string {
+	if n.Name != "" && n.Name != n.ID {
+		return n.Name
+	}
+	return n.ID
+}
+
+// trustOf classifies a TRUSTS edge: only principals outside the role's
+// account count (same-account trust is not CIEM's concern here).
+func trustOf(role, t *graph.Node, e *graph.Edge) (Trust, bool) {
+	st, _ := e.Props["statement"].(string)
+	tr := Trust{Principal: t.ID, Name: t.Name, Account: t.Account, Statement: st}
+	switch {
+	case t.IsAnonymous():
+		tr.Kind = TrustPublic
+	case t.Kind == graph.KindExternalPrincipal:
+		tr.Kind = TrustExternal
+		if _, ok := t.Props["provider"]; ok {
+			tr.Kind = TrustFederated
+		}
+		if a, ok := t.Props["external_account"].(string); ok {
+			tr.Account = a
+		}
+	case t.Account != "" && t.Account != role.Account:
+		tr.Kind = TrustCrossAccount
+	default:
+		return tr, false
+	}
+	return tr, true
+}
+
+// admin fills admin-equivalence: direct (the collector's admin mark) or
+// through an escalation path to an administrator node.
+func (b *builder) admin(ctx context.Context, n *graph.Node, p *Principal, searches *int) error {
+	p.Admin.Direct = isAdminNode(n)
+	if p.Admin.Direct || len(b.admins) == 0 {
+		return nil
+	}
+	moves := false
+	for _, ei := range b.out[n.ID] {
+		k := b.g.Edges[ei].Kind
+		if k == graph.EdgeEscalatesTo || k == graph.EdgeAssumes {
+			moves = true
+			break
+		}
+	}
+	if !moves {
+		return nil
+	}
+	if *searches >= maxEscalationSearches {
+		p.Notes = append(p.Notes, "escalation search skipped: per-report budget spent; see the escalation moves")
+		return nil
+	}
+	*searches++
+	res, err := b.proj.Search(ctx, paths.Options{Sources: []string{n.ID}, Targets: b.admins, Top: 1, MaxDepth: 6, MaxWork: 2_000_000})
+	if err != nil {
+		return fmt.Errorf("ciem: escalation search from %s: %w", n.ID, err)
+	}
+	var best *paths.Path
+	for i := range res.Paths {
+		if best == nil || len(res.Paths[i].Hops) < len(best.Hops) ||
+			(len(res.Paths[i].Hops) == len(best.Hops) && res.Paths[i].Likelihood > best.Likelihood) {
+			best = &res.Paths[i]
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	p.Admin.ViaEscalation = true
+	for _, h := range best.Hops {
+		p.Admin.Path = append(p.Admin.Path, fmt.Sprintf("%s -[%s]-> %s", nameOr(h.FromName, h.From), h.Technique, nameOr(h.ToName, h.To)))
+	}
+	return nil
+}
+
+func nameOr(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
+}
+
+// permissions overlays usage on the entitlements and returns, per used
+// service, the actions a least-privilege policy keeps (nil when a service's
+// actions were not recorded).
+func (b *builder) permissions(ent *Entitlements, usage *UsageData, p *Principal) map[string][]string {
+	if ent == nil {
+		p.Usage.Reason = "no entitlements recorded for this principal (collected without the CIEM analyser)"
+		return nil
+	}
+	p.EntitlementsKnown = true
+	p.Sources = ent.Sources
+	p.Wildcards = ent.Wildcards
+	p.Notes = append(p.Notes, ent.Notes...)
+	p.Permissions.Levels = map[AccessLevel]int{}
+	byService := map[string]*ServiceUsage{}
+	if usage != nil {
+		p.Usage.Known = true
+		p.Usage.Source = usage.Source
+		for i := range usage.Services {
+			byService[usage.Services[i].Service] = &usage.Services[i]
+		}
+	} else {
+		p.Usage.Reason = "no last-accessed data: usage unknown, not unused"
+	}
+	keep := map[string][]string{}
+	for _, s := range ent.Services {
+		v := ServiceView{Service: s.Service, Levels: s.Levels, Total: s.Total, Sensitive: s.Sensitive, Conditional: s.Conditional, All: s.All, State: StateUnknown}
+		for _, si := range s.Sources {
+			if si >= 0 && si < len(ent.Sources) {
+				v.Sources = append(v.Sources, ent.Sources[si])
+			}
+		}
+		p.Permissions.Total += s.Total
+		p.Permissions.Sensitive += s.Sensitive
+		for l, c := range s.Levels {
+			p.Permissions.Levels[l] += c
+		}
+		if usage != nil {
+			su := byService[s.Service]
+			if su != nil {
+				v.LastAccessed = su.LastAccessed
+			}
+			if su == nil || su.LastAccessed.IsZero() || su.LastAccessed.Before(b.cutoff) {
+				v.State = StateUnused
+				v.UnusedSensitive = s.Sensitive
+				p.Usage.UnusedServices = append(p.Usage.UnusedServices, s.Service)
+				p.Usage.UnusedActions += s.Total
+			} else {
+				v.State = StateUsed
+				p.Usage.UsedServices = append(p.Usage.UsedServices, s.Service)
+				keep[s.Service] = b.keepActions(s, su, &v)
+				p.Usage.UnusedActions += len(v.UnusedActions)
+			}
+			p.Usage.UnusedSensitive += v.UnusedSensitive
+		}
+		p.Permissions.Services = append(p.Permissions.Services, v)
+	}
+	return keep
+}
+
+// keepActions splits a used service's allowed actions into kept and unused.
+// Without action-level data every allowed action is kept; with it, tracked
+// actions not used in the window are dropped and untracked ones kept (their
+// use is unknown).
+func (b *builder) keepActions(s ServiceEntitlement, su *ServiceUsage, v *ServiceView) []string {
+	v.ActionLevel = su.ActionLevel
+	allowed := s.Actions
+	if !su.ActionLevel {
+		if allowed == nil && s.All {
+			return []string{s.Service + ":*"}
+		}
+		return allowed
+	}
+	tracked := map[string]time.Time{}
+	for _, a := range su.Actions {
+		tracked[strings.ToLower(a.Action)] = a.LastAccessed
+	}
+	sensitive := map[string]bool{}
+	for _, a := range s.SensitiveActions {
+		sensitive[strings.ToLower(a)] = true
+	}
+	if allowed == nil {
+		// Not recorded: only the tracked actions are known to be allowed.
+		for _, a := range su.Actions {
+			if a.LastAccessed.IsZero() || a.LastAccessed.Before(b.cutoff) {
+				v.UnusedActions = append(v.UnusedActions, a.Action)
+				if sensitive[strings.ToLower(a.Action)] {
+					v.UnusedSensitive++
+				}
+			}
+		}
+		slices.Sort(v.UnusedActions)
+		return nil
+	}
+	var out []string
+	for _, a := range allowed {
+		t, ok := tracked[strings.ToLower(a)]
+		if ok && (t.IsZero() || t.Before(b.cutoff)) {
+			v.UnusedActions = append(v.UnusedActions, a)
+			if sensitive[strings.ToLower(a)] {
+				v.UnusedSensitive++
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	slices.Sort(v.UnusedActions)
+	return out
+}
+
+// activity decides whether the principal acted in the window, from its
+// credentials' last use and its recorded service use.
+func (b *builder) activity(n *graph.Node, ent *Entitlements, usage *UsageData, p *Principal) {
+	var creds []Credential
+	var created time.Time
+	if ent != nil {
+		creds, created = ent.Credentials, ent.CreatedAt
+	}
+	known := usage != nil
+	var last time.Time
+	for _, c := range creds {
+		if !c.UsageKnown {
+			continue
+		}
+		known = true
+		if c.LastUsed.After(last) {
+			last = c.LastUsed
+		}
+		if c.Kind == CredentialSession || !c.Active {
+			continue
+		}
+		switch {
+		case c.LastUsed.IsZero() && (c.Created.IsZero() || c.Created.Before(b.cutoff)):
+			p.Dormant = append(p.Dormant, CredentialRow{Kind: c.Kind, ID: c.ID, Created: c.Created, Reason: "active, never used"})
+		case !c.LastUsed.IsZero() && c.LastUsed.Before(b.cutoff):
+			p.Dormant = append(p.Dormant, CredentialRow{Kind: c.Kind, ID: c.ID, Created: c.Created, LastUsed: c.LastUsed,
+				Reason: fmt.Sprintf("active, not used for %d days", int(b.opts.Now.Sub(c.LastUsed).Hours()/24))})
+		}
+	}
+	if usage != nil {
+		for _, s := range usage.Services {
+			if s.LastAccessed.After(last) {
+				last = s.LastAccessed
+			}
+		}
+	}
+	p.Activity.LastActivity = last
+	switch {
+	case !known:
+		p.Activity.State = StateUnknown
+		p.Activity.Reason = "no credential last-use or last-accessed data"
+		if n.Kind == graph.KindGroup {
+			p.Activity.Reason = "groups do not act themselves; no last-accessed data for the group"
+		}
+	case !last.IsZero() && !last.Before(b.cutoff):
+		p.Activity.State = StateUsed
+	case !created.IsZero() && !created.Before(b.cutoff):
+		p.Activity.State = StateNew
+		p.Activity.Reason = "created inside the window"
+	default:
+		p.Activity.State = StateUnused
+		if last.IsZero() {
+			p.Activity.Reason = "no recorded use"
+		} else {
+			p.Activity.Reason = fmt.Sprintf("last used %d days ago", int(b.opts.Now.Sub(last).Hours()/24))
+		}
+	}
+}
+
+func (b *builder) suggest(ent *Entitlements, usage *UsageData, keep map[string][]string, p *Principal) {
+	switch {
+	case ent == nil:
+		p.SuggestionReason = "no entitlements recorded: nothing to reduce"
+		return
+	case usage == nil:
+		p.SuggestionReason = "no last-accessed data: a policy built without knowing what is used would break the principal"
+		return
+	case len(p.Usage.UsedServices) == 0:
+		p.SuggestionReason = fmt.Sprintf("nothing used in the last %d days: remove the principal's permissions (or the principal) rather than narrow them", b.opts.LastAccessedDays)
+		return
+	}
+	w := b.src.Policies[p.Cloud]
+	if w == nil {
+		p.SuggestionReason = fmt.Sprintf("no policy writer for cloud %q", p.Cloud)
+		return
+	}
+	var actions []string
+	for _, svc := range p.Usage.UsedServices {
+		ks := keep[svc]
+		if ks == nil {
+			p.SuggestionReason = fmt.Sprintf("the allowed actions of %s were not recorded; re-collect with last-accessed data", svc)
+			return
+		}
+		actions = append(actions, ks...)
+	}
+	slices.Sort(actions)
+	actions = slices.Compact(actions)
+	if len(actions) == 0 {
+		p.SuggestionReason = "every used service's tracked actions are unused in the window"
+		return
+	}
+	removed := p.Permissions.Total - len(actions)
+	for _, a := range actions {
+		if svc, ok := strings.CutSuffix(a, ":*"); ok {
+			for _, s := range p.Permissions.Services {
+				if s.Service == svc {
+					removed -= s.Total - 1
+				}
+			}
+		}
+	}
+	sug, err := w.LeastPrivilege(p, actions, max(removed, 0))
+	if err != nil {
+		p.SuggestionReason = "policy writer: " + err.Error()
+		return
+	}
+	p.Suggestion = sug
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,192 @@
+// Package ciem builds cloud infrastructure entitlement management (CIEM)
+// reports: for every principal (user, group, role, service account or managed
+// identity) what it is allowed to do, what it reaches, what it actually used,
+// which grants are wider than its use, and how much that over-privilege
+// matters given the data it reaches, its escalation potential and the attack
+// paths it lies on.
+//
+// The package is cloud-agnostic. A cloud analyser (ciem/aws for AWS) turns the
+// cloud's policies into Entitlements and its access logs into UsageData and
+// records both on the principal's graph node as JSON properties
+// (PropEntitlements, PropLastAccessed), so that the report is computable from
+// the stored graph alone; Build then joins them with the graph's move edges,
+// the attack paths and the principal's credentials. A cloud plugs its
+// least-privilege policy writer in through Sources.Policies.
+package ciem
+
+import (
+	"time"
+)
+
+// Node properties a cloud analyser writes on principal nodes. Both hold JSON
+// text (graph properties allow only scalars and string lists).
+const (
+	// PropEntitlements holds an Entitlements document.
+	PropEntitlements = "ciem_entitlements"
+	// PropLastAccessed holds a UsageData document: per-service (and, where
+	// the cloud tracks it, per-action) last-accessed times. Absent means the
+	// principal's usage is unknown, never that it is unused.
+	PropLastAccessed = "ciem_last_accessed"
+)
+
+// EntitlementsVersion is the version of the Entitlements and UsageData JSON
+// documents this package writes and reads.
+const EntitlementsVersion = 1
+
+// AccessLevel classifies an action the way AWS's service authorization
+// reference does; Azure and GCP analysers map their operations onto it.
+type AccessLevel string
+
+// Access levels, least to most powerful (Tagging aside).
+const (
+	LevelList        AccessLevel = "List"
+	LevelRead        AccessLevel = "Read"
+	LevelWrite       AccessLevel = "Write"
+	LevelPermissions AccessLevel = "Permissions management"
+	LevelTagging     AccessLevel = "Tagging"
+	LevelUnknown     AccessLevel = "Unknown"
+)
+
+// Levels lists the access levels in report order.
+var Levels = []AccessLevel{LevelList, LevelRead, LevelWrite, LevelPermissions, LevelTagging, LevelUnknown}
+
+// Entitlements is what a principal is allowed to do, as a cloud analyser
+// computed it from the principal's policies (identity policies, group
+// policies, boundaries and organisation policies applied).
+type Entitlements struct {
+	Version  int                  `json:"v"`
+	Services []ServiceEntitlement `json:"services"`
+	// Sources lists the policy statements that grant (or, for boundaries,
+	// cap) the principal's permissions; ServiceEntitlement.Sources indexes it.
+	Sources     []Source     `json:"sources,omitempty"`
+	Wildcards   []Wildcard   `json:"wildcards,omitempty"`
+	Credentials []Credential `json:"credentials,omitempty"`
+	// CreatedAt is when the principal was created; zero when unknown.
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	// Notes are analyser remarks (unparsable policies, unknown managed policies).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// ServiceEntitlement is the principal's allowed actions in one service.
+type ServiceEntitlement struct {
+	Service string `json:"service"`
+	// Levels counts allowed actions per access level; Total is their sum.
+	Levels map[AccessLevel]int `json:"levels"`
+	Total  int                 `json:"total"`
+	// Sensitive counts allowed actions the analyser deems sensitive: writes,
+	// permission management, and reads of secrets or data.
+	Sensitive int `json:"sensitive"`
+	// Conditional counts actions allowed only under conditions the analyser
+	// could not resolve (not included in Total).
+	Conditional int `json:"conditional,omitempty"`
+	// All is set when every action of the service is allowed.
+	All bool `json:"all,omitempty"`
+	// Actions lists the allowed action names when the analyser kept them:
+	// for services the principal accessed (a least-privilege policy needs
+	// them) and small services. Nil means not kept, not none.
+	Actions []string `json:"actions,omitempty"`
+	// SensitiveActions lists the sensitive allowed actions (at most
+	// MaxListedActions; SensitiveTruncated says when more exist).
+	SensitiveActions   []string `json:"sensitive_actions,omitempty"`
+	SensitiveTruncated bool     `json:"sensitive_truncated,omitempty"`
+	Sources            []int    `json:"sources,omitempty"`
+}
+
+// MaxListedActions bounds the action lists an analyser records per service.
+const MaxListedActions = 64
+
+// Source kinds: where a permission comes from.
+const (
+	SourceIdentity = "identity" // a policy attached to the principal itself
+	SourceGroup    = "group"    // a policy of a group the principal belongs to
+	SourceBoundary = "boundary" // a permissions boundary (caps, never grants)
+	SourceResource = "resource" // a resource-based policy
+	SourceOrg      = "org"      // an organisation policy (SCP) that caps
+)
+
+// Source is one policy statement that grants or caps permissions.
+type Source struct {
+	Kind       string `json:"kind"`
+	Policy     string `json:"policy"` // policy id (ARN, inline policy id)
+	PolicyName string `json:"policy_name,omitempty"`
+	Statement  string `json:"statement"` // Sid or "#<index>"
+	// Via names the group (SourceGroup) the policy reaches the principal through.
+	Via string `json:"via,omitempty"`
+	// Conditional is set when the statement carries conditions.
+	Conditional bool `json:"conditional,omitempty"`
+}
+
+// Wildcard kinds.
+const (
+	WildcardAllActions = "all-actions"       // Action "*"
+	WildcardService    = "service-wildcard"  // Action "<service>:*"
+	WildcardNotAction  = "not-action"        // Allow with NotAction: everything but a list
+	WildcardResource   = "resource-wildcard" // Resource "*" (or NotResource) on sensitive actions
+)
+
+// Wildcard is an Allow statement whose grant is wider than any single use.
+type Wildcard struct {
+	Kinds      []string `json:"kinds"`
+	Policy     string   `json:"policy"`
+	PolicyName string   `json:"policy_name,omitempty"`
+	Statement  string   `json:"statement"`
+	Via        string   `json:"via,omitempty"`
+	// Patterns are the action patterns that make it a wildcard.
+	Patterns []string `json:"patterns,omitempty"`
+	// Sensitive counts the sensitive actions the statement allows on every resource.
+	Sensitive   int  `json:"sensitive,omitempty"`
+	Conditional bool `json:"conditional,omitempty"`
+}
+
+// Credential kinds.
+const (
+	CredentialPassword  = "password"     // console / interactive password
+	CredentialAccessKey = "access_key"   // long-lived API key (AWS access key, GCP SA key, client secret)
+	CredentialSession   = "role_session" // assumable role: last time a session was issued
+)
+
+// Credential is one way to act as the principal, with its last use.
+type Credential struct {
+	Kind   string `json:"kind"`
+	ID     string `json:"id,omitempty"` // masked
+	Active bool   `json:"active"`
+	// UsageKnown is false when the source cannot say whether it was used
+	// (LastUsed is then meaningless).
+	UsageKnown bool      `json:"usage_known"`
+	Created    time.Time `json:"created,omitzero"`
+	LastUsed   time.Time `json:"last_used,omitzero"`
+}
+
+// UsageData is a principal's recorded service and action use.
+type UsageData struct {
+	Version int `json:"v"`
+	// Source names where the data comes from, e.g.
+	// "aws:iam:GetServiceLastAccessedDetails".
+	Source string `json:"source"`
+	// CollectedAt is when the data was read; usage after it is not known.
+	CollectedAt time.Time `json:"collected_at,omitzero"`
+	// TrackingDays is how far back the source tracks (AWS: 400 days);
+	// 0 means unknown.
+	TrackingDays int            `json:"tracking_days,omitempty"`
+	Services     []ServiceUsage `json:"services"`
+}
+
+// ServiceUsage is the recorded use of one service. Services the principal
+// is allowed but that are absent from UsageData.Services were never used
+// within the source's tracking period.
+type ServiceUsage struct {
+	Service string `json:"service"`
+	// LastAccessed is zero when the service was never used.
+	LastAccessed time.Time `json:"last_accessed,omitzero"`
+	// ActionLevel is set when Actions holds per-action data: every tracked
+	// action, used or not. Allowed actions the source does not track have
+	// unknown usage.
+	ActionLevel bool          `json:"action_level,omitempty"`
+	Actions     []ActionUsage `json:"actions,omitempty"`
+}
+
+// ActionUsage is the recorded use of one tracked action.
+type ActionUsage struct {
+	Action       string    `json:"action"`
+	LastAccessed time.Time `json:"last_accessed,omitzero"` // zero: tracked, never used
+}
