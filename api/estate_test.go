@@ -37,8 +37,10 @@ func estateStore(t *testing.T) graph.Store {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if estateDir != "" {
-		os.RemoveAll(estateDir)
+	for _, dir := range []string{estateDir, benchDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }
