@@ -94,6 +94,7 @@ type builder struct {
 	naclFindings map[string]string      // network ACL id -> admin-port finding id
 	members      []member               // network members for REACHES, filled by compute and data
 	memberIndex  map[string]int         // member id -> index, built on first lookup
+	subnetMember map[string]bool        // "member|subnet" REACHES edges already added
 	lbs          []lbInfo
 	// pendingSecretRefs are task definitions whose injected secrets are
 	// linked after the secret nodes exist.

@@ -93,8 +93,28 @@ func TestLargeFanOutCollapsesToSecurityGroupHub(t *testing.T) {
 		r.Instances = append(r.Instances, inventory.Instance{ID: id, State: "running", PrivateIP: "10.0.1." + itoa(20+i), SubnetID: "subnet-pub", VPCID: "vpc-1", SecurityGroupIDs: []string{"sg-web"}})
 		r.Instances = append(r.Instances, inventory.Instance{ID: id + "-db", State: "running", PrivateIP: "10.0.2." + itoa(20+i), SubnetID: "subnet-priv", VPCID: "vpc-1", SecurityGroupIDs: []string{"sg-db"}})
 	}
+	// One instance whose egress allows only 443 must not enter through
+	// its subnet (the subnet edge would claim every port).
+	r.SecurityGroups = append(r.SecurityGroups, inventory.SecurityGroup{ID: "sg-tight", Name: "tight", VPCID: "vpc-1",
+		Egress: []inventory.SGRule{{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDRs: []string{"0.0.0.0/0"}}}})
+	r.Instances = append(r.Instances, inventory.Instance{ID: "i-tight", State: "running", PrivateIP: "10.0.1.99", SubnetID: "subnet-pub", VPCID: "vpc-1", SecurityGroupIDs: []string{"sg-tight"}})
 	p := build(t, inv, Options{MaxReachPairs: 100})
 	hub := arnOf("security-group", "sg-db")
+	subnet := arnOf("subnet", "subnet-pub")
+	webHub := arnOf("security-group", "sg-web")
+	if e := findEdge(p, webID, "REACHES", subnet); e == nil || e.Technique != TechSubnetMember {
+		t.Errorf("open-egress source does not enter through its subnet: %+v", e)
+	}
+	if e := findEdge(p, subnet, "REACHES", webHub); e == nil || !slices.Contains(ports(e), "22/tcp") {
+		t.Errorf("subnet -> hub = %+v", e)
+	}
+	tight := arnOf("instance", "i-tight")
+	if findEdge(p, tight, "REACHES", subnet) != nil {
+		t.Error("restricted-egress source enters through its subnet")
+	}
+	if e := findEdge(p, tight, "REACHES", webHub); e == nil || !slices.Equal(ports(e), []string{"443/tcp"}) {
+		t.Errorf("restricted-egress source -> hub = %+v, want 443/tcp only", e)
+	}
 	if findEdge(p, webID, "REACHES", hub) == nil {
 		t.Fatal("source does not reach the hub")
 	}
@@ -110,10 +130,10 @@ func TestLargeFanOutCollapsesToSecurityGroupHub(t *testing.T) {
 			n++
 		}
 	}
-	// Two rules of sg-web (0.0.0.0/0 admits all 63 members; 31 targets) and
-	// one of sg-db (31 sources, 31 targets): pairwise that is about 3,900
-	// edges, through hubs at most 2*(63+31)+(31+31).
-	if n > 2*(63+31)+(31+31) {
+	// Two rules of sg-web (0.0.0.0/0 admits all 64 members; 31 targets) and
+	// one of sg-db (31 sources, 31 targets): pairwise that is about 4,000
+	// edges; through hubs and subnets at most 2*(64+31)+(31+31).
+	if n > 2*(64+31)+(31+31) {
 		t.Errorf("%d REACHES edges; the hubs should keep it near |S|+|T|", n)
 	}
 }

@@ -21,6 +21,7 @@ const (
 	TechLambdaURL       = "aws.lambda.public-function-url"
 	TechSGReach         = "aws.ec2.security-group-reach"
 	TechSGHub           = "aws.ec2.security-group-members"
+	TechSubnetMember    = "aws.ec2.subnet-member"
 )
 
 // reachability adds every network move once all nodes exist.
@@ -360,6 +361,7 @@ func (b *builder) lateral() {
 				}
 				src := map[int]bool{}
 				var why []string
+				var cidrs []netip.Prefix
 				for _, ref := range r.GroupRefs {
 					if ref.UserID != "" && ref.UserID != b.account {
 						continue
@@ -390,12 +392,13 @@ func (b *builder) lateral() {
 					}
 					if hit {
 						why = append(why, c)
+						cidrs = append(cidrs, p)
 					}
 				}
 				if len(src) == 0 {
 					continue
 				}
-				b.reachEdges(x, t, targets, sortedIdx(src), ports, strings.Join(why, ", "))
+				b.reachEdges(x, t, targets, sortedIdx(src), ports, cidrs, strings.Join(why, ", "))
 			}
 		}
 	}
@@ -410,7 +413,13 @@ func sortedIdx(m map[int]bool) []int {
 	return out
 }
 
-func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets, sources []int, ports protoPorts, why string) {
+// reachEdges adds the moves of one ingress rule of t. In hub mode a source
+// whose egress is unrestricted and whose whole subnet lies in one of the
+// rule's CIDRs enters through its subnet (source -> subnet -> t -> members):
+// every such member of that subnet is a source of the rule, so the subnet
+// edge is exact, and a CIDR rule over many subnets costs one edge per subnet
+// instead of one per source.
+func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets, sources []int, ports protoPorts, cidrs []netip.Prefix, why string) {
 	evidence := fmt.Sprintf("security group %s admits %s on %s", t.ID, why, strings.Join(ports.strings(), " "))
 	egress := func(src *member, dst *member) protoPorts {
 		if len(src.sgs) == 0 {
@@ -448,14 +457,35 @@ func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 	}
 	hub := b.sgID(x, t.ID)
 	first := &b.members[targets[0]]
+	hubEvidence := fmt.Sprintf("%d sources x %d members: expressed through the security group", len(sources), len(targets))
+	viaSubnet := map[string]bool{}
+	if b.subnetMember == nil {
+		b.subnetMember = map[string]bool{}
+	}
 	for _, si := range sources {
 		s := &b.members[si]
+		if subnets := b.coveredSubnets(x, s, cidrs); len(subnets) > 0 && b.openEgress(x, s) {
+			for _, sub := range subnets {
+				// Both edges repeat across sources and rules: add each once.
+				if k := s.id + "|" + sub; !b.subnetMember[k] {
+					b.subnetMember[k] = true
+					b.edge(graph.Edge{From: s.id, To: sub, Kind: graph.EdgeReaches, Technique: TechSubnetMember,
+						Evidence: []string{fmt.Sprintf("%s sits in %s and its security groups allow all egress", s.id, sub)}})
+				}
+				if !viaSubnet[sub] {
+					viaSubnet[sub] = true
+					b.edge(graph.Edge{From: sub, To: hub, Kind: graph.EdgeReaches, Technique: TechSGReach,
+						Evidence: []string{evidence, hubEvidence}, Props: graph.Props{"ports": ports.strings()}})
+				}
+			}
+			continue
+		}
 		p := egress(s, first)
 		if p.empty() {
 			continue
 		}
 		b.edge(graph.Edge{From: s.id, To: hub, Kind: graph.EdgeReaches, Technique: TechSGReach,
-			Evidence: []string{evidence, fmt.Sprintf("%d sources x %d members: expressed through the security group", len(sources), len(targets))},
+			Evidence: []string{evidence, hubEvidence},
 			Props:    graph.Props{"ports": p.strings()}})
 	}
 	for _, ti := range targets {
@@ -463,4 +493,51 @@ func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 			Evidence: []string{fmt.Sprintf("%s is a member of security group %s", b.members[ti].id, t.ID)},
 			Props:    graph.Props{"ports": ports.strings()}})
 	}
+}
+
+// coveredSubnets returns the node ids of the member's subnets whose whole
+// IPv4 block lies inside one of the CIDRs.
+func (b *builder) coveredSubnets(x *regionIndex, m *member, cidrs []netip.Prefix) []string {
+	var out []string
+	for _, id := range m.subnets {
+		sub := x.subnets[id]
+		if sub == nil {
+			continue
+		}
+		blk, ok := parsePrefix(sub.CIDRBlock)
+		if !ok {
+			continue
+		}
+		for _, c := range cidrs {
+			if containsPrefix(c, blk) {
+				out = append(out, b.subnetID(x, id))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// openEgress reports whether the member may send anything anywhere: no
+// groups known, a group missing from the inventory (AWS's default egress is
+// allow-all), or a group with an all-traffic egress rule to 0.0.0.0/0.
+func (b *builder) openEgress(x *regionIndex, m *member) bool {
+	if len(m.sgs) == 0 {
+		return true
+	}
+	for _, id := range m.sgs {
+		sg := x.sgs[id]
+		if sg == nil {
+			return true
+		}
+		for _, r := range sg.Egress {
+			if r.Protocol != "-1" && r.Protocol != "all" {
+				continue
+			}
+			if slices.Contains(r.CIDRs, "0.0.0.0/0") {
+				return true
+			}
+		}
+	}
+	return false
 }
