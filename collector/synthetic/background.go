@@ -201,7 +201,7 @@ func (s *scope) bgApp() {
 	w := workloadWords[s.rng.IntN(len(workloadWords))]
 	var props graph.Props
 	if s.cloud == graph.CloudAWS {
-		props = graph.Props{"metadata_http_tokens": "required"}
+		props = graph.Props{"metadata_http_tokens": "required", "imds_v1": false}
 	}
 	vm := s.vm(n, s.name(w, s.env), false, n.sgApp, props)
 	s.fact(vm, graph.EdgeProtectedBy, n.sgMgmt)

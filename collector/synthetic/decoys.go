@@ -70,7 +70,7 @@ func decoyOpenNoIdentity(g *gen, s *scope) Decoy {
 	f := s.finding(rule, fw, "ingress tcp/22 from 0.0.0.0/0")
 	var props graph.Props
 	if s.cloud == graph.CloudAWS {
-		props = graph.Props{"metadata_http_tokens": "required"}
+		props = graph.Props{"metadata_http_tokens": "required", "imds_v1": false}
 	}
 	vm := s.vm(n, s.name("sandbox", s.label), true, fw, props)
 	s.move(g.internet(s), vm, mv{kind: graph.EdgeExposedTo, technique: "net.internet-exposure", likelihood: g.lk(0.95), props: port(22),
@@ -92,7 +92,7 @@ func decoyPublicData(g *gen, s *scope) Decoy {
 // decoyPrivateIMDS: IMDSv1 on an instance nobody outside can reach.
 func decoyPrivateIMDS(g *gen, s *scope) Decoy {
 	n := s.net()
-	vm := s.vm(n, s.name("worker", s.label), false, n.sgApp, graph.Props{"metadata_http_tokens": "optional"})
+	vm := s.vm(n, s.name("worker", s.label), false, n.sgApp, graph.Props{"metadata_http_tokens": "optional", "imds_v1": true})
 	f := s.finding("aws.ec2.imdsv1-enabled", vm, "MetadataOptions.HttpTokens=optional on "+short(vm))
 	role, _ := s.identity(vm, s.name(s.label, "worker-role"), n.region, runProfile)
 	s.move(vm, role, mv{kind: graph.EdgeUsesIdentity, technique: "aws.ec2.imds-credential-theft", likelihood: 0.8,
@@ -108,7 +108,7 @@ func decoyUnreachableDB(g *gen, s *scope) Decoy {
 	if s.cloud == graph.CloudGCP {
 		t, rule = tTable, "gcp.bigquery.dataset-no-cmek"
 	}
-	db := s.store(t, n, s.label+"-reporting", graph.SensitivityConfidential, false)
+	db := s.storeEnc(t, n, s.label+"-reporting", graph.SensitivityConfidential, false, false)
 	f := s.finding(rule, db, "storage encryption at rest not configured as required")
 	return Decoy{FindingID: f, Resource: db, Why: "the database is sensitive but nothing reachable from outside can reach it"}
 }
@@ -139,7 +139,7 @@ func decoyExternalPowerless(g *gen, s *scope) Decoy {
 	ext, vname := g.vendor(s)
 	role := s.add(tRole, s.name(vname, "readonly-billing"), o())
 	s.fact(role, graph.EdgeTrusts, ext)
-	f := s.finding("aws.iam.role-trusts-external-without-externalid", role, "trust policy allows sts:AssumeRole for "+ext+" with no sts:ExternalId condition")
+	f := s.finding("aws.iam.role-trusts-external-without-external-id", role, "trust policy allows sts:AssumeRole for "+ext+" with no sts:ExternalId condition")
 	s.move(ext, role, mv{kind: graph.EdgeAssumes, technique: "aws.sts.assume-role-no-external-id", likelihood: 0.5,
 		evidence: ev("trust policy names " + ext + " without sts:ExternalId"), findings: fids(f)})
 	return Decoy{FindingID: f, Resource: role, Why: "the vendor can assume the role, but the role reads only billing metadata of no sensitivity"}

@@ -179,7 +179,7 @@ func plantSSHImdsS3(g *gen, s *scope) {
 	n := s.net()
 	sg := s.firewall(n, "launch-wizard")
 	fSG := s.finding("aws.ec2.sg-open-admin-port", sg, "ingress tcp/22 from 0.0.0.0/0 on "+short(sg))
-	inst := s.vm(n, s.name("bastion", s.label), true, sg, graph.Props{"metadata_http_tokens": "optional"})
+	inst := s.vm(n, s.name("bastion", s.label), true, sg, graph.Props{"metadata_http_tokens": "optional", "imds_v1": true})
 	fIMDS := s.finding("aws.ec2.imdsv1-enabled", inst, "MetadataOptions.HttpTokens=optional on "+short(inst))
 	role, _ := s.identity(inst, s.name(s.label, "bastion-role"), n.region, runProfile)
 	p := from(g.internet(s)).
@@ -265,7 +265,7 @@ func plantExternalAssume(g *gen, s *scope) {
 	ext, vname := g.vendor(s)
 	role := s.add(tRole, s.name(vname, "integration"), o())
 	s.fact(role, graph.EdgeTrusts, ext)
-	f := s.finding("aws.iam.role-trusts-external-without-externalid", role, "trust policy allows sts:AssumeRole for "+ext+" with no sts:ExternalId condition")
+	f := s.finding("aws.iam.role-trusts-external-without-external-id", role, "trust policy allows sts:AssumeRole for "+ext+" with no sts:ExternalId condition")
 	secret := s.store(tSecret, n, s.label+"/prod/db-master", graph.SensitivityRestricted, true)
 	p := from(ext).
 		hop(s, role, mv{kind: graph.EdgeAssumes, technique: "aws.sts.assume-role-no-external-id", likelihood: g.lk(0.5),
@@ -283,7 +283,7 @@ func plantCrossAccount(g *gen, a *scope) {
 	n := a.net()
 	sg := a.firewall(n, "launch-wizard")
 	fSG := a.finding("aws.ec2.sg-open-admin-port", sg, "ingress tcp/22 from 0.0.0.0/0 on "+short(sg))
-	inst := a.vm(n, a.name("jenkins", a.label), true, sg, graph.Props{"metadata_http_tokens": "optional"})
+	inst := a.vm(n, a.name("jenkins", a.label), true, sg, graph.Props{"metadata_http_tokens": "optional", "imds_v1": true})
 	fIMDS := a.finding("aws.ec2.imdsv1-enabled", inst, "MetadataOptions.HttpTokens=optional on "+short(inst))
 	roleA, _ := a.identity(inst, a.name(a.label, "jenkins-role"), n.region, runProfile)
 	roleANode := a.nodeCopy(roleA)
@@ -312,7 +312,7 @@ func plantCIChain(g *gen, s *scope) {
 	jump := s.vm(n, s.name("jump", s.label), true, sg, nil)
 	bsg := s.firewall(n, "build-"+s.label)
 	fSSH := s.finding("aws.ec2.sg-ssh-open-to-vpc", bsg, "ingress tcp/22 from 10.0.0.0/16 on "+short(bsg))
-	build := s.vm(n, s.name("build", s.label), false, bsg, graph.Props{"metadata_http_tokens": "optional"})
+	build := s.vm(n, s.name("build", s.label), false, bsg, graph.Props{"metadata_http_tokens": "optional", "imds_v1": true})
 	fIMDS := s.finding("aws.ec2.imdsv1-enabled", build, "MetadataOptions.HttpTokens=optional on "+short(build))
 	ci, _ := s.identity(build, s.name(s.label, "ci"), n.region, runProfile)
 	deploy := s.add(tRole, s.name(s.label, "deployer"), o())

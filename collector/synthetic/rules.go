@@ -51,7 +51,7 @@ var rules = map[string]rule{
 	"aws.iam.wildcard-policy": {graph.SeverityMedium, "Customer managed policy allows wildcard actions on a service",
 		"Replace service:* with the actions the principal actually uses (IAM Access Analyzer policy generation).",
 		[]string{"AWS-FSBP:IAM.21"}, 3},
-	"aws.iam.role-trusts-external-without-externalid": {graph.SeverityHigh, "IAM role trusts another AWS account without an sts:ExternalId condition",
+	"aws.iam.role-trusts-external-without-external-id": {graph.SeverityHigh, "IAM role trusts another AWS account without an sts:ExternalId condition",
 		"Add a Condition StringEquals sts:ExternalId to the trust policy (confused-deputy protection) or remove the trust.",
 		[]string{"NIST-800-53:AC-3", "AWS-FSBP:IAM.21"}, 2},
 	"aws.iam.role-trusts-account-root": {graph.SeverityMedium, "IAM role trust policy names a whole account (:root) instead of specific roles",

@@ -215,6 +215,13 @@ func (s *scope) nodeCopy(id string) graph.Node {
 // store creates a data store of type t with its classification tag and
 // encryption key and returns its id.
 func (s *scope) store(t rtype, n *netInfo, base string, class graph.Sensitivity, crown bool) string {
+	return s.storeEnc(t, n, base, class, crown, true)
+}
+
+// storeEnc is store with the encryption at rest stated: databases carry the
+// "encrypted" property the real collectors set, and an unencrypted store has
+// no ENCRYPTED_BY key.
+func (s *scope) storeEnc(t rtype, n *netInfo, base string, class graph.Sensitivity, crown, encrypted bool) string {
 	name := base
 	if t == tBucket {
 		name = s.globalName(base)
@@ -225,8 +232,11 @@ func (s *scope) store(t rtype, n *netInfo, base string, class graph.Sensitivity,
 	if crown {
 		opts = opts.jewel()
 	}
+	if t == tDatabase || t == tTable {
+		opts = opts.with(graph.Props{"encrypted": encrypted})
+	}
 	id := s.add(t, name, opts)
-	if t != tTopic && t != tQueue || s.rng.IntN(2) == 0 {
+	if encrypted && (t != tTopic && t != tQueue || s.rng.IntN(2) == 0) {
 		s.fact(id, graph.EdgeEncryptedBy, s.keys[s.rng.IntN(len(s.keys))])
 	}
 	if t == tDatabase {
