@@ -83,6 +83,16 @@ func Collect(ctx context.Context, cfg sdkaws.Config, opts CollectOptions) ([]*gr
 		}
 		invs = res.Inventories
 		sum.AccountFailures = res.Failures
+		// Every account of the run belongs to the estate: principals of a
+		// sibling account are references, not outsiders.
+		known := slices.Clone(opts.Transform.Identity.KnownAccounts)
+		for _, inv := range invs {
+			known = append(known, inv.AccountID)
+		}
+		for _, f := range res.Failures {
+			known = append(known, f.AccountID)
+		}
+		opts.Transform.Identity.KnownAccounts = known
 	} else {
 		inv, err := fetch.Collect(ctx, cfg, opts.Fetch)
 		if err != nil {
