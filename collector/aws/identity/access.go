@@ -345,57 +345,71 @@ func (b *builder) classGrants(c *class, action string) []policy.Grant {
 	return g
 }
 
-// dataAccess emits READS / WRITES / ADMINISTERS / DECRYPTS edges from principals, external
-// principals and the anonymous principal to the account's data resources.
+// dataAccess emits READS / WRITES / ADMINISTERS / DECRYPTS edges from principals, policies,
+// external principals, the anonymous principal and the account administrator to the account's
+// data resources. See hubs.go for how most principals are decided without a per-resource
+// evaluation.
 func (b *builder) dataAccess(ctx context.Context) error {
 	b.collectResources()
-	for ri, r := range b.resources {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		for ai, a := range r.accesses {
-			target := r.target(a)
-			actions := strings.Join(a.actions, "|")
-			b.adminAccess(r, a, actions)
-			for _, p := range b.principals {
-				// Admin-equivalent principals reach data through the administrator node.
-				if p.admin {
-					continue
-				}
-				direct := r.direct || r.named[p.id]
-				if !direct && !b.identityMayCover(p.class, a, target) {
-					continue
-				}
-				var cached accessResult
-				if r.specific {
-					cached.res, _ = b.evalAccess(p.caller, p.set, r, a)
-				} else {
-					k := accessKey{res: ri, kind: ai}
-					var ok bool
-					if cached, ok = p.class.access[k]; !ok {
-						cached.res, _ = b.evalAccess(p.class.rep.caller, p.class.rep.set, r, a)
-						p.class.access[k] = cached
-					}
-				}
-				if !granted(cached.res.Decision) {
-					continue
-				}
-				if !r.specific && b.viaHub(p, r, ri, ai, a, cached.res.Decision) {
-					continue
-				}
-				if cached.evidence == nil {
-					cached.evidence = decisionEvidence(actions, target, cached.res)
-					if !r.specific {
-						p.class.access[accessKey{res: ri, kind: ai}] = cached
-					}
-				}
-				b.addEdge(graph.Edge{From: p.id, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
-					Conditional: cached.res.Decision == policy.Conditional, Evidence: cached.evidence})
-			}
+	for _, r := range b.resources {
+		for _, a := range r.accesses {
+			b.adminAccess(r, a, strings.Join(a.actions, "|"))
 			b.externalAccess(r, a)
 		}
 	}
+	for i, p := range b.principals {
+		if i%256 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// Admin-equivalent principals reach data through the administrator node.
+		if p.admin {
+			continue
+		}
+		decomposable := b.decomposable(p)
+		if decomposable {
+			b.decomposedAccess(p)
+		}
+		for ri, r := range b.resources {
+			if decomposable && !r.specific && !r.direct {
+				continue
+			}
+			for ai, a := range r.accesses {
+				b.fullAccess(p, ri, ai, r, a)
+			}
+		}
+	}
 	return nil
+}
+
+// fullAccess decides one principal's access to one resource with a complete evaluation, shared
+// by the principal's class when the resource policy does not single principals out.
+func (b *builder) fullAccess(p *principal, ri, ai int, r *dataResource, a access) {
+	target := r.target(a)
+	if !(r.direct || r.named[p.id]) && !b.identityMayCover(p.class, a, target) {
+		return
+	}
+	var cached accessResult
+	k := accessKey{res: ri, kind: ai}
+	if r.specific {
+		cached.res, _ = b.evalAccess(p.caller, p.set, r, a)
+	} else {
+		var ok bool
+		if cached, ok = p.class.access[k]; !ok {
+			cached.res, _ = b.evalAccess(p.class.rep.caller, p.class.rep.set, r, a)
+			p.class.access[k] = cached
+		}
+	}
+	if !granted(cached.res.Decision) {
+		return
+	}
+	if cached.evidence == nil {
+		cached.evidence = decisionEvidence(strings.Join(a.actions, "|"), target, cached.res)
+		if !r.specific {
+			p.class.access[k] = cached
+		}
+	}
+	b.addEdge(graph.Edge{From: p.id, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
+		Conditional: cached.res.Decision == policy.Conditional, Evidence: cached.evidence})
 }
 
 // adminAccess draws the account administrator's access to a resource: whoever holds the

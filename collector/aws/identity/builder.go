@@ -50,7 +50,8 @@ type builder struct {
 	roleIdx    map[*principal]int
 
 	summaryList []PrincipalSummary
-	hub         *hubState
+	pols        map[*policy.Policy]*polInfo
+	decisions   map[decisionKey]policy.Result
 	// orgDependent: an SCP or RCP depends on who the caller is.
 	orgDependent bool
 }

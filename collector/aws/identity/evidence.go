@@ -24,7 +24,10 @@ func reasonEvidence(r policy.Result, effect policy.Effect, limit int) []string {
 }
 
 func citeReason(rs policy.Reason) string {
-	s := fmt.Sprintf("%s %s %s %s", rs.Effect, rs.Kind, rs.PolicyLabel, stmtRef(rs.Sid, rs.Index))
+	s := fmt.Sprintf("%s %s %s", rs.Effect, rs.Kind, rs.PolicyLabel)
+	if rs.Index >= 0 || rs.Sid != "" {
+		s += " " + stmtRef(rs.Sid, rs.Index)
+	}
 	if rs.Conditional {
 		s += " (conditional)"
 	}

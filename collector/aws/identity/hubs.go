@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/catalog"
@@ -8,155 +9,356 @@ import (
 	"github.com/breachpath/breachpath/graph"
 )
 
-// TechHoldsPolicy is the move from a principal to a shared policy it holds (attached directly or
-// through a group). Data access granted by that policy alone is drawn once from the policy node
-// instead of once per holder, which keeps the graph linear in principals + resources rather than
-// their product (thousands of holders of ReadOnlyAccess would otherwise each get an edge to every
-// bucket). It is only drawn for holders the policy's edges are true for: see hubEligible.
+// TechHoldsPolicy is the move from a principal to a shared policy it holds (a managed policy,
+// attached directly or through a group, or a group's inline policy). Data access a policy grants is drawn once from the policy node instead of once
+// per holder, which keeps the graph linear in principals + resources rather than their product
+// (thousands of ReadOnlyAccess holders would otherwise each get an edge to every bucket).
 const TechHoldsPolicy = "aws.iam.holds-policy"
 
-// hubState caches policy-hub decisions.
-type hubState struct {
-	eligible map[*principal]bool
-	denies   map[*policy.Policy]bool // policy has a Deny that may touch a data action
-	results  map[hubKey]policy.Decision
-	emitted  map[hubKey]bool
+// Decomposition. For a principal without identity or boundary Deny statements that could touch a
+// data action, under SCPs that do not depend on the caller, and a resource whose policy neither
+// names principals of the account nor grants to "*", the evaluation logic reduces to
+//
+//	decision(P) = max over P's policies X of decision(X alone)   [min boundary(P) when bounded]
+//
+// because the identity side is an OR of statements, the SCP/RCP guard and the resource policy's
+// denies are the same for every caller, and the boundary only caps the identity side. So each
+// policy is evaluated once per resource, and an unbounded holder reaches data through
+// holder -> policy -> resource. Bounded holders get direct edges computed from the same cached
+// per-policy decisions. Everything else is evaluated in full (fullAccess).
+
+// polInfo caches one policy's own decisions on the decomposable resources.
+type polInfo struct {
+	acts      catalog.ActionSet // actions its Allow statements may grant somewhere
+	dependent bool              // uses variables or principal keys: decided per holder
+	denies    bool              // has a Deny that may touch a data action
+	denySet   catalog.ActionSet // actions some Deny statement may cover
+	grants    []polGrant        // computed once, for non-dependent policies
+	computed  bool
 }
 
-type hubKey struct {
-	pol  *policy.Policy
-	res  int
-	kind int
+type polGrant struct {
+	ri, ai   int
+	decision policy.Decision
+	evidence []string
 }
+
+func (b *builder) polInfo(x *policy.Policy) *polInfo {
+	if b.pols == nil {
+		b.pols = map[*policy.Policy]*polInfo{}
+	}
+	if pi, ok := b.pols[x]; ok {
+		return pi
+	}
+	probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
+	yes, maybe := policy.EffectiveActions(probe, policy.PolicySet{Identity: []*policy.Policy{x}}, "")
+	yes.Union(maybe)
+	pi := &polInfo{acts: yes, dependent: principalDependent(x), denies: b.touchesData(x), denySet: b.denySet(x)}
+	b.pols[x] = pi
+	return pi
+}
+
+// touchesData reports whether a policy has a Deny statement that could cover a data action.
+func (b *builder) touchesData(pol *policy.Policy) bool {
+	for _, st := range pol.Statements {
+		if st.Effect != policy.Deny {
+			continue
+		}
+		for _, act := range dataActions() {
+			hit := slices.ContainsFunc(st.Actions, func(pat string) bool { return catalog.Match(pat, act) })
+			if hit != st.NotActions {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// denySet expands the actions of a policy's Deny statements (NotAction complemented).
+func (b *builder) denySet(pol *policy.Policy) catalog.ActionSet {
+	set := b.cat.NewSet()
+	for _, st := range pol.Statements {
+		if st.Effect != policy.Deny {
+			continue
+		}
+		s := b.cat.NewSet()
+		for _, pat := range st.Actions {
+			b.cat.ExpandInto(s, pat)
+		}
+		if st.NotActions {
+			full := b.cat.FullSet()
+			full.Minus(s)
+			s = full
+		}
+		set.Union(s)
+	}
+	return set
+}
+
+var dataActionList []string
 
 // dataActions lists every action an access definition uses.
 func dataActions() []string {
+	if dataActionList != nil {
+		return dataActionList
+	}
 	var out []string
 	for _, t := range []*resourceType{typeS3, typeKMS, typeSecret, typeSQS, typeSNS, typeECR, typeLambda, typeDynamo, typeRDSInstance, typeRDSCluster} {
 		for _, a := range t.accesses {
 			out = append(out, a.actions...)
 		}
 	}
-	return append(out, rdsConnect.actions...)
+	dataActionList = append(out, rdsConnect.actions...)
+	return dataActionList
 }
 
-// hubEligible: a holder for whom "the policy allows it" implies "the holder may do it". That needs
-// no boundary, no identity Deny that could touch a data action, SCPs that do not depend on who the
-// caller is, and SCPs that apply (not a service-linked role).
-func (b *builder) hubEligible(p *principal) bool {
-	h := b.hubs()
-	if v, ok := h.eligible[p]; ok {
-		return v
+// decomposable reports whether p's data access can be computed from per-policy decisions.
+func (b *builder) decomposable(p *principal) bool {
+	if b.orgDependent || p.caller.IsServiceLinkedRole {
+		return false
 	}
-	// Principal-dependent allow policies do not matter (hub policies themselves have none and an
-	// extra allow cannot take access away); principal-dependent SCPs do, so they disable hubs.
-	ok := p.set.Boundary == nil && !p.caller.IsServiceLinkedRole && !b.orgDependent
-	for _, pol := range p.set.Identity {
-		if !ok {
-			break
+	for _, x := range p.set.Identity {
+		if b.polInfo(x).denies {
+			return false
 		}
-		ok = !b.touchesData(pol)
 	}
-	h.eligible[p] = ok
-	return ok
+	return p.set.Boundary == nil || !b.polInfo(p.set.Boundary).denies
 }
 
-func (b *builder) hubs() *hubState {
-	if b.hub == nil {
-		b.hub = &hubState{eligible: map[*principal]bool{}, denies: map[*policy.Policy]bool{}, results: map[hubKey]policy.Decision{}, emitted: map[hubKey]bool{}}
-	}
-	return b.hub
-}
-
-func (b *builder) touchesData(pol *policy.Policy) bool {
-	h := b.hubs()
-	if v, ok := h.denies[pol]; ok {
-		return v
-	}
-	touches := false
-	acts := dataActions()
-	for _, st := range pol.Statements {
-		if st.Effect != policy.Deny {
+// mayGrant is the cheap prefilter of a policy for one access on one target.
+func (b *builder) mayGrant(pi *polInfo, x *policy.Policy, caller policy.Principal, a access, target string) bool {
+	for _, act := range a.actions {
+		if idx, ok := b.cat.Lookup(act); ok && !pi.acts.Has(idx.Index) {
 			continue
 		}
-		for _, act := range acts {
-			hit := false
-			for _, pat := range st.Actions {
-				if catalog.Match(pat, act) {
-					hit = true
-					break
-				}
-			}
-			if hit != st.NotActions {
-				touches = true
-				break
-			}
-		}
-		if touches {
-			break
-		}
-	}
-	h.denies[pol] = touches
-	return touches
-}
-
-// hubPolicies are the shared policies of p that can act as hubs: managed policies and its groups'
-// inline policies, without policy variables.
-func (b *builder) hubPolicies(p *principal) []hubRef {
-	var out []hubRef
-	for _, m := range p.managed {
-		if pol := b.managed[m]; pol != nil && !principalDependent(pol) {
-			out = append(out, hubRef{pol: pol})
-		}
-	}
-	for _, g := range p.groups {
-		for _, pol := range g.policies {
-			if !strings.HasPrefix(pol.Label, g.arn+"#inline/") || principalDependent(pol) {
+		for _, g := range policy.Grants(caller, policy.PolicySet{Identity: []*policy.Policy{x}}, act) {
+			if g.Effect != policy.Allow {
 				continue
 			}
-			out = append(out, hubRef{pol: pol, via: g.arn})
+			if g.NotResources || g.Resources == nil {
+				return true
+			}
+			for _, pat := range g.Resources {
+				if strings.Contains(pat, "${") || globMatch(pat, target) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// policyDecisions evaluates policy x alone (as caller's only identity policy, with the SCPs, RCPs
+// and resource policy) on every decomposable resource it may grant, returning the granted ones.
+func (b *builder) policyDecisions(x *policy.Policy, caller policy.Principal) []polGrant {
+	pi := b.polInfo(x)
+	set := policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
+	var out []polGrant
+	for ri, r := range b.resources {
+		if r.specific || r.direct {
+			continue
+		}
+		for ai, a := range r.accesses {
+			target := r.target(a)
+			if !b.mayGrant(pi, x, caller, a, target) {
+				continue
+			}
+			res, _ := b.evalAccess(caller, set, r, a)
+			if granted(res.Decision) {
+				out = append(out, polGrant{ri: ri, ai: ai, decision: res.Decision, evidence: decisionEvidence(strings.Join(a.actions, "|"), target, res)})
+			}
 		}
 	}
 	return out
 }
 
-type hubRef struct {
-	pol *policy.Policy
-	via string // group ARN when held through a group
+// sharedDecisions returns a non-dependent policy's grants, computing them (and drawing the
+// policy -> resource edges) once.
+func (b *builder) sharedDecisions(x *policy.Policy) []polGrant {
+	pi := b.polInfo(x)
+	if pi.computed {
+		return pi.grants
+	}
+	pi.computed = true
+	probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
+	pi.grants = b.policyDecisions(x, probe)
+	if b.node(x.Label) != nil {
+		for _, g := range pi.grants {
+			r := b.resources[g.ri]
+			a := r.accesses[g.ai]
+			b.addEdge(graph.Edge{From: x.Label, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
+				Conditional: g.decision == policy.Conditional, Evidence: g.evidence})
+		}
+	}
+	return pi.grants
 }
 
-// viaHub reports whether p's access to r is already drawn from one of its policies (and draws the
-// p -> policy and policy -> r edges as needed). decision is p's own decision for the access.
-func (b *builder) viaHub(p *principal, r *dataResource, ri, ai int, a access, decision policy.Decision) bool {
-	if !b.hubEligible(p) {
-		return false
+// decomposedAccess draws p's access to the decomposable resources.
+func (b *builder) decomposedAccess(p *principal) {
+	type best struct {
+		decision policy.Decision
+		evidence []string
 	}
-	h := b.hubs()
-	for _, ref := range b.hubPolicies(p) {
-		k := hubKey{pol: ref.pol, res: ri, kind: ai}
-		d, ok := h.results[k]
-		if !ok {
-			caller := policy.Principal{ARN: ref.pol.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(ref.pol.Label), Tags: map[string]string{}}
-			set := policy.PolicySet{Identity: []*policy.Policy{ref.pol}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
-			var res policy.Result
-			res, _ = b.evalAccess(caller, set, r, a)
-			d = res.Decision
-			h.results[k] = d
-			if granted(d) && b.node(ref.pol.Label) != nil {
-				b.addEdge(graph.Edge{From: ref.pol.Label, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
-					Conditional: d == policy.Conditional, Evidence: decisionEvidence(strings.Join(a.actions, "|"), r.target(a), res)})
-				h.emitted[k] = true
-			}
+	var direct map[accessKey]best
+	addDirect := func(g polGrant) {
+		if direct == nil {
+			direct = map[accessKey]best{}
 		}
-		if d != decision || !h.emitted[k] {
+		k := accessKey{res: g.ri, kind: g.ai}
+		if cur, ok := direct[k]; !ok || rank(g.decision) > rank(cur.decision) {
+			direct[k] = best{g.decision, g.evidence}
+		}
+	}
+	bounded := p.set.Boundary != nil
+	via := map[string]string{}
+	for _, g := range p.groups {
+		for _, pol := range g.policies {
+			via[pol.Label] = g.arn
+		}
+	}
+	for _, x := range p.set.Identity {
+		pi := b.polInfo(x)
+		if pi.dependent {
+			for _, g := range b.policyDecisions(x, p.caller) {
+				addDirect(g)
+			}
 			continue
 		}
-		ev := []string{ref.pol.Label + " attached to " + p.id}
-		if ref.via != "" {
-			ev = []string{ref.pol.Label + " attached to group " + ref.via + ", of which " + p.id + " is a member"}
+		grants := b.sharedDecisions(x)
+		if len(grants) == 0 {
+			continue
 		}
-		b.addEdge(graph.Edge{From: p.id, To: ref.pol.Label, Kind: graph.EdgeEscalatesTo, Technique: TechHoldsPolicy, Likelihood: 1, Evidence: ev})
-		return true
+		// Own inline policies are held by one principal only: a hub would add an edge, not save one.
+		if !bounded && b.node(x.Label) != nil && !strings.HasPrefix(x.Label, p.id+"#inline/") {
+			ev := x.Label + " attached to " + p.id
+			if g := via[x.Label]; g != "" {
+				ev = x.Label + " attached to group " + g + ", of which " + p.id + " is a member"
+			}
+			b.addEdge(graph.Edge{From: p.id, To: x.Label, Kind: graph.EdgeEscalatesTo, Technique: TechHoldsPolicy, Likelihood: 1, Evidence: []string{ev}})
+			continue
+		}
+		for _, g := range grants {
+			addDirect(g)
+		}
 	}
-	return false
+	if len(direct) == 0 {
+		return
+	}
+	keys := make([]accessKey, 0, len(direct))
+	for k := range direct {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y accessKey) int {
+		if x.res != y.res {
+			return x.res - y.res
+		}
+		return x.kind - y.kind
+	})
+	for _, k := range keys {
+		d := direct[k]
+		r := b.resources[k.res]
+		a := r.accesses[k.kind]
+		decision, evidence := d.decision, d.evidence
+		if bounded {
+			// The boundary caps the identity side: evaluate it as the only identity policy, without
+			// SCPs or resource policy (those are already in the per-policy decision).
+			res := policy.Evaluate(policy.Request{Principal: p.caller, Action: a.actions[0], Resource: r.target(a), ResourceAccount: b.account,
+				Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
+			for _, act := range a.actions[1:] {
+				if res.Decision == policy.Allowed {
+					break
+				}
+				alt := policy.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: r.target(a), ResourceAccount: b.account,
+					Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
+				if rank(alt.Decision) > rank(res.Decision) {
+					res = alt
+				}
+			}
+			if !granted(res.Decision) {
+				continue
+			}
+			if res.Decision == policy.Conditional {
+				decision = policy.Conditional
+			}
+			evidence = append(slices.Clone(evidence), "within boundary "+p.set.Boundary.Label)
+		}
+		b.addEdge(graph.Edge{From: p.id, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
+			Conditional: decision == policy.Conditional, Evidence: evidence})
+	}
+}
+
+// decisionKey caches one policy's decision on one request.
+type decisionKey struct {
+	pol      *policy.Policy
+	action   string
+	resource string
+	extra    string
+}
+
+// decomposedEval decides action on resource for p from per-policy decisions when p has no Deny
+// that could cover the action and SCPs do not depend on the caller (see the decomposition note
+// above); ok is false when p must be evaluated in full. Identity-only requests (no resource policy).
+func (b *builder) decomposedEval(p *principal, action, resource, region string, extra map[string][]string, extraKey string) (policy.Result, bool) {
+	idx, known := b.cat.Lookup(action)
+	if !known || b.orgDependent || p.caller.IsServiceLinkedRole {
+		return policy.Result{}, false
+	}
+	for _, x := range p.set.Identity {
+		if b.polInfo(x).denySet.Has(idx.Index) {
+			return policy.Result{}, false
+		}
+	}
+	if p.set.Boundary != nil && b.polInfo(p.set.Boundary).denySet.Has(idx.Index) {
+		return policy.Result{}, false
+	}
+	if b.decisions == nil {
+		b.decisions = map[decisionKey]policy.Result{}
+	}
+	ctx := func() map[string][]string {
+		c := b.requestContext(region)
+		for k, v := range extra {
+			c[k] = v
+		}
+		return c
+	}
+	best := policy.Result{Decision: policy.ImplicitDeny}
+	for _, x := range p.set.Identity {
+		pi := b.polInfo(x)
+		if !pi.acts.Has(idx.Index) {
+			continue
+		}
+		set := policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
+		var r policy.Result
+		if pi.dependent {
+			r = policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)
+		} else {
+			k := decisionKey{pol: x, action: action, resource: resource, extra: extraKey}
+			var ok bool
+			if r, ok = b.decisions[k]; !ok {
+				probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
+				r = policy.Evaluate(policy.Request{Principal: probe, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)
+				b.decisions[k] = r
+			}
+		}
+		if rank(r.Decision) > rank(best.Decision) {
+			best = r
+			if r.Decision == policy.Allowed {
+				break
+			}
+		}
+	}
+	if !granted(best.Decision) || p.set.Boundary == nil {
+		return best, true
+	}
+	bd := policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
+		policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
+	if !granted(bd.Decision) {
+		return bd, true
+	}
+	if bd.Decision == policy.Conditional {
+		best.Decision = policy.Conditional
+		best.UnresolvedKeys = append(slices.Clone(best.UnresolvedKeys), bd.UnresolvedKeys...)
+	}
+	best.Reasons = append(slices.Clone(best.Reasons), policy.Reason{Kind: policy.KindBoundary, PolicyLabel: p.set.Boundary.Label, Effect: policy.Allow, Index: -1})
+	return best, true
 }

@@ -39,6 +39,21 @@ type workload struct {
 // escalation emits ESCALATES_TO edges for every technique in Techniques.
 func (b *builder) escalation(ctx context.Context) error {
 	e := b.newEscalator()
+	// Shared policies first: a workload technique one policy grants on its own is drawn once from
+	// the policy node, and its unrestricted holders reach it through aws.iam.holds-policy (see
+	// hubs.go; the same decomposition argument holds for these identity-only requests).
+	for _, x := range e.hubPolicies() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		pa := e.policyAttacker(x)
+		e.emitted = map[string]bool{}
+		for _, t := range e.order {
+			if hubCategory(t) && e.mayHave(pa, t) {
+				e.apply(pa, t)
+			}
+		}
+	}
 	for i, p := range b.principals {
 		if i%128 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -76,11 +91,14 @@ type escalator struct {
 	order      []*Technique
 	subsumedBy map[*Technique][]*Technique
 	emitted    map[string]bool // technique id + "|" + target, for the current attacker
+	// hubEdges records policy-node escalation edges: policy|technique|target -> conditional.
+	hubEdges map[string]bool
+	findings map[string]string // attacker|technique -> finding id
 }
 
 func (b *builder) newEscalator() *escalator {
 	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
-		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}}
+		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[string]bool{}, findings: map[string]string{}}
 	for i := range Techniques {
 		e.order = append(e.order, &Techniques[i])
 	}
@@ -170,6 +188,13 @@ func (e *escalator) mayHave(p *principal, t *Technique) bool {
 
 // evalOn evaluates one action of p on a resource ARN (IAM requests are global).
 func (e *escalator) evalOn(p *principal, action, resource, region string, extra map[string][]string) policy.Result {
+	extraKey := ""
+	for k, v := range extra {
+		extraKey += k + "=" + strings.Join(v, ",") + ";"
+	}
+	if r, ok := e.b.decomposedEval(p, action, resource, region, extra, extraKey); ok {
+		return r
+	}
 	ctx := e.b.requestContext(region)
 	for k, v := range extra {
 		ctx[k] = v
@@ -261,15 +286,26 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 	}
 	e.emitted[t.ID+"|"+to] = true
 	b := e.b
+	conditional := c.dec == policy.Conditional
+	if p.kind == graph.KindPolicy {
+		e.hubEdges[p.id+"|"+t.ID+"|"+to] = conditional
+	} else if e.viaPolicy(p, t, to, conditional) {
+		return
+	}
 	sev := graph.SeverityHigh
 	if to == b.adminID(b.account) || (b.byARN[to] != nil && b.byARN[to].admin) {
 		sev = graph.SeverityCritical
 	}
-	fid := b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
-		Title:       "Privilege escalation: " + t.Summary,
-		Evidence:    fmt.Sprintf("%s (%s) holds %s", p.id, t.CatalogID, permList(t)),
-		Remediation: "Remove or scope " + permList(t) + " (restrict Resource, add iam:PassedToService / tag conditions, or deny it in a boundary or SCP).",
-		FixEffort:   1})
+	fk := p.id + "|" + t.ID
+	fid, ok := e.findings[fk]
+	if !ok || sev == graph.SeverityCritical {
+		fid = b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
+			Title:       "Privilege escalation: " + t.Summary,
+			Evidence:    fmt.Sprintf("%s (%s) holds %s", p.id, t.CatalogID, permList(t)),
+			Remediation: "Remove or scope " + permList(t) + " (restrict Resource, add iam:PassedToService / tag conditions, or deny it in a boundary or SCP).",
+			FixEffort:   1})
+		e.findings[fk] = fid
+	}
 	ev := append(c.evidence, extra...)
 	ev = append(ev, "technique "+t.CatalogID)
 	b.addEdge(graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
@@ -551,4 +587,74 @@ func permSubset(small, big []Perm) bool {
 		}
 	}
 	return true
+}
+
+// hubCategory: techniques whose targets do not depend on who the attacker is (workload roles),
+// which a policy node can hold on behalf of its holders.
+func hubCategory(t *Technique) bool {
+	return t.Category == NewPassRole || t.Category == ExistingPassRole
+}
+
+// hubPolicies lists the shared, caller-independent policies held by at least one principal.
+func (e *escalator) hubPolicies() []*policy.Policy {
+	seen := map[*policy.Policy]bool{}
+	var out []*policy.Policy
+	for _, p := range e.b.principals {
+		if p.admin {
+			continue
+		}
+		for _, x := range p.set.Identity {
+			if seen[x] || strings.HasPrefix(x.Label, p.id+"#inline/") || e.b.polInfo(x).dependent || e.b.node(x.Label) == nil {
+				continue
+			}
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// policyAttacker is a pseudo-principal holding only policy x (under the SCPs).
+func (e *escalator) policyAttacker(x *policy.Policy) *principal {
+	b := e.b
+	probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
+	pa := &principal{id: x.Label, kind: graph.KindPolicy, name: lastName(x.Label), caller: probe,
+		set: policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}}
+	c := &class{key: "policy|" + x.Label, rep: pa, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
+	c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: probe, Context: b.requestContext(b.homeRegion())}, pa.set)
+	pa.class = c
+	return pa
+}
+
+// viaPolicy draws p -> policy when a policy p holds already reaches target with technique t at
+// least as surely, and p has nothing (boundary, deny, SLR exemption) that the policy's edge ignores.
+func (e *escalator) viaPolicy(p *principal, t *Technique, target string, conditional bool) bool {
+	b := e.b
+	if !hubCategory(t) || p.set.Boundary != nil || p.caller.IsServiceLinkedRole || b.orgDependent {
+		return false
+	}
+	for _, x := range p.set.Identity {
+		ds := b.polInfo(x).denySet
+		for _, pm := range t.Perms {
+			if a, ok := b.cat.Lookup(pm.Action); !ok || ds.Has(a.Index) {
+				return false
+			}
+		}
+	}
+	for _, x := range p.set.Identity {
+		hubCond, ok := e.hubEdges[x.Label+"|"+t.ID+"|"+target]
+		if !ok || (hubCond && !conditional) {
+			continue
+		}
+		ev := x.Label + " attached to " + p.id
+		for _, g := range p.groups {
+			if slices.Contains(g.policies, x) {
+				ev = x.Label + " attached to group " + g.arn + ", of which " + p.id + " is a member"
+				break
+			}
+		}
+		b.addEdge(graph.Edge{From: p.id, To: x.Label, Kind: graph.EdgeEscalatesTo, Technique: TechHoldsPolicy, Likelihood: 1, Evidence: []string{ev}})
+		return true
+	}
+	return false
 }
