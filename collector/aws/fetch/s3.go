@@ -14,6 +14,8 @@ import (
 // collectS3 lists buckets and reads each bucket's access configuration
 // from the bucket's own region.
 func (s *session) collectS3(ctx context.Context) error {
+	// The account setting first: it does not depend on the bucket listing.
+	s.collectAccountPublicAccessBlock(ctx)
 	client := s3.NewFromConfig(s.cfg, func(o *s3.Options) { o.UsePathStyle = s.opts.Endpoint != "" })
 	var buckets []s3types.Bucket
 	p := s3.NewListBucketsPaginator(client, &s3.ListBucketsInput{})
