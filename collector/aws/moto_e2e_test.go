@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -361,5 +363,43 @@ func TestMotoFailedServiceKeepsItsNodesStale(t *testing.T) {
 	}
 	if len(pr.Paths) == 0 || !pr.Paths[0].Stale {
 		t.Errorf("path to the stale bucket: %d paths, first stale=%v", len(pr.Paths), len(pr.Paths) > 0 && pr.Paths[0].Stale)
+	}
+}
+
+func TestMotoOrganizationRunGivesOneSnapshotPerAccount(t *testing.T) {
+	endpoint := motoEndpoint(t)
+	t.Parallel()
+	ctx := context.Background()
+	cfg, sc := seedScenario(t, ctx, endpoint)
+	mgmt := cfg.Copy()
+	mgmt.BaseEndpoint = sdkaws.String(endpoint)
+	oc := organizations.NewFromConfig(mgmt)
+	if _, err := oc.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
+		t.Fatalf("create organization: %v", err)
+	}
+	created, err := oc.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: sdkaws.String("member"), Email: sdkaws.String("member@example.com")})
+	if err != nil {
+		t.Fatalf("create account: %v", err)
+	}
+	member := sdkaws.ToString(created.CreateAccountStatus.AccountId)
+	opts := collectOpts(endpoint)
+	opts.Fetch.Services = []string{fetch.ServiceEC2}
+	opts.OrgRoleName = "OrganizationAccountAccessRole"
+	snaps, sum, err := Collect(ctx, cfg, opts)
+	if err != nil {
+		t.Fatalf("Collect --org: %v", err)
+	}
+	got := map[string]bool{}
+	for _, s := range snaps {
+		if err := s.Validate(); err != nil {
+			t.Errorf("snapshot %s: %v", s.Scope, err)
+		}
+		got[s.Scope.ID] = true
+	}
+	if !got[sc.account] || !got[member] {
+		t.Fatalf("snapshots for %v, want the management account %s and the member %s (failures %v)", got, sc.account, member, sum.AccountFailures)
+	}
+	if len(sum.Accounts) != len(snaps) {
+		t.Errorf("summary has %d accounts for %d snapshots", len(sum.Accounts), len(snaps))
 	}
 }
