@@ -137,6 +137,12 @@ func mergeNodes(nodes []graph.Node, cov *graph.Coverage, out *TransformResult) (
 	for _, n := range nodes {
 		if k := len(merged); k > 0 && merged[k-1].ID == n.ID {
 			prev := &merged[k-1]
+			if prev.Stub && n.Stub && staleStub(prev, cov) && !staleStub(&n, cov) {
+				// Two parts reference one node (the anonymous principal):
+				// keep the reference that survives a failed area.
+				*prev = n
+				continue
+			}
 			// Two owned nodes with one id (both parts own it): keep the
 			// first, but never lose a crown-jewel mark or a higher level.
 			prev.CrownJewel = prev.CrownJewel || n.CrownJewel
@@ -148,7 +154,7 @@ func mergeNodes(nodes []graph.Node, cov *graph.Coverage, out *TransformResult) (
 	kept := merged[:0]
 	dropped := map[string]bool{}
 	for _, n := range merged {
-		if n.Stub && n.Service != "" && cov.FailedFor(n.Service, n.Region) {
+		if staleStub(&n, cov) {
 			out.DroppedStubs++
 			dropped[n.ID] = true
 			continue
@@ -160,6 +166,11 @@ func mergeNodes(nodes []graph.Node, cov *graph.Coverage, out *TransformResult) (
 
 // mergeEdges merges edges by key and leaves out those with an absent
 // endpoint; only those not explained by a dropped stub are counted.
+// staleStub reports whether n is a stub of an area that failed.
+func staleStub(n *graph.Node, cov *graph.Coverage) bool {
+	return n.Stub && n.Service != "" && cov.FailedFor(n.Service, n.Region)
+}
+
 func mergeEdges(edges []graph.Edge, present, droppedStubs map[string]bool, out *TransformResult) []graph.Edge {
 	slices.SortStableFunc(edges, func(a, b graph.Edge) int { return cmp.Compare(a.Key(), b.Key()) })
 	merged := edges[:0]

@@ -396,3 +396,16 @@ func TestTransformStopsOnCancelledContext(t *testing.T) {
 		t.Fatal("nil inventory accepted")
 	}
 }
+
+func TestSharedStubSurvivesWhenOnePartsAreaFailed(t *testing.T) {
+	cov := graph.Coverage{Failed: []graph.Failure{{Area: graph.Area{Service: "iam"}, Error: "AccessDenied"}}}
+	for _, order := range [][]graph.Node{
+		{{ID: "aws:anonymous", Kind: graph.KindExternalPrincipal, Service: "iam", Stub: true}, {ID: "aws:anonymous", Kind: graph.KindExternalPrincipal, Stub: true}},
+		{{ID: "aws:anonymous", Kind: graph.KindExternalPrincipal, Stub: true}, {ID: "aws:anonymous", Kind: graph.KindExternalPrincipal, Service: "iam", Stub: true}},
+	} {
+		nodes, dropped := mergeNodes(order, &cov, &TransformResult{})
+		if len(nodes) != 1 || len(dropped) != 0 {
+			t.Errorf("anonymous stub lost: nodes %+v dropped %v", nodes, dropped)
+		}
+	}
+}
