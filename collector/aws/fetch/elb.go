@@ -10,9 +10,15 @@ import (
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 )
 
-// collectELB reads ELBv2 load balancers with their listeners, and target
-// groups with their targets and health.
+// collectELB reads classic load balancers, ELBv2 load balancers with their
+// listeners, and target groups with their targets and health.
 func (s *session) collectELB(ctx context.Context, region string, rd *inventory.RegionData) error {
+	// Classic ELBs first and independently: a failed ELBv2 listing returns early.
+	if classic, err := s.collectClassicELB(ctx, region); err != nil {
+		s.fail(ServiceELB, region, err)
+	} else {
+		rd.LoadBalancers = append(rd.LoadBalancers, classic...)
+	}
 	c := elbv2.NewFromConfig(s.cfg, func(o *elbv2.Options) { o.Region = region })
 	var lbs []inventory.LoadBalancer
 	p := elbv2.NewDescribeLoadBalancersPaginator(c, &elbv2.DescribeLoadBalancersInput{})
@@ -108,6 +114,6 @@ func (s *session) collectELB(ctx context.Context, region string, rd *inventory.R
 			lbs[i].Tags = byARN[lbs[i].ARN]
 		}
 	}
-	rd.LoadBalancers, rd.TargetGroups = lbs, tgs
+	rd.LoadBalancers, rd.TargetGroups = append(rd.LoadBalancers, lbs...), tgs
 	return nil
 }

@@ -166,6 +166,21 @@ type LoadBalancer struct {
 	// InstanceIDs are the registered instances of a classic ELB.
 	InstanceIDs []string `json:"instance_ids,omitempty"`
 	Tags        Tags     `json:"tags,omitempty"`
+	// Classic holds a classic ELB's attributes; nil for ELBv2 and when
+	// they could not be read (Errors then says so).
+	Classic *ClassicELBAttributes `json:"classic,omitempty"`
+	Errors  []string              `json:"errors,omitempty"` // details that could not be read
+}
+
+// ClassicELBAttributes are the security-relevant attributes of a classic
+// load balancer (DescribeLoadBalancerAttributes).
+type ClassicELBAttributes struct {
+	CrossZone          bool  `json:"cross_zone"`
+	AccessLogEnabled   bool  `json:"access_log_enabled"`
+	ConnectionDraining bool  `json:"connection_draining"`
+	IdleTimeoutSeconds int32 `json:"idle_timeout_seconds,omitempty"`
+	// DesyncMitigationMode is monitor, defensive or strictest.
+	DesyncMitigationMode string `json:"desync_mitigation_mode,omitempty"`
 }
 
 // Listener is a load balancer listener.
@@ -176,6 +191,10 @@ type Listener struct {
 	// TargetGroupARNs lists the target groups the default actions forward to.
 	TargetGroupARNs []string `json:"target_group_arns,omitempty"`
 	InstancePort    int32    `json:"instance_port,omitempty"` // classic ELB
+	// InstanceProtocol is the protocol a classic ELB speaks to its instances.
+	InstanceProtocol string `json:"instance_protocol,omitempty"`
+	// SSLCertificateID is the certificate ARN of a classic HTTPS/SSL listener.
+	SSLCertificateID string `json:"ssl_certificate_id,omitempty"`
 }
 
 // TargetGroup is an ELBv2 target group and its registered targets.
