@@ -20,6 +20,10 @@ const DefaultWindowDays = 90
 // Build; principals beyond it keep their direct ESCALATES_TO moves only.
 const maxEscalationSearches = 5000
 
+// maxListedKeep is the most actions of one service a suggestion lists one by
+// one; a fully allowed service with more is suggested as "<service>:*".
+const maxListedKeep = 150
+
 // PolicyWriter writes a least-privilege policy in a cloud's policy language.
 type PolicyWriter interface {
 	// LeastPrivilege returns a policy that grants exactly actions (each an
@@ -514,7 +518,9 @@ func (b *builder) keepActions(s ServiceEntitlement, su *ServiceUsage, v *Service
 	v.ActionLevel = su.ActionLevel
 	allowed := s.Actions
 	if !su.ActionLevel {
-		if allowed == nil && s.All {
+		// Service-level data keeps every allowed action; a whole service
+		// too large to list goes as "<service>:*", which grants the same set.
+		if s.All && (allowed == nil || len(allowed) > maxListedKeep) {
 			return []string{s.Service + ":*"}
 		}
 		return allowed
@@ -619,6 +625,9 @@ func (b *builder) suggest(ent *Entitlements, usage *UsageData, keep map[string][
 	switch {
 	case ent == nil:
 		p.SuggestionReason = "no entitlements recorded: nothing to reduce"
+		return
+	case ent.Unmanaged != "":
+		p.SuggestionReason = ent.Unmanaged
 		return
 	case usage == nil:
 		p.SuggestionReason = "no last-accessed data: a policy built without knowing what is used would break the principal"

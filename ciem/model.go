@@ -61,6 +61,9 @@ type Entitlements struct {
 	Sources     []Source     `json:"sources,omitempty"`
 	Wildcards   []Wildcard   `json:"wildcards,omitempty"`
 	Credentials []Credential `json:"credentials,omitempty"`
+	// Unmanaged, when set, says why no policy can narrow the principal (the
+	// root user, a service-linked role); no least-privilege policy is suggested.
+	Unmanaged string `json:"unmanaged,omitempty"`
 	// CreatedAt is when the principal was created; zero when unknown.
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	// Notes are analyser remarks (unparsable policies, unknown managed policies).

@@ -40,6 +40,9 @@ type Options struct {
 	// Usage supplies last-accessed data per principal ARN (for example read
 	// from a file); it takes precedence over the inventory's LastAccessed.
 	Usage map[string]*ciem.UsageData
+	// Identity is the account's identity part when the caller has built it
+	// already (the AWS transform has); nil means Analyze builds it.
+	Identity *identity.Part
 	// Logger receives warnings; nil means slog.Default.
 	Logger *slog.Logger
 }
@@ -67,13 +70,16 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 	if now.IsZero() {
 		now = inv.CollectedAt
 	}
-	part, err := identity.Build(ctx, inv, identity.Options{Now: now, Logger: log})
-	if err != nil {
-		return nil, fmt.Errorf("ciem/aws: %w", err)
+	part := opts.Identity
+	if part == nil {
+		var err error
+		if part, err = identity.Build(ctx, inv, identity.Options{Now: now, Logger: log}); err != nil {
+			return nil, fmt.Errorf("ciem/aws: %w", err)
+		}
 	}
 	a := &analyzer{cat: catalog.Default(), inv: inv, managed: map[string]*policy.Policy{}, stmtSets: map[*policy.Statement]catalog.ActionSet{},
 		stmtSvcs: map[*policy.Statement]map[string]bool{},
-		res:      &Result{Entitlements: map[string]*ciem.Entitlements{}, Usage: map[string]*ciem.UsageData{}, Warnings: part.Warnings}}
+		res:      &Result{Entitlements: map[string]*ciem.Entitlements{}, Usage: map[string]*ciem.UsageData{}, Warnings: slices.Clone(part.Warnings)}}
 	a.serviceSize = map[string]int{}
 	for _, act := range a.cat.Actions() {
 		a.serviceSize[act.Service]++
@@ -130,10 +136,11 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 		e.Credentials = []ciem.Credential{{Kind: ciem.CredentialSession, Active: true, UsageKnown: true, Created: r.CreateDate, LastUsed: r.LastUsedDate}}
 		e.CreatedAt = r.CreateDate
 		if r.ServiceLinked {
-			e.Notes = append(e.Notes, "service-linked role: AWS owns its permissions")
+			e.Unmanaged = "service-linked role: AWS owns its permissions"
 		}
 		a.res.Entitlements[r.ARN] = e
 	}
+	a.root()
 	for i := range iam.Groups {
 		g := &iam.Groups[i]
 		pols := a.own(g.ARN, g.AttachedPolicies, g.InlinePolicies, ciem.SourceIdentity, "")
@@ -479,6 +486,38 @@ func (a *analyzer) userCredentials(u *inventory.User) []ciem.Credential {
 		}
 	}
 	return out
+}
+
+// root records the account root user: every action, credentials from the
+// credential report's <root_account> row. No policy narrows it.
+func (a *analyzer) root() {
+	part := a.inv.Partition
+	if part == "" {
+		part = "aws"
+	}
+	id := "arn:" + part + ":iam::" + a.inv.AccountID + ":root"
+	e := a.entitlements(id, a.cat.FullSet(), a.cat.NewSet(), nil)
+	e.Unmanaged = "the root user cannot be narrowed by IAM policies: lock its credentials away and use roles"
+	for _, row := range a.inv.IAM.CredentialReport {
+		if row.User != "<root_account>" {
+			continue
+		}
+		e.CreatedAt = row.UserCreationTime
+		if row.PasswordEnabled {
+			e.Credentials = append(e.Credentials, ciem.Credential{Kind: ciem.CredentialPassword, Active: true, UsageKnown: true,
+				Created: row.UserCreationTime, LastUsed: row.PasswordLastUsed})
+		}
+		for i, k := range []struct {
+			active     bool
+			rotated, u time.Time
+		}{{row.AccessKey1Active, row.AccessKey1LastRotated, row.AccessKey1LastUsedDate}, {row.AccessKey2Active, row.AccessKey2LastRotated, row.AccessKey2LastUsedDate}} {
+			if k.active {
+				e.Credentials = append(e.Credentials, ciem.Credential{Kind: ciem.CredentialAccessKey, ID: fmt.Sprintf("root key%d", i+1), Active: true,
+					UsageKnown: true, Created: k.rotated, LastUsed: k.u})
+			}
+		}
+	}
+	a.res.Entitlements[id] = e
 }
 
 // maskKey keeps the last four characters of an access key id.

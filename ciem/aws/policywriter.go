@@ -70,6 +70,11 @@ func (PolicyWriter) LeastPrivilege(p *ciem.Principal, actions []string, removed 
 	}
 	s := &ciem.Suggestion{Policy: string(buf), Actions: all, Removed: removed,
 		Notes: []string{"Resource is \"*\": last-accessed data does not say which resources were used; narrow it with CloudTrail data events or keep the current resource scoping of each action"}}
+	for _, a := range all {
+		if strings.HasSuffix(a, ":*") {
+			s.Notes = append(s.Notes, fmt.Sprintf("%s: AWS reported only service-level use, so every action of the service is kept; narrow it with CloudTrail", a))
+		}
+	}
 	compact, _ := json.Marshal(doc)
 	if n := len(compact); n > managedPolicyLimit {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d characters: over the %d-character managed policy limit, split it by service", n, managedPolicyLimit))

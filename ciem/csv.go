@@ -1,0 +1,57 @@
+package ciem
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+)
+
+var csvHeader = []string{"rank", "score", "id", "name", "kind", "cloud", "account", "attack_paths", "admin", "admin_path",
+	"permissions", "sensitive_permissions", "usage_known", "unused_services", "unused_sensitive", "activity", "last_activity",
+	"dormant_credentials", "wildcards", "trust", "sensitive_data", "resources", "suggestion", "suggestion_reason"}
+
+// WriteCSV writes one row per principal. Counts that depend on unknown
+// usage are "unknown", never 0.
+func WriteCSV(w io.Writer, r *Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
+	}
+	for i := range r.Principals {
+		p := &r.Principals[i]
+		perms, sens := StateUnknown, StateUnknown
+		if p.EntitlementsKnown {
+			perms, sens = fmt.Sprint(p.Permissions.Total), fmt.Sprint(p.Permissions.Sensitive)
+		}
+		sug := ""
+		if p.Suggestion != nil {
+			sug = p.Suggestion.Policy
+		}
+		row := []string{fmt.Sprint(i + 1), fmt.Sprintf("%.1f", p.Score), p.ID, p.Name, string(p.Kind), string(p.Cloud), p.Account,
+			strings.Join(p.AttackPaths, ";"), p.AdminCell(), strings.Join(p.Admin.Path, " ; "), perms, sens,
+			fmt.Sprint(p.Usage.Known), p.UnusedServicesCell(), p.UnusedSensitiveCell(), p.Activity.State, day(p.Activity.LastActivity),
+			p.DormantCell(), p.WildcardCell(), p.TrustCell(), fmt.Sprint(len(p.SensitiveData)), fmt.Sprint(len(p.Resources)),
+			sug, p.SuggestionReason}
+		for j, c := range row {
+			row[j] = csvSafe(c)
+		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("write CSV: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
+	}
+	return nil
+}
+
+// csvSafe defuses spreadsheet formula injection: principal and policy names
+// come from the cloud and may start with = + - @.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/breachpath/breachpath/ciem"
+	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	awscollector "github.com/breachpath/breachpath/collector/aws"
+	"github.com/breachpath/breachpath/collector/aws/authdetails"
+	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// ciemFlags are the flags of `breachpath ciem`.
+type ciemFlags struct {
+	scopeFlags
+	format       string
+	fromFile     string
+	lastAccessed string
+	days         int
+	accounts     []string
+	principals   []string
+	output       string
+}
+
+var ciemFormats = []string{"table", "json", "csv", "html", "markdown"}
+
+func (a *app) ciemCommand() *cobra.Command {
+	var f ciemFlags
+	cmd := &cobra.Command{
+		Use:   "ciem",
+		Short: "Over-privilege report: entitlements, unused permissions, dormant credentials, escalation, riskiest first",
+		Long: `ciem reports, for every user, group, role and service account, what it is allowed
+to do and what it reaches, what it used in the last --last-accessed-days days,
+its wildcard grants, dormant credentials and outside trust, whether it is
+admin-equivalent directly or through an escalation path, and a least-privilege
+policy built from what it used. Principals on attack paths come first, then by
+over-privilege score (docs/ciem.md).
+
+By default the report is computed from the store. --from-file reads an
+'aws iam get-account-authorization-details' export instead (nothing is
+written to the store). Without last-accessed data usage is "unknown" — never
+"unused" — and no least-privilege policy is suggested; --last-accessed adds it
+from a JSON object mapping principal ARNs to 'aws iam
+get-service-last-accessed-details' outputs.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			return a.runCIEM(cmd.Context(), f)
+		},
+	}
+	f.scopeFlags.add(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(ciemFormats, ", "))
+	fl.StringVar(&f.fromFile, "from-file", "", "analyse an 'aws iam get-account-authorization-details' JSON file instead of the store")
+	fl.StringVar(&f.lastAccessed, "last-accessed", "", "JSON file of last-accessed data: {\"<principal ARN>\": <get-service-last-accessed-details output>}")
+	fl.IntVar(&f.days, "last-accessed-days", ciem.DefaultWindowDays, "permissions and credentials not used for this many days are unused")
+	fl.StringSliceVar(&f.accounts, "account", nil, "only principals of these accounts; repeatable")
+	fl.StringSliceVar(&f.principals, "principal", nil, "only these principals (id or name); repeatable")
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
+	return cmd
+}
+
+func (f *ciemFlags) validate() error {
+	switch {
+	case !contains(ciemFormats, f.format):
+		return usageErrorf("--format %q: want one of %s", f.format, strings.Join(ciemFormats, ", "))
+	case f.days < 1 || f.days > 400:
+		return usageErrorf("--last-accessed-days %d: want 1..400 (AWS tracks 400 days)", f.days)
+	case f.fromFile != "" && (len(f.scopes) > 0 || len(f.clouds) > 0):
+		return usageErrorf("--from-file reads no store: it cannot be combined with --scope or --cloud")
+	}
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) runCIEM(ctx context.Context, f ciemFlags) error {
+	var usage map[string]*ciem.UsageData
+	if f.lastAccessed != "" {
+		la, err := ciemaws.ReadLastAccessedFile(f.lastAccessed)
+		if err != nil {
+			return err
+		}
+		usage = make(map[string]*ciem.UsageData, len(la))
+		for arn, svcs := range la {
+			usage[arn] = ciemaws.FromLastAccessed(svcs, fileTime(f.lastAccessed))
+		}
+	}
+	var g *graph.Graph
+	if f.fromFile != "" {
+		snap, err := importAuthDetailsCIEM(ctx, f.fromFile, ciemaws.Options{Usage: usage, Logger: a.log})
+		if err != nil {
+			return err
+		}
+		g = graph.Assemble(snap.Nodes, snap.Edges, snap.Findings)
+	} else {
+		filter, err := f.filter()
+		if err != nil {
+			return err
+		}
+		if g, err = a.loadGraph(ctx, filter); err != nil {
+			return err
+		}
+	}
+	src := ciemaws.Sources()
+	src.Usage = usage
+	rep, err := ciem.Build(ctx, g, src, ciem.Options{LastAccessedDays: f.days, Accounts: f.accounts, Principals: f.principals})
+	if err != nil {
+		return err
+	}
+	if len(f.principals) > 0 && len(rep.Principals) == 0 {
+		return fmt.Errorf("ciem: no principal matches --principal %s", strings.Join(f.principals, ", "))
+	}
+	w := a.stdout
+	var file *os.File
+	if f.output != "" {
+		if file, err = os.Create(f.output); err != nil {
+			return fmt.Errorf("ciem: %w", err)
+		}
+		w = file
+	}
+	err = writeCIEM(w, f.format, rep)
+	if file != nil {
+		if cerr := file.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("ciem: %w", cerr)
+		}
+	}
+	return err
+}
+
+func writeCIEM(w io.Writer, format string, rep *ciem.Report) error {
+	switch format {
+	case "json":
+		return ciem.WriteJSON(w, rep)
+	case "csv":
+		return ciem.WriteCSV(w, rep)
+	case "html":
+		return ciem.WriteHTML(w, rep)
+	case "markdown":
+		return ciem.WriteMarkdown(w, rep)
+	}
+	return ciem.WriteTable(w, rep)
+}
+
+// importAuthDetailsCIEM reads an authorization-details export into the
+// account's snapshot with CIEM entitlements on its principals: the
+// collector's import builds the snapshot, and the same bytes give the
+// analyser the inventory with the policy documents.
+func importAuthDetailsCIEM(ctx context.Context, path string, opts ciemaws.Options) (*graph.Snapshot, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", path, err)
+	}
+	buf, err := io.ReadAll(io.LimitReader(fh, authdetails.DefaultMaxSize+1))
+	fh.Close()
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", path, err)
+	}
+	snap, _, err := awscollector.FromAuthDetails(ctx, bytes.NewReader(buf), path, awscollector.TransformOptions{Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	iam, err := authdetails.Load(bytes.NewReader(buf))
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", path, err)
+	}
+	inv := &inventory.Inventory{AccountID: snap.Scope.ID, Partition: partitionOf(snap), CollectedAt: snap.CollectedAt, IAM: iam}
+	if _, err := ciemaws.Annotate(ctx, snap, inv, opts); err != nil {
+		return nil, fmt.Errorf("import %s: %w", path, err)
+	}
+	return snap, nil
+}
+
+// partitionOf takes the partition from the snapshot's first ARN node id.
+func partitionOf(snap *graph.Snapshot) string {
+	for _, n := range snap.Nodes {
+		if p := strings.SplitN(n.ID, ":", 3); len(p) == 3 && p[0] == "arn" && p[1] != "" {
+			return p[1]
+		}
+	}
+	return "aws"
+}
+
+// fileTime is the modification time of a data file: the best guess of when
+// its last-accessed data was read.
+func fileTime(path string) (t time.Time) {
+	if st, err := os.Stat(path); err == nil {
+		return st.ModTime().UTC()
+	}
+	return t
+}
