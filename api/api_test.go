@@ -3,10 +3,12 @@ package api
 import (
 	"encoding/csv"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -382,4 +384,46 @@ func TestRateLimitPerClient(t *testing.T) {
 	if a := c.get("/healthz"); a.status != 200 {
 		t.Fatalf("healthz limited: %d", a.status)
 	}
+}
+
+func TestAccessLogNeverHoldsTheToken(t *testing.T) {
+	var buf lockedLog
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, c := newServer(t, Config{Store: smallStore(t), Logger: log})
+	c.get("/api/v1/paths?q=web")
+	c.do(http.MethodGet, "/api/v1/paths", "wrong-token-but-still-a-secret", nil)
+	out := buf.String()
+	if !strings.Contains(out, `"msg":"http request"`) || !strings.Contains(out, `"path":"/api/v1/paths"`) || !strings.Contains(out, `"status":401`) {
+		t.Fatalf("no access log lines:\n%s", out)
+	}
+	for _, secret := range []string{testToken, "wrong-token-but-still-a-secret", "Bearer"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("the access log holds %q:\n%s", secret, out)
+		}
+	}
+}
+
+func TestHTTPServerHasTimeouts(t *testing.T) {
+	hs := HTTPServer("127.0.0.1:0", http.NotFoundHandler(), slog.Default())
+	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.WriteTimeout <= 0 || hs.IdleTimeout <= 0 || hs.MaxHeaderBytes <= 0 {
+		t.Fatalf("missing timeouts: %+v", hs)
+	}
+}
+
+// lockedLog collects log output written from server goroutines.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

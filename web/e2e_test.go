@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,8 @@ type e2eResult struct {
 	CutPaths             int                                             `json:"cutPaths"`
 	Stress5k             struct{ AddMs, LayoutMs, FirstFrameMs float64 } `json:"stress5k"`
 	StressElements       int                                             `json:"stressElements"`
+	DownloadName         string                                          `json:"downloadName"`
+	DownloadHeader       string                                          `json:"downloadHeader"`
 	Zoom5kMs             float64                                         `json:"zoom5kMs"`
 }
 
@@ -155,6 +158,9 @@ func TestExplorerEndToEnd(t *testing.T) {
 	}
 	if res.PlanSteps > 0 && res.CutPaths == 0 {
 		t.Fatal("what-if on the first choke point marked no path as cut")
+	}
+	if res.DownloadName != "breachpath-queue.csv" || !strings.Contains(res.DownloadHeader, "priority") {
+		t.Fatalf("queue download %q, first line %q", res.DownloadName, res.DownloadHeader)
 	}
 	if res.StressElements != 5000 {
 		t.Fatalf("stress drew %d elements, want 5000", res.StressElements)

@@ -87,6 +87,13 @@ try {
   await page.waitForTimeout(300); // let the canvas repaint before the screenshot (not an assertion)
   await page.screenshot({ path: shot });
 
+  // The queue download goes through fetch + a blob link (the bearer header
+  // cannot ride on a plain link).
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
+  out.downloadName = dl.suggestedFilename();
+  const dlPath = await dl.path();
+  out.downloadHeader = dlPath ? (await import('node:fs')).readFileSync(dlPath, 'utf8').split('\n')[0] : '';
+
   // 5k elements: time the add + layout + first render, and a pan/zoom.
   out.stress5k = await page.evaluate(() => window.__bp.stress(5000));
   out.stressElements = await page.evaluate(() => window.__bp.cy.elements().length);
