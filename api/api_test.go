@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -426,4 +427,45 @@ func (l *lockedLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+func TestStoreFailuresAre503(t *testing.T) {
+	st := smallStore(t)
+	_, c := newServer(t, Config{Store: st})
+	st.Close() // before the first analysis: nothing cached to fall back on
+	for _, p := range []string{"/readyz", "/api/v1/paths", "/api/v1/stats"} {
+		a := c.get(p)
+		if a.status != http.StatusServiceUnavailable || a.errorCode(t) != codeUnavailable {
+			t.Fatalf("%s with a closed store: %d %s", p, a.status, a.body)
+		}
+		if strings.Contains(string(a.body), "sql") {
+			t.Fatalf("%s leaks store internals: %s", p, a.body)
+		}
+	}
+	if a := c.get("/healthz"); a.status != 200 {
+		t.Fatalf("liveness failed with the store: %d", a.status)
+	}
+}
+
+func TestLastGoodAnalysisOutlivesTheStore(t *testing.T) {
+	st := smallStore(t)
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	_, c := newServer(t, Config{Store: st, Now: clock})
+	if a := c.get("/api/v1/paths"); a.status != 200 {
+		t.Fatalf("first request: %d", a.status)
+	}
+	st.Close()
+	mu.Lock()
+	now = now.Add(time.Hour) // past the check interval and the TTL
+	mu.Unlock()
+	var list PathList
+	c.get("/api/v1/paths").decode(t, &list)
+	if list.Total != 1 {
+		t.Fatalf("after the store went away: %+v", list)
+	}
+	if a := c.get("/readyz"); a.status != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with a closed store: %d", a.status)
+	}
 }

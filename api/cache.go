@@ -19,7 +19,8 @@ import (
 // changed graph. The history is read at most once per CheckInterval; the
 // analysis is rebuilt when the generation changed or it is older than TTL.
 // One computation runs at a time (a single-flight): concurrent requests wait
-// for it instead of loading the graph again.
+// for it instead of loading the graph again. When a refresh fails, the last
+// good analysis keeps being served.
 type analysisCache struct {
 	store    graph.Store
 	opts     paths.Options
@@ -74,6 +75,12 @@ func (c *analysisCache) refresh(f *flight, prev *analysis) {
 	defer cancel()
 	defer close(f.done)
 	an, err := c.compute(ctx, prev)
+	if err != nil && prev != nil {
+		// Keep answering from the last good analysis while the store is
+		// unreachable (readyz reports it); retry after the check interval.
+		c.log.Warn("analysis refresh failed; serving the previous one", "generation", prev.generation, "err", err)
+		an, err = prev, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.inflight = nil
