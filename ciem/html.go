@@ -29,6 +29,12 @@ var reportTemplate = template.Must(template.New("ciem").Funcs(template.FuncMap{
 	"access":     accessList,
 	"nameOr":     nameOr,
 	"sourceKind": sourceLabel,
+	"wildKinds": func(p *Principal) []string {
+		if k := p.WildcardCell(); k != "-" && k != StateUnknown {
+			return strings.Split(k, ",")
+		}
+		return nil
+	},
 }).Parse(htmlTemplate))
 
 // htmlView is the template's data: the report plus precomputed chart geometry.
