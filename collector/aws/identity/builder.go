@@ -146,8 +146,12 @@ func (b *builder) addEdge(e graph.Edge) {
 	k := e.Key()
 	if i, ok := b.edgeIdx[k]; ok {
 		p := &b.edges[i]
-		p.Evidence = unionSorted(p.Evidence, e.Evidence)
-		p.Findings = unionSorted(p.Findings, e.Findings)
+		if !slices.Equal(p.Evidence, e.Evidence) {
+			p.Evidence = unionSorted(p.Evidence, e.Evidence)
+		}
+		if !slices.Equal(p.Findings, e.Findings) {
+			p.Findings = unionSorted(p.Findings, e.Findings)
+		}
 		p.Conditional = p.Conditional && e.Conditional
 		p.Likelihood = max(p.Likelihood, e.Likelihood)
 		return

@@ -1,7 +1,7 @@
 package identity
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/policy"
@@ -24,7 +24,7 @@ func reasonEvidence(r policy.Result, effect policy.Effect, limit int) []string {
 }
 
 func citeReason(rs policy.Reason) string {
-	s := fmt.Sprintf("%s %s %s", rs.Effect, rs.Kind, rs.PolicyLabel)
+	s := rs.Effect.String() + " " + string(rs.Kind) + " " + rs.PolicyLabel
 	if rs.Index >= 0 || rs.Sid != "" {
 		s += " " + stmtRef(rs.Sid, rs.Index)
 	}
@@ -38,7 +38,7 @@ func stmtRef(sid string, index int) string {
 	if sid != "" {
 		return "statement " + sid
 	}
-	return fmt.Sprintf("statement #%d", index)
+	return "statement #" + strconv.Itoa(index)
 }
 
 // decisionEvidence is the evidence of a granted or conditional request: the action, the granting

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
@@ -47,5 +48,22 @@ func TestSharedPolicyAccessIsDrawnOnceFromThePolicy(t *testing.T) {
 				t.Fatalf("user reaches the bucket = %v, want %v", !tt.reads, tt.reads)
 			}
 		})
+	}
+}
+
+func TestSummaryListsEscalationsThroughHeldPolicies(t *testing.T) {
+	inv := newInv()
+	deploy := addPolicy(inv, "deploy", doc(allow("*", "iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction")))
+	u := addUser(inv, "dev")
+	u.AttachedPolicies = []inventory.AttachedPolicy{{ARN: deploy}}
+	addRole(inv, "fn", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil))
+	part := build(t, inv)
+	s := summaryOf(part, u.ARN)
+	want := "via " + deploy + ": aws.lambda.passrole-create-function-invoke -> " + iamARN("role/fn")
+	if s == nil || !slices.Contains(s.Escalations, want) {
+		t.Fatalf("escalations = %v, want %q", s.Escalations, want)
+	}
+	if !reachable(part, u.ARN, iamARN("role/fn")) {
+		t.Fatal("the holder must reach the role through the policy")
 	}
 }

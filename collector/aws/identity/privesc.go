@@ -93,12 +93,14 @@ type escalator struct {
 	emitted    map[string]bool // technique id + "|" + target, for the current attacker
 	// hubEdges records policy-node escalation edges: policy|technique|target -> conditional.
 	hubEdges map[string]bool
+	hubOK    map[string]bool   // attacker|technique -> may use policy hubs
+	holds    map[string]bool   // attacker|policy holds-policy edges drawn
 	findings map[string]string // attacker|technique -> finding id
 }
 
 func (b *builder) newEscalator() *escalator {
 	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
-		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[string]bool{}, findings: map[string]string{}}
+		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[string]bool{}, hubOK: map[string]bool{}, holds: map[string]bool{}, findings: map[string]string{}}
 	for i := range Techniques {
 		e.order = append(e.order, &Techniques[i])
 	}
@@ -630,22 +632,36 @@ func (e *escalator) policyAttacker(x *policy.Policy) *principal {
 // least as surely, and p has nothing (boundary, deny, SLR exemption) that the policy's edge ignores.
 func (e *escalator) viaPolicy(p *principal, t *Technique, target string, conditional bool) bool {
 	b := e.b
-	if !hubCategory(t) || p.set.Boundary != nil || p.caller.IsServiceLinkedRole || b.orgDependent {
+	if !hubCategory(t) {
 		return false
 	}
-	for _, x := range p.set.Identity {
-		ds := b.polInfo(x).denySet
-		for _, pm := range t.Perms {
-			if a, ok := b.cat.Lookup(pm.Action); !ok || ds.Has(a.Index) {
-				return false
+	ek := p.id + "|" + t.ID
+	eligible, known := e.hubOK[ek]
+	if !known {
+		eligible = p.set.Boundary == nil && !p.caller.IsServiceLinkedRole && !b.orgDependent
+		for _, x := range p.set.Identity {
+			ds := b.polInfo(x).denySet
+			for _, pm := range t.Perms {
+				if a, ok := b.cat.Lookup(pm.Action); !ok || ds.Has(a.Index) {
+					eligible = false
+				}
 			}
 		}
+		e.hubOK[ek] = eligible
+	}
+	if !eligible {
+		return false
 	}
 	for _, x := range p.set.Identity {
 		hubCond, ok := e.hubEdges[x.Label+"|"+t.ID+"|"+target]
 		if !ok || (hubCond && !conditional) {
 			continue
 		}
+		hk := p.id + "|" + x.Label
+		if e.holds[hk] {
+			return true
+		}
+		e.holds[hk] = true
 		ev := x.Label + " attached to " + p.id
 		for _, g := range p.groups {
 			if slices.Contains(g.policies, x) {

@@ -2,7 +2,9 @@ package identity
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/catalog"
 	"github.com/breachpath/breachpath/graph"
@@ -28,7 +30,9 @@ type PrincipalSummary struct {
 	// self-escalation to admin.
 	Admin          bool
 	CanBecomeAdmin bool
-	// Escalations lists "technique -> target" of the principal's ESCALATES_TO edges.
+	// Escalations lists "technique -> target" of the principal's ESCALATES_TO edges, and
+	// "via <policy>: technique -> target" for those it has through a shared policy it holds; at
+	// most 32 entries.
 	Escalations []string
 }
 
@@ -65,8 +69,7 @@ func (b *builder) summaries(ctx context.Context) error {
 			perClass[p.class] = svc
 		}
 		s := PrincipalSummary{ID: p.id, Kind: p.kind, Name: p.name, Allowed: p.class.anyYes, Conditional: p.class.anyMay,
-			Services: svc, Admin: p.admin, CanBecomeAdmin: p.maxAdmin, Escalations: esc[p.id]}
-		slices.Sort(s.Escalations)
+			Services: svc, Admin: p.admin, CanBecomeAdmin: p.maxAdmin, Escalations: b.escalations(p.id, esc)}
 		for _, g := range p.groups {
 			s.Groups = append(s.Groups, g.arn)
 		}
@@ -77,6 +80,31 @@ func (b *builder) summaries(ctx context.Context) error {
 		b.summaryList = append(b.summaryList, s)
 	}
 	return nil
+}
+
+// maxEscalations bounds PrincipalSummary.Escalations.
+const maxEscalations = 32
+
+// escalations lists a principal's escalation moves, including those it has through the shared
+// policies it holds ("via <policy>: technique -> target"), bounded by maxEscalations.
+func (b *builder) escalations(id string, esc map[string][]string) []string {
+	var out []string
+	for _, e := range esc[id] {
+		tech, target, _ := strings.Cut(e, " -> ")
+		if tech != TechHoldsPolicy {
+			out = append(out, e)
+			continue
+		}
+		for _, via := range esc[target] {
+			out = append(out, "via "+target+": "+via)
+		}
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if len(out) > maxEscalations {
+		out = append(out[:maxEscalations:maxEscalations], fmt.Sprintf("... and %d more", len(out)-maxEscalations))
+	}
+	return out
 }
 
 func (b *builder) serviceAccess(set catalog.ActionSet) []ServiceAccess {
