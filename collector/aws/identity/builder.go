@@ -52,6 +52,7 @@ type builder struct {
 	summaryList []PrincipalSummary
 	pols        map[*policy.Policy]*polInfo
 	decisions   map[decisionKey]policy.Result
+	assumeHub   map[string]policy.Decision // policy|role -> the policy's own sts:AssumeRole decision
 	// orgDependent: an SCP or RCP depends on who the caller is.
 	orgDependent bool
 }

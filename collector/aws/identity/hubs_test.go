@@ -67,3 +67,26 @@ func TestSummaryListsEscalationsThroughHeldPolicies(t *testing.T) {
 		t.Fatal("the holder must reach the role through the policy")
 	}
 }
+
+func TestAssumeThroughHeldPolicy(t *testing.T) {
+	for _, bounded := range []bool{false, true} {
+		inv := newInv()
+		assumer := addPolicy(inv, "assumer", doc(allow("*", "sts:AssumeRole")))
+		u := addUser(inv, "dev")
+		u.AttachedPolicies = []inventory.AttachedPolicy{{ARN: assumer}}
+		if bounded {
+			u.PermissionBoundary = addPolicy(inv, "b", doc(allow("*", "sts:AssumeRole", "s3:*")))
+		}
+		target := addRole(inv, "target", trustDoc(map[string]any{"AWS": "arn:aws:iam::" + acct + ":root"}, nil)).ARN
+		part := build(t, inv)
+		viaPolicy := findEdge(part, assumer, graph.EdgeAssumes, target, TechAssumeRole) != nil &&
+			findEdge(part, u.ARN, graph.EdgeEscalatesTo, assumer, TechHoldsPolicy) != nil
+		direct := findEdge(part, u.ARN, graph.EdgeAssumes, target, TechAssumeRole) != nil
+		if viaPolicy == bounded || direct != bounded {
+			t.Fatalf("bounded=%v: via policy %v, direct %v\n%s", bounded, viaPolicy, direct, dumpEdges(part, ""))
+		}
+		if !reachable(part, u.ARN, target) {
+			t.Fatalf("bounded=%v: the user must reach the role", bounded)
+		}
+	}
+}

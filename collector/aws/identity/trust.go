@@ -194,6 +194,9 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 		if !granted(r.Decision) {
 			return
 		}
+		if rt.delegates && !rt.wildcard && !rt.specific && b.assumeViaPolicy(c, rt, r.Decision) {
+			return
+		}
 		b.addEdge(graph.Edge{From: c.id, To: role.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRole,
 			Conditional: r.Decision == policy.Conditional, Evidence: decisionEvidence("sts:AssumeRole", role.id, r)})
 	}
@@ -296,4 +299,55 @@ func (b *builder) roleIndex(p *principal) int {
 		}
 	}
 	return b.roleIdx[p]
+}
+
+// assumeViaPolicy draws holder -> policy -> role instead of holder -> role when a shared policy the
+// caller holds allows sts:AssumeRole on a role whose trust delegates to the account, and the caller
+// has nothing the policy's edge ignores (boundary, a Deny on sts:AssumeRole, SLR exemption,
+// caller-dependent SCPs). The decision is then identity-side OR over policies AND the trust side,
+// so the policy's edge is exactly true for the holder (see hubs.go).
+func (b *builder) assumeViaPolicy(c *principal, rt *roleTrust, decision policy.Decision) bool {
+	if c.set.Boundary != nil || c.caller.IsServiceLinkedRole || b.orgDependent {
+		return false
+	}
+	for _, x := range c.set.Identity {
+		if b.polInfo(x).denySet.Has(b.assumeIdx) {
+			return false
+		}
+	}
+	if b.assumeHub == nil {
+		b.assumeHub = map[string]policy.Decision{}
+	}
+	for _, x := range c.set.Identity {
+		pi := b.polInfo(x)
+		if pi.dependent || !pi.acts.Has(b.assumeIdx) || strings.HasPrefix(x.Label, c.id+"#inline/") || b.node(x.Label) == nil {
+			continue
+		}
+		k := x.Label + "|" + rt.p.id
+		d, ok := b.assumeHub[k]
+		if !ok {
+			probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
+			set := policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
+			r := policy.CanAssume(probe, set, rt.doc, rt.p.id, nil)
+			d = r.Decision
+			b.assumeHub[k] = d
+			if granted(d) {
+				b.addEdge(graph.Edge{From: x.Label, To: rt.p.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRole,
+					Conditional: d == policy.Conditional, Evidence: decisionEvidence("sts:AssumeRole", rt.p.id, r)})
+			}
+		}
+		if !granted(d) || rank(d) < rank(decision) {
+			continue
+		}
+		ev := x.Label + " attached to " + c.id
+		for _, g := range c.groups {
+			if slices.Contains(g.policies, x) {
+				ev = x.Label + " attached to group " + g.arn + ", of which " + c.id + " is a member"
+				break
+			}
+		}
+		b.addEdge(graph.Edge{From: c.id, To: x.Label, Kind: graph.EdgeEscalatesTo, Technique: TechHoldsPolicy, Likelihood: 1, Evidence: []string{ev}})
+		return true
+	}
+	return false
 }
