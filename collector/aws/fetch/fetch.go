@@ -73,6 +73,10 @@ type Options struct {
 	MaxAttempts int
 	// Retryer overrides the SDK retryer (tests inject one with short backoff).
 	Retryer func() aws.Retryer
+	// LastAccessed also reads every principal's service and action
+	// last-accessed data (iam:GenerateServiceLastAccessedDetails, one job
+	// per principal) for the CIEM report.
+	LastAccessed bool
 	// Logger receives progress; nil means slog.Default().
 	Logger *slog.Logger
 }

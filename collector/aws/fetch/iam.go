@@ -64,6 +64,9 @@ func (s *session) collectIAM(ctx context.Context) error {
 
 	s.instanceProfiles(ctx, client, iamData)
 	s.credentialReport(ctx, client, iamData)
+	if s.opts.LastAccessed {
+		s.lastAccessed(ctx, client, iamData)
+	}
 
 	pp, err := client.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 	switch {
