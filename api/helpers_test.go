@@ -101,6 +101,8 @@ func smallStore(t testing.TB) *embedded.Store {
 	return st
 }
 
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
 // syntheticStore syncs a synthetic estate of the given size into a fresh store.
 func syntheticStore(t testing.TB, dir string, resources int) *embedded.Store {
 	t.Helper()

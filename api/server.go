@@ -166,6 +166,10 @@ func (s *Server) routes() *gin.Engine {
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
+	// No proxy is trusted: ClientIP (access log) is the remote address, not
+	// a header a client can forge.
+	e.ForwardedByClientIP = false
+	_ = e.SetTrustedProxies(nil) // nil is always accepted
 	e.Use(s.recovery, s.accessLog, securityHeaders, s.bodyLimit)
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {
