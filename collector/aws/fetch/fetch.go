@@ -44,6 +44,7 @@ const (
 	ServiceSNS            = "sns"
 	ServiceSecretsManager = "secretsmanager"
 	ServiceECR            = "ecr"
+	ServiceMacie          = "macie"
 )
 
 // GlobalServices are read once per account; the others once per region.
@@ -52,7 +53,7 @@ var GlobalServices = []string{ServiceIAM, ServiceOrg, ServiceS3}
 // RegionalServices are read in every collected region.
 var RegionalServices = []string{
 	ServiceEC2, ServiceELB, ServiceRDS, ServiceDynamoDB, ServiceEKS, ServiceECS, ServiceKMS,
-	ServiceLambda, ServiceSQS, ServiceSNS, ServiceSecretsManager, ServiceECR,
+	ServiceLambda, ServiceSQS, ServiceSNS, ServiceSecretsManager, ServiceECR, ServiceMacie,
 }
 
 // Options tunes a collection.
@@ -270,6 +271,7 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 		ServiceDynamoDB: s.collectDynamoDB, ServiceEKS: s.collectEKS, ServiceECS: s.collectECS,
 		ServiceKMS: s.collectKMS, ServiceLambda: s.collectLambda, ServiceSQS: s.collectSQS,
 		ServiceSNS: s.collectSNS, ServiceSecretsManager: s.collectSecrets, ServiceECR: s.collectECR,
+		ServiceMacie: s.collectMacie,
 	}
 	for _, region := range regions {
 		rd := inv.Regional[region]

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/macie2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -55,6 +56,11 @@ func seedAccountResources(t testing.TB, ctx context.Context, cfg aws.Config, end
 	cfg = cfg.Copy()
 	cfg.BaseEndpoint = aws.String(endpoint)
 	var out seeded
+
+	// moto starts every account with Macie enabled but implements no
+	// findings API (macie_test.go serves findings from fixtures); the
+	// seeded account is one without Macie, as most are.
+	must[*macie2.DisableMacieOutput](t, "disable macie")(macie2.NewFromConfig(cfg).DisableMacie(ctx, &macie2.DisableMacieInput{}))
 
 	// IAM.
 	ic := iam.NewFromConfig(cfg)

@@ -34,6 +34,9 @@ type RegionData struct {
 
 	EKSClusters     []EKSCluster     `json:"eks_clusters,omitempty"`
 	TaskDefinitions []TaskDefinition `json:"ecs_task_definitions,omitempty"`
+
+	// Macie is nil when Macie was not read in the region.
+	Macie *MacieData `json:"macie,omitempty"`
 }
 
 // Count returns the number of resources in the region.
