@@ -150,7 +150,9 @@ func TestConnectionLostMidSyncKeepsPreviousGraphAndNextSyncRepairs(t *testing.T)
 		midWrite bool  // the cut must leave unfinished rows behind
 	}{
 		{"before the first write", 1 << 10, false},
-		{"amid the node writes", 600 << 10, true},
+		// a write transaction carries four batches (4000 rows, about 1 MiB of
+		// nodes): the cut must come after the first one committed
+		{"amid the node writes", 2 << 20, true},
 		{"amid the edge writes", 6 << 20, true},
 	}
 	gen, committed := 1, 1

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"time"
 
 	neo "github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -93,7 +92,13 @@ type edgeKey struct{ from, kind, to, technique string }
 
 func keyOf(e *graph.Edge) edgeKey { return edgeKey{e.From, string(e.Kind), e.To, e.Technique} }
 
+// The current rows carry their element id, so that closing and deleting
+// them is a seek by id rather than an index lookup plus a filter, and nodes
+// carry the sync that wrote them, so that a new relationship finds its
+// endpoints through the (scope, id, sync_from) uniqueness index.
 type curNode struct {
+	eid        string
+	from       int64
 	hash       int64
 	staleSince time.Time
 	service    string
@@ -101,11 +106,13 @@ type curNode struct {
 }
 
 type curEdge struct {
+	eid   string
 	hash  int64
 	stale bool
 }
 
 type curFinding struct {
+	eid      string
 	hash     int64
 	resource string
 	life     findingLife
@@ -146,6 +153,7 @@ type syncer struct {
 	prevSeen time.Time // observation time of sync A
 	claimed  bool
 	switched bool
+	seq      int64 // number of the last write transaction (pending_step)
 
 	curNodes    map[string]curNode
 	curEdges    map[edgeKey]curEdge
@@ -159,6 +167,7 @@ type syncer struct {
 	supEdges       []edgeKey
 	supFindings    []string
 	changedNodes   map[string]bool // nodes whose current version ends at this sync
+	written        map[string]bool // nodes this sync writes a new version of
 	staleNodes     map[string]bool // nodes missing from the snapshot kept stale
 	snapNodes      map[string]bool
 	fetchNodes     []string
@@ -243,7 +252,7 @@ func (w *syncer) claim() (bool, error) {
 			ON CREATE SET s.ns = $ns, s.cloud = $cloud, s.scope_id = $id
 			SET s.lock = true
 			WITH s, sync, s.pending AS prev
-			SET s.pending = sync, s.pending_since = datetime()
+			SET s.pending = sync, s.pending_since = datetime(), s.pending_step = 0
 			RETURN sync, coalesce(s.active, 0) AS active, s.active_seen AS seen, prev IS NOT NULL AS dirty`, p)
 	})
 	if err != nil {
@@ -269,37 +278,6 @@ func (w *syncer) fence(ctx context.Context, tx neo.ManagedTransaction) error {
 	}
 	if ok, _ := rec.Values[0].(bool); !ok {
 		return errSuperseded
-	}
-	return nil
-}
-
-// batches runs a fenced statement over rows in batches, and checks that
-// every row matched when expect is set.
-func (w *syncer) batches(ctx context.Context, what, q string, rows []any, extra map[string]any, expect bool) error {
-	for i := 0; i < len(rows); i += w.s.batch {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		chunk := rows[i:min(i+w.s.batch, len(rows))]
-		p := map[string]any{"sk": w.sk, "sync": w.sync, "rows": chunk}
-		maps.Copy(p, extra)
-		out, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
-			if err := w.fence(ctx, tx); err != nil {
-				return nil, err
-			}
-			rec, err := single(ctx, tx, q, p)
-			if err != nil {
-				return nil, err
-			}
-			n, _ := rec.Values[0].(int64)
-			return n, nil
-		})
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if n := out.(int64); expect && int(n) != len(chunk) {
-			return fmt.Errorf("%s: %d of %d rows matched: %w (rows changed behind the store's back)", what, n, len(chunk), graph.ErrCorrupt)
-		}
 	}
 	return nil
 }
@@ -414,7 +392,7 @@ func (w *syncer) abandon() (committed bool) {
 func (w *syncer) release(ctx context.Context) error {
 	_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
 		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk}) SET s.lock = true
-			WITH s WHERE s.pending = $sync REMOVE s.pending, s.pending_since`, map[string]any{"sk": w.sk, "sync": w.sync})
+			WITH s WHERE s.pending = $sync REMOVE s.pending, s.pending_since, s.pending_step`, map[string]any{"sk": w.sk, "sync": w.sync})
 		if err != nil {
 			return nil, err
 		}
@@ -445,7 +423,7 @@ func (w *syncer) readCurrent() error {
 	_, err := w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 		clear(w.curNodes)
 		res, err := tx.Run(w.ctx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL
-			RETURN n.id, n.hash, n.stale_since, n.service, n.region`, p)
+			RETURN n.id, n.hash, n.stale_since, n.service, n.region, n.sync_from, elementId(n)`, p)
 		if err != nil {
 			return nil, err
 		}
@@ -462,6 +440,8 @@ func (w *syncer) readCurrent() error {
 			}
 			c.service, _ = v[3].(string)
 			c.region, _ = v[4].(string)
+			c.from, _ = v[5].(int64)
+			c.eid, _ = v[6].(string)
 			w.curNodes[id] = c
 		}
 		return nil, res.Err()
@@ -472,7 +452,7 @@ func (w *syncer) readCurrent() error {
 	_, err = w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 		clear(w.curEdges)
 		res, err := tx.Run(w.ctx, `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource) WHERE a.sync_to IS NULL AND r.sync_to IS NULL
-			RETURN a.id, type(r), b.id, r.technique, r.hash, r.stale`, p)
+			RETURN a.id, type(r), b.id, r.technique, r.hash, r.stale, elementId(r)`, p)
 		if err != nil {
 			return nil, err
 		}
@@ -489,6 +469,7 @@ func (w *syncer) readCurrent() error {
 			c := curEdge{}
 			c.hash, _ = v[4].(int64)
 			c.stale, _ = v[5].(bool)
+			c.eid, _ = v[6].(string)
 			w.curEdges[k] = c
 		}
 		return nil, res.Err()
@@ -499,7 +480,7 @@ func (w *syncer) readCurrent() error {
 	_, err = w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 		clear(w.curFindings)
 		res, err := tx.Run(w.ctx, `MATCH (f:Finding {scope: $sk}) WHERE f.sync_to IS NULL
-			RETURN f.id, f.hash, f.resource, f.first_seen, f.last_seen, f.resolved_at, f.stale_since`, p)
+			RETURN f.id, f.hash, f.resource, f.first_seen, f.last_seen, f.resolved_at, f.stale_since, elementId(f)`, p)
 		if err != nil {
 			return nil, err
 		}
@@ -519,6 +500,7 @@ func (w *syncer) readCurrent() error {
 			c.hash, _ = v[1].(int64)
 			c.resource, _ = v[2].(string)
 			c.life = findingLife{FirstSeen: tm(v[3]), LastSeen: tm(v[4]), ResolvedAt: tm(v[5]), StaleSince: tm(v[6])}
+			c.eid, _ = v[7].(string)
 			w.curFindings[id] = c
 		}
 		return nil, res.Err()
@@ -819,129 +801,226 @@ func quote(name string) string {
 	return string(append(b, '`'))
 }
 
-func edgeKeyRow(k edgeKey) map[string]any {
-	return map[string]any{"f": k.from, "t": k.to, "tech": k.technique}
+// txBatches is how many statement batches one write transaction carries:
+// a transaction costs a fence round trip and a commit (a log flush), so a
+// few batches share one, while the transaction state stays well inside the
+// server's heap (docs/benchmarks-neo4j.md).
+const txBatches = 4
+
+// step is one write statement over a chunk of rows. The statement returns
+// one record whose values must equal want (counts of rows matched or
+// created), or the sync fails with graph.ErrCorrupt: a mismatch means rows
+// changed behind the store's back.
+type step struct {
+	what string
+	q    string
+	rows []any
+	want []int64
 }
 
-// write supersedes replaced rows and writes the new versions. Order
-// matters: edges and findings are closed while their endpoints are still
-// the current versions, and new edges attach to the new node versions.
-func (w *syncer) write() error {
-	ctx := w.ctx
-	// close replaced edges, per relationship type
-	supByKind := map[string][]any{}
-	for _, k := range w.supEdges {
-		supByKind[k.kind] = append(supByKind[k.kind], edgeKeyRow(k))
+// chunk splits rows into steps of at most the batch size; want derives the
+// expected counts of one chunk.
+func (w *syncer) chunk(what, q string, rows []any, want func([]any) []int64) []step {
+	var out []step
+	for i := 0; i < len(rows); i += w.s.batch {
+		c := rows[i:min(i+w.s.batch, len(rows))]
+		out = append(out, step{what: what, q: q, rows: c, want: want(c)})
 	}
-	for _, kind := range sortedKeys(supByKind) {
-		if err := w.batches(ctx, "close edges "+kind, `UNWIND $rows AS row
-			MATCH (a:Resource {id: row.f}) USING INDEX a:Resource(id) WHERE a.scope = $sk AND a.sync_to IS NULL
-			MATCH (b:Resource {id: row.t}) USING INDEX b:Resource(id) WHERE b.scope = $sk AND b.sync_to IS NULL
-			MATCH (a)-[r:`+quote(kind)+`]->(b)
-			WHERE r.technique = row.tech AND r.sync_from < $sync AND (r.sync_to IS NULL OR r.sync_to = $sync)
-			SET r.sync_to = $sync
-			RETURN count(*)`, supByKind[kind], nil, true); err != nil {
+	return out
+}
+
+func wantAll(rows []any) []int64 { return []int64{int64(len(rows))} }
+
+// fenceStep is the fence of a numbered write transaction. Besides checking
+// that this sync still owns the scope, it advances the scope's
+// pending_step from seq-1 to seq in the same transaction as the writes.
+// CREATE is not idempotent, so when the driver retries a transaction whose
+// commit landed but whose answer was lost, the retry must not write again:
+// it finds pending_step = seq and reports done.
+func (w *syncer) fenceStep(ctx context.Context, tx neo.ManagedTransaction, seq int64) (done bool, err error) {
+	rec, err := single(ctx, tx, `MATCH (s:Scope {key: $sk}) SET s.lock = true
+		WITH s, s.pending = $sync AS ok, coalesce(s.pending_step, 0) AS prev
+		SET s.pending_step = CASE WHEN ok AND prev = $seq - 1 THEN $seq ELSE s.pending_step END
+		RETURN ok, prev`, map[string]any{"sk": w.sk, "sync": w.sync, "seq": seq})
+	if err != nil {
+		return false, err
+	}
+	if ok, _ := rec.Values[0].(bool); !ok {
+		return false, errSuperseded
+	}
+	switch prev, _ := rec.Values[1].(int64); prev {
+	case seq - 1:
+		return false, nil
+	case seq:
+		return true, nil
+	default:
+		return false, fmt.Errorf("write transaction %d found the scope at step %d: %w", seq, prev, graph.ErrCorrupt)
+	}
+}
+
+// runSteps runs the steps in order, several per fenced transaction.
+func (w *syncer) runSteps(ctx context.Context, steps []step) error {
+	maxRows := w.s.batch * txBatches
+	for i := 0; i < len(steps); {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-	}
-	if err := w.batches(ctx, "close findings", `UNWIND $rows AS id
-		MATCH (f:Finding {id: id}) USING INDEX f:Finding(id)
-		WHERE f.scope = $sk AND f.sync_from < $sync AND (f.sync_to IS NULL OR f.sync_to = $sync)
-		SET f.sync_to = $sync
-		RETURN count(*)`, strsToAny(w.supFindings), nil, true); err != nil {
-		return err
-	}
-	if err := w.batches(ctx, "close nodes", `UNWIND $rows AS id
-		MATCH (n:Resource {id: id}) USING INDEX n:Resource(id)
-		WHERE n.scope = $sk AND n.sync_from < $sync AND (n.sync_to IS NULL OR n.sync_to = $sync)
-		SET n.sync_to = $sync
-		RETURN count(*)`, strsToAny(w.supNodes), nil, true); err != nil {
-		return err
-	}
-
-	// new node versions, grouped by label set
-	type labels struct {
-		kind string
-		stub bool
-	}
-	nodeGroups := map[labels][]any{}
-	for _, nw := range w.nodeWrites {
-		l := labels{string(nw.n.Kind), nw.n.Stub}
-		nodeGroups[l] = append(nodeGroups[l], map[string]any{"id": nw.n.ID, "p": nodeProps(nw.n, nw.hash, nw.staleSince)})
-	}
-	groupKeys := slices.SortedFunc(maps.Keys(nodeGroups), func(a, b labels) int {
-		if a.kind != b.kind {
-			if a.kind < b.kind {
-				return -1
+		j, n := i+1, len(steps[i].rows)
+		for j < len(steps) && n+len(steps[j].rows) <= maxRows {
+			n += len(steps[j].rows)
+			j++
+		}
+		group := steps[i:j]
+		w.seq++
+		seq := w.seq
+		_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
+			done, err := w.fenceStep(ctx, tx, seq)
+			if err != nil || done {
+				return nil, err
 			}
-			return 1
-		}
-		return boolInt(a.stub) - boolInt(b.stub)
-	})
-	for _, l := range groupKeys {
-		set := ":" + quote(l.kind)
-		if l.stub {
-			set += ":Stub"
-		}
-		if err := w.batches(ctx, "write nodes "+l.kind, `UNWIND $rows AS row
-			MERGE (n:Resource {scope: $sk, id: row.id, sync_from: $sync})
-			SET n += row.p, n`+set+`
-			RETURN count(*)`, nodeGroups[l], nil, true); err != nil {
-			return err
-		}
-	}
-	w.changed.Nodes = len(w.nodeWrites)
-
-	edgeGroups := map[string][]any{}
-	for _, ew := range w.edgeWrites {
-		k := string(ew.e.Kind)
-		edgeGroups[k] = append(edgeGroups[k], map[string]any{
-			"f": ew.e.From, "t": ew.e.To, "tech": ew.e.Technique,
-			"p": edgeProps(ew.e, ew.hash, w.sk, ew.stale, ew.staleSince),
+			for _, st := range group {
+				rec, err := single(ctx, tx, st.q, map[string]any{"sk": w.sk, "sync": w.sync, "rows": st.rows})
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", st.what, err)
+				}
+				for k, want := range st.want {
+					if got, _ := rec.Values[k].(int64); got != want {
+						// returning the error rolls the whole transaction back
+						return nil, fmt.Errorf("%s: %d of %d rows matched: %w (rows changed behind the store's back)", st.what, got, want, graph.ErrCorrupt)
+					}
+				}
+			}
+			return nil, nil
 		})
-	}
-	for _, kind := range sortedKeys(edgeGroups) {
-		if err := w.batches(ctx, "write edges "+kind, `UNWIND $rows AS row
-			MATCH (a:Resource {id: row.f}) USING INDEX a:Resource(id) WHERE a.scope = $sk AND a.sync_to IS NULL
-			MATCH (b:Resource {id: row.t}) USING INDEX b:Resource(id) WHERE b.scope = $sk AND b.sync_to IS NULL
-			MERGE (a)-[r:`+quote(kind)+` {technique: row.tech, sync_from: $sync}]->(b)
-			SET r += row.p
-			RETURN count(*)`, edgeGroups[kind], nil, true); err != nil {
+		if err != nil {
 			return err
 		}
+		i = j
 	}
-	w.changed.Edges = len(w.edgeWrites)
-
-	frows := make([]any, len(w.findingWrites))
-	for i, fw := range w.findingWrites {
-		frows[i] = map[string]any{"id": fw.f.ID, "resource": fw.f.Resource, "p": findingProps(fw.f, fw.hash, fw.life)}
-	}
-	if err := w.batches(ctx, "write findings", `UNWIND $rows AS row
-		MERGE (f:Finding {scope: $sk, id: row.id, sync_from: $sync})
-		SET f += row.p
-		WITH f, row
-		CALL {
-			WITH f, row
-			MATCH (r:Resource {id: row.resource}) USING INDEX r:Resource(id) WHERE r.scope = $sk AND r.sync_to IS NULL
-			MERGE (f)-[:ON]->(r)
-			RETURN count(*) AS linked
-		}
-		RETURN count(*)`, frows, nil, true); err != nil {
-		return err
-	}
-	w.changed.Findings = len(w.findingWrites)
 	return nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
+// version returns the sync_from of the version of node id that is current
+// once this sync's writes are done, and false when the node does not
+// survive the sync.
+func (w *syncer) version(id string) (int64, bool) {
+	if w.written[id] {
+		return w.sync, true
 	}
-	return 0
+	if cur, ok := w.curNodes[id]; ok && !w.changedNodes[id] {
+		return cur.from, true
+	}
+	return 0, false
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
+// write supersedes replaced rows and writes the new versions, in
+// transactions of several batches. Rows of this sync are new by
+// construction (a sync id is used once, and a failed sync's rows are
+// removed before the scope is written again), so they are CREATEd rather
+// than MERGEd: MERGE of a relationship scans the relationships of its
+// endpoint, which is quadratic on hubs such as the Internet stub. Labels
+// and relationship types are dynamic (Neo4j 5.26), so one statement text
+// serves every kind.
+func (w *syncer) write() error {
+	var steps []step
+
+	eids := func(n int, get func(int) string) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = get(i)
+		}
+		return out
+	}
+	steps = append(steps, w.chunk("close edges", `UNWIND $rows AS eid
+		MATCH ()-[r]->() WHERE elementId(r) = eid
+		  AND r.scope = $sk AND r.sync_from < $sync AND (r.sync_to IS NULL OR r.sync_to = $sync)
+		SET r.sync_to = $sync
+		RETURN count(*)`, eids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid }), wantAll)...)
+	steps = append(steps, w.chunk("close findings", `UNWIND $rows AS eid
+		MATCH (f:Finding) WHERE elementId(f) = eid
+		  AND f.scope = $sk AND f.sync_from < $sync AND (f.sync_to IS NULL OR f.sync_to = $sync)
+		SET f.sync_to = $sync
+		RETURN count(*)`, eids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid }), wantAll)...)
+	steps = append(steps, w.chunk("close nodes", `UNWIND $rows AS eid
+		MATCH (n:Resource) WHERE elementId(n) = eid
+		  AND n.scope = $sk AND n.sync_from < $sync AND (n.sync_to IS NULL OR n.sync_to = $sync)
+		SET n.sync_to = $sync
+		RETURN count(*)`, eids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid }), wantAll)...)
+
+	w.written = make(map[string]bool, len(w.nodeWrites))
+	nrows := make([]any, len(w.nodeWrites))
+	for i, nw := range w.nodeWrites {
+		w.written[nw.n.ID] = true
+		labels := []string{string(nw.n.Kind)}
+		if nw.n.Stub {
+			labels = append(labels, "Stub")
+		}
+		p := nodeProps(nw.n, nw.hash, nw.staleSince)
+		p["scope"], p["id"], p["sync_from"] = w.sk, nw.n.ID, w.sync
+		nrows[i] = map[string]any{"l": labels, "p": p}
+	}
+	steps = append(steps, w.chunk("write nodes", `UNWIND $rows AS row
+		CREATE (n:Resource:$(row.l))
+		SET n = row.p
+		RETURN count(*)`, nrows, wantAll)...)
+
+	erows := make([]any, len(w.edgeWrites))
+	for i, ew := range w.edgeWrites {
+		fv, ok1 := w.version(ew.e.From)
+		tv, ok2 := w.version(ew.e.To)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("edge %s: an endpoint is not in the new graph: %w", ew.e.Key(), graph.ErrCorrupt)
+		}
+		p := edgeProps(ew.e, ew.hash, w.sk, ew.stale, ew.staleSince)
+		p["technique"], p["sync_from"] = ew.e.Technique, w.sync
+		erows[i] = map[string]any{"f": ew.e.From, "fv": fv, "t": ew.e.To, "tv": tv, "k": string(ew.e.Kind), "p": p}
+	}
+	// Both endpoints are found through the (scope, id, sync_from)
+	// uniqueness index: an exact seek, whereas the id index alone returns
+	// every scope's and version's node of that id (every scope has an
+	// Internet stub).
+	steps = append(steps, w.chunk("write edges", `UNWIND $rows AS row
+		MATCH (a:Resource {scope: $sk, id: row.f, sync_from: row.fv})
+		MATCH (b:Resource {scope: $sk, id: row.t, sync_from: row.tv})
+		CREATE (a)-[r:$(row.k)]->(b)
+		SET r = row.p
+		RETURN count(*)`, erows, wantAll)...)
+
+	frows := make([]any, len(w.findingWrites))
+	for i, fw := range w.findingWrites {
+		p := findingProps(fw.f, fw.hash, fw.life)
+		p["scope"], p["id"], p["sync_from"] = w.sk, fw.f.ID, w.sync
+		row := map[string]any{"p": p, "r": fw.f.Resource}
+		// a finding links to its resource only while the resource exists
+		if v, ok := w.version(fw.f.Resource); ok {
+			row["rv"] = v
+		}
+		frows[i] = row
+	}
+	steps = append(steps, w.chunk("write findings", `UNWIND $rows AS row
+		CREATE (f:Finding)
+		SET f = row.p
+		WITH f, row
+		CALL (f, row) {
+			MATCH (r:Resource {scope: $sk, id: row.r, sync_from: row.rv})
+			CREATE (f)-[:ON]->(r)
+			RETURN count(*) AS linked
+		}
+		RETURN count(*), sum(linked)`, frows, func(c []any) []int64 {
+		linked := 0
+		for _, r := range c {
+			if _, ok := r.(map[string]any)["rv"]; ok {
+				linked++
+			}
+		}
+		return []int64{int64(len(c)), int64(linked)}
+	})...)
+
+	if err := w.runSteps(w.ctx, steps); err != nil {
+		return err
+	}
+	w.changed = graph.Counts{Nodes: len(w.nodeWrites), Edges: len(w.edgeWrites), Findings: len(w.findingWrites)}
+	return nil
 }
 
 // switchActive makes the new sync visible and records it, in one
@@ -973,8 +1052,11 @@ func (w *syncer) switchActive() error {
 		if err := w.fence(ctx, tx); err != nil {
 			return nil, err
 		}
+		// The floor rises with the switch: readers that read the previous
+		// version retry rather than race the cleanup that follows.
 		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk})
-			SET s.active = $sync, s.active_seen = $seen, s.active_at = $at
+			SET s.active = $sync, s.active_seen = $seen, s.active_at = $at,
+			    s.floor = CASE WHEN s.floor IS NULL OR s.floor < $sync - 1 THEN $sync - 1 ELSE s.floor END
 			CREATE (y:SyncRecord)
 			SET y = $rec`, map[string]any{"sk": w.sk, "sync": w.sync, "seen": w.seen, "at": w.at, "rec": rec})
 		if err != nil {
@@ -985,59 +1067,57 @@ func (w *syncer) switchActive() error {
 	return err
 }
 
+// cleanupChunk bounds the element ids sent in one cleanup statement; the
+// server deletes them in transactions of the batch size.
+const cleanupChunk = 100_000
+
 // cleanup deletes the rows the new sync superseded, then releases the
-// scope. Readers still at the previous sync are told to retry through the
-// scope's floor (see Load).
+// scope. The switch raised the scope's floor, so readers still at the
+// previous sync retry (see Load). Each delete is one auto-commit statement
+// that commits every batch itself (CALL ... IN TRANSACTIONS): a failure
+// half-way leaves rows the next sync's repair removes, and the guards
+// (scope, sync_to = this sync) make sure an element id reused by a newer
+// row is never deleted.
 func (w *syncer) cleanup(ctx context.Context) error {
-	_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
-		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk})
-			SET s.floor = CASE WHEN s.floor IS NULL OR s.floor < $f THEN $f ELSE s.floor END`,
-			map[string]any{"sk": w.sk, "f": w.sync - 1})
-		if err != nil {
-			return nil, err
-		}
-		return res.Consume(ctx)
-	})
-	if err != nil {
-		return fmt.Errorf("raise floor: %w", err)
-	}
-	del := func(what, q string, rows []any) error {
-		for i := 0; i < len(rows); i += w.s.batch {
-			p := map[string]any{"sk": w.sk, "sync": w.sync, "rows": rows[i:min(i+w.s.batch, len(rows))]}
-			_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
-				res, err := tx.Run(ctx, q, p)
-				if err != nil {
-					return nil, err
-				}
-				return res.Consume(ctx)
-			})
+	del := func(what, q string, ids []any) error {
+		for i := 0; i < len(ids); i += cleanupChunk {
+			p := map[string]any{"sk": w.sk, "sync": w.sync, "batch": int64(w.s.batch), "rows": ids[i:min(i+cleanupChunk, len(ids))]}
+			res, err := w.sess.Run(ctx, q, p)
+			if err == nil {
+				_, err = res.Consume(ctx)
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", what, err)
 			}
 		}
 		return nil
 	}
-	supByKind := map[string][]any{}
-	for _, k := range w.supEdges {
-		supByKind[k.kind] = append(supByKind[k.kind], edgeKeyRow(k))
-	}
-	for _, kind := range sortedKeys(supByKind) {
-		if err := del("delete old edges", `UNWIND $rows AS row
-			MATCH (a:Resource {id: row.f}) USING INDEX a:Resource(id) WHERE a.scope = $sk
-			MATCH (b:Resource {id: row.t}) USING INDEX b:Resource(id) WHERE b.scope = $sk
-			MATCH (a)-[r:`+quote(kind)+`]->(b) WHERE r.technique = row.tech AND r.sync_to = $sync
-			DELETE r`, supByKind[kind]); err != nil {
-			return err
+	ids := func(n int, get func(int) string) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = get(i)
 		}
+		return out
 	}
-	if err := del("delete old findings", `UNWIND $rows AS id
-		MATCH (f:Finding {id: id}) USING INDEX f:Finding(id) WHERE f.scope = $sk AND f.sync_to = $sync
-		DETACH DELETE f`, strsToAny(w.supFindings)); err != nil {
+	if err := del("delete old edges", `UNWIND $rows AS eid
+		CALL (eid) {
+			MATCH ()-[r]->() WHERE elementId(r) = eid AND r.scope = $sk AND r.sync_to = $sync
+			DELETE r
+		} IN TRANSACTIONS OF $batch ROWS`, ids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid })); err != nil {
 		return err
 	}
-	if err := del("delete old nodes", `UNWIND $rows AS id
-		MATCH (n:Resource {id: id}) USING INDEX n:Resource(id) WHERE n.scope = $sk AND n.sync_to = $sync
-		DETACH DELETE n`, strsToAny(w.supNodes)); err != nil {
+	if err := del("delete old findings", `UNWIND $rows AS eid
+		CALL (eid) {
+			MATCH (f:Finding) WHERE elementId(f) = eid AND f.scope = $sk AND f.sync_to = $sync
+			DETACH DELETE f
+		} IN TRANSACTIONS OF $batch ROWS`, ids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid })); err != nil {
+		return err
+	}
+	if err := del("delete old nodes", `UNWIND $rows AS eid
+		CALL (eid) {
+			MATCH (n:Resource) WHERE elementId(n) = eid AND n.scope = $sk AND n.sync_to = $sync
+			DETACH DELETE n
+		} IN TRANSACTIONS OF $batch ROWS`, ids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid })); err != nil {
 		return err
 	}
 	return w.release(ctx)
