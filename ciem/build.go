@@ -310,6 +310,7 @@ func (b *builder) principal(ctx context.Context, n *graph.Node, searches *int) (
 // edges fills resources, trust and escalation moves from the graph.
 func (b *builder) edges(n *graph.Node, p *Principal) {
 	res := map[string]*ResourceAccess{}
+	b.dataEdges(n.ID, "", res)
 	for _, ei := range b.out[n.ID] {
 		e := &b.g.Edges[ei]
 		t := b.g.Node(e.To)
@@ -318,28 +319,18 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 		}
 		switch e.Kind {
 		case graph.EdgeEscalatesTo:
+			if t.Kind == graph.KindPolicy {
+				// A move onto a shared policy node means "holds this policy": the
+				// collector draws the policy's data access once, from the policy.
+				b.dataEdges(t.ID, display(t), res)
+				continue
+			}
 			p.Admin.Escalations = append(p.Admin.Escalations, e.Technique+" -> "+display(t))
 		case graph.EdgeTrusts:
 			if tr, ok := trustOf(n, t, e); ok {
 				tr.CanAssume = b.assumedBy[n.ID][t.ID]
 				p.Trust = append(p.Trust, tr)
 			}
-		case graph.EdgeReads, graph.EdgeWrites, graph.EdgeAdministers, graph.EdgeDecrypts:
-			if t.Kind.IsPrincipal() || isAdminNode(t) {
-				continue // admin-equivalence, reported under Admin
-			}
-			r := res[t.ID]
-			if r == nil {
-				r = &ResourceAccess{ID: t.ID, Name: t.Name, Kind: t.Kind, Sensitivity: t.Sensitivity, CrownJewel: t.CrownJewel, Conditional: true}
-				res[t.ID] = r
-			}
-			if !slices.Contains(r.Access, e.Kind) {
-				r.Access = append(r.Access, e.Kind)
-			}
-			if e.Technique != "" && !slices.Contains(r.Via, e.Technique) {
-				r.Via = append(r.Via, e.Technique)
-			}
-			r.Conditional = r.Conditional && e.Conditional
 		}
 	}
 	for _, r := range res {
@@ -360,6 +351,39 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 	}
 	slices.Sort(p.Admin.Escalations)
 	slices.SortFunc(p.Trust, func(x, y Trust) int { return cmp.Compare(x.Principal, y.Principal) })
+}
+
+// dataEdges adds the READS / WRITES / ADMINISTERS / DECRYPTS moves out of
+// from (a principal, or a policy it holds, named by policy) to res.
+func (b *builder) dataEdges(from, policy string, res map[string]*ResourceAccess) {
+	for _, ei := range b.out[from] {
+		e := &b.g.Edges[ei]
+		switch e.Kind {
+		case graph.EdgeReads, graph.EdgeWrites, graph.EdgeAdministers, graph.EdgeDecrypts:
+		default:
+			continue
+		}
+		t := b.g.Node(e.To)
+		if t == nil || t.Kind.IsPrincipal() || isAdminNode(t) {
+			continue // admin-equivalence is reported under Admin
+		}
+		r := res[t.ID]
+		if r == nil {
+			r = &ResourceAccess{ID: t.ID, Name: t.Name, Kind: t.Kind, Sensitivity: t.Sensitivity, CrownJewel: t.CrownJewel, Conditional: true}
+			res[t.ID] = r
+		}
+		if !slices.Contains(r.Access, e.Kind) {
+			r.Access = append(r.Access, e.Kind)
+		}
+		via := e.Technique
+		if policy != "" {
+			via += " (policy " + policy + ")"
+		}
+		if via != "" && !slices.Contains(r.Via, via) {
+			r.Via = append(r.Via, via)
+		}
+		r.Conditional = r.Conditional && e.Conditional
+	}
 }
 
 func sensRank(r ResourceAccess) int {
