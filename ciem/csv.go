@@ -31,7 +31,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 		row := []string{fmt.Sprint(i + 1), fmt.Sprintf("%.1f", p.Score), p.ID, p.Name, string(p.Kind), string(p.Cloud), p.Account,
 			strings.Join(p.AttackPaths, ";"), p.AdminCell(), strings.Join(p.Admin.Path, " ; "), perms, sens,
 			fmt.Sprint(p.Usage.Known), p.UnusedServicesCell(), p.UnusedSensitiveCell(), p.Activity.State, day(p.Activity.LastActivity),
-			p.DormantCell(), p.WildcardCell(), p.TrustCell(), fmt.Sprint(len(p.SensitiveData)), fmt.Sprint(len(p.Resources)),
+			none(p.DormantCell()), none(p.WildcardCell()), none(p.TrustCell()), fmt.Sprint(len(p.SensitiveData)), fmt.Sprint(len(p.Resources)),
 			sug, p.SuggestionReason}
 		for j, c := range row {
 			row[j] = csvSafe(c)
@@ -45,6 +45,14 @@ func WriteCSV(w io.Writer, r *Report) error {
 		return fmt.Errorf("write CSV: %w", err)
 	}
 	return nil
+}
+
+// none turns the table's "-" into an empty cell.
+func none(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
 }
 
 // csvSafe defuses spreadsheet formula injection: principal and policy names

@@ -1,0 +1,271 @@
+package ciem
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+var testNow = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+func daysAgo(d int) time.Time { return testNow.Add(-time.Duration(d) * 24 * time.Hour) }
+
+func entProp(t *testing.T, e Entitlements) string {
+	t.Helper()
+	e.Version = EntitlementsVersion
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func usageProp(t *testing.T, u UsageData) string {
+	t.Helper()
+	u.Version = EntitlementsVersion
+	b, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// testGraph is a small cloud-agnostic estate:
+//
+//	internet -EXPOSED_TO-> vm -USES_IDENTITY-> app (Role) -READS-> payroll (restricted bucket)
+//	dev (User) -ESCALATES_TO-> ops (Role, admin)
+//	sa (GCP ServiceAccount) with entitlements and usage; nobody (User) with nothing recorded
+func testGraph(t *testing.T, mutate func(nodes []graph.Node)) *graph.Graph {
+	t.Helper()
+	storage := ServiceEntitlement{Service: "storage", Levels: map[AccessLevel]int{LevelRead: 3, LevelWrite: 2}, Total: 5, Sensitive: 3,
+		Actions:          []string{"storage.objects.create", "storage.objects.delete", "storage.objects.get", "storage.objects.list", "storage.buckets.list"},
+		SensitiveActions: []string{"storage.objects.create", "storage.objects.delete", "storage.objects.get"}, Sources: []int{0}}
+	pubsub := ServiceEntitlement{Service: "pubsub", Levels: map[AccessLevel]int{LevelWrite: 4}, Total: 4, Sensitive: 4, Sources: []int{0}}
+	saEnt := Entitlements{Services: []ServiceEntitlement{pubsub, storage},
+		Sources:     []Source{{Kind: SourceIdentity, Policy: "roles/editor-binding", Statement: "#0"}},
+		Credentials: []Credential{{Kind: CredentialAccessKey, ID: "****beef", Active: true, UsageKnown: true, Created: daysAgo(300)}},
+		CreatedAt:   daysAgo(300)}
+	saUse := UsageData{Source: "test", CollectedAt: testNow, Services: []ServiceUsage{{Service: "storage", LastAccessed: daysAgo(100)}}}
+	appEnt := Entitlements{Services: []ServiceEntitlement{{Service: "s3", Levels: map[AccessLevel]int{LevelRead: 1}, Total: 1, Sensitive: 1, Actions: []string{"s3:GetObject"}}},
+		Credentials: []Credential{{Kind: CredentialSession, Active: true, UsageKnown: true, LastUsed: daysAgo(1)}}}
+	devEnt := Entitlements{Services: []ServiceEntitlement{{Service: "iam", Levels: map[AccessLevel]int{LevelPermissions: 2}, Total: 2, Sensitive: 2, Actions: []string{"iam:AttachRolePolicy", "iam:PassRole"}}},
+		Wildcards: []Wildcard{{Kinds: []string{WildcardResource}, Policy: "p", Statement: "s", Sensitive: 2}}}
+	nodes := []graph.Node{
+		{ID: graph.InternetID, Kind: graph.KindInternet},
+		{ID: "vm", Kind: graph.KindCompute, Account: "111", Cloud: graph.CloudAWS},
+		{ID: "app", Kind: graph.KindRole, Name: "app", Account: "111", Cloud: graph.CloudAWS, Props: graph.Props{PropEntitlements: entProp(t, appEnt)}},
+		{ID: "payroll", Kind: graph.KindBucket, Name: "payroll", Account: "111", Cloud: graph.CloudAWS, Sensitivity: graph.SensitivityRestricted},
+		{ID: "dev", Kind: graph.KindUser, Name: "dev", Account: "111", Cloud: graph.CloudAWS, Props: graph.Props{PropEntitlements: entProp(t, devEnt)}},
+		{ID: "ops", Kind: graph.KindRole, Name: "ops", Account: "111", Cloud: graph.CloudAWS, CrownJewel: true, Props: graph.Props{"admin": true}},
+		{ID: "admin-node", Kind: graph.KindRole, Account: "111", Cloud: graph.CloudAWS, CrownJewel: true, Props: graph.Props{"admin": true, "synthetic": true}},
+		{ID: "sa", Kind: graph.KindServiceAccount, Name: "sa", Account: "p1", Cloud: graph.CloudGCP,
+			Props: graph.Props{PropEntitlements: entProp(t, saEnt), PropLastAccessed: usageProp(t, saUse)}},
+		{ID: "nobody", Kind: graph.KindUser, Name: "nobody", Account: "111", Cloud: graph.CloudAWS},
+		{ID: "ext", Kind: graph.KindExternalPrincipal, Name: "vendor", Props: graph.Props{"external_account": "999"}},
+	}
+	if mutate != nil {
+		mutate(nodes)
+	}
+	edges := []graph.Edge{
+		{From: graph.InternetID, To: "vm", Kind: graph.EdgeExposedTo, Technique: "net.internet-exposure", Likelihood: 0.9},
+		{From: "vm", To: "app", Kind: graph.EdgeUsesIdentity, Technique: "imds", Likelihood: 0.9},
+		{From: "app", To: "payroll", Kind: graph.EdgeReads, Technique: "aws.s3.reads", Likelihood: 1},
+		{From: "dev", To: "ops", Kind: graph.EdgeEscalatesTo, Technique: "aws.iam.passrole", Likelihood: 0.8},
+		{From: "ops", To: "admin-node", Kind: graph.EdgeAdministers, Technique: "admin", Likelihood: 1},
+		{From: "ops", To: "ext", Kind: graph.EdgeTrusts, Props: graph.Props{"statement": "#0"}},
+		{From: "ext", To: "ops", Kind: graph.EdgeAssumes, Technique: "assume", Likelihood: 1},
+	}
+	return graph.Assemble(nodes, edges, nil)
+}
+
+func build(t *testing.T, g *graph.Graph, src Sources, opts Options) *Report {
+	t.Helper()
+	if opts.Now.IsZero() {
+		opts.Now = testNow
+	}
+	r, err := Build(context.Background(), g, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func row(t *testing.T, r *Report, id string) *Principal {
+	t.Helper()
+	p := r.Principal(id)
+	if p == nil {
+		t.Fatalf("no row for %s", id)
+	}
+	return p
+}
+
+func TestPrincipalsWithoutEntitlementsAreUnknown(t *testing.T) {
+	r := build(t, testGraph(t, nil), Sources{}, Options{})
+	p := row(t, r, "nobody")
+	if p.EntitlementsKnown || p.Usage.Known || p.Activity.State != StateUnknown {
+		t.Fatalf("nobody: %+v", p)
+	}
+	for name, cell := range map[string]string{"permissions": p.PermissionsCell(), "unused services": p.UnusedServicesCell(),
+		"unused sensitive": p.UnusedSensitiveCell(), "wildcards": p.WildcardCell()} {
+		if cell != StateUnknown {
+			t.Errorf("%s cell = %q, want unknown", name, cell)
+		}
+	}
+	if p.Suggestion != nil || p.SuggestionReason == "" {
+		t.Errorf("suggestion %v, reason %q", p.Suggestion, p.SuggestionReason)
+	}
+	if r.Principal("admin-node") != nil || r.Principal("ext") != nil {
+		t.Error("synthetic administrator or external principal listed as a principal")
+	}
+}
+
+func TestAttackPathPrincipalsRankFirst(t *testing.T) {
+	r := build(t, testGraph(t, nil), Sources{}, Options{})
+	app := row(t, r, "app")
+	if r.Principals[0].ID != "app" || len(app.AttackPaths) != 1 {
+		t.Fatalf("first row %s (paths %v), want app on its attack path", r.Principals[0].ID, app.AttackPaths)
+	}
+	if dev := row(t, r, "dev"); dev.Score <= app.Score {
+		t.Fatalf("dev scores %.1f <= app %.1f: the test needs app to rank first despite a lower score", dev.Score, app.Score)
+	}
+	for i := 1; i < len(r.Principals); i++ {
+		a, b := r.Principals[i-1], r.Principals[i]
+		if len(a.AttackPaths) == 0 && len(b.AttackPaths) > 0 || (len(a.AttackPaths) > 0) == (len(b.AttackPaths) > 0) && a.Score < b.Score {
+			t.Fatalf("rows %d and %d out of order: %s %.1f, %s %.1f", i, i+1, a.ID, a.Score, b.ID, b.Score)
+		}
+	}
+	if len(app.SensitiveData) != 1 || app.SensitiveData[0].ID != "payroll" || app.ScoreParts.DataWeight != 1.75 {
+		t.Fatalf("app sensitive data %+v, data weight %v", app.SensitiveData, app.ScoreParts.DataWeight)
+	}
+}
+
+func TestEscalationAndTrust(t *testing.T) {
+	r := build(t, testGraph(t, nil), Sources{}, Options{})
+	dev, ops := row(t, r, "dev"), row(t, r, "ops")
+	if dev.Admin.Direct || !dev.Admin.ViaEscalation || len(dev.Admin.Path) != 1 || !strings.Contains(dev.Admin.Path[0], "aws.iam.passrole") {
+		t.Fatalf("dev admin %+v, want via escalation through passrole", dev.Admin)
+	}
+	if !ops.Admin.Direct {
+		t.Fatalf("ops admin %+v, want direct", ops.Admin)
+	}
+	if len(ops.Trust) != 1 || ops.Trust[0].Kind != TrustExternal || ops.Trust[0].Account != "999" || !ops.Trust[0].CanAssume {
+		t.Fatalf("ops trust %+v", ops.Trust)
+	}
+	if app := row(t, r, "app"); app.Admin.ViaEscalation || len(app.Trust) != 0 {
+		t.Fatalf("app admin %+v trust %+v, want neither", app.Admin, app.Trust)
+	}
+}
+
+func TestWindowAndDormantCredentials(t *testing.T) {
+	tests := []struct {
+		days        int
+		storage     string
+		activity    string
+		unusedSens  int
+		dormantKeys int
+	}{
+		{90, StateUnused, StateUnused, 7, 1}, // storage last used 100 days ago; pubsub never
+		{120, StateUsed, StateUsed, 4, 1},    // storage inside the window; the key was never used
+		{400, StateUsed, StateUsed, 4, 0},    // the key, created 300 days ago, is inside the window: new, not dormant
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprint(tc.days), func(t *testing.T) {
+			sa := row(t, build(t, testGraph(t, nil), Sources{}, Options{LastAccessedDays: tc.days}), "sa")
+			var storage ServiceView
+			for _, s := range sa.Permissions.Services {
+				if s.Service == "storage" {
+					storage = s
+				}
+			}
+			if storage.State != tc.storage || sa.Activity.State != tc.activity || sa.Usage.UnusedSensitive != tc.unusedSens || len(sa.Dormant) != tc.dormantKeys {
+				t.Fatalf("storage %s activity %s unused sensitive %d dormant %d; want %s %s %d %d",
+					storage.State, sa.Activity.State, sa.Usage.UnusedSensitive, len(sa.Dormant), tc.storage, tc.activity, tc.unusedSens, tc.dormantKeys)
+			}
+		})
+	}
+}
+
+type recordingWriter struct{ got []string }
+
+func (w *recordingWriter) LeastPrivilege(p *Principal, actions []string, removed int) (*Suggestion, error) {
+	w.got = slices.Clone(actions)
+	return &Suggestion{Policy: "{}", Actions: actions, Removed: removed}, nil
+}
+
+func TestSuggestionNeedsUsageAndAWriter(t *testing.T) {
+	r := build(t, testGraph(t, nil), Sources{}, Options{LastAccessedDays: 120})
+	if sa := row(t, r, "sa"); sa.Suggestion != nil || !strings.Contains(sa.SuggestionReason, `no policy writer for cloud "gcp"`) {
+		t.Fatalf("sa without a writer: %v %q", sa.Suggestion, sa.SuggestionReason)
+	}
+	w := &recordingWriter{}
+	r = build(t, testGraph(t, nil), Sources{Policies: map[graph.Cloud]PolicyWriter{graph.CloudGCP: w}}, Options{LastAccessedDays: 120})
+	sa := row(t, r, "sa")
+	want := []string{"storage.buckets.list", "storage.objects.create", "storage.objects.delete", "storage.objects.get", "storage.objects.list"}
+	if sa.Suggestion == nil || !slices.Equal(w.got, want) || sa.Suggestion.Removed != 4 {
+		t.Fatalf("suggestion %+v from %v, want %v with pubsub's 4 permissions removed", sa.Suggestion, w.got, want)
+	}
+	// Usage supplied by Sources replaces the stored property: nothing used, nothing to suggest.
+	src := Sources{Policies: map[graph.Cloud]PolicyWriter{graph.CloudGCP: w}, Usage: map[string]*UsageData{"sa": {Version: 1, Services: []ServiceUsage{}}}}
+	if sa := row(t, build(t, testGraph(t, nil), src, Options{LastAccessedDays: 120}), "sa"); sa.Suggestion != nil || !strings.Contains(sa.SuggestionReason, "nothing used") {
+		t.Fatalf("sa with empty usage: %v %q", sa.Suggestion, sa.SuggestionReason)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	g := testGraph(t, nil)
+	r := build(t, g, Sources{}, Options{Accounts: []string{"p1"}})
+	if len(r.Principals) != 1 || r.Principals[0].ID != "sa" {
+		t.Fatalf("account filter kept %d principals", len(r.Principals))
+	}
+	r = build(t, g, Sources{}, Options{Principals: []string{"dev", "app"}})
+	if len(r.Principals) != 2 {
+		t.Fatalf("principal filter kept %d principals, want dev and app", len(r.Principals))
+	}
+}
+
+func TestBadPropertiesAreErrors(t *testing.T) {
+	tests := map[string]func(nodes []graph.Node){
+		"unparsable entitlements": func(n []graph.Node) { n[2].Props[PropEntitlements] = "{not json" },
+		"future version":          func(n []graph.Node) { n[2].Props[PropEntitlements] = `{"v":99,"services":[]}` },
+		"unparsable usage":        func(n []graph.Node) { n[2].Props[PropLastAccessed] = "[" },
+	}
+	for name, mutate := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Build(context.Background(), testGraph(t, mutate), Sources{}, Options{Now: testNow}); err == nil || !strings.Contains(err.Error(), "app") {
+				t.Fatalf("err = %v, want an error naming the node", err)
+			}
+		})
+	}
+	if _, err := Build(context.Background(), testGraph(t, nil), Sources{}, Options{LastAccessedDays: -1}); err == nil {
+		t.Fatal("negative window accepted")
+	}
+}
+
+func TestAnnotateRoundTrips(t *testing.T) {
+	nodes := []graph.Node{{ID: "a", Kind: graph.KindUser, Cloud: graph.CloudAWS, Account: "123456789012"}, {ID: "b", Kind: graph.KindUser, Cloud: graph.CloudAWS, Account: "123456789012"}}
+	ent := &Entitlements{Services: []ServiceEntitlement{{Service: "x", Total: 1, Levels: map[AccessLevel]int{LevelRead: 1}}}}
+	use := &UsageData{Source: "t", Services: []ServiceUsage{{Service: "x", LastAccessed: testNow}}}
+	if err := Annotate(nodes, map[string]*Entitlements{"a": ent}, map[string]*UsageData{"a": use}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := nodes[1].Props[PropEntitlements]; ok {
+		t.Fatal("node without entitlements annotated")
+	}
+	got, err := DecodeEntitlements(&nodes[0])
+	if err != nil || got == nil || got.Services[0].Service != "x" {
+		t.Fatalf("decode: %+v %v", got, err)
+	}
+	u, err := DecodeUsage(&nodes[0])
+	if err != nil || u == nil || !u.Services[0].LastAccessed.Equal(testNow) {
+		t.Fatalf("decode usage: %+v %v", u, err)
+	}
+	if err := (&graph.Snapshot{Scope: graph.Scope{Cloud: graph.CloudAWS, ID: "123456789012"}, Nodes: nodes}).Validate(); err != nil {
+		t.Fatalf("annotated nodes fail validation: %v", err)
+	}
+}
