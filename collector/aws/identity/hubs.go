@@ -229,7 +229,7 @@ func (b *builder) decomposedAccess(p *principal) {
 			continue
 		}
 		// Own inline policies are held by one principal only: a hub would add an edge, not save one.
-		if !bounded && b.node(x.Label) != nil && !strings.HasPrefix(x.Label, p.id+"#inline/") {
+		if (!bounded || b.boundaryCovers(p, x, grants)) && b.node(x.Label) != nil && !strings.HasPrefix(x.Label, p.id+"#inline/") {
 			ev := x.Label + " attached to " + p.id
 			if g := via[x.Label]; g != "" {
 				ev = x.Label + " attached to group " + g + ", of which " + p.id + " is a member"
@@ -361,4 +361,38 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 	}
 	best.Reasons = append(slices.Clone(best.Reasons), policy.Reason{Kind: policy.KindBoundary, PolicyLabel: p.set.Boundary.Label, Effect: policy.Allow, Index: -1})
 	return best, true
+}
+
+// boundaryCovers reports whether p's boundary allows, unconditionally, every access policy x
+// grants on its own: then min(decision(x), boundary) = decision(x) for all of them and the
+// holder can use the policy node like an unbounded holder. Cached per (boundary, policy).
+func (b *builder) boundaryCovers(p *principal, x *policy.Policy, grants []polGrant) bool {
+	bd := p.set.Boundary
+	if b.covers == nil {
+		b.covers = map[[2]*policy.Policy]bool{}
+	}
+	k := [2]*policy.Policy{bd, x}
+	if v, ok := b.covers[k]; ok {
+		return v
+	}
+	ok := true
+	for _, g := range grants {
+		r := b.resources[g.ri]
+		a := r.accesses[g.ai]
+		allowed := false
+		for _, act := range a.actions {
+			res := policy.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: r.target(a), ResourceAccount: b.account,
+				Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{bd}})
+			if res.Decision == policy.Allowed {
+				allowed = true
+				break
+			}
+		}
+		if !allowed {
+			ok = false
+			break
+		}
+	}
+	b.covers[k] = ok
+	return ok
 }

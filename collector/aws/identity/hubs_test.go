@@ -22,8 +22,12 @@ func TestSharedPolicyAccessIsDrawnOnceFromThePolicy(t *testing.T) {
 			inv.IAM.Groups = []inventory.Group{{ARN: iamARN("group/g"), Name: "g", AttachedPolicies: []inventory.AttachedPolicy{{ARN: readers}}}}
 			u.Groups = []string{"g"}
 		}, true, true},
-		{"holder with a boundary gets its own edge", func(inv *inventory.Inventory, u *inventory.User) {
+		{"holder whose boundary allows all the policy grants goes through the policy", func(inv *inventory.Inventory, u *inventory.User) {
 			u.PermissionBoundary = addPolicy(inv, "b", doc(allow("*", "s3:*")))
+		}, true, true},
+		{"holder whose boundary allows part of the policy gets its own edges", func(inv *inventory.Inventory, u *inventory.User) {
+			inv.S3 = append(inv.S3, inventory.Bucket{Name: "other", ARN: "arn:aws:s3:::other", Region: "us-east-1"})
+			u.PermissionBoundary = addPolicy(inv, "b", doc(allow(bucketARN+"/*", "s3:GetObject")))
 		}, false, true},
 		{"holder with a deny on the bucket reads nothing", func(inv *inventory.Inventory, u *inventory.User) {
 			u.InlinePolicies = []inventory.InlinePolicy{{Name: "no", Document: doc(deny(bucketARN+"/*", "s3:GetObject"))}}
@@ -46,6 +50,9 @@ func TestSharedPolicyAccessIsDrawnOnceFromThePolicy(t *testing.T) {
 			}
 			if reachable(part, u.ARN, bucketARN) != tt.reads {
 				t.Fatalf("user reaches the bucket = %v, want %v", !tt.reads, tt.reads)
+			}
+			if reachable(part, u.ARN, "arn:aws:s3:::other") && u.PermissionBoundary != "" && !tt.viaHub {
+				t.Fatal("the boundary forbids the other bucket, yet the user reaches it")
 			}
 		})
 	}
