@@ -94,6 +94,9 @@ type dataResource struct {
 	// between members of a class, so callers are evaluated one by one.
 	named    map[string]bool
 	specific bool
+	// dependent: the policy's effect depends on who the caller is beyond being named (conditions
+	// on principal keys, NotPrincipal), so no caller can be decided from per-policy results.
+	dependent bool
 	// direct: the policy grants to "*" or by NotPrincipal, i.e. possibly without identity permission.
 	direct   bool
 	external []string // principals outside the account named by Allow statements
@@ -195,12 +198,13 @@ func (b *builder) classifyResourcePolicy(r *dataResource) {
 		return
 	}
 	r.specific = principalDependent(r.policy)
+	r.dependent = r.specific
 	for _, st := range r.policy.Statements {
 		if st.Principal == nil {
 			continue
 		}
 		if st.NotPrincipal {
-			r.specific = true
+			r.specific, r.dependent = true, true
 			if st.Effect == policy.Allow {
 				r.direct = true
 			}
@@ -225,6 +229,10 @@ func (b *builder) classifyResourcePolicy(r *dataResource) {
 			case acct == b.account:
 				r.specific = true
 				r.named[a] = true
+				if st.Effect == policy.Deny {
+					// A deny aimed at one principal would make its policy hubs lie for it.
+					r.dependent = true
+				}
 			case acct != "" && st.Effect == policy.Allow:
 				if id, _ := b.principalRef(a); id != "" && !slices.Contains(r.external, id) {
 					r.external = append(r.external, id)
@@ -370,7 +378,7 @@ func (b *builder) dataAccess(ctx context.Context) error {
 			b.decomposedAccess(p)
 		}
 		for ri, r := range b.resources {
-			if decomposable && !r.specific && !r.direct {
+			if decomposable && !r.dependent && !r.direct && !r.named[p.id] {
 				continue
 			}
 			for ai, a := range r.accesses {

@@ -16,8 +16,9 @@ import (
 const TechHoldsPolicy = "aws.iam.holds-policy"
 
 // Decomposition. For a principal without identity or boundary Deny statements that could touch a
-// data action, under SCPs that do not depend on the caller, and a resource whose policy neither
-// names principals of the account nor grants to "*", the evaluation logic reduces to
+// data action, under SCPs that do not depend on the caller, and a resource whose policy does not
+// grant to "*", does not depend on caller keys and does not name this principal, the evaluation
+// logic reduces to
 //
 //	decision(P) = max over P's policies X of decision(X alone)   [min boundary(P) when bounded]
 //
@@ -155,7 +156,9 @@ func (b *builder) policyDecisions(x *policy.Policy, caller policy.Principal) []p
 	set := policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
 	var out []polGrant
 	for ri, r := range b.resources {
-		if r.specific || r.direct {
+		// A resource naming principals of the account is still decomposable for everyone it does
+		// not name: its statements for others never match them (the probe is never named).
+		if r.dependent || r.direct || r.named[caller.ARN] {
 			continue
 		}
 		for ai, a := range r.accesses {

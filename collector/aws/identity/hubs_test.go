@@ -97,3 +97,15 @@ func TestAssumeThroughHeldPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestResourceDenyNamingTheHolderDisablesTheHub(t *testing.T) {
+	inv := newInv()
+	readers := addPolicy(inv, "readers", doc(allow("*", "s3:GetObject")))
+	u := addUser(inv, "alice")
+	u.AttachedPolicies = []inventory.AttachedPolicy{{ARN: readers}}
+	withBucket(inv, doc(stmt{Effect: "Deny", Principal: map[string]any{"AWS": u.ARN}, Action: "s3:*", Resource: bucketARN + "/*"}))
+	part := build(t, inv)
+	if reachable(part, u.ARN, bucketARN) {
+		t.Fatalf("the bucket denies alice by name, yet she reaches it\n%s", dumpEdges(part, ""))
+	}
+}
