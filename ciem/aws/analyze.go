@@ -85,6 +85,7 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 		a.serviceSize[act.Service]++
 	}
 	a.usage(opts.Usage)
+	a.resGrants = a.resourceGrants()
 	// The import has neither the credential report nor the account summary;
 	// without them a user's password and keys are unknown, not absent.
 	a.liveCreds = inv.IAM.CredentialReport != nil || inv.IAM.Summary != nil
@@ -113,7 +114,8 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 			}
 		}
 		pols = append(pols, a.boundary(u.PermissionBoundary)...)
-		e := a.entitlements(u.ARN, s.Allowed, s.Conditional, pols)
+		allowed, cond, rp := a.withResourceGrants(u.ARN, s.Allowed, s.Conditional)
+		e := a.entitlements(u.ARN, allowed, cond, append(pols, rp...))
 		e.Credentials = a.userCredentials(u)
 		e.CreatedAt = u.CreateDate
 		if !a.liveCreds {
@@ -132,7 +134,8 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 		}
 		pols := a.own(r.ARN, r.AttachedPolicies, r.InlinePolicies, ciem.SourceIdentity, "")
 		pols = append(pols, a.boundary(r.PermissionBoundary)...)
-		e := a.entitlements(r.ARN, s.Allowed, s.Conditional, pols)
+		allowed, cond, rp := a.withResourceGrants(r.ARN, s.Allowed, s.Conditional)
+		e := a.entitlements(r.ARN, allowed, cond, append(pols, rp...))
 		e.Credentials = []ciem.Credential{{Kind: ciem.CredentialSession, Active: true, UsageKnown: true, Created: r.CreateDate, LastUsed: r.LastUsedDate}}
 		e.CreatedAt = r.CreateDate
 		if r.ServiceLinked {
@@ -166,6 +169,7 @@ type analyzer struct {
 	stmtSvcs    map[*policy.Statement]map[string]bool
 	serviceSize map[string]int
 	liveCreds   bool
+	resGrants   map[string][]resourceGrant
 	res         *Result
 }
 
@@ -332,7 +336,8 @@ func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionS
 					s.Sources = append(s.Sources, idx)
 				}
 			}
-			if sp.kind != ciem.SourceBoundary {
+			// Boundaries cap rather than grant, and a resource policy's "*" is its own resource.
+			if sp.kind != ciem.SourceBoundary && sp.kind != ciem.SourceResource {
 				if w, ok := a.wildcard(st, set, allowed, sp); ok {
 					e.Wildcards = append(e.Wildcards, w)
 				}

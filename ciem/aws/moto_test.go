@@ -143,8 +143,14 @@ func TestCIEMOnMotoPrincipals(t *testing.T) {
 	must[*iam.PutRolePolicyOutput](t, "vendor policy")(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name("ciem-vendor")), PolicyName: aws.String("audit"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["cloudtrail:LookupEvents","config:Describe*"],"Resource":"*"}]}`)}))
 
+	// ciem-partner: no identity policy; the bucket policy names it.
+	must[*iam.CreateUserOutput](t, "partner")(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name("ciem-partner"))}))
+
 	sc := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	must[*s3.CreateBucketOutput](t, "bucket")(sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}))
+	must[*s3.PutBucketPolicyOutput](t, "bucket policy")(sc.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket),
+		Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Sid":"PartnerDrop","Effect":"Allow","Principal":{"AWS":"` + arn("user/"+name("ciem-partner")) +
+			`"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + bucket + `/*"}]}`)}))
 	must[*s3.PutBucketTaggingOutput](t, "bucket tags")(sc.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(bucket),
 		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String("data-classification"), Value: aws.String("restricted")}}}}))
 
@@ -237,6 +243,16 @@ func TestCIEMOnMotoPrincipals(t *testing.T) {
 		}
 		if reader.Permissions.Total != 1 || reader.Permissions.Sensitive != 1 {
 			t.Errorf("reader permissions %+v, want exactly s3:GetObject", reader.Permissions)
+		}
+		for _, src := range reader.Sources {
+			if src.Kind == ciem.SourceResource {
+				t.Errorf("reader has a resource-policy source %+v", src)
+			}
+		}
+		partner := mustPrincipal(t, rep, arn("user/"+name("ciem-partner")))
+		want := ciem.Source{Kind: ciem.SourceResource, Policy: "arn:aws:s3:::" + bucket, PolicyName: bucket + " (resource policy)", Statement: "PartnerDrop"}
+		if partner.Permissions.Total != 1 || len(partner.Sources) != 1 || partner.Sources[0] != want || len(partner.Wildcards) != 0 {
+			t.Errorf("partner permissions %+v sources %+v wildcards %+v, want s3:PutObject from the bucket policy", partner.Permissions, partner.Sources, partner.Wildcards)
 		}
 	})
 	t.Run("admin", func(t *testing.T) {
