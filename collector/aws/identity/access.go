@@ -245,7 +245,15 @@ func (b *builder) classifyResourcePolicy(r *dataResource) {
 // requestContext is what the graph assumes about an attacker's request: HTTPS (every SDK default),
 // the resource's region, and now. Everything else (source IP, VPC endpoint, MFA) stays unknown and
 // makes decisions depending on it Conditional.
+//
+// The returned map is shared per region and must not be modified: copy it to add keys.
 func (b *builder) requestContext(region string) map[string][]string {
+	if c, ok := b.ctxCache[region]; ok {
+		return c
+	}
+	if b.ctxCache == nil {
+		b.ctxCache = map[string]map[string][]string{}
+	}
 	ctx := map[string][]string{
 		"aws:SecureTransport": {"true"},
 		"aws:CurrentTime":     {b.now.UTC().Format(time.RFC3339)},
@@ -253,6 +261,7 @@ func (b *builder) requestContext(region string) map[string][]string {
 	if region != "" {
 		ctx["aws:RequestedRegion"] = []string{region}
 	}
+	b.ctxCache[region] = ctx
 	return ctx
 }
 

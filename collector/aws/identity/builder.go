@@ -50,6 +50,7 @@ type builder struct {
 	roleIdx    map[*principal]int
 
 	summaryList []PrincipalSummary
+	ctxCache    map[string]map[string][]string // region -> shared request context
 	pols        map[*policy.Policy]*polInfo
 	covers      map[[2]*policy.Policy]bool // boundary, policy -> the boundary allows all the policy grants
 	decisions   map[decisionKey]policy.Result

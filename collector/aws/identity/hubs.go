@@ -318,7 +318,14 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 		b.decisions = map[decisionKey]policy.Result{}
 	}
 	ctx := func() map[string][]string {
-		c := b.requestContext(region)
+		base := b.requestContext(region)
+		if len(extra) == 0 {
+			return base
+		}
+		c := make(map[string][]string, len(base)+len(extra))
+		for k, v := range base {
+			c[k] = v
+		}
 		for k, v := range extra {
 			c[k] = v
 		}

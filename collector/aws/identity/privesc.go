@@ -198,8 +198,15 @@ func (e *escalator) evalOn(p *principal, action, resource, region string, extra 
 		return r
 	}
 	ctx := e.b.requestContext(region)
-	for k, v := range extra {
-		ctx[k] = v
+	if len(extra) > 0 {
+		c := make(map[string][]string, len(ctx)+len(extra))
+		for k, v := range ctx {
+			c[k] = v
+		}
+		for k, v := range extra {
+			c[k] = v
+		}
+		ctx = c
 	}
 	return policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, p.set)
 }
