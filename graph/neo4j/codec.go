@@ -439,3 +439,40 @@ func hashFinding(f *graph.Finding) int64 {
 	h.u64(math.Float64bits(f.FixEffort))
 	return h.sum()
 }
+
+// edgeKeyHash identifies an edge version: its key, its content hash and its
+// stale flag. It is stored on the relationship as `ekey`, so that the store
+// can compare a node's outgoing edges with a snapshot's by a digest computed
+// in the server (edgeDigest) instead of reading every relationship.
+func edgeKeyHash(e *graph.Edge, content int64, stale bool) int64 {
+	h := newHasher()
+	h.str(string(e.Kind))
+	h.str(e.To)
+	h.str(e.Technique)
+	h.u64(uint64(content))
+	h.boolean(stale)
+	return h.sum()
+}
+
+// Two primes below 2^31 for the edge digest: the server sums the remainders
+// of the 64-bit keys, which cannot overflow a 64-bit integer, and Cypher's %
+// truncates like Go's, so both sides compute the same sums.
+const (
+	digestP1 = "2147483647"
+	digestP2 = "2147483629"
+	p1       = 2147483647
+	p2       = 2147483629
+)
+
+// edgeDigest summarises a set of edge versions: how many and two sums of
+// their keys modulo different primes. Two different sets of the same size
+// have the same digest with probability about 2^-62, the same order as two
+// different rows having the same 64-bit content hash, which the store
+// already relies on to skip unchanged rows.
+type edgeDigest struct{ n, d1, d2 int64 }
+
+func (d *edgeDigest) add(key int64) {
+	d.n++
+	d.d1 += key % p1
+	d.d2 += key % p2
+}

@@ -10,6 +10,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	neo "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/storetest"
@@ -159,4 +162,84 @@ func unusedPort(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// TestEdgeChangesOnUnchangedNodes covers the digest that lets a re-sync skip
+// reading the relationships of nodes whose outgoing edges are unchanged:
+// edges changed, added and removed between nodes that did not change must
+// all be noticed, and an untouched re-sync must write nothing.
+func TestEdgeChangesOnUnchangedNodes(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	scope := graph.Scope{Cloud: graph.CloudAWS, ID: "135792468024"}
+	base := testEstate(scope, 1, 50)
+	if _, err := s.Sync(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	next := *base
+	next.CollectedAt = base.CollectedAt.Add(time.Hour)
+	next.Edges = append([]graph.Edge(nil), base.Edges...)
+	next.Edges[3].Likelihood = 0.25                          // changed content
+	next.Edges[4].Evidence = []string{"sg-1"}                // changed content
+	next.Edges = append(next.Edges[:10], next.Edges[11:]...) // removed
+	added := base.Edges[1]                                   // a second technique between the same nodes
+	added.Technique, added.Likelihood = "aws.s3.read-other", 0.5
+	next.Edges = append(next.Edges, added)
+	res, err := s.Sync(ctx, &next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed.Edges != 1 {
+		t.Errorf("removed %d edges, want 1", res.Removed.Edges)
+	}
+	g := mustLoadScope(t, s, scope)
+	got := map[string]graph.Edge{}
+	for _, e := range g.Edges {
+		got[e.Key()] = e
+	}
+	if len(got) != len(next.Edges) {
+		t.Fatalf("loaded %d edges, want %d", len(got), len(next.Edges))
+	}
+	for _, e := range next.Edges {
+		le, ok := got[e.Key()]
+		if !ok {
+			t.Fatalf("edge %s missing after the re-sync", e.Key())
+		}
+		if le.Likelihood != e.Likelihood || strings.Join(le.Evidence, ",") != strings.Join(e.Evidence, ",") {
+			t.Errorf("edge %s: likelihood %v evidence %v, want %v %v", e.Key(), le.Likelihood, le.Evidence, e.Likelihood, e.Evidence)
+		}
+	}
+
+	// Unchanged: every node's stored digest matches the snapshot's, which
+	// also checks that the server's remainders and sums equal Go's.
+	again := next
+	again.CollectedAt = next.CollectedAt.Add(time.Hour)
+	hist := len(mustHistory(t, s, scope))
+	if _, err := s.Sync(ctx, &again); err != nil {
+		t.Fatal(err)
+	}
+	h := mustHistory(t, s, scope)
+	if len(h) != hist+1 {
+		t.Fatalf("history has %d records, want %d", len(h), hist+1)
+	}
+	changed := changedCounts(t, s, h[0].SyncID)
+	if changed != (graph.Counts{}) {
+		t.Errorf("unchanged re-sync rewrote %+v rows", changed)
+	}
+}
+
+// changedCounts reads what a sync rewrote from its :SyncRecord.
+func changedCounts(t *testing.T, s *Store, sync int64) graph.Counts {
+	t.Helper()
+	res, err := neo.ExecuteQuery(context.Background(), s.driver, `MATCH (y:SyncRecord {ns: $ns, id: $id})
+		RETURN y.changed_nodes, y.changed_edges, y.changed_findings`, map[string]any{"ns": s.ns, "id": sync},
+		neo.EagerResultTransformer, neo.ExecuteQueryWithDatabase(s.db))
+	if err != nil || len(res.Records) != 1 {
+		t.Fatalf("read sync record %d: %v", sync, err)
+	}
+	v := res.Records[0].Values
+	n, _ := v[0].(int64)
+	e, _ := v[1].(int64)
+	f, _ := v[2].(int64)
+	return graph.Counts{Nodes: int(n), Edges: int(e), Findings: int(f)}
 }

@@ -100,6 +100,7 @@ type curNode struct {
 	eid        string
 	from       int64
 	hash       int64
+	out        edgeDigest // of its current outgoing relationships
 	staleSince time.Time
 	service    string
 	region     string
@@ -167,6 +168,7 @@ type syncer struct {
 	supEdges       []edgeKey
 	supFindings    []string
 	changedNodes   map[string]bool // nodes whose current version ends at this sync
+	clean          map[string]bool // nodes whose outgoing edges are unchanged (readEdges)
 	written        map[string]bool // nodes this sync writes a new version of
 	staleNodes     map[string]bool // nodes missing from the snapshot kept stale
 	snapNodes      map[string]bool
@@ -201,6 +203,9 @@ func (w *syncer) run() (graph.SyncResult, error) {
 		return graph.SyncResult{}, fmt.Errorf("read current rows: %w", err)
 	}
 	w.planNodes()
+	if err := w.readEdges(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("read current rows: edges: %w", err)
+	}
 	w.planEdges()
 	w.planFindings()
 	if err := w.fetch(); err != nil {
@@ -422,8 +427,16 @@ func (w *syncer) readCurrent() error {
 	w.curFindings = make(map[string]curFinding)
 	_, err := w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 		clear(w.curNodes)
+		// The digest of each node's outgoing relationships travels with the
+		// node: streaming one record per relationship is what made reading
+		// the current state the bulk of a warm re-sync.
 		res, err := tx.Run(w.ctx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL
-			RETURN n.id, n.hash, n.stale_since, n.service, n.region, n.sync_from, elementId(n)`, p)
+			CALL (n) {
+				OPTIONAL MATCH (n)-[r]->() WHERE r.sync_to IS NULL
+				RETURN count(r) AS rels, count(r.ekey) AS keyed,
+				       sum(r.ekey % `+digestP1+`) AS d1, sum(r.ekey % `+digestP2+`) AS d2
+			}
+			RETURN n.id, n.hash, n.stale_since, n.service, n.region, n.sync_from, elementId(n), rels, keyed, d1, d2`, p)
 		if err != nil {
 			return nil, err
 		}
@@ -442,40 +455,18 @@ func (w *syncer) readCurrent() error {
 			c.region, _ = v[4].(string)
 			c.from, _ = v[5].(int64)
 			c.eid, _ = v[6].(string)
+			c.out.n, _ = v[7].(int64)
+			if keyed, _ := v[8].(int64); keyed != c.out.n {
+				c.out.n = -1 // written before edge keys were stored: never clean
+			}
+			c.out.d1, _ = v[9].(int64)
+			c.out.d2, _ = v[10].(int64)
 			w.curNodes[id] = c
 		}
 		return nil, res.Err()
 	})
 	if err != nil {
 		return fmt.Errorf("nodes: %w", err)
-	}
-	_, err = w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
-		clear(w.curEdges)
-		res, err := tx.Run(w.ctx, `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource) WHERE a.sync_to IS NULL AND r.sync_to IS NULL
-			RETURN a.id, type(r), b.id, r.technique, r.hash, r.stale, elementId(r)`, p)
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; res.Next(bg); i++ {
-			if err := w.tick(i); err != nil {
-				return nil, err
-			}
-			v := res.Record().Values
-			var k edgeKey
-			k.from, _ = v[0].(string)
-			k.kind, _ = v[1].(string)
-			k.to, _ = v[2].(string)
-			k.technique, _ = v[3].(string)
-			c := curEdge{}
-			c.hash, _ = v[4].(int64)
-			c.stale, _ = v[5].(bool)
-			c.eid, _ = v[6].(string)
-			w.curEdges[k] = c
-		}
-		return nil, res.Err()
-	})
-	if err != nil {
-		return fmt.Errorf("edges: %w", err)
 	}
 	_, err = w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 		clear(w.curFindings)
@@ -509,6 +500,59 @@ func (w *syncer) readCurrent() error {
 		return fmt.Errorf("findings: %w", err)
 	}
 	return nil
+}
+
+// readEdges reads the current relationships the plan needs: the outgoing
+// ones of every node whose digest differs from the snapshot's (changed,
+// removed, stale, or with changed edges), and the incoming ones of every
+// node whose version ends at this sync. A node whose digest matches has
+// exactly the snapshot's outgoing edges, unchanged and not stale, so
+// planEdges skips them unread.
+func (w *syncer) readEdges() error {
+	want := make(map[string]edgeDigest, len(w.curNodes))
+	for i := range w.snap.Edges {
+		e := &w.snap.Edges[i]
+		d := want[e.From]
+		d.add(edgeKeyHash(e, hashEdge(e), false))
+		want[e.From] = d
+	}
+	w.clean = make(map[string]bool, len(w.curNodes))
+	var out, in []any
+	for id, cur := range w.curNodes {
+		switch {
+		case w.changedNodes[id]:
+			in = append(in, cur.eid)
+			if cur.out.n != 0 {
+				out = append(out, cur.eid)
+			}
+		case cur.out == want[id]:
+			w.clean[id] = true
+		default:
+			out = append(out, cur.eid)
+		}
+	}
+	const ret = ` AND r.sync_to IS NULL
+		RETURN a.id, type(r), b.id, r.technique, r.hash, r.stale, elementId(r)`
+	each := func(v []any) error {
+		var k edgeKey
+		k.from, _ = v[0].(string)
+		k.kind, _ = v[1].(string)
+		k.to, _ = v[2].(string)
+		k.technique, _ = v[3].(string)
+		c := curEdge{}
+		c.hash, _ = v[4].(int64)
+		c.stale, _ = v[5].(bool)
+		c.eid, _ = v[6].(string)
+		w.curEdges[k] = c
+		return nil
+	}
+	p := map[string]any{"sk": w.sk}
+	if err := w.readBatches(`UNWIND $rows AS eid
+		MATCH (a:Resource)-[r]->(b:Resource) WHERE elementId(a) = eid AND a.scope = $sk`+ret, out, p, each); err != nil {
+		return err
+	}
+	return w.readBatches(`UNWIND $rows AS eid
+		MATCH (a:Resource)-[r]->(b:Resource) WHERE elementId(b) = eid AND b.scope = $sk`+ret, in, p, each)
 }
 
 func (w *syncer) planNodes() {
@@ -560,6 +604,9 @@ func (w *syncer) planEdges() {
 		e := &edges[i]
 		k := keyOf(e)
 		inSnap[k] = true
+		if w.clean[e.From] && !w.changedNodes[e.To] {
+			continue // unchanged, by the digest of its source
+		}
 		h := hashEdge(e)
 		cur, ok := w.curEdges[k]
 		if ok {
@@ -973,6 +1020,7 @@ func (w *syncer) write() error {
 		}
 		p := edgeProps(ew.e, ew.hash, w.sk, ew.stale, ew.staleSince)
 		p["technique"], p["sync_from"] = ew.e.Technique, w.sync
+		p["ekey"] = edgeKeyHash(ew.e, ew.hash, ew.stale)
 		erows[i] = map[string]any{"f": ew.e.From, "fv": fv, "t": ew.e.To, "tv": tv, "k": string(ew.e.Kind), "p": p}
 	}
 	// Both endpoints are found through the (scope, id, sync_from)
