@@ -143,13 +143,18 @@ func (b *builder) node(id string) *graph.Node {
 	return nil
 }
 
+// maxEvidence bounds the evidence merged into one edge.
+const maxEvidence = 24
+
 // addEdge adds e, merging evidence and findings into an existing edge with the same key. A merged
 // edge is conditional only if every contribution is.
 func (b *builder) addEdge(e graph.Edge) {
 	k := e.Key()
 	if i, ok := b.edgeIdx[k]; ok {
 		p := &b.edges[i]
-		if !slices.Equal(p.Evidence, e.Evidence) {
+		// Evidence is a sample: past maxEvidence entries more of it explains nothing new and
+		// merging would grow quadratically.
+		if len(p.Evidence) < maxEvidence && !slices.Equal(p.Evidence, e.Evidence) {
 			p.Evidence = unionSorted(p.Evidence, e.Evidence)
 		}
 		if !slices.Equal(p.Findings, e.Findings) {

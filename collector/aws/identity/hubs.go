@@ -360,8 +360,13 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 	if !granted(best.Decision) || p.set.Boundary == nil {
 		return best, true
 	}
-	bd := policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
-		policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
+	bk := decisionKey{pol: p.set.Boundary, action: action, resource: resource, extra: "boundary|" + extraKey}
+	bd, ok := b.decisions[bk]
+	if !ok || p.set.Boundary == nil || principalDependent(p.set.Boundary) {
+		bd = policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
+			policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
+		b.decisions[bk] = bd
+	}
 	if !granted(bd.Decision) {
 		return bd, true
 	}

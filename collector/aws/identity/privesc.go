@@ -389,6 +389,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 			if c, ok := e.allOn(p, t, u.id, global); ok {
 				if t.Target == TargetUserMod {
 					e.emit(p, t, admin, c, "then act as "+u.id)
+					return // one intermediate user is enough
 				} else {
 					e.emit(p, t, u.id, c)
 				}
@@ -418,7 +419,10 @@ func (e *escalator) apply(p *principal, t *Technique) {
 			if t.Target == TargetRole {
 				e.emit(p, t, r.id, c)
 			} else {
+				// One intermediate role is enough to reach the administrator; more would only pile
+				// evidence onto the same edge.
 				e.emit(p, t, admin, c, "then act as "+r.id)
+				return
 			}
 		}
 	case TargetPassedRole, TargetUninventoriedRole:
