@@ -86,17 +86,21 @@ type ServiceEntitlement struct {
 	All bool `json:"all,omitempty"`
 	// Actions lists the allowed action names when the analyser kept them:
 	// for services the principal accessed (a least-privilege policy needs
-	// them) and small services. Nil means not kept, not none.
+	// them) and small partial grants. Nil means not kept, not none.
 	Actions []string `json:"actions,omitempty"`
-	// SensitiveActions lists the sensitive allowed actions (at most
-	// MaxListedActions; SensitiveTruncated says when more exist).
+	// SensitiveActions lists the sensitive allowed actions: all of them for
+	// accessed services, at most MaxListedActions otherwise (none when All:
+	// every sensitive action of the service). SensitiveTruncated says when
+	// the list is partial.
 	SensitiveActions   []string `json:"sensitive_actions,omitempty"`
 	SensitiveTruncated bool     `json:"sensitive_truncated,omitempty"`
 	Sources            []int    `json:"sources,omitempty"`
 }
 
-// MaxListedActions bounds the action lists an analyser records per service.
-const MaxListedActions = 64
+// MaxListedActions bounds the action lists an analyser records per service
+// the principal did not access: entitlements live on every principal node,
+// and an administrator holds some 20,000 actions in 450 services.
+const MaxListedActions = 8
 
 // Source kinds: where a permission comes from.
 const (

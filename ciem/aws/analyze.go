@@ -293,6 +293,7 @@ func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionS
 		return s
 	}
 	names := map[string][]string{}
+	sensitive := map[string][]string{}
 	allowed.Each(func(i int32) bool {
 		act := a.cat.Action(i)
 		s := get(act.Service)
@@ -301,11 +302,7 @@ func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionS
 		names[act.Service] = append(names[act.Service], act.Name)
 		if Sensitive(act) {
 			s.Sensitive++
-			if len(s.SensitiveActions) < ciem.MaxListedActions {
-				s.SensitiveActions = append(s.SensitiveActions, act.Name)
-			} else {
-				s.SensitiveTruncated = true
-			}
+			sensitive[act.Service] = append(sensitive[act.Service], act.Name)
 		}
 		return true
 	})
@@ -346,12 +343,24 @@ func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionS
 	}
 	for svc, s := range by {
 		s.All = s.Total == a.serviceSize[svc]
-		// Keep the names a least-privilege policy needs (accessed services)
-		// and those of small services, which are cheap and informative.
-		if accessed[svc] || s.Total+s.Conditional <= ciem.MaxListedActions {
-			s.Actions = names[svc]
-			slices.Sort(s.Actions)
+		// Keep what a least-privilege policy and the unused-sensitive count
+		// need for accessed services; elsewhere only small partial grants,
+		// since these lists are stored on every principal node.
+		switch {
+		case accessed[svc]:
+			s.Actions, s.SensitiveActions = names[svc], sensitive[svc]
+		case s.All:
+			s.SensitiveTruncated = s.Sensitive > 0
+		default:
+			if s.Total+s.Conditional <= ciem.MaxListedActions {
+				s.Actions = names[svc]
+			}
+			s.SensitiveActions = sensitive[svc]
+			if len(s.SensitiveActions) > ciem.MaxListedActions {
+				s.SensitiveActions, s.SensitiveTruncated = s.SensitiveActions[:ciem.MaxListedActions], true
+			}
 		}
+		slices.Sort(s.Actions)
 		slices.Sort(s.Sources)
 		e.Services = append(e.Services, *s)
 	}
