@@ -17,6 +17,9 @@ const (
 	escDirect         = 1.6
 	escPath           = 1.4
 	escMoves          = 1.15
+	escDirectPoints   = 20.0
+	escPathPoints     = 12.0
+	escMovesPoints    = 4.0
 	wildcardPoints    = 4.0
 	wildcardCap       = 12.0
 	dormantPoints     = 5.0
@@ -49,16 +52,19 @@ func score(p *Principal, g *graph.Graph, entKnown, usageKnown bool) {
 		level = max(level, l)
 	}
 	data := 1 + dataStep*float64(level)
-	esc := 1.0
+	// Escalation potential multiplies the unused grants and also counts on
+	// its own, so an administrator ranks high even when its permissions
+	// were not recorded.
+	esc, extras := 1.0, 0.0
 	switch {
 	case p.Admin.Direct:
-		esc = escDirect
+		esc, extras = escDirect, escDirectPoints
 	case p.Admin.ViaEscalation:
-		esc = escPath
+		esc, extras = escPath, escPathPoints
 	case len(p.Admin.Escalations) > 0:
-		esc = escMoves
+		esc, extras = escMoves, escMovesPoints
 	}
-	extras := math.Min(wildcardCap, wildcardPoints*float64(len(p.Wildcards)))
+	extras += math.Min(wildcardCap, wildcardPoints*float64(len(p.Wildcards)))
 	extras += math.Min(dormantCap, dormantPoints*float64(len(p.Dormant)))
 	if p.Activity.State == StateUnused && p.Permissions.Total > 0 {
 		extras += inactivePoints
