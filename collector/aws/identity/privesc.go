@@ -47,7 +47,7 @@ func (b *builder) escalation(ctx context.Context) error {
 			return err
 		}
 		pa := e.policyAttacker(x)
-		e.emitted = map[string]bool{}
+		e.emitted, e.memo = map[string]bool{}, map[string]policy.Result{}
 		for _, t := range e.order {
 			if hubCategory(t) && e.mayHave(pa, t) {
 				e.apply(pa, t)
@@ -63,7 +63,7 @@ func (b *builder) escalation(ctx context.Context) error {
 		if p.admin {
 			continue
 		}
-		e.emitted = map[string]bool{}
+		e.emitted, e.memo = map[string]bool{}, map[string]policy.Result{}
 		for _, t := range e.order {
 			if !e.mayHave(p, t) {
 				continue
@@ -96,6 +96,7 @@ type escalator struct {
 	hubOK    map[string]bool   // attacker|technique -> may use policy hubs
 	holds    map[string]bool   // attacker|policy holds-policy edges drawn
 	findings map[string]string // attacker|technique -> finding id
+	memo     map[string]policy.Result // action|resource|context -> decision, for the current attacker
 }
 
 func (b *builder) newEscalator() *escalator {
@@ -194,6 +195,18 @@ func (e *escalator) evalOn(p *principal, action, resource, region string, extra 
 	for k, v := range extra {
 		extraKey += k + "=" + strings.Join(v, ",") + ";"
 	}
+	// Techniques of one family ask the same question (PassRole of a role to lambda for three
+	// Lambda techniques): answer it once per attacker.
+	mk := action + "|" + resource + "|" + extraKey
+	if r, ok := e.memo[mk]; ok {
+		return r
+	}
+	r := e.evalFresh(p, action, resource, region, extra, extraKey)
+	e.memo[mk] = r
+	return r
+}
+
+func (e *escalator) evalFresh(p *principal, action, resource, region string, extra map[string][]string, extraKey string) policy.Result {
 	if r, ok := e.b.decomposedEval(p, action, resource, region, extra, extraKey); ok {
 		return r
 	}
