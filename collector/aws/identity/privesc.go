@@ -93,9 +93,9 @@ type escalator struct {
 	emitted    map[string]bool // technique id + "|" + target, for the current attacker
 	// hubEdges records policy-node escalation edges: policy|technique|target -> conditional.
 	hubEdges map[string]bool
-	hubOK    map[string]bool   // attacker|technique -> may use policy hubs
-	holds    map[string]bool   // attacker|policy holds-policy edges drawn
-	findings map[string]string // attacker|technique -> finding id
+	hubOK    map[string]bool          // attacker|technique -> may use policy hubs
+	holds    map[string]bool          // attacker|policy holds-policy edges drawn
+	findings map[string]string        // attacker|technique -> finding id
 	memo     map[string]policy.Result // action|resource|context -> decision, for the current attacker
 }
 
