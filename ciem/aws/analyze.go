@@ -81,11 +81,16 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 		stmtSvcs: map[*policy.Statement]map[string]bool{},
 		res:      &Result{Entitlements: map[string]*ciem.Entitlements{}, Usage: map[string]*ciem.UsageData{}, Warnings: slices.Clone(part.Warnings)}}
 	a.serviceSize = map[string]int{}
+	a.sensitive = a.cat.NewSet()
 	for _, act := range a.cat.Actions() {
 		a.serviceSize[act.Service]++
+		if Sensitive(act) {
+			a.sensitive.Set(act.Index)
+		}
 	}
 	a.usage(opts.Usage)
 	a.resGrants = a.resourceGrants()
+	a.bases = map[string]*entBase{}
 	// The import has neither the credential report nor the account summary;
 	// without them a user's password and keys are unknown, not absent.
 	a.liveCreds = inv.IAM.CredentialReport != nil || inv.IAM.Summary != nil
@@ -168,8 +173,10 @@ type analyzer struct {
 	stmtSets    map[*policy.Statement]catalog.ActionSet
 	stmtSvcs    map[*policy.Statement]map[string]bool
 	serviceSize map[string]int
+	sensitive   catalog.ActionSet // Sensitive, precomputed per catalog index
 	liveCreds   bool
 	resGrants   map[string][]resourceGrant
+	bases       map[string]*entBase
 	res         *Result
 }
 
@@ -272,17 +279,67 @@ func stmtRef(st *policy.Statement) string {
 	return fmt.Sprintf("#%d", st.Index)
 }
 
-// entitlements aggregates allowed actions per service and attributes them
-// to the statements that grant them.
+// entBase is the usage-independent part of a principal's entitlements,
+// shared by every principal with the same action sets and policies.
+type entBase struct {
+	services  []ciem.ServiceEntitlement // Actions and SensitiveActions complete and sorted
+	sources   []ciem.Source
+	wildcards []ciem.Wildcard
+}
+
+// entitlements aggregates allowed actions per service, attributes them to
+// the statements that grant them, and keeps the action names the principal's
+// usage makes necessary.
 func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionSet, pols []sourcedPolicy) *ciem.Entitlements {
-	e := &ciem.Entitlements{Version: ciem.EntitlementsVersion}
-	usage := a.res.Usage[arn]
+	base := a.base(allowed, conditional, pols)
+	e := &ciem.Entitlements{Version: ciem.EntitlementsVersion, Sources: base.sources, Wildcards: base.wildcards}
 	accessed := map[string]bool{}
-	if usage != nil {
+	if usage := a.res.Usage[arn]; usage != nil {
 		for _, s := range usage.Services {
 			accessed[s.Service] = !s.LastAccessed.IsZero()
 		}
 	}
+	for _, s := range base.services {
+		// Keep what a least-privilege policy and the unused-sensitive count
+		// need for accessed services; elsewhere only small partial grants,
+		// since these lists are stored on every principal node.
+		switch {
+		case accessed[s.Service]:
+		case s.All:
+			s.Actions, s.SensitiveActions, s.SensitiveTruncated = nil, nil, s.Sensitive > 0
+		default:
+			if s.Total+s.Conditional > ciem.MaxListedActions {
+				s.Actions = nil
+			}
+			if len(s.SensitiveActions) > ciem.MaxListedActions {
+				s.SensitiveActions, s.SensitiveTruncated = s.SensitiveActions[:ciem.MaxListedActions:ciem.MaxListedActions], true
+			}
+		}
+		e.Services = append(e.Services, s)
+	}
+	return e
+}
+
+// base computes (or reuses) the usage-independent entitlements.
+func (a *analyzer) base(allowed, conditional catalog.ActionSet, pols []sourcedPolicy) *entBase {
+	var key strings.Builder
+	for _, w := range allowed {
+		fmt.Fprintf(&key, "%x,", w)
+	}
+	key.WriteByte('|')
+	for _, w := range conditional {
+		fmt.Fprintf(&key, "%x,", w)
+	}
+	for _, sp := range pols {
+		key.WriteString("|" + sp.kind + "|" + sp.via + "|" + sp.name + "|" + sp.pol.Label)
+		if sp.kind == ciem.SourceResource {
+			fmt.Fprintf(&key, "#%p", sp.pol.Statements[0])
+		}
+	}
+	if b, ok := a.bases[key.String()]; ok {
+		return b
+	}
+	b := &entBase{}
 	by := map[string]*ciem.ServiceEntitlement{}
 	get := func(svc string) *ciem.ServiceEntitlement {
 		s := by[svc]
@@ -292,17 +349,15 @@ func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionS
 		}
 		return s
 	}
-	names := map[string][]string{}
-	sensitive := map[string][]string{}
 	allowed.Each(func(i int32) bool {
 		act := a.cat.Action(i)
 		s := get(act.Service)
 		s.Levels[level(act.AccessLevel)]++
 		s.Total++
-		names[act.Service] = append(names[act.Service], act.Name)
-		if Sensitive(act) {
+		s.Actions = append(s.Actions, act.Name)
+		if a.sensitive.Has(i) {
 			s.Sensitive++
-			sensitive[act.Service] = append(sensitive[act.Service], act.Name)
+			s.SensitiveActions = append(s.SensitiveActions, act.Name)
 		}
 		return true
 	})
@@ -310,62 +365,48 @@ func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionS
 	cond.Minus(allowed)
 	cond.Each(func(i int32) bool {
 		act := a.cat.Action(i)
-		get(act.Service).Conditional++
-		names[act.Service] = append(names[act.Service], act.Name)
+		s := get(act.Service)
+		s.Conditional++
+		s.Actions = append(s.Actions, act.Name)
 		return true
 	})
+	services := sortedKeys(by)
 	// Sources: every statement naming an action of a service the principal holds.
 	for _, sp := range pols {
 		for _, st := range sp.pol.Statements {
 			if st.Effect != policy.Allow {
 				continue
 			}
-			set := a.statementSet(st)
 			svcs := a.statementServices(st)
 			idx := -1
-			for _, svc := range sortedKeys(by) {
-				if s := by[svc]; svcs[svc] {
-					if idx < 0 {
-						e.Sources = append(e.Sources, ciem.Source{Kind: sp.kind, Policy: sp.pol.Label, PolicyName: sp.name,
-							Statement: stmtRef(st), Via: sp.via, Conditional: len(st.Conditions) > 0})
-						idx = len(e.Sources) - 1
-					}
-					s.Sources = append(s.Sources, idx)
+			for _, svc := range services {
+				if !svcs[svc] {
+					continue
 				}
+				if idx < 0 {
+					b.sources = append(b.sources, ciem.Source{Kind: sp.kind, Policy: sp.pol.Label, PolicyName: sp.name,
+						Statement: stmtRef(st), Via: sp.via, Conditional: len(st.Conditions) > 0})
+					idx = len(b.sources) - 1
+				}
+				by[svc].Sources = append(by[svc].Sources, idx)
 			}
 			// Boundaries cap rather than grant, and a resource policy's "*" is its own resource.
 			if sp.kind != ciem.SourceBoundary && sp.kind != ciem.SourceResource {
-				if w, ok := a.wildcard(st, set, allowed, sp); ok {
-					e.Wildcards = append(e.Wildcards, w)
+				if w, ok := a.wildcard(st, a.statementSet(st), allowed, sp); ok {
+					b.wildcards = append(b.wildcards, w)
 				}
 			}
 		}
 	}
-	for svc, s := range by {
+	for _, svc := range services {
+		s := by[svc]
 		s.All = s.Total == a.serviceSize[svc]
-		// Keep what a least-privilege policy and the unused-sensitive count
-		// need for accessed services; elsewhere only small partial grants,
-		// since these lists are stored on every principal node.
-		switch {
-		case accessed[svc]:
-			s.Actions, s.SensitiveActions = names[svc], sensitive[svc]
-		case s.All:
-			s.SensitiveTruncated = s.Sensitive > 0
-		default:
-			if s.Total+s.Conditional <= ciem.MaxListedActions {
-				s.Actions = names[svc]
-			}
-			s.SensitiveActions = sensitive[svc]
-			if len(s.SensitiveActions) > ciem.MaxListedActions {
-				s.SensitiveActions, s.SensitiveTruncated = s.SensitiveActions[:ciem.MaxListedActions], true
-			}
-		}
 		slices.Sort(s.Actions)
-		slices.Sort(s.Sources)
-		e.Services = append(e.Services, *s)
+		slices.Sort(s.SensitiveActions)
+		b.services = append(b.services, *s)
 	}
-	slices.SortFunc(e.Services, func(x, y ciem.ServiceEntitlement) int { return strings.Compare(x.Service, y.Service) })
-	return e
+	a.bases[key.String()] = b
+	return b
 }
 
 // statementServices is the set of services a statement names, cached per statement.
@@ -403,12 +444,8 @@ func (a *analyzer) wildcard(st *policy.Statement, set, allowed catalog.ActionSet
 	if st.NotResources || slices.Contains(st.Resources, "*") {
 		eff := set.Clone()
 		eff.Intersect(allowed)
-		eff.Each(func(i int32) bool {
-			if Sensitive(a.cat.Action(i)) {
-				w.Sensitive++
-			}
-			return true
-		})
+		eff.Intersect(a.sensitive)
+		w.Sensitive = eff.Len()
 		if w.Sensitive > 0 {
 			w.Kinds = append(w.Kinds, ciem.WildcardResource)
 		}
