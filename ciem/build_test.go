@@ -68,6 +68,11 @@ func testGraph(t *testing.T, mutate func(nodes []graph.Node)) *graph.Graph {
 			Props: graph.Props{PropEntitlements: entProp(t, saEnt), PropLastAccessed: usageProp(t, saUse)}},
 		{ID: "nobody", Kind: graph.KindUser, Name: "nobody", Account: "111", Cloud: graph.CloudAWS},
 		{ID: "ext", Kind: graph.KindExternalPrincipal, Name: "vendor", Props: graph.Props{"external_account": "999"}},
+		{ID: "anyone", Kind: graph.KindExternalPrincipal, Name: "anyone", Stub: true, Props: graph.Props{graph.PropAnonymous: true}},
+		{ID: "idp", Kind: graph.KindExternalPrincipal, Name: "token.actions.githubusercontent.com", Account: "111", Props: graph.Props{"provider": "token.actions.githubusercontent.com"}},
+		{ID: "other-role", Kind: graph.KindRole, Name: "deployer", Account: "222", Cloud: graph.CloudAWS, Stub: true},
+		{ID: "same-role", Kind: graph.KindRole, Name: "same", Account: "111", Cloud: graph.CloudAWS},
+		{ID: "shared", Kind: graph.KindRole, Name: "shared", Account: "111", Cloud: graph.CloudAWS},
 	}
 	if mutate != nil {
 		mutate(nodes)
@@ -80,6 +85,10 @@ func testGraph(t *testing.T, mutate func(nodes []graph.Node)) *graph.Graph {
 		{From: "ops", To: "admin-node", Kind: graph.EdgeAdministers, Technique: "admin", Likelihood: 1},
 		{From: "ops", To: "ext", Kind: graph.EdgeTrusts, Props: graph.Props{"statement": "#0"}},
 		{From: "ext", To: "ops", Kind: graph.EdgeAssumes, Technique: "assume", Likelihood: 1},
+		{From: "shared", To: "anyone", Kind: graph.EdgeTrusts},
+		{From: "shared", To: "idp", Kind: graph.EdgeTrusts},
+		{From: "shared", To: "other-role", Kind: graph.EdgeTrusts},
+		{From: "shared", To: "same-role", Kind: graph.EdgeTrusts},
 	}
 	return graph.Assemble(nodes, edges, nil)
 }
@@ -160,6 +169,14 @@ func TestEscalationAndTrust(t *testing.T) {
 	}
 	if len(ops.Trust) != 1 || ops.Trust[0].Kind != TrustExternal || ops.Trust[0].Account != "999" || !ops.Trust[0].CanAssume {
 		t.Fatalf("ops trust %+v", ops.Trust)
+	}
+	var kinds []string
+	for _, tr := range row(t, r, "shared").Trust {
+		kinds = append(kinds, tr.Kind+":"+tr.Principal)
+	}
+	// Same-account trust is not outside trust.
+	if want := []string{"public:anyone", "federated:idp", "cross-account:other-role"}; !slices.Equal(kinds, want) {
+		t.Fatalf("shared trust %v, want %v", kinds, want)
 	}
 	if app := row(t, r, "app"); app.Admin.ViaEscalation || len(app.Trust) != 0 {
 		t.Fatalf("app admin %+v trust %+v, want neither", app.Admin, app.Trust)
