@@ -29,10 +29,11 @@ import (
 	"github.com/breachpath/breachpath/graph"
 )
 
-// DefaultBatchSize is the number of rows per write statement. Measured on
-// the dev server (docs/benchmarks-neo4j.md): 1k batches pay a round trip
-// and a commit too often, 20k batches make each transaction's state large
-// enough to slow the server's heap; 5k sits on the plateau.
+// DefaultBatchSize is the number of rows per write statement; a write
+// transaction carries up to four statements (txBatches). Swept on the dev
+// server (docs/benchmarks-neo4j.md, 1k/5k/10k/20k): 5k was the fastest or
+// within noise of it in every run, 1k pays more commits and 20k builds
+// transactions whose state presses on the server's 1 GiB heap.
 const DefaultBatchSize = 5000
 
 // DefaultDatabase is the database breachpath uses unless Options.Database
