@@ -54,6 +54,7 @@ type builder struct {
 	pols        map[*policy.Policy]*polInfo
 	covers      map[[2]*policy.Policy]bool // boundary, policy -> the boundary allows all the policy grants
 	decisions   map[decisionKey]policy.Result
+	denyParts   map[*policy.Policy]*policy.Policy
 	assumeHub   map[string]policy.Decision // policy|role -> the policy's own sts:AssumeRole decision
 	// orgDependent: an SCP or RCP depends on who the caller is.
 	orgDependent bool

@@ -306,14 +306,6 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 	if !known || b.orgDependent || p.caller.IsServiceLinkedRole {
 		return policy.Result{}, false
 	}
-	for _, x := range p.set.Identity {
-		if b.polInfo(x).denySet.Has(idx.Index) {
-			return policy.Result{}, false
-		}
-	}
-	if p.set.Boundary != nil && b.polInfo(p.set.Boundary).denySet.Has(idx.Index) {
-		return policy.Result{}, false
-	}
 	if b.decisions == nil {
 		b.decisions = map[decisionKey]policy.Result{}
 	}
@@ -354,6 +346,37 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 			best = r
 			if r.Decision == policy.Allowed {
 				break
+			}
+		}
+	}
+	// Identity denies apply whichever policy allows: evaluate the Deny statements on their own
+	// (cached per policy when they do not depend on the caller) and apply them to the best allow.
+	if granted(best.Decision) {
+		for _, x := range p.set.Identity {
+			pi := b.polInfo(x)
+			if !pi.denySet.Has(idx.Index) {
+				continue
+			}
+			dp := b.denyPart(x)
+			dk := decisionKey{pol: dp, action: action, resource: resource, extra: "deny|" + extraKey}
+			dr, ok := b.decisions[dk]
+			if !ok {
+				dr = policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
+					policy.PolicySet{Identity: []*policy.Policy{dp}})
+				if !principalDependent(dp) {
+					b.decisions[dk] = dr
+				}
+			}
+			for _, rs := range dr.Reasons {
+				if rs.Effect != policy.Deny {
+					continue
+				}
+				if !rs.Conditional {
+					return policy.Result{Decision: policy.ExplicitDeny, Reasons: dr.Reasons}, true
+				}
+				best.Decision = policy.Conditional
+				best.UnresolvedKeys = append(slices.Clone(best.UnresolvedKeys), dr.UnresolvedKeys...)
+				best.Reasons = append(slices.Clone(best.Reasons), rs)
 			}
 		}
 	}
@@ -410,4 +433,22 @@ func (b *builder) boundaryCovers(p *principal, x *policy.Policy, grants []polGra
 	}
 	b.covers[k] = ok
 	return ok
+}
+
+// denyPart returns a policy holding only x's Deny statements (same label), cached.
+func (b *builder) denyPart(x *policy.Policy) *policy.Policy {
+	if b.denyParts == nil {
+		b.denyParts = map[*policy.Policy]*policy.Policy{}
+	}
+	if d, ok := b.denyParts[x]; ok {
+		return d
+	}
+	d := &policy.Policy{Label: x.Label, Version: x.Version, ID: x.ID}
+	for _, st := range x.Statements {
+		if st.Effect == policy.Deny {
+			d.Statements = append(d.Statements, st)
+		}
+	}
+	b.denyParts[x] = d
+	return d
 }

@@ -289,3 +289,34 @@ func TestTechniquesDocumented(t *testing.T) {
 		}
 	}
 }
+
+func TestDenyInAnotherPolicyBlocksEscalation(t *testing.T) {
+	mfaDeny := stmt{Effect: "Deny", Action: "iam:*", Resource: "*", Condition: map[string]any{"BoolIfExists": map[string]any{"aws:MultiFactorAuthPresent": "false"}}}
+	tests := []struct {
+		name        string
+		deny        stmt
+		want        bool
+		conditional bool
+	}{
+		{"unconditional deny", deny("*", "iam:CreateAccessKey"), false, false},
+		{"deny unless MFA makes the move conditional", mfaDeny, true, true},
+		{"deny of something else", deny("*", "s3:GetObject"), true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			keys := addPolicy(inv, "keys", doc(allow("*", "iam:CreateAccessKey")))
+			u := addUser(inv, "attacker", doc(tt.deny))
+			u.AttachedPolicies = []inventory.AttachedPolicy{{ARN: keys}}
+			victim := addUser(inv, "victim")
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, victim.ARN, "aws.iam.create-access-key")
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e != nil && e.Conditional != tt.conditional {
+				t.Fatalf("conditional = %v, want %v (%v)", e.Conditional, tt.conditional, e.Evidence)
+			}
+		})
+	}
+}
