@@ -20,16 +20,22 @@ const DefaultWindowDays = 90
 // Build; principals beyond it keep their direct ESCALATES_TO moves only.
 const maxEscalationSearches = 5000
 
-// maxListedKeep is the most actions of one service a suggestion lists one by
-// one; a fully allowed service with more is suggested as "<service>:*".
-const maxListedKeep = 150
+// Keep is what a least-privilege policy keeps of one used service.
+type Keep struct {
+	Service string
+	// All keeps every action of the service but Except (used when the
+	// principal holds the whole service: its action names are not stored).
+	All    bool
+	Except []string
+	// Actions are the kept action names when All is false.
+	Actions []string
+}
 
 // PolicyWriter writes a least-privilege policy in a cloud's policy language.
 type PolicyWriter interface {
-	// LeastPrivilege returns a policy that grants exactly actions (each an
-	// exact action name, or "<service>:*" when every action of the service
-	// is to be kept). removed is the number of permissions dropped.
-	LeastPrivilege(p *Principal, actions []string, removed int) (*Suggestion, error)
+	// LeastPrivilege returns a policy that grants exactly what keep lists
+	// and nothing else; removed is the number of permissions dropped.
+	LeastPrivilege(p *Principal, keep []Keep, removed int) (*Suggestion, error)
 }
 
 // Sources supplies what the graph may lack.
@@ -259,25 +265,25 @@ func Annotate(nodes []graph.Node, ents map[string]*Entitlements, usage map[strin
 		n := &nodes[i]
 		if e, ok := ents[n.ID]; ok && e != nil {
 			e.Version = EntitlementsVersion
-			buf, err := json.Marshal(e)
+			v, err := encodeEntitlements(n.ID, e)
 			if err != nil {
-				return fmt.Errorf("ciem: encode entitlements of %s: %w", n.ID, err)
+				return err
 			}
 			if n.Props == nil {
 				n.Props = graph.Props{}
 			}
-			n.Props[PropEntitlements] = string(buf)
+			n.Props[PropEntitlements] = v
 		}
 		if u, ok := usage[n.ID]; ok && u != nil {
 			u.Version = EntitlementsVersion
-			buf, err := json.Marshal(u)
+			v, err := encodeUsage(n.ID, u)
 			if err != nil {
-				return fmt.Errorf("ciem: encode usage of %s: %w", n.ID, err)
+				return err
 			}
 			if n.Props == nil {
 				n.Props = graph.Props{}
 			}
-			n.Props[PropLastAccessed] = string(buf)
+			n.Props[PropLastAccessed] = v
 		}
 	}
 	return nil
@@ -478,7 +484,7 @@ func nameOr(name, id string) string {
 // permissions overlays usage on the entitlements and returns, per used
 // service, the actions a least-privilege policy keeps (nil when a service's
 // actions were not recorded).
-func (b *builder) permissions(ent *Entitlements, usage *UsageData, p *Principal) map[string][]string {
+func (b *builder) permissions(ent *Entitlements, usage *UsageData, p *Principal) map[string]*Keep {
 	if ent == nil {
 		p.Usage.Reason = "no entitlements recorded for this principal (collected without the CIEM analyser)"
 		return nil
@@ -498,7 +504,7 @@ func (b *builder) permissions(ent *Entitlements, usage *UsageData, p *Principal)
 	} else {
 		p.Usage.Reason = "no last-accessed data: usage unknown, not unused"
 	}
-	keep := map[string][]string{}
+	keep := map[string]*Keep{}
 	for _, s := range ent.Services {
 		v := ServiceView{Service: s.Service, Levels: s.Levels, Total: s.Total, Sensitive: s.Sensitive, Conditional: s.Conditional, All: s.All, State: StateUnknown}
 		for _, si := range s.Sources {
@@ -537,53 +543,54 @@ func (b *builder) permissions(ent *Entitlements, usage *UsageData, p *Principal)
 // keepActions splits a used service's allowed actions into kept and unused.
 // Without action-level data every allowed action is kept; with it, tracked
 // actions not used in the window are dropped and untracked ones kept (their
-// use is unknown).
-func (b *builder) keepActions(s ServiceEntitlement, su *ServiceUsage, v *ServiceView) []string {
+// use is unknown). nil means the allowed actions were not recorded.
+func (b *builder) keepActions(s ServiceEntitlement, su *ServiceUsage, v *ServiceView) *Keep {
 	v.ActionLevel = su.ActionLevel
-	allowed := s.Actions
-	if !su.ActionLevel {
-		// Service-level data keeps every allowed action; a whole service
-		// too large to list goes as "<service>:*", which grants the same set.
-		if s.All && (allowed == nil || len(allowed) > maxListedKeep) {
-			return []string{s.Service + ":*"}
+	k := &Keep{Service: s.Service, All: s.All && s.Actions == nil}
+	if !k.All {
+		if s.Actions == nil {
+			return nil
 		}
-		return allowed
+		k.Actions = s.Actions
 	}
-	tracked := map[string]time.Time{}
-	for _, a := range su.Actions {
-		tracked[strings.ToLower(a.Action)] = a.LastAccessed
+	if !su.ActionLevel {
+		return k
 	}
 	sensitive := map[string]bool{}
 	for _, a := range s.SensitiveActions {
 		sensitive[strings.ToLower(a)] = true
 	}
-	if allowed == nil {
-		// Not recorded: only the tracked actions are known to be allowed.
+	unused := map[string]bool{}
+	for _, a := range su.Actions {
+		if a.LastAccessed.IsZero() || a.LastAccessed.Before(b.cutoff) {
+			unused[strings.ToLower(a.Action)] = true
+		}
+	}
+	if k.All {
+		// Every tracked action is allowed: the unused ones are excluded.
 		for _, a := range su.Actions {
-			if a.LastAccessed.IsZero() || a.LastAccessed.Before(b.cutoff) {
-				v.UnusedActions = append(v.UnusedActions, a.Action)
-				if sensitive[strings.ToLower(a.Action)] {
-					v.UnusedSensitive++
-				}
+			if unused[strings.ToLower(a.Action)] {
+				k.Except = append(k.Except, a.Action)
 			}
+		}
+		v.UnusedActions = slices.Sorted(slices.Values(k.Except))
+	} else {
+		k.Actions = nil
+		for _, a := range s.Actions {
+			if unused[strings.ToLower(a)] {
+				v.UnusedActions = append(v.UnusedActions, a)
+				continue
+			}
+			k.Actions = append(k.Actions, a)
 		}
 		slices.Sort(v.UnusedActions)
-		return nil
 	}
-	var out []string
-	for _, a := range allowed {
-		t, ok := tracked[strings.ToLower(a)]
-		if ok && (t.IsZero() || t.Before(b.cutoff)) {
-			v.UnusedActions = append(v.UnusedActions, a)
-			if sensitive[strings.ToLower(a)] {
-				v.UnusedSensitive++
-			}
-			continue
+	for _, a := range v.UnusedActions {
+		if sensitive[strings.ToLower(a)] {
+			v.UnusedSensitive++
 		}
-		out = append(out, a)
 	}
-	slices.Sort(v.UnusedActions)
-	return out
+	return k
 }
 
 // activity decides whether the principal acted in the window, from its
@@ -645,7 +652,7 @@ func (b *builder) activity(n *graph.Node, ent *Entitlements, usage *UsageData, p
 	}
 }
 
-func (b *builder) suggest(ent *Entitlements, usage *UsageData, keep map[string][]string, p *Principal) {
+func (b *builder) suggest(ent *Entitlements, usage *UsageData, keep map[string]*Keep, p *Principal) {
 	switch {
 	case ent == nil:
 		p.SuggestionReason = "no entitlements recorded: nothing to reduce"
@@ -665,32 +672,33 @@ func (b *builder) suggest(ent *Entitlements, usage *UsageData, keep map[string][
 		p.SuggestionReason = fmt.Sprintf("no policy writer for cloud %q", p.Cloud)
 		return
 	}
-	var actions []string
+	var keeps []Keep
+	kept := 0
 	for _, svc := range p.Usage.UsedServices {
-		ks := keep[svc]
-		if ks == nil {
+		k := keep[svc]
+		if k == nil {
 			p.SuggestionReason = fmt.Sprintf("the allowed actions of %s were not recorded; re-collect with last-accessed data", svc)
 			return
 		}
-		actions = append(actions, ks...)
+		for _, s := range p.Permissions.Services {
+			if s.Service != svc {
+				continue
+			}
+			if k.All {
+				kept += s.Total - len(k.Except)
+			} else {
+				kept += len(k.Actions)
+			}
+		}
+		if k.All || len(k.Actions) > 0 {
+			keeps = append(keeps, *k)
+		}
 	}
-	slices.Sort(actions)
-	actions = slices.Compact(actions)
-	if len(actions) == 0 {
+	if len(keeps) == 0 {
 		p.SuggestionReason = "every used service's tracked actions are unused in the window"
 		return
 	}
-	removed := p.Permissions.Total - len(actions)
-	for _, a := range actions {
-		if svc, ok := strings.CutSuffix(a, ":*"); ok {
-			for _, s := range p.Permissions.Services {
-				if s.Service == svc {
-					removed -= s.Total - 1
-				}
-			}
-		}
-	}
-	sug, err := w.LeastPrivilege(p, actions, max(removed, 0))
+	sug, err := w.LeastPrivilege(p, keeps, max(p.Permissions.Total-kept, 0))
 	if err != nil {
 		p.SuggestionReason = "policy writer: " + err.Error()
 		return

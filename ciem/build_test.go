@@ -44,7 +44,7 @@ func usageProp(t *testing.T, u UsageData) string {
 func testGraph(t *testing.T, mutate func(nodes []graph.Node)) *graph.Graph {
 	t.Helper()
 	storage := ServiceEntitlement{Service: "storage", Levels: map[AccessLevel]int{LevelRead: 3, LevelWrite: 2}, Total: 5, Sensitive: 3,
-		Actions:          []string{"storage.objects.create", "storage.objects.delete", "storage.objects.get", "storage.objects.list", "storage.buckets.list"},
+		Actions:          []string{"storage.buckets.list", "storage.objects.create", "storage.objects.delete", "storage.objects.get", "storage.objects.list"},
 		SensitiveActions: []string{"storage.objects.create", "storage.objects.delete", "storage.objects.get"}, Sources: []int{0}}
 	pubsub := ServiceEntitlement{Service: "pubsub", Levels: map[AccessLevel]int{LevelWrite: 4}, Total: 4, Sensitive: 4, Sources: []int{0}}
 	saEnt := Entitlements{Services: []ServiceEntitlement{pubsub, storage},
@@ -214,9 +214,15 @@ func TestWindowAndDormantCredentials(t *testing.T) {
 
 type recordingWriter struct{ got []string }
 
-func (w *recordingWriter) LeastPrivilege(p *Principal, actions []string, removed int) (*Suggestion, error) {
-	w.got = slices.Clone(actions)
-	return &Suggestion{Policy: "{}", Actions: actions, Removed: removed}, nil
+func (w *recordingWriter) LeastPrivilege(p *Principal, keep []Keep, removed int) (*Suggestion, error) {
+	w.got = nil
+	for _, k := range keep {
+		if k.All {
+			w.got = append(w.got, k.Service+":* except "+strings.Join(k.Except, ","))
+		}
+		w.got = append(w.got, k.Actions...)
+	}
+	return &Suggestion{Policy: "{}", Actions: slices.Clone(w.got), Removed: removed}, nil
 }
 
 func TestSuggestionNeedsUsageAndAWriter(t *testing.T) {

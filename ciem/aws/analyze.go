@@ -294,16 +294,30 @@ func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionS
 	base := a.base(allowed, conditional, pols)
 	e := &ciem.Entitlements{Version: ciem.EntitlementsVersion, Sources: base.sources, Wildcards: base.wildcards}
 	accessed := map[string]bool{}
+	tracked := map[string]bool{}
 	if usage := a.res.Usage[arn]; usage != nil {
 		for _, s := range usage.Services {
 			accessed[s.Service] = !s.LastAccessed.IsZero()
+			for _, t := range s.Actions {
+				tracked[strings.ToLower(t.Action)] = true
+			}
 		}
 	}
 	for _, s := range base.services {
 		// Keep what a least-privilege policy and the unused-sensitive count
 		// need for accessed services; elsewhere only small partial grants,
-		// since these lists are stored on every principal node.
+		// since these lists are stored on every principal node. A service
+		// held whole needs no names (the policy writer expands it), only its
+		// sensitive actions that usage tracks.
 		switch {
+		case accessed[s.Service] && s.All:
+			var sens []string
+			for _, n := range s.SensitiveActions {
+				if tracked[strings.ToLower(n)] {
+					sens = append(sens, n)
+				}
+			}
+			s.Actions, s.SensitiveActions, s.SensitiveTruncated = nil, sens, len(sens) < s.Sensitive
 		case accessed[s.Service]:
 		case s.All:
 			s.Actions, s.SensitiveActions, s.SensitiveTruncated = nil, nil, s.Sensitive > 0
@@ -604,6 +618,9 @@ func FromLastAccessed(svcs []inventory.ServiceLastAccessed, collected time.Time)
 	u := &ciem.UsageData{Version: ciem.EntitlementsVersion, Source: UsageSource, CollectedAt: collected, TrackingDays: TrackingDays,
 		Services: []ciem.ServiceUsage{}}
 	for _, s := range svcs {
+		if s.LastAuthenticated.IsZero() && len(s.TrackedActions) == 0 {
+			continue // absent from UsageData means never used: no need to store it
+		}
 		su := ciem.ServiceUsage{Service: strings.ToLower(s.Namespace), LastAccessed: s.LastAuthenticated, ActionLevel: s.TrackedActions != nil}
 		for _, t := range s.TrackedActions {
 			name := t.Action

@@ -316,6 +316,12 @@ func TestLeastPrivilegeSuggestions(t *testing.T) {
 			assertGrantsExactly(t, &p)
 		})
 	}
+	// bob holds all of s3 and AWS tracks some of its actions: everything but the tracked unused ones.
+	bob := mustPrincipal(t, rep, acct+"user/bob")
+	if bob.Suggestion == nil || slices.Contains(bob.Suggestion.Actions, "s3:CreateBucket") || !slices.Contains(bob.Suggestion.Actions, "s3:ListAllMyBuckets") ||
+		!slices.Contains(bob.Suggestion.Actions, "s3:GetObject") {
+		t.Errorf("bob's suggestion %v, want s3 minus the tracked unused actions", bob.Suggestion)
+	}
 	if suggested < 5 {
 		t.Fatalf("%d suggestions, want one for each principal with used services (bob, carol, app-role, ci-deploy, audit, developers)", suggested)
 	}

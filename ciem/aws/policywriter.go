@@ -32,35 +32,60 @@ type iamStatement struct {
 	Resource string   `json:"Resource"`
 }
 
-// LeastPrivilege implements ciem.PolicyWriter. Actions must be catalog
-// action names or "<service>:*"; anything else is an error, so a suggestion
-// never grants what was not asked for.
-func (PolicyWriter) LeastPrivilege(p *ciem.Principal, actions []string, removed int) (*ciem.Suggestion, error) {
+// maxListedAll is the most actions of a fully kept service the policy lists
+// one by one; a larger one is written "<service>:*", which grants the same set.
+const maxListedAll = 150
+
+// LeastPrivilege implements ciem.PolicyWriter. Kept actions must be catalog
+// action names; anything else is an error, so a suggestion never grants
+// what was not asked for.
+func (PolicyWriter) LeastPrivilege(p *ciem.Principal, keep []ciem.Keep, removed int) (*ciem.Suggestion, error) {
 	cat := catalog.Default()
-	by := map[string][]string{}
-	for _, a := range actions {
-		svc, name, ok := strings.Cut(a, ":")
-		if !ok || svc == "" || name == "" {
-			return nil, fmt.Errorf("action %q: want service:Action", a)
-		}
-		if name == "*" {
-			if !cat.HasService(svc) {
-				return nil, fmt.Errorf("action %q: unknown service", a)
-			}
-		} else if act, ok := cat.Lookup(a); ok {
-			a = act.Name
-		} else {
-			return nil, fmt.Errorf("action %q: not in the action catalog", a)
-		}
-		by[strings.ToLower(svc)] = append(by[strings.ToLower(svc)], a)
-	}
 	doc := iamDocument{Version: "2012-10-17"}
-	var all []string
-	for _, svc := range sortedKeys(by) {
-		acts := slices.Compact(slices.Sorted(slices.Values(by[svc])))
+	var all, wholeServices []string
+	for _, k := range keep {
+		svc := strings.ToLower(k.Service)
+		if !cat.HasService(svc) {
+			return nil, fmt.Errorf("service %q: not in the action catalog", k.Service)
+		}
+		var acts []string
+		if k.All {
+			except := map[string]bool{}
+			for _, a := range k.Except {
+				if !strings.Contains(a, ":") {
+					a = svc + ":" + a
+				}
+				except[strings.ToLower(a)] = true
+			}
+			for _, i := range cat.Expand(svc + ":*") {
+				if name := cat.Action(i).Name; !except[strings.ToLower(name)] {
+					acts = append(acts, name)
+				}
+			}
+			if len(except) == 0 && len(acts) > maxListedAll {
+				acts = []string{svc + ":*"}
+				wholeServices = append(wholeServices, svc+":*")
+			}
+		} else {
+			for _, a := range k.Actions {
+				act, ok := cat.Lookup(a)
+				if !ok || act.Service != svc {
+					return nil, fmt.Errorf("action %q: not an action of %s in the catalog", a, svc)
+				}
+				acts = append(acts, act.Name)
+			}
+		}
+		if len(acts) == 0 {
+			continue
+		}
+		acts = slices.Compact(slices.Sorted(slices.Values(acts)))
 		all = append(all, acts...)
 		doc.Statement = append(doc.Statement, iamStatement{Sid: "Used" + sidPart(svc), Effect: "Allow", Action: acts, Resource: "*"})
 	}
+	if len(doc.Statement) == 0 {
+		return nil, fmt.Errorf("nothing to keep")
+	}
+	slices.Sort(all)
 	buf, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode policy: %w", err)
@@ -70,10 +95,8 @@ func (PolicyWriter) LeastPrivilege(p *ciem.Principal, actions []string, removed 
 	}
 	s := &ciem.Suggestion{Policy: string(buf), Actions: all, Removed: removed,
 		Notes: []string{"Resource is \"*\": last-accessed data does not say which resources were used; narrow it with CloudTrail data events or keep the current resource scoping of each action"}}
-	for _, a := range all {
-		if strings.HasSuffix(a, ":*") {
-			s.Notes = append(s.Notes, fmt.Sprintf("%s: AWS reported only service-level use, so every action of the service is kept; narrow it with CloudTrail", a))
-		}
+	for _, w := range wholeServices {
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: AWS reported only service-level use of a service the principal fully holds, so every action of it is kept; narrow it with CloudTrail", w))
 	}
 	compact, _ := json.Marshal(doc)
 	if n := len(compact); n > managedPolicyLimit {
