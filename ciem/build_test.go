@@ -296,3 +296,33 @@ func TestAnnotateRoundTrips(t *testing.T) {
 		t.Fatalf("annotated nodes fail validation: %v", err)
 	}
 }
+
+func TestAnnotateFitsThePropertyLimit(t *testing.T) {
+	big := make([]string, 6000)
+	for i := range big {
+		big[i] = fmt.Sprintf("svc:Action%05d", i)
+	}
+	ent := &Entitlements{Services: []ServiceEntitlement{
+		{Service: "big", Total: len(big), Levels: map[AccessLevel]int{LevelWrite: len(big)}, Actions: big},
+		{Service: "small", Total: 1, Levels: map[AccessLevel]int{LevelRead: 1}, Actions: []string{"small:Get"}},
+	}}
+	nodes := []graph.Node{{ID: "a", Kind: graph.KindUser}}
+	if err := Annotate(nodes, map[string]*Entitlements{"a": ent}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := nodes[0].Props[PropEntitlements].(string)
+	if len(s) > graph.MaxStringProp {
+		t.Fatalf("%d bytes, over the %d limit", len(s), graph.MaxStringProp)
+	}
+	got, err := DecodeEntitlements(&nodes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Services[0].Actions != nil || got.Services[0].Total != len(big) || !slices.Equal(got.Services[1].Actions, []string{"small:Get"}) ||
+		len(got.Notes) != 1 || !strings.Contains(got.Notes[0], "big") {
+		t.Fatalf("decoded %+v / notes %v: want big's names dropped with a note, counts and small's names kept", got.Services, got.Notes)
+	}
+	if got.Services[0].Levels[LevelWrite] != len(big) {
+		t.Fatalf("levels did not round-trip: %v", got.Services[0].Levels)
+	}
+}
