@@ -117,7 +117,7 @@ func TestHTMLReportRendersInHeadlessChromium(t *testing.T) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}
 	}
-	out, err := exec.CommandContext(ctx, bin, append(flags, "--screenshot="+shot, "--window-size=1280,1600", "file://"+file)...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, bin, append(flags, "--screenshot="+shot, "--window-size=1280,1600", "--virtual-time-budget=5000", "file://"+file)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
 	}
