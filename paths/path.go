@@ -145,7 +145,7 @@ func (s *searcher) materialize(li int32) Path {
 			FromType: from.NativeType, ToType: to.NativeType,
 			FromName: from.Name, ToName: to.Name,
 			Kind: e.Kind, Technique: e.Technique,
-			Likelihood:  float64(s.p.Likelihood[pos]),
+			Likelihood:  EffectiveLikelihood(e), // exact, not the projection's float32 copy
 			Evidence:    e.Evidence,
 			Findings:    e.Findings,
 			Conditional: e.Conditional,
