@@ -50,7 +50,7 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 	pf.BoolVar(&a.noProgress, "no-progress", false, "never draw progress bars (they are drawn only when stderr is a terminal)")
 
 	root.AddCommand(a.demoCommand(), a.collectCommand(), a.pathsCommand(), a.queueCommand(), a.planCommand(),
-		a.queryCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
+		a.queryCommand(), a.ciemCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
 	return root
 }
 
