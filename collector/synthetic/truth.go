@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/breachpath/breachpath/collector/snapshotfile"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -164,24 +165,8 @@ func ReadDir(dir string) (*Estate, error) {
 
 var errNoSnapshots = errors.New("no snapshot files")
 
+// readSnapshot reads one scope's file with the same checks any imported
+// snapshot gets.
 func readSnapshot(path string) (*graph.Snapshot, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var s graph.Snapshot
-	if err := json.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
-	}
-	for i := range s.Nodes {
-		graph.NormalizeProps(s.Nodes[i].Props)
-	}
-	for i := range s.Edges {
-		graph.NormalizeProps(s.Edges[i].Props)
-	}
-	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
-	}
-	return &s, nil
+	return snapshotfile.ReadFile(path)
 }
