@@ -49,7 +49,9 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 	pf.StringVar(&a.logLevel, "log-level", envOr("BREACHPATH_LOG_LEVEL", "warn"), "log level: debug, info, warn, error")
 	pf.BoolVar(&a.noProgress, "no-progress", false, "never draw progress bars (they are drawn only when stderr is a terminal)")
 
-	root.AddCommand(a.demoCommand(), a.collectCommand(), a.pathsCommand(), a.queueCommand(), a.planCommand(),
+	collect := a.collectCommand()
+	collect.AddCommand(a.collectFileCommand())
+	root.AddCommand(a.demoCommand(), collect, a.pathsCommand(), a.queueCommand(), a.planCommand(),
 		a.queryCommand(), a.ciemCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
 	return root
 }

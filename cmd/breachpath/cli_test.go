@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runRoot runs the whole command line against a fresh app with captured output.
+func runRoot(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	a := newApp()
+	var out, errOut bytes.Buffer
+	a.stdout, a.stderr = &out, &errOut
+	root := a.rootCommand()
+	root.SetArgs(append([]string{"--no-progress", "--log-level", "error"}, args...))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+func TestDemoLoadsTheEstateAndPrintsPathsAndPlan(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "demo.db")
+	out, _, err := runRoot(t, "--db", db, "demo", "--resources", "1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Demo estate (seed 1)", "Planted:", "Top ", "Choke-point plan:", "verified"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	fi, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("store file mode %v, want 0600", fi.Mode().Perm())
+	}
+
+	// the analysis commands read what demo stored
+	out, _, err = runRoot(t, "--db", db, "paths", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps struct {
+		Paths []struct {
+			ID   string `json:"id"`
+			Risk float64
+			Hops []struct{ Technique string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &ps); err != nil || len(ps.Paths) == 0 {
+		t.Fatalf("paths --format json: %v, %d paths", err, len(ps.Paths))
+	}
+	for i := 1; i < len(ps.Paths); i++ {
+		if ps.Paths[i].Risk > ps.Paths[i-1].Risk {
+			t.Fatalf("paths not sorted by risk: %v before %v", ps.Paths[i-1].Risk, ps.Paths[i].Risk)
+		}
+	}
+	out, _, err = runRoot(t, "--db", db, "queue", "--format", "sarif")
+	if err != nil || !strings.Contains(out, `"version": "2.1.0"`) {
+		t.Errorf("queue --format sarif: err %v, output %.200s", err, out)
+	}
+	out, _, err = runRoot(t, "--db", db, "queue", "--format", "csv", "--on-path")
+	if err != nil || strings.Contains(out, "not on an attack path") || strings.Count(out, "\n") < 2 {
+		t.Errorf("queue --on-path: err %v, output %.300s", err, out)
+	}
+	out, _, err = runRoot(t, "--db", db, "plan")
+	if err != nil || !strings.Contains(out, "verified") {
+		t.Errorf("plan: err %v, output %.300s", err, out)
+	}
+	out, _, err = runRoot(t, "--db", db, "graph", "stats")
+	if err != nil || !strings.Contains(out, "Compute") || !strings.Contains(out, "EXPOSED_TO") {
+		t.Errorf("graph stats: err %v, output %.300s", err, out)
+	}
+	out, _, err = runRoot(t, "--db", db, "graph", "export", "--cloud", "gcp")
+	var exp struct{ Nodes []struct{ Cloud string } }
+	if err != nil || json.Unmarshal([]byte(out), &exp) != nil || len(exp.Nodes) == 0 {
+		t.Fatalf("graph export: err %v", err)
+	}
+	for _, n := range exp.Nodes {
+		if n.Cloud != "gcp" && n.Cloud != "" {
+			t.Fatalf("export --cloud gcp returned a %q node", n.Cloud)
+		}
+	}
+}
+
+func TestDemoRefusesAStoreWithCollectedData(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "real.db")
+	snap := `{"scope":{"cloud":"aws","id":"222222222222"},"collector":"aws","nodes":[{"id":"arn:aws:s3:::x","kind":"Bucket","cloud":"aws","sensitivity":"none"}],"edges":[],"findings":[],"coverage":{}}`
+	f := filepath.Join(dir, "real.json")
+	if err := os.WriteFile(f, []byte(snap), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runRoot(t, "--db", db, "collect", "file", f); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := runRoot(t, "--db", db, "demo", "--resources", "1000")
+	if err == nil || !strings.Contains(err.Error(), "holds collected data") {
+		t.Fatalf("demo on a store with collected data: %v", err)
+	}
+}
+
+func TestCollectFileStoresNothingWhenOneFileIsBad(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	good := `{"scope":{"cloud":"aws","id":"333333333333"},"nodes":[{"id":"arn:aws:s3:::g","kind":"Bucket","cloud":"aws","sensitivity":"restricted"}],"edges":[],"findings":[],"coverage":{}}`
+	bad := `{"scope":{"cloud":"aws","id":"444444444444"},"nodes":[{"id":"x","kind":"Mainframe"}]}`
+	if err := os.WriteFile(filepath.Join(dir, "a.json"), []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.json"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := runRoot(t, "--db", db, "collect", "file", dir)
+	if err == nil || !strings.Contains(err.Error(), `unknown kind "Mainframe"`) {
+		t.Fatalf("collect file with a bad file: %v", err)
+	}
+	if _, err := os.Stat(db); err == nil {
+		out, _, _ := runRoot(t, "--db", db, "graph", "stats")
+		if !strings.HasPrefix(out, "0 nodes") {
+			t.Fatalf("a bad file still stored the good one:\n%s", out)
+		}
+	}
+}
+
+func TestRunMapsErrorsToExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.db")
+	if err := os.WriteFile(corrupt, []byte("definitely not sqlite"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"unknown command", []string{"frobnicate"}, exitUsage},
+		{"bad flag value", []string{"--db", filepath.Join(dir, "x.db"), "queue", "--format", "pdf"}, exitUsage},
+		{"bad threshold", []string{"--db", filepath.Join(dir, "x.db"), "paths", "--threshold", "secret"}, exitUsage},
+		{"corrupt store", []string{"--db", corrupt, "graph", "stats"}, exitError},
+		{"version", []string{"version"}, exitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := run(context.Background(), tt.args); got != tt.want {
+				t.Errorf("exit code %d, want %d", got, tt.want)
+			}
+		})
+	}
+	b, err := os.ReadFile(corrupt)
+	if err != nil || string(b) != "definitely not sqlite" {
+		t.Errorf("the corrupt file was modified: %q, %v", b, err)
+	}
+}
