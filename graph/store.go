@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -87,4 +88,30 @@ type SyncRecord struct {
 	SyncResult
 	Collector   string    `json:"collector,omitempty"`
 	CollectedAt time.Time `json:"collected_at"`
+}
+
+// CheckSync is what every store does before it writes a sync: the snapshot
+// must exist and validate, and the context must still be live. Errors name
+// the scope and wrap ErrInvalidSnapshot or the context's error.
+func CheckSync(ctx context.Context, snap *Snapshot) error {
+	if snap == nil {
+		return fmt.Errorf("sync: %w: nil snapshot", ErrInvalidSnapshot)
+	}
+	if err := snap.Validate(); err != nil {
+		return fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	}
+	return nil
+}
+
+// ObservedAt is when a sync saw the snapshot's rows: its CollectedAt, or
+// the sync time when the collector left it unset. First/last-seen and
+// stale-since times use it.
+func (s *Snapshot) ObservedAt(syncTime time.Time) time.Time {
+	if s.CollectedAt.IsZero() {
+		return syncTime.UTC()
+	}
+	return s.CollectedAt.UTC()
 }

@@ -42,24 +42,15 @@ const checkEvery = 512
 // The observation time of a sync is snap.CollectedAt, or the time of the
 // sync when the snapshot has none.
 func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResult, error) {
-	if snap == nil {
-		return graph.SyncResult{}, fmt.Errorf("sync: %w: nil snapshot", graph.ErrInvalidSnapshot)
-	}
-	if err := snap.Validate(); err != nil {
-		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	if err := graph.CheckSync(ctx, snap); err != nil {
+		return graph.SyncResult{}, err
 	}
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 
 	start := s.now()
 	w := &syncer{s: s, ctx: ctx, snap: snap, at: start.UTC()}
-	w.seen = snap.CollectedAt.UTC()
-	if snap.CollectedAt.IsZero() {
-		w.seen = w.at
-	}
+	w.seen = snap.ObservedAt(w.at)
 	res, err := w.run()
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {

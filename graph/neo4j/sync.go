@@ -46,24 +46,15 @@ var errSuperseded = errors.New("a newer sync of the same scope started (another 
 // from the snapshot are resolved and kept; a resolved finding that returns
 // is reopened with its first sighting kept.
 func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResult, error) {
-	if snap == nil {
-		return graph.SyncResult{}, fmt.Errorf("sync: %w: nil snapshot", graph.ErrInvalidSnapshot)
-	}
-	if err := snap.Validate(); err != nil {
-		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	if err := graph.CheckSync(ctx, snap); err != nil {
+		return graph.SyncResult{}, err
 	}
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 
 	start := s.now()
 	w := &syncer{s: s, ctx: ctx, snap: snap, sk: s.scopeKey(snap.Scope), at: start.UTC()}
-	w.seen = snap.CollectedAt.UTC()
-	if snap.CollectedAt.IsZero() {
-		w.seen = w.at
-	}
+	w.seen = snap.ObservedAt(w.at)
 	w.sess = s.session(ctx, neo.AccessModeWrite)
 	defer w.sess.Close(context.WithoutCancel(ctx))
 
