@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"slices"
 
+	ciemaws "github.com/breachpath/breachpath/ciem/aws"
 	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/resources"
@@ -109,6 +110,20 @@ func TransformDetailed(ctx context.Context, inv *inventory.Inventory, opts Trans
 	snap.Findings = mergeFindings(findings, present)
 	ensureInternet(snap)
 	dropUncitedFindings(snap)
+	// The CIEM report needs what only the policy documents know (where each
+	// permission comes from, wildcards, credentials, usage); it is recorded
+	// on the principal nodes now because the stored graph no longer has the
+	// documents. The identity part is passed so that the report and the
+	// attack graph come from one evaluation.
+	cr, err := ciemaws.Annotate(ctx, snap, inv, ciemaws.Options{Identity: id, Now: opts.Identity.Now, Logger: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("aws transform account %s: %w", inv.AccountID, err)
+	}
+	// Analyze starts its warnings with the identity part's, already in out.
+	for _, w := range cr.Warnings[min(len(id.Warnings), len(cr.Warnings)):] {
+		log.Warn(w)
+		out.Warnings = append(out.Warnings, w)
+	}
 	if out.DroppedEdges > 0 {
 		msg := fmt.Sprintf("%d edges referenced nodes absent from account %s and were left out", out.DroppedEdges, inv.AccountID)
 		log.Warn(msg)

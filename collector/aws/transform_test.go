@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/breachpath/breachpath/ciem"
 	"github.com/breachpath/breachpath/collector/aws/fetch"
 	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
@@ -407,5 +409,55 @@ func TestSharedStubSurvivesWhenOnePartsAreaFailed(t *testing.T) {
 		if len(nodes) != 1 || len(dropped) != 0 {
 			t.Errorf("anonymous stub lost: nodes %+v dropped %v", nodes, dropped)
 		}
+	}
+}
+
+// The stored graph no longer has the policy documents, so the transform is
+// where the CIEM entitlements (and usage, when it was read) must be recorded
+// on the principal nodes; usage absent from the inventory stays absent,
+// because a missing property means unknown, never unused.
+func TestTransformAnnotatesPrincipalsWithCIEMEntitlements(t *testing.T) {
+	used := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		usage     map[string][]inventory.ServiceLastAccessed
+		wantUsage bool
+	}{
+		{name: "usage not read stays unknown"},
+		{name: "usage read is recorded", usage: map[string][]inventory.ServiceLastAccessed{
+			roleARN: {{Namespace: "s3", LastAuthenticated: used}},
+		}, wantUsage: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := estate()
+			inv.CollectedAt = used.Add(24 * time.Hour)
+			inv.IAM.LastAccessed = tc.usage
+			snap, _ := transform(t, inv)
+			role := node(snap, roleARN)
+			if role == nil {
+				t.Fatal("role node missing")
+			}
+			ent, err := ciem.DecodeEntitlements(role)
+			if err != nil || ent == nil {
+				t.Fatalf("entitlements = %v, %v; want decoded", ent, err)
+			}
+			i := slices.IndexFunc(ent.Services, func(s ciem.ServiceEntitlement) bool { return s.Service == "s3" })
+			if i < 0 || ent.Services[i].Total != 1 {
+				t.Errorf("s3 entitlement = %+v, want the one allowed action (s3:GetObject)", ent.Services)
+			}
+			u, err := ciem.DecodeUsage(role)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (u != nil) != tc.wantUsage {
+				t.Errorf("usage = %+v, want present %v", u, tc.wantUsage)
+			}
+			for _, n := range snap.Nodes {
+				if _, ok := n.Props[ciem.PropEntitlements]; ok && n.Kind != graph.KindRole && n.Kind != graph.KindUser && n.Kind != graph.KindGroup {
+					t.Errorf("%s (%s) carries entitlements; only principals should", n.ID, n.Kind)
+				}
+			}
+		})
 	}
 }
