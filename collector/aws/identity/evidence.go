@@ -1,8 +1,10 @@
 package identity
 
 import (
+	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/breachpath/breachpath/collector/aws/policy"
 )
@@ -50,6 +52,37 @@ func decisionEvidence(action, resource string, r policy.Result) []string {
 		out = append(out, "conditional on "+strings.Join(r.UnresolvedKeys, ", "))
 	}
 	return out
+}
+
+// evidenceKey identifies a decision's evidence. Results served from the decision caches share
+// their Reasons and UnresolvedKeys arrays, so the arrays' identity (plus action, resource and
+// decision) names the evidence text; the cache keeps the arrays reachable, so their addresses
+// cannot be reused for other contents, and results are never modified in place.
+type evidenceKey struct {
+	action, resource string
+	decision         policy.Decision
+	reasons          *policy.Reason
+	nReasons         int
+	keys             *string
+	nKeys            int
+}
+
+// cachedEvidence is decisionEvidence, shared between the edges citing the same decision: on a
+// large account the same PassRole or data-access decision backs hundreds of thousands of edges.
+// Callers must not modify the returned slice.
+func (b *builder) cachedEvidence(action, resource string, r policy.Result) []string {
+	k := evidenceKey{action: action, resource: resource, decision: r.Decision,
+		reasons: unsafe.SliceData(r.Reasons), nReasons: len(r.Reasons), keys: unsafe.SliceData(r.UnresolvedKeys), nKeys: len(r.UnresolvedKeys)}
+	if ev, ok := b.evidence[k]; ok {
+		return ev
+	}
+	// Clipped so that a caller appending to it copies instead of writing into the shared array.
+	ev := slices.Clip(decisionEvidence(action, resource, r))
+	if b.evidence == nil {
+		b.evidence = map[evidenceKey][]string{}
+	}
+	b.evidence[k] = ev
+	return ev
 }
 
 // granted reports whether a decision lets the move happen (possibly conditionally).

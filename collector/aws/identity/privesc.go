@@ -16,7 +16,8 @@ type permCheck struct {
 	evidence []string
 }
 
-func (c *permCheck) and(action, resource string, r policy.Result) bool {
+// and adds one permission's result to c and reports whether the move is still possible.
+func (e *escalator) and(c *permCheck, action, resource string, r policy.Result) bool {
 	if !granted(r.Decision) {
 		c.dec = r.Decision
 		return false
@@ -24,7 +25,7 @@ func (c *permCheck) and(action, resource string, r policy.Result) bool {
 	if c.dec == 0 || c.dec == policy.Allowed {
 		c.dec = r.Decision
 	}
-	c.evidence = append(c.evidence, decisionEvidence(action, resource, r)...)
+	c.evidence = append(c.evidence, e.b.cachedEvidence(action, resource, r)...)
 	return true
 }
 
@@ -47,7 +48,7 @@ func (b *builder) escalation(ctx context.Context) error {
 			return err
 		}
 		pa := e.policyAttacker(x)
-		e.emitted, e.memo = map[string]bool{}, map[string]policy.Result{}
+		e.resetAttacker()
 		for _, t := range e.order {
 			if hubCategory(t) && e.mayHave(pa, t) {
 				e.apply(pa, t)
@@ -63,7 +64,7 @@ func (b *builder) escalation(ctx context.Context) error {
 		if p.admin {
 			continue
 		}
-		e.emitted, e.memo = map[string]bool{}, map[string]policy.Result{}
+		e.resetAttacker()
 		for _, t := range e.order {
 			if !e.mayHave(p, t) {
 				continue
@@ -90,18 +91,45 @@ type escalator struct {
 	// target, t's edge to it is redundant (it holds whenever the larger one does) and is skipped.
 	order      []*Technique
 	subsumedBy map[*Technique][]*Technique
-	emitted    map[string]bool // technique id + "|" + target, for the current attacker
+	emitted    map[emitKey]bool // technique + target, for the current attacker
 	// hubEdges records policy-node escalation edges: policy|technique|target -> conditional.
-	hubEdges map[string]bool
-	hubOK    map[string]bool          // attacker|technique -> may use policy hubs
-	holds    map[string]bool          // attacker|policy holds-policy edges drawn
-	findings map[string]string        // attacker|technique -> finding id
-	memo     map[string]policy.Result // action|resource|context -> decision, for the current attacker
+	hubEdges map[hubKey]bool
+	hubOK    map[pairKey]bool          // attacker|technique -> may use policy hubs
+	holds    map[pairKey]bool          // attacker|policy holds-policy edges drawn
+	findings map[pairKey]string        // attacker|technique -> finding id
+	memo     map[memoKey]policy.Result // action|resource|context -> decision, for the current attacker
+	// svcCtx holds, per technique with services, its iam:PassedToService context and that
+	// context's cache key, built once instead of once per attacker and role.
+	svcCtx map[*Technique]svcContext
+}
+
+// The escalator's map keys are structs rather than joined strings: they are looked up millions of
+// times on a large account, and building a string per lookup dominated the allocations.
+type (
+	emitKey struct {
+		tech *Technique
+		to   string
+	}
+	hubKey  struct{ policy, tech, to string }
+	pairKey struct{ a, b string }
+	memoKey struct{ action, resource, extra string }
+)
+
+type svcContext struct {
+	ctx map[string][]string
+	key string
+}
+
+// resetAttacker clears the per-attacker state before the next attacker's techniques run.
+func (e *escalator) resetAttacker() {
+	clear(e.emitted)
+	clear(e.memo)
 }
 
 func (b *builder) newEscalator() *escalator {
 	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
-		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[string]bool{}, hubOK: map[string]bool{}, holds: map[string]bool{}, findings: map[string]string{}}
+		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[hubKey]bool{}, hubOK: map[pairKey]bool{}, holds: map[pairKey]bool{}, findings: map[pairKey]string{},
+		emitted: map[emitKey]bool{}, memo: map[memoKey]policy.Result{}, svcCtx: map[*Technique]svcContext{}}
 	for i := range Techniques {
 		e.order = append(e.order, &Techniques[i])
 	}
@@ -189,15 +217,36 @@ func (e *escalator) mayHave(p *principal, t *Technique) bool {
 	return true
 }
 
+// serviceContext returns t's iam:PassedToService request context, built once per technique.
+func (e *escalator) serviceContext(t *Technique) svcContext {
+	if sc, ok := e.svcCtx[t]; ok {
+		return sc
+	}
+	ctx := map[string][]string{"iam:PassedToService": t.Services}
+	sc := svcContext{ctx: ctx, key: contextKey(ctx)}
+	e.svcCtx[t] = sc
+	return sc
+}
+
 // evalOn evaluates one action of p on a resource ARN (IAM requests are global).
 func (e *escalator) evalOn(p *principal, action, resource, region string, extra map[string][]string) policy.Result {
+	return e.evalOnKey(p, action, resource, region, extra, contextKey(extra))
+}
+
+// contextKey is the cache key of extra request context.
+func contextKey(extra map[string][]string) string {
 	extraKey := ""
 	for k, v := range extra {
 		extraKey += k + "=" + strings.Join(v, ",") + ";"
 	}
+	return extraKey
+}
+
+// evalOnKey is evalOn with extra's cache key precomputed (contextKey).
+func (e *escalator) evalOnKey(p *principal, action, resource, region string, extra map[string][]string, extraKey string) policy.Result {
 	// Techniques of one family ask the same question (PassRole of a role to lambda for three
 	// Lambda techniques): answer it once per attacker.
-	mk := action + "|" + resource + "|" + extraKey
+	mk := memoKey{action: action, resource: resource, extra: extraKey}
 	if r, ok := e.memo[mk]; ok {
 		return r
 	}
@@ -302,15 +351,15 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 		return
 	}
 	for _, big := range e.subsumedBy[t] {
-		if e.emitted[big.ID+"|"+to] {
+		if e.emitted[emitKey{big, to}] {
 			return
 		}
 	}
-	e.emitted[t.ID+"|"+to] = true
+	e.emitted[emitKey{t, to}] = true
 	b := e.b
 	conditional := c.dec == policy.Conditional
 	if p.kind == graph.KindPolicy {
-		e.hubEdges[p.id+"|"+t.ID+"|"+to] = conditional
+		e.hubEdges[hubKey{p.id, t.ID, to}] = conditional
 	} else if e.viaPolicy(p, t, to, conditional) {
 		return
 	}
@@ -318,7 +367,7 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 	if to == b.adminID(b.account) || (b.byARN[to] != nil && b.byARN[to].admin) {
 		sev = graph.SeverityCritical
 	}
-	fk := p.id + "|" + t.ID
+	fk := pairKey{p.id, t.ID}
 	fid, ok := e.findings[fk]
 	if !ok || sev == graph.SeverityCritical {
 		fid = b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
@@ -328,7 +377,8 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 			FixEffort:   1})
 		e.findings[fk] = fid
 	}
-	ev := append(c.evidence, extra...)
+	ev := make([]string, 0, len(c.evidence)+len(extra)+1)
+	ev = append(append(ev, c.evidence...), extra...)
 	ev = append(ev, "technique "+t.CatalogID)
 	b.addEdge(graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
 		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: []string{fid}})
@@ -356,7 +406,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 				continue // AWS-managed policies cannot be changed by customers
 			}
 			var c permCheck
-			if c.and(t.Perms[0].Action, m, e.evalOn(p, t.Perms[0].Action, m, global, nil)) {
+			if e.and(&c, t.Perms[0].Action, m, e.evalOn(p, t.Perms[0].Action, m, global, nil)) {
 				e.emit(p, t, admin, c, "policy "+m+" is attached to "+p.id)
 			}
 		}
@@ -366,7 +416,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 			return
 		}
 		var c permCheck
-		if c.and(t.Perms[0].Action, p.id, e.evalOn(p, t.Perms[0].Action, p.id, global, nil)) {
+		if e.and(&c, t.Perms[0].Action, p.id, e.evalOn(p, t.Perms[0].Action, p.id, global, nil)) {
 			e.emit(p, t, admin, c)
 		}
 	case TargetSelfGroup:
@@ -375,7 +425,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 		}
 		for _, g := range p.groups {
 			var c permCheck
-			if c.and(t.Perms[0].Action, g.arn, e.evalOn(p, t.Perms[0].Action, g.arn, global, nil)) {
+			if e.and(&c, t.Perms[0].Action, g.arn, e.evalOn(p, t.Perms[0].Action, g.arn, global, nil)) {
 				e.emit(p, t, admin, c, p.id+" is a member of "+g.arn)
 			}
 		}
@@ -389,7 +439,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 				continue
 			}
 			var c permCheck
-			if c.and(t.Perms[0].Action, ga, e.evalOn(p, t.Perms[0].Action, ga, global, nil)) {
+			if e.and(&c, t.Perms[0].Action, ga, e.evalOn(p, t.Perms[0].Action, ga, global, nil)) {
 				e.emit(p, t, ga, c)
 			}
 		}
@@ -448,7 +498,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 		}
 		var base permCheck
 		for _, perm := range t.Perms {
-			if perm.On == OnAny && !base.and(perm.Action, "*", e.evalAny(p, perm.Action)) {
+			if perm.On == OnAny && !e.and(&base, perm.Action, "*", e.evalAny(p, perm.Action)) {
 				return
 			}
 		}
@@ -467,14 +517,15 @@ func (e *escalator) apply(p *principal, t *Technique) {
 			if r == p || (t.NeedsProfile && len(b.profiles[r.id]) == 0) {
 				continue
 			}
-			c := permCheck{dec: base.dec, evidence: slices.Clone(base.evidence)}
+			// The full slice expression makes the first append copy: base stays intact.
+			c := permCheck{dec: base.dec, evidence: base.evidence[:len(base.evidence):len(base.evidence)]}
 			extra := []string{r.id + " trusts " + strings.Join(t.Services, ", ")}
 			if t.Target == TargetPassedRole {
 				if !passable[r.id] {
 					continue
 				}
-				svcCtx := map[string][]string{"iam:PassedToService": t.Services}
-				if !c.and(passRole.Action, r.id, e.evalOn(p, passRole.Action, r.id, global, svcCtx)) {
+				sc := e.serviceContext(t)
+				if !e.and(&c, passRole.Action, r.id, e.evalOnKey(p, passRole.Action, r.id, global, sc.ctx, sc.key)) {
 					continue
 				}
 			} else {
@@ -505,7 +556,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 				} else {
 					r = e.evalOn(p, perm.Action, w.arn, w.region, nil)
 				}
-				if !c.and(perm.Action, res, r) {
+				if !e.and(&c, perm.Action, res, r) {
 					ok = false
 					break
 				}
@@ -544,7 +595,7 @@ func (e *escalator) userPrecondition(t *Technique, u *principal) bool {
 func (e *escalator) allOn(p *principal, t *Technique, target, region string) (permCheck, bool) {
 	var c permCheck
 	for _, perm := range t.Perms {
-		if !c.and(perm.Action, target, e.evalOn(p, perm.Action, target, region, nil)) {
+		if !e.and(&c, perm.Action, target, e.evalOn(p, perm.Action, target, region, nil)) {
 			return c, false
 		}
 	}
@@ -565,7 +616,7 @@ func (e *escalator) roleChecks(p *principal, t *Technique, r *principal, region 
 		switch {
 		case perm.Action == "sts:AssumeRole":
 			rt := e.trustOf[r]
-			if rt == nil || !c.and(perm.Action, r.id, policy.CanAssume(p.caller, p.set, rt.doc, r.id, nil)) {
+			if rt == nil || !e.and(&c, perm.Action, r.id, policy.CanAssume(p.caller, p.set, rt.doc, r.id, nil)) {
 				return c, false
 			}
 		case perm.On == OnPolicy:
@@ -576,7 +627,7 @@ func (e *escalator) roleChecks(p *principal, t *Technique, r *principal, region 
 				}
 				res := e.evalOn(p, perm.Action, m, region, nil)
 				if granted(res.Decision) {
-					c.and(perm.Action, m, res)
+					e.and(&c, perm.Action, m, res)
 					c.evidence = append(c.evidence, "policy "+m+" is attached to "+r.id)
 					found = true
 					break
@@ -586,7 +637,7 @@ func (e *escalator) roleChecks(p *principal, t *Technique, r *principal, region 
 				return c, false
 			}
 		default:
-			if !c.and(perm.Action, r.id, e.evalOn(p, perm.Action, r.id, region, nil)) {
+			if !e.and(&c, perm.Action, r.id, e.evalOn(p, perm.Action, r.id, region, nil)) {
 				return c, false
 			}
 		}
@@ -659,7 +710,7 @@ func (e *escalator) viaPolicy(p *principal, t *Technique, target string, conditi
 	if !hubCategory(t) {
 		return false
 	}
-	ek := p.id + "|" + t.ID
+	ek := pairKey{p.id, t.ID}
 	eligible, known := e.hubOK[ek]
 	if !known {
 		eligible = p.set.Boundary == nil && !p.caller.IsServiceLinkedRole && !b.orgDependent
@@ -677,11 +728,11 @@ func (e *escalator) viaPolicy(p *principal, t *Technique, target string, conditi
 		return false
 	}
 	for _, x := range p.set.Identity {
-		hubCond, ok := e.hubEdges[x.Label+"|"+t.ID+"|"+target]
+		hubCond, ok := e.hubEdges[hubKey{x.Label, t.ID, target}]
 		if !ok || (hubCond && !conditional) {
 			continue
 		}
-		hk := p.id + "|" + x.Label
+		hk := pairKey{p.id, x.Label}
 		if e.holds[hk] {
 			return true
 		}
