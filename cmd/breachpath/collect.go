@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -36,10 +37,20 @@ type awsCollectFlags struct {
 	concurrency int
 	fromFile    string
 	endpoint    string
+	// lastAccessed also reads every principal's last-accessed data, which
+	// the CIEM report needs to tell used permissions from unused ones.
+	lastAccessed bool
 }
 
 func (a *app) collectAWSCommand() *cobra.Command {
-	var f awsCollectFlags
+	cmd, _ := a.newCollectAWSCommand()
+	return cmd
+}
+
+// newCollectAWSCommand also returns the flags the command parses into, so
+// that tests can check what a command line asks of the fetch step.
+func (a *app) newCollectAWSCommand() (*cobra.Command, *awsCollectFlags) {
+	f := &awsCollectFlags{}
 	cmd := &cobra.Command{
 		Use:   "aws",
 		Short: "Collect AWS accounts (read-only) and sync them into the store",
@@ -54,13 +65,23 @@ collection (Ctrl-C) writes nothing.
 
 --from-file imports an 'aws iam get-account-authorization-details' export
 instead: only the account's IAM data is replaced; everything else stays as the
-last live collection left it (flagged stale).`,
+last live collection left it (flagged stale).
+
+--last-accessed also reads, for every user, group and role, which services and
+actions it used (IAM service last-accessed data, one GenerateServiceLastAccessedDetails
+job per principal; needs iam:GenerateServiceLastAccessedDetails and
+iam:GetServiceLastAccessedDetails, both in SecurityAudit). 'breachpath ciem' then
+tells used permissions from unused ones and suggests least-privilege policies;
+without it, usage is reported unknown. It takes one job per principal, so it
+slows large accounts down. How far back counts as used is chosen at report
+time ('breachpath ciem --last-accessed-days'). A principal whose job fails
+keeps unknown usage and the failure is reported (iam/last-accessed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.validate(); err != nil {
 				return err
 			}
-			return a.runCollectAWS(cmd.Context(), f)
+			return a.runCollectAWS(cmd.Context(), *f)
 		},
 	}
 	fl := cmd.Flags()
@@ -72,7 +93,8 @@ last live collection left it (flagged stale).`,
 	fl.StringVar(&f.fromFile, "from-file", "", "import an 'aws iam get-account-authorization-details' JSON file instead of calling AWS")
 	fl.StringVar(&f.endpoint, "endpoint", "", "send every API call to this endpoint (AWS emulators in tests)")
 	_ = fl.MarkHidden("endpoint")
-	return cmd
+	fl.BoolVar(&f.lastAccessed, "last-accessed", false, "also read every principal's service and action last-accessed data (for 'breachpath ciem' usage)")
+	return cmd, f
 }
 
 func (f *awsCollectFlags) validate() error {
@@ -83,8 +105,10 @@ func (f *awsCollectFlags) validate() error {
 		return usageErrorf("--role-name is only used with --org")
 	case f.concurrency < 1 || f.concurrency > 64:
 		return usageErrorf("--concurrency %d: want 1..64", f.concurrency)
-	case f.fromFile != "" && (f.org || len(f.regions) > 0 || f.profile != "" || f.endpoint != ""):
-		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile or --endpoint")
+	case f.fromFile != "" && (f.org || len(f.regions) > 0 || f.profile != "" || f.endpoint != "" || f.lastAccessed):
+		// An authorization-details export holds no last-accessed data;
+		// 'breachpath ciem --from-file --last-accessed FILE' reads it offline.
+		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile, --endpoint or --last-accessed")
 	}
 	for _, r := range f.regions {
 		if strings.TrimSpace(r) == "" {
@@ -92,6 +116,11 @@ func (f *awsCollectFlags) validate() error {
 		}
 	}
 	return nil
+}
+
+// fetchOptions is what the flags ask of a live collection.
+func (f *awsCollectFlags) fetchOptions(log *slog.Logger) fetch.Options {
+	return fetch.Options{Regions: f.regions, Concurrency: f.concurrency, Endpoint: f.endpoint, LastAccessed: f.lastAccessed, Logger: log}
 }
 
 func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
@@ -118,7 +147,7 @@ func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
 			return fmt.Errorf("load AWS configuration: %w", cerr)
 		}
 		opts := awscollector.CollectOptions{
-			Fetch:     fetch.Options{Regions: f.regions, Concurrency: f.concurrency, Endpoint: f.endpoint, Logger: a.log},
+			Fetch:     f.fetchOptions(a.log),
 			Transform: topts,
 		}
 		if f.org {

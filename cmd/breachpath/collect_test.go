@@ -44,6 +44,7 @@ func TestCollectAWSRejectsBadFlagCombinations(t *testing.T) {
 		{[]string{"aws", "--concurrency", "0"}, "--concurrency"},
 		{[]string{"aws", "--from-file", "x.json", "--regions", "us-east-1"}, "--from-file reads no AWS API"},
 		{[]string{"aws", "--regions", "us-east-1,,eu-west-1"}, "empty region"},
+		{[]string{"aws", "--from-file", "x.json", "--last-accessed"}, "--from-file reads no AWS API"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -52,6 +53,49 @@ func TestCollectAWSRejectsBadFlagCombinations(t *testing.T) {
 				t.Fatalf("err = %v, want a usage error mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// The CIEM report can only tell used permissions from unused ones when the
+// collection read last-accessed data; the flag must reach the fetch step,
+// and stay off by default because it costs one IAM job per principal.
+func TestCollectAWSLastAccessedFlagReachesFetch(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"off by default", nil, false},
+		{"on with --last-accessed", []string{"--last-accessed"}, true},
+		{"off with --last-accessed=false", []string{"--last-accessed=false"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, f := newApp().newCollectAWSCommand()
+			if err := cmd.ParseFlags(append([]string{"--regions", "us-east-1", "--concurrency", "3"}, tc.args...)); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.validate(); err != nil {
+				t.Fatal(err)
+			}
+			got := f.fetchOptions(nil)
+			if got.LastAccessed != tc.want {
+				t.Errorf("fetch.Options.LastAccessed = %v, want %v", got.LastAccessed, tc.want)
+			}
+			// The other flags still arrive next to it.
+			if got.Concurrency != 3 || len(got.Regions) != 1 || got.Regions[0] != "us-east-1" {
+				t.Errorf("fetch.Options = %+v, want regions [us-east-1] and concurrency 3", got)
+			}
+		})
+	}
+	help := newApp().collectAWSCommand()
+	if fl := help.Flags().Lookup("last-accessed"); fl == nil || fl.Hidden {
+		t.Error("--last-accessed is not a visible flag")
+	}
+	for _, want := range []string{"iam:GenerateServiceLastAccessedDetails", "iam:GetServiceLastAccessedDetails"} {
+		if !strings.Contains(help.Long, want) {
+			t.Errorf("collect aws help does not name %s", want)
+		}
 	}
 }
 
