@@ -332,8 +332,8 @@ func rank(d policy.Decision) int {
 // covering one of the actions has a Resource pattern matching the target.
 func (b *builder) identityMayCover(c *class, a access, target string) bool {
 	for _, act := range a.actions {
-		idx, ok := b.cat.Lookup(act)
-		if ok && !c.anyYes.Has(idx.Index) && !c.anyMay.Has(idx.Index) {
+		idx, ok := b.lookup(act)
+		if ok && !c.anyYes.Has(idx) && !c.anyMay.Has(idx) {
 			continue
 		}
 		for _, g := range b.classGrants(c, act) {

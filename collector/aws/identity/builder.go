@@ -21,6 +21,11 @@ type builder struct {
 	account   string
 	now       time.Time
 	cat       *catalog.Catalog
+	adminNode string // adminID(account), asked for on every escalation edge
+	// actions caches catalog lookups of the fixed action names the builder asks about (technique
+	// and data-access actions): Catalog.Lookup lower-cases its argument, which allocates. Filled
+	// in newBuilder and read-only afterwards.
+	actions map[string]actionRef
 
 	nodes    []graph.Node
 	nodeIdx  map[string]int
@@ -91,6 +96,19 @@ func newBuilder(inv *inventory.Inventory, opts Options) *builder {
 	if b.opts.SampleLimit <= 0 {
 		b.opts.SampleLimit = 8
 	}
+	b.adminNode = b.adminID(b.account)
+	b.actions = map[string]actionRef{}
+	names := append([]string{"sts:AssumeRole", passRole.Action}, dataActions()...)
+	names = append(names, adminProbeActions...)
+	for _, t := range Techniques {
+		for _, pm := range t.Perms {
+			names = append(names, pm.Action)
+		}
+	}
+	for _, n := range names {
+		a, ok := b.cat.Lookup(n)
+		b.actions[n] = actionRef{index: a.Index, ok: ok}
+	}
 	for _, a := range opts.KnownAccounts {
 		b.orgAccts[a] = true
 	}
@@ -101,6 +119,21 @@ func newBuilder(inv *inventory.Inventory, opts Options) *builder {
 		}
 	}
 	return b
+}
+
+// actionRef is a cached catalog lookup.
+type actionRef struct {
+	index int32
+	ok    bool
+}
+
+// lookup is cat.Lookup's index and presence, from the cache when the name is a known one.
+func (b *builder) lookup(action string) (int32, bool) {
+	if r, ok := b.actions[action]; ok {
+		return r.index, r.ok
+	}
+	a, ok := b.cat.Lookup(action)
+	return a.Index, ok
 }
 
 func (b *builder) warn(msg string, args ...any) {

@@ -3,6 +3,7 @@ package identity
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/breachpath/breachpath/collector/aws/catalog"
 	"github.com/breachpath/breachpath/collector/aws/policy"
@@ -96,22 +97,16 @@ func (b *builder) denySet(pol *policy.Policy) catalog.ActionSet {
 	return set
 }
 
-var dataActionList []string
-
-// dataActions lists every action an access definition uses.
-func dataActions() []string {
-	if dataActionList != nil {
-		return dataActionList
-	}
+// dataActions lists every action an access definition uses. Built once: concurrent Builds share it.
+var dataActions = sync.OnceValue(func() []string {
 	var out []string
 	for _, t := range []*resourceType{typeS3, typeKMS, typeSecret, typeSQS, typeSNS, typeECR, typeLambda, typeDynamo, typeRDSInstance, typeRDSCluster} {
 		for _, a := range t.accesses {
 			out = append(out, a.actions...)
 		}
 	}
-	dataActionList = append(out, rdsConnect.actions...)
-	return dataActionList
-}
+	return append(out, rdsConnect.actions...)
+})
 
 // decomposable reports whether p's data access can be computed from per-policy decisions.
 func (b *builder) decomposable(p *principal) bool {
@@ -129,7 +124,7 @@ func (b *builder) decomposable(p *principal) bool {
 // mayGrant is the cheap prefilter of a policy for one access on one target.
 func (b *builder) mayGrant(pi *polInfo, x *policy.Policy, caller policy.Principal, a access, target string) bool {
 	for _, act := range a.actions {
-		if idx, ok := b.cat.Lookup(act); ok && !pi.acts.Has(idx.Index) {
+		if idx, ok := b.lookup(act); ok && !pi.acts.Has(idx) {
 			continue
 		}
 		for _, g := range policy.Grants(caller, policy.PolicySet{Identity: []*policy.Policy{x}}, act) {
@@ -302,7 +297,7 @@ type decisionKey struct {
 // that could cover the action and SCPs do not depend on the caller (see the decomposition note
 // above); ok is false when p must be evaluated in full. Identity-only requests (no resource policy).
 func (b *builder) decomposedEval(p *principal, action, resource, region string, extra map[string][]string, extraKey string) (policy.Result, bool) {
-	idx, known := b.cat.Lookup(action)
+	idx, known := b.lookup(action)
 	if !known || b.orgDependent || p.caller.IsServiceLinkedRole {
 		return policy.Result{}, false
 	}
@@ -326,7 +321,7 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 	best := policy.Result{Decision: policy.ImplicitDeny}
 	for _, x := range p.set.Identity {
 		pi := b.polInfo(x)
-		if !pi.acts.Has(idx.Index) {
+		if !pi.acts.Has(idx) {
 			continue
 		}
 		set := policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
@@ -354,7 +349,7 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 	if granted(best.Decision) {
 		for _, x := range p.set.Identity {
 			pi := b.polInfo(x)
-			if !pi.denySet.Has(idx.Index) {
+			if !pi.denySet.Has(idx) {
 				continue
 			}
 			dp := b.denyPart(x)

@@ -34,7 +34,8 @@ type workload struct {
 	arn    string
 	region string
 	role   *principal
-	via    string // instance profile, for instances
+	via    string   // instance profile, for instances
+	extra  []string // evidence naming the workload's role, shared by its edges (read-only)
 }
 
 // escalation emits ESCALATES_TO edges for every technique in Techniques.
@@ -94,13 +95,14 @@ type escalator struct {
 	emitted    map[emitKey]bool // technique + target, for the current attacker
 	// hubEdges records policy-node escalation edges: policy|technique|target -> conditional.
 	hubEdges map[hubKey]bool
-	hubOK    map[pairKey]bool          // attacker|technique -> may use policy hubs
-	holds    map[pairKey]bool          // attacker|policy holds-policy edges drawn
-	findings map[pairKey]string        // attacker|technique -> finding id
-	memo     map[memoKey]policy.Result // action|resource|context -> decision, for the current attacker
+	hubOK    map[pairKey]bool      // attacker|technique -> may use policy hubs
+	holds    map[pairKey]bool      // attacker|policy holds-policy edges drawn
+	findings map[pairKey]string    // attacker|technique -> finding id
+	memo     map[memoKey]memoEntry // action|resource|context -> decision, for the current attacker
 	// svcCtx holds, per technique with services, its iam:PassedToService context and that
 	// context's cache key, built once instead of once per attacker and role.
 	svcCtx map[*Technique]svcContext
+	pools  map[*Technique]*passPool
 }
 
 // The escalator's map keys are structs rather than joined strings: they are looked up millions of
@@ -114,6 +116,20 @@ type (
 	pairKey struct{ a, b string }
 	memoKey struct{ action, resource, extra string }
 )
+
+// memoEntry is a memoized decision and, once a technique used it, its evidence lines.
+type memoEntry struct {
+	res policy.Result
+	ev  []string
+}
+
+// passPool is what a passed-role technique iterates over, the same for every attacker: the roles
+// trusting its services, their ids, and the evidence lines naming each role (read-only).
+type passPool struct {
+	roles  []*principal
+	ids    []string
+	extras [][]string
+}
 
 type svcContext struct {
 	ctx map[string][]string
@@ -129,7 +145,7 @@ func (e *escalator) resetAttacker() {
 func (b *builder) newEscalator() *escalator {
 	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
 		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[hubKey]bool{}, hubOK: map[pairKey]bool{}, holds: map[pairKey]bool{}, findings: map[pairKey]string{},
-		emitted: map[emitKey]bool{}, memo: map[memoKey]policy.Result{}, svcCtx: map[*Technique]svcContext{}}
+		emitted: map[emitKey]bool{}, memo: map[memoKey]memoEntry{}, svcCtx: map[*Technique]svcContext{}, pools: map[*Technique]*passPool{}}
 	for i := range Techniques {
 		e.order = append(e.order, &Techniques[i])
 	}
@@ -177,7 +193,7 @@ func (b *builder) newEscalator() *escalator {
 		rd := b.inv.Regional[name]
 		for _, f := range rd.Functions {
 			if r := b.byARN[f.Role]; r != nil {
-				e.functions = append(e.functions, workload{arn: f.ARN, region: name, role: r})
+				e.functions = append(e.functions, workload{arn: f.ARN, region: name, role: r, extra: []string{f.ARN + " runs as " + r.id}})
 			}
 		}
 		for _, in := range rd.Instances {
@@ -194,7 +210,11 @@ func (b *builder) newEscalator() *escalator {
 				}
 				for _, ra := range ip.Roles {
 					if r := b.byARN[ra]; r != nil {
-						e.instances = append(e.instances, workload{arn: arn, region: name, role: r, via: ip.ARN})
+						extra := []string{arn + " runs as " + r.id}
+						if ip.ARN != "" {
+							extra = append(extra, "via instance profile "+ip.ARN)
+						}
+						e.instances = append(e.instances, workload{arn: arn, region: name, role: r, via: ip.ARN, extra: slices.Clip(extra)})
 					}
 				}
 			}
@@ -206,11 +226,11 @@ func (b *builder) newEscalator() *escalator {
 // mayHave is the cheap prefilter: every required action is allowed (maybe conditionally) somewhere.
 func (e *escalator) mayHave(p *principal, t *Technique) bool {
 	for _, perm := range t.Perms {
-		a, ok := e.b.cat.Lookup(perm.Action)
+		a, ok := e.b.lookup(perm.Action)
 		if !ok {
 			continue // not in the catalog: left to Evaluate
 		}
-		if !p.class.anyYes.Has(a.Index) && !p.class.anyMay.Has(a.Index) {
+		if !p.class.anyYes.Has(a) && !p.class.anyMay.Has(a) {
 			return false
 		}
 	}
@@ -246,13 +266,61 @@ func contextKey(extra map[string][]string) string {
 func (e *escalator) evalOnKey(p *principal, action, resource, region string, extra map[string][]string, extraKey string) policy.Result {
 	// Techniques of one family ask the same question (PassRole of a role to lambda for three
 	// Lambda techniques): answer it once per attacker.
+	return e.memoEval(p, action, resource, region, extra, extraKey).res
+}
+
+func (e *escalator) memoEval(p *principal, action, resource, region string, extra map[string][]string, extraKey string) memoEntry {
 	mk := memoKey{action: action, resource: resource, extra: extraKey}
-	if r, ok := e.memo[mk]; ok {
-		return r
+	if m, ok := e.memo[mk]; ok {
+		return m
 	}
-	r := e.evalFresh(p, action, resource, region, extra, extraKey)
-	e.memo[mk] = r
-	return r
+	m := memoEntry{res: e.evalFresh(p, action, resource, region, extra, extraKey)}
+	e.memo[mk] = m
+	return m
+}
+
+// andOn is and(evalOn(...)) that also memoizes the decision's evidence for the attacker's other
+// techniques asking the same question.
+func (e *escalator) andOn(c *permCheck, p *principal, action, resource, region string, extra map[string][]string, extraKey string) bool {
+	m := e.memoEval(p, action, resource, region, extra, extraKey)
+	if !granted(m.res.Decision) {
+		c.dec = m.res.Decision
+		return false
+	}
+	if c.dec == 0 || c.dec == policy.Allowed {
+		c.dec = m.res.Decision
+	}
+	if m.ev == nil {
+		m.ev = e.b.cachedEvidence(action, resource, m.res)
+		e.memo[memoKey{action: action, resource: resource, extra: extraKey}] = m
+	}
+	c.evidence = append(c.evidence, m.ev...)
+	return true
+}
+
+// passPool returns t's roles with their evidence lines, built once per technique.
+func (e *escalator) passPool(t *Technique) *passPool {
+	if pp, ok := e.pools[t]; ok {
+		return pp
+	}
+	pp := &passPool{}
+	for _, svc := range t.Services {
+		pp.roles = append(pp.roles, e.svcRoles[svc]...)
+	}
+	trusts := " trusts " + strings.Join(t.Services, ", ")
+	for _, r := range pp.roles {
+		pp.ids = append(pp.ids, r.id)
+		extra := []string{r.id + trusts}
+		if t.Target != TargetPassedRole {
+			extra = append(extra, "requires an existing "+t.Services[0]+" workload running as "+r.id+" (not inventoried)")
+		}
+		if t.NeedsProfile && len(e.b.profiles[r.id]) > 0 {
+			extra = append(extra, "instance profile "+e.b.profiles[r.id][0]+" holds "+r.id)
+		}
+		pp.extras = append(pp.extras, slices.Clip(extra))
+	}
+	e.pools[t] = pp
+	return pp
 }
 
 func (e *escalator) evalFresh(p *principal, action, resource, region string, extra map[string][]string, extraKey string) policy.Result {
@@ -275,13 +343,13 @@ func (e *escalator) evalFresh(p *principal, action, resource, region string, ext
 
 // evalAny decides a creation action, whose resource the attacker names: allowed on some resource.
 func (e *escalator) evalAny(p *principal, action string) policy.Result {
-	if a, ok := e.b.cat.Lookup(action); ok {
+	if a, ok := e.b.lookup(action); ok {
 		switch {
-		case p.class.anyYes.Has(a.Index):
+		case p.class.anyYes.Has(a):
 			r := policy.Result{Decision: policy.Allowed}
 			r.Reasons = e.allowReasons(p, action)
 			return r
-		case p.class.anyMay.Has(a.Index):
+		case p.class.anyMay.Has(a):
 			r := policy.Result{Decision: policy.Conditional, UnresolvedKeys: []string{"request context of " + action}}
 			r.Reasons = e.allowReasons(p, action)
 			return r
@@ -364,7 +432,7 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 		return
 	}
 	sev := graph.SeverityHigh
-	if to == b.adminID(b.account) || (b.byARN[to] != nil && b.byARN[to].admin) {
+	if to == b.adminNode || (b.byARN[to] != nil && b.byARN[to].admin) {
 		sev = graph.SeverityCritical
 	}
 	fk := pairKey{p.id, t.ID}
@@ -394,7 +462,7 @@ func permList(t *Technique) string {
 
 func (e *escalator) apply(p *principal, t *Technique) {
 	b := e.b
-	admin := b.adminID(b.account)
+	admin := b.adminNode
 	global := b.globalRegion()
 	switch t.Target {
 	case TargetSelfPolicy:
@@ -489,11 +557,8 @@ func (e *escalator) apply(p *principal, t *Technique) {
 			}
 		}
 	case TargetPassedRole, TargetUninventoriedRole:
-		var roles []*principal
-		for _, svc := range t.Services {
-			roles = append(roles, e.svcRoles[svc]...)
-		}
-		if len(roles) == 0 {
+		pp := e.passPool(t)
+		if len(pp.roles) == 0 {
 			return
 		}
 		var base permCheck
@@ -504,38 +569,29 @@ func (e *escalator) apply(p *principal, t *Technique) {
 		}
 		var passable map[string]bool
 		if t.Target == TargetPassedRole {
-			ids := make([]string, len(roles))
-			for i, r := range roles {
-				ids[i] = r.id
-			}
 			passable = map[string]bool{}
-			for _, id := range e.candidates(p, passRole.Action, ids) {
+			for _, id := range e.candidates(p, passRole.Action, pp.ids) {
 				passable[id] = true
 			}
 		}
-		for _, r := range roles {
+		sc := e.serviceContext(t)
+		for i, r := range pp.roles {
 			if r == p || (t.NeedsProfile && len(b.profiles[r.id]) == 0) {
 				continue
 			}
 			// The full slice expression makes the first append copy: base stays intact.
 			c := permCheck{dec: base.dec, evidence: base.evidence[:len(base.evidence):len(base.evidence)]}
-			extra := []string{r.id + " trusts " + strings.Join(t.Services, ", ")}
 			if t.Target == TargetPassedRole {
 				if !passable[r.id] {
 					continue
 				}
-				sc := e.serviceContext(t)
-				if !e.and(&c, passRole.Action, r.id, e.evalOnKey(p, passRole.Action, r.id, global, sc.ctx, sc.key)) {
+				if !e.andOn(&c, p, passRole.Action, r.id, global, sc.ctx, sc.key) {
 					continue
 				}
 			} else {
 				c.dec = policy.Conditional
-				extra = append(extra, "requires an existing "+t.Services[0]+" workload running as "+r.id+" (not inventoried)")
 			}
-			if t.NeedsProfile {
-				extra = append(extra, "instance profile "+b.profiles[r.id][0]+" holds "+r.id)
-			}
-			e.emit(p, t, r.id, c, extra...)
+			e.emit(p, t, r.id, c, pp.extras[i]...)
 		}
 	case TargetFunctionRole, TargetInstanceRole:
 		pool := e.functions
@@ -549,26 +605,19 @@ func (e *escalator) apply(p *principal, t *Technique) {
 			var c permCheck
 			ok := true
 			for _, perm := range t.Perms {
-				var r policy.Result
-				res := w.arn
 				if perm.On == OnAny {
-					r, res = e.evalAny(p, perm.Action), "*"
+					ok = e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action))
 				} else {
-					r = e.evalOn(p, perm.Action, w.arn, w.region, nil)
+					ok = e.andOn(&c, p, perm.Action, w.arn, w.region, nil, "")
 				}
-				if !e.and(&c, perm.Action, res, r) {
-					ok = false
+				if !ok {
 					break
 				}
 			}
 			if !ok {
 				continue
 			}
-			extra := []string{w.arn + " runs as " + w.role.id}
-			if w.via != "" {
-				extra = append(extra, "via instance profile "+w.via)
-			}
-			e.emit(p, t, w.role.id, c, extra...)
+			e.emit(p, t, w.role.id, c, w.extra...)
 		}
 	}
 }
@@ -717,7 +766,7 @@ func (e *escalator) viaPolicy(p *principal, t *Technique, target string, conditi
 		for _, x := range p.set.Identity {
 			ds := b.polInfo(x).denySet
 			for _, pm := range t.Perms {
-				if a, ok := b.cat.Lookup(pm.Action); !ok || ds.Has(a.Index) {
+				if a, ok := b.lookup(pm.Action); !ok || ds.Has(a) {
 					eligible = false
 				}
 			}
