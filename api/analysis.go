@@ -29,9 +29,12 @@ type analysis struct {
 	builtAt    time.Time
 	took       time.Duration
 
-	g      *graph.Graph
-	proj   *paths.Projection
-	opts   paths.Options
+	g    *graph.Graph
+	proj *paths.Projection
+	opts paths.Options
+	// found is the search result the report scores; the CIEM report joins
+	// it instead of searching again.
+	found  *paths.Result
 	report *scoring.Report
 	meta   []pathMeta       // parallel to report.Paths
 	byID   map[string]int32 // path id -> index in report.Paths
@@ -48,6 +51,12 @@ type analysis struct {
 
 	planMu sync.Mutex
 	plan   *scoring.Plan
+
+	// ciem caches CIEM reports of this generation by their options (see ciem.go).
+	ciemMu sync.Mutex
+	ciem   map[string]*ciemEntry
+	// ciemOrder is the insertion order of ciem's keys, to evict the oldest.
+	ciemOrder []string
 }
 
 // pathMeta is what the path filters match against, computed once.
@@ -64,7 +73,7 @@ func analyse(ctx context.Context, g *graph.Graph, opts paths.Options) (*analysis
 	if err != nil {
 		return nil, fmt.Errorf("search attack paths: %w", err)
 	}
-	an := &analysis{g: g, proj: proj, opts: opts, report: scoring.Score(g, res, scoring.Options{})}
+	an := &analysis{g: g, proj: proj, opts: opts, found: res, report: scoring.Score(g, res, scoring.Options{})}
 	an.index()
 	return an, nil
 }

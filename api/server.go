@@ -195,6 +195,8 @@ func (s *Server) routes() *gin.Engine {
 	authed.GET("/stats", s.stats)
 	authed.GET("/queries", s.listQueries)
 	authed.GET("/queries/:name", s.runQuery)
+	authed.GET("/ciem", s.ciemDownload)
+	authed.GET("/ciem/principals/:id", s.ciemPrincipal)
 	return e
 }
 

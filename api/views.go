@@ -23,7 +23,8 @@ type NodeSummary struct {
 	Paths int `json:"paths"`
 }
 
-// NodeDetail is a node with its (secret-stripped) props, tags and findings.
+// NodeDetail is a node with its props (secret-like keys and the CIEM
+// documents left out), tags and findings.
 type NodeDetail struct {
 	NodeSummary
 	Service  string            `json:"service,omitempty"`
@@ -167,7 +168,7 @@ func (an *analysis) pathDetail(i int32) PathDetail {
 }
 
 func (an *analysis) nodeDetail(n *graph.Node) NodeDetail {
-	d := NodeDetail{NodeSummary: an.nodeSummary(n), Service: n.Service, Tags: safeTags(n.Tags), Props: safeProps(n.Props)}
+	d := NodeDetail{NodeSummary: an.nodeSummary(n), Service: n.Service, Tags: safeTags(n.Tags), Props: nodeProps(n.Props)}
 	d.Findings = []FindingView{}
 	for _, f := range an.g.FindingsOn(n.ID) {
 		d.Findings = append(d.Findings, an.findingView(f))
