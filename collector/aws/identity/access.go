@@ -354,11 +354,21 @@ func (b *builder) identityMayCover(c *class, a access, target string) bool {
 }
 
 func (b *builder) classGrants(c *class, action string) []policy.Grant {
-	if g, ok := c.grants[action]; ok {
+	// Classes are shared between escalation workers.
+	b.mu.Lock()
+	g, ok := c.grants[action]
+	b.mu.Unlock()
+	if ok {
 		return g
 	}
-	g := policy.Grants(c.rep.caller, c.rep.set, action)
-	c.grants[action] = g
+	g = policy.Grants(c.rep.caller, c.rep.set, action)
+	b.mu.Lock()
+	if prev, ok := c.grants[action]; ok {
+		g = prev
+	} else {
+		c.grants[action] = g
+	}
+	b.mu.Unlock()
 	return g
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/breachpath/breachpath/collector/aws/catalog"
@@ -64,6 +65,29 @@ type builder struct {
 	assumeHub   map[string]policy.Decision // policy|role -> the policy's own sts:AssumeRole decision
 	// orgDependent: an SCP or RCP depends on who the caller is.
 	orgDependent bool
+
+	// sink, when set, records edges and findings instead of adding them: escalation workers
+	// compute principals in parallel and the results are added in principal order (see
+	// escalation), so the output does not depend on scheduling.
+	sink *sink
+	// mu guards the caches shared between escalation workers (class.grants).
+	mu *sync.Mutex
+}
+
+// sink holds one principal's edges and findings, in the order they were produced.
+type sink struct {
+	edges    []graph.Edge
+	findings []graph.Finding
+}
+
+// replay adds what s recorded, in order.
+func (b *builder) replay(s *sink) {
+	for _, f := range s.findings {
+		b.addFinding(f)
+	}
+	for i := range s.edges {
+		b.addEdge(s.edges[i])
+	}
 }
 
 func newBuilder(inv *inventory.Inventory, opts Options) *builder {
@@ -72,7 +96,7 @@ func newBuilder(inv *inventory.Inventory, opts Options) *builder {
 		cat: catalog.Default(), nodeIdx: map[string]int{}, edgeIdx: map[edgeKey]int{}, findIdx: map[string]int{},
 		managed: map[string]*policy.Policy{}, groups: map[string]*groupInfo{}, byARN: map[string]*principal{},
 		users: map[string]*principal{}, orgAccts: map[string]bool{}, classes: map[string]*class{},
-		profiles: map[string][]string{},
+		profiles: map[string][]string{}, mu: &sync.Mutex{},
 	}
 	if b.log == nil {
 		b.log = slog.Default()
@@ -191,6 +215,10 @@ type edgeKey struct {
 // addEdge adds e, merging evidence and findings into an existing edge with the same key. A merged
 // edge is conditional only if every contribution is.
 func (b *builder) addEdge(e graph.Edge) {
+	if b.sink != nil {
+		b.sink.edges = append(b.sink.edges, e)
+		return
+	}
 	k := edgeKey{from: e.From, to: e.To, technique: e.Technique, kind: e.Kind}
 	if i, ok := b.edgeIdx[k]; ok {
 		p := &b.edges[i]
@@ -217,6 +245,10 @@ func (b *builder) fact(from, to string, kind graph.EdgeKind, props graph.Props) 
 // addFinding adds f with its stable id and returns the id.
 func (b *builder) addFinding(f graph.Finding) string {
 	f.ID = graph.FindingID(f.RuleID, f.Resource)
+	if b.sink != nil {
+		b.sink.findings = append(b.sink.findings, f)
+		return f.ID
+	}
 	if i, ok := b.findIdx[f.ID]; ok {
 		if f.Severity > b.findings[i].Severity {
 			b.findings[i].Severity = f.Severity

@@ -3,8 +3,11 @@ package identity
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/breachpath/breachpath/collector/aws/policy"
 	"github.com/breachpath/breachpath/graph"
@@ -56,24 +59,94 @@ func (b *builder) escalation(ctx context.Context) error {
 			}
 		}
 	}
-	for i, p := range b.principals {
-		if i%128 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+	// An admin-equivalent principal already holds the administrator node: every escalation
+	// from it is implied, and emitting them would only multiply edges.
+	var attackers []*principal
+	for _, p := range b.principals {
+		if !p.admin {
+			attackers = append(attackers, p)
 		}
-		// An admin-equivalent principal already holds the administrator node: every escalation
-		// from it is implied, and emitting them would only multiply edges.
-		if p.admin {
-			continue
+	}
+	// Principals are independent from here on: workers compute them in parallel, each into its
+	// own sink, and the sinks are replayed in principal order, so edges merge exactly as they
+	// would sequentially. Batches bound the memory the sinks hold.
+	workers := make([]*escalator, max(1, min(runtime.GOMAXPROCS(0), len(attackers))))
+	e.prepareShared()
+	for w := range workers {
+		workers[w] = e.worker()
+	}
+	const batch = 256
+	sinks := make([]sink, batch)
+	for start := 0; start < len(attackers); start += batch {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		e.resetAttacker()
-		for _, t := range e.order {
-			if !e.mayHave(p, t) {
-				continue
-			}
-			e.apply(p, t)
+		part := attackers[start:min(start+batch, len(attackers))]
+		clear(sinks)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for _, we := range workers {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= len(part) {
+						return
+					}
+					we.b.sink = &sinks[i]
+					we.resetAttacker()
+					for _, t := range we.order {
+						if we.mayHave(part[i], t) {
+							we.apply(part[i], t)
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for i := range part {
+			b.replay(&sinks[i])
 		}
 	}
 	return nil
+}
+
+// prepareShared fills every lazily built cache the workers read (per-technique contexts and role
+// pools, per-policy info, request contexts), so that they only read shared state.
+func (e *escalator) prepareShared() {
+	b := e.b
+	for _, t := range e.order {
+		if len(t.Services) > 0 {
+			e.serviceContext(t)
+			e.passPool(t)
+		}
+	}
+	for _, p := range b.principals {
+		for _, x := range p.set.Identity {
+			b.polInfo(x)
+		}
+		if p.set.Boundary != nil {
+			b.polInfo(p.set.Boundary)
+		}
+	}
+	b.requestContext(b.globalRegion())
+	b.requestContext(b.homeRegion())
+	for name := range b.inv.Regional {
+		b.requestContext(name)
+	}
+}
+
+// worker returns an escalator for one escalation worker: shared read-only state, its own
+// per-attacker state, decision caches and a builder view that records into a sink.
+func (e *escalator) worker() *escalator {
+	wb := *e.b
+	wb.decisions = map[decisionKey]policy.Result{}
+	wb.evidence = map[evidenceKey][]string{}
+	wb.denyParts = map[*policy.Policy]*policy.Policy{}
+	we := *e
+	we.b = &wb
+	we.emitted, we.memo = map[emitKey]bool{}, map[memoKey]memoEntry{}
+	we.hubOK, we.holds, we.findings = map[pairKey]bool{}, map[pairKey]bool{}, map[pairKey]string{}
+	return &we
 }
 
 type escalator struct {
@@ -376,7 +449,8 @@ func (e *escalator) allowReasons(p *principal, action string) []policy.Reason {
 func (e *escalator) candidates(p *principal, action string, pool []string) []string {
 	var exact []string
 	scan := false
-	for _, g := range e.b.classGrants(p.class, action) {
+	grants := e.b.classGrants(p.class, action)
+	for _, g := range grants {
 		if g.Kind != policy.KindIdentity || g.Effect != policy.Allow {
 			continue
 		}
@@ -385,7 +459,7 @@ func (e *escalator) candidates(p *principal, action string, pool []string) []str
 		}
 		for _, pat := range g.Resources {
 			switch {
-			case strings.Contains(pat, "${"):
+			case strings.Contains(pat, "${"), pat == "*": // "*" matches every target
 				return pool
 			case hasWildcard(pat):
 				scan = true
@@ -403,7 +477,7 @@ func (e *escalator) candidates(p *principal, action string, pool []string) []str
 			out = append(out, t)
 			continue
 		}
-		for _, g := range e.b.classGrants(p.class, action) {
+		for _, g := range grants {
 			if g.Kind == policy.KindIdentity && g.Effect == policy.Allow && slices.ContainsFunc(g.Resources, func(pat string) bool { return globMatch(pat, t) }) {
 				out = append(out, t)
 				break
