@@ -29,15 +29,30 @@ type evalCtx struct {
 }
 
 func newEvalCtx(req *Request, set *PolicySet) *evalCtx {
-	e := &evalCtx{req: req, set: set, vals: make(map[string][]string, len(req.Context)+8), absent: map[string]bool{}}
+	e := &evalCtx{vals: make(map[string][]string, len(req.Context)+8), absent: map[string]bool{}}
+	e.fill(req, set, nil)
+	return e
+}
+
+// fill sets the context of one request into e, whose maps are empty. With a scratch (an
+// Evaluator's), lower-cased names and derived values come from reused storage instead of
+// new allocations; the values are the same.
+func (e *evalCtx) fill(req *Request, set *PolicySet, s *scratch) {
+	e.req, e.set, e.tagsKnown = req, set, false
+	lower := strings.ToLower
+	if s != nil {
+		lower = s.lower
+	}
 	for k, v := range req.Context {
-		e.vals[strings.ToLower(k)] = v
+		e.vals[lower(k)] = v
 	}
 	p := &req.Principal
 	derive := func(k, v string) {
 		if _, ok := e.vals[k]; !ok {
 			if v == "" {
 				e.absent[k] = true
+			} else if s != nil {
+				e.vals[k] = s.single(v)
 			} else {
 				e.vals[k] = []string{v}
 			}
@@ -75,13 +90,16 @@ func newEvalCtx(req *Request, set *PolicySet) *evalCtx {
 	if p.Tags != nil {
 		e.tagsKnown = true
 		for k, v := range p.Tags {
-			derive("aws:principaltag/"+strings.ToLower(k), v)
+			if s != nil {
+				derive(s.tagKey(k), v)
+			} else {
+				derive("aws:principaltag/"+strings.ToLower(k), v)
+			}
 		}
 	}
 	if req.ResourceAccount != "" {
 		derive("aws:resourceaccount", req.ResourceAccount)
 	}
-	return e
 }
 
 func principalTypeValue(t string) string {

@@ -135,10 +135,13 @@ type Result struct {
 
 // Evaluate decides a request with the AWS evaluation logic; see docs/policy-evaluation.md.
 func Evaluate(req Request, set PolicySet) Result {
-	e := newEvalCtx(&req, &set)
+	return evaluate(newEvalCtx(&req, &set), map[string]bool{}, strings.ToLower(req.Action))
+}
+
+// evaluate decides e's request; unresolved is an empty scratch set, act the lower-cased action.
+func evaluate(e *evalCtx, unresolved map[string]bool, act string) Result {
+	set := e.set
 	var r Result
-	unresolved := map[string]bool{}
-	act := strings.ToLower(req.Action)
 
 	group := func(kind PolicyKind, pols []*Policy) (allow, deny tri) {
 		for _, p := range pols {

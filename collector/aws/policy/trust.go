@@ -13,6 +13,12 @@ import "strings"
 //   - a missing sts:ExternalId (or any other unknown key) makes the result Conditional, with the key
 //     in UnresolvedKeys; pass ctx{"sts:ExternalId": {...}} to resolve it.
 func CanAssume(caller Principal, callerSet PolicySet, roleTrust *Policy, roleARN string, ctx map[string][]string) Result {
+	req, set := assumeRequest(caller, callerSet, roleTrust, roleARN, ctx)
+	return Evaluate(req, set)
+}
+
+// assumeRequest is the request and policy set CanAssume evaluates.
+func assumeRequest(caller Principal, callerSet PolicySet, roleTrust *Policy, roleARN string, ctx map[string][]string) (Request, PolicySet) {
 	action := "sts:AssumeRole"
 	if caller.Type == TypeFederated {
 		action = "sts:AssumeRoleWithWebIdentity"
@@ -24,8 +30,7 @@ func CanAssume(caller Principal, callerSet PolicySet, roleTrust *Policy, roleARN
 	set.Resource = roleTrust
 	// A role can only be assumed if its trust policy allows it: the identity side alone never suffices.
 	set.ResourcePolicyRequired = true
-	req := Request{Principal: caller, Action: action, Resource: roleARN, ResourceAccount: arnAccount(roleARN), Context: ctx}
-	return Evaluate(req, set)
+	return Request{Principal: caller, Action: action, Resource: roleARN, ResourceAccount: arnAccount(roleARN), Context: ctx}, set
 }
 
 // arnAccount returns the account field of an ARN ("" when absent or not an ARN).
