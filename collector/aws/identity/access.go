@@ -305,7 +305,7 @@ func (b *builder) evalAccess(caller policy.Principal, set policy.PolicySet, r *d
 	var best policy.Result
 	bestAction := ""
 	for _, act := range a.actions {
-		res := policy.Evaluate(policy.Request{Principal: caller, Action: act, Resource: r.target(a), ResourceAccount: b.account, Context: ctx}, set)
+		res := b.ev.Evaluate(policy.Request{Principal: caller, Action: act, Resource: r.target(a), ResourceAccount: b.account, Context: ctx}, set)
 		if rank(res.Decision) > rank(best.Decision) || bestAction == "" {
 			best, bestAction = res, act
 		}
@@ -507,6 +507,3 @@ func (b *builder) externalAccess(r *dataResource, a access) {
 	}
 	b.addEdge(e)
 }
-
-// kindAssume is the accessKey kind of cached sts:AssumeRole decisions (res is -1-role index).
-const kindAssume = -1

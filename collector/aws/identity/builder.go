@@ -2,9 +2,12 @@ package identity
 
 import (
 	"cmp"
+	"context"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/breachpath/breachpath/collector/aws/catalog"
@@ -53,7 +56,6 @@ type builder struct {
 	adminProbe []int32
 	assumeIdx  int32
 	trusts     []*roleTrust
-	roleIdx    map[*principal]int
 
 	summaryList []PrincipalSummary
 	ctxCache    map[string]map[string][]string // region -> shared request context
@@ -61,8 +63,7 @@ type builder struct {
 	covers      map[[2]*policy.Policy]bool // boundary, policy -> the boundary allows all the policy grants
 	decisions   map[decisionKey]policy.Result
 	denyParts   map[*policy.Policy]*policy.Policy
-	evidence    map[evidenceKey][]string   // see cachedEvidence
-	assumeHub   map[string]policy.Decision // policy|role -> the policy's own sts:AssumeRole decision
+	evidence    map[evidenceKey][]string // see cachedEvidence
 	// orgDependent: an SCP or RCP depends on who the caller is.
 	orgDependent bool
 
@@ -72,16 +73,24 @@ type builder struct {
 	sink *sink
 	// mu guards the caches shared between escalation workers (class.grants).
 	mu *sync.Mutex
+	// ev evaluates this builder's requests with reused scratch space; each parallel worker's
+	// view has its own.
+	ev *policy.Evaluator
 }
 
-// sink holds one principal's edges and findings, in the order they were produced.
+// sink holds one work item's nodes, edges and findings, in the order they were produced.
 type sink struct {
+	nodes    []graph.Node
 	edges    []graph.Edge
 	findings []graph.Finding
 }
 
-// replay adds what s recorded, in order.
+// replay adds what s recorded, in order. Only the order among equal ids and keys matters (the
+// part is sorted at the end), and that order is the recording order.
 func (b *builder) replay(s *sink) {
+	for _, n := range s.nodes {
+		b.addNode(n)
+	}
 	for _, f := range s.findings {
 		b.addFinding(f)
 	}
@@ -96,7 +105,7 @@ func newBuilder(inv *inventory.Inventory, opts Options) *builder {
 		cat: catalog.Default(), nodeIdx: map[string]int{}, edgeIdx: map[edgeKey]int{}, findIdx: map[string]int{},
 		managed: map[string]*policy.Policy{}, groups: map[string]*groupInfo{}, byARN: map[string]*principal{},
 		users: map[string]*principal{}, orgAccts: map[string]bool{}, classes: map[string]*class{},
-		profiles: map[string][]string{}, mu: &sync.Mutex{},
+		profiles: map[string][]string{}, mu: &sync.Mutex{}, ev: &policy.Evaluator{},
 	}
 	if b.log == nil {
 		b.log = slog.Default()
@@ -181,6 +190,10 @@ func toString(v any) string {
 
 // addNode adds n unless a node with its id exists; an owned node replaces an earlier stub.
 func (b *builder) addNode(n graph.Node) *graph.Node {
+	if b.sink != nil {
+		b.sink.nodes = append(b.sink.nodes, n)
+		return &b.sink.nodes[len(b.sink.nodes)-1]
+	}
 	if i, ok := b.nodeIdx[n.ID]; ok {
 		if b.nodes[i].Stub && !n.Stub {
 			b.nodes[i] = n
@@ -282,6 +295,76 @@ func (b *builder) part() *Part {
 	slices.SortFunc(p.Findings, func(x, y graph.Finding) int { return cmp.Compare(x.ID, y.ID) })
 	p.Principals = b.summaryList
 	return p
+}
+
+// view returns a builder for one parallel worker: it shares the builder's read-only state, has
+// its own decision and evidence caches, and records into the sink ordered sets (never into the
+// builder's nodes, edges and findings). Shared lazily filled caches must be complete before
+// workers start (see escalator.prepareShared).
+func (b *builder) view() *builder {
+	wb := *b
+	wb.decisions = map[decisionKey]policy.Result{}
+	wb.evidence = map[evidenceKey][]string{}
+	wb.denyParts = map[*policy.Policy]*policy.Policy{}
+	wb.sink = nil
+	wb.ev = &policy.Evaluator{}
+	return &wb
+}
+
+// workers is the number of parallel workers for n items.
+func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
+
+// ordered runs fn(w, i) for the items 0..n-1 on len(views) workers, worker w recording through
+// views[w] into item i's sink, then replays the sinks in item order: the output is the
+// sequential one whatever the scheduling. Batches bound the memory the sinks hold.
+func (b *builder) ordered(ctx context.Context, n int, views []*builder, fn func(w, i int)) error {
+	const batch = 256
+	sinks := make([]sink, min(batch, n))
+	for start := 0; start < n; start += batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		end := min(start+batch, n)
+		clear(sinks)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for w, v := range views {
+			wg.Go(func() {
+				for {
+					i := start + int(next.Add(1)-1)
+					if i >= end {
+						return
+					}
+					v.sink = &sinks[i-start]
+					fn(w, i)
+				}
+			})
+		}
+		wg.Wait()
+		for i := range end - start {
+			b.replay(&sinks[i])
+		}
+	}
+	return nil
+}
+
+// parallelFor runs fn(i) for the items 0..n-1 on GOMAXPROCS workers; fn must only write to
+// item i's own output.
+func parallelFor(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers(n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func unionSorted(a, b []string) []string {

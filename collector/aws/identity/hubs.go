@@ -260,13 +260,13 @@ func (b *builder) decomposedAccess(p *principal) {
 		if bounded {
 			// The boundary caps the identity side: evaluate it as the only identity policy, without
 			// SCPs or resource policy (those are already in the per-policy decision).
-			res := policy.Evaluate(policy.Request{Principal: p.caller, Action: a.actions[0], Resource: r.target(a), ResourceAccount: b.account,
+			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: a.actions[0], Resource: r.target(a), ResourceAccount: b.account,
 				Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
 			for _, act := range a.actions[1:] {
 				if res.Decision == policy.Allowed {
 					break
 				}
-				alt := policy.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: r.target(a), ResourceAccount: b.account,
+				alt := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: r.target(a), ResourceAccount: b.account,
 					Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
 				if rank(alt.Decision) > rank(res.Decision) {
 					res = alt
@@ -327,13 +327,13 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 		set := policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
 		var r policy.Result
 		if pi.dependent {
-			r = policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)
+			r = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)
 		} else {
 			k := decisionKey{pol: x, action: action, resource: resource, extra: extraKey}
 			var ok bool
 			if r, ok = b.decisions[k]; !ok {
 				probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
-				r = policy.Evaluate(policy.Request{Principal: probe, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)
+				r = b.ev.Evaluate(policy.Request{Principal: probe, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)
 				b.decisions[k] = r
 			}
 		}
@@ -356,7 +356,7 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 			dk := decisionKey{pol: dp, action: action, resource: resource, extra: "deny|" + extraKey}
 			dr, ok := b.decisions[dk]
 			if !ok {
-				dr = policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
+				dr = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
 					policy.PolicySet{Identity: []*policy.Policy{dp}})
 				if !principalDependent(dp) {
 					b.decisions[dk] = dr
@@ -381,7 +381,7 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 	bk := decisionKey{pol: p.set.Boundary, action: action, resource: resource, extra: "boundary|" + extraKey}
 	bd, ok := b.decisions[bk]
 	if !ok || p.set.Boundary == nil || principalDependent(p.set.Boundary) {
-		bd = policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
+		bd = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
 			policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
 		b.decisions[bk] = bd
 	}
@@ -414,7 +414,7 @@ func (b *builder) boundaryCovers(p *principal, x *policy.Policy, grants []polGra
 		a := r.accesses[g.ai]
 		allowed := false
 		for _, act := range a.actions {
-			res := policy.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: r.target(a), ResourceAccount: b.account,
+			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: r.target(a), ResourceAccount: b.account,
 				Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{bd}})
 			if res.Decision == policy.Allowed {
 				allowed = true
@@ -446,4 +446,17 @@ func (b *builder) denyPart(x *policy.Policy) *policy.Policy {
 	}
 	b.denyParts[x] = d
 	return d
+}
+
+// preparePolicies computes polInfo for every policy a principal holds, so that parallel workers
+// only read b.pols.
+func (b *builder) preparePolicies() {
+	for _, p := range b.principals {
+		for _, x := range p.set.Identity {
+			b.polInfo(x)
+		}
+		if p.set.Boundary != nil {
+			b.polInfo(p.set.Boundary)
+		}
+	}
 }

@@ -393,6 +393,6 @@ func (b *builder) wouldBeAdmin(p *principal) bool {
 
 func (b *builder) adminEvidence(p *principal) []string {
 	out := []string{"allowed on * without conditions: " + strings.Join(adminProbeActions, ", ")}
-	r := policy.Evaluate(policy.Request{Principal: p.caller, Action: "iam:AttachRolePolicy", Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
+	r := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: "iam:AttachRolePolicy", Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
 	return append(out, reasonEvidence(r, policy.Allow, 4)...)
 }

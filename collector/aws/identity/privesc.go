@@ -3,11 +3,8 @@ package identity
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/breachpath/breachpath/collector/aws/policy"
 	"github.com/breachpath/breachpath/graph"
@@ -70,44 +67,22 @@ func (b *builder) escalation(ctx context.Context) error {
 	// Principals are independent from here on: workers compute them in parallel, each into its
 	// own sink, and the sinks are replayed in principal order, so edges merge exactly as they
 	// would sequentially. Batches bound the memory the sinks hold.
-	workers := make([]*escalator, max(1, min(runtime.GOMAXPROCS(0), len(attackers))))
 	e.prepareShared()
-	for w := range workers {
-		workers[w] = e.worker()
+	escs := make([]*escalator, workers(len(attackers)))
+	views := make([]*builder, len(escs))
+	for w := range escs {
+		escs[w] = e.worker()
+		views[w] = escs[w].b
 	}
-	const batch = 256
-	sinks := make([]sink, batch)
-	for start := 0; start < len(attackers); start += batch {
-		if err := ctx.Err(); err != nil {
-			return err
+	return b.ordered(ctx, len(attackers), views, func(w, i int) {
+		we, p := escs[w], attackers[i]
+		we.resetAttacker()
+		for _, t := range we.order {
+			if we.mayHave(p, t) {
+				we.apply(p, t)
+			}
 		}
-		part := attackers[start:min(start+batch, len(attackers))]
-		clear(sinks)
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for _, we := range workers {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= len(part) {
-						return
-					}
-					we.b.sink = &sinks[i]
-					we.resetAttacker()
-					for _, t := range we.order {
-						if we.mayHave(part[i], t) {
-							we.apply(part[i], t)
-						}
-					}
-				}
-			})
-		}
-		wg.Wait()
-		for i := range part {
-			b.replay(&sinks[i])
-		}
-	}
-	return nil
+	})
 }
 
 // prepareShared fills every lazily built cache the workers read (per-technique contexts and role
@@ -120,14 +95,7 @@ func (e *escalator) prepareShared() {
 			e.passPool(t)
 		}
 	}
-	for _, p := range b.principals {
-		for _, x := range p.set.Identity {
-			b.polInfo(x)
-		}
-		if p.set.Boundary != nil {
-			b.polInfo(p.set.Boundary)
-		}
-	}
+	b.preparePolicies()
 	b.requestContext(b.globalRegion())
 	b.requestContext(b.homeRegion())
 	for name := range b.inv.Regional {
@@ -138,12 +106,8 @@ func (e *escalator) prepareShared() {
 // worker returns an escalator for one escalation worker: shared read-only state, its own
 // per-attacker state, decision caches and a builder view that records into a sink.
 func (e *escalator) worker() *escalator {
-	wb := *e.b
-	wb.decisions = map[decisionKey]policy.Result{}
-	wb.evidence = map[evidenceKey][]string{}
-	wb.denyParts = map[*policy.Policy]*policy.Policy{}
 	we := *e
-	we.b = &wb
+	we.b = e.b.view()
 	we.emitted, we.memo = map[emitKey]bool{}, map[memoKey]memoEntry{}
 	we.hubOK, we.holds, we.findings = map[pairKey]bool{}, map[pairKey]bool{}, map[pairKey]string{}
 	return &we
@@ -248,7 +212,7 @@ func (b *builder) newEscalator() *escalator {
 		e.trustOf[rt.p] = rt
 		for _, svc := range rt.services {
 			caller := policy.Principal{Type: policy.TypeService, Name: svc, ARN: svc}
-			r := policy.CanAssume(caller, policy.PolicySet{}, rt.doc, rt.p.id, nil)
+			r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, rt.p.id, nil)
 			// Conditions such as aws:SourceAccount hold for a workload the attacker creates in this
 			// account, so a conditional service trust still counts.
 			if granted(r.Decision) && !rt.p.role.ServiceLinked {
@@ -411,7 +375,7 @@ func (e *escalator) evalFresh(p *principal, action, resource, region string, ext
 		}
 		ctx = c
 	}
-	return policy.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, p.set)
+	return e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, p.set)
 }
 
 // evalAny decides a creation action, whose resource the attacker names: allowed on some resource.
@@ -739,7 +703,7 @@ func (e *escalator) roleChecks(p *principal, t *Technique, r *principal, region 
 		switch {
 		case perm.Action == "sts:AssumeRole":
 			rt := e.trustOf[r]
-			if rt == nil || !e.and(&c, perm.Action, r.id, policy.CanAssume(p.caller, p.set, rt.doc, r.id, nil)) {
+			if rt == nil || !e.and(&c, perm.Action, r.id, e.b.ev.CanAssume(p.caller, p.set, rt.doc, r.id, nil)) {
 				return c, false
 			}
 		case perm.On == OnPolicy:

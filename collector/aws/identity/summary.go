@@ -58,16 +58,31 @@ func (b *builder) summaries(ctx context.Context) error {
 			esc[e.From] = append(esc[e.From], e.Technique+" -> "+e.To)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Summaries only read the builder: classes, then principals, are summarized in parallel
+	// into their own slots.
+	var classes []*class
 	perClass := map[*class][]ServiceAccess{}
-	for i, p := range b.principals {
-		if i%512 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+	for _, p := range b.principals {
+		if _, ok := perClass[p.class]; !ok {
+			perClass[p.class] = nil
+			classes = append(classes, p.class)
 		}
-		svc, ok := perClass[p.class]
-		if !ok {
-			svc = b.serviceAccess(p.class.anyYes)
-			perClass[p.class] = svc
-		}
+	}
+	services := make([][]ServiceAccess, len(classes))
+	parallelFor(len(classes), func(i int) { services[i] = b.serviceAccess(classes[i].anyYes) })
+	for i, c := range classes {
+		perClass[c] = services[i]
+	}
+	if len(b.principals) == 0 {
+		return nil
+	}
+	b.summaryList = make([]PrincipalSummary, len(b.principals))
+	parallelFor(len(b.principals), func(i int) {
+		p := b.principals[i]
+		svc := perClass[p.class]
 		s := PrincipalSummary{ID: p.id, Kind: p.kind, Name: p.name, Allowed: p.class.anyYes, Conditional: p.class.anyMay,
 			Services: svc, Admin: p.admin, CanBecomeAdmin: p.maxAdmin, Escalations: b.escalations(p.id, esc)}
 		for _, g := range p.groups {
@@ -77,8 +92,8 @@ func (b *builder) summaries(ctx context.Context) error {
 			s.Boundary = p.set.Boundary.Label
 		}
 		s.Sources = b.sources(p)
-		b.summaryList = append(b.summaryList, s)
-	}
+		b.summaryList[i] = s
+	})
 	return nil
 }
 

@@ -37,14 +37,19 @@ func (b *builder) trust(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rt := b.parseTrust(p)
-		if rt == nil {
-			continue
+		if rt := b.parseTrust(p); rt != nil {
+			b.trusts = append(b.trusts, rt)
 		}
-		b.trusts = append(b.trusts, rt)
-		b.assumeEdges(rt)
 	}
-	return nil
+	// Roles are independent: each one's ASSUMES edges are computed in parallel and added in role
+	// order (see ordered). Parsing stays sequential: it adds facts, nodes and warnings, none of
+	// which share a key with what assumeEdges adds, so doing it first changes no merge.
+	b.preparePolicies()
+	views := make([]*builder, workers(len(b.trusts)))
+	for w := range views {
+		views[w] = b.view()
+	}
+	return b.ordered(ctx, len(b.trusts), views, func(w, i int) { views[w].assumeEdges(b.trusts[i]) })
 }
 
 func (b *builder) parseTrust(p *principal) *roleTrust {
@@ -173,18 +178,20 @@ func externalCaller(id string) policy.Principal {
 func (b *builder) assumeEdges(rt *roleTrust) {
 	role := rt.p
 	trustCtx := map[string][]string(nil)
+	// Per-class decisions on this role; local because roles run in parallel.
+	byClass := map[*class]policy.Result{}
+	hub := map[string]policy.Decision{}
 	// Internal callers.
 	eval := func(c *principal) policy.Result {
 		if !rt.specific {
-			k := accessKey{res: -1 - b.roleIndex(role), kind: kindAssume}
-			if r, ok := c.class.access[k]; ok {
-				return r.res
+			if r, ok := byClass[c.class]; ok {
+				return r
 			}
-			r := policy.CanAssume(c.class.rep.caller, c.class.rep.set, rt.doc, role.id, trustCtx)
-			c.class.access[k] = accessResult{res: r}
+			r := b.ev.CanAssume(c.class.rep.caller, c.class.rep.set, rt.doc, role.id, trustCtx)
+			byClass[c.class] = r
 			return r
 		}
-		return policy.CanAssume(c.caller, c.set, rt.doc, role.id, trustCtx)
+		return b.ev.CanAssume(c.caller, c.set, rt.doc, role.id, trustCtx)
 	}
 	try := func(c *principal) {
 		if c == role {
@@ -194,7 +201,7 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 		if !granted(r.Decision) {
 			return
 		}
-		if rt.delegates && !rt.wildcard && !rt.specific && b.assumeViaPolicy(c, rt, r.Decision) {
+		if rt.delegates && !rt.wildcard && !rt.specific && b.assumeViaPolicy(c, rt, r.Decision, hub) {
 			return
 		}
 		b.addEdge(graph.Edge{From: c.id, To: role.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRole,
@@ -219,7 +226,7 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 	// External and estate principals.
 	for _, id := range rt.external {
 		caller := externalCaller(id)
-		r := policy.CanAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
+		r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
 		if !granted(r.Decision) {
 			continue
 		}
@@ -244,7 +251,7 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 	}
 	// Anyone.
 	if rt.wildcard {
-		r := policy.CanAssume(policy.Principal{Type: policy.TypeAnonymous, ARN: "*", Name: "*"}, policy.PolicySet{}, rt.doc, role.id, trustCtx)
+		r := b.ev.CanAssume(policy.Principal{Type: policy.TypeAnonymous, ARN: "*", Name: "*"}, policy.PolicySet{}, rt.doc, role.id, trustCtx)
 		if granted(r.Decision) {
 			sev := graph.SeverityCritical
 			if r.Decision == policy.Conditional {
@@ -261,7 +268,7 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 	// Federated providers.
 	for _, f := range rt.federated {
 		caller := policy.Principal{Type: policy.TypeFederated, ARN: f, Name: f}
-		r := policy.CanAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
+		r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
 		if !granted(r.Decision) {
 			continue
 		}
@@ -291,22 +298,14 @@ func subjectScoped(keys []string) bool {
 	return false
 }
 
-func (b *builder) roleIndex(p *principal) int {
-	if b.roleIdx == nil {
-		b.roleIdx = map[*principal]int{}
-		for i, q := range b.principals {
-			b.roleIdx[q] = i
-		}
-	}
-	return b.roleIdx[p]
-}
-
 // assumeViaPolicy draws holder -> policy -> role instead of holder -> role when a shared policy the
 // caller holds allows sts:AssumeRole on a role whose trust delegates to the account, and the caller
 // has nothing the policy's edge ignores (boundary, a Deny on sts:AssumeRole, SLR exemption,
 // caller-dependent SCPs). The decision is then identity-side OR over policies AND the trust side,
 // so the policy's edge is exactly true for the holder (see hubs.go).
-func (b *builder) assumeViaPolicy(c *principal, rt *roleTrust, decision policy.Decision) bool {
+//
+// hub caches, for rt's role, each policy's own sts:AssumeRole decision by policy label.
+func (b *builder) assumeViaPolicy(c *principal, rt *roleTrust, decision policy.Decision, hub map[string]policy.Decision) bool {
 	if c.set.Boundary != nil || c.caller.IsServiceLinkedRole || b.orgDependent {
 		return false
 	}
@@ -315,22 +314,18 @@ func (b *builder) assumeViaPolicy(c *principal, rt *roleTrust, decision policy.D
 			return false
 		}
 	}
-	if b.assumeHub == nil {
-		b.assumeHub = map[string]policy.Decision{}
-	}
 	for _, x := range c.set.Identity {
 		pi := b.polInfo(x)
 		if pi.dependent || !pi.acts.Has(b.assumeIdx) || strings.HasPrefix(x.Label, c.id+"#inline/") || b.node(x.Label) == nil {
 			continue
 		}
-		k := x.Label + "|" + rt.p.id
-		d, ok := b.assumeHub[k]
+		d, ok := hub[x.Label]
 		if !ok {
 			probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
 			set := policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
-			r := policy.CanAssume(probe, set, rt.doc, rt.p.id, nil)
+			r := b.ev.CanAssume(probe, set, rt.doc, rt.p.id, nil)
 			d = r.Decision
-			b.assumeHub[k] = d
+			hub[x.Label] = d
 			if granted(d) {
 				b.addEdge(graph.Edge{From: x.Label, To: rt.p.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRole,
 					Conditional: d == policy.Conditional, Evidence: decisionEvidence("sts:AssumeRole", rt.p.id, r)})
