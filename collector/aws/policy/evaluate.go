@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"github.com/breachpath/breachpath/collector/aws/catalog"
 	"sort"
 	"strings"
 )
@@ -142,14 +143,20 @@ func Evaluate(req Request, set PolicySet) Result {
 func evaluate(e *evalCtx, unresolved map[string]bool, act string) Result {
 	set := e.set
 	var r Result
+	// A catalog action is matched against each statement's prepared action bitset: one bit test
+	// instead of globbing every pattern of large managed policies (see Statement.bitsetExact).
+	idx, inCatalog := catalogIndex(act)
 
 	group := func(kind PolicyKind, pols []*Policy) (allow, deny tri) {
 		for _, p := range pols {
 			if p == nil {
 				continue
 			}
+			if inCatalog {
+				p.prepare()
+			}
 			for _, st := range p.Statements {
-				if !st.matchesAction(act) {
+				if !st.matchesActionAt(act, idx, inCatalog) {
 					continue
 				}
 				m, keys := st.applies(e, kind)
@@ -196,8 +203,11 @@ func evaluate(e *evalCtx, unresolved map[string]bool, act string) Result {
 	}
 	if set.Resource != nil {
 		in.hasResource = true
+		if inCatalog {
+			set.Resource.prepare()
+		}
 		for _, st := range set.Resource.Statements {
-			if !st.matchesAction(act) {
+			if !st.matchesActionAt(act, idx, inCatalog) {
 				continue
 			}
 			m, keys := st.applies(e, KindResource)
@@ -314,6 +324,22 @@ func (triAlgebra) and(a, b tri) tri { return min(a, b) }
 func (triAlgebra) or(a, b tri) tri  { return max(a, b) }
 func (triAlgebra) all() tri         { return yes }
 func (triAlgebra) none() tri        { return no }
+
+// catalogIndex returns the catalog index of a lower-cased action name.
+func catalogIndex(act string) (int32, bool) {
+	a, ok := catalog.Default().Lookup(act)
+	return a.Index, ok
+}
+
+// matchesActionAt is matchesAction for an action that may be in the catalog (idx, inCatalog),
+// answered from the prepared bitset when that gives the same answer (bitsetExact); the policy
+// must be prepared when inCatalog.
+func (st *Statement) matchesActionAt(act string, idx int32, inCatalog bool) bool {
+	if inCatalog && st.bitsetExact {
+		return st.actionSet.Has(idx)
+	}
+	return st.matchesAction(act)
+}
 
 // matchesAction reports whether the statement's Action/NotAction covers the lower-cased action.
 func (st *Statement) matchesAction(act string) bool {

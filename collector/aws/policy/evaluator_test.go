@@ -2,7 +2,10 @@ package policy
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/breachpath/breachpath/collector/aws/catalog"
 )
 
 // TestEvaluatorMatchesEvaluate runs a mix of requests through one Evaluator, in an order where
@@ -70,6 +73,43 @@ func TestEvaluatorMatchesEvaluate(t *testing.T) {
 				got := ev.CanAssume(p, set, trust, "arn:aws:iam::"+acct+":role/target", ctx)
 				if !reflect.DeepEqual(got, want) {
 					t.Fatalf("CanAssume(%s, %v): Evaluator %+v, CanAssume %+v", p.ARN, ctx, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestActionBitsetMatchesGlobbing checks the bitset shortcut of Evaluate against pattern globbing
+// for every catalog action, on tricky patterns and on large AWS-managed policies.
+func TestActionBitsetMatchesGlobbing(t *testing.T) {
+	c := catalog.Default()
+	docs := []string{
+		`{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":["s3:Get*","*:Describe*","iam:?etRole","S3:PUTOBJECT","sts:AssumeRole"],"Resource":"*"},
+			{"Effect":"Allow","Action":"s3*","Resource":"*"},
+			{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"},
+			{"Effect":"Deny","Action":"*","Resource":"*"},
+			{"Effect":"Allow","Action":"nosuchservice:Thing","Resource":"*"}]}`,
+	}
+	for _, arn := range []string{"arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::aws:policy/AWSLambda_FullAccess"} {
+		doc, ok := catalog.ManagedPolicy(arn)
+		if !ok {
+			t.Fatalf("%s not in the catalogue", arn)
+		}
+		docs = append(docs, string(doc))
+	}
+	for _, d := range docs {
+		p := MustParse(d)
+		p.prepare()
+		for _, st := range p.Statements {
+			for _, a := range c.Actions() {
+				act := strings.ToLower(a.Name)
+				idx, ok := catalogIndex(act)
+				if !ok || idx != a.Index {
+					t.Fatalf("catalogIndex(%q) = %d, %v", act, idx, ok)
+				}
+				if got, want := st.matchesActionAt(act, idx, true), st.matchesAction(act); got != want {
+					t.Fatalf("statement %v on %s: bitset %v, globbing %v", st.Actions, act, got, want)
 				}
 			}
 		}

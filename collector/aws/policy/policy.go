@@ -5,6 +5,7 @@
 package policy
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/breachpath/breachpath/collector/aws/catalog"
@@ -66,6 +67,10 @@ type Statement struct {
 	// Filled lazily by Policy.prepare for EffectiveActions.
 	actionSet      catalog.ActionSet // actions covered (NotAction already complemented)
 	unknownActions []string          // literal actions not in the catalog
+	// bitsetExact: for every catalog action, actionSet.Has equals matchesAction. True unless a
+	// pattern is one catalog expansion ignores but globbing does not: no ':' (e.g. "s3*"; only
+	// "*" expands), or non-ASCII text (expansion lower-cases Unicode, matching folds ASCII only).
+	bitsetExact bool
 }
 
 // Principals is the content of a Principal or NotPrincipal element.
@@ -100,6 +105,15 @@ func (p *Policy) UnknownActions() []string {
 	return out
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // prepare expands every statement's actions against the default catalog, once.
 func (p *Policy) prepare() {
 	p.once.Do(func() {
@@ -117,6 +131,12 @@ func (p *Policy) prepare() {
 				set = full
 			}
 			st.actionSet = set
+			st.bitsetExact = true
+			for _, a := range st.lowerActions {
+				if (a != "*" && !strings.Contains(a, ":")) || !isASCII(a) {
+					st.bitsetExact = false
+				}
+			}
 		}
 	})
 }
