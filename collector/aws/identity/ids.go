@@ -94,6 +94,30 @@ func globMatch(p, s string) bool {
 	return pi == len(p)
 }
 
+// glob is a globMatch pattern with its literal prefix and suffix (before the first and after
+// the last wildcard), which reject most non-matching strings without running the matcher.
+type glob struct {
+	pat, prefix, suffix string
+}
+
+func newGlob(pat string) glob {
+	g := glob{pat: pat}
+	if i := strings.IndexAny(pat, "*?"); i >= 0 {
+		g.prefix = pat[:i]
+		g.suffix = pat[strings.LastIndexAny(pat, "*?")+1:]
+	}
+	return g
+}
+
+// match is globMatch(g.pat, s). A match starts with the prefix and ends with the suffix, which
+// cannot overlap in s because the wildcards between them match at least nothing.
+func (g glob) match(s string) bool {
+	if len(s) < len(g.prefix)+len(g.suffix) || !strings.HasPrefix(s, g.prefix) || !strings.HasSuffix(s, g.suffix) {
+		return false
+	}
+	return globMatch(g.pat, s)
+}
+
 func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
 
 // maskKey keeps the last four characters of an access key id: enough to find the key, useless to an attacker.

@@ -435,17 +435,19 @@ func (e *escalator) candidates(p *principal, action string, pool []string) []str
 	if !scan {
 		return slices.Compact(slices.Sorted(slices.Values(exact)))
 	}
+	// Pools hold thousands of targets: compile the identity Allow patterns once.
+	var globs []glob
+	for _, g := range grants {
+		if g.Kind == policy.KindIdentity && g.Effect == policy.Allow {
+			for _, pat := range g.Resources {
+				globs = append(globs, newGlob(pat))
+			}
+		}
+	}
 	var out []string
 	for _, t := range pool {
-		if slices.Contains(exact, t) {
+		if slices.Contains(exact, t) || slices.ContainsFunc(globs, func(g glob) bool { return g.match(t) }) {
 			out = append(out, t)
-			continue
-		}
-		for _, g := range grants {
-			if g.Kind == policy.KindIdentity && g.Effect == policy.Allow && slices.ContainsFunc(g.Resources, func(pat string) bool { return globMatch(pat, t) }) {
-				out = append(out, t)
-				break
-			}
 		}
 	}
 	return out
