@@ -61,7 +61,7 @@ type builder struct {
 	ctxCache    map[string]map[string][]string // region -> shared request context
 	pols        map[*policy.Policy]*polInfo
 	covers      map[[2]*policy.Policy]bool // boundary, policy -> the boundary allows all the policy grants
-	decisions   map[decisionKey]policy.Result
+	decisions   map[decisionKey]*decisionEntry
 	denyParts   map[*policy.Policy]*policy.Policy
 	evidence    map[evidenceKey][]string // see cachedEvidence
 	// orgDependent: an SCP or RCP depends on who the caller is.
@@ -303,7 +303,7 @@ func (b *builder) part() *Part {
 // workers start (see escalator.prepareShared).
 func (b *builder) view() *builder {
 	wb := *b
-	wb.decisions = map[decisionKey]policy.Result{}
+	wb.decisions = map[decisionKey]*decisionEntry{}
 	wb.evidence = map[evidenceKey][]string{}
 	wb.denyParts = map[*policy.Policy]*policy.Policy{}
 	wb.sink = nil
@@ -317,33 +317,55 @@ func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
 // ordered runs fn(w, i) for the items 0..n-1 on len(views) workers, worker w recording through
 // views[w] into item i's sink, then replays the sinks in item order: the output is the
 // sequential one whatever the scheduling. Batches bound the memory the sinks hold.
-func (b *builder) ordered(ctx context.Context, n int, views []*builder, fn func(w, i int)) error {
+//
+// With overlap, a batch is replayed while the workers compute the next one, so that no core
+// idles during replays; fn must then not read the builder's nodes, edges or findings, which
+// the replay writes.
+func (b *builder) ordered(ctx context.Context, n int, views []*builder, overlap bool, fn func(w, i int)) error {
 	const batch = 256
-	sinks := make([]sink, min(batch, n))
-	for start := 0; start < n; start += batch {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		end := min(start+batch, n)
+	buf := [2][]sink{make([]sink, min(batch, n)), make([]sink, min(batch, n))}
+	start := func(from int, sinks []sink) *sync.WaitGroup {
+		to := min(from+batch, n)
 		clear(sinks)
 		var next atomic.Int64
-		var wg sync.WaitGroup
+		wg := &sync.WaitGroup{}
 		for w, v := range views {
 			wg.Go(func() {
 				for {
-					i := start + int(next.Add(1)-1)
-					if i >= end {
+					i := from + int(next.Add(1)-1)
+					if i >= to {
 						return
 					}
-					v.sink = &sinks[i-start]
+					v.sink = &sinks[i-from]
 					fn(w, i)
 				}
 			})
 		}
-		wg.Wait()
-		for i := range end - start {
-			b.replay(&sinks[i])
+		return wg
+	}
+	if n == 0 {
+		return nil
+	}
+	running := start(0, buf[0])
+	for k, from := 0, 0; from < n; k, from = k+1, from+batch {
+		running.Wait()
+		cur := buf[k%2][:min(batch, n-from)]
+		var nextBatch *sync.WaitGroup
+		if from+batch < n {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if overlap {
+				nextBatch = start(from+batch, buf[(k+1)%2])
+			}
 		}
+		for i := range cur {
+			b.replay(&cur[i])
+		}
+		if from+batch < n && !overlap {
+			nextBatch = start(from+batch, buf[(k+1)%2])
+		}
+		running = nextBatch
 	}
 	return nil
 }

@@ -291,18 +291,39 @@ type decisionKey struct {
 	action   string
 	resource string
 	extra    string
+	part     decisionPart
+}
+
+// decisionPart tells what a cached decision is of: the policy, its Deny statements alone, or a
+// boundary evaluated as the only identity policy.
+type decisionPart uint8
+
+const (
+	partPolicy decisionPart = iota
+	partDeny
+	partBoundary
+)
+
+// decisionEntry is a cached decision and, once an edge cited it, its evidence (decisionEvidence
+// of the key's action and resource; shared, read-only).
+type decisionEntry struct {
+	res policy.Result
+	ev  []string
 }
 
 // decomposedEval decides action on resource for p from per-policy decisions when p has no Deny
 // that could cover the action and SCPs do not depend on the caller (see the decomposition note
 // above); ok is false when p must be evaluated in full. Identity-only requests (no resource policy).
-func (b *builder) decomposedEval(p *principal, action, resource, region string, extra map[string][]string, extraKey string) (policy.Result, bool) {
+//
+// entry is the cached per-policy decision the result is, unchanged, if any: its evidence can be
+// computed once and shared by every attacker the decision answers.
+func (b *builder) decomposedEval(p *principal, action, resource, region string, extra map[string][]string, extraKey string) (res policy.Result, entry *decisionEntry, ok bool) {
 	idx, known := b.lookup(action)
 	if !known || b.orgDependent || p.caller.IsServiceLinkedRole {
-		return policy.Result{}, false
+		return policy.Result{}, nil, false
 	}
 	if b.decisions == nil {
-		b.decisions = map[decisionKey]policy.Result{}
+		b.decisions = map[decisionKey]*decisionEntry{}
 	}
 	ctx := func() map[string][]string {
 		base := b.requestContext(region)
@@ -319,6 +340,7 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 		return c
 	}
 	best := policy.Result{Decision: policy.ImplicitDeny}
+	var bestEntry *decisionEntry
 	for _, x := range p.set.Identity {
 		pi := b.polInfo(x)
 		if !pi.acts.Has(idx) {
@@ -326,19 +348,21 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 		}
 		set := policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
 		var r policy.Result
+		var re *decisionEntry
 		if pi.dependent {
 			r = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)
 		} else {
 			k := decisionKey{pol: x, action: action, resource: resource, extra: extraKey}
 			var ok bool
-			if r, ok = b.decisions[k]; !ok {
+			if re, ok = b.decisions[k]; !ok {
 				probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
-				r = b.ev.Evaluate(policy.Request{Principal: probe, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)
-				b.decisions[k] = r
+				re = &decisionEntry{res: b.ev.Evaluate(policy.Request{Principal: probe, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)}
+				b.decisions[k] = re
 			}
+			r = re.res
 		}
 		if rank(r.Decision) > rank(best.Decision) {
-			best = r
+			best, bestEntry = r, re
 			if r.Decision == policy.Allowed {
 				break
 			}
@@ -353,13 +377,15 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 				continue
 			}
 			dp := b.denyPart(x)
-			dk := decisionKey{pol: dp, action: action, resource: resource, extra: "deny|" + extraKey}
-			dr, ok := b.decisions[dk]
-			if !ok {
+			dk := decisionKey{pol: dp, action: action, resource: resource, extra: extraKey, part: partDeny}
+			var dr policy.Result
+			if de, ok := b.decisions[dk]; ok {
+				dr = de.res
+			} else {
 				dr = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
 					policy.PolicySet{Identity: []*policy.Policy{dp}})
 				if !principalDependent(dp) {
-					b.decisions[dk] = dr
+					b.decisions[dk] = &decisionEntry{res: dr}
 				}
 			}
 			for _, rs := range dr.Reasons {
@@ -367,8 +393,9 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 					continue
 				}
 				if !rs.Conditional {
-					return policy.Result{Decision: policy.ExplicitDeny, Reasons: dr.Reasons}, true
+					return policy.Result{Decision: policy.ExplicitDeny, Reasons: dr.Reasons}, nil, true
 				}
+				bestEntry = nil
 				best.Decision = policy.Conditional
 				best.UnresolvedKeys = append(slices.Clone(best.UnresolvedKeys), dr.UnresolvedKeys...)
 				best.Reasons = append(slices.Clone(best.Reasons), rs)
@@ -376,24 +403,25 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 		}
 	}
 	if !granted(best.Decision) || p.set.Boundary == nil {
-		return best, true
+		return best, bestEntry, true
 	}
-	bk := decisionKey{pol: p.set.Boundary, action: action, resource: resource, extra: "boundary|" + extraKey}
-	bd, ok := b.decisions[bk]
+	bk := decisionKey{pol: p.set.Boundary, action: action, resource: resource, extra: extraKey, part: partBoundary}
+	be, ok := b.decisions[bk]
 	if !ok || p.set.Boundary == nil || principalDependent(p.set.Boundary) {
-		bd = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
-			policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
-		b.decisions[bk] = bd
+		be = &decisionEntry{res: b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
+			policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})}
+		b.decisions[bk] = be
 	}
+	bd := be.res
 	if !granted(bd.Decision) {
-		return bd, true
+		return bd, nil, true
 	}
 	if bd.Decision == policy.Conditional {
 		best.Decision = policy.Conditional
 		best.UnresolvedKeys = append(slices.Clone(best.UnresolvedKeys), bd.UnresolvedKeys...)
 	}
 	best.Reasons = append(slices.Clone(best.Reasons), policy.Reason{Kind: policy.KindBoundary, PolicyLabel: p.set.Boundary.Label, Effect: policy.Allow, Index: -1})
-	return best, true
+	return best, nil, true
 }
 
 // boundaryCovers reports whether p's boundary allows, unconditionally, every access policy x

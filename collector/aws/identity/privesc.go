@@ -74,7 +74,8 @@ func (b *builder) escalation(ctx context.Context) error {
 		escs[w] = e.worker()
 		views[w] = escs[w].b
 	}
-	return b.ordered(ctx, len(attackers), views, func(w, i int) {
+	// Workers read no nodes, edges or findings: replays may overlap the next batch.
+	return b.ordered(ctx, len(attackers), views, true, func(w, i int) {
 		we, p := escs[w], attackers[i]
 		we.resetAttacker()
 		for _, t := range we.order {
@@ -156,8 +157,9 @@ type (
 
 // memoEntry is a memoized decision and, once a technique used it, its evidence lines.
 type memoEntry struct {
-	res policy.Result
-	ev  []string
+	res   policy.Result
+	ev    []string
+	entry *decisionEntry // the shared decision res is, if any (see decomposedEval)
 }
 
 // passPool is what a passed-role technique iterates over, the same for every attacker: the roles
@@ -311,7 +313,8 @@ func (e *escalator) memoEval(p *principal, action, resource, region string, extr
 	if m, ok := e.memo[mk]; ok {
 		return m
 	}
-	m := memoEntry{res: e.evalFresh(p, action, resource, region, extra, extraKey)}
+	var m memoEntry
+	m.res, m.entry = e.evalFreshEntry(p, action, resource, region, extra, extraKey)
 	e.memo[mk] = m
 	return m
 }
@@ -328,7 +331,17 @@ func (e *escalator) andOn(c *permCheck, p *principal, action, resource, region s
 		c.dec = m.res.Decision
 	}
 	if m.ev == nil {
-		m.ev = e.b.cachedEvidence(action, resource, m.res)
+		// A shared decision's evidence is built once for every attacker it answers; the
+		// entry's key has this action and resource.
+		switch {
+		case m.entry == nil:
+			m.ev = decisionEvidence(action, resource, m.res)
+		case m.entry.ev == nil:
+			m.entry.ev = slices.Clip(decisionEvidence(action, resource, m.res))
+			fallthrough
+		default:
+			m.ev = m.entry.ev
+		}
 		e.memo[memoKey{action: action, resource: resource, extra: extraKey}] = m
 	}
 	c.evidence = append(c.evidence, m.ev...)
@@ -361,8 +374,15 @@ func (e *escalator) passPool(t *Technique) *passPool {
 }
 
 func (e *escalator) evalFresh(p *principal, action, resource, region string, extra map[string][]string, extraKey string) policy.Result {
-	if r, ok := e.b.decomposedEval(p, action, resource, region, extra, extraKey); ok {
-		return r
+	r, _ := e.evalFreshEntry(p, action, resource, region, extra, extraKey)
+	return r
+}
+
+// evalFreshEntry is evalFresh that also returns the shared decision entry the result is, if any
+// (see decomposedEval).
+func (e *escalator) evalFreshEntry(p *principal, action, resource, region string, extra map[string][]string, extraKey string) (policy.Result, *decisionEntry) {
+	if r, entry, ok := e.b.decomposedEval(p, action, resource, region, extra, extraKey); ok {
+		return r, entry
 	}
 	ctx := e.b.requestContext(region)
 	if len(extra) > 0 {
@@ -375,7 +395,7 @@ func (e *escalator) evalFresh(p *principal, action, resource, region string, ext
 		}
 		ctx = c
 	}
-	return e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, p.set)
+	return e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, p.set), nil
 }
 
 // evalAny decides a creation action, whose resource the attacker names: allowed on some resource.

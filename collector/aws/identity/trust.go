@@ -49,7 +49,8 @@ func (b *builder) trust(ctx context.Context) error {
 	for w := range views {
 		views[w] = b.view()
 	}
-	return b.ordered(ctx, len(b.trusts), views, func(w, i int) { views[w].assumeEdges(b.trusts[i]) })
+	// assumeViaPolicy reads nodes: no replay may overlap the workers.
+	return b.ordered(ctx, len(b.trusts), views, false, func(w, i int) { views[w].assumeEdges(b.trusts[i]) })
 }
 
 func (b *builder) parseTrust(p *principal) *roleTrust {
