@@ -109,7 +109,7 @@ func (e *escalator) prepareShared() {
 func (e *escalator) worker() *escalator {
 	we := *e
 	we.b = e.b.view()
-	we.emitted, we.memo = map[emitKey]bool{}, map[memoKey]memoEntry{}
+	we.emitted, we.memo, we.passMemo = map[emitKey]bool{}, map[memoKey]memoEntry{}, map[string][]passEntry{}
 	we.hubOK, we.holds, we.findings = map[pairKey]bool{}, map[pairKey]bool{}, map[pairKey]string{}
 	return &we
 }
@@ -141,6 +141,16 @@ type escalator struct {
 	// context's cache key, built once instead of once per attacker and role.
 	svcCtx map[*Technique]svcContext
 	pools  map[*Technique]*passPool
+	// passMemo holds, for the current attacker, its iam:PassRole decisions per service context
+	// key, indexed like the pools of that key: the passed-role techniques of one service ask
+	// them for every role of the pool, and a slice index is much cheaper than memo's map.
+	passMemo map[string][]passEntry
+}
+
+// passEntry is one memoized PassRole decision (memoEval's, for one role of a pool).
+type passEntry struct {
+	done bool
+	m    memoEntry
 }
 
 // The escalator's map keys are structs rather than joined strings: they are looked up millions of
@@ -177,14 +187,22 @@ type svcContext struct {
 
 // resetAttacker clears the per-attacker state before the next attacker's techniques run.
 func (e *escalator) resetAttacker() {
+	// clear costs the table's capacity: after a large attacker, start small again.
+	for _, m := range []int{len(e.emitted), len(e.memo)} {
+		if m > 4096 {
+			e.emitted, e.memo = map[emitKey]bool{}, map[memoKey]memoEntry{}
+			break
+		}
+	}
 	clear(e.emitted)
 	clear(e.memo)
+	clear(e.passMemo)
 }
 
 func (b *builder) newEscalator() *escalator {
 	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
 		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[hubKey]bool{}, hubOK: map[pairKey]bool{}, holds: map[pairKey]bool{}, findings: map[pairKey]string{},
-		emitted: map[emitKey]bool{}, memo: map[memoKey]memoEntry{}, svcCtx: map[*Technique]svcContext{}, pools: map[*Technique]*passPool{}}
+		emitted: map[emitKey]bool{}, memo: map[memoKey]memoEntry{}, passMemo: map[string][]passEntry{}, svcCtx: map[*Technique]svcContext{}, pools: map[*Technique]*passPool{}}
 	for i := range Techniques {
 		e.order = append(e.order, &Techniques[i])
 	}
@@ -323,6 +341,26 @@ func (e *escalator) memoEval(p *principal, action, resource, region string, extr
 // techniques asking the same question.
 func (e *escalator) andOn(c *permCheck, p *principal, action, resource, region string, extra map[string][]string, extraKey string) bool {
 	m := e.memoEval(p, action, resource, region, extra, extraKey)
+	hadEv := m.ev != nil
+	ok := e.andMemo(c, &m, action, resource)
+	if ok && !hadEv {
+		e.memo[memoKey{action: action, resource: resource, extra: extraKey}] = m
+	}
+	return ok
+}
+
+// andPass is andOn for iam:PassRole of role on the service context sc, memoized in pe.
+func (e *escalator) andPass(c *permCheck, p *principal, pe *passEntry, role, region string, sc svcContext) bool {
+	if !pe.done {
+		pe.m.res, pe.m.entry = e.evalFreshEntry(p, passRole.Action, role, region, sc.ctx, sc.key)
+		pe.done = true
+	}
+	return e.andMemo(c, &pe.m, passRole.Action, role)
+}
+
+// andMemo adds a memoized decision to c like and, building the decision's evidence once (on the
+// shared decision entry when there is one).
+func (e *escalator) andMemo(c *permCheck, m *memoEntry, action, resource string) bool {
 	if !granted(m.res.Decision) {
 		c.dec = m.res.Decision
 		return false
@@ -331,8 +369,6 @@ func (e *escalator) andOn(c *permCheck, p *principal, action, resource, region s
 		c.dec = m.res.Decision
 	}
 	if m.ev == nil {
-		// A shared decision's evidence is built once for every attacker it answers; the
-		// entry's key has this action and resource.
 		switch {
 		case m.entry == nil:
 			m.ev = decisionEvidence(action, resource, m.res)
@@ -342,7 +378,6 @@ func (e *escalator) andOn(c *permCheck, p *principal, action, resource, region s
 		default:
 			m.ev = m.entry.ev
 		}
-		e.memo[memoKey{action: action, resource: resource, extra: extraKey}] = m
 	}
 	c.evidence = append(c.evidence, m.ev...)
 	return true
@@ -635,6 +670,15 @@ func (e *escalator) apply(p *principal, t *Technique) {
 			}
 		}
 		sc := e.serviceContext(t)
+		// Pools of one service context list the same roles in the same order.
+		var pm []passEntry
+		if t.Target == TargetPassedRole {
+			pm = e.passMemo[sc.key]
+			if len(pm) != len(pp.roles) {
+				pm = make([]passEntry, len(pp.roles))
+				e.passMemo[sc.key] = pm
+			}
+		}
 		for i, r := range pp.roles {
 			if r == p || (t.NeedsProfile && len(b.profiles[r.id]) == 0) {
 				continue
@@ -645,7 +689,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 				if !passable[r.id] {
 					continue
 				}
-				if !e.andOn(&c, p, passRole.Action, r.id, global, sc.ctx, sc.key) {
+				if !e.andPass(&c, p, &pm[i], r.id, global, sc) {
 					continue
 				}
 			} else {
