@@ -384,6 +384,17 @@ func (b *builder) dataAccess(ctx context.Context) error {
 			b.externalAccess(r, a)
 		}
 	}
+	// Principals are decided in parallel (see ordered). What they share and fill lazily is filled
+	// first, in principal order, so that it holds exactly what the sequential loop computed:
+	// per-policy info, request contexts, each shared policy's decisions (and its policy ->
+	// resource edges, whose keys no principal edge has) and the boundary-cover answers, which
+	// the first principal asking decides.
+	b.preparePolicies()
+	for _, r := range b.resources {
+		b.requestContext(r.region)
+	}
+	var attackers []*principal
+	var decomposable []bool
 	for i, p := range b.principals {
 		if i%256 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -392,20 +403,31 @@ func (b *builder) dataAccess(ctx context.Context) error {
 		if p.admin {
 			continue
 		}
-		decomposable := b.decomposable(p)
-		if decomposable {
-			b.decomposedAccess(p)
+		d := b.decomposable(p)
+		attackers, decomposable = append(attackers, p), append(decomposable, d)
+		if d {
+			b.prepareDecomposed(p)
 		}
-		for ri, r := range b.resources {
-			if decomposable && !r.dependent && !r.direct && !r.named[p.id] {
+	}
+	views := make([]*builder, workers(len(attackers)))
+	for w := range views {
+		views[w] = b.view()
+	}
+	// Workers read nodes (policy hubs): no replay may overlap them.
+	return b.ordered(ctx, len(attackers), views, false, func(w, i int) {
+		v, p := views[w], attackers[i]
+		if decomposable[i] {
+			v.decomposedAccess(p)
+		}
+		for ri, r := range v.resources {
+			if decomposable[i] && !r.dependent && !r.direct && !r.named[p.id] {
 				continue
 			}
 			for ai, a := range r.accesses {
-				b.fullAccess(p, ri, ai, r, a)
+				v.fullAccess(p, ri, ai, r, a)
 			}
 		}
-	}
-	return nil
+	})
 }
 
 // fullAccess decides one principal's access to one resource with a complete evaluation, shared
@@ -420,10 +442,16 @@ func (b *builder) fullAccess(p *principal, ri, ai int, r *dataResource, a access
 	if r.specific {
 		cached.res, _ = b.evalAccess(p.caller, p.set, r, a)
 	} else {
-		var ok bool
-		if cached, ok = p.class.access[k]; !ok {
+		// Classes are shared between parallel workers; a result two workers compute at once is
+		// the same either way.
+		b.mu.Lock()
+		c, ok := p.class.access[k]
+		b.mu.Unlock()
+		if cached = c; !ok {
 			cached.res, _ = b.evalAccess(p.class.rep.caller, p.class.rep.set, r, a)
+			b.mu.Lock()
 			p.class.access[k] = cached
+			b.mu.Unlock()
 		}
 	}
 	if !granted(cached.res.Decision) {
@@ -432,7 +460,9 @@ func (b *builder) fullAccess(p *principal, ri, ai int, r *dataResource, a access
 	if cached.evidence == nil {
 		cached.evidence = decisionEvidence(strings.Join(a.actions, "|"), target, cached.res)
 		if !r.specific {
+			b.mu.Lock()
 			p.class.access[k] = cached
+			b.mu.Unlock()
 		}
 	}
 	b.addEdge(graph.Edge{From: p.id, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),

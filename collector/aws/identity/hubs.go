@@ -191,6 +191,20 @@ func (b *builder) sharedDecisions(x *policy.Policy) []polGrant {
 	return pi.grants
 }
 
+// prepareDecomposed computes what decomposedAccess(p) will ask of the shared caches, in the
+// order it asks: the decisions of p's shared policies and, when p is bounded, whether its
+// boundary covers them.
+func (b *builder) prepareDecomposed(p *principal) {
+	for _, x := range p.set.Identity {
+		if b.polInfo(x).dependent {
+			continue
+		}
+		if grants := b.sharedDecisions(x); len(grants) > 0 && p.set.Boundary != nil {
+			b.boundaryCovers(p, x, grants)
+		}
+	}
+}
+
 // decomposedAccess draws p's access to the decomposable resources.
 func (b *builder) decomposedAccess(p *principal) {
 	type best struct {

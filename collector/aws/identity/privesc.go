@@ -110,6 +110,7 @@ func (e *escalator) worker() *escalator {
 	we := *e
 	we.b = e.b.view()
 	we.emitted, we.memo, we.passMemo = map[emitKey]bool{}, map[memoKey]memoEntry{}, map[string][]passEntry{}
+	we.workMemo = map[workKey][]passEntry{}
 	we.hubOK, we.holds, we.findings = map[pairKey]bool{}, map[pairKey]bool{}, map[pairKey]string{}
 	return &we
 }
@@ -145,6 +146,12 @@ type escalator struct {
 	// key, indexed like the pools of that key: the passed-role techniques of one service ask
 	// them for every role of the pool, and a slice index is much cheaper than memo's map.
 	passMemo map[string][]passEntry
+	workMemo map[workKey][]passEntry // the same for workload actions, per action and pool
+}
+
+type workKey struct {
+	action string
+	target Target
 }
 
 // passEntry is one memoized PassRole decision (memoEval's, for one role of a pool).
@@ -178,6 +185,7 @@ type passPool struct {
 	roles  []*principal
 	ids    []string
 	extras [][]string
+	index  map[string][]int // id -> its positions in ids
 }
 
 type svcContext struct {
@@ -197,12 +205,13 @@ func (e *escalator) resetAttacker() {
 	clear(e.emitted)
 	clear(e.memo)
 	clear(e.passMemo)
+	clear(e.workMemo)
 }
 
 func (b *builder) newEscalator() *escalator {
 	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
 		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[hubKey]bool{}, hubOK: map[pairKey]bool{}, holds: map[pairKey]bool{}, findings: map[pairKey]string{},
-		emitted: map[emitKey]bool{}, memo: map[memoKey]memoEntry{}, passMemo: map[string][]passEntry{}, svcCtx: map[*Technique]svcContext{}, pools: map[*Technique]*passPool{}}
+		emitted: map[emitKey]bool{}, memo: map[memoKey]memoEntry{}, passMemo: map[string][]passEntry{}, workMemo: map[workKey][]passEntry{}, svcCtx: map[*Technique]svcContext{}, pools: map[*Technique]*passPool{}}
 	for i := range Techniques {
 		e.order = append(e.order, &Techniques[i])
 	}
@@ -349,6 +358,28 @@ func (e *escalator) andOn(c *permCheck, p *principal, action, resource, region s
 	return ok
 }
 
+// andWorkload is andOn for action on workload w (index wi of the target's pool), memoized per
+// attacker in slices indexed like the pool: the workload techniques ask the same actions of
+// every function and instance.
+func (e *escalator) andWorkload(c *permCheck, p *principal, action string, target Target, wi int, w workload) bool {
+	k := workKey{action: action, target: target}
+	wm := e.workMemo[k]
+	if wm == nil {
+		n := len(e.functions)
+		if target == TargetInstanceRole {
+			n = len(e.instances)
+		}
+		wm = make([]passEntry, n)
+		e.workMemo[k] = wm
+	}
+	pe := &wm[wi]
+	if !pe.done {
+		pe.m.res, pe.m.entry = e.evalFreshEntry(p, action, w.arn, w.region, nil, "")
+		pe.done = true
+	}
+	return e.andMemo(c, &pe.m, action, w.arn)
+}
+
 // andPass is andOn for iam:PassRole of role on the service context sc, memoized in pe.
 func (e *escalator) andPass(c *permCheck, p *principal, pe *passEntry, role, region string, sc svcContext) bool {
 	if !pe.done {
@@ -388,12 +419,13 @@ func (e *escalator) passPool(t *Technique) *passPool {
 	if pp, ok := e.pools[t]; ok {
 		return pp
 	}
-	pp := &passPool{}
+	pp := &passPool{index: map[string][]int{}}
 	for _, svc := range t.Services {
 		pp.roles = append(pp.roles, e.svcRoles[svc]...)
 	}
 	trusts := " trusts " + strings.Join(t.Services, ", ")
 	for _, r := range pp.roles {
+		pp.index[r.id] = append(pp.index[r.id], len(pp.ids))
 		pp.ids = append(pp.ids, r.id)
 		extra := []string{r.id + trusts}
 		if t.Target != TargetPassedRole {
@@ -662,11 +694,15 @@ func (e *escalator) apply(p *principal, t *Technique) {
 				return
 			}
 		}
-		var passable map[string]bool
+		var passable []bool // by pool index; nil: every role
 		if t.Target == TargetPassedRole {
-			passable = map[string]bool{}
-			for _, id := range e.candidates(p, passRole.Action, pp.ids) {
-				passable[id] = true
+			if cand := e.candidates(p, passRole.Action, pp.ids); len(cand) != len(pp.ids) || (len(cand) > 0 && &cand[0] != &pp.ids[0]) {
+				passable = make([]bool, len(pp.ids))
+				for _, id := range cand {
+					for _, i := range pp.index[id] {
+						passable[i] = true
+					}
+				}
 			}
 		}
 		sc := e.serviceContext(t)
@@ -686,7 +722,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 			// The full slice expression makes the first append copy: base stays intact.
 			c := permCheck{dec: base.dec, evidence: base.evidence[:len(base.evidence):len(base.evidence)]}
 			if t.Target == TargetPassedRole {
-				if !passable[r.id] {
+				if passable != nil && !passable[i] {
 					continue
 				}
 				if !e.andPass(&c, p, &pm[i], r.id, global, sc) {
@@ -702,7 +738,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 		if t.Target == TargetInstanceRole {
 			pool = e.instances
 		}
-		for _, w := range pool {
+		for wi, w := range pool {
 			if w.role == p {
 				continue
 			}
@@ -712,7 +748,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 				if perm.On == OnAny {
 					ok = e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action))
 				} else {
-					ok = e.andOn(&c, p, perm.Action, w.arn, w.region, nil, "")
+					ok = e.andWorkload(&c, p, perm.Action, t.Target, wi, w)
 				}
 				if !ok {
 					break
