@@ -58,6 +58,16 @@ func (b *builder) summaries(ctx context.Context) error {
 			esc[e.From] = append(esc[e.From], e.Technique+" -> "+e.To)
 		}
 	}
+	// Sorted once: escalations takes the smallest entries of each list (order is irrelevant
+	// to its output otherwise, which it sorts). Lists with repeated entries are remembered:
+	// the shortcut needs distinct entries.
+	repeats := map[string]bool{}
+	for id, list := range esc {
+		slices.Sort(list)
+		if len(slices.Compact(slices.Clone(list))) != len(list) {
+			repeats[id] = true
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -84,7 +94,7 @@ func (b *builder) summaries(ctx context.Context) error {
 		p := b.principals[i]
 		svc := perClass[p.class]
 		s := PrincipalSummary{ID: p.id, Kind: p.kind, Name: p.name, Allowed: p.class.anyYes, Conditional: p.class.anyMay,
-			Services: svc, Admin: p.admin, CanBecomeAdmin: p.maxAdmin, Escalations: b.escalations(p.id, esc)}
+			Services: svc, Admin: p.admin, CanBecomeAdmin: p.maxAdmin, Escalations: b.escalations(p.id, esc, repeats)}
 		for _, g := range p.groups {
 			s.Groups = append(s.Groups, g.arn)
 		}
@@ -102,7 +112,12 @@ const maxEscalations = 32
 
 // escalations lists a principal's escalation moves, including those it has through the shared
 // policies it holds ("via <policy>: technique -> target"), bounded by maxEscalations.
-func (b *builder) escalations(id string, esc map[string][]string) []string {
+//
+// esc holds each node's sorted escalation entries; repeats the nodes whose list repeats one.
+func (b *builder) escalations(id string, esc map[string][]string, repeats map[string]bool) []string {
+	if out, ok := b.escalationsBounded(id, esc, repeats); ok {
+		return out
+	}
 	var out []string
 	for _, e := range esc[id] {
 		tech, target, _ := strings.Cut(e, " -> ")
@@ -120,6 +135,50 @@ func (b *builder) escalations(id string, esc map[string][]string) []string {
 		out = append(out[:maxEscalations:maxEscalations], fmt.Sprintf("... and %d more", len(out)-maxEscalations))
 	}
 	return out
+}
+
+// escalationsBounded is escalations without building every entry: a holder of a policy with
+// thousands of escalations would otherwise build them all to keep 32. The smallest
+// maxEscalations entries of the union are among the smallest maxEscalations of each sorted
+// list, and the count is the sum of the lists' lengths when no entry repeats: within a list
+// (repeats) or across lists, which needs a policy id with ": " in it ("via a: b" = "via a: b"
+// only for the same policy otherwise; direct entries start with a technique id, never "via ").
+// ok is false when that does not hold or the list is short: escalations then does it in full.
+func (b *builder) escalationsBounded(id string, esc map[string][]string, repeats map[string]bool) ([]string, bool) {
+	own := esc[id]
+	if repeats[id] {
+		return nil, false
+	}
+	total, direct := 0, 0
+	var cand []string
+	for _, e := range own {
+		tech, target, _ := strings.Cut(e, " -> ")
+		if tech != TechHoldsPolicy {
+			total++
+			if direct++; direct <= maxEscalations {
+				cand = append(cand, e)
+			}
+			continue
+		}
+		if repeats[target] || strings.Contains(target, ": ") {
+			return nil, false
+		}
+		via := esc[target]
+		total += len(via)
+		for _, v := range via[:min(len(via), maxEscalations)] {
+			cand = append(cand, "via "+target+": "+v)
+		}
+	}
+	if total <= maxEscalations {
+		return nil, false
+	}
+	// Direct entries are unique (edge keys) and sorted, so the first maxEscalations of them are
+	// their smallest; likewise for each policy's list.
+	slices.Sort(cand)
+	if len(slices.Compact(slices.Clone(cand))) != len(cand) {
+		return nil, false
+	}
+	return append(cand[:maxEscalations:maxEscalations], fmt.Sprintf("... and %d more", total-maxEscalations)), true
 }
 
 func (b *builder) serviceAccess(set catalog.ActionSet) []ServiceAccess {
