@@ -326,7 +326,12 @@ func (b *builder) ordered(ctx context.Context, n int, views []*builder, overlap 
 	buf := [2][]sink{make([]sink, min(batch, n)), make([]sink, min(batch, n))}
 	start := func(from int, sinks []sink) *sync.WaitGroup {
 		to := min(from+batch, n)
-		clear(sinks)
+		// Replayed sinks are reused: their arrays were copied into the builder, and keeping the
+		// capacity saves regrowing them for every batch.
+		for i := range sinks {
+			s := &sinks[i]
+			s.nodes, s.edges, s.findings = s.nodes[:0], s.edges[:0], s.findings[:0]
+		}
 		var next atomic.Int64
 		wg := &sync.WaitGroup{}
 		for w, v := range views {

@@ -10,10 +10,33 @@ import (
 	"github.com/breachpath/breachpath/graph"
 )
 
-// permCheck is the combined outcome of a technique's permission checks.
+// permCheck is the combined outcome of a technique's permission checks. Its evidence is kept as
+// the (shared, read-only) slices it is made of and joined once, by emit, for the edges actually
+// drawn: most checks end in no edge or an edge through a policy hub.
 type permCheck struct {
-	dec      policy.Decision
-	evidence []string
+	dec   policy.Decision
+	n     int
+	parts [6][]string
+}
+
+// add appends evidence lines; past len(parts) the last part becomes a private copy.
+func (c *permCheck) add(lines ...string) {
+	if c.n < len(c.parts) {
+		c.parts[c.n] = lines
+		c.n++
+		return
+	}
+	last := &c.parts[len(c.parts)-1]
+	*last = append(slices.Clip(*last), lines...)
+}
+
+// evidenceLen counts the evidence lines.
+func (c *permCheck) evidenceLen() int {
+	n := 0
+	for _, p := range c.parts[:c.n] {
+		n += len(p)
+	}
+	return n
 }
 
 // and adds one permission's result to c and reports whether the move is still possible.
@@ -25,7 +48,7 @@ func (e *escalator) and(c *permCheck, action, resource string, r policy.Result) 
 	if c.dec == 0 || c.dec == policy.Allowed {
 		c.dec = r.Decision
 	}
-	c.evidence = append(c.evidence, e.b.cachedEvidence(action, resource, r)...)
+	c.add(e.b.cachedEvidence(action, resource, r)...)
 	return true
 }
 
@@ -410,7 +433,7 @@ func (e *escalator) andMemo(c *permCheck, m *memoEntry, action, resource string)
 			m.ev = m.entry.ev
 		}
 	}
-	c.evidence = append(c.evidence, m.ev...)
+	c.add(m.ev...)
 	return true
 }
 
@@ -572,8 +595,11 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 			FixEffort:   1})
 		e.findings[fk] = fid
 	}
-	ev := make([]string, 0, len(c.evidence)+len(extra)+1)
-	ev = append(append(ev, c.evidence...), extra...)
+	ev := make([]string, 0, c.evidenceLen()+len(extra)+1)
+	for _, part := range c.parts[:c.n] {
+		ev = append(ev, part...)
+	}
+	ev = append(ev, extra...)
 	ev = append(ev, "technique "+t.CatalogID)
 	b.addEdge(graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
 		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: []string{fid}})
@@ -719,8 +745,7 @@ func (e *escalator) apply(p *principal, t *Technique) {
 			if r == p || (t.NeedsProfile && len(b.profiles[r.id]) == 0) {
 				continue
 			}
-			// The full slice expression makes the first append copy: base stays intact.
-			c := permCheck{dec: base.dec, evidence: base.evidence[:len(base.evidence):len(base.evidence)]}
+			c := base // parts are shared read-only slices: base stays intact
 			if t.Target == TargetPassedRole {
 				if passable != nil && !passable[i] {
 					continue
@@ -817,7 +842,7 @@ func (e *escalator) roleChecks(p *principal, t *Technique, r *principal, region 
 				res := e.evalOn(p, perm.Action, m, region, nil)
 				if granted(res.Decision) {
 					e.and(&c, perm.Action, m, res)
-					c.evidence = append(c.evidence, "policy "+m+" is attached to "+r.id)
+					c.add("policy " + m + " is attached to " + r.id)
 					found = true
 					break
 				}
