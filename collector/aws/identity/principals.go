@@ -307,6 +307,7 @@ func (b *builder) evaluatePrincipals(ctx context.Context) error {
 		}
 	}
 	orgDependent := b.orgDependent
+	var fresh []*class
 	for i, p := range b.principals {
 		if i%256 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -332,17 +333,29 @@ func (b *builder) evaluatePrincipals(ctx context.Context) error {
 		c, ok := b.classes[k]
 		if !ok {
 			c = &class{key: k, rep: p, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
-			c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Context: b.requestContext(b.homeRegion())}, p.set)
-			c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
 			b.classes[k] = c
+			fresh = append(fresh, c)
 		}
 		p.class = c
-		p.admin = b.isAdminSet(c.starYes)
+	}
+	// The action sets of each class, then each principal's admin-equivalence, are independent
+	// computations on read-only inputs: run them in parallel, each writing its own class or
+	// principal (the request contexts they read are built first).
+	home, global := b.requestContext(b.homeRegion()), b.requestContext(b.globalRegion())
+	parallelFor(len(fresh), func(i int) {
+		c := fresh[i]
+		p := c.rep
+		c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Context: home}, p.set)
+		c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Resource: "*", Context: global}, p.set)
+	})
+	parallelFor(len(b.principals), func(i int) {
+		p := b.principals[i]
+		p.admin = b.isAdminSet(p.class.starYes)
 		p.maxAdmin = p.admin
 		if !p.admin {
 			p.maxAdmin = b.wouldBeAdmin(p)
 		}
-	}
+	})
 	for _, p := range b.principals {
 		if !p.admin {
 			continue
