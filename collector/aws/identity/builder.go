@@ -248,6 +248,11 @@ func (b *builder) addEdge(e graph.Edge) {
 		return
 	}
 	b.edgeIdx[k] = len(b.edges)
+	if len(b.edges) == cap(b.edges) {
+		// Double: append grows large slices by a quarter, which for 1.5M edges copies the
+		// array many times over (1.3 GB allocated at 10k principals instead of 0.4 GB).
+		b.edges = slices.Grow(b.edges, max(len(b.edges), 1024))
+	}
 	b.edges = append(b.edges, e)
 }
 
