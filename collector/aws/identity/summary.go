@@ -3,8 +3,10 @@ package identity
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/breachpath/breachpath/collector/aws/catalog"
 	"github.com/breachpath/breachpath/graph"
@@ -181,7 +183,62 @@ func (b *builder) escalationsBounded(id string, esc map[string][]string, repeats
 	return append(cand[:maxEscalations:maxEscalations], fmt.Sprintf("... and %d more", total-maxEscalations)), true
 }
 
+// levelIndex lets serviceAccess count a set's actions per service and access level with bit
+// operations: each service's actions are one index range of the catalog, and masks[l] holds
+// the actions of access level levels[l].
+type levelIndex struct {
+	ranges []svcRange // sorted by service
+	levels []catalog.AccessLevel
+	masks  []catalog.ActionSet
+}
+
+type svcRange struct {
+	service string
+	lo, hi  int32 // actions [lo, hi)
+}
+
+// levelIndexes caches one levelIndex per catalog (nil when the catalog's services are not
+// contiguous index ranges: serviceAccess then counts action by action).
+var levelIndexes sync.Map // *catalog.Catalog -> *levelIndex
+
+func levelIndexOf(c *catalog.Catalog) *levelIndex {
+	if li, ok := levelIndexes.Load(c); ok {
+		return li.(*levelIndex)
+	}
+	li := &levelIndex{}
+	seen := map[string]bool{}
+	slot := map[catalog.AccessLevel]int{}
+	for _, a := range c.Actions() {
+		if n := len(li.ranges); n > 0 && li.ranges[n-1].service == a.Service {
+			li.ranges[n-1].hi = a.Index + 1
+		} else {
+			if seen[a.Service] || (n > 0 && li.ranges[n-1].hi != a.Index) {
+				li = nil
+				break
+			}
+			seen[a.Service] = true
+			li.ranges = append(li.ranges, svcRange{service: a.Service, lo: a.Index, hi: a.Index + 1})
+		}
+		s, ok := slot[a.AccessLevel]
+		if !ok {
+			s = len(li.levels)
+			slot[a.AccessLevel] = s
+			li.levels = append(li.levels, a.AccessLevel)
+			li.masks = append(li.masks, c.NewSet())
+		}
+		li.masks[s].Set(a.Index)
+	}
+	if li != nil {
+		slices.SortFunc(li.ranges, func(x, y svcRange) int { return strings.Compare(x.service, y.service) })
+	}
+	v, _ := levelIndexes.LoadOrStore(c, li)
+	return v.(*levelIndex)
+}
+
 func (b *builder) serviceAccess(set catalog.ActionSet) []ServiceAccess {
+	if li := levelIndexOf(b.cat); li != nil {
+		return li.count(set)
+	}
 	by := map[string]*ServiceAccess{}
 	set.Each(func(i int32) bool {
 		a := b.cat.Action(i)
@@ -208,6 +265,48 @@ func (b *builder) serviceAccess(set catalog.ActionSet) []ServiceAccess {
 		return 0
 	})
 	return out
+}
+
+// count is serviceAccess by bit counting: services with at least one action of set, sorted,
+// with a level entry for each level that has one.
+func (li *levelIndex) count(set catalog.ActionSet) []ServiceAccess {
+	var out []ServiceAccess
+	for _, r := range li.ranges {
+		var sa *ServiceAccess
+		for wi := int(r.lo >> 6); wi <= int((r.hi-1)>>6) && wi < len(set); wi++ {
+			w := set[wi] & rangeMask(wi, r.lo, r.hi)
+			if w == 0 {
+				continue
+			}
+			if sa == nil {
+				out = append(out, ServiceAccess{Service: r.service, Levels: map[catalog.AccessLevel]int{}})
+				sa = &out[len(out)-1]
+			}
+			for l, m := range li.masks {
+				if n := bits.OnesCount64(w & m[wi]); n > 0 {
+					sa.Levels[li.levels[l]] += n
+					sa.Total += n
+				}
+			}
+		}
+	}
+	if out == nil {
+		return []ServiceAccess{}
+	}
+	return out
+}
+
+// rangeMask is the bits of word wi that fall in [lo, hi).
+func rangeMask(wi int, lo, hi int32) uint64 {
+	start, end := int32(wi*64), int32(wi*64+64)
+	m := ^uint64(0)
+	if lo > start {
+		m &= ^uint64(0) << uint(lo-start)
+	}
+	if hi < end {
+		m &= ^uint64(0) >> uint(end-hi)
+	}
+	return m
 }
 
 // sources samples the Allow statements of the principal's policies, own first, then groups, then
