@@ -165,6 +165,8 @@ type escalator struct {
 	// context's cache key, built once instead of once per attacker and role.
 	svcCtx map[*Technique]svcContext
 	pools  map[*Technique]*passPool
+	// techLine is each technique's "technique <catalog id>" evidence line (read-only).
+	techLine map[*Technique]string
 	// passMemo holds, for the current attacker, its iam:PassRole decisions per service context
 	// key, indexed like the pools of that key: the passed-role techniques of one service ask
 	// them for every role of the pool, and a slice index is much cheaper than memo's map.
@@ -235,8 +237,10 @@ func (b *builder) newEscalator() *escalator {
 	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
 		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[hubKey]bool{}, hubOK: map[pairKey]bool{}, holds: map[pairKey]bool{}, findings: map[pairKey]string{},
 		emitted: map[emitKey]bool{}, memo: map[memoKey]memoEntry{}, passMemo: map[string][]passEntry{}, workMemo: map[workKey][]passEntry{}, svcCtx: map[*Technique]svcContext{}, pools: map[*Technique]*passPool{}}
+	e.techLine = map[*Technique]string{}
 	for i := range Techniques {
 		e.order = append(e.order, &Techniques[i])
+		e.techLine[&Techniques[i]] = "technique " + Techniques[i].CatalogID
 	}
 	slices.SortStableFunc(e.order, func(x, y *Technique) int { return len(y.Perms) - len(x.Perms) })
 	for _, small := range e.order {
@@ -600,7 +604,7 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 		ev = append(ev, part...)
 	}
 	ev = append(ev, extra...)
-	ev = append(ev, "technique "+t.CatalogID)
+	ev = append(ev, e.techLine[t])
 	b.addEdge(graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
 		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: []string{fid}})
 }
