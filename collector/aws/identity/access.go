@@ -413,8 +413,9 @@ func (b *builder) dataAccess(ctx context.Context) error {
 	for w := range views {
 		views[w] = b.view()
 	}
-	// Workers read nodes (policy hubs): no replay may overlap them.
-	return b.ordered(ctx, len(attackers), views, false, func(w, i int) {
+	// Workers read no nodes, edges or findings (policy nodes come from preparePolicies' record,
+	// made above): replays may overlap the next batch.
+	return b.ordered(ctx, len(attackers), views, true, func(w, i int) {
 		v, p := views[w], attackers[i]
 		if decomposable[i] {
 			v.decomposedAccess(p)

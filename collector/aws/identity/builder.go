@@ -64,6 +64,7 @@ type builder struct {
 	decisions   map[decisionKey]*decisionEntry
 	denyParts   map[*policy.Policy]*policy.Policy
 	evidence    map[evidenceKey][]string // see cachedEvidence
+	polNodes    map[*policy.Policy]bool  // see policyNode
 	// orgDependent: an SCP or RCP depends on who the caller is.
 	orgDependent bool
 

@@ -241,7 +241,7 @@ func (b *builder) decomposedAccess(p *principal) {
 			continue
 		}
 		// Own inline policies are held by one principal only: a hub would add an edge, not save one.
-		if (!bounded || b.boundaryCovers(p, x, grants)) && b.node(x.Label) != nil && !strings.HasPrefix(x.Label, p.id+"#inline/") {
+		if (!bounded || b.boundaryCovers(p, x, grants)) && b.policyNode(x) && !strings.HasPrefix(x.Label, p.id+"#inline/") {
 			ev := x.Label + " attached to " + p.id
 			if g := via[x.Label]; g != "" {
 				ev = x.Label + " attached to group " + g + ", of which " + p.id + " is a member"
@@ -491,14 +491,27 @@ func (b *builder) denyPart(x *policy.Policy) *policy.Policy {
 }
 
 // preparePolicies computes polInfo for every policy a principal holds, so that parallel workers
-// only read b.pols.
+// only read b.pols, and records which of them have a node (see policyNode).
 func (b *builder) preparePolicies() {
+	b.polNodes = map[*policy.Policy]bool{}
 	for _, p := range b.principals {
 		for _, x := range p.set.Identity {
 			b.polInfo(x)
+			b.polNodes[x] = b.node(x.Label) != nil
 		}
 		if p.set.Boundary != nil {
 			b.polInfo(p.set.Boundary)
 		}
 	}
+}
+
+// policyNode reports whether policy x has a node. Parallel workers ask it while the builder's
+// nodes are being written by a replay, so it answers from the record preparePolicies made just
+// before they started; no phase that runs workers adds policy nodes (they all come from facts),
+// so the record is what b.node would say.
+func (b *builder) policyNode(x *policy.Policy) bool {
+	if has, ok := b.polNodes[x]; ok {
+		return has
+	}
+	return b.node(x.Label) != nil
 }

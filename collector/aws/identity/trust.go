@@ -49,8 +49,9 @@ func (b *builder) trust(ctx context.Context) error {
 	for w := range views {
 		views[w] = b.view()
 	}
-	// assumeViaPolicy reads nodes: no replay may overlap the workers.
-	return b.ordered(ctx, len(b.trusts), views, false, func(w, i int) { views[w].assumeEdges(b.trusts[i]) })
+	// Workers read no nodes, edges or findings (policy nodes come from preparePolicies' record):
+	// replays may overlap the next batch.
+	return b.ordered(ctx, len(b.trusts), views, true, func(w, i int) { views[w].assumeEdges(b.trusts[i]) })
 }
 
 func (b *builder) parseTrust(p *principal) *roleTrust {
@@ -317,7 +318,7 @@ func (b *builder) assumeViaPolicy(c *principal, rt *roleTrust, decision policy.D
 	}
 	for _, x := range c.set.Identity {
 		pi := b.polInfo(x)
-		if pi.dependent || !pi.acts.Has(b.assumeIdx) || strings.HasPrefix(x.Label, c.id+"#inline/") || b.node(x.Label) == nil {
+		if pi.dependent || !pi.acts.Has(b.assumeIdx) || strings.HasPrefix(x.Label, c.id+"#inline/") || !b.policyNode(x) {
 			continue
 		}
 		d, ok := hub[x.Label]
