@@ -134,7 +134,7 @@ func (e *escalator) worker() *escalator {
 	we.b = e.b.view()
 	we.emitted, we.memo, we.passMemo = map[emitKey]bool{}, map[memoKey]memoEntry{}, map[string][]passEntry{}
 	we.workMemo = map[workKey][]passEntry{}
-	we.hubOK, we.holds, we.findings = map[pairKey]bool{}, map[pairKey]bool{}, map[pairKey]string{}
+	we.hubOK, we.holds, we.findings = map[pairKey]bool{}, map[pairKey]bool{}, map[pairKey][]string{}
 	return &we
 }
 
@@ -159,7 +159,7 @@ type escalator struct {
 	hubEdges map[hubKey]bool
 	hubOK    map[pairKey]bool      // attacker|technique -> may use policy hubs
 	holds    map[pairKey]bool      // attacker|policy holds-policy edges drawn
-	findings map[pairKey]string    // attacker|technique -> finding id
+	findings map[pairKey][]string  // attacker|technique -> []string{finding id}
 	memo     map[memoKey]memoEntry // action|resource|context -> decision, for the current attacker
 	// svcCtx holds, per technique with services, its iam:PassedToService context and that
 	// context's cache key, built once instead of once per attacker and role.
@@ -235,7 +235,7 @@ func (e *escalator) resetAttacker() {
 
 func (b *builder) newEscalator() *escalator {
 	e := &escalator{b: b, isTarget: map[string]bool{}, svcRoles: map[string][]*principal{}, trustOf: map[*principal]*roleTrust{},
-		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[hubKey]bool{}, hubOK: map[pairKey]bool{}, holds: map[pairKey]bool{}, findings: map[pairKey]string{},
+		groupByID: map[string]*groupInfo{}, subsumedBy: map[*Technique][]*Technique{}, hubEdges: map[hubKey]bool{}, hubOK: map[pairKey]bool{}, holds: map[pairKey]bool{}, findings: map[pairKey][]string{},
 		emitted: map[emitKey]bool{}, memo: map[memoKey]memoEntry{}, passMemo: map[string][]passEntry{}, workMemo: map[workKey][]passEntry{}, svcCtx: map[*Technique]svcContext{}, pools: map[*Technique]*passPool{}}
 	e.techLine = map[*Technique]string{}
 	for i := range Techniques {
@@ -590,14 +590,19 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 		sev = graph.SeverityCritical
 	}
 	fk := pairKey{p.id, t.ID}
-	fid, ok := e.findings[fk]
+	// One finding per attacker and technique (its id depends on nothing else): its edges share
+	// one read-only Findings slice.
+	fids, ok := e.findings[fk]
 	if !ok || sev == graph.SeverityCritical {
-		fid = b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
+		fid := b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
 			Title:       "Privilege escalation: " + t.Summary,
 			Evidence:    fmt.Sprintf("%s (%s) holds %s", p.id, t.CatalogID, permList(t)),
 			Remediation: "Remove or scope " + permList(t) + " (restrict Resource, add iam:PassedToService / tag conditions, or deny it in a boundary or SCP).",
 			FixEffort:   1})
-		e.findings[fk] = fid
+		if !ok {
+			fids = []string{fid}
+			e.findings[fk] = fids
+		}
 	}
 	ev := make([]string, 0, c.evidenceLen()+len(extra)+1)
 	for _, part := range c.parts[:c.n] {
@@ -606,7 +611,7 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 	ev = append(ev, extra...)
 	ev = append(ev, e.techLine[t])
 	b.addEdge(graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
-		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: []string{fid}})
+		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: fids})
 }
 
 func permList(t *Technique) string {
