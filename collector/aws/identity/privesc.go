@@ -373,18 +373,6 @@ func (e *escalator) memoEval(p *principal, action, resource, region string, extr
 	return m
 }
 
-// andOn is and(evalOn(...)) that also memoizes the decision's evidence for the attacker's other
-// techniques asking the same question.
-func (e *escalator) andOn(c *permCheck, p *principal, action, resource, region string, extra map[string][]string, extraKey string) bool {
-	m := e.memoEval(p, action, resource, region, extra, extraKey)
-	hadEv := m.ev != nil
-	ok := e.andMemo(c, &m, action, resource)
-	if ok && !hadEv {
-		e.memo[memoKey{action: action, resource: resource, extra: extraKey}] = m
-	}
-	return ok
-}
-
 // andWorkload is andOn for action on workload w (index wi of the target's pool), memoized per
 // attacker in slices indexed like the pool: the workload techniques ask the same actions of
 // every function and instance.
