@@ -148,11 +148,6 @@ func (w *syncer) nodes() error {
 	nodes := w.snap.Nodes
 	w.nodeOrder = sortedOrder(len(nodes), func(a, b int32) int { return cmp.Compare(nodes[a].ID, nodes[b].ID) })
 
-	type upsert struct {
-		i   int32
-		doc []byte
-		h   int64
-	}
 	var ups []upsert
 	var removed, stale []string
 	w.staleNodes = map[string]struct{}{}
@@ -325,11 +320,6 @@ func (w *syncer) edges() error {
 	edges := w.snap.Edges
 	order := sortedOrder(len(edges), func(a, b int32) int { return compareEdgeKey(keyOf(&edges[a]), keyOf(&edges[b])) })
 
-	type upsert struct {
-		i   int32
-		doc []byte
-		h   int64
-	}
 	var ups []upsert
 	var removed, stale []edgeKey
 	encode := func(i int32) (upsert, error) {
@@ -400,15 +390,8 @@ func (w *syncer) edges() error {
 		return err
 	}
 	rows.Close()
-	for ; pos < len(order); pos++ {
-		if err := w.tick(); err != nil {
-			return err
-		}
-		u, err := encode(order[pos])
-		if err != nil {
-			return err
-		}
-		ups = append(ups, u)
+	if ups, err = w.encodeRest(order[pos:], ups, encode); err != nil {
+		return err
 	}
 
 	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO edges(scope, src, kind, dst, technique, hash, stale_since, doc)
@@ -466,11 +449,6 @@ func (w *syncer) findings() error {
 	order := sortedOrder(len(fs), func(a, b int32) int { return cmp.Compare(fs[a].ID, fs[b].ID) })
 	seen := w.seen.UnixNano()
 
-	type upsert struct {
-		i   int32
-		doc []byte
-		h   int64
-	}
 	var ups []upsert
 	var stale, resolved []string
 	encode := func(i int32) (upsert, error) {
@@ -537,15 +515,8 @@ func (w *syncer) findings() error {
 		return err
 	}
 	rows.Close()
-	for ; pos < len(order); pos++ {
-		if err := w.tick(); err != nil {
-			return err
-		}
-		u, err := encode(order[pos])
-		if err != nil {
-			return err
-		}
-		ups = append(ups, u)
+	if ups, err = w.encodeRest(order[pos:], ups, encode); err != nil {
+		return err
 	}
 
 	// last_seen NULL means "seen by the scope's newest sync", so that an
@@ -623,4 +594,28 @@ func sortedOrder(n int, cmp func(a, b int32) int) []int32 {
 	}
 	slices.SortFunc(order, cmp)
 	return order
+}
+
+// upsert is one snapshot row to write: its position in the snapshot, its
+// encoded document and the document's content hash.
+type upsert struct {
+	i   int32
+	doc []byte
+	h   int64
+}
+
+// encodeRest encodes the snapshot rows sorted after the scope's last stored
+// row: they are all new, so each becomes an upsert.
+func (w *syncer) encodeRest(rest []int32, ups []upsert, encode func(int32) (upsert, error)) ([]upsert, error) {
+	for _, i := range rest {
+		if err := w.tick(); err != nil {
+			return ups, err
+		}
+		u, err := encode(i)
+		if err != nil {
+			return ups, err
+		}
+		ups = append(ups, u)
+	}
+	return ups, nil
 }
