@@ -22,22 +22,7 @@ var (
 // runCIEM runs `ciem <args>` on a fresh app and returns stdout.
 func runCIEM(t *testing.T, db string, args ...string) (string, error) {
 	t.Helper()
-	a := newApp()
-	var out, errOut bytes.Buffer
-	a.stdout, a.stderr = &out, &errOut
-	a.dbPath = db
-	a.noProgress = true
-	a.logLevel = "error"
-	if err := a.setup(); err != nil {
-		t.Fatal(err)
-	}
-	cmd := a.ciemCommand()
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(context.Background())
-	return out.String(), err
+	return runSub(t, context.Background(), db, (*app).ciemCommand, args...)
 }
 
 func TestCIEMRejectsBadFlags(t *testing.T) {

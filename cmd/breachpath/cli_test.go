@@ -8,7 +8,31 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
+
+// runSub runs one subcommand, built by sub on a fresh quiet app that uses
+// the store file db, and returns its stdout.
+func runSub(t *testing.T, ctx context.Context, db string, sub func(*app) *cobra.Command, args ...string) (string, error) {
+	t.Helper()
+	a := newApp()
+	var out, errOut bytes.Buffer
+	a.stdout, a.stderr = &out, &errOut
+	a.dbPath = db
+	a.noProgress = true
+	a.logLevel = "error"
+	if err := a.setup(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := sub(a)
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(ctx)
+	return out.String(), err
+}
 
 // runRoot runs the whole command line against a fresh app with captured output.
 func runRoot(t *testing.T, args ...string) (string, string, error) {

@@ -16,22 +16,7 @@ import (
 // runCollect runs `collect <args>` on a fresh app and returns stdout.
 func runCollect(t *testing.T, ctx context.Context, db string, args ...string) (string, error) {
 	t.Helper()
-	a := newApp()
-	var out, errOut bytes.Buffer
-	a.stdout, a.stderr = &out, &errOut
-	a.dbPath = db
-	a.noProgress = true
-	a.logLevel = "error"
-	if err := a.setup(); err != nil {
-		t.Fatal(err)
-	}
-	cmd := a.collectCommand()
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(ctx)
-	return out.String(), err
+	return runSub(t, ctx, db, (*app).collectCommand, args...)
 }
 
 func TestCollectAWSRejectsBadFlagCombinations(t *testing.T) {
