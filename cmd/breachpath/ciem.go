@@ -15,6 +15,7 @@ import (
 	ciemaws "github.com/breachpath/breachpath/ciem/aws"
 	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/collector/aws/authdetails"
+	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -184,9 +185,15 @@ func importAuthDetailsCIEM(ctx context.Context, path string, opts ciemaws.Option
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", path, err)
 	}
-	snap, _, err := awscollector.FromAuthDetails(ctx, bytes.NewReader(buf), path, awscollector.TransformOptions{Logger: opts.Logger})
+	// The import's transform annotates entitlements already; a second pass is
+	// needed only to add last-accessed data from a file.
+	snap, _, err := awscollector.FromAuthDetails(ctx, bytes.NewReader(buf), path,
+		awscollector.TransformOptions{Logger: opts.Logger, Identity: identity.Options{Now: opts.Now}})
 	if err != nil {
 		return nil, err
+	}
+	if len(opts.Usage) == 0 {
+		return snap, nil
 	}
 	iam, err := authdetails.Load(bytes.NewReader(buf))
 	if err != nil {
