@@ -22,10 +22,18 @@ import (
 //   - the same edge may be stored by several scopes: edges are identified
 //     by (from id, type, to id, technique).
 
-// vis is the visibility predicate of a node, relationship or finding.
+// vis is the visibility predicate of a node or finding.
 func vis(v string) string {
 	return "EXISTS { MATCH (vs:Scope {key: " + v + ".scope}) WHERE vs.ns = $ns AND " +
 		v + ".sync_from <= vs.active AND (" + v + ".sync_to IS NULL OR " + v + ".sync_to > vs.active) }"
+}
+
+// visRel is the visibility predicate of a relationship: relationships
+// carry no scope property of their own (they belong to their start node's
+// scope).
+func visRel(r string) string {
+	return "EXISTS { MATCH (vs:Scope {key: startNode(" + r + ").scope}) WHERE vs.ns = $ns AND " +
+		r + ".sync_from <= vs.active AND (" + r + ".sync_to IS NULL OR " + r + ".sync_to > vs.active) }"
 }
 
 // moveTypes is the relationship-type alternation of every move edge kind.
@@ -113,7 +121,7 @@ func reach(start, types string, backward bool, hops string) string {
 		pat = "(b:Resource)-[r:" + types + "]->(a:Resource)"
 	}
 	return "reduce(st = {seen: " + start + ", frontier: " + start + ", layers: [" + start + "]}, i IN range(1, " + hops + ") |\n" +
-		"    [nxt IN [COLLECT { MATCH " + pat + " WHERE a.id IN st.frontier AND NOT b.id IN st.seen AND " + vis("r") +
+		"    [nxt IN [COLLECT { MATCH " + pat + " WHERE a.id IN st.frontier AND NOT b.id IN st.seen AND " + visRel("r") +
 		" RETURN DISTINCT b.id }] |\n" +
 		"    {seen: st.seen + nxt, frontier: nxt, layers: st.layers + [nxt]}][0]).layers"
 }

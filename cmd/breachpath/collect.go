@@ -174,8 +174,9 @@ func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
 	return nil
 }
 
-// syncSnapshots writes each account in turn. Each sync is atomic; a
-// cancelled or failed sync leaves that account as it was and stops.
+// syncSnapshots writes the accounts, several at once when the store
+// benefits (graph.SyncAll). Each sync is atomic; a cancelled or failed sync
+// leaves that account as it was, and no further account is started.
 func (a *app) syncSnapshots(ctx context.Context, snaps []*graph.Snapshot) ([]graph.SyncResult, error) {
 	st, err := a.openStore(ctx)
 	if err != nil {
@@ -187,19 +188,22 @@ func (a *app) syncSnapshots(ctx context.Context, snaps []*graph.Snapshot) ([]gra
 		bar = progressbar.NewOptions(len(snaps), progressbar.OptionSetWriter(a.stderr),
 			progressbar.OptionSetDescription("syncing accounts"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 	}
-	var out []graph.SyncResult
-	for _, snap := range snaps {
-		res, err := st.Sync(ctx, snap)
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return out, err
-			}
-			return out, fmt.Errorf("sync %s into %s: %w", snap.Scope, a.storeName(), err)
-		}
-		out = append(out, res)
+	res, err := graph.SyncAll(ctx, st, snaps, func(int, graph.SyncResult) {
 		if bar != nil {
 			_ = bar.Add(1)
 		}
+	})
+	var out []graph.SyncResult
+	for _, r := range res {
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return out, err
+		}
+		return out, fmt.Errorf("%w (store %s)", err, a.storeName())
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,18 +46,15 @@ marks failed keep their previous data, flagged stale). A directory loads every
 				return err
 			}
 			defer st.Close()
-			for i, s := range snaps {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				res, err := st.Sync(ctx, s)
-				if err != nil {
-					return fmt.Errorf("sync %s from %s: %w", s.Scope, files[i], err)
-				}
+			_, err = graph.SyncAll(ctx, st, snaps, func(i int, res graph.SyncResult) {
 				fmt.Fprintf(a.stdout, "%s  %s: %d nodes, %d edges, %d findings written; %d nodes removed; %d kept stale\n",
-					s.Scope, filepath.Base(files[i]), res.Written.Nodes, res.Written.Edges, res.Written.Findings, res.Removed.Nodes, res.Stale.Nodes)
+					snaps[i].Scope, filepath.Base(files[i]), res.Written.Nodes, res.Written.Edges, res.Written.Findings, res.Removed.Nodes, res.Stale.Nodes)
+			})
+			var se *graph.SyncError
+			if errors.As(err, &se) {
+				return fmt.Errorf("sync %s from %s: %w", se.Name, files[se.Index], se.Err)
 			}
-			return nil
+			return err
 		},
 	}
 }

@@ -76,16 +76,16 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 	var counts graph.Counts
 	for _, snap := range est.Snapshots {
 		wanted[snap.Scope] = true
-		res, err := st.Sync(ctx, snap)
-		if err != nil {
-			return fmt.Errorf("sync %s: %w", snap.Scope, err)
-		}
+	}
+	if _, err := graph.SyncAll(ctx, st, est.Snapshots, func(_ int, res graph.SyncResult) {
 		counts.Nodes += res.Written.Nodes
 		counts.Edges += res.Written.Edges
 		counts.Findings += res.Written.Findings
 		if bar != nil {
 			_ = bar.Add(1)
 		}
+	}); err != nil {
+		return err
 	}
 	// Scopes of an earlier, larger demo would otherwise linger: empty them.
 	scopes, err := st.Scopes(ctx)

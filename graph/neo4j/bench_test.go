@@ -101,10 +101,8 @@ func peakHeap(fn func()) uint64 {
 
 func syncAll(b *testing.B, s *Store, snaps []*graph.Snapshot) {
 	b.Helper()
-	for _, snap := range snaps {
-		if _, err := s.Sync(context.Background(), snap); err != nil {
-			b.Fatal(err)
-		}
+	if _, err := graph.SyncAll(context.Background(), s, snaps, nil); err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -141,6 +139,9 @@ func BenchmarkSync(b *testing.B) {
 	s := openTest(b, func(o *Options) {
 		if v := os.Getenv("BREACHPATH_BENCH_BATCH"); v != "" {
 			o.BatchSize, _ = strconv.Atoi(v)
+		}
+		if v := os.Getenv("BREACHPATH_BENCH_WORKERS"); v != "" {
+			o.SyncWorkers, _ = strconv.Atoi(v)
 		}
 	})
 	var cold time.Duration

@@ -79,22 +79,36 @@ func decodeNode(m map[string]any) (graph.Node, error) {
 	return n, nil
 }
 
-func edgeProps(e *graph.Edge, h int64, scope string, stale bool, staleSince time.Time) map[string]any {
-	p := make(map[string]any, 10+len(e.Props))
-	p["scope"] = scope
-	p["likelihood"] = e.Likelihood
+// edgeProps are the stored properties of a relationship besides sync_to.
+// Every property costs the server a property block at commit, and on 2
+// cores property writes are most of a cold sync (docs/benchmarks-neo4j.md),
+// so values that equal their default are left out: technique empty,
+// likelihood 0, conditional and stale false, no evidence or findings. The
+// scope is the start node's, and the content hash is folded into ekey.
+func edgeProps(e *graph.Edge, ekey int64, stale bool, staleSince time.Time) map[string]any {
+	p := make(map[string]any, 4+len(e.Props))
+	p["ekey"] = ekey
+	if e.Technique != "" {
+		p["technique"] = e.Technique
+	}
+	if e.Likelihood != 0 {
+		p["likelihood"] = e.Likelihood
+	}
 	if len(e.Evidence) > 0 {
 		p["evidence"] = e.Evidence
 	}
 	if len(e.Findings) > 0 {
 		p["findings"] = e.Findings
 	}
-	p["conditional"] = e.Conditional
-	p["stale"] = stale
-	if stale && !staleSince.IsZero() {
-		p["stale_since"] = staleSince
+	if e.Conditional {
+		p["conditional"] = true
 	}
-	p["hash"] = h
+	if stale {
+		p["stale"] = true
+		if !staleSince.IsZero() {
+			p["stale_since"] = staleSince
+		}
+	}
 	for k, v := range e.Props {
 		p[propPrefix+k] = v
 	}

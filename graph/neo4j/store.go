@@ -36,6 +36,12 @@ import (
 // transactions whose state presses on the server's 1 GiB heap.
 const DefaultBatchSize = 5000
 
+// DefaultSyncWorkers is the default Options.SyncWorkers. A write
+// transaction runs on one server thread, and on the 2-core dev server two
+// concurrent scope syncs used both cores (docs/benchmarks-neo4j.md); more
+// would only queue on a server of that size.
+const DefaultSyncWorkers = 2
+
 // DefaultDatabase is the database breachpath uses unless Options.Database
 // says otherwise (Neo4j Community has exactly one user database, "neo4j").
 const DefaultDatabase = "neo4j"
@@ -52,6 +58,11 @@ type Options struct {
 	// BatchSize is the number of rows per write statement (default
 	// DefaultBatchSize).
 	BatchSize int
+	// SyncWorkers is how many scopes graph.SyncAll writes at once (default
+	// DefaultSyncWorkers). Syncs of different scopes touch disjoint rows, so
+	// the server commits them on separate threads; syncs of one scope are
+	// always serialised.
+	SyncWorkers int
 	// Namespace isolates several breachpath graphs in one database (tests,
 	// staging next to production): it prefixes every scope key, so that
 	// "aws:123" becomes "<namespace>/aws:123". Empty (the default) is what
@@ -68,10 +79,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is the Neo4j graph store. It is safe for concurrent use; syncs of
-// one Store are serialized, and syncs of the same scope from several
-// processes are fenced so that the last one to start wins and the others
-// fail cleanly (see sync.go).
+// Store is the Neo4j graph store. It is safe for concurrent use: syncs of
+// different scopes run at once, syncs of one scope are serialised within a
+// process, and syncs of the same scope from several processes are fenced
+// so that the last one to start wins and the others fail cleanly (see
+// sync.go).
 type Store struct {
 	driver neo.DriverWithContext
 	db     string
@@ -80,11 +92,19 @@ type Store struct {
 	target string // the URI without credentials, for messages
 	log    *slog.Logger
 
-	syncMu sync.Mutex
-	now    func() time.Time
+	workers int
+
+	// scopeMu serialises this process's syncs of one scope (other processes
+	// are fenced, see sync.go); syncs of different scopes run at once.
+	scopeMu    sync.Mutex
+	scopeLocks map[string]*sync.Mutex
+	now        func() time.Time
 }
 
-var _ graph.Store = (*Store)(nil)
+var (
+	_ graph.Store          = (*Store)(nil)
+	_ graph.ParallelSyncer = (*Store)(nil)
+)
 
 var namespaceRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
@@ -124,7 +144,14 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 	if opts.BatchSize < 0 {
 		return nil, fmt.Errorf("neo4j batch size %d: must be positive", opts.BatchSize)
 	}
-	s := &Store{db: opts.Database, ns: opts.Namespace, batch: opts.BatchSize, target: target, log: opts.Logger, now: time.Now}
+	if opts.SyncWorkers < 0 {
+		return nil, fmt.Errorf("neo4j sync workers %d: must be positive", opts.SyncWorkers)
+	}
+	s := &Store{db: opts.Database, ns: opts.Namespace, batch: opts.BatchSize, workers: opts.SyncWorkers,
+		target: target, log: opts.Logger, now: time.Now, scopeLocks: map[string]*sync.Mutex{}}
+	if s.workers == 0 {
+		s.workers = DefaultSyncWorkers
+	}
 	if s.db == "" {
 		s.db = DefaultDatabase
 	}
@@ -271,6 +298,22 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close neo4j %s: %s", s.target, oneLine(err))
 	}
 	return nil
+}
+
+// SyncParallelism is how many scopes graph.SyncAll syncs at once.
+func (s *Store) SyncParallelism() int { return s.workers }
+
+// lockScope serialises syncs of one scope within this process.
+func (s *Store) lockScope(key string) func() {
+	s.scopeMu.Lock()
+	m, ok := s.scopeLocks[key]
+	if !ok {
+		m = &sync.Mutex{}
+		s.scopeLocks[key] = m
+	}
+	s.scopeMu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // Namespace returns the namespace the store was opened with.

@@ -1,0 +1,97 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// ParallelSyncer is implemented by stores that write several scopes at once
+// faster than one after the other (Neo4j commits scopes on separate server
+// threads; the embedded file has a single writer and does not implement
+// it).
+type ParallelSyncer interface {
+	// SyncParallelism is how many syncs of different scopes SyncAll runs at
+	// once.
+	SyncParallelism() int
+}
+
+// SyncAll syncs every snapshot into st, several at once when st is a
+// ParallelSyncer. Each sync is atomic on its own; done, when set, is called
+// after each successful sync with the snapshot's index (from one goroutine
+// at a time). After the first failure no further sync starts, the syncs
+// under way finish, and SyncAll returns that failure as a *SyncError,
+// together with the results of the syncs that succeeded (nil entries for
+// the others). Results are in snapshot order.
+func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, res SyncResult)) ([]*SyncResult, error) {
+	workers := 1
+	if p, ok := st.(ParallelSyncer); ok {
+		workers = max(1, p.SyncParallelism())
+	}
+	workers = min(workers, len(snaps))
+	out := make([]*SyncResult, len(snaps))
+	var (
+		mu      sync.Mutex
+		next    int
+		failure error
+		wg      sync.WaitGroup
+	)
+	// take hands out the next snapshot index, or -1 once all are taken or
+	// a sync failed.
+	take := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		if failure != nil || next >= len(snaps) || ctx.Err() != nil {
+			return -1
+		}
+		next++
+		return next - 1
+	}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := take(); i >= 0; i = take() {
+				res, err := st.Sync(ctx, snaps[i])
+				mu.Lock()
+				if err != nil {
+					if failure == nil {
+						failure = &SyncError{Index: i, Name: snapshotName(snaps[i], i), Err: err}
+					}
+				} else {
+					out[i] = &res
+					if done != nil {
+						done(i, res)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if failure == nil {
+		if err := ctx.Err(); err != nil && next < len(snaps) {
+			failure = err
+		}
+	}
+	return out, failure
+}
+
+// SyncError is the failure of one sync of SyncAll.
+type SyncError struct {
+	Index int    // of the snapshot
+	Name  string // its scope, for messages
+	Err   error
+}
+
+func (e *SyncError) Error() string { return fmt.Sprintf("sync %s: %v", e.Name, e.Err) }
+
+// Unwrap returns the store's error.
+func (e *SyncError) Unwrap() error { return e.Err }
+
+func snapshotName(s *Snapshot, i int) string {
+	if s == nil {
+		return fmt.Sprintf("snapshot %d", i+1)
+	}
+	return s.Scope.String()
+}
