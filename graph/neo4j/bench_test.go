@@ -3,6 +3,7 @@ package neo4j
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -142,6 +143,9 @@ func BenchmarkSync(b *testing.B) {
 		}
 		if v := os.Getenv("BREACHPATH_BENCH_WORKERS"); v != "" {
 			o.SyncWorkers, _ = strconv.Atoi(v)
+		}
+		if os.Getenv("BREACHPATH_BENCH_LOG") != "" { // one line per sync, with its phases
+			o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 		}
 	})
 	var cold time.Duration

@@ -84,10 +84,12 @@ func decodeNode(m map[string]any) (graph.Node, error) {
 // cores property writes are most of a cold sync (docs/benchmarks-neo4j.md),
 // so values that equal their default are left out: technique empty,
 // likelihood 0, conditional and stale false, no evidence or findings. The
-// scope is the start node's, and the content hash is folded into ekey.
-func edgeProps(e *graph.Edge, ekey int64, stale bool, staleSince time.Time) map[string]any {
+// scope is the start node's, and change detection needs no hash on the
+// relationship: the digest of a node's outgoing edges is on the node
+// (out_digest), and the edges of a node whose digest differs are compared
+// by their properties.
+func edgeProps(e *graph.Edge, stale bool, staleSince time.Time) map[string]any {
 	p := make(map[string]any, 4+len(e.Props))
-	p["ekey"] = ekey
 	if e.Technique != "" {
 		p["technique"] = e.Technique
 	}
@@ -455,9 +457,8 @@ func hashFinding(f *graph.Finding) int64 {
 }
 
 // edgeKeyHash identifies an edge version: its key, its content hash and its
-// stale flag. It is stored on the relationship as `ekey`, so that the store
-// can compare a node's outgoing edges with a snapshot's by a digest computed
-// in the server (edgeDigest) instead of reading every relationship.
+// stale flag. Digests of a node's outgoing edges (edgeDigest) are sums of
+// these keys, so that two edge sets compare without sorting.
 func edgeKeyHash(e *graph.Edge, content int64, stale bool) int64 {
 	h := newHasher()
 	h.str(string(e.Kind))
@@ -468,25 +469,31 @@ func edgeKeyHash(e *graph.Edge, content int64, stale bool) int64 {
 	return h.sum()
 }
 
-// Two primes below 2^31 for the edge digest: the server sums the remainders
-// of the 64-bit keys, which cannot overflow a 64-bit integer, and Cypher's %
-// truncates like Go's, so both sides compute the same sums.
+// Two primes below 2^31 for the edge digest: sums of remainders of 64-bit
+// keys cannot overflow for any realistic number of edges per node.
 const (
-	digestP1 = "2147483647"
-	digestP2 = "2147483629"
-	p1       = 2147483647
-	p2       = 2147483629
+	p1 = 2147483647
+	p2 = 2147483629
 )
 
 // edgeDigest summarises a set of edge versions: how many and two sums of
-// their keys modulo different primes. Two different sets of the same size
-// have the same digest with probability about 2^-62, the same order as two
-// different rows having the same 64-bit content hash, which the store
-// already relies on to skip unchanged rows.
+// their keys modulo different primes, independent of order. Two different
+// sets have the same folded digest with probability about 2^-64, the same
+// order as two different rows having the same 64-bit content hash, which
+// the store already relies on to skip unchanged rows.
 type edgeDigest struct{ n, d1, d2 int64 }
 
 func (d *edgeDigest) add(key int64) {
 	d.n++
 	d.d1 += key % p1
 	d.d2 += key % p2
+}
+
+// fold is the digest as the one integer stored on the node (out_digest).
+func (d edgeDigest) fold() int64 {
+	h := newHasher()
+	h.u64(uint64(d.n))
+	h.u64(uint64(d.d1))
+	h.u64(uint64(d.d2))
+	return h.sum()
 }

@@ -243,3 +243,48 @@ func changedCounts(t *testing.T, s *Store, sync int64) graph.Counts {
 	f, _ := v[2].(int64)
 	return graph.Counts{Nodes: int(n), Edges: int(e), Findings: int(f)}
 }
+
+// TestDigestOfAnUnfinishedSyncIsNotTrusted covers the one in-place write of
+// a sync: the outgoing-edge digest of a node whose edges changed while the
+// node did not. A sync that wrote such digests and then failed leaves them
+// describing relationships that were rolled back; the next sync must read
+// those nodes' relationships instead of skipping them as unchanged.
+func TestDigestOfAnUnfinishedSyncIsNotTrusted(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	scope := graph.Scope{Cloud: graph.CloudAWS, ID: "246813579135"}
+	base := testEstate(scope, 1, 20)
+	if _, err := s.Sync(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	next := *base
+	next.CollectedAt = base.CollectedAt.Add(time.Hour)
+	next.Edges = append([]graph.Edge(nil), base.Edges...)
+	next.Edges[2].Likelihood = 0.125
+	from := next.Edges[2].From
+	var want edgeDigest
+	for i := range next.Edges {
+		if e := &next.Edges[i]; e.From == from {
+			want.add(edgeKeyHash(e, hashEdge(e), false))
+		}
+	}
+	// What a sync of next that failed after its digest step leaves behind:
+	// the node's digest already matches next, written under a sync id above
+	// the active one.
+	_, err := neo.ExecuteQuery(ctx, s.driver, `MATCH (sc:Scope {key: $sk})
+		MATCH (n:Resource {scope: $sk, id: $id}) WHERE n.sync_to IS NULL
+		SET n.out_digest = $d, n.out_digest_sync = sc.active + 1`,
+		map[string]any{"sk": s.scopeKey(scope), "id": from, "d": want.fold()},
+		neo.EagerResultTransformer, neo.ExecuteQueryWithDatabase(s.db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sync(ctx, &next); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range mustLoadScope(t, s, scope).Edges {
+		if e.Key() == next.Edges[2].Key() && e.Likelihood != 0.125 {
+			t.Fatalf("edge %s has likelihood %v after the re-sync, want 0.125 (the stale digest was trusted)", e.Key(), e.Likelihood)
+		}
+	}
+}

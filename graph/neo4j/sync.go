@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"time"
 
@@ -75,7 +76,7 @@ func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResul
 	s.log.Info("synced scope", "scope", snap.Scope.String(), "sync", res.SyncID,
 		"nodes", res.Written.Nodes, "edges", res.Written.Edges, "findings", res.Written.Findings,
 		"changed", w.changed, "removed", res.Removed, "stale", res.Stale, "resolved", res.Resolved,
-		"took", time.Since(start).Round(time.Millisecond).String())
+		"took", time.Since(start).Round(time.Millisecond).String(), slog.Group("phases", w.phases...))
 	return res, nil
 }
 
@@ -91,7 +92,8 @@ type curNode struct {
 	eid        string
 	from       int64
 	hash       int64
-	out        edgeDigest // of its current outgoing relationships
+	out        int64 // out_digest: of its outgoing relationships (edgeDigest.fold)
+	outOK      bool  // out is present and was written by a committed sync
 	staleSince time.Time
 	service    string
 	region     string
@@ -171,8 +173,15 @@ type syncer struct {
 	fetchedEdges   map[edgeKey]fetchedEdge
 	fetchedFinding map[string]*graph.Finding
 
+	// outgoing-edge digests: of the snapshot's edges per source (readEdges),
+	// and the stale edges carried over unchanged (planEdges)
+	want      map[string]edgeDigest
+	keptStale []int64
+	keptFrom  []string
+
 	res     graph.SyncResult
 	changed graph.Counts
+	phases  []any // slog attributes: time per phase
 }
 
 type fetchedEdge struct {
@@ -180,7 +189,16 @@ type fetchedEdge struct {
 	staleSince time.Time
 }
 
+// phase times one step of a sync for the sync's log line: where a slow
+// sync spends its time (reading the current state, writing, cleanup) is
+// the first question when tuning a server.
+func (w *syncer) phase(name string) func() {
+	t0 := time.Now()
+	return func() { w.phases = append(w.phases, slog.Duration(name, time.Since(t0).Round(time.Millisecond))) }
+}
+
 func (w *syncer) run() (graph.SyncResult, error) {
+	done := w.phase("claim")
 	needRepair, err := w.claim()
 	if err != nil {
 		return graph.SyncResult{}, fmt.Errorf("claim scope: %w", err)
@@ -191,9 +209,13 @@ func (w *syncer) run() (graph.SyncResult, error) {
 			return graph.SyncResult{}, fmt.Errorf("repair unfinished sync: %w", err)
 		}
 	}
+	done()
+	done = w.phase("read_nodes")
 	if err := w.readCurrent(); err != nil {
 		return graph.SyncResult{}, fmt.Errorf("read current rows: %w", err)
 	}
+	done()
+	done = w.phase("read_edges")
 	w.planNodes()
 	if err := w.readEdges(); err != nil {
 		return graph.SyncResult{}, fmt.Errorf("read current rows: edges: %w", err)
@@ -203,22 +225,27 @@ func (w *syncer) run() (graph.SyncResult, error) {
 	if err := w.fetch(); err != nil {
 		return graph.SyncResult{}, fmt.Errorf("read rows to carry over: %w", err)
 	}
+	done()
 	if err := w.write(); err != nil {
 		return graph.SyncResult{}, err
 	}
 	if err := w.ctx.Err(); err != nil {
 		return graph.SyncResult{}, err
 	}
+	done = w.phase("switch")
 	if err := w.switchActive(); err != nil {
 		return graph.SyncResult{}, fmt.Errorf("switch active sync: %w", err)
 	}
 	w.switched = true
+	done()
 	// From here the new graph is visible: cancellation no longer applies,
 	// and a failed cleanup is repaired by the next sync.
+	done = w.phase("cleanup")
 	if err := w.cleanup(context.WithoutCancel(w.ctx)); err != nil {
 		w.s.log.Warn("cleanup after sync failed; the next sync of the scope repairs it",
 			"scope", w.snap.Scope.String(), "sync", w.sync, "err", oneLine(err))
 	}
+	done()
 	return w.res, nil
 }
 
@@ -419,16 +446,12 @@ func (w *syncer) readCurrent() error {
 	w.curFindings = make(map[string]curFinding)
 	_, err := w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 		clear(w.curNodes)
-		// The digest of each node's outgoing relationships travels with the
-		// node: streaming one record per relationship is what made reading
-		// the current state the bulk of a warm re-sync.
+		// Each node carries the digest of its outgoing relationships
+		// (out_digest, see outDigests), so that the current state is read
+		// without touching a relationship: streaming or aggregating every
+		// relationship was the bulk of a warm re-sync.
 		res, err := tx.Run(w.ctx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL
-			CALL (n) {
-				OPTIONAL MATCH (n)-[r]->() WHERE r.sync_to IS NULL
-				RETURN count(r) AS rels, count(r.ekey) AS keyed,
-				       sum(r.ekey % `+digestP1+`) AS d1, sum(r.ekey % `+digestP2+`) AS d2
-			}
-			RETURN n.id, n.hash, n.stale_since, n.service, n.region, n.sync_from, elementId(n), rels, keyed, d1, d2`, p)
+			RETURN n.id, n.hash, n.stale_since, n.service, n.region, n.sync_from, elementId(n), n.out_digest, n.out_digest_sync`, p)
 		if err != nil {
 			return nil, err
 		}
@@ -447,12 +470,13 @@ func (w *syncer) readCurrent() error {
 			c.region, _ = v[4].(string)
 			c.from, _ = v[5].(int64)
 			c.eid, _ = v[6].(string)
-			c.out.n, _ = v[7].(int64)
-			if keyed, _ := v[8].(int64); keyed != c.out.n {
-				c.out.n = -1 // written before edge keys were stored: never clean
-			}
-			c.out.d1, _ = v[9].(int64)
-			c.out.d2, _ = v[10].(int64)
+			var dsync int64
+			c.out, c.outOK = v[7].(int64)
+			dsync, _ = v[8].(int64)
+			// A digest written in place by a sync that never switched (see
+			// outDigests) may describe relationships that were rolled back:
+			// only a committed sync's digest is trusted.
+			c.outOK = c.outOK && dsync <= w.active
 			w.curNodes[id] = c
 		}
 		return nil, res.Err()
@@ -501,50 +525,50 @@ func (w *syncer) readCurrent() error {
 // exactly the snapshot's outgoing edges, unchanged and not stale, so
 // planEdges skips them unread.
 func (w *syncer) readEdges() error {
-	want := make(map[string]edgeDigest, len(w.curNodes))
+	w.want = make(map[string]edgeDigest, len(w.curNodes))
 	for i := range w.snap.Edges {
 		e := &w.snap.Edges[i]
-		d := want[e.From]
+		d := w.want[e.From]
 		d.add(edgeKeyHash(e, hashEdge(e), false))
-		want[e.From] = d
+		w.want[e.From] = d
 	}
+	empty := edgeDigest{}.fold()
 	w.clean = make(map[string]bool, len(w.curNodes))
 	var out, in []any
 	for id, cur := range w.curNodes {
 		switch {
 		case w.changedNodes[id]:
 			in = append(in, cur.eid)
-			if cur.out.n != 0 {
+			if !cur.outOK || cur.out != empty {
 				out = append(out, cur.eid)
 			}
-		case cur.out == want[id]:
+		case cur.outOK && cur.out == w.want[id].fold():
 			w.clean[id] = true
 		default:
 			out = append(out, cur.eid)
 		}
 	}
-	const ret = ` AND r.sync_to IS NULL
-		RETURN a.id, type(r), b.id, coalesce(r.technique, ''), r.ekey, coalesce(r.stale, false), elementId(r)`
 	each := func(v []any) error {
-		var k edgeKey
-		k.from, _ = v[0].(string)
-		k.kind, _ = v[1].(string)
-		k.to, _ = v[2].(string)
-		k.technique, _ = v[3].(string)
-		c := curEdge{}
-		c.ekey, _ = v[4].(int64)
-		c.stale, _ = v[5].(bool)
-		c.eid, _ = v[6].(string)
-		w.curEdges[k] = c
+		e := &graph.Edge{}
+		e.From, _ = v[0].(string)
+		kind, _ := v[1].(string)
+		e.Kind = graph.EdgeKind(kind)
+		e.To, _ = v[2].(string)
+		m, _ := v[3].(map[string]any)
+		if err := decodeEdge(m, e); err != nil {
+			return err
+		}
+		c := curEdge{stale: e.Stale}
+		c.eid, _ = v[4].(string)
+		c.ekey = edgeKeyHash(e, hashEdge(e), e.Stale)
+		w.curEdges[keyOf(e)] = c
 		return nil
 	}
 	p := map[string]any{"sk": w.sk}
-	if err := w.readBatches(`UNWIND $rows AS eid
-		MATCH (a:Resource)-[r]->(b:Resource) WHERE elementId(a) = eid AND a.scope = $sk`+ret, out, p, each); err != nil {
+	if err := w.readBatches(stmtReadOut, out, p, each); err != nil {
 		return err
 	}
-	return w.readBatches(`UNWIND $rows AS eid
-		MATCH (a:Resource)-[r]->(b:Resource) WHERE elementId(b) = eid AND b.scope = $sk`+ret, in, p, each)
+	return w.readBatches(stmtReadIn, in, p, each)
 }
 
 func (w *syncer) planNodes() {
@@ -618,6 +642,8 @@ func (w *syncer) planEdges() {
 		if (w.staleNodes[k.from] || w.staleNodes[k.to]) && w.survives(k.from) && w.survives(k.to) {
 			w.res.Stale.Edges++
 			if cur.stale && !w.changedNodes[k.from] && !w.changedNodes[k.to] {
+				w.keptStale = append(w.keptStale, cur.ekey)
+				w.keptFrom = append(w.keptFrom, k.from)
 				continue
 			}
 			w.fetchEdges = append(w.fetchEdges, k)
@@ -719,9 +745,7 @@ func (w *syncer) fetch() error {
 		for i, k := range w.fetchEdges {
 			eids[i] = w.curEdges[k].eid
 		}
-		err := w.readBatches(`UNWIND $rows AS eid
-			MATCH (a:Resource)-[r]->(b:Resource) WHERE elementId(r) = eid AND a.scope = $sk AND r.sync_to IS NULL
-			RETURN a.id, type(r), b.id, properties(r)`, eids, p, func(v []any) error {
+		err := w.readBatches(stmtFetchEdges, eids, p, func(v []any) error {
 			e := &graph.Edge{}
 			e.From, _ = v[0].(string)
 			kind, _ := v[1].(string)
@@ -947,6 +971,30 @@ func (w *syncer) runSteps(ctx context.Context, steps []step) error {
 	return nil
 }
 
+// outDigests returns the digest of every surviving node's outgoing edges
+// once this sync is done: the snapshot's edges, plus the edges kept stale
+// from failed areas (carried unchanged, or rewritten with the flag).
+func (w *syncer) outDigests() map[string]edgeDigest {
+	out := maps.Clone(w.want)
+	if out == nil {
+		out = map[string]edgeDigest{}
+	}
+	add := func(from string, key int64) {
+		d := out[from]
+		d.add(key)
+		out[from] = d
+	}
+	for i, key := range w.keptStale {
+		add(w.keptFrom[i], key)
+	}
+	for _, ew := range w.edgeWrites {
+		if ew.stale {
+			add(ew.e.From, edgeKeyHash(ew.e, ew.hash, true))
+		}
+	}
+	return out
+}
+
 // endpoint returns the element id of the version of node id that is
 // current once this sync's writes are done, and false when the node does
 // not survive the sync. Relationships and finding links find their
@@ -983,22 +1031,11 @@ func (w *syncer) write() error {
 		}
 		return out
 	}
-	steps = append(steps, w.chunk("close edges", `UNWIND $rows AS eid
-		MATCH (a)-[r]->() WHERE elementId(r) = eid
-		  AND a.scope = $sk AND r.sync_from < $sync AND (r.sync_to IS NULL OR r.sync_to = $sync)
-		SET r.sync_to = $sync
-		RETURN count(*)`, eids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid }), wantAll)...)
-	steps = append(steps, w.chunk("close findings", `UNWIND $rows AS eid
-		MATCH (f:Finding) WHERE elementId(f) = eid
-		  AND f.scope = $sk AND f.sync_from < $sync AND (f.sync_to IS NULL OR f.sync_to = $sync)
-		SET f.sync_to = $sync
-		RETURN count(*)`, eids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid }), wantAll)...)
-	steps = append(steps, w.chunk("close nodes", `UNWIND $rows AS eid
-		MATCH (n:Resource) WHERE elementId(n) = eid
-		  AND n.scope = $sk AND n.sync_from < $sync AND (n.sync_to IS NULL OR n.sync_to = $sync)
-		SET n.sync_to = $sync
-		RETURN count(*)`, eids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid }), wantAll)...)
+	steps = append(steps, w.chunk("close edges", stmtCloseEdges, eids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid }), wantAll)...)
+	steps = append(steps, w.chunk("close findings", stmtCloseFindings, eids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid }), wantAll)...)
+	steps = append(steps, w.chunk("close nodes", stmtCloseNodes, eids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid }), wantAll)...)
 
+	digests := w.outDigests()
 	w.written = make(map[string]bool, len(w.nodeWrites))
 	w.newEIDs = make(map[string]string, len(w.nodeWrites))
 	nrows := make([]any, len(w.nodeWrites))
@@ -1010,6 +1047,7 @@ func (w *syncer) write() error {
 		}
 		p := nodeProps(nw.n, nw.hash, nw.staleSince)
 		p["scope"], p["id"], p["sync_from"] = w.sk, nw.n.ID, w.sync
+		p["out_digest"], p["out_digest_sync"] = digests[nw.n.ID].fold(), w.sync
 		nrows[i] = []any{labels, p, int64(i)}
 	}
 	// The statement returns the element id of every node it created, with
@@ -1040,9 +1078,11 @@ func (w *syncer) write() error {
 		}
 	}
 	steps = append(steps, nodeSteps...)
+	done := w.phase("write_nodes")
 	if err := w.runSteps(w.ctx, steps); err != nil {
 		return err
 	}
+	done()
 	if len(w.newEIDs) != len(w.nodeWrites) {
 		return fmt.Errorf("write nodes: %d element ids for %d nodes: %w", len(w.newEIDs), len(w.nodeWrites), graph.ErrCorrupt)
 	}
@@ -1054,19 +1094,14 @@ func (w *syncer) write() error {
 		if !ok1 || !ok2 {
 			return fmt.Errorf("edge %s: an endpoint is not in the new graph: %w", ew.e.Key(), graph.ErrCorrupt)
 		}
-		p := edgeProps(ew.e, edgeKeyHash(ew.e, ew.hash, ew.stale), ew.stale, ew.staleSince)
+		p := edgeProps(ew.e, ew.stale, ew.staleSince)
 		p["sync_from"] = w.sync
 		erows[i] = []any{fe, te, string(ew.e.Kind), p}
 	}
 	// The scope check on both endpoints guards against an element id that
 	// was reused by another scope's node after a delete behind the store's
 	// back; a missing endpoint fails the count check.
-	steps = w.chunk("write edges", `UNWIND $rows AS row
-		MATCH (a) WHERE elementId(a) = row[0] AND a.scope = $sk
-		MATCH (b) WHERE elementId(b) = row[1] AND b.scope = $sk
-		CREATE (a)-[r:$(row[2])]->(b)
-		SET r = row[3]
-		RETURN count(*)`, erows, wantAll)
+	steps = w.chunk("write edges", stmtWriteEdges, erows, wantAll)
 
 	frows := make([]any, len(w.findingWrites))
 	for i, fw := range w.findingWrites {
@@ -1079,16 +1114,21 @@ func (w *syncer) write() error {
 		}
 		frows[i] = []any{p, re}
 	}
-	steps = append(steps, w.chunk("write findings", `UNWIND $rows AS row
-		CREATE (f:Finding)
-		SET f = row[0]
-		WITH f, row
-		CALL (f, row) {
-			MATCH (r) WHERE elementId(r) = row[1] AND r.scope = $sk
-			CREATE (f)-[:ON]->(r)
-			RETURN count(*) AS linked
+	// Nodes that keep their version but whose outgoing edges changed get
+	// the new digest in place. Readers never look at it; a sync that fails
+	// after this leaves a digest newer than the active sync, which the next
+	// sync does not trust (readCurrent).
+	var drows []any
+	for id, cur := range w.curNodes {
+		if w.changedNodes[id] {
+			continue
 		}
-		RETURN count(*), sum(linked)`, frows, func(c []any) []int64 {
+		if d := digests[id].fold(); !cur.outOK || cur.out != d {
+			drows = append(drows, []any{cur.eid, d})
+		}
+	}
+	steps = append(steps, w.chunk("set digests", stmtSetDigests, drows, wantAll)...)
+	steps = append(steps, w.chunk("write findings", stmtWriteFindings, frows, func(c []any) []int64 {
 		linked := 0
 		for _, r := range c {
 			if r.([]any)[1] != nil {
@@ -1098,9 +1138,11 @@ func (w *syncer) write() error {
 		return []int64{int64(len(c)), int64(linked)}
 	})...)
 
+	done = w.phase("write_edges")
 	if err := w.runSteps(w.ctx, steps); err != nil {
 		return err
 	}
+	done()
 	w.changed = graph.Counts{Nodes: len(w.nodeWrites), Edges: len(w.edgeWrites), Findings: len(w.findingWrites)}
 	return nil
 }
@@ -1181,25 +1223,13 @@ func (w *syncer) cleanup(ctx context.Context) error {
 		}
 		return out
 	}
-	if err := del("delete old edges", `UNWIND $rows AS eid
-		CALL (eid) {
-			MATCH (a)-[r]->() WHERE elementId(r) = eid AND a.scope = $sk AND r.sync_to = $sync
-			DELETE r
-		} IN TRANSACTIONS OF $batch ROWS`, ids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid })); err != nil {
+	if err := del("delete old edges", stmtDeleteEdges, ids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid })); err != nil {
 		return err
 	}
-	if err := del("delete old findings", `UNWIND $rows AS eid
-		CALL (eid) {
-			MATCH (f:Finding) WHERE elementId(f) = eid AND f.scope = $sk AND f.sync_to = $sync
-			DETACH DELETE f
-		} IN TRANSACTIONS OF $batch ROWS`, ids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid })); err != nil {
+	if err := del("delete old findings", stmtDeleteFindings, ids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid })); err != nil {
 		return err
 	}
-	if err := del("delete old nodes", `UNWIND $rows AS eid
-		CALL (eid) {
-			MATCH (n:Resource) WHERE elementId(n) = eid AND n.scope = $sk AND n.sync_to = $sync
-			DETACH DELETE n
-		} IN TRANSACTIONS OF $batch ROWS`, ids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid })); err != nil {
+	if err := del("delete old nodes", stmtDeleteNodes, ids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid })); err != nil {
 		return err
 	}
 	return w.release(ctx)
