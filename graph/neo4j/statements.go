@@ -20,11 +20,6 @@ const stmtReadIn = `UNWIND $rows AS eid
 	MATCH (a:Resource)-[r]->(b) WHERE elementId(b) = eid AND b.scope = $sk AND r.sync_to IS NULL
 	RETURN a.id, type(r), b.id, properties(r), elementId(r)`
 
-// stmtFetchEdges reads whole relationships to carry over, by element id.
-const stmtFetchEdges = `UNWIND $rows AS eid
-	MATCH (a)-[r]->(b) WHERE elementId(r) = eid AND a.scope = $sk AND r.sync_to IS NULL
-	RETURN a.id, type(r), b.id, properties(r)`
-
 // stmtCloseEdges closes replaced relationships.
 const stmtCloseEdges = `UNWIND $rows AS eid
 	MATCH (a)-[r]->() WHERE elementId(r) = eid
@@ -98,7 +93,6 @@ const stmtSetDigests = `UNWIND $rows AS row
 var elementIDStatements = map[string]string{
 	"stmtReadOut":        stmtReadOut,
 	"stmtReadIn":         stmtReadIn,
-	"stmtFetchEdges":     stmtFetchEdges,
 	"stmtCloseEdges":     stmtCloseEdges,
 	"stmtCloseFindings":  stmtCloseFindings,
 	"stmtCloseNodes":     stmtCloseNodes,

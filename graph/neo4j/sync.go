@@ -99,10 +99,14 @@ type curNode struct {
 	region     string
 }
 
+// curEdge is a current relationship as readEdges read it, whole: an edge
+// kept stale is carried over from it.
 type curEdge struct {
-	eid   string
-	ekey  int64 // edgeKeyHash: kind, target, technique, content and stale flag
-	stale bool
+	eid        string
+	ekey       int64 // edgeKeyHash: kind, target, technique, content and stale flag
+	stale      bool
+	e          *graph.Edge
+	staleSince time.Time
 }
 
 type curFinding struct {
@@ -170,7 +174,6 @@ type syncer struct {
 	fetchEdges     []edgeKey
 	fetchFindings  []string
 	fetchedNodes   map[string]*graph.Node
-	fetchedEdges   map[edgeKey]fetchedEdge
 	fetchedFinding map[string]*graph.Finding
 
 	// outgoing-edge digests: of the snapshot's edges per source (readEdges),
@@ -182,11 +185,6 @@ type syncer struct {
 	res     graph.SyncResult
 	changed graph.Counts
 	phases  []any // slog attributes: time per phase
-}
-
-type fetchedEdge struct {
-	e          *graph.Edge
-	staleSince time.Time
 }
 
 // phase times one step of a sync for the sync's log line: where a slow
@@ -558,9 +556,12 @@ func (w *syncer) readEdges() error {
 		if err := decodeEdge(m, e); err != nil {
 			return err
 		}
-		c := curEdge{stale: e.Stale}
+		c := curEdge{stale: e.Stale, e: e}
 		c.eid, _ = v[4].(string)
 		c.ekey = edgeKeyHash(e, hashEdge(e), e.Stale)
+		if t, ok := m["stale_since"].(time.Time); ok {
+			c.staleSince = t.UTC()
+		}
 		w.curEdges[keyOf(e)] = c
 		return nil
 	}
@@ -739,44 +740,20 @@ func (w *syncer) fetch() error {
 			w.nodeWrites = append(w.nodeWrites, nodeWrite{n: n, hash: hashNode(n), staleSince: w.seen})
 		}
 	}
-	if len(w.fetchEdges) > 0 {
-		got := make(map[edgeKey]fetchedEdge, len(w.fetchEdges))
-		eids := make([]any, len(w.fetchEdges))
-		for i, k := range w.fetchEdges {
-			eids[i] = w.curEdges[k].eid
+	// Edges kept stale were read whole by readEdges (their source's digest
+	// cannot match: the snapshot lacks them).
+	for _, k := range w.fetchEdges {
+		cur := w.curEdges[k]
+		if cur.e == nil {
+			return fmt.Errorf("edge %s|%s|%s|%s vanished during the sync: %w", k.from, k.kind, k.to, k.technique, graph.ErrCorrupt)
 		}
-		err := w.readBatches(stmtFetchEdges, eids, p, func(v []any) error {
-			e := &graph.Edge{}
-			e.From, _ = v[0].(string)
-			kind, _ := v[1].(string)
-			e.Kind = graph.EdgeKind(kind)
-			e.To, _ = v[2].(string)
-			m, _ := v[3].(map[string]any)
-			if err := decodeEdge(m, e); err != nil {
-				return err
-			}
-			var ss time.Time
-			if t, ok := m["stale_since"].(time.Time); ok {
-				ss = t.UTC()
-			}
-			got[keyOf(e)] = fetchedEdge{e: e, staleSince: ss}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("edges: %w", err)
+		e := *cur.e
+		ss := cur.staleSince
+		if !e.Stale || ss.IsZero() {
+			ss = w.seen
 		}
-		for _, k := range w.fetchEdges {
-			fe, ok := got[k]
-			if !ok {
-				return fmt.Errorf("edge %s|%s|%s|%s vanished during the sync: %w", k.from, k.kind, k.to, k.technique, graph.ErrCorrupt)
-			}
-			ss := fe.staleSince
-			if !fe.e.Stale || ss.IsZero() {
-				ss = w.seen
-			}
-			fe.e.Stale = false // content hash and writes take the flag separately
-			w.edgeWrites = append(w.edgeWrites, edgeWrite{e: fe.e, hash: hashEdge(fe.e), stale: true, staleSince: ss})
-		}
+		e.Stale = false // content hash and writes take the flag separately
+		w.edgeWrites = append(w.edgeWrites, edgeWrite{e: &e, hash: hashEdge(&e), stale: true, staleSince: ss})
 	}
 	if len(w.fetchFindings) > 0 {
 		got := make(map[string]*graph.Finding, len(w.fetchFindings))
