@@ -48,9 +48,22 @@ func nodeProps(n *graph.Node, h int64, staleSince time.Time) map[string]any {
 		p[tagPrefix+k] = v
 	}
 	for k, v := range n.Props {
-		p[propPrefix+k] = v
+		if keepProp(v) {
+			p[propPrefix+k] = v
+		}
 	}
 	return p
+}
+
+// keepProp reports whether a collector property is stored. An empty list
+// is stored as no property, on nodes and edges alike: neo4j-admin's
+// importer cannot write an empty list (WriteImport), and a synced graph
+// must read back the same as an imported one. Readers treat a missing list
+// as empty; the content hash still covers the value, so a list that
+// becomes empty is a change.
+func keepProp(v any) bool {
+	ss, ok := v.([]string)
+	return !ok || len(ss) > 0
 }
 
 // decodeNode reads a node version's properties; store-owned properties
@@ -112,7 +125,9 @@ func edgeProps(e *graph.Edge, stale bool, staleSince time.Time) map[string]any {
 		}
 	}
 	for k, v := range e.Props {
-		p[propPrefix+k] = v
+		if keepProp(v) {
+			p[propPrefix+k] = v
+		}
 	}
 	return p
 }

@@ -324,11 +324,14 @@ func (s *Store) session(ctx context.Context, mode neo.AccessMode) neo.SessionWit
 }
 
 // scopeKey is the value of the scope property of every row of a scope.
-func (s *Store) scopeKey(sc graph.Scope) string {
-	if s.ns == "" {
+func (s *Store) scopeKey(sc graph.Scope) string { return scopeKeyIn(s.ns, sc) }
+
+// scopeKeyIn is the scope key of sc in namespace ns.
+func scopeKeyIn(ns string, sc graph.Scope) string {
+	if ns == "" {
 		return sc.String()
 	}
-	return s.ns + "/" + sc.String()
+	return ns + "/" + sc.String()
 }
 
 // storeErr turns a driver error into a one-line error with the server named.

@@ -1131,23 +1131,11 @@ func (w *syncer) write() error {
 func (w *syncer) switchActive() error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), time.Minute)
 	defer cancel()
-	cov, err := json.Marshal(w.snap.Coverage)
-	if err != nil {
-		return fmt.Errorf("encode coverage: %w", err)
-	}
 	r := &w.res
 	r.SyncID, r.Scope, r.At, r.Coverage = w.sync, w.snap.Scope, w.at, w.snap.Coverage
-	rec := map[string]any{
-		"ns": w.s.ns, "id": w.sync, "scope": w.sk, "cloud": string(w.snap.Scope.Cloud), "scope_id": w.snap.Scope.ID,
-		"at": w.at, "collector": w.snap.Collector, "coverage": string(cov),
-		"written_nodes": int64(r.Written.Nodes), "written_edges": int64(r.Written.Edges), "written_findings": int64(r.Written.Findings),
-		"removed_nodes": int64(r.Removed.Nodes), "removed_edges": int64(r.Removed.Edges), "removed_findings": int64(r.Removed.Findings),
-		"stale_nodes": int64(r.Stale.Nodes), "stale_edges": int64(r.Stale.Edges), "stale_findings": int64(r.Stale.Findings),
-		"resolved":      int64(r.Resolved),
-		"changed_nodes": int64(w.changed.Nodes), "changed_edges": int64(w.changed.Edges), "changed_findings": int64(w.changed.Findings),
-	}
-	if !w.snap.CollectedAt.IsZero() {
-		rec["collected_at"] = w.snap.CollectedAt.UTC()
+	rec, err := syncRecordProps(w.s.ns, w.sk, w.snap, *r, w.changed)
+	if err != nil {
+		return err
 	}
 	_, err = w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
 		if err := w.fence(ctx, tx); err != nil {
@@ -1166,6 +1154,28 @@ func (w *syncer) switchActive() error {
 		return res.Consume(ctx)
 	})
 	return err
+}
+
+// syncRecordProps are the properties of the :SyncRecord of a sync: its
+// result, and how many rows it wrote as new versions (changed).
+func syncRecordProps(ns, sk string, snap *graph.Snapshot, r graph.SyncResult, changed graph.Counts) (map[string]any, error) {
+	cov, err := json.Marshal(snap.Coverage)
+	if err != nil {
+		return nil, fmt.Errorf("encode coverage: %w", err)
+	}
+	rec := map[string]any{
+		"ns": ns, "id": r.SyncID, "scope": sk, "cloud": string(snap.Scope.Cloud), "scope_id": snap.Scope.ID,
+		"at": r.At, "collector": snap.Collector, "coverage": string(cov),
+		"written_nodes": int64(r.Written.Nodes), "written_edges": int64(r.Written.Edges), "written_findings": int64(r.Written.Findings),
+		"removed_nodes": int64(r.Removed.Nodes), "removed_edges": int64(r.Removed.Edges), "removed_findings": int64(r.Removed.Findings),
+		"stale_nodes": int64(r.Stale.Nodes), "stale_edges": int64(r.Stale.Edges), "stale_findings": int64(r.Stale.Findings),
+		"resolved":      int64(r.Resolved),
+		"changed_nodes": int64(changed.Nodes), "changed_edges": int64(changed.Edges), "changed_findings": int64(changed.Findings),
+	}
+	if !snap.CollectedAt.IsZero() {
+		rec["collected_at"] = snap.CollectedAt.UTC()
+	}
+	return rec, nil
 }
 
 // cleanupChunk bounds the element ids sent in one cleanup statement; the
