@@ -25,10 +25,11 @@ func awsARN(scope graph.Scope, service, region, resource string) string {
 	return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, region, scope.ID, resource)
 }
 
-// richSnapshot exercises every field of the model: typed props of every
+// RichSnapshot exercises every field of the model: typed props of every
 // type, tags, stubs, move edges with evidence, findings and conditions,
-// findings with controls and fix effort.
-func richSnapshot(scope graph.Scope, collected time.Time) *graph.Snapshot {
+// findings with controls and fix effort. Store tests beyond the
+// conformance suite use it too.
+func RichSnapshot(scope graph.Scope, collected time.Time) *graph.Snapshot {
 	instance := awsARN(scope, "ec2", "us-east-1", "instance/i-0abc")
 	sg := awsARN(scope, "ec2", "us-east-1", "security-group/sg-1")
 	role := fmt.Sprintf("arn:aws:iam::%s:role/app", scope.ID)

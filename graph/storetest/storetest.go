@@ -109,7 +109,7 @@ func sameContent(snap *graph.Snapshot, g *graph.Graph) error {
 
 func testRoundTrip(t *testing.T, open func(t *testing.T) graph.Store) {
 	s := open(t)
-	snap := richSnapshot(scopeA, at(0))
+	snap := RichSnapshot(scopeA, at(0))
 	res := mustSync(t, s, snap)
 	if res.Scope != scopeA || res.SyncID == 0 {
 		t.Errorf("SyncResult scope %v id %d, want %v and a non-zero id", res.Scope, res.SyncID, scopeA)
@@ -145,13 +145,13 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) graph.Store) {
 
 func testIdempotentResync(t *testing.T, open func(t *testing.T) graph.Store) {
 	s := open(t)
-	mustSync(t, s, richSnapshot(scopeA, at(0)))
-	res := mustSync(t, s, richSnapshot(scopeA, at(1)))
+	mustSync(t, s, RichSnapshot(scopeA, at(0)))
+	res := mustSync(t, s, RichSnapshot(scopeA, at(1)))
 	if res.Removed != (graph.Counts{}) || res.Stale != (graph.Counts{}) || res.Resolved != 0 {
 		t.Errorf("identical resync removed %+v, stale %+v, resolved %d; want nothing", res.Removed, res.Stale, res.Resolved)
 	}
 	g := mustLoad(t, s, graph.Filter{})
-	if err := sameContent(richSnapshot(scopeA, at(1)), g); err != nil {
+	if err := sameContent(RichSnapshot(scopeA, at(1)), g); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range g.Findings {
@@ -163,7 +163,7 @@ func testIdempotentResync(t *testing.T, open func(t *testing.T) graph.Store) {
 
 func testScopeIsolation(t *testing.T, open func(t *testing.T) graph.Store) {
 	s := open(t)
-	a, b := richSnapshot(scopeA, at(0)), richSnapshot(scopeB, at(0))
+	a, b := RichSnapshot(scopeA, at(0)), RichSnapshot(scopeB, at(0))
 	mustSync(t, s, a)
 	mustSync(t, s, b)
 	before := mustLoad(t, s, only(scopeB))
@@ -396,10 +396,10 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 
 func testFindingLifecycle(t *testing.T, open func(t *testing.T) graph.Store) {
 	s := open(t)
-	with := richSnapshot(scopeA, at(0))
+	with := RichSnapshot(scopeA, at(0))
 	fid := with.Findings[0].ID // open SSH on the security group
 	withoutF := func(step int) *graph.Snapshot {
-		snap := richSnapshot(scopeA, at(step))
+		snap := RichSnapshot(scopeA, at(step))
 		snap.Findings = slices.DeleteFunc(snap.Findings, func(f graph.Finding) bool { return f.ID == fid })
 		for i := range snap.Edges {
 			snap.Edges[i].Findings = slices.DeleteFunc(snap.Edges[i].Findings, func(x string) bool { return x == fid })
@@ -416,11 +416,11 @@ func testFindingLifecycle(t *testing.T, open func(t *testing.T) graph.Store) {
 		snap *graph.Snapshot
 		want want
 	}{
-		{"first seen", richSnapshot(scopeA, at(0)), want{true, at(0), at(0), time.Time{}, 0}},
-		{"seen again", richSnapshot(scopeA, at(1)), want{true, at(0), at(1), time.Time{}, 0}},
+		{"first seen", RichSnapshot(scopeA, at(0)), want{true, at(0), at(0), time.Time{}, 0}},
+		{"seen again", RichSnapshot(scopeA, at(1)), want{true, at(0), at(1), time.Time{}, 0}},
 		{"disappears: resolved", withoutF(2), want{false, at(0), at(1), at(2), 1}},
 		{"still gone: stays resolved", withoutF(3), want{false, at(0), at(1), at(2), 0}},
-		{"reappears: reopened", richSnapshot(scopeA, at(4)), want{true, at(0), at(4), time.Time{}, 0}},
+		{"reappears: reopened", RichSnapshot(scopeA, at(4)), want{true, at(0), at(4), time.Time{}, 0}},
 	}
 	for _, st := range steps {
 		res := mustSync(t, s, st.snap)
@@ -455,7 +455,7 @@ func testHistory(t *testing.T, open func(t *testing.T) graph.Store) {
 		t.Fatalf("History of an empty store = %v, %v; want none", h, err)
 	}
 	first := mustSync(t, s, genSnapshot(scopeA, 1, 30, at(0)))
-	mustSync(t, s, richSnapshot(scopeB, at(0)))
+	mustSync(t, s, RichSnapshot(scopeB, at(0)))
 	failed := genSnapshot(scopeA, 2, 20, at(1))
 	failed.Coverage = graph.Coverage{
 		Read:   []graph.Area{{Service: "organizations"}},
@@ -504,7 +504,7 @@ func testHistory(t *testing.T, open func(t *testing.T) graph.Store) {
 
 func testInvalidSnapshot(t *testing.T, open func(t *testing.T) graph.Store) {
 	s := open(t)
-	good := richSnapshot(scopeA, at(0))
+	good := RichSnapshot(scopeA, at(0))
 	mustSync(t, s, good)
 	before := mustLoad(t, s, graph.Filter{IncludeResolved: true})
 	tests := []struct {
@@ -520,7 +520,7 @@ func testInvalidSnapshot(t *testing.T, open func(t *testing.T) graph.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bad := richSnapshot(scopeA, at(1))
+			bad := RichSnapshot(scopeA, at(1))
 			bad.Nodes = bad.Nodes[: len(bad.Nodes)-1 : len(bad.Nodes)-1] // also drop a node: a partial write would show
 			bad.Edges = slices.DeleteFunc(bad.Edges, func(e graph.Edge) bool { return e.Kind == graph.EdgeAssumes })
 			tt.mutate(bad)
@@ -694,7 +694,7 @@ func testConcurrentReaders(t *testing.T, open func(t *testing.T) graph.Store) {
 
 func testLoadFilter(t *testing.T, open func(t *testing.T) graph.Store) {
 	s := open(t)
-	a, b := richSnapshot(scopeA, at(0)), richSnapshot(scopeB, at(0))
+	a, b := RichSnapshot(scopeA, at(0)), RichSnapshot(scopeB, at(0))
 	gcp := &graph.Snapshot{
 		Scope: scopeG, CollectedAt: at(0),
 		Nodes: []graph.Node{
@@ -797,9 +797,9 @@ func testScopes(t *testing.T, open func(t *testing.T) graph.Store) {
 	if err != nil || len(got) != 0 {
 		t.Fatalf("Scopes of an empty store = %v, %v; want none", got, err)
 	}
-	mustSync(t, s, richSnapshot(scopeA, at(0)))
+	mustSync(t, s, RichSnapshot(scopeA, at(0)))
 	mustSync(t, s, &graph.Snapshot{Scope: scopeG, CollectedAt: at(0)}) // an empty scope is still synced
-	mustSync(t, s, richSnapshot(scopeA, at(1)))
+	mustSync(t, s, RichSnapshot(scopeA, at(1)))
 	got, err = s.Scopes(context.Background())
 	if err != nil {
 		t.Fatal(err)
