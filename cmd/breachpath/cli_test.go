@@ -184,3 +184,31 @@ func TestRunMapsErrorsToExitCodes(t *testing.T) {
 		t.Errorf("the corrupt file was modified: %q, %v", b, err)
 	}
 }
+
+func TestGraphNeo4jImportWritesFilesAndTheCommand(t *testing.T) {
+	dir := t.TempDir()
+	est := filepath.Join(dir, "estate")
+	if _, _, err := runRoot(t, "--db", filepath.Join(dir, "d.db"), "demo", "--resources", "300", "--write-estate", est); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "import")
+	stdout, _, err := runRoot(t, "graph", "neo4j-import", "--out", out, est)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"scopes", "neo4j-admin should report", "neo4j-admin database import full --overwrite-destination @neo4j-admin.args neo4j"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "neo4j-admin.args")); err != nil {
+		t.Error(err)
+	}
+	// a second run into the same directory is refused, and so is a missing --out
+	if _, _, err := runRoot(t, "graph", "neo4j-import", "--out", out, est); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("second run into %s: %v", out, err)
+	}
+	if got := run(context.Background(), []string{"graph", "neo4j-import", est}); got != exitUsage {
+		t.Errorf("without --out: exit %d, want %d", got, exitUsage)
+	}
+}

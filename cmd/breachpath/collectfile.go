@@ -27,18 +27,10 @@ marks failed keep their previous data, flagged stale). A directory loads every
 *.json in it except truth.json (the synthetic estate's ground truth).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			files, err := snapshotFiles(args)
+			// Read and validate everything first: one bad file stores nothing.
+			files, snaps, err := readSnapshotFiles(args)
 			if err != nil {
 				return err
-			}
-			// Read and validate everything first: one bad file stores nothing.
-			snaps := make([]*graph.Snapshot, 0, len(files))
-			for _, f := range files {
-				s, err := snapshotfile.ReadFile(f)
-				if err != nil {
-					return err
-				}
-				snaps = append(snaps, s)
 			}
 			ctx := cmd.Context()
 			st, err := a.openStore(ctx)
@@ -57,6 +49,24 @@ marks failed keep their previous data, flagged stale). A directory loads every
 			return err
 		},
 	}
+}
+
+// readSnapshotFiles reads and validates every snapshot file the arguments
+// name (see snapshotFiles); the first bad file fails them all.
+func readSnapshotFiles(args []string) ([]string, []*graph.Snapshot, error) {
+	files, err := snapshotFiles(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	snaps := make([]*graph.Snapshot, 0, len(files))
+	for _, f := range files {
+		s, err := snapshotfile.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		snaps = append(snaps, s)
+	}
+	return files, snaps, nil
 }
 
 // snapshotFiles expands directories into their *.json files, sorted.

@@ -18,7 +18,7 @@ func (a *app) graphCommand() *cobra.Command {
 		Use:   "graph",
 		Short: "Inspect and export the stored graph",
 	}
-	cmd.AddCommand(a.graphStatsCommand(), a.graphExportCommand())
+	cmd.AddCommand(a.graphStatsCommand(), a.graphExportCommand(), a.graphNeo4jImportCommand())
 	return cmd
 }
 
