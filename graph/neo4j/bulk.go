@@ -94,21 +94,15 @@ func WriteImport(ctx context.Context, dir string, snaps []*graph.Snapshot, opts 
 	if at.IsZero() {
 		at = time.Now()
 	}
-	x := &importer{ctx: ctx, dir: dir, snaps: snaps, ns: opts.Namespace, at: at.UTC()}
-	// Pass one settles every file's columns (a CSV header comes first), pass
-	// two writes the rows under them.
-	if err := x.pass(nil); err != nil {
-		return sum, err
-	}
-	w := &importWriter{dir: dir}
-	err := x.pass(w)
-	if cerr := w.close(); err == nil {
+	x := &importer{ctx: ctx, dir: dir, ns: opts.Namespace, at: at.UTC()}
+	err := x.write(snaps)
+	if cerr := x.close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return sum, err
+	if err == nil {
+		sum.Files, err = x.writeArgs()
 	}
-	if sum.Files, err = x.writeArgs(w); err != nil {
+	if err != nil {
 		return sum, err
 	}
 	sum.Nodes, sum.Edges, sum.Findings = x.nodes, x.edges, x.findings
@@ -134,9 +128,13 @@ func emptyDir(dir string) error {
 }
 
 // A family is one kind of row (resources, findings, relationships, ...).
-// Its rows go to one file per column set: neo4j-admin takes one header per
-// file and one type per column, so a property that holds a string in one
-// row and a number in another sends the rows to different files.
+// neo4j-admin takes one header per input and one type per column, so a
+// family's rows go to one group of files per column set: a property that
+// holds a string in one row and a number in another sends the rows to
+// different groups. The rows stream into a group's data file as they come;
+// a column a later row brings is appended to the group's header, and the
+// importer reads the missing trailing fields of earlier rows as absent
+// properties. The header goes into a file of its own, written last.
 type family struct {
 	name   string
 	rels   bool // relationships (:START_ID, :END_ID, :TYPE) rather than nodes (:ID, :LABEL)
@@ -146,81 +144,43 @@ type family struct {
 type colGroup struct {
 	cols  []string          // property names in header order
 	types map[string]string // property name -> neo4j-admin type
+	base  string            // file name without ".csv"
+	fh    *os.File
+	w     *bufio.Writer
 }
 
 // fits reports whether a row's properties can share the group's columns.
-func (g *colGroup) fits(types map[string]string) bool {
-	for k, t := range types {
-		if have, ok := g.types[k]; ok && have != t {
+func (g *colGroup) fits(props map[string]any) bool {
+	for k, v := range props {
+		if have, ok := g.types[k]; ok && have != importType(v) {
 			return false
 		}
 	}
 	return true
 }
 
-// place returns the group a row belongs to, adding columns when plan is
-// set. Rows keep their group between the passes: a column's type never
-// changes once set, so a group that refused a row in pass one refuses it
-// in pass two.
-func (f *family) place(types map[string]string, plan bool) (int, *colGroup) {
-	for i, g := range f.groups {
-		if g.fits(types) {
-			if plan {
-				for k, t := range types {
-					if _, ok := g.types[k]; !ok {
-						g.types[k] = t
-						g.cols = append(g.cols, k)
-					}
-				}
-			}
-			return i, g
-		}
-	}
-	if !plan {
-		return -1, nil
-	}
-	g := &colGroup{types: map[string]string{}}
-	for k, t := range types {
-		g.types[k] = t
-		g.cols = append(g.cols, k)
-	}
-	slices.Sort(g.cols)
-	f.groups = append(f.groups, g)
-	return len(f.groups) - 1, g
-}
-
-func (f *family) file(i int) string { return fmt.Sprintf("%s-%d.csv", f.name, i+1) }
-
 type importer struct {
-	ctx   context.Context
-	dir   string
-	snaps []*graph.Snapshot
-	ns    string
-	at    time.Time
+	ctx context.Context
+	dir string
+	ns  string
+	at  time.Time
 
-	families []*family
+	families  []*family // in argument order: nodes first
+	multiline bool      // a value holds a line break: the importer must be told
+	line      []byte
+	rows      int
 
 	nodes, edges, findings, links int64
 }
 
 func (x *importer) family(name string, rels bool) *family {
-	for _, f := range x.families {
-		if f.name == name {
-			return f
-		}
-	}
 	f := &family{name: name, rels: rels}
 	x.families = append(x.families, f)
 	return f
 }
 
-// pass enumerates every row; with w nil it plans the columns, otherwise
-// it writes.
-func (x *importer) pass(w *importWriter) error {
-	plan := w == nil
-	if plan {
-		x.nodes, x.edges, x.findings, x.links = 0, 0, 0, 0
-	}
+// write streams every row of the snapshots into the data files.
+func (x *importer) write(snaps []*graph.Snapshot) error {
 	resources := x.family("resources", false)
 	findings := x.family("findings", false)
 	scopes := x.family("scopes", false)
@@ -228,32 +188,7 @@ func (x *importer) pass(w *importWriter) error {
 	meta := x.family("meta", false)
 	edges := x.family("edges", true)
 	links := x.family("finding-links", true)
-	n := 0
-	// id names the row in errors: the breachpath id, not the import key
-	row := func(f *family, id string, fixed []string, props map[string]any) error {
-		if n++; n%4096 == 0 {
-			if err := x.ctx.Err(); err != nil {
-				return fmt.Errorf("neo4j import: %w", err)
-			}
-		}
-		types := make(map[string]string, len(props))
-		for k, v := range props {
-			t, err := importType(v)
-			if err != nil {
-				return fmt.Errorf("neo4j import: %s %q: property %q: %w", f.name, id, k, err)
-			}
-			types[k] = t
-		}
-		gi, g := f.place(types, plan)
-		if plan {
-			return nil
-		}
-		if err := w.row(f, gi, g, fixed, props); err != nil {
-			return fmt.Errorf("neo4j import: %s %q: %w", f.name, id, err)
-		}
-		return nil
-	}
-	for i, snap := range x.snaps {
+	for i, snap := range snaps {
 		sync := int64(i + 1)
 		sk := scopeKeyIn(x.ns, snap.Scope)
 		seenAt := snap.ObservedAt(x.at)
@@ -266,10 +201,11 @@ func (x *importer) pass(w *importWriter) error {
 			d.add(edgeKeyHash(e, hashEdge(e), false))
 			digests[e.From] = d
 		}
+		prefix := strconv.Itoa(i) + "."
 		ids := make(map[string]string, len(snap.Nodes))
 		for j := range snap.Nodes {
 			nd := &snap.Nodes[j]
-			id := "r" + strconv.Itoa(i) + "." + strconv.Itoa(j)
+			id := "r" + prefix + strconv.Itoa(j)
 			ids[nd.ID] = id
 			labels := "Resource" + importArrayDelimiter + string(nd.Kind)
 			if nd.Stub {
@@ -278,7 +214,7 @@ func (x *importer) pass(w *importWriter) error {
 			p := nodeProps(nd, hashNode(nd), time.Time{})
 			p["scope"], p["id"], p["sync_from"] = sk, nd.ID, sync
 			p["out_digest"], p["out_digest_sync"] = digests[nd.ID].fold(), sync
-			if err := row(resources, nd.ID, []string{id, labels}, p); err != nil {
+			if err := x.row(resources, nd.ID, p, id, labels); err != nil {
 				return err
 			}
 		}
@@ -286,30 +222,28 @@ func (x *importer) pass(w *importWriter) error {
 			e := &snap.Edges[j]
 			p := edgeProps(e, false, time.Time{})
 			p["sync_from"] = sync
-			if err := row(edges, e.Key(), []string{ids[e.From], ids[e.To], string(e.Kind)}, p); err != nil {
+			if err := x.row(edges, e.Key(), p, ids[e.From], ids[e.To], string(e.Kind)); err != nil {
 				return err
 			}
 		}
 		for j := range snap.Findings {
 			f := &snap.Findings[j]
-			id := "f" + strconv.Itoa(i) + "." + strconv.Itoa(j)
+			id := "f" + prefix + strconv.Itoa(j)
 			p := findingProps(f, hashFinding(f), findingLife{FirstSeen: seenAt})
 			p["scope"], p["id"], p["sync_from"] = sk, f.ID, sync
-			if err := row(findings, f.ID, []string{id, "Finding"}, p); err != nil {
+			if err := x.row(findings, f.ID, p, id, "Finding"); err != nil {
 				return err
 			}
 			if to, ok := ids[f.Resource]; ok {
-				if err := row(links, f.ID, []string{id, to, "ON"}, map[string]any{}); err != nil {
+				if err := x.row(links, f.ID, nil, id, to, "ON"); err != nil {
 					return err
 				}
-				if plan {
-					x.links++
-				}
+				x.links++
 			}
 		}
 		scope := map[string]any{"key": sk, "ns": x.ns, "cloud": string(snap.Scope.Cloud), "scope_id": snap.Scope.ID,
 			"active": sync, "active_seen": seenAt, "active_at": x.at, "floor": sync - 1, "lock": true}
-		if err := row(scopes, sk, []string{"s" + strconv.Itoa(i), "Scope"}, scope); err != nil {
+		if err := x.row(scopes, sk, scope, "s"+strconv.Itoa(i), "Scope"); err != nil {
 			return err
 		}
 		res := graph.SyncResult{SyncID: sync, Scope: snap.Scope, At: x.at, Coverage: snap.Coverage,
@@ -318,21 +252,101 @@ func (x *importer) pass(w *importWriter) error {
 		if err != nil {
 			return fmt.Errorf("neo4j import: scope %s: %w", snap.Scope, err)
 		}
-		if err := row(records, sk, []string{"y" + strconv.Itoa(i), "SyncRecord"}, rec); err != nil {
+		if err := x.row(records, sk, rec, "y"+strconv.Itoa(i), "SyncRecord"); err != nil {
 			return err
 		}
-		if plan {
-			x.nodes += int64(len(snap.Nodes))
-			x.edges += int64(len(snap.Edges))
-			x.findings += int64(len(snap.Findings))
-		}
+		x.nodes += int64(len(snap.Nodes))
+		x.edges += int64(len(snap.Edges))
+		x.findings += int64(len(snap.Findings))
 	}
-	return row(meta, x.ns, []string{"m", "BreachpathMeta"}, map[string]any{"ns": x.ns, "next_sync": int64(len(x.snaps)), "lock": true})
+	return x.row(meta, x.ns, map[string]any{"ns": x.ns, "next_sync": int64(len(snaps)), "lock": true}, "m", "BreachpathMeta")
 }
 
-// writeArgs writes the argument file: every file, nodes first, and the
-// CSV dialect. It returns the files in that order.
-func (x *importer) writeArgs(w *importWriter) ([]string, error) {
+// row writes one row; id names it in errors (the breachpath id, not the
+// import key), fixed are its :ID and :LABEL or :START_ID, :END_ID and
+// :TYPE fields.
+func (x *importer) row(f *family, id string, props map[string]any, fixed ...string) error {
+	if x.rows++; x.rows%4096 == 0 {
+		if err := x.ctx.Err(); err != nil {
+			return fmt.Errorf("neo4j import: %w", err)
+		}
+	}
+	g, err := x.place(f, props)
+	if err != nil {
+		return fmt.Errorf("neo4j import: %s %q: %w", f.name, id, err)
+	}
+	line := x.line[:0]
+	for i, v := range fixed {
+		if i > 0 {
+			line = append(line, ',')
+		}
+		line = appendQuoted(line, v)
+	}
+	// Only up to the row's last column: the rest reads as absent.
+	last := -1
+	for i, c := range g.cols {
+		if _, ok := props[c]; ok {
+			last = i
+		}
+	}
+	for _, c := range g.cols[:last+1] {
+		line = append(line, ',')
+		v, ok := props[c]
+		if !ok {
+			continue // an empty unquoted field: no property
+		}
+		if line, err = x.cell(line, c, v); err != nil {
+			return fmt.Errorf("neo4j import: %s %q: %w", f.name, id, err)
+		}
+	}
+	line = append(line, '\n')
+	x.line = line
+	if _, err := g.w.Write(line); err != nil {
+		return fmt.Errorf("neo4j import: %w", err)
+	}
+	return nil
+}
+
+// place returns the first group whose columns fit the row, adding the
+// row's new columns, or a new group.
+func (x *importer) place(f *family, props map[string]any) (*colGroup, error) {
+	for k, v := range props {
+		if importType(v) == "" {
+			return nil, fmt.Errorf("property %q: type %T cannot be imported", k, v)
+		}
+	}
+	var g *colGroup
+	for _, c := range f.groups {
+		if c.fits(props) {
+			g = c
+			break
+		}
+	}
+	if g == nil {
+		g = &colGroup{types: map[string]string{}, base: fmt.Sprintf("%s-%d", f.name, len(f.groups)+1)}
+		fh, err := os.OpenFile(filepath.Join(x.dir, g.base+".csv"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		g.fh, g.w = fh, bufio.NewWriterSize(fh, 1<<20)
+		f.groups = append(f.groups, g)
+	}
+	var added []string
+	for k, v := range props {
+		if _, ok := g.types[k]; !ok {
+			g.types[k] = importType(v)
+			added = append(added, k)
+		}
+	}
+	slices.Sort(added) // a stable header for the same input
+	g.cols = append(g.cols, added...)
+	return g, nil
+}
+
+// writeArgs writes every group's header file and the argument file: every
+// input, nodes first, then the CSV dialect. It returns the files in
+// argument order.
+func (x *importer) writeArgs() ([]string, error) {
 	var files []string
 	var b strings.Builder
 	for _, rels := range []bool{false, true} {
@@ -340,21 +354,34 @@ func (x *importer) writeArgs(w *importWriter) ([]string, error) {
 			if f.rels != rels {
 				continue
 			}
-			for i := range f.groups {
+			for _, g := range f.groups {
+				head := []string{":ID", ":LABEL"}
+				if f.rels {
+					head = []string{":START_ID", ":END_ID", ":TYPE"}
+				}
+				line := []byte(strings.Join(head, ","))
+				for _, c := range g.cols {
+					line = append(line, ',')
+					line = appendQuoted(line, c+":"+g.types[c])
+				}
+				line = append(line, '\n')
+				if err := os.WriteFile(filepath.Join(x.dir, g.base+"-header.csv"), line, 0o600); err != nil {
+					return nil, fmt.Errorf("neo4j import: %w", err)
+				}
 				if rels {
 					b.WriteString("--relationships=")
 				} else {
 					b.WriteString("--nodes=")
 				}
-				b.WriteString(f.file(i) + "\n")
-				files = append(files, f.file(i))
+				b.WriteString(g.base + "-header.csv," + g.base + ".csv\n")
+				files = append(files, g.base+"-header.csv", g.base+".csv")
 			}
 		}
 	}
 	// The dialect comes last: --nodes and --relationships take several
 	// values, and would swallow the database name that follows the file.
 	b.WriteString("--delimiter=,\n--array-delimiter=U+001F\n--id-type=string\n")
-	if w.multiline {
+	if x.multiline {
 		b.WriteString("--multiline-fields=true\n")
 	}
 	if err := os.WriteFile(filepath.Join(x.dir, ImportArgsFile), []byte(b.String()), 0o600); err != nil {
@@ -363,130 +390,57 @@ func (x *importer) writeArgs(w *importWriter) ([]string, error) {
 	return files, nil
 }
 
-// importType is the neo4j-admin column type of a property value.
-func importType(v any) (string, error) {
+// importType is the neo4j-admin column type of a property value, or ""
+// for a type it cannot take.
+func importType(v any) string {
 	switch v.(type) {
 	case string:
-		return "string", nil
+		return "string"
 	case bool:
-		return "boolean", nil
+		return "boolean"
 	case int64:
-		return "long", nil
+		return "long"
 	case float64:
-		return "double", nil
+		return "double"
 	case []string:
-		return "string[]", nil
+		return "string[]"
 	case time.Time:
-		return "datetime", nil
+		return "datetime"
 	}
-	return "", fmt.Errorf("type %T cannot be imported", v)
-}
-
-// importWriter writes the CSV files of pass two.
-type importWriter struct {
-	dir       string
-	files     map[string]*bufio.Writer
-	handles   []*os.File
-	names     []string
-	multiline bool
-	line      []byte
-}
-
-func (w *importWriter) open(f *family, gi int, g *colGroup) (*bufio.Writer, error) {
-	name := f.file(gi)
-	if bw, ok := w.files[name]; ok {
-		return bw, nil
-	}
-	fh, err := os.OpenFile(filepath.Join(w.dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if w.files == nil {
-		w.files = map[string]*bufio.Writer{}
-	}
-	bw := bufio.NewWriterSize(fh, 1<<20)
-	w.files[name] = bw
-	w.handles = append(w.handles, fh)
-	w.names = append(w.names, name)
-	head := []string{":ID", ":LABEL"}
-	if f.rels {
-		head = []string{":START_ID", ":END_ID", ":TYPE"}
-	}
-	line := make([]byte, 0, 256)
-	for i, h := range head {
-		if i > 0 {
-			line = append(line, ',')
-		}
-		line = append(line, h...)
-	}
-	for _, c := range g.cols {
-		line = append(line, ',')
-		line = appendQuoted(line, c+":"+g.types[c])
-	}
-	line = append(line, '\n')
-	_, err = bw.Write(line)
-	return bw, err
-}
-
-func (w *importWriter) row(f *family, gi int, g *colGroup, fixed []string, props map[string]any) error {
-	bw, err := w.open(f, gi, g)
-	if err != nil {
-		return err
-	}
-	line := w.line[:0]
-	for i, v := range fixed {
-		if i > 0 {
-			line = append(line, ',')
-		}
-		line = appendQuoted(line, v)
-	}
-	for _, c := range g.cols {
-		line = append(line, ',')
-		v, ok := props[c]
-		if !ok {
-			continue // an empty unquoted field: no property
-		}
-		if line, err = w.cell(line, c, v); err != nil {
-			return err
-		}
-	}
-	line = append(line, '\n')
-	w.line = line
-	_, err = bw.Write(line)
-	return err
+	return ""
 }
 
 // cell appends one property value. Strings are always quoted, so that an
 // empty string stays an empty string (an unquoted empty field is no
 // property at all).
-func (w *importWriter) cell(line []byte, name string, v any) ([]byte, error) {
-	switch x := v.(type) {
+func (x *importer) cell(line []byte, name string, v any) ([]byte, error) {
+	switch v := v.(type) {
 	case string:
-		w.note(x)
-		return appendQuoted(line, x), nil
+		x.note(v)
+		return appendQuoted(line, v), nil
 	case bool:
-		return strconv.AppendBool(line, x), nil
+		return strconv.AppendBool(line, v), nil
 	case int64:
-		return strconv.AppendInt(line, x, 10), nil
+		return strconv.AppendInt(line, v, 10), nil
 	case float64:
-		return strconv.AppendFloat(line, x, 'g', -1, 64), nil
+		return strconv.AppendFloat(line, v, 'g', -1, 64), nil
 	case time.Time:
-		return x.UTC().AppendFormat(line, time.RFC3339Nano), nil
+		return v.UTC().AppendFormat(line, time.RFC3339Nano), nil
 	case []string:
-		for _, s := range x {
+		for _, s := range v {
 			if strings.Contains(s, importArrayDelimiter) {
 				return line, fmt.Errorf("property %q: a list element contains U+001F, which neo4j-admin cannot import (load this scope with an ordinary sync instead)", name)
 			}
-			w.note(s)
+			x.note(s)
 		}
-		return appendQuoted(line, strings.Join(x, importArrayDelimiter)), nil
+		return appendQuoted(line, strings.Join(v, importArrayDelimiter)), nil
 	}
 	return line, fmt.Errorf("property %q: type %T cannot be imported", name, v)
 }
 
-func (w *importWriter) note(s string) {
-	if !w.multiline && strings.ContainsAny(s, "\r\n") {
-		w.multiline = true
+func (x *importer) note(s string) {
+	if !x.multiline && strings.ContainsAny(s, "\r\n") {
+		x.multiline = true
 	}
 }
 
@@ -501,14 +455,17 @@ func appendQuoted(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func (w *importWriter) close() error {
+// close flushes and closes every data file.
+func (x *importer) close() error {
 	var first error
-	for i, fh := range w.handles {
-		if err := w.files[w.names[i]].Flush(); err != nil && first == nil {
-			first = err
-		}
-		if err := fh.Close(); err != nil && first == nil {
-			first = err
+	for _, f := range x.families {
+		for _, g := range f.groups {
+			if err := g.w.Flush(); err != nil && first == nil {
+				first = err
+			}
+			if err := g.fh.Close(); err != nil && first == nil {
+				first = err
+			}
 		}
 	}
 	if first != nil {
