@@ -1,6 +1,6 @@
-// Package snapshotfile reads graph snapshots from JSON files: the format
-// `breachpath graph export`-style tooling, the synthetic estate's WriteDir
-// and third-party converters write, one snapshot (one scope) per file.
+// Package snapshotfile reads and writes graph snapshots as JSON files: the
+// format `collect aws --snapshots-to`, the synthetic estate's WriteDir and
+// third-party converters write, one snapshot (one scope) per file.
 //
 // The files are untrusted input: size is capped, unknown fields are
 // rejected, properties are brought back to their typed forms and the
@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/breachpath/breachpath/graph"
 )
@@ -92,4 +94,60 @@ func describe(err error) string {
 		return "truncated JSON"
 	}
 	return err.Error()
+}
+
+// FileName is the name WriteDir gives the snapshot of a scope:
+// <cloud>-<scope id>.json, with path separators and colons replaced.
+func FileName(sc graph.Scope) string {
+	return string(sc.Cloud) + "-" + strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' {
+			return '_'
+		}
+		return r
+	}, sc.ID) + ".json"
+}
+
+// WriteFile writes one snapshot as JSON that Read accepts, readable by its
+// owner only: a snapshot maps how to breach its scope.
+func WriteFile(path string, s *graph.Snapshot) (err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write snapshot %s: %w", path, cerr)
+		}
+	}()
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := json.NewEncoder(w).Encode(s); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteDir writes every snapshot into dir (created, owner-only, when
+// missing) under FileName and returns the paths in snapshot order. Two
+// snapshots of one scope are refused: the second would overwrite the first.
+func WriteDir(dir string, snaps []*graph.Snapshot) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("write snapshots: %w", err)
+	}
+	paths := make([]string, len(snaps))
+	seen := map[string]bool{}
+	for i, s := range snaps {
+		name := FileName(s.Scope)
+		if seen[name] {
+			return nil, fmt.Errorf("write snapshots: two snapshots of scope %s", s.Scope)
+		}
+		seen[name] = true
+		paths[i] = filepath.Join(dir, name)
+		if err := WriteFile(paths[i], s); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/breachpath/breachpath/collector/snapshotfile"
 	"github.com/breachpath/breachpath/graph"
@@ -87,30 +86,13 @@ func ReadTruth(r io.Reader) (*GroundTruth, error) {
 // WriteDir writes one JSON snapshot per scope (<cloud>-<scope id>.json) and
 // truth.json into dir, creating it if needed.
 func (e *Estate) WriteDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if _, err := snapshotfile.WriteDir(dir, e.Snapshots); err != nil {
 		return fmt.Errorf("write estate: %w", err)
-	}
-	for _, s := range e.Snapshots {
-		name := string(s.Scope.Cloud) + "-" + safeName(s.Scope.ID) + ".json"
-		if err := writeJSON(filepath.Join(dir, name), func(w io.Writer) error {
-			return json.NewEncoder(w).Encode(s)
-		}); err != nil {
-			return fmt.Errorf("write snapshot %s: %w", s.Scope, err)
-		}
 	}
 	if err := writeJSON(filepath.Join(dir, "truth.json"), e.Truth.WriteTruth); err != nil {
 		return fmt.Errorf("write estate: %w", err)
 	}
 	return nil
-}
-
-func safeName(id string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' {
-			return '_'
-		}
-		return r
-	}, id)
 }
 
 func writeJSON(path string, f func(io.Writer) error) (err error) {
