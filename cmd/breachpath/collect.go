@@ -15,6 +15,7 @@ import (
 
 	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/collector/aws/fetch"
+	"github.com/breachpath/breachpath/collector/snapshotfile"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -40,6 +41,9 @@ type awsCollectFlags struct {
 	// lastAccessed also reads every principal's last-accessed data, which
 	// the CIEM report needs to tell used permissions from unused ones.
 	lastAccessed bool
+	// snapshotsTo writes the snapshots to a directory instead of storing
+	// them: for 'graph neo4j-import' (a first load) or a later 'collect file'.
+	snapshotsTo string
 }
 
 func (a *app) collectAWSCommand() *cobra.Command {
@@ -94,6 +98,7 @@ keeps unknown usage and the failure is reported (iam/last-accessed).`,
 	fl.StringVar(&f.endpoint, "endpoint", "", "send every API call to this endpoint (AWS emulators in tests)")
 	_ = fl.MarkHidden("endpoint")
 	fl.BoolVar(&f.lastAccessed, "last-accessed", false, "also read every principal's service and action last-accessed data (for 'breachpath ciem' usage)")
+	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each account's snapshot to this directory instead of storing it (for 'graph neo4j-import' or a later 'collect file')")
 	return cmd, f
 }
 
@@ -163,13 +168,27 @@ func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if f.snapshotsTo != "" {
+		paths, err := snapshotfile.WriteDir(f.snapshotsTo, snaps)
+		if err != nil {
+			return err
+		}
+		printCollectSummary(a.stdout, sum, nil, "")
+		for i, p := range paths {
+			fmt.Fprintf(a.stdout, "%s: snapshot written to %s (not stored)\n", snaps[i].Scope, p)
+		}
+		if sum.Partial() {
+			return &partialError{msg: partialMessage(sum, false)}
+		}
+		return nil
+	}
 	results, err := a.syncSnapshots(ctx, snaps)
 	printCollectSummary(a.stdout, sum, results, a.storeName())
 	if err != nil {
 		return err
 	}
 	if sum.Partial() {
-		return &partialError{msg: partialMessage(sum)}
+		return &partialError{msg: partialMessage(sum, true)}
 	}
 	return nil
 }
@@ -208,7 +227,10 @@ func (a *app) syncSnapshots(ctx context.Context, snaps []*graph.Snapshot) ([]gra
 	return out, nil
 }
 
-func partialMessage(sum *awscollector.RunSummary) string {
+// partialMessage names what failed; stored says whether the snapshots went
+// into a store (which kept the failed areas' earlier data) or into files
+// (whose coverage records the failures for whoever loads them).
+func partialMessage(sum *awscollector.RunSummary, stored bool) string {
 	areas, accounts := 0, 0
 	for _, acc := range sum.Accounts {
 		if n := len(awscollector.RealFailures(acc.Failed)); n > 0 {
@@ -220,11 +242,14 @@ func partialMessage(sum *awscollector.RunSummary) string {
 	if n := len(sum.AccountFailures); n > 0 {
 		msg += fmt.Sprintf(", %d accounts could not be collected", n)
 	}
+	if !stored {
+		return msg + "; the snapshots record them as failed, so loading them keeps those areas' earlier data (see the summary)"
+	}
 	return msg + "; their earlier data is kept and flagged stale (see the summary)"
 }
 
 // printCollectSummary prints what was read, what failed and what the store
-// changed, one block per account.
+// changed, one block per account (store empty: nothing was stored).
 func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []graph.SyncResult, store string) {
 	byScope := map[string]graph.SyncResult{}
 	for _, r := range results {
@@ -249,7 +274,9 @@ func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []gr
 		}
 		res, ok := byScope[acc.AccountID]
 		if !ok {
-			fmt.Fprintf(w, "  not synced\n")
+			if store != "" {
+				fmt.Fprintf(w, "  not synced\n")
+			}
 			continue
 		}
 		fmt.Fprintf(w, "  %s: written %d nodes, %d edges, %d findings; removed %d/%d/%d; stale %d/%d/%d; %d findings resolved\n",
