@@ -21,7 +21,8 @@ import (
 // for a cold start WriteImport writes the snapshots as its CSV input, in
 // exactly the schema a Sync of each snapshot into an empty database leaves
 // behind. After the import the store is used as usual: Open creates the
-// constraints and indexes, and later syncs are ordinary warm syncs.
+// constraints and indexes (the importer's --schema needs the Enterprise
+// block format), and later syncs are ordinary warm syncs.
 
 // importArrayDelimiter separates list elements inside one CSV field (and
 // the labels of a node). A control character, because neo4j-admin has no
@@ -179,15 +180,85 @@ func (x *importer) family(name string, rels bool) *family {
 	return f
 }
 
-// write streams every row of the snapshots into the data files.
+// pendingRow is a row built by produce, for row to write.
+type pendingRow struct {
+	f     *family
+	id    string
+	props map[string]any
+	fixed []string
+}
+
+// rowChunk is how many rows travel from produce to write at a time.
+const rowChunk = 2048
+
+// write streams every row of the snapshots into the data files. One
+// goroutine builds the rows (properties, content hashes, edge digests)
+// while this one places, encodes and writes them: on two cores the halves
+// overlap.
 func (x *importer) write(snaps []*graph.Snapshot) error {
-	resources := x.family("resources", false)
-	findings := x.family("findings", false)
-	scopes := x.family("scopes", false)
-	records := x.family("sync-records", false)
-	meta := x.family("meta", false)
-	edges := x.family("edges", true)
-	links := x.family("finding-links", true)
+	fam := importFamilies{
+		resources: x.family("resources", false),
+		findings:  x.family("findings", false),
+		scopes:    x.family("scopes", false),
+		records:   x.family("sync-records", false),
+		meta:      x.family("meta", false),
+		edges:     x.family("edges", true),
+		links:     x.family("finding-links", true),
+	}
+	ctx, cancel := context.WithCancel(x.ctx)
+	defer cancel()
+	chunks := make(chan []pendingRow, 4)
+	var produced error
+	go func() {
+		defer close(chunks)
+		produced = x.produce(ctx, snaps, fam, chunks)
+	}()
+	var failed error
+	for chunk := range chunks {
+		for _, r := range chunk {
+			if failed != nil {
+				break
+			}
+			if err := x.row(r.f, r.id, r.props, r.fixed...); err != nil {
+				failed = err
+				cancel() // the producer stops; the loop drains what it sent
+			}
+		}
+	}
+	if failed != nil {
+		return failed
+	}
+	return produced
+}
+
+type importFamilies struct {
+	resources, findings, scopes, records, meta, edges, links *family
+}
+
+// produce builds every row, in the order of the files, and sends them in
+// chunks. It returns the context's error if it was cancelled.
+func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam importFamilies, out chan<- []pendingRow) error {
+	chunk := make([]pendingRow, 0, rowChunk)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		select {
+		case out <- chunk:
+		case <-ctx.Done():
+			return fmt.Errorf("neo4j import: %w", ctx.Err())
+		}
+		chunk = make([]pendingRow, 0, rowChunk)
+		return nil
+	}
+	emit := func(f *family, id string, props map[string]any, fixed ...string) error {
+		chunk = append(chunk, pendingRow{f: f, id: id, props: props, fixed: fixed})
+		if len(chunk) == rowChunk {
+			return flush()
+		}
+		return nil
+	}
+	resources, findings, scopes, records, meta, edges, links := fam.resources, fam.findings, fam.scopes, fam.records, fam.meta, fam.edges, fam.links
 	for i, snap := range snaps {
 		sync := int64(i + 1)
 		sk := scopeKeyIn(x.ns, snap.Scope)
@@ -214,7 +285,7 @@ func (x *importer) write(snaps []*graph.Snapshot) error {
 			p := nodeProps(nd, hashNode(nd), time.Time{})
 			p["scope"], p["id"], p["sync_from"] = sk, nd.ID, sync
 			p["out_digest"], p["out_digest_sync"] = digests[nd.ID].fold(), sync
-			if err := x.row(resources, nd.ID, p, id, labels); err != nil {
+			if err := emit(resources, nd.ID, p, id, labels); err != nil {
 				return err
 			}
 		}
@@ -222,7 +293,7 @@ func (x *importer) write(snaps []*graph.Snapshot) error {
 			e := &snap.Edges[j]
 			p := edgeProps(e, false, time.Time{})
 			p["sync_from"] = sync
-			if err := x.row(edges, e.Key(), p, ids[e.From], ids[e.To], string(e.Kind)); err != nil {
+			if err := emit(edges, e.Key(), p, ids[e.From], ids[e.To], string(e.Kind)); err != nil {
 				return err
 			}
 		}
@@ -231,11 +302,11 @@ func (x *importer) write(snaps []*graph.Snapshot) error {
 			id := "f" + prefix + strconv.Itoa(j)
 			p := findingProps(f, hashFinding(f), findingLife{FirstSeen: seenAt})
 			p["scope"], p["id"], p["sync_from"] = sk, f.ID, sync
-			if err := x.row(findings, f.ID, p, id, "Finding"); err != nil {
+			if err := emit(findings, f.ID, p, id, "Finding"); err != nil {
 				return err
 			}
 			if to, ok := ids[f.Resource]; ok {
-				if err := x.row(links, f.ID, nil, id, to, "ON"); err != nil {
+				if err := emit(links, f.ID, nil, id, to, "ON"); err != nil {
 					return err
 				}
 				x.links++
@@ -243,7 +314,7 @@ func (x *importer) write(snaps []*graph.Snapshot) error {
 		}
 		scope := map[string]any{"key": sk, "ns": x.ns, "cloud": string(snap.Scope.Cloud), "scope_id": snap.Scope.ID,
 			"active": sync, "active_seen": seenAt, "active_at": x.at, "floor": sync - 1, "lock": true}
-		if err := x.row(scopes, sk, scope, "s"+strconv.Itoa(i), "Scope"); err != nil {
+		if err := emit(scopes, sk, scope, "s"+strconv.Itoa(i), "Scope"); err != nil {
 			return err
 		}
 		res := graph.SyncResult{SyncID: sync, Scope: snap.Scope, At: x.at, Coverage: snap.Coverage,
@@ -252,14 +323,17 @@ func (x *importer) write(snaps []*graph.Snapshot) error {
 		if err != nil {
 			return fmt.Errorf("neo4j import: scope %s: %w", snap.Scope, err)
 		}
-		if err := x.row(records, sk, rec, "y"+strconv.Itoa(i), "SyncRecord"); err != nil {
+		if err := emit(records, sk, rec, "y"+strconv.Itoa(i), "SyncRecord"); err != nil {
 			return err
 		}
 		x.nodes += int64(len(snap.Nodes))
 		x.edges += int64(len(snap.Edges))
 		x.findings += int64(len(snap.Findings))
 	}
-	return x.row(meta, x.ns, map[string]any{"ns": x.ns, "next_sync": int64(len(snaps)), "lock": true}, "m", "BreachpathMeta")
+	if err := emit(meta, x.ns, map[string]any{"ns": x.ns, "next_sync": int64(len(snaps)), "lock": true}, "m", "BreachpathMeta"); err != nil {
+		return err
+	}
+	return flush()
 }
 
 // row writes one row; id names it in errors (the breachpath id, not the
