@@ -82,6 +82,23 @@ const stmtDeleteNodes = `UNWIND $rows AS eid
 		DETACH DELETE n
 	} IN TRANSACTIONS OF $batch ROWS`
 
+// stmtDeleteEdgesNow, stmtDeleteFindingsNow and stmtDeleteNodesNow delete
+// superseded rows inside the switch transaction (see switchActive).
+const stmtDeleteEdgesNow = `UNWIND $rows AS eid
+	MATCH (a)-[r]->() WHERE elementId(r) = eid AND a.scope = $sk AND r.sync_to = $sync
+	DELETE r
+	RETURN count(*)`
+
+const stmtDeleteFindingsNow = `UNWIND $rows AS eid
+	MATCH (f) WHERE elementId(f) = eid AND 'Finding' IN labels(f) AND f.scope = $sk AND f.sync_to = $sync
+	DETACH DELETE f
+	RETURN count(*)`
+
+const stmtDeleteNodesNow = `UNWIND $rows AS eid
+	MATCH (n) WHERE elementId(n) = eid AND 'Resource' IN labels(n) AND n.scope = $sk AND n.sync_to = $sync
+	DETACH DELETE n
+	RETURN count(*)`
+
 // stmtSetDigests updates the outgoing-edge digest of nodes whose edges
 // changed while the node itself did not (see outDigests).
 const stmtSetDigests = `UNWIND $rows AS row
@@ -91,15 +108,18 @@ const stmtSetDigests = `UNWIND $rows AS row
 
 // elementIDStatements are the statements above, for the plan test.
 var elementIDStatements = map[string]string{
-	"stmtReadOut":        stmtReadOut,
-	"stmtReadIn":         stmtReadIn,
-	"stmtCloseEdges":     stmtCloseEdges,
-	"stmtCloseFindings":  stmtCloseFindings,
-	"stmtCloseNodes":     stmtCloseNodes,
-	"stmtWriteEdges":     stmtWriteEdges,
-	"stmtWriteFindings":  stmtWriteFindings,
-	"stmtDeleteEdges":    stmtDeleteEdges,
-	"stmtDeleteFindings": stmtDeleteFindings,
-	"stmtDeleteNodes":    stmtDeleteNodes,
-	"stmtSetDigests":     stmtSetDigests,
+	"stmtReadOut":           stmtReadOut,
+	"stmtReadIn":            stmtReadIn,
+	"stmtCloseEdges":        stmtCloseEdges,
+	"stmtCloseFindings":     stmtCloseFindings,
+	"stmtCloseNodes":        stmtCloseNodes,
+	"stmtWriteEdges":        stmtWriteEdges,
+	"stmtWriteFindings":     stmtWriteFindings,
+	"stmtDeleteEdges":       stmtDeleteEdges,
+	"stmtDeleteFindings":    stmtDeleteFindings,
+	"stmtDeleteNodes":       stmtDeleteNodes,
+	"stmtSetDigests":        stmtSetDigests,
+	"stmtDeleteEdgesNow":    stmtDeleteEdgesNow,
+	"stmtDeleteFindingsNow": stmtDeleteFindingsNow,
+	"stmtDeleteNodesNow":    stmtDeleteNodesNow,
 }

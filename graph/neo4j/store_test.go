@@ -87,6 +87,14 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) graph.Store { return openTest(t) })
 }
 
+// TestConformanceSmallBatches runs the suite with ten rows per statement:
+// every sync then spans several write transactions, and one that
+// supersedes more than a few rows deletes them after the switch instead of
+// inside it (the path large re-syncs take).
+func TestConformanceSmallBatches(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) graph.Store { return openTest(t, func(o *Options) { o.BatchSize = 10 }) })
+}
+
 // crashLocation joins the server URI and a namespace: the crash test's
 // child process opens the store from this string alone.
 func crashLocation(uri, ns string) string { return uri + "#" + ns }

@@ -35,7 +35,9 @@ var errSuperseded = errors.New("a newer sync of the same scope started (another 
 //     on replaced rows, create the new versions with sync_from = N. Readers
 //     at A see none of it.
 //  4. switch: in one small transaction set active = N and record the sync.
-//  5. cleanup: delete the rows this sync superseded, then clear pending.
+//  5. cleanup: delete the rows this sync superseded, then clear pending;
+//     when they are few (a re-sync that changed little), inside the switch
+//     transaction itself.
 //
 // A failure or cancellation before the switch leaves A active; the sync
 // then removes its own rows (best effort, not cancellable), and if that
@@ -85,12 +87,10 @@ type edgeKey struct{ from, kind, to, technique string }
 func keyOf(e *graph.Edge) edgeKey { return edgeKey{e.From, string(e.Kind), e.To, e.Technique} }
 
 // The current rows carry their element id, so that closing and deleting
-// them is a seek by id rather than an index lookup plus a filter, and nodes
-// carry the sync that wrote them, so that a new relationship finds its
-// endpoints through the (scope, id, sync_from) uniqueness index.
+// them, and attaching new relationships to them, is a seek by id rather
+// than an index lookup plus a filter.
 type curNode struct {
 	eid        string
-	from       int64
 	hash       int64
 	out        int64 // out_digest: of its outgoing relationships (edgeDigest.fold)
 	outOK      bool  // out is present and was written by a committed sync
@@ -151,6 +151,7 @@ type syncer struct {
 	prevSeen time.Time // observation time of sync A
 	claimed  bool
 	switched bool
+	cleaned  bool  // the switch deleted the superseded rows and released the scope
 	seq      int64 // number of the last write transaction (pending_step)
 
 	curNodes    map[string]curNode
@@ -449,7 +450,7 @@ func (w *syncer) readCurrent() error {
 		// without touching a relationship: streaming or aggregating every
 		// relationship was the bulk of a warm re-sync.
 		res, err := tx.Run(w.ctx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL
-			RETURN n.id, n.hash, n.stale_since, n.service, n.region, n.sync_from, elementId(n), n.out_digest, n.out_digest_sync`, p)
+			RETURN n.id, n.hash, n.stale_since, n.service, n.region, elementId(n), n.out_digest, n.out_digest_sync`, p)
 		if err != nil {
 			return nil, err
 		}
@@ -466,25 +467,22 @@ func (w *syncer) readCurrent() error {
 			}
 			c.service, _ = v[3].(string)
 			c.region, _ = v[4].(string)
-			c.from, _ = v[5].(int64)
-			c.eid, _ = v[6].(string)
+			c.eid, _ = v[5].(string)
 			var dsync int64
-			c.out, c.outOK = v[7].(int64)
-			dsync, _ = v[8].(int64)
+			c.out, c.outOK = v[6].(int64)
+			dsync, _ = v[7].(int64)
 			// A digest written in place by a sync that never switched (see
 			// outDigests) may describe relationships that were rolled back:
 			// only a committed sync's digest is trusted.
 			c.outOK = c.outOK && dsync <= w.active
 			w.curNodes[id] = c
 		}
-		return nil, res.Err()
-	})
-	if err != nil {
-		return fmt.Errorf("nodes: %w", err)
-	}
-	_, err = w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
+		if err := res.Err(); err != nil {
+			return nil, fmt.Errorf("nodes: %w", err)
+		}
+		// findings in the same transaction: one round of begin and commit less
 		clear(w.curFindings)
-		res, err := tx.Run(w.ctx, `MATCH (f:Finding {scope: $sk}) WHERE f.sync_to IS NULL
+		res, err = tx.Run(w.ctx, `MATCH (f:Finding {scope: $sk}) WHERE f.sync_to IS NULL
 			RETURN f.id, f.hash, f.resource, f.first_seen, f.last_seen, f.resolved_at, f.stale_since, elementId(f)`, p)
 		if err != nil {
 			return nil, err
@@ -508,12 +506,12 @@ func (w *syncer) readCurrent() error {
 			c.eid, _ = v[7].(string)
 			w.curFindings[id] = c
 		}
-		return nil, res.Err()
+		if err := res.Err(); err != nil {
+			return nil, fmt.Errorf("findings: %w", err)
+		}
+		return nil, nil
 	})
-	if err != nil {
-		return fmt.Errorf("findings: %w", err)
-	}
-	return nil
+	return err
 }
 
 // readEdges reads the current relationships the plan needs: the outgoing
@@ -616,14 +614,18 @@ func (w *syncer) survives(id string) bool { return w.snapNodes[id] || w.staleNod
 
 func (w *syncer) planEdges() {
 	edges := w.snap.Edges
-	inSnap := make(map[edgeKey]bool, len(edges))
+	// inSnap holds the snapshot's edges that readEdges may have read: the
+	// others start at a clean node and end at an unchanged one, and every
+	// current edge read came from a node that is not clean or went to one
+	// that changed.
+	inSnap := make(map[edgeKey]bool)
 	for i := range edges {
 		e := &edges[i]
-		k := keyOf(e)
-		inSnap[k] = true
 		if w.clean[e.From] && !w.changedNodes[e.To] {
 			continue // unchanged, by the digest of its source
 		}
+		k := keyOf(e)
+		inSnap[k] = true
 		h := hashEdge(e)
 		cur, ok := w.curEdges[k]
 		if ok {
@@ -1137,12 +1139,28 @@ func (w *syncer) switchActive() error {
 	if err != nil {
 		return err
 	}
+	// A sync that superseded few rows deletes them and releases the scope
+	// in the switch transaction itself: on a re-sync that changed little,
+	// the separate cleanup statements and release cost more commits than
+	// everything else together.
+	inline := len(w.supEdges)+len(w.supFindings)+len(w.supNodes) <= w.s.batch*txBatches
 	_, err = w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
-		if err := w.fence(ctx, tx); err != nil {
+		// The fence, except that a retry whose first attempt committed
+		// (its answer lost) finds the switch done, and with an inline
+		// cleanup the scope already released.
+		state, err := single(ctx, tx, `MATCH (s:Scope {key: $sk}) SET s.lock = true
+			RETURN s.pending = $sync AS ok, coalesce(s.active, 0) = $sync AS done`, map[string]any{"sk": w.sk, "sync": w.sync})
+		if err != nil {
 			return nil, err
 		}
+		if done, _ := state.Values[1].(bool); done {
+			return nil, nil
+		}
+		if ok, _ := state.Values[0].(bool); !ok {
+			return nil, errSuperseded
+		}
 		// The floor rises with the switch: readers that read the previous
-		// version retry rather than race the cleanup that follows.
+		// version retry rather than race the deletes of superseded rows.
 		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk})
 			SET s.active = $sync, s.active_seen = $seen, s.active_at = $at,
 			    s.floor = CASE WHEN s.floor IS NULL OR s.floor < $sync - 1 THEN $sync - 1 ELSE s.floor END
@@ -1151,9 +1169,54 @@ func (w *syncer) switchActive() error {
 		if err != nil {
 			return nil, err
 		}
+		if _, err := res.Consume(ctx); err != nil || !inline {
+			return nil, err
+		}
+		for _, d := range w.superseded() {
+			if len(d.ids) == 0 {
+				continue
+			}
+			if _, err := single(ctx, tx, d.now, map[string]any{"sk": w.sk, "sync": w.sync, "rows": d.ids}); err != nil {
+				return nil, fmt.Errorf("%s: %w", d.what, err)
+			}
+		}
+		res, err = tx.Run(ctx, `MATCH (s:Scope {key: $sk}) WHERE s.pending = $sync
+			REMOVE s.pending, s.pending_since, s.pending_step`, map[string]any{"sk": w.sk, "sync": w.sync})
+		if err != nil {
+			return nil, err
+		}
 		return res.Consume(ctx)
 	})
+	if err == nil && inline {
+		w.cleaned = true
+	}
 	return err
+}
+
+// supersededRows are the element ids of one kind of row this sync
+// superseded, with the statements that delete them.
+type supersededRows struct {
+	what  string
+	later string // in auto-commit batches, after the switch
+	now   string // inside the switch transaction
+	ids   []any
+}
+
+// superseded lists the rows this sync superseded: edges first, so that a
+// node is deleted after its relationships.
+func (w *syncer) superseded() []supersededRows {
+	ids := func(n int, get func(int) string) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = get(i)
+		}
+		return out
+	}
+	return []supersededRows{
+		{"delete old edges", stmtDeleteEdges, stmtDeleteEdgesNow, ids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid })},
+		{"delete old findings", stmtDeleteFindings, stmtDeleteFindingsNow, ids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid })},
+		{"delete old nodes", stmtDeleteNodes, stmtDeleteNodesNow, ids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid })},
+	}
 }
 
 // syncRecordProps are the properties of the :SyncRecord of a sync: its
@@ -1190,34 +1253,20 @@ const cleanupChunk = 100_000
 // (scope, sync_to = this sync) make sure an element id reused by a newer
 // row is never deleted.
 func (w *syncer) cleanup(ctx context.Context) error {
-	del := func(what, q string, ids []any) error {
-		for i := 0; i < len(ids); i += cleanupChunk {
-			p := map[string]any{"sk": w.sk, "sync": w.sync, "batch": int64(w.s.batch), "rows": ids[i:min(i+cleanupChunk, len(ids))]}
-			res, err := w.sess.Run(ctx, q, p)
+	if w.cleaned {
+		return nil // done by the switch
+	}
+	for _, d := range w.superseded() {
+		for i := 0; i < len(d.ids); i += cleanupChunk {
+			p := map[string]any{"sk": w.sk, "sync": w.sync, "batch": int64(w.s.batch), "rows": d.ids[i:min(i+cleanupChunk, len(d.ids))]}
+			res, err := w.sess.Run(ctx, d.later, p)
 			if err == nil {
 				_, err = res.Consume(ctx)
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %w", what, err)
+				return fmt.Errorf("%s: %w", d.what, err)
 			}
 		}
-		return nil
-	}
-	ids := func(n int, get func(int) string) []any {
-		out := make([]any, n)
-		for i := range out {
-			out[i] = get(i)
-		}
-		return out
-	}
-	if err := del("delete old edges", stmtDeleteEdges, ids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid })); err != nil {
-		return err
-	}
-	if err := del("delete old findings", stmtDeleteFindings, ids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid })); err != nil {
-		return err
-	}
-	if err := del("delete old nodes", stmtDeleteNodes, ids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid })); err != nil {
-		return err
 	}
 	return w.release(ctx)
 }
