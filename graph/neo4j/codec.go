@@ -1,10 +1,7 @@
 package neo4j
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
@@ -355,24 +352,41 @@ func (d decoder) extras() (map[string]string, graph.Props) {
 	return tags, props
 }
 
-// hasher builds the content hash that lets a re-sync skip unchanged rows.
-// Every field is written with its length or a type byte, so that no two
-// different rows encode the same.
-type hasher struct{ h hash.Hash64 }
+// hasher builds the content hash that lets a re-sync skip unchanged rows:
+// FNV-1a over every field, each written with its length or a type byte so
+// that no two different rows encode the same. It hashes strings in place
+// (hash/fnv through the hash.Hash interface copied every string to a byte
+// slice first, which was most of a re-sync's planning time).
+type hasher struct{ h *uint64 }
 
-func newHasher() hasher { return hasher{fnv.New64a()} }
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func newHasher() hasher {
+	h := uint64(fnvOffset64)
+	return hasher{&h}
+}
 
 func (h hasher) str(s string) {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(len(s)))
-	h.h.Write(b[:])
-	h.h.Write([]byte(s))
+	h.u64(uint64(len(s)))
+	x := *h.h
+	for i := 0; i < len(s); i++ {
+		x ^= uint64(s[i])
+		x *= fnvPrime64
+	}
+	*h.h = x
 }
 
 func (h hasher) u64(v uint64) {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], v)
-	h.h.Write(b[:])
+	x := *h.h
+	for i := 0; i < 8; i++ {
+		x ^= v & 0xff
+		x *= fnvPrime64
+		v >>= 8
+	}
+	*h.h = x
 }
 
 func (h hasher) boolean(v bool) {
@@ -435,7 +449,7 @@ func (h hasher) props(p graph.Props) {
 	}
 }
 
-func (h hasher) sum() int64 { return int64(h.h.Sum64()) }
+func (h hasher) sum() int64 { return int64(*h.h) }
 
 func hashNode(n *graph.Node) int64 {
 	h := newHasher()
