@@ -80,6 +80,28 @@ func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, er
 	return nil, errors.New("load: syncs kept replacing the graph while it was read; try again")
 }
 
+// visibleAt reports whether a row's properties, read in one piece, make it
+// part of version v. The query's WHERE clause already said so, but it read
+// the properties one at a time: a row that a sync's cleanup deletes in
+// between reads as null from then on, so "sync_to IS NULL" (and
+// "resolved_at IS NULL") hold for it, and properties() then returns what
+// is left, usually nothing. Such a row belonged to a superseded version:
+// it is not part of the active version, and if v is older, the floor check
+// restarts the load anyway.
+func visibleAt(m map[string]any, v int64) bool {
+	from, ok := m["sync_from"].(int64)
+	if !ok || from > v {
+		return false
+	}
+	switch to := m["sync_to"].(type) {
+	case nil:
+		return true
+	case int64:
+		return to > v
+	}
+	return false
+}
+
 func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filter graph.Filter) (*graph.Graph, bool, error) {
 	all, err := s.readScopes(ctx, sess)
 	if err != nil {
@@ -101,6 +123,9 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 			WHERE n.sync_from <= $v AND (n.sync_to IS NULL OR n.sync_to > $v)
 			RETURN properties(n)`, p, func(v []any) error {
 			m, _ := v[0].(map[string]any)
+			if !visibleAt(m, st.active) {
+				return nil // deleted while the query ran (see visibleAt)
+			}
 			n, err := decodeNode(m)
 			if err != nil {
 				return err
@@ -120,6 +145,9 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 			e.Kind = graph.EdgeKind(kind)
 			e.To, _ = v[2].(string)
 			m, _ := v[3].(map[string]any)
+			if !visibleAt(m, st.active) || e.From == "" || e.To == "" {
+				return nil // deleted while the query ran (see visibleAt)
+			}
 			if err := decodeEdge(m, &e); err != nil {
 				return err
 			}
@@ -135,6 +163,9 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 		}
 		err = s.readAll(ctx, sess, q+` RETURN properties(f)`, p, func(v []any) error {
 			m, _ := v[0].(map[string]any)
+			if !visibleAt(m, st.active) || (!filter.IncludeResolved && m["resolved_at"] != nil) {
+				return nil // deleted while the query ran (see visibleAt)
+			}
 			f, _, err := decodeFinding(m)
 			if err != nil {
 				return err
