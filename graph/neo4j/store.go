@@ -93,6 +93,9 @@ type Store struct {
 	log    *slog.Logger
 
 	workers int
+	// collectMax is the largest scope whose current nodes a sync reads as
+	// one list (collectMaxRows; tests lower it to cover the other path).
+	collectMax int
 
 	// scopeMu serialises this process's syncs of one scope (other processes
 	// are fenced, see sync.go); syncs of different scopes run at once.
@@ -148,7 +151,7 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("neo4j sync workers %d: must be positive", opts.SyncWorkers)
 	}
 	s := &Store{db: opts.Database, ns: opts.Namespace, batch: opts.BatchSize, workers: opts.SyncWorkers,
-		target: target, log: opts.Logger, now: time.Now, scopeLocks: map[string]*sync.Mutex{}}
+		target: target, log: opts.Logger, now: time.Now, scopeLocks: map[string]*sync.Mutex{}, collectMax: collectMaxRows}
 	if s.workers == 0 {
 		s.workers = DefaultSyncWorkers
 	}

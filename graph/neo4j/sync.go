@@ -34,10 +34,11 @@ var errSuperseded = errors.New("a newer sync of the same scope started (another 
 //     pending = N, so a newer claimer shuts this sync out): set sync_to = N
 //     on replaced rows, create the new versions with sync_from = N. Readers
 //     at A see none of it.
-//  4. switch: in one small transaction set active = N and record the sync.
+//  4. switch: at the end of the last write transaction set active = N and
+//     record the sync, so that readers see all of N at once.
 //  5. cleanup: delete the rows this sync superseded, then clear pending;
-//     when they are few (a re-sync that changed little), inside the switch
-//     transaction itself.
+//     when they are few (a re-sync that changed little), inside the
+//     switching transaction itself.
 //
 // A failure or cancellation before the switch leaves A active; the sync
 // then removes its own rows (best effort, not cancellable), and if that
@@ -149,10 +150,13 @@ type syncer struct {
 	sync     int64     // this sync's id (N)
 	active   int64     // the scope's active sync when claimed (A), 0 for none
 	prevSeen time.Time // observation time of sync A
-	claimed  bool
-	switched bool
-	cleaned  bool  // the switch deleted the superseded rows and released the scope
-	seq      int64 // number of the last write transaction (pending_step)
+	// prevNodes is how many node rows sync A left (written and kept
+	// stale); with a failed earlier sync repaired, it is what is current.
+	prevNodes int
+	claimed   bool
+	switched  bool
+	cleaned   bool  // the switch deleted the superseded rows and released the scope
+	seq       int64 // number of the last write transaction (pending_step)
 
 	curNodes    map[string]curNode
 	curEdges    map[edgeKey]curEdge
@@ -228,15 +232,6 @@ func (w *syncer) run() (graph.SyncResult, error) {
 	if err := w.write(); err != nil {
 		return graph.SyncResult{}, err
 	}
-	if err := w.ctx.Err(); err != nil {
-		return graph.SyncResult{}, err
-	}
-	done = w.phase("switch")
-	if err := w.switchActive(); err != nil {
-		return graph.SyncResult{}, fmt.Errorf("switch active sync: %w", err)
-	}
-	w.switched = true
-	done()
 	// From here the new graph is visible: cancellation no longer applies,
 	// and a failed cleanup is repaired by the next sync.
 	done = w.phase("cleanup")
@@ -276,7 +271,10 @@ func (w *syncer) claim() (bool, error) {
 			SET s.lock = true
 			WITH s, sync, s.pending AS prev
 			SET s.pending = sync, s.pending_since = datetime(), s.pending_step = 0
-			RETURN sync, coalesce(s.active, 0) AS active, s.active_seen AS seen, prev IS NOT NULL AS dirty`, p)
+			WITH s, sync, prev
+			OPTIONAL MATCH (y:SyncRecord {ns: $ns, id: s.active})
+			RETURN sync, coalesce(s.active, 0) AS active, s.active_seen AS seen, prev IS NOT NULL AS dirty,
+			       coalesce(y.written_nodes, 0) + coalesce(y.stale_nodes, 0) AS nodes`, p)
 	})
 	if err != nil {
 		return false, err
@@ -289,6 +287,8 @@ func (w *syncer) claim() (bool, error) {
 		w.prevSeen = t.UTC()
 	}
 	dirty, _ := rec.Values[3].(bool)
+	prevNodes, _ := rec.Values[4].(int64)
+	w.prevNodes = int(prevNodes)
 	return dirty, nil
 }
 
@@ -385,20 +385,28 @@ func (w *syncer) repair(ctx context.Context) error {
 func (w *syncer) abandon() (committed bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 2*time.Minute)
 	defer cancel()
-	var active int64
+	var (
+		active int64
+		held   bool // the scope's pending mark is still this sync's
+	)
 	_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
-		if err := w.fence(ctx, tx); err != nil {
-			return nil, err
-		}
-		rec, err := single(ctx, tx, `MATCH (s:Scope {key: $sk}) RETURN coalesce(s.active, 0)`, map[string]any{"sk": w.sk})
+		rec, err := single(ctx, tx, `MATCH (s:Scope {key: $sk}) SET s.lock = true
+			RETURN coalesce(s.active, 0), s.pending = $sync`, map[string]any{"sk": w.sk, "sync": w.sync})
 		if err != nil {
 			return nil, err
 		}
 		active, _ = rec.Values[0].(int64)
+		held, _ = rec.Values[1].(bool)
+		if !held && active != w.sync {
+			return nil, errSuperseded
+		}
 		return nil, nil
 	})
 	if err != nil {
 		return false // a newer sync owns the scope, or the server is gone: the next sync repairs
+	}
+	if active == w.sync && !held {
+		return true // switched, cleaned and released in one transaction: nothing to undo
 	}
 	if err := w.repair(ctx); err != nil {
 		w.s.log.Warn("could not undo the failed sync; the next sync of the scope repairs it",
@@ -435,6 +443,10 @@ func (w *syncer) tick(i int) error {
 	return nil
 }
 
+// collectMaxRows bounds the scopes whose current nodes readCurrent reads
+// as one list (a few tens of MB of server heap at this size).
+const collectMaxRows = 100_000
+
 // readCurrent reads identity, content hash and the stale and lifecycle
 // state of every current row of the scope.
 func (w *syncer) readCurrent() error {
@@ -449,16 +461,7 @@ func (w *syncer) readCurrent() error {
 		// (out_digest, see outDigests), so that the current state is read
 		// without touching a relationship: streaming or aggregating every
 		// relationship was the bulk of a warm re-sync.
-		res, err := tx.Run(w.ctx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL
-			RETURN n.id, n.hash, n.stale_since, n.service, n.region, elementId(n), n.out_digest, n.out_digest_sync`, p)
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; res.Next(bg); i++ {
-			if err := w.tick(i); err != nil {
-				return nil, err
-			}
-			v := res.Record().Values
+		each := func(v []any) {
 			id, _ := v[0].(string)
 			c := curNode{}
 			c.hash, _ = v[1].(int64)
@@ -477,12 +480,46 @@ func (w *syncer) readCurrent() error {
 			c.outOK = c.outOK && dsync <= w.active
 			w.curNodes[id] = c
 		}
-		if err := res.Err(); err != nil {
-			return nil, fmt.Errorf("nodes: %w", err)
+		const cols = `n.id, n.hash, n.stale_since, n.service, n.region, elementId(n), n.out_digest, n.out_digest_sync`
+		// One record holding every row reads about twice as fast as one
+		// record per row (Bolt and the driver pay per record), but the
+		// server builds the list in its heap: only for scopes of a bounded
+		// size.
+		if max(w.prevNodes, len(w.snap.Nodes)) <= w.s.collectMax {
+			rec, err := single(w.ctx, tx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL
+				RETURN collect([`+cols+`])`, p)
+			if err != nil {
+				return nil, err
+			}
+			rows, _ := rec.Values[0].([]any)
+			for i, r := range rows {
+				if err := w.tick(i); err != nil {
+					return nil, err
+				}
+				v, _ := r.([]any)
+				if len(v) != 8 {
+					return nil, fmt.Errorf("nodes: bad row: %w", graph.ErrCorrupt)
+				}
+				each(v)
+			}
+		} else {
+			res, err := tx.Run(w.ctx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL RETURN `+cols, p)
+			if err != nil {
+				return nil, err
+			}
+			for i := 0; res.Next(bg); i++ {
+				if err := w.tick(i); err != nil {
+					return nil, err
+				}
+				each(res.Record().Values)
+			}
+			if err := res.Err(); err != nil {
+				return nil, fmt.Errorf("nodes: %w", err)
+			}
 		}
 		// findings in the same transaction: one round of begin and commit less
 		clear(w.curFindings)
-		res, err = tx.Run(w.ctx, `MATCH (f:Finding {scope: $sk}) WHERE f.sync_to IS NULL
+		res, err := tx.Run(w.ctx, `MATCH (f:Finding {scope: $sk}) WHERE f.sync_to IS NULL
 			RETURN f.id, f.hash, f.resource, f.first_seen, f.last_seen, f.resolved_at, f.stale_since, elementId(f)`, p)
 		if err != nil {
 			return nil, err
@@ -850,14 +887,19 @@ func quote(name string) string {
 const txBatches = 4
 
 // step is one write statement over a chunk of rows. The statement returns
-// one record whose values must equal want (counts of rows matched or
+// one record whose values must equal want(rows) (counts of rows matched or
 // created), or the sync fails with graph.ErrCorrupt: a mismatch means rows
 // changed behind the store's back.
 type step struct {
 	what string
 	q    string
-	rows []any
-	want []int64
+	n    int // rows in the chunk
+	// rows builds the chunk when the statement is about to run: rows of
+	// relationships and finding links name the element ids of node versions
+	// that the node steps before them create, possibly in the same
+	// transaction.
+	rows func() ([]any, error)
+	want func([]any) []int64
 	// collect, when set, reads the statement's record after the counts
 	// matched (see write for what a retry means for it).
 	collect func(*neo.Record) error
@@ -869,7 +911,27 @@ func (w *syncer) chunk(what, q string, rows []any, want func([]any) []int64) []s
 	var out []step
 	for i := 0; i < len(rows); i += w.s.batch {
 		c := rows[i:min(i+w.s.batch, len(rows))]
-		out = append(out, step{what: what, q: q, rows: c, want: want(c)})
+		out = append(out, step{what: what, q: q, n: len(c), rows: func() ([]any, error) { return c, nil }, want: want})
+	}
+	return out
+}
+
+// chunkLater is chunk for n rows that row(i) builds when their step runs.
+func (w *syncer) chunkLater(what, q string, n int, row func(i int) (any, error), want func([]any) []int64) []step {
+	var out []step
+	for i := 0; i < n; i += w.s.batch {
+		lo, hi := i, min(i+w.s.batch, n)
+		out = append(out, step{what: what, q: q, n: hi - lo, want: want, rows: func() ([]any, error) {
+			c := make([]any, hi-lo)
+			for k := range c {
+				r, err := row(lo + k)
+				if err != nil {
+					return nil, err
+				}
+				c[k] = r
+			}
+			return c, nil
+		}})
 	}
 	return out
 }
@@ -886,9 +948,14 @@ func (w *syncer) fenceStep(ctx context.Context, tx neo.ManagedTransaction, seq i
 	rec, err := single(ctx, tx, `MATCH (s:Scope {key: $sk}) SET s.lock = true
 		WITH s, s.pending = $sync AS ok, coalesce(s.pending_step, 0) AS prev
 		SET s.pending_step = CASE WHEN ok AND prev = $seq - 1 THEN $seq ELSE s.pending_step END
-		RETURN ok, prev`, map[string]any{"sk": w.sk, "sync": w.sync, "seq": seq})
+		RETURN ok, prev, coalesce(s.active, 0) = $sync`, map[string]any{"sk": w.sk, "sync": w.sync, "seq": seq})
 	if err != nil {
 		return false, err
+	}
+	if switched, _ := rec.Values[2].(bool); switched {
+		// the last transaction, which switches, committed (and may have
+		// released the scope) although its answer was lost
+		return true, nil
 	}
 	if ok, _ := rec.Values[0].(bool); !ok {
 		return false, errSuperseded
@@ -903,19 +970,22 @@ func (w *syncer) fenceStep(ctx context.Context, tx neo.ManagedTransaction, seq i
 	}
 }
 
-// runSteps runs the steps in order, several per fenced transaction.
-func (w *syncer) runSteps(ctx context.Context, steps []step) error {
+// runSteps runs the steps in order, several per fenced transaction, and
+// final, when set, at the end of the last one (a transaction with no step
+// when there are none).
+func (w *syncer) runSteps(ctx context.Context, steps []step, final func(neo.ManagedTransaction) error) error {
 	maxRows := w.s.batch * txBatches
-	for i := 0; i < len(steps); {
+	for i := 0; i < len(steps) || (i == 0 && final != nil); {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		j, n := i+1, len(steps[i].rows)
-		for j < len(steps) && n+len(steps[j].rows) <= maxRows {
-			n += len(steps[j].rows)
+		j, n := i, 0
+		for j < len(steps) && (j == i || n+steps[j].n <= maxRows) {
+			n += steps[j].n
 			j++
 		}
 		group := steps[i:j]
+		last := j == len(steps)
 		w.seq++
 		seq := w.seq
 		_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
@@ -924,11 +994,15 @@ func (w *syncer) runSteps(ctx context.Context, steps []step) error {
 				return nil, err
 			}
 			for _, st := range group {
-				rec, err := single(ctx, tx, st.q, map[string]any{"sk": w.sk, "sync": w.sync, "rows": st.rows})
+				rows, err := st.rows()
+				if err != nil {
+					return nil, err
+				}
+				rec, err := single(ctx, tx, st.q, map[string]any{"sk": w.sk, "sync": w.sync, "rows": rows})
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", st.what, err)
 				}
-				for k, want := range st.want {
+				for k, want := range st.want(rows) {
 					if got, _ := rec.Values[k].(int64); got != want {
 						// returning the error rolls the whole transaction back
 						return nil, fmt.Errorf("%s: %d of %d rows matched: %w (rows changed behind the store's back)", st.what, got, want, graph.ErrCorrupt)
@@ -940,10 +1014,16 @@ func (w *syncer) runSteps(ctx context.Context, steps []step) error {
 					}
 				}
 			}
+			if last && final != nil {
+				return nil, final(tx)
+			}
 			return nil, nil
 		})
 		if err != nil {
 			return err
+		}
+		if last {
+			return nil
 		}
 		i = j
 	}
@@ -1057,42 +1137,24 @@ func (w *syncer) write() error {
 		}
 	}
 	steps = append(steps, nodeSteps...)
-	done := w.phase("write_nodes")
-	if err := w.runSteps(w.ctx, steps); err != nil {
-		return err
-	}
-	done()
-	if len(w.newEIDs) != len(w.nodeWrites) {
-		return fmt.Errorf("write nodes: %d element ids for %d nodes: %w", len(w.newEIDs), len(w.nodeWrites), graph.ErrCorrupt)
-	}
 
-	erows := make([]any, len(w.edgeWrites))
-	for i, ew := range w.edgeWrites {
+	// Relationships and finding links are built when their step runs, from
+	// the element ids the node steps before them recorded. The scope check
+	// on both endpoints guards against an element id that was reused by
+	// another scope's node after a delete behind the store's back; a
+	// missing endpoint fails the count check.
+	steps = append(steps, w.chunkLater("write edges", stmtWriteEdges, len(w.edgeWrites), func(i int) (any, error) {
+		ew := w.edgeWrites[i]
 		fe, ok1 := w.endpoint(ew.e.From)
 		te, ok2 := w.endpoint(ew.e.To)
 		if !ok1 || !ok2 {
-			return fmt.Errorf("edge %s: an endpoint is not in the new graph: %w", ew.e.Key(), graph.ErrCorrupt)
+			return nil, fmt.Errorf("edge %s: an endpoint is not in the new graph: %w", ew.e.Key(), graph.ErrCorrupt)
 		}
 		p := edgeProps(ew.e, ew.stale, ew.staleSince)
 		p["sync_from"] = w.sync
-		erows[i] = []any{fe, te, string(ew.e.Kind), p}
-	}
-	// The scope check on both endpoints guards against an element id that
-	// was reused by another scope's node after a delete behind the store's
-	// back; a missing endpoint fails the count check.
-	steps = w.chunk("write edges", stmtWriteEdges, erows, wantAll)
+		return []any{fe, te, string(ew.e.Kind), p}, nil
+	}, wantAll)...)
 
-	frows := make([]any, len(w.findingWrites))
-	for i, fw := range w.findingWrites {
-		p := findingProps(fw.f, fw.hash, fw.life)
-		p["scope"], p["id"], p["sync_from"] = w.sk, fw.f.ID, w.sync
-		// a finding links to its resource only while the resource exists
-		var re any
-		if eid, ok := w.endpoint(fw.f.Resource); ok {
-			re = eid
-		}
-		frows[i] = []any{p, re}
-	}
 	// Nodes that keep their version but whose outgoing edges changed get
 	// the new digest in place. Readers never look at it; a sync that fails
 	// after this leaves a digest newer than the active sync, which the next
@@ -1107,7 +1169,17 @@ func (w *syncer) write() error {
 		}
 	}
 	steps = append(steps, w.chunk("set digests", stmtSetDigests, drows, wantAll)...)
-	steps = append(steps, w.chunk("write findings", stmtWriteFindings, frows, func(c []any) []int64 {
+	steps = append(steps, w.chunkLater("write findings", stmtWriteFindings, len(w.findingWrites), func(i int) (any, error) {
+		fw := w.findingWrites[i]
+		p := findingProps(fw.f, fw.hash, fw.life)
+		p["scope"], p["id"], p["sync_from"] = w.sk, fw.f.ID, w.sync
+		// a finding links to its resource only while the resource exists
+		var re any
+		if eid, ok := w.endpoint(fw.f.Resource); ok {
+			re = eid
+		}
+		return []any{p, re}, nil
+	}, func(c []any) []int64 {
 		linked := 0
 		for _, r := range c {
 			if r.([]any)[1] != nil {
@@ -1117,22 +1189,7 @@ func (w *syncer) write() error {
 		return []int64{int64(len(c)), int64(linked)}
 	})...)
 
-	done = w.phase("write_edges")
-	if err := w.runSteps(w.ctx, steps); err != nil {
-		return err
-	}
-	done()
 	w.changed = graph.Counts{Nodes: len(w.nodeWrites), Edges: len(w.edgeWrites), Findings: len(w.findingWrites)}
-	return nil
-}
-
-// switchActive makes the new sync visible and records it, in one
-// transaction. It does not honour cancellation: once the rows are written,
-// switching takes milliseconds and an ambiguous half-cancelled commit is
-// worse than finishing.
-func (w *syncer) switchActive() error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), time.Minute)
-	defer cancel()
 	r := &w.res
 	r.SyncID, r.Scope, r.At, r.Coverage = w.sync, w.snap.Scope, w.at, w.snap.Coverage
 	rec, err := syncRecordProps(w.s.ns, w.sk, w.snap, *r, w.changed)
@@ -1140,56 +1197,56 @@ func (w *syncer) switchActive() error {
 		return err
 	}
 	// A sync that superseded few rows deletes them and releases the scope
-	// in the switch transaction itself: on a re-sync that changed little,
-	// the separate cleanup statements and release cost more commits than
-	// everything else together.
+	// in the switching transaction itself: on a re-sync that changed
+	// little, separate cleanup statements and a release cost more commits
+	// than everything else together.
 	inline := len(w.supEdges)+len(w.supFindings)+len(w.supNodes) <= w.s.batch*txBatches
-	_, err = w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
-		// The fence, except that a retry whose first attempt committed
-		// (its answer lost) finds the switch done, and with an inline
-		// cleanup the scope already released.
-		state, err := single(ctx, tx, `MATCH (s:Scope {key: $sk}) SET s.lock = true
-			RETURN s.pending = $sync AS ok, coalesce(s.active, 0) = $sync AS done`, map[string]any{"sk": w.sk, "sync": w.sync})
-		if err != nil {
-			return nil, err
-		}
-		if done, _ := state.Values[1].(bool); done {
-			return nil, nil
-		}
-		if ok, _ := state.Values[0].(bool); !ok {
-			return nil, errSuperseded
-		}
-		// The floor rises with the switch: readers that read the previous
-		// version retry rather than race the deletes of superseded rows.
-		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk})
-			SET s.active = $sync, s.active_seen = $seen, s.active_at = $at,
-			    s.floor = CASE WHEN s.floor IS NULL OR s.floor < $sync - 1 THEN $sync - 1 ELSE s.floor END
-			CREATE (y:SyncRecord)
-			SET y = $rec`, map[string]any{"sk": w.sk, "sync": w.sync, "seen": w.seen, "at": w.at, "rec": rec})
-		if err != nil {
-			return nil, err
-		}
-		if _, err := res.Consume(ctx); err != nil || !inline {
-			return nil, err
-		}
-		for _, d := range w.superseded() {
-			if len(d.ids) == 0 {
-				continue
-			}
-			if _, err := single(ctx, tx, d.now, map[string]any{"sk": w.sk, "sync": w.sync, "rows": d.ids}); err != nil {
-				return nil, fmt.Errorf("%s: %w", d.what, err)
-			}
-		}
-		res, err = tx.Run(ctx, `MATCH (s:Scope {key: $sk}) WHERE s.pending = $sync
-			REMOVE s.pending, s.pending_since, s.pending_step`, map[string]any{"sk": w.sk, "sync": w.sync})
-		if err != nil {
-			return nil, err
-		}
-		return res.Consume(ctx)
-	})
-	if err == nil && inline {
-		w.cleaned = true
+	done := w.phase("write")
+	err = w.runSteps(w.ctx, steps, func(tx neo.ManagedTransaction) error { return w.switchIn(tx, rec, inline) })
+	done()
+	if err != nil {
+		return err
 	}
+	if len(w.newEIDs) != len(w.nodeWrites) {
+		return fmt.Errorf("write nodes: %d element ids for %d nodes: %w", len(w.newEIDs), len(w.nodeWrites), graph.ErrCorrupt)
+	}
+	w.switched, w.cleaned = true, inline
+	return nil
+}
+
+// switchIn makes the new sync visible and records it, at the end of the
+// last write transaction (fenced by it): readers see the old graph until
+// it commits, and the whole new one after. With inline, it also deletes
+// the rows the sync superseded and releases the scope.
+func (w *syncer) switchIn(tx neo.ManagedTransaction, rec map[string]any, inline bool) error {
+	ctx := w.ctx
+	// The floor rises with the switch: readers that read the previous
+	// version retry rather than race the deletes of superseded rows.
+	res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk})
+		SET s.active = $sync, s.active_seen = $seen, s.active_at = $at,
+		    s.floor = CASE WHEN s.floor IS NULL OR s.floor < $sync - 1 THEN $sync - 1 ELSE s.floor END
+		CREATE (y:SyncRecord)
+		SET y = $rec`, map[string]any{"sk": w.sk, "sync": w.sync, "seen": w.seen, "at": w.at, "rec": rec})
+	if err != nil {
+		return fmt.Errorf("switch active sync: %w", err)
+	}
+	if _, err := res.Consume(ctx); err != nil || !inline {
+		return err
+	}
+	for _, d := range w.superseded() {
+		if len(d.ids) == 0 {
+			continue
+		}
+		if _, err := single(ctx, tx, d.now, map[string]any{"sk": w.sk, "sync": w.sync, "rows": d.ids}); err != nil {
+			return fmt.Errorf("%s: %w", d.what, err)
+		}
+	}
+	res, err = tx.Run(ctx, `MATCH (s:Scope {key: $sk}) WHERE s.pending = $sync
+		REMOVE s.pending, s.pending_since, s.pending_step`, map[string]any{"sk": w.sk, "sync": w.sync})
+	if err != nil {
+		return err
+	}
+	_, err = res.Consume(ctx)
 	return err
 }
 
