@@ -217,7 +217,8 @@ cmd_import() {
   if ! (cd "$dir" && NEO4J_HOME="$HOME_DIR" "$JAVA" "-Xmx${BREACHPATH_NEO4J_IMPORT_HEAP:-1g}" \
     --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
     -cp "$JAR:$TOOL/target/lib/*" org.neo4j.cli.AdminTool \
-    database import full --overwrite-destination=true @neo4j-admin.args neo4j) >"$STATE/import.log" 2>&1; then
+    database import full --overwrite-destination=true --report-file="$STATE/import.report" \
+    @neo4j-admin.args neo4j) >"$STATE/import.log" 2>&1; then
     grep -v '^[.-]' "$STATE/import.log" | tail -n 30 >&2 || true
     die "import failed (full output: $STATE/import.log); the database was left as the importer left it"
   fi
