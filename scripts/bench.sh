@@ -17,8 +17,10 @@ run -bench 'BenchmarkSearchScore|BenchmarkProjection|BenchmarkTraversal|Benchmar
 run -bench 'BenchmarkEffectiveActions10kPrincipals' -benchtime 3x ./collector/aws/policy
 run -bench 'BenchmarkBuild10kPrincipals' -benchtime 1x ./collector/aws/identity
 run -bench 'BenchmarkDefaultLoad' ./collector/aws/catalog
+run -bench 'BenchmarkWriteImportFiles' -benchtime 3x ./graph/neo4j
 if [ -n "${BREACHPATH_BENCH_NEO4J:-}" ]; then
-  run -bench . -benchtime 1x -timeout 60m ./graph/neo4j
+  # Sync, Import, AttackPaths, WriteCeiling, BatchSize (docs/benchmarks-neo4j.md)
+  run -bench . -benchtime 1x -timeout 120m ./graph/neo4j
 fi
 if [ -n "${BREACHPATH_MOTO_ENDPOINT:-}" ]; then
   run -bench BenchmarkCollectMoto5k -benchtime 1x -timeout 30m ./collector/aws/fetch
