@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -356,10 +355,6 @@ func BenchmarkImport(b *testing.B) {
 	e := benchEstate(b, n)
 	nodes, edges, _ := estateCounts(e)
 	ctx := context.Background()
-	script, err := filepath.Abs("../../scripts/neo4j-dev.sh")
-	if err != nil {
-		b.Fatal(err)
-	}
 	for range b.N {
 		dir := filepath.Join(b.TempDir(), "import")
 		var files time.Duration
@@ -370,20 +365,7 @@ func BenchmarkImport(b *testing.B) {
 			}
 			files = time.Since(start)
 		})
-		port := freePort(b)
-		env := append(os.Environ(), "BREACHPATH_NEO4J_STATE="+b.TempDir(), "BREACHPATH_NEO4J_PORT="+port,
-			"BREACHPATH_NEO4J_PASSWORD="+os.Getenv(envPassword))
-		run := func(args ...string) string {
-			cmd := exec.Command(script, args...)
-			cmd.Env = env
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				b.Fatalf("%s %v: %v\n%s", script, args, err, out)
-			}
-			return string(out)
-		}
-		b.Cleanup(func() { run("down") })
-		out := run("import", dir)
+		port, out := importIntoSecondServer(b, dir)
 		imported, started := importerTimes(out)
 		start := time.Now()
 		o := testOptions("")

@@ -248,6 +248,32 @@ func sameGraph(t *testing.T, what string, got, want *graph.Graph) {
 	t.Fatalf("%s: graphs differ", what)
 }
 
+// importIntoSecondServer imports the files in dir with scripts/neo4j-dev.sh
+// into a dev server of its own (state directory and port), leaves it
+// running until the test ends, and returns its port and the script's
+// output. env adds settings (heap sizes).
+func importIntoSecondServer(tb testing.TB, dir string, env ...string) (port, out string) {
+	tb.Helper()
+	script, err := filepath.Abs("../../scripts/neo4j-dev.sh")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port = freePort(tb)
+	env = append(append(os.Environ(), "BREACHPATH_NEO4J_STATE="+tb.TempDir(), "BREACHPATH_NEO4J_PORT="+port,
+		"BREACHPATH_NEO4J_PASSWORD="+os.Getenv(envPassword)), env...)
+	run := func(args ...string) string {
+		cmd := exec.Command(script, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			tb.Fatalf("%s %v: %v\n%s", script, args, err, out)
+		}
+		return string(out)
+	}
+	tb.Cleanup(func() { run("down") })
+	return port, run("import", dir)
+}
+
 func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -319,25 +345,7 @@ func TestImportReadsBackLikeSync(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	script, err := filepath.Abs("../../scripts/neo4j-dev.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	env := append(os.Environ(), "BREACHPATH_NEO4J_STATE="+t.TempDir(), "BREACHPATH_NEO4J_PORT="+port,
-		"BREACHPATH_NEO4J_HEAP=512m", "BREACHPATH_NEO4J_PAGECACHE=32m", "BREACHPATH_NEO4J_IMPORT_HEAP=512m",
-		"BREACHPATH_NEO4J_PASSWORD="+os.Getenv(envPassword))
-	run := func(args ...string) string {
-		cmd := exec.Command(script, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %v: %v\n%s", script, args, err, out)
-		}
-		return string(out)
-	}
-	t.Cleanup(func() { run("down") })
-	out := run("import", dir)
+	port, out := importIntoSecondServer(t, dir, "BREACHPATH_NEO4J_HEAP=512m", "BREACHPATH_NEO4J_PAGECACHE=32m", "BREACHPATH_NEO4J_IMPORT_HEAP=512m")
 	want := "Imported: " + strconv.FormatInt(sum.DBNodes, 10) + " nodes " + strconv.FormatInt(sum.DBRelationships, 10) + " relationships"
 	if !strings.Contains(out, want) {
 		t.Fatalf("importer output lacks %q:\n%s", want, out)
