@@ -83,7 +83,7 @@ const stmtDeleteNodes = `UNWIND $rows AS eid
 	} IN TRANSACTIONS OF $batch ROWS`
 
 // stmtDeleteEdgesNow, stmtDeleteFindingsNow and stmtDeleteNodesNow delete
-// superseded rows inside the switch transaction (see switchActive).
+// superseded rows inside the switching transaction (see switchIn).
 const stmtDeleteEdgesNow = `UNWIND $rows AS eid
 	MATCH (a)-[r]->() WHERE elementId(r) = eid AND a.scope = $sk AND r.sync_to = $sync
 	DELETE r
