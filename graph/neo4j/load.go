@@ -213,19 +213,53 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 // readAll runs a read query in one managed transaction and hands every
 // record to each. Records are collected first so that a retried
 // transaction does not hand rows twice.
-// readRows runs match followed by RETURN cols and calls each for every
-// row. With asList the server returns all rows as one record holding a
-// list: Bolt and the driver pay per record, so that reads about twice as
-// fast, but the server builds the list in its heap, so callers ask for it
-// only up to collectMaxRows rows.
+// readRows runs match followed by RETURN cols in a read transaction and
+// calls each for every row (see queryRows).
 func (s *Store) readRows(ctx context.Context, sess neo.SessionWithContext, match, cols string, p map[string]any, asList bool, each func([]any) error) error {
-	if !asList {
-		return s.readAll(ctx, sess, match+"\nRETURN "+cols, p, each)
+	out, err := sess.ExecuteRead(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		var rows [][]any // collected first: a retried transaction starts over
+		err := queryRows(ctx, tx, match, cols, p, asList, func(v []any) error {
+			rows = append(rows, v)
+			return nil
+		})
+		return rows, err
+	})
+	if err != nil {
+		return err
 	}
-	n := strings.Count(cols, ",") + 1 // the columns are simple expressions
-	return s.readAll(ctx, sess, match+"\nRETURN collect(["+cols+"])", p, func(v []any) error {
-		rows, _ := v[0].([]any)
-		for _, r := range rows {
+	for _, v := range out.([][]any) {
+		if err := each(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queryRows runs match followed by RETURN cols in tx and calls each for
+// every row. With asList the server returns all rows as one record holding
+// a list: Bolt and the driver pay per record, so that reads about twice as
+// fast, but the server builds the list in its heap, so callers ask for it
+// only up to collectMaxRows rows. Records are iterated under a context
+// without cancellation (the driver consults it several times per record);
+// cancellation is checked every 1024 rows instead.
+func queryRows(ctx context.Context, tx neo.ManagedTransaction, match, cols string, p map[string]any, asList bool, each func([]any) error) error {
+	tick := func(i int) error {
+		if i%1024 == 1023 {
+			return ctx.Err()
+		}
+		return nil
+	}
+	if asList {
+		rec, err := single(ctx, tx, match+"\nRETURN collect(["+cols+"])", p)
+		if err != nil {
+			return err
+		}
+		n := strings.Count(cols, ",") + 1 // the columns are simple expressions
+		rows, _ := rec.Values[0].([]any)
+		for i, r := range rows {
+			if err := tick(i); err != nil {
+				return err
+			}
 			row, _ := r.([]any)
 			if len(row) != n {
 				return fmt.Errorf("%w: a row of %d values, want %d", graph.ErrCorrupt, len(row), n)
@@ -235,7 +269,21 @@ func (s *Store) readRows(ctx context.Context, sess neo.SessionWithContext, match
 			}
 		}
 		return nil
-	})
+	}
+	res, err := tx.Run(ctx, match+"\nRETURN "+cols, p)
+	if err != nil {
+		return err
+	}
+	bg := context.WithoutCancel(ctx)
+	for i := 0; res.Next(bg); i++ {
+		if err := tick(i); err != nil {
+			return err
+		}
+		if err := each(res.Record().Values); err != nil {
+			return err
+		}
+	}
+	return res.Err()
 }
 
 func (s *Store) readAll(ctx context.Context, sess neo.SessionWithContext, q string, p map[string]any, each func([]any) error) error {

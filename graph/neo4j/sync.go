@@ -451,7 +451,6 @@ const collectMaxRows = 100_000
 // state of every current row of the scope.
 func (w *syncer) readCurrent() error {
 	p := map[string]any{"sk": w.sk}
-	bg := context.WithoutCancel(w.ctx)
 	w.curNodes = make(map[string]curNode)
 	w.curEdges = make(map[edgeKey]curEdge)
 	w.curFindings = make(map[string]curFinding)
@@ -461,7 +460,7 @@ func (w *syncer) readCurrent() error {
 		// (out_digest, see outDigests), so that the current state is read
 		// without touching a relationship: streaming or aggregating every
 		// relationship was the bulk of a warm re-sync.
-		each := func(v []any) {
+		each := func(v []any) error {
 			id, _ := v[0].(string)
 			c := curNode{}
 			c.hash, _ = v[1].(int64)
@@ -479,71 +478,36 @@ func (w *syncer) readCurrent() error {
 			// only a committed sync's digest is trusted.
 			c.outOK = c.outOK && dsync <= w.active
 			w.curNodes[id] = c
+			return nil
 		}
-		const cols = `n.id, n.hash, n.stale_since, n.service, n.region, elementId(n), n.out_digest, n.out_digest_sync`
-		// One record holding every row reads about twice as fast as one
-		// record per row (Bolt and the driver pay per record), but the
-		// server builds the list in its heap: only for scopes of a bounded
-		// size.
-		if max(w.prevNodes, len(w.snap.Nodes)) <= w.s.collectMax {
-			rec, err := single(w.ctx, tx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL
-				RETURN collect([`+cols+`])`, p)
-			if err != nil {
-				return nil, err
-			}
-			rows, _ := rec.Values[0].([]any)
-			for i, r := range rows {
-				if err := w.tick(i); err != nil {
-					return nil, err
-				}
-				v, _ := r.([]any)
-				if len(v) != 8 {
-					return nil, fmt.Errorf("nodes: bad row: %w", graph.ErrCorrupt)
-				}
-				each(v)
-			}
-		} else {
-			res, err := tx.Run(w.ctx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL RETURN `+cols, p)
-			if err != nil {
-				return nil, err
-			}
-			for i := 0; res.Next(bg); i++ {
-				if err := w.tick(i); err != nil {
-					return nil, err
-				}
-				each(res.Record().Values)
-			}
-			if err := res.Err(); err != nil {
-				return nil, fmt.Errorf("nodes: %w", err)
-			}
+		// Current nodes come back as one list per scope of a bounded size
+		// (see queryRows).
+		asList := max(w.prevNodes, len(w.snap.Nodes)) <= w.s.collectMax
+		err := queryRows(w.ctx, tx, `MATCH (n:Resource {scope: $sk}) WHERE n.sync_to IS NULL`,
+			`n.id, n.hash, n.stale_since, n.service, n.region, elementId(n), n.out_digest, n.out_digest_sync`, p, asList, each)
+		if err != nil {
+			return nil, fmt.Errorf("nodes: %w", err)
 		}
 		// findings in the same transaction: one round of begin and commit less
 		clear(w.curFindings)
-		res, err := tx.Run(w.ctx, `MATCH (f:Finding {scope: $sk}) WHERE f.sync_to IS NULL
-			RETURN f.id, f.hash, f.resource, f.first_seen, f.last_seen, f.resolved_at, f.stale_since, elementId(f)`, p)
-		if err != nil {
-			return nil, err
-		}
 		tm := func(v any) time.Time {
 			if t, ok := v.(time.Time); ok {
 				return t.UTC()
 			}
 			return time.Time{}
 		}
-		for i := 0; res.Next(bg); i++ {
-			if err := w.tick(i); err != nil {
-				return nil, err
-			}
-			v := res.Record().Values
-			id, _ := v[0].(string)
-			c := curFinding{}
-			c.hash, _ = v[1].(int64)
-			c.resource, _ = v[2].(string)
-			c.life = findingLife{FirstSeen: tm(v[3]), LastSeen: tm(v[4]), ResolvedAt: tm(v[5]), StaleSince: tm(v[6])}
-			c.eid, _ = v[7].(string)
-			w.curFindings[id] = c
-		}
-		if err := res.Err(); err != nil {
+		err = queryRows(w.ctx, tx, `MATCH (f:Finding {scope: $sk}) WHERE f.sync_to IS NULL`,
+			`f.id, f.hash, f.resource, f.first_seen, f.last_seen, f.resolved_at, f.stale_since, elementId(f)`, p, false, func(v []any) error {
+				id, _ := v[0].(string)
+				c := curFinding{}
+				c.hash, _ = v[1].(int64)
+				c.resource, _ = v[2].(string)
+				c.life = findingLife{FirstSeen: tm(v[3]), LastSeen: tm(v[4]), ResolvedAt: tm(v[5]), StaleSince: tm(v[6])}
+				c.eid, _ = v[7].(string)
+				w.curFindings[id] = c
+				return nil
+			})
+		if err != nil {
 			return nil, fmt.Errorf("findings: %w", err)
 		}
 		return nil, nil
