@@ -210,15 +210,21 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 	return graph.Assemble(nodes, edges, findings), true, nil
 }
 
-// readAll runs a read query in one managed transaction and hands every
-// record to each. Records are collected first so that a retried
-// transaction does not hand rows twice.
 // readRows runs match followed by RETURN cols in a read transaction and
 // calls each for every row (see queryRows).
 func (s *Store) readRows(ctx context.Context, sess neo.SessionWithContext, match, cols string, p map[string]any, asList bool, each func([]any) error) error {
+	return readBuffered(ctx, sess, func(tx neo.ManagedTransaction, add func([]any) error) error {
+		return queryRows(ctx, tx, match, cols, p, asList, add)
+	}, each)
+}
+
+// readBuffered runs read in one managed read transaction and hands every
+// row it adds to each. Rows are collected first so that a retried
+// transaction does not hand rows twice.
+func readBuffered(ctx context.Context, sess neo.SessionWithContext, read func(tx neo.ManagedTransaction, add func([]any) error) error, each func([]any) error) error {
 	out, err := sess.ExecuteRead(ctx, func(tx neo.ManagedTransaction) (any, error) {
-		var rows [][]any // collected first: a retried transaction starts over
-		err := queryRows(ctx, tx, match, cols, p, asList, func(v []any) error {
+		var rows [][]any
+		err := read(tx, func(v []any) error {
 			rows = append(rows, v)
 			return nil
 		})
@@ -286,27 +292,21 @@ func queryRows(ctx context.Context, tx neo.ManagedTransaction, match, cols strin
 	return res.Err()
 }
 
+// readAll runs a read query (with its RETURN) in one managed transaction
+// and hands every record to each.
 func (s *Store) readAll(ctx context.Context, sess neo.SessionWithContext, q string, p map[string]any, each func([]any) error) error {
-	out, err := sess.ExecuteRead(ctx, func(tx neo.ManagedTransaction) (any, error) {
+	return readBuffered(ctx, sess, func(tx neo.ManagedTransaction, add func([]any) error) error {
 		res, err := tx.Run(ctx, q, p)
 		if err != nil {
-			return nil, err
-		}
-		var recs [][]any
-		for res.Next(ctx) {
-			recs = append(recs, res.Record().Values)
-		}
-		return recs, res.Err()
-	})
-	if err != nil {
-		return err
-	}
-	for _, v := range out.([][]any) {
-		if err := each(v); err != nil {
 			return err
 		}
-	}
-	return nil
+		for res.Next(ctx) {
+			if err := add(res.Record().Values); err != nil {
+				return err
+			}
+		}
+		return res.Err()
+	}, each)
 }
 
 // History returns the sync records of a scope (every scope when zero),
