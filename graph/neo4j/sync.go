@@ -1047,16 +1047,9 @@ func (w *syncer) endpoint(id string) (string, bool) {
 func (w *syncer) write() error {
 	var steps []step
 
-	eids := func(n int, get func(int) string) []any {
-		out := make([]any, n)
-		for i := range out {
-			out[i] = get(i)
-		}
-		return out
+	for _, d := range w.superseded() {
+		steps = append(steps, w.chunk("close old "+d.what, d.close, d.ids, wantAll)...)
 	}
-	steps = append(steps, w.chunk("close edges", stmtCloseEdges, eids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid }), wantAll)...)
-	steps = append(steps, w.chunk("close findings", stmtCloseFindings, eids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid }), wantAll)...)
-	steps = append(steps, w.chunk("close nodes", stmtCloseNodes, eids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid }), wantAll)...)
 
 	digests := w.outDigests()
 	w.written = make(map[string]bool, len(w.nodeWrites))
@@ -1202,7 +1195,7 @@ func (w *syncer) switchIn(tx neo.ManagedTransaction, rec map[string]any, inline 
 			continue
 		}
 		if _, err := single(ctx, tx, d.now, map[string]any{"sk": w.sk, "sync": w.sync, "rows": d.ids}); err != nil {
-			return fmt.Errorf("%s: %w", d.what, err)
+			return fmt.Errorf("delete old %s: %w", d.what, err)
 		}
 	}
 	res, err = tx.Run(ctx, `MATCH (s:Scope {key: $sk}) WHERE s.pending = $sync
@@ -1215,11 +1208,12 @@ func (w *syncer) switchIn(tx neo.ManagedTransaction, rec map[string]any, inline 
 }
 
 // supersededRows are the element ids of one kind of row this sync
-// superseded, with the statements that delete them.
+// superseded, with the statements that close and delete them.
 type supersededRows struct {
 	what  string
-	later string // in auto-commit batches, after the switch
-	now   string // inside the switch transaction
+	close string // before the new versions are written
+	later string // delete in auto-commit batches, after the switch
+	now   string // delete inside the switching transaction
 	ids   []any
 }
 
@@ -1234,9 +1228,9 @@ func (w *syncer) superseded() []supersededRows {
 		return out
 	}
 	return []supersededRows{
-		{"delete old edges", stmtDeleteEdges, stmtDeleteEdgesNow, ids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid })},
-		{"delete old findings", stmtDeleteFindings, stmtDeleteFindingsNow, ids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid })},
-		{"delete old nodes", stmtDeleteNodes, stmtDeleteNodesNow, ids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid })},
+		{"edges", stmtCloseEdges, stmtDeleteEdges, stmtDeleteEdgesNow, ids(len(w.supEdges), func(i int) string { return w.curEdges[w.supEdges[i]].eid })},
+		{"findings", stmtCloseFindings, stmtDeleteFindings, stmtDeleteFindingsNow, ids(len(w.supFindings), func(i int) string { return w.curFindings[w.supFindings[i]].eid })},
+		{"nodes", stmtCloseNodes, stmtDeleteNodes, stmtDeleteNodesNow, ids(len(w.supNodes), func(i int) string { return w.curNodes[w.supNodes[i]].eid })},
 	}
 }
 
@@ -1285,7 +1279,7 @@ func (w *syncer) cleanup(ctx context.Context) error {
 				_, err = res.Consume(ctx)
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %w", d.what, err)
+				return fmt.Errorf("delete old %s: %w", d.what, err)
 			}
 		}
 	}
