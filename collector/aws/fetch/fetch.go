@@ -132,6 +132,9 @@ type session struct {
 func (s *session) markNotEnabled(service, region string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.notEnabled == nil {
+		s.notEnabled = map[graph.Area]string{}
+	}
 	s.notEnabled[graph.Area{Service: service, Region: region}] = reason(err)
 	s.log.Info("aws service not enabled", "service", service, "region", region, "reason", reason(err))
 }
