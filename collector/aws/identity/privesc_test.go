@@ -54,9 +54,8 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 	attackerPolicy := addPolicy(inv, "attacker-policy", doc(stmts...))
 	attached := []inventory.AttachedPolicy{{ARN: attackerPolicy, Name: "attacker-policy"}}
 
-	roleAttacker := tech.Target == TargetSelf && strings.Contains(tech.Perms[0].Action, "Role")
 	var attacker string
-	if roleAttacker {
+	if tech.Attacker == RoleOnly {
 		r := addRole(inv, "attacker", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
 		r.AttachedPolicies, r.PermissionBoundary = attached, boundary
 		attacker = r.ARN
@@ -86,10 +85,10 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 		return inv, attacker, iamARN("group/admins")
 	case TargetUser, TargetUserMod:
 		u := addUser(inv, "victim", doc(allow("*", "sqs:SendMessage")))
-		switch tech.CatalogID {
-		case "iam-003":
+		if tech.needs(PreTwoKeys) {
 			u.AccessKeys = []inventory.AccessKey{{ID: "AKIA0000000000000001", Status: "Active"}, {ID: "AKIA0000000000000002", Status: "Active"}}
-		case "iam-006":
+		}
+		if tech.needs(PreLoginProfile) {
 			u.LoginProfile = true
 		}
 		if tech.Target == TargetUserMod {
@@ -104,7 +103,7 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 		return inv, attacker, adminNode()
 	case TargetPassedRole, TargetUninventoriedRole:
 		r := serviceRole(tech.Services[0])
-		if tech.NeedsProfile {
+		if tech.needs(PreInstanceProfile) {
 			addProfile(inv, "victim", r.ARN)
 		}
 		return inv, attacker, r.ARN
@@ -173,6 +172,68 @@ func TestTechniqueCatalogueIsComplete(t *testing.T) {
 	}
 	if len(catalog) != 65 {
 		t.Errorf("%d catalogue ids encoded, want all 65", len(catalog))
+	}
+}
+
+func TestEveryTargetHasARule(t *testing.T) {
+	for _, tech := range Techniques {
+		if rules[tech.Target] == nil {
+			t.Errorf("technique %s: no rule for target %s", tech.ID, tech.Target)
+		}
+	}
+}
+
+// TestSelfTechniquesActOnTheirAttackerKind: a self-escalation acts on the attacker itself, so
+// iam:PutUserPolicy does nothing for a role and iam:PutRolePolicy nothing for a user.
+func TestSelfTechniquesActOnTheirAttackerKind(t *testing.T) {
+	inv := newInv()
+	u := addUser(inv, "u", doc(allow("*", "iam:PutRolePolicy", "iam:AttachRolePolicy")))
+	r := addRole(inv, "r", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil), doc(allow("*", "iam:PutUserPolicy", "iam:AttachUserPolicy")))
+	part := build(t, inv)
+	for _, tc := range []struct{ attacker, technique string }{
+		{u.ARN, "aws.iam.put-role-policy"}, {u.ARN, "aws.iam.attach-role-policy"},
+		{r.ARN, "aws.iam.put-user-policy"}, {r.ARN, "aws.iam.attach-user-policy"},
+	} {
+		if e := findEdge(part, tc.attacker, graph.EdgeEscalatesTo, adminNode(), tc.technique); e != nil {
+			t.Errorf("%s must not self-escalate with %s: %v", tc.attacker, tc.technique, e.Evidence)
+		}
+	}
+}
+
+// TestPreconditionsDecideTheMove checks each precondition of the table against a victim for whom
+// it holds and one for whom it fails: removing the precondition's rule makes one case fail.
+func TestPreconditionsDecideTheMove(t *testing.T) {
+	twoKeys := []inventory.AccessKey{{ID: "AKIA0000000000000001", Status: "Active"}, {ID: "AKIA0000000000000002", Status: "Active"}}
+	tests := []struct {
+		name      string
+		technique string
+		victim    func(u *inventory.User)
+		want      bool
+	}{
+		{"create-access-key on a user with a free slot", "aws.iam.create-access-key", func(u *inventory.User) {}, true},
+		{"create-access-key on a user with two keys", "aws.iam.create-access-key", func(u *inventory.User) { u.AccessKeys = twoKeys }, false},
+		{"rotate on a user with two keys", "aws.iam.create-access-key-rotate", func(u *inventory.User) { u.AccessKeys = twoKeys }, true},
+		{"rotate on a user with one key", "aws.iam.create-access-key-rotate", func(u *inventory.User) { u.AccessKeys = twoKeys[:1] }, false},
+		{"create-login-profile on a user without a password", "aws.iam.create-login-profile", func(u *inventory.User) {}, true},
+		{"create-login-profile on a user with a password", "aws.iam.create-login-profile", func(u *inventory.User) { u.LoginProfile = true }, false},
+		{"update-login-profile on a user with a password", "aws.iam.update-login-profile", func(u *inventory.User) { u.LoginProfile = true }, true},
+		{"update-login-profile on a user without a password", "aws.iam.update-login-profile", func(u *inventory.User) {}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tech, ok := TechniqueByID(tt.technique)
+			if !ok {
+				t.Fatalf("no technique %s", tt.technique)
+			}
+			inv := newInv()
+			a := addUser(inv, "attacker", doc(allow("*", strings.Split(permList(&tech), " + ")...)))
+			v := addUser(inv, "victim")
+			tt.victim(v)
+			part := build(t, inv)
+			if e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, tech.ID); (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, a.ARN))
+			}
+		})
 	}
 }
 
