@@ -54,31 +54,12 @@ func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, er
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	// size the slices up front: growing slices of a million structs by
-	// copying costs more time and peak memory than the rows themselves
-	var size graph.Counts
 	scopes = slices.DeleteFunc(scopes, func(sc storedScope) bool { return !filter.Matches(sc.scope) })
-	for _, sc := range scopes {
-		size.Nodes += sc.rows.Nodes
-		size.Edges += sc.rows.Edges
-		size.Findings += sc.rows.Findings
+	parts, err := s.loadParts(ctx, tx, scopes, filter)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
 	}
-	nodes := make([]graph.Node, 0, size.Nodes)
-	edges := make([]graph.Edge, 0, size.Edges)
-	findings := make([]graph.Finding, 0, size.Findings)
-	in := interner{}
-	for _, sc := range scopes {
-		if nodes, err = loadNodes(ctx, tx, sc, in, nodes); err != nil {
-			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
-		}
-		if edges, err = loadEdges(ctx, tx, sc, in, edges); err != nil {
-			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
-		}
-		if findings, err = loadFindings(ctx, tx, sc, filter.IncludeResolved, findings); err != nil {
-			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
-		}
-	}
-	return graph.Assemble(nodes, edges, findings), nil
+	return graph.Merge(parts), nil
 }
 
 // interner shares one copy of strings that repeat across rows (node ids
@@ -94,8 +75,9 @@ func (in interner) get(b []byte) string {
 	return s
 }
 
-func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Node) ([]graph.Node, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, stale_since, doc FROM nodes WHERE scope = ?`, sc.id)
+// loadNodesWhere reads the scope's node rows; where adds conditions (" AND ...").
+func loadNodesWhere(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Node, where string) ([]graph.Node, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, stale_since, doc FROM nodes WHERE scope = ?`+where, sc.id)
 	if err != nil {
 		return out, err
 	}
@@ -119,8 +101,9 @@ func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out
 	return out, rows.Err()
 }
 
-func loadEdges(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Edge) ([]graph.Edge, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT src, kind, dst, technique, stale_since IS NOT NULL, doc FROM edges WHERE scope = ?`, sc.id)
+// loadEdgesWhere reads the scope's edge rows; where adds conditions (" AND ...").
+func loadEdgesWhere(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Edge, where string) ([]graph.Edge, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT src, kind, dst, technique, stale_since IS NOT NULL, doc FROM edges WHERE scope = ?`+where, sc.id)
 	if err != nil {
 		return out, err
 	}
