@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -123,7 +124,8 @@ type countKey struct{ what, cloud, kind string }
 
 // countRows counts what Stats reports, for one scope.
 func countRows(rows *blob.Rows, scopeCloud graph.Cloud) map[countKey]int {
-	out := map[countKey]int{}
+	// the marker row says the sync recorded counts, even of an empty scope
+	out := map[countKey]int{{"sync", "", ""}: 0}
 	for i := range rows.Nodes {
 		n := &rows.Nodes[i]
 		if n.Stub {
@@ -148,7 +150,7 @@ func countRows(rows *blob.Rows, scopeCloud graph.Cloud) map[countKey]int {
 		case !f.ResolvedAt.IsZero():
 			out[countKey{"resolved", "", ""}]++
 		default:
-			out[countKey{"finding", "", f.Severity.String()}]++
+			out[countKey{"finding", "", strconv.Itoa(int(f.Severity))}]++
 			if f.Stale {
 				out[countKey{"stale_finding", "", ""}]++
 			}
