@@ -3,9 +3,9 @@ package scoring
 import (
 	"cmp"
 	"context"
-	"maps"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/breachpath/breachpath/paths"
