@@ -14,6 +14,7 @@ type rule func(e *escalator, p *principal, t *Technique)
 // rules maps every Target to its rule; TestEveryTargetHasARule keeps the table covered.
 var rules = map[Target]rule{
 	TargetSelfPolicy:        (*escalator).selfPolicy,
+	TargetSelfPolicyVersion: (*escalator).selfPolicyVersion,
 	TargetSelf:              (*escalator).self,
 	TargetSelfGroup:         (*escalator).selfGroup,
 	TargetGroup:             (*escalator).joinGroup,
@@ -93,6 +94,29 @@ func (e *escalator) selfPolicy(p *principal, t *Technique) {
 		var c permCheck
 		if e.and(&c, action, m, e.evalOn(p, action, m, e.b.globalRegion(), nil)) {
 			e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+p.id)
+		}
+	}
+}
+
+// selfPolicyVersion: the attacker puts in force a stored version of a customer-managed policy it
+// holds, when that version (with everything else it holds, under its boundary and the SCPs)
+// makes it administrator.
+func (e *escalator) selfPolicyVersion(p *principal, t *Technique) {
+	if !e.holds(t, p) {
+		return
+	}
+	action := t.Perms[0].Action
+	for _, m := range p.managed {
+		for _, v := range e.b.versions[m] {
+			if !e.b.adminWith(p, e.b.withVersion(p, m, v.doc)) {
+				continue
+			}
+			var c permCheck
+			if e.and(&c, action, m, e.evalOn(p, action, m, e.b.globalRegion(), nil)) {
+				e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+p.id,
+					"stored version "+v.id+" of "+m+" (not the default) makes "+p.id+" administrator")
+			}
+			break // one such version per policy is enough
 		}
 	}
 }

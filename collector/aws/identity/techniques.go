@@ -30,6 +30,7 @@ type Target string
 // Targets.
 const (
 	TargetSelfPolicy        Target = "self-managed-policy"         // a customer-managed policy attached to the attacker
+	TargetSelfPolicyVersion Target = "self-policy-version"         // a stored version of a customer-managed policy attached to the attacker
 	TargetSelf              Target = "self"                        // the attacker itself (user or role by technique)
 	TargetSelfGroup         Target = "self-group"                  // a group the attacker (user) belongs to
 	TargetUser              Target = "user"                        // another user of the account
@@ -131,6 +132,10 @@ var Techniques = []Technique{
 		Pre:   pre(PreHeadroom),
 		Perms: []Perm{perm("iam:CreatePolicyVersion", OnPolicy)}, Likelihood: 0.9,
 		Summary: "Publish a new default version of a customer-managed policy attached to yourself that allows everything."},
+	{ID: "aws.iam.set-default-policy-version", CatalogID: "bp-iam-001", Category: SelfEscalation, Target: TargetSelfPolicyVersion,
+		Pre:   pre(PreHeadroom),
+		Perms: []Perm{perm("iam:SetDefaultPolicyVersion", OnPolicy)}, Likelihood: 0.9,
+		Summary: "Make a stored older (or newer) version of a customer-managed policy attached to yourself the default, when that version makes you administrator."},
 	{ID: "aws.iam.put-role-policy", CatalogID: "iam-005", Category: SelfEscalation, Target: TargetSelf,
 		Attacker: RoleOnly, Pre: pre(PreHeadroom),
 		Perms: []Perm{perm("iam:PutRolePolicy", OnTarget)}, Likelihood: 0.9,
