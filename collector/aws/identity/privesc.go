@@ -3,9 +3,11 @@ package identity
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/policy"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -115,6 +117,7 @@ func (b *builder) escalation(ctx context.Context) error {
 			attackers = append(attackers, p)
 		}
 	}
+	attackers = append(attackers, b.groupAttackers()...)
 	// Principals are independent from here on: workers compute them in parallel, each into its
 	// own sink, and the sinks are replayed in principal order, so edges merge exactly as they
 	// would sequentially. Batches bound the memory the sinks hold.
@@ -361,6 +364,36 @@ func (e *escalator) hubPolicies() []*policy.Policy {
 	return out
 }
 
+// groupAttackers returns, for every group with policies that is not admin-equivalent itself, a
+// pseudo-principal standing for whoever joins the group: a user holding only the group's policies
+// (no boundary), under the SCPs. Its edges start at the group node, so that a path which adds a
+// user to the group (aws.iam.add-user-to-group) continues with what the group's policies allow:
+// the group is not a dead end. Members keep their own edges, computed with all they hold.
+func (b *builder) groupAttackers() []*principal {
+	var out []*principal
+	for _, name := range slices.Sorted(maps.Keys(b.groups)) {
+		g := b.groups[name]
+		if len(g.policies) == 0 {
+			continue
+		}
+		if n := b.node(g.arn); n == nil || n.Props["admin"] == true {
+			continue
+		}
+		caller := policy.Principal{ARN: g.arn, AccountID: b.account, Type: policy.TypeUser, Name: g.name, Tags: map[string]string{}}
+		// user is the joining user's stand-in, so that techniques for users only admit the group.
+		p := &principal{id: g.arn, kind: graph.KindGroup, name: g.name, user: &inventory.User{ARN: g.arn, Name: g.name},
+			groups: []*groupInfo{g}, caller: caller, managed: g.managed,
+			set: policy.PolicySet{Identity: g.policies, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}}
+		c := &class{key: "group|" + g.arn, rep: p, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
+		c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: caller, Context: b.requestContext(b.homeRegion())}, p.set)
+		c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
+		p.class = c
+		p.maxAdmin = b.wouldBeAdmin(p)
+		out = append(out, p)
+	}
+	return out
+}
+
 // policyAttacker is a pseudo-principal holding only policy x (under the SCPs).
 func (e *escalator) policyAttacker(x *policy.Policy) *principal {
 	b := e.b
@@ -409,6 +442,9 @@ func (e *escalator) viaPolicy(p *principal, t *Technique, target string, conditi
 		e.out.holds[hk] = true
 		ev := x.Label + " attached to " + p.id
 		for _, g := range p.groups {
+			if p.kind == graph.KindGroup {
+				break // the group itself: "attached to" says it
+			}
 			if slices.Contains(g.policies, x) {
 				ev = x.Label + " attached to group " + g.arn + ", of which " + p.id + " is a member"
 				break

@@ -424,3 +424,42 @@ func TestSetDefaultPolicyVersionNeedsAVersionThatMakesAdmin(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinedGroupIsNotADeadEnd: a user who can add itself to a group escalates through what the
+// group's policies let a member do, even when the group has no members yet.
+func TestJoinedGroupIsNotADeadEnd(t *testing.T) {
+	ops := iamARN("group/ops")
+	tests := []struct {
+		name      string
+		group     string // the group's inline policy
+		scp       string
+		technique string // expected group -> administrator technique ("" for none)
+	}{
+		{"group may rewrite its own policies", doc(allow(ops, "iam:AttachGroupPolicy")), "", "aws.iam.attach-group-policy"},
+		{"group may write policies onto its members", doc(allow("*", "iam:PutUserPolicy")), "", "aws.iam.put-user-policy"},
+		{"group only reads", doc(allow("*", "s3:GetObject")), "", ""},
+		{"SCP denies the group's move", doc(allow(ops, "iam:AttachGroupPolicy")), doc(allow("*", "*"), deny("*", "iam:AttachGroupPolicy")), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			if tt.scp != "" {
+				withSCP(inv, tt.scp)
+			}
+			inv.IAM.Groups = append(inv.IAM.Groups, inventory.Group{ARN: ops, Name: "ops",
+				InlinePolicies: []inventory.InlinePolicy{{Name: "ops", Document: tt.group}}})
+			u := addUser(inv, "attacker", doc(allow(ops, "iam:AddUserToGroup")))
+			part := build(t, inv)
+			if findEdge(part, u.ARN, graph.EdgeEscalatesTo, ops, "aws.iam.add-user-to-group") == nil {
+				t.Fatalf("the attacker must be able to join the group\n%s", dumpEdges(part, u.ARN))
+			}
+			e := findEdge(part, ops, graph.EdgeEscalatesTo, adminNode(), tt.technique)
+			if got := e != nil && tt.technique != ""; got != (tt.technique != "") || (tt.technique == "" && findEdge(part, ops, graph.EdgeEscalatesTo, adminNode(), "") != nil) {
+				t.Fatalf("group -> administrator (%q): got %v\n%s", tt.technique, e, dumpEdges(part, ops))
+			}
+			if reachable(part, u.ARN, adminNode()) != (tt.technique != "") {
+				t.Fatalf("attacker reaches the administrator = %v, want %v", !(tt.technique != ""), tt.technique != "")
+			}
+		})
+	}
+}
