@@ -53,7 +53,8 @@ type targets struct {
 	trustOf   map[*principal]*roleTrust
 	svcRoles  map[string][]*principal // service principal -> roles whose trust admits it
 	functions []workload
-	instances []workload
+	instances []workload // instances with a profile, once per role of the profile
+	hosts     []host     // every inventoried instance
 	// svcCtx holds, per technique with services, its iam:PassedToService context and that
 	// context's cache key, built once instead of once per attacker and role.
 	svcCtx map[*Technique]svcContext
@@ -78,6 +79,13 @@ type workload struct {
 	role   *principal
 	via    string   // instance profile, for instances
 	extra  []string // evidence naming the workload's role, shared by its edges (read-only)
+}
+
+// host is an inventoried EC2 instance, with or without an instance profile.
+type host struct {
+	arn     string
+	region  string
+	profile string
 }
 
 // The escalator's map keys are structs rather than joined strings: they are looked up millions of
@@ -234,13 +242,11 @@ func (b *builder) newTargets() *targets {
 			}
 		}
 		for _, in := range rd.Instances {
+			tg.hosts = append(tg.hosts, host{arn: instanceARN(b, name, in.ID, in.ARN), region: name, profile: in.InstanceProfileARN})
 			if in.InstanceProfileARN == "" {
 				continue
 			}
-			arn := in.ARN
-			if arn == "" {
-				arn = "arn:" + b.partition + ":ec2:" + name + ":" + b.account + ":instance/" + in.ID
-			}
+			arn := instanceARN(b, name, in.ID, in.ARN)
 			for _, ip := range b.inv.IAM.InstanceProfiles {
 				if ip.ARN != in.InstanceProfileARN {
 					continue
@@ -258,6 +264,14 @@ func (b *builder) newTargets() *targets {
 		}
 	}
 	return tg
+}
+
+// instanceARN is an instance's ARN, built from its id when the inventory has none.
+func instanceARN(b *builder, region, id, arn string) string {
+	if arn != "" {
+		return arn
+	}
+	return "arn:" + b.partition + ":ec2:" + region + ":" + b.account + ":instance/" + id
 }
 
 // mayHave is the cheap prefilter: every required action is allowed (maybe conditionally) somewhere.

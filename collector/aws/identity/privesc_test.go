@@ -113,6 +113,25 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 			addProfile(inv, "victim", r.ARN)
 		}
 		return inv, attacker, r.ARN
+	case TargetProfileRole:
+		r := serviceRole("ec2.amazonaws.com") // in no instance profile
+		if tech.needs(PreOccupiedProfile) {
+			meek := addRole(inv, "meek", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
+			addProfile(inv, "app", meek.ARN)
+		} else {
+			addProfile(inv, "spare")
+		}
+		return inv, attacker, r.ARN
+	case TargetHostRole:
+		r := serviceRole("ec2.amazonaws.com")
+		addProfile(inv, "victim", r.ARN)
+		in := inventory.Instance{ID: "i-0abc", ARN: "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0abc"}
+		if tech.needs(PreHostProfile) {
+			meek := addRole(inv, "meek", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
+			in.InstanceProfileARN = addProfile(inv, "app", meek.ARN)
+		}
+		inv.Region("us-east-1").Instances = []inventory.Instance{in}
+		return inv, attacker, r.ARN
 	case TargetFunctionRole:
 		r := serviceRole("lambda.amazonaws.com")
 		inv.Region("us-east-1").Functions = []inventory.LambdaFunction{{Name: "fn", ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:fn", Role: r.ARN}}
@@ -152,7 +171,7 @@ func TestEveryEscalationTechnique(t *testing.T) {
 				if !hasEvidence(e, "technique "+tech.CatalogID) || !hasEvidence(e, tech.Perms[0].Action) {
 					t.Errorf("evidence %q must name the catalogue id and the permission", e.Evidence)
 				}
-				if want := tech.Target == TargetUninventoriedRole; e.Conditional != want {
+				if want := tech.Target == TargetUninventoriedRole || tech.Target == TargetHostRole; e.Conditional != want {
 					t.Errorf("conditional = %v, want %v", e.Conditional, want)
 				}
 				f := findFinding(part, RulePrivescPrefix+strings.TrimPrefix(tech.ID, "aws."), holder)
