@@ -2,6 +2,7 @@ package identity
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/policy"
 )
@@ -14,6 +15,7 @@ type rule func(e *escalator, p *principal, t *Technique)
 // rules maps every Target to its rule; TestEveryTargetHasARule keeps the table covered.
 var rules = map[Target]rule{
 	TargetSelfPolicy:        (*escalator).selfPolicy,
+	TargetSelfPolicyVersion: (*escalator).selfPolicyVersion,
 	TargetSelf:              (*escalator).self,
 	TargetSelfGroup:         (*escalator).selfGroup,
 	TargetGroup:             (*escalator).joinGroup,
@@ -24,6 +26,8 @@ var rules = map[Target]rule{
 	TargetTrustRoleMod:      (*escalator).otherRole,
 	TargetPassedRole:        (*escalator).serviceRole,
 	TargetUninventoriedRole: (*escalator).serviceRole,
+	TargetProfileRole:       (*escalator).profileRole,
+	TargetHostRole:          (*escalator).hostRole,
 	TargetFunctionRole:      (*escalator).workload,
 	TargetInstanceRole:      (*escalator).workload,
 }
@@ -64,6 +68,8 @@ func (e *escalator) holds(t *Technique, q *principal) bool {
 
 func (e *escalator) holdsOne(pc Precondition, q *principal) bool {
 	switch pc {
+	case PreEmptyProfile, PreOccupiedProfile, PreNoHostProfile, PreHostProfile:
+		return true // of the profile or instance used: the rule checks them (profileRole, hostRole)
 	case PreHeadroom:
 		return q.maxAdmin && !q.admin
 	case PreFreeKeySlot:
@@ -93,6 +99,29 @@ func (e *escalator) selfPolicy(p *principal, t *Technique) {
 		var c permCheck
 		if e.and(&c, action, m, e.evalOn(p, action, m, e.b.globalRegion(), nil)) {
 			e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+p.id)
+		}
+	}
+}
+
+// selfPolicyVersion: the attacker puts in force a stored version of a customer-managed policy it
+// holds, when that version (with everything else it holds, under its boundary and the SCPs)
+// makes it administrator.
+func (e *escalator) selfPolicyVersion(p *principal, t *Technique) {
+	if !e.holds(t, p) {
+		return
+	}
+	action := t.Perms[0].Action
+	for _, m := range p.managed {
+		for _, v := range e.b.versions[m] {
+			if !e.b.adminWith(p, e.b.withVersion(p, m, v.doc)) {
+				continue
+			}
+			var c permCheck
+			if e.and(&c, action, m, e.evalOn(p, action, m, e.b.globalRegion(), nil)) {
+				e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+p.id,
+					"stored version "+v.id+" of "+m+" (not the default) makes "+p.id+" administrator")
+			}
+			break // one such version per policy is enough
 		}
 	}
 }
@@ -235,6 +264,111 @@ func (e *escalator) serviceRole(p *principal, t *Technique) {
 			c.dec = policy.Conditional
 		}
 		e.emit(p, t, r.id, c, pp.extras[i]...)
+	}
+}
+
+// passedRoles runs the passed-role part shared by the rules whose target is a role trusting t's
+// services: the creation permissions (OnAny) into base, then, for every role of the pool that
+// the attacker may pass and t's preconditions hold of, draw(role, check with the PassRole).
+func (e *escalator) passedRoles(p *principal, t *Technique, base permCheck, draw func(i int, r *principal, c permCheck)) {
+	pp := e.passPool(t)
+	sc := e.serviceContext(t)
+	pm := e.passMemo(sc, len(pp.roles))
+	global := e.b.globalRegion()
+	for i, r := range pp.roles {
+		if r == p || !e.holds(t, r) {
+			continue
+		}
+		c := base
+		if e.andPass(&c, p, &pm[i], r.id, global, sc) {
+			draw(i, r, c)
+		}
+	}
+}
+
+// anyPerms adds t's creation permissions (OnAny) to c and reports whether they all hold.
+func (e *escalator) anyPerms(p *principal, t *Technique, c *permCheck) bool {
+	for _, perm := range t.Perms {
+		if perm.On == OnAny && !e.and(c, perm.Action, "*", e.evalAny(p, perm.Action)) {
+			return false
+		}
+	}
+	return true
+}
+
+// profileRole: the attacker puts a role trusting ec2 into an existing instance profile (empty, or
+// emptied first) and launches an instance with it; the role need not be in any profile.
+func (e *escalator) profileRole(p *principal, t *Technique) {
+	if len(e.passPool(t).roles) == 0 {
+		return
+	}
+	var base permCheck
+	if !e.anyPerms(p, t, &base) {
+		return
+	}
+	for _, ip := range e.b.inv.IAM.InstanceProfiles {
+		empty := len(ip.Roles) == 0
+		if (t.needs(PreEmptyProfile) && !empty) || (t.needs(PreOccupiedProfile) && empty) {
+			continue
+		}
+		c, ok := base, true
+		for _, perm := range t.Perms {
+			if perm.On == OnProfile && !e.and(&c, perm.Action, ip.ARN, e.evalOn(p, perm.Action, ip.ARN, e.b.globalRegion(), nil)) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		line := "instance profile " + ip.ARN + " holds no role"
+		if !empty {
+			line = "instance profile " + ip.ARN + " holds " + strings.Join(ip.Roles, ", ") + " (removed first)"
+		}
+		c.add(line)
+		e.passedRoles(p, t, c, func(i int, r *principal, c permCheck) {
+			if !slices.Contains(ip.Roles, r.id) {
+				e.emit(p, t, r.id, c, e.passPool(t).extras[i]...)
+			}
+		})
+		return // one usable profile is enough
+	}
+}
+
+// hostRole: the attacker attaches (or swaps in) an instance profile holding a role trusting ec2
+// to an inventoried instance. Using the role then needs code running on that instance, which
+// the identity part cannot decide: the edge is conditional and says so.
+func (e *escalator) hostRole(p *principal, t *Technique) {
+	if len(e.passPool(t).roles) == 0 {
+		return
+	}
+	var base permCheck
+	if !e.anyPerms(p, t, &base) {
+		return
+	}
+	for _, h := range e.tg.hosts {
+		if (t.needs(PreNoHostProfile) && h.profile != "") || (t.needs(PreHostProfile) && h.profile == "") {
+			continue
+		}
+		c, ok := base, true
+		for _, perm := range t.Perms {
+			if perm.On == OnHost && !e.and(&c, perm.Action, h.arn, e.evalOn(p, perm.Action, h.arn, h.region, nil)) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		c.dec = policy.Conditional
+		c.add("requires running code on " + h.arn + " (shell, SSM or user data; not decided by the identity part)")
+		e.passedRoles(p, t, c, func(i int, r *principal, c permCheck) {
+			if h.profile != "" && slices.Contains(e.b.profiles[r.id], h.profile) {
+				return // already its role
+			}
+			e.emit(p, t, r.id, c, e.passPool(t).extras[i]...)
+		})
+		return // one instance is enough: more would only add evidence
 	}
 }
 
