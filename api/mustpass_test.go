@@ -13,7 +13,7 @@ import (
 func TestMustPassNamesWhatEveryPathCrosses(t *testing.T) {
 	_, c := newServer(t, Config{Store: smallStore(t)})
 	var m MustPassView
-	c.get("/api/v1/targets/" + url.PathEscape(bucketID) + "/must-pass").decode(t, &m)
+	c.get("/api/v1/targets/"+url.PathEscape(bucketID)+"/must-pass").decode(t, &m)
 	var hops []string
 	for _, h := range m.Hops {
 		hops = append(hops, h.ID)
