@@ -38,7 +38,7 @@ var rules = map[Target]rule{
 
 // apply runs t's rule for p when p is of the kind t's attacker must be.
 func (e *escalator) apply(p *principal, t *Technique) {
-	if !t.Attacker.admits(p) {
+	if !e.admits(t.Attacker, p) {
 		return
 	}
 	if r := rules[t.Target]; r != nil {
@@ -47,14 +47,20 @@ func (e *escalator) apply(p *principal, t *Technique) {
 }
 
 // admits reports whether p may be a technique's attacker.
-func (s Subject) admits(p *principal) bool {
+func (e *escalator) admits(s Subject, p *principal) bool {
 	switch s {
+	case AnyPrincipal:
+		return true
 	case UserOnly:
 		return p.user != nil
 	case RoleOnly:
 		return p.role != nil
 	}
-	return true
+	if svc, ok := strings.CutPrefix(string(s), "service-role:"); ok && p.role != nil {
+		rt := e.tg.trustOf[p]
+		return rt != nil && slices.Contains(rt.services, svc)
+	}
+	return false
 }
 
 // needs reports whether t has precondition pc.
@@ -266,7 +272,7 @@ func (e *escalator) serviceRole(p *principal, t *Technique) {
 				continue
 			}
 		}
-		if t.Target != TargetPassedRole {
+		if t.Target != TargetPassedRole || t.Attacker == StackRole {
 			c.dec = policy.Conditional
 		}
 		e.emit(p, t, r.id, c, pp.extras[i]...)

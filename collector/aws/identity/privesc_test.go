@@ -61,8 +61,12 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 	attached := []inventory.AttachedPolicy{{ARN: attackerPolicy, Name: "attacker-policy"}}
 
 	var attacker string
-	if tech.Attacker == RoleOnly {
-		r := addRole(inv, "attacker", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
+	if tech.Attacker == RoleOnly || tech.Attacker == StackRole {
+		svc := "ec2.amazonaws.com"
+		if tech.Attacker == StackRole {
+			svc = "cloudformation.amazonaws.com"
+		}
+		r := addRole(inv, "attacker", trustDoc(map[string]any{"Service": svc}, nil))
 		r.AttachedPolicies, r.PermissionBoundary = attached, boundary
 		attacker = r.ARN
 	} else {
@@ -187,7 +191,7 @@ func TestEveryEscalationTechnique(t *testing.T) {
 				if !hasEvidence(e, "technique "+tech.CatalogID) || !hasEvidence(e, tech.Perms[0].Action) {
 					t.Errorf("evidence %q must name the catalogue id and the permission", e.Evidence)
 				}
-				if want := conditionalTargets[tech.Target]; e.Conditional != want {
+				if want := conditionalTargets[tech.Target] || tech.Attacker == StackRole; e.Conditional != want {
 					t.Errorf("conditional = %v, want %v", e.Conditional, want)
 				}
 				f := findFinding(part, RulePrivescPrefix+strings.TrimPrefix(tech.ID, "aws."), holder)
@@ -279,6 +283,23 @@ func TestPreconditionsDecideTheMove(t *testing.T) {
 			part := build(t, inv)
 			if e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, tech.ID); (e != nil) != tt.want {
 				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, a.ARN))
+			}
+		})
+	}
+}
+
+// TestCustomResourceNeedsAStackRole: only a role CloudFormation can assume acts through custom
+// resources; a user or another role with the same permissions does not.
+func TestCustomResourceNeedsAStackRole(t *testing.T) {
+	for _, svc := range []string{"cloudformation.amazonaws.com", "ec2.amazonaws.com"} {
+		t.Run(svc, func(t *testing.T) {
+			inv := newInv()
+			a := addRole(inv, "stack", trustDoc(map[string]any{"Service": svc}, nil), doc(allow("*", "iam:PassRole", "lambda:CreateFunction")))
+			v := addRole(inv, "victim", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil))
+			part := build(t, inv)
+			e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, "aws.cloudformation.custom-resource-function")
+			if want := svc == "cloudformation.amazonaws.com"; (e != nil) != want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, want, dumpEdges(part, a.ARN))
 			}
 		})
 	}

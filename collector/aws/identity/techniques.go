@@ -80,6 +80,9 @@ const (
 	AnyPrincipal Subject = ""     // users and roles alike
 	UserOnly     Subject = "user" // IAM users (the technique acts on a user: itself, its groups)
 	RoleOnly     Subject = "role" // IAM roles (the technique acts on the role itself)
+	// StackRole: a role trusting cloudformation.amazonaws.com, i.e. a stack's service role, which
+	// acts through the templates CloudFormation runs with it.
+	StackRole Subject = "service-role:cloudformation.amazonaws.com"
 )
 
 // Precondition is a fact, besides permissions, that must hold of the principal a technique acts
@@ -379,6 +382,12 @@ var Techniques = []Technique{
 		Perms:    []Perm{passRole, perm("ecs:RegisterTaskDefinition", OnAny), perm("ecs:UpdateService", OnAny)},
 		Services: []string{"ecs-tasks.amazonaws.com"}, Likelihood: 0.6,
 		Summary: "Register a task definition running your code with the passed task role and point an existing service at it (ECS services are not inventoried: conditional on one existing)."},
+
+	// CloudFormation: a stack role acting through a custom resource.
+	{ID: "aws.cloudformation.custom-resource-function", CatalogID: "bp-cloudformation-001", Category: NewPassRole, Target: TargetPassedRole,
+		Attacker: StackRole,
+		Perms:    []Perm{passRole, perm("lambda:CreateFunction", OnAny)}, Services: []string{"lambda.amazonaws.com"}, Likelihood: 0.5,
+		Summary: "A stack's service role creates, in the template, a function with the passed execution role and a custom resource whose ServiceToken is that function: CloudFormation invokes it (conditional: whether the stack role also needs lambda:InvokeFunction is not decided here; with it, lambda-001 applies)."},
 
 	// Lambda: a function whose role can change the invoker's own permissions.
 	{ID: "aws.lambda.invoke-function-modifies-invoker", CatalogID: "bp-lambda-001", Category: PrincipalAccess, Target: TargetInvokerAdmin,
