@@ -112,7 +112,7 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		a.storeName(), counts.Nodes, counts.Edges, counts.Findings, genTime.Round(time.Millisecond), syncTime.Round(time.Millisecond))
 	fmt.Fprintf(w, "Planted: %d attack paths and %d decoy misconfigurations that lead nowhere\n\n", len(est.Truth.Planted), len(est.Truth.Decoys))
 
-	g, err := st.Load(ctx, graph.Filter{})
+	g, err := st.Load(ctx, graph.Filter{SkipFacts: true}) // analysis reads moves only
 	if err != nil {
 		return fmt.Errorf("load graph: %w", err)
 	}
@@ -134,7 +134,11 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		top = top[:showPaths]
 	}
 	fmt.Fprintf(w, "Top %d attack paths:\n", len(top))
-	if err := printPaths(w, top, an.result.Truncated, true); err != nil {
+	ex, err := newExplainer(ctx, an, opts)
+	if err != nil {
+		return err
+	}
+	if err := printPaths(w, top, an.result.Truncated, ex); err != nil {
 		return err
 	}
 	plan, err := an.plan(ctx, opts)

@@ -3,9 +3,11 @@ package identity
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/policy"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -51,7 +53,11 @@ type targets struct {
 	trustOf   map[*principal]*roleTrust
 	svcRoles  map[string][]*principal // service principal -> roles whose trust admits it
 	functions []workload
-	instances []workload
+	instances []workload // instances with a profile, once per role of the profile
+	hosts     []host     // every inventoried instance
+	tasks     []workload // ECS task definitions with a task role
+	// adminGroups are the admin-equivalent groups (sorted): joining one makes a user administrator.
+	adminGroups []string
 	// svcCtx holds, per technique with services, its iam:PassedToService context and that
 	// context's cache key, built once instead of once per attacker and role.
 	svcCtx map[*Technique]svcContext
@@ -76,6 +82,13 @@ type workload struct {
 	role   *principal
 	via    string   // instance profile, for instances
 	extra  []string // evidence naming the workload's role, shared by its edges (read-only)
+}
+
+// host is an inventoried EC2 instance, with or without an instance profile.
+type host struct {
+	arn     string
+	region  string
+	profile string
 }
 
 // The escalator's map keys are structs rather than joined strings: they are looked up millions of
@@ -115,6 +128,7 @@ func (b *builder) escalation(ctx context.Context) error {
 			attackers = append(attackers, p)
 		}
 	}
+	attackers = append(attackers, b.groupAttackers()...)
 	// Principals are independent from here on: workers compute them in parallel, each into its
 	// own sink, and the sinks are replayed in principal order, so edges merge exactly as they
 	// would sequentially. Batches bound the memory the sinks hold.
@@ -205,6 +219,11 @@ func (b *builder) newTargets() *targets {
 		tg.groupByID[g.arn] = g
 	}
 	slices.Sort(tg.groups)
+	for _, ga := range tg.groups {
+		if n := b.node(ga); n != nil && n.Props["admin"] == true {
+			tg.adminGroups = append(tg.adminGroups, ga)
+		}
+	}
 	for _, rt := range b.trusts {
 		tg.trustOf[rt.p] = rt
 		for _, svc := range rt.services {
@@ -230,14 +249,17 @@ func (b *builder) newTargets() *targets {
 				tg.functions = append(tg.functions, workload{arn: f.ARN, region: name, role: r, extra: []string{f.ARN + " runs as " + r.id}})
 			}
 		}
+		for _, td := range rd.TaskDefinitions {
+			if r := b.byARN[td.TaskRoleARN]; r != nil {
+				tg.tasks = append(tg.tasks, workload{arn: td.ARN, region: name, role: r, extra: []string{td.ARN + " runs tasks as " + r.id}})
+			}
+		}
 		for _, in := range rd.Instances {
+			tg.hosts = append(tg.hosts, host{arn: instanceARN(b, name, in.ID, in.ARN), region: name, profile: in.InstanceProfileARN})
 			if in.InstanceProfileARN == "" {
 				continue
 			}
-			arn := in.ARN
-			if arn == "" {
-				arn = "arn:" + b.partition + ":ec2:" + name + ":" + b.account + ":instance/" + in.ID
-			}
+			arn := instanceARN(b, name, in.ID, in.ARN)
 			for _, ip := range b.inv.IAM.InstanceProfiles {
 				if ip.ARN != in.InstanceProfileARN {
 					continue
@@ -255,6 +277,14 @@ func (b *builder) newTargets() *targets {
 		}
 	}
 	return tg
+}
+
+// instanceARN is an instance's ARN, built from its id when the inventory has none.
+func instanceARN(b *builder, region, id, arn string) string {
+	if arn != "" {
+		return arn
+	}
+	return "arn:" + b.partition + ":ec2:" + region + ":" + b.account + ":instance/" + id
 }
 
 // mayHave is the cheap prefilter: every required action is allowed (maybe conditionally) somewhere.
@@ -361,6 +391,36 @@ func (e *escalator) hubPolicies() []*policy.Policy {
 	return out
 }
 
+// groupAttackers returns, for every group with policies that is not admin-equivalent itself, a
+// pseudo-principal standing for whoever joins the group: a user holding only the group's policies
+// (no boundary), under the SCPs. Its edges start at the group node, so that a path which adds a
+// user to the group (aws.iam.add-user-to-group) continues with what the group's policies allow:
+// the group is not a dead end. Members keep their own edges, computed with all they hold.
+func (b *builder) groupAttackers() []*principal {
+	var out []*principal
+	for _, name := range slices.Sorted(maps.Keys(b.groups)) {
+		g := b.groups[name]
+		if len(g.policies) == 0 {
+			continue
+		}
+		if n := b.node(g.arn); n == nil || n.Props["admin"] == true {
+			continue
+		}
+		caller := policy.Principal{ARN: g.arn, AccountID: b.account, Type: policy.TypeUser, Name: g.name, Tags: map[string]string{}}
+		// user is the joining user's stand-in, so that techniques for users only admit the group.
+		p := &principal{id: g.arn, kind: graph.KindGroup, name: g.name, user: &inventory.User{ARN: g.arn, Name: g.name},
+			groups: []*groupInfo{g}, caller: caller, managed: g.managed,
+			set: policy.PolicySet{Identity: g.policies, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}}
+		c := &class{key: "group|" + g.arn, rep: p, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
+		c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: caller, Context: b.requestContext(b.homeRegion())}, p.set)
+		c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
+		p.class = c
+		p.maxAdmin = b.wouldBeAdmin(p)
+		out = append(out, p)
+	}
+	return out
+}
+
 // policyAttacker is a pseudo-principal holding only policy x (under the SCPs).
 func (e *escalator) policyAttacker(x *policy.Policy) *principal {
 	b := e.b
@@ -409,6 +469,9 @@ func (e *escalator) viaPolicy(p *principal, t *Technique, target string, conditi
 		e.out.holds[hk] = true
 		ev := x.Label + " attached to " + p.id
 		for _, g := range p.groups {
+			if p.kind == graph.KindGroup {
+				break // the group itself: "attached to" says it
+			}
 			if slices.Contains(g.policies, x) {
 				ev = x.Label + " attached to group " + g.arn + ", of which " + p.id + " is a member"
 				break

@@ -30,6 +30,7 @@ type Target string
 // Targets.
 const (
 	TargetSelfPolicy        Target = "self-managed-policy"         // a customer-managed policy attached to the attacker
+	TargetSelfPolicyVersion Target = "self-policy-version"         // a stored version of a customer-managed policy attached to the attacker
 	TargetSelf              Target = "self"                        // the attacker itself (user or role by technique)
 	TargetSelfGroup         Target = "self-group"                  // a group the attacker (user) belongs to
 	TargetUser              Target = "user"                        // another user of the account
@@ -41,7 +42,12 @@ const (
 	TargetPassedRole        Target = "passed-role"                 // a role trusting the service, passed to a new workload
 	TargetFunctionRole      Target = "function-role"               // the execution role of an inventoried Lambda function
 	TargetInstanceRole      Target = "instance-role"               // the role of an inventoried EC2 instance's profile
+	TargetTaskRole          Target = "task-role"                   // the task role of an inventoried ECS task definition
+	TargetPassedToExisting  Target = "passed-to-existing-workload" // a role trusting the service, passed to a workload we do not inventory
+	TargetInvokerAdmin      Target = "invoker-made-admin"          // the attacker itself, made administrator by a function it invokes
 	TargetUninventoriedRole Target = "uninventoried-workload-role" // a role trusting the service, run by a workload we do not inventory
+	TargetProfileRole       Target = "profile-role"                // a role trusting ec2 put into an existing instance profile, then launched
+	TargetHostRole          Target = "host-role"                   // a role in an instance profile, attached to an inventoried instance
 )
 
 // On says which resource a required permission is evaluated on.
@@ -57,6 +63,13 @@ const (
 	// OnTrust: sts:AssumeRole on the target role, decided with the role's trust policy as the
 	// resource policy (policy.CanAssume), not by the identity policies alone.
 	OnTrust On = "trust"
+	// OnProfile: an existing instance profile the attacker puts the role into.
+	OnProfile On = "profile"
+	// OnHost: an inventoried EC2 instance the attacker attaches a profile to.
+	OnHost On = "host"
+	// OnWorkloadRole: the role of the existing workload (iam:PassRole of it, with
+	// iam:PassedToService set to the technique's service).
+	OnWorkloadRole On = "workload-role"
 )
 
 // Subject is the kind of principal a technique's attacker must be.
@@ -67,6 +80,9 @@ const (
 	AnyPrincipal Subject = ""     // users and roles alike
 	UserOnly     Subject = "user" // IAM users (the technique acts on a user: itself, its groups)
 	RoleOnly     Subject = "role" // IAM roles (the technique acts on the role itself)
+	// StackRole: a role trusting cloudformation.amazonaws.com, i.e. a stack's service role, which
+	// acts through the templates CloudFormation runs with it.
+	StackRole Subject = "service-role:cloudformation.amazonaws.com"
 )
 
 // Precondition is a fact, besides permissions, that must hold of the principal a technique acts
@@ -88,6 +104,14 @@ const (
 	PreLoginProfile Precondition = "login-profile"
 	// PreInstanceProfile: the passed role is in an instance profile (EC2 launches take profiles).
 	PreInstanceProfile Precondition = "instance-profile"
+	// PreEmptyProfile: the instance profile used holds no role (a profile holds at most one).
+	PreEmptyProfile Precondition = "empty-profile"
+	// PreOccupiedProfile: the instance profile used holds another role, removed first.
+	PreOccupiedProfile Precondition = "occupied-profile"
+	// PreNoHostProfile: the instance has no instance profile (AssociateIamInstanceProfile).
+	PreNoHostProfile Precondition = "host-without-profile"
+	// PreHostProfile: the instance has an instance profile (ReplaceIamInstanceProfileAssociation).
+	PreHostProfile Precondition = "host-with-profile"
 )
 
 // Perm is one required permission.
@@ -131,6 +155,10 @@ var Techniques = []Technique{
 		Pre:   pre(PreHeadroom),
 		Perms: []Perm{perm("iam:CreatePolicyVersion", OnPolicy)}, Likelihood: 0.9,
 		Summary: "Publish a new default version of a customer-managed policy attached to yourself that allows everything."},
+	{ID: "aws.iam.set-default-policy-version", CatalogID: "bp-iam-001", Category: SelfEscalation, Target: TargetSelfPolicyVersion,
+		Pre:   pre(PreHeadroom),
+		Perms: []Perm{perm("iam:SetDefaultPolicyVersion", OnPolicy)}, Likelihood: 0.9,
+		Summary: "Make a stored older (or newer) version of a customer-managed policy attached to yourself the default, when that version makes you administrator."},
 	{ID: "aws.iam.put-role-policy", CatalogID: "iam-005", Category: SelfEscalation, Target: TargetSelf,
 		Attacker: RoleOnly, Pre: pre(PreHeadroom),
 		Perms: []Perm{perm("iam:PutRolePolicy", OnTarget)}, Likelihood: 0.9,
@@ -297,6 +325,27 @@ var Techniques = []Technique{
 		Perms: []Perm{passRole, perm("sagemaker:CreateProcessingJob", OnAny)}, Services: []string{"sagemaker.amazonaws.com"},
 		Summary: "Run a processing job whose container is yours and whose execution role is the passed role."},
 
+	// Instance profiles: a role in no profile is still reachable through EC2.
+	{ID: "aws.iam.add-role-to-instance-profile-run-instances", CatalogID: "bp-ec2-001", Category: NewPassRole, Target: TargetProfileRole,
+		Pre:      pre(PreEmptyProfile),
+		Perms:    []Perm{passRole, perm("iam:AddRoleToInstanceProfile", OnProfile), perm("ec2:RunInstances", OnAny)},
+		Services: []string{"ec2.amazonaws.com"}, Likelihood: 0.8,
+		Summary: "Put the passed role into an existing empty instance profile and launch an instance with that profile."},
+	{ID: "aws.iam.swap-instance-profile-role-run-instances", CatalogID: "bp-ec2-002", Category: NewPassRole, Target: TargetProfileRole,
+		Pre: pre(PreOccupiedProfile),
+		Perms: []Perm{passRole, perm("iam:RemoveRoleFromInstanceProfile", OnProfile), perm("iam:AddRoleToInstanceProfile", OnProfile),
+			perm("ec2:RunInstances", OnAny)},
+		Services: []string{"ec2.amazonaws.com"}, Likelihood: 0.8,
+		Summary: "Take the role out of an existing instance profile, put the passed role in, and launch an instance with that profile."},
+	{ID: "aws.ec2.associate-iam-instance-profile", CatalogID: "bp-ec2-003", Category: NewPassRole, Target: TargetHostRole,
+		Pre:   pre(PreInstanceProfile, PreNoHostProfile),
+		Perms: []Perm{passRole, perm("ec2:AssociateIamInstanceProfile", OnHost)}, Services: []string{"ec2.amazonaws.com"}, Likelihood: 0.5,
+		Summary: "Attach an instance profile holding the passed role to an instance without one, then use the role from code running on it (conditional on running code there)."},
+	{ID: "aws.ec2.replace-iam-instance-profile-association", CatalogID: "bp-ec2-004", Category: NewPassRole, Target: TargetHostRole,
+		Pre:   pre(PreInstanceProfile, PreHostProfile),
+		Perms: []Perm{passRole, perm("ec2:ReplaceIamInstanceProfileAssociation", OnHost)}, Services: []string{"ec2.amazonaws.com"}, Likelihood: 0.5,
+		Summary: "Replace an instance's profile with one holding the passed role, then use the role from code running on it (conditional on running code there)."},
+
 	// Existing workloads we inventory.
 	{ID: "aws.lambda.update-function-code", CatalogID: "lambda-003", Category: ExistingPassRole, Target: TargetFunctionRole,
 		Perms: []Perm{perm("lambda:UpdateFunctionCode", OnWorkload)}, Likelihood: 0.6,
@@ -319,6 +368,32 @@ var Techniques = []Technique{
 	{ID: "aws.ssm.send-command", CatalogID: "ssm-002", Category: ExistingPassRole, Target: TargetInstanceRole,
 		Perms: []Perm{perm("ssm:SendCommand", OnWorkload)}, Likelihood: 0.75,
 		Summary: "Run a command through SSM on a managed instance and use its role."},
+
+	// ECS: existing task definitions and services.
+	{ID: "aws.ecs.run-task-existing-definition", CatalogID: "bp-ecs-001", Category: ExistingPassRole, Target: TargetTaskRole,
+		Perms:    []Perm{perm("ecs:RunTask", OnWorkload), perm("iam:PassRole", OnWorkloadRole)},
+		Services: []string{"ecs-tasks.amazonaws.com"}, Likelihood: 0.7,
+		Summary: "Run an existing task definition whose task role is stronger than yours, overriding the container command to run your code with that role."},
+	{ID: "aws.ecs.start-task-existing-definition", CatalogID: "bp-ecs-002", Category: ExistingPassRole, Target: TargetTaskRole,
+		Perms:    []Perm{perm("ecs:StartTask", OnWorkload), perm("iam:PassRole", OnWorkloadRole)},
+		Services: []string{"ecs-tasks.amazonaws.com"}, Likelihood: 0.6,
+		Summary: "Start an existing task definition on a container instance, overriding the container command to run your code with its task role."},
+	{ID: "aws.ecs.register-task-definition-update-service", CatalogID: "bp-ecs-003", Category: NewPassRole, Target: TargetPassedToExisting,
+		Perms:    []Perm{passRole, perm("ecs:RegisterTaskDefinition", OnAny), perm("ecs:UpdateService", OnAny)},
+		Services: []string{"ecs-tasks.amazonaws.com"}, Likelihood: 0.6,
+		Summary: "Register a task definition running your code with the passed task role and point an existing service at it (ECS services are not inventoried: conditional on one existing)."},
+
+	// CloudFormation: a stack role acting through a custom resource.
+	{ID: "aws.cloudformation.custom-resource-function", CatalogID: "bp-cloudformation-001", Category: NewPassRole, Target: TargetPassedRole,
+		Attacker: StackRole,
+		Perms:    []Perm{passRole, perm("lambda:CreateFunction", OnAny)}, Services: []string{"lambda.amazonaws.com"}, Likelihood: 0.5,
+		Summary: "A stack's service role creates, in the template, a function with the passed execution role and a custom resource whose ServiceToken is that function: CloudFormation invokes it (conditional: whether the stack role also needs lambda:InvokeFunction is not decided here; with it, lambda-001 applies)."},
+
+	// Lambda: a function whose role can change the invoker's own permissions.
+	{ID: "aws.lambda.invoke-function-modifies-invoker", CatalogID: "bp-lambda-001", Category: PrincipalAccess, Target: TargetInvokerAdmin,
+		Pre:   pre(PreHeadroom),
+		Perms: []Perm{perm("lambda:InvokeFunction", OnWorkload)}, Likelihood: 0.4,
+		Summary: "Invoke a function whose execution role may attach or write policies on you or add you to an administrator group (conditional on what its code does)."},
 
 	// Existing workloads we do not inventory: conditional on such a workload existing with the role.
 	{ID: "aws.apprunner.update-service", CatalogID: "apprunner-002", Category: ExistingPassRole, Target: TargetUninventoriedRole,
