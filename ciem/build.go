@@ -106,7 +106,7 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 		rep.Principals = append(rep.Principals, p)
 	}
 	slices.SortFunc(rep.Principals, func(x, y Principal) int {
-		if c := cmp.Compare(boolInt(len(y.AttackPaths) > 0), boolInt(len(x.AttackPaths) > 0)); c != 0 {
+		if c := graph.CompareBool(len(y.AttackPaths) > 0, len(x.AttackPaths) > 0); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(y.Score, x.Score); c != 0 {
@@ -704,11 +704,4 @@ func (b *builder) suggest(ent *Entitlements, usage *UsageData, keep map[string]*
 		return
 	}
 	p.Suggestion = sug
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

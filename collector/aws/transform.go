@@ -142,12 +142,7 @@ func copyCoverage(c graph.Coverage) graph.Coverage {
 // mergeNodes keeps one node per id, an owned one when there is one, and
 // drops stubs whose area failed.
 func mergeNodes(nodes []graph.Node, cov *graph.Coverage, out *TransformResult) ([]graph.Node, map[string]bool) {
-	slices.SortStableFunc(nodes, func(a, b graph.Node) int {
-		if c := cmp.Compare(a.ID, b.ID); c != 0 {
-			return c
-		}
-		return cmp.Compare(boolInt(a.Stub), boolInt(b.Stub)) // owned first
-	})
+	slices.SortStableFunc(nodes, graph.CompareOwnedFirst)
 	merged := nodes[:0]
 	for _, n := range nodes {
 		if k := len(merged); k > 0 && merged[k-1].ID == n.ID {
@@ -187,7 +182,7 @@ func staleStub(n *graph.Node, cov *graph.Coverage) bool {
 }
 
 func mergeEdges(edges []graph.Edge, present, droppedStubs map[string]bool, out *TransformResult) []graph.Edge {
-	slices.SortStableFunc(edges, func(a, b graph.Edge) int { return cmp.Compare(a.Key(), b.Key()) })
+	slices.SortStableFunc(edges, func(a, b graph.Edge) int { return a.Key().Compare(b.Key()) })
 	merged := edges[:0]
 	for _, e := range edges {
 		if !present[e.From] || !present[e.To] {
@@ -290,11 +285,4 @@ func union(a, b []string) []string {
 	out := append(slices.Clone(a), b...)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
