@@ -14,11 +14,12 @@ import (
 	"log/slog"
 	"slices"
 
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/resources"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // TransformOptions tune Transform. The zero value is valid.
@@ -27,6 +28,9 @@ type TransformOptions struct {
 	Identity  identity.Options
 	// Collector names the snapshot's source; "aws" when empty.
 	Collector string
+	// Usage supplies last-accessed data per principal ARN (for example
+	// entitlements.ReadUsageFile); it takes precedence over the inventory's.
+	Usage map[string]*entitlement.UsageData
 	// Logger receives warnings; slog.Default when nil.
 	Logger *slog.Logger
 }
@@ -115,12 +119,11 @@ func TransformDetailed(ctx context.Context, inv *inventory.Inventory, opts Trans
 	// on the principal nodes now because the stored graph no longer has the
 	// documents. The identity part is passed so that the report and the
 	// attack graph come from one evaluation.
-	cr, err := ciemaws.Annotate(ctx, snap, inv, ciemaws.Options{Identity: id, Now: opts.Identity.Now, Logger: log})
+	cr, err := entitlements.Annotate(ctx, snap, inv, entitlements.Options{Identity: id, Now: opts.Identity.Now, Usage: opts.Usage, Logger: log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("aws transform account %s: %w", inv.AccountID, err)
 	}
-	// Analyze starts its warnings with the identity part's, already in out.
-	for _, w := range cr.Warnings[min(len(id.Warnings), len(cr.Warnings)):] {
+	for _, w := range cr.Warnings {
 		log.Warn(w)
 		out.Warnings = append(out.Warnings, w)
 	}
