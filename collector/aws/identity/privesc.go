@@ -55,6 +55,9 @@ type targets struct {
 	functions []workload
 	instances []workload // instances with a profile, once per role of the profile
 	hosts     []host     // every inventoried instance
+	tasks     []workload // ECS task definitions with a task role
+	// adminGroups are the admin-equivalent groups (sorted): joining one makes a user administrator.
+	adminGroups []string
 	// svcCtx holds, per technique with services, its iam:PassedToService context and that
 	// context's cache key, built once instead of once per attacker and role.
 	svcCtx map[*Technique]svcContext
@@ -216,6 +219,11 @@ func (b *builder) newTargets() *targets {
 		tg.groupByID[g.arn] = g
 	}
 	slices.Sort(tg.groups)
+	for _, ga := range tg.groups {
+		if n := b.node(ga); n != nil && n.Props["admin"] == true {
+			tg.adminGroups = append(tg.adminGroups, ga)
+		}
+	}
 	for _, rt := range b.trusts {
 		tg.trustOf[rt.p] = rt
 		for _, svc := range rt.services {
@@ -239,6 +247,11 @@ func (b *builder) newTargets() *targets {
 		for _, f := range rd.Functions {
 			if r := b.byARN[f.Role]; r != nil {
 				tg.functions = append(tg.functions, workload{arn: f.ARN, region: name, role: r, extra: []string{f.ARN + " runs as " + r.id}})
+			}
+		}
+		for _, td := range rd.TaskDefinitions {
+			if r := b.byARN[td.TaskRoleARN]; r != nil {
+				tg.tasks = append(tg.tasks, workload{arn: td.ARN, region: name, role: r, extra: []string{td.ARN + " runs tasks as " + r.id}})
 			}
 		}
 		for _, in := range rd.Instances {

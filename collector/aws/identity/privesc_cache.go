@@ -229,8 +229,11 @@ func (e *escalator) passPool(t *Technique) *passPool {
 		pp.index[r.id] = append(pp.index[r.id], len(pp.ids))
 		pp.ids = append(pp.ids, r.id)
 		extra := []string{r.id + trusts}
-		if t.Target == TargetUninventoriedRole {
+		switch t.Target {
+		case TargetUninventoriedRole:
 			extra = append(extra, "requires an existing "+t.Services[0]+" workload running as "+r.id+" (not inventoried)")
+		case TargetPassedToExisting:
+			extra = append(extra, "requires an existing "+t.Services[0]+" workload to reconfigure (not inventoried)")
 		}
 		if t.needs(PreInstanceProfile) && len(e.b.profiles[r.id]) > 0 {
 			extra = append(extra, "instance profile "+e.b.profiles[r.id][0]+" holds "+r.id)

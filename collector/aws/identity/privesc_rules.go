@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph"
 )
 
 // rule draws the edges of technique t for attacker p. There is one rule per Target: the target
@@ -26,6 +27,9 @@ var rules = map[Target]rule{
 	TargetTrustRoleMod:      (*escalator).otherRole,
 	TargetPassedRole:        (*escalator).serviceRole,
 	TargetUninventoriedRole: (*escalator).serviceRole,
+	TargetPassedToExisting:  (*escalator).serviceRole,
+	TargetTaskRole:          (*escalator).workload,
+	TargetInvokerAdmin:      (*escalator).invokerAdmin,
 	TargetProfileRole:       (*escalator).profileRole,
 	TargetHostRole:          (*escalator).hostRole,
 	TargetFunctionRole:      (*escalator).workload,
@@ -34,7 +38,7 @@ var rules = map[Target]rule{
 
 // apply runs t's rule for p when p is of the kind t's attacker must be.
 func (e *escalator) apply(p *principal, t *Technique) {
-	if !t.Attacker.admits(p) {
+	if !e.admits(t.Attacker, p) {
 		return
 	}
 	if r := rules[t.Target]; r != nil {
@@ -43,14 +47,20 @@ func (e *escalator) apply(p *principal, t *Technique) {
 }
 
 // admits reports whether p may be a technique's attacker.
-func (s Subject) admits(p *principal) bool {
+func (e *escalator) admits(s Subject, p *principal) bool {
 	switch s {
+	case AnyPrincipal:
+		return true
 	case UserOnly:
 		return p.user != nil
 	case RoleOnly:
 		return p.role != nil
 	}
-	return true
+	if svc, ok := strings.CutPrefix(string(s), "service-role:"); ok && p.role != nil {
+		rt := e.tg.trustOf[p]
+		return rt != nil && slices.Contains(rt.services, svc)
+	}
+	return false
 }
 
 // needs reports whether t has precondition pc.
@@ -216,8 +226,9 @@ func (e *escalator) otherRole(p *principal, t *Technique) {
 }
 
 // serviceRole: the attacker runs a workload as a role trusting t's services, either one it creates
-// and passes the role to (TargetPassedRole) or one that exists but is not inventoried
-// (TargetUninventoriedRole, always conditional on such a workload existing).
+// and passes the role to (TargetPassedRole), one that exists but is not inventoried
+// (TargetUninventoriedRole), or one that exists, is not inventoried, and is reconfigured with the
+// passed role (TargetPassedToExisting). The last two are conditional on such a workload existing.
 func (e *escalator) serviceRole(p *principal, t *Technique) {
 	pp := e.passPool(t)
 	if len(pp.roles) == 0 {
@@ -229,7 +240,7 @@ func (e *escalator) serviceRole(p *principal, t *Technique) {
 			return
 		}
 	}
-	passed := t.Target == TargetPassedRole
+	passed := t.Target != TargetUninventoriedRole
 	var passable []bool // by pool index; nil: every role
 	if passed {
 		if cand := e.candidates(p, passRole.Action, pp.ids); len(cand) != len(pp.ids) || (len(cand) > 0 && &cand[0] != &pp.ids[0]) {
@@ -260,7 +271,8 @@ func (e *escalator) serviceRole(p *principal, t *Technique) {
 			if !e.andPass(&c, p, &pm[i], r.id, global, sc) {
 				continue
 			}
-		} else {
+		}
+		if t.Target != TargetPassedRole || t.Attacker == StackRole {
 			c.dec = policy.Conditional
 		}
 		e.emit(p, t, r.id, c, pp.extras[i]...)
@@ -374,8 +386,11 @@ func (e *escalator) hostRole(p *principal, t *Technique) {
 
 // workloads is the pool of inventoried workloads a workload target takes over.
 func (e *escalator) workloads(target Target) []workload {
-	if target == TargetInstanceRole {
+	switch target {
+	case TargetInstanceRole:
 		return e.tg.instances
+	case TargetTaskRole:
+		return e.tg.tasks
 	}
 	return e.tg.functions
 }
@@ -389,9 +404,13 @@ func (e *escalator) workload(p *principal, t *Technique) {
 		var c permCheck
 		ok := true
 		for _, perm := range t.Perms {
-			if perm.On == OnAny {
+			switch perm.On {
+			case OnAny:
 				ok = e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action))
-			} else {
+			case OnWorkloadRole:
+				sc := e.serviceContext(t)
+				ok = e.and(&c, perm.Action, w.role.id, e.evalOn(p, perm.Action, w.role.id, e.b.globalRegion(), sc.ctx))
+			default:
 				ok = e.andWorkload(&c, p, perm.Action, t.Target, wi, w)
 			}
 			if !ok {
@@ -401,6 +420,67 @@ func (e *escalator) workload(p *principal, t *Technique) {
 		if ok {
 			e.emit(p, t, w.role.id, c, w.extra...)
 		}
+	}
+}
+
+// invokerModifications lists, per kind of invoker, the IAM actions with which a function's role
+// could make the invoker administrator on its own ARN.
+var invokerModifications = map[bool][]string{
+	true:  {"iam:AttachUserPolicy", "iam:PutUserPolicy"}, // user (or group stand-in)
+	false: {"iam:AttachRolePolicy", "iam:PutRolePolicy"}, // role
+}
+
+// invokerAdmin: the attacker invokes an inventoried function whose execution role may change the
+// attacker's own permissions (attach or write a policy on it, add it to an admin-equivalent
+// group). Whether the function's code does so is unknown: the edge is conditional and cites the
+// role's permission.
+func (e *escalator) invokerAdmin(p *principal, t *Technique) {
+	if !e.holds(t, p) || p.kind == graph.KindPolicy {
+		return
+	}
+	user := p.user != nil
+	actions := invokerModifications[user]
+	if p.kind == graph.KindGroup {
+		actions = []string{"iam:AttachGroupPolicy", "iam:PutGroupPolicy"}
+	}
+	ctx := e.b.requestContext(e.b.globalRegion())
+	for wi, w := range e.tg.functions {
+		if w.role == p {
+			continue
+		}
+		var c permCheck
+		if !e.andWorkload(&c, p, t.Perms[0].Action, t.Target, wi, w) {
+			continue
+		}
+		r := w.role
+		ask := func(action, resource string) bool {
+			res := e.b.ev.Evaluate(policy.Request{Principal: r.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, r.set)
+			if !granted(res.Decision) {
+				return false
+			}
+			c.add(w.extra...)
+			c.add(append([]string{r.id + " may " + action + " on " + resource}, reasonEvidence(res, policy.Allow, 2)...)...)
+			return true
+		}
+		found := false
+		for _, a := range actions {
+			if found = ask(a, p.id); found {
+				break
+			}
+		}
+		if !found && user && p.kind != graph.KindGroup {
+			for _, g := range e.tg.adminGroups {
+				if found = ask("iam:AddUserToGroup", g); found {
+					break
+				}
+			}
+		}
+		if !found {
+			continue
+		}
+		c.dec = policy.Conditional
+		c.add("conditional: depends on what the function's code does when " + p.id + " invokes it")
+		e.emit(p, t, e.b.adminNode, c)
 	}
 }
 

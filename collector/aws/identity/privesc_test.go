@@ -61,8 +61,12 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 	attached := []inventory.AttachedPolicy{{ARN: attackerPolicy, Name: "attacker-policy"}}
 
 	var attacker string
-	if tech.Attacker == RoleOnly {
-		r := addRole(inv, "attacker", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
+	if tech.Attacker == RoleOnly || tech.Attacker == StackRole {
+		svc := "ec2.amazonaws.com"
+		if tech.Attacker == StackRole {
+			svc = "cloudformation.amazonaws.com"
+		}
+		r := addRole(inv, "attacker", trustDoc(map[string]any{"Service": svc}, nil))
 		r.AttachedPolicies, r.PermissionBoundary = attached, boundary
 		attacker = r.ARN
 	} else {
@@ -132,6 +136,17 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 		}
 		inv.Region("us-east-1").Instances = []inventory.Instance{in}
 		return inv, attacker, r.ARN
+	case TargetTaskRole:
+		r := serviceRole("ecs-tasks.amazonaws.com")
+		inv.Region("us-east-1").TaskDefinitions = []inventory.TaskDefinition{{ARN: "arn:aws:ecs:us-east-1:" + acct + ":task-definition/app:3",
+			Family: "app", Revision: 3, TaskRoleARN: r.ARN}}
+		return inv, attacker, r.ARN
+	case TargetPassedToExisting:
+		return inv, attacker, serviceRole(tech.Services[0]).ARN
+	case TargetInvokerAdmin:
+		r := addRole(inv, "victim", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil), doc(allow("*", "iam:AttachUserPolicy")))
+		inv.Region("us-east-1").Functions = []inventory.LambdaFunction{{Name: "fn", ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:fn", Role: r.ARN}}
+		return inv, attacker, adminNode()
 	case TargetFunctionRole:
 		r := serviceRole("lambda.amazonaws.com")
 		inv.Region("us-east-1").Functions = []inventory.LambdaFunction{{Name: "fn", ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:fn", Role: r.ARN}}
@@ -145,6 +160,11 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 	t.Fatalf("technique %s: no scenario for target %s", tech.ID, tech.Target)
 	return nil, "", ""
 }
+
+// conditionalTargets are the targets whose edges are always conditional: what they need besides
+// permissions (a workload we do not inventory, code running on an instance, what a function's
+// code does) cannot be known from configuration.
+var conditionalTargets = map[Target]bool{TargetUninventoriedRole: true, TargetHostRole: true, TargetPassedToExisting: true, TargetInvokerAdmin: true}
 
 func TestEveryEscalationTechnique(t *testing.T) {
 	for _, tech := range Techniques {
@@ -171,7 +191,7 @@ func TestEveryEscalationTechnique(t *testing.T) {
 				if !hasEvidence(e, "technique "+tech.CatalogID) || !hasEvidence(e, tech.Perms[0].Action) {
 					t.Errorf("evidence %q must name the catalogue id and the permission", e.Evidence)
 				}
-				if want := tech.Target == TargetUninventoriedRole || tech.Target == TargetHostRole; e.Conditional != want {
+				if want := conditionalTargets[tech.Target] || tech.Attacker == StackRole; e.Conditional != want {
 					t.Errorf("conditional = %v, want %v", e.Conditional, want)
 				}
 				f := findFinding(part, RulePrivescPrefix+strings.TrimPrefix(tech.ID, "aws."), holder)
@@ -263,6 +283,23 @@ func TestPreconditionsDecideTheMove(t *testing.T) {
 			part := build(t, inv)
 			if e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, tech.ID); (e != nil) != tt.want {
 				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, a.ARN))
+			}
+		})
+	}
+}
+
+// TestCustomResourceNeedsAStackRole: only a role CloudFormation can assume acts through custom
+// resources; a user or another role with the same permissions does not.
+func TestCustomResourceNeedsAStackRole(t *testing.T) {
+	for _, svc := range []string{"cloudformation.amazonaws.com", "ec2.amazonaws.com"} {
+		t.Run(svc, func(t *testing.T) {
+			inv := newInv()
+			a := addRole(inv, "stack", trustDoc(map[string]any{"Service": svc}, nil), doc(allow("*", "iam:PassRole", "lambda:CreateFunction")))
+			v := addRole(inv, "victim", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil))
+			part := build(t, inv)
+			e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, "aws.cloudformation.custom-resource-function")
+			if want := svc == "cloudformation.amazonaws.com"; (e != nil) != want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, want, dumpEdges(part, a.ARN))
 			}
 		})
 	}
@@ -478,6 +515,39 @@ func TestJoinedGroupIsNotADeadEnd(t *testing.T) {
 			}
 			if reachable(part, u.ARN, adminNode()) != (tt.technique != "") {
 				t.Fatalf("attacker reaches the administrator = %v, want %v", !(tt.technique != ""), tt.technique != "")
+			}
+		})
+	}
+}
+
+func TestInvokingAFunctionThatModifiesTheInvoker(t *testing.T) {
+	fn := "arn:aws:lambda:us-east-1:" + acct + ":function:fn"
+	tests := []struct {
+		name     string
+		fnPolicy string // the function role's inline policy
+		want     bool
+	}{
+		{"role may attach policies to the invoker", doc(allow(iamARN("user/attacker"), "iam:AttachUserPolicy")), true},
+		{"role may add users to an admin group", doc(allow(iamARN("group/admins"), "iam:AddUserToGroup")), true},
+		{"role may attach policies to someone else only", doc(allow(iamARN("user/other"), "iam:AttachUserPolicy")), false},
+		{"role may attach role policies (wrong kind for a user)", doc(allow("*", "iam:AttachRolePolicy")), false},
+		{"role only reads", doc(allow("*", "s3:GetObject")), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			inv.IAM.Groups = append(inv.IAM.Groups, inventory.Group{ARN: iamARN("group/admins"), Name: "admins",
+				AttachedPolicies: []inventory.AttachedPolicy{{ARN: "arn:aws:iam::aws:policy/AdministratorAccess"}}})
+			r := addRole(inv, "fn-role", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil), tt.fnPolicy)
+			inv.Region("us-east-1").Functions = []inventory.LambdaFunction{{Name: "fn", ARN: fn, Role: r.ARN}}
+			u := addUser(inv, "attacker", doc(allow(fn, "lambda:InvokeFunction")))
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, adminNode(), "aws.lambda.invoke-function-modifies-invoker")
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e != nil && (!e.Conditional || !hasEvidence(e, r.ARN+" may ")) {
+				t.Errorf("the edge must be conditional and cite the function role's permission: %+v", e)
 			}
 		})
 	}

@@ -42,6 +42,9 @@ const (
 	TargetPassedRole        Target = "passed-role"                 // a role trusting the service, passed to a new workload
 	TargetFunctionRole      Target = "function-role"               // the execution role of an inventoried Lambda function
 	TargetInstanceRole      Target = "instance-role"               // the role of an inventoried EC2 instance's profile
+	TargetTaskRole          Target = "task-role"                   // the task role of an inventoried ECS task definition
+	TargetPassedToExisting  Target = "passed-to-existing-workload" // a role trusting the service, passed to a workload we do not inventory
+	TargetInvokerAdmin      Target = "invoker-made-admin"          // the attacker itself, made administrator by a function it invokes
 	TargetUninventoriedRole Target = "uninventoried-workload-role" // a role trusting the service, run by a workload we do not inventory
 	TargetProfileRole       Target = "profile-role"                // a role trusting ec2 put into an existing instance profile, then launched
 	TargetHostRole          Target = "host-role"                   // a role in an instance profile, attached to an inventoried instance
@@ -64,6 +67,9 @@ const (
 	OnProfile On = "profile"
 	// OnHost: an inventoried EC2 instance the attacker attaches a profile to.
 	OnHost On = "host"
+	// OnWorkloadRole: the role of the existing workload (iam:PassRole of it, with
+	// iam:PassedToService set to the technique's service).
+	OnWorkloadRole On = "workload-role"
 )
 
 // Subject is the kind of principal a technique's attacker must be.
@@ -74,6 +80,9 @@ const (
 	AnyPrincipal Subject = ""     // users and roles alike
 	UserOnly     Subject = "user" // IAM users (the technique acts on a user: itself, its groups)
 	RoleOnly     Subject = "role" // IAM roles (the technique acts on the role itself)
+	// StackRole: a role trusting cloudformation.amazonaws.com, i.e. a stack's service role, which
+	// acts through the templates CloudFormation runs with it.
+	StackRole Subject = "service-role:cloudformation.amazonaws.com"
 )
 
 // Precondition is a fact, besides permissions, that must hold of the principal a technique acts
@@ -359,6 +368,32 @@ var Techniques = []Technique{
 	{ID: "aws.ssm.send-command", CatalogID: "ssm-002", Category: ExistingPassRole, Target: TargetInstanceRole,
 		Perms: []Perm{perm("ssm:SendCommand", OnWorkload)}, Likelihood: 0.75,
 		Summary: "Run a command through SSM on a managed instance and use its role."},
+
+	// ECS: existing task definitions and services.
+	{ID: "aws.ecs.run-task-existing-definition", CatalogID: "bp-ecs-001", Category: ExistingPassRole, Target: TargetTaskRole,
+		Perms:    []Perm{perm("ecs:RunTask", OnWorkload), perm("iam:PassRole", OnWorkloadRole)},
+		Services: []string{"ecs-tasks.amazonaws.com"}, Likelihood: 0.7,
+		Summary: "Run an existing task definition whose task role is stronger than yours, overriding the container command to run your code with that role."},
+	{ID: "aws.ecs.start-task-existing-definition", CatalogID: "bp-ecs-002", Category: ExistingPassRole, Target: TargetTaskRole,
+		Perms:    []Perm{perm("ecs:StartTask", OnWorkload), perm("iam:PassRole", OnWorkloadRole)},
+		Services: []string{"ecs-tasks.amazonaws.com"}, Likelihood: 0.6,
+		Summary: "Start an existing task definition on a container instance, overriding the container command to run your code with its task role."},
+	{ID: "aws.ecs.register-task-definition-update-service", CatalogID: "bp-ecs-003", Category: NewPassRole, Target: TargetPassedToExisting,
+		Perms:    []Perm{passRole, perm("ecs:RegisterTaskDefinition", OnAny), perm("ecs:UpdateService", OnAny)},
+		Services: []string{"ecs-tasks.amazonaws.com"}, Likelihood: 0.6,
+		Summary: "Register a task definition running your code with the passed task role and point an existing service at it (ECS services are not inventoried: conditional on one existing)."},
+
+	// CloudFormation: a stack role acting through a custom resource.
+	{ID: "aws.cloudformation.custom-resource-function", CatalogID: "bp-cloudformation-001", Category: NewPassRole, Target: TargetPassedRole,
+		Attacker: StackRole,
+		Perms:    []Perm{passRole, perm("lambda:CreateFunction", OnAny)}, Services: []string{"lambda.amazonaws.com"}, Likelihood: 0.5,
+		Summary: "A stack's service role creates, in the template, a function with the passed execution role and a custom resource whose ServiceToken is that function: CloudFormation invokes it (conditional: whether the stack role also needs lambda:InvokeFunction is not decided here; with it, lambda-001 applies)."},
+
+	// Lambda: a function whose role can change the invoker's own permissions.
+	{ID: "aws.lambda.invoke-function-modifies-invoker", CatalogID: "bp-lambda-001", Category: PrincipalAccess, Target: TargetInvokerAdmin,
+		Pre:   pre(PreHeadroom),
+		Perms: []Perm{perm("lambda:InvokeFunction", OnWorkload)}, Likelihood: 0.4,
+		Summary: "Invoke a function whose execution role may attach or write policies on you or add you to an administrator group (conditional on what its code does)."},
 
 	// Existing workloads we do not inventory: conditional on such a workload existing with the role.
 	{ID: "aws.apprunner.update-service", CatalogID: "apprunner-002", Category: ExistingPassRole, Target: TargetUninventoriedRole,
