@@ -110,12 +110,7 @@ func CompareBool(a, b bool) int {
 
 // CompareOwnedFirst orders nodes by id and, among nodes with one id, the
 // owned node before stubs: the order in which merging keeps the owned node.
-func CompareOwnedFirst(a, b Node) int {
-	if c := cmp.Compare(a.ID, b.ID); c != 0 {
-		return c
-	}
-	return CompareBool(a.Stub, b.Stub)
-}
+func CompareOwnedFirst(a, b Node) int { return compareNodeOrder(&a, &b) }
 
 func unionStrings(a, b []string) []string {
 	if len(b) == 0 {
