@@ -53,6 +53,10 @@ type analysis struct {
 	planMu sync.Mutex
 	plan   *scoring.Plan
 
+	// dom is the must-pass analysis, computed on first use (mustpass.go).
+	domMu sync.Mutex
+	dom   *paths.Dominators
+
 	// ciem caches CIEM reports of this generation by their options (see ciem.go).
 	ciemMu sync.Mutex
 	ciem   map[string]*ciemEntry

@@ -266,6 +266,13 @@ func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []gr
 			}
 			fmt.Fprintf(w, "  failed %s (%s): %s\n", fl.Service, where, oneLine(fl.Error))
 		}
+		for _, ne := range acc.NotEnabled {
+			where := ne.Region
+			if where == "" {
+				where = "global"
+			}
+			fmt.Fprintf(w, "  not enabled %s (%s): %s\n", ne.Service, where, oneLine(ne.Error))
+		}
 		if n := len(acc.Failed) - len(failed); n > 0 {
 			fmt.Fprintf(w, "  %d areas not in the import; kept from the last live collection\n", n)
 		}

@@ -134,7 +134,11 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		top = top[:showPaths]
 	}
 	fmt.Fprintf(w, "Top %d attack paths:\n", len(top))
-	if err := printPaths(w, top, an.result.Truncated, true); err != nil {
+	ex, err := newExplainer(ctx, an, opts)
+	if err != nil {
+		return err
+	}
+	if err := printPaths(w, top, an.result.Truncated, ex); err != nil {
 		return err
 	}
 	plan, err := an.plan(ctx, opts)

@@ -60,18 +60,25 @@ which facts prove it and which findings enable it (--explain, or --format json).
 					Truncated bool                 `json:"truncated"`
 				}{ps, an.result.Truncated})
 			}
-			return printPaths(a.stdout, ps, an.result.Truncated, explain)
+			var ex *explainer
+			if explain {
+				if ex, err = newExplainer(cmd.Context(), an, opts); err != nil {
+					return err
+				}
+			}
+			return printPaths(a.stdout, ps, an.result.Truncated, ex)
 		},
 	}
 	sf.add(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	cmd.Flags().Float64Var(&minRisk, "min-risk", 0, "only paths with at least this risk (0-100)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most this many paths (0: all)")
-	cmd.Flags().BoolVar(&explain, "explain", false, "print every hop with its technique, evidence and findings")
+	cmd.Flags().BoolVar(&explain, "explain", false, "print every hop with its technique, evidence and findings, the loops a path runs through and what every path to its target crosses")
 	return cmd
 }
 
-func printPaths(w io.Writer, ps []scoring.ScoredPath, truncated, explain bool) error {
+// printPaths prints the path table, and each path explained when ex is set.
+func printPaths(w io.Writer, ps []scoring.ScoredPath, truncated bool, ex *explainer) error {
 	if truncated {
 		fmt.Fprintln(w, "warning: the search ran out of its work budget (--max-work); paths may be missing")
 	}
@@ -95,12 +102,10 @@ func printPaths(w io.Writer, ps []scoring.ScoredPath, truncated, explain bool) e
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if explain {
-		for i, p := range ps {
-			fmt.Fprintf(w, "\n#%d %s  risk %.1f\n", i+1, p.ID, p.Risk)
-			for j := range p.Hops {
-				fmt.Fprintf(w, "  %d. %s\n", j+1, p.Hops[j].Explain())
-			}
+	if ex != nil {
+		for i := range ps {
+			fmt.Fprintf(w, "\n#%d %s  risk %.1f\n", i+1, ps[i].ID, ps[i].Risk)
+			ex.write(w, &ps[i])
 		}
 	}
 	return nil

@@ -40,9 +40,12 @@ type builder struct {
 	warnings []string
 
 	// loaded by loadPolicies
-	managed    map[string]*policy.Policy // managed policy ARN -> parsed default version
-	groups     map[string]*groupInfo     // group name -> group
-	principals []*principal              // users then roles, inventory order
+	managed map[string]*policy.Policy // managed policy ARN -> parsed default version
+	// versions holds the stored non-default versions of customer-managed policies, parsed and
+	// labelled "<arn>?versionId=<id>" (iam:SetDefaultPolicyVersion can put any of them in force).
+	versions   map[string][]policyVersion
+	groups     map[string]*groupInfo // group name -> group
+	principals []*principal          // users then roles, inventory order
 	byARN      map[string]*principal
 	users      map[string]*principal // user name -> user principal
 	scps       [][]*policy.Policy
@@ -104,7 +107,7 @@ func newBuilder(inv *inventory.Inventory, opts Options) *builder {
 	b := &builder{
 		inv: inv, opts: opts, log: opts.Logger, partition: inv.Partition, account: inv.AccountID,
 		cat: catalog.Default(), nodeIdx: map[string]int{}, edgeIdx: map[edgeKey]int{}, findIdx: map[string]int{},
-		managed: map[string]*policy.Policy{}, groups: map[string]*groupInfo{}, byARN: map[string]*principal{},
+		managed: map[string]*policy.Policy{}, versions: map[string][]policyVersion{}, groups: map[string]*groupInfo{}, byARN: map[string]*principal{},
 		users: map[string]*principal{}, orgAccts: map[string]bool{}, classes: map[string]*class{},
 		profiles: map[string][]string{}, mu: &sync.Mutex{}, ev: &policy.Evaluator{},
 	}
