@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/secrets"
 	"slices"
 	"strings"
 	"sync"
@@ -51,6 +52,10 @@ type analysis struct {
 
 	planMu sync.Mutex
 	plan   *scoring.Plan
+
+	// dom is the must-pass analysis, computed on first use (mustpass.go).
+	domMu sync.Mutex
+	dom   *paths.Dominators
 
 	// ciem caches CIEM reports of this generation by their options (see ciem.go).
 	ciemMu sync.Mutex
@@ -142,6 +147,9 @@ func (an *analysis) index() {
 
 	n := len(an.g.Nodes)
 	an.nodeHay = make([]string, n)
+	// search must not become an oracle for a secret value a store written
+	// before ingest redaction may still hold
+	var sc secrets.Scrubber
 	for i := range an.g.Nodes {
 		nd := &an.g.Nodes[i]
 		var b strings.Builder
@@ -150,6 +158,7 @@ func (an *analysis) index() {
 		b.WriteString(nd.Name)
 		for k, v := range nd.Tags {
 			if !secretLike(k) {
+				v, _, _ = sc.Value(k, v)
 				b.WriteByte('\n')
 				b.WriteString(k)
 				b.WriteByte('=')
