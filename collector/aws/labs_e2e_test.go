@@ -174,10 +174,10 @@ var iamLabs = []iamLab{
 
 // labSeeder creates one lab's IAM configuration in a moto account of its own.
 type labSeeder struct {
-	t       *testing.T
-	ctx     context.Context
-	ic      *iam.Client
-	account string
+	t        *testing.T
+	ctx      context.Context
+	ic       *iam.Client
+	account  string
 	adminARN string
 }
 
