@@ -37,6 +37,10 @@ type Filter struct {
 	Clouds []Cloud // only scopes of these clouds (all when empty)
 	// IncludeResolved also returns findings the store has marked resolved.
 	IncludeResolved bool
+	// SkipFacts leaves fact edges out: only attacker moves are loaded. Path
+	// search, scoring and the plan read nothing else, and facts are most
+	// of the edges.
+	SkipFacts bool
 }
 
 // Matches reports whether the filter selects the scope.

@@ -53,6 +53,9 @@ func (f *searchFlags) options() (graph.Filter, paths.Options, error) {
 	if f.maxWork < 1 {
 		return filter, paths.Options{}, usageErrorf("--max-work %d: want a positive budget", f.maxWork)
 	}
+	// search, scoring and the plan read attacker moves only: leave the
+	// fact edges (most of the graph) in the store
+	filter.SkipFacts = true
 	return filter, paths.Options{
 		MaxDepth:  f.maxDepth,
 		Top:       f.top,

@@ -112,7 +112,7 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		a.storeName(), counts.Nodes, counts.Edges, counts.Findings, genTime.Round(time.Millisecond), syncTime.Round(time.Millisecond))
 	fmt.Fprintf(w, "Planted: %d attack paths and %d decoy misconfigurations that lead nowhere\n\n", len(est.Truth.Planted), len(est.Truth.Decoys))
 
-	g, err := st.Load(ctx, graph.Filter{})
+	g, err := st.Load(ctx, graph.Filter{SkipFacts: true}) // analysis reads moves only
 	if err != nil {
 		return fmt.Errorf("load graph: %w", err)
 	}

@@ -60,7 +60,7 @@ func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResul
 	}
 	s.log.Info("synced scope", "scope", snap.Scope.String(), "sync", res.SyncID,
 		"nodes", res.Written.Nodes, "edges", res.Written.Edges, "findings", res.Written.Findings,
-		"changed", w.changed, "removed", res.Removed, "stale", res.Stale, "resolved", res.Resolved,
+		"changed", w.changed, "projection_bytes", w.blobBytes, "removed", res.Removed, "stale", res.Stale, "resolved", res.Resolved,
 		"took", time.Since(start).Round(time.Millisecond).String())
 	return res, nil
 }
@@ -80,9 +80,10 @@ type syncer struct {
 	nodeOrder  []int32             // snapshot nodes sorted by id
 	staleNodes map[string]struct{} // nodes of the scope kept stale by this sync
 
-	res     graph.SyncResult
-	changed graph.Counts // rows actually rewritten
-	ticks   int
+	res       graph.SyncResult
+	changed   graph.Counts // rows actually rewritten
+	ticks     int
+	blobBytes int // size of the scope projection written
 }
 
 // tick checks the context every checkEvery rows.
@@ -121,6 +122,9 @@ func (w *syncer) run() (graph.SyncResult, error) {
 	}
 	if err := w.record(); err != nil {
 		return graph.SyncResult{}, err
+	}
+	if err := w.writeProjection(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("projection: %w", err)
 	}
 	if err := w.ctx.Err(); err != nil {
 		return graph.SyncResult{}, err

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) graph.Store) {
 		{"cancelled sync leaves the previous state", testCancelledSync},
 		{"readers see the old or the new graph, never a mix", testConcurrentReaders},
 		{"load filters by scope and cloud", testLoadFilter},
+		{"load with SkipFacts returns exactly the move edges", testSkipFacts},
 		{"owned node wins over stubs of other scopes", testStubMerge},
 		{"scopes lists synced scopes", testScopes},
 	}
@@ -739,6 +740,25 @@ func testLoadFilter(t *testing.T, open func(t *testing.T) graph.Store) {
 				t.Errorf("Load(%+v) nodes = %v, want %v", tt.filter, got, tt.want)
 			}
 		})
+	}
+}
+
+func testSkipFacts(t *testing.T, open func(t *testing.T) graph.Store) {
+	s := open(t)
+	for _, snap := range []*graph.Snapshot{RichSnapshot(scopeA, at(0)), RichSnapshot(scopeB, at(0))} {
+		mustSync(t, s, snap)
+	}
+	full := mustLoad(t, s, graph.Filter{})
+	moves := mustLoad(t, s, graph.Filter{SkipFacts: true})
+	want := slices.DeleteFunc(slices.Clone(full.Edges), func(e graph.Edge) bool { return !e.Kind.IsMove() })
+	if len(want) == 0 || len(want) == len(full.Edges) {
+		t.Fatalf("fixture needs both move and fact edges, has %d of %d moves", len(want), len(full.Edges))
+	}
+	if !reflect.DeepEqual(moves.Edges, want) {
+		t.Errorf("SkipFacts loaded %d edges, want the %d move edges of a full load", len(moves.Edges), len(want))
+	}
+	if !reflect.DeepEqual(moves.Nodes, full.Nodes) || !reflect.DeepEqual(moves.Findings, full.Findings) {
+		t.Error("SkipFacts changed the nodes or findings")
 	}
 }
 
