@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/secrets"
 	"slices"
 	"strings"
 	"sync"
@@ -146,6 +147,9 @@ func (an *analysis) index() {
 
 	n := len(an.g.Nodes)
 	an.nodeHay = make([]string, n)
+	// search must not become an oracle for a secret value a store written
+	// before ingest redaction may still hold
+	var sc secrets.Scrubber
 	for i := range an.g.Nodes {
 		nd := &an.g.Nodes[i]
 		var b strings.Builder
@@ -154,6 +158,7 @@ func (an *analysis) index() {
 		b.WriteString(nd.Name)
 		for k, v := range nd.Tags {
 			if !secretLike(k) {
+				v, _, _ = sc.Value(k, v)
 				b.WriteByte('\n')
 				b.WriteString(k)
 				b.WriteByte('=')

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/secrets"
 	"io"
 	"slices"
 	"text/tabwriter"
@@ -235,8 +236,12 @@ func (a *app) graphExportCommand() *cobra.Command {
 }
 
 // writeGraphJSON streams the graph as one JSON object, element by element,
-// so a million-node export does not build a second copy in memory.
+// so a million-node export does not build a second copy in memory. Every
+// element passes through the same secret redaction as ingest
+// (graph.RedactNode ...): a store written before that rule, or by hand,
+// still exports no secret value.
 func writeGraphJSON(w io.Writer, g *graph.Graph) error {
+	var sc secrets.Scrubber
 	bw := &errWriter{w: w}
 	enc := json.NewEncoder(bw)
 	writeList := func(name string, n int, item func(int) any) {
@@ -251,11 +256,23 @@ func writeGraphJSON(w io.Writer, g *graph.Graph) error {
 		bw.Write([]byte("]"))
 	}
 	bw.Write([]byte("{"))
-	writeList("nodes", len(g.Nodes), func(i int) any { return &g.Nodes[i] })
+	writeList("nodes", len(g.Nodes), func(i int) any {
+		n := g.Nodes[i]
+		graph.RedactNode(&n, &sc)
+		return &n
+	})
 	bw.Write([]byte(",\n"))
-	writeList("edges", len(g.Edges), func(i int) any { return &g.Edges[i] })
+	writeList("edges", len(g.Edges), func(i int) any {
+		e := g.Edges[i]
+		graph.RedactEdge(&e, &sc)
+		return &e
+	})
 	bw.Write([]byte(",\n"))
-	writeList("findings", len(g.Findings), func(i int) any { return &g.Findings[i] })
+	writeList("findings", len(g.Findings), func(i int) any {
+		f := g.Findings[i]
+		graph.RedactFinding(&f, &sc)
+		return &f
+	})
 	bw.Write([]byte("}\n"))
 	return bw.err
 }
