@@ -21,10 +21,10 @@ import (
 const (
 	// goldenCore covers what the attack graph consumes: node ids and kinds, edge keys with their
 	// conditional flags and findings, finding ids.
-	goldenCore = "1328ee669d5cf58e0c15a18244d6f7c08a9dab2f389a1a21674ec5704dda0237"
+	goldenCore = "6a04ffbb11b4ae6c9dc208655c77e49bf1d0d20f321681a498ddd36a75ea6db5"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "a1e39ba4d411d3089b669b7824f7e6dc1c6eacd3f51b78669e4c442e8cd70c99"
+	goldenFull = "7f1c5795d75a8f975c34d5352e91fc5aaeab4ce3a0bd5a3fd24844d80c5aa258"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results
