@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -282,6 +283,7 @@ func (b *builder) requestContext(region string) map[string][]string {
 	ctx := map[string][]string{
 		"aws:SecureTransport": {"true"},
 		"aws:CurrentTime":     {b.now.UTC().Format(time.RFC3339)},
+		"aws:EpochTime":       {strconv.FormatInt(b.now.Unix(), 10)},
 	}
 	if region != "" {
 		ctx["aws:RequestedRegion"] = []string{region}

@@ -552,3 +552,36 @@ func TestInvokingAFunctionThatModifiesTheInvoker(t *testing.T) {
 		})
 	}
 }
+
+// TestStaticTimeConditionsAreDecided: time conditions whose outcome no request can change are
+// decided at collection time (testNow is 2026-06-01), the rest stay conditional.
+func TestStaticTimeConditionsAreDecided(t *testing.T) {
+	tests := []struct {
+		name        string
+		cond        map[string]any
+		want        bool
+		conditional bool
+	}{
+		{"CurrentTime before a past date never grants", map[string]any{"DateLessThan": map[string]any{"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, false, false},
+		{"CurrentTime after a past date grants", map[string]any{"DateGreaterThan": map[string]any{"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, true, false},
+		{"EpochTime before a past instant never grants", map[string]any{"NumericLessThan": map[string]any{"aws:EpochTime": "1577836800"}}, false, false},
+		{"EpochTime as a date after a past instant grants", map[string]any{"DateGreaterThan": map[string]any{"aws:EpochTime": "1577836800"}}, true, false},
+		{"TokenIssueTime before a past date never grants", map[string]any{"DateLessThan": map[string]any{"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}, false, false},
+		{"TokenIssueTime after a past date depends on the credentials", map[string]any{"DateGreaterThan": map[string]any{"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			u := addUser(inv, "attacker", doc(stmt{Effect: "Allow", Action: "iam:CreateAccessKey", Resource: "*", Condition: tt.cond}))
+			v := addUser(inv, "victim")
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, v.ARN, "aws.iam.create-access-key")
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e != nil && e.Conditional != tt.conditional {
+				t.Fatalf("conditional = %v, want %v (%v)", e.Conditional, tt.conditional, e.Evidence)
+			}
+		})
+	}
+}
