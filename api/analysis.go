@@ -73,12 +73,11 @@ type pathMeta struct {
 }
 
 func analyse(ctx context.Context, g *graph.Graph, opts paths.Options) (*analysis, error) {
-	proj := paths.NewProjection(g)
-	res, err := proj.Search(ctx, opts)
+	run, err := scoring.Analyse(ctx, g, opts, scoring.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("search attack paths: %w", err)
+		return nil, err
 	}
-	an := &analysis{g: g, proj: proj, opts: opts, found: res, report: scoring.Score(g, res, scoring.Options{})}
+	an := &analysis{g: g, proj: run.Projection, opts: opts, found: run.Found, report: run.Report}
 	an.index()
 	return an, nil
 }

@@ -22,12 +22,12 @@ type explainer struct {
 
 // newExplainer computes both analyses over an analysis' projection with the
 // search options of its paths.
-func newExplainer(ctx context.Context, an *analysis, opts paths.Options) (*explainer, error) {
-	dom, err := an.proj.Dominators(ctx, opts)
+func newExplainer(ctx context.Context, an *scoring.Analysis, opts paths.Options) (*explainer, error) {
+	dom, err := an.Projection.Dominators(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("must-pass analysis: %w", err)
 	}
-	return &explainer{g: an.graph, dom: dom, cycles: an.proj.Cycles(nil)}, nil
+	return &explainer{g: an.Graph, dom: dom, cycles: an.Projection.Cycles(nil)}, nil
 }
 
 // write prints the hops of p, its loops and what every path to its target crosses.

@@ -43,8 +43,8 @@ which facts prove it and which findings enable it (--explain, or --format json).
 			if err != nil {
 				return err
 			}
-			ps := make([]scoring.ScoredPath, 0, len(an.report.Paths))
-			for _, p := range an.report.Paths {
+			ps := make([]scoring.ScoredPath, 0, len(an.Report.Paths))
+			for _, p := range an.Report.Paths {
 				if p.Risk >= minRisk {
 					ps = append(ps, p)
 				}
@@ -58,7 +58,7 @@ which facts prove it and which findings enable it (--explain, or --format json).
 				return enc.Encode(struct {
 					Paths     []scoring.ScoredPath `json:"paths"`
 					Truncated bool                 `json:"truncated"`
-				}{ps, an.result.Truncated})
+				}{ps, an.Found.Truncated})
 			}
 			var ex *explainer
 			if explain {
@@ -66,7 +66,7 @@ which facts prove it and which findings enable it (--explain, or --format json).
 					return err
 				}
 			}
-			return printPaths(a.stdout, ps, an.result.Truncated, ex)
+			return printPaths(a.stdout, ps, an.Found.Truncated, ex)
 		},
 	}
 	sf.add(cmd)
@@ -150,7 +150,7 @@ owner tags. Formats: table, csv, json, sarif (2.1.0), ocsf (Detection Finding).`
 			if err != nil {
 				return err
 			}
-			rep := an.report
+			rep := an.Report
 			if onPathOnly {
 				cp := *rep
 				cp.Queue = nil
