@@ -21,10 +21,10 @@ import (
 const (
 	// goldenCore covers what the attack graph consumes: node ids and kinds, edge keys with their
 	// conditional flags and findings, finding ids.
-	goldenCore = "6a04ffbb11b4ae6c9dc208655c77e49bf1d0d20f321681a498ddd36a75ea6db5"
+	goldenCore = "acaab8769476072d03845fde63dcd5aadd2d39ae29156e85231b799a46ff992d"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "7f1c5795d75a8f975c34d5352e91fc5aaeab4ce3a0bd5a3fd24844d80c5aa258"
+	goldenFull = "b385623c449e31f32ab1b82cdc7c3215976b122ed70af2d2d0b744d3478133d9"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results
