@@ -25,7 +25,7 @@ func (a *app) collectCommand() *cobra.Command {
 		Use:   "collect",
 		Short: "Collect a cloud estate into the store",
 	}
-	cmd.AddCommand(a.collectAWSCommand())
+	cmd.AddCommand(a.collectAWSCommand(), a.collectGCPCommand())
 	return cmd
 }
 
@@ -168,27 +168,38 @@ func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if f.snapshotsTo != "" {
-		paths, err := snapshotfile.WriteDir(f.snapshotsTo, snaps)
+	return a.deliverSnapshots(ctx, snaps, f.snapshotsTo, sum.Partial(),
+		func(results []graph.SyncResult, store string) { printCollectSummary(a.stdout, sum, results, store) },
+		func(stored bool) string { return partialMessage(sum, stored) })
+}
+
+// deliverSnapshots stores the snapshots (or, with dir set, writes them as
+// files instead), prints the summary and turns a partial collection into
+// the partial exit. print gets the sync results and the store's name
+// (nil and "" when nothing was stored); message says what failed.
+func (a *app) deliverSnapshots(ctx context.Context, snaps []*graph.Snapshot, dir string, partial bool,
+	print func([]graph.SyncResult, string), message func(stored bool) string) error {
+	if dir != "" {
+		paths, err := snapshotfile.WriteDir(dir, snaps)
 		if err != nil {
 			return err
 		}
-		printCollectSummary(a.stdout, sum, nil, "")
+		print(nil, "")
 		for i, p := range paths {
 			fmt.Fprintf(a.stdout, "%s: snapshot written to %s (not stored)\n", snaps[i].Scope, p)
 		}
-		if sum.Partial() {
-			return &partialError{msg: partialMessage(sum, false)}
+		if partial {
+			return &partialError{msg: message(false)}
 		}
 		return nil
 	}
 	results, err := a.syncSnapshots(ctx, snaps)
-	printCollectSummary(a.stdout, sum, results, a.storeName())
+	print(results, a.storeName())
 	if err != nil {
 		return err
 	}
-	if sum.Partial() {
-		return &partialError{msg: partialMessage(sum, true)}
+	if partial {
+		return &partialError{msg: message(true)}
 	}
 	return nil
 }
