@@ -191,6 +191,7 @@ func (s *Server) routes() *gin.Engine {
 	authed.GET("/nodes", s.getNodeByQuery)
 	authed.GET("/nodes/neighbourhood", s.neighbourhood)
 	authed.GET("/nodes/:id", s.getNode)
+	authed.GET("/targets/:id/must-pass", s.getMustPass)
 	authed.GET("/search", s.search)
 	authed.GET("/stats", s.stats)
 	authed.GET("/queries", s.listQueries)

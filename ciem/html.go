@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 //go:embed report.html.tmpl
@@ -115,13 +117,13 @@ func scoreClass(s float64) string {
 }
 
 type levelCell struct {
-	Level AccessLevel
+	Level entitlement.AccessLevel
 	Count int
 }
 
-func levelCells(m map[AccessLevel]int) []levelCell {
+func levelCells(m map[entitlement.AccessLevel]int) []levelCell {
 	var out []levelCell
-	for _, l := range Levels {
+	for _, l := range entitlement.Levels {
 		if n := m[l]; n > 0 {
 			out = append(out, levelCell{l, n})
 		}
@@ -148,15 +150,15 @@ func topServices(p *Principal) []ServiceView {
 	return s
 }
 
-func sourceLabel(s Source) string {
+func sourceLabel(s entitlement.Source) string {
 	switch s.Kind {
-	case SourceGroup:
+	case entitlement.SourceGroup:
 		return "group " + lastPart(s.Via)
-	case SourceBoundary:
+	case entitlement.SourceBoundary:
 		return "boundary"
-	case SourceResource:
+	case entitlement.SourceResource:
 		return "resource policy"
-	case SourceOrg:
+	case entitlement.SourceOrg:
 		return "organisation policy"
 	}
 	return "attached"

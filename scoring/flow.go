@@ -143,3 +143,22 @@ func (f *flowNet) sourceSide(s int32) []bool {
 	}
 	return seen
 }
+
+// sinkSide marks the nodes that reach t in the residual network: after a max
+// flow, the complement of the sink side of the minimum cut closest to t.
+func (f *flowNet) sinkSide(t int32) []bool {
+	seen := make([]bool, len(f.head))
+	seen[t] = true
+	f.queue = append(f.queue[:0], t)
+	for i := 0; i < len(f.queue); i++ {
+		v := f.queue[i]
+		for b := f.head[v]; b >= 0; b = f.next[b] {
+			// b is v->u; its partner b^1 is u->v, whose residual says whether u reaches v.
+			if u := f.to[b]; f.cap[b^1] > flowEps && !seen[u] {
+				seen[u] = true
+				f.queue = append(f.queue, u)
+			}
+		}
+	}
+	return seen
+}

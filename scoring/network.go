@@ -1,9 +1,11 @@
 package scoring
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/breachpath/breachpath/paths"
@@ -25,6 +27,9 @@ type network struct {
 	isTgt  []bool
 	cuts   []uint16           // per local edge: chosen findings citing it
 	byFind map[string][]int32 // finding -> local edges citing it
+	// prefer are the must-pass findings (paths.Dominators): among findings
+	// of equal effort, the plan picks these.
+	prefer map[string]bool
 
 	// reverse CSR (local edges by head) and distances over uncut edges, for pruning
 	roff  []int32
@@ -165,25 +170,47 @@ func buildNetwork(proj *paths.Projection, gone, isSource, isTarget paths.Bitset,
 	return net
 }
 
-// cheapest returns the cheapest finding a local edge cites (ties: smallest
-// id), or "" when it cites none.
+// cheapest returns the cheapest finding a local edge cites (ties: a
+// must-pass finding, then the smallest id), or "" when it cites none.
 func (net *network) cheapest(le int32, effort func(string) float64) (string, float64) {
 	best, bestCost := "", 0.0
 	for _, f := range net.proj.Graph().Edges[net.proj.Edge[net.pos[le]]].Findings {
-		if c := effort(f); best == "" || c < bestCost || (c == bestCost && f < best) {
+		if c := effort(f); best == "" || c < bestCost || (c == bestCost && net.before(f, best)) {
 			best, bestCost = f, c
 		}
 	}
 	return best, bestCost
 }
 
-// minCut runs max-flow over the network and maps the minimum cut to
-// findings, one (the cheapest) per cut edge. With amortize, a finding's
+// before orders findings of equal effort: must-pass ones first, then by id.
+func (net *network) before(f, g string) bool {
+	if net.prefer[f] != net.prefer[g] {
+		return net.prefer[f]
+	}
+	return f < g
+}
+
+// preferred counts the must-pass findings of a candidate plan.
+func (net *network) preferred(chosen map[string]bool) int {
+	n := 0
+	for f := range chosen {
+		if net.prefer[f] {
+			n++
+		}
+	}
+	return n
+}
+
+// minCut runs max-flow over the network and maps two minimum cuts to
+// findings, one (the cheapest) per cut edge: the cut closest to the sources
+// and the one closest to the targets (nil when it is the same), which can
+// differ in cost once shared findings are counted and in how many must-pass
+// findings they use. With amortize, a finding's
 // effort is spread over the network edges citing it (effort/k each), which
 // favours one fix that covers many moves; without, each edge pays the full
 // effort, which over-counts shared findings. Neither is exact when findings
 // are shared; MakePlan keeps the cheaper result.
-func (net *network) minCut(ctx context.Context, effort func(string) float64, amortize bool) (map[string]bool, float64, error) {
+func (net *network) minCut(ctx context.Context, effort func(string) float64, amortize bool) ([2]map[string]bool, float64, error) {
 	weight := effort
 	if amortize {
 		weight = func(id string) float64 { return effort(id) / float64(max(1, len(net.byFind[id]))) }
@@ -215,24 +242,35 @@ func (net *network) minCut(ctx context.Context, effort func(string) float64, amo
 			fn.addArc(int32(u), t, big)
 		}
 	}
+	var out [2]map[string]bool
 	flow, err := fn.maxFlow(ctx, s, t)
 	if err != nil {
-		return nil, 0, err
+		return out, 0, err
 	}
-	side := fn.sourceSide(s)
-	chosen := map[string]bool{}
-	for u := range net.nodes {
-		if !side[u] {
-			continue
-		}
-		for le := net.off[u]; le < net.off[u+1]; le++ {
-			if !side[net.to[le]] && caps[le] >= 0 {
-				f, _ := net.cheapest(le, weight)
-				chosen[f] = true
+	cutAt := func(src []bool) map[string]bool {
+		chosen := map[string]bool{}
+		for u := range net.nodes {
+			if !src[u] {
+				continue
+			}
+			for le := net.off[u]; le < net.off[u+1]; le++ {
+				if !src[net.to[le]] && caps[le] >= 0 {
+					f, _ := net.cheapest(le, weight)
+					chosen[f] = true
+				}
 			}
 		}
+		return chosen
 	}
-	return chosen, flow, nil
+	out[0] = cutAt(fn.sourceSide(s))
+	sink := fn.sinkSide(t)
+	for i := range sink {
+		sink[i] = !sink[i] // the source side of the cut closest to t
+	}
+	if late := cutAt(sink); !maps.Equal(late, out[0]) {
+		out[1] = late
+	}
+	return out, flow, nil
 }
 
 func (net *network) apply(f string, delta int) {
@@ -280,7 +318,7 @@ func (net *network) repair(ctx context.Context, chosen map[string]bool, effort f
 			for x := t; net.parent[x] >= 0 && !covered; {
 				le := net.parent[x]
 				covered = net.cuts[le] > 0 // cut by a finding added this round
-				if f, c := net.cheapest(le, effort); f != "" && (best == "" || c < bestCost || (c == bestCost && f < best)) {
+				if f, c := net.cheapest(le, effort); f != "" && (best == "" || c < bestCost || (c == bestCost && net.before(f, best))) {
 					best, bestCost = f, c
 				}
 				x = net.from(le)
@@ -381,7 +419,20 @@ func (net *network) prune(chosen map[string]bool, effort func(string) float64) i
 	for f := range chosen {
 		order = append(order, f)
 	}
-	sortByEffortDesc(order, effort)
+	// Most expensive first; among equal efforts the non-must-pass findings
+	// go first, so a must-pass finding is the one kept.
+	slices.SortFunc(order, func(a, b string) int {
+		if c := cmp.Compare(effort(b), effort(a)); c != 0 {
+			return c
+		}
+		if net.prefer[a] != net.prefer[b] {
+			if net.prefer[a] {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(b, a)
+	})
 	refresh := func() {
 		net.bfsFromSources(true)
 		net.distancesToTargets()

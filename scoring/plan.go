@@ -31,6 +31,10 @@ type Step struct {
 	// PathsRemoved counts the attack paths of the search (Top per target)
 	// that cite the finding.
 	PathsRemoved int `json:"paths_removed"`
+	// MustPass is set when every attack path to some target crosses a move
+	// citing the finding (paths.Dominators); at equal effort the plan
+	// prefers such findings.
+	MustPass bool `json:"must_pass,omitempty"`
 }
 
 // Plan is a remediation plan: fix these findings and no attack path to the
@@ -142,6 +146,11 @@ func PlanProjection(ctx context.Context, proj *paths.Projection, opts PlanOption
 	}
 
 	net := buildNetwork(proj, gone, isSource, isTarget, sources, depth)
+	dom, err := proj.Dominators(ctx, so)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	net.prefer = dom.MustPassFindings()
 	effort := func(id string) float64 {
 		if f := g.Finding(id); f != nil && f.FixEffort > 0 {
 			return f.FixEffort
@@ -151,25 +160,32 @@ func PlanProjection(ctx context.Context, proj *paths.Projection, opts PlanOption
 	var chosen map[string]bool
 	bestCost := 0.0
 	for _, amortize := range []bool{false, true} {
-		clear(net.cuts)
-		cand, flow, err := net.minCut(ctx, effort, amortize)
+		cands, flow, err := net.minCut(ctx, effort, amortize)
 		if err != nil {
 			return nil, fmt.Errorf("plan: %w", err)
 		}
-		cutFindings := len(cand)
-		repaired, err := net.repair(ctx, cand, effort)
-		if err != nil {
-			return nil, fmt.Errorf("plan: %w", err)
-		}
-		pruned := net.prune(cand, effort)
-		cost := 0.0
-		for f := range cand {
-			cost += effort(f)
-		}
-		if chosen == nil || cost < bestCost-1e-9 {
-			chosen, bestCost = cand, cost
-			plan.Stats = PlanStats{NetworkNodes: net.nodes, NetworkEdges: len(net.pos), MaxFlow: flow,
-				CutFindings: cutFindings, Repaired: repaired, Pruned: pruned, Amortized: amortize}
+		for _, cand := range cands {
+			if cand == nil {
+				continue
+			}
+			clear(net.cuts)
+			cutFindings := len(cand)
+			repaired, err := net.repair(ctx, cand, effort)
+			if err != nil {
+				return nil, fmt.Errorf("plan: %w", err)
+			}
+			pruned := net.prune(cand, effort)
+			cost := 0.0
+			for f := range cand {
+				cost += effort(f)
+			}
+			// Cheaper wins; at equal cost, the plan with more must-pass findings.
+			if chosen == nil || cost < bestCost-1e-9 ||
+				(cost <= bestCost+1e-9 && net.preferred(cand) > net.preferred(chosen)) {
+				chosen, bestCost = cand, cost
+				plan.Stats = PlanStats{NetworkNodes: net.nodes, NetworkEdges: len(net.pos), MaxFlow: flow,
+					CutFindings: cutFindings, Repaired: repaired, Pruned: pruned, Amortized: amortize}
+			}
 		}
 	}
 
@@ -194,7 +210,7 @@ func PlanProjection(ctx context.Context, proj *paths.Projection, opts PlanOption
 		}
 	}
 	for id := range chosen {
-		s := Step{FindingID: id, FixEffort: effort(id), PathsRemoved: removedBy[id]}
+		s := Step{FindingID: id, FixEffort: effort(id), PathsRemoved: removedBy[id], MustPass: net.prefer[id]}
 		if f := g.Finding(id); f != nil {
 			s.RuleID, s.Resource, s.Title, s.Severity = f.RuleID, f.Resource, f.Title, f.Severity
 			s.Remediation, s.Controls = f.Remediation, f.Controls
@@ -221,13 +237,4 @@ func withRemoved(o paths.Options, chosen map[string]bool) paths.Options {
 	}
 	slices.Sort(o.RemovedFindings)
 	return o
-}
-
-func sortByEffortDesc(ids []string, effort func(string) float64) {
-	slices.SortFunc(ids, func(a, b string) int {
-		if c := cmp.Compare(effort(b), effort(a)); c != 0 {
-			return c
-		}
-		return cmp.Compare(b, a)
-	})
 }

@@ -25,7 +25,9 @@ func (a *app) collectCommand() *cobra.Command {
 		Use:   "collect",
 		Short: "Collect a cloud estate into the store",
 	}
-	cmd.AddCommand(a.collectAWSCommand(), a.collectGCPCommand())
+	cmd.AddCommand(a.collectAWSCommand())
+	cmd.AddCommand(a.collectAzureCommand())
+	cmd.AddCommand(a.collectGCPCommand())
 	return cmd
 }
 
@@ -168,17 +170,16 @@ func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return a.deliverSnapshots(ctx, snaps, f.snapshotsTo, sum.Partial(),
-		func(results []graph.SyncResult, store string) { printCollectSummary(a.stdout, sum, results, store) },
-		func(stored bool) string { return partialMessage(sum, stored) })
+	return a.deliverSnapshots(ctx, snaps, f.snapshotsTo, func(results []graph.SyncResult, store string) {
+		printCollectSummary(a.stdout, sum, results, store)
+	}, sum.Partial(), func(stored bool) string { return partialMessage(sum, stored) })
 }
 
 // deliverSnapshots stores the snapshots (or, with dir set, writes them as
-// files instead), prints the summary and turns a partial collection into
-// the partial exit. print gets the sync results and the store's name
-// (nil and "" when nothing was stored); message says what failed.
-func (a *app) deliverSnapshots(ctx context.Context, snaps []*graph.Snapshot, dir string, partial bool,
-	print func([]graph.SyncResult, string), message func(stored bool) string) error {
+// files), prints the summary through print, and reports a partial
+// collection as a partialError with msg's text.
+func (a *app) deliverSnapshots(ctx context.Context, snaps []*graph.Snapshot, dir string, print func([]graph.SyncResult, string),
+	partial bool, msg func(stored bool) string) error {
 	if dir != "" {
 		paths, err := snapshotfile.WriteDir(dir, snaps)
 		if err != nil {
@@ -189,7 +190,7 @@ func (a *app) deliverSnapshots(ctx context.Context, snaps []*graph.Snapshot, dir
 			fmt.Fprintf(a.stdout, "%s: snapshot written to %s (not stored)\n", snaps[i].Scope, p)
 		}
 		if partial {
-			return &partialError{msg: message(false)}
+			return &partialError{msg: msg(false)}
 		}
 		return nil
 	}
@@ -199,7 +200,7 @@ func (a *app) deliverSnapshots(ctx context.Context, snaps []*graph.Snapshot, dir
 		return err
 	}
 	if partial {
-		return &partialError{msg: message(true)}
+		return &partialError{msg: msg(true)}
 	}
 	return nil
 }
@@ -276,6 +277,13 @@ func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []gr
 				where = "global"
 			}
 			fmt.Fprintf(w, "  failed %s (%s): %s\n", fl.Service, where, oneLine(fl.Error))
+		}
+		for _, ne := range acc.NotEnabled {
+			where := ne.Region
+			if where == "" {
+				where = "global"
+			}
+			fmt.Fprintf(w, "  not enabled %s (%s): %s\n", ne.Service, where, oneLine(ne.Error))
 		}
 		if n := len(acc.Failed) - len(failed); n > 0 {
 			fmt.Fprintf(w, "  %d areas not in the import; kept from the last live collection\n", n)

@@ -149,9 +149,9 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return a.deliverSnapshots(ctx, snaps, f.snapshotsTo, run.Partial(),
+	return a.deliverSnapshots(ctx, snaps, f.snapshotsTo,
 		func(results []graph.SyncResult, store string) { printGCPSummary(a.stdout, run, results, store) },
-		func(stored bool) string { return gcpPartialMessage(run, stored) })
+		run.Partial(), func(stored bool) string { return gcpPartialMessage(run, stored) })
 }
 
 func gcpPartialMessage(run *gcpcollector.Run, stored bool) string {

@@ -193,3 +193,20 @@ func TestCollectSummaryReportsFailuresAndPartialness(t *testing.T) {
 		t.Error("an IAM import's protective coverage counted as a partial collection")
 	}
 }
+
+// A service that is not enabled is an answer: the summary names it, and the
+// run is not partial (exit 0, not 3).
+func TestCollectSummaryNamesServicesNotEnabledWithoutPartialness(t *testing.T) {
+	sum := &awscollector.RunSummary{Accounts: []awscollector.AccountRun{{
+		AccountID: "111122223333", AreasRead: 14,
+		NotEnabled: []graph.Failure{{Area: graph.Area{Service: "macie", Region: "eu-west-1"}, Error: "Macie2 GetMacieSession: AccessDeniedException: Macie is not enabled"}},
+	}}}
+	var buf bytes.Buffer
+	printCollectSummary(&buf, sum, nil, "")
+	if want := "not enabled macie (eu-west-1): Macie2 GetMacieSession: AccessDeniedException: Macie is not enabled"; !strings.Contains(buf.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, buf.String())
+	}
+	if sum.Partial() {
+		t.Error("a service that is not enabled made the run partial")
+	}
+}

@@ -43,8 +43,8 @@ which facts prove it and which findings enable it (--explain, or --format json).
 			if err != nil {
 				return err
 			}
-			ps := make([]scoring.ScoredPath, 0, len(an.report.Paths))
-			for _, p := range an.report.Paths {
+			ps := make([]scoring.ScoredPath, 0, len(an.Report.Paths))
+			for _, p := range an.Report.Paths {
 				if p.Risk >= minRisk {
 					ps = append(ps, p)
 				}
@@ -58,20 +58,27 @@ which facts prove it and which findings enable it (--explain, or --format json).
 				return enc.Encode(struct {
 					Paths     []scoring.ScoredPath `json:"paths"`
 					Truncated bool                 `json:"truncated"`
-				}{ps, an.result.Truncated})
+				}{ps, an.Found.Truncated})
 			}
-			return printPaths(a.stdout, ps, an.result.Truncated, explain)
+			var ex *explainer
+			if explain {
+				if ex, err = newExplainer(cmd.Context(), an, opts); err != nil {
+					return err
+				}
+			}
+			return printPaths(a.stdout, ps, an.Found.Truncated, ex)
 		},
 	}
 	sf.add(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	cmd.Flags().Float64Var(&minRisk, "min-risk", 0, "only paths with at least this risk (0-100)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most this many paths (0: all)")
-	cmd.Flags().BoolVar(&explain, "explain", false, "print every hop with its technique, evidence and findings")
+	cmd.Flags().BoolVar(&explain, "explain", false, "print every hop with its technique, evidence and findings, the loops a path runs through and what every path to its target crosses")
 	return cmd
 }
 
-func printPaths(w io.Writer, ps []scoring.ScoredPath, truncated, explain bool) error {
+// printPaths prints the path table, and each path explained when ex is set.
+func printPaths(w io.Writer, ps []scoring.ScoredPath, truncated bool, ex *explainer) error {
 	if truncated {
 		fmt.Fprintln(w, "warning: the search ran out of its work budget (--max-work); paths may be missing")
 	}
@@ -95,12 +102,10 @@ func printPaths(w io.Writer, ps []scoring.ScoredPath, truncated, explain bool) e
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if explain {
-		for i, p := range ps {
-			fmt.Fprintf(w, "\n#%d %s  risk %.1f\n", i+1, p.ID, p.Risk)
-			for j := range p.Hops {
-				fmt.Fprintf(w, "  %d. %s\n", j+1, p.Hops[j].Explain())
-			}
+	if ex != nil {
+		for i := range ps {
+			fmt.Fprintf(w, "\n#%d %s  risk %.1f\n", i+1, ps[i].ID, ps[i].Risk)
+			ex.write(w, &ps[i])
 		}
 	}
 	return nil
@@ -145,7 +150,7 @@ owner tags. Formats: table, csv, json, sarif (2.1.0), ocsf (Detection Finding).`
 			if err != nil {
 				return err
 			}
-			rep := an.report
+			rep := an.Report
 			if onPathOnly {
 				cp := *rep
 				cp.Queue = nil

@@ -32,10 +32,13 @@ type AccountRun struct {
 	AccountID string          `json:"account_id"`
 	AreasRead int             `json:"areas_read"`
 	Failed    []graph.Failure `json:"failed,omitempty"`
-	Resources int             `json:"resources"`
-	APICalls  int             `json:"api_calls"`
-	Retries   int             `json:"retries"`
-	Duration  time.Duration   `json:"duration_ns"`
+	// NotEnabled lists areas whose service is not enabled or not offered
+	// (not failures: they do not make the run partial).
+	NotEnabled []graph.Failure `json:"not_enabled,omitempty"`
+	Resources  int             `json:"resources"`
+	APICalls   int             `json:"api_calls"`
+	Retries    int             `json:"retries"`
+	Duration   time.Duration   `json:"duration_ns"`
 	// DroppedStubs and DroppedEdges are what the transform left out (see
 	// TransformResult).
 	DroppedStubs int      `json:"dropped_stubs,omitempty"`
@@ -115,7 +118,8 @@ func Collect(ctx context.Context, cfg sdkaws.Config, opts CollectOptions) ([]*gr
 		snaps = append(snaps, snap)
 		sum.Accounts = append(sum.Accounts, AccountRun{
 			AccountID: inv.AccountID, AreasRead: len(inv.Coverage.Read), Failed: slices.Clone(inv.Coverage.Failed),
-			Resources: inv.Stats.Resources, APICalls: inv.Stats.APICalls, Retries: inv.Stats.Retries,
+			NotEnabled: slices.Clone(inv.NotEnabled),
+			Resources:  inv.Stats.Resources, APICalls: inv.Stats.APICalls, Retries: inv.Stats.Retries,
 			Duration: inv.Stats.Duration, DroppedStubs: tr.DroppedStubs, DroppedEdges: tr.DroppedEdges, Warnings: tr.Warnings,
 		})
 	}

@@ -169,6 +169,20 @@ func managedPolicy(p PolicyDetail) (inventory.ManagedPolicy, error) {
 	if mp.DefaultVersionID == "" {
 		mp.DefaultVersionID = def.VersionID
 	}
+	if !mp.AWSManaged {
+		for i := range p.PolicyVersionList {
+			v := &p.PolicyVersionList[i]
+			if v == def {
+				continue
+			}
+			text, err := v.Document.Text()
+			if err != nil {
+				return mp, fmt.Errorf("policy %s version %s: %w", p.Arn, v.VersionID, err)
+			}
+			mp.OtherVersions = append(mp.OtherVersions, inventory.PolicyVersion{ID: v.VersionID, Document: text, CreateDate: v.CreateDate.Time})
+		}
+		slices.SortFunc(mp.OtherVersions, func(a, b inventory.PolicyVersion) int { return cmp.Compare(a.ID, b.ID) })
+	}
 	return mp, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -62,4 +63,44 @@ func reason(err error) string {
 		fmt.Fprintf(&b, " (gave up after %d attempts)", me.Attempt)
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// notEnabledCodes are error codes with which AWS says a service is not
+// enabled for the account or not offered in the region.
+var notEnabledCodes = []string{
+	"SubscriptionRequiredException", "OptInRequired", "OptInRequiredException",
+	"UnsupportedOperation", "UnknownOperationException", "InvalidAction",
+}
+
+// serviceNotEnabled reports whether err says that the service is not
+// enabled, subscribed or offered (rather than that the caller lacks a
+// permission or the service failed). An access denial counts only when its
+// message says so ("Macie is not enabled", "not subscribed"). Network
+// errors never count: an unreachable endpoint is a failure, whatever the
+// reason.
+func serviceNotEnabled(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if hasCode(err, notEnabledCodes...) {
+		return true
+	}
+	// A service the endpoint does not offer at all answers 404 without a
+	// modelled error code (not-found codes such as NoSuchBucket are modelled).
+	var re *smithyhttp.ResponseError
+	var ae smithy.APIError
+	if errors.As(err, &re) && re.HTTPStatusCode() == 404 {
+		if !errors.As(err, &ae) || slices.Contains([]string{"", "NotFound", "UnknownError", "404"}, ae.ErrorCode()) {
+			return true
+		}
+	}
+	if errors.As(err, &ae) {
+		msg := strings.ToLower(ae.ErrorMessage())
+		for _, m := range []string{"not enabled", "not subscribed", "subscription", "is not available in", "not supported in this region", "not opted in"} {
+			if strings.Contains(msg, m) {
+				return true
+			}
+		}
+	}
+	return false
 }

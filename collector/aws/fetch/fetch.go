@@ -121,6 +121,22 @@ type session struct {
 	mu       sync.Mutex
 	failures map[graph.Area][]string
 	read     map[graph.Area]bool
+	// notEnabled holds areas whose service is not enabled, not subscribed
+	// or not offered in the region, with AWS's answer.
+	notEnabled map[graph.Area]string
+}
+
+// markNotEnabled records that an area's service is not enabled (or not
+// offered) in its region: an answer, not a failure. The area counts as
+// read — it holds no resources — and the run is not partial.
+func (s *session) markNotEnabled(service, region string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.notEnabled == nil {
+		s.notEnabled = map[graph.Area]string{}
+	}
+	s.notEnabled[graph.Area{Service: service, Region: region}] = reason(err)
+	s.log.Info("aws service not enabled", "service", service, "region", region, "reason", reason(err))
 }
 
 // fail records that an area could not be (fully) read.
@@ -167,7 +183,11 @@ func (s *session) detail(service, detail, region, resource string, err error) st
 func (s *session) area(ctx context.Context, service, region string, fn func(context.Context) error) {
 	start := time.Now()
 	if err := fn(ctx); err != nil {
-		s.fail(service, region, err)
+		if serviceNotEnabled(err) {
+			s.markNotEnabled(service, region, err)
+		} else {
+			s.fail(service, region, err)
+		}
 	}
 	s.mu.Lock()
 	a := graph.Area{Service: service, Region: region}
@@ -210,7 +230,8 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 		return nil, err
 	}
 	start := time.Now()
-	s := &session{opts: opts, counter: &callCounter{}, failures: map[graph.Area][]string{}, read: map[graph.Area]bool{}}
+	s := &session{opts: opts, counter: &callCounter{}, failures: map[graph.Area][]string{}, read: map[graph.Area]bool{},
+		notEnabled: map[graph.Area]string{}}
 	s.log = opts.Logger
 	if s.log == nil {
 		s.log = slog.Default()
@@ -308,6 +329,9 @@ func (s *session) finish() {
 	for a, rs := range s.failures {
 		inv.Coverage.Failed = append(inv.Coverage.Failed, graph.Failure{Area: a, Error: joinReasons(rs)})
 	}
+	for a, r := range s.notEnabled {
+		inv.NotEnabled = append(inv.NotEnabled, graph.Failure{Area: a, Error: r})
+	}
 	s.mu.Unlock()
 	less := func(a, b graph.Area) int {
 		if c := strings.Compare(a.Service, b.Service); c != 0 {
@@ -317,6 +341,7 @@ func (s *session) finish() {
 	}
 	slices.SortFunc(inv.Coverage.Read, less)
 	slices.SortFunc(inv.Coverage.Failed, func(a, b graph.Failure) int { return less(a.Area, b.Area) })
+	slices.SortFunc(inv.NotEnabled, func(a, b graph.Failure) int { return less(a.Area, b.Area) })
 	inv.Stats.APICalls, inv.Stats.Retries, inv.Stats.APICallsByService = s.counter.snapshot()
 	inv.Stats.Resources = inv.CountResources()
 	inv.Stats.Duration = time.Since(inv.CollectedAt)

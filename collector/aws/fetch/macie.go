@@ -26,6 +26,7 @@ func (s *session) collectMacie(ctx context.Context, region string, rd *inventory
 	switch {
 	case macieNotEnabled(err):
 		rd.Macie = &inventory.MacieData{Status: inventory.MacieNotEnabled}
+		s.markNotEnabled(ServiceMacie, region, err)
 		return nil
 	case err != nil:
 		return err

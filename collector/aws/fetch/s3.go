@@ -16,7 +16,9 @@ import (
 func (s *session) collectS3(ctx context.Context) error {
 	// The account setting first: it does not depend on the bucket listing.
 	s.collectAccountPublicAccessBlock(ctx)
-	client := s3.NewFromConfig(s.cfg, func(o *s3.Options) { o.UsePathStyle = s.opts.Endpoint != "" })
+	// An emulator on one host cannot serve virtual-hosted bucket names.
+	pathStyle := customEndpoint(s.cfg, &s.opts, sdkServiceS3) != ""
+	client := s3.NewFromConfig(s.cfg, func(o *s3.Options) { o.UsePathStyle = o.UsePathStyle || pathStyle })
 	var buckets []s3types.Bucket
 	p := s3.NewListBucketsPaginator(client, &s3.ListBucketsInput{})
 	for p.HasMorePages() {

@@ -17,9 +17,10 @@ import (
 // the global "s3" area: a failed read fails that area (every bucket's public
 // decision depends on it), while "none configured" leaves the field nil.
 func (s *session) collectAccountPublicAccessBlock(ctx context.Context) {
+	ep := customEndpoint(s.cfg, &s.opts, sdkServiceS3Control)
 	c := s3control.NewFromConfig(s.cfg, func(o *s3control.Options) {
-		if s.opts.Endpoint != "" {
-			o.EndpointResolverV2 = fixedS3ControlEndpoint{s.opts.Endpoint}
+		if ep != "" {
+			o.EndpointResolverV2 = fixedS3ControlEndpoint{ep}
 		}
 	})
 	out, err := c.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(s.inv.AccountID)})

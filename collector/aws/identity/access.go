@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,14 +71,28 @@ var (
 		{graph.EdgeWrites, []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, false},
 		{graph.EdgeAdministers, []string{"dynamodb:DeleteTable", "dynamodb:PutResourcePolicy"}, false},
 	}}
-	// RDS: IAM database authentication (rds-db:connect) reads; resetting the master password
-	// (Modify*) administers. rds-db:connect is evaluated on "dbuser:*/*" because the inventory does
-	// not carry the DbiResourceId, so only wildcard grants are seen.
+	// RDS: IAM database authentication (rds-db:connect) reads, and so does resetting the master
+	// password (Modify* with --master-user-password: the attacker then logs in; network reach to
+	// the endpoint is the path engine's to decide); Modify* and Delete* administer. rds-db:connect
+	// is evaluated on "dbuser:*/*" because the inventory does not carry the DbiResourceId, so only
+	// wildcard grants are seen. A snapshot is data too: restoring it into an instance the
+	// attacker creates (and sets the password of) reads it; sharing it (Modify*SnapshotAttribute)
+	// or deleting it administers.
 	typeRDSInstance = &resourceType{service: "rds", accesses: []access{
+		{graph.EdgeReads, []string{"rds:ModifyDBInstance"}, false},
 		{graph.EdgeAdministers, []string{"rds:ModifyDBInstance", "rds:DeleteDBInstance"}, false},
 	}}
 	typeRDSCluster = &resourceType{service: "rds", accesses: []access{
+		{graph.EdgeReads, []string{"rds:ModifyDBCluster"}, false},
 		{graph.EdgeAdministers, []string{"rds:ModifyDBCluster", "rds:DeleteDBCluster"}, false},
+	}}
+	typeRDSSnapshot = &resourceType{service: "rds", accesses: []access{
+		{graph.EdgeReads, []string{"rds:RestoreDBInstanceFromDBSnapshot"}, false},
+		{graph.EdgeAdministers, []string{"rds:ModifyDBSnapshotAttribute", "rds:DeleteDBSnapshot"}, false},
+	}}
+	typeRDSClusterSnapshot = &resourceType{service: "rds", accesses: []access{
+		{graph.EdgeReads, []string{"rds:RestoreDBClusterFromSnapshot"}, false},
+		{graph.EdgeAdministers, []string{"rds:ModifyDBClusterSnapshotAttribute", "rds:DeleteDBClusterSnapshot"}, false},
 	}}
 	rdsConnect = access{graph.EdgeReads, []string{"rds-db:connect"}, false}
 )
@@ -178,6 +193,17 @@ func (b *builder) collectResources() {
 				r.connect = "arn:" + b.partition + ":rds-db:" + name + ":" + b.account + ":dbuser:*/*"
 			}
 		}
+		for i := range rd.DBSnapshots {
+			s := &rd.DBSnapshots[i]
+			if s.ARN == "" {
+				continue
+			}
+			t := typeRDSSnapshot
+			if s.Cluster {
+				t = typeRDSClusterSnapshot
+			}
+			add(s.ARN, name, "", t)
+		}
 		for i := range rd.DBClusters {
 			db := &rd.DBClusters[i]
 			r := add(db.ARN, name, "", typeRDSCluster)
@@ -257,6 +283,7 @@ func (b *builder) requestContext(region string) map[string][]string {
 	ctx := map[string][]string{
 		"aws:SecureTransport": {"true"},
 		"aws:CurrentTime":     {b.now.UTC().Format(time.RFC3339)},
+		"aws:EpochTime":       {strconv.FormatInt(b.now.Unix(), 10)},
 	}
 	if region != "" {
 		ctx["aws:RequestedRegion"] = []string{region}

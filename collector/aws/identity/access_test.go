@@ -154,3 +154,58 @@ func TestDataAccess(t *testing.T) {
 		})
 	}
 }
+
+// TestRDSDataMoves: restoring a snapshot and resetting a master password are moves to the data,
+// each with the positive, negative, explicit-deny, SCP and boundary variants.
+func TestRDSDataMoves(t *testing.T) {
+	const (
+		dbARN      = "arn:aws:rds:us-east-1:111111111111:db:orders"
+		clusterARN = "arn:aws:rds:us-east-1:111111111111:cluster:ledger"
+		snapARN    = "arn:aws:rds:us-east-1:111111111111:snapshot:orders-1"
+		cSnapARN   = "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:ledger-1"
+	)
+	moves := []struct{ action, target string }{
+		{"rds:RestoreDBInstanceFromDBSnapshot", snapARN},
+		{"rds:RestoreDBClusterFromSnapshot", cSnapARN},
+		{"rds:ModifyDBInstance", dbARN},
+		{"rds:ModifyDBCluster", clusterARN},
+	}
+	variants := []struct {
+		name  string
+		setup func(inv *inventory.Inventory, u *inventory.User, action string)
+		want  bool
+	}{
+		{"allowed", func(inv *inventory.Inventory, u *inventory.User, action string) {}, true},
+		{"not granted", func(inv *inventory.Inventory, u *inventory.User, action string) { u.InlinePolicies = nil }, false},
+		{"explicit deny", func(inv *inventory.Inventory, u *inventory.User, action string) {
+			u.InlinePolicies = append(u.InlinePolicies, inventory.InlinePolicy{Name: "deny", Document: doc(deny("*", action))})
+		}, false},
+		{"denied by an SCP", func(inv *inventory.Inventory, u *inventory.User, action string) {
+			withSCP(inv, doc(allow("*", "*"), deny("*", action)))
+		}, false},
+		{"outside the boundary", func(inv *inventory.Inventory, u *inventory.User, action string) {
+			u.PermissionBoundary = addPolicy(inv, "boundary", doc(allow("*", "s3:GetObject")))
+		}, false},
+	}
+	for _, m := range moves {
+		for _, v := range variants {
+			t.Run(m.action+"/"+v.name, func(t *testing.T) {
+				inv := newInv()
+				r := inv.Region("us-east-1")
+				r.DBInstances = []inventory.DBInstance{{ID: "orders", ARN: dbARN, Engine: "postgres"}}
+				r.DBClusters = []inventory.DBCluster{{ID: "ledger", ARN: clusterARN, Engine: "aurora-postgresql"}}
+				r.DBSnapshots = []inventory.DBSnapshot{{ID: "orders-1", ARN: snapARN, Source: "orders"}, {ID: "ledger-1", ARN: cSnapARN, Source: "ledger", Cluster: true}}
+				u := addUser(inv, "attacker", doc(allow("*", m.action)))
+				v.setup(inv, u, m.action)
+				part := build(t, inv)
+				e := findEdge(part, u.ARN, graph.EdgeReads, m.target, "aws.rds.reads")
+				if (e != nil) != v.want {
+					t.Fatalf("READS %s present=%v, want %v\n%s", m.target, e != nil, v.want, dumpEdges(part, u.ARN))
+				}
+				if e != nil && !hasEvidence(e, m.action) {
+					t.Errorf("evidence must name %s: %v", m.action, e.Evidence)
+				}
+			})
+		}
+	}
+}

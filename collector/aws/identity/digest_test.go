@@ -21,10 +21,10 @@ import (
 const (
 	// goldenCore covers what the attack graph consumes: node ids and kinds, edge keys with their
 	// conditional flags and findings, finding ids.
-	goldenCore = "71dbff8c3927e36f170ccd1b8e7fa3e48a21ba3dacff2638466e5f458af6314a"
+	goldenCore = "1328ee669d5cf58e0c15a18244d6f7c08a9dab2f389a1a21674ec5704dda0237"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "2afcbfd436892412ef65de89ba94fb41dc9c7f8bc916db5638b742ba35a637de"
+	goldenFull = "a1e39ba4d411d3089b669b7824f7e6dc1c6eacd3f51b78669e4c442e8cd70c99"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results

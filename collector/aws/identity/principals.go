@@ -69,6 +69,27 @@ var administratorAccess = func() *policy.Policy {
 	return p
 }()
 
+// policyVersion is a stored, non-default version of a customer-managed policy.
+type policyVersion struct {
+	id  string
+	doc *policy.Policy
+}
+
+// withVersion returns p's policy set with managed policy arn (wherever p holds it: directly or
+// through groups) replaced by version v.
+func (b *builder) withVersion(p *principal, arn string, v *policy.Policy) policy.PolicySet {
+	set := p.set
+	cur := b.managed[arn]
+	set.Identity = make([]*policy.Policy, 0, len(p.set.Identity))
+	for _, x := range p.set.Identity {
+		if x == cur {
+			x = v
+		}
+		set.Identity = append(set.Identity, x)
+	}
+	return set
+}
+
 // parsePolicy parses a document and labels it; a bad document becomes a warning and nil.
 func (b *builder) parsePolicy(label, doc string) *policy.Policy {
 	if strings.TrimSpace(doc) == "" {
@@ -114,6 +135,11 @@ func (b *builder) loadPolicies(ctx context.Context) error {
 	for i := range iam.Policies {
 		mp := &iam.Policies[i]
 		b.managed[mp.ARN] = b.parsePolicy(mp.ARN, mp.Document)
+		for _, v := range mp.OtherVersions {
+			if pv := b.parsePolicy(mp.ARN+"?versionId="+v.ID, v.Document); pv != nil {
+				b.versions[mp.ARN] = append(b.versions[mp.ARN], policyVersion{id: v.ID, doc: pv})
+			}
+		}
 	}
 	b.orgPolicies()
 	for i := range iam.Groups {
@@ -393,6 +419,12 @@ func (b *builder) isAdminSet(s catalog.ActionSet) bool {
 		}
 	}
 	return true
+}
+
+// adminWith reports whether p would be admin-equivalent holding set instead of its own.
+func (b *builder) adminWith(p *principal, set policy.PolicySet) bool {
+	yes, _ := policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
+	return b.isAdminSet(yes)
 }
 
 // wouldBeAdmin asks whether attaching AdministratorAccess to p would make it admin-equivalent, i.e.

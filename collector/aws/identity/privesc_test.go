@@ -52,12 +52,21 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 		stmts = []stmt{allow("*", "s3:ListAllMyBuckets")}
 	}
 	attackerPolicy := addPolicy(inv, "attacker-policy", doc(stmts...))
+	if tech.Target == TargetSelfPolicyVersion {
+		// A stored version from before the policy was scoped down.
+		mp := &inv.IAM.Policies[len(inv.IAM.Policies)-1]
+		mp.OtherVersions = []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "*"))}}
+		mp.DefaultVersionID = "v2"
+	}
 	attached := []inventory.AttachedPolicy{{ARN: attackerPolicy, Name: "attacker-policy"}}
 
-	roleAttacker := tech.Target == TargetSelf && strings.Contains(tech.Perms[0].Action, "Role")
 	var attacker string
-	if roleAttacker {
-		r := addRole(inv, "attacker", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
+	if tech.Attacker == RoleOnly || tech.Attacker == StackRole {
+		svc := "ec2.amazonaws.com"
+		if tech.Attacker == StackRole {
+			svc = "cloudformation.amazonaws.com"
+		}
+		r := addRole(inv, "attacker", trustDoc(map[string]any{"Service": svc}, nil))
 		r.AttachedPolicies, r.PermissionBoundary = attached, boundary
 		attacker = r.ARN
 	} else {
@@ -78,7 +87,7 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 		return addRole(inv, "victim", trustDoc(map[string]any{"Service": svc}, nil), doc(allow("*", "s3:GetObject")))
 	}
 	switch tech.Target {
-	case TargetSelfPolicy, TargetSelf, TargetSelfGroup:
+	case TargetSelfPolicy, TargetSelfPolicyVersion, TargetSelf, TargetSelfGroup:
 		return inv, attacker, adminNode()
 	case TargetGroup:
 		inv.IAM.Groups = append(inv.IAM.Groups, inventory.Group{ARN: iamARN("group/admins"), Name: "admins",
@@ -86,10 +95,10 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 		return inv, attacker, iamARN("group/admins")
 	case TargetUser, TargetUserMod:
 		u := addUser(inv, "victim", doc(allow("*", "sqs:SendMessage")))
-		switch tech.CatalogID {
-		case "iam-003":
+		if tech.needs(PreTwoKeys) {
 			u.AccessKeys = []inventory.AccessKey{{ID: "AKIA0000000000000001", Status: "Active"}, {ID: "AKIA0000000000000002", Status: "Active"}}
-		case "iam-006":
+		}
+		if tech.needs(PreLoginProfile) {
 			u.LoginProfile = true
 		}
 		if tech.Target == TargetUserMod {
@@ -104,10 +113,40 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 		return inv, attacker, adminNode()
 	case TargetPassedRole, TargetUninventoriedRole:
 		r := serviceRole(tech.Services[0])
-		if tech.NeedsProfile {
+		if tech.needs(PreInstanceProfile) {
 			addProfile(inv, "victim", r.ARN)
 		}
 		return inv, attacker, r.ARN
+	case TargetProfileRole:
+		r := serviceRole("ec2.amazonaws.com") // in no instance profile
+		if tech.needs(PreOccupiedProfile) {
+			meek := addRole(inv, "meek", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
+			addProfile(inv, "app", meek.ARN)
+		} else {
+			addProfile(inv, "spare")
+		}
+		return inv, attacker, r.ARN
+	case TargetHostRole:
+		r := serviceRole("ec2.amazonaws.com")
+		addProfile(inv, "victim", r.ARN)
+		in := inventory.Instance{ID: "i-0abc", ARN: "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0abc"}
+		if tech.needs(PreHostProfile) {
+			meek := addRole(inv, "meek", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
+			in.InstanceProfileARN = addProfile(inv, "app", meek.ARN)
+		}
+		inv.Region("us-east-1").Instances = []inventory.Instance{in}
+		return inv, attacker, r.ARN
+	case TargetTaskRole:
+		r := serviceRole("ecs-tasks.amazonaws.com")
+		inv.Region("us-east-1").TaskDefinitions = []inventory.TaskDefinition{{ARN: "arn:aws:ecs:us-east-1:" + acct + ":task-definition/app:3",
+			Family: "app", Revision: 3, TaskRoleARN: r.ARN}}
+		return inv, attacker, r.ARN
+	case TargetPassedToExisting:
+		return inv, attacker, serviceRole(tech.Services[0]).ARN
+	case TargetInvokerAdmin:
+		r := addRole(inv, "victim", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil), doc(allow("*", "iam:AttachUserPolicy")))
+		inv.Region("us-east-1").Functions = []inventory.LambdaFunction{{Name: "fn", ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:fn", Role: r.ARN}}
+		return inv, attacker, adminNode()
 	case TargetFunctionRole:
 		r := serviceRole("lambda.amazonaws.com")
 		inv.Region("us-east-1").Functions = []inventory.LambdaFunction{{Name: "fn", ARN: "arn:aws:lambda:us-east-1:" + acct + ":function:fn", Role: r.ARN}}
@@ -121,6 +160,11 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 	t.Fatalf("technique %s: no scenario for target %s", tech.ID, tech.Target)
 	return nil, "", ""
 }
+
+// conditionalTargets are the targets whose edges are always conditional: what they need besides
+// permissions (a workload we do not inventory, code running on an instance, what a function's
+// code does) cannot be known from configuration.
+var conditionalTargets = map[Target]bool{TargetUninventoriedRole: true, TargetHostRole: true, TargetPassedToExisting: true, TargetInvokerAdmin: true}
 
 func TestEveryEscalationTechnique(t *testing.T) {
 	for _, tech := range Techniques {
@@ -147,7 +191,7 @@ func TestEveryEscalationTechnique(t *testing.T) {
 				if !hasEvidence(e, "technique "+tech.CatalogID) || !hasEvidence(e, tech.Perms[0].Action) {
 					t.Errorf("evidence %q must name the catalogue id and the permission", e.Evidence)
 				}
-				if want := tech.Target == TargetUninventoriedRole; e.Conditional != want {
+				if want := conditionalTargets[tech.Target] || tech.Attacker == StackRole; e.Conditional != want {
 					t.Errorf("conditional = %v, want %v", e.Conditional, want)
 				}
 				f := findFinding(part, RulePrivescPrefix+strings.TrimPrefix(tech.ID, "aws."), holder)
@@ -171,8 +215,93 @@ func TestTechniqueCatalogueIsComplete(t *testing.T) {
 			t.Errorf("technique %s incomplete", tech.ID)
 		}
 	}
-	if len(catalog) != 65 {
-		t.Errorf("%d catalogue ids encoded, want all 65", len(catalog))
+	pathfinding := 0
+	for id := range catalog {
+		if !strings.HasPrefix(id, "bp-") { // bp-: techniques the catalogue lacks
+			pathfinding++
+		}
+	}
+	if pathfinding != 65 {
+		t.Errorf("%d pathfinding.cloud ids encoded, want all 65", pathfinding)
+	}
+}
+
+func TestEveryTargetHasARule(t *testing.T) {
+	for _, tech := range Techniques {
+		if rules[tech.Target] == nil {
+			t.Errorf("technique %s: no rule for target %s", tech.ID, tech.Target)
+		}
+	}
+}
+
+// TestSelfTechniquesActOnTheirAttackerKind: a self-escalation acts on the attacker itself, so
+// iam:PutUserPolicy does nothing for a role and iam:PutRolePolicy nothing for a user.
+func TestSelfTechniquesActOnTheirAttackerKind(t *testing.T) {
+	inv := newInv()
+	u := addUser(inv, "u", doc(allow("*", "iam:PutRolePolicy", "iam:AttachRolePolicy")))
+	r := addRole(inv, "r", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil), doc(allow("*", "iam:PutUserPolicy", "iam:AttachUserPolicy")))
+	part := build(t, inv)
+	for _, tc := range []struct{ attacker, technique string }{
+		{u.ARN, "aws.iam.put-role-policy"}, {u.ARN, "aws.iam.attach-role-policy"},
+		{r.ARN, "aws.iam.put-user-policy"}, {r.ARN, "aws.iam.attach-user-policy"},
+	} {
+		if e := findEdge(part, tc.attacker, graph.EdgeEscalatesTo, adminNode(), tc.technique); e != nil {
+			t.Errorf("%s must not self-escalate with %s: %v", tc.attacker, tc.technique, e.Evidence)
+		}
+	}
+}
+
+// TestPreconditionsDecideTheMove checks each precondition of the table against a victim for whom
+// it holds and one for whom it fails: removing the precondition's rule makes one case fail.
+func TestPreconditionsDecideTheMove(t *testing.T) {
+	twoKeys := []inventory.AccessKey{{ID: "AKIA0000000000000001", Status: "Active"}, {ID: "AKIA0000000000000002", Status: "Active"}}
+	tests := []struct {
+		name      string
+		technique string
+		victim    func(u *inventory.User)
+		want      bool
+	}{
+		{"create-access-key on a user with a free slot", "aws.iam.create-access-key", func(u *inventory.User) {}, true},
+		{"create-access-key on a user with two keys", "aws.iam.create-access-key", func(u *inventory.User) { u.AccessKeys = twoKeys }, false},
+		{"rotate on a user with two keys", "aws.iam.create-access-key-rotate", func(u *inventory.User) { u.AccessKeys = twoKeys }, true},
+		{"rotate on a user with one key", "aws.iam.create-access-key-rotate", func(u *inventory.User) { u.AccessKeys = twoKeys[:1] }, false},
+		{"create-login-profile on a user without a password", "aws.iam.create-login-profile", func(u *inventory.User) {}, true},
+		{"create-login-profile on a user with a password", "aws.iam.create-login-profile", func(u *inventory.User) { u.LoginProfile = true }, false},
+		{"update-login-profile on a user with a password", "aws.iam.update-login-profile", func(u *inventory.User) { u.LoginProfile = true }, true},
+		{"update-login-profile on a user without a password", "aws.iam.update-login-profile", func(u *inventory.User) {}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tech, ok := TechniqueByID(tt.technique)
+			if !ok {
+				t.Fatalf("no technique %s", tt.technique)
+			}
+			inv := newInv()
+			a := addUser(inv, "attacker", doc(allow("*", strings.Split(permList(&tech), " + ")...)))
+			v := addUser(inv, "victim")
+			tt.victim(v)
+			part := build(t, inv)
+			if e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, tech.ID); (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, a.ARN))
+			}
+		})
+	}
+}
+
+// TestCustomResourceNeedsAStackRole: only a role CloudFormation can assume acts through custom
+// resources; a user or another role with the same permissions does not.
+func TestCustomResourceNeedsAStackRole(t *testing.T) {
+	for _, svc := range []string{"cloudformation.amazonaws.com", "ec2.amazonaws.com"} {
+		t.Run(svc, func(t *testing.T) {
+			inv := newInv()
+			a := addRole(inv, "stack", trustDoc(map[string]any{"Service": svc}, nil), doc(allow("*", "iam:PassRole", "lambda:CreateFunction")))
+			v := addRole(inv, "victim", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil))
+			part := build(t, inv)
+			e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, "aws.cloudformation.custom-resource-function")
+			if want := svc == "cloudformation.amazonaws.com"; (e != nil) != want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, want, dumpEdges(part, a.ARN))
+			}
+		})
 	}
 }
 
@@ -311,6 +440,142 @@ func TestDenyInAnotherPolicyBlocksEscalation(t *testing.T) {
 			victim := addUser(inv, "victim")
 			part := build(t, inv)
 			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, victim.ARN, "aws.iam.create-access-key")
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e != nil && e.Conditional != tt.conditional {
+				t.Fatalf("conditional = %v, want %v (%v)", e.Conditional, tt.conditional, e.Evidence)
+			}
+		})
+	}
+}
+
+func TestSetDefaultPolicyVersionNeedsAVersionThatMakesAdmin(t *testing.T) {
+	tests := []struct {
+		name     string
+		versions []inventory.PolicyVersion
+		scope    string // Resource of the attacker's iam:SetDefaultPolicyVersion
+		want     bool
+	}{
+		{"stored version allows everything", []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "*"))}}, "*", true},
+		{"stored version grants more but not admin", []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "s3:*"))}}, "*", false},
+		{"no stored version", nil, "*", false},
+		{"permission scoped to another policy", []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "*"))}}, iamARN("policy/other"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			pol := addPolicy(inv, "dev", doc(allow(tt.scope, "iam:SetDefaultPolicyVersion"), allow("*", "iam:ListPolicyVersions")))
+			inv.IAM.Policies[len(inv.IAM.Policies)-1].OtherVersions = tt.versions
+			u := addUser(inv, "attacker")
+			u.AttachedPolicies = []inventory.AttachedPolicy{{ARN: pol}}
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, adminNode(), "aws.iam.set-default-policy-version")
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e != nil && !hasEvidence(e, "stored version v1") {
+				t.Errorf("evidence must name the version: %v", e.Evidence)
+			}
+		})
+	}
+}
+
+// TestJoinedGroupIsNotADeadEnd: a user who can add itself to a group escalates through what the
+// group's policies let a member do, even when the group has no members yet.
+func TestJoinedGroupIsNotADeadEnd(t *testing.T) {
+	ops := iamARN("group/ops")
+	tests := []struct {
+		name      string
+		group     string // the group's inline policy
+		scp       string
+		technique string // expected group -> administrator technique ("" for none)
+	}{
+		{"group may rewrite its own policies", doc(allow(ops, "iam:AttachGroupPolicy")), "", "aws.iam.attach-group-policy"},
+		{"group may write policies onto its members", doc(allow("*", "iam:PutUserPolicy")), "", "aws.iam.put-user-policy"},
+		{"group only reads", doc(allow("*", "s3:GetObject")), "", ""},
+		{"SCP denies the group's move", doc(allow(ops, "iam:AttachGroupPolicy")), doc(allow("*", "*"), deny("*", "iam:AttachGroupPolicy")), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			if tt.scp != "" {
+				withSCP(inv, tt.scp)
+			}
+			inv.IAM.Groups = append(inv.IAM.Groups, inventory.Group{ARN: ops, Name: "ops",
+				InlinePolicies: []inventory.InlinePolicy{{Name: "ops", Document: tt.group}}})
+			u := addUser(inv, "attacker", doc(allow(ops, "iam:AddUserToGroup")))
+			part := build(t, inv)
+			if findEdge(part, u.ARN, graph.EdgeEscalatesTo, ops, "aws.iam.add-user-to-group") == nil {
+				t.Fatalf("the attacker must be able to join the group\n%s", dumpEdges(part, u.ARN))
+			}
+			e := findEdge(part, ops, graph.EdgeEscalatesTo, adminNode(), tt.technique)
+			if got := e != nil && tt.technique != ""; got != (tt.technique != "") || (tt.technique == "" && findEdge(part, ops, graph.EdgeEscalatesTo, adminNode(), "") != nil) {
+				t.Fatalf("group -> administrator (%q): got %v\n%s", tt.technique, e, dumpEdges(part, ops))
+			}
+			if reachable(part, u.ARN, adminNode()) != (tt.technique != "") {
+				t.Fatalf("attacker reaches the administrator = %v, want %v", !(tt.technique != ""), tt.technique != "")
+			}
+		})
+	}
+}
+
+func TestInvokingAFunctionThatModifiesTheInvoker(t *testing.T) {
+	fn := "arn:aws:lambda:us-east-1:" + acct + ":function:fn"
+	tests := []struct {
+		name     string
+		fnPolicy string // the function role's inline policy
+		want     bool
+	}{
+		{"role may attach policies to the invoker", doc(allow(iamARN("user/attacker"), "iam:AttachUserPolicy")), true},
+		{"role may add users to an admin group", doc(allow(iamARN("group/admins"), "iam:AddUserToGroup")), true},
+		{"role may attach policies to someone else only", doc(allow(iamARN("user/other"), "iam:AttachUserPolicy")), false},
+		{"role may attach role policies (wrong kind for a user)", doc(allow("*", "iam:AttachRolePolicy")), false},
+		{"role only reads", doc(allow("*", "s3:GetObject")), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			inv.IAM.Groups = append(inv.IAM.Groups, inventory.Group{ARN: iamARN("group/admins"), Name: "admins",
+				AttachedPolicies: []inventory.AttachedPolicy{{ARN: "arn:aws:iam::aws:policy/AdministratorAccess"}}})
+			r := addRole(inv, "fn-role", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil), tt.fnPolicy)
+			inv.Region("us-east-1").Functions = []inventory.LambdaFunction{{Name: "fn", ARN: fn, Role: r.ARN}}
+			u := addUser(inv, "attacker", doc(allow(fn, "lambda:InvokeFunction")))
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, adminNode(), "aws.lambda.invoke-function-modifies-invoker")
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e != nil && (!e.Conditional || !hasEvidence(e, r.ARN+" may ")) {
+				t.Errorf("the edge must be conditional and cite the function role's permission: %+v", e)
+			}
+		})
+	}
+}
+
+// TestStaticTimeConditionsAreDecided: time conditions whose outcome no request can change are
+// decided at collection time (testNow is 2026-06-01), the rest stay conditional.
+func TestStaticTimeConditionsAreDecided(t *testing.T) {
+	tests := []struct {
+		name        string
+		cond        map[string]any
+		want        bool
+		conditional bool
+	}{
+		{"CurrentTime before a past date never grants", map[string]any{"DateLessThan": map[string]any{"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, false, false},
+		{"CurrentTime after a past date grants", map[string]any{"DateGreaterThan": map[string]any{"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, true, false},
+		{"EpochTime before a past instant never grants", map[string]any{"NumericLessThan": map[string]any{"aws:EpochTime": "1577836800"}}, false, false},
+		{"EpochTime as a date after a past instant grants", map[string]any{"DateGreaterThan": map[string]any{"aws:EpochTime": "1577836800"}}, true, false},
+		{"TokenIssueTime before a past date never grants", map[string]any{"DateLessThan": map[string]any{"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}, false, false},
+		{"TokenIssueTime after a past date depends on the credentials", map[string]any{"DateGreaterThan": map[string]any{"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			u := addUser(inv, "attacker", doc(stmt{Effect: "Allow", Action: "iam:CreateAccessKey", Resource: "*", Condition: tt.cond}))
+			v := addUser(inv, "victim")
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, v.ARN, "aws.iam.create-access-key")
 			if (e != nil) != tt.want {
 				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
 			}

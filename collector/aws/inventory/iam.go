@@ -145,6 +145,18 @@ type ManagedPolicy struct {
 	CreateDate                    time.Time `json:"create_date,omitzero"`
 	UpdateDate                    time.Time `json:"update_date,omitzero"`
 	Tags                          Tags      `json:"tags,omitempty"`
+	// OtherVersions holds every stored version but the default, for customer-managed policies:
+	// whoever may call iam:SetDefaultPolicyVersion on the policy can make any of them the one in
+	// force. nil when the policy has no other version (or is AWS-managed, which customers cannot
+	// roll back).
+	OtherVersions []PolicyVersion `json:"other_versions,omitempty"`
+}
+
+// PolicyVersion is one stored version of a managed policy.
+type PolicyVersion struct {
+	ID         string    `json:"id"`       // "v1", "v2", ...
+	Document   string    `json:"document"` // decoded JSON text
+	CreateDate time.Time `json:"create_date,omitzero"`
 }
 
 // InstanceProfile is an EC2 instance profile and the roles it holds.

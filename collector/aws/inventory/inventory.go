@@ -36,6 +36,11 @@ type Inventory struct {
 	// "iam", "org", "s3", "ec2", "lambda", ...; Region "" means global.
 	// A failed area means "unknown", never "no resources".
 	Coverage graph.Coverage `json:"coverage"`
+	// NotEnabled lists the areas whose service is not enabled, not
+	// subscribed or not offered in the region (Macie never enabled, a
+	// service answering SubscriptionRequired), with AWS's answer. They are
+	// also in Coverage.Read: they hold no resources, and they are not failures.
+	NotEnabled []graph.Failure `json:"not_enabled,omitempty"`
 	// Partial is set when the collection stopped early (cancellation) and
 	// the inventory holds only what was read before.
 	Partial bool  `json:"partial,omitempty"`

@@ -548,24 +548,12 @@ func (b *builder) split() ([]*graph.Snapshot, error) {
 	return out, nil
 }
 
-// normalise merges duplicate edges, keeps only findings cited or on owned
-// nodes, adds the Internet stub and sorts everything.
+// normalise merges duplicate edges (as loading would: graph.Assemble),
+// drops citations of findings the scope does not hold, adds the Internet
+// stub and sorts everything.
 func normalise(s *graph.Snapshot) {
-	slices.SortStableFunc(s.Edges, func(x, y graph.Edge) int { return cmp.Compare(x.Key(), y.Key()) })
-	merged := s.Edges[:0]
-	for _, e := range s.Edges {
-		if k := len(merged); k > 0 && merged[k-1].Key() == e.Key() {
-			p := &merged[k-1]
-			p.Evidence = union(p.Evidence, e.Evidence)
-			p.Findings = union(p.Findings, e.Findings)
-			p.Likelihood = max(p.Likelihood, e.Likelihood)
-			p.Conditional = p.Conditional && e.Conditional
-			continue
-		}
-		merged = append(merged, e)
-	}
-	s.Edges = merged
-	slices.SortFunc(s.Findings, func(x, y graph.Finding) int { return cmp.Compare(x.ID, y.ID) })
+	g := graph.Assemble(s.Nodes, s.Edges, s.Findings)
+	s.Nodes, s.Edges, s.Findings = g.Nodes, g.Edges, g.Findings
 	have := map[string]bool{}
 	for _, f := range s.Findings {
 		have[f.ID] = true
@@ -583,15 +571,6 @@ func normalise(s *graph.Snapshot) {
 		s.Nodes = append(s.Nodes, graph.Node{ID: graph.InternetID, Kind: graph.KindInternet, Name: "Internet", Stub: true, Region: "global", Service: "internet"})
 	}
 	slices.SortFunc(s.Nodes, func(x, y graph.Node) int { return cmp.Compare(x.ID, y.ID) })
-}
-
-func union(a, b []string) []string {
-	if len(b) == 0 {
-		return a
-	}
-	out := append(slices.Clone(a), b...)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 func cloneProps(p graph.Props) graph.Props {

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	s3ctypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/embedded"
+)
+
+// motoForCLI returns the moto endpoint, skipping without one unless
+// BREACHPATH_REQUIRE_MOTO is set. It never resets moto: each test works in
+// an account of its own (a 12-digit access key id selects moto's account).
+func motoForCLI(t *testing.T) string {
+	t.Helper()
+	ep := os.Getenv("BREACHPATH_MOTO_ENDPOINT")
+	if ep == "" {
+		if os.Getenv("BREACHPATH_REQUIRE_MOTO") != "" {
+			t.Fatal("BREACHPATH_REQUIRE_MOTO is set but BREACHPATH_MOTO_ENDPOINT is not")
+		}
+		t.Skip("set BREACHPATH_MOTO_ENDPOINT to run against moto (scripts/moto.sh up)")
+	}
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(ep + "/moto-api/")
+	if err != nil {
+		t.Fatalf("moto at %s unreachable: %v", ep, err)
+	}
+	resp.Body.Close()
+	return ep
+}
+
+type fixedEndpoint struct{ u string }
+
+func (f fixedEndpoint) ResolveEndpoint(context.Context, s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	u, err := url.Parse(f.u)
+	if err != nil {
+		return smithyendpoints.Endpoint{}, err
+	}
+	return smithyendpoints.Endpoint{URI: *u}, nil
+}
+
+// TestCollectAWSWorksAgainstAnEmulatorFromEnvironmentAlone: AWS_ENDPOINT_URL
+// (or the per-service variables) with no flag makes every client, S3 and S3
+// Control included, talk to the emulator: the account's S3 Block Public
+// Access is read (a failure there would fail the whole s3 area) and the
+// bucket is stored, and the run is complete (exit 0, not 3).
+func TestCollectAWSWorksAgainstAnEmulatorFromEnvironmentAlone(t *testing.T) {
+	ep := motoForCLI(t)
+	tests := []struct {
+		name string
+		env  map[string]string
+		// complete: every area was read (exit 0).
+		complete bool
+	}{
+		{"AWS_ENDPOINT_URL", map[string]string{"AWS_ENDPOINT_URL": ep}, true},
+		// The general variable points nowhere: only the services named by
+		// their own variables reach moto, S3 and S3 Control among them.
+		{"per-service variables win over AWS_ENDPOINT_URL", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+			"AWS_ENDPOINT_URL_STS": ep, "AWS_ENDPOINT_URL_S3": ep, "AWS_ENDPOINT_URL_S3_CONTROL": ep, "AWS_ENDPOINT_URL_EC2": ep}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			account := fmt.Sprintf("%012d", 300000000000+rand.Int64N(99999999999))
+			ctx := context.Background()
+			// moto serves the assumed role's calls from the role's account.
+			as, err := sts.NewFromConfig(sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
+				Credentials: credentials.NewStaticCredentialsProvider("AKIABREACHPATHTEST01", "fake", "")}).AssumeRole(ctx, &sts.AssumeRoleInput{
+				RoleArn: sdkaws.String("arn:aws:iam::" + account + ":role/cli"), RoleSessionName: sdkaws.String("cli")})
+			if err != nil {
+				t.Fatalf("account credentials: %v", err)
+			}
+			c := as.Credentials
+			cfg := sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
+				Credentials: credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)}
+			bucket := "env-endpoint-" + account
+			if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(bucket)}); err != nil {
+				t.Fatalf("seed bucket: %v", err)
+			}
+			if _, err := s3control.NewFromConfig(cfg, func(o *s3control.Options) { o.EndpointResolverV2 = fixedEndpoint{ep} }).PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{
+				AccountId: sdkaws.String(account), PublicAccessBlockConfiguration: &s3ctypes.PublicAccessBlockConfiguration{
+					BlockPublicAcls: sdkaws.Bool(true), IgnorePublicAcls: sdkaws.Bool(true), BlockPublicPolicy: sdkaws.Bool(true), RestrictPublicBuckets: sdkaws.Bool(true)}}); err != nil {
+				t.Fatalf("seed account public access block: %v", err)
+			}
+			for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_S3_CONTROL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_EC2", "AWS_PROFILE"} {
+				t.Setenv(k, "")
+				os.Unsetenv(k)
+			}
+			t.Setenv("AWS_ACCESS_KEY_ID", *c.AccessKeyId)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", *c.SecretAccessKey)
+			t.Setenv("AWS_SESSION_TOKEN", *c.SessionToken)
+			t.Setenv("AWS_REGION", "us-east-1")
+			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			db := filepath.Join(t.TempDir(), "bp.db")
+			out, err := runCollect(t, ctx, db, "aws", "--regions", "us-east-1", "--concurrency", "16")
+			var partial *partialError
+			if err != nil && (tc.complete || !errors.As(err, &partial)) {
+				t.Fatalf("collect aws: %v\n%s", err, out)
+			}
+			if strings.Contains(out, "failed s3") {
+				t.Fatalf("s3 failed against the emulator:\n%s", out)
+			}
+			st, err := embedded.Open(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			g, err := st.Load(ctx, graph.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := g.NodeIndex("arn:aws:s3:::" + bucket); !ok {
+				t.Errorf("bucket %s not collected:\n%s", bucket, out)
+			}
+			if tc.complete && !strings.Contains(out, " 0 failed") {
+				t.Errorf("summary reports failures:\n%s", out)
+			}
+			if strings.Contains(out, "failed ec2") {
+				t.Errorf("ec2 failed although its own variable names the emulator:\n%s", out)
+			}
+		})
+	}
+}

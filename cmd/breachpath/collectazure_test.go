@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/embedded"
+)
+
+func goatFile(name string) string {
+	return filepath.Join("..", "..", "collector", "azure", "testdata", "azuregoat", name)
+}
+
+func TestCollectAzureFromFileStoresSubscriptionAndTenantScopes(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "bp.db")
+	out, err := runCollect(t, ctx, db, "azure", "--from-file", goatFile("resources.json")+","+goatFile("role-assignments.json"))
+	if err != nil {
+		t.Fatalf("collect azure --from-file: %v\n%s", err, out)
+	}
+	for _, want := range []string{"resource-graph", "az-role-assignments", "Azure 5f1c3a52-7c55-4f4b-9d5e-1c0a7e6b9a11:",
+		"Azure tenant-8a6f4c2e-1b3d-4e5f-a6b7-c8d9e0f1a2b3:", "areas not in the import", "written"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	st, err := embedded.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g, err := st.Load(ctx, graph.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := "/subscriptions/5f1c3a52-7c55-4f4b-9d5e-1c0a7e6b9a11/resourcegroups/azuregoat_app/providers/microsoft.compute/virtualmachines/developervm4242"
+	if n := g.Node(vm); n == nil || n.Cloud != graph.CloudAzure {
+		t.Fatalf("VM not stored: %+v", n)
+	}
+
+	// A later import of role assignments alone keeps the resources (stale).
+	out, err = runCollect(t, ctx, db, "azure", "--from-file", goatFile("role-assignments.json"), "--tenant", "8a6f4c2e-1b3d-4e5f-a6b7-c8d9e0f1a2b3")
+	if err != nil {
+		t.Fatalf("second import: %v\n%s", err, out)
+	}
+	g, err = st.Load(ctx, graph.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := g.Node(vm); n == nil || !n.Stale {
+		t.Fatalf("VM after an authorization-only import = %+v, want kept and stale", n)
+	}
+}
+
+func TestCollectAzureWithoutFilesIsAUsageError(t *testing.T) {
+	_, err := runCollect(t, context.Background(), filepath.Join(t.TempDir(), "bp.db"), "azure")
+	if err == nil || !strings.Contains(err.Error(), "--from-file") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,534 @@
+package identity
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// rule draws the edges of technique t for attacker p. There is one rule per Target: the target
+// decides which principals or workloads are candidates, the table's Perms say on which resource
+// each permission is checked, and its Attacker and Pre fields what must hold besides.
+type rule func(e *escalator, p *principal, t *Technique)
+
+// rules maps every Target to its rule; TestEveryTargetHasARule keeps the table covered.
+var rules = map[Target]rule{
+	TargetSelfPolicy:        (*escalator).selfPolicy,
+	TargetSelfPolicyVersion: (*escalator).selfPolicyVersion,
+	TargetSelf:              (*escalator).self,
+	TargetSelfGroup:         (*escalator).selfGroup,
+	TargetGroup:             (*escalator).joinGroup,
+	TargetUser:              (*escalator).otherUser,
+	TargetUserMod:           (*escalator).otherUser,
+	TargetRole:              (*escalator).otherRole,
+	TargetAssumableRoleMod:  (*escalator).otherRole,
+	TargetTrustRoleMod:      (*escalator).otherRole,
+	TargetPassedRole:        (*escalator).serviceRole,
+	TargetUninventoriedRole: (*escalator).serviceRole,
+	TargetPassedToExisting:  (*escalator).serviceRole,
+	TargetTaskRole:          (*escalator).workload,
+	TargetInvokerAdmin:      (*escalator).invokerAdmin,
+	TargetProfileRole:       (*escalator).profileRole,
+	TargetHostRole:          (*escalator).hostRole,
+	TargetFunctionRole:      (*escalator).workload,
+	TargetInstanceRole:      (*escalator).workload,
+}
+
+// apply runs t's rule for p when p is of the kind t's attacker must be.
+func (e *escalator) apply(p *principal, t *Technique) {
+	if !e.admits(t.Attacker, p) {
+		return
+	}
+	if r := rules[t.Target]; r != nil {
+		r(e, p, t)
+	}
+}
+
+// admits reports whether p may be a technique's attacker.
+func (e *escalator) admits(s Subject, p *principal) bool {
+	switch s {
+	case AnyPrincipal:
+		return true
+	case UserOnly:
+		return p.user != nil
+	case RoleOnly:
+		return p.role != nil
+	}
+	if svc, ok := strings.CutPrefix(string(s), "service-role:"); ok && p.role != nil {
+		rt := e.tg.trustOf[p]
+		return rt != nil && slices.Contains(rt.services, svc)
+	}
+	return false
+}
+
+// needs reports whether t has precondition pc.
+func (t *Technique) needs(pc Precondition) bool { return slices.Contains(t.Pre, pc) }
+
+// holds reports whether every precondition of t holds of q, the principal t acts on.
+func (e *escalator) holds(t *Technique, q *principal) bool {
+	for _, pc := range t.Pre {
+		if !e.holdsOne(pc, q) {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *escalator) holdsOne(pc Precondition, q *principal) bool {
+	switch pc {
+	case PreEmptyProfile, PreOccupiedProfile, PreNoHostProfile, PreHostProfile:
+		return true // of the profile or instance used: the rule checks them (profileRole, hostRole)
+	case PreHeadroom:
+		return q.maxAdmin && !q.admin
+	case PreFreeKeySlot:
+		return len(q.cred.keys) < 2
+	case PreTwoKeys:
+		return len(q.cred.keys) >= 2
+	case PreNoLoginProfile:
+		return !q.cred.console
+	case PreLoginProfile:
+		return q.cred.console
+	case PreInstanceProfile:
+		return len(e.b.profiles[q.id]) > 0
+	}
+	return false // an unknown precondition never holds: a new one must be taught here first
+}
+
+// selfPolicy: the attacker rewrites a customer-managed policy attached to itself.
+func (e *escalator) selfPolicy(p *principal, t *Technique) {
+	if !e.holds(t, p) {
+		return
+	}
+	action := t.Perms[0].Action
+	for _, m := range p.managed {
+		if isAWSManagedARN(m) {
+			continue // AWS-managed policies cannot be changed by customers
+		}
+		var c permCheck
+		if e.and(&c, action, m, e.evalOn(p, action, m, e.b.globalRegion(), nil)) {
+			e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+p.id)
+		}
+	}
+}
+
+// selfPolicyVersion: the attacker puts in force a stored version of a customer-managed policy it
+// holds, when that version (with everything else it holds, under its boundary and the SCPs)
+// makes it administrator.
+func (e *escalator) selfPolicyVersion(p *principal, t *Technique) {
+	if !e.holds(t, p) {
+		return
+	}
+	action := t.Perms[0].Action
+	for _, m := range p.managed {
+		for _, v := range e.b.versions[m] {
+			if !e.b.adminWith(p, e.b.withVersion(p, m, v.doc)) {
+				continue
+			}
+			var c permCheck
+			if e.and(&c, action, m, e.evalOn(p, action, m, e.b.globalRegion(), nil)) {
+				e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+p.id,
+					"stored version "+v.id+" of "+m+" (not the default) makes "+p.id+" administrator")
+			}
+			break // one such version per policy is enough
+		}
+	}
+}
+
+// self: the attacker rewrites its own permissions.
+func (e *escalator) self(p *principal, t *Technique) {
+	if !e.holds(t, p) {
+		return
+	}
+	if c, ok := e.onPrincipal(p, t, p); ok {
+		e.emit(p, t, e.b.adminNode, c)
+	}
+}
+
+// selfGroup: the attacker rewrites the permissions of a group it belongs to.
+func (e *escalator) selfGroup(p *principal, t *Technique) {
+	if !e.holds(t, p) {
+		return
+	}
+	action := t.Perms[0].Action
+	for _, g := range p.groups {
+		var c permCheck
+		if e.and(&c, action, g.arn, e.evalOn(p, action, g.arn, e.b.globalRegion(), nil)) {
+			e.emit(p, t, e.b.adminNode, c, p.id+" is a member of "+g.arn)
+		}
+	}
+}
+
+// joinGroup: the attacker joins a group it is not in, whose policies it then holds.
+func (e *escalator) joinGroup(p *principal, t *Technique) {
+	action := t.Perms[0].Action
+	for _, ga := range e.candidates(p, action, e.tg.groups) {
+		g := e.tg.groupByID[ga]
+		if g == nil || len(g.policies) == 0 || slices.Contains(p.groups, g) {
+			continue
+		}
+		var c permCheck
+		if e.and(&c, action, ga, e.evalOn(p, action, ga, e.b.globalRegion(), nil)) {
+			e.emit(p, t, ga, c)
+		}
+	}
+}
+
+// otherUser: the attacker takes over another user (TargetUser), or makes it administrator and
+// takes it over (TargetUserMod).
+func (e *escalator) otherUser(p *principal, t *Technique) {
+	for _, ua := range e.candidates(p, t.Perms[0].Action, e.tg.users) {
+		u := e.b.byARN[ua]
+		if u == nil || u == p || !e.holds(t, u) {
+			continue
+		}
+		c, ok := e.onPrincipal(p, t, u)
+		if !ok {
+			continue
+		}
+		if t.Target == TargetUserMod {
+			e.emit(p, t, e.b.adminNode, c, "then act as "+u.id)
+			return // one intermediate user is enough
+		}
+		e.emit(p, t, u.id, c)
+	}
+}
+
+// otherRole: the attacker takes over another role (TargetRole), or makes a role it can assume,
+// or whose trust it can rewrite, administrator and assumes it.
+func (e *escalator) otherRole(p *principal, t *Technique) {
+	first := t.Perms[0]
+	var pool []string
+	if first.On == OnPolicy {
+		pool = e.rolesWithCustomerPolicies()
+	} else {
+		pool = e.candidates(p, first.Action, e.tg.roles)
+	}
+	for _, ra := range pool {
+		r := e.b.byARN[ra]
+		if r == nil || r == p || !e.holds(t, r) {
+			continue
+		}
+		c, ok := e.onPrincipal(p, t, r)
+		if !ok {
+			continue
+		}
+		if t.Target == TargetRole {
+			e.emit(p, t, r.id, c)
+			continue
+		}
+		// One intermediate role is enough to reach the administrator; more would only pile
+		// evidence onto the same edge.
+		e.emit(p, t, e.b.adminNode, c, "then act as "+r.id)
+		return
+	}
+}
+
+// serviceRole: the attacker runs a workload as a role trusting t's services, either one it creates
+// and passes the role to (TargetPassedRole), one that exists but is not inventoried
+// (TargetUninventoriedRole), or one that exists, is not inventoried, and is reconfigured with the
+// passed role (TargetPassedToExisting). The last two are conditional on such a workload existing.
+func (e *escalator) serviceRole(p *principal, t *Technique) {
+	pp := e.passPool(t)
+	if len(pp.roles) == 0 {
+		return
+	}
+	var base permCheck
+	for _, perm := range t.Perms {
+		if perm.On == OnAny && !e.and(&base, perm.Action, "*", e.evalAny(p, perm.Action)) {
+			return
+		}
+	}
+	passed := t.Target != TargetUninventoriedRole
+	var passable []bool // by pool index; nil: every role
+	if passed {
+		if cand := e.candidates(p, passRole.Action, pp.ids); len(cand) != len(pp.ids) || (len(cand) > 0 && &cand[0] != &pp.ids[0]) {
+			passable = make([]bool, len(pp.ids))
+			for _, id := range cand {
+				for _, i := range pp.index[id] {
+					passable[i] = true
+				}
+			}
+		}
+	}
+	sc := e.serviceContext(t)
+	// Pools of one service context list the same roles in the same order.
+	var pm []passEntry
+	if passed {
+		pm = e.passMemo(sc, len(pp.roles))
+	}
+	global := e.b.globalRegion()
+	for i, r := range pp.roles {
+		if r == p || !e.holds(t, r) {
+			continue
+		}
+		c := base // parts are shared read-only slices: base stays intact
+		if passed {
+			if passable != nil && !passable[i] {
+				continue
+			}
+			if !e.andPass(&c, p, &pm[i], r.id, global, sc) {
+				continue
+			}
+		}
+		if t.Target != TargetPassedRole || t.Attacker == StackRole {
+			c.dec = policy.Conditional
+		}
+		e.emit(p, t, r.id, c, pp.extras[i]...)
+	}
+}
+
+// passedRoles runs the passed-role part shared by the rules whose target is a role trusting t's
+// services: the creation permissions (OnAny) into base, then, for every role of the pool that
+// the attacker may pass and t's preconditions hold of, draw(role, check with the PassRole).
+func (e *escalator) passedRoles(p *principal, t *Technique, base permCheck, draw func(i int, r *principal, c permCheck)) {
+	pp := e.passPool(t)
+	sc := e.serviceContext(t)
+	pm := e.passMemo(sc, len(pp.roles))
+	global := e.b.globalRegion()
+	for i, r := range pp.roles {
+		if r == p || !e.holds(t, r) {
+			continue
+		}
+		c := base
+		if e.andPass(&c, p, &pm[i], r.id, global, sc) {
+			draw(i, r, c)
+		}
+	}
+}
+
+// anyPerms adds t's creation permissions (OnAny) to c and reports whether they all hold.
+func (e *escalator) anyPerms(p *principal, t *Technique, c *permCheck) bool {
+	for _, perm := range t.Perms {
+		if perm.On == OnAny && !e.and(c, perm.Action, "*", e.evalAny(p, perm.Action)) {
+			return false
+		}
+	}
+	return true
+}
+
+// profileRole: the attacker puts a role trusting ec2 into an existing instance profile (empty, or
+// emptied first) and launches an instance with it; the role need not be in any profile.
+func (e *escalator) profileRole(p *principal, t *Technique) {
+	if len(e.passPool(t).roles) == 0 {
+		return
+	}
+	var base permCheck
+	if !e.anyPerms(p, t, &base) {
+		return
+	}
+	for _, ip := range e.b.inv.IAM.InstanceProfiles {
+		empty := len(ip.Roles) == 0
+		if (t.needs(PreEmptyProfile) && !empty) || (t.needs(PreOccupiedProfile) && empty) {
+			continue
+		}
+		c, ok := base, true
+		for _, perm := range t.Perms {
+			if perm.On == OnProfile && !e.and(&c, perm.Action, ip.ARN, e.evalOn(p, perm.Action, ip.ARN, e.b.globalRegion(), nil)) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		line := "instance profile " + ip.ARN + " holds no role"
+		if !empty {
+			line = "instance profile " + ip.ARN + " holds " + strings.Join(ip.Roles, ", ") + " (removed first)"
+		}
+		c.add(line)
+		e.passedRoles(p, t, c, func(i int, r *principal, c permCheck) {
+			if !slices.Contains(ip.Roles, r.id) {
+				e.emit(p, t, r.id, c, e.passPool(t).extras[i]...)
+			}
+		})
+		return // one usable profile is enough
+	}
+}
+
+// hostRole: the attacker attaches (or swaps in) an instance profile holding a role trusting ec2
+// to an inventoried instance. Using the role then needs code running on that instance, which
+// the identity part cannot decide: the edge is conditional and says so.
+func (e *escalator) hostRole(p *principal, t *Technique) {
+	if len(e.passPool(t).roles) == 0 {
+		return
+	}
+	var base permCheck
+	if !e.anyPerms(p, t, &base) {
+		return
+	}
+	for _, h := range e.tg.hosts {
+		if (t.needs(PreNoHostProfile) && h.profile != "") || (t.needs(PreHostProfile) && h.profile == "") {
+			continue
+		}
+		c, ok := base, true
+		for _, perm := range t.Perms {
+			if perm.On == OnHost && !e.and(&c, perm.Action, h.arn, e.evalOn(p, perm.Action, h.arn, h.region, nil)) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		c.dec = policy.Conditional
+		c.add("requires running code on " + h.arn + " (shell, SSM or user data; not decided by the identity part)")
+		e.passedRoles(p, t, c, func(i int, r *principal, c permCheck) {
+			if h.profile != "" && slices.Contains(e.b.profiles[r.id], h.profile) {
+				return // already its role
+			}
+			e.emit(p, t, r.id, c, e.passPool(t).extras[i]...)
+		})
+		return // one instance is enough: more would only add evidence
+	}
+}
+
+// workloads is the pool of inventoried workloads a workload target takes over.
+func (e *escalator) workloads(target Target) []workload {
+	switch target {
+	case TargetInstanceRole:
+		return e.tg.instances
+	case TargetTaskRole:
+		return e.tg.tasks
+	}
+	return e.tg.functions
+}
+
+// workload: the attacker takes over an inventoried function or instance and uses its role.
+func (e *escalator) workload(p *principal, t *Technique) {
+	for wi, w := range e.workloads(t.Target) {
+		if w.role == p {
+			continue
+		}
+		var c permCheck
+		ok := true
+		for _, perm := range t.Perms {
+			switch perm.On {
+			case OnAny:
+				ok = e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action))
+			case OnWorkloadRole:
+				sc := e.serviceContext(t)
+				ok = e.and(&c, perm.Action, w.role.id, e.evalOn(p, perm.Action, w.role.id, e.b.globalRegion(), sc.ctx))
+			default:
+				ok = e.andWorkload(&c, p, perm.Action, t.Target, wi, w)
+			}
+			if !ok {
+				break
+			}
+		}
+		if ok {
+			e.emit(p, t, w.role.id, c, w.extra...)
+		}
+	}
+}
+
+// invokerModifications lists, per kind of invoker, the IAM actions with which a function's role
+// could make the invoker administrator on its own ARN.
+var invokerModifications = map[bool][]string{
+	true:  {"iam:AttachUserPolicy", "iam:PutUserPolicy"}, // user (or group stand-in)
+	false: {"iam:AttachRolePolicy", "iam:PutRolePolicy"}, // role
+}
+
+// invokerAdmin: the attacker invokes an inventoried function whose execution role may change the
+// attacker's own permissions (attach or write a policy on it, add it to an admin-equivalent
+// group). Whether the function's code does so is unknown: the edge is conditional and cites the
+// role's permission.
+func (e *escalator) invokerAdmin(p *principal, t *Technique) {
+	if !e.holds(t, p) || p.kind == graph.KindPolicy {
+		return
+	}
+	user := p.user != nil
+	actions := invokerModifications[user]
+	if p.kind == graph.KindGroup {
+		actions = []string{"iam:AttachGroupPolicy", "iam:PutGroupPolicy"}
+	}
+	ctx := e.b.requestContext(e.b.globalRegion())
+	for wi, w := range e.tg.functions {
+		if w.role == p {
+			continue
+		}
+		var c permCheck
+		if !e.andWorkload(&c, p, t.Perms[0].Action, t.Target, wi, w) {
+			continue
+		}
+		r := w.role
+		ask := func(action, resource string) bool {
+			res := e.b.ev.Evaluate(policy.Request{Principal: r.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, r.set)
+			if !granted(res.Decision) {
+				return false
+			}
+			c.add(w.extra...)
+			c.add(append([]string{r.id + " may " + action + " on " + resource}, reasonEvidence(res, policy.Allow, 2)...)...)
+			return true
+		}
+		found := false
+		for _, a := range actions {
+			if found = ask(a, p.id); found {
+				break
+			}
+		}
+		if !found && user && p.kind != graph.KindGroup {
+			for _, g := range e.tg.adminGroups {
+				if found = ask("iam:AddUserToGroup", g); found {
+					break
+				}
+			}
+		}
+		if !found {
+			continue
+		}
+		c.dec = policy.Conditional
+		c.add("conditional: depends on what the function's code does when " + p.id + " invokes it")
+		e.emit(p, t, e.b.adminNode, c)
+	}
+}
+
+// onPrincipal checks every permission of t against q, the principal t acts on: OnTarget on q's
+// ARN, OnPolicy on a customer-managed policy attached to q, OnTrust through q's trust policy.
+func (e *escalator) onPrincipal(p *principal, t *Technique, q *principal) (permCheck, bool) {
+	var c permCheck
+	region := e.b.globalRegion()
+	for _, perm := range t.Perms {
+		switch perm.On {
+		case OnTrust:
+			rt := e.tg.trustOf[q]
+			if rt == nil || !e.and(&c, perm.Action, q.id, e.b.ev.CanAssume(p.caller, p.set, rt.doc, q.id, nil)) {
+				return c, false
+			}
+		case OnPolicy:
+			found := false
+			for _, m := range q.managed {
+				if isAWSManagedARN(m) {
+					continue
+				}
+				res := e.evalOn(p, perm.Action, m, region, nil)
+				if granted(res.Decision) {
+					e.and(&c, perm.Action, m, res)
+					c.add("policy " + m + " is attached to " + q.id)
+					found = true
+					break
+				}
+			}
+			if !found {
+				return c, false
+			}
+		default:
+			if !e.and(&c, perm.Action, q.id, e.evalOn(p, perm.Action, q.id, region, nil)) {
+				return c, false
+			}
+		}
+	}
+	return c, true
+}
+
+func (e *escalator) rolesWithCustomerPolicies() []string {
+	var out []string
+	for _, id := range e.tg.roles {
+		r := e.b.byARN[id]
+		if slices.ContainsFunc(r.managed, func(m string) bool { return !isAWSManagedARN(m) }) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

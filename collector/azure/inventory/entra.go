@@ -1,0 +1,115 @@
+package inventory
+
+import (
+	"strings"
+	"time"
+)
+
+// Entra holds the directory objects read from Microsoft Graph (v1.0 shapes).
+type Entra struct {
+	Users             []User                    `json:"users,omitempty"`
+	Groups            []Group                   `json:"groups,omitempty"`
+	ServicePrincipals []ServicePrincipal        `json:"servicePrincipals,omitempty"`
+	Applications      []Application             `json:"applications,omitempty"`
+	RoleAssignments   []DirectoryRoleAssignment `json:"directoryRoleAssignments,omitempty"`
+	// RoleNames maps directory role definition ids (template ids) to names.
+	RoleNames          map[string]string   `json:"directoryRoleNames,omitempty"`
+	AppRoleAssignments []AppRoleAssignment `json:"appRoleAssignments,omitempty"`
+}
+
+// User is an Entra ID user.
+type User struct {
+	ID                string `json:"id"`
+	DisplayName       string `json:"displayName,omitempty"`
+	UserPrincipalName string `json:"userPrincipalName,omitempty"`
+	UserType          string `json:"userType,omitempty"` // Member, Guest
+	AccountEnabled    *bool  `json:"accountEnabled,omitempty"`
+	// LastSignIn is from signInActivity (needs AuditLog.Read.All); zero when unknown.
+	LastSignIn time.Time `json:"lastSignIn,omitzero"`
+	Created    time.Time `json:"createdDateTime,omitzero"`
+}
+
+// Group is an Entra ID group with its direct members (object ids).
+type Group struct {
+	ID                 string   `json:"id"`
+	DisplayName        string   `json:"displayName,omitempty"`
+	SecurityEnabled    bool     `json:"securityEnabled,omitempty"`
+	IsAssignableToRole bool     `json:"isAssignableToRole,omitempty"`
+	Members            []string `json:"members,omitempty"`
+	Owners             []string `json:"owners,omitempty"`
+}
+
+// Credential is the metadata of a password or certificate credential (never
+// the secret itself).
+type Credential struct {
+	KeyID       string    `json:"keyId"`
+	DisplayName string    `json:"displayName,omitempty"`
+	Kind        string    `json:"kind"` // password, certificate, federated
+	Start       time.Time `json:"startDateTime,omitzero"`
+	End         time.Time `json:"endDateTime,omitzero"`
+}
+
+// ServicePrincipal is an Entra ID service principal; managed identities are
+// service principals of type ManagedIdentity.
+type ServicePrincipal struct {
+	ID                   string       `json:"id"`
+	AppID                string       `json:"appId,omitempty"`
+	DisplayName          string       `json:"displayName,omitempty"`
+	Type                 string       `json:"servicePrincipalType,omitempty"` // Application, ManagedIdentity, Legacy
+	AppOwnerOrganization string       `json:"appOwnerOrganizationId,omitempty"`
+	AlternativeNames     []string     `json:"alternativeNames,omitempty"`
+	Credentials          []Credential `json:"credentials,omitempty"`
+	Owners               []string     `json:"owners,omitempty"`
+	AccountEnabled       *bool        `json:"accountEnabled,omitempty"`
+	// LastSignIn is from the service principal sign-in activity report
+	// (needs AuditLog.Read.All and an Entra ID P1 licence); zero when unknown.
+	LastSignIn time.Time `json:"lastSignIn,omitzero"`
+}
+
+// ManagedIdentityResource returns the ARM resource id a managed identity's
+// service principal stands for (from alternativeNames), or "".
+func (sp *ServicePrincipal) ManagedIdentityResource() string {
+	if !strings.EqualFold(sp.Type, "ManagedIdentity") {
+		return ""
+	}
+	for _, n := range sp.AlternativeNames {
+		if strings.HasPrefix(strings.ToLower(n), "/subscriptions/") {
+			return strings.ToLower(n)
+		}
+	}
+	return ""
+}
+
+// Application is an Entra ID app registration.
+type Application struct {
+	ID          string       `json:"id"`
+	AppID       string       `json:"appId"`
+	DisplayName string       `json:"displayName,omitempty"`
+	Credentials []Credential `json:"credentials,omitempty"`
+	Owners      []string     `json:"owners,omitempty"`
+}
+
+// DirectoryRoleAssignment is an Entra ID directory role assignment
+// (roleManagement/directory/roleAssignments).
+type DirectoryRoleAssignment struct {
+	ID               string `json:"id"`
+	PrincipalID      string `json:"principalId"`
+	RoleDefinitionID string `json:"roleDefinitionId"` // the role template id
+	DirectoryScopeID string `json:"directoryScopeId,omitempty"`
+	Eligible         bool   `json:"eligible,omitempty"`
+}
+
+// AppRoleAssignment grants an app role (an application permission such as
+// RoleManagement.ReadWrite.Directory on Microsoft Graph) to a principal.
+type AppRoleAssignment struct {
+	ID          string `json:"id"`
+	PrincipalID string `json:"principalId"`
+	ResourceID  string `json:"resourceId"` // the resource service principal (e.g. Microsoft Graph's)
+	AppRoleID   string `json:"appRoleId"`
+}
+
+// Well-known ids.
+const (
+	// MicrosoftGraphAppID is the application id of Microsoft Graph.
+	MicrosoftGraphAppID = "00000003-0000-0000-c000-000000000000"
+)

@@ -1,0 +1,257 @@
+package transform
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/breachpath/breachpath/collector/azure/inventory"
+)
+
+// interval is an inclusive port range; portSet a sorted list of disjoint ones.
+type interval struct{ lo, hi int }
+type portSet []interval
+
+var allPorts = portSet{{0, 65535}}
+
+func (s portSet) union(t portSet) portSet {
+	all := append(append(portSet{}, s...), t...)
+	sort.Slice(all, func(i, j int) bool { return all[i].lo < all[j].lo })
+	var out portSet
+	for _, iv := range all {
+		if n := len(out); n > 0 && iv.lo <= out[n-1].hi+1 {
+			out[n-1].hi = max(out[n-1].hi, iv.hi)
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+func (s portSet) intersect(t portSet) portSet {
+	var out portSet
+	for _, a := range s {
+		for _, c := range t {
+			lo, hi := max(a.lo, c.lo), min(a.hi, c.hi)
+			if lo <= hi {
+				out = append(out, interval{lo, hi})
+			}
+		}
+	}
+	return portSet{}.union(out)
+}
+
+func (s portSet) minus(t portSet) portSet {
+	out := s
+	for _, c := range t {
+		var next portSet
+		for _, a := range out {
+			if c.hi < a.lo || c.lo > a.hi {
+				next = append(next, a)
+				continue
+			}
+			if a.lo < c.lo {
+				next = append(next, interval{a.lo, c.lo - 1})
+			}
+			if a.hi > c.hi {
+				next = append(next, interval{c.hi + 1, a.hi})
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+func (s portSet) has(p int) bool {
+	for _, iv := range s {
+		if p >= iv.lo && p <= iv.hi {
+			return true
+		}
+	}
+	return false
+}
+
+func (s portSet) all() bool { return len(s) == 1 && s[0] == allPorts[0] }
+
+// strings renders the set as "proto/port" or "proto/lo-hi" ("proto/*" for all).
+func (s portSet) strings(proto string) []string {
+	if s.all() {
+		return []string{proto + "/*"}
+	}
+	var out []string
+	for _, iv := range s {
+		if iv.lo == iv.hi {
+			out = append(out, proto+"/"+strconv.Itoa(iv.lo))
+		} else {
+			out = append(out, fmt.Sprintf("%s/%d-%d", proto, iv.lo, iv.hi))
+		}
+	}
+	return out
+}
+
+// parsePorts parses an NSG port range ("22", "1000-2000", "*").
+func parsePorts(v string) portSet {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	if v == "*" {
+		return allPorts
+	}
+	lo, hi, isRange := strings.Cut(v, "-")
+	a, err := strconv.Atoi(strings.TrimSpace(lo))
+	if err != nil {
+		return nil
+	}
+	c := a
+	if isRange {
+		if c, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil {
+			return nil
+		}
+	}
+	a, c = max(a, 0), min(c, 65535)
+	if a > c {
+		return nil
+	}
+	return portSet{{a, c}}
+}
+
+// protos are the transport protocols exposure is computed for.
+var protos = []string{"tcp", "udp"}
+
+// openSet is what an NSG (or a pair of them) admits from the Internet.
+type openSet struct {
+	ports map[string]portSet // by protocol
+	// rules names the Allow rules that admit something ("nsg/rule").
+	rules []string
+}
+
+func (o openSet) empty() bool {
+	for _, p := range o.ports {
+		if len(p) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (o openSet) strings() []string {
+	var out []string
+	for _, p := range protos {
+		out = append(out, o.ports[p].strings(p)...)
+	}
+	return out
+}
+
+func everything() openSet {
+	return openSet{ports: map[string]portSet{"tcp": allPorts, "udp": allPorts}}
+}
+
+func (o openSet) intersect(t openSet) openSet {
+	out := openSet{ports: map[string]portSet{}, rules: union(o.rules, t.rules)}
+	for _, p := range protos {
+		out.ports[p] = o.ports[p].intersect(t.ports[p])
+	}
+	return out
+}
+
+// internetPrefix reports whether a source prefix covers the whole Internet.
+func internetPrefix(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "*", "internet", "any", "0.0.0.0/0", "0.0.0.0", "::/0", "0.0.0.0/0,::/0":
+		return true
+	}
+	return false
+}
+
+func ruleFromInternet(r *inventory.SecurityRule) bool {
+	if len(r.Properties.SourceApplicationSecurityGroups) > 0 {
+		return false
+	}
+	if internetPrefix(r.Properties.SourceAddressPrefix) {
+		return true
+	}
+	for _, p := range r.Properties.SourceAddressPrefixes {
+		if internetPrefix(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func ruleProto(r *inventory.SecurityRule, proto string) bool {
+	p := strings.ToLower(r.Properties.Protocol)
+	return p == "*" || p == proto
+}
+
+func rulePorts(r *inventory.SecurityRule) portSet {
+	out := parsePorts(r.Properties.DestinationPortRange)
+	for _, v := range r.Properties.DestinationPortRanges {
+		out = out.union(parsePorts(v))
+	}
+	return out
+}
+
+// evalNSG returns what the NSG admits inbound from the Internet: rules in
+// priority order, the first rule matching a port decides it; anything no
+// rule allows is denied (DenyAllInBound, explicit or implied).
+func evalNSG(name string, p *inventory.NSGProps) openSet {
+	rules := append(append([]inventory.SecurityRule{}, p.SecurityRules...), p.DefaultSecurityRules...)
+	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Properties.Priority < rules[j].Properties.Priority })
+	out := openSet{ports: map[string]portSet{}}
+	for _, proto := range protos {
+		var decided, allowed portSet
+		for i := range rules {
+			r := &rules[i]
+			if !strings.EqualFold(r.Properties.Direction, "Inbound") || !ruleProto(r, proto) || !ruleFromInternet(r) {
+				continue
+			}
+			ports := rulePorts(r).minus(decided)
+			if len(ports) == 0 {
+				continue
+			}
+			if strings.EqualFold(r.Properties.Access, "Allow") {
+				allowed = allowed.union(ports)
+				out.rules = union(out.rules, []string{name + "/" + r.Name})
+			}
+			decided = decided.union(ports)
+		}
+		out.ports[proto] = allowed
+	}
+	return out
+}
+
+// nsgFindings flags Internet-open administration and database ports.
+func (b *builder) nsgFindings(r *inventory.Resource, p *inventory.NSGProps) {
+	open := evalNSG(r.Name, p)
+	if open.empty() {
+		return
+	}
+	ev := "inbound from Internet/Any: " + strings.Join(open.strings(), ", ") + " (rules " + strings.Join(open.rules, ", ") + ")"
+	tcp := open.ports["tcp"]
+	switch {
+	case tcp.all():
+		b.finding("azure.network.nsg-open-all", r.ID, ev)
+	default:
+		if tcp.has(22) {
+			b.finding("azure.network.nsg-open-ssh", r.ID, ev)
+		}
+		if tcp.has(3389) {
+			b.finding("azure.network.nsg-open-rdp", r.ID, ev)
+		}
+		for _, port := range adminPorts {
+			if tcp.has(port) {
+				b.finding("azure.network.nsg-open-admin-port", r.ID, ev)
+				break
+			}
+		}
+	}
+	if len(open.ports["udp"]) > 0 {
+		b.finding("azure.network.nsg-open-udp", r.ID, ev)
+	}
+}
+
+// adminPorts are database and remote-administration ports other than SSH
+// and RDP that should never face the Internet.
+var adminPorts = []int{23, 445, 1433, 1521, 3306, 5432, 5985, 5986, 6379, 9200, 27017}
