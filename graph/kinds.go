@@ -1,6 +1,9 @@
 package graph
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Cloud names the provider a node or scope belongs to. The Internet node and
 // other global stubs have no cloud.
@@ -180,6 +183,18 @@ func (k EdgeKind) Valid() bool { _, ok := edgeFamilies[k]; return ok }
 
 // IsMove reports whether the edge kind is an attacker move.
 func (k EdgeKind) IsMove() bool { return edgeFamilies[k] == FamilyMove }
+
+// MoveEdgeKinds returns every attacker-move edge kind, sorted.
+func MoveEdgeKinds() []EdgeKind {
+	var out []EdgeKind
+	for k, f := range edgeFamilies {
+		if f == FamilyMove {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Severity of a finding.
 type Severity int

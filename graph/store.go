@@ -37,6 +37,10 @@ type Filter struct {
 	Clouds []Cloud // only scopes of these clouds (all when empty)
 	// IncludeResolved also returns findings the store has marked resolved.
 	IncludeResolved bool
+	// SkipFacts leaves fact edges out: only attacker moves are loaded. Path
+	// search, scoring and the plan read nothing else, and facts are most
+	// of the edges.
+	SkipFacts bool
 }
 
 // Matches reports whether the filter selects the scope.
@@ -91,12 +95,15 @@ type SyncRecord struct {
 }
 
 // CheckSync is what every store does before it writes a sync: the snapshot
-// must exist and validate, and the context must still be live. Errors name
-// the scope and wrap ErrInvalidSnapshot or the context's error.
+// must exist and validate, and the context must still be live. It also
+// removes secret values from the snapshot in place (RedactSecrets), so no
+// store ever holds one whatever the collector did. Errors name the scope
+// and wrap ErrInvalidSnapshot or the context's error.
 func CheckSync(ctx context.Context, snap *Snapshot) error {
 	if snap == nil {
 		return fmt.Errorf("sync: %w: nil snapshot", ErrInvalidSnapshot)
 	}
+	snap.RedactSecrets()
 	if err := snap.Validate(); err != nil {
 		return fmt.Errorf("sync scope %s: %w", snap.Scope, err)
 	}

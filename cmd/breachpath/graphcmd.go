@@ -2,15 +2,19 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/safetext/termcell"
+	"github.com/breachpath/breachpath/graph/secrets"
 	"io"
 	"slices"
-	"text/tabwriter"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/embedded"
 )
 
 func (a *app) graphCommand() *cobra.Command {
@@ -52,29 +56,63 @@ func (f *scopeFlags) filter() (graph.Filter, error) {
 	return out, nil
 }
 
-// graphStats are the counts `graph stats` prints.
+// graphStats are the counts `graph stats` prints: the rows the store
+// holds for the selected scopes. Nodes counts nodes owned by their scope;
+// Stubs counts references to nodes another scope (or nobody) owns.
 type graphStats struct {
 	Nodes       int                       `json:"nodes"`
+	Stubs       int                       `json:"stubs"`
 	Edges       int                       `json:"edges"`
-	Findings    int                       `json:"findings"`
+	Findings    int                       `json:"findings"` // open
 	NodesByKind map[string]map[string]int `json:"nodes_by_cloud_and_kind"`
 	EdgesByKind map[string]int            `json:"edges_by_kind"`
 	Stale       int                       `json:"stale_nodes"`
 }
 
+func newGraphStats() graphStats {
+	return graphStats{NodesByKind: map[string]map[string]int{}, EdgesByKind: map[string]int{}}
+}
+
+func (st *graphStats) addNodes(cloud graph.Cloud, kind string, n int) {
+	c := string(cloud)
+	if c == "" {
+		c = "global"
+	}
+	if st.NodesByKind[c] == nil {
+		st.NodesByKind[c] = map[string]int{}
+	}
+	st.NodesByKind[c][kind] += n
+	st.Nodes += n
+}
+
+// storeStats sums the counts the embedded store recorded at sync time: an
+// aggregate query, whatever the size of the estate.
+func storeStats(s *embedded.Stats) graphStats {
+	st := newGraphStats()
+	for _, k := range s.Nodes {
+		st.addNodes(k.Cloud, k.Kind, k.Count)
+	}
+	for _, k := range s.Edges {
+		st.EdgesByKind[k.Kind] += k.Count
+		st.Edges += k.Count
+	}
+	for _, f := range s.Findings {
+		st.Findings += f.Count
+	}
+	st.Stubs, st.Stale = s.Stubs, s.Stale.Nodes
+	return st
+}
+
+// computeStats counts a loaded graph, for stores without recorded counts.
 func computeStats(g *graph.Graph) graphStats {
-	st := graphStats{Nodes: len(g.Nodes), Edges: len(g.Edges), Findings: len(g.Findings),
-		NodesByKind: map[string]map[string]int{}, EdgesByKind: map[string]int{}}
+	st := newGraphStats()
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
-		c := string(n.Cloud)
-		if c == "" {
-			c = "global"
+		if n.Stub {
+			st.Stubs++
+		} else {
+			st.addNodes(n.Cloud, string(n.Kind), 1)
 		}
-		if st.NodesByKind[c] == nil {
-			st.NodesByKind[c] = map[string]int{}
-		}
-		st.NodesByKind[c][string(n.Kind)]++
 		if n.Stale {
 			st.Stale++
 		}
@@ -82,7 +120,30 @@ func computeStats(g *graph.Graph) graphStats {
 	for i := range g.Edges {
 		st.EdgesByKind[string(g.Edges[i].Kind)]++
 	}
+	st.Edges, st.Findings = len(g.Edges), len(g.Findings)
 	return st
+}
+
+// stats counts the selected scopes' rows: from the embedded store's
+// recorded counts, or from a loaded graph on other stores.
+func (a *app) stats(ctx context.Context, filter graph.Filter) (graphStats, error) {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return graphStats{}, err
+	}
+	defer st.Close()
+	if e, ok := st.(*embedded.Store); ok {
+		s, err := e.Stats(ctx, filter)
+		if err != nil {
+			return graphStats{}, fmt.Errorf("stats of %s: %w", a.storeName(), err)
+		}
+		return storeStats(s), nil
+	}
+	g, err := st.Load(ctx, filter)
+	if err != nil {
+		return graphStats{}, fmt.Errorf("load graph from %s: %w", a.storeName(), err)
+	}
+	return computeStats(g), nil
 }
 
 func (a *app) graphStatsCommand() *cobra.Command {
@@ -100,11 +161,10 @@ func (a *app) graphStatsCommand() *cobra.Command {
 			if format != "table" && format != "json" {
 				return usageErrorf("--format %q: want table or json", format)
 			}
-			g, err := a.loadGraph(cmd.Context(), filter)
+			st, err := a.stats(cmd.Context(), filter)
 			if err != nil {
 				return err
 			}
-			st := computeStats(g)
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
@@ -120,30 +180,33 @@ func (a *app) graphStatsCommand() *cobra.Command {
 
 func printStats(w io.Writer, st graphStats) error {
 	fmt.Fprintf(w, "%d nodes, %d edges, %d findings", st.Nodes, st.Edges, st.Findings)
+	if st.Stubs > 0 {
+		fmt.Fprintf(w, " (and %d references to nodes other scopes or nobody own)", st.Stubs)
+	}
 	if st.Stale > 0 {
 		fmt.Fprintf(w, " (%d stale nodes kept from failed collections)", st.Stale)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLOUD\tKIND\tNODES")
+	// kinds come from the store (a Neo4j store may have been written by
+	// hand): the terminal rule applies to them too
+	t := termcell.NewTable(w, "CLOUD", "KIND", "NODES")
 	clouds := sortedKeys(st.NodesByKind)
 	for _, c := range clouds {
 		kinds := st.NodesByKind[c]
 		for _, k := range sortedKeys(kinds) {
-			fmt.Fprintf(tw, "%s\t%s\t%d\n", c, k, kinds[k])
+			t.Row(c, k, strconv.Itoa(kinds[k]))
 		}
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EDGE KIND\tFAMILY\tEDGES")
+	t = termcell.NewTable(w, "EDGE KIND", "FAMILY", "EDGES")
 	for _, k := range sortedKeys(st.EdgesByKind) {
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", k, graph.EdgeKind(k).Family(), st.EdgesByKind[k])
+		t.Row(k, string(graph.EdgeKind(k).Family()), strconv.Itoa(st.EdgesByKind[k]))
 	}
-	return tw.Flush()
+	return t.Flush()
 }
 
 func (a *app) graphExportCommand() *cobra.Command {
@@ -174,8 +237,12 @@ func (a *app) graphExportCommand() *cobra.Command {
 }
 
 // writeGraphJSON streams the graph as one JSON object, element by element,
-// so a million-node export does not build a second copy in memory.
+// so a million-node export does not build a second copy in memory. Every
+// element passes through the same secret redaction as ingest
+// (graph.RedactNode ...): a store written before that rule, or by hand,
+// still exports no secret value.
 func writeGraphJSON(w io.Writer, g *graph.Graph) error {
+	var sc secrets.Scrubber
 	bw := &errWriter{w: w}
 	enc := json.NewEncoder(bw)
 	writeList := func(name string, n int, item func(int) any) {
@@ -190,11 +257,23 @@ func writeGraphJSON(w io.Writer, g *graph.Graph) error {
 		bw.Write([]byte("]"))
 	}
 	bw.Write([]byte("{"))
-	writeList("nodes", len(g.Nodes), func(i int) any { return &g.Nodes[i] })
+	writeList("nodes", len(g.Nodes), func(i int) any {
+		n := g.Nodes[i]
+		graph.RedactNode(&n, &sc)
+		return &n
+	})
 	bw.Write([]byte(",\n"))
-	writeList("edges", len(g.Edges), func(i int) any { return &g.Edges[i] })
+	writeList("edges", len(g.Edges), func(i int) any {
+		e := g.Edges[i]
+		graph.RedactEdge(&e, &sc)
+		return &e
+	})
 	bw.Write([]byte(",\n"))
-	writeList("findings", len(g.Findings), func(i int) any { return &g.Findings[i] })
+	writeList("findings", len(g.Findings), func(i int) any {
+		f := g.Findings[i]
+		graph.RedactFinding(&f, &sc)
+		return &f
+	})
 	bw.Write([]byte("}\n"))
 	return bw.err
 }

@@ -24,8 +24,11 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:]))
+	stopProfile := startProfile()
+	code := run(ctx, os.Args[1:])
+	stopProfile()
+	stop()
+	os.Exit(code)
 }
 
 // run executes the command line and maps errors to exit codes, printing

@@ -1,11 +1,14 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
@@ -54,31 +57,12 @@ func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, er
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	// size the slices up front: growing slices of a million structs by
-	// copying costs more time and peak memory than the rows themselves
-	var size graph.Counts
 	scopes = slices.DeleteFunc(scopes, func(sc storedScope) bool { return !filter.Matches(sc.scope) })
-	for _, sc := range scopes {
-		size.Nodes += sc.rows.Nodes
-		size.Edges += sc.rows.Edges
-		size.Findings += sc.rows.Findings
+	parts, err := s.loadParts(ctx, tx, scopes, filter)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
 	}
-	nodes := make([]graph.Node, 0, size.Nodes)
-	edges := make([]graph.Edge, 0, size.Edges)
-	findings := make([]graph.Finding, 0, size.Findings)
-	in := interner{}
-	for _, sc := range scopes {
-		if nodes, err = loadNodes(ctx, tx, sc, in, nodes); err != nil {
-			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
-		}
-		if edges, err = loadEdges(ctx, tx, sc, in, edges); err != nil {
-			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
-		}
-		if findings, err = loadFindings(ctx, tx, sc, filter.IncludeResolved, findings); err != nil {
-			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
-		}
-	}
-	return graph.Assemble(nodes, edges, findings), nil
+	return graph.Merge(parts), nil
 }
 
 // interner shares one copy of strings that repeat across rows (node ids
@@ -94,8 +78,9 @@ func (in interner) get(b []byte) string {
 	return s
 }
 
-func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Node) ([]graph.Node, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, stale_since, doc FROM nodes WHERE scope = ?`, sc.id)
+// loadNodesWhere reads the scope's node rows; where adds conditions (" AND ...").
+func loadNodesWhere(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Node, where string) ([]graph.Node, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, stale_since, doc FROM nodes WHERE scope = ?`+where, sc.id)
 	if err != nil {
 		return out, err
 	}
@@ -119,8 +104,9 @@ func loadNodes(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out
 	return out, rows.Err()
 }
 
-func loadEdges(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Edge) ([]graph.Edge, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT src, kind, dst, technique, stale_since IS NOT NULL, doc FROM edges WHERE scope = ?`, sc.id)
+// loadEdgesWhere reads the scope's edge rows; where adds conditions (" AND ...").
+func loadEdgesWhere(ctx context.Context, tx *sql.Tx, sc storedScope, in interner, out []graph.Edge, where string) ([]graph.Edge, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT src, kind, dst, technique, stale_since IS NOT NULL, doc FROM edges WHERE scope = ?`+where, sc.id)
 	if err != nil {
 		return out, err
 	}
@@ -272,15 +258,110 @@ type Stats struct {
 	Scopes []ScopeStats `json:"scopes"`
 }
 
-// Stats aggregates node, edge and finding counts in SQL, for
-// `breachpath graph stats`.
-func (s *Store) Stats(ctx context.Context) (*Stats, error) {
+// Stats aggregates node, edge and finding counts of the scopes the filter
+// selects, for `breachpath graph stats`. It sums the per-kind counts every
+// sync records (a few rows per scope, so it costs the same at any size);
+// a store with scopes last synced before those existed is counted from its
+// rows instead.
+func (s *Store) Stats(ctx context.Context, filter graph.Filter) (*Stats, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", wrapDBErr(err))
 	}
 	defer tx.Rollback()
+	scopes, err := syncedScopes(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	ids := make([]string, 0, len(scopes))
+	for _, sc := range scopes {
+		if filter.Matches(sc.scope) {
+			ids = append(ids, strconv.FormatInt(sc.id, 10))
+		}
+	}
+	in := "(" + strings.Join(ids, ",") + ")" // integers from the store: safe to inline
+	var missing int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM scopes c WHERE c.id IN `+in+`
+		AND NOT EXISTS (SELECT 1 FROM scope_counts k WHERE k.scope = c.id AND k.sync_id = c.last_sync)`).Scan(&missing); err != nil {
+		return nil, fmt.Errorf("stats: %w", wrapDBErr(err))
+	}
 	st := &Stats{}
+	if missing == 0 {
+		err = statsFromCounts(ctx, tx, in, st)
+	} else {
+		err = statsFromRows(ctx, tx, in, st)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", wrapDBErr(err))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT c.cloud, c.ext_id, c.last_sync, y.at,
+		(SELECT count(*) FROM syncs WHERE scope = c.id)
+		FROM scopes c JOIN syncs y ON y.id = c.last_sync WHERE c.id IN `+in+` ORDER BY c.cloud, c.ext_id`)
+	if err != nil {
+		return nil, fmt.Errorf("stats: scopes: %w", wrapDBErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sc ScopeStats
+		var cloud string
+		var at int64
+		if err := rows.Scan(&cloud, &sc.Scope.ID, &sc.SyncID, &at, &sc.Syncs); err != nil {
+			return nil, fmt.Errorf("stats: scopes: %w", wrapDBErr(err))
+		}
+		sc.Scope.Cloud, sc.LastSync = graph.Cloud(cloud), time.Unix(0, at).UTC()
+		st.Scopes = append(st.Scopes, sc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stats: scopes: %w", wrapDBErr(err))
+	}
+	return st, nil
+}
+
+// statsFromCounts sums the counts the selected scopes' newest syncs recorded.
+func statsFromCounts(ctx context.Context, tx *sql.Tx, in string, st *Stats) error {
+	rows, err := tx.QueryContext(ctx, `SELECT what, cloud, kind, sum(n) FROM scope_counts WHERE scope IN `+in+`
+		GROUP BY what, cloud, kind ORDER BY what, cloud, kind`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var what, cloud, kind string
+		var n int
+		if err := rows.Scan(&what, &cloud, &kind, &n); err != nil {
+			return err
+		}
+		switch what {
+		case "node":
+			st.Nodes = append(st.Nodes, KindCount{graph.Cloud(cloud), kind, n})
+		case "edge":
+			st.Edges = append(st.Edges, KindCount{graph.Cloud(cloud), kind, n})
+		case "finding":
+			sev, err := strconv.Atoi(kind)
+			if err != nil {
+				return fmt.Errorf("%w: finding count of severity %q", graph.ErrCorrupt, kind)
+			}
+			st.Findings = append(st.Findings, SeverityCount{graph.Severity(sev), n})
+		case "stub":
+			st.Stubs = n
+		case "resolved":
+			st.Resolved = n
+		case "stale_node":
+			st.Stale.Nodes = n
+		case "stale_edge":
+			st.Stale.Edges = n
+		case "stale_finding":
+			st.Stale.Findings = n
+		}
+	}
+	slices.SortFunc(st.Findings, func(a, b SeverityCount) int { return cmp.Compare(b.Severity, a.Severity) })
+	return rows.Err()
+}
+
+// statsFromRows counts the selected scopes' rows in SQL: the way of stores
+// written before syncs recorded counts, and the reference the counts are
+// tested against.
+func statsFromRows(ctx context.Context, tx *sql.Tx, in string, st *Stats) error {
 	kindCounts := func(q string) ([]KindCount, error) {
 		rows, err := tx.QueryContext(ctx, q)
 		if err != nil {
@@ -304,25 +385,25 @@ func (s *Store) Stats(ctx context.Context) (*Stats, error) {
 		run  func() error
 	}{
 		{"nodes", func() (err error) {
-			st.Nodes, err = kindCounts(`SELECT cloud, kind, count(*) FROM nodes WHERE stub = 0 GROUP BY cloud, kind ORDER BY cloud, kind`)
+			st.Nodes, err = kindCounts(`SELECT cloud, kind, count(*) FROM nodes WHERE stub = 0 AND scope IN ` + in + ` GROUP BY cloud, kind ORDER BY cloud, kind`)
 			return err
 		}},
 		{"edges", func() (err error) {
 			st.Edges, err = kindCounts(`SELECT c.cloud, e.kind, count(*) FROM edges e JOIN scopes c ON c.id = e.scope
-				GROUP BY c.cloud, e.kind ORDER BY c.cloud, e.kind`)
+				WHERE e.scope IN ` + in + ` GROUP BY c.cloud, e.kind ORDER BY c.cloud, e.kind`)
 			return err
 		}},
 		{"stale", func() error {
 			return tx.QueryRowContext(ctx, `SELECT
-				(SELECT count(*) FROM nodes WHERE stub = 1),
-				(SELECT count(*) FROM nodes WHERE stale_since IS NOT NULL),
-				(SELECT count(*) FROM edges WHERE stale_since IS NOT NULL),
-				(SELECT count(*) FROM findings WHERE stale_since IS NOT NULL AND resolved_at IS NULL),
-				(SELECT count(*) FROM findings WHERE resolved_at IS NOT NULL)`).
+				(SELECT count(*) FROM nodes WHERE stub = 1 AND scope IN `+in+`),
+				(SELECT count(*) FROM nodes WHERE stale_since IS NOT NULL AND scope IN `+in+`),
+				(SELECT count(*) FROM edges WHERE stale_since IS NOT NULL AND scope IN `+in+`),
+				(SELECT count(*) FROM findings WHERE stale_since IS NOT NULL AND resolved_at IS NULL AND scope IN `+in+`),
+				(SELECT count(*) FROM findings WHERE resolved_at IS NOT NULL AND scope IN `+in+`)`).
 				Scan(&st.Stubs, &st.Stale.Nodes, &st.Stale.Edges, &st.Stale.Findings, &st.Resolved)
 		}},
 		{"findings", func() error {
-			rows, err := tx.QueryContext(ctx, `SELECT severity, count(*) FROM findings WHERE resolved_at IS NULL
+			rows, err := tx.QueryContext(ctx, `SELECT severity, count(*) FROM findings WHERE resolved_at IS NULL AND scope IN `+in+`
 				GROUP BY severity ORDER BY severity DESC`)
 			if err != nil {
 				return err
@@ -337,31 +418,11 @@ func (s *Store) Stats(ctx context.Context) (*Stats, error) {
 			}
 			return rows.Err()
 		}},
-		{"scopes", func() error {
-			rows, err := tx.QueryContext(ctx, `SELECT c.cloud, c.ext_id, c.last_sync, y.at,
-				(SELECT count(*) FROM syncs WHERE scope = c.id)
-				FROM scopes c JOIN syncs y ON y.id = c.last_sync ORDER BY c.cloud, c.ext_id`)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var sc ScopeStats
-				var cloud string
-				var at int64
-				if err := rows.Scan(&cloud, &sc.Scope.ID, &sc.SyncID, &at, &sc.Syncs); err != nil {
-					return err
-				}
-				sc.Scope.Cloud, sc.LastSync = graph.Cloud(cloud), time.Unix(0, at).UTC()
-				st.Scopes = append(st.Scopes, sc)
-			}
-			return rows.Err()
-		}},
 	}
 	for _, step := range steps {
 		if err := step.run(); err != nil {
-			return nil, fmt.Errorf("stats: %s: %w", step.name, wrapDBErr(err))
+			return fmt.Errorf("%s: %w", step.name, err)
 		}
 	}
-	return st, nil
+	return nil
 }

@@ -34,7 +34,7 @@ const DefaultPath = "./breachpath.db"
 
 // SchemaVersion is the layout version this package writes. Open refuses a
 // file with a newer version rather than guessing at its layout.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Store is the embedded one-file graph store. It is safe for concurrent use.
 type Store struct {
@@ -321,7 +321,7 @@ func (s *Store) initSchema(ctx context.Context) error {
 		return wrapDBErr(err)
 	}
 	if tables == 0 {
-		if _, err := tx.ExecContext(ctx, schemaV1); err != nil {
+		if _, err := tx.ExecContext(ctx, schemaV1+schemaV2); err != nil {
 			return fmt.Errorf("create schema: %w", wrapDBErr(err))
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('schema_version', ?), ('created_at', ?)`,
@@ -344,6 +344,16 @@ func (s *Store) initSchema(ctx context.Context) error {
 		return corrupt(fmt.Sprintf("not a breachpath store (schema version %q)", v))
 	case n > SchemaVersion:
 		return fmt.Errorf("store schema version %d is newer than this breachpath supports (%d): upgrade breachpath", n, SchemaVersion)
+	case n == 1:
+		// add the projection tables; each scope's rows are read until its
+		// next sync writes its projection
+		if _, err := tx.ExecContext(ctx, schemaV2); err != nil {
+			return fmt.Errorf("upgrade schema to version 2: %w", wrapDBErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema_version'`, strconv.Itoa(SchemaVersion)); err != nil {
+			return fmt.Errorf("upgrade schema to version 2: %w", wrapDBErr(err))
+		}
+		return tx.Commit()
 	}
 	return nil
 }

@@ -154,7 +154,7 @@ func TestOpenRefusesNewerSchemaVersion(t *testing.T) {
 	}
 	db.Close()
 	_, err = Open(context.Background(), path, WithLogger(quiet))
-	if err == nil || !strings.Contains(err.Error(), "schema version 99 is newer than this breachpath supports (1)") {
+	if err == nil || !strings.Contains(err.Error(), "schema version 99 is newer than this breachpath supports (2)") {
 		t.Fatalf("Open(newer schema) = %v, want a clear version error", err)
 	}
 	if errors.Is(err, graph.ErrCorrupt) {
@@ -294,9 +294,27 @@ func TestStatsCountsByCloudKindAndSeverity(t *testing.T) {
 	if _, err := s.Sync(ctx, &graph.Snapshot{Scope: gcp, Coverage: graph.Coverage{Failed: []graph.Failure{{Area: graph.Area{Service: "compute"}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.Stats(ctx)
+	st, err := s.Stats(ctx, graph.Filter{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// the counts each sync recorded and the store's rows agree
+	if _, err := s.db.Exec(`DELETE FROM scope_counts`); err != nil {
+		t.Fatal(err)
+	}
+	fromRows, err := s.Stats(ctx, graph.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(st, fromRows) {
+		t.Errorf("stats from the recorded counts %+v, from the rows %+v", st, fromRows)
+	}
+	onlyGCP, err := s.Stats(ctx, graph.Filter{Clouds: []graph.Cloud{graph.CloudGCP}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(onlyGCP.Scopes) != 1 || len(onlyGCP.Edges) != 0 || len(onlyGCP.Nodes) != 1 || onlyGCP.Stubs != 0 {
+		t.Errorf("stats of the gcp scope: %+v", onlyGCP)
 	}
 	wantNodes := []KindCount{{graph.CloudAWS, "Bucket", 1}, {graph.CloudAWS, "Compute", 2}, {graph.CloudGCP, "Compute", 1}}
 	if !reflect.DeepEqual(st.Nodes, wantNodes) {

@@ -13,6 +13,15 @@ import (
 	"github.com/breachpath/breachpath/graph"
 )
 
+// moveKinds are the relationship types of attacker moves, for Filter.SkipFacts.
+var moveKinds = func() []string {
+	var out []string
+	for _, k := range graph.MoveEdgeKinds() {
+		out = append(out, string(k))
+	}
+	return out
+}()
+
 // loadAttempts bounds how often Load starts over because a sync's cleanup
 // deleted rows of the version it was reading.
 const loadAttempts = 5
@@ -143,8 +152,13 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 		if err != nil {
 			return nil, false, fmt.Errorf("scope %s nodes: %w", st.scope, err)
 		}
-		err = s.readRows(ctx, sess, `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource)
-			WHERE r.sync_from <= $v AND (r.sync_to IS NULL OR r.sync_to > $v)`, `a.id, type(r), b.id, properties(r)`, p, asList, func(v []any) error {
+		edgeMatch := `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource)
+			WHERE r.sync_from <= $v AND (r.sync_to IS NULL OR r.sync_to > $v)`
+		if filter.SkipFacts {
+			edgeMatch += ` AND type(r) IN $moves`
+			p["moves"] = moveKinds
+		}
+		err = s.readRows(ctx, sess, edgeMatch, `a.id, type(r), b.id, properties(r)`, p, asList, func(v []any) error {
 			var e graph.Edge
 			e.From, _ = v[0].(string)
 			kind, _ := v[1].(string)

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) graph.Store) {
 		{"cancelled sync leaves the previous state", testCancelledSync},
 		{"readers see the old or the new graph, never a mix", testConcurrentReaders},
 		{"load filters by scope and cloud", testLoadFilter},
+		{"load with SkipFacts returns exactly the move edges", testSkipFacts},
 		{"owned node wins over stubs of other scopes", testStubMerge},
 		{"scopes lists synced scopes", testScopes},
 	}
@@ -265,8 +266,9 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 		// ids of nodes the second snapshot lacks
 		missing []string
 		// what the second sync keeps stale (ids of nodes, keys of edges, ids of findings)
-		staleNodes, staleEdges, staleFindings []string
-		removedNodes                          int
+		staleNodes, staleFindings []string
+		staleEdges                []graph.EdgeKey
+		removedNodes              int
 	}{
 		{
 			name:       "service and region failed",
@@ -274,7 +276,7 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 			missing:    []string{east, gone}, // gone's area (iam) was read: it is removed
 			staleNodes: []string{east},
 			// east -> gone dangles once gone is removed, so it goes too
-			staleEdges:    []string{(&graph.Edge{From: graph.InternetID, To: east, Kind: graph.EdgeExposedTo, Technique: "net.internet-exposure"}).Key(), (&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key()},
+			staleEdges:    []graph.EdgeKey{(&graph.Edge{From: graph.InternetID, To: east, Kind: graph.EdgeExposedTo, Technique: "net.internet-exposure"}).Key(), (&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key()},
 			staleFindings: []string{fEast},
 			removedNodes:  1,
 		},
@@ -283,7 +285,7 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 			failed:        []graph.Failure{{Area: graph.Area{Service: "ec2"}, Error: "access denied"}},
 			missing:       []string{east, west},
 			staleNodes:    []string{east, west},
-			staleEdges:    []string{(&graph.Edge{From: graph.InternetID, To: east, Kind: graph.EdgeExposedTo, Technique: "net.internet-exposure"}).Key(), (&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: west, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: east, To: gone, Kind: graph.EdgeRunsAs}).Key()},
+			staleEdges:    []graph.EdgeKey{(&graph.Edge{From: graph.InternetID, To: east, Kind: graph.EdgeExposedTo, Technique: "net.internet-exposure"}).Key(), (&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: west, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: east, To: gone, Kind: graph.EdgeRunsAs}).Key()},
 			staleFindings: []string{fEast},
 		},
 		{
@@ -291,7 +293,7 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 			failed:        []graph.Failure{{Area: graph.Area{Service: "iam"}, Error: "timeout"}},
 			missing:       []string{role},
 			staleNodes:    []string{role},
-			staleEdges:    []string{(&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: west, To: role, Kind: graph.EdgeRunsAs}).Key()},
+			staleEdges:    []graph.EdgeKey{(&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: west, To: role, Kind: graph.EdgeRunsAs}).Key()},
 			staleFindings: []string{fRole},
 		},
 		{
@@ -331,7 +333,7 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 				if gotN, wantN := len(g.Nodes), len(second.Nodes)+len(tt.staleNodes); gotN != wantN {
 					t.Errorf("%d nodes, want %d (snapshot + stale)", gotN, wantN)
 				}
-				keys := map[string]bool{}
+				keys := map[graph.EdgeKey]bool{}
 				for _, e := range g.Edges {
 					keys[e.Key()] = true
 					want := slices.Contains(tt.staleEdges, e.Key())
@@ -739,6 +741,25 @@ func testLoadFilter(t *testing.T, open func(t *testing.T) graph.Store) {
 				t.Errorf("Load(%+v) nodes = %v, want %v", tt.filter, got, tt.want)
 			}
 		})
+	}
+}
+
+func testSkipFacts(t *testing.T, open func(t *testing.T) graph.Store) {
+	s := open(t)
+	for _, snap := range []*graph.Snapshot{RichSnapshot(scopeA, at(0)), RichSnapshot(scopeB, at(0))} {
+		mustSync(t, s, snap)
+	}
+	full := mustLoad(t, s, graph.Filter{})
+	moves := mustLoad(t, s, graph.Filter{SkipFacts: true})
+	want := slices.DeleteFunc(slices.Clone(full.Edges), func(e graph.Edge) bool { return !e.Kind.IsMove() })
+	if len(want) == 0 || len(want) == len(full.Edges) {
+		t.Fatalf("fixture needs both move and fact edges, has %d of %d moves", len(want), len(full.Edges))
+	}
+	if !reflect.DeepEqual(moves.Edges, want) {
+		t.Errorf("SkipFacts loaded %d edges, want the %d move edges of a full load", len(moves.Edges), len(want))
+	}
+	if !reflect.DeepEqual(moves.Nodes, full.Nodes) || !reflect.DeepEqual(moves.Findings, full.Findings) {
+		t.Error("SkipFacts changed the nodes or findings")
 	}
 }
 

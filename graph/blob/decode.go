@@ -1,0 +1,349 @@
+package blob
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+// Decoded is one scope's rows decoded from a blob, as a graph.Part: nodes,
+// move edges, fact edges (unless skipped) and findings, each sorted.
+type Decoded struct {
+	graph.Part
+	// Moves is the number of move edges (the first edge run).
+	Moves int
+}
+
+// maxCount bounds every count read from a blob before it sizes an
+// allocation: a damaged length must not make the decoder ask for terabytes.
+// No count can exceed the blob's length (every row takes at least a byte).
+
+// Check verifies the blob's magic, version and checksum without decoding it.
+func Check(b []byte) error {
+	if len(b) < len(magic)+1+4 || string(b[:len(magic)]) != magic {
+		return fmt.Errorf("%w: scope blob: not a scope blob", graph.ErrCorrupt)
+	}
+	if v := b[len(magic)]; v != Version {
+		return fmt.Errorf("%w: scope blob: format version %d, this breachpath reads %d", graph.ErrCorrupt, v, Version)
+	}
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return fmt.Errorf("%w: scope blob: checksum mismatch (damaged)", graph.ErrCorrupt)
+	}
+	return nil
+}
+
+// Decode decodes a blob. Errors wrap graph.ErrCorrupt and read as one line.
+func Decode(b []byte, opt Options) (*Decoded, error) {
+	if err := Check(b); err != nil {
+		return nil, err
+	}
+	d := &decoder{b: b[:len(b)-4], pos: len(magic) + 1}
+	out, err := d.decode(opt)
+	if err != nil {
+		return nil, fmt.Errorf("%w: scope blob: %v at byte %d", graph.ErrCorrupt, err, d.pos)
+	}
+	return out, nil
+}
+
+type decoder struct {
+	b    []byte
+	pos  int
+	err  error
+	strs []string
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf(format, args...)
+		d.pos = len(d.b) // stop every further read
+	}
+}
+
+func (d *decoder) uv() uint64 {
+	if d.pos < len(d.b) && d.b[d.pos] < 0x80 { // the common one-byte case
+		v := uint64(d.b[d.pos])
+		d.pos++
+		return v
+	}
+	v, n := binary.Uvarint(d.b[d.pos:])
+	if n <= 0 {
+		d.fail("bad integer")
+		return 0
+	}
+	d.pos += n
+	return v
+}
+
+func (d *decoder) sv() int64 {
+	v, n := binary.Varint(d.b[d.pos:])
+	if n <= 0 {
+		d.fail("bad integer")
+		return 0
+	}
+	d.pos += n
+	return v
+}
+
+// count reads a count and checks it against the bytes left, each counted
+// item taking at least min bytes.
+func (d *decoder) count(min int) int {
+	v := d.uv()
+	if v > uint64((len(d.b)-d.pos)/min) {
+		d.fail("count %d larger than the blob", v)
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) byte1() byte {
+	if d.pos >= len(d.b) {
+		d.fail("truncated")
+		return 0
+	}
+	c := d.b[d.pos]
+	d.pos++
+	return c
+}
+
+func (d *decoder) u64() uint64 {
+	if len(d.b)-d.pos < 8 {
+		d.fail("truncated")
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b[d.pos:])
+	d.pos += 8
+	return v
+}
+
+func (d *decoder) str() string {
+	r := d.uv()
+	if r >= uint64(len(d.strs)) {
+		d.fail("string reference %d out of range", r)
+		return ""
+	}
+	return d.strs[r]
+}
+
+func (d *decoder) time() time.Time { return time.Unix(0, d.sv()).UTC() }
+
+// strList reads a list of string references into the arena, returning a
+// slice with its capacity clipped so that a caller's append copies.
+func (d *decoder) strList(arena *[]string) []string {
+	n := d.count(1)
+	if n == 0 {
+		return nil
+	}
+	start := len(*arena)
+	for range n {
+		*arena = append(*arena, d.str())
+	}
+	return (*arena)[start:len(*arena):len(*arena)]
+}
+
+func (d *decoder) props() graph.Props {
+	n := d.count(2)
+	if n == 0 {
+		return nil
+	}
+	p := make(graph.Props, n)
+	for range n {
+		k := d.str()
+		switch t := d.byte1(); t {
+		case pString:
+			p[k] = d.str()
+		case pBool:
+			p[k] = d.byte1() != 0
+		case pInt:
+			p[k] = d.sv()
+		case pFloat:
+			p[k] = math.Float64frombits(d.u64())
+		case pStrings:
+			m := d.count(1)
+			ss := make([]string, m) // never nil: an empty list is a value
+			for i := range ss {
+				ss[i] = d.str()
+			}
+			p[k] = ss
+		default:
+			d.fail("property %q of unknown type %d", k, t)
+			return nil
+		}
+	}
+	return p
+}
+
+func (d *decoder) decode(opt Options) (*Decoded, error) {
+	// string table: one allocation for all the text, sliced per string
+	n := d.count(1)
+	total := d.uv()
+	if d.err == nil && total > uint64(len(d.b)-d.pos) {
+		d.fail("string table larger than the blob")
+	}
+	lens := make([]int, n)
+	sum := uint64(0)
+	for i := range lens {
+		lens[i] = int(d.uv())
+		sum += uint64(lens[i])
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	if sum != total || int(total) > len(d.b)-d.pos {
+		return nil, fmt.Errorf("string table lengths do not add up")
+	}
+	text := string(d.b[d.pos : d.pos+int(total)])
+	d.pos += int(total)
+	d.strs = make([]string, n)
+	off := 0
+	for i, l := range lens {
+		d.strs[i] = text[off : off+l]
+		off += l
+	}
+	if n == 0 || d.strs[0] != "" {
+		return nil, fmt.Errorf("string table does not start with the empty string")
+	}
+
+	out := &Decoded{}
+	var arena []string
+	for sec := range 4 {
+		size := d.count(1)
+		end := d.pos + size
+		if d.err != nil {
+			return nil, d.err
+		}
+		skip := (sec == 2 && opt.MovesOnly) || (sec == 3 && opt.NoFindings)
+		if skip {
+			d.pos = end
+			continue
+		}
+		sub := d.b
+		d.b = d.b[:end] // a section cannot read past its end
+		switch sec {
+		case 0:
+			out.Nodes = d.nodes(&arena)
+		case 1:
+			moves := d.edges(&arena)
+			out.Moves = len(moves)
+			out.EdgeRuns = append(out.EdgeRuns, moves)
+		case 2:
+			out.EdgeRuns = append(out.EdgeRuns, d.edges(&arena))
+		case 3:
+			out.Findings = d.findings(&arena, opt)
+		}
+		if d.err == nil && d.pos != end {
+			d.fail("section %d has %d bytes left over", sec, end-d.pos)
+		}
+		d.b = sub
+		if d.err != nil {
+			return nil, d.err
+		}
+	}
+	if d.pos != len(d.b) {
+		return nil, fmt.Errorf("%d bytes after the last section", len(d.b)-d.pos)
+	}
+	return out, nil
+}
+
+func (d *decoder) nodes(arena *[]string) []graph.Node {
+	n := d.count(11)
+	out := make([]graph.Node, n)
+	for i := range out {
+		x := &out[i]
+		x.ID = d.str()
+		x.Kind = graph.Kind(d.str())
+		x.Cloud = graph.Cloud(d.str())
+		x.NativeType = d.str()
+		x.Name = d.str()
+		x.Account = d.str()
+		x.Region = d.str()
+		x.Service = d.str()
+		x.Sensitivity = graph.Sensitivity(d.uv())
+		fl := d.byte1()
+		x.CrownJewel, x.Stub, x.Stale = fl&nCrown != 0, fl&nStub != 0, fl&nStale != 0
+		if fl&nStaleSince != 0 {
+			x.StaleSince = d.time()
+		}
+		if t := d.count(2); t > 0 {
+			x.Tags = make(map[string]string, t)
+			for range t {
+				k := d.str()
+				x.Tags[k] = d.str()
+			}
+		}
+		x.Props = d.props()
+		if d.err != nil {
+			return nil
+		}
+	}
+	return out
+}
+
+func (d *decoder) edges(arena *[]string) []graph.Edge {
+	n := d.count(8)
+	out := make([]graph.Edge, n)
+	for i := range out {
+		x := &out[i]
+		x.From = d.str()
+		x.Kind = graph.EdgeKind(d.str())
+		x.To = d.str()
+		x.Technique = d.str()
+		fl := d.byte1()
+		x.Conditional, x.Stale = fl&eConditional != 0, fl&eStale != 0
+		if fl&eLikelihood != 0 {
+			x.Likelihood = math.Float64frombits(d.u64())
+		}
+		x.Evidence = d.strList(arena)
+		x.Findings = d.strList(arena)
+		x.Props = d.props()
+		if d.err != nil {
+			return nil
+		}
+	}
+	return out
+}
+
+func (d *decoder) findings(arena *[]string, opt Options) []graph.Finding {
+	n := d.count(10)
+	out := make([]graph.Finding, 0, n)
+	for range n {
+		var x graph.Finding
+		x.ID = d.str()
+		x.RuleID = d.str()
+		x.Resource = d.str()
+		x.Severity = graph.Severity(int64(d.uv()))
+		x.Title = d.str()
+		x.Evidence = d.str()
+		x.Remediation = d.str()
+		x.Controls = d.strList(arena)
+		fl := d.byte1()
+		x.Stale = fl&fStale != 0
+		if fl&fFixEffort != 0 {
+			x.FixEffort = math.Float64frombits(d.u64())
+		}
+		if fl&fFirstSeen != 0 {
+			x.FirstSeen = d.time()
+		}
+		switch {
+		case fl&fLastSeen != 0:
+			x.LastSeen = d.time()
+		case fl&fSeenByNewest != 0:
+			x.LastSeen = opt.LastSeen
+		}
+		if fl&fResolved != 0 {
+			x.ResolvedAt = d.time()
+		}
+		if d.err != nil {
+			return nil
+		}
+		if !x.ResolvedAt.IsZero() && !opt.IncludeResolved {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}

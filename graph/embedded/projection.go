@@ -1,0 +1,270 @@
+package embedded
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/blob"
+)
+
+// The analysis-ready projection (docs/ARCHITECTURE.md, "Analysis-ready
+// storage"): every sync writes, in its own transaction, one blob per scope
+// (graph/blob) holding exactly the rows Load would return for the scope,
+// tagged with the sync's id, and the scope's row counts per kind. Load
+// decodes the blobs of the selected scopes instead of reading rows one by
+// one, and `graph stats` sums the counts. A blob whose sync id is not the
+// scope's newest sync (a store last written by an older breachpath) or
+// that fails to decode (a damaged file) is not used: Load reads that
+// scope's rows, which stay the store's source of truth, and logs why.
+
+// schemaV2 adds the projection and the per-kind counts to a version 1 store.
+const schemaV2 = `
+CREATE TABLE projections (
+	scope   INTEGER PRIMARY KEY REFERENCES scopes(id),
+	sync_id INTEGER NOT NULL, -- syncs.id of the sync whose rows the blob holds
+	format  INTEGER NOT NULL, -- graph/blob format version
+	blob    BLOB NOT NULL
+);
+
+-- rows of each scope after its newest sync, per kind: graph stats sums these
+CREATE TABLE scope_counts (
+	scope   INTEGER NOT NULL REFERENCES scopes(id),
+	sync_id INTEGER NOT NULL,
+	what    TEXT NOT NULL,    -- node, stub, edge, finding (open, by severity), resolved, stale_node, stale_edge, stale_finding
+	cloud   TEXT NOT NULL,
+	kind    TEXT NOT NULL,
+	n       INTEGER NOT NULL,
+	PRIMARY KEY (scope, what, cloud, kind)
+) WITHOUT ROWID;
+`
+
+// projectionRows returns the scope's rows as Load will return them once
+// this sync commits (resolved findings included): the snapshot's rows as
+// the row codec normalises them, plus the rows this or an earlier sync
+// kept stale, read back from the transaction.
+func (w *syncer) projectionRows() (*blob.Rows, error) {
+	sc := storedScope{id: w.scopeID, scope: w.snap.Scope, lastSeen: sql.NullInt64{Int64: w.seen.UnixNano(), Valid: true}}
+	rows := &blob.Rows{
+		Nodes: make([]graph.Node, 0, len(w.snap.Nodes)+w.res.Stale.Nodes),
+		Edges: make([]graph.Edge, 0, len(w.snap.Edges)+w.res.Stale.Edges),
+	}
+	for i := range w.snap.Nodes {
+		n := w.snap.Nodes[i]
+		n.Tags, n.Props = nilIfEmpty(n.Tags), nilIfEmpty(n.Props)
+		n.Stale, n.StaleSince = false, time.Time{} // the store's flags: fresh rows carry none
+		rows.Nodes = append(rows.Nodes, n)
+	}
+	for i := range w.snap.Edges {
+		e := w.snap.Edges[i]
+		e.Evidence, e.Findings, e.Props = nilIfEmptySlice(e.Evidence), nilIfEmptySlice(e.Findings), nilIfEmpty(e.Props)
+		e.Stale = false
+		rows.Edges = append(rows.Edges, e)
+	}
+	in := interner{}
+	var err error
+	if w.res.Stale.Nodes > 0 || w.res.Stale.Edges > 0 {
+		if rows.Nodes, err = loadNodesWhere(w.bg(), w.tx, sc, in, rows.Nodes, ` AND stale_since IS NOT NULL`); err != nil {
+			return nil, fmt.Errorf("read back stale nodes: %w", err)
+		}
+		if rows.Edges, err = loadEdgesWhere(w.bg(), w.tx, sc, in, rows.Edges, ` AND stale_since IS NOT NULL`); err != nil {
+			return nil, fmt.Errorf("read back stale edges: %w", err)
+		}
+	}
+	// findings carry a lifecycle the snapshot does not: read them all back
+	// (a scope has far fewer findings than edges)
+	if rows.Findings, err = loadFindings(w.bg(), w.tx, sc, true, make([]graph.Finding, 0, len(w.snap.Findings))); err != nil {
+		return nil, fmt.Errorf("read back findings: %w", err)
+	}
+	return rows, nil
+}
+
+// writeProjection encodes and stores the scope's blob and counts for the
+// sync being recorded (w.res.SyncID must be set).
+func (w *syncer) writeProjection() error {
+	rows, err := w.projectionRows()
+	if err != nil {
+		return err
+	}
+	b, err := blob.Encode(rows, w.seen)
+	if err != nil {
+		return err
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO projections(scope, sync_id, format, blob) VALUES (?, ?, ?, ?)
+		ON CONFLICT(scope) DO UPDATE SET sync_id = excluded.sync_id, format = excluded.format, blob = excluded.blob`,
+		w.scopeID, w.res.SyncID, blob.Version, b); err != nil {
+		return fmt.Errorf("write projection: %w", err)
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM scope_counts WHERE scope = ?`, w.scopeID); err != nil {
+		return fmt.Errorf("write counts: %w", err)
+	}
+	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO scope_counts(scope, sync_id, what, cloud, kind, n) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("write counts: %w", err)
+	}
+	defer ins.Close()
+	for k, n := range countRows(rows, w.snap.Scope.Cloud) {
+		if _, err := ins.ExecContext(w.ctx, w.scopeID, w.res.SyncID, k.what, k.cloud, k.kind, n); err != nil {
+			return fmt.Errorf("write counts: %w", err)
+		}
+	}
+	w.blobBytes = len(b)
+	return nil
+}
+
+type countKey struct{ what, cloud, kind string }
+
+// countRows counts what Stats reports, for one scope.
+func countRows(rows *blob.Rows, scopeCloud graph.Cloud) map[countKey]int {
+	// the marker row says the sync recorded counts, even of an empty scope
+	out := map[countKey]int{{"sync", "", ""}: 0}
+	for i := range rows.Nodes {
+		n := &rows.Nodes[i]
+		if n.Stub {
+			out[countKey{"stub", "", ""}]++
+		} else {
+			out[countKey{"node", string(n.Cloud), string(n.Kind)}]++
+		}
+		if n.Stale {
+			out[countKey{"stale_node", "", ""}]++
+		}
+	}
+	for i := range rows.Edges {
+		e := &rows.Edges[i]
+		out[countKey{"edge", string(scopeCloud), string(e.Kind)}]++
+		if e.Stale {
+			out[countKey{"stale_edge", "", ""}]++
+		}
+	}
+	for i := range rows.Findings {
+		f := &rows.Findings[i]
+		switch {
+		case !f.ResolvedAt.IsZero():
+			out[countKey{"resolved", "", ""}]++
+		default:
+			out[countKey{"finding", "", strconv.Itoa(int(f.Severity))}]++
+			if f.Stale {
+				out[countKey{"stale_finding", "", ""}]++
+			}
+		}
+	}
+	return out
+}
+
+// scopeBlob is a selected scope with its projection, when it is current.
+type scopeBlob struct {
+	sc   storedScope
+	blob []byte // nil: no current projection, read the rows
+}
+
+// loadParts reads the selected scopes' blobs (or rows) in the read
+// transaction and decodes them on every core, in scope order.
+func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph.Filter) ([]graph.Part, error) {
+	parts := make([]graph.Part, len(scopes))
+	errs := make([]error, len(scopes))
+	type job struct {
+		i int
+		b []byte
+	}
+	jobs := make(chan job, 2)
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				sc := scopes[j.i]
+				d, err := blob.Decode(j.b, blob.Options{MovesOnly: filter.SkipFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)})
+				if err != nil {
+					errs[j.i] = err
+					continue
+				}
+				parts[j.i] = d.Part
+			}
+		}()
+	}
+	var readErr error
+	for i, sc := range scopes {
+		var b []byte
+		err := tx.QueryRowContext(ctx, `SELECT p.blob FROM projections p JOIN scopes c ON c.id = p.scope
+			WHERE p.scope = ? AND p.sync_id = c.last_sync AND p.format = ?`, sc.id, blob.Version).Scan(&b)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			errs[i] = errNoProjection
+			continue
+		case err != nil:
+			readErr = fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
+		}
+		if readErr != nil {
+			break
+		}
+		jobs <- job{i, b}
+	}
+	close(jobs)
+	wg.Wait()
+	if readErr != nil {
+		return nil, readErr
+	}
+	// scopes without a usable projection: their rows, sorted into a part
+	for i, sc := range scopes {
+		if errs[i] == nil {
+			continue
+		}
+		if !errors.Is(errs[i], errNoProjection) {
+			s.log.Warn("scope projection unusable, reading its rows instead", "scope", sc.scope.String(), "err", errs[i].Error())
+		}
+		p, err := loadRowsPart(ctx, tx, sc, filter)
+		if err != nil {
+			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
+		}
+		parts[i] = p
+	}
+	return parts, nil
+}
+
+var errNoProjection = errors.New("no projection for the scope's newest sync")
+
+// loadRowsPart reads one scope's rows and sorts them into a part.
+func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.Filter) (graph.Part, error) {
+	in := interner{}
+	nodes, err := loadNodesWhere(ctx, tx, sc, in, make([]graph.Node, 0, sc.rows.Nodes), "")
+	if err != nil {
+		return graph.Part{}, err
+	}
+	where := ""
+	if filter.SkipFacts {
+		where = moveKindsClause()
+	}
+	edges, err := loadEdgesWhere(ctx, tx, sc, in, make([]graph.Edge, 0, sc.rows.Edges), where)
+	if err != nil {
+		return graph.Part{}, err
+	}
+	findings, err := loadFindings(ctx, tx, sc, filter.IncludeResolved, make([]graph.Finding, 0, sc.rows.Findings))
+	if err != nil {
+		return graph.Part{}, err
+	}
+	slices.SortFunc(nodes, func(a, b graph.Node) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(edges, func(a, b graph.Edge) int { return graph.CompareEdges(&a, &b) })
+	slices.SortFunc(findings, func(a, b graph.Finding) int { return cmp.Compare(a.ID, b.ID) })
+	return graph.Part{Nodes: nodes, EdgeRuns: [][]graph.Edge{edges}, Findings: findings}, nil
+}
+
+// moveKindsClause restricts an edges query to attacker moves.
+func moveKindsClause() string {
+	q := ` AND kind IN (`
+	for i, k := range graph.MoveEdgeKinds() {
+		if i > 0 {
+			q += ", "
+		}
+		q += "'" + string(k) + "'"
+	}
+	return q + ")"
+}

@@ -1,0 +1,258 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/storetest"
+)
+
+var (
+	projA = graph.Scope{Cloud: graph.CloudAWS, ID: "111111111111"}
+	projB = graph.Scope{Cloud: graph.CloudAWS, ID: "222222222222"}
+	pt0   = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+// loadRows is Load as it was before projections: every row of every
+// selected scope, assembled. The projection must give the same graph.
+func loadRows(t *testing.T, s *Store, filter graph.Filter) *graph.Graph {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	scopes, err := syncedScopes(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []graph.Node
+	var edges []graph.Edge
+	var findings []graph.Finding
+	in := interner{}
+	for _, sc := range scopes {
+		if !filter.Matches(sc.scope) {
+			continue
+		}
+		if nodes, err = loadNodesWhere(ctx, tx, sc, in, nodes, ""); err != nil {
+			t.Fatal(err)
+		}
+		if edges, err = loadEdgesWhere(ctx, tx, sc, in, edges, ""); err != nil {
+			t.Fatal(err)
+		}
+		if findings, err = loadFindings(ctx, tx, sc, filter.IncludeResolved, findings); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return graph.Assemble(nodes, edges, findings)
+}
+
+// staleHistory syncs two scopes that share stubs, then re-syncs one with
+// an area failing (nodes, edges and findings kept stale) and a finding gone
+// (resolved), so that the newest projection holds every kind of row.
+func staleHistory(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	a, b := storetest.RichSnapshot(projA, pt0), storetest.RichSnapshot(projB, pt0)
+	for _, snap := range []*graph.Snapshot{a, b} {
+		if _, err := s.Sync(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// second collection of A: ec2 failed, so the instance and security group
+	// are missing but kept stale; the bucket's finding is fixed (resolved)
+	a2 := storetest.RichSnapshot(projA, pt0.Add(time.Hour))
+	keep := func(n graph.Node) bool { return n.Service != "ec2" }
+	a2.Nodes = slices.DeleteFunc(a2.Nodes, func(n graph.Node) bool { return !keep(n) })
+	ids := map[string]bool{}
+	for _, n := range a2.Nodes {
+		ids[n.ID] = true
+	}
+	a2.Edges = slices.DeleteFunc(a2.Edges, func(e graph.Edge) bool { return !ids[e.From] || !ids[e.To] })
+	a2.Findings = slices.DeleteFunc(a2.Findings, func(f graph.Finding) bool {
+		return !ids[f.Resource] || strings.HasPrefix(f.RuleID, "aws.s3.")
+	})
+	for i := range a2.Edges {
+		a2.Edges[i].Findings = nil
+	}
+	a2.Coverage = graph.Coverage{Failed: []graph.Failure{{Area: graph.Area{Service: "ec2"}, Error: "throttled"}}}
+	res, err := s.Sync(ctx, a2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stale.Nodes == 0 || res.Stale.Edges == 0 || res.Stale.Findings == 0 || res.Resolved == 0 {
+		t.Fatalf("fixture did not leave stale and resolved rows: %+v", res)
+	}
+}
+
+func TestProjectionLoadEqualsRowLoad(t *testing.T) {
+	s := openTemp(t)
+	staleHistory(t, s)
+	ctx := context.Background()
+	for _, f := range []graph.Filter{
+		{}, {IncludeResolved: true}, {Scopes: []graph.Scope{projA}}, {Scopes: []graph.Scope{projB}, IncludeResolved: true},
+	} {
+		got, err := s.Load(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := loadRows(t, s, f)
+		sameGraph(t, got, want)
+		var stale, stubs, resolved int
+		for _, n := range got.Nodes {
+			stale += boolN(n.Stale)
+			stubs += boolN(n.Stub)
+		}
+		for _, fd := range got.Findings {
+			resolved += boolN(!fd.ResolvedAt.IsZero())
+		}
+		if f.Matches(projA) && stale == 0 {
+			t.Errorf("filter %+v: no stale node survived the projection", f)
+		}
+		if stubs == 0 {
+			t.Errorf("filter %+v: no stub survived the projection", f)
+		}
+		if f.IncludeResolved && f.Matches(projA) && resolved == 0 {
+			t.Errorf("filter %+v: no resolved finding survived the projection", f)
+		}
+	}
+}
+
+func TestSkipFactsLoadsExactlyTheMoveEdges(t *testing.T) {
+	s := openTemp(t)
+	staleHistory(t, s)
+	ctx := context.Background()
+	full, err := s.Load(ctx, graph.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moves, err := s.Load(ctx, graph.Filter{SkipFacts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.DeleteFunc(slices.Clone(full.Edges), func(e graph.Edge) bool { return !e.Kind.IsMove() })
+	if !reflect.DeepEqual(moves.Edges, want) || !reflect.DeepEqual(moves.Nodes, full.Nodes) || !reflect.DeepEqual(moves.Findings, full.Findings) {
+		t.Fatalf("SkipFacts: %d edges, want the %d move edges of the full load", len(moves.Edges), len(want))
+	}
+	// the row path (no projection) honours it too
+	if _, err := s.db.Exec(`DELETE FROM projections`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Load(ctx, graph.Filter{SkipFacts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rows.Edges, want) {
+		t.Fatalf("SkipFacts without projections: %d edges, want %d", len(rows.Edges), len(want))
+	}
+}
+
+func TestProjectionIsVersionedWithTheSync(t *testing.T) {
+	s := openTemp(t)
+	staleHistory(t, s)
+	ctx := context.Background()
+	var syncID, lastSync int64
+	if err := s.db.QueryRow(`SELECT p.sync_id, c.last_sync FROM projections p JOIN scopes c ON c.id = p.scope
+		WHERE c.ext_id = ?`, projA.ID).Scan(&syncID, &lastSync); err != nil {
+		t.Fatal(err)
+	}
+	if syncID != lastSync {
+		t.Fatalf("projection written for sync %d, scope's newest sync is %d", syncID, lastSync)
+	}
+	// a projection of an older sync (a store last written by an older
+	// breachpath) is not used: Load reads that scope's rows
+	want := loadRows(t, s, graph.Filter{})
+	if _, err := s.db.Exec(`UPDATE projections SET sync_id = sync_id - 1,
+		blob = (SELECT blob FROM projections p2 JOIN scopes c ON c.id = p2.scope WHERE c.ext_id = ?)`, projB.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(ctx, graph.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameGraph(t, got, want)
+}
+
+func TestDamagedProjectionFallsBackToRowsWithOneLineWarning(t *testing.T) {
+	var logs bytes.Buffer
+	s := openTemp(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	staleHistory(t, s)
+	want := loadRows(t, s, graph.Filter{})
+	for _, damage := range []string{
+		`UPDATE projections SET blob = substr(blob, 1, length(blob) - 9)`,                // truncated
+		`UPDATE projections SET blob = X'00' || substr(blob, 2)`,                         // bad magic
+		`UPDATE projections SET blob = substr(blob, 1, 40) || X'FF' || substr(blob, 42)`, // flipped byte
+	} {
+		logs.Reset()
+		if _, err := s.db.Exec(damage); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Load(context.Background(), graph.Filter{})
+		if err != nil {
+			t.Fatalf("%s: %v", damage, err)
+		}
+		sameGraph(t, got, want)
+		out := strings.TrimSpace(logs.String())
+		lines := strings.Split(out, "\n")
+		if len(lines) != 2 || !strings.Contains(lines[0], "scope projection unusable") || !strings.Contains(out, "store is corrupt") {
+			t.Fatalf("%s: want one warning line per scope naming the damage, got:\n%s", damage, out)
+		}
+	}
+}
+
+func TestStoreOfSchemaVersion1IsUpgradedAndReadFromRows(t *testing.T) {
+	s := openTemp(t)
+	staleHistory(t, s)
+	want := loadRows(t, s, graph.Filter{})
+	// make it a version 1 file: no projection tables
+	for _, q := range []string{`DROP TABLE projections`, `DROP TABLE scope_counts`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := s.Path()
+	s.Close()
+	s2, err := Open(context.Background(), path, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	got, err := s2.Load(context.Background(), graph.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameGraph(t, got, want)
+	var v string
+	if err := s2.db.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "2" {
+		t.Fatalf("schema version %q (%v), want 2", v, err)
+	}
+}
+
+func sameGraph(t *testing.T, got, want *graph.Graph) {
+	t.Helper()
+	if !reflect.DeepEqual(got.Nodes, want.Nodes) {
+		t.Fatalf("nodes differ:\n got %+v\nwant %+v", got.Nodes, want.Nodes)
+	}
+	if !reflect.DeepEqual(got.Edges, want.Edges) {
+		t.Fatalf("edges differ:\n got %+v\nwant %+v", got.Edges, want.Edges)
+	}
+	if !reflect.DeepEqual(got.Findings, want.Findings) {
+		t.Fatalf("findings differ:\n got %+v\nwant %+v", got.Findings, want.Findings)
+	}
+}
+
+func boolN(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
