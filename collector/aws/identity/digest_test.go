@@ -24,7 +24,7 @@ const (
 	goldenCore = "cf78a85db23937e6671151f1d3bf8210397c4a9b931562d5aeace788241d9512"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "27e0a47b51a50e947ddca01195fe373005abee2055001e658f612b4d11123297"
+	goldenFull = "be787cc9a89fb2c870982c2085baceac6b43ab6319e87272270985cfb7e86415"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results
