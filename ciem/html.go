@@ -4,6 +4,7 @@ import (
 	"cmp"
 	_ "embed"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/safetext/htmlcell"
 	"html/template"
 	"io"
 	"slices"
@@ -21,6 +22,7 @@ const maxHTMLServices = 25
 
 var reportTemplate = template.Must(template.New("ciem").Funcs(template.FuncMap{
 	"scoreClass": scoreClass,
+	"isolateCSS": func() template.CSS { return template.CSS(htmlcell.Style) },
 	"day":        day,
 	"join":       strings.Join,
 	"inc":        func(i int) int { return i + 1 },
@@ -68,9 +70,11 @@ var bandLabels = []string{"0–19", "20–39", "40–59", "60–79", "80–100"}
 
 // WriteHTML writes a self-contained HTML report: inline CSS, one inline SVG
 // score chart per account, no scripts or external assets. Every string is
-// escaped by html/template.
+// escaped by html/template and follows the browser rule of
+// graph/safetext/htmlcell: acting characters shown as escapes, every text
+// element a bidirectional island (docs/security.md).
 func WriteHTML(w io.Writer, r *Report) error {
-	v := htmlView{Report: r}
+	v := htmlView{Report: htmlcell.Copy(r)}
 	for _, a := range r.Accounts {
 		v.Charts = append(v.Charts, scoreChart(a))
 	}

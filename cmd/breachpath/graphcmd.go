@@ -5,10 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/safetext/termcell"
 	"github.com/breachpath/breachpath/graph/secrets"
 	"io"
 	"slices"
-	"text/tabwriter"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -187,25 +188,25 @@ func printStats(w io.Writer, st graphStats) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLOUD\tKIND\tNODES")
+	// kinds come from the store (a Neo4j store may have been written by
+	// hand): the terminal rule applies to them too
+	t := termcell.NewTable(w, "CLOUD", "KIND", "NODES")
 	clouds := sortedKeys(st.NodesByKind)
 	for _, c := range clouds {
 		kinds := st.NodesByKind[c]
 		for _, k := range sortedKeys(kinds) {
-			fmt.Fprintf(tw, "%s\t%s\t%d\n", c, k, kinds[k])
+			t.Row(c, k, strconv.Itoa(kinds[k]))
 		}
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EDGE KIND\tFAMILY\tEDGES")
+	t = termcell.NewTable(w, "EDGE KIND", "FAMILY", "EDGES")
 	for _, k := range sortedKeys(st.EdgesByKind) {
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", k, graph.EdgeKind(k).Family(), st.EdgesByKind[k])
+		t.Row(k, string(graph.EdgeKind(k).Family()), strconv.Itoa(st.EdgesByKind[k]))
 	}
-	return tw.Flush()
+	return t.Flush()
 }
 
 func (a *app) graphExportCommand() *cobra.Command {
