@@ -24,7 +24,7 @@ const (
 	goldenCore = "acaab8769476072d03845fde63dcd5aadd2d39ae29156e85231b799a46ff992d"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "64aef39500f8faaf2bb72b994bca820b8014fa28cc54631e158e44ac7b19a59f"
+	goldenFull = "20e11f981c1b739111a286dfc1054d9e782b5a4bb969154907a2bcb9c7041725"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results
