@@ -2,13 +2,13 @@ package embedded
 
 import (
 	"cmp"
-	"strconv"
-	"strings"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
