@@ -55,6 +55,9 @@ type Options struct {
 	// MovesOnly skips the fact edges: path search and scoring read only
 	// attacker moves, and facts are most of the edges.
 	MovesOnly bool
+	// KeepFacts, with MovesOnly, still returns fact edges of these kinds;
+	// the others are skipped without being materialised.
+	KeepFacts []graph.EdgeKind
 	// NoFindings skips findings.
 	NoFindings bool
 	// IncludeResolved keeps findings with a ResolvedAt time (dropped otherwise,

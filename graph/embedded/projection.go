@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -246,7 +247,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 			defer wg.Done()
 			for j := range jobs {
 				sc := scopes[j.i]
-				d, err := blob.Decode(j.b, blob.Options{MovesOnly: filter.SkipFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)})
+				d, err := blob.Decode(j.b, blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)})
 				if err != nil {
 					errs[j.i] = err
 					continue
@@ -303,11 +304,7 @@ func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.
 	if err != nil {
 		return graph.Part{}, err
 	}
-	where := ""
-	if filter.SkipFacts {
-		where = moveKindsClause()
-	}
-	edges, err := loadEdgesWhere(ctx, tx, sc, in, make([]graph.Edge, 0, sc.rows.Edges), where)
+	edges, err := loadEdgesWhere(ctx, tx, sc, in, make([]graph.Edge, 0, sc.rows.Edges), kindsClause(filter))
 	if err != nil {
 		return graph.Part{}, err
 	}
@@ -323,14 +320,18 @@ func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.
 	return graph.Part{Nodes: nodes, EdgeRuns: [][]graph.Edge{edges}, Findings: findings}, nil
 }
 
-// moveKindsClause restricts an edges query to attacker moves.
-func moveKindsClause() string {
+// kindsClause restricts an edges query to the kinds the filter loads.
+func kindsClause(f graph.Filter) string {
+	kinds := f.LoadedEdgeKinds()
+	if kinds == nil {
+		return ""
+	}
 	q := ` AND kind IN (`
-	for i, k := range graph.MoveEdgeKinds() {
+	for i, k := range kinds {
 		if i > 0 {
 			q += ", "
 		}
-		q += "'" + string(k) + "'"
+		q += "'" + strings.ReplaceAll(string(k), "'", "''") + "'"
 	}
 	return q + ")"
 }
