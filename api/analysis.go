@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/secrets"
 	"slices"
 	"strings"
 	"sync"
@@ -72,12 +73,11 @@ type pathMeta struct {
 }
 
 func analyse(ctx context.Context, g *graph.Graph, opts paths.Options) (*analysis, error) {
-	proj := paths.NewProjection(g)
-	res, err := proj.Search(ctx, opts)
+	run, err := scoring.Analyse(ctx, g, opts, scoring.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("search attack paths: %w", err)
+		return nil, err
 	}
-	an := &analysis{g: g, proj: proj, opts: opts, found: res, report: scoring.Score(g, res, scoring.Options{})}
+	an := &analysis{g: g, proj: run.Projection, opts: opts, found: run.Found, report: run.Report}
 	an.index()
 	return an, nil
 }
@@ -146,6 +146,9 @@ func (an *analysis) index() {
 
 	n := len(an.g.Nodes)
 	an.nodeHay = make([]string, n)
+	// search must not become an oracle for a secret value a store written
+	// before ingest redaction may still hold
+	var sc secrets.Scrubber
 	for i := range an.g.Nodes {
 		nd := &an.g.Nodes[i]
 		var b strings.Builder
@@ -154,6 +157,7 @@ func (an *analysis) index() {
 		b.WriteString(nd.Name)
 		for k, v := range nd.Tags {
 			if !secretLike(k) {
+				v, _, _ = sc.Value(k, v)
 				b.WriteByte('\n')
 				b.WriteString(k)
 				b.WriteByte('=')

@@ -14,7 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/breachpath/breachpath/ciem"
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	"github.com/breachpath/breachpath/collector"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -81,7 +81,7 @@ type ciemEntry struct {
 // are bad. withFilters is false for the principal endpoint (one id, the
 // unfiltered report).
 func ciemParams(c *gin.Context, withFilters bool) (ciemOptions, bool) {
-	days, ok := intParam(c, "last_accessed_days", ciem.DefaultWindowDays, 1, ciemaws.TrackingDays)
+	days, ok := intParam(c, "last_accessed_days", ciem.DefaultWindowDays, 1, collector.MaxTrackingDays)
 	if !ok {
 		return ciemOptions{}, false
 	}
@@ -172,7 +172,7 @@ func (s *Server) computeCIEM(c *gin.Context, an *analysis, o ciemOptions, key st
 		// The analysis' own search result is joined (no second search), and
 		// the window ends when the analysis was built, so a cached report
 		// says the same thing however late it is read.
-		e.rep, e.err = ciem.Build(ctx, an.g, ciemaws.Sources(), ciem.Options{
+		e.rep, e.err = ciem.Build(ctx, an.g, ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{
 			Now: an.builtAt, LastAccessedDays: o.days, Accounts: o.accounts, Principals: o.principals, Paths: an.found})
 	}
 	if e.err != nil {
@@ -280,7 +280,7 @@ func (s *Server) ciemPrincipal(c *gin.Context) {
 }
 
 // ciemPropPrefix marks the node properties CIEM analysers write
-// (ciem.PropEntitlements, ciem.PropLastAccessed): JSON text of up to 64 KB
+// (entitlement.PropEntitlements, entitlement.PropLastAccessed): JSON text of up to 64 KB
 // per principal, served structured by /ciem, so /nodes leaves them out.
 const ciemPropPrefix = "ciem_"
 

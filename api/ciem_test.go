@@ -15,11 +15,12 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/breachpath/breachpath/ciem"
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
 	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/collector/aws/authdetails"
+	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // The CIEM fixture account (ciem/aws/testdata): an authorization-details
@@ -48,7 +49,7 @@ func ciemStore(t testing.TB) *countingStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if iam.LastAccessed, err = ciemaws.ReadLastAccessedFile("../ciem/aws/testdata/last-accessed.json"); err != nil {
+	if iam.LastAccessed, err = entitlements.ReadLastAccessedFile("../ciem/aws/testdata/last-accessed.json"); err != nil {
 		t.Fatal(err)
 	}
 	inv := &inventory.Inventory{AccountID: "111122223333", Partition: "aws", CollectedAt: ciemNow, IAM: iam,
@@ -250,7 +251,7 @@ func TestNodesLeaveOutCIEMProps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := g.Node(bobID); n == nil || n.Props[ciem.PropEntitlements] == nil || n.Props[ciem.PropLastAccessed] == nil {
+	if n := g.Node(bobID); n == nil || n.Props[entitlement.PropEntitlements] == nil || n.Props[entitlement.PropLastAccessed] == nil {
 		t.Fatalf("the stored node of bob lacks the CIEM props the test is about: %+v", n)
 	}
 	_, c := newServer(t, Config{Store: st, Now: func() time.Time { return ciemNow }})
@@ -262,7 +263,7 @@ func TestNodesLeaveOutCIEMProps(t *testing.T) {
 			t.Fatalf("%s serves the CIEM documents: %.300s", p, a.body)
 		}
 	}
-	if !strings.HasPrefix(ciem.PropEntitlements, ciemPropPrefix) || !strings.HasPrefix(ciem.PropLastAccessed, ciemPropPrefix) {
+	if !strings.HasPrefix(entitlement.PropEntitlements, ciemPropPrefix) || !strings.HasPrefix(entitlement.PropLastAccessed, ciemPropPrefix) {
 		t.Fatal("a CIEM property does not start with the prefix the API filters")
 	}
 }

@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/ciem"
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	"github.com/breachpath/breachpath/collector"
 	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/collector/aws/authdetails"
+	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -37,14 +38,14 @@ func fixtureReport(t *testing.T) *ciem.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if iam.LastAccessed, err = ciemaws.ReadLastAccessedFile(filepath.Join("aws", "testdata", "last-accessed.json")); err != nil {
+	if iam.LastAccessed, err = entitlements.ReadLastAccessedFile(filepath.Join("aws", "testdata", "last-accessed.json")); err != nil {
 		t.Fatal(err)
 	}
 	inv := &inventory.Inventory{AccountID: "111122223333", Partition: "aws", CollectedAt: now, IAM: iam}
-	if _, err := ciemaws.Annotate(ctx, snap, inv, ciemaws.Options{Now: now}); err != nil {
+	if _, err := entitlements.Annotate(ctx, snap, inv, entitlements.Options{Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := ciem.Build(ctx, graph.Assemble(snap.Nodes, snap.Edges, snap.Findings), ciemaws.Sources(), ciem.Options{Now: now})
+	rep, err := ciem.Build(ctx, graph.Assemble(snap.Nodes, snap.Edges, snap.Findings), ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,13 @@ package ciem
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 	"github.com/breachpath/breachpath/paths"
 )
 
@@ -20,32 +20,14 @@ const DefaultWindowDays = 90
 // Build; principals beyond it keep their direct ESCALATES_TO moves only.
 const maxEscalationSearches = 5000
 
-// Keep is what a least-privilege policy keeps of one used service.
-type Keep struct {
-	Service string
-	// All keeps every action of the service but Except (used when the
-	// principal holds the whole service: its action names are not stored).
-	All    bool
-	Except []string
-	// Actions are the kept action names when All is false.
-	Actions []string
-}
-
-// PolicyWriter writes a least-privilege policy in a cloud's policy language.
-type PolicyWriter interface {
-	// LeastPrivilege returns a policy that grants exactly what keep lists
-	// and nothing else; removed is the number of permissions dropped.
-	LeastPrivilege(p *Principal, keep []Keep, removed int) (*Suggestion, error)
-}
-
 // Sources supplies what the graph may lack.
 type Sources struct {
 	// Usage supplies last-accessed data per principal id; it takes
 	// precedence over the PropLastAccessed property stored on the node.
-	Usage map[string]*UsageData
+	Usage map[string]*entitlement.UsageData
 	// Policies writes least-privilege suggestions per cloud. A principal of
 	// a cloud without a writer gets none (its row says why).
-	Policies map[graph.Cloud]PolicyWriter
+	Policies map[graph.Cloud]entitlement.PolicyWriter
 }
 
 // Options tune Build. The zero value is valid.
@@ -111,7 +93,7 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 		rep.Principals = append(rep.Principals, p)
 	}
 	slices.SortFunc(rep.Principals, func(x, y Principal) int {
-		if c := cmp.Compare(boolInt(len(y.AttackPaths) > 0), boolInt(len(x.AttackPaths) > 0)); c != 0 {
+		if c := graph.CompareBool(len(y.AttackPaths) > 0, len(x.AttackPaths) > 0); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(y.Score, x.Score); c != 0 {
@@ -230,80 +212,16 @@ func (b *builder) wanted(n *graph.Node) bool {
 	return true
 }
 
-// DecodeEntitlements reads a node's PropEntitlements; nil when absent.
-func DecodeEntitlements(n *graph.Node) (*Entitlements, error) {
-	s, ok := n.Props[PropEntitlements].(string)
-	if !ok || s == "" {
-		return nil, nil
-	}
-	var e Entitlements
-	if err := json.Unmarshal([]byte(s), &e); err != nil {
-		return nil, fmt.Errorf("ciem: %s: decode %s: %w", n.ID, PropEntitlements, err)
-	}
-	if e.Version != EntitlementsVersion {
-		return nil, fmt.Errorf("ciem: %s: %s version %d, want %d (re-collect)", n.ID, PropEntitlements, e.Version, EntitlementsVersion)
-	}
-	return &e, nil
-}
-
-// DecodeUsage reads a node's PropLastAccessed; nil when absent.
-func DecodeUsage(n *graph.Node) (*UsageData, error) {
-	s, ok := n.Props[PropLastAccessed].(string)
-	if !ok || s == "" {
-		return nil, nil
-	}
-	var u UsageData
-	if err := json.Unmarshal([]byte(s), &u); err != nil {
-		return nil, fmt.Errorf("ciem: %s: decode %s: %w", n.ID, PropLastAccessed, err)
-	}
-	if u.Version != EntitlementsVersion {
-		return nil, fmt.Errorf("ciem: %s: %s version %d, want %d (re-collect)", n.ID, PropLastAccessed, u.Version, EntitlementsVersion)
-	}
-	return &u, nil
-}
-
-// Annotate records entitlements and usage on the nodes they belong to (by
-// node id), so that a stored graph carries what Build needs. Nodes without
-// an entry are left as they are; a nil usage entry leaves usage unknown.
-func Annotate(nodes []graph.Node, ents map[string]*Entitlements, usage map[string]*UsageData) error {
-	for i := range nodes {
-		n := &nodes[i]
-		if e, ok := ents[n.ID]; ok && e != nil {
-			e.Version = EntitlementsVersion
-			v, err := encodeEntitlements(n.ID, e)
-			if err != nil {
-				return err
-			}
-			if n.Props == nil {
-				n.Props = graph.Props{}
-			}
-			n.Props[PropEntitlements] = v
-		}
-		if u, ok := usage[n.ID]; ok && u != nil {
-			u.Version = EntitlementsVersion
-			v, err := encodeUsage(n.ID, u)
-			if err != nil {
-				return err
-			}
-			if n.Props == nil {
-				n.Props = graph.Props{}
-			}
-			n.Props[PropLastAccessed] = v
-		}
-	}
-	return nil
-}
-
 func (b *builder) principal(ctx context.Context, n *graph.Node, searches *int) (Principal, error) {
 	p := Principal{ID: n.ID, Name: n.Name, Kind: n.Kind, NativeType: n.NativeType, Cloud: n.Cloud, Account: n.Account,
 		AttackPaths: b.onPath[n.ID], Members: b.members[n.ID]}
-	ent, err := DecodeEntitlements(n)
+	ent, err := entitlement.Decode(n)
 	if err != nil {
 		return p, err
 	}
 	usage := b.src.Usage[n.ID]
 	if usage == nil {
-		if usage, err = DecodeUsage(n); err != nil {
+		if usage, err = entitlement.DecodeUsage(n); err != nil {
 			return p, err
 		}
 	}
@@ -489,7 +407,7 @@ func nameOr(name, id string) string {
 // permissions overlays usage on the entitlements and returns, per used
 // service, the actions a least-privilege policy keeps (nil when a service's
 // actions were not recorded).
-func (b *builder) permissions(ent *Entitlements, usage *UsageData, p *Principal) map[string]*Keep {
+func (b *builder) permissions(ent *entitlement.Entitlements, usage *entitlement.UsageData, p *Principal) map[string]*entitlement.Keep {
 	if ent == nil {
 		p.Usage.Reason = "no entitlements recorded for this principal (collected without the CIEM analyser)"
 		return nil
@@ -498,8 +416,8 @@ func (b *builder) permissions(ent *Entitlements, usage *UsageData, p *Principal)
 	p.Sources = ent.Sources
 	p.Wildcards = ent.Wildcards
 	p.Notes = append(p.Notes, ent.Notes...)
-	p.Permissions.Levels = map[AccessLevel]int{}
-	byService := map[string]*ServiceUsage{}
+	p.Permissions.Levels = map[entitlement.AccessLevel]int{}
+	byService := map[string]*entitlement.ServiceUsage{}
 	if usage != nil {
 		p.Usage.Known = true
 		p.Usage.Source = usage.Source
@@ -509,7 +427,7 @@ func (b *builder) permissions(ent *Entitlements, usage *UsageData, p *Principal)
 	} else {
 		p.Usage.Reason = "no last-accessed data: usage unknown, not unused"
 	}
-	keep := map[string]*Keep{}
+	keep := map[string]*entitlement.Keep{}
 	for _, s := range ent.Services {
 		v := ServiceView{Service: s.Service, Levels: s.Levels, Total: s.Total, Sensitive: s.Sensitive, Conditional: s.Conditional, All: s.All, State: StateUnknown}
 		for _, si := range s.Sources {
@@ -549,9 +467,9 @@ func (b *builder) permissions(ent *Entitlements, usage *UsageData, p *Principal)
 // Without action-level data every allowed action is kept; with it, tracked
 // actions not used in the window are dropped and untracked ones kept (their
 // use is unknown). nil means the allowed actions were not recorded.
-func (b *builder) keepActions(s ServiceEntitlement, su *ServiceUsage, v *ServiceView) *Keep {
+func (b *builder) keepActions(s entitlement.ServiceEntitlement, su *entitlement.ServiceUsage, v *ServiceView) *entitlement.Keep {
 	v.ActionLevel = su.ActionLevel
-	k := &Keep{Service: s.Service, All: s.All && s.Actions == nil}
+	k := &entitlement.Keep{Service: s.Service, All: s.All && s.Actions == nil}
 	if !k.All {
 		if s.Actions == nil {
 			return nil
@@ -600,8 +518,8 @@ func (b *builder) keepActions(s ServiceEntitlement, su *ServiceUsage, v *Service
 
 // activity decides whether the principal acted in the window, from its
 // credentials' last use and its recorded service use.
-func (b *builder) activity(n *graph.Node, ent *Entitlements, usage *UsageData, p *Principal) {
-	var creds []Credential
+func (b *builder) activity(n *graph.Node, ent *entitlement.Entitlements, usage *entitlement.UsageData, p *Principal) {
+	var creds []entitlement.Credential
 	var created time.Time
 	if ent != nil {
 		creds, created = ent.Credentials, ent.CreatedAt
@@ -616,7 +534,7 @@ func (b *builder) activity(n *graph.Node, ent *Entitlements, usage *UsageData, p
 		if c.LastUsed.After(last) {
 			last = c.LastUsed
 		}
-		if c.Kind == CredentialSession || !c.Active {
+		if c.Kind == entitlement.CredentialSession || !c.Active {
 			continue
 		}
 		switch {
@@ -657,7 +575,7 @@ func (b *builder) activity(n *graph.Node, ent *Entitlements, usage *UsageData, p
 	}
 }
 
-func (b *builder) suggest(ent *Entitlements, usage *UsageData, keep map[string]*Keep, p *Principal) {
+func (b *builder) suggest(ent *entitlement.Entitlements, usage *entitlement.UsageData, keep map[string]*entitlement.Keep, p *Principal) {
 	switch {
 	case ent == nil:
 		p.SuggestionReason = "no entitlements recorded: nothing to reduce"
@@ -677,7 +595,7 @@ func (b *builder) suggest(ent *Entitlements, usage *UsageData, keep map[string]*
 		p.SuggestionReason = fmt.Sprintf("no policy writer for cloud %q", p.Cloud)
 		return
 	}
-	var keeps []Keep
+	var keeps []entitlement.Keep
 	kept := 0
 	for _, svc := range p.Usage.UsedServices {
 		k := keep[svc]
@@ -703,17 +621,10 @@ func (b *builder) suggest(ent *Entitlements, usage *UsageData, keep map[string]*
 		p.SuggestionReason = "every used service's tracked actions are unused in the window"
 		return
 	}
-	sug, err := w.LeastPrivilege(p, keeps, max(p.Permissions.Total-kept, 0))
+	sug, err := w.LeastPrivilege(keeps, max(p.Permissions.Total-kept, 0))
 	if err != nil {
 		p.SuggestionReason = "policy writer: " + err.Error()
 		return
 	}
 	p.Suggestion = sug
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

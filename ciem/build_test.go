@@ -10,15 +10,16 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 var testNow = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
 func daysAgo(d int) time.Time { return testNow.Add(-time.Duration(d) * 24 * time.Hour) }
 
-func entProp(t *testing.T, e Entitlements) string {
+func entProp(t *testing.T, e entitlement.Entitlements) string {
 	t.Helper()
-	e.Version = EntitlementsVersion
+	e.Version = entitlement.Version
 	b, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)
@@ -26,9 +27,9 @@ func entProp(t *testing.T, e Entitlements) string {
 	return string(b)
 }
 
-func usageProp(t *testing.T, u UsageData) string {
+func usageProp(t *testing.T, u entitlement.UsageData) string {
 	t.Helper()
-	u.Version = EntitlementsVersion
+	u.Version = entitlement.Version
 	b, err := json.Marshal(u)
 	if err != nil {
 		t.Fatal(err)
@@ -43,29 +44,29 @@ func usageProp(t *testing.T, u UsageData) string {
 //	sa (GCP ServiceAccount) with entitlements and usage; nobody (User) with nothing recorded
 func testGraph(t *testing.T, mutate func(nodes []graph.Node)) *graph.Graph {
 	t.Helper()
-	storage := ServiceEntitlement{Service: "storage", Levels: map[AccessLevel]int{LevelRead: 3, LevelWrite: 2}, Total: 5, Sensitive: 3,
+	storage := entitlement.ServiceEntitlement{Service: "storage", Levels: map[entitlement.AccessLevel]int{entitlement.LevelRead: 3, entitlement.LevelWrite: 2}, Total: 5, Sensitive: 3,
 		Actions:          []string{"storage.buckets.list", "storage.objects.create", "storage.objects.delete", "storage.objects.get", "storage.objects.list"},
 		SensitiveActions: []string{"storage.objects.create", "storage.objects.delete", "storage.objects.get"}, Sources: []int{0}}
-	pubsub := ServiceEntitlement{Service: "pubsub", Levels: map[AccessLevel]int{LevelWrite: 4}, Total: 4, Sensitive: 4, Sources: []int{0}}
-	saEnt := Entitlements{Services: []ServiceEntitlement{pubsub, storage},
-		Sources:     []Source{{Kind: SourceIdentity, Policy: "roles/editor-binding", Statement: "#0"}},
-		Credentials: []Credential{{Kind: CredentialAccessKey, ID: "****beef", Active: true, UsageKnown: true, Created: daysAgo(300)}},
+	pubsub := entitlement.ServiceEntitlement{Service: "pubsub", Levels: map[entitlement.AccessLevel]int{entitlement.LevelWrite: 4}, Total: 4, Sensitive: 4, Sources: []int{0}}
+	saEnt := entitlement.Entitlements{Services: []entitlement.ServiceEntitlement{pubsub, storage},
+		Sources:     []entitlement.Source{{Kind: entitlement.SourceIdentity, Policy: "roles/editor-binding", Statement: "#0"}},
+		Credentials: []entitlement.Credential{{Kind: entitlement.CredentialAccessKey, ID: "****beef", Active: true, UsageKnown: true, Created: daysAgo(300)}},
 		CreatedAt:   daysAgo(300)}
-	saUse := UsageData{Source: "test", CollectedAt: testNow, Services: []ServiceUsage{{Service: "storage", LastAccessed: daysAgo(100)}}}
-	appEnt := Entitlements{Services: []ServiceEntitlement{{Service: "s3", Levels: map[AccessLevel]int{LevelRead: 1}, Total: 1, Sensitive: 1, Actions: []string{"s3:GetObject"}}},
-		Credentials: []Credential{{Kind: CredentialSession, Active: true, UsageKnown: true, LastUsed: daysAgo(1)}}}
-	devEnt := Entitlements{Services: []ServiceEntitlement{{Service: "iam", Levels: map[AccessLevel]int{LevelPermissions: 2}, Total: 2, Sensitive: 2, Actions: []string{"iam:AttachRolePolicy", "iam:PassRole"}}},
-		Wildcards: []Wildcard{{Kinds: []string{WildcardResource}, Policy: "p", Statement: "s", Sensitive: 2}}}
+	saUse := entitlement.UsageData{Source: "test", CollectedAt: testNow, Services: []entitlement.ServiceUsage{{Service: "storage", LastAccessed: daysAgo(100)}}}
+	appEnt := entitlement.Entitlements{Services: []entitlement.ServiceEntitlement{{Service: "s3", Levels: map[entitlement.AccessLevel]int{entitlement.LevelRead: 1}, Total: 1, Sensitive: 1, Actions: []string{"s3:GetObject"}}},
+		Credentials: []entitlement.Credential{{Kind: entitlement.CredentialSession, Active: true, UsageKnown: true, LastUsed: daysAgo(1)}}}
+	devEnt := entitlement.Entitlements{Services: []entitlement.ServiceEntitlement{{Service: "iam", Levels: map[entitlement.AccessLevel]int{entitlement.LevelPermissions: 2}, Total: 2, Sensitive: 2, Actions: []string{"iam:AttachRolePolicy", "iam:PassRole"}}},
+		Wildcards: []entitlement.Wildcard{{Kinds: []string{entitlement.WildcardResource}, Policy: "p", Statement: "s", Sensitive: 2}}}
 	nodes := []graph.Node{
 		{ID: graph.InternetID, Kind: graph.KindInternet},
 		{ID: "vm", Kind: graph.KindCompute, Account: "111", Cloud: graph.CloudAWS},
-		{ID: "app", Kind: graph.KindRole, Name: "app", Account: "111", Cloud: graph.CloudAWS, Props: graph.Props{PropEntitlements: entProp(t, appEnt)}},
+		{ID: "app", Kind: graph.KindRole, Name: "app", Account: "111", Cloud: graph.CloudAWS, Props: graph.Props{entitlement.PropEntitlements: entProp(t, appEnt)}},
 		{ID: "payroll", Kind: graph.KindBucket, Name: "payroll", Account: "111", Cloud: graph.CloudAWS, Sensitivity: graph.SensitivityRestricted},
-		{ID: "dev", Kind: graph.KindUser, Name: "dev", Account: "111", Cloud: graph.CloudAWS, Props: graph.Props{PropEntitlements: entProp(t, devEnt)}},
+		{ID: "dev", Kind: graph.KindUser, Name: "dev", Account: "111", Cloud: graph.CloudAWS, Props: graph.Props{entitlement.PropEntitlements: entProp(t, devEnt)}},
 		{ID: "ops", Kind: graph.KindRole, Name: "ops", Account: "111", Cloud: graph.CloudAWS, CrownJewel: true, Props: graph.Props{"admin": true}},
 		{ID: "admin-node", Kind: graph.KindRole, Account: "111", Cloud: graph.CloudAWS, CrownJewel: true, Props: graph.Props{"admin": true, "synthetic": true}},
 		{ID: "sa", Kind: graph.KindServiceAccount, Name: "sa", Account: "p1", Cloud: graph.CloudGCP,
-			Props: graph.Props{PropEntitlements: entProp(t, saEnt), PropLastAccessed: usageProp(t, saUse)}},
+			Props: graph.Props{entitlement.PropEntitlements: entProp(t, saEnt), entitlement.PropLastAccessed: usageProp(t, saUse)}},
 		{ID: "nobody", Kind: graph.KindUser, Name: "nobody", Account: "111", Cloud: graph.CloudAWS},
 		{ID: "ext", Kind: graph.KindExternalPrincipal, Name: "vendor", Props: graph.Props{"external_account": "999"}},
 		{ID: "anyone", Kind: graph.KindExternalPrincipal, Name: "anyone", Stub: true, Props: graph.Props{graph.PropAnonymous: true}},
@@ -214,7 +215,7 @@ func TestWindowAndDormantCredentials(t *testing.T) {
 
 type recordingWriter struct{ got []string }
 
-func (w *recordingWriter) LeastPrivilege(p *Principal, keep []Keep, removed int) (*Suggestion, error) {
+func (w *recordingWriter) LeastPrivilege(keep []entitlement.Keep, removed int) (*entitlement.Suggestion, error) {
 	w.got = nil
 	for _, k := range keep {
 		if k.All {
@@ -222,7 +223,7 @@ func (w *recordingWriter) LeastPrivilege(p *Principal, keep []Keep, removed int)
 		}
 		w.got = append(w.got, k.Actions...)
 	}
-	return &Suggestion{Policy: "{}", Actions: slices.Clone(w.got), Removed: removed}, nil
+	return &entitlement.Suggestion{Policy: "{}", Actions: slices.Clone(w.got), Removed: removed}, nil
 }
 
 func TestSuggestionNeedsUsageAndAWriter(t *testing.T) {
@@ -231,14 +232,14 @@ func TestSuggestionNeedsUsageAndAWriter(t *testing.T) {
 		t.Fatalf("sa without a writer: %v %q", sa.Suggestion, sa.SuggestionReason)
 	}
 	w := &recordingWriter{}
-	r = build(t, testGraph(t, nil), Sources{Policies: map[graph.Cloud]PolicyWriter{graph.CloudGCP: w}}, Options{LastAccessedDays: 120})
+	r = build(t, testGraph(t, nil), Sources{Policies: map[graph.Cloud]entitlement.PolicyWriter{graph.CloudGCP: w}}, Options{LastAccessedDays: 120})
 	sa := row(t, r, "sa")
 	want := []string{"storage.buckets.list", "storage.objects.create", "storage.objects.delete", "storage.objects.get", "storage.objects.list"}
 	if sa.Suggestion == nil || !slices.Equal(w.got, want) || sa.Suggestion.Removed != 4 {
 		t.Fatalf("suggestion %+v from %v, want %v with pubsub's 4 permissions removed", sa.Suggestion, w.got, want)
 	}
 	// Usage supplied by Sources replaces the stored property: nothing used, nothing to suggest.
-	src := Sources{Policies: map[graph.Cloud]PolicyWriter{graph.CloudGCP: w}, Usage: map[string]*UsageData{"sa": {Version: 1, Services: []ServiceUsage{}}}}
+	src := Sources{Policies: map[graph.Cloud]entitlement.PolicyWriter{graph.CloudGCP: w}, Usage: map[string]*entitlement.UsageData{"sa": {Version: 1, Services: []entitlement.ServiceUsage{}}}}
 	if sa := row(t, build(t, testGraph(t, nil), src, Options{LastAccessedDays: 120}), "sa"); sa.Suggestion != nil || !strings.Contains(sa.SuggestionReason, "nothing used") {
 		t.Fatalf("sa with empty usage: %v %q", sa.Suggestion, sa.SuggestionReason)
 	}
@@ -258,9 +259,9 @@ func TestFilters(t *testing.T) {
 
 func TestBadPropertiesAreErrors(t *testing.T) {
 	tests := map[string]func(nodes []graph.Node){
-		"unparsable entitlements": func(n []graph.Node) { n[2].Props[PropEntitlements] = "{not json" },
-		"future version":          func(n []graph.Node) { n[2].Props[PropEntitlements] = `{"v":99,"services":[]}` },
-		"unparsable usage":        func(n []graph.Node) { n[2].Props[PropLastAccessed] = "[" },
+		"unparsable entitlements": func(n []graph.Node) { n[2].Props[entitlement.PropEntitlements] = "{not json" },
+		"future version":          func(n []graph.Node) { n[2].Props[entitlement.PropEntitlements] = `{"v":99,"services":[]}` },
+		"unparsable usage":        func(n []graph.Node) { n[2].Props[entitlement.PropLastAccessed] = "[" },
 	}
 	for name, mutate := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -271,58 +272,5 @@ func TestBadPropertiesAreErrors(t *testing.T) {
 	}
 	if _, err := Build(context.Background(), testGraph(t, nil), Sources{}, Options{LastAccessedDays: -1}); err == nil {
 		t.Fatal("negative window accepted")
-	}
-}
-
-func TestAnnotateRoundTrips(t *testing.T) {
-	nodes := []graph.Node{{ID: "a", Kind: graph.KindUser, Cloud: graph.CloudAWS, Account: "123456789012"}, {ID: "b", Kind: graph.KindUser, Cloud: graph.CloudAWS, Account: "123456789012"}}
-	ent := &Entitlements{Services: []ServiceEntitlement{{Service: "x", Total: 1, Levels: map[AccessLevel]int{LevelRead: 1}}}}
-	use := &UsageData{Source: "t", Services: []ServiceUsage{{Service: "x", LastAccessed: testNow}}}
-	if err := Annotate(nodes, map[string]*Entitlements{"a": ent}, map[string]*UsageData{"a": use}); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := nodes[1].Props[PropEntitlements]; ok {
-		t.Fatal("node without entitlements annotated")
-	}
-	got, err := DecodeEntitlements(&nodes[0])
-	if err != nil || got == nil || got.Services[0].Service != "x" {
-		t.Fatalf("decode: %+v %v", got, err)
-	}
-	u, err := DecodeUsage(&nodes[0])
-	if err != nil || u == nil || !u.Services[0].LastAccessed.Equal(testNow) {
-		t.Fatalf("decode usage: %+v %v", u, err)
-	}
-	if err := (&graph.Snapshot{Scope: graph.Scope{Cloud: graph.CloudAWS, ID: "123456789012"}, Nodes: nodes}).Validate(); err != nil {
-		t.Fatalf("annotated nodes fail validation: %v", err)
-	}
-}
-
-func TestAnnotateFitsThePropertyLimit(t *testing.T) {
-	big := make([]string, 6000)
-	for i := range big {
-		big[i] = fmt.Sprintf("svc:Action%05d", i)
-	}
-	ent := &Entitlements{Services: []ServiceEntitlement{
-		{Service: "big", Total: len(big), Levels: map[AccessLevel]int{LevelWrite: len(big)}, Actions: big},
-		{Service: "small", Total: 1, Levels: map[AccessLevel]int{LevelRead: 1}, Actions: []string{"small:Get"}},
-	}}
-	nodes := []graph.Node{{ID: "a", Kind: graph.KindUser}}
-	if err := Annotate(nodes, map[string]*Entitlements{"a": ent}, nil); err != nil {
-		t.Fatal(err)
-	}
-	s := nodes[0].Props[PropEntitlements].(string)
-	if len(s) > graph.MaxStringProp {
-		t.Fatalf("%d bytes, over the %d limit", len(s), graph.MaxStringProp)
-	}
-	got, err := DecodeEntitlements(&nodes[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Services[0].Actions != nil || got.Services[0].Total != len(big) || !slices.Equal(got.Services[1].Actions, []string{"small:Get"}) ||
-		len(got.Notes) != 1 || !strings.Contains(got.Notes[0], "big") {
-		t.Fatalf("decoded %+v / notes %v: want big's names dropped with a note, counts and small's names kept", got.Services, got.Notes)
-	}
-	if got.Services[0].Levels[LevelWrite] != len(big) {
-		t.Fatalf("levels did not round-trip: %v", got.Services[0].Levels)
 	}
 }

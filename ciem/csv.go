@@ -1,10 +1,11 @@
 package ciem
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/breachpath/breachpath/graph/safetext/csvcell"
 )
 
 var csvHeader = []string{"rank", "score", "id", "name", "kind", "cloud", "account", "attack_paths", "admin", "admin_path",
@@ -14,7 +15,7 @@ var csvHeader = []string{"rank", "score", "id", "name", "kind", "cloud", "accoun
 // WriteCSV writes one row per principal. Counts that depend on unknown
 // usage are "unknown", never 0.
 func WriteCSV(w io.Writer, r *Report) error {
-	cw := csv.NewWriter(w)
+	cw := csvcell.NewWriter(w) // the spreadsheet rule: no cell reads as a formula
 	if err := cw.Write(csvHeader); err != nil {
 		return fmt.Errorf("write CSV: %w", err)
 	}
@@ -33,9 +34,6 @@ func WriteCSV(w io.Writer, r *Report) error {
 			fmt.Sprint(p.Usage.Known), p.UnusedServicesCell(), p.UnusedSensitiveCell(), p.Activity.State, day(p.Activity.LastActivity),
 			none(p.DormantCell()), none(p.WildcardCell()), none(p.TrustCell()), fmt.Sprint(len(p.SensitiveData)), fmt.Sprint(len(p.Resources)),
 			sug, p.SuggestionReason}
-		for j, c := range row {
-			row[j] = csvSafe(c)
-		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("write CSV: %w", err)
 		}
@@ -51,15 +49,6 @@ func WriteCSV(w io.Writer, r *Report) error {
 func none(s string) string {
 	if s == "-" {
 		return ""
-	}
-	return s
-}
-
-// csvSafe defuses spreadsheet formula injection: principal and policy names
-// come from the cloud and may start with = + - @.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
 	}
 	return s
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -17,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // TestFormatsMatchGolden renders the test estate in every format and
 // compares with testdata/report.<ext>.golden (go test -update rewrites them).
 func TestFormatsMatchGolden(t *testing.T) {
-	r := build(t, testGraph(t, nil), Sources{Policies: map[graph.Cloud]PolicyWriter{graph.CloudGCP: &recordingWriter{}}}, Options{LastAccessedDays: 120})
+	r := build(t, testGraph(t, nil), Sources{Policies: map[graph.Cloud]entitlement.PolicyWriter{graph.CloudGCP: &recordingWriter{}}}, Options{LastAccessedDays: 120})
 	formats := map[string]func(*bytes.Buffer, *Report) error{
 		"table": func(b *bytes.Buffer, r *Report) error { return WriteTable(b, r) },
 		"json":  func(b *bytes.Buffer, r *Report) error { return WriteJSON(b, r) },

@@ -4,10 +4,13 @@ import (
 	"cmp"
 	_ "embed"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/safetext/htmlcell"
 	"html/template"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 //go:embed report.html.tmpl
@@ -19,6 +22,7 @@ const maxHTMLServices = 25
 
 var reportTemplate = template.Must(template.New("ciem").Funcs(template.FuncMap{
 	"scoreClass": scoreClass,
+	"isolateCSS": func() template.CSS { return template.CSS(htmlcell.Style) },
 	"day":        day,
 	"join":       strings.Join,
 	"inc":        func(i int) int { return i + 1 },
@@ -66,9 +70,11 @@ var bandLabels = []string{"0–19", "20–39", "40–59", "60–79", "80–100"}
 
 // WriteHTML writes a self-contained HTML report: inline CSS, one inline SVG
 // score chart per account, no scripts or external assets. Every string is
-// escaped by html/template.
+// escaped by html/template and follows the browser rule of
+// graph/safetext/htmlcell: acting characters shown as escapes, every text
+// element a bidirectional island (docs/security.md).
 func WriteHTML(w io.Writer, r *Report) error {
-	v := htmlView{Report: r}
+	v := htmlView{Report: htmlcell.Copy(r)}
 	for _, a := range r.Accounts {
 		v.Charts = append(v.Charts, scoreChart(a))
 	}
@@ -115,13 +121,13 @@ func scoreClass(s float64) string {
 }
 
 type levelCell struct {
-	Level AccessLevel
+	Level entitlement.AccessLevel
 	Count int
 }
 
-func levelCells(m map[AccessLevel]int) []levelCell {
+func levelCells(m map[entitlement.AccessLevel]int) []levelCell {
 	var out []levelCell
-	for _, l := range Levels {
+	for _, l := range entitlement.Levels {
 		if n := m[l]; n > 0 {
 			out = append(out, levelCell{l, n})
 		}
@@ -148,15 +154,15 @@ func topServices(p *Principal) []ServiceView {
 	return s
 }
 
-func sourceLabel(s Source) string {
+func sourceLabel(s entitlement.Source) string {
 	switch s.Kind {
-	case SourceGroup:
+	case entitlement.SourceGroup:
 		return "group " + lastPart(s.Via)
-	case SourceBoundary:
+	case entitlement.SourceBoundary:
 		return "boundary"
-	case SourceResource:
+	case entitlement.SourceResource:
 		return "resource policy"
-	case SourceOrg:
+	case entitlement.SourceOrg:
 		return "organisation policy"
 	}
 	return "attached"

@@ -2,6 +2,8 @@ package ciem
 
 import (
 	"fmt"
+	"github.com/breachpath/breachpath/graph/safetext"
+	"github.com/breachpath/breachpath/graph/safetext/mdcell"
 	"io"
 	"strings"
 )
@@ -22,17 +24,17 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	b.WriteString("\n## Principals\n\n| # | Score | Principal | Kind | Account | Attack paths | Admin | Permissions | Unused services | Unused sensitive | Activity | Dormant | Wildcards | Trust |\n|---:|---:|---|---|---|---:|---|---|---|---|---|---|---|---|\n")
 	for i := range r.Principals {
 		p := &r.Principals[i]
-		fmt.Fprintf(b, "| %d | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", i+1, p.Score, md(p.Name), p.Kind, md(p.Account),
-			p.PathsCell(), p.AdminCell(), p.PermissionsCell(), p.UnusedServicesCell(), p.UnusedSensitiveCell(), md(p.ActivityCell()),
+		fmt.Fprintf(b, "| %d | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", i+1, p.Score, md(p.Name), md(string(p.Kind)), md(p.Account),
+			md(p.PathsCell()), md(p.AdminCell()), md(p.PermissionsCell()), md(p.UnusedServicesCell()), md(p.UnusedSensitiveCell()), md(p.ActivityCell()),
 			md(p.DormantCell()), md(p.WildcardCell()), md(p.TrustCell()))
 	}
 	for i := range r.Principals {
 		p := &r.Principals[i]
-		fmt.Fprintf(b, "\n### %d. %s (%s, score %.1f)\n\n`%s`\n\n", i+1, md(p.Name), p.Kind, p.Score, strings.ReplaceAll(p.ID, "`", "'"))
+		fmt.Fprintf(b, "\n### %d. %s (%s, score %.1f)\n\n%s\n\n", i+1, md(p.Name), md(string(p.Kind)), p.Score, md(p.ID))
 		if len(p.AttackPaths) > 0 {
 			fmt.Fprintf(b, "- **On attack paths:** %s\n", md(strings.Join(p.AttackPaths, ", ")))
 		}
-		fmt.Fprintf(b, "- **Admin-equivalent:** %s\n", p.AdminCell())
+		fmt.Fprintf(b, "- **Admin-equivalent:** %s\n", md(p.AdminCell()))
 		for _, h := range p.Admin.Path {
 			fmt.Fprintf(b, "  - %s\n", md(h))
 		}
@@ -48,24 +50,24 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		b.WriteString("\n")
 		for _, d := range p.Dormant {
-			fmt.Fprintf(b, "- **Dormant credential:** %s %s — %s\n", d.Kind, md(d.ID), md(d.Reason))
+			fmt.Fprintf(b, "- **Dormant credential:** %s %s — %s\n", md(string(d.Kind)), md(d.ID), md(d.Reason))
 		}
 		for _, t := range p.Trust {
-			fmt.Fprintf(b, "- **Trusts (%s):** `%s` (can assume: %v)\n", t.Kind, strings.ReplaceAll(t.Principal, "`", "'"), t.CanAssume)
+			fmt.Fprintf(b, "- **Trusts (%s):** %s (can assume: %v)\n", md(string(t.Kind)), md(t.Principal), t.CanAssume)
 		}
 		for _, wc := range p.Wildcards {
-			fmt.Fprintf(b, "- **Wildcard (%s):** %s statement %s %s\n", strings.Join(wc.Kinds, ", "), md(nameOr(wc.PolicyName, wc.Policy)), md(wc.Statement), md(strings.Join(wc.Patterns, " ")))
+			fmt.Fprintf(b, "- **Wildcard (%s):** %s statement %s %s\n", md(strings.Join(wc.Kinds, ", ")), md(nameOr(wc.PolicyName, wc.Policy)), md(wc.Statement), md(strings.Join(wc.Patterns, " ")))
 		}
 		if len(p.SensitiveData) > 0 {
 			b.WriteString("- **Sensitive data reached:**")
 			for _, s := range p.SensitiveData {
-				fmt.Fprintf(b, " %s (%s, %s);", md(nameOr(s.Name, s.ID)), s.Sensitivity, md(accessList(s)))
+				fmt.Fprintf(b, " %s (%s, %s);", md(nameOr(s.Name, s.ID)), md(s.Sensitivity.String()), md(accessList(s)))
 			}
 			b.WriteString("\n")
 		}
 		if p.Suggestion != nil {
 			fmt.Fprintf(b, "\nLeast-privilege policy (%d actions, %d permissions removed):\n\n```json\n%s\n```\n", len(p.Suggestion.Actions), p.Suggestion.Removed,
-				strings.ReplaceAll(p.Suggestion.Policy, "```", "'''"))
+				codeBlock(p.Suggestion.Policy))
 			for _, n := range p.Suggestion.Notes {
 				fmt.Fprintf(b, "\n> %s\n", md(n))
 			}
@@ -85,9 +87,16 @@ func accessList(r ResourceAccess) string {
 	return strings.Join(parts, "/")
 }
 
-// md escapes text for a Markdown table cell or line: pipes, HTML and
-// emphasis characters, newlines.
-func md(s string) string {
-	r := strings.NewReplacer("\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "`", "\\`", "[", "\\[", "]", "\\]", "\n", " ", "\r", " ")
-	return r.Replace(s)
+// md escapes text from the estate for a Markdown table cell or line: the
+// markdown rule of graph/safetext/mdcell (docs/security.md).
+func md(s string) string { return mdcell.Text(s) }
+
+// codeBlock makes text safe inside a ``` fence: no line can close the
+// fence, and every line shows its acting characters as escapes.
+func codeBlock(text string) string {
+	lines := strings.Split(strings.ReplaceAll(text, "```", "'''"), "\n")
+	for i, l := range lines {
+		lines[i] = safetext.Visible(l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // Usage states. A state is "unknown" whenever the data to decide is missing:
@@ -65,21 +66,21 @@ type Principal struct {
 
 	// EntitlementsKnown is false when no analyser recorded the principal's
 	// permissions (the permission columns then say unknown).
-	EntitlementsKnown bool           `json:"entitlements_known"`
-	Permissions       PermissionView `json:"permissions"`
-	Sources           []Source       `json:"sources,omitempty"`
-	Wildcards         []Wildcard     `json:"wildcards,omitempty"`
+	EntitlementsKnown bool                   `json:"entitlements_known"`
+	Permissions       PermissionView         `json:"permissions"`
+	Sources           []entitlement.Source   `json:"sources,omitempty"`
+	Wildcards         []entitlement.Wildcard `json:"wildcards,omitempty"`
 
 	Resources     []ResourceAccess `json:"resources,omitempty"`
 	SensitiveData []ResourceAccess `json:"sensitive_data,omitempty"`
 
-	Admin      AdminStatus     `json:"admin"`
-	Usage      UsageSummary    `json:"usage"`
-	Activity   Activity        `json:"activity"`
-	Dormant    []CredentialRow `json:"dormant_credentials,omitempty"`
-	Trust      []Trust         `json:"trust,omitempty"`
-	Members    int             `json:"members,omitempty"` // groups: member count
-	Suggestion *Suggestion     `json:"suggestion,omitempty"`
+	Admin      AdminStatus             `json:"admin"`
+	Usage      UsageSummary            `json:"usage"`
+	Activity   Activity                `json:"activity"`
+	Dormant    []CredentialRow         `json:"dormant_credentials,omitempty"`
+	Trust      []Trust                 `json:"trust,omitempty"`
+	Members    int                     `json:"members,omitempty"` // groups: member count
+	Suggestion *entitlement.Suggestion `json:"suggestion,omitempty"`
 	// SuggestionReason says why there is no suggestion.
 	SuggestionReason string   `json:"suggestion_reason,omitempty"`
 	Notes            []string `json:"notes,omitempty"`
@@ -87,20 +88,20 @@ type Principal struct {
 
 // PermissionView is the principal's permissions with their usage.
 type PermissionView struct {
-	Total     int                 `json:"total"`
-	Sensitive int                 `json:"sensitive"`
-	Levels    map[AccessLevel]int `json:"levels,omitempty"`
-	Services  []ServiceView       `json:"services,omitempty"`
+	Total     int                             `json:"total"`
+	Sensitive int                             `json:"sensitive"`
+	Levels    map[entitlement.AccessLevel]int `json:"levels,omitempty"`
+	Services  []ServiceView                   `json:"services,omitempty"`
 }
 
 // ServiceView is one service's permissions and usage.
 type ServiceView struct {
-	Service     string              `json:"service"`
-	Levels      map[AccessLevel]int `json:"levels"`
-	Total       int                 `json:"total"`
-	Sensitive   int                 `json:"sensitive"`
-	Conditional int                 `json:"conditional,omitempty"`
-	All         bool                `json:"all,omitempty"`
+	Service     string                          `json:"service"`
+	Levels      map[entitlement.AccessLevel]int `json:"levels"`
+	Total       int                             `json:"total"`
+	Sensitive   int                             `json:"sensitive"`
+	Conditional int                             `json:"conditional,omitempty"`
+	All         bool                            `json:"all,omitempty"`
 	// State is used, unused or unknown for the window.
 	State        string    `json:"state"`
 	LastAccessed time.Time `json:"last_accessed,omitzero"`
@@ -110,8 +111,8 @@ type ServiceView struct {
 	UnusedActions []string `json:"unused_actions,omitempty"`
 	// UnusedSensitive counts sensitive permissions known to be unused: every
 	// sensitive action of an unused service, or the unused tracked ones.
-	UnusedSensitive int      `json:"unused_sensitive"`
-	Sources         []Source `json:"sources,omitempty"`
+	UnusedSensitive int                  `json:"unused_sensitive"`
+	Sources         []entitlement.Source `json:"sources,omitempty"`
 }
 
 // ResourceAccess is one resource the principal reaches directly.
@@ -185,17 +186,6 @@ type Trust struct {
 	Statement string `json:"statement,omitempty"`
 	// CanAssume is set when an ASSUMES move edge confirms the trust is usable.
 	CanAssume bool `json:"can_assume"`
-}
-
-// Suggestion is a least-privilege policy generated from what the principal used.
-type Suggestion struct {
-	// Policy is a policy document in the cloud's own language (IAM JSON for AWS).
-	Policy string `json:"policy"`
-	// Actions are the actions the policy grants, sorted.
-	Actions []string `json:"actions"`
-	// Removed counts allowed permissions the suggestion drops.
-	Removed int      `json:"removed"`
-	Notes   []string `json:"notes,omitempty"`
 }
 
 // ScoreBreakdown shows how the score was computed (docs/ciem.md).

@@ -3,13 +3,14 @@ package ciem
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
+
+	"github.com/breachpath/breachpath/graph/safetext/termcell"
 )
 
 // WriteTable prints the report as an aligned text table, riskiest first.
 func WriteTable(w io.Writer, r *Report) error {
 	for _, a := range r.Accounts {
-		fmt.Fprintf(w, "%s account %s: %d principals, %d on attack paths, %d admin, %d can escalate, %d inactive, %d dormant credentials, usage known for %d\n",
+		termcell.Printf(w, "%s account %s: %d principals, %d on attack paths, %d admin, %d can escalate, %d inactive, %d dormant credentials, usage known for %d",
 			a.Cloud, a.Account, a.Principals, a.OnAttackPath, a.Admin, a.CanEscalate, a.Inactive, a.Dormant, a.UsageKnown)
 	}
 	if r.PathsTruncated {
@@ -20,15 +21,16 @@ func WriteTable(w io.Writer, r *Report) error {
 		return err
 	}
 	fmt.Fprintf(w, "window: %d days\n\n", r.WindowDays)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tSCORE\tPRINCIPAL\tKIND\tACCOUNT\tPATHS\tADMIN\tPERMISSIONS\tUNUSED SVC\tUNUSED SENSITIVE\tACTIVITY\tDORMANT\tWILDCARDS\tTRUST\tLEAST PRIVILEGE")
+	// every cell follows the terminal rule of graph/safetext/termcell: a
+	// principal name cannot forge a row or act on the terminal
+	t := termcell.NewTable(w, "#", "SCORE", "PRINCIPAL", "KIND", "ACCOUNT", "PATHS", "ADMIN", "PERMISSIONS", "UNUSED SVC", "UNUSED SENSITIVE", "ACTIVITY", "DORMANT", "WILDCARDS", "TRUST", "LEAST PRIVILEGE").Wide(13, 100)
 	for i := range r.Principals {
 		p := &r.Principals[i]
-		fmt.Fprintf(tw, "%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, p.Score, p.Name, p.Kind, p.Account,
+		t.Row(fmt.Sprint(i+1), fmt.Sprintf("%.1f", p.Score), p.Name, string(p.Kind), p.Account,
 			p.PathsCell(), p.AdminCell(), p.PermissionsCell(), p.UnusedServicesCell(), p.UnusedSensitiveCell(), p.ActivityCell(),
 			p.DormantCell(), p.WildcardCell(), p.TrustCell(), shortSuggestion(p))
 	}
-	return tw.Flush()
+	return t.Flush()
 }
 
 func shortSuggestion(p *Principal) string {

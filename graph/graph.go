@@ -23,27 +23,11 @@ type Graph struct {
 // owned by a scope wins over stubs with the same id; edges with the same key
 // are merged (their evidence and findings united). The inputs are consumed.
 func Assemble(nodes []Node, edges []Edge, findings []Finding) *Graph {
-	slices.SortStableFunc(nodes, func(a, b Node) int {
-		if c := cmp.Compare(a.ID, b.ID); c != 0 {
-			return c
-		}
-		// owned nodes first so the merge below keeps them
-		return cmp.Compare(boolInt(a.Stub), boolInt(b.Stub))
-	})
+	// owned nodes first so the merge below keeps them
+	slices.SortStableFunc(nodes, CompareOwnedFirst)
 	nodes = slices.CompactFunc(nodes, func(a, b Node) bool { return a.ID == b.ID })
 
-	slices.SortStableFunc(edges, func(a, b Edge) int {
-		if c := cmp.Compare(a.From, b.From); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.To, b.To); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Technique, b.Technique)
-	})
+	slices.SortStableFunc(edges, func(a, b Edge) int { return a.Key().Compare(b.Key()) })
 	out := edges[:0]
 	for _, e := range edges {
 		if n := len(out); n > 0 && out[n-1].Key() == e.Key() {
@@ -113,12 +97,20 @@ func (g *Graph) FindingsOn(id string) []*Finding {
 	return out
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
+// CompareBool orders false before true, for sort functions.
+func CompareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case b:
+		return -1
 	}
-	return 0
+	return 1
 }
+
+// CompareOwnedFirst orders nodes by id and, among nodes with one id, the
+// owned node before stubs: the order in which merging keeps the owned node.
+func CompareOwnedFirst(a, b Node) int { return compareNodeOrder(&a, &b) }
 
 func unionStrings(a, b []string) []string {
 	if len(b) == 0 {

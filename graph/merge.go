@@ -58,29 +58,11 @@ func compareNodeOrder(a, b *Node) int {
 	if c := cmp.Compare(a.ID, b.ID); c != 0 {
 		return c
 	}
-	if a.Stub == b.Stub {
-		return 0
-	}
-	if a.Stub {
-		return 1
-	}
-	return -1
+	return CompareBool(a.Stub, b.Stub)
 }
 
-// CompareEdges orders edges by key (from, kind, to, technique): the order
-// of Graph.Edges.
-func CompareEdges(a, b *Edge) int {
-	if c := cmp.Compare(a.From, b.From); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.To, b.To); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Technique, b.Technique)
-}
+// CompareEdges orders edges by key (EdgeKey.Compare): the order of Graph.Edges.
+func CompareEdges(a, b *Edge) int { return a.Key().Compare(b.Key()) }
 
 // mergeEdge folds a later edge with the same key into the kept one, as Assemble does.
 func mergeEdge(prev, e *Edge) {

@@ -33,7 +33,7 @@ func randomParts(r *rand.Rand, nParts int) []Part {
 			nodes = append(nodes, Node{ID: id, Kind: KindRole, Stub: stub, Name: fmt.Sprintf("from part %d", p)})
 		}
 		slices.SortFunc(nodes, func(a, b Node) int { return cmp.Compare(a.ID, b.ID) })
-		keys := map[string]bool{}
+		keys := map[EdgeKey]bool{}
 		var moves, facts []Edge
 		for range r.IntN(60) {
 			a, b := nodes[r.IntN(len(nodes))].ID, nodes[r.IntN(len(nodes))].ID

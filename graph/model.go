@@ -87,10 +87,42 @@ type Edge struct {
 	Stale       bool  `json:"stale,omitempty"`
 }
 
-// Key is the stable identity of an edge: two edges with the same endpoints,
-// kind and technique are the same edge.
-func (e *Edge) Key() string {
-	return e.From + "|" + string(e.Kind) + "|" + e.To + "|" + e.Technique
+// EdgeKey is the stable identity of an edge: two edges with the same
+// endpoints, kind and technique are the same edge. It is comparable, so it
+// serves as a map key as it is; being a struct, it stays unambiguous when an
+// id contains the separator String prints.
+type EdgeKey struct {
+	From      string
+	Kind      EdgeKind
+	To        string
+	Technique string
+}
+
+// Key returns the edge's identity.
+func (e *Edge) Key() EdgeKey {
+	return EdgeKey{From: e.From, Kind: e.Kind, To: e.To, Technique: e.Technique}
+}
+
+// Compare orders keys by source, kind, target and technique: the order in
+// which Assemble and the stores keep edges.
+func (k EdgeKey) Compare(o EdgeKey) int {
+	if c := strings.Compare(k.From, o.From); c != 0 {
+		return c
+	}
+	if c := strings.Compare(string(k.Kind), string(o.Kind)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(k.To, o.To); c != 0 {
+		return c
+	}
+	return strings.Compare(k.Technique, o.Technique)
+}
+
+// String renders the key for people, logs and path ids as
+// "from|kind|to|technique". It is not parsed back, and two keys whose ids
+// contain '|' may print alike: compare keys, not their strings.
+func (k EdgeKey) String() string {
+	return k.From + "|" + string(k.Kind) + "|" + k.To + "|" + k.Technique
 }
 
 // Finding is a misconfiguration on one resource.

@@ -118,12 +118,15 @@ type SyncRecord struct {
 }
 
 // CheckSync is what every store does before it writes a sync: the snapshot
-// must exist and validate, and the context must still be live. Errors name
-// the scope and wrap ErrInvalidSnapshot or the context's error.
+// must exist and validate, and the context must still be live. It also
+// removes secret values from the snapshot in place (RedactSecrets), so no
+// store ever holds one whatever the collector did. Errors name the scope
+// and wrap ErrInvalidSnapshot or the context's error.
 func CheckSync(ctx context.Context, snap *Snapshot) error {
 	if snap == nil {
 		return fmt.Errorf("sync: %w: nil snapshot", ErrInvalidSnapshot)
 	}
+	snap.RedactSecrets()
 	if err := snap.Validate(); err != nil {
 		return fmt.Errorf("sync scope %s: %w", snap.Scope, err)
 	}

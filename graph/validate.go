@@ -55,7 +55,7 @@ func (s *Snapshot) Validate() error {
 			return fail("node %q: %v", n.ID, err)
 		}
 	}
-	edges := make(map[string]int, len(s.Edges))
+	edges := make(map[EdgeKey]int, len(s.Edges))
 	for i := range s.Edges {
 		e := &s.Edges[i]
 		desc := fmt.Sprintf("edge %d (%s -[%s]-> %s)", i, e.From, e.Kind, e.To)

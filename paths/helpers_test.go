@@ -123,7 +123,7 @@ func bruteForce(g *graph.Graph, maxDepth int, threshold graph.Sensitivity, remov
 				continue
 			}
 			onPath[e.To] = true
-			keys = append(keys, e.Key())
+			keys = append(keys, e.Key().String())
 			l = append(l, l[len(l)-1]*EffectiveLikelihood(e))
 			dfs(e.To)
 			keys, l = keys[:len(keys)-1], l[:len(l)-1]

@@ -156,7 +156,7 @@ func (s *searcher) materialize(li int32) Path {
 		p.Likelihood *= h.Likelihood
 		p.Stale = p.Stale || h.Stale
 		p.Conditional = p.Conditional || h.Conditional
-		keys[i] = e.Key()
+		keys[i] = e.Key().String()
 	}
 	p.ID = PathID(keys)
 	p.Source = p.Hops[0].From

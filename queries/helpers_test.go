@@ -21,7 +21,7 @@ func assemble(snaps []*graph.Snapshot) *graph.Graph {
 
 func edgeByKey(g *graph.Graph, key string) *graph.Edge {
 	for i := range g.Edges {
-		if g.Edges[i].Key() == key {
+		if g.Edges[i].Key().String() == key {
 			return &g.Edges[i]
 		}
 	}

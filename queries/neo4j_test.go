@@ -76,7 +76,7 @@ func TestCypherMatchesGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snaps := append(slices.Clone(est.Snapshots), featureSnapshot(true), featureSnapshot(false), mergeSnapshot(t, est))
+	snaps := append(slices.Clone(est.Snapshots), featureSnapshot(true), featureSnapshot(false), mergeSnapshot(t, est), cycleSnapshot())
 	for _, s := range snaps {
 		if _, err := st.Sync(ctx, s); err != nil {
 			t.Fatalf("sync %s: %v", s.Scope, err)
@@ -115,6 +115,7 @@ func TestCypherMatchesGo(t *testing.T) {
 		"cross-account-assumes":            {nil},
 		"conditional-moves":                {nil},
 		"external-trust-without-condition": {nil},
+		"escalation-cycles":                {nil},
 	}
 	for _, q := range queries.All() {
 		variants, ok := cases[q.Name]

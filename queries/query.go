@@ -119,7 +119,7 @@ func (q Query) paramList() string {
 }
 
 var registry = func() []Query {
-	all := slices.Concat(exposureQueries(), identityQueries(), hygieneQueries(), findingQueries())
+	all := slices.Concat(exposureQueries(), identityQueries(), hygieneQueries(), findingQueries(), cycleQueries())
 	slices.SortFunc(all, func(a, b Query) int { return strings.Compare(a.Name, b.Name) })
 	return all
 }()

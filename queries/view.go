@@ -113,7 +113,7 @@ func isAdmin(n *graph.Node) bool { return n.CrownJewel && isPrincipal(n) }
 // merged duplicates; this guards graphs built without it.
 func mergedEdges(g *graph.Graph, keep func(*graph.Edge) bool) []*graph.Edge {
 	var out []*graph.Edge
-	seen := map[string]bool{}
+	seen := map[graph.EdgeKey]bool{}
 	for i := range g.Edges {
 		e := &g.Edges[i]
 		if !keep(e) || g.Node(e.From) == nil || g.Node(e.To) == nil {
@@ -161,7 +161,7 @@ func compareAny(a, b any) int {
 	case int64:
 		return cmp.Compare(x, b.(int64))
 	case bool:
-		return cmp.Compare(boolInt(x), boolInt(b.(bool)))
+		return graph.CompareBool(x, b.(bool))
 	case nil:
 		if b == nil {
 			return 0
@@ -169,13 +169,6 @@ func compareAny(a, b any) int {
 		return -1
 	}
 	panic(fmt.Sprintf("queries: cannot order %T", a)) // programming error, caught by tests
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // timestamp renders a time to the second in UTC, as the Cypher does with

@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/ciem"
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	"github.com/breachpath/breachpath/collector"
 	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/collector/aws/authdetails"
 	"github.com/breachpath/breachpath/collector/aws/catalog"
+	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/policy"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // fixtureNow is the reference time of the fixtures (last-accessed dates are relative to it).
@@ -43,17 +45,17 @@ func fixtureReport(t *testing.T, withUsage bool, days int) *ciem.Report {
 	}
 	inv := &inventory.Inventory{AccountID: "111122223333", Partition: "aws", CollectedAt: fixtureNow, IAM: iam}
 	if withUsage {
-		la, err := ciemaws.ReadLastAccessedFile("testdata/last-accessed.json")
+		la, err := entitlements.ReadLastAccessedFile("testdata/last-accessed.json")
 		if err != nil {
 			t.Fatal(err)
 		}
 		inv.IAM.LastAccessed = la
 	}
-	if _, err := ciemaws.Annotate(ctx, snap, inv, ciemaws.Options{Now: fixtureNow}); err != nil {
+	if _, err := entitlements.Annotate(ctx, snap, inv, entitlements.Options{Now: fixtureNow}); err != nil {
 		t.Fatal(err)
 	}
 	g := graph.Assemble(snap.Nodes, snap.Edges, snap.Findings)
-	rep, err := ciem.Build(ctx, g, ciemaws.Sources(), ciem.Options{Now: fixtureNow, LastAccessedDays: days})
+	rep, err := ciem.Build(ctx, g, ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{Now: fixtureNow, LastAccessedDays: days})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +153,12 @@ func TestWildcardGrantsFromParsedPolicies(t *testing.T) {
 		id    string
 		kinds []string // union over the principal's wildcard statements; nil = none
 	}{
-		{acct + "user/alice", []string{ciem.WildcardAllActions, ciem.WildcardResource}},
-		{acct + "user/bob", []string{ciem.WildcardService, ciem.WildcardResource}},
-		{acct + "role/ci-deploy", []string{ciem.WildcardNotAction, ciem.WildcardResource}},
-		{acct + "role/audit-cross-account", []string{ciem.WildcardResource}}, // ReadOnlyAccess: s3:GetObject etc. on *
-		{acct + "user/carol", []string{ciem.WildcardResource}},               // iam:PassRole on *
-		{acct + "user/automation/reporting", nil},                            // s3 reads on named buckets only
+		{acct + "user/alice", []string{entitlement.WildcardAllActions, entitlement.WildcardResource}},
+		{acct + "user/bob", []string{entitlement.WildcardService, entitlement.WildcardResource}},
+		{acct + "role/ci-deploy", []string{entitlement.WildcardNotAction, entitlement.WildcardResource}},
+		{acct + "role/audit-cross-account", []string{entitlement.WildcardResource}}, // ReadOnlyAccess: s3:GetObject etc. on *
+		{acct + "user/carol", []string{entitlement.WildcardResource}},               // iam:PassRole on *
+		{acct + "user/automation/reporting", nil},                                   // s3 reads on named buckets only
 		{acct + "role/app/app-role", nil},
 		{acct + "group/developers", nil}, // ec2:Describe* on * is neither a service wildcard nor sensitive
 	}
@@ -197,10 +199,10 @@ func TestPermissionSourcesNamePolicyStatementGroupAndBoundary(t *testing.T) {
 	if s3 == nil {
 		t.Fatal("bob has no s3 permissions")
 	}
-	want := map[string]ciem.Source{
-		"inline": {Kind: ciem.SourceIdentity, Policy: acct + "user/bob#inline/bob-s3-everything", PolicyName: "bob-s3-everything", Statement: "AllS3"},
-		"group":  {Kind: ciem.SourceGroup, Policy: acct + "policy/S3ReadRestricted", PolicyName: "S3ReadRestricted", Statement: "ReadPayroll", Via: acct + "group/developers"},
-		"bound":  {Kind: ciem.SourceBoundary, Policy: acct + "policy/DeveloperBoundary", PolicyName: "DeveloperBoundary", Statement: "DevServices"},
+	want := map[string]entitlement.Source{
+		"inline": {Kind: entitlement.SourceIdentity, Policy: acct + "user/bob#inline/bob-s3-everything", PolicyName: "bob-s3-everything", Statement: "AllS3"},
+		"group":  {Kind: entitlement.SourceGroup, Policy: acct + "policy/S3ReadRestricted", PolicyName: "S3ReadRestricted", Statement: "ReadPayroll", Via: acct + "group/developers"},
+		"bound":  {Kind: entitlement.SourceBoundary, Policy: acct + "policy/DeveloperBoundary", PolicyName: "DeveloperBoundary", Statement: "DevServices"},
 	}
 	for name, w := range want {
 		if !slices.Contains(s3.Sources, w) {
@@ -213,7 +215,7 @@ func TestPermissionSourcesNamePolicyStatementGroupAndBoundary(t *testing.T) {
 			t.Errorf("bob holds %s, want only s3 and ec2 (boundary ∩ identity)", s.Service)
 		}
 	}
-	if bob.Permissions.Levels[ciem.LevelPermissions] == 0 || bob.Permissions.Levels[ciem.LevelList] == 0 {
+	if bob.Permissions.Levels[entitlement.LevelPermissions] == 0 || bob.Permissions.Levels[entitlement.LevelList] == 0 {
 		t.Errorf("bob's levels %v miss Permissions management or List (s3:* has both)", bob.Permissions.Levels)
 	}
 }

@@ -22,10 +22,12 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/breachpath/breachpath/ciem"
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	"github.com/breachpath/breachpath/collector"
 	awscollector "github.com/breachpath/breachpath/collector/aws"
+	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	"github.com/breachpath/breachpath/collector/aws/fetch"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // motoEndpoint returns the moto server to use: skipped when none is
@@ -177,11 +179,11 @@ func TestCIEMOnMotoPrincipals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ciemaws.Annotate(ctx, snap, inv, ciemaws.Options{}); err != nil {
+	if _, err := entitlements.Annotate(ctx, snap, inv, entitlements.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	g := graph.Assemble(snap.Nodes, snap.Edges, snap.Findings)
-	rep, err := ciem.Build(ctx, g, ciemaws.Sources(), ciem.Options{})
+	rep, err := ciem.Build(ctx, g, ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,18 +211,18 @@ func TestCIEMOnMotoPrincipals(t *testing.T) {
 	for _, d := range []int{1, 3, 10, 30, 200} {
 		repl = strings.ReplaceAll(repl, fmt.Sprintf("{{DAYS_AGO_%d}}", d), now.Add(-time.Duration(d)*24*time.Hour).Format(time.RFC3339))
 	}
-	if inv.IAM.LastAccessed, err = ciemaws.ParseLastAccessed(strings.NewReader(repl)); err != nil {
+	if inv.IAM.LastAccessed, err = entitlements.ParseLastAccessed(strings.NewReader(repl)); err != nil {
 		t.Fatal(err)
 	}
 	snap, err = awscollector.Transform(ctx, inv, awscollector.TransformOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ciemaws.Annotate(ctx, snap, inv, ciemaws.Options{Now: now}); err != nil {
+	if _, err := entitlements.Annotate(ctx, snap, inv, entitlements.Options{Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	g = graph.Assemble(snap.Nodes, snap.Edges, snap.Findings)
-	rep, err = ciem.Build(ctx, g, ciemaws.Sources(), ciem.Options{Now: now, LastAccessedDays: 90})
+	rep, err = ciem.Build(ctx, g, ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{Now: now, LastAccessedDays: 90})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,12 +247,12 @@ func TestCIEMOnMotoPrincipals(t *testing.T) {
 			t.Errorf("reader permissions %+v, want exactly s3:GetObject", reader.Permissions)
 		}
 		for _, src := range reader.Sources {
-			if src.Kind == ciem.SourceResource {
+			if src.Kind == entitlement.SourceResource {
 				t.Errorf("reader has a resource-policy source %+v", src)
 			}
 		}
 		partner := mustPrincipal(t, rep, arn("user/"+name("ciem-partner")))
-		want := ciem.Source{Kind: ciem.SourceResource, Policy: "arn:aws:s3:::" + bucket, PolicyName: bucket + " (resource policy)", Statement: "PartnerDrop"}
+		want := entitlement.Source{Kind: entitlement.SourceResource, Policy: "arn:aws:s3:::" + bucket, PolicyName: bucket + " (resource policy)", Statement: "PartnerDrop"}
 		if partner.Permissions.Total != 1 || len(partner.Sources) != 1 || partner.Sources[0] != want || len(partner.Wildcards) != 0 {
 			t.Errorf("partner permissions %+v sources %+v wildcards %+v, want s3:PutObject from the bucket policy", partner.Permissions, partner.Sources, partner.Wildcards)
 		}
@@ -261,13 +263,13 @@ func TestCIEMOnMotoPrincipals(t *testing.T) {
 		}
 	})
 	t.Run("wildcards", func(t *testing.T) {
-		if got := dev.WildcardCell(); !strings.Contains(got, ciem.WildcardService) || !strings.Contains(got, ciem.WildcardResource) {
+		if got := dev.WildcardCell(); !strings.Contains(got, entitlement.WildcardService) || !strings.Contains(got, entitlement.WildcardResource) {
 			t.Errorf("dev wildcards %q, want service and resource wildcards", got)
 		}
 		if got := reader.WildcardCell(); got != "-" {
 			t.Errorf("reader wildcards %q, want none", got)
 		}
-		if got := admin.WildcardCell(); !strings.Contains(got, ciem.WildcardAllActions) {
+		if got := admin.WildcardCell(); !strings.Contains(got, entitlement.WildcardAllActions) {
 			t.Errorf("admin wildcards %q, want all-actions", got)
 		}
 	})
@@ -276,10 +278,10 @@ func TestCIEMOnMotoPrincipals(t *testing.T) {
 		if len(ci.Dormant) != 1 || !strings.HasPrefix(ci.Dormant[0].Reason, "active, not used for 100 days") {
 			t.Errorf("ci dormant %+v, want its key unused for 100 days", ci.Dormant)
 		}
-		if len(dev.Dormant) != 1 || dev.Dormant[0].Kind != ciem.CredentialAccessKey || dev.Dormant[0].Reason != "active, never used" {
+		if len(dev.Dormant) != 1 || dev.Dormant[0].Kind != entitlement.CredentialAccessKey || dev.Dormant[0].Reason != "active, never used" {
 			t.Errorf("dev dormant %+v, want its never-used access key", dev.Dormant)
 		}
-		if len(admin.Dormant) != 1 || admin.Dormant[0].Kind != ciem.CredentialPassword {
+		if len(admin.Dormant) != 1 || admin.Dormant[0].Kind != entitlement.CredentialPassword {
 			t.Errorf("admin dormant %+v, want its never-used password", admin.Dormant)
 		}
 		if len(reader.Dormant) != 0 {

@@ -9,9 +9,10 @@ import (
 	"testing"
 
 	"github.com/breachpath/breachpath/ciem"
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	"github.com/breachpath/breachpath/collector"
 	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/collector/aws/authdetails"
+	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
@@ -34,15 +35,15 @@ func TestReportFromTheStoreEqualsInMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if iam.LastAccessed, err = ciemaws.ReadLastAccessedFile("testdata/last-accessed.json"); err != nil {
+	if iam.LastAccessed, err = entitlements.ReadLastAccessedFile("testdata/last-accessed.json"); err != nil {
 		t.Fatal(err)
 	}
 	inv := &inventory.Inventory{AccountID: "111122223333", Partition: "aws", CollectedAt: fixtureNow, IAM: iam}
-	if _, err := ciemaws.Annotate(ctx, snap, inv, ciemaws.Options{Now: fixtureNow}); err != nil {
+	if _, err := entitlements.Annotate(ctx, snap, inv, entitlements.Options{Now: fixtureNow}); err != nil {
 		t.Fatal(err)
 	}
 	opts := ciem.Options{Now: fixtureNow}
-	mem, err := ciem.Build(ctx, graph.Assemble(append([]graph.Node(nil), snap.Nodes...), append([]graph.Edge(nil), snap.Edges...), nil), ciemaws.Sources(), opts)
+	mem, err := ciem.Build(ctx, graph.Assemble(append([]graph.Node(nil), snap.Nodes...), append([]graph.Edge(nil), snap.Edges...), nil), ciem.Sources{Policies: collector.PolicyWriters()}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func TestReportFromTheStoreEqualsInMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := ciem.Build(ctx, g, ciemaws.Sources(), opts)
+	stored, err := ciem.Build(ctx, g, ciem.Sources{Policies: collector.PolicyWriters()}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,36 +68,18 @@ func (f *searchFlags) options() (graph.Filter, paths.Options, error) {
 	}, nil
 }
 
-// analysis is one run of the engine over the stored graph.
-type analysis struct {
-	graph  *graph.Graph
-	proj   *paths.Projection
-	result *paths.Result
-	report *scoring.Report
-}
-
 // analyse loads the graph and runs search and scoring.
-func (a *app) analyse(ctx context.Context, filter graph.Filter, opts paths.Options) (*analysis, error) {
+func (a *app) analyse(ctx context.Context, filter graph.Filter, opts paths.Options) (*scoring.Analysis, error) {
 	g, err := a.loadGraph(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
-	return analyseGraph(ctx, g, opts)
+	return scoring.Analyse(ctx, g, opts, scoring.Options{})
 }
 
-func analyseGraph(ctx context.Context, g *graph.Graph, opts paths.Options) (*analysis, error) {
-	proj := paths.NewProjection(g)
-	res, err := proj.Search(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("search attack paths: %w", err)
-	}
-	rep := scoring.Score(g, res, scoring.Options{})
-	return &analysis{graph: g, proj: proj, result: res, report: rep}, nil
-}
-
-// plan computes the choke-point plan on an analysis' projection.
-func (an *analysis) plan(ctx context.Context, opts paths.Options) (*scoring.Plan, error) {
-	p, err := scoring.PlanProjection(ctx, an.proj, scoring.PlanOptions{Search: opts})
+// planOf computes the choke-point plan on an analysis' projection.
+func planOf(ctx context.Context, an *scoring.Analysis, opts paths.Options) (*scoring.Plan, error) {
+	p, err := scoring.PlanProjection(ctx, an.Projection, scoring.PlanOptions{Search: opts})
 	if err != nil {
 		return nil, fmt.Errorf("remediation plan: %w", err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,12 +11,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/breachpath/breachpath/ciem"
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	"github.com/breachpath/breachpath/collector"
 	awscollector "github.com/breachpath/breachpath/collector/aws"
-	"github.com/breachpath/breachpath/collector/aws/authdetails"
+	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	"github.com/breachpath/breachpath/collector/aws/identity"
-	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // ciemFlags are the flags of `breachpath ciem`.
@@ -102,21 +101,18 @@ func contains(list []string, v string) bool {
 }
 
 func (a *app) runCIEM(ctx context.Context, f ciemFlags) error {
-	var usage map[string]*ciem.UsageData
+	var usage map[string]*entitlement.UsageData
 	if f.lastAccessed != "" {
-		la, err := ciemaws.ReadLastAccessedFile(f.lastAccessed)
-		if err != nil {
+		var err error
+		if usage, err = entitlements.ReadUsageFile(f.lastAccessed); err != nil {
 			return err
 		}
-		usage = make(map[string]*ciem.UsageData, len(la))
-		for arn, svcs := range la {
-			usage[arn] = ciemaws.FromLastAccessed(svcs, fileTime(f.lastAccessed))
-		}
 	}
+	now, _ := time.Parse(time.RFC3339, f.now) // validated; zero when unset
 	var g *graph.Graph
 	if f.fromFile != "" {
-		now, _ := time.Parse(time.RFC3339, f.now)
-		snap, err := importAuthDetailsCIEM(ctx, f.fromFile, ciemaws.Options{Now: now, Usage: usage, Logger: a.log})
+		snap, _, err := awscollector.FromAuthDetailsFile(ctx, f.fromFile,
+			awscollector.TransformOptions{Logger: a.log, Identity: identity.Options{Now: now}, Usage: usage})
 		if err != nil {
 			return err
 		}
@@ -132,9 +128,7 @@ func (a *app) runCIEM(ctx context.Context, f ciemFlags) error {
 			return err
 		}
 	}
-	src := ciemaws.Sources()
-	src.Usage = usage
-	now, _ := time.Parse(time.RFC3339, f.now) // validated; zero when unset
+	src := ciem.Sources{Usage: usage, Policies: collector.PolicyWriters()}
 	rep, err := ciem.Build(ctx, g, src, ciem.Options{Now: now, LastAccessedDays: f.days, Accounts: f.accounts, Principals: f.principals})
 	if err != nil {
 		return err
@@ -171,58 +165,4 @@ func writeCIEM(w io.Writer, format string, rep *ciem.Report) error {
 		return ciem.WriteMarkdown(w, rep)
 	}
 	return ciem.WriteTable(w, rep)
-}
-
-// importAuthDetailsCIEM reads an authorization-details export into the
-// account's snapshot with CIEM entitlements on its principals: the
-// collector's import builds the snapshot, and the same bytes give the
-// analyser the inventory with the policy documents.
-func importAuthDetailsCIEM(ctx context.Context, path string, opts ciemaws.Options) (*graph.Snapshot, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	buf, err := io.ReadAll(io.LimitReader(fh, authdetails.DefaultMaxSize+1))
-	fh.Close()
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	// The import's transform annotates entitlements already; a second pass is
-	// needed only to add last-accessed data from a file.
-	snap, _, err := awscollector.FromAuthDetails(ctx, bytes.NewReader(buf), path,
-		awscollector.TransformOptions{Logger: opts.Logger, Identity: identity.Options{Now: opts.Now}})
-	if err != nil {
-		return nil, err
-	}
-	if len(opts.Usage) == 0 {
-		return snap, nil
-	}
-	iam, err := authdetails.Load(bytes.NewReader(buf))
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	inv := &inventory.Inventory{AccountID: snap.Scope.ID, Partition: partitionOf(snap), CollectedAt: snap.CollectedAt, IAM: iam}
-	if _, err := ciemaws.Annotate(ctx, snap, inv, opts); err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	return snap, nil
-}
-
-// partitionOf takes the partition from the snapshot's first ARN node id.
-func partitionOf(snap *graph.Snapshot) string {
-	for _, n := range snap.Nodes {
-		if p := strings.SplitN(n.ID, ":", 3); len(p) == 3 && p[0] == "arn" && p[1] != "" {
-			return p[1]
-		}
-	}
-	return "aws"
-}
-
-// fileTime is the modification time of a data file: the best guess of when
-// its last-accessed data was read.
-func fileTime(path string) (t time.Time) {
-	if st, err := os.Stat(path); err == nil {
-		return st.ModTime().UTC()
-	}
-	return t
 }

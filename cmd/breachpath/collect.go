@@ -27,6 +27,7 @@ func (a *app) collectCommand() *cobra.Command {
 	}
 	cmd.AddCommand(a.collectAWSCommand())
 	cmd.AddCommand(a.collectAzureCommand())
+	cmd.AddCommand(a.collectGCPCommand())
 	return cmd
 }
 

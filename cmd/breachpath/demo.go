@@ -11,6 +11,7 @@ import (
 	"github.com/breachpath/breachpath/collector/synthetic"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/scoring"
 )
 
 func (a *app) demoCommand() *cobra.Command {
@@ -117,19 +118,19 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		return fmt.Errorf("load graph: %w", err)
 	}
 	opts := paths.Options{}
-	an, err := analyseGraph(ctx, g, opts)
+	an, err := scoring.Analyse(ctx, g, opts, scoring.Options{})
 	if err != nil {
 		return err
 	}
 	onPath := 0
-	for _, q := range an.report.Queue {
+	for _, q := range an.Report.Queue {
 		if q.OnPath {
 			onPath++
 		}
 	}
 	fmt.Fprintf(w, "Attack paths: %d; findings on a path: %d of %d (the rest rank below them as \"not on an attack path\")\n\n",
-		len(an.report.Paths), onPath, len(an.report.Queue))
-	top := an.report.Paths
+		len(an.Report.Paths), onPath, len(an.Report.Queue))
+	top := an.Report.Paths
 	if len(top) > showPaths {
 		top = top[:showPaths]
 	}
@@ -138,10 +139,10 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 	if err != nil {
 		return err
 	}
-	if err := printPaths(w, top, an.result.Truncated, ex); err != nil {
+	if err := printPaths(w, top, an.Found.Truncated, ex); err != nil {
 		return err
 	}
-	plan, err := an.plan(ctx, opts)
+	plan, err := planOf(ctx, an, opts)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/safetext/termcell"
 	"io"
 	"strings"
 
@@ -22,19 +23,20 @@ type explainer struct {
 
 // newExplainer computes both analyses over an analysis' projection with the
 // search options of its paths.
-func newExplainer(ctx context.Context, an *analysis, opts paths.Options) (*explainer, error) {
-	dom, err := an.proj.Dominators(ctx, opts)
+func newExplainer(ctx context.Context, an *scoring.Analysis, opts paths.Options) (*explainer, error) {
+	dom, err := an.Projection.Dominators(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("must-pass analysis: %w", err)
 	}
-	return &explainer{g: an.graph, dom: dom, cycles: an.proj.Cycles(nil)}, nil
+	return &explainer{g: an.Graph, dom: dom, cycles: an.Projection.Cycles(nil)}, nil
 }
 
-// write prints the hops of p, its loops and what every path to its target crosses.
+// write prints the hops of p, its loops and what every path to its target
+// crosses, each line under the terminal rule (termcell.Printf).
 func (ex *explainer) write(w io.Writer, p *scoring.ScoredPath) {
 	loops := ex.cycles.Loops(ex.g, &p.Path)
 	for j := range p.Hops {
-		fmt.Fprintf(w, "  %d. %s\n", j+1, p.Hops[j].Explain())
+		termcell.Printf(w, "  %d. %s", j+1, p.Hops[j].Explain())
 	}
 	for _, l := range loops {
 		// Hops From+1..To stay inside the cycle.
@@ -48,7 +50,7 @@ func (ex *explainer) write(w io.Writer, p *scoring.ScoredPath) {
 				what = fmt.Sprintf("%s (after hop %d) is", ex.name(p.Hops[l.From-1].To), l.From)
 			}
 		}
-		fmt.Fprintf(w, "  loop: %s inside a cycle of %d nodes that all reach each other (%s): whoever holds one holds them all\n",
+		termcell.Printf(w, "  loop: %s inside a cycle of %d nodes that all reach each other (%s): whoever holds one holds them all",
 			what, len(l.Members), ex.names(l.Members))
 	}
 	m, ok := ex.dom.For(p.Target)
@@ -57,7 +59,7 @@ func (ex *explainer) write(w io.Writer, p *scoring.ScoredPath) {
 	}
 	target := ex.name(p.Target)
 	if len(m.Hops) == 0 {
-		fmt.Fprintf(w, "  must-pass: no single node lies on every path to %s\n", target)
+		termcell.Printf(w, "  must-pass: no single node lies on every path to %s", target)
 	} else {
 		hops := make([]string, len(m.Hops))
 		for i, h := range m.Hops {
@@ -66,10 +68,10 @@ func (ex *explainer) write(w io.Writer, p *scoring.ScoredPath) {
 				hops[i] += " (entered only by moves citing " + strings.Join(h.Findings, ", ") + ")"
 			}
 		}
-		fmt.Fprintf(w, "  must-pass: every path to %s crosses %s\n", target, strings.Join(hops, ", then "))
+		termcell.Printf(w, "  must-pass: every path to %s crosses %s", target, strings.Join(hops, ", then "))
 	}
 	if len(m.Findings) > 0 {
-		fmt.Fprintf(w, "  must-pass findings (fixing any one cuts every path to %s): %s\n", target, strings.Join(m.Findings, ", "))
+		termcell.Printf(w, "  must-pass findings (fixing any one cuts every path to %s): %s", target, strings.Join(m.Findings, ", "))
 	}
 }
 

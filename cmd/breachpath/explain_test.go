@@ -9,6 +9,7 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/scoring"
 )
 
 // TestExplainNamesLoopsAndMustPassHops: --explain reports a stretch of a
@@ -29,7 +30,7 @@ func TestExplainNamesLoopsAndMustPassHops(t *testing.T) {
 			mv("role-b", "db", graph.EdgeReads, "f-read")},
 		[]graph.Finding{{ID: "f-open", Resource: "web"}, {ID: "f-imds", Resource: "web"}, {ID: "f-read", Resource: "role-b"}})
 	ctx := context.Background()
-	an, err := analyseGraph(ctx, g, paths.Options{})
+	an, err := scoring.Analyse(ctx, g, paths.Options{}, scoring.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestExplainNamesLoopsAndMustPassHops(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := printPaths(&out, an.report.Paths, false, ex); err != nil {
+	if err := printPaths(&out, an.Report.Paths, false, ex); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

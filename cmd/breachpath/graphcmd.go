@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/safetext/termcell"
+	"github.com/breachpath/breachpath/graph/secrets"
 	"io"
 	"slices"
-	"text/tabwriter"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -186,25 +188,25 @@ func printStats(w io.Writer, st graphStats) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLOUD\tKIND\tNODES")
+	// kinds come from the store (a Neo4j store may have been written by
+	// hand): the terminal rule applies to them too
+	t := termcell.NewTable(w, "CLOUD", "KIND", "NODES")
 	clouds := sortedKeys(st.NodesByKind)
 	for _, c := range clouds {
 		kinds := st.NodesByKind[c]
 		for _, k := range sortedKeys(kinds) {
-			fmt.Fprintf(tw, "%s\t%s\t%d\n", c, k, kinds[k])
+			t.Row(c, k, strconv.Itoa(kinds[k]))
 		}
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EDGE KIND\tFAMILY\tEDGES")
+	t = termcell.NewTable(w, "EDGE KIND", "FAMILY", "EDGES")
 	for _, k := range sortedKeys(st.EdgesByKind) {
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", k, graph.EdgeKind(k).Family(), st.EdgesByKind[k])
+		t.Row(k, string(graph.EdgeKind(k).Family()), strconv.Itoa(st.EdgesByKind[k]))
 	}
-	return tw.Flush()
+	return t.Flush()
 }
 
 func (a *app) graphExportCommand() *cobra.Command {
@@ -235,8 +237,12 @@ func (a *app) graphExportCommand() *cobra.Command {
 }
 
 // writeGraphJSON streams the graph as one JSON object, element by element,
-// so a million-node export does not build a second copy in memory.
+// so a million-node export does not build a second copy in memory. Every
+// element passes through the same secret redaction as ingest
+// (graph.RedactNode ...): a store written before that rule, or by hand,
+// still exports no secret value.
 func writeGraphJSON(w io.Writer, g *graph.Graph) error {
+	var sc secrets.Scrubber
 	bw := &errWriter{w: w}
 	enc := json.NewEncoder(bw)
 	writeList := func(name string, n int, item func(int) any) {
@@ -251,11 +257,23 @@ func writeGraphJSON(w io.Writer, g *graph.Graph) error {
 		bw.Write([]byte("]"))
 	}
 	bw.Write([]byte("{"))
-	writeList("nodes", len(g.Nodes), func(i int) any { return &g.Nodes[i] })
+	writeList("nodes", len(g.Nodes), func(i int) any {
+		n := g.Nodes[i]
+		graph.RedactNode(&n, &sc)
+		return &n
+	})
 	bw.Write([]byte(",\n"))
-	writeList("edges", len(g.Edges), func(i int) any { return &g.Edges[i] })
+	writeList("edges", len(g.Edges), func(i int) any {
+		e := g.Edges[i]
+		graph.RedactEdge(&e, &sc)
+		return &e
+	})
 	bw.Write([]byte(",\n"))
-	writeList("findings", len(g.Findings), func(i int) any { return &g.Findings[i] })
+	writeList("findings", len(g.Findings), func(i int) any {
+		f := g.Findings[i]
+		graph.RedactFinding(&f, &sc)
+		return &f
+	})
 	bw.Write([]byte("}\n"))
 	return bw.err
 }

@@ -3,9 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/safetext/termcell"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -43,8 +44,8 @@ which facts prove it and which findings enable it (--explain, or --format json).
 			if err != nil {
 				return err
 			}
-			ps := make([]scoring.ScoredPath, 0, len(an.report.Paths))
-			for _, p := range an.report.Paths {
+			ps := make([]scoring.ScoredPath, 0, len(an.Report.Paths))
+			for _, p := range an.Report.Paths {
 				if p.Risk >= minRisk {
 					ps = append(ps, p)
 				}
@@ -58,7 +59,7 @@ which facts prove it and which findings enable it (--explain, or --format json).
 				return enc.Encode(struct {
 					Paths     []scoring.ScoredPath `json:"paths"`
 					Truncated bool                 `json:"truncated"`
-				}{ps, an.result.Truncated})
+				}{ps, an.Found.Truncated})
 			}
 			var ex *explainer
 			if explain {
@@ -66,7 +67,7 @@ which facts prove it and which findings enable it (--explain, or --format json).
 					return err
 				}
 			}
-			return printPaths(a.stdout, ps, an.result.Truncated, ex)
+			return printPaths(a.stdout, ps, an.Found.Truncated, ex)
 		},
 	}
 	sf.add(cmd)
@@ -86,8 +87,9 @@ func printPaths(w io.Writer, ps []scoring.ScoredPath, truncated bool, ex *explai
 		_, err := fmt.Fprintln(w, "no attack paths found")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tRISK\tLIKELIHOOD\tHOPS\tSOURCE\tTARGET\tVIA")
+	// the terminal rule: every cell and line escaped and cut
+	// (graph/safetext/termcell)
+	t := termcell.NewTable(w, "#", "RISK", "LIKELIHOOD", "HOPS", "SOURCE", "TARGET", "VIA").Wide(5, 80).Wide(6, 200)
 	for i, p := range ps {
 		flags := ""
 		if p.Stale {
@@ -96,15 +98,16 @@ func printPaths(w io.Writer, ps []scoring.ScoredPath, truncated bool, ex *explai
 		if p.Conditional {
 			flags += " (conditional)"
 		}
-		fmt.Fprintf(tw, "%d\t%.1f\t%.2f\t%d\t%s\t%s%s\t%s\n", i+1, p.Risk, p.Likelihood, len(p.Hops),
-			shortName(p.Hops[0].FromName, p.Source), shortName(p.Hops[len(p.Hops)-1].ToName, p.Target), flags, techniques(p))
+		t.Row(strconv.Itoa(i+1), fmt.Sprintf("%.1f", p.Risk), fmt.Sprintf("%.2f", p.Likelihood), strconv.Itoa(len(p.Hops)),
+			shortName(p.Hops[0].FromName, p.Source), termcell.Cell(shortName(p.Hops[len(p.Hops)-1].ToName, p.Target))+flags, techniques(p))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	if ex != nil {
 		for i := range ps {
-			fmt.Fprintf(w, "\n#%d %s  risk %.1f\n", i+1, ps[i].ID, ps[i].Risk)
+			fmt.Fprintln(w)
+			termcell.Printf(w, "#%d %s  risk %.1f", i+1, ps[i].ID, ps[i].Risk)
 			ex.write(w, &ps[i])
 		}
 	}
@@ -150,7 +153,7 @@ owner tags. Formats: table, csv, json, sarif (2.1.0), ocsf (Detection Finding).`
 			if err != nil {
 				return err
 			}
-			rep := an.report
+			rep := an.Report
 			if onPathOnly {
 				cp := *rep
 				cp.Queue = nil
@@ -231,23 +234,22 @@ func printPlan(w io.Writer, g *graph.Graph, p *scoring.Plan, limit int) error {
 		fmt.Fprintln(w, "; NOT verified")
 	}
 	if len(p.UncuttableTargets) > 0 {
-		fmt.Fprintf(w, "%d targets are reachable along paths no finding fix cuts (by-design access): %s\n",
+		termcell.Printf(w, "%d targets are reachable along paths no finding fix cuts (by-design access): %s",
 			len(p.UncuttableTargets), strings.Join(p.UncuttableTargets, ", "))
 	}
 	steps := p.Steps
 	if limit > 0 && len(steps) > limit {
 		steps = steps[:limit]
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tPATHS CUT\tEFFORT\tSEVERITY\tRULE\tRESOURCE\tREMEDIATION")
+	t := termcell.NewTable(w, "#", "PATHS CUT", "EFFORT", "SEVERITY", "RULE", "RESOURCE", "REMEDIATION").Wide(6, 200)
 	for i, s := range steps {
 		res := s.Resource
 		if n := g.Node(s.Resource); n != nil && n.Name != "" {
 			res = n.Name
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%s\t%s\t%s\t%s\n", i+1, s.PathsRemoved, s.FixEffort, s.Severity, s.RuleID, res, oneLine(s.Remediation))
+		t.Row(strconv.Itoa(i+1), strconv.Itoa(s.PathsRemoved), fmt.Sprintf("%.0f", s.FixEffort), s.Severity.String(), s.RuleID, res, oneLine(s.Remediation))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	if limit > 0 && len(p.Steps) > limit {

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/breachpath/breachpath/graph/safetext/csvcell"
+	"github.com/breachpath/breachpath/graph/safetext/termcell"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -124,7 +124,7 @@ func (a *app) printQueryList(format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	case "csv":
-		w := csv.NewWriter(a.stdout)
+		w := csvcell.NewWriter(a.stdout)
 		_ = w.Write([]string{"name", "title", "params"})
 		for _, q := range all {
 			_ = w.Write([]string{q.Name, q.Title, paramSummary(q)})
@@ -132,12 +132,11 @@ func (a *app) printQueryList(format string) error {
 		w.Flush()
 		return w.Error()
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTITLE\tPARAMETERS")
+	t := termcell.NewTable(a.stdout, "NAME", "TITLE", "PARAMETERS").Wide(1, 80).Wide(2, 80)
 	for _, q := range all {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", q.Name, q.Title, paramSummary(q))
+		t.Row(q.Name, q.Title, paramSummary(q))
 	}
-	return tw.Flush()
+	return t.Flush()
 }
 
 func paramSummary(q queries.Query) string {
@@ -189,7 +188,7 @@ func writeResult(w io.Writer, res *queries.Result, format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	case "csv":
-		cw := csv.NewWriter(w)
+		cw := csvcell.NewWriter(w) // the spreadsheet rule: no cell reads as a formula
 		if err := cw.Write(res.Columns); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}
@@ -201,12 +200,16 @@ func writeResult(w io.Writer, res *queries.Result, format string) error {
 		cw.Flush()
 		return cw.Error()
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(res.Columns, "\t")))
-	for _, r := range res.Rows {
-		fmt.Fprintln(tw, strings.Join(cells(r, "-"), "\t"))
+	header := make([]string, len(res.Columns))
+	for i, c := range res.Columns {
+		header[i] = strings.ToUpper(c)
 	}
-	if err := tw.Flush(); err != nil {
+	// the terminal rule: every cell escaped and cut (graph/safetext/termcell)
+	t := termcell.NewTable(w, header...)
+	for _, r := range res.Rows {
+		t.Row(cells(r, "-")...)
+	}
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "%d rows\n", len(res.Rows))

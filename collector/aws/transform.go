@@ -14,11 +14,12 @@ import (
 	"log/slog"
 	"slices"
 
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/resources"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // TransformOptions tune Transform. The zero value is valid.
@@ -27,6 +28,9 @@ type TransformOptions struct {
 	Identity  identity.Options
 	// Collector names the snapshot's source; "aws" when empty.
 	Collector string
+	// Usage supplies last-accessed data per principal ARN (for example
+	// entitlements.ReadUsageFile); it takes precedence over the inventory's.
+	Usage map[string]*entitlement.UsageData
 	// Logger receives warnings; slog.Default when nil.
 	Logger *slog.Logger
 }
@@ -115,12 +119,11 @@ func TransformDetailed(ctx context.Context, inv *inventory.Inventory, opts Trans
 	// on the principal nodes now because the stored graph no longer has the
 	// documents. The identity part is passed so that the report and the
 	// attack graph come from one evaluation.
-	cr, err := ciemaws.Annotate(ctx, snap, inv, ciemaws.Options{Identity: id, Now: opts.Identity.Now, Logger: log})
+	cr, err := entitlements.Annotate(ctx, snap, inv, entitlements.Options{Identity: id, Now: opts.Identity.Now, Usage: opts.Usage, Logger: log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("aws transform account %s: %w", inv.AccountID, err)
 	}
-	// Analyze starts its warnings with the identity part's, already in out.
-	for _, w := range cr.Warnings[min(len(id.Warnings), len(cr.Warnings)):] {
+	for _, w := range cr.Warnings {
 		log.Warn(w)
 		out.Warnings = append(out.Warnings, w)
 	}
@@ -142,12 +145,7 @@ func copyCoverage(c graph.Coverage) graph.Coverage {
 // mergeNodes keeps one node per id, an owned one when there is one, and
 // drops stubs whose area failed.
 func mergeNodes(nodes []graph.Node, cov *graph.Coverage, out *TransformResult) ([]graph.Node, map[string]bool) {
-	slices.SortStableFunc(nodes, func(a, b graph.Node) int {
-		if c := cmp.Compare(a.ID, b.ID); c != 0 {
-			return c
-		}
-		return cmp.Compare(boolInt(a.Stub), boolInt(b.Stub)) // owned first
-	})
+	slices.SortStableFunc(nodes, graph.CompareOwnedFirst)
 	merged := nodes[:0]
 	for _, n := range nodes {
 		if k := len(merged); k > 0 && merged[k-1].ID == n.ID {
@@ -187,7 +185,7 @@ func staleStub(n *graph.Node, cov *graph.Coverage) bool {
 }
 
 func mergeEdges(edges []graph.Edge, present, droppedStubs map[string]bool, out *TransformResult) []graph.Edge {
-	slices.SortStableFunc(edges, func(a, b graph.Edge) int { return cmp.Compare(a.Key(), b.Key()) })
+	slices.SortStableFunc(edges, func(a, b graph.Edge) int { return a.Key().Compare(b.Key()) })
 	merged := edges[:0]
 	for _, e := range edges {
 		if !present[e.From] || !present[e.To] {
@@ -290,11 +288,4 @@ func union(a, b []string) []string {
 	out := append(slices.Clone(a), b...)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/breachpath/breachpath/ciem"
 	"github.com/breachpath/breachpath/collector/aws/fetch"
 	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/resources"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
+	"github.com/breachpath/breachpath/graph/entitlement"
 	"github.com/breachpath/breachpath/paths"
 )
 
@@ -438,15 +438,15 @@ func TestTransformAnnotatesPrincipalsWithCIEMEntitlements(t *testing.T) {
 			if role == nil {
 				t.Fatal("role node missing")
 			}
-			ent, err := ciem.DecodeEntitlements(role)
+			ent, err := entitlement.Decode(role)
 			if err != nil || ent == nil {
 				t.Fatalf("entitlements = %v, %v; want decoded", ent, err)
 			}
-			i := slices.IndexFunc(ent.Services, func(s ciem.ServiceEntitlement) bool { return s.Service == "s3" })
+			i := slices.IndexFunc(ent.Services, func(s entitlement.ServiceEntitlement) bool { return s.Service == "s3" })
 			if i < 0 || ent.Services[i].Total != 1 {
 				t.Errorf("s3 entitlement = %+v, want the one allowed action (s3:GetObject)", ent.Services)
 			}
-			u, err := ciem.DecodeUsage(role)
+			u, err := entitlement.DecodeUsage(role)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -454,7 +454,7 @@ func TestTransformAnnotatesPrincipalsWithCIEMEntitlements(t *testing.T) {
 				t.Errorf("usage = %+v, want present %v", u, tc.wantUsage)
 			}
 			for _, n := range snap.Nodes {
-				if _, ok := n.Props[ciem.PropEntitlements]; ok && n.Kind != graph.KindRole && n.Kind != graph.KindUser && n.Kind != graph.KindGroup {
+				if _, ok := n.Props[entitlement.PropEntitlements]; ok && n.Kind != graph.KindRole && n.Kind != graph.KindUser && n.Kind != graph.KindGroup {
 					t.Errorf("%s (%s) carries entitlements; only principals should", n.ID, n.Kind)
 				}
 			}

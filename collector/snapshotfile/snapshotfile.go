@@ -61,6 +61,8 @@ func Read(r io.Reader, maxBytes int64) (*graph.Snapshot, error) {
 	for i := range s.Findings {
 		s.Findings[i].Stale = false
 	}
+	// a file is untrusted: whatever secret it carries stops here
+	s.RedactSecrets()
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -108,8 +110,11 @@ func FileName(sc graph.Scope) string {
 }
 
 // WriteFile writes one snapshot as JSON that Read accepts, readable by its
-// owner only: a snapshot maps how to breach its scope.
+// owner only: a snapshot maps how to breach its scope. Secret values are
+// removed from s first (graph.Snapshot.RedactSecrets): a file is as much an
+// export as any other.
 func WriteFile(path string, s *graph.Snapshot) (err error) {
+	s.RedactSecrets()
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)

@@ -89,7 +89,7 @@ func (m *moveGraph) allPaths(threshold graph.Sensitivity, maxDepth int, skip fun
 			if !ok || onPath[to] {
 				continue
 			}
-			keys = append(keys, e.Key())
+			keys = append(keys, e.Key().String())
 			if m.g.Nodes[to].IsTarget(threshold) {
 				paths[strings.Join(keys, "\n")] = append([]string(nil), keys...)
 			}
@@ -176,7 +176,7 @@ func checkInvariant(t *testing.T, e *Estate) {
 	// enables and the path (and so its target) is gone
 	edgeAt := make(map[string]int, len(g.Edges))
 	for i := range g.Edges {
-		edgeAt[g.Edges[i].Key()] = i
+		edgeAt[g.Edges[i].Key().String()] = i
 	}
 	for _, p := range tr.Planted {
 		var cut string

@@ -59,7 +59,7 @@ func (p *pathRec) last() string { return p.nodes[len(p.nodes)-1] }
 // hop adds the move last -> to in scope s.
 func (p *pathRec) hop(s *scope, to string, m mv) *pathRec {
 	s.move(p.last(), to, m)
-	p.edges = append(p.edges, s.snap.Edges[len(s.snap.Edges)-1].Key())
+	p.edges = append(p.edges, s.snap.Edges[len(s.snap.Edges)-1].Key().String())
 	p.nodes = append(p.nodes, to)
 	p.findings = append(p.findings, m.findings...)
 	return p

@@ -313,9 +313,7 @@ func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.
 		return graph.Part{}, err
 	}
 	slices.SortFunc(nodes, func(a, b graph.Node) int { return cmp.Compare(a.ID, b.ID) })
-	slices.SortFunc(edges, func(a, b graph.Edge) int {
-		return compareEdgeKey(keyOf(&a), keyOf(&b))
-	})
+	slices.SortFunc(edges, func(a, b graph.Edge) int { return graph.CompareEdges(&a, &b) })
 	slices.SortFunc(findings, func(a, b graph.Finding) int { return cmp.Compare(a.ID, b.ID) })
 	return graph.Part{Nodes: nodes, EdgeRuns: [][]graph.Edge{edges}, Findings: findings}, nil
 }

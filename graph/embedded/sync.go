@@ -322,29 +322,12 @@ func (w *syncer) survives(id string) bool {
 	return w.hasNode(id)
 }
 
-type edgeKey struct{ src, kind, dst, technique string }
-
-func compareEdgeKey(a, b edgeKey) int {
-	if c := cmp.Compare(a.src, b.src); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.kind, b.kind); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.dst, b.dst); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.technique, b.technique)
-}
-
-func keyOf(e *graph.Edge) edgeKey { return edgeKey{e.From, string(e.Kind), e.To, e.Technique} }
-
 func (w *syncer) edges() error {
 	edges := w.snap.Edges
-	order := sortedOrder(len(edges), func(a, b int32) int { return compareEdgeKey(keyOf(&edges[a]), keyOf(&edges[b])) })
+	order := sortedOrder(len(edges), func(a, b int32) int { return edges[a].Key().Compare(edges[b].Key()) })
 
 	var ups []upsert
-	var removed, stale []edgeKey
+	var removed, stale []graph.EdgeKey
 	encode := func(i int32) (upsert, error) {
 		doc, err := encodeEdge(&edges[i])
 		if err != nil {
@@ -362,7 +345,7 @@ func (w *syncer) edges() error {
 	defer rows.Close()
 	pos := 0
 	var (
-		prevKey edgeKey
+		prevKey graph.EdgeKey
 		prevSet bool
 	)
 	for rows.Next() {
@@ -370,27 +353,27 @@ func (w *syncer) edges() error {
 			return err
 		}
 		var (
-			k       edgeKey
+			k       graph.EdgeKey
 			h       int64
 			isStale bool
 		)
-		if err := rows.Scan(&k.src, &k.kind, &k.dst, &k.technique, &h, &isStale); err != nil {
+		if err := rows.Scan(&k.From, &k.Kind, &k.To, &k.Technique, &h, &isStale); err != nil {
 			return err
 		}
 		if prevSet {
-			if compareEdgeKey(prevKey, k) >= 0 {
+			if prevKey.Compare(k) >= 0 {
 				return fmt.Errorf("%w: edge rows out of key order at %v", graph.ErrCorrupt, k)
 			}
 		}
 		prevKey, prevSet = k, true
-		for ; pos < len(order) && compareEdgeKey(keyOf(&edges[order[pos]]), k) < 0; pos++ {
+		for ; pos < len(order) && edges[order[pos]].Key().Compare(k) < 0; pos++ {
 			u, err := encode(order[pos])
 			if err != nil {
 				return err
 			}
 			ups = append(ups, u)
 		}
-		if pos < len(order) && compareEdgeKey(keyOf(&edges[order[pos]]), k) == 0 {
+		if pos < len(order) && edges[order[pos]].Key().Compare(k) == 0 {
 			u, err := encode(order[pos])
 			if err != nil {
 				return err
@@ -401,9 +384,9 @@ func (w *syncer) edges() error {
 			}
 			continue
 		}
-		_, srcStale := w.staleNodes[k.src]
-		_, dstStale := w.staleNodes[k.dst]
-		if (srcStale || dstStale) && w.survives(k.src) && w.survives(k.dst) {
+		_, srcStale := w.staleNodes[k.From]
+		_, dstStale := w.staleNodes[k.To]
+		if (srcStale || dstStale) && w.survives(k.From) && w.survives(k.To) {
 			stale = append(stale, k)
 		} else {
 			removed = append(removed, k)
@@ -445,7 +428,7 @@ func (w *syncer) edges() error {
 	return nil
 }
 
-func (w *syncer) execEdgeKeys(query string, keys []edgeKey, pre ...any) error {
+func (w *syncer) execEdgeKeys(query string, keys []graph.EdgeKey, pre ...any) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -459,9 +442,9 @@ func (w *syncer) execEdgeKeys(query string, keys []edgeKey, pre ...any) error {
 		if err := w.tick(); err != nil {
 			return err
 		}
-		args := append(slices.Clone(pre), w.scopeID, k.src, k.kind, k.dst, k.technique)
+		args := append(slices.Clone(pre), w.scopeID, k.From, k.Kind, k.To, k.Technique)
 		if _, err := st.ExecContext(bg, args...); err != nil {
-			return fmt.Errorf("%s|%s|%s|%s: %w", k.src, k.kind, k.dst, k.technique, err)
+			return fmt.Errorf("%s|%s|%s|%s: %w", k.From, k.Kind, k.To, k.Technique, err)
 		}
 	}
 	return nil

@@ -293,7 +293,7 @@ func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam imp
 			e := &snap.Edges[j]
 			p := edgeProps(e, false, time.Time{})
 			p["sync_from"] = sync
-			if err := emit(edges, e.Key(), p, ids[e.From], ids[e.To], string(e.Kind)); err != nil {
+			if err := emit(edges, e.Key().String(), p, ids[e.From], ids[e.To], string(e.Kind)); err != nil {
 				return err
 			}
 		}

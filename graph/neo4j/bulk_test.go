@@ -214,7 +214,7 @@ func TestWriteImportRefuses(t *testing.T) {
 func canonical(g *graph.Graph) *graph.Graph {
 	out := &graph.Graph{Nodes: slices.Clone(g.Nodes), Edges: slices.Clone(g.Edges), Findings: slices.Clone(g.Findings)}
 	slices.SortFunc(out.Nodes, func(a, b graph.Node) int { return cmp.Compare(a.ID, b.ID) })
-	slices.SortFunc(out.Edges, func(a, b graph.Edge) int { return cmp.Compare(a.Key(), b.Key()) })
+	slices.SortFunc(out.Edges, func(a, b graph.Edge) int { return a.Key().Compare(b.Key()) })
 	slices.SortFunc(out.Findings, func(a, b graph.Finding) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }

@@ -206,7 +206,7 @@ func TestEdgeChangesOnUnchangedNodes(t *testing.T) {
 		t.Errorf("removed %d edges, want 1", res.Removed.Edges)
 	}
 	g := mustLoadScope(t, s, scope)
-	got := map[string]graph.Edge{}
+	got := map[graph.EdgeKey]graph.Edge{}
 	for _, e := range g.Edges {
 		got[e.Key()] = e
 	}

@@ -83,10 +83,6 @@ func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResul
 	return res, nil
 }
 
-type edgeKey struct{ from, kind, to, technique string }
-
-func keyOf(e *graph.Edge) edgeKey { return edgeKey{e.From, string(e.Kind), e.To, e.Technique} }
-
 // The current rows carry their element id, so that closing and deleting
 // them, and attaching new relationships to them, is a seek by id rather
 // than an index lookup plus a filter.
@@ -159,7 +155,7 @@ type syncer struct {
 	seq       int64 // number of the last write transaction (pending_step)
 
 	curNodes    map[string]curNode
-	curEdges    map[edgeKey]curEdge
+	curEdges    map[graph.EdgeKey]curEdge
 	curFindings map[string]curFinding
 
 	// the plan
@@ -167,7 +163,7 @@ type syncer struct {
 	edgeWrites     []edgeWrite
 	findingWrites  []findingWrite
 	supNodes       []string
-	supEdges       []edgeKey
+	supEdges       []graph.EdgeKey
 	supFindings    []string
 	changedNodes   map[string]bool   // nodes whose current version ends at this sync
 	clean          map[string]bool   // nodes whose outgoing edges are unchanged (readEdges)
@@ -176,7 +172,7 @@ type syncer struct {
 	staleNodes     map[string]bool   // nodes missing from the snapshot kept stale
 	snapNodes      map[string]bool
 	fetchNodes     []string
-	fetchEdges     []edgeKey
+	fetchEdges     []graph.EdgeKey
 	fetchFindings  []string
 	fetchedNodes   map[string]*graph.Node
 	fetchedFinding map[string]*graph.Finding
@@ -452,7 +448,7 @@ const collectMaxRows = 100_000
 func (w *syncer) readCurrent() error {
 	p := map[string]any{"sk": w.sk}
 	w.curNodes = make(map[string]curNode)
-	w.curEdges = make(map[edgeKey]curEdge)
+	w.curEdges = make(map[graph.EdgeKey]curEdge)
 	w.curFindings = make(map[string]curFinding)
 	_, err := w.sess.ExecuteRead(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 		clear(w.curNodes)
@@ -561,7 +557,7 @@ func (w *syncer) readEdges() error {
 		if t, ok := m["stale_since"].(time.Time); ok {
 			c.staleSince = t.UTC()
 		}
-		w.curEdges[keyOf(e)] = c
+		w.curEdges[e.Key()] = c
 		return nil
 	}
 	p := map[string]any{"sk": w.sk}
@@ -619,13 +615,13 @@ func (w *syncer) planEdges() {
 	// others start at a clean node and end at an unchanged one, and every
 	// current edge read came from a node that is not clean or went to one
 	// that changed.
-	inSnap := make(map[edgeKey]bool)
+	inSnap := make(map[graph.EdgeKey]bool)
 	for i := range edges {
 		e := &edges[i]
 		if w.clean[e.From] && !w.changedNodes[e.To] {
 			continue // unchanged, by the digest of its source
 		}
-		k := keyOf(e)
+		k := e.Key()
 		inSnap[k] = true
 		h := hashEdge(e)
 		cur, ok := w.curEdges[k]
@@ -643,11 +639,11 @@ func (w *syncer) planEdges() {
 		if inSnap[k] {
 			continue
 		}
-		if (w.staleNodes[k.from] || w.staleNodes[k.to]) && w.survives(k.from) && w.survives(k.to) {
+		if (w.staleNodes[k.From] || w.staleNodes[k.To]) && w.survives(k.From) && w.survives(k.To) {
 			w.res.Stale.Edges++
-			if cur.stale && !w.changedNodes[k.from] && !w.changedNodes[k.to] {
+			if cur.stale && !w.changedNodes[k.From] && !w.changedNodes[k.To] {
 				w.keptStale = append(w.keptStale, cur.ekey)
-				w.keptFrom = append(w.keptFrom, k.from)
+				w.keptFrom = append(w.keptFrom, k.From)
 				continue
 			}
 			w.fetchEdges = append(w.fetchEdges, k)
@@ -748,7 +744,7 @@ func (w *syncer) fetch() error {
 	for _, k := range w.fetchEdges {
 		cur := w.curEdges[k]
 		if cur.e == nil {
-			return fmt.Errorf("edge %s|%s|%s|%s vanished during the sync: %w", k.from, k.kind, k.to, k.technique, graph.ErrCorrupt)
+			return fmt.Errorf("edge %s vanished during the sync: %w", k, graph.ErrCorrupt)
 		}
 		e := *cur.e
 		ss := cur.staleSince

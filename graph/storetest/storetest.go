@@ -266,8 +266,9 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 		// ids of nodes the second snapshot lacks
 		missing []string
 		// what the second sync keeps stale (ids of nodes, keys of edges, ids of findings)
-		staleNodes, staleEdges, staleFindings []string
-		removedNodes                          int
+		staleNodes, staleFindings []string
+		staleEdges                []graph.EdgeKey
+		removedNodes              int
 	}{
 		{
 			name:       "service and region failed",
@@ -275,7 +276,7 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 			missing:    []string{east, gone}, // gone's area (iam) was read: it is removed
 			staleNodes: []string{east},
 			// east -> gone dangles once gone is removed, so it goes too
-			staleEdges:    []string{(&graph.Edge{From: graph.InternetID, To: east, Kind: graph.EdgeExposedTo, Technique: "net.internet-exposure"}).Key(), (&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key()},
+			staleEdges:    []graph.EdgeKey{(&graph.Edge{From: graph.InternetID, To: east, Kind: graph.EdgeExposedTo, Technique: "net.internet-exposure"}).Key(), (&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key()},
 			staleFindings: []string{fEast},
 			removedNodes:  1,
 		},
@@ -284,7 +285,7 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 			failed:        []graph.Failure{{Area: graph.Area{Service: "ec2"}, Error: "access denied"}},
 			missing:       []string{east, west},
 			staleNodes:    []string{east, west},
-			staleEdges:    []string{(&graph.Edge{From: graph.InternetID, To: east, Kind: graph.EdgeExposedTo, Technique: "net.internet-exposure"}).Key(), (&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: west, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: east, To: gone, Kind: graph.EdgeRunsAs}).Key()},
+			staleEdges:    []graph.EdgeKey{(&graph.Edge{From: graph.InternetID, To: east, Kind: graph.EdgeExposedTo, Technique: "net.internet-exposure"}).Key(), (&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: west, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: east, To: gone, Kind: graph.EdgeRunsAs}).Key()},
 			staleFindings: []string{fEast},
 		},
 		{
@@ -292,7 +293,7 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 			failed:        []graph.Failure{{Area: graph.Area{Service: "iam"}, Error: "timeout"}},
 			missing:       []string{role},
 			staleNodes:    []string{role},
-			staleEdges:    []string{(&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: west, To: role, Kind: graph.EdgeRunsAs}).Key()},
+			staleEdges:    []graph.EdgeKey{(&graph.Edge{From: east, To: role, Kind: graph.EdgeRunsAs}).Key(), (&graph.Edge{From: west, To: role, Kind: graph.EdgeRunsAs}).Key()},
 			staleFindings: []string{fRole},
 		},
 		{
@@ -332,7 +333,7 @@ func testStale(t *testing.T, open func(t *testing.T) graph.Store) {
 				if gotN, wantN := len(g.Nodes), len(second.Nodes)+len(tt.staleNodes); gotN != wantN {
 					t.Errorf("%d nodes, want %d (snapshot + stale)", gotN, wantN)
 				}
-				keys := map[string]bool{}
+				keys := map[graph.EdgeKey]bool{}
 				for _, e := range g.Edges {
 					keys[e.Key()] = true
 					want := slices.Contains(tt.staleEdges, e.Key())

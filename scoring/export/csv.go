@@ -1,16 +1,18 @@
 package export
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
 
+	"github.com/breachpath/breachpath/graph/safetext/csvcell"
 	"github.com/breachpath/breachpath/scoring"
 )
 
+// writeCSV writes the queue for spreadsheets; every cell follows the
+// spreadsheet rule of graph/safetext/csvcell (no cell reads as a formula).
 func writeCSV(w io.Writer, r *scoring.Report) error {
-	cw := csv.NewWriter(w)
+	cw := csvcell.NewWriter(w)
 	_ = cw.Write([]string{"rank", "priority", "on_path", "label", "finding_id", "rule_id", "severity", "title",
 		"resource", "owner", "paths", "top_path_id", "max_risk", "remediation", "controls"})
 	for i, row := range r.Queue {

@@ -3,40 +3,30 @@ package export
 import (
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
+	"strconv"
 
+	"github.com/breachpath/breachpath/graph/safetext/termcell"
 	"github.com/breachpath/breachpath/scoring"
 )
 
-// maxCell keeps the terminal table readable; the other formats are complete.
-const maxCell = 48
-
+// writeTable prints the queue for a terminal; every cell follows the
+// terminal rule of graph/safetext/termcell (escaped, cut to its width).
+// The other formats are complete.
 func writeTable(w io.Writer, r *scoring.Report) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RANK\tPRIORITY\tSEVERITY\tFINDING\tRESOURCE\tOWNER\tPATHS\tLABEL")
+	t := termcell.NewTable(w, "RANK", "PRIORITY", "SEVERITY", "FINDING", "RESOURCE", "OWNER", "PATHS", "LABEL")
 	for i, row := range r.Queue {
 		f := row.Finding
-		fmt.Fprintf(tw, "%d\t%.1f\t%s\t%s\t%s\t%s\t%d\t%s\n", i+1, row.Priority, f.Severity,
-			cell(f.RuleID), cell(f.Resource), cell(orDash(row.Owner)), row.Paths, row.Label)
+		t.Row(strconv.Itoa(i+1), fmt.Sprintf("%.1f", row.Priority), f.Severity.String(),
+			f.RuleID, f.Resource, orDash(row.Owner), strconv.Itoa(row.Paths), row.Label)
+	}
+	if err := t.Flush(); err != nil {
+		return err
 	}
 	if r.Truncated {
-		fmt.Fprintln(tw, "\nwarning: the attack-path search hit its work budget; some paths may be missing")
+		_, err := fmt.Fprintln(w, "\nwarning: the attack-path search hit its work budget; some paths may be missing")
+		return err
 	}
-	return tw.Flush()
-}
-
-func cell(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > maxCell {
-		return "…" + s[len(s)-maxCell+1:] // ids end in the distinctive part
-	}
-	return s
+	return nil
 }
 
 func orDash(s string) string {

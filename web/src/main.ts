@@ -4,6 +4,7 @@
 import cytoscape from 'cytoscape';
 import * as api from './api';
 import { iconFor, cloudColour } from './icons';
+import { visible } from './text';
 
 type El = HTMLElement;
 const $ = <T extends El = El>(id: string) => document.getElementById(id) as T;
@@ -13,16 +14,20 @@ function h(tag: string, attrs: Record<string, string> = {}, ...children: (Node |
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') e.className = v;
-    else e.setAttribute(k, v);
+    else e.setAttribute(k, k === 'title' ? visible(v) : v);
   }
   for (const c of children) {
     if (c === null || c === undefined) continue;
-    e.append(typeof c === 'string' ? document.createTextNode(c) : c);
+    // the browser rule (text.ts): estate text shows what it is
+    e.append(typeof c === 'string' ? document.createTextNode(visible(c)) : c);
   }
   return e;
 }
 
-const label = (id: string, name?: string) => name || id.split(/[/:]/).filter(Boolean).pop() || id;
+/** bdi isolates one name inside running text. */
+const bdi = (s: string) => h('bdi', {}, s);
+
+const label = (id: string, name?: string) => visible(name || id.split(/[/:]/).filter(Boolean).pop() || id);
 const riskClass = (r: number) => (r >= 50 ? 'risk' : r >= 25 ? 'risk mid' : 'risk low');
 
 // Big graphs switch to the cheap layout and drop labels while zoomed out.
@@ -196,7 +201,7 @@ function pathItem(p: api.PathSummary): El {
     h('div', { class: 'row' },
       h('span', { class: riskClass(p.risk), title: 'risk' }, p.risk.toFixed(1)),
       h('span', { class: 'ends', title: p.source + ' → ' + p.target },
-        `${label(p.source, p.source_name)} → ${label(p.target, p.target_name)}`)),
+        bdi(label(p.source, p.source_name)), ' → ', bdi(label(p.target, p.target_name)))),
     h('div', { class: 'meta' },
       ...p.clouds.map((c) => h('span', { class: 'tag ' + c }, c)),
       `${p.hop_count} hops · p=${p.likelihood.toFixed(2)} · ${p.target_kind} (${p.target_sensitivity}) · ${p.finding_count} findings`));
@@ -242,7 +247,7 @@ async function selectPath(id: string): Promise<void> {
     d.hops.forEach((hop, i) => {
       cy.add({
         group: 'edges',
-        data: { id: `hop${i}`, source: hop.from, target: hop.to, label: hop.technique, findings: hop.findings ?? [], hop: i },
+        data: { id: `hop${i}`, source: hop.from, target: hop.to, label: visible(hop.technique), findings: hop.findings ?? [], hop: i },
         classes: 'hop move',
       });
     });
@@ -257,7 +262,7 @@ async function selectPath(id: string): Promise<void> {
 function findingCard(f: api.Finding): El {
   return h('div', { class: 'finding', 'data-finding': f.id },
     h('div', { class: 'row' }, h('span', { class: 'sev ' + f.severity }, f.severity), h('strong', {}, f.title || f.rule_id)),
-    h('div', { class: 'meta' }, h('code', {}, f.rule_id), ` · on ${label(f.resource, f.resource_name)}`, f.owner ? ` · owner ${f.owner}` : '',
+    h('div', { class: 'meta' }, h('code', {}, f.rule_id), ' · on ', bdi(label(f.resource, f.resource_name)), f.owner ? ' · owner ' : '', f.owner ? bdi(f.owner) : null,
       ` · priority ${f.priority.toFixed(1)}`),
     f.evidence ? h('div', { class: 'meta' }, f.evidence) : null,
     f.remediation ? h('div', { class: 'fix' }, f.remediation) : null,
@@ -268,13 +273,13 @@ function renderPathPanel(d: api.PathDetail): void {
   const panel = $('panel');
   const hops = d.hops.map((hop, i) =>
     h('div', { class: 'hop', 'data-hop': String(i) },
-      h('div', {}, h('strong', {}, `${i + 1}. `), `${label(hop.from, hop.from_name)} → ${label(hop.to, hop.to_name)}`),
+      h('div', {}, h('strong', {}, `${i + 1}. `), bdi(label(hop.from, hop.from_name)), ' → ', bdi(label(hop.to, hop.to_name))),
       h('div', {}, h('span', { class: 'tech' }, hop.technique), ` · ${hop.kind} · p=${hop.likelihood.toFixed(2)}`,
         hop.conditional ? ' · conditional' : '', hop.stale ? ' · stale' : ''),
       hop.evidence?.length ? h('ul', {}, ...hop.evidence.map((e) => h('li', {}, e))) : null));
   panel.replaceChildren(
     h('h3', {}, `Risk ${d.risk.toFixed(1)} · ${d.hop_count} hops`),
-    h('div', { class: 'meta' }, `${label(d.source, d.source_name)} → ${label(d.target, d.target_name)} (${d.target_kind}, ${d.target_sensitivity})`),
+    h('div', { class: 'meta' }, bdi(label(d.source, d.source_name)), ' → ', bdi(label(d.target, d.target_name)), ` (${d.target_kind}, ${d.target_sensitivity})`),
     h('div', { class: 'meta' }, `likelihood ${d.likelihood.toFixed(3)} · blast radius ${d.reach} targets`),
     h('h2', {}, 'Hops and evidence'),
     ...hops,
@@ -326,8 +331,8 @@ async function expandNode(id: string): Promise<void> {
       const eid = `${e.from}|${e.kind}|${e.to}|${e.technique ?? ''}`;
       if (cy.$id(eid).nonempty()) continue;
       // a hop already drawn stands for the same move
-      if (cy.edges('.hop').some((x) => x.data('source') === e.from && x.data('target') === e.to && x.data('label') === e.technique)) continue;
-      cy.add({ group: 'edges', data: { id: eid, source: e.from, target: e.to, label: e.technique ?? e.kind, findings: e.findings ?? [] },
+      if (cy.edges('.hop').some((x) => x.data('source') === e.from && x.data('target') === e.to && x.data('label') === visible(e.technique ?? ''))) continue;
+      cy.add({ group: 'edges', data: { id: eid, source: e.from, target: e.to, label: visible(e.technique ?? e.kind), findings: e.findings ?? [] },
         classes: e.family === 'move' ? 'move' : 'fact' });
     }
   });
@@ -356,7 +361,7 @@ async function loadPlan(): Promise<void> {
   ol.replaceChildren(...plan.steps.slice(0, 30).map((s) => {
     const li = h('li', { 'data-finding': s.finding_id },
       h('div', { class: 'row' }, h('span', { class: 'sev ' + s.severity }, s.severity), h('span', { class: 'ends' }, s.title || s.rule_id || s.finding_id)),
-      h('div', { class: 'meta' }, `cuts ${s.paths_removed} paths · effort ${s.fix_effort} · ${label(s.resource ?? '')}`));
+      h('div', { class: 'meta' }, `cuts ${s.paths_removed} paths · effort ${s.fix_effort} · `, bdi(label(s.resource ?? ''))));
     li.onclick = () => void whatIf(s.finding_id, li);
     return li;
   }));

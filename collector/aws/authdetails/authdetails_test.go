@@ -230,3 +230,30 @@ func FuzzParseAuthDetails(f *testing.F) {
 		}
 	})
 }
+
+// TestDetailsWriteBackAsTheCLIDoes: Details marshals to the CLI's JSON (documents decoded, times
+// in RFC 3339), and reading that back converts to the same inventory.
+func TestDetailsWriteBackAsTheCLIDoes(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "authdetails.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(d)
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	again, err := Load(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("reading the written export: %v", err)
+	}
+	want, _ := json.Marshal(loadFixture(t))
+	got, _ := json.Marshal(again)
+	if !bytes.Equal(want, got) {
+		t.Fatalf("round trip changed the inventory:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -183,6 +183,18 @@ func (d *Document) UnmarshalJSON(b []byte) error {
 // IsZero reports whether no document was given.
 func (d Document) IsZero() bool { return d.raw == "" }
 
+// MarshalJSON writes the document as a JSON object, decoded, as the AWS CLI prints it; a document
+// that does not decode is written as the string it was given, so that nothing is lost.
+func (d Document) MarshalJSON() ([]byte, error) {
+	if d.raw == "" {
+		return []byte("null"), nil
+	}
+	if t, err := d.Text(); err == nil {
+		return []byte(t), nil
+	}
+	return json.Marshal(d.raw)
+}
+
 // Text returns the document as JSON text, URL-decoding it when needed, and
 // checks that the result is a JSON object.
 func (d Document) Text() (string, error) {
@@ -211,6 +223,14 @@ func (d Document) Text() (string, error) {
 type Time struct{ time.Time }
 
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05Z07:00", "2006-01-02T15:04:05", "2006-01-02 15:04:05"}
+
+// MarshalJSON writes RFC 3339 in UTC, or "" for the zero time.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte(`""`), nil
+	}
+	return json.Marshal(t.UTC().Format(time.RFC3339))
+}
 
 // UnmarshalJSON parses the accepted layouts.
 func (t *Time) UnmarshalJSON(b []byte) error {

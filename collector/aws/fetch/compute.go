@@ -27,7 +27,7 @@ func (s *session) collectLambda(ctx context.Context, region string, rd *inventor
 			return err
 		}
 		for _, f := range page.Functions {
-			fns = append(fns, lambdaFunction(f))
+			fns = append(fns, lambdaFunction(f, s.salt))
 		}
 	}
 	forEach(ctx, len(fns), s.opts.concurrency(), func(ctx context.Context, i int) {
@@ -59,7 +59,7 @@ func (s *session) collectLambda(ctx context.Context, region string, rd *inventor
 	return nil
 }
 
-func lambdaFunction(f lambdatypes.FunctionConfiguration) inventory.LambdaFunction {
+func lambdaFunction(f lambdatypes.FunctionConfiguration, salt []byte) inventory.LambdaFunction {
 	o := inventory.LambdaFunction{Name: aws.ToString(f.FunctionName), ARN: aws.ToString(f.FunctionArn), Runtime: string(f.Runtime),
 		Role: aws.ToString(f.Role), Handler: aws.ToString(f.Handler), PackageType: string(f.PackageType), KMSKeyARN: aws.ToString(f.KMSKeyArn),
 		LastModified: aws.ToString(f.LastModified)}
@@ -68,6 +68,12 @@ func lambdaFunction(f lambdatypes.FunctionConfiguration) inventory.LambdaFunctio
 			o.EnvironmentNames = append(o.EnvironmentNames, k)
 		}
 		slices.Sort(o.EnvironmentNames)
+		// Values are scanned for credentials here and dropped.
+		cs := credentialScan{salt: salt}
+		for _, k := range o.EnvironmentNames {
+			cs.add("environment:"+k, k, f.Environment.Variables[k])
+		}
+		o.Credentials = cs.result()
 	}
 	if v := f.VpcConfig; v != nil && (aws.ToString(v.VpcId) != "" || len(v.SubnetIds) > 0) {
 		o.VPC = &inventory.LambdaVPC{VPCID: aws.ToString(v.VpcId), SubnetIDs: v.SubnetIds, SecurityGroupIDs: v.SecurityGroupIds}
@@ -147,8 +153,18 @@ func (s *session) collectECS(ctx context.Context, region string, rd *inventory.R
 			aws.ToString(td.TaskRoleArn), aws.ToString(td.ExecutionRoleArn), string(td.NetworkMode)
 		for _, cd := range td.ContainerDefinitions {
 			cont := inventory.ContainerDef{Name: aws.ToString(cd.Name), Image: aws.ToString(cd.Image), Privileged: aws.ToBool(cd.Privileged)}
+			cs := credentialScan{salt: s.salt}
 			for _, e := range cd.Environment {
 				cont.EnvironmentNames = append(cont.EnvironmentNames, aws.ToString(e.Name))
+				cs.add("container:"+cont.Name+":environment:"+aws.ToString(e.Name), aws.ToString(e.Name), aws.ToString(e.Value))
+			}
+			cont.Credentials = cs.result()
+			for _, mp := range cd.MountPoints {
+				for _, v := range td.Volumes {
+					if aws.ToString(v.Name) == aws.ToString(mp.SourceVolume) && v.Host != nil && aws.ToString(v.Host.SourcePath) != "" {
+						cont.HostMounts = append(cont.HostMounts, aws.ToString(v.Host.SourcePath))
+					}
+				}
 			}
 			for _, sec := range cd.Secrets {
 				cont.SecretNames = append(cont.SecretNames, aws.ToString(sec.Name))

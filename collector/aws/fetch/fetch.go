@@ -11,6 +11,7 @@ package fetch
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -45,6 +46,9 @@ const (
 	ServiceSecretsManager = "secretsmanager"
 	ServiceECR            = "ecr"
 	ServiceMacie          = "macie"
+	ServiceSSM            = "ssm"
+	ServiceCodeBuild      = "codebuild"
+	ServiceBeanstalk      = "elasticbeanstalk"
 )
 
 // GlobalServices are read once per account; the others once per region.
@@ -54,6 +58,7 @@ var GlobalServices = []string{ServiceIAM, ServiceOrg, ServiceS3}
 var RegionalServices = []string{
 	ServiceEC2, ServiceELB, ServiceRDS, ServiceDynamoDB, ServiceEKS, ServiceECS, ServiceKMS,
 	ServiceLambda, ServiceSQS, ServiceSNS, ServiceSecretsManager, ServiceECR, ServiceMacie,
+	ServiceSSM, ServiceCodeBuild, ServiceBeanstalk,
 }
 
 // Options tunes a collection.
@@ -78,6 +83,10 @@ type Options struct {
 	// last-accessed data (iam:GenerateServiceLastAccessedDetails, one job
 	// per principal) for the CIEM report.
 	LastAccessed bool
+	// CredentialSalt salts the fingerprints of credentials found in
+	// configuration; nil means a random salt per collection (fingerprints
+	// then compare only within one collection).
+	CredentialSalt []byte
 	// Logger receives progress; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -124,6 +133,8 @@ type session struct {
 	// notEnabled holds areas whose service is not enabled, not subscribed
 	// or not offered in the region, with AWS's answer.
 	notEnabled map[graph.Area]string
+	// salt for credential fingerprints (Options.CredentialSalt or random).
+	salt []byte
 }
 
 // markNotEnabled records that an area's service is not enabled (or not
@@ -240,6 +251,13 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 		cfg.Region = "us-east-1"
 	}
 	s.cfg = configure(cfg, &s.opts, s.counter)
+	s.salt = opts.CredentialSalt
+	if s.salt == nil {
+		s.salt = make([]byte, 32)
+		if _, err := rand.Read(s.salt); err != nil {
+			return nil, fmt.Errorf("credential fingerprint salt: %w", err)
+		}
+	}
 
 	id, err := sts.NewFromConfig(s.cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -292,7 +310,8 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 		ServiceDynamoDB: s.collectDynamoDB, ServiceEKS: s.collectEKS, ServiceECS: s.collectECS,
 		ServiceKMS: s.collectKMS, ServiceLambda: s.collectLambda, ServiceSQS: s.collectSQS,
 		ServiceSNS: s.collectSNS, ServiceSecretsManager: s.collectSecrets, ServiceECR: s.collectECR,
-		ServiceMacie: s.collectMacie,
+		ServiceMacie: s.collectMacie, ServiceSSM: s.collectSSM, ServiceCodeBuild: s.collectCodeBuild,
+		ServiceBeanstalk: s.collectBeanstalk,
 	}
 	for _, region := range regions {
 		rd := inv.Regional[region]

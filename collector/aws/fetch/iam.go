@@ -105,10 +105,12 @@ func (s *session) collectIAM(ctx context.Context) error {
 // userCredentials fills a user's access keys, MFA devices and login profile.
 func (s *session) userCredentials(ctx context.Context, client *iam.Client, u *inventory.User) {
 	kp := iam.NewListAccessKeysPaginator(client, &iam.ListAccessKeysInput{UserName: aws.String(u.Name)})
+	u.AccessKeysRead = true
 	for kp.HasMorePages() {
 		page, err := kp.NextPage(ctx)
 		if err != nil {
 			s.detail(ServiceIAM, "access-keys", "", u.ARN, err)
+			u.AccessKeysRead = false
 			break
 		}
 		for _, k := range page.AccessKeyMetadata {
@@ -138,8 +140,9 @@ func (s *session) userCredentials(ctx context.Context, client *iam.Client, u *in
 	_, err := client.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(u.Name)})
 	switch {
 	case err == nil:
-		u.LoginProfile = true
+		u.LoginProfile, u.LoginProfileRead = true, true
 	case hasCode(err, "NoSuchEntity"):
+		u.LoginProfileRead = true
 	default:
 		s.detail(ServiceIAM, "login-profiles", "", u.ARN, err)
 	}
@@ -177,6 +180,7 @@ func (s *session) instanceProfiles(ctx context.Context, client *iam.Client, data
 			data.InstanceProfiles = append(data.InstanceProfiles, prof)
 		}
 	}
+	data.AllInstanceProfiles = true
 }
 
 // credentialReport generates and reads the credential report. Generation

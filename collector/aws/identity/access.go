@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/policy"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -24,6 +26,9 @@ type access struct {
 type resourceType struct {
 	service  string
 	accesses []access
+	// technique, when set, is the technique of every access edge (instead
+	// of "aws.<service>.<edge kind>").
+	technique string
 	// policyRequired: the resource policy itself must allow (KMS key policies).
 	policyRequired bool
 }
@@ -94,11 +99,29 @@ var (
 		{graph.EdgeAdministers, []string{"rds:ModifyDBClusterSnapshotAttribute", "rds:DeleteDBClusterSnapshot"}, false},
 	}}
 	rdsConnect = access{graph.EdgeReads, []string{"rds-db:connect"}, false}
+
+	// Reading a configuration that holds a credential (the edge goes to
+	// the credential's node; the actions are evaluated on the holder).
+	typeLambdaConfig = &resourceType{service: "lambda", technique: "aws.lambda.read-configuration", accesses: []access{
+		{graph.EdgeReads, []string{"lambda:GetFunctionConfiguration", "lambda:GetFunction"}, false}}}
+	typeUserData = &resourceType{service: "ec2", technique: "aws.ec2.read-user-data", accesses: []access{
+		{graph.EdgeReads, []string{"ec2:DescribeInstanceAttribute"}, false}}}
+	typeTaskDefConfig = &resourceType{service: "ecs", technique: "aws.ecs.read-task-definition", accesses: []access{
+		{graph.EdgeReads, []string{"ecs:DescribeTaskDefinition"}, false}}}
+	typeSSMParameter = &resourceType{service: "ssm", technique: "aws.ssm.read-parameter", accesses: []access{
+		{graph.EdgeReads, []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"}, false}}}
+	typeCodeBuildConfig = &resourceType{service: "codebuild", technique: "aws.codebuild.read-project", accesses: []access{
+		{graph.EdgeReads, []string{"codebuild:BatchGetProjects"}, false}}}
+	typeBeanstalkConfig = &resourceType{service: "elasticbeanstalk", technique: "aws.elasticbeanstalk.read-configuration", accesses: []access{
+		{graph.EdgeReads, []string{"elasticbeanstalk:DescribeConfigurationSettings"}, false}}}
 )
 
 // dataResource is one resource the identity part draws access edges to.
 type dataResource struct {
-	id       string
+	id string
+	// evalARN, when set, is the resource the actions are evaluated on when
+	// it differs from the node the edges go to (a credential's holder).
+	evalARN  string
 	typ      *resourceType
 	accesses []access
 	region   string
@@ -212,8 +235,61 @@ func (b *builder) collectResources() {
 			}
 		}
 	}
+	b.collectCredentialHolders(add)
 	for _, r := range b.resources {
 		b.classifyResourcePolicy(r)
+	}
+}
+
+// collectCredentialHolders adds, for every credential found in a
+// configuration, a resource whose node is the credential and whose actions
+// are the configuration reads, evaluated on the holder.
+func (b *builder) collectCredentialHolders(add func(id, region, doc string, t *resourceType) *dataResource) {
+	regions := make([]string, 0, len(b.inv.Regional))
+	for name := range b.inv.Regional {
+		regions = append(regions, name)
+	}
+	slices.Sort(regions)
+	hold := func(holder, region string, t *resourceType, creds []inventory.ConfigCredential) {
+		for _, c := range creds {
+			r := add(inventory.CredentialNodeID(holder, c.Location), region, "", t)
+			r.evalARN = holder
+		}
+	}
+	for _, name := range regions {
+		rd := b.inv.Regional[name]
+		if rd == nil {
+			continue
+		}
+		for i := range rd.Functions {
+			hold(rd.Functions[i].ARN, name, typeLambdaConfig, rd.Functions[i].Credentials)
+		}
+		for i := range rd.Instances {
+			in := &rd.Instances[i]
+			if in.State == "terminated" || len(in.Credentials) == 0 {
+				continue
+			}
+			arn := in.ARN
+			if arn == "" {
+				arn = "arn:" + b.partition + ":ec2:" + name + ":" + b.account + ":instance/" + in.ID
+			}
+			hold(arn, name, typeUserData, in.Credentials)
+		}
+		for i := range rd.TaskDefinitions {
+			td := &rd.TaskDefinitions[i]
+			for _, c := range td.Containers {
+				hold(td.ARN, name, typeTaskDefConfig, c.Credentials)
+			}
+		}
+		for i := range rd.SSMParameters {
+			hold(rd.SSMParameters[i].ARN, name, typeSSMParameter, rd.SSMParameters[i].Credentials)
+		}
+		for i := range rd.CodeBuildProjects {
+			hold(rd.CodeBuildProjects[i].ARN, name, typeCodeBuildConfig, rd.CodeBuildProjects[i].Credentials)
+		}
+		for i := range rd.BeanstalkEnvironments {
+			hold(rd.BeanstalkEnvironments[i].ARN, name, typeBeanstalkConfig, rd.BeanstalkEnvironments[i].Credentials)
+		}
 	}
 }
 
@@ -282,6 +358,7 @@ func (b *builder) requestContext(region string) map[string][]string {
 	ctx := map[string][]string{
 		"aws:SecureTransport": {"true"},
 		"aws:CurrentTime":     {b.now.UTC().Format(time.RFC3339)},
+		"aws:EpochTime":       {strconv.FormatInt(b.now.Unix(), 10)},
 	}
 	if region != "" {
 		ctx["aws:RequestedRegion"] = []string{region}
@@ -316,6 +393,8 @@ func (r *dataResource) target(a access) string {
 		return r.id + "/*"
 	case r.connect != "" && a.actions[0] == "rds-db:connect":
 		return r.connect
+	case r.evalARN != "":
+		return r.evalARN
 	}
 	return r.id
 }
@@ -511,6 +590,9 @@ func (b *builder) adminAccess(r *dataResource, a access, actions string) {
 }
 
 func accessTechnique(t *resourceType, e graph.EdgeKind) string {
+	if t.technique != "" {
+		return t.technique
+	}
 	return "aws." + t.service + "." + strings.ToLower(string(e))
 }
 

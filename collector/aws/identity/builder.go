@@ -34,7 +34,7 @@ type builder struct {
 	nodes    []graph.Node
 	nodeIdx  map[string]int
 	edges    []graph.Edge
-	edgeIdx  map[edgeKey]int
+	edgeIdx  map[graph.EdgeKey]int
 	findings []graph.Finding
 	findIdx  map[string]int
 	warnings []string
@@ -106,7 +106,7 @@ func (b *builder) replay(s *sink) {
 func newBuilder(inv *inventory.Inventory, opts Options) *builder {
 	b := &builder{
 		inv: inv, opts: opts, log: opts.Logger, partition: inv.Partition, account: inv.AccountID,
-		cat: catalog.Default(), nodeIdx: map[string]int{}, edgeIdx: map[edgeKey]int{}, findIdx: map[string]int{},
+		cat: catalog.Default(), nodeIdx: map[string]int{}, edgeIdx: map[graph.EdgeKey]int{}, findIdx: map[string]int{},
 		managed: map[string]*policy.Policy{}, versions: map[string][]policyVersion{}, groups: map[string]*groupInfo{}, byARN: map[string]*principal{},
 		users: map[string]*principal{}, orgAccts: map[string]bool{}, classes: map[string]*class{},
 		profiles: map[string][]string{}, mu: &sync.Mutex{}, ev: &policy.Evaluator{},
@@ -222,13 +222,6 @@ func (b *builder) node(id string) *graph.Node {
 // maxEvidence bounds the evidence merged into one edge.
 const maxEvidence = 24
 
-// edgeKey is graph.Edge.Key as a struct: the index sees 1.5M edges on a 10k-principal account,
-// and building a key string for each of them was a large share of Build's allocations.
-type edgeKey struct {
-	from, to, technique string
-	kind                graph.EdgeKind
-}
-
 // addEdge adds e, merging evidence and findings into an existing edge with the same key. A merged
 // edge is conditional only if every contribution is.
 func (b *builder) addEdge(e graph.Edge) {
@@ -236,7 +229,7 @@ func (b *builder) addEdge(e graph.Edge) {
 		b.sink.edges = append(b.sink.edges, e)
 		return
 	}
-	k := edgeKey{from: e.From, to: e.To, technique: e.Technique, kind: e.Kind}
+	k := e.Key()
 	if i, ok := b.edgeIdx[k]; ok {
 		p := &b.edges[i]
 		// Evidence is a sample: past maxEvidence entries more of it explains nothing new and

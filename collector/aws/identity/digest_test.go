@@ -21,10 +21,10 @@ import (
 const (
 	// goldenCore covers what the attack graph consumes: node ids and kinds, edge keys with their
 	// conditional flags and findings, finding ids.
-	goldenCore = "1328ee669d5cf58e0c15a18244d6f7c08a9dab2f389a1a21674ec5704dda0237"
+	goldenCore = "cf78a85db23937e6671151f1d3bf8210397c4a9b931562d5aeace788241d9512"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "a1e39ba4d411d3089b669b7824f7e6dc1c6eacd3f51b78669e4c442e8cd70c99"
+	goldenFull = "27e0a47b51a50e947ddca01195fe373005abee2055001e658f612b4d11123297"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results

@@ -27,8 +27,12 @@ const (
 
 // credState is a user's merged credential facts (user record and credential report).
 type credState struct {
-	console      bool
-	mfa          bool
+	console bool
+	mfa     bool
+	// keysKnown / consoleKnown: the keys / the console password were read (live collection or
+	// credential report); otherwise "none" means unknown.
+	keysKnown    bool
+	consoleKnown bool
 	passwordUsed time.Time
 	keys         []keyState
 }
@@ -42,11 +46,13 @@ type keyState struct {
 }
 
 func (b *builder) credentials(u *inventory.User, row *inventory.CredentialReportRow) credState {
-	c := credState{console: u.LoginProfile, mfa: len(u.MFADevices) > 0, passwordUsed: u.PasswordLastUsed}
+	c := credState{console: u.LoginProfile, mfa: len(u.MFADevices) > 0, passwordUsed: u.PasswordLastUsed,
+		keysKnown: u.AccessKeysRead, consoleKnown: u.LoginProfileRead || u.LoginProfile}
 	for _, k := range u.AccessKeys {
 		c.keys = append(c.keys, keyState{id: k.ID, active: k.Status == "Active", created: k.CreateDate, lastUsed: k.LastUsedDate})
 	}
 	if row != nil {
+		c.keysKnown, c.consoleKnown = true, true
 		c.console = c.console || row.PasswordEnabled
 		c.mfa = c.mfa || row.MFAActive
 		if c.passwordUsed.IsZero() {

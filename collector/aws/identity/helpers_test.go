@@ -58,7 +58,9 @@ func newInv() *inventory.Inventory {
 }
 
 func addUser(inv *inventory.Inventory, name string, inline ...string) *inventory.User {
-	u := inventory.User{ARN: iamARN("user/" + name), ID: "AIDA" + strings.ToUpper(name), Name: name, Path: "/", CreateDate: testNow.AddDate(-1, 0, 0)}
+	// Read flags set: the tests model a live collection unless they say otherwise.
+	u := inventory.User{ARN: iamARN("user/" + name), ID: "AIDA" + strings.ToUpper(name), Name: name, Path: "/", CreateDate: testNow.AddDate(-1, 0, 0),
+		AccessKeysRead: true, LoginProfileRead: true}
 	for i, d := range inline {
 		u.InlinePolicies = append(u.InlinePolicies, inventory.InlinePolicy{Name: fmt.Sprintf("p%d", i), Document: d})
 	}

@@ -66,34 +66,71 @@ func (e *escalator) admits(s Subject, p *principal) bool {
 // needs reports whether t has precondition pc.
 func (t *Technique) needs(pc Precondition) bool { return slices.Contains(t.Pre, pc) }
 
-// holds reports whether every precondition of t holds of q, the principal t acts on.
+// holds reports whether no precondition of t fails for q, the principal t acts on. A precondition
+// the collection could not check does not fail: unknown is not "no" (see unknowns).
 func (e *escalator) holds(t *Technique, q *principal) bool {
 	for _, pc := range t.Pre {
-		if !e.holdsOne(pc, q) {
+		if ok, _ := e.holdsOne(pc, q); !ok {
 			return false
 		}
 	}
 	return true
 }
 
-func (e *escalator) holdsOne(pc Precondition, q *principal) bool {
+// unknowns names the preconditions of t that could not be checked for q; the move is then drawn
+// conditional with them as evidence.
+func (e *escalator) unknowns(t *Technique, q *principal) []string {
+	var out []string
+	for _, pc := range t.Pre {
+		if _, missing := e.holdsOne(pc, q); missing != "" {
+			out = append(out, missing)
+		}
+	}
+	return out
+}
+
+// holdsOne checks one precondition of q; missing is set (and ok true) when the inventory lacks
+// the fact it needs.
+func (e *escalator) holdsOne(pc Precondition, q *principal) (ok bool, missing string) {
 	switch pc {
 	case PreEmptyProfile, PreOccupiedProfile, PreNoHostProfile, PreHostProfile:
-		return true // of the profile or instance used: the rule checks them (profileRole, hostRole)
+		return true, "" // of the profile or instance used: the rule checks them (profileRole, hostRole)
 	case PreHeadroom:
-		return q.maxAdmin && !q.admin
+		return q.maxAdmin && !q.admin, ""
 	case PreFreeKeySlot:
-		return len(q.cred.keys) < 2
+		if !q.cred.keysKnown && len(q.cred.keys) < 2 {
+			return true, "unknown whether " + q.id + " has a free access-key slot (access keys not collected)"
+		}
+		return len(q.cred.keys) < 2, ""
 	case PreTwoKeys:
-		return len(q.cred.keys) >= 2
+		if !q.cred.keysKnown && len(q.cred.keys) < 2 {
+			return true, "unknown whether " + q.id + " has two access keys (access keys not collected)"
+		}
+		return len(q.cred.keys) >= 2, ""
 	case PreNoLoginProfile:
-		return !q.cred.console
+		if !q.cred.consoleKnown {
+			return true, "unknown whether " + q.id + " has a console password (login profile not collected)"
+		}
+		return !q.cred.console, ""
 	case PreLoginProfile:
-		return q.cred.console
+		if !q.cred.consoleKnown {
+			return true, "unknown whether " + q.id + " has a console password (login profile not collected)"
+		}
+		return q.cred.console, ""
 	case PreInstanceProfile:
-		return len(e.b.profiles[q.id]) > 0
+		return len(e.b.profiles[q.id]) > 0, ""
+	case PreEventSource:
+		return true, "requires an event source (SQS queue, Kinesis or DynamoDB stream) mapped to the new function; not checked"
 	}
-	return false // an unknown precondition never holds: a new one must be taught here first
+	return false, "" // an unknown precondition never holds: a new one must be taught here first
+}
+
+// markUnknown makes c conditional on the facts in missing, citing them.
+func markUnknown(c *permCheck, missing []string) {
+	if len(missing) > 0 {
+		c.dec = policy.Conditional
+		c.add(missing...)
+	}
 }
 
 // selfPolicy: the attacker rewrites a customer-managed policy attached to itself.
@@ -187,6 +224,7 @@ func (e *escalator) otherUser(p *principal, t *Technique) {
 		if !ok {
 			continue
 		}
+		markUnknown(&c, e.unknowns(t, u))
 		if t.Target == TargetUserMod {
 			e.emit(p, t, e.b.adminNode, c, "then act as "+u.id)
 			return // one intermediate user is enough
@@ -275,6 +313,7 @@ func (e *escalator) serviceRole(p *principal, t *Technique) {
 		if t.Target != TargetPassedRole || t.Attacker == StackRole {
 			c.dec = policy.Conditional
 		}
+		markUnknown(&c, e.unknowns(t, r))
 		e.emit(p, t, r.id, c, pp.extras[i]...)
 	}
 }
@@ -345,6 +384,18 @@ func (e *escalator) profileRole(p *principal, t *Technique) {
 		})
 		return // one usable profile is enough
 	}
+	if !t.needs(PreEmptyProfile) || e.b.inv.IAM.AllInstanceProfiles {
+		return
+	}
+	// Profiles that hold no role are missing from an authorization-details export: one may exist.
+	c := base
+	for _, perm := range t.Perms {
+		if perm.On == OnProfile && !e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action)) {
+			return
+		}
+	}
+	markUnknown(&c, []string{"requires an instance profile that holds no role; unknown (profiles without roles were not listed)"})
+	e.passedRoles(p, t, c, func(i int, r *principal, c permCheck) { e.emit(p, t, r.id, c, e.passPool(t).extras[i]...) })
 }
 
 // hostRole: the attacker attaches (or swaps in) an instance profile holding a role trusting ec2

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -191,7 +192,7 @@ func TestEveryEscalationTechnique(t *testing.T) {
 				if !hasEvidence(e, "technique "+tech.CatalogID) || !hasEvidence(e, tech.Perms[0].Action) {
 					t.Errorf("evidence %q must name the catalogue id and the permission", e.Evidence)
 				}
-				if want := conditionalTargets[tech.Target] || tech.Attacker == StackRole; e.Conditional != want {
+				if want := conditionalTargets[tech.Target] || tech.Attacker == StackRole || tech.needs(PreEventSource); e.Conditional != want {
 					t.Errorf("conditional = %v, want %v", e.Conditional, want)
 				}
 				f := findFinding(part, RulePrivescPrefix+strings.TrimPrefix(tech.ID, "aws."), holder)
@@ -548,6 +549,93 @@ func TestInvokingAFunctionThatModifiesTheInvoker(t *testing.T) {
 			}
 			if e != nil && (!e.Conditional || !hasEvidence(e, r.ARN+" may ")) {
 				t.Errorf("the edge must be conditional and cite the function role's permission: %+v", e)
+			}
+		})
+	}
+}
+
+// TestStaticTimeConditionsAreDecided: time conditions whose outcome no request can change are
+// decided at collection time (testNow is 2026-06-01), the rest stay conditional.
+func TestStaticTimeConditionsAreDecided(t *testing.T) {
+	tests := []struct {
+		name        string
+		cond        map[string]any
+		want        bool
+		conditional bool
+	}{
+		{"CurrentTime before a past date never grants", map[string]any{"DateLessThan": map[string]any{"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, false, false},
+		{"CurrentTime after a past date grants", map[string]any{"DateGreaterThan": map[string]any{"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, true, false},
+		{"EpochTime before a past instant never grants", map[string]any{"NumericLessThan": map[string]any{"aws:EpochTime": "1577836800"}}, false, false},
+		{"EpochTime as a date after a past instant grants", map[string]any{"DateGreaterThan": map[string]any{"aws:EpochTime": "1577836800"}}, true, false},
+		{"TokenIssueTime before a past date never grants", map[string]any{"DateLessThan": map[string]any{"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}, false, false},
+		{"TokenIssueTime after a past date depends on the credentials", map[string]any{"DateGreaterThan": map[string]any{"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			u := addUser(inv, "attacker", doc(stmt{Effect: "Allow", Action: "iam:CreateAccessKey", Resource: "*", Condition: tt.cond}))
+			v := addUser(inv, "victim")
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, v.ARN, "aws.iam.create-access-key")
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e != nil && e.Conditional != tt.conditional {
+				t.Fatalf("conditional = %v, want %v (%v)", e.Conditional, tt.conditional, e.Evidence)
+			}
+		})
+	}
+}
+
+// TestUnknownCredentialsMakeTheMoveConditional: an offline import does not know a user's access
+// keys or console password; the moves that depend on them are drawn conditional, naming the
+// missing fact, never dropped.
+func TestUnknownCredentialsMakeTheMoveConditional(t *testing.T) {
+	tests := []struct {
+		technique string
+		missing   string
+	}{
+		{"aws.iam.create-access-key", "access keys not collected"},
+		{"aws.iam.create-access-key-rotate", "access keys not collected"},
+		{"aws.iam.create-login-profile", "login profile not collected"},
+		{"aws.iam.update-login-profile", "login profile not collected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.technique, func(t *testing.T) {
+			tech, _ := TechniqueByID(tt.technique)
+			inv := newInv()
+			a := addUser(inv, "attacker", doc(allow("*", strings.Split(permList(&tech), " + ")...)))
+			v := addUser(inv, "victim")
+			v.AccessKeysRead, v.LoginProfileRead = false, false // as in an authorization-details export
+			part := build(t, inv)
+			e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, tech.ID)
+			if e == nil {
+				t.Fatalf("the move must be drawn when the precondition is unknown\n%s", dumpEdges(part, a.ARN))
+			}
+			if !e.Conditional || !hasEvidence(e, tt.missing) {
+				t.Fatalf("the move must be conditional and name the missing fact %q: %+v", tt.missing, e)
+			}
+		})
+	}
+}
+
+// TestEmptyProfileUnknownInAnExport: without the full list of instance profiles, an empty one may
+// exist; the add-role technique is drawn conditional, not dropped. With the full list and none
+// empty, it is not drawn.
+func TestEmptyProfileUnknownInAnExport(t *testing.T) {
+	for _, listed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("all profiles listed=%v", listed), func(t *testing.T) {
+			inv := newInv()
+			inv.IAM.AllInstanceProfiles = listed
+			a := addUser(inv, "attacker", doc(allow("*", "iam:PassRole", "iam:AddRoleToInstanceProfile", "ec2:RunInstances")))
+			v := addRole(inv, "victim", trustDoc(map[string]any{"Service": "ec2.amazonaws.com"}, nil))
+			part := build(t, inv)
+			e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, "aws.iam.add-role-to-instance-profile-run-instances")
+			if (e != nil) == listed {
+				t.Fatalf("edge present=%v with all profiles listed=%v\n%s", e != nil, listed, dumpEdges(part, a.ARN))
+			}
+			if e != nil && (!e.Conditional || !hasEvidence(e, "profiles without roles were not listed")) {
+				t.Fatalf("must be conditional and name the missing fact: %+v", e)
 			}
 		})
 	}

@@ -104,6 +104,9 @@ const (
 	PreLoginProfile Precondition = "login-profile"
 	// PreInstanceProfile: the passed role is in an instance profile (EC2 launches take profiles).
 	PreInstanceProfile Precondition = "instance-profile"
+	// PreEventSource: an event source (queue or stream) the new function is mapped to. Event
+	// sources are not inventoried, so this is always an unknown: the move is conditional.
+	PreEventSource Precondition = "event-source"
 	// PreEmptyProfile: the instance profile used holds no role (a profile holds at most one).
 	PreEmptyProfile Precondition = "empty-profile"
 	// PreOccupiedProfile: the instance profile used holds another role, removed first.
@@ -311,6 +314,7 @@ var Techniques = []Technique{
 		Summary: "Create a function with the passed role as execution role and invoke it."},
 	{ID: "aws.lambda.passrole-create-function-event-source", CatalogID: "lambda-002", Category: NewPassRole, Target: TargetPassedRole,
 		Perms: []Perm{passRole, perm("lambda:CreateFunction", OnAny), perm("lambda:CreateEventSourceMapping", OnAny)}, Services: []string{"lambda.amazonaws.com"},
+		Pre:     pre(PreEventSource),
 		Summary: "Create a function with the passed role and an event source mapping (stream or queue) that invokes it.", Likelihood: 0.65},
 	{ID: "aws.lambda.passrole-create-function-add-permission", CatalogID: "lambda-006", Category: NewPassRole, Target: TargetPassedRole,
 		Perms: []Perm{passRole, perm("lambda:CreateFunction", OnAny), perm("lambda:AddPermission", OnAny)}, Services: []string{"lambda.amazonaws.com"},

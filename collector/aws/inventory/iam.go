@@ -17,6 +17,10 @@ type IAMData struct {
 	// PasswordPolicy is nil when it was not read; PasswordPolicy.None is set
 	// when the account has no password policy.
 	PasswordPolicy *PasswordPolicy `json:"password_policy,omitempty"`
+	// AllInstanceProfiles is set when every instance profile was listed, including those that
+	// hold no role (ListInstanceProfiles); an authorization-details export only shows profiles
+	// through the roles they hold.
+	AllInstanceProfiles bool `json:"all_instance_profiles,omitempty"`
 	// Summary is nil when GetAccountSummary was not read.
 	Summary *AccountSummary `json:"summary,omitempty"`
 	// LastAccessed holds service last-accessed data
@@ -79,6 +83,11 @@ type User struct {
 	PasswordLastUsed time.Time   `json:"password_last_used,omitzero"`
 	MFADevices       []MFADevice `json:"mfa_devices,omitempty"`
 	AccessKeys       []AccessKey `json:"access_keys,omitempty"`
+	// AccessKeysRead and LoginProfileRead are set when the live collection read the user's
+	// access keys / login profile. Unset (the offline import, a failed read), "no keys" and
+	// "no password" mean unknown, not none.
+	AccessKeysRead   bool `json:"access_keys_read,omitempty"`
+	LoginProfileRead bool `json:"login_profile_read,omitempty"`
 }
 
 // MFADevice is an MFA device enabled for a user.

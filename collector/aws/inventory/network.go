@@ -186,6 +186,10 @@ type Instance struct {
 	LaunchTime           time.Time `json:"launch_time,omitzero"`
 	Platform             string    `json:"platform,omitempty"`
 	Tags                 Tags      `json:"tags,omitempty"`
+	// Credentials found in the instance's user data (never kept).
+	Credentials []ConfigCredential `json:"credentials,omitempty"`
+	// Errors lists details that could not be read (user data).
+	Errors []string `json:"errors,omitempty"`
 }
 
 // EBSSnapshot is an EBS snapshot owned by the account, with who may create

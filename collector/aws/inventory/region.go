@@ -35,6 +35,10 @@ type RegionData struct {
 	EKSClusters     []EKSCluster     `json:"eks_clusters,omitempty"`
 	TaskDefinitions []TaskDefinition `json:"ecs_task_definitions,omitempty"`
 
+	SSMParameters         []SSMParameter         `json:"ssm_parameters,omitempty"`
+	CodeBuildProjects     []CodeBuildProject     `json:"codebuild_projects,omitempty"`
+	BeanstalkEnvironments []BeanstalkEnvironment `json:"beanstalk_environments,omitempty"`
+
 	// Macie is nil when Macie was not read in the region.
 	Macie *MacieData `json:"macie,omitempty"`
 }
@@ -46,5 +50,5 @@ func (r *RegionData) Count() int {
 		len(r.Instances) + len(r.Snapshots) + len(r.Images) + len(r.LoadBalancers) + len(r.TargetGroups) +
 		len(r.DBInstances) + len(r.DBClusters) + len(r.DBSnapshots) + len(r.Tables) + len(r.KMSKeys) +
 		len(r.Functions) + len(r.Queues) + len(r.Topics) + len(r.Secrets) + len(r.Repositories) +
-		len(r.EKSClusters) + len(r.TaskDefinitions)
+		len(r.EKSClusters) + len(r.TaskDefinitions) + len(r.SSMParameters) + len(r.CodeBuildProjects) + len(r.BeanstalkEnvironments)
 }

@@ -78,7 +78,9 @@ type LambdaFunction struct {
 	PackageType      string   `json:"package_type,omitempty"`
 	Policy           string   `json:"policy,omitempty"` // resource policy JSON text
 	EnvironmentNames []string `json:"environment_names,omitempty"`
-	KMSKeyARN        string   `json:"kms_key_arn,omitempty"`
+	// Credentials found in the environment values (the values are not kept).
+	Credentials []ConfigCredential `json:"credentials,omitempty"`
+	KMSKeyARN   string             `json:"kms_key_arn,omitempty"`
 	// VPC is nil for functions outside a VPC.
 	VPC          *LambdaVPC    `json:"vpc,omitempty"`
 	FunctionURLs []FunctionURL `json:"function_urls,omitempty"`
@@ -323,4 +325,9 @@ type ContainerDef struct {
 	// SSM (their ARNs are in SecretRefs), never their values.
 	SecretNames []string `json:"secret_names,omitempty"`
 	SecretRefs  []string `json:"secret_refs,omitempty"`
+	// Credentials found in the plain environment values (never kept).
+	Credentials []ConfigCredential `json:"credentials,omitempty"`
+	// HostMounts lists host paths the container mounts (volumes with a
+	// host source path), the Docker socket among them.
+	HostMounts []string `json:"host_mounts,omitempty"`
 }

@@ -108,6 +108,9 @@ func parseOperator(name string) (operator, error) {
 func (c *Condition) eval(e *evalCtx) (res tri, unknownKey string) {
 	vals, st := e.get(c.Key)
 	if st == keyUnknown {
+		if r, ok := c.tokenIssueTime(e); ok {
+			return r, ""
+		}
 		return maybe, strings.ToLower(c.Key)
 	}
 	present := st == keyPresent && len(vals) > 0
@@ -170,6 +173,53 @@ func (c *Condition) eval(e *evalCtx) (res tri, unknownKey string) {
 		}
 	}
 	return no, ""
+}
+
+// maxSessionAge bounds how old a usable session token can be: 36 hours (GetSessionToken and
+// GetFederationToken for IAM users; role sessions last at most 12 hours).
+const maxSessionAge = 36 * time.Hour
+
+// tokenIssueTime decides a date condition on aws:TokenIssueTime that no request can satisfy, or
+// that every request satisfies, whatever credentials the caller uses: the key is absent for
+// long-term access keys and, for temporary credentials, lies between aws:CurrentTime minus the
+// longest session and the future. A DateLessThan before that window never holds (no live token is
+// that old, and an absent key fails it); a DateGreaterThanIfExists before it always holds. Other
+// cases depend on the credentials the caller picks and stay unknown. ok is false when undecided.
+func (c *Condition) tokenIssueTime(e *evalCtx) (tri, bool) {
+	op := c.op
+	if !strings.EqualFold(c.Key, "aws:TokenIssueTime") || op.fam != famDate || op.negated || op.qual != qualNone || op.cmp == cmpEq {
+		return maybe, false
+	}
+	cur, st := e.get("aws:CurrentTime")
+	if st != keyPresent || len(cur) == 0 {
+		return maybe, false
+	}
+	now, ok := parseDate(cur[0])
+	if !ok {
+		return maybe, false
+	}
+	oldest := now.Add(-maxSessionAge)
+	before := true // every policy value lies before the oldest live token
+	for i := range c.patterns {
+		enc, ok, unk := c.patterns[i].resolve(e)
+		if unk != "" || !ok {
+			return maybe, false
+		}
+		t, ok := parseDate(decodeWild(enc))
+		if !ok || !t.Before(oldest) {
+			before = false
+		}
+	}
+	if !before {
+		return maybe, false
+	}
+	switch {
+	case (op.cmp == cmpLt || op.cmp == cmpLe) && !op.ifExists:
+		return no, true // no live token was issued that early; long-term keys lack the key
+	case (op.cmp == cmpGt || op.cmp == cmpGe) && op.ifExists:
+		return yes, true // every live token is newer; long-term keys lack the key
+	}
+	return maybe, false
 }
 
 // matchOne applies the operator to one request value against the (ORed) policy values, including

@@ -232,3 +232,34 @@ func TestMultipleConditionsAreANDed(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenIssueTimeDecidedWhereNoCredentialsChangeIt: the caller picks its credentials (long-term
+// keys lack aws:TokenIssueTime; a live session token is at most 36 hours old), so a date
+// condition on it is decided only when every choice gives the same answer.
+func TestTokenIssueTimeDecidedWhereNoCredentialsChangeIt(t *testing.T) {
+	now := map[string][]string{"aws:CurrentTime": {"2026-06-01T00:00:00Z"}}
+	tests := []struct {
+		name string
+		op   string
+		vals string
+		want Decision
+	}{
+		{"DateLessThan long past never holds", "DateLessThan", `"2020-01-01T00:00:01Z"`, ImplicitDeny},
+		{"DateLessThanEquals long past never holds", "DateLessThanEquals", `"2020-01-01T00:00:01Z"`, ImplicitDeny},
+		{"DateLessThan within a session's life depends on the token", "DateLessThan", `"2026-05-31T12:00:00Z"`, Conditional},
+		{"DateLessThan in the future depends on the token", "DateLessThan", `"2030-01-01T00:00:00Z"`, Conditional},
+		{"DateGreaterThan long past depends on the credentials (keys lack it)", "DateGreaterThan", `"2020-01-01T00:00:01Z"`, Conditional},
+		{"DateGreaterThanIfExists long past always holds", "DateGreaterThanIfExists", `"2020-01-01T00:00:01Z"`, Allowed},
+		{"DateLessThanIfExists long past depends on the credentials", "DateLessThanIfExists", `"2020-01-01T00:00:01Z"`, Conditional},
+		{"one value within the window keeps it unknown", "DateLessThan", `["2020-01-01T00:00:01Z","2030-01-01T00:00:00Z"]`, Conditional},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := cond(tt.op, "aws:TokenIssueTime", tt.vals)
+			r := Evaluate(Request{Principal: alice, Action: "s3:GetObject", Resource: "arn:aws:s3:::b", Context: now}, PolicySet{Identity: []*Policy{p}})
+			if r.Decision != tt.want {
+				t.Fatalf("got %v (%v), want %v", r.Decision, r.UnresolvedKeys, tt.want)
+			}
+		})
+	}
+}

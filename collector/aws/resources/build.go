@@ -83,8 +83,8 @@ type builder struct {
 
 	nodes    map[string]*graph.Node
 	order    []string
-	edges    map[string]*graph.Edge
-	eorder   []string
+	edges    map[graph.EdgeKey]*graph.Edge
+	eorder   []graph.EdgeKey
 	findings map[string]*graph.Finding
 
 	regions []*regionIndex
@@ -115,7 +115,7 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 	opts.defaults()
 	b := &builder{
 		ctx: ctx, inv: inv, opts: opts, account: inv.AccountID, partition: inv.Partition, log: opts.Logger,
-		nodes: map[string]*graph.Node{}, edges: map[string]*graph.Edge{}, findings: map[string]*graph.Finding{},
+		nodes: map[string]*graph.Node{}, edges: map[graph.EdgeKey]*graph.Edge{}, findings: map[string]*graph.Finding{},
 	}
 	if b.partition == "" {
 		b.partition = "aws"
@@ -128,7 +128,7 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 		}
 		b.regions = append(b.regions, b.indexRegion(inv.Regional[name]))
 	}
-	steps := []func(){b.network, b.compute, b.data, b.buckets, b.macie, b.reachability, b.sensitivityRules}
+	steps := []func(){b.network, b.compute, b.data, b.credentials, b.buckets, b.macie, b.reachability, b.sensitivityRules}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("resources: %w", err)

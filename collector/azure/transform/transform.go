@@ -114,7 +114,7 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) ([]*
 
 // part is what one scope's snapshot accumulates.
 type part struct {
-	edges    map[string]*graph.Edge
+	edges    map[graph.EdgeKey]*graph.Edge
 	findings map[string]*graph.Finding
 }
 
@@ -165,7 +165,7 @@ func (b *builder) warn(format string, args ...any) {
 func (b *builder) part(key string) *part {
 	p := b.parts[key]
 	if p == nil {
-		p = &part{edges: map[string]*graph.Edge{}, findings: map[string]*graph.Finding{}}
+		p = &part{edges: map[graph.EdgeKey]*graph.Edge{}, findings: map[string]*graph.Finding{}}
 		b.parts[key] = p
 	}
 	return p
@@ -384,7 +384,7 @@ func (b *builder) snapshot(key string) *graph.Snapshot {
 		s.Findings = append(s.Findings, *f)
 	}
 	slices.SortFunc(s.Nodes, func(a, c graph.Node) int { return cmp.Compare(a.ID, c.ID) })
-	slices.SortFunc(s.Edges, func(a, c graph.Edge) int { return cmp.Compare(a.Key(), c.Key()) })
+	slices.SortFunc(s.Edges, func(a, c graph.Edge) int { return a.Key().Compare(c.Key()) })
 	slices.SortFunc(s.Findings, func(a, c graph.Finding) int { return cmp.Compare(a.ID, c.ID) })
 	return s
 }

@@ -1,4 +1,4 @@
-package aws
+package entitlements
 
 import (
 	"encoding/json"
@@ -7,9 +7,9 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/breachpath/breachpath/ciem"
 	"github.com/breachpath/breachpath/collector/aws/catalog"
 	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // managedPolicyLimit is the size limit of a customer-managed policy document
@@ -36,10 +36,10 @@ type iamStatement struct {
 // one by one; a larger one is written "<service>:*", which grants the same set.
 const maxListedAll = 150
 
-// LeastPrivilege implements ciem.PolicyWriter. Kept actions must be catalog
+// LeastPrivilege implements entitlement.PolicyWriter. Kept actions must be catalog
 // action names; anything else is an error, so a suggestion never grants
 // what was not asked for.
-func (PolicyWriter) LeastPrivilege(p *ciem.Principal, keep []ciem.Keep, removed int) (*ciem.Suggestion, error) {
+func (PolicyWriter) LeastPrivilege(keep []entitlement.Keep, removed int) (*entitlement.Suggestion, error) {
 	cat := catalog.Default()
 	doc := iamDocument{Version: "2012-10-17"}
 	var all, wholeServices []string
@@ -93,7 +93,7 @@ func (PolicyWriter) LeastPrivilege(p *ciem.Principal, keep []ciem.Keep, removed 
 	if _, err := policy.Parse(buf); err != nil {
 		return nil, fmt.Errorf("generated policy does not parse: %w", err)
 	}
-	s := &ciem.Suggestion{Policy: string(buf), Actions: all, Removed: removed,
+	s := &entitlement.Suggestion{Policy: string(buf), Actions: all, Removed: removed,
 		Notes: []string{"Resource is \"*\": last-accessed data does not say which resources were used; narrow it with CloudTrail data events or keep the current resource scoping of each action"}}
 	for _, w := range wholeServices {
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: AWS reported only service-level use of a service the principal fully holds, so every action of it is kept; narrow it with CloudTrail", w))

@@ -1,12 +1,12 @@
-package aws
+package entitlements
 
 import (
 	"slices"
 	"sort"
 
-	"github.com/breachpath/breachpath/ciem"
 	"github.com/breachpath/breachpath/collector/aws/catalog"
 	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // resourceGrant is an Allow statement of a resource policy that names a
@@ -109,7 +109,7 @@ func (a *analyzer) withResourceGrants(arn string, allowed, conditional catalog.A
 		// One statement per sourced policy keeps attribution to the statement that names the principal.
 		one := &policy.Policy{Label: g.resource, Version: g.pol.Version, Statements: []*policy.Statement{g.st}}
 		if !slices.ContainsFunc(pols, func(sp sourcedPolicy) bool { return sp.pol.Label == g.resource && sp.pol.Statements[0] == g.st }) {
-			pols = append(pols, sourcedPolicy{pol: one, name: g.name + " (resource policy)", kind: ciem.SourceResource})
+			pols = append(pols, sourcedPolicy{pol: one, name: g.name + " (resource policy)", kind: entitlement.SourceResource})
 		}
 	}
 	return allowed, conditional, pols

@@ -1,4 +1,4 @@
-package ciem
+package entitlement
 
 import (
 	"encoding/json"
@@ -65,7 +65,7 @@ func encodeEntitlements(id string, e *Entitlements) (string, error) {
 	for {
 		buf, err := json.Marshal(e)
 		if err != nil {
-			return "", fmt.Errorf("ciem: encode entitlements of %s: %w", id, err)
+			return "", fmt.Errorf("entitlement: encode entitlements of %s: %w", id, err)
 		}
 		if len(buf) <= graph.MaxStringProp {
 			return string(buf), nil
@@ -74,7 +74,7 @@ func encodeEntitlements(id string, e *Entitlements) (string, error) {
 		if i < 0 {
 			i = longest(e.Services, func(s *ServiceEntitlement) int { return len(s.SensitiveActions) })
 			if i < 0 {
-				return "", fmt.Errorf("ciem: entitlements of %s are %d bytes without any action list (max %d)", id, len(buf), graph.MaxStringProp)
+				return "", fmt.Errorf("entitlement: entitlements of %s are %d bytes without any action list (max %d)", id, len(buf), graph.MaxStringProp)
 			}
 			e.Services[i].SensitiveActions, e.Services[i].SensitiveTruncated = nil, true
 			continue
@@ -102,7 +102,7 @@ func encodeUsage(id string, u *UsageData) (string, error) {
 	for {
 		buf, err := json.Marshal(u)
 		if err != nil {
-			return "", fmt.Errorf("ciem: encode usage of %s: %w", id, err)
+			return "", fmt.Errorf("entitlement: encode usage of %s: %w", id, err)
 		}
 		if len(buf) <= graph.MaxStringProp {
 			return string(buf), nil
@@ -114,8 +114,66 @@ func encodeUsage(id string, u *UsageData) (string, error) {
 			}
 		}
 		if at < 0 {
-			return "", fmt.Errorf("ciem: usage of %s is %d bytes without per-action lists (max %d)", id, len(buf), graph.MaxStringProp)
+			return "", fmt.Errorf("entitlement: usage of %s is %d bytes without per-action lists (max %d)", id, len(buf), graph.MaxStringProp)
 		}
 		u.Services[at].Actions, u.Services[at].ActionLevel = nil, false
 	}
+}
+
+// Decode reads a node's PropEntitlements; nil when absent.
+func Decode(n *graph.Node) (*Entitlements, error) {
+	return decodeProp(n, PropEntitlements, func(e *Entitlements) int { return e.Version })
+}
+
+// DecodeUsage reads a node's PropLastAccessed; nil when absent.
+func DecodeUsage(n *graph.Node) (*UsageData, error) {
+	return decodeProp(n, PropLastAccessed, func(u *UsageData) int { return u.Version })
+}
+
+// decodeProp reads the JSON document in a node's prop and checks its version.
+func decodeProp[T any](n *graph.Node, prop string, version func(*T) int) (*T, error) {
+	s, ok := n.Props[prop].(string)
+	if !ok || s == "" {
+		return nil, nil
+	}
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("entitlement: %s: decode %s: %w", n.ID, prop, err)
+	}
+	if got := version(&v); got != Version {
+		return nil, fmt.Errorf("entitlement: %s: %s version %d, want %d (re-collect)", n.ID, prop, got, Version)
+	}
+	return &v, nil
+}
+
+// Annotate records entitlements and usage on the nodes they belong to (by
+// node id), so that a stored graph carries what the CIEM report needs. Nodes without
+// an entry are left as they are; a nil usage entry leaves usage unknown.
+func Annotate(nodes []graph.Node, ents map[string]*Entitlements, usage map[string]*UsageData) error {
+	for i := range nodes {
+		n := &nodes[i]
+		if e, ok := ents[n.ID]; ok && e != nil {
+			e.Version = Version
+			v, err := encodeEntitlements(n.ID, e)
+			if err != nil {
+				return err
+			}
+			if n.Props == nil {
+				n.Props = graph.Props{}
+			}
+			n.Props[PropEntitlements] = v
+		}
+		if u, ok := usage[n.ID]; ok && u != nil {
+			u.Version = Version
+			v, err := encodeUsage(n.ID, u)
+			if err != nil {
+				return err
+			}
+			if n.Props == nil {
+				n.Props = graph.Props{}
+			}
+			n.Props[PropLastAccessed] = v
+		}
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package aws
+package entitlements
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // maxLastAccessedFile bounds a last-accessed file.
@@ -99,6 +100,26 @@ func ReadLastAccessedFile(path string) (map[string][]inventory.ServiceLastAccess
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
+}
+
+// ReadUsageFile reads a last-accessed file (see ParseLastAccessed) into
+// usage per principal ARN, ready for TransformOptions.Usage or the report.
+// The file's modification time stands for when the data was read: usage
+// after it is unknown.
+func ReadUsageFile(path string) (map[string]*entitlement.UsageData, error) {
+	la, err := ReadLastAccessedFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var read time.Time
+	if st, err := os.Stat(path); err == nil {
+		read = st.ModTime().UTC()
+	}
+	usage := make(map[string]*entitlement.UsageData, len(la))
+	for arn, svcs := range la {
+		usage[arn] = FromLastAccessed(svcs, read)
+	}
+	return usage, nil
 }
 
 func timeOrZero(t *time.Time) time.Time {

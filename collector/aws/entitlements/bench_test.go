@@ -1,4 +1,4 @@
-package aws_test
+package entitlements_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	ciemaws "github.com/breachpath/breachpath/ciem/aws"
+	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 )
 
@@ -40,7 +40,7 @@ func BenchmarkAnalyze1000(b *testing.B) {
 	inv := benchInventory(1000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := ciemaws.Analyze(context.Background(), inv, ciemaws.Options{})
+		res, err := entitlements.Analyze(context.Background(), inv, entitlements.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,24 +1,26 @@
-// Package ciem builds cloud infrastructure entitlement management (CIEM)
-// reports: for every principal (user, group, role, service account or managed
-// identity) what it is allowed to do, what it reaches, what it actually used,
-// which grants are wider than its use, and how much that over-privilege
-// matters given the data it reaches, its escalation potential and the attack
-// paths it lies on.
+// Package entitlement is the stored entitlement model: what a collector
+// records on principal nodes for the CIEM report, in one cloud-neutral form.
 //
-// The package is cloud-agnostic. A cloud analyser (ciem/aws for AWS) turns the
-// cloud's policies into Entitlements and its access logs into UsageData and
+// A cloud's collector computes, from the cloud's own policies and access
+// logs, each principal's Entitlements (what it may do, per service, and where
+// each permission comes from) and UsageData (what it used, and when), and
 // records both on the principal's graph node as JSON properties
-// (PropEntitlements, PropLastAccessed), so that the report is computable from
-// the stored graph alone; Build then joins them with the graph's move edges,
-// the attack paths and the principal's credentials. A cloud plugs its
-// least-privilege policy writer in through Sources.Policies.
-package ciem
+// (PropEntitlements, PropLastAccessed) with Annotate. The report side (ciem)
+// reads them back with Decode and DecodeUsage, so a report is computable from
+// the stored graph alone. A cloud that can write least-privilege policies in
+// its own language implements PolicyWriter.
+//
+// The package is a leaf under graph: it imports only graph, and knows no
+// cloud. AWS maps its IAM actions onto it in collector/aws/entitlements;
+// Azure and GCP map their operations and permissions onto the same
+// AccessLevel, Source and Credential kinds.
+package entitlement
 
 import (
 	"time"
 )
 
-// Node properties a cloud analyser writes on principal nodes. Both hold JSON
+// Node properties a collector writes on principal nodes. Both hold JSON
 // text (graph properties allow only scalars and string lists).
 const (
 	// PropEntitlements holds an Entitlements document.
@@ -29,9 +31,9 @@ const (
 	PropLastAccessed = "ciem_last_accessed"
 )
 
-// EntitlementsVersion is the version of the Entitlements and UsageData JSON
-// documents this package writes and reads.
-const EntitlementsVersion = 1
+// Version is the version of the Entitlements and UsageData JSON documents
+// this package writes and reads.
+const Version = 1
 
 // AccessLevel classifies an action the way AWS's service authorization
 // reference does; Azure and GCP analysers map their operations onto it.

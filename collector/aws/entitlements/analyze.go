@@ -1,14 +1,17 @@
-// Package aws is the AWS analyser of the CIEM report: it turns an account's
-// inventory (policies, credentials, last-accessed data) into the
-// cloud-agnostic ciem.Entitlements and ciem.UsageData of every user, group
-// and role, and writes least-privilege IAM policies.
+// Package entitlements is the AWS entitlement analysis: it turns an
+// account's inventory (policies, credentials, last-accessed data) into the
+// cloud-neutral entitlement.Entitlements and entitlement.UsageData of every
+// user, group and role (graph/entitlement, the model the CIEM report reads
+// from the stored graph), and writes least-privilege IAM policies
+// (PolicyWriter).
 //
 // Effective permissions of users and roles come from collector/aws/identity
 // (identity and group policies, boundary and SCPs applied by
 // collector/aws/policy), so the report and the attack graph agree; this
 // package adds what a CIEM report needs on top: where each permission comes
-// from, which grants are wildcards, credentials and usage.
-package aws
+// from, which grants are wildcards, credentials and usage. It belongs to the
+// collector: nothing here imports the report side (ciem).
+package entitlements
 
 import (
 	"context"
@@ -19,15 +22,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/breachpath/breachpath/ciem"
 	"github.com/breachpath/breachpath/collector/aws/catalog"
 	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/policy"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
-// UsageSource names the AWS last-accessed data in ciem.UsageData.Source.
+// UsageSource names the AWS last-accessed data in entitlement.UsageData.Source.
 const UsageSource = "aws:iam:GetServiceLastAccessedDetails"
 
 // TrackingDays is how far back AWS tracks service last-accessed data.
@@ -39,7 +42,7 @@ type Options struct {
 	Now time.Time
 	// Usage supplies last-accessed data per principal ARN (for example read
 	// from a file); it takes precedence over the inventory's LastAccessed.
-	Usage map[string]*ciem.UsageData
+	Usage map[string]*entitlement.UsageData
 	// Identity is the account's identity part when the caller has built it
 	// already (the AWS transform has); nil means Analyze builds it.
 	Identity *identity.Part
@@ -49,10 +52,12 @@ type Options struct {
 
 // Result is what Analyze found, keyed by principal ARN (the graph node id).
 type Result struct {
-	Entitlements map[string]*ciem.Entitlements
+	Entitlements map[string]*entitlement.Entitlements
 	// Usage holds the principals with last-accessed data; a principal
 	// missing from it has unknown usage.
-	Usage    map[string]*ciem.UsageData
+	Usage map[string]*entitlement.UsageData
+	// Warnings are the analysis' own (policies it could not parse), in the
+	// order met; the identity part's warnings stay in the part.
 	Warnings []string
 }
 
@@ -60,7 +65,7 @@ type Result struct {
 // of inv.
 func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, error) {
 	if inv == nil {
-		return nil, fmt.Errorf("ciem/aws: nil inventory")
+		return nil, fmt.Errorf("aws entitlements: nil inventory")
 	}
 	log := opts.Logger
 	if log == nil {
@@ -74,12 +79,12 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 	if part == nil {
 		var err error
 		if part, err = identity.Build(ctx, inv, identity.Options{Now: now, Logger: log}); err != nil {
-			return nil, fmt.Errorf("ciem/aws: %w", err)
+			return nil, fmt.Errorf("aws entitlements: %w", err)
 		}
 	}
 	a := &analyzer{cat: catalog.Default(), inv: inv, managed: map[string]*policy.Policy{}, stmtSets: map[*policy.Statement]catalog.ActionSet{},
 		stmtSvcs: map[*policy.Statement]map[string]bool{},
-		res:      &Result{Entitlements: map[string]*ciem.Entitlements{}, Usage: map[string]*ciem.UsageData{}, Warnings: slices.Clone(part.Warnings)}}
+		res:      &Result{Entitlements: map[string]*entitlement.Entitlements{}, Usage: map[string]*entitlement.UsageData{}}}
 	a.serviceSize = map[string]int{}
 	a.sensitive = a.cat.NewSet()
 	for _, act := range a.cat.Actions() {
@@ -105,17 +110,17 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 	}
 	for i := range iam.Users {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("ciem/aws: %w", err)
+			return nil, fmt.Errorf("aws entitlements: %w", err)
 		}
 		u := &iam.Users[i]
 		s := summaries[u.ARN]
 		if s == nil {
 			continue
 		}
-		pols := a.own(u.ARN, u.AttachedPolicies, u.InlinePolicies, ciem.SourceIdentity, "")
+		pols := a.own(u.ARN, u.AttachedPolicies, u.InlinePolicies, entitlement.SourceIdentity, "")
 		for _, gn := range u.Groups {
 			if g := groups[gn]; g != nil {
-				pols = append(pols, a.own(g.ARN, g.AttachedPolicies, g.InlinePolicies, ciem.SourceGroup, g.ARN)...)
+				pols = append(pols, a.own(g.ARN, g.AttachedPolicies, g.InlinePolicies, entitlement.SourceGroup, g.ARN)...)
 			}
 		}
 		pols = append(pols, a.boundary(u.PermissionBoundary)...)
@@ -130,18 +135,18 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 	}
 	for i := range iam.Roles {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("ciem/aws: %w", err)
+			return nil, fmt.Errorf("aws entitlements: %w", err)
 		}
 		r := &iam.Roles[i]
 		s := summaries[r.ARN]
 		if s == nil {
 			continue
 		}
-		pols := a.own(r.ARN, r.AttachedPolicies, r.InlinePolicies, ciem.SourceIdentity, "")
+		pols := a.own(r.ARN, r.AttachedPolicies, r.InlinePolicies, entitlement.SourceIdentity, "")
 		pols = append(pols, a.boundary(r.PermissionBoundary)...)
 		allowed, cond, rp := a.withResourceGrants(r.ARN, s.Allowed, s.Conditional)
 		e := a.entitlements(r.ARN, allowed, cond, append(pols, rp...))
-		e.Credentials = []ciem.Credential{{Kind: ciem.CredentialSession, Active: true, UsageKnown: true, Created: r.CreateDate, LastUsed: r.LastUsedDate}}
+		e.Credentials = []entitlement.Credential{{Kind: entitlement.CredentialSession, Active: true, UsageKnown: true, Created: r.CreateDate, LastUsed: r.LastUsedDate}}
 		e.CreatedAt = r.CreateDate
 		if r.ServiceLinked {
 			e.Unmanaged = "service-linked role: AWS owns its permissions"
@@ -151,7 +156,7 @@ func Analyze(ctx context.Context, inv *inventory.Inventory, opts Options) (*Resu
 	a.root()
 	for i := range iam.Groups {
 		g := &iam.Groups[i]
-		pols := a.own(g.ARN, g.AttachedPolicies, g.InlinePolicies, ciem.SourceIdentity, "")
+		pols := a.own(g.ARN, g.AttachedPolicies, g.InlinePolicies, entitlement.SourceIdentity, "")
 		set := policy.PolicySet{}
 		for _, sp := range pols {
 			set.Identity = append(set.Identity, sp.pol)
@@ -246,7 +251,7 @@ func (a *analyzer) boundary(arn string) []sourcedPolicy {
 		return nil
 	}
 	if p := a.managedPolicy(arn); p != nil {
-		return []sourcedPolicy{{pol: p, name: lastSegment(arn), kind: ciem.SourceBoundary}}
+		return []sourcedPolicy{{pol: p, name: lastSegment(arn), kind: entitlement.SourceBoundary}}
 	}
 	return nil
 }
@@ -282,17 +287,17 @@ func stmtRef(st *policy.Statement) string {
 // entBase is the usage-independent part of a principal's entitlements,
 // shared by every principal with the same action sets and policies.
 type entBase struct {
-	services  []ciem.ServiceEntitlement // Actions and SensitiveActions complete and sorted
-	sources   []ciem.Source
-	wildcards []ciem.Wildcard
+	services  []entitlement.ServiceEntitlement // Actions and SensitiveActions complete and sorted
+	sources   []entitlement.Source
+	wildcards []entitlement.Wildcard
 }
 
 // entitlements aggregates allowed actions per service, attributes them to
 // the statements that grant them, and keeps the action names the principal's
 // usage makes necessary.
-func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionSet, pols []sourcedPolicy) *ciem.Entitlements {
+func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionSet, pols []sourcedPolicy) *entitlement.Entitlements {
 	base := a.base(allowed, conditional, pols)
-	e := &ciem.Entitlements{Version: ciem.EntitlementsVersion, Sources: base.sources, Wildcards: base.wildcards}
+	e := &entitlement.Entitlements{Version: entitlement.Version, Sources: base.sources, Wildcards: base.wildcards}
 	accessed := map[string]bool{}
 	tracked := map[string]bool{}
 	if usage := a.res.Usage[arn]; usage != nil {
@@ -322,11 +327,11 @@ func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionS
 		case s.All:
 			s.Actions, s.SensitiveActions, s.SensitiveTruncated = nil, nil, s.Sensitive > 0
 		default:
-			if s.Total+s.Conditional > ciem.MaxListedActions {
+			if s.Total+s.Conditional > entitlement.MaxListedActions {
 				s.Actions = nil
 			}
-			if len(s.SensitiveActions) > ciem.MaxListedActions {
-				s.SensitiveActions, s.SensitiveTruncated = s.SensitiveActions[:ciem.MaxListedActions:ciem.MaxListedActions], true
+			if len(s.SensitiveActions) > entitlement.MaxListedActions {
+				s.SensitiveActions, s.SensitiveTruncated = s.SensitiveActions[:entitlement.MaxListedActions:entitlement.MaxListedActions], true
 			}
 		}
 		e.Services = append(e.Services, s)
@@ -346,7 +351,7 @@ func (a *analyzer) base(allowed, conditional catalog.ActionSet, pols []sourcedPo
 	}
 	for _, sp := range pols {
 		key.WriteString("|" + sp.kind + "|" + sp.via + "|" + sp.name + "|" + sp.pol.Label)
-		if sp.kind == ciem.SourceResource {
+		if sp.kind == entitlement.SourceResource {
 			fmt.Fprintf(&key, "#%p", sp.pol.Statements[0])
 		}
 	}
@@ -354,11 +359,11 @@ func (a *analyzer) base(allowed, conditional catalog.ActionSet, pols []sourcedPo
 		return b
 	}
 	b := &entBase{}
-	by := map[string]*ciem.ServiceEntitlement{}
-	get := func(svc string) *ciem.ServiceEntitlement {
+	by := map[string]*entitlement.ServiceEntitlement{}
+	get := func(svc string) *entitlement.ServiceEntitlement {
 		s := by[svc]
 		if s == nil {
-			s = &ciem.ServiceEntitlement{Service: svc, Levels: map[ciem.AccessLevel]int{}}
+			s = &entitlement.ServiceEntitlement{Service: svc, Levels: map[entitlement.AccessLevel]int{}}
 			by[svc] = s
 		}
 		return s
@@ -398,14 +403,14 @@ func (a *analyzer) base(allowed, conditional catalog.ActionSet, pols []sourcedPo
 					continue
 				}
 				if idx < 0 {
-					b.sources = append(b.sources, ciem.Source{Kind: sp.kind, Policy: sp.pol.Label, PolicyName: sp.name,
+					b.sources = append(b.sources, entitlement.Source{Kind: sp.kind, Policy: sp.pol.Label, PolicyName: sp.name,
 						Statement: stmtRef(st), Via: sp.via, Conditional: len(st.Conditions) > 0})
 					idx = len(b.sources) - 1
 				}
 				by[svc].Sources = append(by[svc].Sources, idx)
 			}
 			// Boundaries cap rather than grant, and a resource policy's "*" is its own resource.
-			if sp.kind != ciem.SourceBoundary && sp.kind != ciem.SourceResource {
+			if sp.kind != entitlement.SourceBoundary && sp.kind != entitlement.SourceResource {
 				if w, ok := a.wildcard(st, a.statementSet(st), allowed, sp); ok {
 					b.wildcards = append(b.wildcards, w)
 				}
@@ -438,19 +443,19 @@ func (a *analyzer) statementServices(st *policy.Statement) map[string]bool {
 }
 
 // wildcard classifies an Allow statement from its parsed elements.
-func (a *analyzer) wildcard(st *policy.Statement, set, allowed catalog.ActionSet, sp sourcedPolicy) (ciem.Wildcard, bool) {
-	w := ciem.Wildcard{Policy: sp.pol.Label, PolicyName: sp.name, Statement: stmtRef(st), Via: sp.via, Conditional: len(st.Conditions) > 0}
+func (a *analyzer) wildcard(st *policy.Statement, set, allowed catalog.ActionSet, sp sourcedPolicy) (entitlement.Wildcard, bool) {
+	w := entitlement.Wildcard{Policy: sp.pol.Label, PolicyName: sp.name, Statement: stmtRef(st), Via: sp.via, Conditional: len(st.Conditions) > 0}
 	if st.NotActions {
-		w.Kinds = append(w.Kinds, ciem.WildcardNotAction)
+		w.Kinds = append(w.Kinds, entitlement.WildcardNotAction)
 		w.Patterns = append(w.Patterns, st.Actions...)
 	} else {
 		for _, p := range st.Actions {
 			switch {
 			case p == "*":
-				w.Kinds = appendOnce(w.Kinds, ciem.WildcardAllActions)
+				w.Kinds = appendOnce(w.Kinds, entitlement.WildcardAllActions)
 				w.Patterns = append(w.Patterns, p)
 			case serviceWildcard.MatchString(p):
-				w.Kinds = appendOnce(w.Kinds, ciem.WildcardService)
+				w.Kinds = appendOnce(w.Kinds, entitlement.WildcardService)
 				w.Patterns = append(w.Patterns, p)
 			}
 		}
@@ -461,7 +466,7 @@ func (a *analyzer) wildcard(st *policy.Statement, set, allowed catalog.ActionSet
 		eff.Intersect(a.sensitive)
 		w.Sensitive = eff.Len()
 		if w.Sensitive > 0 {
-			w.Kinds = append(w.Kinds, ciem.WildcardResource)
+			w.Kinds = append(w.Kinds, entitlement.WildcardResource)
 		}
 	}
 	return w, len(w.Kinds) > 0
@@ -483,20 +488,20 @@ func appendOnce(s []string, v string) []string {
 	return append(s, v)
 }
 
-func level(l catalog.AccessLevel) ciem.AccessLevel {
+func level(l catalog.AccessLevel) entitlement.AccessLevel {
 	switch l {
 	case catalog.AccessList:
-		return ciem.LevelList
+		return entitlement.LevelList
 	case catalog.AccessRead:
-		return ciem.LevelRead
+		return entitlement.LevelRead
 	case catalog.AccessWrite:
-		return ciem.LevelWrite
+		return entitlement.LevelWrite
 	case catalog.AccessPermissionsManagement:
-		return ciem.LevelPermissions
+		return entitlement.LevelPermissions
 	case catalog.AccessTagging:
-		return ciem.LevelTagging
+		return entitlement.LevelTagging
 	}
-	return ciem.LevelUnknown
+	return entitlement.LevelUnknown
 }
 
 // sensitiveReads are Read-level actions that disclose data or credentials.
@@ -519,8 +524,8 @@ func Sensitive(act catalog.Action) bool {
 	return sensitiveReads[strings.ToLower(act.Name)]
 }
 
-func (a *analyzer) userCredentials(u *inventory.User) []ciem.Credential {
-	var out []ciem.Credential
+func (a *analyzer) userCredentials(u *inventory.User) []entitlement.Credential {
+	var out []entitlement.Credential
 	var row *inventory.CredentialReportRow
 	for i := range a.inv.IAM.CredentialReport {
 		if a.inv.IAM.CredentialReport[i].ARN == u.ARN {
@@ -528,14 +533,14 @@ func (a *analyzer) userCredentials(u *inventory.User) []ciem.Credential {
 		}
 	}
 	if u.LoginProfile || (row != nil && row.PasswordEnabled) {
-		c := ciem.Credential{Kind: ciem.CredentialPassword, Active: true, UsageKnown: a.liveCreds, LastUsed: u.PasswordLastUsed, Created: u.CreateDate}
+		c := entitlement.Credential{Kind: entitlement.CredentialPassword, Active: true, UsageKnown: a.liveCreds, LastUsed: u.PasswordLastUsed, Created: u.CreateDate}
 		if c.LastUsed.IsZero() && row != nil {
 			c.LastUsed = row.PasswordLastUsed
 		}
 		out = append(out, c)
 	}
 	for _, k := range u.AccessKeys {
-		out = append(out, ciem.Credential{Kind: ciem.CredentialAccessKey, ID: maskKey(k.ID), Active: k.Status == "Active",
+		out = append(out, entitlement.Credential{Kind: entitlement.CredentialAccessKey, ID: maskKey(k.ID), Active: k.Status == "Active",
 			UsageKnown: a.liveCreds, Created: k.CreateDate, LastUsed: k.LastUsedDate})
 	}
 	if len(u.AccessKeys) == 0 && row != nil {
@@ -545,7 +550,7 @@ func (a *analyzer) userCredentials(u *inventory.User) []ciem.Credential {
 		}{{row.AccessKey1Active, row.AccessKey1LastRotated, row.AccessKey1LastUsedDate}, {row.AccessKey2Active, row.AccessKey2LastRotated, row.AccessKey2LastUsedDate}}
 		for i, s := range slots {
 			if s.active || !s.rotated.IsZero() {
-				out = append(out, ciem.Credential{Kind: ciem.CredentialAccessKey, ID: fmt.Sprintf("key%d", i+1), Active: s.active,
+				out = append(out, entitlement.Credential{Kind: entitlement.CredentialAccessKey, ID: fmt.Sprintf("key%d", i+1), Active: s.active,
 					UsageKnown: true, Created: s.rotated, LastUsed: s.used})
 			}
 		}
@@ -569,7 +574,7 @@ func (a *analyzer) root() {
 		}
 		e.CreatedAt = row.UserCreationTime
 		if row.PasswordEnabled {
-			e.Credentials = append(e.Credentials, ciem.Credential{Kind: ciem.CredentialPassword, Active: true, UsageKnown: true,
+			e.Credentials = append(e.Credentials, entitlement.Credential{Kind: entitlement.CredentialPassword, Active: true, UsageKnown: true,
 				Created: row.UserCreationTime, LastUsed: row.PasswordLastUsed})
 		}
 		for i, k := range []struct {
@@ -577,7 +582,7 @@ func (a *analyzer) root() {
 			rotated, u time.Time
 		}{{row.AccessKey1Active, row.AccessKey1LastRotated, row.AccessKey1LastUsedDate}, {row.AccessKey2Active, row.AccessKey2LastRotated, row.AccessKey2LastUsedDate}} {
 			if k.active {
-				e.Credentials = append(e.Credentials, ciem.Credential{Kind: ciem.CredentialAccessKey, ID: fmt.Sprintf("root key%d", i+1), Active: true,
+				e.Credentials = append(e.Credentials, entitlement.Credential{Kind: entitlement.CredentialAccessKey, ID: fmt.Sprintf("root key%d", i+1), Active: true,
 					UsageKnown: true, Created: k.rotated, LastUsed: k.u})
 			}
 		}
@@ -601,7 +606,7 @@ func lastSegment(arn string) string {
 }
 
 // usage converts the inventory's last-accessed data, then applies overrides.
-func (a *analyzer) usage(over map[string]*ciem.UsageData) {
+func (a *analyzer) usage(over map[string]*entitlement.UsageData) {
 	for arn, svcs := range a.inv.IAM.LastAccessed {
 		a.res.Usage[arn] = FromLastAccessed(svcs, a.inv.CollectedAt)
 	}
@@ -612,16 +617,16 @@ func (a *analyzer) usage(over map[string]*ciem.UsageData) {
 	}
 }
 
-// FromLastAccessed converts AWS service last-accessed data to ciem.UsageData.
+// FromLastAccessed converts AWS service last-accessed data to entitlement.UsageData.
 // Action names are qualified with the service namespace.
-func FromLastAccessed(svcs []inventory.ServiceLastAccessed, collected time.Time) *ciem.UsageData {
-	u := &ciem.UsageData{Version: ciem.EntitlementsVersion, Source: UsageSource, CollectedAt: collected, TrackingDays: TrackingDays,
-		Services: []ciem.ServiceUsage{}}
+func FromLastAccessed(svcs []inventory.ServiceLastAccessed, collected time.Time) *entitlement.UsageData {
+	u := &entitlement.UsageData{Version: entitlement.Version, Source: UsageSource, CollectedAt: collected, TrackingDays: TrackingDays,
+		Services: []entitlement.ServiceUsage{}}
 	for _, s := range svcs {
 		if s.LastAuthenticated.IsZero() && len(s.TrackedActions) == 0 {
 			continue // absent from UsageData means never used: no need to store it
 		}
-		su := ciem.ServiceUsage{Service: strings.ToLower(s.Namespace), LastAccessed: s.LastAuthenticated, ActionLevel: s.TrackedActions != nil}
+		su := entitlement.ServiceUsage{Service: strings.ToLower(s.Namespace), LastAccessed: s.LastAuthenticated, ActionLevel: s.TrackedActions != nil}
 		for _, t := range s.TrackedActions {
 			name := t.Action
 			if !strings.Contains(name, ":") {
@@ -630,30 +635,25 @@ func FromLastAccessed(svcs []inventory.ServiceLastAccessed, collected time.Time)
 			if act, ok := catalog.Default().Lookup(name); ok {
 				name = act.Name // canonical case
 			}
-			su.Actions = append(su.Actions, ciem.ActionUsage{Action: name, LastAccessed: t.LastAccessed})
+			su.Actions = append(su.Actions, entitlement.ActionUsage{Action: name, LastAccessed: t.LastAccessed})
 		}
 		u.Services = append(u.Services, su)
 	}
-	slices.SortFunc(u.Services, func(x, y ciem.ServiceUsage) int { return strings.Compare(x.Service, y.Service) })
+	slices.SortFunc(u.Services, func(x, y entitlement.ServiceUsage) int { return strings.Compare(x.Service, y.Service) })
 	return u
 }
 
 // Annotate runs Analyze and records the results on the snapshot's principal
-// nodes (ciem.PropEntitlements, ciem.PropLastAccessed), so that the stored
-// graph carries what ciem.Build needs. The collect pipeline calls it after
-// the transform.
+// nodes (entitlement.PropEntitlements, entitlement.PropLastAccessed), so that
+// the stored graph carries what the CIEM report needs. The AWS transform
+// calls it last.
 func Annotate(ctx context.Context, snap *graph.Snapshot, inv *inventory.Inventory, opts Options) (*Result, error) {
 	res, err := Analyze(ctx, inv, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := ciem.Annotate(snap.Nodes, res.Entitlements, res.Usage); err != nil {
+	if err := entitlement.Annotate(snap.Nodes, res.Entitlements, res.Usage); err != nil {
 		return nil, err
 	}
 	return res, nil
-}
-
-// Sources returns the ciem.Sources with the AWS policy writer.
-func Sources() ciem.Sources {
-	return ciem.Sources{Policies: map[graph.Cloud]ciem.PolicyWriter{graph.CloudAWS: PolicyWriter{}}}
 }

@@ -1,0 +1,220 @@
+package resources
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// Credentials left in configuration (docs/aws-transform.md, "Credentials in
+// configuration"). Each credential the collector found becomes a Secret
+// node of its own, owned by the area that read its holder, carrying only
+// where it is, its kind, its key id or endpoint and a salted fingerprint.
+// The holder's own code reads it (holder READS credential); the identity
+// part adds the principals that can read the configuration; the credential
+// opens what it belongs to: the IAM user that owns the access key
+// (USES_IDENTITY) or the database its connection string names (READS).
+
+// Techniques of the credential moves.
+const (
+	TechCredentialAccessKey = "aws.credential.access-key"
+	TechCredentialDatabase  = "aws.credential.database-password"
+)
+
+// Credential finding rule ids.
+const (
+	RuleLambdaEnvCredential    = "aws.lambda.credential-in-environment"
+	RuleEC2UserDataCredential  = "aws.ec2.credential-in-user-data"
+	RuleECSEnvCredential       = "aws.ecs.credential-in-environment"
+	RuleSSMPlainCredential     = "aws.ssm.credential-in-plaintext-parameter"
+	RuleCodeBuildEnvCredential = "aws.codebuild.credential-in-environment"
+	RuleBeanstalkEnvCredential = "aws.elasticbeanstalk.credential-in-environment"
+)
+
+func init() {
+	add := func(id, title, remediation string, controls ...string) {
+		rules[id] = rule{title: title, severity: graph.SeverityHigh, remediation: remediation, controls: controls, fixEffort: 2}
+	}
+	add(RuleLambdaEnvCredential, "Credential in a Lambda environment variable",
+		"Move the credential to Secrets Manager (or use the execution role instead of keys) and rotate it.")
+	add(RuleEC2UserDataCredential, "Credential in EC2 user data",
+		"Remove the credential from the user data (use the instance profile, Secrets Manager or Parameter Store SecureString) and rotate it.")
+	add(RuleECSEnvCredential, "Credential in an ECS container environment variable",
+		"Inject the credential as a secret (secrets with valueFrom) instead of a plain environment variable, and rotate it.", "AWS-FSBP:ECS.8")
+	add(RuleSSMPlainCredential, "Credential in a plain-text (String) SSM parameter",
+		"Store the credential as a SecureString parameter (or in Secrets Manager) and rotate it.")
+	add(RuleCodeBuildEnvCredential, "Credential in a CodeBuild PLAINTEXT environment variable",
+		"Use PARAMETER_STORE or SECRETS_MANAGER variables for credentials, and rotate the exposed one.", "AWS-FSBP:CodeBuild.2")
+	add(RuleBeanstalkEnvCredential, "Credential in Elastic Beanstalk environment properties",
+		"Read the credential from Secrets Manager at run time instead of an environment property, and rotate it.")
+}
+
+// credHolder is one resource whose configuration exposes credentials.
+type credHolder struct {
+	id, native, service, region, name string
+	rule, technique, where            string
+	creds                             []inventory.ConfigCredential
+}
+
+// credentials adds the credential nodes, the holders' reads, the moves the
+// credentials open and a finding per credential.
+func (b *builder) credentials() {
+	keyOwner := map[string]*inventory.User{}
+	keyStatus := map[string]string{}
+	for i := range b.inv.IAM.Users {
+		u := &b.inv.IAM.Users[i]
+		for _, k := range u.AccessKeys {
+			keyOwner[k.ID], keyStatus[k.ID] = u, k.Status
+		}
+	}
+	dbByHost := map[string]string{}
+	for _, x := range b.regions {
+		for i := range x.d.DBInstances {
+			db := &x.d.DBInstances[i]
+			if db.EndpointAddress != "" {
+				dbByHost[strings.ToLower(db.EndpointAddress)] = db.ARN
+			}
+		}
+		for i := range x.d.DBClusters {
+			db := &x.d.DBClusters[i]
+			if db.Endpoint != "" {
+				dbByHost[strings.ToLower(db.Endpoint)] = db.ARN
+			}
+		}
+	}
+	for _, x := range b.regions {
+		var holders []credHolder
+		for i := range x.d.Functions {
+			f := &x.d.Functions[i]
+			holders = append(holders, credHolder{id: f.ARN, native: "AWS::Lambda::Function", service: "lambda", region: x.name, name: f.Name,
+				rule: RuleLambdaEnvCredential, technique: "aws.lambda.environment-credential", where: "environment of function " + f.Name, creds: f.Credentials})
+		}
+		for i := range x.d.Instances {
+			in := &x.d.Instances[i]
+			if in.State == "terminated" {
+				continue
+			}
+			holders = append(holders, credHolder{id: b.instanceID(x, in.ID), native: "AWS::EC2::Instance", service: "ec2", region: x.name, name: in.ID,
+				rule: RuleEC2UserDataCredential, technique: "aws.ec2.user-data-credential", where: "user data of instance " + in.ID, creds: in.Credentials})
+		}
+		for i := range x.d.TaskDefinitions {
+			td := &x.d.TaskDefinitions[i]
+			var creds []inventory.ConfigCredential
+			for _, c := range td.Containers {
+				creds = append(creds, c.Credentials...)
+			}
+			holders = append(holders, credHolder{id: td.ARN, native: "AWS::ECS::TaskDefinition", service: "ecs", region: x.name,
+				name: fmt.Sprintf("%s:%d", td.Family, td.Revision), rule: RuleECSEnvCredential, technique: "aws.ecs.environment-credential",
+				where: fmt.Sprintf("container environment of task definition %s:%d", td.Family, td.Revision), creds: creds})
+		}
+		for i := range x.d.SSMParameters {
+			p := &x.d.SSMParameters[i]
+			n := b.resource(p.ARN, graph.KindSecret, "AWS::SSM::Parameter", "ssm", x.name, p.Name, p.Tags)
+			n.Props["type"] = p.Type
+			if k := b.keys.resolve(x.name, p.KMSKeyID); k != "" && p.Type == "SecureString" {
+				b.edge(graph.Edge{From: p.ARN, To: k, Kind: graph.EdgeEncryptedBy})
+			}
+			// The parameter is what a reader gets: no holder move (a
+			// parameter runs no code), the credential hangs off it.
+			holders = append(holders, credHolder{id: p.ARN, native: "AWS::SSM::Parameter", service: "ssm", region: x.name, name: p.Name,
+				rule: RuleSSMPlainCredential, where: "String parameter " + p.Name, creds: p.Credentials})
+		}
+		for i := range x.d.CodeBuildProjects {
+			p := &x.d.CodeBuildProjects[i]
+			b.resource(p.ARN, graph.KindFunction, "AWS::CodeBuild::Project", "codebuild", x.name, p.Name, p.Tags)
+			if p.ServiceRole != "" {
+				b.roleStub(p.ServiceRole)
+				b.edge(graph.Edge{From: p.ARN, To: p.ServiceRole, Kind: graph.EdgeRunsAs})
+				b.edge(graph.Edge{From: p.ARN, To: p.ServiceRole, Kind: graph.EdgeUsesIdentity, Technique: "aws.codebuild.service-role", Likelihood: 0.8,
+					Evidence: []string{fmt.Sprintf("project %s builds as %s; build commands read the role's credentials", p.Name, p.ServiceRole)}})
+			}
+			holders = append(holders, credHolder{id: p.ARN, native: "AWS::CodeBuild::Project", service: "codebuild", region: x.name, name: p.Name,
+				rule: RuleCodeBuildEnvCredential, technique: "aws.codebuild.environment-credential", where: "environment of project " + p.Name, creds: p.Credentials})
+		}
+		for i := range x.d.BeanstalkEnvironments {
+			e := &x.d.BeanstalkEnvironments[i]
+			n := b.resource(e.ARN, graph.KindCompute, "AWS::ElasticBeanstalk::Environment", "elasticbeanstalk", x.name, e.Name, nil)
+			n.Props["application"] = e.Application
+			holders = append(holders, credHolder{id: e.ARN, native: "AWS::ElasticBeanstalk::Environment", service: "elasticbeanstalk", region: x.name, name: e.Name,
+				rule: RuleBeanstalkEnvCredential, technique: "aws.elasticbeanstalk.environment-credential", where: "environment properties of " + e.Name, creds: e.Credentials})
+		}
+		for _, h := range holders {
+			for _, c := range h.creds {
+				b.credential(h, c, keyOwner, keyStatus, dbByHost)
+			}
+		}
+	}
+}
+
+func (b *builder) credential(h credHolder, c inventory.ConfigCredential, keyOwner map[string]*inventory.User, keyStatus, dbByHost map[string]string) {
+	if h.id == "" {
+		return
+	}
+	id := inventory.CredentialNodeID(h.id, c.Location)
+	n := b.node(graph.Node{ID: id, Kind: graph.KindSecret, NativeType: h.native + ".Credential", Service: h.service, Region: h.region,
+		Name: h.name + " " + c.Location})
+	n.Sensitivity = max(n.Sensitivity, graph.SensitivityConfidential)
+	n.CrownJewel = true
+	n.Props["location"] = c.Location
+	n.Props["credential_kind"] = c.Kind
+	n.Props["holder"] = h.id
+	if c.Key != "" {
+		n.Props["key"] = c.Key
+	}
+	if c.KeyID != "" {
+		n.Props["key_id"] = c.KeyID
+	}
+	if c.Endpoint != "" {
+		n.Props["endpoint"] = c.Endpoint
+	}
+	if c.Fingerprint != "" {
+		n.Props["fingerprint"] = c.Fingerprint
+	}
+	b.edge(graph.Edge{From: b.accountID(), To: id, Kind: graph.EdgeContains})
+	b.edge(graph.Edge{From: h.id, To: id, Kind: graph.EdgeContains})
+
+	what := c.Kind
+	if c.KeyID != "" {
+		what += " for access key " + c.KeyID
+	}
+	if c.Endpoint != "" {
+		what += " for " + c.Endpoint
+	}
+	ev := fmt.Sprintf("%s in %s (%s)", what, h.where, c.Location)
+	if c.Fingerprint != "" {
+		ev += ", fingerprint " + c.Fingerprint
+	}
+	fid := b.flag(h.rule, h.id, defaultSeverity, ev)
+	if h.technique != "" {
+		b.edge(graph.Edge{From: h.id, To: id, Kind: graph.EdgeReads, Technique: h.technique, Likelihood: 0.9,
+			Evidence: []string{ev, "code running as " + h.name + " reads its own configuration"}, Findings: []string{fid}})
+	}
+	if u := keyOwner[c.KeyID]; u != nil && c.Kind != "aws-access-token" {
+		if !strings.EqualFold(keyStatus[c.KeyID], "Active") {
+			return
+		}
+		b.stub(u.ARN, graph.KindUser, "AWS::IAM::User", "iam")
+		b.edge(graph.Edge{From: id, To: u.ARN, Kind: graph.EdgeUsesIdentity, Technique: TechCredentialAccessKey, Likelihood: 0.95,
+			Evidence: []string{ev, fmt.Sprintf("access key %s is an active key of %s", c.KeyID, u.ARN)}, Findings: []string{fid}})
+	}
+	if db := matchDB(c.Endpoint, dbByHost); db != "" {
+		b.edge(graph.Edge{From: id, To: db, Kind: graph.EdgeReads, Technique: TechCredentialDatabase, Likelihood: 0.8,
+			Evidence: []string{ev, fmt.Sprintf("%s is the endpoint of %s", c.Endpoint, db)}, Findings: []string{fid}})
+	}
+}
+
+// matchDB finds the database whose endpoint a connection string names
+// (host, or host:port).
+func matchDB(endpoint string, dbByHost map[string]string) string {
+	if endpoint == "" {
+		return ""
+	}
+	host := endpoint
+	if h, _, err := net.SplitHostPort(endpoint); err == nil {
+		host = h
+	}
+	return dbByHost[strings.ToLower(host)]
+}

@@ -1,0 +1,204 @@
+// Package cai reads Cloud Asset Inventory export files into an inventory:
+//
+//   - `gcloud asset export --content-type=resource|iam-policy|org-policy`
+//     output as written to Cloud Storage: newline-delimited JSON, one asset
+//     per line, snake_case keys;
+//   - `gcloud asset list --format=json`: a JSON array of assets, camelCase;
+//   - `gcloud asset search-all-iam-policies --format=json`: a JSON array of
+//     IAM policy search results (resource, project, folders, organization,
+//     policy).
+//
+// Files are untrusted input: sizes are capped and every record is
+// validated; a malformed record fails the import with its line number.
+package cai
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/breachpath/breachpath/collector/gcp/inventory"
+)
+
+// MaxFileBytes bounds one export file.
+const MaxFileBytes = 4 << 30
+
+// MaxRecords bounds the records of one file.
+const MaxRecords = 10_000_000
+
+// Format is the shape of an export file.
+type Format string
+
+// Formats ReadInto recognises.
+const (
+	FormatNDJSON      Format = "cai-ndjson" // gcloud asset export
+	FormatAssetArray  Format = "cai-json"   // gcloud asset list --format=json
+	FormatIAMSearch   Format = "iam-search" // gcloud asset search-all-iam-policies --format=json
+	FormatUnsupported Format = ""
+)
+
+// ReadFile reads one export file into inv and returns its format and the
+// number of records read.
+func ReadFile(ctx context.Context, path string, inv *inventory.Inventory) (Format, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	format, n, err := Read(ctx, f, inv)
+	if err != nil {
+		return format, n, fmt.Errorf("read %s: %w", path, err)
+	}
+	return format, n, nil
+}
+
+// Read reads one export from r into inv.
+func Read(ctx context.Context, r io.Reader, inv *inventory.Inventory) (Format, int, error) {
+	br := bufio.NewReaderSize(io.LimitReader(r, MaxFileBytes), 1<<20)
+	first, err := firstByte(br)
+	if err != nil {
+		return "", 0, err
+	}
+	if first == '[' {
+		return readArray(ctx, br, inv)
+	}
+	if first != '{' {
+		return "", 0, fmt.Errorf("not a Cloud Asset Inventory export: starts with %q", first)
+	}
+	n, err := readNDJSON(ctx, br, inv)
+	return FormatNDJSON, n, err
+}
+
+func firstByte(br *bufio.Reader) (byte, error) {
+	for {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			return 0, fmt.Errorf("empty file")
+		}
+		if err != nil {
+			return 0, err
+		}
+		if c == ' ' || c == '\n' || c == '\r' || c == '\t' {
+			continue
+		}
+		return c, br.UnreadByte()
+	}
+}
+
+func readNDJSON(ctx context.Context, br *bufio.Reader, inv *inventory.Inventory) (int, error) {
+	sc := bufio.NewScanner(br)
+	sc.Buffer(make([]byte, 0, 1<<20), inventory.MaxAssetBytes)
+	n, line := 0, 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		if line%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+		}
+		if n++; n > MaxRecords {
+			return n, fmt.Errorf("more than %d records", MaxRecords)
+		}
+		a, err := inventory.ParseAsset(b)
+		if err != nil {
+			return n, fmt.Errorf("line %d: %w", line, err)
+		}
+		if err := inv.Add(a); err != nil {
+			return n, fmt.Errorf("line %d: %w", line, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return n, fmt.Errorf("line %d: %w", line+1, err)
+	}
+	return n, nil
+}
+
+func readArray(ctx context.Context, br *bufio.Reader, inv *inventory.Inventory) (Format, int, error) {
+	dec := json.NewDecoder(br)
+	if _, err := dec.Token(); err != nil {
+		return "", 0, err
+	}
+	format := FormatUnsupported
+	n := 0
+	for dec.More() {
+		if n%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return format, n, err
+			}
+		}
+		if n++; n > MaxRecords {
+			return format, n, fmt.Errorf("more than %d records", MaxRecords)
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return format, n, fmt.Errorf("record %d: %w", n, err)
+		}
+		if len(raw) > inventory.MaxAssetBytes {
+			return format, n, fmt.Errorf("record %d: %d bytes exceeds %d", n, len(raw), inventory.MaxAssetBytes)
+		}
+		var probe struct {
+			Name     string          `json:"name"`
+			Resource json.RawMessage `json:"resource"`
+			Policy   json.RawMessage `json:"policy"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			return format, n, fmt.Errorf("record %d: %w", n, err)
+		}
+		var a *inventory.Asset
+		var err error
+		if probe.Name == "" && probe.Policy != nil {
+			format = FormatIAMSearch
+			a, err = searchResult(raw)
+		} else {
+			format = FormatAssetArray
+			a, err = inventory.ParseAsset(raw)
+		}
+		if err != nil {
+			return format, n, fmt.Errorf("record %d: %w", n, err)
+		}
+		if err := inv.Add(a); err != nil {
+			return format, n, fmt.Errorf("record %d: %w", n, err)
+		}
+	}
+	return format, n, nil
+}
+
+// searchResult converts one IamPolicySearchResult to an asset carrying
+// only the IAM policy and the ancestors the result names.
+func searchResult(raw json.RawMessage) (*inventory.Asset, error) {
+	var r struct {
+		Resource     string            `json:"resource"`
+		AssetType    string            `json:"assetType"`
+		Project      string            `json:"project"`
+		Folders      []string          `json:"folders"`
+		Organization string            `json:"organization"`
+		Policy       *inventory.Policy `json:"policy"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(r.Resource, "//") {
+		return nil, fmt.Errorf("search result resource %q is not a full resource name", r.Resource)
+	}
+	a := &inventory.Asset{Name: r.Resource, AssetType: r.AssetType, IAMPolicy: r.Policy}
+	if a.IAMPolicy == nil {
+		a.IAMPolicy = &inventory.Policy{}
+	}
+	if r.Project != "" {
+		a.Ancestors = append(a.Ancestors, r.Project)
+	}
+	a.Ancestors = append(a.Ancestors, r.Folders...)
+	if r.Organization != "" {
+		a.Ancestors = append(a.Ancestors, r.Organization)
+	}
+	return a, nil
+}

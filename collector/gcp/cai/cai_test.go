@@ -1,0 +1,88 @@
+package cai
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachpath/breachpath/collector/gcp/inventory"
+)
+
+func TestReadRecognisesEachExportShape(t *testing.T) {
+	tests := []struct {
+		file    string
+		format  Format
+		records int
+		check   func(t *testing.T, inv *inventory.Inventory)
+	}{
+		{"testdata/export.ndjson", FormatNDJSON, 3, func(t *testing.T, inv *inventory.Inventory) {
+			a := inv.Assets["//storage.googleapis.com/prod-blogapp-5e1f"]
+			if a == nil || a.AssetType != inventory.TypeBucket || a.IAMPolicy == nil || len(a.IAMPolicy.Bindings) != 1 {
+				t.Fatalf("bucket = %+v", a)
+			}
+			var b inventory.Bucket
+			if err := a.Decode(&b); err != nil || b.Labels["data_classification"] != "restricted" || !b.IAMConfiguration.UniformBucketLevelAccess.Enabled {
+				t.Errorf("data keys were rewritten: %+v (%v)", b, err)
+			}
+			if a.Resource.Parent != "//cloudresourcemanager.googleapis.com/projects/300000000003" {
+				t.Errorf("parent %q", a.Resource.Parent)
+			}
+			org := inv.Assets["//cloudresourcemanager.googleapis.com/organizations/100000000001"]
+			if org == nil || len(org.OrgPolicy) != 1 || org.OrgPolicy[0].BooleanPolicy == nil || !org.OrgPolicy[0].BooleanPolicy.Enforced {
+				t.Errorf("org policy = %+v", org)
+			}
+		}},
+		{"testdata/search-all-iam-policies.json", FormatIAMSearch, 2, func(t *testing.T, inv *inventory.Inventory) {
+			a := inv.Assets["//storage.googleapis.com/prod-blogapp-5e1f"]
+			want := []string{"projects/300000000003", "folders/200000000002", "organizations/100000000001"}
+			if a == nil || strings.Join(a.Ancestors, ",") != strings.Join(want, ",") {
+				t.Fatalf("ancestors of %+v, want %v", a, want)
+			}
+			if c := a.IAMPolicy.Bindings[0].Condition; c == nil || c.Title != "t" {
+				t.Errorf("condition lost: %+v", a.IAMPolicy.Bindings[0])
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			inv := inventory.New(time.Now())
+			format, n, err := ReadFile(context.Background(), tc.file, inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if format != tc.format || n != tc.records {
+				t.Fatalf("format %s, %d records; want %s, %d", format, n, tc.format, tc.records)
+			}
+			tc.check(t, inv)
+		})
+	}
+}
+
+func TestReadRejectsMalformedInputWithItsLine(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"not json", "hello", "not a Cloud Asset Inventory export"},
+		{"empty", "  \n", "empty file"},
+		{"bad line", "{\"name\":\"//a.googleapis.com/x\"}\n{oops\n", "line 2"},
+		{"no name", "{\"asset_type\":\"x\"}\n", "without a name"},
+		{"relative name", "{\"name\":\"projects/x\"}\n", "not a full resource name"},
+		{"array of numbers", "[1,2]", "record 1"},
+		{"search result with a relative resource", `[{"resource":"projects/1","policy":{}}]`, "not a full resource name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Read(context.Background(), strings.NewReader(tc.in), inventory.New(time.Now()))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	f.Add([]byte(`{"name":"//storage.googleapis.com/b","asset_type":"storage.googleapis.com/Bucket","iam_policy":{"bindings":[{"role":"r","members":["allUsers"]}]}}`))
+	f.Add([]byte(`[{"resource":"//x.googleapis.com/y","policy":{"bindings":[]}}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, _ = Read(context.Background(), strings.NewReader(string(b)), inventory.New(time.Now()))
+	})
+}

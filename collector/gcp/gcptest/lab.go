@@ -1,0 +1,187 @@
+// Package gcptest holds what the GCP collector's tests share: a small
+// organisation modelled on the published design of GCPGoat (INE's
+// vulnerable-by-design GCP lab, github.com/ine-labs/GCPGoat, module 1),
+// writers for Cloud Asset Inventory export files, and a local server
+// answering the Cloud Asset API's documented REST shapes
+// (v1 ListAssets) with failure injection.
+//
+// The lab is rebuilt here from the lab's public README, attack manual and
+// Terraform design (which resources exist, how they are configured, which
+// IAM grants they carry); no code is copied.
+package gcptest
+
+import (
+	"encoding/json"
+
+	"github.com/breachpath/breachpath/collector/gcp/inventory"
+)
+
+// Ids of the lab organisation.
+const (
+	OrgNumber     = "100000000001"
+	FolderNumber  = "200000000002"
+	ProjectNumber = "300000000003"
+	ProjectID     = "gcp-goat-5e1f"
+	Domain        = "goat.example"
+	Zone          = "us-west1-c"
+	Region        = "us-west1"
+)
+
+// Full names of the lab's resources that tests assert on.
+var (
+	Org         = "//cloudresourcemanager.googleapis.com/organizations/" + OrgNumber
+	Folder      = "//cloudresourcemanager.googleapis.com/folders/" + FolderNumber
+	Project     = "//cloudresourcemanager.googleapis.com/projects/" + ProjectNumber
+	Network     = "//compute.googleapis.com/projects/" + ProjectID + "/global/networks/vm-vpc"
+	Firewall    = "//compute.googleapis.com/projects/" + ProjectID + "/global/firewalls/vm-fw-allow-ssh"
+	DeveloperVM = "//compute.googleapis.com/projects/" + ProjectID + "/zones/" + Zone + "/instances/developer-vm"
+	AdminVM     = "//compute.googleapis.com/projects/" + ProjectID + "/zones/" + Zone + "/instances/admin-vm"
+	DefaultSA   = ProjectNumber + "-compute@developer.gserviceaccount.com"
+	AdminSA     = "admin-service-account@" + ProjectID + ".iam.gserviceaccount.com"
+	AppspotSA   = ProjectID + "@appspot.gserviceaccount.com"
+	DefaultSAID = "//iam.googleapis.com/projects/" + ProjectID + "/serviceAccounts/" + DefaultSA
+	AdminSAID   = "//iam.googleapis.com/projects/" + ProjectID + "/serviceAccounts/" + AdminSA
+	AppspotSAID = "//iam.googleapis.com/projects/" + ProjectID + "/serviceAccounts/" + AppspotSA
+	Backend     = "//cloudfunctions.googleapis.com/projects/" + ProjectID + "/locations/" + Region + "/functions/backend-function"
+	ProdBucket  = "//storage.googleapis.com/prod-blogapp-5e1f"
+	DevBucket   = "//storage.googleapis.com/dev-blogapp-5e1f"
+	JWTSecret   = "//secretmanager.googleapis.com/projects/" + ProjectNumber + "/secrets/blog-jwt-secret"
+	OwnerNode   = Project + "/owner"
+	scopesDevVM = []string{"compute", "devstorage.read_only", "logging.write", "monitoring.write", "pubsub", "service.management.readonly", "servicecontrol", "trace.append"}
+	scopesAdmin = []string{"cloud-platform"}
+	projectAnc  = []string{"projects/" + ProjectNumber, "folders/" + FolderNumber, "organizations/" + OrgNumber}
+	computeLink = "https://www.googleapis.com/compute/v1/projects/" + ProjectID
+	scopeURL    = "https://www.googleapis.com/auth/"
+	customProd  = "projects/" + ProjectID + "/roles/prodbucket"
+	customDev   = "projects/" + ProjectID + "/roles/development"
+)
+
+// Variant changes the lab before it is written out.
+type Variant int
+
+// Variants of the lab.
+const (
+	// Published is the lab as designed.
+	Published Variant = iota
+	// DevVMWithoutComputeScope is the one-change fix: developer-vm's
+	// access scopes no longer include compute, so its token cannot add an
+	// SSH key to admin-vm's metadata.
+	DevVMWithoutComputeScope
+)
+
+// Lab returns the lab organisation as Cloud Asset Inventory assets:
+// resource records and IAM-policy records, as the two export content
+// types hold them.
+func Lab(v Variant) (resources, policies []*inventory.Asset) {
+	res := func(name, typ string, anc []string, loc string, data any) {
+		b, _ := json.Marshal(data) // maps of strings, lists and numbers always encode
+		resources = append(resources, &inventory.Asset{Name: name, AssetType: typ, Ancestors: anc,
+			Resource: &inventory.Resource{Location: loc, Data: b}})
+	}
+	pol := func(name, typ string, anc []string, bindings ...inventory.Binding) {
+		policies = append(policies, &inventory.Asset{Name: name, AssetType: typ, Ancestors: anc,
+			IAMPolicy: &inventory.Policy{Bindings: bindings}})
+	}
+	bind := func(role string, members ...string) inventory.Binding {
+		return inventory.Binding{Role: role, Members: members}
+	}
+	orgAnc := []string{"organizations/" + OrgNumber}
+	folderAnc := []string{"folders/" + FolderNumber, "organizations/" + OrgNumber}
+
+	// Hierarchy.
+	res(Org, inventory.TypeOrganization, orgAnc, "global", map[string]any{"name": "organizations/" + OrgNumber, "displayName": Domain})
+	res(Folder, inventory.TypeFolder, folderAnc, "global", map[string]any{"name": "folders/" + FolderNumber, "displayName": "labs",
+		"parent": "organizations/" + OrgNumber})
+	res(Project, inventory.TypeProject, projectAnc, "global", map[string]any{"projectNumber": ProjectNumber, "projectId": ProjectID,
+		"lifecycleState": "ACTIVE", "name": "Gcp-Goat"})
+	pol(Org, inventory.TypeOrganization, orgAnc, bind("roles/resourcemanager.organizationAdmin", "group:cloud-admins@"+Domain))
+	pol(Project, inventory.TypeProject, projectAnc,
+		bind("roles/owner", "user:owner@"+Domain, "serviceAccount:"+AdminSA),
+		bind("roles/editor", "serviceAccount:"+DefaultSA, "serviceAccount:"+AppspotSA))
+
+	// Identities and custom roles.
+	for _, sa := range []string{DefaultSA, AdminSA, AppspotSA} {
+		res("//iam.googleapis.com/projects/"+ProjectID+"/serviceAccounts/"+sa, inventory.TypeServiceAccount, projectAnc, "global",
+			map[string]any{"email": sa, "projectId": ProjectID, "name": "projects/" + ProjectID + "/serviceAccounts/" + sa})
+	}
+	res("//iam.googleapis.com/"+customProd, inventory.TypeRole, projectAnc, "global",
+		map[string]any{"name": customProd, "title": "Prod role", "includedPermissions": []string{"storage.objects.get"}})
+	res("//iam.googleapis.com/"+customDev, inventory.TypeRole, projectAnc, "global",
+		map[string]any{"name": customDev, "title": "Dev role",
+			"includedPermissions": []string{"storage.objects.get", "storage.buckets.setIamPolicy", "storage.buckets.getIamPolicy"}})
+
+	// Network.
+	res(Network, inventory.TypeNetwork, projectAnc, "global", map[string]any{"name": "vm-vpc", "autoCreateSubnetworks": true})
+	subnet := "//compute.googleapis.com/projects/" + ProjectID + "/regions/" + Region + "/subnetworks/vm-vpc"
+	res(subnet, inventory.TypeSubnetwork, projectAnc, Region, map[string]any{"name": "vm-vpc", "network": computeLink + "/global/networks/vm-vpc",
+		"region": computeLink + "/regions/" + Region, "ipCidrRange": "10.138.0.0/20"})
+	res(Firewall, inventory.TypeFirewall, projectAnc, "global", map[string]any{"name": "vm-fw-allow-ssh",
+		"network": computeLink + "/global/networks/vm-vpc", "priority": 1000, "direction": "INGRESS",
+		"allowed": []map[string]any{{"IPProtocol": "tcp", "ports": []string{"22"}}}, "sourceRanges": []string{"0.0.0.0/0"},
+		"targetTags": []string{"ssh"}})
+
+	// Instances.
+	vm := func(name, ip, sa string, scopes []string) {
+		var urls []string
+		for _, s := range scopes {
+			urls = append(urls, scopeURL+s)
+		}
+		res("//compute.googleapis.com/projects/"+ProjectID+"/zones/"+Zone+"/instances/"+name, inventory.TypeInstance, projectAnc, Zone,
+			map[string]any{"name": name, "zone": computeLink + "/zones/" + Zone, "status": "RUNNING",
+				"tags": map[string]any{"items": []string{"ssh"}},
+				"networkInterfaces": []map[string]any{{"network": computeLink + "/global/networks/vm-vpc",
+					"subnetwork": computeLink + "/regions/" + Region + "/subnetworks/vm-vpc", "networkIP": "10.138.0.2",
+					"accessConfigs": []map[string]any{{"type": "ONE_TO_ONE_NAT", "natIP": ip}}}},
+				"serviceAccounts": []map[string]any{{"email": sa, "scopes": urls}}})
+	}
+	devScopes := scopesDevVM
+	if v == DevVMWithoutComputeScope {
+		devScopes = devScopes[1:]
+	}
+	vm("developer-vm", "203.0.113.10", DefaultSA, devScopes)
+	vm("admin-vm", "203.0.113.11", AdminSA, scopesAdmin)
+
+	// Buckets: public by custom and legacy roles, as designed.
+	bucket := func(name string, labels map[string]string, ubla bool) string {
+		full := "//storage.googleapis.com/" + name
+		res(full, inventory.TypeBucket, projectAnc, "us", map[string]any{"name": name, "location": "US", "labels": labels,
+			"iamConfiguration": map[string]any{"uniformBucketLevelAccess": map[string]any{"enabled": ubla},
+				"publicAccessPrevention": "inherited"}})
+		return full
+	}
+	bucket("prod-blogapp-5e1f", nil, false)
+	bucket("dev-blogapp-5e1f", map[string]string{"data-classification": "internal"}, false)
+	fb := bucket("function-bucket-5e1f", nil, false)
+	bb := bucket("blog-bucket-5e1f", nil, false)
+	bucket("blog-frontend-5e1f", nil, true)
+	pol(ProdBucket, inventory.TypeBucket, projectAnc, bind(customProd, "allUsers"),
+		bind("roles/storage.legacyBucketOwner", "projectOwner:"+ProjectID, "projectEditor:"+ProjectID))
+	pol(DevBucket, inventory.TypeBucket, projectAnc, bind(customDev, "allUsers"))
+	pol(fb, inventory.TypeBucket, projectAnc, bind("roles/storage.legacyObjectReader", "allUsers"))
+	pol(bb, inventory.TypeBucket, projectAnc, bind("roles/storage.objectViewer", "allUsers"))
+
+	// Cloud Functions (1st gen, default App Engine runtime account).
+	fn := func(name string) string {
+		full := "//cloudfunctions.googleapis.com/projects/" + ProjectID + "/locations/" + Region + "/functions/" + name
+		res(full, inventory.TypeFunctionV1, projectAnc, Region, map[string]any{"name": "projects/" + ProjectID + "/locations/" + Region + "/functions/" + name,
+			"runtime": "python37", "httpsTrigger": map[string]any{"url": "https://" + Region + "-" + ProjectID + ".cloudfunctions.net/" + name},
+			"ingressSettings": "ALLOW_ALL", "serviceAccountEmail": AppspotSA})
+		pol(full, inventory.TypeFunctionV1, projectAnc, bind("roles/cloudfunctions.invoker", "allUsers"))
+		return full
+	}
+	fn("backend-function")
+	fn("blogapp-5e1f")
+
+	// The blog's JWT signing secret: the lab keeps it in the backend
+	// function's environment; here it is the Secret Manager secret the
+	// route ends at, labelled restricted.
+	res(JWTSecret, inventory.TypeSecret, projectAnc, "global", map[string]any{"name": "projects/" + ProjectNumber + "/secrets/blog-jwt-secret",
+		"labels": map[string]string{"data-classification": "restricted"}})
+	return resources, policies
+}
+
+// LabAssets returns resources and policies in one list.
+func LabAssets(v Variant) []*inventory.Asset {
+	r, p := Lab(v)
+	return append(r, p...)
+}

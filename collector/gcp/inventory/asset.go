@@ -1,0 +1,244 @@
+// Package inventory is the typed raw GCP inventory: Cloud Asset Inventory
+// assets (resource data, IAM policies, organisation policies) merged by
+// asset name, plus typed views of the resource types the transform reads.
+//
+// Every source produces the same Asset shape: the live collector turns
+// ListAssets results into it (collector/gcp/fetch), the offline importer
+// reads `gcloud asset export` NDJSON and `gcloud asset
+// search-all-iam-policies` JSON into it (collector/gcp/cai). So the live
+// and the offline collection of one organisation go through one transform.
+package inventory
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+// Asset is one Cloud Asset Inventory asset.
+type Asset struct {
+	// Name is the full resource name ("//compute.googleapis.com/projects/p/zones/z/instances/i").
+	Name      string `json:"name"`
+	AssetType string `json:"assetType"`
+	// Ancestors lists the hierarchy from the nearest up:
+	// ["projects/123", "folders/45", "organizations/6"].
+	Ancestors []string    `json:"ancestors,omitempty"`
+	Resource  *Resource   `json:"resource,omitempty"`
+	IAMPolicy *Policy     `json:"iamPolicy,omitempty"`
+	OrgPolicy []OrgPolicy `json:"orgPolicy,omitempty"`
+}
+
+// Resource is the resource part of an asset: the service's own REST
+// representation in Data.
+type Resource struct {
+	Parent   string          `json:"parent,omitempty"`
+	Location string          `json:"location,omitempty"`
+	Data     json.RawMessage `json:"data,omitempty"`
+}
+
+// Policy is an IAM allow policy.
+type Policy struct {
+	Bindings []Binding `json:"bindings,omitempty"`
+}
+
+// Binding grants a role to members, optionally under a condition.
+type Binding struct {
+	Role      string   `json:"role"`
+	Members   []string `json:"members"`
+	Condition *Expr    `json:"condition,omitempty"`
+}
+
+// Expr is an IAM condition.
+type Expr struct {
+	Title      string `json:"title,omitempty"`
+	Expression string `json:"expression,omitempty"`
+}
+
+// OrgPolicy is a (v1) organisation policy as Cloud Asset Inventory reports it.
+type OrgPolicy struct {
+	Constraint     string         `json:"constraint"`
+	BooleanPolicy  *BooleanPolicy `json:"booleanPolicy,omitempty"`
+	ListPolicy     *ListPolicy    `json:"listPolicy,omitempty"`
+	RestoreDefault *struct{}      `json:"restoreDefault,omitempty"`
+}
+
+// BooleanPolicy enforces or relaxes a boolean constraint.
+type BooleanPolicy struct {
+	Enforced bool `json:"enforced"`
+}
+
+// ListPolicy allows or denies values of a list constraint.
+type ListPolicy struct {
+	AllowedValues     []string `json:"allowedValues,omitempty"`
+	DeniedValues      []string `json:"deniedValues,omitempty"`
+	AllValues         string   `json:"allValues,omitempty"` // ALLOW or DENY
+	InheritFromParent bool     `json:"inheritFromParent,omitempty"`
+}
+
+// Stats counts what a collection did.
+type Stats struct {
+	Assets   int           `json:"assets"`
+	APICalls int           `json:"api_calls"`
+	Retries  int           `json:"retries"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Inventory is everything one collection read: assets merged by name.
+type Inventory struct {
+	Assets      map[string]*Asset
+	CollectedAt time.Time
+	// Coverage says which areas (services) were read and which failed.
+	Coverage graph.Coverage
+	Stats    Stats
+	// Partial is set when the collection was cut short (cancelled): the
+	// inventory must not be synced.
+	Partial bool
+}
+
+// New returns an empty inventory.
+func New(at time.Time) *Inventory {
+	return &Inventory{Assets: map[string]*Asset{}, CollectedAt: at.UTC()}
+}
+
+// Add merges an asset into the inventory: resource, IAM policy and
+// organisation policies of one name arrive in separate records (one per
+// content type) and are united here.
+func (inv *Inventory) Add(a *Asset) error {
+	if a == nil || a.Name == "" {
+		return fmt.Errorf("asset without a name")
+	}
+	if !strings.HasPrefix(a.Name, "//") {
+		return fmt.Errorf("asset %q: not a full resource name", a.Name)
+	}
+	old, ok := inv.Assets[a.Name]
+	if !ok {
+		inv.Assets[a.Name] = a
+		return nil
+	}
+	if old.AssetType == "" {
+		old.AssetType = a.AssetType
+	}
+	if len(old.Ancestors) == 0 {
+		old.Ancestors = a.Ancestors
+	}
+	if a.Resource != nil {
+		old.Resource = a.Resource
+	}
+	if a.IAMPolicy != nil {
+		if old.IAMPolicy == nil {
+			old.IAMPolicy = a.IAMPolicy
+		} else {
+			old.IAMPolicy.Bindings = append(old.IAMPolicy.Bindings, a.IAMPolicy.Bindings...)
+		}
+	}
+	if len(a.OrgPolicy) > 0 {
+		old.OrgPolicy = append(old.OrgPolicy, a.OrgPolicy...)
+	}
+	return nil
+}
+
+// ByType returns the assets of one type.
+func (inv *Inventory) ByType(assetType string) []*Asset {
+	var out []*Asset
+	for _, a := range inv.Assets {
+		if a.AssetType == assetType {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// MaxAssetBytes bounds one asset record (untrusted input).
+const MaxAssetBytes = 16 << 20
+
+// ParseAsset decodes one asset record. It accepts both spellings Cloud
+// Asset Inventory uses: camelCase (ListAssets, `gcloud asset list`,
+// protojson) and snake_case (`gcloud asset export` files). Keys inside
+// resource.data are the service's own and are left as they are.
+func ParseAsset(b []byte) (*Asset, error) {
+	if len(b) > MaxAssetBytes {
+		return nil, fmt.Errorf("asset record of %d bytes exceeds %d", len(b), MaxAssetBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var raw any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("decode asset: %w", err)
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("asset record is not an object")
+	}
+	norm := camelKeys(m, true)
+	out, err := json.Marshal(norm)
+	if err != nil {
+		return nil, fmt.Errorf("re-encode asset: %w", err)
+	}
+	var a Asset
+	if err := json.Unmarshal(out, &a); err != nil {
+		return nil, fmt.Errorf("decode asset: %w", err)
+	}
+	if a.Name == "" {
+		return nil, fmt.Errorf("asset record without a name")
+	}
+	return &a, nil
+}
+
+// camelKeys rewrites snake_case keys to camelCase, except below
+// resource.data (top says whether m is the asset object itself).
+func camelKeys(v any, top bool) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, val := range t {
+			ck := camel(k)
+			if ck == "resource" && top {
+				if rm, ok := val.(map[string]any); ok {
+					res := make(map[string]any, len(rm))
+					for rk, rv := range rm {
+						if rk == "data" {
+							res[rk] = rv
+							continue
+						}
+						res[camel(rk)] = camelKeys(rv, false)
+					}
+					out[ck] = res
+					continue
+				}
+			}
+			out[ck] = camelKeys(val, false)
+		}
+		return out
+	case []any:
+		for i := range t {
+			t[i] = camelKeys(t[i], false)
+		}
+		return t
+	}
+	return v
+}
+
+func camel(s string) string {
+	if !strings.Contains(s, "_") {
+		return s
+	}
+	var b strings.Builder
+	up := false
+	for _, r := range s {
+		if r == '_' {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,173 @@
+package gcp_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/breachpath/breachpath/collector/gcp"
+	"github.com/breachpath/breachpath/collector/gcp/gcptest"
+	"github.com/breachpath/breachpath/collector/gcp/transform"
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+)
+
+// hop is one expected step of a route.
+type hop struct {
+	to        string
+	kind      graph.EdgeKind
+	technique string
+}
+
+// labRoute is GCPGoat's documented escalation (attack manual "Lateral
+// Movement Compute Instances"): SSH into developer-vm from the Internet,
+// use its default service account's token (scopes: compute read-write,
+// storage read-only) to add an SSH key to admin-vm's metadata, log in,
+// take admin-service-account's token (cloud-platform scope), which is
+// Owner of the project, and from there the data.
+func labRoute() []hop {
+	devToken := gcptest.DefaultSAID + "/scopes/compute,devstorage.read_only,logging.write,monitoring.write,pubsub,service.management.readonly,servicecontrol,trace.append"
+	return []hop{
+		{gcptest.DeveloperVM, graph.EdgeExposedTo, "gcp.compute.internet-exposed"},
+		{devToken, graph.EdgeUsesIdentity, "gcp.compute.metadata-token"},
+		{gcptest.AdminVM, graph.EdgeAdministers, "gcp.compute.set-metadata-ssh"},
+		{gcptest.AdminSAID, graph.EdgeUsesIdentity, "gcp.compute.metadata-token"},
+		{gcptest.OwnerNode, graph.EdgeEscalatesTo, "gcp.resourcemanager.set-iam-policy"},
+		{gcptest.JWTSecret, graph.EdgeAdministers, "gcp.resourcemanager.owner-controls"},
+	}
+}
+
+// functionRoute is the lab's serverless entry: the unauthenticated backend
+// function (SSRF in the lab) runs as the App Engine default account, an
+// Editor, which may mint a key for admin-service-account.
+func functionRoute() []hop {
+	return []hop{
+		{gcptest.Backend, graph.EdgeExposedTo, "gcp.cloudfunctions.public-invoker"},
+		{gcptest.AppspotSAID, graph.EdgeUsesIdentity, "gcp.cloudfunctions.runtime-identity"},
+		{gcptest.AdminSAID, graph.EdgeEscalatesTo, "gcp.iam.service-account-key-create"},
+		{gcptest.OwnerNode, graph.EdgeEscalatesTo, "gcp.resourcemanager.set-iam-policy"},
+		{gcptest.JWTSecret, graph.EdgeAdministers, "gcp.resourcemanager.owner-controls"},
+	}
+}
+
+func assemble(snaps []*graph.Snapshot) *graph.Graph {
+	var nodes []graph.Node
+	var edges []graph.Edge
+	var findings []graph.Finding
+	for _, s := range snaps {
+		nodes = append(nodes, s.Nodes...)
+		edges = append(edges, s.Edges...)
+		findings = append(findings, s.Findings...)
+	}
+	return graph.Assemble(nodes, edges, findings)
+}
+
+// findRoute returns the path from the Internet to the route's last node
+// whose hops are exactly the route, or nil.
+func findRoute(t *testing.T, g *graph.Graph, route []hop) *paths.Path {
+	t.Helper()
+	res, err := paths.Search(context.Background(), g, paths.Options{Targets: []string{route[len(route)-1].to}, Top: 64, MaxDepth: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res.Paths {
+		p := &res.Paths[i]
+		if p.Source != graph.InternetID || len(p.Hops) != len(route) {
+			continue
+		}
+		ok := true
+		for j, h := range p.Hops {
+			if h.To != route[j].to || h.Kind != route[j].kind || h.Technique != route[j].technique {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return p
+		}
+	}
+	return nil
+}
+
+// describeEdges lists the move edges out of a node, for failure messages.
+func describeEdges(g *graph.Graph, from string) string {
+	var out []string
+	for _, e := range g.Edges {
+		if e.From == from && e.Kind.IsMove() {
+			out = append(out, fmt.Sprintf("-[%s %s]-> %s", e.Kind, e.Technique, e.To))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func importLab(t *testing.T, v gcptest.Variant) []*graph.Snapshot {
+	t.Helper()
+	files, err := gcptest.WriteExport(t.TempDir(), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, run, err := gcp.FromFiles(context.Background(), files, transform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Warnings) > 0 {
+		t.Errorf("warnings: %v", run.Warnings)
+	}
+	return snaps
+}
+
+func TestLabDocumentedRouteFoundHopByHop(t *testing.T) {
+	g := assemble(importLab(t, gcptest.Published))
+	for _, tc := range []struct {
+		name  string
+		route []hop
+	}{
+		{"instance metadata route", labRoute()},
+		{"function impersonation route", functionRoute()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := findRoute(t, g, tc.route)
+			if p == nil {
+				prev := graph.InternetID
+				for _, h := range tc.route {
+					t.Logf("out of %s:\n%s", prev, describeEdges(g, prev))
+					prev = h.to
+				}
+				t.Fatal("route not found")
+			}
+			t.Log(p.Explain())
+			if len(p.Findings()) == 0 {
+				t.Error("route cites no finding: the plan could not cut it")
+			}
+		})
+	}
+}
+
+func TestLabOneChangeRemovesDocumentedRoute(t *testing.T) {
+	g := assemble(importLab(t, gcptest.DevVMWithoutComputeScope))
+	// The developer VM's token can no longer touch admin-vm.
+	for _, e := range g.Edges {
+		if strings.HasPrefix(e.From, gcptest.DefaultSAID+"/scopes/") && e.To == gcptest.AdminVM {
+			t.Errorf("token still reaches admin-vm: %s %s", e.Kind, e.Technique)
+		}
+	}
+	res, err := paths.Search(context.Background(), g, paths.Options{Targets: []string{gcptest.JWTSecret}, Top: 64, MaxDepth: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Paths) == 0 {
+		t.Fatal("no path at all: the variant should remove only the documented route")
+	}
+	for _, p := range res.Paths {
+		for _, h := range p.Hops {
+			if h.From == gcptest.DeveloperVM {
+				t.Errorf("a route through developer-vm survives: %s", p.Explain())
+			}
+		}
+	}
+	// The function route is untouched by the change.
+	if findRoute(t, g, functionRoute()) == nil {
+		t.Error("function route lost")
+	}
+}
