@@ -31,11 +31,17 @@ type View struct {
 	roots  []int32
 	isRoot Bitset
 	nodes  []viewNode
+	only   []int32 // ViewOptions.Nodes, sorted, root appended
 	weight func(pos int) float64
 	sum    bool
 
-	revOnce sync.Once
-	rev     *reverseCSR
+	rev *lazyReverse // shared by Restrict's copies
+}
+
+// lazyReverse builds the reverse adjacency once, on first use.
+type lazyReverse struct {
+	once sync.Once
+	csr  *reverseCSR
 }
 
 // ViewOptions shape a View. The zero value shows every projected move edge,
@@ -56,6 +62,10 @@ type ViewOptions struct {
 	// SumParallel makes Weight(u, v) the sum over parallel edges u->v (a
 	// capacity); by default it is the least (a distance).
 	SumParallel bool
+	// Nodes, when set, is what Nodes iterates (the virtual root, if any,
+	// last): a subgraph for algorithms that visit every node, such as
+	// betweenness. Shown edges must stay inside it (use Keep).
+	Nodes []int32
 }
 
 // viewNode is a node of a View. Nodes are handed out as pointers into one
@@ -68,7 +78,7 @@ func (n *viewNode) ID() int64 { return n.id }
 // NewView returns a gonum view of p. It costs one bit per edge plus 8 bytes
 // per node; the reverse adjacency (for To) is built on first use.
 func (p *Projection) NewView(o ViewOptions) *View {
-	v := &View{p: p, n: p.NumNodes(), root: -1, weight: o.Weight, sum: o.SumParallel}
+	v := &View{p: p, n: p.NumNodes(), root: -1, weight: o.Weight, sum: o.SumParallel, rev: &lazyReverse{}}
 	if v.weight == nil {
 		v.weight = func(pos int) float64 { return -math.Log(float64(p.Likelihood[pos])) }
 	}
@@ -112,6 +122,14 @@ func (p *Projection) NewView(o ViewOptions) *View {
 	for i := range v.nodes {
 		v.nodes[i].id = int64(i)
 	}
+	if o.Nodes != nil {
+		v.only = slices.Clone(o.Nodes)
+		slices.Sort(v.only)
+		v.only = slices.Compact(v.only)
+		if v.root >= 0 {
+			v.only = append(v.only, int32(v.root))
+		}
+	}
 	return v
 }
 
@@ -127,6 +145,22 @@ func (v *View) eachShown(f func(u int32, pos uint32, head int32)) {
 			}
 		}
 	}
+}
+
+// Restrict returns a view that shares v's edges but whose Nodes iterates
+// only nodes (sorted, deduplicated): for algorithms that start from every
+// node, such as betweenness, run on one weakly connected part of the graph
+// at a time without building a view per part. It costs no copy of the
+// edges. Edges leaving the part stay visible through From and To: callers
+// must only pass parts that no shown edge leaves, or edges leaving them
+// only towards nodes the algorithm then ignores (scoring.FindingCentrality
+// checks the result against one whole-graph run in its tests).
+func (v *View) Restrict(nodes []int32) *View {
+	c := *v
+	c.only = slices.Clone(nodes)
+	slices.Sort(c.only)
+	c.only = slices.Compact(c.only)
+	return &c
 }
 
 // Root returns the virtual super-source, or nil when the view has none.
@@ -154,8 +188,11 @@ func (v *View) Node(id int64) graph.Node {
 	return &v.nodes[id]
 }
 
-// Nodes implements graph.Graph: every node id in order.
+// Nodes implements graph.Graph: every node id in order (or ViewOptions.Nodes).
 func (v *View) Nodes() graph.Nodes {
+	if v.only != nil {
+		return &listIter{v: v, ids: v.only, i: -1, extra: -1}
+	}
 	return &rangeIter{v: v, lo: 0, hi: int64(len(v.nodes)), cur: -1}
 }
 
@@ -267,7 +304,7 @@ type reverseCSR struct {
 }
 
 func (v *View) reverse() *reverseCSR {
-	v.revOnce.Do(func() {
+	v.rev.once.Do(func() {
 		p := v.p
 		r := &reverseCSR{off: make([]int32, v.n+1), allOff: make([]int32, v.n+1)}
 		for pos, t := range p.Targets {
@@ -297,9 +334,9 @@ func (v *View) reverse() *reverseCSR {
 				fill[t]++
 			}
 		})
-		v.rev = r
+		v.rev.csr = r
 	})
-	return v.rev
+	return v.rev.csr
 }
 
 // viewEdge is an edge handed out by Edge and WeightedEdge.

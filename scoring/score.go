@@ -27,7 +27,17 @@ type Options struct {
 	ReachCap int
 	// IncludeResolved keeps findings with a ResolvedAt time in the queue.
 	IncludeResolved bool
+	// Centrality, when set, is an extra priority input: an on-path
+	// finding's priority rises by CentralityBonus times its value (in
+	// [0,1], Centrality.ByFinding), staying within the on-path band.
+	Centrality map[string]float64
 }
+
+// CentralityBonus is the most priority points centrality adds (see
+// Options.Centrality and docs/scoring.md): enough to reorder findings of
+// similar risk by how many attack paths run through their moves, too little
+// to outrank a clearly riskier path.
+const CentralityBonus = 5.0
 
 // ScoredPath is an attack path with its risk.
 type ScoredPath struct {
@@ -50,6 +60,9 @@ type Prioritised struct {
 	MaxRisk   float64 `json:"max_risk"`
 	SumRisk   float64 `json:"sum_risk"`
 	Owner     string  `json:"owner,omitempty"`
+	// Centrality is the finding's Options.Centrality value when it raised
+	// the priority.
+	Centrality float64 `json:"centrality,omitempty"`
 	// ResourceName and ResourceType describe the finding's resource.
 	ResourceName string `json:"resource_name,omitempty"`
 	ResourceType string `json:"resource_type,omitempty"`
@@ -127,6 +140,10 @@ func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
 			row.Paths, row.TopPathID, row.MaxRisk, row.SumRisk = a.n, a.top, a.max, math.Round(a.sum*10)/10
 		}
 		row.Priority = FindingPriority(row.OnPath, row.MaxRisk, row.SumRisk, f.Severity)
+		if c := opts.Centrality[f.ID]; row.OnPath && c > 0 {
+			row.Centrality = c
+			row.Priority = math.Round(min(100, row.Priority+CentralityBonus*min(c, 1))*10) / 10
+		}
 		if n := g.Node(f.Resource); n != nil {
 			row.Owner = Owner(n, opts.OwnerKeys)
 			row.ResourceName, row.ResourceType = n.Name, n.NativeType

@@ -132,7 +132,7 @@ func shortName(name, id string) string {
 func (a *app) queueCommand() *cobra.Command {
 	var sf searchFlags
 	var format string
-	var onPathOnly bool
+	var onPathOnly, centrality bool
 	cmd := &cobra.Command{
 		Use:   "queue",
 		Short: "The prioritised risk queue: findings on attack paths first",
@@ -154,6 +154,13 @@ owner tags. Formats: table, csv, json, sarif (2.1.0), ocsf (Detection Finding).`
 				return err
 			}
 			rep := an.Report
+			if centrality {
+				c, err := scoring.FindingCentrality(cmd.Context(), an.Projection, opts, 0)
+				if err != nil {
+					return err
+				}
+				rep = scoring.Score(an.Graph, an.Found, scoring.Options{Centrality: c.ByFinding})
+			}
 			if onPathOnly {
 				cp := *rep
 				cp.Queue = nil
@@ -170,6 +177,7 @@ owner tags. Formats: table, csv, json, sarif (2.1.0), ocsf (Detection Finding).`
 	sf.add(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(export.Formats(), ", "))
 	cmd.Flags().BoolVar(&onPathOnly, "on-path", false, "only findings that enable an attack path")
+	cmd.Flags().BoolVar(&centrality, "centrality", false, "raise on-path findings by up to 5 priority points for the attack traffic their moves carry (edge betweenness of the attack subgraph, docs/scoring.md)")
 	return cmd
 }
 

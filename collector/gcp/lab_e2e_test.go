@@ -144,6 +144,19 @@ func TestLabDocumentedRouteFoundHopByHop(t *testing.T) {
 	}
 }
 
+func TestLabMovesUseListedTechniques(t *testing.T) {
+	listed := map[string]bool{}
+	for _, tc := range transform.Techniques {
+		listed[tc.ID] = true
+	}
+	g := assemble(importLab(t, gcptest.Published))
+	for _, e := range g.Edges {
+		if e.Kind.IsMove() && !listed[e.Technique] {
+			t.Errorf("%s -[%s %s]-> %s: technique not in transform.Techniques", e.From, e.Kind, e.Technique, e.To)
+		}
+	}
+}
+
 func TestLabOneChangeRemovesDocumentedRoute(t *testing.T) {
 	g := assemble(importLab(t, gcptest.DevVMWithoutComputeScope))
 	// The developer VM's token can no longer touch admin-vm.
