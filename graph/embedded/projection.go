@@ -15,6 +15,7 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/blob"
+	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
 // The analysis-ready projection (docs/ARCHITECTURE.md, "Analysis-ready
@@ -101,7 +102,7 @@ func (w *syncer) unchanged() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	w.same = stored.Valid && stored.Int64 == w.content && stale == 0
+	w.same = syncplan.UnchangedScope(stored.Valid && stored.Int64 == w.content, stale)
 	return w.same, nil
 }
 

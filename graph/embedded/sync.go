@@ -12,6 +12,7 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/blob"
+	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
 // checkEvery is how many rows a sync processes between checks of its
@@ -20,25 +21,11 @@ import (
 const checkEvery = 512
 
 // Sync replaces the scope's graph with the snapshot in one write
-// transaction (see graph.Store). It rewrites only rows whose content
-// changed, removes rows missing from the snapshot, and keeps rows of failed
-// areas flagged stale:
-//   - a missing node is kept stale when snap.Coverage fails for its service
-//     and region;
-//   - a missing edge is kept stale when one endpoint is a node kept stale and
-//     both endpoints are still in the scope afterwards (a stale edge never
-//     dangles);
-//   - a missing finding is kept stale when its resource is a node kept stale.
-//
-// Stale rows keep StaleSince from the first sync that could not refresh them
-// and lose the flag when a later sync contains them again.
-//
-// Findings: FirstSeen is the observation time of the first sync that saw
-// the id, LastSeen that of the newest sync that saw it. A finding missing
-// from the snapshot (and not stale) is marked resolved and kept. A resolved
-// finding that reappears is reopened: ResolvedAt is cleared and FirstSeen is
-// kept from its first sighting, so that a flapping misconfiguration keeps
-// its age rather than looking new (mean time to remediate stays honest).
+// transaction (see graph.Store). Which rows are written, removed, kept stale
+// or resolved, and how findings' lifecycles move, is graph/syncplan's to
+// say; this store merge-joins the snapshot with the scope's rows in key
+// order, asks the plan about each, and rewrites only rows whose content
+// changed.
 //
 // The observation time of a sync is snap.CollectedAt, or the time of the
 // sync when the snapshot has none.
@@ -84,8 +71,8 @@ type syncer struct {
 	scopeID  int64
 	prevSeen sql.NullInt64 // observation time of the scope's previous sync
 
-	nodeOrder  []int32             // snapshot nodes sorted by id
-	staleNodes map[string]struct{} // nodes of the scope kept stale by this sync
+	nodeOrder []int32        // snapshot nodes sorted by id
+	plan      *syncplan.Plan // the rules: what to write, remove, keep stale, resolve
 
 	res       graph.SyncResult
 	changed   graph.Counts // rows actually rewritten
@@ -170,14 +157,19 @@ func (w *syncer) scope() error {
 func (w *syncer) nodes() error {
 	nodes := w.snap.Nodes
 	w.nodeOrder = sortedOrder(len(nodes), func(a, b int32) int { return cmp.Compare(nodes[a].ID, nodes[b].ID) })
+	var prevSeen time.Time
+	if w.prevSeen.Valid {
+		prevSeen = fromNanos(w.prevSeen)
+	}
+	w.plan = syncplan.New(w.snap, w.hasNode, w.seen, prevSeen)
 
 	var ups []upsert
-	var removed, stale []string
-	w.staleNodes = map[string]struct{}{}
+	var removed []string
+	var stale []staleRow[string]
 
 	// tick checks cancellation per row batch
 	rows, err := w.tx.QueryContext(w.bg(),
-		`SELECT id, hash, stale_since IS NOT NULL, service, region FROM nodes WHERE scope = ? ORDER BY id`, w.scopeID)
+		`SELECT id, hash, stale_since, service, region FROM nodes WHERE scope = ? ORDER BY id`, w.scopeID)
 	if err != nil {
 		return err
 	}
@@ -198,9 +190,9 @@ func (w *syncer) nodes() error {
 		var (
 			id, service, region string
 			h                   int64
-			isStale             bool
+			staleSince          sql.NullInt64
 		)
-		if err := rows.Scan(&id, &h, &isStale, &service, &region); err != nil {
+		if err := rows.Scan(&id, &h, &staleSince, &service, &region); err != nil {
 			return err
 		}
 		if err := ordered(prev, id); err != nil {
@@ -220,14 +212,13 @@ func (w *syncer) nodes() error {
 			if err != nil {
 				return fmt.Errorf("node %q: %w", id, err)
 			}
-			if dh := docHash(doc); dh != h || isStale {
+			if dh := docHash(doc); syncplan.Present(true, dh == h, staleSince.Valid) == syncplan.Write {
 				ups = append(ups, upsert{i, doc, dh})
 			}
 			continue
 		}
-		if w.snap.Coverage.FailedFor(service, region) {
-			stale = append(stale, id)
-			w.staleNodes[id] = struct{}{}
+		if w.plan.MissingNode(id, service, region) == syncplan.KeepStale {
+			stale = w.keepStale(stale, id, staleSince)
 		} else {
 			removed = append(removed, id)
 		}
@@ -266,7 +257,7 @@ func (w *syncer) nodes() error {
 	if err := w.execKeys(`DELETE FROM nodes WHERE scope = ? AND id = ?`, removed); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
-	if err := w.execKeys(`UPDATE nodes SET stale_since = ? WHERE scope = ? AND id = ? AND stale_since IS NULL`, stale, w.seen.UnixNano()); err != nil {
+	if err := execStale(w, `UPDATE nodes SET stale_since = ? WHERE scope = ? AND id = ?`, stale, func(id string) []any { return []any{id} }); err != nil {
 		return fmt.Errorf("flag stale: %w", err)
 	}
 	w.res.Written.Nodes, w.res.Removed.Nodes, w.res.Stale.Nodes, w.changed.Nodes = len(nodes), len(removed), len(stale), len(ups)
@@ -314,20 +305,67 @@ func (w *syncer) hasNode(id string) bool {
 	return ok
 }
 
-// survives reports whether a node is in the scope after this sync.
-func (w *syncer) survives(id string) bool {
-	if _, ok := w.staleNodes[id]; ok {
-		return true
-	}
-	return w.hasNode(id)
+// staleRow is a row the plan keeps stale: its key, and the stale-since time
+// to write (Valid false: it is stale already and keeps its time).
+type staleRow[K any] struct {
+	key   K
+	since sql.NullInt64
 }
+
+// keepStale records a row kept stale, with the time the plan gives it.
+func (w *syncer) keepStale(rows []staleRow[string], key string, prev sql.NullInt64) []staleRow[string] {
+	return append(rows, staleRow[string]{key, w.staleSince(prev)})
+}
+
+// staleSince is the stale-since value to write for a row kept stale whose
+// stored value is prev; not Valid when it keeps prev.
+func (w *syncer) staleSince(prev sql.NullInt64) sql.NullInt64 {
+	var p time.Time
+	if prev.Valid {
+		p = fromNanos(prev)
+	}
+	if since := w.plan.StaleSince(p); !since.Equal(p) {
+		return sql.NullInt64{Int64: since.UnixNano(), Valid: true}
+	}
+	return sql.NullInt64{}
+}
+
+// execStale flags rows stale: query takes the time, then the scope id,
+// then the key's columns (args). Rows stale already are skipped.
+func execStale[K any](w *syncer, query string, rows []staleRow[K], args func(K) []any) error {
+	var st *sql.Stmt
+	bg := w.bg()
+	for _, r := range rows {
+		if !r.since.Valid {
+			continue
+		}
+		if err := w.tick(); err != nil {
+			return err
+		}
+		if st == nil {
+			var err error
+			if st, err = w.tx.PrepareContext(w.ctx, query); err != nil {
+				return err
+			}
+			defer st.Close()
+		}
+		if _, err := st.ExecContext(bg, append([]any{r.since.Int64, w.scopeID}, args(r.key)...)...); err != nil {
+			return fmt.Errorf("%v: %w", r.key, err)
+		}
+	}
+	return nil
+}
+
+// fromNanos converts a stored time (unix nanoseconds).
+func fromNanos(v sql.NullInt64) time.Time { return time.Unix(0, v.Int64).UTC() }
 
 func (w *syncer) edges() error {
 	edges := w.snap.Edges
 	order := sortedOrder(len(edges), func(a, b int32) int { return edges[a].Key().Compare(edges[b].Key()) })
 
 	var ups []upsert
-	var removed, stale []graph.EdgeKey
+	var removed []graph.EdgeKey
+	var stale []staleRow[graph.EdgeKey]
 	encode := func(i int32) (upsert, error) {
 		doc, err := encodeEdge(&edges[i])
 		if err != nil {
@@ -338,7 +376,7 @@ func (w *syncer) edges() error {
 
 	// tick checks cancellation per row batch
 	rows, err := w.tx.QueryContext(w.bg(),
-		`SELECT src, kind, dst, technique, hash, stale_since IS NOT NULL FROM edges WHERE scope = ? ORDER BY src, kind, dst, technique`, w.scopeID)
+		`SELECT src, kind, dst, technique, hash, stale_since FROM edges WHERE scope = ? ORDER BY src, kind, dst, technique`, w.scopeID)
 	if err != nil {
 		return err
 	}
@@ -353,11 +391,11 @@ func (w *syncer) edges() error {
 			return err
 		}
 		var (
-			k       graph.EdgeKey
-			h       int64
-			isStale bool
+			k          graph.EdgeKey
+			h          int64
+			staleSince sql.NullInt64
 		)
-		if err := rows.Scan(&k.From, &k.Kind, &k.To, &k.Technique, &h, &isStale); err != nil {
+		if err := rows.Scan(&k.From, &k.Kind, &k.To, &k.Technique, &h, &staleSince); err != nil {
 			return err
 		}
 		if prevSet {
@@ -379,15 +417,13 @@ func (w *syncer) edges() error {
 				return err
 			}
 			pos++
-			if u.h != h || isStale {
+			if syncplan.Present(true, u.h == h, staleSince.Valid) == syncplan.Write {
 				ups = append(ups, u)
 			}
 			continue
 		}
-		_, srcStale := w.staleNodes[k.From]
-		_, dstStale := w.staleNodes[k.To]
-		if (srcStale || dstStale) && w.survives(k.From) && w.survives(k.To) {
-			stale = append(stale, k)
+		if w.plan.MissingEdge(k) == syncplan.KeepStale {
+			stale = append(stale, staleRow[graph.EdgeKey]{k, w.staleSince(staleSince)})
 		} else {
 			removed = append(removed, k)
 		}
@@ -420,8 +456,8 @@ func (w *syncer) edges() error {
 	if err := w.execEdgeKeys(`DELETE FROM edges WHERE scope = ? AND src = ? AND kind = ? AND dst = ? AND technique = ?`, removed); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
-	if err := w.execEdgeKeys(`UPDATE edges SET stale_since = ? WHERE scope = ? AND src = ? AND kind = ? AND dst = ? AND technique = ? AND stale_since IS NULL`,
-		stale, w.seen.UnixNano()); err != nil {
+	if err := execStale(w, `UPDATE edges SET stale_since = ? WHERE scope = ? AND src = ? AND kind = ? AND dst = ? AND technique = ?`,
+		stale, func(k graph.EdgeKey) []any { return []any{k.From, k.Kind, k.To, k.Technique} }); err != nil {
 		return fmt.Errorf("flag stale: %w", err)
 	}
 	w.res.Written.Edges, w.res.Removed.Edges, w.res.Stale.Edges, w.changed.Edges = len(edges), len(removed), len(stale), len(ups)
@@ -453,10 +489,20 @@ func (w *syncer) execEdgeKeys(query string, keys []graph.EdgeKey, pre ...any) er
 func (w *syncer) findings() error {
 	fs := w.snap.Findings
 	order := sortedOrder(len(fs), func(a, b int32) int { return cmp.Compare(fs[a].ID, fs[b].ID) })
-	seen := w.seen.UnixNano()
 
-	var ups []upsert
-	var stale, resolved []string
+	// ups are the snapshot's findings to write (with their first sighting);
+	// carried the stored ones the snapshot lacks whose lifecycle moves.
+	type write struct {
+		upsert
+		firstSeen time.Time
+	}
+	type carried struct {
+		id   string
+		life syncplan.Life
+	}
+	var ups []write
+	var moved []carried
+	var nStale, nResolved int
 	encode := func(i int32) (upsert, error) {
 		doc, err := encodeFinding(&fs[i])
 		if err != nil {
@@ -465,9 +511,18 @@ func (w *syncer) findings() error {
 		// the resource is a column, not part of the document: hash it too
 		return upsert{i, doc, docHash(append(doc, fs[i].Resource...))}, nil
 	}
+	fresh := func(i int32) error {
+		u, err := encode(i)
+		if err != nil {
+			return err
+		}
+		_, life := w.plan.PresentFinding(nil, false)
+		ups = append(ups, write{u, life.FirstSeen})
+		return nil
+	}
 
 	// tick checks cancellation per row batch
-	rows, err := w.tx.QueryContext(w.bg(), `SELECT id, hash, stale_since IS NOT NULL, resolved_at IS NOT NULL, resource
+	rows, err := w.tx.QueryContext(w.bg(), `SELECT id, hash, first_seen, last_seen, resolved_at, stale_since, resource
 		FROM findings WHERE scope = ? ORDER BY id`, w.scopeID)
 	if err != nil {
 		return err
@@ -479,11 +534,11 @@ func (w *syncer) findings() error {
 			return err
 		}
 		var (
-			id, resource        string
-			h                   int64
-			isStale, isResolved bool
+			id, resource                 string
+			h, first                     int64
+			last, resolvedAt, staleSince sql.NullInt64
 		)
-		if err := rows.Scan(&id, &h, &isStale, &isResolved, &resource); err != nil {
+		if err := rows.Scan(&id, &h, &first, &last, &resolvedAt, &staleSince, &resource); err != nil {
 			return err
 		}
 		if err := ordered(prev, id); err != nil {
@@ -491,11 +546,19 @@ func (w *syncer) findings() error {
 		}
 		prev = id
 		for ; pos < len(order) && fs[order[pos]].ID < id; pos++ {
-			u, err := encode(order[pos])
-			if err != nil {
+			if err := fresh(order[pos]); err != nil {
 				return err
 			}
-			ups = append(ups, u)
+		}
+		cur := syncplan.Life{FirstSeen: fromNanos(sql.NullInt64{Int64: first, Valid: true})}
+		if last.Valid {
+			cur.LastSeen = fromNanos(last)
+		}
+		if resolvedAt.Valid {
+			cur.ResolvedAt = fromNanos(resolvedAt)
+		}
+		if staleSince.Valid {
+			cur.StaleSince = fromNanos(staleSince)
 		}
 		if pos < len(order) && fs[order[pos]].ID == id {
 			u, err := encode(order[pos])
@@ -503,35 +566,41 @@ func (w *syncer) findings() error {
 				return err
 			}
 			pos++
-			if u.h != h || isStale || isResolved {
-				ups = append(ups, u)
+			if act, life := w.plan.PresentFinding(&cur, u.h == h); act == syncplan.Write {
+				ups = append(ups, write{u, life.FirstSeen})
 			}
 			continue
 		}
-		switch _, resStale := w.staleNodes[resource]; {
-		case isResolved:
-			// stays resolved
-		case resStale:
-			stale = append(stale, id)
-		default:
-			resolved = append(resolved, id)
+		switch act, life := w.plan.MissingFinding(cur, w.plan.KeptStale(resource)); act {
+		case syncplan.KeepStale:
+			nStale++
+			if life != cur {
+				moved = append(moved, carried{id, life})
+			}
+		case syncplan.Resolve:
+			nResolved++
+			moved = append(moved, carried{id, life})
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	rows.Close()
-	if ups, err = w.encodeRest(order[pos:], ups, encode); err != nil {
-		return err
+	for _, i := range order[pos:] {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		if err := fresh(i); err != nil {
+			return err
+		}
 	}
 
-	// last_seen NULL means "seen by the scope's newest sync", so that an
-	// unchanged finding costs no write; rows leaving that state get the
-	// time of the scope's previous sync, the last one that saw them.
+	// last_seen NULL means "seen by the scope's newest sync" (syncplan.Life),
+	// so that an unchanged finding costs no write.
 	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO findings(scope, id, resource, severity, hash, first_seen, last_seen, resolved_at, stale_since, doc)
 		VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)
 		ON CONFLICT(scope, id) DO UPDATE SET resource = excluded.resource, severity = excluded.severity, hash = excluded.hash,
-			last_seen = NULL, resolved_at = NULL, stale_since = NULL, doc = excluded.doc`)
+			first_seen = excluded.first_seen, last_seen = NULL, resolved_at = NULL, stale_since = NULL, doc = excluded.doc`)
 	if err != nil {
 		return err
 	}
@@ -542,20 +611,35 @@ func (w *syncer) findings() error {
 			return err
 		}
 		f := &fs[u.i]
-		if _, err := ins.ExecContext(bg, w.scopeID, f.ID, f.Resource, int64(f.Severity), u.h, seen, u.doc); err != nil {
+		if _, err := ins.ExecContext(bg, w.scopeID, f.ID, f.Resource, int64(f.Severity), u.h, u.firstSeen.UnixNano(), u.doc); err != nil {
 			return fmt.Errorf("write finding %q: %w", f.ID, err)
 		}
 	}
-	if err := w.execKeys(`UPDATE findings SET resolved_at = ?, last_seen = coalesce(last_seen, ?), stale_since = NULL
-		WHERE scope = ? AND id = ?`, resolved, seen, w.prevSeen); err != nil {
-		return fmt.Errorf("resolve: %w", err)
+	if len(moved) > 0 {
+		st, err := w.tx.PrepareContext(w.ctx, `UPDATE findings SET last_seen = ?, resolved_at = ?, stale_since = ? WHERE scope = ? AND id = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, m := range moved {
+			if err := w.tick(); err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(bg, nanos(m.life.LastSeen), nanos(m.life.ResolvedAt), nanos(m.life.StaleSince), w.scopeID, m.id); err != nil {
+				return fmt.Errorf("finding %q: %w", m.id, err)
+			}
+		}
 	}
-	if err := w.execKeys(`UPDATE findings SET stale_since = coalesce(stale_since, ?), last_seen = coalesce(last_seen, ?)
-		WHERE scope = ? AND id = ?`, stale, seen, w.prevSeen); err != nil {
-		return fmt.Errorf("flag stale: %w", err)
-	}
-	w.res.Written.Findings, w.res.Stale.Findings, w.res.Resolved, w.changed.Findings = len(fs), len(stale), len(resolved), len(ups)
+	w.res.Written.Findings, w.res.Stale.Findings, w.res.Resolved, w.changed.Findings = len(fs), nStale, nResolved, len(ups)
 	return nil
+}
+
+// nanos is a time as stored (unix nanoseconds), NULL for the zero time.
+func nanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
 }
 
 // record writes the history entry and moves the scope to this sync.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
 // The first load of a large estate is bound by how fast the server commits
@@ -300,7 +301,7 @@ func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam imp
 		for j := range snap.Findings {
 			f := &snap.Findings[j]
 			id := "f" + prefix + strconv.Itoa(j)
-			p := findingProps(f, hashFinding(f), findingLife{FirstSeen: seenAt})
+			p := findingProps(f, hashFinding(f), syncplan.Life{FirstSeen: seenAt})
 			p["scope"], p["id"], p["sync_from"] = sk, f.ID, sync
 			if err := emit(findings, f.ID, p, id, "Finding"); err != nil {
 				return err

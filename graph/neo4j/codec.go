@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
 // Rows are stored as native Neo4j properties so that analysts can filter
@@ -147,12 +148,7 @@ func decodeEdge(m map[string]any, e *graph.Edge) error {
 	return nil
 }
 
-// findingLife is the lifecycle the store keeps for a finding version.
-type findingLife struct {
-	FirstSeen, LastSeen, ResolvedAt, StaleSince time.Time
-}
-
-func findingProps(f *graph.Finding, h int64, life findingLife) map[string]any {
+func findingProps(f *graph.Finding, h int64, life syncplan.Life) map[string]any {
 	p := make(map[string]any, 18)
 	p["rule_id"] = f.RuleID
 	p["resource"] = f.Resource
@@ -183,9 +179,9 @@ func findingProps(f *graph.Finding, h int64, life findingLife) map[string]any {
 	return p
 }
 
-func decodeFinding(m map[string]any) (graph.Finding, findingLife, error) {
+func decodeFinding(m map[string]any) (graph.Finding, syncplan.Life, error) {
 	var f graph.Finding
-	var life findingLife
+	var life syncplan.Life
 	var err error
 	d := decoder{m: m, err: &err}
 	f.ID = d.str("id")

@@ -3,7 +3,12 @@ package neo4j
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/storetest"
 )
 
 // Stored hashes must not change between versions: a changed encoding would
@@ -39,5 +44,34 @@ func TestHasherIsFNV1aOfLengthPrefixedFields(t *testing.T) {
 				t.Errorf("hash %x, want %x", got, want)
 			}
 		})
+	}
+}
+
+// TestContentHashCoversEveryContentField changes each content field of a
+// node, an edge and a finding in turn (storetest.FieldChanges finds them by
+// reflection, so a field added to the model is included without being
+// listed here) and expects the content hash to change: a field the hash
+// missed would let a re-sync skip the changed row and keep the old value.
+func TestContentHashCoversEveryContentField(t *testing.T) {
+	base := storetest.RichSnapshot(graph.Scope{Cloud: graph.CloudAWS, ID: "111111111111"}, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	changes, err := storetest.FieldChanges(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range changes {
+		var before, after int64
+		switch typ, _, _ := strings.Cut(ch.Field, "."); typ {
+		case "Node":
+			before, after = hashNode(&base.Nodes[ch.Row]), hashNode(&ch.Snapshot.Nodes[ch.Row])
+		case "Edge":
+			before, after = hashEdge(&base.Edges[ch.Row]), hashEdge(&ch.Snapshot.Edges[ch.Row])
+		case "Finding":
+			before, after = hashFinding(&base.Findings[ch.Row]), hashFinding(&ch.Snapshot.Findings[ch.Row])
+		default:
+			t.Fatalf("change of %s: unknown row type", ch.Field)
+		}
+		if before == after {
+			t.Errorf("the content hash ignores %s: a re-sync changing only it would keep the old value", ch.Field)
+		}
 	}
 }

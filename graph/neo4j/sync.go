@@ -12,6 +12,7 @@ import (
 	neo "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
 // errSuperseded is returned by a sync whose scope was claimed by a newer
@@ -44,11 +45,10 @@ var errSuperseded = errors.New("a newer sync of the same scope started (another 
 // then removes its own rows (best effort, not cancellable), and if that
 // fails too the next sync's repair does.
 //
-// Stale rule, findings lifecycle and the observation time are those of the
-// embedded store: rows missing from the snapshot in failed areas are kept
-// with a stale flag and the time they were first kept; findings missing
-// from the snapshot are resolved and kept; a resolved finding that returns
-// is reopened with its first sighting kept.
+// Which rows are written, removed, kept stale or resolved, and how
+// findings' lifecycles move, is graph/syncplan's to say, as for the
+// embedded store; a node whose version changes additionally takes its edges
+// and findings with it (relationships attach to one node version).
 func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResult, error) {
 	if err := graph.CheckSync(ctx, snap); err != nil {
 		return graph.SyncResult{}, err
@@ -110,7 +110,7 @@ type curFinding struct {
 	eid      string
 	hash     int64
 	resource string
-	life     findingLife
+	life     syncplan.Life
 }
 
 type nodeWrite struct {
@@ -129,7 +129,7 @@ type edgeWrite struct {
 type findingWrite struct {
 	f       *graph.Finding
 	hash    int64
-	life    findingLife
+	life    syncplan.Life
 	carried bool // not in the snapshot: f is filled from the stored row by fetch
 }
 
@@ -165,11 +165,11 @@ type syncer struct {
 	supNodes       []string
 	supEdges       []graph.EdgeKey
 	supFindings    []string
+	plan           *syncplan.Plan    // the rules: what to write, remove, keep stale, resolve
 	changedNodes   map[string]bool   // nodes whose current version ends at this sync
 	clean          map[string]bool   // nodes whose outgoing edges are unchanged (readEdges)
 	written        map[string]bool   // nodes this sync writes a new version of
 	newEIDs        map[string]string // element ids of the versions this sync wrote
-	staleNodes     map[string]bool   // nodes missing from the snapshot kept stale
 	snapNodes      map[string]bool
 	fetchNodes     []string
 	fetchEdges     []graph.EdgeKey
@@ -498,7 +498,7 @@ func (w *syncer) readCurrent() error {
 				c := curFinding{}
 				c.hash, _ = v[1].(int64)
 				c.resource, _ = v[2].(string)
-				c.life = findingLife{FirstSeen: tm(v[3]), LastSeen: tm(v[4]), ResolvedAt: tm(v[5]), StaleSince: tm(v[6])}
+				c.life = syncplan.Life{FirstSeen: tm(v[3]), LastSeen: tm(v[4]), ResolvedAt: tm(v[5]), StaleSince: tm(v[6])}
 				c.eid, _ = v[7].(string)
 				w.curFindings[id] = c
 				return nil
@@ -571,19 +571,20 @@ func (w *syncer) planNodes() {
 	nodes := w.snap.Nodes
 	w.snapNodes = make(map[string]bool, len(nodes))
 	w.changedNodes = make(map[string]bool)
-	w.staleNodes = make(map[string]bool)
+	for i := range nodes {
+		w.snapNodes[nodes[i].ID] = true
+	}
+	w.plan = syncplan.New(w.snap, func(id string) bool { return w.snapNodes[id] }, w.seen, w.prevSeen)
 	for i := range nodes {
 		n := &nodes[i]
-		w.snapNodes[n.ID] = true
 		h := hashNode(n)
 		cur, ok := w.curNodes[n.ID]
-		switch {
-		case !ok:
-		case cur.hash != h || !cur.staleSince.IsZero():
+		if syncplan.Present(ok, cur.hash == h, !cur.staleSince.IsZero()) == syncplan.Unchanged {
+			continue
+		}
+		if ok {
 			w.supNodes = append(w.supNodes, n.ID)
 			w.changedNodes[n.ID] = true
-		default:
-			continue // unchanged
 		}
 		w.nodeWrites = append(w.nodeWrites, nodeWrite{n: n, hash: h})
 	}
@@ -591,8 +592,7 @@ func (w *syncer) planNodes() {
 		if w.snapNodes[id] {
 			continue
 		}
-		if w.snap.Coverage.FailedFor(cur.service, cur.region) {
-			w.staleNodes[id] = true
+		if w.plan.MissingNode(id, cur.service, cur.region) == syncplan.KeepStale {
 			w.res.Stale.Nodes++
 			if !cur.staleSince.IsZero() {
 				continue // already stale: carried over as it is
@@ -606,8 +606,6 @@ func (w *syncer) planNodes() {
 	}
 	w.res.Written.Nodes = len(nodes)
 }
-
-func (w *syncer) survives(id string) bool { return w.snapNodes[id] || w.staleNodes[id] }
 
 func (w *syncer) planEdges() {
 	edges := w.snap.Edges
@@ -625,12 +623,13 @@ func (w *syncer) planEdges() {
 		inSnap[k] = true
 		h := hashEdge(e)
 		cur, ok := w.curEdges[k]
+		// the stored key covers content and stale flag; an edge of a node
+		// whose version changes moves with it
+		if syncplan.Present(ok, cur.ekey == edgeKeyHash(e, h, cur.stale), cur.stale) == syncplan.Unchanged &&
+			!w.changedNodes[e.From] && !w.changedNodes[e.To] {
+			continue
+		}
 		if ok {
-			// the stored key covers content and stale flag (a stale edge back
-			// in the snapshot is rewritten fresh)
-			if cur.ekey == edgeKeyHash(e, h, false) && !w.changedNodes[e.From] && !w.changedNodes[e.To] {
-				continue
-			}
 			w.supEdges = append(w.supEdges, k)
 		}
 		w.edgeWrites = append(w.edgeWrites, edgeWrite{e: e, hash: h})
@@ -639,7 +638,7 @@ func (w *syncer) planEdges() {
 		if inSnap[k] {
 			continue
 		}
-		if (w.staleNodes[k.From] || w.staleNodes[k.To]) && w.survives(k.From) && w.survives(k.To) {
+		if w.plan.MissingEdge(k) == syncplan.KeepStale {
 			w.res.Stale.Edges++
 			if cur.stale && !w.changedNodes[k.From] && !w.changedNodes[k.To] {
 				w.keptStale = append(w.keptStale, cur.ekey)
@@ -662,14 +661,17 @@ func (w *syncer) planFindings() {
 		f := &fs[i]
 		inSnap[f.ID] = true
 		h := hashFinding(f)
-		life := findingLife{FirstSeen: w.seen}
-		if cur, ok := w.curFindings[f.ID]; ok {
-			if cur.hash == h && cur.life.ResolvedAt.IsZero() && cur.life.StaleSince.IsZero() &&
-				!w.changedNodes[f.Resource] && !w.changedNodes[cur.resource] {
-				continue
-			}
-			// reopened or changed: it keeps the age of its first sighting
-			life.FirstSeen = cur.life.FirstSeen
+		cur, ok := w.curFindings[f.ID]
+		var stored *syncplan.Life
+		if ok {
+			stored = &cur.life
+		}
+		act, life := w.plan.PresentFinding(stored, cur.hash == h)
+		// a finding of a node whose version changes moves with it
+		if act == syncplan.Unchanged && !w.changedNodes[f.Resource] && !w.changedNodes[cur.resource] {
+			continue
+		}
+		if ok {
 			w.supFindings = append(w.supFindings, f.ID)
 		}
 		w.findingWrites = append(w.findingWrites, findingWrite{f: f, hash: h, life: life})
@@ -678,30 +680,19 @@ func (w *syncer) planFindings() {
 		if inSnap[id] {
 			continue
 		}
-		life := cur.life
-		switch {
-		case !life.ResolvedAt.IsZero():
+		act, life := w.plan.MissingFinding(cur.life, w.plan.KeptStale(cur.resource))
+		switch act {
+		case syncplan.StayResolved:
 			if !w.changedNodes[cur.resource] {
-				continue // stays resolved
-			}
-		case w.staleNodes[cur.resource]:
-			w.res.Stale.Findings++
-			if !life.StaleSince.IsZero() && !w.changedNodes[cur.resource] {
 				continue
 			}
-			if life.StaleSince.IsZero() {
-				life.StaleSince = w.seen
+		case syncplan.KeepStale:
+			w.res.Stale.Findings++
+			if life == cur.life && !w.changedNodes[cur.resource] {
+				continue // stale already: carried over as it is
 			}
-			if life.LastSeen.IsZero() {
-				life.LastSeen = w.prevSeen
-			}
-		default:
+		case syncplan.Resolve:
 			w.res.Resolved++
-			life.ResolvedAt = w.seen
-			life.StaleSince = time.Time{}
-			if life.LastSeen.IsZero() {
-				life.LastSeen = w.prevSeen
-			}
 		}
 		w.fetchFindings = append(w.fetchFindings, id)
 		w.supFindings = append(w.supFindings, id)
@@ -736,7 +727,7 @@ func (w *syncer) fetch() error {
 			if !ok {
 				return fmt.Errorf("node %q vanished during the sync: %w", id, graph.ErrCorrupt)
 			}
-			w.nodeWrites = append(w.nodeWrites, nodeWrite{n: n, hash: hashNode(n), staleSince: w.seen})
+			w.nodeWrites = append(w.nodeWrites, nodeWrite{n: n, hash: hashNode(n), staleSince: w.plan.StaleSince(w.curNodes[id].staleSince)})
 		}
 	}
 	// Edges kept stale were read whole by readEdges (their source's digest
@@ -747,10 +738,11 @@ func (w *syncer) fetch() error {
 			return fmt.Errorf("edge %s vanished during the sync: %w", k, graph.ErrCorrupt)
 		}
 		e := *cur.e
-		ss := cur.staleSince
-		if !e.Stale || ss.IsZero() {
-			ss = w.seen
+		var prev time.Time
+		if e.Stale {
+			prev = cur.staleSince
 		}
+		ss := w.plan.StaleSince(prev)
 		e.Stale = false // content hash and writes take the flag separately
 		w.edgeWrites = append(w.edgeWrites, edgeWrite{e: &e, hash: hashEdge(&e), stale: true, staleSince: ss})
 	}

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) graph.Store) {
 		run  func(t *testing.T, open func(t *testing.T) graph.Store)
 	}{
 		{"round trip keeps every field", testRoundTrip},
+		{"a change to any one field is stored", testEveryFieldChangeIsStored},
 		{"resync of identical snapshot changes nothing", testIdempotentResync},
 		{"sync of one scope leaves other scopes untouched", testScopeIsolation},
 		{"rows missing from the snapshot are removed", testMissingRemoved},
