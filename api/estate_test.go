@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -285,6 +286,47 @@ func TestEveryEndpointOnTheEstate(t *testing.T) {
 	c.get("/api/v1/stats").decode(t, &st)
 	if st.Paths != list.Total || st.Nodes < 1000 {
 		t.Fatalf("stats %+v vs %d paths", st, list.Total)
+	}
+}
+
+func TestTokenFileRefusesWhatIsNoTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.token")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.token")
+	if err := os.WriteFile(big, []byte(strings.Repeat("a", 5000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "zero.token")
+	if err := os.Symlink("/dev/zero", link); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ name, path, want string }{
+		{"fifo (would block serve forever)", fifo, "not a regular file"},
+		{"device behind a symlink (would grow memory without bound)", link, "not a regular file"},
+		{"larger than a token file", big, "larger than"},
+	}
+	if os.Geteuid() == 0 {
+		other := filepath.Join(dir, "other.token")
+		if err := os.WriteFile(other, []byte(strings.Repeat("t", 43)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(other, 4242, 4242); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, struct{ name, path, want string }{"owned by another user", other, "owned by uid 4242"})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, _, err := LoadOrCreateToken(c.path); done <- err }()
+			err := <-done
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("LoadOrCreateToken(%s) = %v, want an error saying %q", c.name, err, c.want)
+			}
+		})
 	}
 }
 

@@ -89,6 +89,8 @@ type host struct {
 	arn     string
 	region  string
 	profile string
+	// terminated instances are kept for the launch-template techniques but are no landing place.
+	terminated bool
 }
 
 // The escalator's map keys are structs rather than joined strings: they are looked up millions of
@@ -255,7 +257,8 @@ func (b *builder) newTargets() *targets {
 			}
 		}
 		for _, in := range rd.Instances {
-			tg.hosts = append(tg.hosts, host{arn: instanceARN(b, name, in.ID, in.ARN), region: name, profile: in.InstanceProfileARN})
+			tg.hosts = append(tg.hosts, host{arn: instanceARN(b, name, in.ID, in.ARN), region: name, profile: in.InstanceProfileARN,
+				terminated: in.State == "terminated" || in.State == "shutting-down"})
 			if in.InstanceProfileARN == "" {
 				continue
 			}
