@@ -6,6 +6,7 @@ package collector
 
 import (
 	"github.com/breachpath/breachpath/collector/aws/entitlements"
+	azentitlements "github.com/breachpath/breachpath/collector/azure/entitlements"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/entitlement"
 )
@@ -14,7 +15,8 @@ import (
 // that has one.
 func PolicyWriters() map[graph.Cloud]entitlement.PolicyWriter {
 	return map[graph.Cloud]entitlement.PolicyWriter{
-		graph.CloudAWS: entitlements.PolicyWriter{},
+		graph.CloudAWS:   entitlements.PolicyWriter{},
+		graph.CloudAzure: azentitlements.PolicyWriter{},
 	}
 }
 
