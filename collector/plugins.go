@@ -7,6 +7,7 @@ package collector
 import (
 	"github.com/breachpath/breachpath/collector/aws/entitlements"
 	azentitlements "github.com/breachpath/breachpath/collector/azure/entitlements"
+	gcpentitlements "github.com/breachpath/breachpath/collector/gcp/entitlements"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/entitlement"
 )
@@ -17,6 +18,7 @@ func PolicyWriters() map[graph.Cloud]entitlement.PolicyWriter {
 	return map[graph.Cloud]entitlement.PolicyWriter{
 		graph.CloudAWS:   entitlements.PolicyWriter{},
 		graph.CloudAzure: azentitlements.PolicyWriter{},
+		graph.CloudGCP:   gcpentitlements.DefaultPolicyWriter(),
 	}
 }
 
