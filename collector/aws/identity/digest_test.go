@@ -24,7 +24,7 @@ const (
 	goldenCore = "acaab8769476072d03845fde63dcd5aadd2d39ae29156e85231b799a46ff992d"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "b385623c449e31f32ab1b82cdc7c3215976b122ed70af2d2d0b744d3478133d9"
+	goldenFull = "adfb8c9505241446b8d367f0f420515a3c38e12935d899c151e043d98e41b25c"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results

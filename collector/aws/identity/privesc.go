@@ -126,7 +126,9 @@ func (b *builder) escalation(ctx context.Context) error {
 	// from it is implied, and emitting them would only multiply edges.
 	var attackers []*principal
 	for _, p := range b.principals {
-		if !p.admin {
+		// A service-linked role acts only as its service does and no one can assume it: its
+		// permissions are no attacker's.
+		if !p.admin && !p.caller.IsServiceLinkedRole {
 			attackers = append(attackers, p)
 		}
 	}
@@ -226,13 +228,16 @@ func (b *builder) newTargets() *targets {
 			tg.adminGroups = append(tg.adminGroups, ga)
 		}
 	}
+	// A workload the attacker creates or takes over runs in this account: aws:SourceAccount is
+	// known, and a trust that confines the service to another account admits none of them.
+	// aws:SourceArn stays unknown (the attacker may name the workload to fit), which leaves the
+	// trust conditional, and a conditional service trust still counts.
+	svcCtx := map[string][]string{"aws:SourceAccount": {b.account}}
 	for _, rt := range b.trusts {
 		tg.trustOf[rt.p] = rt
 		for _, svc := range rt.services {
 			caller := policy.Principal{Type: policy.TypeService, Name: svc, ARN: svc}
-			r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, rt.p.id, nil)
-			// Conditions such as aws:SourceAccount hold for a workload the attacker creates in this
-			// account, so a conditional service trust still counts.
+			r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, rt.p.id, svcCtx)
 			if granted(r.Decision) && !rt.p.role.ServiceLinked {
 				tg.svcRoles[svc] = append(tg.svcRoles[svc], rt.p)
 			}
