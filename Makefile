@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/breachpath
 
-.PHONY: demo test build web neo4j-up neo4j-down moto-up moto-down bench fuzz vet fmt clean
+.PHONY: demo test build web neo4j-up neo4j-down moto-up moto-down azurite-up azurite-down bench fuzz vet fmt clean
 
 ## demo: build breachpath and load the synthetic demo estate into ./breachpath.db
 demo: build
@@ -32,6 +32,12 @@ moto-up:
 
 moto-down:
 	scripts/moto.sh down
+
+azurite-up:
+	scripts/azurite.sh up
+
+azurite-down:
+	scripts/azurite.sh down
 
 ## bench: the Go benchmarks recorded in docs/benchmarks.md
 bench:

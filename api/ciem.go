@@ -225,7 +225,8 @@ func (s *Server) ciemDownload(c *gin.Context) {
 		return
 	}
 	rep = withLists(rep)
-	buf := &cappedBuffer{limit: s.cfg.MaxExportBytes}
+	buf := s.newCappedBuffer(s.cfg.MaxExportBytes)
+	defer buf.release()
 	var err error
 	if t.write == nil {
 		err = json.NewEncoder(buf).Encode(CIEMReport{Generation: an.generation, Report: rep})
@@ -233,6 +234,10 @@ func (s *Server) ciemDownload(c *gin.Context) {
 		err = t.write(buf, rep)
 	}
 	if err != nil {
+		if errors.Is(err, errBusy) {
+			busyBuffers(c)
+			return
+		}
 		if errors.Is(err, errCapped) {
 			abort(c, http.StatusInternalServerError, codeTooLarge,
 				fmt.Sprintf("the CIEM report is over the %d-byte cap; filter it with account or principal", s.cfg.MaxExportBytes))

@@ -72,7 +72,7 @@ func (s *Server) page(c *gin.Context, an *analysis, list string) (offset, limit 
 	if err == nil {
 		err = json.Unmarshal(raw, &cur)
 	}
-	if err != nil || cur.Offset < 0 || cur.List != list {
+	if err != nil || cur.Offset < 0 || cur.Offset > maxCursorOffset || cur.List != list {
 		abort(c, http.StatusBadRequest, codeBadCursor, "cursor is not one this endpoint issued")
 		return 0, 0, "", false
 	}
@@ -87,9 +87,13 @@ func (s *Server) page(c *gin.Context, an *analysis, list string) (offset, limit 
 	return cur.Offset, limit, key, true
 }
 
+// maxCursorOffset is beyond any list the API holds; a cursor past it is
+// forged, and refusing it keeps offset+limit from overflowing.
+const maxCursorOffset = 1 << 31
+
 // next returns the cursor of the page after [offset, offset+limit), or "".
 func next(an *analysis, list, key string, offset, limit, total int) string {
-	if offset+limit >= total {
+	if offset >= total || total-offset <= limit {
 		return ""
 	}
 	return cursor{Generation: an.generation, List: list, Query: key, Offset: offset + limit}.encode()

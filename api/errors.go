@@ -22,6 +22,8 @@ const (
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
 	codeTimeout          = "timeout"
+	codeForeignHost      = "foreign_host"
+	codeBusy             = "busy"
 )
 
 // ErrorBody is the JSON of every 4xx/5xx answer.

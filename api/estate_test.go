@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -157,7 +159,7 @@ func TestAnalysisIsComputedOncePerGeneration(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	_, c := newServer(t, Config{Store: st, Now: clock, CheckInterval: time.Second, TTL: time.Hour, Rate: 1e6, Burst: 1e6})
+	srv, c := newServer(t, Config{Store: st, Now: clock, CheckInterval: time.Second, TTL: time.Hour, Rate: 1e6, Burst: 1e6})
 
 	var wg sync.WaitGroup
 	for range 16 {
@@ -179,6 +181,7 @@ func TestAnalysisIsComputedOncePerGeneration(t *testing.T) {
 	// Same generation after the check interval: no reload.
 	advance(2 * time.Second)
 	c.get("/api/v1/stats")
+	srv.cache.idle() // the check runs behind the answer
 	if n := st.loads.Load(); n != 1 {
 		t.Fatalf("an unchanged store was reloaded (%d loads)", n)
 	}
@@ -191,6 +194,15 @@ func TestAnalysisIsComputedOncePerGeneration(t *testing.T) {
 	}
 	cur := cursor{Generation: first.Generation, List: "paths", Query: queryKey(url.Values{}), Offset: 1}.encode()
 	advance(2 * time.Second)
+	// readers do not wait for the new analysis: the first request after the
+	// sync is answered from the current one while the new one is computed,
+	// which then replaces it in one swap
+	var during FindingList
+	c.get("/api/v1/findings?all=true").decode(t, &during)
+	if during.Generation != first.Generation || during.Total != 3 {
+		t.Fatalf("during the refresh: generation %s (want the previous %s), %d findings", during.Generation, first.Generation, during.Total)
+	}
+	srv.cache.idle()
 	var after FindingList
 	c.get("/api/v1/findings?all=true").decode(t, &after)
 	if n := st.loads.Load(); n != 2 || after.Total != 2 || after.Generation == first.Generation {
@@ -274,5 +286,79 @@ func TestEveryEndpointOnTheEstate(t *testing.T) {
 	c.get("/api/v1/stats").decode(t, &st)
 	if st.Paths != list.Total || st.Nodes < 1000 {
 		t.Fatalf("stats %+v vs %d paths", st, list.Total)
+	}
+}
+
+func TestTokenFileRefusesWhatIsNoTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.token")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.token")
+	if err := os.WriteFile(big, []byte(strings.Repeat("a", 5000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "zero.token")
+	if err := os.Symlink("/dev/zero", link); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ name, path, want string }{
+		{"fifo (would block serve forever)", fifo, "not a regular file"},
+		{"device behind a symlink (would grow memory without bound)", link, "not a regular file"},
+		{"larger than a token file", big, "larger than"},
+	}
+	if os.Geteuid() == 0 {
+		other := filepath.Join(dir, "other.token")
+		if err := os.WriteFile(other, []byte(strings.Repeat("t", 43)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(other, 4242, 4242); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, struct{ name, path, want string }{"owned by another user", other, "owned by uid 4242"})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, _, err := LoadOrCreateToken(c.path); done <- err }()
+			err := <-done
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("LoadOrCreateToken(%s) = %v, want an error saying %q", c.name, err, c.want)
+			}
+		})
+	}
+}
+
+// gatedStore holds every Load until its gate opens.
+type gatedStore struct {
+	graph.Store
+	gate chan struct{}
+}
+
+func (g *gatedStore) Load(ctx context.Context, f graph.Filter) (*graph.Graph, error) {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.Store.Load(ctx, f)
+}
+
+func TestReadyzWaitsForTheFirstAnalysis(t *testing.T) {
+	st := &gatedStore{Store: smallStore(t), gate: make(chan struct{})}
+	srv, c := newServer(t, Config{Store: st})
+	if a := c.get("/readyz"); a.status != http.StatusServiceUnavailable || a.errorCode(t) != codeUnavailable {
+		t.Fatalf("readyz before the first analysis: %d %s", a.status, a.body)
+	}
+	close(st.gate)
+	srv.cache.idle() // the readiness probe started the analysis
+	if a := c.get("/readyz"); a.status != 200 {
+		t.Fatalf("readyz once the analysis is computed: %d %s", a.status, a.body)
+	}
+	var list PathList
+	c.get("/api/v1/paths").decode(t, &list)
+	if list.Total != 1 {
+		t.Fatalf("first answer after ready: %+v", list)
 	}
 }

@@ -89,18 +89,39 @@ var queueTypes = map[string]struct{ contentType, ext string }{
 // errCapped is returned by cappedBuffer once the cap is exceeded.
 var errCapped = errors.New("over the size cap")
 
+// errBusy is returned by cappedBuffer when the server's budget of buffered
+// answer bytes cannot hold more now.
+var errBusy = errors.New("buffered answers at the server's cap")
+
 // cappedBuffer stops the export writer at the cap instead of buffering an
-// unbounded answer.
+// unbounded answer, and draws every byte it holds from the server's budget
+// (release returns them).
 type cappedBuffer struct {
 	bytes.Buffer
-	limit int
+	limit  int
+	budget *byteBudget
+	taken  int64
+}
+
+func (s *Server) newCappedBuffer(limit int) *cappedBuffer {
+	return &cappedBuffer{limit: limit, budget: s.buffered}
 }
 
 func (b *cappedBuffer) Write(p []byte) (int, error) {
 	if b.Len()+len(p) > b.limit {
 		return 0, errCapped
 	}
+	if !b.budget.take(int64(len(p))) {
+		return 0, errBusy
+	}
+	b.taken += int64(len(p))
 	return b.Buffer.Write(p)
+}
+
+// release returns the buffer's bytes to the budget.
+func (b *cappedBuffer) release() {
+	b.budget.give(b.taken)
+	b.taken = 0
 }
 
 // queue downloads the whole risk queue in an export format.
@@ -115,8 +136,13 @@ func (s *Server) queue(c *gin.Context) {
 	if !ok {
 		return
 	}
-	buf := &cappedBuffer{limit: s.cfg.MaxExportBytes}
+	buf := s.newCappedBuffer(s.cfg.MaxExportBytes)
+	defer buf.release()
 	if err := export.Write(buf, format, an.report); err != nil {
+		if errors.Is(err, errBusy) {
+			busyBuffers(c)
+			return
+		}
 		if errors.Is(err, errCapped) {
 			abort(c, http.StatusInternalServerError, codeTooLarge,
 				fmt.Sprintf("the queue export is over the %d-byte cap; use GET /api/v1/findings to page through it", s.cfg.MaxExportBytes))

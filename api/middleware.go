@@ -209,6 +209,11 @@ func (s *Server) writeJSON(c *gin.Context, status int, v any) {
 			fmt.Sprintf("response of %d bytes over the %d-byte cap; narrow the request", len(b), s.cfg.MaxResponseBytes))
 		return
 	}
+	if !s.buffered.take(int64(len(b))) {
+		busyBuffers(c)
+		return
+	}
+	defer s.buffered.give(int64(len(b)))
 	c.Header("Cache-Control", "no-store")
 	c.Data(status, "application/json; charset=utf-8", b)
 }

@@ -57,6 +57,16 @@ type Config struct {
 	MaxPageSize      int
 	MaxResponseBytes int
 	MaxExportBytes   int
+	// ListenAddr is the address the server listens on (host:port); its host
+	// is an accepted Host header besides the loopback names and
+	// AllowedHosts (names or IPs, with or without port).
+	ListenAddr   string
+	AllowedHosts []string
+	// MaxInFlight caps the requests served at once; MaxBufferedBytes the
+	// bytes of answers buffered at once (zero: the defaults in guard.go).
+	// MaxResponseBytes and MaxExportBytes never exceed MaxBufferedBytes.
+	MaxInFlight      int
+	MaxBufferedBytes int64
 	// Assets are the explorer's static files, served at / without auth (nil: none).
 	Assets fs.FS
 	// Now is the clock (tests); time.Now when nil.
@@ -72,6 +82,9 @@ type Server struct {
 	token    [32]byte
 	limiter  *clientLimiter
 	heavy    chan struct{}
+	hosts    hostAllow
+	slots    chan struct{}
+	buffered *byteBudget
 	openapi  []byte
 	assetsOK bool
 }
@@ -99,6 +112,10 @@ func New(cfg Config) (*Server, error) {
 	setDefault(&cfg.MaxPageSize, DefaultMaxPageSize)
 	setDefault(&cfg.MaxResponseBytes, DefaultMaxResponse)
 	setDefault(&cfg.MaxExportBytes, DefaultMaxExport)
+	setDefault(&cfg.MaxInFlight, DefaultMaxInFlight)
+	setDefault(&cfg.MaxBufferedBytes, DefaultMaxBufferedBytes)
+	cfg.MaxExportBytes = int(min(int64(cfg.MaxExportBytes), cfg.MaxBufferedBytes))
+	cfg.MaxResponseBytes = int(min(int64(cfg.MaxResponseBytes), cfg.MaxBufferedBytes))
 	doc, err := openAPIJSON()
 	if err != nil {
 		return nil, err
@@ -108,10 +125,13 @@ func New(cfg Config) (*Server, error) {
 		log: cfg.Logger,
 		cache: &analysisCache{store: cfg.Store, opts: cfg.Search, ttl: cfg.TTL, interval: cfg.CheckInterval,
 			timeout: cfg.AnalysisTimeout, log: cfg.Logger, now: cfg.Now},
-		token:   sha256.Sum256([]byte(cfg.Token)),
-		limiter: newClientLimiter(cfg.Rate, cfg.Burst, cfg.Now),
-		heavy:   make(chan struct{}, DefaultHeavy),
-		openapi: doc,
+		token:    sha256.Sum256([]byte(cfg.Token)),
+		limiter:  newClientLimiter(cfg.Rate, cfg.Burst, cfg.Now),
+		heavy:    make(chan struct{}, DefaultHeavy),
+		hosts:    newHostAllow(cfg.ListenAddr, cfg.AllowedHosts),
+		slots:    make(chan struct{}, cfg.MaxInFlight),
+		buffered: &byteBudget{max: cfg.MaxBufferedBytes},
+		openapi:  doc,
 	}
 	if cfg.Assets != nil {
 		if _, err := fs.Stat(cfg.Assets, "index.html"); err != nil {
@@ -170,7 +190,7 @@ func (s *Server) routes() *gin.Engine {
 	// a header a client can forge.
 	e.ForwardedByClientIP = false
 	_ = e.SetTrustedProxies(nil) // nil is always accepted
-	e.Use(s.recovery, s.accessLog, securityHeaders, s.bodyLimit)
+	e.Use(s.recovery, s.accessLog, securityHeaders, s.hostCheck, s.inFlight, s.bodyLimit)
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, codeMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
@@ -250,6 +270,12 @@ func (s *Server) readyz(c *gin.Context) {
 	if _, err := s.cfg.Store.Scopes(ctx); err != nil {
 		s.log.Warn("readiness check failed", "err", err)
 		abort(c, http.StatusServiceUnavailable, codeUnavailable, "store unreachable")
+		return
+	}
+	// ready means able to answer: the first analysis is computed (asking
+	// starts it), so a load balancer sends no request that would wait for it
+	if s.cache.ready() == nil {
+		abort(c, http.StatusServiceUnavailable, codeUnavailable, "the first analysis is still being computed")
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})

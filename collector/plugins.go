@@ -6,6 +6,7 @@ package collector
 
 import (
 	"github.com/breachpath/breachpath/collector/aws/entitlements"
+	gcpentitlements "github.com/breachpath/breachpath/collector/gcp/entitlements"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/entitlement"
 )
@@ -15,6 +16,7 @@ import (
 func PolicyWriters() map[graph.Cloud]entitlement.PolicyWriter {
 	return map[graph.Cloud]entitlement.PolicyWriter{
 		graph.CloudAWS: entitlements.PolicyWriter{},
+		graph.CloudGCP: gcpentitlements.DefaultPolicyWriter(),
 	}
 }
 

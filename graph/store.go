@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"slices"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,28 @@ type Filter struct {
 	// search, scoring and the plan read nothing else, and facts are most
 	// of the edges.
 	SkipFacts bool
+	// KeepFacts names fact kinds loaded even with SkipFacts (the CIEM
+	// report reads group membership and trust, and no other fact).
+	KeepFacts []EdgeKind
+}
+
+// LoadsEdge reports whether the filter loads edges of the kind.
+func (f Filter) LoadsEdge(k EdgeKind) bool {
+	return !f.SkipFacts || k.IsMove() || slices.Contains(f.KeepFacts, k)
+}
+
+// LoadedEdgeKinds returns the edge kinds the filter loads, or nil for all.
+func (f Filter) LoadedEdgeKinds() []EdgeKind {
+	if !f.SkipFacts {
+		return nil
+	}
+	out := MoveEdgeKinds()
+	for _, k := range f.KeepFacts {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Matches reports whether the filter selects the scope.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of breachpath on this machine, from a fresh clone:
 #   - installs what the tests need (Go modules, moto from PyPI, Neo4j jars from
-#     Maven Central, Debian's chromium, the explorer's npm packages),
-#   - starts a real Neo4j 5 and a real moto server on 127.0.0.1,
+#     Maven Central, Debian's chromium, the explorer's npm packages, Azurite from npm),
+#   - starts a real Neo4j 5, a real moto server and Azurite (Azure Storage) on 127.0.0.1,
 #   - runs gofmt/go vet, every Go test (unit, conformance, integration,
 #     end-to-end in headless Chromium), and stops the servers again.
-# Set BREACHPATH_SKIP_NEO4J=1 / BREACHPATH_SKIP_MOTO=1 / BREACHPATH_SKIP_BROWSER=1
+# Set BREACHPATH_SKIP_NEO4J=1 / BREACHPATH_SKIP_MOTO=1 / BREACHPATH_SKIP_BROWSER=1 / BREACHPATH_SKIP_AZURITE=1
 # to skip a family explicitly (never the default; CI sets none of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,7 @@ log() { printf '== %s\n' "$*" >&2; }
 cleanup() {
   [ -n "${started_neo4j:-}" ] && scripts/neo4j-dev.sh down >/dev/null 2>&1 || true
   [ -n "${started_moto:-}" ] && scripts/moto.sh down >/dev/null 2>&1 || true
+  [ -n "${started_azurite:-}" ] && scripts/azurite.sh down >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -41,6 +42,14 @@ if [ -z "${BREACHPATH_SKIP_MOTO:-}" ]; then
   export BREACHPATH_REQUIRE_MOTO=1
   export BREACHPATH_MOTO_ENDPOINT="$(scripts/moto.sh endpoint)"
 fi
+if [ -z "${BREACHPATH_SKIP_AZURITE:-}" ]; then
+  log "starting Azurite (scripts/azurite.sh)"
+  ( scripts/azurite.sh up > .build/azurite-up.log 2>&1; echo $? > .build/azurite-up.rc ) &
+  pids+=($!)
+  started_azurite=1
+  export BREACHPATH_REQUIRE_AZURITE=1
+  export BREACHPATH_AZURITE_ENDPOINT="$(scripts/azurite.sh endpoint)"
+fi
 if [ -z "${BREACHPATH_SKIP_BROWSER:-}" ]; then
   log "browser and explorer dependencies (scripts/browser-deps.sh)"
   ( scripts/browser-deps.sh > .build/browser-deps.log 2>&1; echo $? > .build/browser-deps.rc ) &
@@ -57,7 +66,7 @@ go vet ./...
 go build -o bin/breachpath ./cmd/breachpath
 
 for p in "${pids[@]}"; do wait "$p" || true; done
-for svc in neo4j-up moto-up browser-deps; do
+for svc in neo4j-up moto-up azurite-up browser-deps; do
   if [ -f ".build/$svc.rc" ] && [ "$(cat ".build/$svc.rc")" != 0 ]; then
     echo "$svc failed:" >&2; tail -n 40 ".build/$svc.log" >&2; exit 1
   fi

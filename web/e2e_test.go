@@ -36,6 +36,10 @@ type e2eResult struct {
 	PanelFindings        int                                             `json:"panelFindings"`
 	PanelFindingIDs      []string                                        `json:"panelFindingIds"`
 	PanelHops            int                                             `json:"panelHops"`
+	MustPassHops         []string                                        `json:"mustPassHops"`
+	MustPassMarked       int                                             `json:"mustPassMarked"`
+	LongestPath          string                                          `json:"longestPath"`
+	LongestMustPass      []string                                        `json:"longestMustPass"`
 	ElementsBeforeExpand int                                             `json:"elementsBeforeExpand"`
 	ElementsAfterExpand  int                                             `json:"elementsAfterExpand"`
 	GraphDataNodes       int                                             `json:"graphDataNodes"`
@@ -152,6 +156,31 @@ func TestExplorerEndToEnd(t *testing.T) {
 	}
 	if !slices.Equal(res.PanelFindingIDs, top.Findings()) {
 		t.Fatalf("side panel findings %v, want the enabling findings %v", res.PanelFindingIDs, top.Findings())
+	}
+	dom, err := paths.NewProjection(g).Dominators(ctx, paths.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPass := func(target string) []string {
+		mp, ok := dom.For(target)
+		if !ok {
+			t.Fatalf("no must-pass analysis for target %s", target)
+		}
+		var ids []string
+		for _, h := range mp.Hops {
+			ids = append(ids, h.ID)
+		}
+		return ids
+	}
+	if want := mustPass(top.Target); !slices.Equal(res.MustPassHops, want) || res.MustPassMarked != len(want) {
+		t.Fatalf("must-pass panel %v with %d nodes marked, want %v", res.MustPassHops, res.MustPassMarked, want)
+	}
+	longest := slices.IndexFunc(rep.Paths, func(p scoring.ScoredPath) bool { return p.ID == res.LongestPath })
+	if longest < 0 {
+		t.Fatalf("the explorer's longest path %q is not the engine's", res.LongestPath)
+	}
+	if want := mustPass(rep.Paths[longest].Target); len(want) == 0 || !slices.Equal(res.LongestMustPass, want) {
+		t.Fatalf("must-pass panel of the longest path %v, want %v (not empty)", res.LongestMustPass, want)
 	}
 	if res.ElementsAfterExpand <= res.ElementsBeforeExpand || res.GraphDataNodes == 0 {
 		t.Fatalf("expanding a node did not add elements: %d -> %d", res.ElementsBeforeExpand, res.ElementsAfterExpand)

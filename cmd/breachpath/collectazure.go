@@ -9,8 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
 	azurecollector "github.com/breachpath/breachpath/collector/azure"
+	"github.com/breachpath/breachpath/collector/azure/fetch"
 	"github.com/breachpath/breachpath/collector/azure/offline"
+	"github.com/breachpath/breachpath/collector/azure/transform"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -20,6 +24,24 @@ type azureCollectFlags struct {
 	tenant        string
 	fromFiles     []string
 	snapshotsTo   string
+	skipEntra     bool
+	verifyBlobs   bool
+	concurrency   int
+}
+
+func (f *azureCollectFlags) validate() error {
+	switch {
+	case f.concurrency < 1 || f.concurrency > 64:
+		return usageErrorf("--concurrency %d: want 1..64", f.concurrency)
+	case len(f.fromFiles) > 0 && (f.skipEntra || f.verifyBlobs):
+		return usageErrorf("--from-file reads no Azure API: it cannot be combined with --skip-entra or --verify-public-blobs")
+	}
+	for _, s := range f.subscriptions {
+		if strings.TrimSpace(s) == "" {
+			return usageErrorf("--subscription has an empty id")
+		}
+	}
+	return nil
 }
 
 func (a *app) collectAzureCommand() *cobra.Command {
@@ -29,6 +51,21 @@ func (a *app) collectAzureCommand() *cobra.Command {
 		Short: "Collect Azure subscriptions and Entra ID (read-only) and sync them into the store",
 		Long: `Collect reads an Azure tenant and replaces each subscription's graph, and the
 tenant's directory graph, in the store atomically.
+
+Credentials come from azidentity's DefaultAzureCredential: environment
+(AZURE_CLIENT_ID / AZURE_TENANT_ID / AZURE_CLIENT_SECRET or a certificate),
+workload identity, managed identity, then the Azure CLI's sign-in. Every
+subscription the identity can read is collected unless --subscription names
+some. Resources come from Azure Resource Graph (one paged query per resource
+family), details from the resource providers (blob containers, Key Vault secret
+and key metadata, SQL firewall rules, App Service setting names, Automation
+variables, federated credentials), RBAC from the ARM authorization API, the
+directory from Microsoft Graph. Values of secrets and settings are never read
+or stored.
+
+--verify-public-blobs lists each container whose public access level is
+Container once, anonymously, to confirm the exposure (blob names of the first
+page only; contents are never read).
 
 --from-file imports export files instead of calling Azure (repeat the flag or
 give a comma-separated list; formats are recognised by content):
@@ -44,8 +81,8 @@ flagged stale; the exit code is then 3. An interrupted collection writes
 nothing. docs/azure-collector.md lists the read-only permissions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(f.fromFiles) == 0 {
-				return usageErrorf("give --from-file: live collection is not in this build yet")
+			if err := f.validate(); err != nil {
+				return err
 			}
 			return a.runCollectAzure(cmd.Context(), *f)
 		},
@@ -54,13 +91,33 @@ nothing. docs/azure-collector.md lists the read-only permissions.`,
 	fl.StringSliceVar(&f.subscriptions, "subscription", nil, "subscription ids to collect, comma-separated (default: every subscription the identity can read / the files name)")
 	fl.StringVar(&f.tenant, "tenant", "", "tenant id, when the import files do not name it")
 	fl.StringSliceVar(&f.fromFiles, "from-file", nil, "import Azure export files instead of calling Azure (Resource Graph, az role assignment/definition list, AzureHound)")
+	fl.BoolVar(&f.skipEntra, "skip-entra", false, "do not read Entra ID (no Microsoft Graph permissions); the directory's earlier data is kept, stale")
+	fl.BoolVar(&f.verifyBlobs, "verify-public-blobs", false, "confirm containers with public access level Container by one anonymous listing each")
+	fl.IntVar(&f.concurrency, "concurrency", 8, "per-resource detail calls in flight")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each snapshot to this directory instead of storing it (for 'graph neo4j-import' or a later 'collect file')")
 	return cmd
 }
 
 func (a *app) runCollectAzure(ctx context.Context, f azureCollectFlags) error {
-	snaps, sum, err := azurecollector.FromFiles(ctx, f.fromFiles, azurecollector.FileOptions{
-		Offline: offline.Options{TenantID: f.tenant, Subscriptions: f.subscriptions}})
+	var (
+		snaps []*graph.Snapshot
+		sum   *azurecollector.RunSummary
+		err   error
+	)
+	topts := transform.Options{Logger: a.log}
+	if len(f.fromFiles) > 0 {
+		snaps, sum, err = azurecollector.FromFiles(ctx, f.fromFiles, azurecollector.FileOptions{
+			Offline: offline.Options{TenantID: f.tenant, Subscriptions: f.subscriptions}, Transform: topts})
+	} else {
+		var cred *azidentity.DefaultAzureCredential
+		cred, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{TenantID: f.tenant})
+		if err != nil {
+			return fmt.Errorf("azure credentials: %w", err)
+		}
+		snaps, sum, err = azurecollector.Collect(ctx, cred, azurecollector.CollectOptions{Transform: topts, Fetch: fetch.Options{
+			Subscriptions: f.subscriptions, TenantID: f.tenant, SkipEntra: f.skipEntra, VerifyPublicBlobs: f.verifyBlobs,
+			Concurrency: f.concurrency, Logger: a.log}})
+	}
 	if err != nil {
 		return err
 	}

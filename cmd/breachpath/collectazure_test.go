@@ -55,9 +55,20 @@ func TestCollectAzureFromFileStoresSubscriptionAndTenantScopes(t *testing.T) {
 	}
 }
 
-func TestCollectAzureWithoutFilesIsAUsageError(t *testing.T) {
-	_, err := runCollect(t, context.Background(), filepath.Join(t.TempDir(), "bp.db"), "azure")
-	if err == nil || !strings.Contains(err.Error(), "--from-file") {
-		t.Fatalf("err = %v", err)
+func TestCollectAzureRejectsBadFlagCombinations(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"azure", "--from-file", "x.json", "--skip-entra"}, "cannot be combined"},
+		{[]string{"azure", "--from-file", "x.json", "--verify-public-blobs"}, "cannot be combined"},
+		{[]string{"azure", "--concurrency", "0"}, "--concurrency"},
+		{[]string{"azure", "--subscription", ","}, "empty id"},
+	}
+	for _, tc := range tests {
+		_, err := runCollect(t, context.Background(), filepath.Join(t.TempDir(), "bp.db"), tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
 	}
 }

@@ -17,9 +17,10 @@ import (
 
 // serveFlags are the flags of `breachpath serve`.
 type serveFlags struct {
-	listen    string
-	tokenFile string
-	noAuth    bool
+	listen       string
+	tokenFile    string
+	noAuth       bool
+	allowedHosts []string
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -33,7 +34,13 @@ attack-path explorer at /, from the selected store.
 It binds 127.0.0.1:8080 unless --listen says otherwise. Every API request needs
 the bearer token kept in --token-file (default: breachpath.token next to the
 store file); a random one is created, with mode 0600, and printed on first start.
---no-auth turns authentication off: only do that behind another gate.`,
+--no-auth turns authentication off: only do that behind another gate.
+
+Requests must name this server in their Host header: the listen address, a
+loopback name (localhost, 127.0.0.1, [::1]) or a name given with --allowed-host
+(repeatable; the name users type when the server listens on 0.0.0.0 behind a
+proxy). Any other Host is refused, so a web page cannot reach the API by
+rebinding its own DNS name to this machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runServe(cmd.Context(), f)
@@ -43,6 +50,7 @@ store file); a random one is created, with mode 0600, and printed on first start
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port)")
 	fl.StringVar(&f.tokenFile, "token-file", "", "bearer token file (default: breachpath.token next to the store file)")
 	fl.BoolVar(&f.noAuth, "no-auth", false, "serve the API without authentication (insecure)")
+	fl.StringArrayVar(&f.allowedHosts, "allowed-host", nil, "another Host header value to accept (repeatable), e.g. breachpath.internal.example")
 	return cmd
 }
 
@@ -80,7 +88,8 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	defer st.Close()
-	srv, err := api.New(api.Config{Store: st, Token: token, NoAuth: f.noAuth, Logger: a.log, Assets: web.Assets()})
+	srv, err := api.New(api.Config{Store: st, Token: token, NoAuth: f.noAuth, Logger: a.log, Assets: web.Assets(),
+		ListenAddr: f.listen, AllowedHosts: f.allowedHosts})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -15,6 +15,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/breachpath/breachpath/collector/azure/fetch"
 	"github.com/breachpath/breachpath/collector/azure/inventory"
 	"github.com/breachpath/breachpath/collector/azure/offline"
 	"github.com/breachpath/breachpath/collector/azure/transform"
@@ -90,6 +93,32 @@ func FromFiles(ctx context.Context, paths []string, opts FileOptions) ([]*graph.
 		return nil, nil, err
 	}
 	sum.Files = loaded
+	sum.Duration = time.Since(start)
+	return snaps, sum, nil
+}
+
+// CollectOptions tune Collect.
+type CollectOptions struct {
+	Fetch     fetch.Options
+	Transform transform.Options
+}
+
+// Collect reads the tenant live (collector/azure/fetch) and returns one
+// snapshot per subscription plus the tenant's directory snapshot. A
+// cancelled collection returns the context's error and no snapshot: an
+// inventory cut short would make the store delete what was simply not read
+// yet. Failed areas are not errors; they are in the snapshots' coverage
+// and the summary.
+func Collect(ctx context.Context, cred azcore.TokenCredential, opts CollectOptions) ([]*graph.Snapshot, *RunSummary, error) {
+	start := time.Now()
+	inv, err := fetch.Collect(ctx, cred, opts.Fetch)
+	if err != nil {
+		return nil, nil, err
+	}
+	snaps, sum, err := transformInventory(ctx, inv, opts.Transform)
+	if err != nil {
+		return nil, nil, err
+	}
 	sum.Duration = time.Since(start)
 	return snaps, sum, nil
 }

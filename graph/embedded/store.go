@@ -34,7 +34,7 @@ const DefaultPath = "./breachpath.db"
 
 // SchemaVersion is the layout version this package writes. Open refuses a
 // file with a newer version rather than guessing at its layout.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Store is the embedded one-file graph store. It is safe for concurrent use.
 type Store struct {
@@ -132,6 +132,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	return s, nil
 }
+
+// SyncParallelism lets graph.SyncAll hand the store two scopes at a time.
+// SQLite has one writer and Sync serialises the writes, but validating,
+// normalising and hashing a snapshot need no database and run before the
+// lock, so the next scope is prepared on the second core while one writes.
+// Memory stays bounded by two scopes, not the estate.
+func (s *Store) SyncParallelism() int { return 2 }
 
 // Path returns the file the store was opened on.
 func (s *Store) Path() string { return s.path }
@@ -344,14 +351,18 @@ func (s *Store) initSchema(ctx context.Context) error {
 		return corrupt(fmt.Sprintf("not a breachpath store (schema version %q)", v))
 	case n > SchemaVersion:
 		return fmt.Errorf("store schema version %d is newer than this breachpath supports (%d): upgrade breachpath", n, SchemaVersion)
-	case n == 1:
+	case n < SchemaVersion:
 		// add the projection tables; each scope's rows are read until its
 		// next sync writes its projection
-		if _, err := tx.ExecContext(ctx, schemaV2); err != nil {
-			return fmt.Errorf("upgrade schema to version 2: %w", wrapDBErr(err))
+		upgrade := schemaV2
+		if n == 2 {
+			upgrade = schemaV3
+		}
+		if _, err := tx.ExecContext(ctx, upgrade); err != nil {
+			return fmt.Errorf("upgrade schema from version %d: %w", n, wrapDBErr(err))
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema_version'`, strconv.Itoa(SchemaVersion)); err != nil {
-			return fmt.Errorf("upgrade schema to version 2: %w", wrapDBErr(err))
+			return fmt.Errorf("upgrade schema from version %d: %w", n, wrapDBErr(err))
 		}
 		return tx.Commit()
 	}

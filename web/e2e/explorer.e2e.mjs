@@ -50,6 +50,9 @@ try {
   out.panelFindings = await page.locator('#panel .finding').count();
   out.panelFindingIds = await page.locator('#panel .finding').evaluateAll((els) => els.map((e) => e.dataset.finding));
   out.panelHops = await page.locator('#panel .hop').count();
+  await page.waitForFunction(() => document.getElementById('panel').dataset.mustpass !== undefined);
+  out.mustPassHops = await page.locator('#panel .mustpass-hop').evaluateAll((els) => els.map((e) => e.dataset.node));
+  out.mustPassMarked = await page.evaluate(() => window.__bp.cy.nodes('.mustpass').length);
 
   // Expand the entry node (the first hop's head) with the toolbar button.
   const before = await page.evaluate(() => window.__bp.cy.elements().length);
@@ -79,6 +82,9 @@ try {
   await page.locator('#paths li').nth(longest).click();
   await page.waitForFunction((id) => window.__bp.state.selectedPath === id,
     await page.locator('#paths li').nth(longest).getAttribute('data-path'));
+  await page.waitForFunction(() => document.getElementById('panel').dataset.mustpass !== undefined);
+  out.longestPath = await page.evaluate(() => window.__bp.state.selectedPath);
+  out.longestMustPass = await page.locator('#panel .mustpass-hop').evaluateAll((els) => els.map((e) => e.dataset.node));
   const drawn = await page.evaluate(() => window.__bp.cy.elements().length);
   await page.evaluate(() => window.__bp.cy.edges('.hop').first().target().select());
   await page.click('#expand');

@@ -100,7 +100,9 @@ export interface PathDetail extends PathSummary { hops: Hop[]; findings: Finding
 export interface PathList { generation: string; total: number; truncated: boolean; items: PathSummary[]; next_cursor?: string; }
 export interface EdgeView { from: string; to: string; kind: string; family: string; technique?: string; findings?: string[]; }
 export interface Neighbourhood { center: string; nodes: NodeSummary[]; edges: EdgeView[]; truncated: boolean; }
-export interface Step { finding_id: string; rule_id?: string; resource?: string; title?: string; severity: string; remediation?: string; fix_effort: number; paths_removed: number; }
+export interface Step { finding_id: string; rule_id?: string; resource?: string; title?: string; severity: string; remediation?: string; fix_effort: number; paths_removed: number; must_pass?: boolean; }
+export interface MustPassHop { id: string; kind: string; name?: string; findings?: string[]; }
+export interface MustPass { target: string; target_name?: string; source?: string; hops: MustPassHop[]; entry_findings?: string[]; findings: string[]; }
 export interface Plan { steps: Step[]; paths_before: number; paths_after: number; verified: boolean; }
 export interface WhatIf { fixed: string[]; removed: string[]; protected_targets: string[]; paths_before: number; paths_after: number; }
 export interface Stats { nodes: number; edges: number; paths: number; findings: number; findings_on_path: number; accounts: string[]; }

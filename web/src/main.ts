@@ -72,6 +72,7 @@ const cy = cytoscape({
     { selector: 'edge.lite', style: { 'curve-style': 'haystack', 'target-arrow-shape': 'none', width: 1, label: '' } },
     { selector: 'node.onpath', style: { width: 52, height: 52, 'font-size': 11, 'font-weight': 'bold' } },
     { selector: 'node.target', style: { 'underlay-color': '#ff5d5d', 'underlay-opacity': 0.35, 'underlay-padding': 8, 'underlay-shape': 'ellipse' } },
+    { selector: 'node.mustpass', style: { 'border-width': 4, 'border-color': '#ffb347', 'border-style': 'double' } },
     { selector: 'node.source', style: { 'underlay-color': '#6cb6ff', 'underlay-opacity': 0.3, 'underlay-padding': 8, 'underlay-shape': 'ellipse' } },
     { selector: 'node:selected', style: { 'underlay-color': '#ffb347', 'underlay-opacity': 0.55, 'underlay-padding': 10 } },
     {
@@ -259,6 +260,38 @@ async function selectPath(id: string): Promise<void> {
   countElements();
   renderPathPanel(d);
   status(`${d.hop_count} hops drawn · double-click a node to expand its neighbourhood`);
+  await showMustPass(d);
+}
+
+// codes renders ids as code elements separated by commas.
+function codes(ids: string[]): (El | string)[] {
+  return ids.flatMap((id, i) => (i ? [', ', h('code', {}, id)] : [h('code', {}, id)]));
+}
+
+// showMustPass adds what every path to the selected path's target crosses
+// (GET /targets/{id}/must-pass) to the panel and marks those nodes.
+async function showMustPass(d: api.PathDetail): Promise<void> {
+  const mp = await guarded(() => api.get<api.MustPass>('/targets/' + encodeURIComponent(d.target) + '/must-pass'));
+  if (!mp || state.selectedPath !== d.id) return; // another path was selected meanwhile
+  const target = label(d.target, d.target_name);
+  const hops = mp.hops.map((hop, i) =>
+    h('div', { class: 'mustpass-hop', 'data-node': hop.id },
+      h('strong', {}, `${i + 1}. `), bdi(label(hop.id, hop.name)), ` (${hop.kind})`,
+      hop.findings?.length ? h('div', { class: 'meta' }, 'entered only by moves citing ', ...codes(hop.findings)) : null));
+  const section = h('div', { class: 'mustpass' },
+    h('h2', {}, 'Must-pass'),
+    mp.hops.length
+      ? h('div', { class: 'meta' }, 'Every attack path to ', bdi(target), ', of any length, crosses:')
+      : h('div', { class: 'meta' }, 'No single node lies on every path to ', bdi(target), '.'),
+    ...hops,
+    mp.findings.length
+      ? h('div', { class: 'meta' }, 'Fixing any one of these cuts every path to it: ', ...codes(mp.findings))
+      : null);
+  const panel = $('panel');
+  const firstFinding = panel.querySelector('h2:last-of-type');
+  panel.insertBefore(section, firstFinding);
+  panel.dataset.mustpass = String(mp.hops.length);
+  for (const hop of mp.hops) cy.$id(hop.id).addClass('mustpass');
 }
 
 function findingCard(f: api.Finding): El {
@@ -289,6 +322,7 @@ function renderPathPanel(d: api.PathDetail): void {
     ...(d.findings.length ? d.findings.map(findingCard) : [h('div', { class: 'meta' }, 'No finding enables this path: no single fix cuts it.')]),
   );
   panel.dataset.findings = String(d.findings.length);
+  delete panel.dataset.mustpass; // set again by showMustPass
 }
 
 async function showNode(id: string): Promise<void> {
@@ -363,7 +397,8 @@ async function loadPlan(): Promise<void> {
   ol.replaceChildren(...plan.steps.slice(0, 30).map((s) => {
     const li = h('li', { 'data-finding': s.finding_id },
       h('div', { class: 'row' }, h('span', { class: 'sev ' + s.severity }, s.severity), h('span', { class: 'ends' }, s.title || s.rule_id || s.finding_id)),
-      h('div', { class: 'meta' }, `cuts ${s.paths_removed} paths · effort ${s.fix_effort} · `, bdi(label(s.resource ?? ''))));
+      h('div', { class: 'meta' }, `cuts ${s.paths_removed} paths · effort ${s.fix_effort} · `, bdi(label(s.resource ?? '')),
+        s.must_pass ? h('span', { class: 'badge', title: 'every path to some target crosses a move citing it' }, ' must-pass') : null));
     li.onclick = () => void whatIf(s.finding_id, li);
     return li;
   }));

@@ -21,10 +21,10 @@ import (
 const (
 	// goldenCore covers what the attack graph consumes: node ids and kinds, edge keys with their
 	// conditional flags and findings, finding ids.
-	goldenCore = "cf78a85db23937e6671151f1d3bf8210397c4a9b931562d5aeace788241d9512"
+	goldenCore = "acaab8769476072d03845fde63dcd5aadd2d39ae29156e85231b799a46ff992d"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "27e0a47b51a50e947ddca01195fe373005abee2055001e658f612b4d11123297"
+	goldenFull = "adfb8c9505241446b8d367f0f420515a3c38e12935d899c151e043d98e41b25c"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results

@@ -89,6 +89,8 @@ type host struct {
 	arn     string
 	region  string
 	profile string
+	// terminated instances are kept for the launch-template techniques but are no landing place.
+	terminated bool
 }
 
 // The escalator's map keys are structs rather than joined strings: they are looked up millions of
@@ -124,7 +126,9 @@ func (b *builder) escalation(ctx context.Context) error {
 	// from it is implied, and emitting them would only multiply edges.
 	var attackers []*principal
 	for _, p := range b.principals {
-		if !p.admin {
+		// A service-linked role acts only as its service does and no one can assume it: its
+		// permissions are no attacker's.
+		if !p.admin && !p.caller.IsServiceLinkedRole {
 			attackers = append(attackers, p)
 		}
 	}
@@ -224,13 +228,16 @@ func (b *builder) newTargets() *targets {
 			tg.adminGroups = append(tg.adminGroups, ga)
 		}
 	}
+	// A workload the attacker creates or takes over runs in this account: aws:SourceAccount is
+	// known, and a trust that confines the service to another account admits none of them.
+	// aws:SourceArn stays unknown (the attacker may name the workload to fit), which leaves the
+	// trust conditional, and a conditional service trust still counts.
+	svcCtx := map[string][]string{"aws:SourceAccount": {b.account}}
 	for _, rt := range b.trusts {
 		tg.trustOf[rt.p] = rt
 		for _, svc := range rt.services {
 			caller := policy.Principal{Type: policy.TypeService, Name: svc, ARN: svc}
-			r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, rt.p.id, nil)
-			// Conditions such as aws:SourceAccount hold for a workload the attacker creates in this
-			// account, so a conditional service trust still counts.
+			r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, rt.p.id, svcCtx)
 			if granted(r.Decision) && !rt.p.role.ServiceLinked {
 				tg.svcRoles[svc] = append(tg.svcRoles[svc], rt.p)
 			}
@@ -255,7 +262,8 @@ func (b *builder) newTargets() *targets {
 			}
 		}
 		for _, in := range rd.Instances {
-			tg.hosts = append(tg.hosts, host{arn: instanceARN(b, name, in.ID, in.ARN), region: name, profile: in.InstanceProfileARN})
+			tg.hosts = append(tg.hosts, host{arn: instanceARN(b, name, in.ID, in.ARN), region: name, profile: in.InstanceProfileARN,
+				terminated: in.State == "terminated" || in.State == "shutting-down"})
 			if in.InstanceProfileARN == "" {
 				continue
 			}

@@ -446,8 +446,46 @@ func (e *escalator) workloads(target Target) []workload {
 	return e.tg.functions
 }
 
+// landsOnHost lists the techniques that give the attacker code execution on an instance itself
+// (a Session Manager shell, a Run Command, an SSH login through EC2 Instance Connect, user data run
+// at boot). Their edges end on the instance, which then holds its network position and, through
+// the metadata service, its role (the resources part's USES_IDENTITY edge) — not on the role
+// directly, and instances without a role are reached too.
+var landsOnHost = map[string]bool{
+	"aws.ssm.start-session": true, "aws.ssm.send-command": true,
+	"aws.ec2-instance-connect.send-ssh-public-key": true, "aws.ec2.modify-instance-user-data": true,
+}
+
+// landOnHost draws the attacker's edge to every running instance on which t's permissions hold.
+func (e *escalator) landOnHost(p *principal, t *Technique) {
+	for _, h := range e.tg.hosts {
+		if h.terminated {
+			continue
+		}
+		var c permCheck
+		ok := true
+		for _, perm := range t.Perms {
+			if perm.On == OnAny {
+				ok = e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action))
+			} else {
+				ok = e.and(&c, perm.Action, h.arn, e.evalOn(p, perm.Action, h.arn, h.region, nil))
+			}
+			if !ok {
+				break
+			}
+		}
+		if ok {
+			e.emit(p, t, h.arn, c, "lands on "+h.arn+": its network position, and its role through the metadata service")
+		}
+	}
+}
+
 // workload: the attacker takes over an inventoried function or instance and uses its role.
 func (e *escalator) workload(p *principal, t *Technique) {
+	if landsOnHost[t.ID] {
+		e.landOnHost(p, t)
+		return
+	}
 	for wi, w := range e.workloads(t.Target) {
 		if w.role == p {
 			continue

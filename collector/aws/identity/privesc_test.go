@@ -156,6 +156,11 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 		r := serviceRole("ec2.amazonaws.com")
 		prof := addProfile(inv, "victim", r.ARN)
 		inv.Region("us-east-1").Instances = []inventory.Instance{{ID: "i-0abc", ARN: "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0abc", InstanceProfileARN: prof}}
+		if landsOnHost[tech.ID] {
+			// A shell on the host: the edge ends on the instance, whose role the resources
+			// part reaches through the metadata service.
+			return inv, attacker, "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0abc"
+		}
 		return inv, attacker, r.ARN
 	}
 	t.Fatalf("technique %s: no scenario for target %s", tech.ID, tech.Target)

@@ -22,7 +22,17 @@ type roleTrust struct {
 	named     []string // own-account principal ARNs named explicitly
 	external  []string // node ids of principals outside the account (external, estate stubs)
 	federated []string // provider node ids
-	specific  bool     // results differ between members of a class: evaluate per caller
+	// sessions are own-account principals the trust names by another form than their ARN: a role
+	// session (arn:...:sts::<acct>:assumed-role/R/s: whoever acts as R can name its session s, so
+	// R is the caller) or the ARN with another path.
+	sessions []sessionRef
+	specific bool // results differ between members of a class: evaluate per caller
+}
+
+// sessionRef is a role session named in a trust policy.
+type sessionRef struct {
+	role *principal
+	arn  string
 }
 
 // trust emits TRUSTS facts and ASSUMES moves for every role.
@@ -82,6 +92,10 @@ func (b *builder) parseTrust(p *principal) *roleTrust {
 				continue
 			}
 			id, own := b.principalRef(a)
+			if id == "" && own && isSSORole(a) {
+				// An IAM Identity Center role the collection did not list: keep the trust as a fact.
+				id = b.ssoStub(a)
+			}
 			if id == "" {
 				b.warn("trust policy names an unknown principal (deleted, or not an ARN)", "role", p.id, "principal", a)
 				continue
@@ -90,6 +104,13 @@ func (b *builder) parseTrust(p *principal) *roleTrust {
 			switch {
 			case own && id == b.rootID(b.account):
 				rt.delegates = true
+			case own && b.byARN[id] != nil && id != a:
+				// A session of the role, or the ARN written with another path: AWS matched it
+				// to the principal when the policy was saved.
+				rt.sessions = append(rt.sessions, sessionRef{role: b.byARN[id], arn: a})
+				rt.specific = true
+			case own && b.byARN[id] == nil:
+				// A stub (Identity Center role not collected): nothing to evaluate.
 			case own:
 				rt.named = append(rt.named, id)
 				rt.specific = true
@@ -108,9 +129,31 @@ func (b *builder) parseTrust(p *principal) *roleTrust {
 	rt.external = slices.Compact(slices.Sorted(slices.Values(rt.external)))
 	rt.federated = slices.Compact(slices.Sorted(slices.Values(rt.federated)))
 	if len(rt.services) > 0 {
-		b.node(p.id).Props["trusted_services"] = rt.services
+		n := b.node(p.id)
+		n.Props["trusted_services"] = rt.services
+		if !rt.delegates && !rt.wildcard && len(rt.named) == 0 && len(rt.external) == 0 && len(rt.federated) == 0 && len(rt.sessions) == 0 {
+			// Only AWS services can assume it: not an attacker of its own, reachable only through
+			// a workload of those services.
+			n.Props[PropServiceOnly] = true
+		}
 	}
 	return rt
+}
+
+// PropServiceOnly marks a role whose trust admits only AWS service principals (and service-linked
+// roles): no one starts as it; it is reached through a workload that runs as it.
+const PropServiceOnly = "service_only"
+
+// isSSORole reports whether an own-account role ARN is an IAM Identity Center (SSO) role.
+func isSSORole(arn string) bool {
+	return strings.Contains(arn, ":role/aws-reserved/sso.amazonaws.com/") || strings.Contains(arn, "/AWSReservedSSO_")
+}
+
+// ssoStub adds a node for an Identity Center role named in a trust policy but not collected.
+func (b *builder) ssoStub(arn string) string {
+	b.addNode(graph.Node{ID: arn, Kind: graph.KindRole, NativeType: NativeRole, Name: lastName(arn), Account: b.account, Service: "iam",
+		Stub: true, Props: graph.Props{"identity_center": true}})
+	return arn
 }
 
 // principalRef maps a principal named in a policy (ARN or account id) to a node id, creating the
@@ -128,6 +171,9 @@ func (b *builder) principalRef(v string) (id string, own bool) {
 			return b.rootID(acct), true
 		}
 		if p, ok := b.byARN[v]; ok {
+			return p.id, true
+		}
+		if p := b.byName(svc, res); p != nil {
 			return p.id, true
 		}
 		return "", true
@@ -152,6 +198,29 @@ func (b *builder) principalRef(v string) (id string, own bool) {
 	b.addNode(graph.Node{ID: v, Kind: graph.KindExternalPrincipal, NativeType: native, Name: lastName(v), Service: "iam",
 		Account: b.account, Props: graph.Props{"external_account": acct, "partition": part}})
 	return v, false
+}
+
+// byName finds an own-account principal named in a policy by a form other than its ARN: a role
+// session (sts assumed-role/<role>/<session>: the role), or a user or role ARN written with
+// another path (names are unique in an account whatever the path).
+func (b *builder) byName(svc, res string) *principal {
+	parts := strings.Split(res, "/")
+	if len(parts) < 2 {
+		return nil
+	}
+	kind, name := parts[0], parts[len(parts)-1]
+	if svc == "sts" {
+		if kind != "assumed-role" || len(parts) != 3 {
+			return nil
+		}
+		kind, name = "role", parts[1]
+	}
+	for _, p := range b.principals {
+		if p.name == name && ((kind == "role" && p.role != nil) || (kind == "user" && p.user != nil)) {
+			return p
+		}
+	}
+	return nil
 }
 
 func (b *builder) anonymousNode() string {
@@ -224,6 +293,26 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 				try(c)
 			}
 		}
+	}
+	// Role sessions the trust names: the role acting under that session name.
+	for _, s := range rt.sessions {
+		if s.role == nil || s.role == role {
+			continue
+		}
+		caller := s.role.caller
+		caller.ARN = s.arn
+		note := "trust names " + s.arn + ", which is " + s.role.id
+		if strings.Contains(s.arn, ":assumed-role/") {
+			caller.Type = policy.TypeAssumedRole
+			note = "trust names session " + s.arn + "; whoever acts as " + s.role.id + " chooses its session name"
+		}
+		r := b.ev.CanAssume(caller, s.role.set, rt.doc, role.id, trustCtx)
+		if !granted(r.Decision) {
+			continue
+		}
+		ev := append(decisionEvidence("sts:AssumeRole", role.id, r), note)
+		b.addEdge(graph.Edge{From: s.role.id, To: role.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRole,
+			Conditional: r.Decision == policy.Conditional, Evidence: ev})
 	}
 	// External and estate principals.
 	for _, id := range rt.external {

@@ -156,3 +156,79 @@ func reachable(part *Part, from, to string) bool {
 	}
 	return false
 }
+
+// TestNoImpossibleAttackers: service-linked roles and roles only services can assume are no
+// attackers of their own; trust conditions confining a service to another account are respected;
+// session and Identity Center ARNs in trust policies are recognised.
+func TestNoImpossibleAttackers(t *testing.T) {
+	lambdaTrust := func(cond map[string]any) string {
+		return trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, cond)
+	}
+	t.Run("service-linked role draws no escalation", func(t *testing.T) {
+		inv := newInv()
+		slr := addRole(inv, "AWSServiceRoleForX", trustDoc(map[string]any{"Service": "x.amazonaws.com"}, nil), doc(allow("*", "iam:AttachRolePolicy", "iam:CreateAccessKey")))
+		slr.Path, slr.ServiceLinked = "/aws-service-role/x.amazonaws.com/", true
+		addUser(inv, "victim")
+		part := build(t, inv)
+		for _, e := range part.Edges {
+			if e.From == slr.ARN && e.Kind == graph.EdgeEscalatesTo {
+				t.Fatalf("service-linked role escalates: %+v", e)
+			}
+		}
+	})
+	t.Run("a role only services assume is marked so", func(t *testing.T) {
+		inv := newInv()
+		svc := addRole(inv, "fn", lambdaTrust(nil))
+		acctRole := addRole(inv, "ops", trustDoc(map[string]any{"AWS": "arn:aws:iam::" + acct + ":root"}, nil))
+		part := build(t, inv)
+		if findNode(part, svc.ARN).Props[PropServiceOnly] != true || findNode(part, acctRole.ARN).Props[PropServiceOnly] == true {
+			t.Fatalf("service_only: %v / %v", findNode(part, svc.ARN).Props, findNode(part, acctRole.ARN).Props)
+		}
+	})
+	for _, tc := range []struct {
+		name    string
+		account string
+		want    bool
+	}{{"aws:SourceAccount of this account", acct, true}, {"aws:SourceAccount of another account", other, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := newInv()
+			u := addUser(inv, "attacker", doc(allow("*", "iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction")))
+			r := addRole(inv, "fn", lambdaTrust(map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": tc.account}}))
+			part := build(t, inv)
+			if e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, r.ARN, "aws.lambda.passrole-create-function-invoke"); (e != nil) != tc.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tc.want, dumpEdges(part, u.ARN))
+			}
+		})
+	}
+	t.Run("trust naming a role session", func(t *testing.T) {
+		inv := newInv()
+		ci := addRole(inv, "ci", trustDoc(map[string]any{"Service": "codebuild.amazonaws.com"}, nil))
+		target := addRole(inv, "deploy", trustDoc(map[string]any{"AWS": "arn:aws:sts::" + acct + ":assumed-role/ci/release"}, nil))
+		part := build(t, inv)
+		if e := findEdge(part, ci.ARN, graph.EdgeAssumes, target.ARN, TechAssumeRole); e == nil || !hasEvidence(e, "trust names session") {
+			t.Fatalf("the session's role must assume the target\n%s", dumpEdges(part, ""))
+		}
+		if len(part.Warnings) != 0 {
+			t.Fatalf("no unknown-principal warning for a session ARN: %v", part.Warnings)
+		}
+	})
+	t.Run("trust naming Identity Center roles", func(t *testing.T) {
+		inv := newInv()
+		sso := addRole(inv, "AWSReservedSSO_Admin_0123456789abcdef", trustDoc(map[string]any{"Federated": "arn:aws:iam::" + acct + ":saml-provider/AWSSSO_x_DO_NOT_DELETE"}, nil),
+			doc(allow("*", "sts:AssumeRole")))
+		sso.Path = "/aws-reserved/sso.amazonaws.com/"
+		sso.ARN = iamARN("role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef")
+		missing := iamARN("role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ReadOnly_fedcba9876543210")
+		target := addRole(inv, "break-glass", trustDoc(map[string]any{"AWS": []string{iamARN("role/AWSReservedSSO_Admin_0123456789abcdef"), missing}}, nil))
+		part := build(t, inv)
+		if findEdge(part, sso.ARN, graph.EdgeAssumes, target.ARN, TechAssumeRole) == nil {
+			t.Fatalf("a trust naming the SSO role without its path must let it assume\n%s", dumpEdges(part, ""))
+		}
+		if findEdge(part, target.ARN, graph.EdgeTrusts, missing, "") == nil {
+			t.Fatalf("the trust of an uncollected Identity Center role must be kept\n%s", dumpEdges(part, target.ARN))
+		}
+		if len(part.Warnings) != 0 {
+			t.Fatalf("no unknown-principal warning for Identity Center roles: %v", part.Warnings)
+		}
+	})
+}

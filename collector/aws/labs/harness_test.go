@@ -103,9 +103,9 @@ func newAccount(t *testing.T, ctx context.Context, ep string) (sdkaws.Config, st
 
 // estate seeds one account through the SDK.
 type estate struct {
-	t       *testing.T
-	ctx     context.Context
-	cfg     sdkaws.Config
+	t        *testing.T
+	ctx      context.Context
+	cfg      sdkaws.Config
 	account  string
 	n        int
 	adminARN string

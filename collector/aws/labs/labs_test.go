@@ -346,6 +346,23 @@ var labs = []lab{
 			return route{from: graph.InternetID, via: []string{inst, cred, db}}
 		},
 	},
+	{
+		name:     "iam-vulnerable/ssm-send-command-lands-on-instance",
+		source:   "BishopFox IAM Vulnerable (ssm:SendCommand path): Run Command on a managed instance runs the attacker's commands on the host, whose instance role is an administrator",
+		services: []string{fetch.ServiceEC2},
+		build: func(e *estate, variant bool) route {
+			action := "ssm:SendCommand"
+			if variant {
+				action = "ssm:DescribeInstanceInformation"
+			}
+			u := e.user("ssm-user", map[string]string{"p": doc(allow(action, "*"))})
+			role := e.role("ssm-admin-host", trustService("ec2.amazonaws.com"), nil, e.admin())
+			e.profile("ssm-admin-host", "ssm-admin-host")
+			n := e.vpc("10.15.0.0/16", "10.15.1.0/24", false, "")
+			inst := e.instance(n, instanceOpts{profile: "ssm-admin-host"})
+			return route{from: u, via: []string{inst, role}}
+		},
+	},
 }
 
 func i32(v int32) *int32 { return &v }

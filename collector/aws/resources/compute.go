@@ -28,6 +28,10 @@ type member struct {
 	// exposure inputs
 	subnets []string
 	v4, v6  bool
+	// forwardOnly: a load balancer forwards only from its listeners to its
+	// targets' ports (aws.elb.forward-to-target); it is never the source of
+	// other lateral moves, since nobody gets code execution on it.
+	forwardOnly bool
 }
 
 func (b *builder) addMember(m member) { b.members = append(b.members, m) }
@@ -226,7 +230,7 @@ func (b *builder) loadBalancer(x *regionIndex, lb *inventory.LoadBalancer) {
 		}
 	}
 	b.lbs = append(b.lbs, lbInfo{id: id, region: x, lb: lb})
-	m := member{id: id, region: x, vpc: lb.VPCID, sgs: lb.SecurityGroupIDs, subnets: lb.SubnetIDs}
+	m := member{id: id, region: x, vpc: lb.VPCID, sgs: lb.SecurityGroupIDs, subnets: lb.SubnetIDs, forwardOnly: true}
 	for _, s := range lb.SubnetIDs {
 		if sub := x.subnets[s]; sub != nil {
 			m.blocks = appendPrefix(m.blocks, sub.CIDRBlock)

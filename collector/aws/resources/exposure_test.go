@@ -201,6 +201,19 @@ func TestLoadBalancerPassesExposureToAdmittedTargets(t *testing.T) {
 	if e := findEdge(p, lbARN, "REACHES", priv); e != nil {
 		t.Errorf("LB reaches a target whose groups do not admit it: %+v", e)
 	}
+	// A database admitting the load balancer's group is no target of it:
+	// the LB forwards only listener -> target port, it is no source of
+	// other lateral moves.
+	r.SecurityGroups[1].Ingress = append(r.SecurityGroups[1].Ingress, inventory.SGRule{Protocol: "tcp", FromPort: 5432, ToPort: 5432, GroupRefs: []inventory.SGRef{{GroupID: "sg-lb"}}})
+	p = build(t, inv, Options{})
+	for _, e := range p.Edges {
+		if e.From == lbARN && e.Kind == graph.EdgeReaches && e.Technique != TechELBForward {
+			t.Errorf("load balancer is the source of a lateral move: %s -[%s]-> %s", e.From, e.Technique, e.To)
+		}
+	}
+	if findEdge(p, lbARN, "REACHES", webID) == nil {
+		t.Error("the listener -> target forward is gone")
+	}
 }
 
 func TestLambdaURLAndEKSEndpointExposure(t *testing.T) {

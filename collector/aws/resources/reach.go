@@ -395,6 +395,11 @@ func (b *builder) lateral() {
 						cidrs = append(cidrs, p)
 					}
 				}
+				for i := range src {
+					if b.members[i].forwardOnly {
+						delete(src, i)
+					}
+				}
 				if len(src) == 0 {
 					continue
 				}

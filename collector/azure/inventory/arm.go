@@ -66,6 +66,9 @@ type Resource struct {
 	// AuthEnabled is App Service Authentication (Easy Auth) of a web app:
 	// nil when it was not read.
 	AuthEnabled *bool `json:"authEnabled,omitempty"`
+	// AnonymousListVerified records an anonymous listing probe of a blob
+	// container (fetch.Options.VerifyPublicBlobs): nil when not probed.
+	AnonymousListVerified *bool `json:"anonymousListVerified,omitempty"`
 }
 
 // SKU is a resource's pricing tier.
@@ -171,6 +174,9 @@ func (r *Resource) mergeFrom(old *Resource) {
 	}
 	if r.AuthEnabled == nil {
 		r.AuthEnabled = old.AuthEnabled
+	}
+	if r.AnonymousListVerified == nil {
+		r.AnonymousListVerified = old.AnonymousListVerified
 	}
 	if r.Kind == "" {
 		r.Kind = old.Kind

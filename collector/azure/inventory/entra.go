@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -113,3 +114,86 @@ const (
 	// MicrosoftGraphAppID is the application id of Microsoft Graph.
 	MicrosoftGraphAppID = "00000003-0000-0000-c000-000000000000"
 )
+
+// graphCredential is a passwordCredentials / keyCredentials element of a
+// Microsoft Graph application or service principal (metadata only; Graph
+// never returns the secret after creation).
+type graphCredential struct {
+	KeyID       string    `json:"keyId"`
+	DisplayName string    `json:"displayName"`
+	Start       time.Time `json:"startDateTime"`
+	End         time.Time `json:"endDateTime"`
+}
+
+func graphCredentials(pw, keys []graphCredential) []Credential {
+	var out []Credential
+	for _, c := range pw {
+		out = append(out, Credential{KeyID: c.KeyID, DisplayName: c.DisplayName, Kind: "password", Start: c.Start, End: c.End})
+	}
+	for _, c := range keys {
+		out = append(out, Credential{KeyID: c.KeyID, DisplayName: c.DisplayName, Kind: "certificate", Start: c.Start, End: c.End})
+	}
+	return out
+}
+
+// UserFromGraph decodes a Microsoft Graph user (v1.0 shape, as Graph and
+// AzureHound return it).
+func UserFromGraph(raw []byte) (User, error) {
+	var u struct {
+		ID                string    `json:"id"`
+		DisplayName       string    `json:"displayName"`
+		UserPrincipalName string    `json:"userPrincipalName"`
+		UserType          string    `json:"userType"`
+		AccountEnabled    *bool     `json:"accountEnabled"`
+		Created           time.Time `json:"createdDateTime"`
+		SignIn            *struct {
+			Last time.Time `json:"lastSignInDateTime"`
+		} `json:"signInActivity"`
+	}
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return User{}, err
+	}
+	user := User{ID: strings.ToLower(u.ID), DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, UserType: u.UserType,
+		AccountEnabled: u.AccountEnabled, Created: u.Created}
+	if u.SignIn != nil {
+		user.LastSignIn = u.SignIn.Last
+	}
+	return user, nil
+}
+
+// ServicePrincipalFromGraph decodes a Microsoft Graph service principal.
+func ServicePrincipalFromGraph(raw []byte) (ServicePrincipal, error) {
+	var sp struct {
+		ID                   string            `json:"id"`
+		AppID                string            `json:"appId"`
+		DisplayName          string            `json:"displayName"`
+		Type                 string            `json:"servicePrincipalType"`
+		AppOwnerOrganization string            `json:"appOwnerOrganizationId"`
+		AlternativeNames     []string          `json:"alternativeNames"`
+		AccountEnabled       *bool             `json:"accountEnabled"`
+		Passwords            []graphCredential `json:"passwordCredentials"`
+		Keys                 []graphCredential `json:"keyCredentials"`
+	}
+	if err := json.Unmarshal(raw, &sp); err != nil {
+		return ServicePrincipal{}, err
+	}
+	return ServicePrincipal{ID: strings.ToLower(sp.ID), AppID: strings.ToLower(sp.AppID), DisplayName: sp.DisplayName, Type: sp.Type,
+		AppOwnerOrganization: strings.ToLower(sp.AppOwnerOrganization), AlternativeNames: sp.AlternativeNames, AccountEnabled: sp.AccountEnabled,
+		Credentials: graphCredentials(sp.Passwords, sp.Keys)}, nil
+}
+
+// ApplicationFromGraph decodes a Microsoft Graph application.
+func ApplicationFromGraph(raw []byte) (Application, error) {
+	var a struct {
+		ID          string            `json:"id"`
+		AppID       string            `json:"appId"`
+		DisplayName string            `json:"displayName"`
+		Passwords   []graphCredential `json:"passwordCredentials"`
+		Keys        []graphCredential `json:"keyCredentials"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return Application{}, err
+	}
+	return Application{ID: strings.ToLower(a.ID), AppID: strings.ToLower(a.AppID), DisplayName: a.DisplayName,
+		Credentials: graphCredentials(a.Passwords, a.Keys)}, nil
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/breachpath/breachpath/collector/azure/inventory"
 )
@@ -32,24 +31,6 @@ func (s *state) azureHound(data json.RawMessage) (int, error) {
 		}
 	}
 	return len(recs), nil
-}
-
-type graphCred struct {
-	KeyID       string    `json:"keyId"`
-	DisplayName string    `json:"displayName"`
-	Start       time.Time `json:"startDateTime"`
-	End         time.Time `json:"endDateTime"`
-}
-
-func creds(pw, keys []graphCred) []inventory.Credential {
-	var out []inventory.Credential
-	for _, c := range pw {
-		out = append(out, inventory.Credential{KeyID: c.KeyID, DisplayName: c.DisplayName, Kind: "password", Start: c.Start, End: c.End})
-	}
-	for _, c := range keys {
-		out = append(out, inventory.Credential{KeyID: c.KeyID, DisplayName: c.DisplayName, Kind: "certificate", Start: c.Start, End: c.End})
-	}
-	return out
 }
 
 // armKinds are AzureHound kinds whose data is an ARM resource.
@@ -147,26 +128,11 @@ func (s *state) azureHoundRecord(kind string, data json.RawMessage, e *inventory
 		}
 		s.areas[inventory.AreaAuthorization] = true
 	case kind == "AZUser":
-		var u struct {
-			ID                string    `json:"id"`
-			DisplayName       string    `json:"displayName"`
-			UserPrincipalName string    `json:"userPrincipalName"`
-			UserType          string    `json:"userType"`
-			AccountEnabled    *bool     `json:"accountEnabled"`
-			Created           time.Time `json:"createdDateTime"`
-			SignIn            *struct {
-				Last time.Time `json:"lastSignInDateTime"`
-			} `json:"signInActivity"`
-		}
-		if err := json.Unmarshal(data, &u); err != nil {
+		u, err := inventory.UserFromGraph(data)
+		if err != nil {
 			return err
 		}
-		user := inventory.User{ID: lower(u.ID), DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, UserType: u.UserType,
-			AccountEnabled: u.AccountEnabled, Created: u.Created}
-		if u.SignIn != nil {
-			user.LastSignIn = u.SignIn.Last
-		}
-		e.Users = append(e.Users, user)
+		e.Users = append(e.Users, u)
 	case kind == "AZGroup":
 		var g struct {
 			ID                 string `json:"id"`
@@ -201,25 +167,13 @@ func (s *state) azureHoundRecord(kind string, data json.RawMessage, e *inventory
 			g.Owners = append(g.Owners, objectID(o.Owner))
 		}
 	case kind == "AZServicePrincipal":
-		var sp struct {
-			ID                   string      `json:"id"`
-			AppID                string      `json:"appId"`
-			DisplayName          string      `json:"displayName"`
-			Type                 string      `json:"servicePrincipalType"`
-			AppOwnerOrganization string      `json:"appOwnerOrganizationId"`
-			AlternativeNames     []string    `json:"alternativeNames"`
-			AccountEnabled       *bool       `json:"accountEnabled"`
-			Passwords            []graphCred `json:"passwordCredentials"`
-			Keys                 []graphCred `json:"keyCredentials"`
-		}
-		if err := json.Unmarshal(data, &sp); err != nil {
+		sp, err := inventory.ServicePrincipalFromGraph(data)
+		if err != nil {
 			return err
 		}
-		p := spAt(e, sps, lower(sp.ID))
-		owners := p.Owners
-		*p = inventory.ServicePrincipal{ID: lower(sp.ID), AppID: lower(sp.AppID), DisplayName: sp.DisplayName, Type: sp.Type,
-			AppOwnerOrganization: lower(sp.AppOwnerOrganization), AlternativeNames: sp.AlternativeNames, AccountEnabled: sp.AccountEnabled,
-			Credentials: creds(sp.Passwords, sp.Keys), Owners: owners}
+		p := spAt(e, sps, sp.ID)
+		sp.Owners = p.Owners
+		*p = sp
 	case kind == "AZServicePrincipalOwner":
 		var w struct {
 			ServicePrincipalID string `json:"servicePrincipalId"`
@@ -235,18 +189,13 @@ func (s *state) azureHoundRecord(kind string, data json.RawMessage, e *inventory
 			p.Owners = append(p.Owners, objectID(o.Owner))
 		}
 	case kind == "AZApp":
-		var a struct {
-			ID          string      `json:"id"`
-			AppID       string      `json:"appId"`
-			DisplayName string      `json:"displayName"`
-			Passwords   []graphCred `json:"passwordCredentials"`
-			Keys        []graphCred `json:"keyCredentials"`
-		}
-		if err := json.Unmarshal(data, &a); err != nil {
+		a, err := inventory.ApplicationFromGraph(data)
+		if err != nil {
 			return err
 		}
-		p := appAt(e, apps, lower(a.ID))
-		p.AppID, p.DisplayName, p.Credentials = lower(a.AppID), a.DisplayName, creds(a.Passwords, a.Keys)
+		p := appAt(e, apps, a.ID)
+		a.Owners = p.Owners
+		*p = a
 	case kind == "AZAppOwner":
 		var w struct {
 			AppID  string `json:"appId"`

@@ -184,6 +184,16 @@ func (b *builder) blobContainer(r *inventory.Resource) {
 		ev = append(ev, "network rules restrict the account: only allowed networks reach it")
 		lk *= 0.5
 	}
+	if v := r.AnonymousListVerified; v != nil {
+		n.Props["anonymous_list_verified"] = *v
+		if *v {
+			ev = append(ev, "verified: an anonymous List Blobs request on the container answered")
+			lk = 1
+		} else {
+			ev = append(ev, "an anonymous List Blobs request on the container was refused when verified")
+			lk = min(lk, 0.3)
+		}
+	}
 	b.move(graph.Edge{From: b.anonymous(), To: r.ID, Kind: graph.EdgeReads, Technique: TechAnonymousBlob, Likelihood: lk,
 		Evidence: ev, Findings: []string{f, fa}})
 }

@@ -113,7 +113,7 @@ func (b *builder) identityFor(email string, scopes []string, owner string, regio
 		b.scopedNodes[id] = scopedToken{sa: sa, member: "serviceAccount:" + strings.ToLower(email), mask: mask, scopes: short}
 		b.addNode(graph.Node{ID: id, Kind: graph.KindServiceAccount, NativeType: "iam.googleapis.com/ServiceAccount#scopedToken",
 			Name: email + " (scopes: " + strings.Join(short, ", ") + ")", Account: b.nodes[sa].Account, Region: "global",
-			Service: "compute", Props: graph.Props{"service_account": email, "scopes": short}}, owner)
+			Service: "compute", Props: graph.Props{"service_account": email, "scopes": short, "synthetic": true}}, owner)
 	}
 	return id, short
 }

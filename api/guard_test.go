@@ -1,0 +1,124 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"testing"
+
+	"github.com/breachpath/breachpath/graph"
+)
+
+// rawGet sends one request with the given Host header and no answer check.
+func rawGet(t *testing.T, c *client, path, host string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var e ErrorBody
+	_ = json.Unmarshal(b, &e)
+	return resp.StatusCode, e.Error.Code
+}
+
+func TestForeignHostIsRefused(t *testing.T) {
+	_, c := newServer(t, Config{Store: smallStore(t), NoAuth: true, ListenAddr: "127.0.0.1:8080", AllowedHosts: []string{"breachpath.internal.example"}})
+	cases := []struct {
+		host, path string
+		status     int
+	}{
+		{"evil.example", "/api/v1/stats", http.StatusMisdirectedRequest},
+		{"evil.example:8080", "/", http.StatusMisdirectedRequest},
+		{"127.0.0.1.nip.io", "/api/v1/stats", http.StatusMisdirectedRequest},
+		{"localhost:8080", "/api/v1/stats", http.StatusOK},
+		{"127.0.0.1:8080", "/api/v1/stats", http.StatusOK},
+		{"127.3.4.5", "/api/v1/stats", http.StatusOK},
+		{"[::1]:8080", "/api/v1/stats", http.StatusOK},
+		{"app.localhost", "/api/v1/stats", http.StatusOK},
+		{"BreachPath.Internal.Example:443", "/api/v1/stats", http.StatusOK},
+		{"evil.example", "/healthz", http.StatusOK},
+	}
+	for _, tc := range cases {
+		status, code := rawGet(t, c, tc.path, tc.host)
+		if status != tc.status {
+			t.Errorf("GET %s with Host %q: %d %s, want %d", tc.path, tc.host, status, code, tc.status)
+		}
+		if tc.status == http.StatusMisdirectedRequest && code != codeForeignHost {
+			t.Errorf("GET %s with Host %q: code %q, want %q", tc.path, tc.host, code, codeForeignHost)
+		}
+	}
+}
+
+// blockingStore holds Load until released, so a request stays in flight.
+type blockingStore struct {
+	graph.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingStore) Load(ctx context.Context, f graph.Filter) (*graph.Graph, error) {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.Store.Load(ctx, f)
+}
+
+func TestRequestsBeyondTheInFlightCapAreRefused(t *testing.T) {
+	st := &blockingStore{Store: smallStore(t), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	_, c := newServer(t, Config{Store: st, MaxInFlight: 1})
+	first := make(chan answer, 1)
+	go func() { first <- c.get("/api/v1/stats") }()
+	<-st.entered // the first request holds the only slot
+	busy := c.get("/api/v1/stats")
+	if busy.status != http.StatusServiceUnavailable || busy.errorCode(t) != codeBusy || busy.header.Get("Retry-After") == "" {
+		t.Errorf("second request while the first is in flight: %d %s", busy.status, busy.body)
+	}
+	close(st.release)
+	if a := <-first; a.status != http.StatusOK {
+		t.Errorf("first request: %d %s", a.status, a.body)
+	}
+	if a := c.get("/api/v1/stats"); a.status != http.StatusOK {
+		t.Errorf("request after the slot was freed: %d %s", a.status, a.body)
+	}
+}
+
+func TestAnswersBeyondTheBufferedBytesBudgetAreRefused(t *testing.T) {
+	s, c := newServer(t, Config{Store: smallStore(t), MaxBufferedBytes: 1 << 20})
+	if a := c.get("/api/v1/queue?format=csv"); a.status != http.StatusOK {
+		t.Fatalf("queue download within the budget: %d %s", a.status, a.body)
+	}
+	if !s.buffered.take(1<<20 - 10) { // a slow reader holds almost all of it
+		t.Fatal("the budget was not free after the answers were written")
+	}
+	for _, p := range []string{"/api/v1/queue?format=csv", "/api/v1/paths"} {
+		if a := c.get(p); a.status != http.StatusServiceUnavailable || a.errorCode(t) != codeBusy {
+			t.Errorf("GET %s with the budget held: %d %s", p, a.status, a.body)
+		}
+	}
+	s.buffered.give(1<<20 - 10)
+	if a := c.get("/api/v1/paths"); a.status != http.StatusOK {
+		t.Errorf("GET /paths after the budget was returned: %d %s", a.status, a.body)
+	}
+}
+
+func TestCursorOutOfRangeIsRefused(t *testing.T) {
+	_, c := newServer(t, Config{Store: smallStore(t)})
+	var list PathList
+	c.get("/api/v1/paths?limit=1").decode(t, &list)
+	for _, off := range []int{math.MaxInt, math.MaxInt - 1, maxCursorOffset + 1} {
+		cur := cursor{Generation: list.Generation, List: "paths", Query: queryKey(nil), Offset: off}.encode()
+		a := c.get("/api/v1/paths?limit=1&cursor=" + cur)
+		if a.status != http.StatusBadRequest || a.errorCode(t) != codeBadCursor {
+			t.Errorf("cursor at offset %d: %d %s", off, a.status, a.body)
+		}
+	}
+}

@@ -1,0 +1,423 @@
+// Package fetchtest serves a small Azure tenant to collector/azure/fetch in
+// tests: the SDK's own fake servers (armsubscriptions, armresourcegraph,
+// armstorage, armkeyvault, armsql) behind the real SDK clients, and local
+// handlers answering the documented REST shapes of the ARM calls made on
+// azcore's pipeline (App Service settings, Automation variables, federated
+// credentials, RBAC) and of Microsoft Graph v1.0. Areas can be made to
+// fail (HTTP 429 on every attempt, or any other status) to exercise the
+// stale rule.
+package fetchtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/keyvault/armkeyvault"
+	kvfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/keyvault/armkeyvault/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph"
+	rgfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
+	subfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/sql/armsql"
+	sqlfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/sql/armsql/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
+	stfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage/fake"
+
+	"github.com/breachpath/breachpath/collector/azure/inventory"
+)
+
+// Tenant is the data the fakes serve.
+type Tenant struct {
+	TenantID      string
+	Subscriptions []string
+	// Rows are what Resource Graph answers (resources and resourcecontainers).
+	Rows []map[string]any
+	// Provider details, ARM-shaped, keyed by parent resource id (lower-case).
+	Containers    map[string][]map[string]any
+	Secrets       map[string][]map[string]any
+	Keys          map[string][]map[string]any
+	FirewallRules map[string][]map[string]any
+	Variables     map[string][]map[string]any
+	Federated     map[string][]map[string]any
+	// AppSettings maps a site id to its settings (name -> value); the
+	// values exist only to prove the collector drops them.
+	AppSettings map[string]map[string]string
+	AuthEnabled map[string]bool
+	// RBAC, ARM-shaped, served for every subscription.
+	RoleAssignments []map[string]any
+	RoleDefinitions []map[string]any
+	DenyAssignments []map[string]any
+	// Graph collections by path ("/v1.0/users", "/v1.0/groups/<id>/members", ...).
+	Graph map[string][]map[string]any
+	// Fail makes every request of an area answer this HTTP status.
+	Fail map[string]int
+	// FailPath makes every request whose path contains the key answer
+	// this HTTP status.
+	FailPath map[string]int
+
+	requests atomic.Int64
+	mu       sync.Mutex
+	// Seen counts requests per area.
+	Seen map[string]int
+}
+
+// Requests returns how many HTTP requests the fakes answered.
+func (t *Tenant) Requests() int64 { return t.requests.Load() }
+
+// detailTypes are served by provider calls, not by Resource Graph.
+var detailTypes = map[string]string{
+	inventory.TypeBlobContainer:       "containers",
+	inventory.TypeKeyVaultSecret:      "secrets",
+	inventory.TypeKeyVaultKey:         "keys",
+	inventory.TypeSQLFirewallRule:     "firewall",
+	inventory.TypeAutomationVariable:  "variables",
+	inventory.TypeFederatedCredential: "federated",
+}
+
+// FromExport builds a tenant from an Azure Resource Graph export and an
+// `az role assignment list` file: rows of types Resource Graph does not
+// hold go to the provider fakes.
+func FromExport(tenantID, resources, roleAssignments string) (*Tenant, error) {
+	t := &Tenant{TenantID: tenantID, Containers: map[string][]map[string]any{}, Secrets: map[string][]map[string]any{},
+		Keys: map[string][]map[string]any{}, FirewallRules: map[string][]map[string]any{}, Variables: map[string][]map[string]any{},
+		Federated: map[string][]map[string]any{}, AppSettings: map[string]map[string]string{}, AuthEnabled: map[string]bool{},
+		Graph: map[string][]map[string]any{}, Fail: map[string]int{}, FailPath: map[string]int{}, Seen: map[string]int{}}
+	var exp struct {
+		Data []map[string]any `json:"data"`
+	}
+	if err := readJSON(resources, &exp); err != nil {
+		return nil, err
+	}
+	for _, row := range exp.Data {
+		id := strings.ToLower(fmt.Sprint(row["id"]))
+		typ := strings.ToLower(fmt.Sprint(row["type"]))
+		if typ == inventory.TypeSubscription {
+			t.Subscriptions = append(t.Subscriptions, inventory.SubscriptionOf(id))
+		}
+		switch detailTypes[typ] {
+		case "containers":
+			acct := id[:strings.Index(id, "/blobservices/")]
+			t.Containers[acct] = append(t.Containers[acct], row)
+		case "secrets":
+			t.Secrets[inventory.Parent(id)] = append(t.Secrets[inventory.Parent(id)], row)
+		case "keys":
+			t.Keys[inventory.Parent(id)] = append(t.Keys[inventory.Parent(id)], row)
+		case "firewall":
+			t.FirewallRules[inventory.Parent(id)] = append(t.FirewallRules[inventory.Parent(id)], row)
+		case "variables":
+			t.Variables[inventory.Parent(id)] = append(t.Variables[inventory.Parent(id)], row)
+		case "federated":
+			t.Federated[inventory.Parent(id)] = append(t.Federated[inventory.Parent(id)], row)
+		default:
+			t.Rows = append(t.Rows, row)
+		}
+	}
+	if roleAssignments != "" {
+		var ras []map[string]any
+		if err := readJSON(roleAssignments, &ras); err != nil {
+			return nil, err
+		}
+		for _, ra := range ras {
+			// az CLI output is flattened; ARM nests the fields in properties.
+			t.RoleAssignments = append(t.RoleAssignments, map[string]any{"id": ra["id"], "name": ra["name"], "type": "Microsoft.Authorization/roleAssignments",
+				"properties": map[string]any{"roleDefinitionId": ra["roleDefinitionId"], "principalId": ra["principalId"],
+					"principalType": ra["principalType"], "scope": ra["scope"]}})
+		}
+	}
+	return t, nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// Row returns the Resource Graph row with the id (any case), or nil.
+func (t *Tenant) Row(id string) map[string]any {
+	for _, r := range t.Rows {
+		if strings.EqualFold(fmt.Sprint(r["id"]), id) {
+			return r
+		}
+	}
+	return nil
+}
+
+// Transport returns the transport that routes each request to its fake.
+func (t *Tenant) Transport() *Router {
+	r := &Router{t: t}
+	r.subs = subfake.NewServerFactoryTransport(&subfake.ServerFactory{Server: subfake.Server{NewListPager: t.listSubscriptions}})
+	r.rg = rgfake.NewServerFactoryTransport(&rgfake.ServerFactory{Server: rgfake.Server{Resources: t.resources}})
+	r.storage = stfake.NewServerFactoryTransport(&stfake.ServerFactory{BlobContainersServer: stfake.BlobContainersServer{NewListPager: t.listContainers}})
+	r.kv = kvfake.NewServerFactoryTransport(&kvfake.ServerFactory{SecretsServer: kvfake.SecretsServer{NewListPager: t.listSecrets},
+		KeysServer: kvfake.KeysServer{NewListPager: t.listKeys}})
+	r.sql = sqlfake.NewServerFactoryTransport(&sqlfake.ServerFactory{FirewallRulesServer: sqlfake.FirewallRulesServer{NewListByServerPager: t.listFirewall}})
+	return r
+}
+
+// Router is a policy.Transporter that dispatches requests to the fakes.
+type Router struct {
+	t                          *Tenant
+	subs, rg, storage, kv, sql interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+}
+
+var (
+	reVaultItems = regexp.MustCompile(`(?i)/providers/microsoft\.keyvault/vaults/[^/]+/(secrets|keys)$`)
+	reFirewall   = regexp.MustCompile(`(?i)/providers/microsoft\.sql/servers/[^/]+/firewallrules$`)
+	reContainers = regexp.MustCompile(`(?i)/providers/microsoft\.storage/storageaccounts/[^/]+/blobservices/default/containers$`)
+)
+
+// areaOf names the area a request belongs to, for failure injection.
+func (r *Router) areaOf(req *http.Request, body []byte) string {
+	p := strings.ToLower(req.URL.Path)
+	switch {
+	case req.URL.Host == "graph.microsoft.com":
+		return inventory.AreaEntra
+	case p == "/subscriptions":
+		return "subscriptions"
+	case strings.HasSuffix(p, "/providers/microsoft.resourcegraph/resources"):
+		var q struct {
+			Query string `json:"query"`
+		}
+		_ = json.Unmarshal(body, &q)
+		for _, typ := range queryTypes(q.Query) {
+			if a := inventory.AreaOf(typ); a != "" {
+				return a
+			}
+		}
+		return inventory.AreaResources
+	case strings.Contains(p, "/providers/microsoft.authorization/"):
+		return inventory.AreaAuthorization
+	}
+	return inventory.AreaOf(inventory.TypeOf(p))
+}
+
+// Do routes one request.
+func (r *Router) Do(req *http.Request) (*http.Response, error) {
+	r.t.requests.Add(1)
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	area := r.areaOf(req, body)
+	r.t.mu.Lock()
+	if r.t.Seen == nil {
+		r.t.Seen = map[string]int{}
+	}
+	r.t.Seen[area]++
+	status := r.t.Fail[area]
+	for frag, st := range r.t.FailPath {
+		if strings.Contains(req.URL.Path, frag) {
+			status = st
+		}
+	}
+	r.t.mu.Unlock()
+	if status != 0 {
+		return errorResponse(req, status), nil
+	}
+	p := req.URL.Path
+	switch {
+	case area == inventory.AreaEntra:
+		return r.serve(req, r.t.graph)
+	case area == "subscriptions":
+		return r.subs.Do(req)
+	case strings.HasSuffix(strings.ToLower(p), "/providers/microsoft.resourcegraph/resources"):
+		return r.rg.Do(req)
+	case reContainers.MatchString(p):
+		return r.storage.Do(req)
+	case reVaultItems.MatchString(p):
+		return r.kv.Do(req)
+	case reFirewall.MatchString(p):
+		return r.sql.Do(req)
+	}
+	return r.serve(req, r.t.arm)
+}
+
+func errorResponse(req *http.Request, status int) *http.Response {
+	code := "TooManyRequests"
+	if status != http.StatusTooManyRequests {
+		code = http.StatusText(status)
+	}
+	b, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": "injected by fetchtest"}})
+	h := http.Header{"Content-Type": {"application/json"}, "x-ms-error-code": {code}}
+	if status == http.StatusTooManyRequests {
+		h.Set("Retry-After", "0")
+	}
+	return &http.Response{StatusCode: status, Status: http.StatusText(status), Header: h, Body: io.NopCloser(bytes.NewReader(b)), Request: req}
+}
+
+func (r *Router) serve(req *http.Request, h http.HandlerFunc) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	h(rec, req)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+// queryTypes extracts the types of a "... | where type in~ ('a', 'b')" or
+// "type =~ 'a'" query.
+func queryTypes(q string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`'([^']+)'`).FindAllStringSubmatch(q, -1) {
+		out = append(out, strings.ToLower(m[1]))
+	}
+	return out
+}
+
+func (t *Tenant) listSubscriptions(*armsubscriptions.ClientListOptions) (resp azfake.PagerResponder[armsubscriptions.ClientListResponse]) {
+	var page armsubscriptions.ClientListResponse
+	for _, s := range t.Subscriptions {
+		id, tid, name, state := s, t.TenantID, "sub "+s, armsubscriptions.SubscriptionStateEnabled
+		page.Value = append(page.Value, &armsubscriptions.Subscription{SubscriptionID: &id, TenantID: &tid, DisplayName: &name, State: &state})
+	}
+	resp.AddPage(http.StatusOK, page, nil)
+	return resp
+}
+
+func (t *Tenant) resources(_ context.Context, q armresourcegraph.QueryRequest, _ *armresourcegraph.ClientResourcesOptions) (resp azfake.Responder[armresourcegraph.ClientResourcesResponse], errResp azfake.ErrorResponder) {
+	query := ""
+	if q.Query != nil {
+		query = *q.Query
+	}
+	table := strings.TrimSpace(strings.SplitN(query, "|", 2)[0])
+	want := map[string]bool{}
+	for _, typ := range queryTypes(query) {
+		want[typ] = true
+	}
+	subs := map[string]bool{}
+	for _, s := range q.Subscriptions {
+		subs[strings.ToLower(*s)] = true
+	}
+	var data []any
+	for _, row := range t.Rows {
+		typ := strings.ToLower(fmt.Sprint(row["type"]))
+		container := typ == inventory.TypeSubscription || typ == inventory.TypeResourceGroup || typ == inventory.TypeManagementGroup
+		if !want[typ] || container != (table == "resourcecontainers") {
+			continue
+		}
+		if len(subs) > 0 && !subs[inventory.SubscriptionOf(fmt.Sprint(row["id"]))] {
+			continue
+		}
+		data = append(data, row)
+	}
+	n := int64(len(data))
+	resp.SetResponse(http.StatusOK, armresourcegraph.ClientResourcesResponse{QueryResponse: armresourcegraph.QueryResponse{Count: &n, TotalRecords: &n,
+		Data: data, ResultTruncated: toPtr(armresourcegraph.ResultTruncatedFalse)}}, nil)
+	return resp, errResp
+}
+
+func toPtr[T any](v T) *T { return &v }
+
+// decodeAll converts ARM-shaped maps into SDK models.
+func decodeAll[T any](rows []map[string]any) []*T {
+	var out []*T
+	for _, r := range rows {
+		b, _ := json.Marshal(r)
+		v := new(T)
+		if err := json.Unmarshal(b, v); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (t *Tenant) parent(rg, provider, name string) string {
+	for _, s := range t.Subscriptions {
+		id := strings.ToLower("/subscriptions/" + s + "/resourcegroups/" + rg + "/providers/" + provider + "/" + name)
+		if t.Row(id) != nil {
+			return id
+		}
+	}
+	return ""
+}
+
+func (t *Tenant) listContainers(rg, account string, _ *armstorage.BlobContainersClientListOptions) (resp azfake.PagerResponder[armstorage.BlobContainersClientListResponse]) {
+	rows := t.Containers[t.parent(rg, "microsoft.storage/storageaccounts", account)]
+	resp.AddPage(http.StatusOK, armstorage.BlobContainersClientListResponse{ListContainerItems: armstorage.ListContainerItems{Value: decodeAll[armstorage.ListContainerItem](rows)}}, nil)
+	return resp
+}
+
+func (t *Tenant) listSecrets(rg, vault string, _ *armkeyvault.SecretsClientListOptions) (resp azfake.PagerResponder[armkeyvault.SecretsClientListResponse]) {
+	rows := t.Secrets[t.parent(rg, "microsoft.keyvault/vaults", vault)]
+	resp.AddPage(http.StatusOK, armkeyvault.SecretsClientListResponse{SecretListResult: armkeyvault.SecretListResult{Value: decodeAll[armkeyvault.Secret](rows)}}, nil)
+	return resp
+}
+
+func (t *Tenant) listKeys(rg, vault string, _ *armkeyvault.KeysClientListOptions) (resp azfake.PagerResponder[armkeyvault.KeysClientListResponse]) {
+	rows := t.Keys[t.parent(rg, "microsoft.keyvault/vaults", vault)]
+	resp.AddPage(http.StatusOK, armkeyvault.KeysClientListResponse{KeyListResult: armkeyvault.KeyListResult{Value: decodeAll[armkeyvault.Key](rows)}}, nil)
+	return resp
+}
+
+func (t *Tenant) listFirewall(rg, server string, _ *armsql.FirewallRulesClientListByServerOptions) (resp azfake.PagerResponder[armsql.FirewallRulesClientListByServerResponse]) {
+	rows := t.FirewallRules[t.parent(rg, "microsoft.sql/servers", server)]
+	resp.AddPage(http.StatusOK, armsql.FirewallRulesClientListByServerResponse{FirewallRuleListResult: armsql.FirewallRuleListResult{Value: decodeAll[armsql.FirewallRule](rows)}}, nil)
+	return resp
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// arm answers the ARM REST calls fetch makes on azcore's pipeline.
+func (t *Tenant) arm(w http.ResponseWriter, req *http.Request) {
+	p := strings.ToLower(req.URL.Path)
+	switch {
+	case strings.HasSuffix(p, "/providers/microsoft.authorization/roleassignments"):
+		writeJSON(w, 200, map[string]any{"value": t.RoleAssignments})
+	case strings.HasSuffix(p, "/providers/microsoft.authorization/roledefinitions"):
+		writeJSON(w, 200, map[string]any{"value": t.RoleDefinitions})
+	case strings.HasSuffix(p, "/providers/microsoft.authorization/denyassignments"):
+		writeJSON(w, 200, map[string]any{"value": t.DenyAssignments})
+	case strings.HasSuffix(p, "/providers/microsoft.authorization/roleeligibilityscheduleinstances"):
+		writeJSON(w, 200, map[string]any{"value": []any{}})
+	case strings.HasSuffix(p, "/config/appsettings/list") && req.Method == http.MethodPost:
+		site := strings.TrimSuffix(p, "/config/appsettings/list")
+		writeJSON(w, 200, map[string]any{"id": site + "/config/appsettings", "name": "appsettings", "properties": t.AppSettings[site]})
+	case strings.HasSuffix(p, "/config/connectionstrings/list") && req.Method == http.MethodPost:
+		writeJSON(w, 200, map[string]any{"properties": map[string]any{}})
+	case strings.HasSuffix(p, "/config/authsettingsv2"):
+		site := strings.TrimSuffix(p, "/config/authsettingsv2")
+		writeJSON(w, 200, map[string]any{"properties": map[string]any{"platform": map[string]any{"enabled": t.AuthEnabled[site]}}})
+	case strings.HasSuffix(p, "/variables"):
+		writeJSON(w, 200, map[string]any{"value": t.Variables[strings.TrimSuffix(p, "/variables")]})
+	case strings.HasSuffix(p, "/federatedidentitycredentials"):
+		writeJSON(w, 200, map[string]any{"value": t.Federated[strings.TrimSuffix(p, "/federatedidentitycredentials")]})
+	default:
+		writeJSON(w, 404, map[string]any{"error": map[string]string{"code": "NotFound", "message": "fetchtest: no route for " + req.Method + " " + p}})
+	}
+}
+
+// graph answers Microsoft Graph v1.0 collection reads.
+func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
+	p := req.URL.Path
+	if v, ok := t.Graph[p]; ok {
+		writeJSON(w, 200, map[string]any{"value": v})
+		return
+	}
+	// Unlisted collections (owners of an object without any) are empty.
+	if strings.HasSuffix(p, "/owners") || strings.HasSuffix(p, "/members") || strings.HasSuffix(p, "/appRoleAssignedTo") ||
+		strings.HasPrefix(p, "/v1.0/roleManagement/") || p == "/v1.0/users" || p == "/v1.0/groups" || p == "/v1.0/servicePrincipals" || p == "/v1.0/applications" {
+		writeJSON(w, 200, map[string]any{"value": []any{}})
+		return
+	}
+	writeJSON(w, 404, map[string]any{"error": map[string]string{"code": "Request_ResourceNotFound", "message": "fetchtest: " + p}})
+}
