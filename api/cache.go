@@ -46,6 +46,12 @@ type flight struct {
 // needed. ctx bounds only the wait: the computation itself runs detached
 // (bounded by the cache's own timeout) so that one impatient client does not
 // waste the work everyone else is waiting for.
+//
+// Once an analysis exists, readers never wait for the next one: a due
+// check (or a sync seen by it) starts a refresh in the background and the
+// current analysis keeps answering until the new one replaces it in one
+// pointer swap. Only the very first analysis, and one past its TTL, are
+// waited for.
 func (c *analysisCache) get(ctx context.Context) (*analysis, error) {
 	c.mu.Lock()
 	now := c.now()
@@ -54,12 +60,11 @@ func (c *analysisCache) get(ctx context.Context) (*analysis, error) {
 		c.mu.Unlock()
 		return an, nil
 	}
-	f := c.inflight
-	if f == nil {
-		f = &flight{done: make(chan struct{})}
-		c.inflight = f
-		prev := c.cur
-		go c.refresh(f, prev)
+	f := c.start()
+	if c.cur != nil && now.Sub(c.cur.builtAt) < c.ttl {
+		an := c.cur // stale-while-revalidate: the refresh swaps in when done
+		c.mu.Unlock()
+		return an, nil
 	}
 	c.mu.Unlock()
 	select {
@@ -67,6 +72,37 @@ func (c *analysisCache) get(ctx context.Context) (*analysis, error) {
 		return f.an, f.err
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait for analysis: %w", ctx.Err())
+	}
+}
+
+// start returns the refresh in flight, starting one if none is. c.mu is held.
+func (c *analysisCache) start() *flight {
+	if c.inflight == nil {
+		c.inflight = &flight{done: make(chan struct{})}
+		go c.refresh(c.inflight, c.cur)
+	}
+	return c.inflight
+}
+
+// ready returns the current analysis without waiting, or nil when none has
+// been computed yet (then it starts the computation).
+func (c *analysisCache) ready() *analysis {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == nil {
+		c.start()
+	}
+	return c.cur
+}
+
+// idle waits until no refresh is in flight (tests use it to observe a
+// background refresh).
+func (c *analysisCache) idle() {
+	c.mu.Lock()
+	f := c.inflight
+	c.mu.Unlock()
+	if f != nil {
+		<-f.done
 	}
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -158,7 +159,7 @@ func TestAnalysisIsComputedOncePerGeneration(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	_, c := newServer(t, Config{Store: st, Now: clock, CheckInterval: time.Second, TTL: time.Hour, Rate: 1e6, Burst: 1e6})
+	srv, c := newServer(t, Config{Store: st, Now: clock, CheckInterval: time.Second, TTL: time.Hour, Rate: 1e6, Burst: 1e6})
 
 	var wg sync.WaitGroup
 	for range 16 {
@@ -180,6 +181,7 @@ func TestAnalysisIsComputedOncePerGeneration(t *testing.T) {
 	// Same generation after the check interval: no reload.
 	advance(2 * time.Second)
 	c.get("/api/v1/stats")
+	srv.cache.idle() // the check runs behind the answer
 	if n := st.loads.Load(); n != 1 {
 		t.Fatalf("an unchanged store was reloaded (%d loads)", n)
 	}
@@ -192,6 +194,15 @@ func TestAnalysisIsComputedOncePerGeneration(t *testing.T) {
 	}
 	cur := cursor{Generation: first.Generation, List: "paths", Query: queryKey(url.Values{}), Offset: 1}.encode()
 	advance(2 * time.Second)
+	// readers do not wait for the new analysis: the first request after the
+	// sync is answered from the current one while the new one is computed,
+	// which then replaces it in one swap
+	var during FindingList
+	c.get("/api/v1/findings?all=true").decode(t, &during)
+	if during.Generation != first.Generation || during.Total != 3 {
+		t.Fatalf("during the refresh: generation %s (want the previous %s), %d findings", during.Generation, first.Generation, during.Total)
+	}
+	srv.cache.idle()
 	var after FindingList
 	c.get("/api/v1/findings?all=true").decode(t, &after)
 	if n := st.loads.Load(); n != 2 || after.Total != 2 || after.Generation == first.Generation {
@@ -316,5 +327,38 @@ func TestTokenFileRefusesWhatIsNoTokenFile(t *testing.T) {
 				t.Fatalf("LoadOrCreateToken(%s) = %v, want an error saying %q", c.name, err, c.want)
 			}
 		})
+	}
+}
+
+// gatedStore holds every Load until its gate opens.
+type gatedStore struct {
+	graph.Store
+	gate chan struct{}
+}
+
+func (g *gatedStore) Load(ctx context.Context, f graph.Filter) (*graph.Graph, error) {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.Store.Load(ctx, f)
+}
+
+func TestReadyzWaitsForTheFirstAnalysis(t *testing.T) {
+	st := &gatedStore{Store: smallStore(t), gate: make(chan struct{})}
+	srv, c := newServer(t, Config{Store: st})
+	if a := c.get("/readyz"); a.status != http.StatusServiceUnavailable || a.errorCode(t) != codeUnavailable {
+		t.Fatalf("readyz before the first analysis: %d %s", a.status, a.body)
+	}
+	close(st.gate)
+	srv.cache.idle() // the readiness probe started the analysis
+	if a := c.get("/readyz"); a.status != 200 {
+		t.Fatalf("readyz once the analysis is computed: %d %s", a.status, a.body)
+	}
+	var list PathList
+	c.get("/api/v1/paths").decode(t, &list)
+	if list.Total != 1 {
+		t.Fatalf("first answer after ready: %+v", list)
 	}
 }

@@ -265,6 +265,12 @@ func (s *Server) readyz(c *gin.Context) {
 		abort(c, http.StatusServiceUnavailable, codeUnavailable, "store unreachable")
 		return
 	}
+	// ready means able to answer: the first analysis is computed (asking
+	// starts it), so a load balancer sends no request that would wait for it
+	if s.cache.ready() == nil {
+		abort(c, http.StatusServiceUnavailable, codeUnavailable, "the first analysis is still being computed")
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 

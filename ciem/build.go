@@ -43,6 +43,11 @@ type Options struct {
 	PathOptions paths.Options
 }
 
+// FactsRead are the only fact edges Build reads (group membership and
+// trust); it reads every attacker move. A store can load the graph for it
+// with graph.Filter{SkipFacts: true, KeepFacts: FactsRead}.
+var FactsRead = []graph.EdgeKind{graph.EdgeMemberOf, graph.EdgeTrusts}
+
 // Build computes the CIEM report of every principal in g. It works on a
 // stored graph: entitlements and usage come from the nodes' PropEntitlements
 // and PropLastAccessed properties (or src.Usage); what is missing is

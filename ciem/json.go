@@ -1,17 +1,52 @@
 package ciem
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 )
 
-// WriteJSON writes the report as indented JSON.
+// WriteJSON writes the report as indented JSON. Principals are encoded one
+// at a time: a large estate's report is over a hundred megabytes, and
+// encoding it in one piece held it twice in memory (the encoding and its
+// indented copy). The bytes are the same as one json.Encoder with
+// SetIndent("", "  ") writes.
 func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
+	head := *r
+	head.Principals = nil
+	hb, err := json.MarshalIndent(&head, "", "  ")
+	if err != nil {
 		return fmt.Errorf("encode CIEM report: %w", err)
 	}
-	return nil
+	const slot = `"principals": null`
+	i := bytes.Index(hb, []byte(slot))
+	if i < 0 || r.Principals == nil {
+		_, err := w.Write(append(hb, '\n'))
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.Write(hb[:i+len(slot)-len("null")])
+	if len(r.Principals) == 0 {
+		bw.WriteString("[]")
+	} else {
+		bw.WriteString("[\n")
+		for j := range r.Principals {
+			pb, err := json.MarshalIndent(&r.Principals[j], "    ", "  ")
+			if err != nil {
+				return fmt.Errorf("encode CIEM report: principal %s: %w", r.Principals[j].ID, err)
+			}
+			bw.WriteString("    ")
+			bw.Write(pb)
+			if j < len(r.Principals)-1 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('\n')
+		}
+		bw.WriteString("  ]")
+	}
+	bw.Write(hb[i+len(slot):])
+	bw.WriteByte('\n')
+	return bw.Flush()
 }

@@ -6,6 +6,8 @@ package collector
 
 import (
 	"github.com/breachpath/breachpath/collector/aws/entitlements"
+	azentitlements "github.com/breachpath/breachpath/collector/azure/entitlements"
+	gcpentitlements "github.com/breachpath/breachpath/collector/gcp/entitlements"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/entitlement"
 )
@@ -14,7 +16,9 @@ import (
 // that has one.
 func PolicyWriters() map[graph.Cloud]entitlement.PolicyWriter {
 	return map[graph.Cloud]entitlement.PolicyWriter{
-		graph.CloudAWS: entitlements.PolicyWriter{},
+		graph.CloudAWS:   entitlements.PolicyWriter{},
+		graph.CloudAzure: azentitlements.PolicyWriter{},
+		graph.CloudGCP:   gcpentitlements.DefaultPolicyWriter(),
 	}
 }
 

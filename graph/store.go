@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"slices"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,10 @@ import (
 // ErrCorrupt is wrapped by store errors caused by a damaged store file or
 // database contents (as opposed to a bad snapshot or a lost connection).
 var ErrCorrupt = errors.New("store is corrupt")
+
+// ErrNoStore is returned when a read names a store that does not exist:
+// reads never create one.
+var ErrNoStore = errors.New("no store")
 
 // Store keeps the graph of every scope. Two implementations exist: the
 // embedded one-file store (graph/embedded) and Neo4j (graph/neo4j); both pass
@@ -41,6 +46,28 @@ type Filter struct {
 	// search, scoring and the plan read nothing else, and facts are most
 	// of the edges.
 	SkipFacts bool
+	// KeepFacts names fact kinds loaded even with SkipFacts (the CIEM
+	// report reads group membership and trust, and no other fact).
+	KeepFacts []EdgeKind
+}
+
+// LoadsEdge reports whether the filter loads edges of the kind.
+func (f Filter) LoadsEdge(k EdgeKind) bool {
+	return !f.SkipFacts || k.IsMove() || slices.Contains(f.KeepFacts, k)
+}
+
+// LoadedEdgeKinds returns the edge kinds the filter loads, or nil for all.
+func (f Filter) LoadedEdgeKinds() []EdgeKind {
+	if !f.SkipFacts {
+		return nil
+	}
+	out := MoveEdgeKinds()
+	for _, k := range f.KeepFacts {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Matches reports whether the filter selects the scope.

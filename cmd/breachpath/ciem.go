@@ -122,6 +122,8 @@ func (a *app) runCIEM(ctx context.Context, f ciemFlags) error {
 		if err != nil {
 			return err
 		}
+		// the report reads moves and two kinds of facts: leave the rest in the store
+		filter.SkipFacts, filter.KeepFacts = true, ciem.FactsRead
 		if g, err = a.loadGraph(ctx, filter); err != nil {
 			return err
 		}

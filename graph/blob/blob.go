@@ -55,6 +55,9 @@ type Options struct {
 	// MovesOnly skips the fact edges: path search and scoring read only
 	// attacker moves, and facts are most of the edges.
 	MovesOnly bool
+	// KeepFacts, with MovesOnly, still returns fact edges of these kinds;
+	// the others are skipped without being materialised.
+	KeepFacts []graph.EdgeKind
 	// NoFindings skips findings.
 	NoFindings bool
 	// IncludeResolved keeps findings with a ResolvedAt time (dropped otherwise,
@@ -106,13 +109,13 @@ const (
 // Findings whose LastSeen equals newest are stored as "seen by the newest
 // sync" (see Options.LastSeen).
 func Encode(rows *Rows, newest time.Time) ([]byte, error) {
-	slices.SortFunc(rows.Nodes, func(a, b graph.Node) int { return cmp.Compare(a.ID, b.ID) })
+	sortRows(rows.Nodes, func(a, b *graph.Node) int { return cmp.Compare(a.ID, b.ID) })
 	for i := 1; i < len(rows.Nodes); i++ {
 		if rows.Nodes[i].ID == rows.Nodes[i-1].ID {
 			return nil, fmt.Errorf("encode scope blob: duplicate node %q", rows.Nodes[i].ID)
 		}
 	}
-	slices.SortFunc(rows.Edges, func(a, b graph.Edge) int { return graph.CompareEdges(&a, &b) })
+	sortRows(rows.Edges, graph.CompareEdges)
 	var moves, facts []int32
 	for i := range rows.Edges {
 		if i > 0 && graph.CompareEdges(&rows.Edges[i-1], &rows.Edges[i]) == 0 {
@@ -124,7 +127,7 @@ func Encode(rows *Rows, newest time.Time) ([]byte, error) {
 			facts = append(facts, int32(i))
 		}
 	}
-	slices.SortFunc(rows.Findings, func(a, b graph.Finding) int { return cmp.Compare(a.ID, b.ID) })
+	sortRows(rows.Findings, func(a, b *graph.Finding) int { return cmp.Compare(a.ID, b.ID) })
 	for i := 1; i < len(rows.Findings); i++ {
 		if rows.Findings[i].ID == rows.Findings[i-1].ID {
 			return nil, fmt.Errorf("encode scope blob: duplicate finding %q", rows.Findings[i].ID)
@@ -172,6 +175,29 @@ func Encode(rows *Rows, newest time.Time) ([]byte, error) {
 		out = append(out, s...)
 	}
 	return binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli)), nil
+}
+
+// sortRows sorts rows in place by sorting positions and permuting once:
+// rows are large structs, and swapping them inside the sort costs more
+// than the comparisons.
+func sortRows[T any](rows []T, compare func(a, b *T) int) {
+	sorted := true
+	for i := 1; i < len(rows) && sorted; i++ {
+		sorted = compare(&rows[i-1], &rows[i]) <= 0
+	}
+	if sorted {
+		return
+	}
+	perm := make([]int32, len(rows))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int { return compare(&rows[a], &rows[b]) })
+	out := make([]T, len(rows))
+	for i, p := range perm {
+		out[i] = rows[p]
+	}
+	copy(rows, out)
 }
 
 type encoder struct {

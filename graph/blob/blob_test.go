@@ -113,6 +113,25 @@ func TestDecodeReturnsTheEncodedRowsInCanonicalOrder(t *testing.T) {
 	}
 }
 
+func TestKeepFactsDecodesOnlyTheNamedFactKinds(t *testing.T) {
+	in := richRows()
+	b, err := Encode(&in, newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decode(b, Options{MovesOnly: true, KeepFacts: []graph.EdgeKind{graph.EdgeRunsAs}, IncludeResolved: true, LastSeen: newest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.EdgeRuns) != 2 || len(d.EdgeRuns[0]) != 3 || len(d.EdgeRuns[1]) != 1 || d.EdgeRuns[1][0].Kind != graph.EdgeRunsAs || d.EdgeRuns[1][0].From != "c" {
+		t.Fatalf("runs %+v, want the 3 moves and the RUNS_AS fact", d.EdgeRuns)
+	}
+	none, err := Decode(b, Options{MovesOnly: true, KeepFacts: []graph.EdgeKind{graph.EdgeMemberOf}})
+	if err != nil || len(none.EdgeRuns) != 2 || len(none.EdgeRuns[1]) != 0 || len(none.Nodes) != len(in.Nodes) {
+		t.Fatalf("keeping a kind the blob lacks: %+v, %v", none, err)
+	}
+}
+
 func TestEncodingIsDeterministic(t *testing.T) {
 	a, b := richRows(), richRows()
 	slices.Reverse(b.Nodes)
@@ -196,6 +215,9 @@ func FuzzDecode(f *testing.F) {
 		b := append([]byte(magic+string(rune(Version))), body...)
 		b = append(b, 0, 0, 0, 0)
 		b = reseal(b)
+		if _, err := Decode(b, Options{MovesOnly: true, KeepFacts: []graph.EdgeKind{graph.EdgeRunsAs}}); err != nil && !errors.Is(err, graph.ErrCorrupt) {
+			t.Fatalf("error does not wrap ErrCorrupt: %v", err)
+		}
 		d, err := Decode(b, Options{IncludeResolved: true})
 		if err != nil {
 			if !errors.Is(err, graph.ErrCorrupt) {

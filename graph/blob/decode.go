@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
@@ -216,7 +217,7 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 		if d.err != nil {
 			return nil, d.err
 		}
-		skip := (sec == 2 && opt.MovesOnly) || (sec == 3 && opt.NoFindings)
+		skip := (sec == 2 && opt.MovesOnly && len(opt.KeepFacts) == 0) || (sec == 3 && opt.NoFindings)
 		if skip {
 			d.pos = end
 			continue
@@ -227,11 +228,15 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 		case 0:
 			out.Nodes = d.nodes(&arena)
 		case 1:
-			moves := d.edges(&arena)
+			moves := d.edges(&arena, nil)
 			out.Moves = len(moves)
 			out.EdgeRuns = append(out.EdgeRuns, moves)
 		case 2:
-			out.EdgeRuns = append(out.EdgeRuns, d.edges(&arena))
+			var keep []graph.EdgeKind
+			if opt.MovesOnly {
+				keep = opt.KeepFacts
+			}
+			out.EdgeRuns = append(out.EdgeRuns, d.edges(&arena, keep))
 		case 3:
 			out.Findings = d.findings(&arena, opt)
 		}
@@ -283,13 +288,25 @@ func (d *decoder) nodes(arena *[]string) []graph.Node {
 	return out
 }
 
-func (d *decoder) edges(arena *[]string) []graph.Edge {
+// edges decodes an edge section; with keep set, only edges of those kinds
+// are materialised and the others are read past.
+func (d *decoder) edges(arena *[]string, keep []graph.EdgeKind) []graph.Edge {
 	n := d.count(8)
-	out := make([]graph.Edge, n)
-	for i := range out {
-		x := &out[i]
+	out := make([]graph.Edge, 0, n)
+	if keep != nil {
+		out = nil
+	}
+	for range n {
+		var x graph.Edge
 		x.From = d.str()
 		x.Kind = graph.EdgeKind(d.str())
+		if keep != nil && !slices.Contains(keep, x.Kind) {
+			d.skipEdgeRest()
+			if d.err != nil {
+				return nil
+			}
+			continue
+		}
 		x.To = d.str()
 		x.Technique = d.str()
 		fl := d.byte1()
@@ -303,8 +320,42 @@ func (d *decoder) edges(arena *[]string) []graph.Edge {
 		if d.err != nil {
 			return nil
 		}
+		out = append(out, x)
 	}
 	return out
+}
+
+// skipEdgeRest reads past an edge row after its kind.
+func (d *decoder) skipEdgeRest() {
+	d.uv() // to
+	d.uv() // technique
+	if d.byte1()&eLikelihood != 0 {
+		d.u64()
+	}
+	for range 2 { // evidence, findings
+		for m := d.count(1); m > 0; m-- {
+			d.uv()
+		}
+	}
+	for m := d.count(2); m > 0 && d.err == nil; m-- {
+		d.uv() // key
+		switch t := d.byte1(); t {
+		case pString:
+			d.uv()
+		case pBool:
+			d.byte1()
+		case pInt:
+			d.sv()
+		case pFloat:
+			d.u64()
+		case pStrings:
+			for k := d.count(1); k > 0; k-- {
+				d.uv()
+			}
+		default:
+			d.fail("property of unknown type %d", t)
+		}
+	}
 }
 
 func (d *decoder) findings(arena *[]string, opt Options) []graph.Finding {

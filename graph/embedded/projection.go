@@ -9,11 +9,13 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/blob"
+	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
 // The analysis-ready projection (docs/ARCHITECTURE.md, "Analysis-ready
@@ -26,13 +28,15 @@ import (
 // that fails to decode (a damaged file) is not used: Load reads that
 // scope's rows, which stay the store's source of truth, and logs why.
 
-// schemaV2 adds the projection and the per-kind counts to a version 1 store.
+// schemaV2 adds the projection and the per-kind counts to a version 1 store
+// (and, since version 3, the content hash; schemaV3 adds it to a version 2 store).
 const schemaV2 = `
 CREATE TABLE projections (
 	scope   INTEGER PRIMARY KEY REFERENCES scopes(id),
 	sync_id INTEGER NOT NULL, -- syncs.id of the sync whose rows the blob holds
 	format  INTEGER NOT NULL, -- graph/blob format version
-	blob    BLOB NOT NULL
+	blob    BLOB NOT NULL,
+	content INTEGER           -- hash of the snapshot that sync stored: an equal one changes nothing
 );
 
 -- rows of each scope after its newest sync, per kind: graph stats sums these
@@ -47,28 +51,90 @@ CREATE TABLE scope_counts (
 ) WITHOUT ROWID;
 `
 
-// projectionRows returns the scope's rows as Load will return them once
-// this sync commits (resolved findings included): the snapshot's rows as
-// the row codec normalises them, plus the rows this or an earlier sync
-// kept stale, read back from the transaction.
-func (w *syncer) projectionRows() (*blob.Rows, error) {
-	sc := storedScope{id: w.scopeID, scope: w.snap.Scope, lastSeen: sql.NullInt64{Int64: w.seen.UnixNano(), Valid: true}}
+// snapshotRows returns the snapshot's rows as the row codec stores and
+// Load returns them (empty collections as nil, no store flags), sorted, and
+// the content hash of their encoding. The snapshot itself is not modified.
+func snapshotRows(snap *graph.Snapshot) (*blob.Rows, int64, error) {
 	rows := &blob.Rows{
-		Nodes: make([]graph.Node, 0, len(w.snap.Nodes)+w.res.Stale.Nodes),
-		Edges: make([]graph.Edge, 0, len(w.snap.Edges)+w.res.Stale.Edges),
+		Nodes:    make([]graph.Node, len(snap.Nodes)),
+		Edges:    make([]graph.Edge, len(snap.Edges)),
+		Findings: make([]graph.Finding, len(snap.Findings)),
 	}
-	for i := range w.snap.Nodes {
-		n := w.snap.Nodes[i]
+	for i := range snap.Nodes {
+		n := snap.Nodes[i]
 		n.Tags, n.Props = nilIfEmpty(n.Tags), nilIfEmpty(n.Props)
 		n.Stale, n.StaleSince = false, time.Time{} // the store's flags: fresh rows carry none
-		rows.Nodes = append(rows.Nodes, n)
+		rows.Nodes[i] = n
 	}
-	for i := range w.snap.Edges {
-		e := w.snap.Edges[i]
+	for i := range snap.Edges {
+		e := snap.Edges[i]
 		e.Evidence, e.Findings, e.Props = nilIfEmptySlice(e.Evidence), nilIfEmptySlice(e.Findings), nilIfEmpty(e.Props)
 		e.Stale = false
-		rows.Edges = append(rows.Edges, e)
+		rows.Edges[i] = e
 	}
+	for i := range snap.Findings {
+		f := snap.Findings[i]
+		f.Controls = nilIfEmptySlice(f.Controls)
+		f.FirstSeen, f.LastSeen, f.ResolvedAt, f.Stale = time.Time{}, time.Time{}, time.Time{}, false
+		rows.Findings[i] = f
+	}
+	b, err := blob.Encode(rows, time.Time{}) // sorts rows
+	if err != nil {
+		return nil, 0, err
+	}
+	return rows, docHash(b), nil
+}
+
+// unchanged reports whether the snapshot has the content the scope's newest
+// sync stored and that sync kept nothing stale: then this sync changes no
+// row (every finding is already open and seen by the newest sync), and only
+// the history, the scope's observation time and the projection's sync id
+// move on. That is the common case of a periodic re-collection.
+func (w *syncer) unchanged() (bool, error) {
+	var stored sql.NullInt64
+	var stale int
+	err := w.tx.QueryRowContext(w.ctx, `SELECT p.content, y.stale_nodes + y.stale_edges + y.stale_findings
+		FROM projections p JOIN scopes c ON c.id = p.scope JOIN syncs y ON y.id = c.last_sync
+		WHERE p.scope = ? AND p.sync_id = c.last_sync AND p.format = ?`, w.scopeID, blob.Version).Scan(&stored, &stale)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	w.same = syncplan.UnchangedScope(stored.Valid && stored.Int64 == w.content, stale)
+	return w.same, nil
+}
+
+// commitUnchanged records a sync that found the scope unchanged.
+func (w *syncer) commitUnchanged() (graph.SyncResult, error) {
+	w.res.Written = graph.Counts{Nodes: len(w.snap.Nodes), Edges: len(w.snap.Edges), Findings: len(w.snap.Findings)}
+	if err := w.record(); err != nil {
+		return graph.SyncResult{}, err
+	}
+	for _, q := range []string{`UPDATE projections SET sync_id = ? WHERE scope = ?`, `UPDATE scope_counts SET sync_id = ? WHERE scope = ?`} {
+		if _, err := w.tx.ExecContext(w.ctx, q, w.res.SyncID, w.scopeID); err != nil {
+			return graph.SyncResult{}, fmt.Errorf("projection: %w", err)
+		}
+	}
+	if err := w.ctx.Err(); err != nil {
+		return graph.SyncResult{}, err
+	}
+	if err := w.tx.Commit(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return w.res, nil
+}
+
+const schemaV3 = `ALTER TABLE projections ADD COLUMN content INTEGER;`
+
+// projectionRows returns the scope's rows as Load will return them once
+// this sync commits (resolved findings included): the snapshot's rows, plus
+// the rows this or an earlier sync kept stale and every finding with its
+// lifecycle, read back from the transaction.
+func (w *syncer) projectionRows() (*blob.Rows, error) {
+	sc := storedScope{id: w.scopeID, scope: w.snap.Scope, lastSeen: sql.NullInt64{Int64: w.seen.UnixNano(), Valid: true}}
+	rows := &blob.Rows{Nodes: w.rows.Nodes, Edges: w.rows.Edges}
 	in := interner{}
 	var err error
 	if w.res.Stale.Nodes > 0 || w.res.Stale.Edges > 0 {
@@ -98,9 +164,9 @@ func (w *syncer) writeProjection() error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO projections(scope, sync_id, format, blob) VALUES (?, ?, ?, ?)
-		ON CONFLICT(scope) DO UPDATE SET sync_id = excluded.sync_id, format = excluded.format, blob = excluded.blob`,
-		w.scopeID, w.res.SyncID, blob.Version, b); err != nil {
+	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO projections(scope, sync_id, format, content, blob) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(scope) DO UPDATE SET sync_id = excluded.sync_id, format = excluded.format, content = excluded.content, blob = excluded.blob`,
+		w.scopeID, w.res.SyncID, blob.Version, w.content, b); err != nil {
 		return fmt.Errorf("write projection: %w", err)
 	}
 	if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM scope_counts WHERE scope = ?`, w.scopeID); err != nil {
@@ -182,7 +248,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 			defer wg.Done()
 			for j := range jobs {
 				sc := scopes[j.i]
-				d, err := blob.Decode(j.b, blob.Options{MovesOnly: filter.SkipFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)})
+				d, err := blob.Decode(j.b, blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)})
 				if err != nil {
 					errs[j.i] = err
 					continue
@@ -239,11 +305,7 @@ func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.
 	if err != nil {
 		return graph.Part{}, err
 	}
-	where := ""
-	if filter.SkipFacts {
-		where = moveKindsClause()
-	}
-	edges, err := loadEdgesWhere(ctx, tx, sc, in, make([]graph.Edge, 0, sc.rows.Edges), where)
+	edges, err := loadEdgesWhere(ctx, tx, sc, in, make([]graph.Edge, 0, sc.rows.Edges), kindsClause(filter))
 	if err != nil {
 		return graph.Part{}, err
 	}
@@ -257,14 +319,18 @@ func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.
 	return graph.Part{Nodes: nodes, EdgeRuns: [][]graph.Edge{edges}, Findings: findings}, nil
 }
 
-// moveKindsClause restricts an edges query to attacker moves.
-func moveKindsClause() string {
+// kindsClause restricts an edges query to the kinds the filter loads.
+func kindsClause(f graph.Filter) string {
+	kinds := f.LoadedEdgeKinds()
+	if kinds == nil {
+		return ""
+	}
 	q := ` AND kind IN (`
-	for i, k := range graph.MoveEdgeKinds() {
+	for i, k := range kinds {
 		if i > 0 {
 			q += ", "
 		}
-		q += "'" + string(k) + "'"
+		q += "'" + strings.ReplaceAll(string(k), "'", "''") + "'"
 	}
 	return q + ")"
 }

@@ -209,31 +209,49 @@ func TestDamagedProjectionFallsBackToRowsWithOneLineWarning(t *testing.T) {
 	}
 }
 
-func TestStoreOfSchemaVersion1IsUpgradedAndReadFromRows(t *testing.T) {
-	s := openTemp(t)
-	staleHistory(t, s)
-	want := loadRows(t, s, graph.Filter{})
-	// make it a version 1 file: no projection tables
-	for _, q := range []string{`DROP TABLE projections`, `DROP TABLE scope_counts`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
-		if _, err := s.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := s.Path()
-	s.Close()
-	s2, err := Open(context.Background(), path, WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
-	got, err := s2.Load(context.Background(), graph.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameGraph(t, got, want)
-	var v string
-	if err := s2.db.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "2" {
-		t.Fatalf("schema version %q (%v), want 2", v, err)
+func TestStoreOfAnOlderSchemaIsUpgraded(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		version string
+		undo    []string
+	}{
+		{"version 1, no projection tables", "1", []string{`DROP TABLE projections`, `DROP TABLE scope_counts`}},
+		{"version 2, no content hash", "2", []string{`ALTER TABLE projections DROP COLUMN content`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTemp(t)
+			staleHistory(t, s)
+			want := loadRows(t, s, graph.Filter{})
+			for _, q := range append(tc.undo, `UPDATE meta SET value = '`+tc.version+`' WHERE key = 'schema_version'`) {
+				if _, err := s.db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := s.Path()
+			s.Close()
+			s2, err := Open(context.Background(), path, WithLogger(quiet))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			got, err := s2.Load(context.Background(), graph.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameGraph(t, got, want)
+			var v string
+			if err := s2.db.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "3" {
+				t.Fatalf("schema version %q (%v), want 3", v, err)
+			}
+			// the next sync writes a projection with its content hash
+			if _, err := s2.Sync(context.Background(), storetest.RichSnapshot(projB, pt0.Add(time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := s2.db.QueryRow(`SELECT count(*) FROM projections WHERE content IS NOT NULL`).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("%d projections with a content hash (%v), want 1", n, err)
+			}
+		})
 	}
 }
 
@@ -255,4 +273,58 @@ func boolN(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func TestUnchangedResyncMovesOnlyTheHistory(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	for _, snap := range []*graph.Snapshot{storetest.RichSnapshot(projA, pt0), storetest.RichSnapshot(projB, pt0)} {
+		if _, err := s.Sync(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := pt0.Add(24 * time.Hour)
+	res, err := s.Sync(ctx, storetest.RichSnapshot(projA, later))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != (graph.Counts{}) || res.Stale != (graph.Counts{}) || res.Resolved != 0 || res.Written.Edges == 0 {
+		t.Fatalf("unchanged re-sync result %+v", res)
+	}
+	got, err := s.Load(ctx, graph.Filter{IncludeResolved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameGraph(t, got, loadRows(t, s, graph.Filter{IncludeResolved: true}))
+	seen := 0
+	for _, f := range got.Findings {
+		if strings.Contains(f.Resource, projA.ID) {
+			if !f.LastSeen.Equal(later) || !f.FirstSeen.Equal(pt0) {
+				t.Errorf("finding %s: first seen %v, last seen %v; want %v and %v", f.ID, f.FirstSeen, f.LastSeen, pt0, later)
+			}
+			seen++
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no finding of the re-synced scope")
+	}
+	var syncID, lastSync int64
+	if err := s.db.QueryRow(`SELECT p.sync_id, c.last_sync FROM projections p JOIN scopes c ON c.id = p.scope
+		WHERE c.ext_id = ?`, projA.ID).Scan(&syncID, &lastSync); err != nil || syncID != lastSync || syncID != res.SyncID {
+		t.Fatalf("projection of sync %d, scope at %d, sync %d (%v)", syncID, lastSync, res.SyncID, err)
+	}
+	// a changed snapshot is not taken for an unchanged one
+	changed := storetest.RichSnapshot(projA, later.Add(time.Hour))
+	changed.Nodes[1].Name = "renamed"
+	if _, err := s.Sync(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Load(ctx, graph.Filter{Scopes: []graph.Scope{projA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := got.Node(changed.Nodes[1].ID); n == nil || n.Name != "renamed" {
+		t.Fatalf("the change was lost: %+v", n)
+	}
+	sameGraph(t, got, loadRows(t, s, graph.Filter{Scopes: []graph.Scope{projA}}))
 }

@@ -154,7 +154,7 @@ func TestOpenRefusesNewerSchemaVersion(t *testing.T) {
 	}
 	db.Close()
 	_, err = Open(context.Background(), path, WithLogger(quiet))
-	if err == nil || !strings.Contains(err.Error(), "schema version 99 is newer than this breachpath supports (2)") {
+	if err == nil || !strings.Contains(err.Error(), "schema version 99 is newer than this breachpath supports (3)") {
 		t.Fatalf("Open(newer schema) = %v, want a clear version error", err)
 	}
 	if errors.Is(err, graph.ErrCorrupt) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/blob"
 	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
@@ -32,11 +33,17 @@ func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResul
 	if err := graph.CheckSync(ctx, snap); err != nil {
 		return graph.SyncResult{}, err
 	}
+	// everything that needs no database runs before the lock, so that with
+	// SyncAll the next scope is prepared while this one writes
+	rows, content, err := snapshotRows(snap)
+	if err != nil {
+		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	}
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 
 	start := s.now()
-	w := &syncer{s: s, ctx: ctx, snap: snap, at: start.UTC()}
+	w := &syncer{s: s, ctx: ctx, snap: snap, at: start.UTC(), rows: rows, content: content}
 	w.seen = snap.ObservedAt(w.at)
 	res, err := w.run()
 	if err != nil {
@@ -47,7 +54,7 @@ func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResul
 	}
 	s.log.Info("synced scope", "scope", snap.Scope.String(), "sync", res.SyncID,
 		"nodes", res.Written.Nodes, "edges", res.Written.Edges, "findings", res.Written.Findings,
-		"changed", w.changed, "projection_bytes", w.blobBytes, "removed", res.Removed, "stale", res.Stale, "resolved", res.Resolved,
+		"changed", w.changed, "unchanged_scope", w.same, "projection_bytes", w.blobBytes, "removed", res.Removed, "stale", res.Stale, "resolved", res.Resolved,
 		"took", time.Since(start).Round(time.Millisecond).String())
 	return res, nil
 }
@@ -71,6 +78,12 @@ type syncer struct {
 	changed   graph.Counts // rows actually rewritten
 	ticks     int
 	blobBytes int // size of the scope projection written
+
+	// rows is the snapshot's rows in the form Load returns them, sorted;
+	// content is the hash of their encoding (see unchanged)
+	rows    *blob.Rows
+	content int64
+	same    bool // the snapshot equals the one the scope's newest sync stored
 }
 
 // tick checks the context every checkEvery rows.
@@ -97,6 +110,12 @@ func (w *syncer) run() (graph.SyncResult, error) {
 
 	if err := w.scope(); err != nil {
 		return graph.SyncResult{}, err
+	}
+	switch same, err := w.unchanged(); {
+	case err != nil:
+		return graph.SyncResult{}, fmt.Errorf("projection: %w", err)
+	case same:
+		return w.commitUnchanged()
 	}
 	if err := w.nodes(); err != nil {
 		return graph.SyncResult{}, fmt.Errorf("nodes: %w", err)

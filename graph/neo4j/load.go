@@ -13,15 +13,6 @@ import (
 	"github.com/breachpath/breachpath/graph"
 )
 
-// moveKinds are the relationship types of attacker moves, for Filter.SkipFacts.
-var moveKinds = func() []string {
-	var out []string
-	for _, k := range graph.MoveEdgeKinds() {
-		out = append(out, string(k))
-	}
-	return out
-}()
-
 // loadAttempts bounds how often Load starts over because a sync's cleanup
 // deleted rows of the version it was reading.
 const loadAttempts = 5
@@ -154,9 +145,13 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 		}
 		edgeMatch := `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource)
 			WHERE r.sync_from <= $v AND (r.sync_to IS NULL OR r.sync_to > $v)`
-		if filter.SkipFacts {
-			edgeMatch += ` AND type(r) IN $moves`
-			p["moves"] = moveKinds
+		if kinds := filter.LoadedEdgeKinds(); kinds != nil {
+			edgeMatch += ` AND type(r) IN $kinds`
+			names := make([]string, len(kinds))
+			for i, k := range kinds {
+				names[i] = string(k)
+			}
+			p["kinds"] = names
 		}
 		err = s.readRows(ctx, sess, edgeMatch, `a.id, type(r), b.id, properties(r)`, p, asList, func(v []any) error {
 			var e graph.Edge

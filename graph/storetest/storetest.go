@@ -762,6 +762,12 @@ func testSkipFacts(t *testing.T, open func(t *testing.T) graph.Store) {
 	if !reflect.DeepEqual(moves.Nodes, full.Nodes) || !reflect.DeepEqual(moves.Findings, full.Findings) {
 		t.Error("SkipFacts changed the nodes or findings")
 	}
+	keep := graph.Filter{SkipFacts: true, KeepFacts: []graph.EdgeKind{graph.EdgeRunsAs}}
+	some := mustLoad(t, s, keep)
+	want = slices.DeleteFunc(slices.Clone(full.Edges), func(e graph.Edge) bool { return !e.Kind.IsMove() && e.Kind != graph.EdgeRunsAs })
+	if len(want) == len(moves.Edges) || !reflect.DeepEqual(some.Edges, want) {
+		t.Errorf("SkipFacts with KeepFacts RUNS_AS loaded %d edges, want %d (the moves and the RUNS_AS facts)", len(some.Edges), len(want))
+	}
 }
 
 func testStubMerge(t *testing.T, open func(t *testing.T) graph.Store) {

@@ -175,3 +175,13 @@ func (p *Plan) lastSeen(stored time.Time) time.Time {
 	}
 	return stored
 }
+
+// UnchangedScope decides a whole sync at once: when the snapshot's content
+// equals what the scope's newest sync stored (sameContent, by a hash of all
+// its rows) and that sync left no row stale, Present answers Unchanged for
+// every snapshot row and no stored row is missing from the snapshot, so
+// nothing is written, removed, kept stale or resolved; every open finding
+// is seen again. A store may then record the sync without comparing rows.
+func UnchangedScope(sameContent bool, staleRows int) bool {
+	return sameContent && staleRows == 0
+}

@@ -157,3 +157,15 @@ func TestFindingLifecycle(t *testing.T) {
 		})
 	}
 }
+
+func TestUnchangedScopeOnlyWhenContentIsEqualAndNothingIsStale(t *testing.T) {
+	for _, tc := range []struct {
+		same  bool
+		stale int
+		want  bool
+	}{{true, 0, true}, {true, 3, false}, {false, 0, false}, {false, 2, false}} {
+		if got := UnchangedScope(tc.same, tc.stale); got != tc.want {
+			t.Errorf("UnchangedScope(%v, %d) = %v, want %v", tc.same, tc.stale, got, tc.want)
+		}
+	}
+}

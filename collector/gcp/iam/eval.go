@@ -120,6 +120,16 @@ func (e *Evaluator) Add(b *Binding) {
 	e.bindings[b.Resource] = append(e.bindings[b.Resource], b)
 }
 
+// Resources lists every resource that has bindings, sorted.
+func (e *Evaluator) Resources() []string {
+	out := make([]string, 0, len(e.bindings))
+	for r := range e.bindings {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Bindings returns the bindings attached to a resource.
 func (e *Evaluator) Bindings(resource string) []*Binding { return e.bindings[resource] }
 

@@ -17,10 +17,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breachpath/breachpath/collector/gcp/entitlements"
 	gcpiam "github.com/breachpath/breachpath/collector/gcp/iam"
 	"github.com/breachpath/breachpath/collector/gcp/inventory"
 	"github.com/breachpath/breachpath/collector/gcp/roles"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // Options tune Transform. The zero value is valid.
@@ -74,6 +76,9 @@ type builder struct {
 	ownerNodes  map[string]string
 	scopedNodes map[string]scopedToken
 	now         time.Time
+	cat         *roles.Catalog
+	saKeys      map[string][]entitlements.Key
+	ents        map[string]*entitlement.Entitlements
 }
 
 // Transform builds the snapshots of an inventory.
@@ -87,7 +92,8 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) (*Re
 	}
 	b := &builder{ctx: ctx, inv: inv, opts: opts, nodes: map[string]*graph.Node{}, owner: map[string]string{},
 		findings: map[string]*graph.Finding{}, saByEmail: map[string]string{}, byTag: map[string][]int{},
-		ownerNodes: map[string]string{}, scopedNodes: map[string]scopedToken{}, now: opts.Now}
+		ownerNodes: map[string]string{}, scopedNodes: map[string]scopedToken{}, now: opts.Now, cat: cat,
+		saKeys: map[string][]entitlements.Key{}}
 	if b.now.IsZero() {
 		b.now = time.Now()
 	}
@@ -109,7 +115,7 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) (*Re
 		return nil, fmt.Errorf("gcp transform: %w", err)
 	}
 	b.domains = opts.Domains
-	steps := []func() error{b.hierarchyNodes, b.identities, b.bindings, b.resources, b.network, b.workloads, b.moves, b.rules}
+	steps := []func() error{b.hierarchyNodes, b.identities, b.bindings, b.resources, b.network, b.workloads, b.moves, b.rules, b.entitlements}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("gcp transform: %w", err)
@@ -166,6 +172,22 @@ func (b *builder) rootScope() string {
 		return ""
 	}
 	return strings.TrimPrefix(b.h.root, crmPrefix)
+}
+
+// principalScope is the scope that owns the users and groups the
+// collection saw: the organisation or folder collected, or the project when
+// only one was; "" (stubs) otherwise. Owning them lets the CIEM report
+// list them with the entitlements recorded on their nodes.
+func (b *builder) principalScope() string {
+	if r := b.rootScope(); r != "" {
+		return r
+	}
+	if len(b.h.byNumber) == 1 {
+		for _, p := range b.h.byNumber {
+			return p.ID
+		}
+	}
+	return ""
 }
 
 // addNode adds a node owned by scope ("" for a stub nobody owns) and
@@ -349,6 +371,8 @@ func (b *builder) identities() error {
 		}
 		keys, _ := sa.Props["user_managed_keys"].(int64)
 		sa.Props["user_managed_keys"] = keys + 1
+		created, _ := time.Parse(time.RFC3339, k.ValidAfterTime)
+		b.saKeys[saName] = append(b.saKeys[saName], entitlements.Key{ID: inventory.LastSegment(a.Name), Created: created, Disabled: k.Disabled})
 		if t, err := time.Parse(time.RFC3339, k.ValidAfterTime); err == nil {
 			age := int64(b.now.Sub(t).Hours() / 24)
 			if old, _ := sa.Props["oldest_key_age_days"].(int64); age > old {
@@ -539,6 +563,15 @@ func (b *builder) split() ([]*graph.Snapshot, error) {
 			continue
 		}
 		normalise(s)
+		owned := map[string]*entitlement.Entitlements{}
+		for i := range s.Nodes {
+			if e := b.ents[s.Nodes[i].ID]; e != nil && !s.Nodes[i].Stub {
+				owned[s.Nodes[i].ID] = e
+			}
+		}
+		if err := entitlement.Annotate(s.Nodes, owned, nil); err != nil {
+			return nil, fmt.Errorf("scope %s: %w", s.Scope, err)
+		}
 		if err := s.Validate(); err != nil {
 			return nil, fmt.Errorf("scope %s: %w", s.Scope, err)
 		}
@@ -582,4 +615,41 @@ func cloneProps(p graph.Props) graph.Props {
 		out[k] = v
 	}
 	return out
+}
+
+// entitlements computes, for every principal node a scope owns, what its
+// bindings grant anywhere in the inventory (graph/entitlement), for the
+// CIEM report. Usage is not read (no IAM Recommender data): the report
+// says so rather than guessing.
+func (b *builder) entitlements() error {
+	an := entitlements.NewAnalyzer(b.cat)
+	grants := map[string][]entitlements.Grant{}
+	for _, res := range b.eval.Resources() {
+		for _, bd := range b.eval.Bindings(res) {
+			for _, m := range bd.Members {
+				id := b.principal(m)
+				if id == "" {
+					continue
+				}
+				grants[id] = append(grants[id], entitlements.Grant{Resource: res, Role: bd.Role, Condition: bd.Condition, Conditional: bd.Conditional})
+			}
+		}
+	}
+	b.ents = map[string]*entitlement.Entitlements{}
+	for id, n := range b.nodes {
+		if n.Stub || b.owner[id] == "" {
+			continue
+		}
+		switch n.Kind {
+		case graph.KindUser, graph.KindGroup, graph.KindServiceAccount:
+		default:
+			continue
+		}
+		if s, _ := n.Props["synthetic"].(bool); s {
+			continue
+		}
+		e := an.Entitlements(grants[id], b.saKeys[id])
+		b.ents[id] = e
+	}
+	return nil
 }

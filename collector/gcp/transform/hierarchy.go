@@ -92,11 +92,20 @@ func newHierarchy(inv *inventory.Inventory) *hierarchy {
 	for _, p := range h.byNumber {
 		h.byID[p.ID] = p
 	}
-	// The root is the ancestor every project shares at the top.
-	for _, p := range h.byNumber {
-		if len(p.Ancestors) > 0 {
-			h.root = p.Ancestors[len(p.Ancestors)-1]
-			break
+	// The root is the topmost organisation or folder whose asset was
+	// read: the scope a collection of it owns. A project collection reads
+	// neither, and owns no root.
+	depth := 0
+	for _, a := range inv.Assets {
+		if (a.AssetType != inventory.TypeOrganization && a.AssetType != inventory.TypeFolder) || !a.HasData() {
+			continue
+		}
+		d := len(a.Ancestors)
+		if d == 0 {
+			d = 1 + len(h.parents[a.Name])
+		}
+		if h.root == "" || d < depth || (d == depth && a.Name < h.root) {
+			h.root, depth = a.Name, d
 		}
 	}
 	return h

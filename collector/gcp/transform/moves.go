@@ -198,7 +198,7 @@ func (b *builder) ownerNode(p *project) string {
 	id := p.Name + "/owner"
 	b.addNode(graph.Node{ID: id, Kind: graph.KindRole, NativeType: "iam.googleapis.com/Role#projectOwner",
 		Name: p.ID + " owner (can grant itself any role)", Account: p.ID, Region: "global", Service: "cloudresourcemanager",
-		CrownJewel: true}, p.ID)
+		CrownJewel: true, Props: graph.Props{"admin": true, "synthetic": true}}, p.ID)
 	b.ownerNodes[p.ID] = id
 	return id
 }

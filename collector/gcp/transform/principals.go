@@ -91,8 +91,12 @@ func (b *builder) principal(member string) string {
 	}
 	n.Cloud = graph.CloudGCP
 	if _, ok := b.nodes[n.ID]; !ok {
-		n.Stub = true
-		b.addNode(n, "")
+		owner := ""
+		if kind == "user" || kind == "group" || kind == "domain" {
+			owner = b.principalScope()
+			n.Account = owner
+		}
+		b.addNode(n, owner)
 	}
 	return n.ID
 }

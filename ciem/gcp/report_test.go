@@ -1,0 +1,99 @@
+// Package gcp_test runs the CIEM report end to end over the GCP collector:
+// the GCPGoat lab organisation imported from Cloud Asset Inventory export
+// files, the report built from the snapshots alone.
+package gcp_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/breachpath/breachpath/ciem"
+	"github.com/breachpath/breachpath/collector"
+	gcpcollector "github.com/breachpath/breachpath/collector/gcp"
+	"github.com/breachpath/breachpath/collector/gcp/entitlements"
+	"github.com/breachpath/breachpath/collector/gcp/gcptest"
+	"github.com/breachpath/breachpath/collector/gcp/transform"
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
+)
+
+// The CIEM report lists the lab's GCP principals from the stored graph
+// alone: what their bindings grant through inheritance, basic roles
+// flagged, and who reaches project ownership by escalation.
+func TestLabPrincipalsInTheCIEMReport(t *testing.T) {
+	files, err := gcptest.WriteExport(t.TempDir(), gcptest.Published)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, _, err := gcpcollector.FromFiles(context.Background(), files, transform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []graph.Node
+	var edges []graph.Edge
+	var findings []graph.Finding
+	for _, s := range snaps {
+		nodes, edges, findings = append(nodes, s.Nodes...), append(edges, s.Edges...), append(findings, s.Findings...)
+	}
+	g := graph.Assemble(nodes, edges, findings)
+	rep, err := ciem.Build(context.Background(), g, ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		id          string
+		kind        graph.Kind
+		basicRole   string
+		adminDirect bool
+		adminEsc    bool
+	}{
+		{gcptest.AdminSAID, graph.KindServiceAccount, "roles/owner", false, true},
+		{gcptest.DefaultSAID, graph.KindServiceAccount, "roles/editor", false, true},
+		{gcptest.AppspotSAID, graph.KindServiceAccount, "roles/editor", false, true},
+		{"//cloudidentity.googleapis.com/users/owner@" + gcptest.Domain, graph.KindUser, "roles/owner", false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.id, func(t *testing.T) {
+			p := rep.Principal(tc.id)
+			if p == nil {
+				t.Fatal("not in the report")
+			}
+			if p.Cloud != graph.CloudGCP || p.Kind != tc.kind || !p.EntitlementsKnown {
+				t.Fatalf("row = cloud %s kind %s known %v", p.Cloud, p.Kind, p.EntitlementsKnown)
+			}
+			if !slices.ContainsFunc(p.Wildcards, func(w entitlement.Wildcard) bool {
+				return w.PolicyName == tc.basicRole && slices.Contains(w.Kinds, entitlements.WildcardBasicRole)
+			}) {
+				t.Errorf("basic role %s not flagged: %+v", tc.basicRole, p.Wildcards)
+			}
+			if p.Permissions.Total < 1000 {
+				t.Errorf("permissions total %d: a basic role grants thousands", p.Permissions.Total)
+			}
+			if p.Admin.Direct != tc.adminDirect || p.Admin.ViaEscalation != tc.adminEsc {
+				t.Errorf("admin = %+v", p.Admin)
+			}
+		})
+	}
+	for _, p := range rep.Principals {
+		if p.Cloud == graph.CloudGCP && (p.ID == gcptest.OwnerNode || len(p.ID) > len(gcptest.DefaultSAID) && p.ID[:len(gcptest.DefaultSAID)] == gcptest.DefaultSAID && p.ID != gcptest.DefaultSAID) {
+			t.Errorf("synthetic node %s reported as a principal", p.ID)
+		}
+	}
+}
+
+func TestLeastPrivilegeCustomRole(t *testing.T) {
+	w := entitlements.DefaultPolicyWriter()
+	s, err := w.LeastPrivilege([]entitlement.Keep{{Service: "storage", Actions: []string{"storage.objects.get", "storage.objects.list"}}}, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Actions, []string{"storage.objects.get", "storage.objects.list"}) || s.Removed != 40 {
+		t.Fatalf("suggestion = %+v", s)
+	}
+	all, err := w.LeastPrivilege([]entitlement.Keep{{Service: "secretmanager", All: true, Except: []string{"secretmanager.secrets.delete"}}}, 0)
+	if err != nil || len(all.Actions) < 5 || slices.Contains(all.Actions, "secretmanager.secrets.delete") {
+		t.Fatalf("all-of-service suggestion = %+v, %v", all, err)
+	}
+}
