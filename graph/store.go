@@ -12,6 +12,10 @@ import (
 // database contents (as opposed to a bad snapshot or a lost connection).
 var ErrCorrupt = errors.New("store is corrupt")
 
+// ErrNoStore is returned when a read names a store that does not exist:
+// reads never create one.
+var ErrNoStore = errors.New("no store")
+
 // Store keeps the graph of every scope. Two implementations exist: the
 // embedded one-file store (graph/embedded) and Neo4j (graph/neo4j); both pass
 // the conformance suite in graph/storetest.

@@ -74,6 +74,10 @@ for svc in neo4j-up moto-up azurite-up browser-deps; do
 done
 
 export BREACHPATH_ARTIFACTS="$root/artifacts"
+# The disk-full test mounts a small tmpfs: as root it must run, not skip.
+if [ "$(id -u)" = 0 ]; then
+  export BREACHPATH_REQUIRE_DISKFULL=1
+fi
 # collector/aws/fetch resets the whole moto server between its tests; it runs
 # on its own after everything else so it never wipes the accounts that other
 # packages' moto tests are using at the same time.

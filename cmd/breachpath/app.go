@@ -18,13 +18,25 @@ type app struct {
 	logLevel   string
 	noProgress bool
 
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
 }
 
 func newApp() *app {
-	return &app{stdout: os.Stdout, stderr: os.Stderr}
+	return &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+}
+
+// interactive reports whether a person can answer a question: stdin and
+// stderr are both terminals.
+func (a *app) interactive() bool {
+	in, ok := a.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		return false
+	}
+	f, ok := a.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func (a *app) rootCommand() *cobra.Command {

@@ -212,3 +212,52 @@ func TestGraphNeo4jImportWritesFilesAndTheCommand(t *testing.T) {
 		t.Errorf("without --out: exit %d, want %d", got, exitUsage)
 	}
 }
+
+func TestReadCommandsNeverCreateAStore(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "typo.db")
+	for _, args := range [][]string{
+		{"paths"}, {"paths", "--explain"}, {"queue"}, {"plan"}, {"ciem"}, {"graph", "stats"}, {"graph", "export"},
+		{"query", "escalation-cycles"}, {"serve", "--token-file", filepath.Join(dir, "tok"), "--listen", "127.0.0.1:0"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, _, err := runRoot(t, append([]string{"--db", missing}, args...)...)
+			if err == nil || !strings.Contains(err.Error(), "does not exist") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("%v on a missing store: %v, want one line saying it does not exist", args, err)
+			}
+			if got := run(context.Background(), append([]string{"--db", missing, "--log-level", "error"}, args...)); got != exitError {
+				t.Errorf("exit code %d, want %d", got, exitError)
+			}
+			if _, err := os.Stat(missing); !os.IsNotExist(err) {
+				t.Fatalf("%v created the store %s", args, missing)
+			}
+		})
+	}
+}
+
+func TestAStoreReadableByOthersIsWarnedAbout(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	if _, _, err := runRoot(t, "--db", db, "demo", "--resources", "200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := newApp()
+	var out, errOut bytes.Buffer
+	a.stdout, a.stderr = &out, &errOut
+	root := a.rootCommand()
+	root.SetArgs([]string{"--db", db, "--no-progress", "graph", "stats"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "can be read by other users") || !strings.Contains(errOut.String(), "chmod 600 "+db) {
+		t.Errorf("no warning about a 0644 store; stderr:\n%s", errOut.String())
+	}
+	if err := restrictStoreFiles(db); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(db); info.Mode().Perm() != 0o600 {
+		t.Errorf("the offered fix left mode %v", info.Mode().Perm())
+	}
+}

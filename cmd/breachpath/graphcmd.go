@@ -127,7 +127,7 @@ func computeStats(g *graph.Graph) graphStats {
 // stats counts the selected scopes' rows: from the embedded store's
 // recorded counts, or from a loaded graph on other stores.
 func (a *app) stats(ctx context.Context, filter graph.Filter) (graphStats, error) {
-	st, err := a.openStore(ctx)
+	st, err := a.openStoreRead(ctx)
 	if err != nil {
 		return graphStats{}, err
 	}

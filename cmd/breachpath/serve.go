@@ -83,7 +83,7 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 			"listen", f.listen, "auth", !f.noAuth)
 	}
 
-	st, err := a.openStore(ctx)
+	st, err := a.openStoreRead(ctx)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package gcp_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -141,6 +142,32 @@ func TestLabDocumentedRouteFoundHopByHop(t *testing.T) {
 				t.Error("route cites no finding: the plan could not cut it")
 			}
 		})
+	}
+}
+
+// The backend function's plaintext JWT key is found and reported, and the
+// value is nowhere in what the collector hands the store.
+func TestLabPlaintextSecretReportedNeverStored(t *testing.T) {
+	snaps := importLab(t, gcptest.Published)
+	b, err := json.Marshal(snaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "lab-stand-in-not-a-real-key") {
+		t.Fatal("a secret value reached a snapshot")
+	}
+	g := assemble(snaps)
+	found := false
+	for _, f := range g.FindingsOn(gcptest.Backend) {
+		if f.RuleID == "gcp.cloudfunctions.env-secret" && strings.Contains(f.Evidence, "JWT_SECRET") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no env-secret finding on the backend function: %+v", g.FindingsOn(gcptest.Backend))
+	}
+	if n := g.Node(gcptest.Backend); n == nil || !n.CrownJewel {
+		t.Errorf("backend function not a crown jewel: %+v", n)
 	}
 }
 

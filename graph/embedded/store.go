@@ -52,6 +52,7 @@ type Store struct {
 var _ graph.Store = (*Store)(nil)
 
 type options struct {
+	mustExist   bool
 	busyTimeout time.Duration
 	syncFull    bool
 	logger      *slog.Logger
@@ -72,6 +73,11 @@ func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyT
 // re-sync rebuilds, so NORMAL is the right default.
 func WithSynchronousFull() Option { return func(o *options) { o.syncFull = true } }
 
+// WithMustExist makes Open fail with graph.ErrNoStore instead of creating a
+// missing file: reads never create a store (a typo in --db would otherwise
+// answer "no attack paths" from an empty new file).
+func WithMustExist() Option { return func(o *options) { o.mustExist = true } }
+
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
@@ -90,7 +96,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open store: empty path")
 	}
-	if err := prepareFile(path); err != nil {
+	recovering, err := prepareFile(path, o.mustExist)
+	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	sync := "NORMAL"
@@ -115,6 +122,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{path: path, db: db, log: o.logger, now: time.Now}
+	if recovering {
+		if err := s.recoverWAL(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
 	if err := s.initSchema(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -167,45 +180,85 @@ const sqliteHeader = "SQLite format 3\x00"
 // existing one looks like an intact SQLite database, before SQLite ever
 // touches it: SQLite would happily turn an empty-looking path into a new
 // database, and its errors on a foreign file are cryptic.
-func prepareFile(path string) error {
+//
+// recovering says the main file is shorter than its header says while a
+// write-ahead log is present: a checkpoint ran out of disk space after
+// writing the header. The committed pages are all in the WAL, so SQLite
+// recovers the file from it on open (recoverWAL); refusing it would turn a
+// full disk into a lost store.
+func prepareFile(path string, mustExist bool) (recovering bool, err error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if mustExist {
+			return false, fmt.Errorf("%w: %s does not exist (a read never creates a store; collect or demo first, or name another with --db)", graph.ErrNoStore, path)
+		}
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
-			return fmt.Errorf("create store file: %w", err)
+			return false, fmt.Errorf("create store file: %w", err)
 		}
-		return f.Close()
+		return false, f.Close()
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if fi.IsDir() {
-		return errors.New("is a directory, not a store file")
+		return false, errors.New("is a directory, not a store file")
 	}
 	if fi.Size() == 0 {
-		return nil // a file we (or someone) created and never filled: nothing to lose
+		return false, nil // a file we (or someone) created and never filled: nothing to lose
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	var h [100]byte
 	if _, err := io.ReadFull(f, h[:]); err != nil || string(h[:16]) != sqliteHeader {
-		return corrupt("not a breachpath store (file is not a database)")
+		return false, corrupt("not a breachpath store (file is not a database)")
 	}
 	pageSize := int64(binary.BigEndian.Uint16(h[16:18]))
 	if pageSize == 1 {
 		pageSize = 65536
 	}
 	if pageSize < 512 || pageSize&(pageSize-1) != 0 {
-		return corrupt(fmt.Sprintf("not a breachpath store (bad page size %d in the database header)", pageSize))
+		return false, corrupt(fmt.Sprintf("not a breachpath store (bad page size %d in the database header)", pageSize))
 	}
 	// The header's page count is trustworthy only when the version-valid-for
 	// number matches the change counter (SQLite file format, section 1.3.7).
 	pages := int64(binary.BigEndian.Uint32(h[28:32]))
 	if binary.BigEndian.Uint32(h[24:28]) == binary.BigEndian.Uint32(h[92:96]) && pages > 0 && fi.Size() < pages*pageSize {
-		return corrupt(fmt.Sprintf("database file is truncated (%d of %d bytes)", fi.Size(), pages*pageSize))
+		if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
+			return true, nil
+		}
+		return false, corrupt(fmt.Sprintf("database file is truncated (%d of %d bytes)", fi.Size(), pages*pageSize))
+	}
+	return false, nil
+}
+
+// recoverWAL brings a store whose main file is short (see prepareFile) back
+// from its write-ahead log: SQLite replays the log on the first read, a
+// checkpoint writes it into the main file when the disk has room again, and
+// a quick check proves the result whole before anything else touches it.
+// With the disk still full the checkpoint cannot finish; the store is then
+// served from the log and a warning says so.
+func (s *Store) recoverWAL(ctx context.Context) error {
+	var busy, logFrames, done int
+	err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done)
+	switch {
+	case err != nil:
+		s.log.Warn("store recovered from its write-ahead log, but the checkpoint into the main file failed (disk full?): free space and open it again",
+			"path", s.path, "err", err)
+	case busy != 0:
+		s.log.Warn("store recovered from its write-ahead log; another process kept the checkpoint from finishing", "path", s.path)
+	default:
+		s.log.Info("store recovered from its write-ahead log after an interrupted checkpoint", "path", s.path, "frames", logFrames)
+	}
+	var check string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&check); err != nil {
+		return fmt.Errorf("recover from the write-ahead log: %w", wrapDBErr(err))
+	}
+	if check != "ok" {
+		return corrupt("recovered from the write-ahead log but damaged: " + check)
 	}
 	return nil
 }

@@ -43,6 +43,9 @@ type Result struct {
 	// DroppedStubs counts stubs left out because their area failed.
 	DroppedStubs int
 	Warnings     []string
+	// Principals maps Entra object ids to the node ids that stand for them
+	// (users, groups, service principals, managed identities).
+	Principals map[string]string
 }
 
 // TenantScope returns the scope of a tenant's directory snapshot.
@@ -106,6 +109,7 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) ([]*
 		}
 	}
 	b.res.Warnings = append(b.res.Warnings, inv.Warnings...)
+	b.res.Principals = b.principalIDs
 	for _, w := range b.res.Warnings {
 		opts.Logger.Warn(w)
 	}

@@ -161,16 +161,18 @@ func Lab(v Variant) (resources, policies []*inventory.Asset) {
 	pol(bb, inventory.TypeBucket, projectAnc, bind("roles/storage.objectViewer", "allUsers"))
 
 	// Cloud Functions (1st gen, default App Engine runtime account).
-	fn := func(name string) string {
+	fn := func(name string, env map[string]string) string {
 		full := "//cloudfunctions.googleapis.com/projects/" + ProjectID + "/locations/" + Region + "/functions/" + name
 		res(full, inventory.TypeFunctionV1, projectAnc, Region, map[string]any{"name": "projects/" + ProjectID + "/locations/" + Region + "/functions/" + name,
 			"runtime": "python37", "httpsTrigger": map[string]any{"url": "https://" + Region + "-" + ProjectID + ".cloudfunctions.net/" + name},
-			"ingressSettings": "ALLOW_ALL", "serviceAccountEmail": AppspotSA})
+			"ingressSettings": "ALLOW_ALL", "serviceAccountEmail": AppspotSA, "environmentVariables": env})
 		pol(full, inventory.TypeFunctionV1, projectAnc, bind("roles/cloudfunctions.invoker", "allUsers"))
 		return full
 	}
-	fn("backend-function")
-	fn("blogapp-5e1f")
+	// The backend keeps its JWT signing key in a plaintext variable, as the
+	// lab's design does; the value here is a stand-in.
+	fn("backend-function", map[string]string{"BUCKET_NAME": "function-bucket-5e1f", "JWT_SECRET": "lab-stand-in-not-a-real-key"})
+	fn("blogapp-5e1f", map[string]string{"BUCKET_NAME": "prod-blogapp-5e1f/webfiles"})
 
 	// The blog's JWT signing secret: the lab keeps it in the backend
 	// function's environment; here it is the Secret Manager secret the

@@ -315,11 +315,23 @@ type Function struct {
 	HTTPSTrigger        *struct {
 		URL string `json:"url"`
 	} `json:"httpsTrigger"`
-	ServiceConfig *struct {
-		ServiceAccountEmail string `json:"serviceAccountEmail"`
-		IngressSettings     string `json:"ingressSettings"`
-		URI                 string `json:"uri"`
+	// EnvironmentVariables are read only to detect secrets stored in them;
+	// no value is ever copied into the graph.
+	EnvironmentVariables map[string]string `json:"environmentVariables"`
+	ServiceConfig        *struct {
+		ServiceAccountEmail  string            `json:"serviceAccountEmail"`
+		IngressSettings      string            `json:"ingressSettings"`
+		URI                  string            `json:"uri"`
+		EnvironmentVariables map[string]string `json:"environmentVariables"`
 	} `json:"serviceConfig"`
+}
+
+// Env returns the function's environment variables whatever the generation.
+func (f *Function) Env() map[string]string {
+	if f.ServiceConfig != nil && len(f.ServiceConfig.EnvironmentVariables) > 0 {
+		return f.ServiceConfig.EnvironmentVariables
+	}
+	return f.EnvironmentVariables
 }
 
 // Identity returns the function's runtime service account and ingress.

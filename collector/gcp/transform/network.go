@@ -201,6 +201,14 @@ func (b *builder) instance(a *inventory.Asset, p *project) {
 	blk, _ := d.Metadata.Get("block-project-ssh-keys")
 	info.blockPrj = strings.EqualFold(blk, "true")
 	serial, _ := d.Metadata.Get("serial-port-enable")
+	// Startup scripts and custom metadata are readable by anyone who can
+	// describe the instance, and by every process on it.
+	meta := map[string]string{}
+	for _, it := range d.Metadata.Items {
+		if it.Value != nil && it.Key != "ssh-keys" && it.Key != "sshKeys" {
+			meta[it.Key] = *it.Value
+		}
+	}
 	n.Props["os_login"] = info.osLogin
 	n.Props["block_project_ssh_keys"] = info.blockPrj
 	n.Props["serial_port_enabled"] = strings.EqualFold(serial, "true") || serial == "1"
@@ -216,6 +224,7 @@ func (b *builder) instance(a *inventory.Asset, p *project) {
 	if p != nil {
 		b.fact(p.Name, graph.EdgeContains, a.Name)
 	}
+	b.plaintextSecrets(a.Name, "gcp.compute.metadata-secret", "metadata key", meta)
 	idx := len(b.instances)
 	b.instances = append(b.instances, info)
 	for _, t := range info.tags {

@@ -98,6 +98,10 @@ var Rules = map[string]Rule{
 		"Remove the allUsers invoker binding or restrict ingress; authenticate callers.", []string{"NIST-800-53:AC-3"}, 3},
 	"gcp.run.allow-unauthenticated": {graph.SeverityMedium, "Cloud Run service allows unauthenticated invocations (allUsers run.invoker)",
 		"Remove the allUsers roles/run.invoker binding and put IAP or an API gateway in front.", []string{"NIST-800-53:AC-3"}, 3},
+	"gcp.cloudfunctions.env-secret": {graph.SeverityHigh, "Cloud Function stores a secret in a plaintext environment variable",
+		"Move the value to Secret Manager and reference it as a secret environment variable.", []string{"NIST-800-53:IA-5"}, 2},
+	"gcp.compute.metadata-secret": {graph.SeverityHigh, "Instance metadata (startup script or custom key) contains a secret",
+		"Move the value to Secret Manager and fetch it at boot with the instance's service account.", []string{"NIST-800-53:IA-5"}, 2},
 	"gcp.container.public-endpoint": {graph.SeverityHigh, "GKE control plane is reachable from any address",
 		"Enable a private endpoint or master authorized networks.", []string{"NIST-800-53:SC-7"}, 3},
 }

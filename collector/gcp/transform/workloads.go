@@ -7,6 +7,7 @@ import (
 	gcpiam "github.com/breachpath/breachpath/collector/gcp/iam"
 	"github.com/breachpath/breachpath/collector/gcp/inventory"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/secrets"
 )
 
 // scopedToken is the credential a workload's metadata server hands out
@@ -167,6 +168,7 @@ func (b *builder) workloads() error {
 				}
 			}
 			n.Props["ingress"] = ingress
+			b.plaintextSecrets(a.Name, "gcp.cloudfunctions.env-secret", "environment variable", d.Env())
 			b.serverless(a, sa, strings.EqualFold(ingress, "ALLOW_ALL"), "cloudfunctions.functions.invoke", "run.routes.invoke",
 				"gcp.cloudfunctions.runtime-identity", "gcp.cloudfunctions.public-invoker", "gcp.cloudfunctions.allow-unauthenticated")
 		case inventory.TypeRunService:
@@ -321,4 +323,27 @@ func (b *builder) cluster(a *inventory.Asset) {
 
 func compact(s []string) []string {
 	return slices.DeleteFunc(s, func(v string) bool { return v == "" })
+}
+
+// plaintextSecrets records a finding when configuration values the
+// inventory holds (function environment variables, instance metadata)
+// contain secrets (graph/secrets: key names and gitleaks value shapes).
+// Only the keys and kinds go into the evidence, never a value; anyone who
+// can read the resource's configuration reads the secret, and the resource
+// becomes a crown jewel.
+func (b *builder) plaintextSecrets(resource, rule, what string, values map[string]string) {
+	var hits []string
+	for _, k := range sortedKeys(values) {
+		if kind, ok := secrets.Classify(k, values[k]); ok {
+			hits = append(hits, what+" "+k+" holds a "+string(kind))
+		}
+	}
+	if len(hits) == 0 {
+		return
+	}
+	if n := b.nodes[resource]; n != nil {
+		n.CrownJewel = true
+		n.Props["plaintext_secrets"] = int64(len(hits))
+	}
+	b.finding(rule, resource, strings.Join(hits, "; ")+" (values not stored)")
 }
