@@ -176,7 +176,11 @@ func printGCPSummary(w io.Writer, run *gcpcollector.Run, results []graph.SyncRes
 		fmt.Fprintf(w, "  failed %s: %s\n", fl.Service, oneLine(fl.Error))
 	}
 	if n := len(run.Failed) - len(failed); n > 0 {
-		fmt.Fprintf(w, "  %d areas not in the import; kept from the last collection\n", n)
+		var stale graph.Counts
+		for _, res := range results {
+			stale.Nodes, stale.Edges, stale.Findings = stale.Nodes+res.Stale.Nodes, stale.Edges+res.Stale.Edges, stale.Findings+res.Stale.Findings
+		}
+		fmt.Fprintf(w, "  %s\n", notInImport(n, store, len(results) > 0, stale))
 	}
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", oneLine(warn))

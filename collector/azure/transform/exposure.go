@@ -103,6 +103,21 @@ func (b *builder) exposure() {
 				Evidence: ev, Findings: fs, Props: graph.Props{"ports": open.strings()}})
 		}
 	}
+	for _, ss := range sortedKeys(b.scaleSets) {
+		for _, ni := range b.scaleSets[ss] {
+			if len(ni.publicIPs) == 0 {
+				continue
+			}
+			open, nsgs, filtered := b.nicOpen(ni)
+			if !filtered || open.empty() {
+				continue // instance public IPs are Standard SKU: closed without an NSG
+			}
+			b.internet()
+			b.move(graph.Edge{From: graph.InternetID, To: ss, Kind: graph.EdgeExposedTo, Technique: TechInternetExposed, Likelihood: 0.9,
+				Evidence: []string{"instances of scale set " + short(ss) + " get public IPs; NSG " + joinShort(nsgs) + " admits " + strings.Join(open.strings(), ", ") + " from Internet"},
+				Findings: b.nsgFindingIDs(nsgs), Props: graph.Props{"ports": open.strings()}})
+		}
+	}
 	for _, id := range sortedKeys(b.lbs) {
 		b.loadBalancer(id, b.lbs[id])
 	}
@@ -124,9 +139,18 @@ func (b *builder) exposure() {
 	}
 }
 
-// backendVM returns the VM behind a NIC IP configuration id, or "".
+// backendVM returns the VM (or scale set) behind a NIC IP configuration
+// id, or "".
 func (b *builder) backendVM(ipConfig string) (string, *nicInfo) {
-	nic := b.ipConfigNIC[strings.ToLower(ipConfig)]
+	ipConfig = strings.ToLower(ipConfig)
+	if i := strings.Index(ipConfig, "/virtualmachines/"); i > 0 && strings.Contains(ipConfig[:i], "/virtualmachinescalesets/") {
+		ss := ipConfig[:i]
+		if nis := b.scaleSets[ss]; len(nis) > 0 {
+			return ss, nis[0]
+		}
+		return "", nil
+	}
+	nic := b.ipConfigNIC[ipConfig]
 	ni := b.nics[nic]
 	if ni == nil {
 		return "", nil
