@@ -23,6 +23,11 @@ const (
 // its subnet and its own (both must admit traffic); ok is false when no NSG
 // applies at all, in which case the public IP's SKU decides.
 func (b *builder) nicOpen(ni *nicInfo) (openSet, []string, bool) {
+	return b.nicOpenFrom(ni, ruleFromInternet)
+}
+
+// nicOpenFrom is nicOpen for the sources match accepts.
+func (b *builder) nicOpenFrom(ni *nicInfo, match func(*inventory.SecurityRule) bool) (openSet, []string, bool) {
 	var sets []openSet
 	var nsgs []string
 	for _, id := range []string{b.subnetNSG[ni.subnet], ni.nsg} {
@@ -35,7 +40,7 @@ func (b *builder) nicOpen(ni *nicInfo) (openSet, []string, bool) {
 			// nothing rather than inventing exposure.
 			return openSet{ports: map[string]portSet{}}, []string{id}, true
 		}
-		sets = append(sets, evalNSG(short(id), p))
+		sets = append(sets, evalNSGFrom(short(id), p, match))
 		nsgs = append(nsgs, id)
 	}
 	if len(sets) == 0 {

@@ -205,3 +205,51 @@ func TestLoadBalancerForwardsToScaleSetInstancesTheNSGAdmits(t *testing.T) {
 		t.Fatal("load balancer not internet-facing")
 	}
 }
+
+func anyProto(r map[string]any) map[string]any {
+	r["properties"].(map[string]any)["protocol"] = "*"
+	return r
+}
+
+func TestLateralMovementInsideAVirtualNetwork(t *testing.T) {
+	vnet := rid("microsoft.network/virtualnetworks", "vnet")
+	subnet := vnet + "/subnets/app"
+	mk := func(name string, nsgRules []any, identity bool) []map[string]any {
+		nic, vm, nsg := rid("microsoft.network/networkinterfaces", name+"-nic"), rid("microsoft.compute/virtualmachines", name), rid("microsoft.network/networksecuritygroups", name+"-nsg")
+		v := map[string]any{"id": vm, "type": "Microsoft.Compute/virtualMachines", "properties": map[string]any{"networkProfile": map[string]any{"networkInterfaces": []any{map[string]any{"id": nic}}}}}
+		if identity {
+			v["identity"] = map[string]any{"type": "SystemAssigned", "principalId": name + "-principal"}
+		}
+		return []map[string]any{v,
+			{"id": nsg, "type": "Microsoft.Network/networkSecurityGroups", "properties": map[string]any{"securityRules": nsgRules}},
+			{"id": nic, "type": "Microsoft.Network/networkInterfaces", "properties": map[string]any{"networkSecurityGroup": map[string]any{"id": nsg},
+				"ipConfigurations": []any{map[string]any{"id": nic + "/ipconfigurations/ip", "properties": map[string]any{"subnet": map[string]any{"id": subnet}}}}}},
+		}
+	}
+	net := map[string]any{"id": vnet, "type": "Microsoft.Network/virtualNetworks", "properties": map[string]any{"addressSpace": map[string]any{"addressPrefixes": []any{"10.0.0.0/16"}},
+		"subnets": []any{map[string]any{"id": subnet, "name": "app", "properties": map[string]any{"addressPrefix": "10.0.1.0/24"}}}}}
+	web, db := rid("microsoft.compute/virtualmachines", "web"), rid("microsoft.compute/virtualmachines", "db")
+	cases := []struct {
+		name    string
+		dbRules []any
+		reach   bool
+	}{
+		{"the default AllowVnetInBound admits the neighbour", nil, true},
+		{"a deny of the VNet's range above it blocks", []any{anyProto(nsgRule("deny-vnet", 100, "Deny", "10.0.0.0/16", "*"))}, false},
+		{"a TCP-only deny leaves UDP open", []any{nsgRule("deny-vnet-tcp", 100, "Deny", "10.0.0.0/16", "*")}, true},
+		{"a rule for another range does not", []any{nsgRule("deny-other", 100, "Deny", "192.168.0.0/16", "*")}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := append([]map[string]any{net}, mk("web", []any{nsgRule("ssh", 100, "Allow", "*", "22")}, false)...)
+			res = append(res, mk("db", c.dbRules, true)...)
+			es := edgesOf(t, tenantOf(t, res...))
+			if _, ok := es[web+" REACHES "+vnet+" "+TechVNetMember]; !ok {
+				t.Fatal("web VM does not reach its network")
+			}
+			if _, got := es[vnet+" REACHES "+db+" "+TechVNetLateral]; got != c.reach {
+				t.Fatalf("network reaches db = %v, want %v", got, c.reach)
+			}
+		})
+	}
+}
