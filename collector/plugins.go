@@ -6,6 +6,7 @@ package collector
 
 import (
 	"github.com/breachpath/breachpath/collector/aws/entitlements"
+	azentitlements "github.com/breachpath/breachpath/collector/azure/entitlements"
 	gcpentitlements "github.com/breachpath/breachpath/collector/gcp/entitlements"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/entitlement"
@@ -15,8 +16,9 @@ import (
 // that has one.
 func PolicyWriters() map[graph.Cloud]entitlement.PolicyWriter {
 	return map[graph.Cloud]entitlement.PolicyWriter{
-		graph.CloudAWS: entitlements.PolicyWriter{},
-		graph.CloudGCP: gcpentitlements.DefaultPolicyWriter(),
+		graph.CloudAWS:   entitlements.PolicyWriter{},
+		graph.CloudAzure: azentitlements.PolicyWriter{},
+		graph.CloudGCP:   gcpentitlements.DefaultPolicyWriter(),
 	}
 }
 

@@ -14,6 +14,7 @@ if [ -n "${BENCH_SCALE:-}" ]; then large='100k|1M'; export BREACHPATH_SCALE=1; f
 run -bench "BenchmarkGenerate(${large})\$" ./collector/synthetic
 run -bench 'BenchmarkSync100k|BenchmarkLoad100k|BenchmarkSyncSyntheticEstate100k' -benchtime 1x ./graph/embedded
 run -bench 'BenchmarkSearchScore|BenchmarkProjection|BenchmarkTraversal|BenchmarkPlan' ./paths
+run -bench 'BenchmarkDominators|BenchmarkCycles|BenchmarkViewFrom' -benchtime 3x ./paths
 run -bench 'BenchmarkEffectiveActions10kPrincipals' -benchtime 3x ./collector/aws/policy
 run -bench 'BenchmarkBuild10kPrincipals' -benchtime 1x ./collector/aws/identity
 run -bench 'BenchmarkDefaultLoad' ./collector/aws/catalog

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,5 +71,52 @@ func TestCollectAzureRejectsBadFlagCombinations(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+func TestCIEMListsAzurePrincipalsWithTheirGrants(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "bp.db")
+	if out, err := runCollect(t, ctx, db, "azure", "--from-file", goatFile("resources.json")+","+goatFile("role-assignments.json")); err != nil {
+		t.Fatalf("collect: %v\n%s", err, out)
+	}
+	out, err := runSub(t, ctx, db, (*app).ciemCommand, "--format", "json")
+	if err != nil {
+		t.Fatalf("ciem: %v\n%s", err, out)
+	}
+	var rep struct {
+		Principals []struct {
+			ID                string `json:"id"`
+			Cloud             string `json:"cloud"`
+			EntitlementsKnown bool   `json:"entitlements_known"`
+			Sources           []struct {
+				PolicyName string `json:"policy_name"`
+				Statement  string `json:"statement"`
+			} `json:"sources"`
+			Wildcards []struct {
+				Kinds []string `json:"kinds"`
+			} `json:"wildcards"`
+		} `json:"principals"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("ciem json: %v\n%s", err, out)
+	}
+	want := map[string]string{
+		"/subscriptions/5f1c3a52-7c55-4f4b-9d5e-1c0a7e6b9a11/resourcegroups/azuregoat_app/providers/microsoft.managedidentity/userassignedidentities/user-assigned-id4242":                                    "Owner",
+		"/subscriptions/5f1c3a52-7c55-4f4b-9d5e-1c0a7e6b9a11/resourcegroups/azuregoat_app/providers/microsoft.compute/virtualmachines/developervm4242/providers/microsoft.managedidentity/identities/default": "Contributor",
+	}
+	for _, p := range rep.Principals {
+		role, ok := want[p.ID]
+		if !ok {
+			continue
+		}
+		if p.Cloud != "azure" || !p.EntitlementsKnown || len(p.Sources) != 1 || p.Sources[0].PolicyName != role ||
+			p.Sources[0].Statement != "/subscriptions/5f1c3a52-7c55-4f4b-9d5e-1c0a7e6b9a11/resourcegroups/azuregoat_app" || len(p.Wildcards) == 0 {
+			t.Errorf("principal %s = %+v", p.ID, p)
+		}
+		delete(want, p.ID)
+	}
+	if len(want) > 0 {
+		t.Fatalf("Azure principals missing from the CIEM report: %v", want)
 	}
 }

@@ -17,11 +17,13 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
+	"github.com/breachpath/breachpath/collector/azure/entitlements"
 	"github.com/breachpath/breachpath/collector/azure/fetch"
 	"github.com/breachpath/breachpath/collector/azure/inventory"
 	"github.com/breachpath/breachpath/collector/azure/offline"
 	"github.com/breachpath/breachpath/collector/azure/transform"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 // ScopeRun summarises one snapshot's collection.
@@ -131,6 +133,29 @@ func transformInventory(ctx context.Context, inv *inventory.Inventory, opts tran
 	snaps, res, err := transform.Transform(ctx, inv, opts)
 	if err != nil {
 		return nil, nil, err
+	}
+	// The CIEM report needs what only the role definitions know (which
+	// patterns each assignment grants, wildcards, credentials); it is
+	// recorded on the principal nodes because the stored graph no longer
+	// has the definitions.
+	now := opts.Now
+	if now.IsZero() {
+		now = inv.CollectedAt
+	}
+	ents, err := entitlements.Analyze(inv, func(oid string) string { return res.Principals[oid] }, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("azure entitlements: %w", err)
+	}
+	for _, s := range snaps {
+		owned := map[string]*entitlement.Entitlements{}
+		for i := range s.Nodes {
+			if e, ok := ents[s.Nodes[i].ID]; ok && !s.Nodes[i].Stub {
+				owned[s.Nodes[i].ID] = e
+			}
+		}
+		if err := entitlement.Annotate(s.Nodes, owned, nil); err != nil {
+			return nil, nil, fmt.Errorf("azure entitlements: %w", err)
+		}
 	}
 	sum := &RunSummary{TenantID: inv.TenantID, APICalls: inv.Stats.APICalls, Retries: inv.Stats.Retries,
 		DroppedEdges: res.DroppedEdges, DroppedStubs: res.DroppedStubs, Warnings: slices.Clone(res.Warnings)}

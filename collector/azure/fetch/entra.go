@@ -47,7 +47,9 @@ func (c *collector) readEntra(ctx context.Context) (*inventory.Entra, error) {
 	}
 	// Sign-in activity needs AuditLog.Read.All and a P1 licence; without
 	// them Graph refuses the whole request, so ask again without it.
+	e.SignInRead = true
 	if err := readUsers(userFields + ",signInActivity"); err != nil {
+		e.SignInRead = false
 		if st := statusOf(err); st != http.StatusForbidden && st != http.StatusBadRequest {
 			return nil, fmt.Errorf("users: %w", err)
 		}

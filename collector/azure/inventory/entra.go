@@ -16,6 +16,9 @@ type Entra struct {
 	// RoleNames maps directory role definition ids (template ids) to names.
 	RoleNames          map[string]string   `json:"directoryRoleNames,omitempty"`
 	AppRoleAssignments []AppRoleAssignment `json:"appRoleAssignments,omitempty"`
+	// SignInRead is set when users' sign-in activity was read: a zero
+	// LastSignIn then means never signed in rather than unknown.
+	SignInRead bool `json:"signInRead,omitempty"`
 }
 
 // User is an Entra ID user.
