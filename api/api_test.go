@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -170,6 +171,18 @@ func TestAuthentication(t *testing.T) {
 	}
 	if _, err := New(Config{Store: st}); err == nil {
 		t.Fatal("New accepted a server without token and without NoAuth")
+	}
+	// /healthz tells the explorer whether to ask for a token
+	for _, tt := range []struct {
+		name string
+		c    *client
+		want string
+	}{{"token", c, "bearer"}, {"no auth", open, "none"}} {
+		var st struct{ Status, Auth string }
+		c := tt.c
+		if err := json.Unmarshal(c.do(http.MethodGet, "/healthz", "", nil).body, &st); err != nil || st.Status != "ok" || st.Auth != tt.want {
+			t.Errorf("%s: /healthz = %+v (%v), want auth %q", tt.name, st, err, tt.want)
+		}
 	}
 }
 

@@ -196,7 +196,14 @@ func (s *Server) routes() *gin.Engine {
 		abort(c, http.StatusMethodNotAllowed, codeMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
 	})
 
-	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	// auth tells the explorer whether to ask for a token before its first
+	// call (a 401 would show as a console error); it reveals nothing the
+	// API's answers do not.
+	auth := "bearer"
+	if s.cfg.NoAuth {
+		auth = "none"
+	}
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "auth": auth}) })
 	e.GET("/readyz", s.readyz)
 
 	v1 := e.Group("/api/v1", s.rateLimit)

@@ -205,3 +205,66 @@ func TestExplorerEndToEnd(t *testing.T) {
 }
 
 var graphFilterAll = graph.Filter{}
+
+// TestExplorerUnderNoAuthAsksForNoToken serves the explorer with
+// authentication off (serve --no-auth) and expects the paths to load in
+// headless Chromium without the token dialog ever opening.
+func TestExplorerUnderNoAuthAsksForNoToken(t *testing.T) {
+	chromium, missing := browserPrereqs()
+	if missing != "" {
+		if os.Getenv("BREACHPATH_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("BREACHPATH_REQUIRE_BROWSER=1 but %s", missing)
+		}
+		t.Skipf("skipping the browser test: %s (BREACHPATH_REQUIRE_BROWSER=1 makes this a failure)", missing)
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "breachpath.db"), embedded.WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: 1, Resources: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, snap := range est.Snapshots {
+		if _, err := st.Sync(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := api.New(api.Config{Store: st, NoAuth: true, Logger: quiet, Assets: web.Assets(), Rate: 1000, Burst: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv) // 127.0.0.1 only
+	defer ts.Close()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "noauth.e2e.mjs"))
+	cmd.Env = append(os.Environ(), "BP_URL="+ts.URL+"/", "BP_CHROMIUM="+chromium)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("no-auth e2e script (did the explorer wait for a token?): %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
+	}
+	var res struct {
+		ConsoleErrors []string `json:"consoleErrors"`
+		PathsListed   int      `json:"pathsListed"`
+		LoginOpened   bool     `json:"loginOpened"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil {
+		t.Fatalf("e2e output %q: %v", stdout.String(), err)
+	}
+	if res.LoginOpened {
+		t.Error("the explorer asked for a token although the server runs without authentication")
+	}
+	if res.PathsListed == 0 {
+		t.Error("no paths listed")
+	}
+	if len(res.ConsoleErrors) > 0 {
+		t.Errorf("browser console errors: %v", res.ConsoleErrors)
+	}
+}

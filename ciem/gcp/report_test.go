@@ -6,6 +6,7 @@ package gcp_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,13 @@ func TestLabPrincipalsInTheCIEMReport(t *testing.T) {
 				t.Errorf("admin = %+v", p.Admin)
 			}
 		})
+	}
+	// Key usage from Policy Analyzer: both user-managed keys are dormant.
+	for id, reason := range map[string]string{gcptest.AdminSAID: "not used for", gcptest.DefaultSAID: "never used"} {
+		p := rep.Principal(id)
+		if p == nil || len(p.Dormant) != 1 || !strings.Contains(p.Dormant[0].Reason, reason) || p.Dormant[0].Kind != entitlement.CredentialAccessKey {
+			t.Errorf("%s dormant credentials = %+v, want one key %q", id, p.Dormant, reason)
+		}
 	}
 	for _, p := range rep.Principals {
 		if p.Cloud == graph.CloudGCP && (p.ID == gcptest.OwnerNode || len(p.ID) > len(gcptest.DefaultSAID) && p.ID[:len(gcptest.DefaultSAID)] == gcptest.DefaultSAID && p.ID != gcptest.DefaultSAID) {

@@ -111,10 +111,13 @@ func (a *app) runCIEM(ctx context.Context, f ciemFlags) error {
 	now, _ := time.Parse(time.RFC3339, f.now) // validated; zero when unset
 	var g *graph.Graph
 	if f.fromFile != "" {
-		snap, _, err := awscollector.FromAuthDetailsFile(ctx, f.fromFile,
+		snap, run, err := awscollector.FromAuthDetailsFile(ctx, f.fromFile,
 			awscollector.TransformOptions{Logger: a.log, Identity: identity.Options{Now: now}, Usage: usage})
 		if err != nil {
 			return err
+		}
+		for _, w := range run.Warnings {
+			a.log.Warn(w)
 		}
 		g = graph.Assemble(snap.Nodes, snap.Edges, snap.Findings)
 	} else {

@@ -260,6 +260,21 @@ func partialMessage(sum *awscollector.RunSummary, stored bool) string {
 	return msg + "; their earlier data is kept and flagged stale (see the summary)"
 }
 
+// notInImport says what became of the n areas an offline import does not
+// contain: their earlier data kept stale when the store had some (the sync
+// kept rows stale), nothing to keep in a store without it, or, when the
+// snapshots went to files (store empty), recorded as not read so that
+// loading them keeps what the store has.
+func notInImport(n int, store string, synced bool, stale graph.Counts) string {
+	switch {
+	case store == "":
+		return fmt.Sprintf("%d areas not in the import; the snapshots record them as not read, so loading them keeps those areas' earlier data", n)
+	case synced && stale == (graph.Counts{}):
+		return fmt.Sprintf("%d areas not in the import; the store had no earlier data of them to keep", n)
+	}
+	return fmt.Sprintf("%d areas not in the import; their earlier data is kept, flagged stale", n)
+}
+
 // printCollectSummary prints what was read, what failed and what the store
 // changed, one block per account (store empty: nothing was stored).
 func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []graph.SyncResult, store string) {
@@ -268,6 +283,7 @@ func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []gr
 		byScope[r.Scope.ID] = r
 	}
 	for _, acc := range sum.Accounts {
+		res, synced := byScope[acc.AccountID]
 		failed := awscollector.RealFailures(acc.Failed)
 		fmt.Fprintf(w, "AWS account %s: %d areas read, %d failed; %d resources; %d API calls (%d retries); %s\n",
 			acc.AccountID, acc.AreasRead, len(failed), acc.Resources, acc.APICalls, acc.Retries, acc.Duration.Round(time.Millisecond))
@@ -286,13 +302,12 @@ func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []gr
 			fmt.Fprintf(w, "  not enabled %s (%s): %s\n", ne.Service, where, oneLine(ne.Error))
 		}
 		if n := len(acc.Failed) - len(failed); n > 0 {
-			fmt.Fprintf(w, "  %d areas not in the import; kept from the last live collection\n", n)
+			fmt.Fprintf(w, "  %s\n", notInImport(n, store, synced, res.Stale))
 		}
 		for _, warn := range acc.Warnings {
 			fmt.Fprintf(w, "  warning: %s\n", oneLine(warn))
 		}
-		res, ok := byScope[acc.AccountID]
-		if !ok {
+		if !synced {
 			if store != "" {
 				fmt.Fprintf(w, "  not synced\n")
 			}

@@ -26,11 +26,13 @@ type gcpCollectFlags struct {
 	fromFiles    []string
 	domains      []string
 	noStorageAPI bool
+	keyActivity  bool
 	snapshotsTo  string
 	// assetEndpoint and storageEndpoint send the calls to local servers
 	// without credentials (tests).
-	assetEndpoint   string
-	storageEndpoint string
+	assetEndpoint    string
+	storageEndpoint  string
+	analyzerEndpoint string
 }
 
 func (a *app) collectGCPCommand() *cobra.Command {
@@ -57,8 +59,13 @@ flagged stale; the exit code is then 3. An interrupted collection writes nothing
 --from-file imports Cloud Asset Inventory exports instead (repeat the flag or
 separate files with commas): 'gcloud asset export --content-type=resource'
 and '--content-type=iam-policy' (and org-policy) output as written to Cloud
-Storage, 'gcloud asset list --format=json', and 'gcloud asset
-search-all-iam-policies --format=json'. Areas absent from the files keep
+Storage, 'gcloud asset list --format=json', 'gcloud asset
+search-all-iam-policies --format=json' and 'gcloud policy-intelligence
+query-activity --activity-type=serviceAccountKeyLastAuthentication --format=json'.
+
+--key-activity also reads when each service-account key last authenticated
+(Policy Analyzer, roles/policyanalyzer.activityAnalysisViewer), so that
+'breachpath ciem' can name dormant keys; without it key usage is unknown. Areas absent from the files keep
 their earlier data, flagged stale. docs/gcp-collector.md lists the read-only
 roles the live collection needs.`,
 		Args: cobra.NoArgs,
@@ -77,9 +84,12 @@ roles the live collection needs.`,
 	fl.StringSliceVar(&f.fromFiles, "from-file", nil, "import Cloud Asset Inventory export files instead of calling GCP (repeatable)")
 	fl.StringSliceVar(&f.domains, "domain", nil, "the organisation's own domains: users outside them are external principals (default: the organisation's name)")
 	fl.BoolVar(&f.noStorageAPI, "no-storage-api", false, "do not list buckets with the Cloud Storage API (the asset inventory only)")
+	fl.BoolVar(&f.keyActivity, "key-activity", false, "also read when each service-account key last authenticated (Policy Analyzer; for dormant keys in 'breachpath ciem')")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each scope's snapshot to this directory instead of storing it")
 	fl.StringVar(&f.assetEndpoint, "asset-endpoint", "", "send Cloud Asset API calls to this endpoint without credentials (tests)")
 	fl.StringVar(&f.storageEndpoint, "storage-endpoint", "", "send Cloud Storage API calls to this endpoint without credentials (tests)")
+	fl.StringVar(&f.analyzerEndpoint, "policy-analyzer-endpoint", "", "send Policy Analyzer calls to this endpoint without credentials (tests)")
+	_ = fl.MarkHidden("policy-analyzer-endpoint")
 	_ = fl.MarkHidden("asset-endpoint")
 	_ = fl.MarkHidden("storage-endpoint")
 	return cmd
@@ -93,7 +103,7 @@ func (f *gcpCollectFlags) validate() error {
 		}
 	}
 	switch {
-	case len(f.fromFiles) > 0 && (set > 0 || f.impersonate != "" || f.assetEndpoint != ""):
+	case len(f.fromFiles) > 0 && (set > 0 || f.impersonate != "" || f.assetEndpoint != "" || f.keyActivity):
 		return usageErrorf("--from-file reads no GCP API: it cannot be combined with --organization, --folder, --project or --impersonate-service-account")
 	case len(f.fromFiles) == 0 && set != 1:
 		return usageErrorf("give exactly one of --organization, --folder, --project (or --from-file)")
@@ -126,7 +136,7 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 	if len(f.fromFiles) > 0 {
 		snaps, run, err = gcpcollector.FromFiles(ctx, f.fromFiles, to)
 	} else {
-		fo := gcpfetch.Options{Parent: f.parent(), SkipStorageAPI: f.noStorageAPI, Logger: a.log}
+		fo := gcpfetch.Options{Parent: f.parent(), SkipStorageAPI: f.noStorageAPI, KeyActivity: f.keyActivity, Logger: a.log}
 		if f.impersonate != "" {
 			ts, ierr := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{TargetPrincipal: f.impersonate,
 				Scopes: []string{"https://www.googleapis.com/auth/cloud-platform.read-only"}})
@@ -137,6 +147,9 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 		}
 		if f.assetEndpoint != "" {
 			fo.AssetOptions = []option.ClientOption{option.WithEndpoint(f.assetEndpoint), option.WithoutAuthentication()}
+		}
+		if f.analyzerEndpoint != "" {
+			fo.PolicyAnalyzerOptions = []option.ClientOption{option.WithEndpoint(f.analyzerEndpoint), option.WithoutAuthentication()}
 		}
 		if f.storageEndpoint != "" {
 			fo.StorageOptions = []option.ClientOption{option.WithEndpoint(f.storageEndpoint), option.WithoutAuthentication()}
@@ -176,7 +189,11 @@ func printGCPSummary(w io.Writer, run *gcpcollector.Run, results []graph.SyncRes
 		fmt.Fprintf(w, "  failed %s: %s\n", fl.Service, oneLine(fl.Error))
 	}
 	if n := len(run.Failed) - len(failed); n > 0 {
-		fmt.Fprintf(w, "  %d areas not in the import; kept from the last collection\n", n)
+		var stale graph.Counts
+		for _, res := range results {
+			stale.Nodes, stale.Edges, stale.Findings = stale.Nodes+res.Stale.Nodes, stale.Edges+res.Stale.Edges, stale.Findings+res.Stale.Findings
+		}
+		fmt.Fprintf(w, "  %s\n", notInImport(n, store, len(results) > 0, stale))
 	}
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", oneLine(warn))

@@ -21,6 +21,7 @@ func TestCollectGCPRejectsBadFlagCombinations(t *testing.T) {
 		{[]string{"gcp"}, "exactly one of --organization, --folder, --project"},
 		{[]string{"gcp", "--organization", "1", "--project", "p"}, "exactly one of"},
 		{[]string{"gcp", "--from-file", "x.json", "--project", "p"}, "--from-file reads no GCP API"},
+		{[]string{"gcp", "--from-file", "x.json", "--key-activity"}, "--from-file reads no GCP API"},
 		{[]string{"gcp", "--from-file", "x.json", "--impersonate-service-account", "a@b.iam.gserviceaccount.com"}, "--from-file reads no GCP API"},
 		{[]string{"gcp", "--organization", "organizations/1"}, "bare id"},
 	}
@@ -76,7 +77,7 @@ func TestCollectGCPLiveWithAFailedAreaIsPartial(t *testing.T) {
 	defer ss.Stop()
 	db := filepath.Join(t.TempDir(), "bp.db")
 	out, err := runCollect(t, context.Background(), db, "gcp", "--organization", gcptest.OrgNumber,
-		"--asset-endpoint", as.URL, "--storage-endpoint", ss.Endpoint())
+		"--asset-endpoint", as.URL, "--storage-endpoint", ss.Endpoint(), "--key-activity", "--policy-analyzer-endpoint", as.URL+"/")
 	var pe *partialError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want partial\n%s", err, out)

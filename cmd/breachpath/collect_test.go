@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -208,5 +209,75 @@ func TestCollectSummaryNamesServicesNotEnabledWithoutPartialness(t *testing.T) {
 	}
 	if sum.Partial() {
 		t.Error("a service that is not enabled made the run partial")
+	}
+}
+
+// TestCollectAWSFromFileSaysWhetherEarlierDataWasKept: an IAM import leaves
+// the other areas of the account alone; the summary says whether the store
+// had earlier data of them to keep (it had none in a fresh store).
+func TestCollectAWSFromFileSaysWhetherEarlierDataWasKept(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "bp.db")
+	file := filepath.Join("..", "..", "collector", "aws", "authdetails", "testdata", "authdetails.json")
+	out, err := runCollect(t, ctx, db, "aws", "--from-file", file)
+	if err != nil {
+		t.Fatalf("collect --from-file: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "areas not in the import; the store had no earlier data of them to keep") || strings.Contains(out, "flagged stale") {
+		t.Errorf("fresh store: summary claims earlier data was kept:\n%s", out)
+	}
+
+	// a live collection of the account had read an instance
+	st, err := embedded.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := graph.Scope{Cloud: graph.CloudAWS, ID: "111122223333"}
+	vm := "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc"
+	_, err = st.Sync(ctx, &graph.Snapshot{Scope: scope, Collector: "aws",
+		Nodes:    []graph.Node{{ID: vm, Kind: graph.KindCompute, Cloud: graph.CloudAWS, Account: scope.ID, Region: "us-east-1", Service: "ec2"}},
+		Coverage: graph.Coverage{Read: []graph.Area{{Service: "ec2", Region: "us-east-1"}}}})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err = runCollect(t, ctx, db, "aws", "--from-file", file); err != nil {
+		t.Fatalf("collect --from-file: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "areas not in the import; their earlier data is kept, flagged stale") {
+		t.Errorf("store with a live collection: summary does not say its data was kept:\n%s", out)
+	}
+}
+
+// TestCollectWarningsPrintOnce: a warning of the transform (here a trust
+// policy naming a deleted principal) appears once, in the summary, not
+// again as a log line.
+func TestCollectWarningsPrintOnce(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "collector", "aws", "authdetails", "testdata", "authdetails.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	role := doc["RoleDetailList"].([]any)[0].(map[string]any)
+	trust := role["AssumeRolePolicyDocument"].(map[string]any)
+	trust["Statement"] = append(trust["Statement"].([]any),
+		map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "AIDAEXAMPLEDELETEDUSER"}, "Action": "sts:AssumeRole"})
+	buf, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(file, buf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runRoot(t, "--log-level", "info", "--db", filepath.Join(t.TempDir(), "bp.db"), "collect", "aws", "--from-file", file)
+	if err != nil {
+		t.Fatalf("collect: %v\n%s%s", err, out, errOut)
+	}
+	if n := strings.Count(out+errOut, "AIDAEXAMPLEDELETEDUSER"); n != 1 {
+		t.Errorf("the unknown-principal warning appears %d times, want once:\nstdout:\n%s\nstderr:\n%s", n, out, errOut)
 	}
 }

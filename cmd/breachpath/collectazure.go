@@ -151,10 +151,10 @@ func printAzureSummary(w io.Writer, sum *azurecollector.RunSummary, results []gr
 		for _, fl := range failed {
 			fmt.Fprintf(w, "  failed %s: %s\n", fl.Service, oneLine(fl.Error))
 		}
-		if n := len(s.Failed) - len(failed); n > 0 {
-			fmt.Fprintf(w, "  %d areas not in the import; kept from the last collection\n", n)
-		}
 		res, ok := byScope[s.Scope]
+		if n := len(s.Failed) - len(failed); n > 0 {
+			fmt.Fprintf(w, "  %s\n", notInImport(n, store, ok, res.Stale))
+		}
 		if !ok {
 			if store != "" {
 				fmt.Fprintf(w, "  not synced\n")

@@ -43,7 +43,8 @@ type TransformResult struct {
 	DroppedStubs int
 	// DroppedEdges counts edges left out because an endpoint is missing.
 	DroppedEdges int
-	// Warnings are the identity part's warnings plus the transform's own.
+	// Warnings are the identity part's warnings plus the transform's own,
+	// each once; Transform does not log them (the caller reports them).
 	Warnings []string
 }
 
@@ -123,13 +124,15 @@ func TransformDetailed(ctx context.Context, inv *inventory.Inventory, opts Trans
 	if err != nil {
 		return nil, nil, fmt.Errorf("aws transform account %s: %w", inv.AccountID, err)
 	}
+	// Warnings are returned for the caller to report once (the collect
+	// summary); they are only logged at debug level here.
 	for _, w := range cr.Warnings {
-		log.Warn(w)
+		log.Debug(w, "account", inv.AccountID)
 		out.Warnings = append(out.Warnings, w)
 	}
 	if out.DroppedEdges > 0 {
 		msg := fmt.Sprintf("%d edges referenced nodes absent from account %s and were left out", out.DroppedEdges, inv.AccountID)
-		log.Warn(msg)
+		log.Debug(msg)
 		out.Warnings = append(out.Warnings, msg)
 	}
 	if err := snap.Validate(); err != nil {

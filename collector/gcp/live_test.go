@@ -33,10 +33,12 @@ func collectLive(t *testing.T, faults ...*gcptest.Fault) ([]*graph.Snapshot, *gc
 	}
 	t.Cleanup(ss.Stop)
 	snaps, run, err := gcp.Collect(context.Background(), fetch.Options{
-		Parent:         "organizations/" + gcptest.OrgNumber,
-		AssetOptions:   []option.ClientOption{option.WithEndpoint(as.URL), option.WithoutAuthentication()},
-		StorageOptions: []option.ClientOption{option.WithEndpoint(ss.Endpoint()), option.WithoutAuthentication()},
-		RetryBase:      time.Millisecond, MaxAttempts: 2,
+		Parent:                "organizations/" + gcptest.OrgNumber,
+		AssetOptions:          []option.ClientOption{option.WithEndpoint(as.URL), option.WithoutAuthentication()},
+		StorageOptions:        []option.ClientOption{option.WithEndpoint(ss.Endpoint()), option.WithoutAuthentication()},
+		KeyActivity:           true,
+		PolicyAnalyzerOptions: []option.ClientOption{option.WithEndpoint(as.URL + "/"), option.WithoutAuthentication()},
+		RetryBase:             time.Millisecond, MaxAttempts: 2,
 	}, transform.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +78,13 @@ func TestLiveCollectionAndExportImportGiveTheSamePaths(t *testing.T) {
 	}
 	if !slices.Equal(lp, ip) {
 		t.Fatalf("live %d paths, import %d paths; first difference:\nlive:   %v\nimport: %v", len(lp), len(ip), firstDiff(lp, ip), firstDiff(ip, lp))
+	}
+	// Same key usage (Policy Analyzer live, gcloud query-activity output offline).
+	for _, snaps := range [][]*graph.Snapshot{live, imported} {
+		n := assemble(snaps).Node(gcptest.AdminSAID)
+		if n == nil || n.Props["key_last_used"] != "2025-02-01T00:00:00Z" {
+			t.Errorf("admin SA key last use = %+v", n)
+		}
 	}
 	// Same scopes, same findings.
 	var ls, is []string

@@ -1,5 +1,7 @@
 // The API client: every call carries the bearer token kept in
-// sessionStorage (this tab only), and a 401 asks for it again.
+// sessionStorage (this tab only), if there is one; a 401 asks for it. A
+// server started with --no-auth never answers 401, so the explorer never
+// asks.
 
 const tokenKey = 'breachpath.token';
 
@@ -18,7 +20,8 @@ export function forgetToken(): void {
 }
 
 function headers(): HeadersInit {
-  return { Authorization: 'Bearer ' + (token() ?? ''), Accept: 'application/json' };
+  const t = token();
+  return t ? { Authorization: 'Bearer ' + t, Accept: 'application/json' } : { Accept: 'application/json' };
 }
 
 async function failure(res: Response): Promise<Error> {
@@ -28,6 +31,18 @@ async function failure(res: Response): Promise<Error> {
     return new Error(`${res.status} ${body?.error?.code ?? ''}: ${body?.error?.message ?? res.statusText}`);
   } catch {
     return new Error(`${res.status} ${res.statusText}`);
+  }
+}
+
+/** authMode asks /healthz whether the API wants a bearer token ("bearer")
+ * or not ("none", serve --no-auth); "bearer" when it cannot tell. */
+export async function authMode(): Promise<string> {
+  try {
+    const res = await fetch('/healthz', { headers: { Accept: 'application/json' } });
+    const body = (await res.json()) as { auth?: string };
+    return body.auth ?? 'bearer';
+  } catch {
+    return 'bearer';
   }
 }
 

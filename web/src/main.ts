@@ -174,8 +174,10 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T | undefined> {
       return await fn();
     } catch (e) {
       if (e instanceof api.Unauthorized) {
+        // The server wants a token: ask for one, saying so if it refused ours.
+        const sent = api.token() !== null;
         api.forgetToken();
-        await askToken('That token was refused. Try again.');
+        await askToken(sent ? 'That token was refused. Try again.' : '');
         continue;
       }
       status(String((e as Error).message ?? e));
@@ -479,7 +481,10 @@ function legend(): void {
 
 async function start(): Promise<void> {
   legend();
-  if (!api.token()) await askToken();
+  // Ask for a token up front only when the server wants one: /healthz says
+  // (a 401 would do too, but shows as a console error). Under --no-auth the
+  // login never opens.
+  if (!api.token() && (await api.authMode()) !== 'none') await askToken();
   const stats = await guarded(() => api.get<api.Stats>('/stats'));
   if (stats) {
     $('summary').textContent = `${stats.nodes.toLocaleString()} nodes · ${stats.paths} paths · ${stats.findings_on_path} of ${stats.findings} findings on paths`;

@@ -174,7 +174,10 @@ func (b *builder) lookup(action string) (int32, bool) {
 }
 
 func (b *builder) warn(msg string, args ...any) {
-	b.log.Warn(msg, append([]any{"account", b.account}, args...)...)
+	// Returned, not logged as a warning: the caller reports the part's
+	// warnings once (the collect summary), and logging them here too
+	// printed each twice.
+	b.log.Debug(msg, append([]any{"account", b.account}, args...)...)
 	line := msg
 	for i := 0; i+1 < len(args); i += 2 {
 		line += " " + toString(args[i]) + "=" + toString(args[i+1])

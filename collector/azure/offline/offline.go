@@ -271,6 +271,11 @@ func (s *state) subscriptions(only []string) {
 	for _, a := range s.inv.RoleAssignments {
 		add(a.Scope)
 	}
+	for _, d := range s.inv.RoleDefinitions {
+		for _, sc := range d.AssignableScopes {
+			add(sc)
+		}
+	}
 	if len(only) == 0 {
 		return
 	}

@@ -97,6 +97,7 @@ func (b *builder) compute() {
 		if n := b.resource(r, graph.KindCompute, "Microsoft.Compute/virtualMachineScaleSets", ""); n != nil {
 			n.Props["scale_set"] = true
 			b.workloadIdentities(r)
+			b.scaleSetNetwork(r)
 		}
 	}
 	for _, r := range b.inv.OfType(inventory.TypeWebSite) {
@@ -136,6 +137,31 @@ func (b *builder) compute() {
 		b.aks[r.ID] = &p
 	}
 	b.flushFacts()
+}
+
+// scaleSetNetwork records the network profile of a scale set as one
+// NIC-like entry (its instances share it): subnet, NSG and whether
+// instances get public IPs. Load balancer pools name instance IP
+// configurations under the scale set's id; backendVM maps them here.
+func (b *builder) scaleSetNetwork(r *inventory.Resource) {
+	var p inventory.VMSSProps
+	if err := r.Decode(&p); err != nil {
+		b.warn("scale set %s: %v", r.ID, err)
+		return
+	}
+	for _, nc := range p.VirtualMachineProfile.NetworkProfile.NetworkInterfaceConfigurations {
+		ni := &nicInfo{id: r.ID + "/networkinterfaces/" + strings.ToLower(nc.Name), nsg: nc.Properties.NetworkSecurityGroup.LID(), vm: r.ID}
+		for _, ipc := range nc.Properties.IPConfigurations {
+			if s := ipc.Properties.Subnet.LID(); s != "" && ni.subnet == "" {
+				ni.subnet = s
+			}
+			if ipc.Properties.PublicIPAddressConfiguration != nil {
+				// Per-instance public IPs are Standard SKU: closed unless an NSG admits.
+				ni.publicIPs = append(ni.publicIPs, r.ID+"/publicipaddresses/"+strings.ToLower(ipc.Name))
+			}
+		}
+		b.scaleSets[r.ID] = append(b.scaleSets[r.ID], ni)
+	}
 }
 
 // workloadIdentities adds the resource's system-assigned identity and its

@@ -23,6 +23,11 @@ const (
 // its subnet and its own (both must admit traffic); ok is false when no NSG
 // applies at all, in which case the public IP's SKU decides.
 func (b *builder) nicOpen(ni *nicInfo) (openSet, []string, bool) {
+	return b.nicOpenFrom(ni, ruleFromInternet)
+}
+
+// nicOpenFrom is nicOpen for the sources match accepts.
+func (b *builder) nicOpenFrom(ni *nicInfo, match func(*inventory.SecurityRule) bool) (openSet, []string, bool) {
 	var sets []openSet
 	var nsgs []string
 	for _, id := range []string{b.subnetNSG[ni.subnet], ni.nsg} {
@@ -35,7 +40,7 @@ func (b *builder) nicOpen(ni *nicInfo) (openSet, []string, bool) {
 			// nothing rather than inventing exposure.
 			return openSet{ports: map[string]portSet{}}, []string{id}, true
 		}
-		sets = append(sets, evalNSG(short(id), p))
+		sets = append(sets, evalNSGFrom(short(id), p, match))
 		nsgs = append(nsgs, id)
 	}
 	if len(sets) == 0 {
@@ -103,6 +108,21 @@ func (b *builder) exposure() {
 				Evidence: ev, Findings: fs, Props: graph.Props{"ports": open.strings()}})
 		}
 	}
+	for _, ss := range sortedKeys(b.scaleSets) {
+		for _, ni := range b.scaleSets[ss] {
+			if len(ni.publicIPs) == 0 {
+				continue
+			}
+			open, nsgs, filtered := b.nicOpen(ni)
+			if !filtered || open.empty() {
+				continue // instance public IPs are Standard SKU: closed without an NSG
+			}
+			b.internet()
+			b.move(graph.Edge{From: graph.InternetID, To: ss, Kind: graph.EdgeExposedTo, Technique: TechInternetExposed, Likelihood: 0.9,
+				Evidence: []string{"instances of scale set " + short(ss) + " get public IPs; NSG " + joinShort(nsgs) + " admits " + strings.Join(open.strings(), ", ") + " from Internet"},
+				Findings: b.nsgFindingIDs(nsgs), Props: graph.Props{"ports": open.strings()}})
+		}
+	}
 	for _, id := range sortedKeys(b.lbs) {
 		b.loadBalancer(id, b.lbs[id])
 	}
@@ -124,9 +144,18 @@ func (b *builder) exposure() {
 	}
 }
 
-// backendVM returns the VM behind a NIC IP configuration id, or "".
+// backendVM returns the VM (or scale set) behind a NIC IP configuration
+// id, or "".
 func (b *builder) backendVM(ipConfig string) (string, *nicInfo) {
-	nic := b.ipConfigNIC[strings.ToLower(ipConfig)]
+	ipConfig = strings.ToLower(ipConfig)
+	if i := strings.Index(ipConfig, "/virtualmachines/"); i > 0 && strings.Contains(ipConfig[:i], "/virtualmachinescalesets/") {
+		ss := ipConfig[:i]
+		if nis := b.scaleSets[ss]; len(nis) > 0 {
+			return ss, nis[0]
+		}
+		return "", nil
+	}
+	nic := b.ipConfigNIC[ipConfig]
 	ni := b.nics[nic]
 	if ni == nil {
 		return "", nil

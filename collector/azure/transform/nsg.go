@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -180,6 +181,46 @@ func ruleFromInternet(r *inventory.SecurityRule) bool {
 	return false
 }
 
+// ruleFromVNet returns a matcher for traffic from inside a virtual
+// network (or a network peered with it) with the given address space: the
+// VirtualNetwork service tag, any source, application security groups
+// (their members are NICs of the network) and prefixes that overlap the
+// address space.
+func ruleFromVNet(space []netip.Prefix) func(*inventory.SecurityRule) bool {
+	one := func(v string) bool {
+		v = strings.ToLower(strings.TrimSpace(v))
+		switch v {
+		case "*", "any", "virtualnetwork":
+			return true
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(v); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return false
+			}
+		}
+		for _, s := range space {
+			if s.Overlaps(p) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(r *inventory.SecurityRule) bool {
+		if len(r.Properties.SourceApplicationSecurityGroups) > 0 || one(r.Properties.SourceAddressPrefix) {
+			return true
+		}
+		for _, p := range r.Properties.SourceAddressPrefixes {
+			if one(p) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func ruleProto(r *inventory.SecurityRule, proto string) bool {
 	p := strings.ToLower(r.Properties.Protocol)
 	return p == "*" || p == proto
@@ -196,15 +237,36 @@ func rulePorts(r *inventory.SecurityRule) portSet {
 // evalNSG returns what the NSG admits inbound from the Internet: rules in
 // priority order, the first rule matching a port decides it; anything no
 // rule allows is denied (DenyAllInBound, explicit or implied).
-func evalNSG(name string, p *inventory.NSGProps) openSet {
-	rules := append(append([]inventory.SecurityRule{}, p.SecurityRules...), p.DefaultSecurityRules...)
+func evalNSG(name string, p *inventory.NSGProps) openSet { return evalNSGFrom(name, p, ruleFromInternet) }
+
+// defaultRules are the inbound default rules every NSG has; a record that
+// omits them (some exports do) is evaluated with them.
+var defaultRules = func() []inventory.SecurityRule {
+	mk := func(name string, prio int, access, src string) inventory.SecurityRule {
+		var r inventory.SecurityRule
+		r.Name = name
+		r.Properties.Priority, r.Properties.Direction, r.Properties.Access = prio, "Inbound", access
+		r.Properties.Protocol, r.Properties.SourceAddressPrefix, r.Properties.DestinationPortRange = "*", src, "*"
+		return r
+	}
+	return []inventory.SecurityRule{mk("AllowVnetInBound", 65000, "Allow", "VirtualNetwork"),
+		mk("AllowAzureLoadBalancerInBound", 65001, "Allow", "AzureLoadBalancer"), mk("DenyAllInBound", 65500, "Deny", "*")}
+}()
+
+// evalNSGFrom is evalNSG for the sources match accepts.
+func evalNSGFrom(name string, p *inventory.NSGProps, match func(*inventory.SecurityRule) bool) openSet {
+	defaults := p.DefaultSecurityRules
+	if len(defaults) == 0 {
+		defaults = defaultRules
+	}
+	rules := append(append([]inventory.SecurityRule{}, p.SecurityRules...), defaults...)
 	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Properties.Priority < rules[j].Properties.Priority })
 	out := openSet{ports: map[string]portSet{}}
 	for _, proto := range protos {
 		var decided, allowed portSet
 		for i := range rules {
 			r := &rules[i]
-			if !strings.EqualFold(r.Properties.Direction, "Inbound") || !ruleProto(r, proto) || !ruleFromInternet(r) {
+			if !strings.EqualFold(r.Properties.Direction, "Inbound") || !ruleProto(r, proto) || !match(r) {
 				continue
 			}
 			ports := rulePorts(r).minus(decided)

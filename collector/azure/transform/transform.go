@@ -90,12 +90,12 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) ([]*
 	b := &builder{inv: inv, opts: opts, ev: ev, tenant: inv.TenantID, res: &Result{},
 		parts: map[string]*part{}, nodes: map[string]*graph.Node{}, owner: map[string]string{},
 		nsgs: map[string]*inventory.NSGProps{}, pips: map[string]*inventory.Resource{}, lbs: map[string]*inventory.LBProps{},
-		appgws: map[string]*inventory.AppGatewayProps{}, vmNICs: map[string][]string{}, aks: map[string]*inventory.AKSProps{}, identitiesOf: map[string][]string{},
+		appgws: map[string]*inventory.AppGatewayProps{}, vmNICs: map[string][]string{}, aks: map[string]*inventory.AKSProps{}, scaleSets: map[string][]*nicInfo{}, identitiesOf: map[string][]string{},
 		secretSettings: map[string][]string{}, adminScopes: map[string]bool{}}
 	for _, g := range ev.Unknown {
 		b.warn("role assignments reference role definition %s, which neither the built-in catalogue nor the inventory describes; they were ignored", g)
 	}
-	steps := []func(){b.hierarchy, b.network, b.compute, b.data, b.principals, b.exposure, b.identityMoves, b.rbacMoves, b.entraMoves, b.sensitivity}
+	steps := []func(){b.hierarchy, b.network, b.compute, b.data, b.principals, b.exposure, b.lateral, b.identityMoves, b.rbacMoves, b.entraMoves, b.sensitivity}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("azure transform: %w", err)
@@ -156,6 +156,8 @@ type builder struct {
 	// vmNICs maps a VM id to its NIC ids; workloads lists compute nodes.
 	vmNICs map[string][]string
 	aks    map[string]*inventory.AKSProps
+	// scaleSets holds each scale set's network profile.
+	scaleSets map[string][]*nicInfo
 	// Data state for the RBAC step.
 	storage    map[string]*storageInfo
 	vaults     map[string]*vaultInfo

@@ -34,11 +34,12 @@ const MaxRecords = 10_000_000
 // Format is the shape of an export file.
 type Format string
 
-// Formats ReadInto recognises.
+// Formats Read recognises.
 const (
 	FormatNDJSON      Format = "cai-ndjson" // gcloud asset export
 	FormatAssetArray  Format = "cai-json"   // gcloud asset list --format=json
 	FormatIAMSearch   Format = "iam-search" // gcloud asset search-all-iam-policies --format=json
+	FormatActivity    Format = "activity"   // gcloud policy-intelligence query-activity --format=json
 	FormatUnsupported Format = ""
 )
 
@@ -146,12 +147,24 @@ func readArray(ctx context.Context, br *bufio.Reader, inv *inventory.Inventory) 
 			return format, n, fmt.Errorf("record %d: %d bytes exceeds %d", n, len(raw), inventory.MaxAssetBytes)
 		}
 		var probe struct {
-			Name     string          `json:"name"`
-			Resource json.RawMessage `json:"resource"`
-			Policy   json.RawMessage `json:"policy"`
+			Name         string          `json:"name"`
+			Resource     json.RawMessage `json:"resource"`
+			Policy       json.RawMessage `json:"policy"`
+			ActivityType string          `json:"activityType"`
 		}
 		if err := json.Unmarshal(raw, &probe); err != nil {
 			return format, n, fmt.Errorf("record %d: %w", n, err)
+		}
+		if probe.ActivityType != "" {
+			format = FormatActivity
+			var act inventory.Activity
+			if err := json.Unmarshal(raw, &act); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			if err := inv.AddKeyActivity(act); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			continue
 		}
 		var a *inventory.Asset
 		var err error

@@ -36,6 +36,11 @@ type Key struct {
 	ID       string
 	Created  time.Time
 	Disabled bool
+	// UsageKnown is set when the key's project's Policy Analyzer activity
+	// was read; LastUsed is then its last authentication (zero: none in
+	// the observation period).
+	UsageKnown bool
+	LastUsed   time.Time
 }
 
 // Level classifies a GCP permission by its verb.
@@ -165,7 +170,7 @@ func (a *Analyzer) Entitlements(grants []Grant, keys []Key) *entitlement.Entitle
 	}
 	for _, k := range keys {
 		e.Credentials = append(e.Credentials, entitlement.Credential{Kind: entitlement.CredentialAccessKey, ID: mask(k.ID),
-			Active: !k.Disabled, UsageKnown: false, Created: k.Created})
+			Active: !k.Disabled, UsageKnown: k.UsageKnown, LastUsed: k.LastUsed, Created: k.Created})
 	}
 	return e
 }

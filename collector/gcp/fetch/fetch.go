@@ -88,6 +88,12 @@ type Options struct {
 	StorageOptions []option.ClientOption
 	// SkipStorageAPI leaves out the Cloud Storage listing.
 	SkipStorageAPI bool
+	// KeyActivity also reads when each service-account key last
+	// authenticated (Policy Analyzer; needs
+	// roles/policyanalyzer.activityAnalysisViewer), for dormant keys in
+	// the CIEM report. PolicyAnalyzerOptions are added for its client.
+	KeyActivity           bool
+	PolicyAnalyzerOptions []option.ClientOption
 	// PageSize of ListAssets (default 500, the maximum the API allows for
 	// resource content is 1000).
 	PageSize int32
@@ -163,6 +169,9 @@ func Collect(ctx context.Context, opts Options) (*inventory.Inventory, error) {
 	}
 	if ctx.Err() == nil && !opts.SkipStorageAPI && !c.inv.Coverage.FailedFor(AreaStorage, "") {
 		c.storage(ctx)
+	}
+	if ctx.Err() == nil && opts.KeyActivity {
+		c.keyActivity(ctx)
 	}
 	if err := ctx.Err(); err != nil {
 		c.inv.Partial = true

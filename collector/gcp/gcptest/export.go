@@ -51,7 +51,15 @@ func WriteExport(dir string, v Variant) ([]string, error) {
 		}
 		paths = append(paths, p)
 	}
-	return paths, nil
+	act, err := json.Marshal(KeyActivities())
+	if err != nil {
+		return nil, err
+	}
+	p := filepath.Join(dir, "key-activity.json")
+	if err := os.WriteFile(p, act, 0o600); err != nil {
+		return nil, err
+	}
+	return append(paths, p), nil
 }
 
 func snakeKeys(v any, top bool) any {

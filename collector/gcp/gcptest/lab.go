@@ -12,6 +12,7 @@ package gcptest
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/breachpath/breachpath/collector/gcp/inventory"
 )
@@ -55,6 +56,42 @@ var (
 	customProd  = "projects/" + ProjectID + "/roles/prodbucket"
 	customDev   = "projects/" + ProjectID + "/roles/development"
 )
+
+// labKey is a user-managed service-account key of the lab.
+type labKey struct {
+	name, created, lastUsed string // lastUsed "" = never authenticated
+}
+
+var labKeys = []labKey{
+	{AdminSAKey, "2025-01-10T00:00:00Z", "2025-02-01T00:00:00Z"},
+	{DefaultSAKey, "2025-06-01T00:00:00Z", ""},
+}
+
+// Keys of the lab.
+var (
+	AdminSAKey   = AdminSAID + "/keys/6f1c2a9e0b3d4c5e6f708192a3b4c5d6e7f80912"
+	DefaultSAKey = DefaultSAID + "/keys/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
+)
+
+// KeyActivities returns the lab's Policy Analyzer
+// serviceAccountKeyLastAuthentication records, as activities:query and
+// `gcloud policy-intelligence query-activity` return them.
+func KeyActivities() []map[string]any {
+	var out []map[string]any
+	for _, k := range labKeys {
+		if k.lastUsed == "" {
+			continue
+		}
+		out = append(out, map[string]any{"activityType": "serviceAccountKeyLastAuthentication", "fullResourceName": k.name,
+			"observationPeriod": map[string]any{"startTime": "2024-12-01T00:00:00Z", "endTime": "2026-12-05T00:00:00Z"},
+			"activity": map[string]any{"lastAuthenticatedTime": k.lastUsed,
+				"serviceAccountKey": map[string]any{"serviceAccountKeyId": LastSegmentOf(k.name), "projectNumber": ProjectNumber}}})
+	}
+	return out
+}
+
+// LastSegmentOf returns what follows the last "/".
+func LastSegmentOf(s string) string { return inventory.LastSegment(s) }
 
 // Variant changes the lab before it is written out.
 type Variant int
@@ -103,6 +140,12 @@ func Lab(v Variant) (resources, policies []*inventory.Asset) {
 	for _, sa := range []string{DefaultSA, AdminSA, AppspotSA} {
 		res("//iam.googleapis.com/projects/"+ProjectID+"/serviceAccounts/"+sa, inventory.TypeServiceAccount, projectAnc, "global",
 			map[string]any{"email": sa, "projectId": ProjectID, "name": "projects/" + ProjectID + "/serviceAccounts/" + sa})
+	}
+	// User-managed keys (metadata only): the admin account's key last
+	// authenticated long ago, the default account's never.
+	for _, k := range labKeys {
+		res(k.name, inventory.TypeSAKey, projectAnc, "global", map[string]any{"name": strings.TrimPrefix(k.name, "//iam.googleapis.com/"),
+			"keyType": "USER_MANAGED", "validAfterTime": k.created})
 	}
 	res("//iam.googleapis.com/"+customProd, inventory.TypeRole, projectAnc, "global",
 		map[string]any{"name": customProd, "title": "Prod role", "includedPermissions": []string{"storage.objects.get"}})

@@ -51,6 +51,12 @@ func (s *AssetServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Requests++
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/activityTypes/serviceAccountKeyLastAuthentication/activities:query") {
+		// Policy Analyzer v1 activities:query (same server, another API).
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"activities": KeyActivities()})
+		return
+	}
 	if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/v1/") || !strings.HasSuffix(r.URL.Path, "/assets") {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "unknown method "+r.URL.Path)
 		return

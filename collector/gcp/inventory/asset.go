@@ -98,6 +98,52 @@ type Inventory struct {
 	// Partial is set when the collection was cut short (cancelled): the
 	// inventory must not be synced.
 	Partial bool
+	// KeyLastUsed holds, per service-account key full name, when the key
+	// last authenticated (Policy Analyzer activity
+	// serviceAccountKeyLastAuthentication). KeyActivityProjects lists the
+	// projects (ids or numbers) whose activity was read: their keys absent
+	// from KeyLastUsed did not authenticate in the observation period.
+	KeyLastUsed         map[string]time.Time
+	KeyActivityProjects map[string]bool
+}
+
+// Activity is one Policy Analyzer activity record (the shape of
+// activities:query and `gcloud policy-intelligence query-activity`).
+type Activity struct {
+	ActivityType     string `json:"activityType"`
+	FullResourceName string `json:"fullResourceName"`
+	Activity         struct {
+		LastAuthenticatedTime string `json:"lastAuthenticatedTime"`
+	} `json:"activity"`
+}
+
+// AddKeyActivity records a serviceAccountKeyLastAuthentication record.
+func (inv *Inventory) AddKeyActivity(a Activity) error {
+	if a.ActivityType != "serviceAccountKeyLastAuthentication" {
+		return nil // other activity types carry nothing the transform reads
+	}
+	if !strings.HasPrefix(a.FullResourceName, "//iam.googleapis.com/") || !strings.Contains(a.FullResourceName, "/keys/") {
+		return fmt.Errorf("activity for %q: not a service-account key", a.FullResourceName)
+	}
+	t, err := time.Parse(time.RFC3339, a.Activity.LastAuthenticatedTime)
+	if err != nil {
+		return fmt.Errorf("activity for %s: last authenticated time: %w", a.FullResourceName, err)
+	}
+	if inv.KeyLastUsed == nil {
+		inv.KeyLastUsed = map[string]time.Time{}
+	}
+	if old := inv.KeyLastUsed[a.FullResourceName]; t.After(old) {
+		inv.KeyLastUsed[a.FullResourceName] = t
+	}
+	// .../projects/<p>/serviceAccounts/...: the project's activity was read.
+	if rest, ok := strings.CutPrefix(a.FullResourceName, "//iam.googleapis.com/projects/"); ok {
+		p, _, _ := strings.Cut(rest, "/")
+		if inv.KeyActivityProjects == nil {
+			inv.KeyActivityProjects = map[string]bool{}
+		}
+		inv.KeyActivityProjects[p] = true
+	}
+	return nil
 }
 
 // New returns an empty inventory.

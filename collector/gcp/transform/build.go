@@ -372,7 +372,14 @@ func (b *builder) identities() error {
 		keys, _ := sa.Props["user_managed_keys"].(int64)
 		sa.Props["user_managed_keys"] = keys + 1
 		created, _ := time.Parse(time.RFC3339, k.ValidAfterTime)
-		b.saKeys[saName] = append(b.saKeys[saName], entitlements.Key{ID: inventory.LastSegment(a.Name), Created: created, Disabled: k.Disabled})
+		key := entitlements.Key{ID: inventory.LastSegment(a.Name), Created: created, Disabled: k.Disabled}
+		if b.inv.KeyActivityProjects[saProject(saName)] {
+			key.UsageKnown, key.LastUsed = true, b.inv.KeyLastUsed[a.Name]
+			if !key.LastUsed.IsZero() {
+				sa.Props["key_last_used"] = key.LastUsed.UTC().Format(time.RFC3339)
+			}
+		}
+		b.saKeys[saName] = append(b.saKeys[saName], key)
 		if t, err := time.Parse(time.RFC3339, k.ValidAfterTime); err == nil {
 			age := int64(b.now.Sub(t).Hours() / 24)
 			if old, _ := sa.Props["oldest_key_age_days"].(int64); age > old {
