@@ -16,9 +16,6 @@ import (
 // DefaultWindowDays is the default last-accessed window.
 const DefaultWindowDays = 90
 
-// maxEscalationSearches bounds the per-principal escalation searches of one
-// Build; principals beyond it keep their direct ESCALATES_TO moves only.
-const maxEscalationSearches = 5000
 
 // Sources supplies what the graph may lack.
 type Sources struct {
@@ -75,7 +72,6 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 	}
 	b.proj = paths.NewProjection(g)
 	rep := &Report{GeneratedAt: opts.Now.UTC(), WindowDays: opts.LastAccessedDays, AttackPaths: b.pathCount, PathsTruncated: b.truncated}
-	searches := 0
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
 		if !b.wanted(n) {
@@ -86,7 +82,7 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 				return nil, fmt.Errorf("ciem: %w", err)
 			}
 		}
-		p, err := b.principal(ctx, n, &searches)
+		p, err := b.principal(ctx, n)
 		if err != nil {
 			return nil, err
 		}
@@ -126,6 +122,7 @@ type builder struct {
 	assumedBy map[string]map[string]bool
 	members   map[string]int
 	admins    []string
+	reach     map[string]paths.AdminReach // principal -> its chain to an administrator
 	onPath    map[string][]string
 	pathCount int
 	truncated bool
@@ -212,7 +209,7 @@ func (b *builder) wanted(n *graph.Node) bool {
 	return true
 }
 
-func (b *builder) principal(ctx context.Context, n *graph.Node, searches *int) (Principal, error) {
+func (b *builder) principal(ctx context.Context, n *graph.Node) (Principal, error) {
 	p := Principal{ID: n.ID, Name: n.Name, Kind: n.Kind, NativeType: n.NativeType, Cloud: n.Cloud, Account: n.Account,
 		AttackPaths: b.onPath[n.ID], Members: b.members[n.ID]}
 	ent, err := entitlement.Decode(n)
@@ -226,7 +223,7 @@ func (b *builder) principal(ctx context.Context, n *graph.Node, searches *int) (
 		}
 	}
 	b.edges(n, &p)
-	if err := b.admin(ctx, n, &p, searches); err != nil {
+	if err := b.admin(ctx, n, &p); err != nil {
 		return p, err
 	}
 	keep := b.permissions(ent, usage, &p)
@@ -353,47 +350,31 @@ func trustOf(role, t *graph.Node, e *graph.Edge) (Trust, bool) {
 	return tr, true
 }
 
-// admin fills admin-equivalence: direct (the collector's admin mark) or
-// through an escalation path to an administrator node.
-func (b *builder) admin(ctx context.Context, n *graph.Node, p *Principal, searches *int) error {
+// admin fills admin-equivalence: direct (the collector's admin mark) or through a chain of
+// identity moves to an administrator, as paths.AdminReachers defines it (the escalation-to-admin
+// query uses the same definition, so both list the same principals).
+func (b *builder) admin(ctx context.Context, n *graph.Node, p *Principal) error {
 	p.Admin.Direct = isAdminNode(n)
-	if p.Admin.Direct || len(b.admins) == 0 {
+	if p.Admin.Direct {
 		return nil
 	}
-	moves := false
-	for _, ei := range b.out[n.ID] {
-		k := b.g.Edges[ei].Kind
-		if k == graph.EdgeEscalatesTo || k == graph.EdgeAssumes {
-			moves = true
-			break
+	if b.reach == nil {
+		rs, err := paths.AdminReachers(ctx, b.g, paths.DefaultAdminHops)
+		if err != nil {
+			return fmt.Errorf("ciem: who can reach admin: %w", err)
+		}
+		b.reach = make(map[string]paths.AdminReach, len(rs))
+		for _, r := range rs {
+			b.reach[r.Principal] = r
 		}
 	}
-	if !moves {
-		return nil
-	}
-	if *searches >= maxEscalationSearches {
-		p.Notes = append(p.Notes, "escalation search skipped: per-report budget spent; see the escalation moves")
-		return nil
-	}
-	*searches++
-	res, err := b.proj.Search(ctx, paths.Options{Sources: []string{n.ID}, Targets: b.admins, Top: 1, MaxDepth: 6, MaxWork: 2_000_000})
-	if err != nil {
-		return fmt.Errorf("ciem: escalation search from %s: %w", n.ID, err)
-	}
-	var best *paths.Path
-	for i := range res.Paths {
-		if best == nil || len(res.Paths[i].Hops) < len(best.Hops) ||
-			(len(res.Paths[i].Hops) == len(best.Hops) && res.Paths[i].Likelihood > best.Likelihood) {
-			best = &res.Paths[i]
-		}
-	}
-	if best == nil {
+	r, ok := b.reach[n.ID]
+	if !ok {
 		return nil
 	}
 	p.Admin.ViaEscalation = true
-	for _, h := range best.Hops {
-		p.Admin.Path = append(p.Admin.Path, fmt.Sprintf("%s -[%s]-> %s", nameOr(h.FromName, h.From), h.Technique, nameOr(h.ToName, h.To)))
-	}
+	p.Admin.Conditional = r.Conditional
+	p.Admin.Path = slices.Clone(r.Chain)
 	return nil
 }
 

@@ -14,6 +14,8 @@ func (p *Principal) AdminCell() string {
 	switch {
 	case p.Admin.Direct:
 		return "admin"
+	case p.Admin.ViaEscalation && p.Admin.Conditional:
+		return "via escalation (conditional)"
 	case p.Admin.ViaEscalation:
 		return "via escalation"
 	case len(p.Admin.Escalations) > 0:

@@ -135,7 +135,10 @@ type AdminStatus struct {
 	Direct bool `json:"direct"`
 	// ViaEscalation is set when an escalation path leads to an administrator.
 	ViaEscalation bool `json:"via_escalation"`
-	// Path is the shortest-found escalation path, one "<from> -[technique]-> <to>" per hop.
+	// Conditional is set when every escalation chain has a conditional move: the principal
+	// becomes admin only if something the collection could not decide holds.
+	Conditional bool `json:"conditional,omitempty"`
+	// Path is a shortest escalation chain, one "<from> -[technique]-> <to>" per hop.
 	Path []string `json:"path,omitempty"`
 	// Escalations lists the principal's own escalation moves ("technique -> target").
 	Escalations []string `json:"escalations,omitempty"`

@@ -15,3 +15,10 @@ func (n *Node) IsAnonymous() bool {
 	v, _ := n.Props[PropAnonymous].(bool)
 	return v
 }
+
+// PropServiceOnly is the node property (bool) a collector sets on a principal
+// that only a cloud service can act as (a role whose trust admits only service
+// principals, a service-linked role): no attacker starts as it; it is reached
+// through a workload running as it. Such principals are never listed as able
+// to become administrator on their own (paths.AdminReachers).
+const PropServiceOnly = "service_only"

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
 )
 
 // Identity questions: who becomes admin, who comes in from outside.
@@ -25,25 +26,28 @@ func escalationToAdmin() Query {
 	return Query{
 		Name:  "escalation-to-admin",
 		Title: "Principals that can escalate to admin",
-		Description: "Principals that are not admin themselves but reach an admin identity (a crown-jewel principal) through a " +
-			"chain of at most max_hops ESCALATES_TO moves (privilege-escalation techniques). One row per principal and admin; " +
-			"hops is the shortest chain.",
-		Params:  []Param{maxHopsParam(4, "in the ESCALATES_TO chain")},
+		Description: "Estate principals (users, groups, roles, service accounts; not admin themselves, not policies, not " +
+			"principals only a cloud service acts as) that reach an admin identity (a crown-jewel principal) through a chain of " +
+			"at most max_hops ASSUMES / ESCALATES_TO moves — assuming a role counts as much as a privilege-escalation " +
+			"technique. The same definition as the CIEM report's admin.via_escalation (paths.AdminReachers). One row per " +
+			"principal and admin; hops is the shortest chain.",
+		Params:  []Param{maxHopsParam(paths.DefaultAdminHops, "in the ASSUMES / ESCALATES_TO chain")},
 		Columns: []string{"principal", "kind", "name", "admin", "admin_name", "hops"},
 		Cypher: lines(
 			canonAll(labelsOf("n", principalKinds...)),
 			"WITH id AS admin, n WHERE n.crown_jewel",
 			"WITH admin, n.name AS admin_name, [admin] AS s0",
-			"WITH admin, admin_name, "+reach("s0", "ESCALATES_TO", true, "$max_hops")+" AS layers",
+			"WITH admin, admin_name, "+reach("s0", "ASSUMES|ESCALATES_TO", true, "$max_hops")+" AS layers",
 			"UNWIND range(1, size(layers) - 1) AS hops",
 			"UNWIND layers[hops] AS principal",
 			canon("principal", "p"),
-			"WITH principal, p, admin, admin_name, hops WHERE NOT p.crown_jewel",
+			"WITH principal, p, admin, admin_name, hops WHERE "+labelsOf("p", estatePrincipalKinds...)+" AND NOT p.crown_jewel",
+			"  AND NOT coalesce(p.stub, false) AND NOT coalesce(p.prop_service_only, false)",
 			"RETURN principal, p.kind AS kind, p.name AS name, admin, admin_name, hops",
 			"ORDER BY principal, admin",
 		),
 		run: func(ctx context.Context, g *graph.Graph, p Values) ([][]any, error) {
-			back := newAdjacency(g, kindsIn(graph.EdgeEscalatesTo), true)
+			back := newAdjacency(g, kindsIn(graph.EdgeAssumes, graph.EdgeEscalatesTo), true)
 			var rows [][]any
 			for _, a := range nodesWhere(g, isAdmin) {
 				dist, err := back.bfs(ctx, []int32{a}, p.Int("max_hops"))
@@ -53,7 +57,7 @@ func escalationToAdmin() Query {
 				admin := &g.Nodes[a]
 				for i, d := range dist {
 					pr := &g.Nodes[i]
-					if d < 1 || pr.CrownJewel {
+					if d < 1 || !paths.CanEscalate(pr) {
 						continue
 					}
 					rows = append(rows, []any{pr.ID, string(pr.Kind), pr.Name, admin.ID, admin.Name, int64(d)})

@@ -159,7 +159,10 @@ func TestQueriesOnFeatureGraph(t *testing.T) {
 			{featWeb, "Compute", "web", featWebRole, "web", featSuper, "ops-superuser", 1},
 		}},
 		{"escalation-to-admin", nil, [][]any{
+			// assuming a role counts: web assumes AdminRole (conditionally), dana assumes ops-superuser
+			{featWebRole, "Role", "web", featAdmin, "AdminRole", 1},
 			{featWebRole, "Role", "web", featSuper, "ops-superuser", 1},
+			{featUser, "User", "dana", featSuper, "ops-superuser", 1},
 		}},
 		{"shadow-admins", nil, [][]any{
 			{featSuper, "Role", "ops-superuser", featAcct, 0},

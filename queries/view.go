@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
 )
 
 // adjacency is a CSR adjacency of the edges of some kinds, forward or
@@ -107,7 +108,7 @@ func isPrincipal(n *graph.Node) bool { return slices.Contains(principalKinds, n.
 
 func isEstatePrincipal(n *graph.Node) bool { return slices.Contains(estatePrincipalKinds, n.Kind) }
 
-func isAdmin(n *graph.Node) bool { return n.CrownJewel && isPrincipal(n) }
+func isAdmin(n *graph.Node) bool { return paths.IsAdminIdentity(n) }
 
 // mergedMoves returns the edges of g keeping one per key. Assemble already
 // merged duplicates; this guards graphs built without it.

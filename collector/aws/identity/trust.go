@@ -142,7 +142,7 @@ func (b *builder) parseTrust(p *principal) *roleTrust {
 
 // PropServiceOnly marks a role whose trust admits only AWS service principals (and service-linked
 // roles): no one starts as it; it is reached through a workload that runs as it.
-const PropServiceOnly = "service_only"
+const PropServiceOnly = graph.PropServiceOnly
 
 // isSSORole reports whether an own-account role ARN is an IAM Identity Center (SSO) role.
 func isSSORole(arn string) bool {
