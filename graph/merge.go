@@ -24,7 +24,8 @@ type Part struct {
 // over stubs; edges with one key are merged; among equals the earlier part
 // comes first), but it merges sorted runs instead of sorting everything: a
 // loaded million-resource estate is mostly long runs that do not interleave.
-// The parts' slices are read, not kept: the Graph owns new slices.
+// Merge consumes the parts: it clears their slices as it goes (the Graph
+// owns new slices), so a caller keeps nothing of them.
 func Merge(parts []Part) *Graph {
 	var nodeRuns [][]Node
 	var edgeRuns [][]Edge
@@ -42,11 +43,27 @@ func Merge(parts []Part) *Graph {
 			findingRuns = append(findingRuns, p.Findings)
 		}
 	}
+	// each kind of row is merged into a new slice and the parts' slices of
+	// it are dropped at once, so the garbage collector can take them back
+	// before the next kind is merged: the peak is one copy of one kind, not
+	// of the graph
 	nodes := mergeRuns(nodeRuns, compareNodeOrder)
+	clear(nodeRuns)
+	for i := range parts {
+		parts[i].Nodes = nil
+	}
 	nodes = compactSorted(nodes, func(a, b *Node) bool { return a.ID == b.ID }, nil)
 	edges := mergeRuns(edgeRuns, CompareEdges)
+	clear(edgeRuns)
+	for i := range parts {
+		parts[i].EdgeRuns = nil
+	}
 	edges = compactSorted(edges, func(a, b *Edge) bool { return CompareEdges(a, b) == 0 }, mergeEdge)
 	findings := mergeRuns(findingRuns, func(a, b *Finding) int { return cmp.Compare(a.ID, b.ID) })
+	clear(findingRuns)
+	for i := range parts {
+		parts[i].Findings = nil
+	}
 	findings = compactSorted(findings, func(a, b *Finding) bool { return a.ID == b.ID }, nil)
 	g := &Graph{Nodes: nodes, Edges: edges, Findings: findings}
 	g.index()

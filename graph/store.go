@@ -1,10 +1,10 @@
 package graph
 
 import (
-	"slices"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 

@@ -6,10 +6,10 @@ import (
 	"sync"
 )
 
-// ParallelSyncer is implemented by stores that write several scopes at once
+// ParallelSyncer is implemented by stores that sync several scopes at once
 // faster than one after the other (Neo4j commits scopes on separate server
-// threads; the embedded file has a single writer and does not implement
-// it).
+// threads; the embedded file has a single writer but prepares the next
+// scope's snapshot while one writes).
 type ParallelSyncer interface {
 	// SyncParallelism is how many syncs of different scopes SyncAll runs at
 	// once.

@@ -120,7 +120,9 @@ func TestSyncAllRunsSyncsConcurrentlyWhenTheStoreAsks(t *testing.T) {
 }
 
 func TestSyncAllStopsAtTheFirstFailureAndNamesIt(t *testing.T) {
-	st := openEmbedded(t)
+	// one sync at a time (the embedded store's SyncParallelism hidden), so
+	// that "after the failure" is well defined
+	st := struct{ graph.Store }{openEmbedded(t)}
 	snaps := []*graph.Snapshot{scopeSnapshot(0), scopeSnapshot(1), scopeSnapshot(2), scopeSnapshot(3)}
 	snaps[2].Edges[0].To = "arn:aws:s3:::nowhere" // invalid: dangling edge
 	res, err := graph.SyncAll(context.Background(), st, snaps, nil)

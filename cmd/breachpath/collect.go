@@ -39,7 +39,6 @@ type awsCollectFlags struct {
 	roleName    string
 	concurrency int
 	fromFile    string
-	endpoint    string
 	// lastAccessed also reads every principal's last-accessed data, which
 	// the CIEM report needs to tell used permissions from unused ones.
 	lastAccessed bool
@@ -70,8 +69,8 @@ earlier data is kept, flagged stale; the exit code is then 3. An interrupted
 collection (Ctrl-C) writes nothing.
 
 --from-file imports an 'aws iam get-account-authorization-details' export
-instead: only the account's IAM data is replaced; everything else stays as the
-last live collection left it (flagged stale).
+instead: only the account's IAM data is replaced; whatever else the store holds
+of the account (from a live collection) is kept, flagged stale.
 
 --last-accessed also reads, for every user, group and role, which services and
 actions it used (IAM service last-accessed data, one GenerateServiceLastAccessedDetails
@@ -81,7 +80,12 @@ tells used permissions from unused ones and suggests least-privilege policies;
 without it, usage is reported unknown. It takes one job per principal, so it
 slows large accounts down. How far back counts as used is chosen at report
 time ('breachpath ciem --last-accessed-days'). A principal whose job fails
-keeps unknown usage and the failure is reported (iam/last-accessed).`,
+keeps unknown usage and the failure is reported (iam/last-accessed).
+
+Custom endpoints (an emulator, VPC endpoints, a proxy) come from the SDK's own
+settings: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE> (AWS_ENDPOINT_URL_S3,
+AWS_ENDPOINT_URL_S3_CONTROL, AWS_ENDPOINT_URL_STS, ...) or endpoint_url in the
+shared config; they apply to every client (docs/aws-collector.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.validate(); err != nil {
@@ -97,8 +101,6 @@ keeps unknown usage and the failure is reported (iam/last-accessed).`,
 	fl.StringVar(&f.roleName, "role-name", "", "role to assume in each member account with --org")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "areas read at once")
 	fl.StringVar(&f.fromFile, "from-file", "", "import an 'aws iam get-account-authorization-details' JSON file instead of calling AWS")
-	fl.StringVar(&f.endpoint, "endpoint", "", "send every API call to this endpoint (AWS emulators in tests)")
-	_ = fl.MarkHidden("endpoint")
 	fl.BoolVar(&f.lastAccessed, "last-accessed", false, "also read every principal's service and action last-accessed data (for 'breachpath ciem' usage)")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each account's snapshot to this directory instead of storing it (for 'graph neo4j-import' or a later 'collect file')")
 	return cmd, f
@@ -112,10 +114,10 @@ func (f *awsCollectFlags) validate() error {
 		return usageErrorf("--role-name is only used with --org")
 	case f.concurrency < 1 || f.concurrency > 64:
 		return usageErrorf("--concurrency %d: want 1..64", f.concurrency)
-	case f.fromFile != "" && (f.org || len(f.regions) > 0 || f.profile != "" || f.endpoint != "" || f.lastAccessed):
+	case f.fromFile != "" && (f.org || len(f.regions) > 0 || f.profile != "" || f.lastAccessed):
 		// An authorization-details export holds no last-accessed data;
 		// 'breachpath ciem --from-file --last-accessed FILE' reads it offline.
-		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile, --endpoint or --last-accessed")
+		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile or --last-accessed")
 	}
 	for _, r := range f.regions {
 		if strings.TrimSpace(r) == "" {
@@ -127,7 +129,7 @@ func (f *awsCollectFlags) validate() error {
 
 // fetchOptions is what the flags ask of a live collection.
 func (f *awsCollectFlags) fetchOptions(log *slog.Logger) fetch.Options {
-	return fetch.Options{Regions: f.regions, Concurrency: f.concurrency, Endpoint: f.endpoint, LastAccessed: f.lastAccessed, Logger: log}
+	return fetch.Options{Regions: f.regions, Concurrency: f.concurrency, LastAccessed: f.lastAccessed, Logger: log}
 }
 
 func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {

@@ -281,3 +281,16 @@ func TestCollectWarningsPrintOnce(t *testing.T) {
 		t.Errorf("the unknown-principal warning appears %d times, want once:\nstdout:\n%s\nstderr:\n%s", n, out, errOut)
 	}
 }
+
+// TestCollectAWSEndpointsComeFromTheEnvironment: no hidden --endpoint flag;
+// --help says which variables point the clients elsewhere (moto_test runs a
+// collection with them alone).
+func TestCollectAWSEndpointsComeFromTheEnvironment(t *testing.T) {
+	cmd := newApp().collectAWSCommand()
+	if cmd.Flags().Lookup("endpoint") != nil {
+		t.Error("--endpoint still exists; AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> replace it")
+	}
+	if !strings.Contains(cmd.Long, "AWS_ENDPOINT_URL_S3_CONTROL") {
+		t.Error("collect aws --help does not say how to point the clients at an emulator")
+	}
+}

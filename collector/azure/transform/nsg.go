@@ -237,7 +237,9 @@ func rulePorts(r *inventory.SecurityRule) portSet {
 // evalNSG returns what the NSG admits inbound from the Internet: rules in
 // priority order, the first rule matching a port decides it; anything no
 // rule allows is denied (DenyAllInBound, explicit or implied).
-func evalNSG(name string, p *inventory.NSGProps) openSet { return evalNSGFrom(name, p, ruleFromInternet) }
+func evalNSG(name string, p *inventory.NSGProps) openSet {
+	return evalNSGFrom(name, p, ruleFromInternet)
+}
 
 // defaultRules are the inbound default rules every NSG has; a record that
 // omits them (some exports do) is evaluated with them.
