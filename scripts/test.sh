@@ -86,3 +86,8 @@ log "go test (all packages but $serial)"
 go test -count=1 -timeout 25m $(go list ./... | grep -vx "$serial")
 log "go test $serial"
 go test -count=1 -timeout 10m "$serial"
+# A short run of every fuzz target (scripts/fuzz.sh; make fuzz runs them
+# longer): each parser of untrusted input meets fresh random input on every
+# run, and crashers found earlier replay from testdata/fuzz as regressions.
+log "fuzz targets (${BREACHPATH_FUZZTIME:-2s} each)"
+FUZZTIME=${BREACHPATH_FUZZTIME:-2s} scripts/fuzz.sh
