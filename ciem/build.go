@@ -16,7 +16,6 @@ import (
 // DefaultWindowDays is the default last-accessed window.
 const DefaultWindowDays = 90
 
-
 // Sources supplies what the graph may lack.
 type Sources struct {
 	// Usage supplies last-accessed data per principal id; it takes

@@ -262,6 +262,14 @@ func partialMessage(sum *awscollector.RunSummary, stored bool) string {
 	return msg + "; their earlier data is kept and flagged stale (see the summary)"
 }
 
+// syncLine says what a sync changed in the store.
+func syncLine(res graph.SyncResult) string {
+	return fmt.Sprintf("written %d nodes, %d edges, %d findings; removed %d/%d/%d; stale %d/%d/%d; %d findings resolved",
+		res.Written.Nodes, res.Written.Edges, res.Written.Findings,
+		res.Removed.Nodes, res.Removed.Edges, res.Removed.Findings,
+		res.Stale.Nodes, res.Stale.Edges, res.Stale.Findings, res.Resolved)
+}
+
 // notInImport says what became of the n areas an offline import does not
 // contain: their earlier data kept stale when the store had some (the sync
 // kept rows stale), nothing to keep in a store without it, or, when the
@@ -315,10 +323,7 @@ func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []gr
 			}
 			continue
 		}
-		fmt.Fprintf(w, "  %s: written %d nodes, %d edges, %d findings; removed %d/%d/%d; stale %d/%d/%d; %d findings resolved\n",
-			store, res.Written.Nodes, res.Written.Edges, res.Written.Findings,
-			res.Removed.Nodes, res.Removed.Edges, res.Removed.Findings,
-			res.Stale.Nodes, res.Stale.Edges, res.Stale.Findings, res.Resolved)
+		fmt.Fprintf(w, "  %s: %s\n", store, syncLine(res))
 	}
 	for _, af := range sum.AccountFailures {
 		fmt.Fprintf(w, "AWS account %s: not collected: %s\n", af.AccountID, oneLine(af.Error))

@@ -199,10 +199,7 @@ func printGCPSummary(w io.Writer, run *gcpcollector.Run, results []graph.SyncRes
 		fmt.Fprintf(w, "  warning: %s\n", oneLine(warn))
 	}
 	for _, res := range results {
-		fmt.Fprintf(w, "  %s %s: written %d nodes, %d edges, %d findings; removed %d/%d/%d; stale %d/%d/%d; %d findings resolved\n",
-			res.Scope, store, res.Written.Nodes, res.Written.Edges, res.Written.Findings,
-			res.Removed.Nodes, res.Removed.Edges, res.Removed.Findings,
-			res.Stale.Nodes, res.Stale.Edges, res.Stale.Findings, res.Resolved)
+		fmt.Fprintf(w, "  %s %s: %s\n", res.Scope, store, syncLine(res))
 	}
 	fmt.Fprintf(w, "Done in %s.\n", run.Duration.Round(time.Millisecond))
 }

@@ -161,10 +161,7 @@ func printAzureSummary(w io.Writer, sum *azurecollector.RunSummary, results []gr
 			}
 			continue
 		}
-		fmt.Fprintf(w, "  %s: written %d nodes, %d edges, %d findings; removed %d/%d/%d; stale %d/%d/%d; %d findings resolved\n",
-			store, res.Written.Nodes, res.Written.Edges, res.Written.Findings,
-			res.Removed.Nodes, res.Removed.Edges, res.Removed.Findings,
-			res.Stale.Nodes, res.Stale.Edges, res.Stale.Findings, res.Resolved)
+		fmt.Fprintf(w, "  %s: %s\n", store, syncLine(res))
 	}
 	for _, warn := range sum.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", oneLine(warn))

@@ -236,25 +236,19 @@ func (w *syncer) nodes() error {
 		}
 	}
 
-	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO nodes(scope, id, kind, cloud, stub, service, region, hash, stale_since, doc)
+	if err := execEach(w, `INSERT INTO nodes(scope, id, kind, cloud, stub, service, region, hash, stale_since, doc)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
 		ON CONFLICT(scope, id) DO UPDATE SET kind = excluded.kind, cloud = excluded.cloud, stub = excluded.stub,
-			service = excluded.service, region = excluded.region, hash = excluded.hash, stale_since = NULL, doc = excluded.doc`)
-	if err != nil {
-		return err
+			service = excluded.service, region = excluded.region, hash = excluded.hash, stale_since = NULL, doc = excluded.doc`,
+		ups, func(u upsert) (string, []any) {
+			n := &nodes[u.i]
+			return n.ID, []any{w.scopeID, n.ID, string(n.Kind), string(n.Cloud), n.Stub, n.Service, n.Region, u.h, u.doc}
+		}); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
-	defer ins.Close()
-	bg := w.bg()
-	for _, u := range ups {
-		if err := w.tick(); err != nil {
-			return err
-		}
-		n := &nodes[u.i]
-		if _, err := ins.ExecContext(bg, w.scopeID, n.ID, string(n.Kind), string(n.Cloud), n.Stub, n.Service, n.Region, u.h, u.doc); err != nil {
-			return fmt.Errorf("write node %q: %w", n.ID, err)
-		}
-	}
-	if err := w.execKeys(`DELETE FROM nodes WHERE scope = ? AND id = ?`, removed); err != nil {
+	if err := execEach(w, `DELETE FROM nodes WHERE scope = ? AND id = ?`, removed, func(id string) (string, []any) {
+		return id, []any{w.scopeID, id}
+	}); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
 	if err := execStale(w, `UPDATE nodes SET stale_since = ? WHERE scope = ? AND id = ?`, stale, func(id string) []any { return []any{id} }); err != nil {
@@ -274,9 +268,11 @@ func ordered(prev, id string) error {
 	return nil
 }
 
-// execKeys runs a statement once per key, with parameters pre..., scope id, key.
-func (w *syncer) execKeys(query string, keys []string, pre ...any) error {
-	if len(keys) == 0 {
+// execEach runs one statement per row, with the arguments args gives (and
+// the row's name for errors), checking cancellation as it goes. The
+// statement is prepared only when there are rows.
+func execEach[T any](w *syncer, query string, rows []T, args func(T) (string, []any)) error {
+	if len(rows) == 0 {
 		return nil
 	}
 	st, err := w.tx.PrepareContext(w.ctx, query)
@@ -285,14 +281,13 @@ func (w *syncer) execKeys(query string, keys []string, pre ...any) error {
 	}
 	defer st.Close()
 	bg := w.bg()
-	args := append(slices.Clone(pre), w.scopeID, "")
-	for _, k := range keys {
+	for _, r := range rows {
 		if err := w.tick(); err != nil {
 			return err
 		}
-		args[len(args)-1] = k
-		if _, err := st.ExecContext(bg, args...); err != nil {
-			return fmt.Errorf("%q: %w", k, err)
+		name, a := args(r)
+		if _, err := st.ExecContext(bg, a...); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return nil
@@ -333,27 +328,10 @@ func (w *syncer) staleSince(prev sql.NullInt64) sql.NullInt64 {
 // execStale flags rows stale: query takes the time, then the scope id,
 // then the key's columns (args). Rows stale already are skipped.
 func execStale[K any](w *syncer, query string, rows []staleRow[K], args func(K) []any) error {
-	var st *sql.Stmt
-	bg := w.bg()
-	for _, r := range rows {
-		if !r.since.Valid {
-			continue
-		}
-		if err := w.tick(); err != nil {
-			return err
-		}
-		if st == nil {
-			var err error
-			if st, err = w.tx.PrepareContext(w.ctx, query); err != nil {
-				return err
-			}
-			defer st.Close()
-		}
-		if _, err := st.ExecContext(bg, append([]any{r.since.Int64, w.scopeID}, args(r.key)...)...); err != nil {
-			return fmt.Errorf("%v: %w", r.key, err)
-		}
-	}
-	return nil
+	newly := slices.DeleteFunc(slices.Clone(rows), func(r staleRow[K]) bool { return !r.since.Valid })
+	return execEach(w, query, newly, func(r staleRow[K]) (string, []any) {
+		return fmt.Sprint(r.key), append([]any{r.since.Int64, w.scopeID}, args(r.key)...)
+	})
 }
 
 // fromNanos converts a stored time (unix nanoseconds).
@@ -436,24 +414,19 @@ func (w *syncer) edges() error {
 		return err
 	}
 
-	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO edges(scope, src, kind, dst, technique, hash, stale_since, doc)
+	if err := execEach(w, `INSERT INTO edges(scope, src, kind, dst, technique, hash, stale_since, doc)
 		VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
-		ON CONFLICT(scope, src, kind, dst, technique) DO UPDATE SET hash = excluded.hash, stale_since = NULL, doc = excluded.doc`)
-	if err != nil {
-		return err
+		ON CONFLICT(scope, src, kind, dst, technique) DO UPDATE SET hash = excluded.hash, stale_since = NULL, doc = excluded.doc`,
+		ups, func(u upsert) (string, []any) {
+			e := &edges[u.i]
+			return e.Key().String(), []any{w.scopeID, e.From, string(e.Kind), e.To, e.Technique, u.h, u.doc}
+		}); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
-	defer ins.Close()
-	bg := w.bg()
-	for _, u := range ups {
-		if err := w.tick(); err != nil {
-			return err
-		}
-		e := &edges[u.i]
-		if _, err := ins.ExecContext(bg, w.scopeID, e.From, string(e.Kind), e.To, e.Technique, u.h, u.doc); err != nil {
-			return fmt.Errorf("write edge %s: %w", e.Key(), err)
-		}
-	}
-	if err := w.execEdgeKeys(`DELETE FROM edges WHERE scope = ? AND src = ? AND kind = ? AND dst = ? AND technique = ?`, removed); err != nil {
+	if err := execEach(w, `DELETE FROM edges WHERE scope = ? AND src = ? AND kind = ? AND dst = ? AND technique = ?`, removed,
+		func(k graph.EdgeKey) (string, []any) {
+			return k.String(), []any{w.scopeID, k.From, k.Kind, k.To, k.Technique}
+		}); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
 	if err := execStale(w, `UPDATE edges SET stale_since = ? WHERE scope = ? AND src = ? AND kind = ? AND dst = ? AND technique = ?`,
@@ -461,28 +434,6 @@ func (w *syncer) edges() error {
 		return fmt.Errorf("flag stale: %w", err)
 	}
 	w.res.Written.Edges, w.res.Removed.Edges, w.res.Stale.Edges, w.changed.Edges = len(edges), len(removed), len(stale), len(ups)
-	return nil
-}
-
-func (w *syncer) execEdgeKeys(query string, keys []graph.EdgeKey, pre ...any) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	st, err := w.tx.PrepareContext(w.ctx, query)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	bg := w.bg()
-	for _, k := range keys {
-		if err := w.tick(); err != nil {
-			return err
-		}
-		args := append(slices.Clone(pre), w.scopeID, k.From, k.Kind, k.To, k.Technique)
-		if _, err := st.ExecContext(bg, args...); err != nil {
-			return fmt.Errorf("%s|%s|%s|%s: %w", k.From, k.Kind, k.To, k.Technique, err)
-		}
-	}
 	return nil
 }
 
@@ -597,38 +548,21 @@ func (w *syncer) findings() error {
 
 	// last_seen NULL means "seen by the scope's newest sync" (syncplan.Life),
 	// so that an unchanged finding costs no write.
-	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO findings(scope, id, resource, severity, hash, first_seen, last_seen, resolved_at, stale_since, doc)
+	if err := execEach(w, `INSERT INTO findings(scope, id, resource, severity, hash, first_seen, last_seen, resolved_at, stale_since, doc)
 		VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)
 		ON CONFLICT(scope, id) DO UPDATE SET resource = excluded.resource, severity = excluded.severity, hash = excluded.hash,
-			first_seen = excluded.first_seen, last_seen = NULL, resolved_at = NULL, stale_since = NULL, doc = excluded.doc`)
-	if err != nil {
-		return err
+			first_seen = excluded.first_seen, last_seen = NULL, resolved_at = NULL, stale_since = NULL, doc = excluded.doc`,
+		ups, func(u write) (string, []any) {
+			f := &fs[u.i]
+			return f.ID, []any{w.scopeID, f.ID, f.Resource, int64(f.Severity), u.h, u.firstSeen.UnixNano(), u.doc}
+		}); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
-	defer ins.Close()
-	bg := w.bg()
-	for _, u := range ups {
-		if err := w.tick(); err != nil {
-			return err
-		}
-		f := &fs[u.i]
-		if _, err := ins.ExecContext(bg, w.scopeID, f.ID, f.Resource, int64(f.Severity), u.h, u.firstSeen.UnixNano(), u.doc); err != nil {
-			return fmt.Errorf("write finding %q: %w", f.ID, err)
-		}
-	}
-	if len(moved) > 0 {
-		st, err := w.tx.PrepareContext(w.ctx, `UPDATE findings SET last_seen = ?, resolved_at = ?, stale_since = ? WHERE scope = ? AND id = ?`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, m := range moved {
-			if err := w.tick(); err != nil {
-				return err
-			}
-			if _, err := st.ExecContext(bg, nanos(m.life.LastSeen), nanos(m.life.ResolvedAt), nanos(m.life.StaleSince), w.scopeID, m.id); err != nil {
-				return fmt.Errorf("finding %q: %w", m.id, err)
-			}
-		}
+	if err := execEach(w, `UPDATE findings SET last_seen = ?, resolved_at = ?, stale_since = ? WHERE scope = ? AND id = ?`, moved,
+		func(m carried) (string, []any) {
+			return m.id, []any{nanos(m.life.LastSeen), nanos(m.life.ResolvedAt), nanos(m.life.StaleSince), w.scopeID, m.id}
+		}); err != nil {
+		return fmt.Errorf("lifecycle: %w", err)
 	}
 	w.res.Written.Findings, w.res.Stale.Findings, w.res.Resolved, w.changed.Findings = len(fs), nStale, nResolved, len(ups)
 	return nil

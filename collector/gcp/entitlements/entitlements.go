@@ -23,6 +23,10 @@ import (
 // roles/editor, roles/viewer): thousands of permissions in every service.
 const WildcardBasicRole = "basic-role"
 
+// MaxSourcesPerRole is how many bindings of one role a principal's
+// document lists one by one; beyond it they are summarised in one source.
+const MaxSourcesPerRole = 10
+
 // Grant is one role binding naming a principal.
 type Grant struct {
 	Resource    string // full name of the resource the binding is attached to
@@ -129,9 +133,37 @@ func (a *Analyzer) Entitlements(grants []Grant, keys []Key) *entitlement.Entitle
 		return cmp.Or(cmp.Compare(x.Resource, y.Resource), cmp.Compare(x.Role, y.Role), cmp.Compare(x.Condition, y.Condition))
 	})
 	grants = slices.Compact(grants)
+	// A role bound on many resources (a group granted the same role in
+	// every project) is one source, not one per resource: the document
+	// must stay within the node property limit.
+	perRole := map[string]int{}
+	for _, g := range grants {
+		perRole[g.Role]++
+	}
 	var uncond, cond []string
 	srcOf := map[string][]int{} // role -> source indexes
+	wide := map[string]bool{}
 	for _, g := range grants {
+		if perRole[g.Role] > MaxSourcesPerRole {
+			if wide[g.Role] {
+				if g.Conditional {
+					cond = append(cond, g.Role)
+				} else {
+					uncond = append(uncond, g.Role)
+				}
+				continue
+			}
+			wide[g.Role] = true
+			srcOf[g.Role] = append(srcOf[g.Role], len(e.Sources))
+			e.Sources = append(e.Sources, entitlement.Source{Kind: entitlement.SourceIdentity,
+				Policy: fmt.Sprintf("%d resources (first: %s)", perRole[g.Role], g.Resource), PolicyName: g.Role, Statement: "bindings"})
+			if g.Conditional {
+				cond = append(cond, g.Role)
+			} else {
+				uncond = append(uncond, g.Role)
+			}
+			continue
+		}
 		idx := len(e.Sources)
 		e.Sources = append(e.Sources, entitlement.Source{Kind: entitlement.SourceIdentity, Policy: g.Resource, PolicyName: g.Role,
 			Statement: cmp.Or(g.Condition, "binding"), Conditional: g.Conditional})
@@ -141,7 +173,7 @@ func (a *Analyzer) Entitlements(grants []Grant, keys []Key) *entitlement.Entitle
 		} else {
 			uncond = append(uncond, g.Role)
 		}
-		if roles.IsBasic(g.Role) {
+		if roles.IsBasic(g.Role) && len(e.Wildcards) < MaxSourcesPerRole {
 			n := 0
 			if r, ok := a.cat.Lookup(g.Role); ok {
 				for _, p := range r.Permissions {

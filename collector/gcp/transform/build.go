@@ -79,6 +79,7 @@ type builder struct {
 	cat         *roles.Catalog
 	saKeys      map[string][]entitlements.Key
 	ents        map[string]*entitlement.Entitlements
+	tokenOn     map[string][]string
 }
 
 // Transform builds the snapshots of an inventory.

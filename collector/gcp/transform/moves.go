@@ -415,15 +415,20 @@ func (b *builder) publicFinding(a *inventory.Asset, who string, ev []string) str
 // and B holds getAccessToken on C (one level; longer chains compose
 // through the graph only when each account's own edges exist).
 func (b *builder) implicitDelegation(sas []*inventory.Asset) {
-	tokenOn := map[string][]string{} // B member -> C ids
-	for _, c := range b.sas {
-		g := b.eval.Grants(b.h.chain(c))
-		for m, gr := range g {
-			if gr.Perms.Has(b.eval.Bit(pGetAccessToken)) && strings.HasPrefix(m, "serviceAccount:") {
-				tokenOn[strings.ToLower(m)] = append(tokenOn[strings.ToLower(m)], c.Name)
+	if b.tokenOn == nil {
+		// Which accounts each account may mint tokens for, computed once
+		// for the whole inventory.
+		b.tokenOn = map[string][]string{} // B member -> C ids
+		for _, c := range b.sas {
+			g := b.eval.Grants(b.h.chain(c))
+			for m, gr := range g {
+				if gr.Perms.Has(b.eval.Bit(pGetAccessToken)) && strings.HasPrefix(m, "serviceAccount:") {
+					b.tokenOn[strings.ToLower(m)] = append(b.tokenOn[strings.ToLower(m)], c.Name)
+				}
 			}
 		}
 	}
+	tokenOn := b.tokenOn
 	for _, bsa := range sas {
 		var d inventory.ServiceAccount
 		_ = bsa.Decode(&d)
