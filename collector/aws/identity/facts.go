@@ -73,7 +73,7 @@ func (b *builder) credentials(u *inventory.User, row *inventory.CredentialReport
 
 func (k keyState) label() string {
 	if k.id != "" {
-		return maskKey(k.id)
+		return MaskKey(k.id)
 	}
 	return fmt.Sprintf("key%d", k.slot)
 }
