@@ -56,6 +56,9 @@ type analysis struct {
 	// dom is the must-pass analysis, computed on first use (mustpass.go).
 	domMu sync.Mutex
 	dom   *paths.Dominators
+	// cycleSet is the move graph's cycles, computed on first use (mustpass.go).
+	cyclesOnce sync.Once
+	cycleSet   *paths.Cycles
 
 	// ciem caches CIEM reports of this generation by their options (see ciem.go).
 	ciemMu sync.Mutex

@@ -34,6 +34,13 @@ func (an *analysis) dominators(ctx context.Context) (*paths.Dominators, error) {
 	return d, nil
 }
 
+// cycles returns the strongly connected components of this generation's
+// move graph, computed once on first use (a path detail's loops).
+func (an *analysis) cycles() *paths.Cycles {
+	an.cyclesOnce.Do(func() { an.cycleSet = an.proj.Cycles(nil) })
+	return an.cycleSet
+}
+
 func (s *Server) getMustPass(c *gin.Context) {
 	id := c.Param("id")
 	an, ok := s.analysis(c)

@@ -96,6 +96,10 @@ type PathDetail struct {
 	Hops     []HopView       `json:"hops"`
 	Findings []FindingView   `json:"findings"`
 	Nodes    []NodeSummary   `json:"nodes"`
+	// Loops are the stretches of the path inside one cycle of mutually
+	// reachable nodes (paths.Cycles): one unit, since whoever holds one
+	// member holds them all.
+	Loops []paths.Loop `json:"loops,omitempty"`
 }
 
 func (an *analysis) nodeSummary(n *graph.Node) NodeSummary {
@@ -164,6 +168,7 @@ func (an *analysis) pathDetail(i int32) PathDetail {
 			d.Nodes = append(d.Nodes, an.nodeSummary(n))
 		}
 	}
+	d.Loops = an.cycles().Loops(an.g, &p.Path)
 	return d
 }
 

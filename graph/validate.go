@@ -15,6 +15,23 @@ const (
 	MaxIDLength    = 2048
 	MaxPropsPerObj = 256
 	MaxStringProp  = 64 << 10
+	// MaxListProp caps the bytes of one list property (all its strings
+	// together; each one is also under MaxStringProp) and MaxListItems its
+	// length: a list is no way around the string cap.
+	MaxListProp  = 1 << 20
+	MaxListItems = 16384
+	// MaxNameLength caps a node's name, native type, account, region and
+	// service.
+	MaxNameLength = 2048
+	// MaxTagsPerNode caps the tags of one node (clouds allow 50 to 64) and
+	// MaxTagBytes each tag key and value.
+	MaxTagsPerNode = 256
+	MaxTagBytes    = 4 << 10
+	// MaxTextLength caps a finding's title, evidence and remediation and
+	// each evidence line of an edge; MaxEvidenceItems the lines of one edge
+	// and the findings it cites, and a finding's controls.
+	MaxTextLength    = 64 << 10
+	MaxEvidenceItems = 1024
 )
 
 // Validate checks a snapshot before it reaches a store: known kinds, no
@@ -51,6 +68,9 @@ func (s *Snapshot) Validate() error {
 			return fail("duplicate node id %q (nodes %d and %d)", n.ID, j, i)
 		}
 		ids[n.ID] = i
+		if err := validateNodeText(n); err != nil {
+			return fail("node %q: %v", n.ID, err)
+		}
 		if err := validateProps(n.Props); err != nil {
 			return fail("node %q: %v", n.ID, err)
 		}
@@ -75,6 +95,12 @@ func (s *Snapshot) Validate() error {
 		if _, ok := ids[e.To]; !ok {
 			return fail("%s is dangling: target node not in snapshot", desc)
 		}
+		if err := validateList("evidence", e.Evidence, MaxTextLength); err != nil {
+			return fail("%s: %v", desc, err)
+		}
+		if len(e.Findings) > MaxEvidenceItems {
+			return fail("%s cites %d findings (max %d)", desc, len(e.Findings), MaxEvidenceItems)
+		}
 		k := e.Key()
 		if j, dup := edges[k]; dup {
 			return fail("%s duplicates edge %d", desc, j)
@@ -96,6 +122,13 @@ func (s *Snapshot) Validate() error {
 			return fail("finding %q has invalid severity %d", f.ID, int(f.Severity))
 		case f.FixEffort < 0 || math.IsNaN(f.FixEffort) || math.IsInf(f.FixEffort, 0):
 			return fail("finding %q has invalid fix effort %v", f.ID, f.FixEffort)
+		case len(f.ID) > MaxIDLength || len(f.RuleID) > MaxIDLength:
+			return fail("finding %q: id or rule id over %d bytes", clipID(f.ID), MaxIDLength)
+		case len(f.Title) > MaxTextLength || len(f.Evidence) > MaxTextLength || len(f.Remediation) > MaxTextLength:
+			return fail("finding %q: title, evidence or remediation over %d bytes", f.ID, MaxTextLength)
+		}
+		if err := validateList("controls", f.Controls, MaxTagBytes); err != nil {
+			return fail("finding %q: %v", f.ID, err)
 		}
 		if _, ok := ids[f.Resource]; !ok {
 			return fail("finding %q is on resource %q, which is not in the snapshot", f.ID, f.Resource)
@@ -116,6 +149,56 @@ func (s *Snapshot) Validate() error {
 	return nil
 }
 
+// validateNodeText checks a node's strings and tags against their caps.
+func validateNodeText(n *Node) error {
+	for _, f := range []struct{ name, v string }{{"name", n.Name}, {"native type", n.NativeType}, {"account", n.Account}, {"region", n.Region}, {"service", n.Service}} {
+		if len(f.v) > MaxNameLength {
+			return fmt.Errorf("%s is %d bytes (max %d)", f.name, len(f.v), MaxNameLength)
+		}
+	}
+	if len(n.Tags) > MaxTagsPerNode {
+		return fmt.Errorf("%d tags (max %d)", len(n.Tags), MaxTagsPerNode)
+	}
+	for k, v := range n.Tags {
+		if len(k) > MaxTagBytes || len(v) > MaxTagBytes {
+			return fmt.Errorf("tag %q: key or value over %d bytes", clipID(k), MaxTagBytes)
+		}
+	}
+	return nil
+}
+
+// validateList checks a list of strings: at most MaxEvidenceItems for
+// evidence and controls (MaxListItems for properties), each at most
+// maxItem bytes, MaxListProp bytes in all.
+func validateList(name string, l []string, maxItem int) error {
+	maxItems := MaxEvidenceItems
+	if maxItem == MaxStringProp {
+		maxItems = MaxListItems
+	}
+	if len(l) > maxItems {
+		return fmt.Errorf("%s has %d items (max %d)", name, len(l), maxItems)
+	}
+	total := 0
+	for _, s := range l {
+		if len(s) > maxItem {
+			return fmt.Errorf("%s has an item of %d bytes (max %d)", name, len(s), maxItem)
+		}
+		total += len(s)
+	}
+	if total > MaxListProp {
+		return fmt.Errorf("%s is %d bytes in all (max %d)", name, total, MaxListProp)
+	}
+	return nil
+}
+
+// clipID shortens a hostile key or id for an error message.
+func clipID(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
 func validateProps(p Props) error {
 	if len(p) > MaxPropsPerObj {
 		return fmt.Errorf("%d properties (max %d)", len(p), MaxPropsPerObj)
@@ -124,14 +207,17 @@ func validateProps(p Props) error {
 		switch x := v.(type) {
 		case string:
 			if len(x) > MaxStringProp {
-				return fmt.Errorf("property %q is %d bytes (max %d)", k, len(x), MaxStringProp)
+				return fmt.Errorf("property %q is %d bytes (max %d)", clipID(k), len(x), MaxStringProp)
+			}
+		case []string:
+			if err := validateList(fmt.Sprintf("property %q", clipID(k)), x, MaxStringProp); err != nil {
+				return err
 			}
 		case bool, int64:
 		case float64:
 			if math.IsNaN(x) || math.IsInf(x, 0) {
 				return fmt.Errorf("property %q is not a finite number", k)
 			}
-		case []string:
 		default:
 			return fmt.Errorf("property %q has unsupported type %T (want string, bool, int64, float64 or []string)", k, v)
 		}

@@ -38,6 +38,23 @@ func TestValidateRejectsBadSnapshotsNamingTheOffender(t *testing.T) {
 		{"dangling edge target", func(s *Snapshot) { s.Edges[0].To = "arn:aws:ec2:::nowhere" }, "target node not in snapshot"},
 		{"dangling edge source", func(s *Snapshot) { s.Edges[0].From = "ghost" }, "source node not in snapshot"},
 		{"unknown edge kind", func(s *Snapshot) { s.Edges[0].Kind = "TELEPORTS" }, `unknown kind "TELEPORTS"`},
+		{"list property over the string cap in all", func(s *Snapshot) {
+			s.Nodes[2].Props["names"] = slicesRepeat(strings.Repeat("x", 60<<10), 100) // 6 MB, each item under the string cap
+		}, "bytes in all"},
+		{"list property item over the string cap", func(s *Snapshot) {
+			s.Nodes[2].Props["names"] = []string{strings.Repeat("x", MaxStringProp+1)}
+		}, "an item of"},
+		{"list property with too many items", func(s *Snapshot) { s.Nodes[2].Props["names"] = make([]string, MaxListItems+1) }, "items"},
+		{"too many tags", func(s *Snapshot) {
+			s.Nodes[2].Tags = map[string]string{}
+			for i := range MaxTagsPerNode + 1 {
+				s.Nodes[2].Tags[strings.Repeat("k", i+1)] = "v"
+			}
+		}, "tags (max"},
+		{"tag value too long", func(s *Snapshot) { s.Nodes[2].Tags = map[string]string{"owner": strings.Repeat("v", MaxTagBytes+1)} }, "key or value over"},
+		{"name too long", func(s *Snapshot) { s.Nodes[2].Name = strings.Repeat("n", 3<<20) }, "name is"},
+		{"edge evidence too long", func(s *Snapshot) { s.Edges[0].Evidence = []string{strings.Repeat("e", MaxTextLength+1)} }, "evidence has an item"},
+		{"finding title too long", func(s *Snapshot) { s.Findings[0].Title = strings.Repeat("t", MaxTextLength+1) }, "title, evidence or remediation"},
 		{"move without technique", func(s *Snapshot) { s.Edges[0].Technique = "" }, "attacker move without a technique"},
 		{"likelihood out of range", func(s *Snapshot) { s.Edges[0].Likelihood = 1.5 }, "likelihood 1.5"},
 		{"duplicate edge", func(s *Snapshot) { s.Edges = append(s.Edges, s.Edges[0]) }, "duplicates edge 0"},
@@ -110,4 +127,12 @@ func TestCoverageFailedForMatchesWildcards(t *testing.T) {
 			t.Errorf("FailedFor(%q,%q) = %v, want %v", tt.service, tt.region, got, tt.want)
 		}
 	}
+}
+
+func slicesRepeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
 }

@@ -69,10 +69,11 @@ func (c *Cycles) Members(i int) []int32 { return c.members[i] }
 // Loop is a stretch of an attack path inside one cycle.
 type Loop struct {
 	// From and To are positions in the path's node list (0 = the source,
-	// i = the head of hop i); From <= To.
-	From, To int
+	// i = the head of hop i); From <= To. Hops From+1..To stay inside the cycle.
+	From int `json:"from"`
+	To   int `json:"to"`
 	// Members are the ids of every node of the cycle, sorted.
-	Members []string
+	Members []string `json:"members"`
 }
 
 // Loops returns the maximal stretches of the path whose nodes all lie in one

@@ -69,11 +69,11 @@ func browserPrereqs() (chromium, missing string) {
 	return chromium, ""
 }
 
-// TestExplorerEndToEnd serves the API and the embedded explorer over the
-// synthetic estate on 127.0.0.1 and drives the explorer in headless
-// Chromium. It skips when Chromium or node_modules are missing, unless
-// BREACHPATH_REQUIRE_BROWSER=1, which turns that into a failure.
-func TestExplorerEndToEnd(t *testing.T) {
+// needBrowser returns the Chromium to drive, or skips the test when Chromium
+// or node_modules are missing, unless BREACHPATH_REQUIRE_BROWSER=1, which
+// turns that into a failure.
+func needBrowser(t *testing.T) string {
+	t.Helper()
 	chromium, missing := browserPrereqs()
 	if missing != "" {
 		if os.Getenv("BREACHPATH_REQUIRE_BROWSER") == "1" {
@@ -84,15 +84,21 @@ func TestExplorerEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	return chromium
+}
+
+// serveEstate serves the API (cfg, with the store and the embedded
+// explorer filled in) over a synthetic estate of the given size on
+// 127.0.0.1; both are closed when the test ends.
+func serveEstate(t *testing.T, ctx context.Context, resources int, cfg api.Config) (graph.Store, *httptest.Server) {
+	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "breachpath.db"), embedded.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: 1, Resources: 2000})
+	t.Cleanup(func() { st.Close() })
+	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: 1, Resources: resources})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,13 +107,25 @@ func TestExplorerEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	const token = "e2e-token-0123456789abcdef"
-	srv, err := api.New(api.Config{Store: st, Token: token, Logger: quiet, Assets: web.Assets(), Rate: 1000, Burst: 1000})
+	cfg.Store, cfg.Logger, cfg.Assets, cfg.Rate, cfg.Burst = st, quiet, web.Assets(), 1000, 1000
+	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv) // 127.0.0.1 only
-	defer ts.Close()
+	t.Cleanup(ts.Close)
+	return st, ts
+}
+
+// TestExplorerEndToEnd serves the API and the embedded explorer over the
+// synthetic estate on 127.0.0.1 and drives the explorer in headless
+// Chromium (see needBrowser for when it skips).
+func TestExplorerEndToEnd(t *testing.T) {
+	chromium := needBrowser(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	const token = "e2e-token-0123456789abcdef"
+	st, ts := serveEstate(t, ctx, 2000, api.Config{Token: token})
 
 	artifacts := os.Getenv("BREACHPATH_ARTIFACTS")
 	if artifacts == "" {
@@ -210,39 +228,10 @@ var graphFilterAll = graph.Filter{}
 // authentication off (serve --no-auth) and expects the paths to load in
 // headless Chromium without the token dialog ever opening.
 func TestExplorerUnderNoAuthAsksForNoToken(t *testing.T) {
-	chromium, missing := browserPrereqs()
-	if missing != "" {
-		if os.Getenv("BREACHPATH_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("BREACHPATH_REQUIRE_BROWSER=1 but %s", missing)
-		}
-		t.Skipf("skipping the browser test: %s (BREACHPATH_REQUIRE_BROWSER=1 makes this a failure)", missing)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	chromium := needBrowser(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "breachpath.db"), embedded.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: 1, Resources: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, snap := range est.Snapshots {
-		if _, err := st.Sync(ctx, snap); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv, err := api.New(api.Config{Store: st, NoAuth: true, Logger: quiet, Assets: web.Assets(), Rate: 1000, Burst: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv) // 127.0.0.1 only
-	defer ts.Close()
+	_, ts := serveEstate(t, ctx, 500, api.Config{NoAuth: true})
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "noauth.e2e.mjs"))
 	cmd.Env = append(os.Environ(), "BP_URL="+ts.URL+"/", "BP_CHROMIUM="+chromium)
 	var stdout, stderr bytes.Buffer

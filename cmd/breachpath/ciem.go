@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,7 +77,7 @@ get-service-last-accessed-details' outputs.`,
 
 func (f *ciemFlags) validate() error {
 	switch {
-	case !contains(ciemFormats, f.format):
+	case !slices.Contains(ciemFormats, f.format):
 		return usageErrorf("--format %q: want one of %s", f.format, strings.Join(ciemFormats, ", "))
 	case f.days < 1 || f.days > 400:
 		return usageErrorf("--last-accessed-days %d: want 1..400 (AWS tracks 400 days)", f.days)
@@ -89,15 +90,6 @@ func (f *ciemFlags) validate() error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *app) runCIEM(ctx context.Context, f ciemFlags) error {

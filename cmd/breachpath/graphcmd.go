@@ -1,13 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/breachpath/breachpath/graph/safetext/termcell"
-	"github.com/breachpath/breachpath/graph/secrets"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -15,6 +13,8 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
+	"github.com/breachpath/breachpath/graph/safetext/termcell"
+	"github.com/breachpath/breachpath/graph/secrets"
 )
 
 func (a *app) graphCommand() *cobra.Command {
@@ -191,10 +191,10 @@ func printStats(w io.Writer, st graphStats) error {
 	// kinds come from the store (a Neo4j store may have been written by
 	// hand): the terminal rule applies to them too
 	t := termcell.NewTable(w, "CLOUD", "KIND", "NODES")
-	clouds := sortedKeys(st.NodesByKind)
+	clouds := slices.Sorted(maps.Keys(st.NodesByKind))
 	for _, c := range clouds {
 		kinds := st.NodesByKind[c]
-		for _, k := range sortedKeys(kinds) {
+		for _, k := range slices.Sorted(maps.Keys(kinds)) {
 			t.Row(c, k, strconv.Itoa(kinds[k]))
 		}
 	}
@@ -203,7 +203,7 @@ func printStats(w io.Writer, st graphStats) error {
 	}
 	fmt.Fprintln(w)
 	t = termcell.NewTable(w, "EDGE KIND", "FAMILY", "EDGES")
-	for _, k := range sortedKeys(st.EdgesByKind) {
+	for _, k := range slices.Sorted(maps.Keys(st.EdgesByKind)) {
 		t.Row(k, string(graph.EdgeKind(k).Family()), strconv.Itoa(st.EdgesByKind[k]))
 	}
 	return t.Flush()
@@ -292,13 +292,4 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, cmp.Compare[string])
-	return keys
 }

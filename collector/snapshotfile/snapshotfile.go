@@ -2,8 +2,8 @@
 // format `collect aws --snapshots-to`, the synthetic estate's WriteDir and
 // third-party converters write, one snapshot (one scope) per file.
 //
-// The files are untrusted input: size is capped, unknown fields are
-// rejected, properties are brought back to their typed forms and the
+// The files are untrusted input: size is capped, unknown fields and
+// duplicate keys are rejected, properties are brought back to their typed forms and the
 // snapshot is validated before anything reaches a store.
 package snapshotfile
 
@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/breachpath/breachpath/collector/strictjson"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,7 +34,10 @@ func Read(r io.Reader, maxBytes int64) (*graph.Snapshot, error) {
 		maxBytes = DefaultMaxBytes
 	}
 	lr := &io.LimitedReader{R: r, N: maxBytes + 1}
-	dec := json.NewDecoder(bufio.NewReaderSize(lr, 1<<20))
+	// keys are compared exactly: tag and property maps may hold "Owner" and
+	// "owner" side by side
+	dups := strictjson.NewChecker(false)
+	dec := json.NewDecoder(bufio.NewReaderSize(io.TeeReader(lr, dups), 1<<20))
 	dec.DisallowUnknownFields()
 	var s graph.Snapshot
 	if err := dec.Decode(&s); err != nil {
@@ -44,6 +48,9 @@ func Read(r io.Reader, maxBytes int64) (*graph.Snapshot, error) {
 	}
 	if dec.More() {
 		return nil, errors.New("decode snapshot: trailing data after the snapshot object")
+	}
+	if err := dups.Err(); err != nil {
+		return nil, fmt.Errorf("decode snapshot: %w", err)
 	}
 	if lr.N <= 0 {
 		return nil, fmt.Errorf("%w (over %d bytes)", ErrTooLarge, maxBytes)

@@ -54,6 +54,7 @@ func TestReadRejectsBadFilesWithOneLineErrors(t *testing.T) {
 		{"trailing data", valid + `{}`, 0, "trailing data"},
 		{"too large", valid, 100, "too large"},
 		{"empty", ``, 0, "truncated JSON"},
+		{"duplicate key", strings.Replace(valid, `"kind":`, `"kind":"Bucket","kind":`, 1), 0, "duplicate key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -96,7 +96,8 @@ export interface Hop {
   technique: string; likelihood: number; evidence?: string[]; findings?: string[]; conditional?: boolean; stale?: boolean;
   explanation: string;
 }
-export interface PathDetail extends PathSummary { hops: Hop[]; findings: Finding[]; nodes: NodeSummary[]; }
+export interface Loop { from: number; to: number; members: string[]; }
+export interface PathDetail extends PathSummary { hops: Hop[]; findings: Finding[]; nodes: NodeSummary[]; loops?: Loop[]; }
 export interface PathList { generation: string; total: number; truncated: boolean; items: PathSummary[]; next_cursor?: string; }
 export interface EdgeView { from: string; to: string; kind: string; family: string; technique?: string; findings?: string[]; }
 export interface Neighbourhood { center: string; nodes: NodeSummary[]; edges: EdgeView[]; truncated: boolean; }

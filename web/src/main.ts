@@ -318,6 +318,12 @@ function renderPathPanel(d: api.PathDetail): void {
     h('div', { class: 'meta' }, `likelihood ${d.likelihood.toFixed(3)} · blast radius ${d.reach} targets`),
     h('h2', {}, 'Hops and evidence'),
     ...hops,
+    ...(d.loops ?? []).map((l) =>
+      h('div', { class: 'loop meta' }, 'Loop: ',
+        l.to === l.from + 1 ? `hop ${l.to} runs` : l.to === l.from ? 'this node is' : `hops ${l.from + 1}–${l.to} run`,
+        ` inside a cycle of ${l.members.length} nodes that all reach each other (`,
+        ...l.members.flatMap((m, i) => (i ? [', ', bdi(label(m))] : [bdi(label(m))])),
+        '): whoever holds one holds them all.')),
     h('h2', {}, `Enabling findings (${d.findings.length})`),
     ...(d.findings.length ? d.findings.map(findingCard) : [h('div', { class: 'meta' }, 'No finding enables this path: no single fix cuts it.')]),
   );

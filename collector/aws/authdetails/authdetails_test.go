@@ -257,3 +257,15 @@ func TestDetailsWriteBackAsTheCLIDoes(t *testing.T) {
 		t.Fatalf("round trip changed the inventory:\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestParseRefusesDuplicateKeys(t *testing.T) {
+	for _, doc := range []string{
+		`{"RoleDetailList":[],"UserDetailList":[{"UserName":"a","UserName":"admin"}]}`,
+		`{"RoleDetailList":[],"UserDetailList":[{"UserName":"a","username":"admin"}]}`,
+		`{"Policies":[],"Policies":[]}`,
+	} {
+		if _, err := Parse(strings.NewReader(doc)); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Errorf("Parse(%s) = %v, want a duplicate-key error", doc, err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/breachpath/breachpath/collector/strictjson"
 	"io"
 	"net/url"
 	"strings"
@@ -275,6 +276,11 @@ func ParseLimit(r io.Reader, maxSize int64) (*Details, error) {
 	}
 	if data[0] != '{' {
 		return nil, errors.New("authorization details: want a JSON object with UserDetailList, GroupDetailList, RoleDetailList and Policies")
+	}
+	// Fields decode into structs, which match keys ignoring case: two keys
+	// that differ only in case are a duplicate too.
+	if err := strictjson.Check(data, true); err != nil {
+		return nil, fmt.Errorf("authorization details: %w", err)
 	}
 	// Probe the top level first so a document of another kind is named as
 	// such rather than silently read as an empty account.

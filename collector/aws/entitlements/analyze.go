@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -389,7 +390,7 @@ func (a *analyzer) base(allowed, conditional catalog.ActionSet, pols []sourcedPo
 		s.Actions = append(s.Actions, act.Name)
 		return true
 	})
-	services := sortedKeys(by)
+	services := slices.Sorted(maps.Keys(by))
 	// Sources: every statement naming an action of a service the principal holds.
 	for _, sp := range pols {
 		for _, st := range sp.pol.Statements {
@@ -472,15 +473,6 @@ func (a *analyzer) wildcard(st *policy.Statement, set, allowed catalog.ActionSet
 	return w, len(w.Kinds) > 0
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 func appendOnce(s []string, v string) []string {
 	if slices.Contains(s, v) {
 		return s
@@ -540,7 +532,7 @@ func (a *analyzer) userCredentials(u *inventory.User) []entitlement.Credential {
 		out = append(out, c)
 	}
 	for _, k := range u.AccessKeys {
-		out = append(out, entitlement.Credential{Kind: entitlement.CredentialAccessKey, ID: maskKey(k.ID), Active: k.Status == "Active",
+		out = append(out, entitlement.Credential{Kind: entitlement.CredentialAccessKey, ID: identity.MaskKey(k.ID), Active: k.Status == "Active",
 			UsageKnown: a.liveCreds, Created: k.CreateDate, LastUsed: k.LastUsedDate})
 	}
 	if len(u.AccessKeys) == 0 && row != nil {
@@ -588,14 +580,6 @@ func (a *analyzer) root() {
 		}
 	}
 	a.res.Entitlements[id] = e
-}
-
-// maskKey keeps the last four characters of an access key id.
-func maskKey(id string) string {
-	if len(id) <= 4 {
-		return strings.Repeat("*", len(id))
-	}
-	return strings.Repeat("*", len(id)-4) + id[len(id)-4:]
 }
 
 func lastSegment(arn string) string {

@@ -21,10 +21,10 @@ import (
 const (
 	// goldenCore covers what the attack graph consumes: node ids and kinds, edge keys with their
 	// conditional flags and findings, finding ids.
-	goldenCore = "acaab8769476072d03845fde63dcd5aadd2d39ae29156e85231b799a46ff992d"
+	goldenCore = "91f37a58defcdf902b00b3f17b0539ead5af423c849e2f655df3ec2eeefab15d"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "adfb8c9505241446b8d367f0f420515a3c38e12935d899c151e043d98e41b25c"
+	goldenFull = "c5b45fc69e3e2b3ec43a8d3b4fa976b886e31e6ce1591dd2321cd10a424f1b64"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results

@@ -120,8 +120,8 @@ func (g glob) match(s string) bool {
 
 func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
 
-// maskKey keeps the last four characters of an access key id: enough to find the key, useless to an attacker.
-func maskKey(id string) string {
+// MaskKey keeps the last four characters of an access key id: enough to find the key, useless to an attacker.
+func MaskKey(id string) string {
 	if len(id) <= 4 {
 		return strings.Repeat("*", len(id))
 	}

@@ -33,11 +33,11 @@ type escalator struct {
 
 // techCatalogue is what the technique table implies, independent of any account.
 type techCatalogue struct {
-	// order runs techniques with more permissions first; subsumedBy[t] lists the techniques whose
-	// permissions strictly include t's with the same target. When one of them already reached a
-	// target, t's edge to it is redundant (it holds whenever the larger one does) and is skipped.
-	order      []*Technique
-	subsumedBy map[*Technique][]*Technique
+	// order runs techniques with more permissions first. Every applicable technique is drawn,
+	// also when one whose permissions include another's reaches the same target: the two cite
+	// different findings, and a fix that removes only the larger one's extra permission leaves
+	// the smaller one, which the plan's verification must see (TestFixingThePlanLeavesNoPath).
+	order []*Technique
 	// line is each technique's "technique <catalog id>" evidence line (read-only).
 	line map[*Technique]string
 }
@@ -184,19 +184,12 @@ func (e *escalator) worker() *escalator {
 }
 
 func newTechCatalogue(techs []Technique) *techCatalogue {
-	c := &techCatalogue{subsumedBy: map[*Technique][]*Technique{}, line: map[*Technique]string{}}
+	c := &techCatalogue{line: map[*Technique]string{}}
 	for i := range techs {
 		c.order = append(c.order, &techs[i])
 		c.line[&techs[i]] = "technique " + techs[i].CatalogID
 	}
 	slices.SortStableFunc(c.order, func(x, y *Technique) int { return len(y.Perms) - len(x.Perms) })
-	for _, small := range c.order {
-		for _, big := range c.order {
-			if big != small && big.Target == small.Target && len(big.Perms) > len(small.Perms) && permSubset(small.Perms, big.Perms) {
-				c.subsumedBy[small] = append(c.subsumedBy[small], big)
-			}
-		}
-	}
 	return c
 }
 
@@ -314,12 +307,6 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 	if to == p.id {
 		return
 	}
-	for _, big := range e.cat.subsumedBy[t] {
-		if e.memo.emitted[emitKey{big, to}] {
-			return
-		}
-	}
-	e.memo.emitted[emitKey{t, to}] = true
 	b := e.b
 	conditional := c.dec == policy.Conditional
 	if p.kind == graph.KindPolicy {
@@ -362,16 +349,6 @@ func permList(t *Technique) string {
 		names[i] = pm.Action
 	}
 	return strings.Join(names, " + ")
-}
-
-// permSubset reports whether every permission of small is in big.
-func permSubset(small, big []Perm) bool {
-	for _, s := range small {
-		if !slices.Contains(big, s) {
-			return false
-		}
-	}
-	return true
 }
 
 // hubCategory: techniques whose targets do not depend on who the attacker is (workload roles),

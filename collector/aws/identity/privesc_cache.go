@@ -20,21 +20,18 @@ type attackerMemo struct {
 	// slice index is much cheaper than a map.
 	pass map[string][]passEntry
 	work map[workKey][]passEntry // the same for workload actions, per action and pool
-	// emitted is technique + target, for subsumption (see techCatalogue).
-	emitted map[emitKey]bool
 }
 
 func newAttackerMemo() attackerMemo {
-	return attackerMemo{decisions: map[memoKey]memoEntry{}, pass: map[string][]passEntry{}, work: map[workKey][]passEntry{}, emitted: map[emitKey]bool{}}
+	return attackerMemo{decisions: map[memoKey]memoEntry{}, pass: map[string][]passEntry{}, work: map[workKey][]passEntry{}}
 }
 
 // reset clears the memo before the next attacker's techniques run.
 func (m *attackerMemo) reset() {
 	// clear costs the table's capacity: after a large attacker, start small again.
-	if len(m.emitted) > 4096 || len(m.decisions) > 4096 {
-		m.emitted, m.decisions = map[emitKey]bool{}, map[memoKey]memoEntry{}
+	if len(m.decisions) > 4096 {
+		m.decisions = map[memoKey]memoEntry{}
 	}
-	clear(m.emitted)
 	clear(m.decisions)
 	clear(m.pass)
 	clear(m.work)
@@ -261,7 +258,7 @@ func (e *escalator) evalFreshEntry(p *principal, action, resource, region string
 		}
 		ctx = c
 	}
-	return e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, p.set), nil
+	return e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceTags: e.b.resourceTags(resource), ResourceAccount: e.b.account, Context: ctx}, p.set), nil
 }
 
 // evalAny decides a creation action, whose resource the attacker names: allowed on some resource.

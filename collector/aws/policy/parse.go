@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/breachpath/breachpath/collector/strictjson"
 	"net/url"
 	"strings"
 )
@@ -39,6 +40,10 @@ func Parse(doc []byte) (*Policy, error) {
 		return nil, errors.New("parse policy: empty document")
 	}
 	if err := checkDepth(doc); err != nil {
+		return nil, fmt.Errorf("parse policy: %w", err)
+	}
+	// {"Effect":"Deny","Effect":"Allow"} decodes to Allow: refuse it
+	if err := strictjson.Check(doc, false); err != nil {
 		return nil, fmt.Errorf("parse policy: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(doc))

@@ -116,3 +116,15 @@ func FuzzParse(f *testing.F) {
 		Grants(alice, PolicySet{Identity: []*Policy{p}}, "s3:GetObject")
 	})
 }
+
+func TestParseRefusesDuplicateKeys(t *testing.T) {
+	for _, doc := range []string{
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Effect":"Allow","Action":"*","Resource":"*"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","\u0045ffect":"Allow","Action":"*","Resource":"*"}]}`,
+		`{"Version":"2012-10-17","Version":"2008-10-17","Statement":[]}`,
+	} {
+		if _, err := Parse([]byte(doc)); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Errorf("Parse(%s) = %v, want a duplicate-key error", doc, err)
+		}
+	}
+}

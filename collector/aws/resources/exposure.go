@@ -2,6 +2,7 @@ package resources
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -261,7 +262,7 @@ func evalSources(srcs []sgSource, acl *inventory.NetworkACL, v6 bool) (got proto
 			}
 		})
 	}
-	return got, sortedInts(inSet), sortedInts(outSet), sortedKeys(sgSet)
+	return got, sortedInts(inSet), sortedInts(outSet), slices.Sorted(maps.Keys(sgSet))
 }
 
 // maximal drops blocks contained in another block of the list.
@@ -284,15 +285,6 @@ func maximal(ps []netip.Prefix) []netip.Prefix {
 
 func sortedInts(m map[int32]bool) []int32 {
 	out := make([]int32, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}

@@ -42,6 +42,7 @@ const (
 	TechRoleManagement       = "azure.entra.role-management"
 	TechAppRoleGrant         = "azure.entra.app-role-assignment-grant"
 	TechGlobalAdminElevation = "azure.entra.global-admin-elevate-access"
+	TechForeignApp           = "azure.entra.foreign-application"
 )
 
 // op is one operation a move needs, on the target or on a related scope.
@@ -89,6 +90,25 @@ var escalations = map[string][]escalation{
 type holder struct {
 	oid  string
 	node string
+	// scopes are the scopes of its own assignments; all is set when one is
+	// the root or a management group (every collected resource is in reach).
+	scopes []string
+	all    bool
+}
+
+// covers reports whether any of the holder's assignments can apply to id:
+// a cheap prefix test that spares the full evaluation for resources
+// outside every assignment's scope.
+func (h *holder) covers(id string) bool {
+	if h.all {
+		return true
+	}
+	for _, s := range h.scopes {
+		if id == s || strings.HasPrefix(id, s+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *builder) holders() []holder {
@@ -101,7 +121,18 @@ func (b *builder) holders() []holder {
 				break
 			}
 		}
-		out = append(out, holder{oid: oid, node: b.principal(oid, ptype)})
+		h := holder{oid: oid, node: b.principal(oid, ptype)}
+		for i := range b.inv.RoleAssignments {
+			a := &b.inv.RoleAssignments[i]
+			if a.PrincipalID != oid {
+				continue
+			}
+			if scopeDepth(a.Scope) == 0 {
+				h.all = true
+			}
+			h.scopes = append(h.scopes, a.Scope)
+		}
+		out = append(out, h)
 	}
 	return out
 }
@@ -109,6 +140,9 @@ func (b *builder) holders() []holder {
 // decide evaluates all ops for a holder on a target and returns one
 // decision: allowed only when all are, conditional when any is.
 func (b *builder) decide(h holder, target string, ops []op) rbac.Decision {
+	if !h.covers(target) {
+		return rbac.Decision{}
+	}
 	grants := b.ev.DirectGrantsAt(h.oid, target)
 	if len(grants) == 0 {
 		return rbac.Decision{}
@@ -156,6 +190,19 @@ func (b *builder) identityMoves() {}
 // workload-identity escalations and role-assignment escalation.
 func (b *builder) rbacMoves() {
 	hs := b.holders()
+	b.cosmos = b.inv.OfType(inventory.TypeCosmosAccount)
+	b.acrs = b.inv.OfType(inventory.TypeACR)
+	b.uamis = b.inv.OfType(inventory.TypeUserAssignedID)
+	b.autoSecrets = map[string][]string{}
+	for id, n := range b.nodes {
+		if !n.Stub && n.Kind == graph.KindSecret && n.NativeType == "Microsoft.Automation/automationAccounts/variables" {
+			acct := inventory.Parent(id)
+			b.autoSecrets[acct] = append(b.autoSecrets[acct], id)
+		}
+	}
+	for _, l := range b.autoSecrets {
+		sort.Strings(l)
+	}
 	for _, h := range hs {
 		b.dataMoves(h)
 		b.escalationMoves(h)
@@ -225,7 +272,7 @@ func (b *builder) dataMoves(h holder) {
 			b.grantMove(h, db, graph.EdgeAdministers, TechSQLAdminTakeover, 0.7, d, "set the server's Entra admin or reset its administrator password on "+short(srv))
 		}
 	}
-	for _, r := range b.inv.OfType(inventory.TypeCosmosAccount) {
+	for _, r := range b.cosmos {
 		n, ok := b.nodes[r.ID]
 		if !ok || n.Stub || n.Props["local_auth"] != true {
 			continue
@@ -234,7 +281,7 @@ func (b *builder) dataMoves(h holder) {
 		b.grantMove(h, r.ID, graph.EdgeReads, TechCosmosListKeys, 0.9, d, "list the account keys of "+r.Name)
 		b.grantMove(h, r.ID, graph.EdgeWrites, TechCosmosListKeys, 0.85, d, "list the account keys of "+r.Name)
 	}
-	for _, r := range b.inv.OfType(inventory.TypeACR) {
+	for _, r := range b.acrs {
 		if _, ok := b.owner[r.ID]; !ok {
 			continue
 		}
@@ -269,13 +316,14 @@ func (b *builder) escalationMoves(h holder) {
 				b.grantMove(h, mi, graph.EdgeEscalatesTo, esc.tech, esc.lk, d, esc.what+" "+short(w)+", which runs as "+short(strings.TrimSuffix(mi, "/providers/microsoft.managedidentity/identities/default")))
 			}
 			if t == inventory.TypeAutomationAccount {
-				for _, s := range b.automationSecrets(w) {
+				for _, s := range b.autoSecrets[w] {
 					b.grantMove(h, s, graph.EdgeReads, esc.tech, esc.lk, d, esc.what+" "+short(w)+" and print its variables")
 				}
 			}
 		}
 	}
-	for _, r := range b.inv.OfType(inventory.TypeUserAssignedID) {
+	writable, checked := "", false
+	for _, r := range b.uamis {
 		if _, ok := b.owner[r.ID]; !ok || r.ID == h.node {
 			continue
 		}
@@ -283,7 +331,10 @@ func (b *builder) escalationMoves(h holder) {
 			b.decide(h, r.ID, []op{act("Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write")}),
 			"add a federated credential (an issuer the attacker controls) to "+r.Name)
 		if d := b.decide(h, r.ID, []op{act("Microsoft.ManagedIdentity/userAssignedIdentities/assign/action")}); d.Allowed {
-			if vm := b.writableVM(h); vm != "" {
+			if !checked {
+				writable, checked = b.writableVM(h), true
+			}
+			if vm := writable; vm != "" {
 				d.Via = append(d.Via, "and can write VM "+short(vm)+" to attach it")
 				b.grantMove(h, r.ID, graph.EdgeEscalatesTo, TechOperatorAssign, 0.6, d, "assign "+r.Name+" to a VM it controls")
 			}
@@ -343,17 +394,6 @@ func (b *builder) writableVM(h holder) string {
 	return ""
 }
 
-func (b *builder) automationSecrets(acct string) []string {
-	var out []string
-	for id, n := range b.nodes {
-		if !n.Stub && n.Kind == graph.KindSecret && strings.HasPrefix(id, acct+"/variables/") {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // adminNode returns the administrator node of a subscription or resource
 // group scope, creating it: a crown-jewel Role standing for "whoever can
 // write role assignments here", which can take every identity and every
@@ -376,10 +416,19 @@ func (b *builder) adminNode(scope string) string {
 // adminMoves draws what each scope administrator can take: every managed
 // identity and every data store under its scope.
 func (b *builder) adminMoves() {
+	owned := sortedKeys(b.owner)
 	for _, scope := range sortedKeys(b.adminScopes) {
 		admin := scope + "/providers/microsoft.authorization/administrator"
-		for _, id := range sortedKeys(b.owner) {
-			if id == admin || !(strings.HasPrefix(id, scope+"/") || id == scope) {
+		// Ids under the scope are one contiguous run of the sorted list.
+		start := sort.SearchStrings(owned, scope)
+		for _, id := range owned[start:] {
+			if !strings.HasPrefix(id, scope) {
+				break
+			}
+			if id != scope && !strings.HasPrefix(id, scope+"/") {
+				continue // a sibling whose name extends the scope's ("rg-1-x" after "rg-1")
+			}
+			if id == admin {
 				continue
 			}
 			n := b.nodes[id]

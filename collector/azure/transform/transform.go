@@ -162,6 +162,9 @@ type builder struct {
 	storage    map[string]*storageInfo
 	vaults     map[string]*vaultInfo
 	sqlServers map[string][]string // server id -> database ids
+	// Lists the RBAC step reads once rather than per principal.
+	cosmos, acrs, uamis []*inventory.Resource
+	autoSecrets         map[string][]string // Automation account -> its variable secrets
 }
 
 func (b *builder) warn(format string, args ...any) {

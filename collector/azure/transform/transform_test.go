@@ -20,7 +20,7 @@ const (
 func rid(provider, name string) string { return trg + "/providers/" + provider + "/" + name }
 
 // tenantOf builds an inventory from ARM resources given as Go maps.
-func tenantOf(t *testing.T, resources ...map[string]any) *inventory.Inventory {
+func tenantOf(t testing.TB, resources ...map[string]any) *inventory.Inventory {
 	t.Helper()
 	inv := inventory.New("tenant-a", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	inv.AddSubscription(inventory.Subscription{ID: tsub})
@@ -160,6 +160,10 @@ func TestDataAccessByRBACAndAccessPolicies(t *testing.T) {
 			}
 		})
 	}
+}
+
+func assignment(id, scope, role, principal string) inventory.RoleAssignment {
+	return inventory.RoleAssignment{ID: id, Scope: scope, RoleDefinitionID: "/x/" + role, PrincipalID: principal, PrincipalType: "ServicePrincipal"}
 }
 
 func TestDenyAssignmentRemovesTheEscalation(t *testing.T) {
