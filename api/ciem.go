@@ -203,6 +203,21 @@ func withLists(r *ciem.Report) *ciem.Report {
 	return &cp
 }
 
+// ciemFor reads the request's CIEM parameters (filters when filtered) and
+// returns the current analysis and its report, or answers the failure.
+func (s *Server) ciemFor(c *gin.Context, filtered bool) (*analysis, *ciem.Report, bool) {
+	o, ok := ciemParams(c, filtered)
+	if !ok {
+		return nil, nil, false
+	}
+	an, ok := s.analysis(c)
+	if !ok {
+		return nil, nil, false
+	}
+	rep, ok := s.ciemReport(c, an, o)
+	return an, rep, ok
+}
+
 // ciemDownload is GET /ciem: the report in one of the formats of
 // `breachpath ciem`, as a download like /queue.
 func (s *Server) ciemDownload(c *gin.Context) {
@@ -212,15 +227,7 @@ func (s *Server) ciemDownload(c *gin.Context) {
 		badParam(c, fmt.Sprintf("format %q: want json, csv, markdown or html", format))
 		return
 	}
-	o, ok := ciemParams(c, true)
-	if !ok {
-		return
-	}
-	an, ok := s.analysis(c)
-	if !ok {
-		return
-	}
-	rep, ok := s.ciemReport(c, an, o)
+	an, rep, ok := s.ciemFor(c, true)
 	if !ok {
 		return
 	}
@@ -233,23 +240,10 @@ func (s *Server) ciemDownload(c *gin.Context) {
 	} else {
 		err = t.write(buf, rep)
 	}
-	if err != nil {
-		if errors.Is(err, errBusy) {
-			busyBuffers(c)
-			return
-		}
-		if errors.Is(err, errCapped) {
-			abort(c, http.StatusInternalServerError, codeTooLarge,
-				fmt.Sprintf("the CIEM report is over the %d-byte cap; filter it with account or principal", s.cfg.MaxExportBytes))
-			return
-		}
-		s.log.Error("write CIEM report", "format", format, "err", err)
-		abort(c, http.StatusInternalServerError, codeInternal, "could not write the CIEM report")
-		return
-	}
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="breachpath-ciem.%s"`, t.ext))
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, t.contentType, buf.Bytes())
+	s.sendDownload(c, buf, err, download{
+		tooLarge: "the CIEM report is over the %d-byte cap; filter it with account or principal",
+		logMsg:   "write CIEM report", failMsg: "could not write the CIEM report", format: format,
+		filename: "breachpath-ciem." + t.ext, contentType: t.contentType})
 }
 
 // ciemPrincipal is GET /ciem/principals/{id}. It reads the unfiltered
@@ -258,15 +252,7 @@ func (s *Server) ciemDownload(c *gin.Context) {
 // report per principal.
 func (s *Server) ciemPrincipal(c *gin.Context) {
 	id := c.Param("id")
-	o, ok := ciemParams(c, false)
-	if !ok {
-		return
-	}
-	an, ok := s.analysis(c)
-	if !ok {
-		return
-	}
-	rep, ok := s.ciemReport(c, an, o)
+	an, rep, ok := s.ciemFor(c, false)
 	if !ok {
 		return
 	}

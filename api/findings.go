@@ -138,21 +138,38 @@ func (s *Server) queue(c *gin.Context) {
 	}
 	buf := s.newCappedBuffer(s.cfg.MaxExportBytes)
 	defer buf.release()
-	if err := export.Write(buf, format, an.report); err != nil {
-		if errors.Is(err, errBusy) {
-			busyBuffers(c)
-			return
-		}
-		if errors.Is(err, errCapped) {
-			abort(c, http.StatusInternalServerError, codeTooLarge,
-				fmt.Sprintf("the queue export is over the %d-byte cap; use GET /api/v1/findings to page through it", s.cfg.MaxExportBytes))
-			return
-		}
-		s.log.Error("export queue", "format", format, "err", err)
-		abort(c, http.StatusInternalServerError, codeInternal, "could not export the queue")
+	s.sendDownload(c, buf, export.Write(buf, format, an.report), download{
+		tooLarge: "the queue export is over the %d-byte cap; use GET /api/v1/findings to page through it",
+		logMsg:   "export queue", failMsg: "could not export the queue", format: format,
+		filename: "breachpath-queue." + t.ext, contentType: t.contentType})
+}
+
+// download describes an export answered by sendDownload.
+type download struct {
+	tooLarge        string // message when over the cap, with %d for the cap
+	logMsg, failMsg string // on any other failure: the log line and the answer
+	format          string
+	filename        string
+	contentType     string
+}
+
+// sendDownload answers an export written into buf (err is the write's
+// error) as an attachment, or the failure: no buffer budget left (503),
+// over the export cap, or an internal error (logged).
+func (s *Server) sendDownload(c *gin.Context, buf *cappedBuffer, err error, d download) {
+	switch {
+	case errors.Is(err, errBusy):
+		busyBuffers(c)
+		return
+	case errors.Is(err, errCapped):
+		abort(c, http.StatusInternalServerError, codeTooLarge, fmt.Sprintf(d.tooLarge, s.cfg.MaxExportBytes))
+		return
+	case err != nil:
+		s.log.Error(d.logMsg, "format", d.format, "err", err)
+		abort(c, http.StatusInternalServerError, codeInternal, d.failMsg)
 		return
 	}
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="breachpath-queue.%s"`, t.ext))
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, d.filename))
 	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, t.contentType, buf.Bytes())
+	c.Data(http.StatusOK, d.contentType, buf.Bytes())
 }

@@ -211,6 +211,7 @@ func (s *Server) routes() *gin.Engine {
 	authed := v1.Group("", s.auth)
 	authed.GET("/paths", s.listPaths)
 	authed.GET("/paths/:id", s.getPath)
+	authed.GET("/compromised", s.compromised)
 	authed.GET("/findings", s.listFindings)
 	authed.GET("/queue", s.queue)
 	authed.GET("/plan", s.getPlan)

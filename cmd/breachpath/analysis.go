@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,7 +31,7 @@ func (f *searchFlags) add(cmd *cobra.Command) {
 	fl.IntVar(&f.maxDepth, "max-depth", paths.DefaultMaxDepth, "longest attack path, in moves")
 	fl.IntVar(&f.top, "top", paths.DefaultTop, "most likely paths kept per target")
 	fl.StringVar(&f.threshold, "threshold", paths.DefaultThreshold.String(), "target sensitivity: public, internal, confidential or restricted (crown jewels are always targets)")
-	fl.StringSliceVar(&f.sources, "source", nil, "start from these node ids instead of the exposure sources; repeatable")
+	fl.StringSliceVar(&f.sources, "source", nil, "assume this foothold compromised and start from it instead of the exposure sources: a node id, an access key id, an instance id or a principal's name; repeatable")
 	fl.StringSliceVar(&f.targets, "target", nil, "only paths to these node ids; repeatable")
 	fl.StringSliceVar(&f.accounts, "account", nil, "only paths touching these accounts / subscriptions / projects; repeatable")
 	fl.Int64Var(&f.maxWork, "max-work", paths.DefaultMaxWork, "work budget in edges scanned; results are flagged truncated when it runs out")
@@ -69,12 +70,37 @@ func (f *searchFlags) options() (graph.Filter, paths.Options, error) {
 	}, nil
 }
 
-// analyse loads the graph and runs search and scoring.
+// analyse loads the graph and runs search and scoring. --source values
+// are resolved on the loaded graph (graph.Resolve: a node id, an access key
+// id, an instance id, a principal's name); when none names a node the error
+// is an *unresolvedSources, which 'paths' reports as an empty answer.
 func (a *app) analyse(ctx context.Context, filter graph.Filter, opts paths.Options) (*scoring.Analysis, error) {
 	start := time.Now()
 	g, err := a.loadGraph(ctx, filter)
 	if err != nil {
 		return nil, err
+	}
+	if len(opts.Sources) > 0 {
+		var ids []string
+		un := &unresolvedSources{}
+		for _, ref := range opts.Sources {
+			got, why := g.Resolve(ref)
+			if len(got) == 0 {
+				un.notes = append(un.notes, why)
+				continue
+			}
+			if len(got) > 1 || got[0] != ref {
+				a.log.Info("source resolved", "source", ref, "nodes", strings.Join(got, ", "))
+			}
+			ids = append(ids, got...)
+		}
+		if len(ids) == 0 {
+			return nil, un
+		}
+		for _, n := range un.notes {
+			a.log.Warn("source ignored", "why", n)
+		}
+		opts.Sources = ids
 	}
 	loaded := time.Now()
 	an, err := scoring.Analyse(ctx, g, opts, scoring.Options{})
@@ -87,6 +113,11 @@ func (a *app) analyse(ctx context.Context, filter graph.Filter, opts paths.Optio
 	}
 	return an, err
 }
+
+// unresolvedSources: no --source named a node of the graph.
+type unresolvedSources struct{ notes []string }
+
+func (u *unresolvedSources) Error() string { return strings.Join(u.notes, "; ") }
 
 // planOf computes the choke-point plan on an analysis' projection.
 func planOf(ctx context.Context, an *scoring.Analysis, opts paths.Options) (*scoring.Plan, error) {

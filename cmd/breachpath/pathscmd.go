@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/breachpath/breachpath/graph/safetext/termcell"
 	"io"
@@ -27,7 +28,11 @@ func (a *app) pathsCommand() *cobra.Command {
 		Long: `paths searches the stored graph for attack paths from the Internet and other
 outside positions (anonymous principals, external accounts) to sensitive data and
 crown jewels, and prints them riskiest first. Every hop says which technique it is,
-which facts prove it and which findings enable it (--explain, or --format json).`,
+which facts prove it and which findings enable it (--explain, or --format json).
+
+--source X assumes X compromised and answers "what can someone who holds X reach":
+X is a node id, an access key id (AKIA...), an instance id (i-...) or a principal's
+name. A source the graph does not hold gives an empty answer that says why.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			filter, opts, err := sf.options()
@@ -41,6 +46,22 @@ which facts prove it and which findings enable it (--explain, or --format json).
 				return usageErrorf("--min-risk %v: want 0..100", minRisk)
 			}
 			an, err := a.analyse(cmd.Context(), filter, opts)
+			var un *unresolvedSources
+			if errors.As(err, &un) {
+				// "What can someone who holds X reach" about an X the graph
+				// does not hold is an empty answer, not a failure.
+				if format == "json" {
+					enc := json.NewEncoder(a.stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(struct {
+						Paths      []scoring.ScoredPath `json:"paths"`
+						Truncated  bool                 `json:"truncated"`
+						Unresolved []string             `json:"unresolved"`
+					}{[]scoring.ScoredPath{}, false, un.notes})
+				}
+				_, err := fmt.Fprintf(a.stdout, "no attack paths found: %s\n", un.Error())
+				return err
+			}
 			if err != nil {
 				return err
 			}

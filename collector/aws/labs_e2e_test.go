@@ -116,6 +116,26 @@ var iamLabs = []iamLab{
 		safe:   []string{"role/meek"},
 	},
 	{
+		name:   "key-rotation",
+		source: "CloudGoat iam_privesc_by_key_rotation",
+		seed: func(l *labSeeder) {
+			// A manager who may tag users and rotate the access keys of users tagged developer=true;
+			// the administrator is not tagged and already has two keys.
+			l.user("admin", l.admin())
+			l.accessKey("admin")
+			l.accessKey("admin")
+			l.user("manager", l.policy("manager", doc(allowStmt("*", "iam:TagUser", "iam:UntagUser", "iam:ListUsers"),
+				`{"Effect":"Allow","Action":["iam:CreateAccessKey","iam:DeleteAccessKey"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/developer":"true"}}}`)))
+			// The same rotation rights without the right to retag anyone.
+			l.user("auditor", l.policy("auditor", doc(allowStmt("*", "iam:ListUsers"),
+				`{"Effect":"Allow","Action":["iam:CreateAccessKey","iam:DeleteAccessKey"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/developer":"true"}}}`)))
+		},
+		// Offline the keys are unknown: the rotation is conditional and names the missing fact.
+		escalates: []escalation{{"user/manager", "aws.iam.create-access-key-rotate", "user/admin", false, true}},
+		admins:    []string{"user/manager"},
+		safe:      []string{"user/auditor"},
+	},
+	{
 		name:   "iam-vulnerable",
 		source: "BishopFox iam-vulnerable (privesc4, privesc7, privesc13, privesc14, fp1, fp3, fp4, fp5, fn3, fn4)",
 		seed: func(l *labSeeder) {
@@ -229,6 +249,13 @@ func (l *labSeeder) user(name string, policies ...string) string {
 }
 
 // boundedRole creates a role with a permissions boundary ("" for none) and managed policies.
+// accessKey creates an access key for a user (its secret is discarded).
+func (l *labSeeder) accessKey(user string) {
+	l.t.Helper()
+	_, err := l.ic.CreateAccessKey(l.ctx, &iam.CreateAccessKeyInput{UserName: sdkaws.String(user)})
+	l.check("access key of "+user, err)
+}
+
 func (l *labSeeder) boundedRole(name, trust, boundary string, policies ...string) {
 	l.t.Helper()
 	in := &iam.CreateRoleInput{RoleName: sdkaws.String(name), AssumeRolePolicyDocument: sdkaws.String(trust)}

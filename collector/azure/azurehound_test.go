@@ -36,6 +36,9 @@ func TestAzureHoundImportDrawsDirectoryAndRBACEscalations(t *testing.T) {
 		{"app owner adds a secret to a service principal holding RoleManagement.ReadWrite.Directory", bob, admin, []hop{
 			{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bot},
 			{graph.EdgeEscalatesTo, transform.TechRoleManagement, admin}}, true},
+		{"a foreign tenant's multi-tenant app holds Contributor: it runs commands on the VM", "/tenants/99999999-9999-4999-8999-999999999999", vmID, []hop{
+			{graph.EdgeAuthenticates, transform.TechForeignApp, tenant + "/serviceprincipals/cccccccc-3333-4333-8333-0000000000ee"},
+			{graph.EdgeEscalatesTo, transform.TechRunCommand, vmID}}, true},
 		{"group member runs a command on the VM its group may manage", alice, vmID, []hop{
 			{graph.EdgeEscalatesTo, transform.TechGroupMember, group},
 			{graph.EdgeEscalatesTo, transform.TechRunCommand, vmID}}, true},

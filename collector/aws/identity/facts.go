@@ -158,6 +158,17 @@ func (b *builder) facts(ctx context.Context) error {
 		if len(keys) > 0 {
 			props["access_keys"] = keys
 		}
+		// Access key ids are identifiers, not secrets (ListAccessKeys returns
+		// them): "paths --source AKIA..." finds the user by them.
+		var ids []string
+		for _, k := range u.AccessKeys {
+			if k.ID != "" {
+				ids = append(ids, k.ID)
+			}
+		}
+		if len(ids) > 0 {
+			props[graph.PropIdentifiers] = ids
+		}
 		props["active_access_keys"] = active
 		if u.PermissionBoundary != "" {
 			props["boundary"] = u.PermissionBoundary

@@ -364,13 +364,13 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 		var r policy.Result
 		var re *decisionEntry
 		if pi.dependent {
-			r = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)
+			r = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceTags: b.resourceTags(resource), ResourceAccount: b.account, Context: ctx()}, set)
 		} else {
 			k := decisionKey{pol: x, action: action, resource: resource, extra: extraKey}
 			var ok bool
 			if re, ok = b.decisions[k]; !ok {
 				probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
-				re = &decisionEntry{res: b.ev.Evaluate(policy.Request{Principal: probe, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()}, set)}
+				re = &decisionEntry{res: b.ev.Evaluate(policy.Request{Principal: probe, Action: action, Resource: resource, ResourceTags: b.resourceTags(resource), ResourceAccount: b.account, Context: ctx()}, set)}
 				b.decisions[k] = re
 			}
 			r = re.res
@@ -396,7 +396,7 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 			if de, ok := b.decisions[dk]; ok {
 				dr = de.res
 			} else {
-				dr = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
+				dr = b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceTags: b.resourceTags(resource), ResourceAccount: b.account, Context: ctx()},
 					policy.PolicySet{Identity: []*policy.Policy{dp}})
 				if !principalDependent(dp) {
 					b.decisions[dk] = &decisionEntry{res: dr}
@@ -422,7 +422,7 @@ func (b *builder) decomposedEval(p *principal, action, resource, region string, 
 	bk := decisionKey{pol: p.set.Boundary, action: action, resource: resource, extra: extraKey, part: partBoundary}
 	be, ok := b.decisions[bk]
 	if !ok || p.set.Boundary == nil || principalDependent(p.set.Boundary) {
-		be = &decisionEntry{res: b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: b.account, Context: ctx()},
+		be = &decisionEntry{res: b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceTags: b.resourceTags(resource), ResourceAccount: b.account, Context: ctx()},
 			policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})}
 		b.decisions[bk] = be
 	}

@@ -441,3 +441,13 @@ func (b *builder) adminEvidence(p *principal) []string {
 	r := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: "iam:AttachRolePolicy", Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
 	return append(out, reasonEvidence(r, policy.Allow, 4)...)
 }
+
+// resourceTags returns the tags of a resource the escalation rules act on, when the collection
+// knows them: the tags of a user or role of the account (ABAC conditions on aws:ResourceTag/* and
+// iam:ResourceTag/* are then decided against them). nil means unknown.
+func (b *builder) resourceTags(arn string) map[string]string {
+	if p := b.byARN[arn]; p != nil {
+		return p.caller.Tags
+	}
+	return nil
+}

@@ -96,10 +96,6 @@ type host struct {
 // The escalator's map keys are structs rather than joined strings: they are looked up millions of
 // times on a large account, and building a string per lookup dominated the allocations.
 type (
-	emitKey struct {
-		tech *Technique
-		to   string
-	}
 	hubKey  struct{ policy, tech, to string }
 	pairKey struct{ a, b string }
 )

@@ -258,7 +258,7 @@ func (e *escalator) evalFreshEntry(p *principal, action, resource, region string
 		}
 		ctx = c
 	}
-	return e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, p.set), nil
+	return e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceTags: e.b.resourceTags(resource), ResourceAccount: e.b.account, Context: ctx}, p.set), nil
 }
 
 // evalAny decides a creation action, whose resource the attacker names: allowed on some resource.

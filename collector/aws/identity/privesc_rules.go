@@ -543,7 +543,7 @@ func (e *escalator) invokerAdmin(p *principal, t *Technique) {
 		}
 		r := w.role
 		ask := func(action, resource string) bool {
-			res := e.b.ev.Evaluate(policy.Request{Principal: r.caller, Action: action, Resource: resource, ResourceAccount: e.b.account, Context: ctx}, r.set)
+			res := e.b.ev.Evaluate(policy.Request{Principal: r.caller, Action: action, Resource: resource, ResourceTags: e.b.resourceTags(resource), ResourceAccount: e.b.account, Context: ctx}, r.set)
 			if !granted(res.Decision) {
 				return false
 			}
@@ -603,12 +603,50 @@ func (e *escalator) onPrincipal(p *principal, t *Technique, q *principal) (permC
 				return c, false
 			}
 		default:
-			if !e.and(&c, perm.Action, q.id, e.evalOn(p, perm.Action, q.id, region, nil)) {
+			res := e.evalOn(p, perm.Action, q.id, region, nil)
+			if !granted(res.Decision) {
+				if retagged, step, ok := e.afterTagging(p, q, perm.Action, region); ok {
+					c.add(step...)
+					res = retagged
+				}
+			}
+			if !e.and(&c, perm.Action, q.id, res) {
 				return c, false
 			}
 		}
 	}
 	return c, true
+}
+
+// tagActions are the actions that change a principal's tags, by kind.
+var tagActions = map[bool]string{true: "iam:TagUser", false: "iam:TagRole"}
+
+// afterTagging decides action on q once the attacker has retagged q, when the attacker may tag
+// it: ABAC conditions on q's tags then hold whatever q carries today. The tag change is a step of
+// the move and its evidence comes first. The result is Allowed only when tagging is allowed
+// outright and nothing but q's tags was unknown; otherwise Conditional.
+func (e *escalator) afterTagging(p, q *principal, action, region string) (policy.Result, []string, bool) {
+	if q.kind != graph.KindUser && q.kind != graph.KindRole {
+		return policy.Result{}, nil, false
+	}
+	tag := tagActions[q.kind == graph.KindUser]
+	tr := e.evalOn(p, tag, q.id, region, nil)
+	if !granted(tr.Decision) {
+		return policy.Result{}, nil, false
+	}
+	r := e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: q.id, ResourceAccount: e.b.account,
+		Context: e.b.requestContext(region)}, p.set)
+	if !granted(r.Decision) {
+		return policy.Result{}, nil, false
+	}
+	onlyTags := !slices.ContainsFunc(r.UnresolvedKeys, func(k string) bool { return !strings.Contains(k, ":resourcetag/") })
+	if r.Decision == policy.Conditional && onlyTags && tr.Decision == policy.Allowed {
+		r.Decision, r.UnresolvedKeys = policy.Allowed, nil
+	} else {
+		r.Decision = policy.Conditional
+	}
+	step := append([]string{"tag step: " + tag + " on " + q.id + " first, so that its tags meet the condition"}, e.b.cachedEvidence(tag, q.id, tr)...)
+	return r, step, true
 }
 
 func (e *escalator) rolesWithCustomerPolicies() []string {

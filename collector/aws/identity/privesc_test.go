@@ -645,3 +645,50 @@ func TestEmptyProfileUnknownInAnExport(t *testing.T) {
 		})
 	}
 }
+
+// TestABACAgainstCollectedTags: aws:ResourceTag / iam:ResourceTag conditions are decided against
+// the target's collected tags; a condition that fails today holds after the attacker retags the
+// target, when it may, and the tag change is a cited step of the move.
+func TestABACAgainstCollectedTags(t *testing.T) {
+	onTag := func(key string) stmt {
+		return stmt{Effect: "Allow", Action: "iam:CreateAccessKey", Resource: "*", Condition: map[string]any{"StringEquals": map[string]any{key: "true"}}}
+	}
+	tests := []struct {
+		name        string
+		key         string
+		victimTags  inventory.Tags
+		canTag      bool
+		want        bool
+		conditional bool
+		tagStep     bool
+	}{
+		{"iam:ResourceTag holds today", "iam:ResourceTag/developer", inventory.Tags{"developer": "true"}, false, true, false, false},
+		{"aws:ResourceTag holds today", "aws:ResourceTag/developer", inventory.Tags{"developer": "true"}, false, true, false, false},
+		{"tag has another value", "aws:ResourceTag/developer", inventory.Tags{"developer": "false"}, false, false, false, false},
+		{"tag missing", "iam:ResourceTag/developer", nil, false, false, false, false},
+		{"tag missing but the attacker may retag", "iam:ResourceTag/developer", nil, true, true, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			stmts := []stmt{onTag(tt.key)}
+			if tt.canTag {
+				stmts = append(stmts, allow("*", "iam:TagUser"))
+			}
+			a := addUser(inv, "attacker", doc(stmts...))
+			v := addUser(inv, "victim")
+			v.Tags = tt.victimTags
+			part := build(t, inv)
+			e := findEdge(part, a.ARN, graph.EdgeEscalatesTo, v.ARN, "aws.iam.create-access-key")
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, a.ARN))
+			}
+			if e == nil {
+				return
+			}
+			if e.Conditional != tt.conditional || hasEvidence(e, "tag step: iam:TagUser") != tt.tagStep {
+				t.Fatalf("conditional=%v (want %v), tag step cited=%v (want %v): %v", e.Conditional, tt.conditional, !tt.tagStep, tt.tagStep, e.Evidence)
+			}
+		})
+	}
+}

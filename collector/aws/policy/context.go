@@ -128,6 +128,16 @@ func (e *evalCtx) get(key string) ([]string, keyState) {
 	if e.tagsKnown && strings.HasPrefix(k, "aws:principaltag/") {
 		return nil, keyAbsent
 	}
+	if e.req.ResourceTags != nil {
+		if _, tag, ok := strings.Cut(k, ":resourcetag/"); ok && !strings.Contains(k[:strings.Index(k, ":")], "/") {
+			for tk, tv := range e.req.ResourceTags {
+				if strings.EqualFold(tk, tag) {
+					return []string{tv}, keyPresent
+				}
+			}
+			return nil, keyAbsent
+		}
+	}
 	return nil, keyUnknown
 }
 

@@ -263,3 +263,27 @@ func TestTokenIssueTimeDecidedWhereNoCredentialsChangeIt(t *testing.T) {
 		})
 	}
 }
+
+func TestResourceTagsAnswerResourceTagKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		key  string
+		tags map[string]string
+		want Decision
+	}{
+		{"tag holds", "aws:ResourceTag/team", map[string]string{"team": "dev"}, Allowed},
+		{"service form of the key", "iam:ResourceTag/team", map[string]string{"Team": "dev"}, Allowed},
+		{"tag has another value", "aws:ResourceTag/team", map[string]string{"team": "ops"}, ImplicitDeny},
+		{"tag absent", "aws:ResourceTag/team", map[string]string{}, ImplicitDeny},
+		{"tags unknown", "aws:ResourceTag/team", nil, Conditional},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := cond("StringEquals", tt.key, `"dev"`)
+			r := Evaluate(Request{Principal: alice, Action: "s3:GetObject", Resource: "arn:aws:s3:::b", ResourceTags: tt.tags}, PolicySet{Identity: []*Policy{p}})
+			if r.Decision != tt.want {
+				t.Fatalf("got %v, want %v", r.Decision, tt.want)
+			}
+		})
+	}
+}

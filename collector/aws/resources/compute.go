@@ -89,6 +89,7 @@ func (b *builder) instance(x *regionIndex, inst *inventory.Instance, profiles ma
 	n := b.resource(id, graph.KindCompute, "AWS::EC2::Instance", "ec2", r, inst.ID, inst.Tags)
 	imdsV1 := strings.EqualFold(inst.MetadataHTTPTokens, "optional") && !strings.EqualFold(inst.MetadataHTTPEndpoint, "disabled")
 	n.Props["imds_v1"] = imdsV1
+	n.Props[graph.PropIdentifiers] = []string{inst.ID}
 	n.Props["state"] = inst.State
 	n.Props["instance_type"] = inst.InstanceType
 	n.Props["private_ip"] = inst.PrivateIP

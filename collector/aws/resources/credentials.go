@@ -166,6 +166,7 @@ func (b *builder) credential(h credHolder, c inventory.ConfigCredential, keyOwne
 	}
 	if c.KeyID != "" {
 		n.Props["key_id"] = c.KeyID
+		n.Props[graph.PropIdentifiers] = []string{c.KeyID}
 	}
 	if c.Endpoint != "" {
 		n.Props["endpoint"] = c.Endpoint

@@ -121,6 +121,9 @@ type state struct {
 	tenant string
 	// areas lists the areas the files cover.
 	areas map[string]bool
+	// sawMG is set when a file held management groups (the tenant's
+	// "resources" area); a resources export alone does not.
+	sawMG bool
 }
 
 // load sniffs the format of one file and reads its records.
@@ -231,6 +234,9 @@ func (s *state) record(raw json.RawMessage) (Format, error) {
 	if t == "" {
 		t = inventory.TypeOf(sn.ID)
 	}
+	if t == inventory.TypeManagementGroup {
+		s.sawMG = true
+	}
 	switch area := inventory.AreaOf(t); area {
 	case inventory.AreaAuthorization:
 		s.areas[area] = true
@@ -306,8 +312,9 @@ func (s *state) coverage() {
 			}
 		}
 	}
+	tenantAreas := map[string]bool{inventory.AreaEntra: s.areas[inventory.AreaEntra], inventory.AreaResources: s.sawMG || len(s.inv.ManagementGroups) > 0}
 	for _, a := range []string{inventory.AreaEntra, inventory.AreaResources} {
-		if s.areas[a] {
+		if tenantAreas[a] {
 			s.inv.MarkRead("", a)
 		} else {
 			s.inv.MarkFailed("", a, errors.New(NotInImport))

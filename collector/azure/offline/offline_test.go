@@ -74,6 +74,11 @@ func TestLoadMarksUncoveredAreasNotInImport(t *testing.T) {
 			t.Fatalf("failure %+v", f)
 		}
 	}
+	// Without management groups in the files, the tenant's hierarchy a
+	// live collection stored must be kept, not replaced by nothing.
+	if tc := inv.Coverage[""]; tc == nil || !tc.FailedFor(inventory.AreaResources, "") {
+		t.Fatalf("tenant coverage = %+v, want resources not in the import", tc)
+	}
 }
 
 // FuzzLoad feeds arbitrary bytes to the importer: it may refuse them, never panic.

@@ -155,6 +155,22 @@ func (b *builder) entraMoves() {
 			}
 		}
 	}
+	// Multi-tenant applications owned by another organisation: whoever holds
+	// their credentials there signs in here as the service principal.
+	for _, sp := range e.ServicePrincipals {
+		t := b.principal(sp.ID, "ServicePrincipal")
+		owner := strings.ToLower(sp.AppOwnerOrganization)
+		if owner == "" || owner == b.tenant || !privileged[t] || sp.ManagedIdentityResource() != "" {
+			continue
+		}
+		ext := "/tenants/" + owner
+		b.own(tenantKey, graph.Node{ID: ext, Kind: graph.KindExternalPrincipal, NativeType: "Microsoft.Graph/organization",
+			Name: "external tenant " + owner, Account: "tenant-" + b.tenant, Region: "global", Service: inventory.AreaEntra,
+			Props: graph.Props{"external_tenant": true}})
+		b.edge(tenantKey, graph.Edge{From: ext, To: t, Kind: graph.EdgeAuthenticates, Technique: TechForeignApp, Likelihood: 0.5,
+			Evidence: []string{"service principal " + firstNonEmpty(sp.DisplayName, sp.ID) + " is a multi-tenant application registered in tenant " +
+				owner + ": its credentials live outside this tenant"}})
+	}
 	// Owners.
 	for _, g := range e.Groups {
 		t := b.principal(g.ID, "Group")

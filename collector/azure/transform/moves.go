@@ -42,6 +42,7 @@ const (
 	TechRoleManagement       = "azure.entra.role-management"
 	TechAppRoleGrant         = "azure.entra.app-role-assignment-grant"
 	TechGlobalAdminElevation = "azure.entra.global-admin-elevate-access"
+	TechForeignApp           = "azure.entra.foreign-application"
 )
 
 // op is one operation a move needs, on the target or on a related scope.
