@@ -63,7 +63,7 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 
 	collect := a.collectCommand()
 	collect.AddCommand(a.collectFileCommand())
-	root.AddCommand(a.demoCommand(), collect, a.pathsCommand(), a.queueCommand(), a.planCommand(),
+	root.AddCommand(a.demoCommand(), collect, a.diffCommand(), a.pathsCommand(), a.queueCommand(), a.planCommand(),
 		a.queryCommand(), a.ciemCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
 	return root
 }
