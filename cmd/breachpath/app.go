@@ -63,8 +63,9 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 
 	collect := a.collectCommand()
 	collect.AddCommand(a.collectFileCommand())
-	root.AddCommand(a.demoCommand(), collect, a.diffCommand(), a.pathsCommand(), a.queueCommand(), a.planCommand(),
-		a.queryCommand(), a.ciemCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
+	root.AddCommand(a.demoCommand(), collect, a.pathsCommand(), a.queueCommand(), a.planCommand(),
+		a.queryCommand(), a.ciemCommand(), a.gateCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
+	root.AddCommand(a.diffCommand()) // the change ledger (diff.go)
 	return root
 }
 

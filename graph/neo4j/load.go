@@ -115,84 +115,22 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 		return nil, false, err
 	}
 	var (
-		nodes    []graph.Node
-		edges    []graph.Edge
-		findings []graph.Finding
-		read     []scopeState
+		parts []graph.Part
+		read  []scopeState
 	)
+	var fills []projectionFill
 	for _, st := range all {
 		if !filter.Matches(st.scope) {
 			continue
 		}
 		read = append(read, st)
-		p := map[string]any{"sk": st.key, "v": st.active}
-		asList := st.rows <= s.collectMax
-		err := s.readRows(ctx, sess, `MATCH (n:Resource {scope: $sk})
-			WHERE n.sync_from <= $v AND (n.sync_to IS NULL OR n.sync_to > $v)`, `properties(n)`, p, asList, func(v []any) error {
-			m, _ := v[0].(map[string]any)
-			if !visibleAt(m, st.active) {
-				return nil // deleted while the query ran (see visibleAt)
-			}
-			n, err := decodeNode(m)
-			if err != nil {
-				return err
-			}
-			nodes = append(nodes, n)
-			return nil
-		})
+		part, fill, err := s.loadScope(ctx, sess, st, filter)
 		if err != nil {
-			return nil, false, fmt.Errorf("scope %s nodes: %w", st.scope, err)
+			return nil, false, err
 		}
-		edgeMatch := `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource)
-			WHERE r.sync_from <= $v AND (r.sync_to IS NULL OR r.sync_to > $v)`
-		if kinds := filter.LoadedEdgeKinds(); kinds != nil {
-			edgeMatch += ` AND type(r) IN $kinds`
-			names := make([]string, len(kinds))
-			for i, k := range kinds {
-				names[i] = string(k)
-			}
-			p["kinds"] = names
-		}
-		err = s.readRows(ctx, sess, edgeMatch, `a.id, type(r), b.id, properties(r)`, p, asList, func(v []any) error {
-			var e graph.Edge
-			e.From, _ = v[0].(string)
-			kind, _ := v[1].(string)
-			e.Kind = graph.EdgeKind(kind)
-			e.To, _ = v[2].(string)
-			m, _ := v[3].(map[string]any)
-			if !visibleAt(m, st.active) || e.From == "" || e.To == "" {
-				return nil // deleted while the query ran (see visibleAt)
-			}
-			if err := decodeEdge(m, &e); err != nil {
-				return err
-			}
-			edges = append(edges, e)
-			return nil
-		})
-		if err != nil {
-			return nil, false, fmt.Errorf("scope %s edges: %w", st.scope, err)
-		}
-		q := `MATCH (f:Finding {scope: $sk}) WHERE f.sync_from <= $v AND (f.sync_to IS NULL OR f.sync_to > $v)`
-		if !filter.IncludeResolved {
-			q += ` AND f.resolved_at IS NULL`
-		}
-		err = s.readRows(ctx, sess, q, `properties(f)`, p, asList, func(v []any) error {
-			m, _ := v[0].(map[string]any)
-			if !visibleAt(m, st.active) || (!filter.IncludeResolved && m["resolved_at"] != nil) {
-				return nil // deleted while the query ran (see visibleAt)
-			}
-			f, _, err := decodeFinding(m)
-			if err != nil {
-				return err
-			}
-			if f.LastSeen.IsZero() { // seen by the active sync
-				f.LastSeen = st.seen
-			}
-			findings = append(findings, f)
-			return nil
-		})
-		if err != nil {
-			return nil, false, fmt.Errorf("scope %s findings: %w", st.scope, err)
+		parts = append(parts, part)
+		if fill != nil {
+			fills = append(fills, *fill)
 		}
 	}
 	if len(read) > 0 {
@@ -216,7 +154,90 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 			}
 		}
 	}
-	return graph.Assemble(nodes, edges, findings), true, nil
+	for _, f := range fills {
+		s.storeProjection(ctx, f)
+	}
+	return graph.Merge(parts), true, nil
+}
+
+// readScopeRows reads one scope's rows at its active version: every node
+// and finding, and the edges the filter loads.
+func (s *Store) readScopeRows(ctx context.Context, sess neo.SessionWithContext, st scopeState, filter graph.Filter) ([]graph.Node, []graph.Edge, []graph.Finding, error) {
+	var (
+		nodes    []graph.Node
+		edges    []graph.Edge
+		findings []graph.Finding
+	)
+	p := map[string]any{"sk": st.key, "v": st.active}
+	asList := st.rows <= s.collectMax
+	err := s.readRows(ctx, sess, `MATCH (n:Resource {scope: $sk})
+			WHERE n.sync_from <= $v AND (n.sync_to IS NULL OR n.sync_to > $v)`, `properties(n)`, p, asList, func(v []any) error {
+		m, _ := v[0].(map[string]any)
+		if !visibleAt(m, st.active) {
+			return nil // deleted while the query ran (see visibleAt)
+		}
+		n, err := decodeNode(m)
+		if err != nil {
+			return err
+		}
+		nodes = append(nodes, n)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("scope %s nodes: %w", st.scope, err)
+	}
+	edgeMatch := `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource)
+			WHERE r.sync_from <= $v AND (r.sync_to IS NULL OR r.sync_to > $v)`
+	if kinds := filter.LoadedEdgeKinds(); kinds != nil {
+		edgeMatch += ` AND type(r) IN $kinds`
+		names := make([]string, len(kinds))
+		for i, k := range kinds {
+			names[i] = string(k)
+		}
+		p["kinds"] = names
+	}
+	err = s.readRows(ctx, sess, edgeMatch, `a.id, type(r), b.id, properties(r)`, p, asList, func(v []any) error {
+		var e graph.Edge
+		e.From, _ = v[0].(string)
+		kind, _ := v[1].(string)
+		e.Kind = graph.EdgeKind(kind)
+		e.To, _ = v[2].(string)
+		m, _ := v[3].(map[string]any)
+		if !visibleAt(m, st.active) || e.From == "" || e.To == "" {
+			return nil // deleted while the query ran (see visibleAt)
+		}
+		if err := decodeEdge(m, &e); err != nil {
+			return err
+		}
+		edges = append(edges, e)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("scope %s edges: %w", st.scope, err)
+	}
+	q := `MATCH (f:Finding {scope: $sk}) WHERE f.sync_from <= $v AND (f.sync_to IS NULL OR f.sync_to > $v)`
+	if !filter.IncludeResolved {
+		q += ` AND f.resolved_at IS NULL`
+	}
+	err = s.readRows(ctx, sess, q, `properties(f)`, p, asList, func(v []any) error {
+		m, _ := v[0].(map[string]any)
+		if !visibleAt(m, st.active) || (!filter.IncludeResolved && m["resolved_at"] != nil) {
+			return nil // deleted while the query ran (see visibleAt)
+		}
+		f, _, err := decodeFinding(m)
+		if err != nil {
+			return err
+		}
+		if f.LastSeen.IsZero() { // seen by the active sync
+			f.LastSeen = st.seen
+		}
+		findings = append(findings, f)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("scope %s findings: %w", st.scope, err)
+	}
+	return nodes, edges, findings, nil
 }
 
 // readRows runs match followed by RETURN cols in a read transaction and
