@@ -17,6 +17,8 @@ type app struct {
 	storeURI   string
 	logLevel   string
 	noProgress bool
+	// sensitivityRules is collect's --sensitivity-rules file ("" = defaults).
+	sensitivityRules string
 
 	stdin  io.Reader
 	stdout io.Writer
