@@ -16,18 +16,23 @@ import (
 // are not reported (they exist in the graph and the path search still finds them).
 const DefaultAdminHops = 6
 
+// TargetAdmin is the target keyword (`paths --target admin`) that asks "who can become an
+// administrator": it selects the administrator identities IsAdminIdentity defines and is answered
+// by AdminReachers, so the CLI agrees with the escalation-to-admin query and the CIEM report.
+const TargetAdmin = "admin"
+
 // AdminReach is a principal that can become an administrator through a chain of identity moves.
 type AdminReach struct {
-	Principal string
+	Principal string `json:"principal"`
 	// Admin is the administrator identity the shortest chain ends at.
-	Admin string
+	Admin string `json:"admin"`
 	// Hops is the length of the shortest chain.
-	Hops int
+	Hops int `json:"hops"`
 	// Conditional is set when every chain within the bound has a conditional move: the principal
 	// escalates only if something the collection could not decide holds.
-	Conditional bool
+	Conditional bool `json:"conditional"`
 	// Chain is one shortest chain, as "from -[technique]-> to" per move (node names when known).
-	Chain []string
+	Chain []string `json:"chain"`
 }
 
 // IsAdminIdentity reports whether a node stands for an administrator: collectors mark

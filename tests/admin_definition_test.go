@@ -1,23 +1,37 @@
 package tests
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/breachpath/breachpath/api"
 
 	"github.com/breachpath/breachpath/ciem"
 	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/synthetic"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/embedded"
 	"github.com/breachpath/breachpath/paths"
 	"github.com/breachpath/breachpath/queries"
 )
 
-// TestOneDefinitionOfCanReachAdmin: the escalation-to-admin query and the CIEM report's
-// admin.via_escalation list exactly the principals paths.AdminReachers defines, on the synthetic
-// estate and on an account imported from an authorization-details export (the API serves the
-// same two library calls).
+// TestOneDefinitionOfCanReachAdmin: the escalation-to-admin query, the CIEM report's
+// admin.via_escalation, `breachpath paths --target admin` and the API (GET
+// /api/v1/queries/escalation-to-admin and the CIEM report of GET /api/v1/ciem) list exactly the
+// principals paths.AdminReachers defines, on the synthetic estate and on an account imported from
+// an authorization-details export. The CLI and the API are run for real, over a store the
+// graph was synced into.
 func TestOneDefinitionOfCanReachAdmin(t *testing.T) {
 	ctx := context.Background()
 	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: 42, Resources: 2000})
@@ -28,6 +42,7 @@ func TestOneDefinitionOfCanReachAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bin := buildCLI(t)
 	lab := func(names ...string) []string {
 		var out []string
 		for _, n := range names {
@@ -38,13 +53,14 @@ func TestOneDefinitionOfCanReachAdmin(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		g     *graph.Graph
-		exact []string // when set, the principals that must be listed
+		snaps []*graph.Snapshot // what the CLI and the API read, through a store
+		exact []string          // when set, the principals that must be listed
 	}{
-		{"synthetic estate", est.Graph(), nil},
+		{"synthetic estate", est.Graph(), est.Snapshots, nil},
 		// Listed: the self-escalating user, dev through the role it assumes (and that role), the
 		// conditional user, the group's member and the group (through the shared policy).
 		// Not listed: the denied user, the policy node, the service-only roles.
-		{"lab account", graph.Assemble(snap.Nodes, snap.Edges, snap.Findings),
+		{"lab account", graph.Assemble(snap.Nodes, snap.Edges, snap.Findings), []*graph.Snapshot{snap},
 			lab("group/deployers", "role/ops", "user/dev", "user/maybe", "user/member", "user/self")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,7 +91,12 @@ func TestOneDefinitionOfCanReachAdmin(t *testing.T) {
 					fromCIEM = append(fromCIEM, p.ID)
 				}
 			}
-			for name, got := range map[string][]string{"escalation-to-admin": fromQuery, "ciem admin.via_escalation": fromCIEM} {
+			db := filepath.Join(t.TempDir(), "breachpath.db")
+			syncStore(t, db, tc.snaps)
+			fromCLI := cliAdmin(t, bin, db)
+			apiQuery, apiCIEM := apiAdmin(t, db)
+			for name, got := range map[string][]string{"escalation-to-admin": fromQuery, "ciem admin.via_escalation": fromCIEM,
+				"paths --target admin": fromCLI, "API escalation-to-admin": apiQuery, "API ciem admin.via_escalation": apiCIEM} {
 				slices.Sort(got)
 				got = slices.Compact(got)
 				if !slices.Equal(got, want) {
@@ -90,6 +111,125 @@ func TestOneDefinitionOfCanReachAdmin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildCLI builds the breachpath command once for the test.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(t.TempDir(), "breachpath")
+	cmd := exec.Command(gobin, "build", "-o", bin, "./cmd/breachpath")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/breachpath: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// syncStore writes the snapshots into a fresh embedded store at db.
+func syncStore(t *testing.T, db string, snaps []*graph.Snapshot) {
+	t.Helper()
+	st, err := embedded.Open(context.Background(), db, embedded.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, s := range snaps {
+		if _, err := st.Sync(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// cliAdmin runs `breachpath paths --target admin --format json` on the store.
+func cliAdmin(t *testing.T, bin, db string) []string {
+	t.Helper()
+	cmd := exec.Command(bin, "--db", db, "--no-progress", "--log-level", "error", "paths", "--target", "admin", "--format", "json")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("paths --target admin: %v\n%s", err, stderr.String())
+	}
+	var got struct {
+		Target     string `json:"target"`
+		Principals []struct {
+			Principal string `json:"principal"`
+		} `json:"principals"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("paths --target admin printed no JSON: %v\n%s", err, out)
+	}
+	var ids []string
+	for _, p := range got.Principals {
+		ids = append(ids, p.Principal)
+	}
+	return ids
+}
+
+// apiAdmin serves the store with the API and reads the escalation-to-admin query and the CIEM
+// report's admin.via_escalation from it.
+func apiAdmin(t *testing.T, db string) (fromQuery, fromCIEM []string) {
+	t.Helper()
+	st, err := embedded.Open(context.Background(), db, embedded.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const token = "admin-definition-test-token"
+	srv, err := api.New(api.Config{Store: st, Token: token, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	get := func(path string, into any) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s\n%s", path, resp.Status, body)
+		}
+		if err := json.Unmarshal(body, into); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	var q struct {
+		Rows [][]any `json:"rows"`
+	}
+	get("/api/v1/queries/escalation-to-admin", &q)
+	for _, row := range q.Rows {
+		if id, ok := row[0].(string); ok {
+			fromQuery = append(fromQuery, id)
+		}
+	}
+	var rep struct {
+		Principals []struct {
+			ID    string `json:"id"`
+			Admin struct {
+				ViaEscalation bool `json:"via_escalation"`
+			} `json:"admin"`
+		} `json:"principals"`
+	}
+	get("/api/v1/ciem?format=json", &rep)
+	for _, p := range rep.Principals {
+		if p.Admin.ViaEscalation {
+			fromCIEM = append(fromCIEM, p.ID)
+		}
+	}
+	return fromQuery, fromCIEM
 }
 
 // labAccount is an IAM lab in the spirit of iam-vulnerable: a self-escalating user, a user who

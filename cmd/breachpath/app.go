@@ -17,6 +17,8 @@ type app struct {
 	storeURI   string
 	logLevel   string
 	noProgress bool
+	// sensitivityRules is collect's --sensitivity-rules file ("" = defaults).
+	sensitivityRules string
 
 	stdin  io.Reader
 	stdout io.Writer
@@ -64,7 +66,7 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 	collect := a.collectCommand()
 	collect.AddCommand(a.collectFileCommand())
 	root.AddCommand(a.demoCommand(), collect, a.pathsCommand(), a.queueCommand(), a.planCommand(),
-		a.queryCommand(), a.ciemCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
+		a.queryCommand(), a.ciemCommand(), a.gateCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
 	return root
 }
 

@@ -32,6 +32,10 @@ marks failed keep their previous data, flagged stale). A directory loads every
 			if err != nil {
 				return err
 			}
+			classified, err := a.classify(snaps)
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := a.openStore(ctx)
 			if err != nil {
@@ -42,6 +46,7 @@ marks failed keep their previous data, flagged stale). A directory loads every
 				fmt.Fprintf(a.stdout, "%s  %s: %d nodes, %d edges, %d findings written; %d nodes removed; %d kept stale\n",
 					snaps[i].Scope, filepath.Base(files[i]), res.Written.Nodes, res.Written.Edges, res.Written.Findings, res.Removed.Nodes, res.Stale.Nodes)
 			})
+			a.printLines(classified.Lines())
 			var se *graph.SyncError
 			if errors.As(err, &se) {
 				return fmt.Errorf("sync %s from %s: %w", se.Name, files[se.Index], se.Err)

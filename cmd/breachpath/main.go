@@ -20,6 +20,7 @@ const (
 	exitError   = 1 // the command failed
 	exitUsage   = 2 // bad flags or arguments
 	exitPartial = 3 // the command finished, but part of the collection failed (see the run summary)
+	// exitGateFailed (4, gate.go): gate found a new attack path at or above --fail-on
 )
 
 func main() {
@@ -43,6 +44,9 @@ func run(ctx context.Context, args []string) int {
 	}
 	var pe *partialError
 	switch {
+	case isGateFailure(err):
+		fmt.Fprintln(os.Stderr, "breachpath: "+oneLine(err.Error()))
+		return exitGateFailed
 	case errors.As(err, &pe):
 		fmt.Fprintln(os.Stderr, "breachpath: "+oneLine(err.Error()))
 		return exitPartial

@@ -1,17 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/breachpath/breachpath/graph/safetext/termcell"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
 	"github.com/breachpath/breachpath/scoring"
 	"github.com/breachpath/breachpath/scoring/export"
 )
@@ -32,7 +35,12 @@ which facts prove it and which findings enable it (--explain, or --format json).
 
 --source X assumes X compromised and answers "what can someone who holds X reach":
 X is a node id, an access key id (AKIA...), an instance id (i-...) or a principal's
-name. A source the graph does not hold gives an empty answer that says why.`,
+name. A source the graph does not hold gives an empty answer that says why.
+
+--target admin asks "who can become an administrator": one row per principal that
+reaches an administrator identity through identity moves (assuming roles, privilege
+escalation techniques), with its shortest chain, the same principals as the query
+escalation-to-admin and the CIEM report's admin.via_escalation.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			filter, opts, err := sf.options()
@@ -44,6 +52,12 @@ name. A source the graph does not hold gives an empty answer that says why.`,
 			}
 			if minRisk < 0 || minRisk > 100 {
 				return usageErrorf("--min-risk %v: want 0..100", minRisk)
+			}
+			if slices.Contains(opts.Targets, paths.TargetAdmin) {
+				if len(opts.Targets) > 1 {
+					return usageErrorf("--target %s selects the administrator identities; it does not combine with other targets", paths.TargetAdmin)
+				}
+				return a.adminPaths(cmd.Context(), filter, opts.Sources, format, limit)
 			}
 			an, err := a.analyse(cmd.Context(), filter, opts)
 			var un *unresolvedSources
@@ -97,6 +111,66 @@ name. A source the graph does not hold gives an empty answer that says why.`,
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most this many paths (0: all)")
 	cmd.Flags().BoolVar(&explain, "explain", false, "print every hop with its technique, evidence and findings, the loops a path runs through and what every path to its target crosses")
 	return cmd
+}
+
+// adminPaths answers `paths --target admin` with paths.AdminReachers, the one definition of
+// "can reach admin" (docs/model.md): every principal, or only those --source names, that becomes
+// an administrator through identity moves, with its shortest chain.
+func (a *app) adminPaths(ctx context.Context, filter graph.Filter, sources []string, format string, limit int) error {
+	g, err := a.loadGraph(ctx, filter)
+	if err != nil {
+		return err
+	}
+	reach, err := paths.AdminReachers(ctx, g, paths.DefaultAdminHops)
+	if err != nil {
+		return fmt.Errorf("principals that reach admin: %w", err)
+	}
+	if len(sources) > 0 {
+		keep := map[string]bool{}
+		for _, ref := range sources {
+			got, why := g.Resolve(ref)
+			if len(got) == 0 {
+				a.log.Warn("source ignored", "why", why)
+			}
+			for _, id := range got {
+				keep[id] = true
+			}
+		}
+		reach = slices.DeleteFunc(reach, func(r paths.AdminReach) bool { return !keep[r.Principal] })
+	}
+	if limit > 0 && len(reach) > limit {
+		reach = reach[:limit]
+	}
+	if reach == nil {
+		reach = []paths.AdminReach{}
+	}
+	if format == "json" {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Target     string             `json:"target"`
+			Principals []paths.AdminReach `json:"principals"`
+		}{paths.TargetAdmin, reach})
+	}
+	if len(reach) == 0 {
+		_, err := fmt.Fprintln(a.stdout, "no principal reaches an administrator")
+		return err
+	}
+	name := func(id string) string {
+		if n := g.Node(id); n != nil {
+			return shortName(n.Name, id)
+		}
+		return id
+	}
+	t := termcell.NewTable(a.stdout, "#", "PRINCIPAL", "ADMIN", "HOPS", "CHAIN").Wide(4, 200)
+	for i, r := range reach {
+		principal := termcell.Cell(name(r.Principal))
+		if r.Conditional {
+			principal += " (conditional)"
+		}
+		t.Row(strconv.Itoa(i+1), principal, name(r.Admin), strconv.Itoa(r.Hops), strings.Join(r.Chain, " > "))
+	}
+	return t.Flush()
 }
 
 // printPaths prints the path table, and each path explained when ex is set.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/breachpath/breachpath/collector/azure/inventory"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/secrets"
 )
 
 // Techniques of workload identity moves.
@@ -283,10 +284,9 @@ func (b *builder) automationVariable(r *inventory.Resource) {
 		Evidence: []string{"runbooks of " + a.Name + " read variable " + r.Name + " with Get-AutomationVariable"}, Findings: fs})
 }
 
-// secretName matches setting and variable names that usually hold
-// credentials. Names only: values are never read. (A cloud-neutral
-// detector was not on main when this was written; this is the small
-// equivalent.)
+// secretName adds to graph/secrets.KeyKind the abbreviations Azure
+// settings use that it does not take for secrets ("CON_STR",
+// "AZ_DB_PRIMARYKEY", "SAS_URL"). Names only: values are never read.
 var secretName = regexp.MustCompile(`(?i)(secret|passw|pwd|token|api[_-]?key|apikey|access[_-]?key|accountkey|private[_-]?key|primary[_-]?key|primarykey|connection[_-]?string|connstr|con[_-]?str|credential|client[_-]?secret|sas[_-]?(url|token|key)|jwt)`)
 
 // notSecretNames are platform settings whose names look like secrets but
@@ -311,5 +311,11 @@ func SecretLikeName(name string) bool {
 	if notSecretNames[l] {
 		return false
 	}
-	return platformSecretNames[l] || secretName.MatchString(name)
+	if platformSecretNames[l] {
+		return true
+	}
+	if _, ok := secrets.KeyKind(name); ok {
+		return true
+	}
+	return secretName.MatchString(name)
 }

@@ -257,3 +257,15 @@ func TestLateralMovementInsideAVirtualNetwork(t *testing.T) {
 		})
 	}
 }
+
+func TestSecretLikeNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"JWT_SECRET": true, "CON_STR": true, "AZ_DB_PRIMARYKEY": true, "AzureWebJobsStorage": true, "DB_PASSWORD": true,
+		"clientSecret": true, "FUNCTIONS_WORKER_RUNTIME": false, "CONTAINER_NAME": false, "APPINSIGHTS_INSTRUMENTATIONKEY": false,
+		"AZ_DB_ENDPOINT": false,
+	} {
+		if got := SecretLikeName(name); got != want {
+			t.Errorf("SecretLikeName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -310,6 +310,26 @@ func (b *builder) hierarchyNodes() error {
 		}
 	}
 	b.orgPolicy = newOrgPolicies(b)
+	// The constraints in force on each project, as properties of its node.
+	for _, p := range b.projects() {
+		n := b.nodes[p.Name]
+		chain := b.h.projectChain(p)
+		for prop, c := range map[string]string{"org_policy_public_access_prevention": ConstraintPublicAccessPrevention,
+			"org_policy_disable_sa_key_creation": ConstraintDisableKeyCreation, "org_policy_require_os_login": ConstraintRequireOsLogin} {
+			enf, _ := b.orgPolicy.Enforced(chain, c)
+			n.Props[prop] = enf
+		}
+		for prop, c := range map[string]string{"org_policy_allowed_member_domains": ConstraintAllowedDomains,
+			"org_policy_vm_external_ip_access": ConstraintVMExternalIP} {
+			if lp := b.orgPolicy.List(chain, c); lp != nil {
+				vals := nonNil(lp.AllowedValues)
+				if lp.AllValues != "" {
+					vals = append(vals, "all:"+strings.ToLower(lp.AllValues))
+				}
+				n.Props[prop] = vals
+			}
+		}
+	}
 	return nil
 }
 

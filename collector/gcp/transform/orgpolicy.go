@@ -17,7 +17,8 @@ const (
 	ConstraintRequireOsLogin = "constraints/compute.requireOsLogin"
 	// iam.allowedPolicyMemberDomains and compute.vmExternalIpAccess are list
 	// constraints that are not retroactive: existing grants and external IPs
-	// stay. They are recorded on the project node.
+	// stay. They are recorded on the project node (org_policy_* properties),
+	// with the boolean constraints above.
 	ConstraintAllowedDomains = "constraints/iam.allowedPolicyMemberDomains"
 	ConstraintVMExternalIP   = "constraints/compute.vmExternalIpAccess"
 )

@@ -309,3 +309,26 @@ func TestScopedTokenOnlyCarriesItsAPIs(t *testing.T) {
 }
 
 var testNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+func TestOrgPoliciesInForceAreOnTheProject(t *testing.T) {
+	f := newFixture(t)
+	_ = f.inv.Add(&inventory.Asset{Name: tOrg, OrgPolicy: []inventory.OrgPolicy{
+		{Constraint: ConstraintAllowedDomains, ListPolicy: &inventory.ListPolicy{AllowedValues: []string{"C0abc123"}}},
+		{Constraint: ConstraintRequireOsLogin, BooleanPolicy: &inventory.BooleanPolicy{Enforced: true}}}})
+	_ = f.inv.Add(&inventory.Asset{Name: tFolder, OrgPolicy: []inventory.OrgPolicy{
+		{Constraint: ConstraintRequireOsLogin, RestoreDefault: &struct{}{}},
+		{Constraint: ConstraintVMExternalIP, ListPolicy: &inventory.ListPolicy{AllValues: "DENY"}}}})
+	n := f.build(t).Node(tProject)
+	if n == nil {
+		t.Fatal("no project")
+	}
+	if got, _ := n.Props["org_policy_allowed_member_domains"].([]string); strings.Join(got, ",") != "C0abc123" {
+		t.Errorf("allowed domains = %v", n.Props["org_policy_allowed_member_domains"])
+	}
+	if n.Props["org_policy_require_os_login"] != false {
+		t.Error("restoreDefault on the folder should undo the organisation's enforcement")
+	}
+	if got, _ := n.Props["org_policy_vm_external_ip_access"].([]string); strings.Join(got, ",") != "all:deny" {
+		t.Errorf("vm external ip = %v", n.Props["org_policy_vm_external_ip_access"])
+	}
+}

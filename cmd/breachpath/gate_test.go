@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/breachpath/breachpath/collector/terraform"
+	"github.com/breachpath/breachpath/graph/embedded"
+	"github.com/breachpath/breachpath/scoring/gate"
+)
+
+// wantPath is one opened or closed path: its target and, per hop, the
+// Terraform addresses that cause the move (nil: the move exists on both
+// sides of the change).
+type wantPath struct {
+	target string
+	causes [][]string
+}
+
+var gateCases = []struct {
+	name           string
+	plan           string
+	opened, closed []wantPath
+	failed         bool
+	assumes        string // a substring one assumption must contain
+}{
+	{
+		name: "making a confidential bucket public opens the anonymous read",
+		plan: "public-bucket",
+		opened: []wantPath{{target: "arn:aws:s3:::acme-customer-reports",
+			causes: [][]string{{"aws_s3_bucket_policy.reports", "aws_s3_bucket_public_access_block.reports"}}}},
+		failed: true,
+	},
+	{
+		name: "blocking public access again closes the anonymous read",
+		plan: "close-public-bucket",
+		closed: []wantPath{{target: "arn:aws:s3:::acme-customer-reports",
+			causes: [][]string{{"aws_s3_bucket_policy.reports", "aws_s3_bucket_public_access_block.reports"}}}},
+	},
+	{
+		name: "iam:PassRole with lambda:CreateFunction lets the developer role become the payroll role",
+		plan: "passrole",
+		opened: []wantPath{{target: "arn:aws:s3:::acme-payroll",
+			causes: [][]string{nil, {"aws_iam_role_policy.developer_lambda"}, nil}}},
+		failed: true,
+	},
+	{
+		name: "port 22 open to the Internet reaches the bucket the instance role reads",
+		plan: "ssh-open",
+		opened: []wantPath{{target: "arn:aws:s3:::acme-ledger",
+			causes: [][]string{{"aws_security_group.app"}, nil, nil}}},
+		failed: true,
+	},
+	{
+		name: "a change that only adds a tag opens and closes nothing",
+		plan: "tag-only",
+	},
+	{
+		name: "a rule whose CIDR is unknown until apply is assumed open to the Internet",
+		plan: "unknown-cidr",
+		opened: []wantPath{{target: "arn:aws:s3:::acme-ledger",
+			causes: [][]string{{"aws_vpc_security_group_ingress_rule.admin"}, nil, nil}}},
+		failed:  true,
+		assumes: "aws_vpc_security_group_ingress_rule.admin source CIDR is unknown until apply: assumed 0.0.0.0/0",
+	},
+}
+
+func gatePlan(name string) string { return filepath.Join("testdata", "gate", name+".plan.json") }
+
+// seedBaseline stores the plan's state before the change as the estate of
+// its account, plus what the plan does not know about.
+func seedBaseline(t *testing.T, plan string) string {
+	t.Helper()
+	ctx := context.Background()
+	p, err := terraform.ReadPlan(gatePlan(plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := terraform.Analyse(ctx, p, terraform.Options{AccountID: "123456789012"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "estate.db")
+	st, err := embedded.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Sync(ctx, ch.Before); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestGateReportsExactlyThePathsAChangeOpensAndCloses(t *testing.T) {
+	for _, mode := range []string{"no-baseline", "stored estate"} {
+		for _, tc := range gateCases {
+			t.Run(mode+"/"+tc.name, func(t *testing.T) {
+				args := []string{"gate", "--plan", gatePlan(tc.plan), "--format", "json", "--account", "123456789012"}
+				if mode == "no-baseline" {
+					args = append(args, "--no-baseline")
+				} else {
+					args = append([]string{"--db", seedBaseline(t, tc.plan)}, args...)
+				}
+				out, _, err := runRoot(t, args...)
+				var gf *gateFailedError
+				if tc.failed != errors.As(err, &gf) || (err != nil && gf == nil) {
+					t.Fatalf("err = %v, want failed verdict %t", err, tc.failed)
+				}
+				var r gate.Report
+				if err := json.Unmarshal([]byte(out), &r); err != nil {
+					t.Fatalf("report: %v\n%s", err, out)
+				}
+				checkPaths(t, "opened", r.Opened, tc.opened)
+				checkPaths(t, "closed", r.Closed, tc.closed)
+				if r.Failed != tc.failed {
+					t.Errorf("failed = %t, want %t", r.Failed, tc.failed)
+				}
+				if tc.assumes != "" && !slices.Contains(r.Assumptions, tc.assumes) {
+					t.Errorf("assumptions %q lack %q", r.Assumptions, tc.assumes)
+				}
+			})
+		}
+	}
+}
+
+func checkPaths(t *testing.T, what string, got []gate.PathChange, want []wantPath) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s %d paths, want %d: %+v", what, len(got), len(want), got)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Target != w.target {
+			t.Errorf("%s path %d target %s, want %s", what, i, g.Target, w.target)
+		}
+		if len(g.Hops) != len(w.causes) {
+			t.Fatalf("%s path %d has %d hops, want %d: %+v", what, i, len(g.Hops), len(w.causes), g.Hops)
+		}
+		for h, c := range w.causes {
+			if !slices.Equal(g.Hops[h].Causes, c) {
+				t.Errorf("%s path %d hop %d (%s -> %s) caused by %q, want %q", what, i, h+1, g.Hops[h].From, g.Hops[h].To, g.Hops[h].Causes, c)
+			}
+		}
+	}
+}
+
+func TestGateExitCodeIsFourWhenAPathOpensAtOrAboveFailOn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"an opened path to confidential data fails", []string{"--plan", gatePlan("public-bucket")}, exitGateFailed},
+		{"the same path under --fail-on restricted passes", []string{"--plan", gatePlan("public-bucket"), "--fail-on", "restricted"}, exitOK},
+		{"a risk threshold above the path's risk passes", []string{"--plan", gatePlan("public-bucket"), "--fail-on-risk", "99"}, exitOK},
+		{"a tag-only change passes", []string{"--plan", gatePlan("tag-only")}, exitOK},
+		{"an unknown format is a usage error", []string{"--plan", gatePlan("tag-only"), "--format", "xml"}, exitUsage},
+		{"a file that is not a plan is an error", []string{"--plan", filepath.Join("testdata", "gate", "missing.json")}, exitError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--db", filepath.Join(t.TempDir(), "none.db"), "gate", "--no-baseline", "--format", "json"}, tc.args...)
+			if code := run(context.Background(), args); code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+		})
+	}
+}

@@ -1,0 +1,104 @@
+package terraform
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	tfjson "github.com/hashicorp/terraform-json"
+
+	awscollector "github.com/breachpath/breachpath/collector/aws"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// Change is a plan translated into graph terms by the AWS transform.
+type Change struct {
+	*Conversion
+	Scope graph.Scope
+	// Before and After are the transform of the plan's two sides alone:
+	// with --no-baseline they are the graphs compared.
+	Before, After *graph.Snapshot
+	// Delta overlays the change on a stored graph: only what differs
+	// between Before and After, so that the surroundings a plan cannot
+	// see (modelled the same on both sides) open and close nothing.
+	Delta graph.Delta
+	// NodeCauses maps a node id to the changed resource addresses behind
+	// it (its own resource and attachments such as policies and rules).
+	NodeCauses map[string][]string
+}
+
+// Analyse converts plan and runs the AWS transform on both sides.
+func Analyse(ctx context.Context, plan *tfjson.Plan, opts Options, log *slog.Logger) (*Change, error) {
+	conv, err := Convert(plan, opts)
+	if err != nil {
+		return nil, err
+	}
+	topts := awscollector.TransformOptions{Collector: "terraform-plan", Logger: log}
+	before, err := awscollector.Transform(ctx, conv.Before, topts)
+	if err != nil {
+		return nil, fmt.Errorf("terraform plan, state before: %w", err)
+	}
+	after, err := awscollector.Transform(ctx, conv.After, topts)
+	if err != nil {
+		return nil, fmt.Errorf("terraform plan, planned state: %w", err)
+	}
+	c := &Change{Conversion: conv, Scope: after.Scope, Before: before, After: after, NodeCauses: map[string][]string{}}
+	for key, addr := range conv.Owners {
+		id, _, _ := strings.Cut(key, "#")
+		if _, changed := conv.Changed[addr]; changed {
+			c.NodeCauses[id] = appendUnique(c.NodeCauses[id], addr)
+		}
+	}
+	for id := range c.NodeCauses {
+		sort.Strings(c.NodeCauses[id])
+	}
+	c.Delta = delta(conv, before, after)
+	return c, nil
+}
+
+func delta(conv *Conversion, before, after *graph.Snapshot) graph.Delta {
+	var d graph.Delta
+	owned := func(id string) bool { _, ok := conv.Owners[id]; return ok }
+	for _, n := range after.Nodes {
+		if owned(n.ID) && !n.Stub {
+			d.Upsert = append(d.Upsert, n)
+		} else {
+			d.Context = append(d.Context, n)
+		}
+	}
+	d.RemoveNodes = append(d.RemoveNodes, conv.Deleted...)
+	bk := make(map[graph.EdgeKey]bool, len(before.Edges))
+	for i := range before.Edges {
+		bk[before.Edges[i].Key()] = true
+	}
+	ak := make(map[graph.EdgeKey]bool, len(after.Edges))
+	for i := range after.Edges {
+		e := after.Edges[i]
+		ak[e.Key()] = true
+		if !bk[e.Key()] {
+			d.AddEdges = append(d.AddEdges, e)
+		}
+	}
+	for i := range before.Edges {
+		if k := before.Edges[i].Key(); !ak[k] {
+			d.RemoveEdges = append(d.RemoveEdges, k)
+		}
+	}
+	for _, f := range after.Findings {
+		if owned(f.Resource) {
+			d.Findings = append(d.Findings, f)
+		}
+	}
+	return d
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
