@@ -50,11 +50,13 @@ type EdgeView struct {
 // FindingView is a finding with its place in the risk queue.
 type FindingView struct {
 	graph.Finding
-	Priority  float64 `json:"priority"`
-	OnPath    bool    `json:"on_path"`
-	Paths     int     `json:"paths"`
-	TopPathID string  `json:"top_path_id,omitempty"`
-	Owner     string  `json:"owner,omitempty"`
+	Priority float64 `json:"priority"`
+	OnPath   bool    `json:"on_path"`
+	// Conditional: every attack path the finding enables has a conditional hop.
+	Conditional bool   `json:"conditional"`
+	Paths       int    `json:"paths"`
+	TopPathID   string `json:"top_path_id,omitempty"`
+	Owner       string `json:"owner,omitempty"`
 	// ResourceName and ResourceType describe the finding's resource.
 	ResourceName string `json:"resource_name,omitempty"`
 	ResourceType string `json:"resource_type,omitempty"`
@@ -118,7 +120,7 @@ func (an *analysis) findingView(f *graph.Finding) FindingView {
 	v := FindingView{Finding: *f}
 	if i, ok := an.queueIndex[f.ID]; ok {
 		q := &an.report.Queue[i]
-		v.Priority, v.OnPath, v.Paths, v.TopPathID, v.Owner = q.Priority, q.OnPath, q.Paths, q.TopPathID, q.Owner
+		v.Priority, v.OnPath, v.Conditional, v.Paths, v.TopPathID, v.Owner = q.Priority, q.OnPath, q.Conditional, q.Paths, q.TopPathID, q.Owner
 		v.ResourceName, v.ResourceType = q.ResourceName, q.ResourceType
 	}
 	return v

@@ -53,7 +53,11 @@ type Prioritised struct {
 	// every other finding less than 50.
 	Priority float64 `json:"priority"`
 	OnPath   bool    `json:"on_path"`
-	Label    string  `json:"label"`
+	// Conditional is set when every kept attack path the finding enables has a conditional hop
+	// (paths.Path.Conditional): the finding matters only if something the collection could not
+	// decide holds (an MFA condition, a source IP, a tag the attacker would have to change).
+	Conditional bool   `json:"conditional"`
+	Label       string `json:"label"`
 	// Paths counts the kept attack paths (Top per target) the finding enables.
 	Paths     int     `json:"paths"`
 	TopPathID string  `json:"top_path_id,omitempty"`
@@ -111,6 +115,8 @@ func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
 		n        int
 		max, sum float64
 		top      string
+		// sure: some path the finding enables has no conditional hop
+		sure bool
 	}
 	byFinding := make(map[string]*agg)
 	for i := range r.Paths {
@@ -123,6 +129,7 @@ func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
 			}
 			a.n++
 			a.sum += p.Risk
+			a.sure = a.sure || !p.Conditional
 			if a.top == "" { // paths are sorted by risk: the first is the riskiest
 				a.max, a.top = p.Risk, p.ID
 			}
@@ -136,7 +143,7 @@ func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
 		}
 		row := Prioritised{Finding: f, Label: LabelNotOnPath}
 		if a := byFinding[f.ID]; a != nil {
-			row.OnPath, row.Label = true, LabelOnPath
+			row.OnPath, row.Label, row.Conditional = true, LabelOnPath, !a.sure
 			row.Paths, row.TopPathID, row.MaxRisk, row.SumRisk = a.n, a.top, a.max, math.Round(a.sum*10)/10
 		}
 		row.Priority = FindingPriority(row.OnPath, row.MaxRisk, row.SumRisk, f.Severity)

@@ -135,7 +135,7 @@ func writeOCSF(w io.Writer, r *scoring.Report) error {
 			Resources:   []ocsfResource{res},
 			RiskScore:   int(math.Round(row.Priority)),
 			RiskLevelID: lvl, RiskLevel: ocsfRiskLevels[lvl],
-			Unmapped: map[string]any{"on_attack_path": row.OnPath, "label": row.Label, "paths": row.Paths,
+			Unmapped: map[string]any{"on_attack_path": row.OnPath, "conditional": row.Conditional, "label": row.Label, "paths": row.Paths,
 				"top_path_id": row.TopPathID, "controls": f.Controls, "priority": row.Priority},
 		}
 		if f.Remediation != "" {

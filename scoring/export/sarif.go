@@ -101,7 +101,10 @@ func writeSARIF(w io.Writer, r *scoring.Report) error {
 		if row.OnPath {
 			msg += fmt.Sprintf(" (%d attack paths, highest risk %.1f, path %s)", row.Paths, row.MaxRisk, row.TopPathID)
 		}
-		props := map[string]any{"priority": row.Priority, "onAttackPath": row.OnPath, "label": row.Label,
+		if row.Conditional {
+			msg += "; conditional: every such path has a hop whose condition the collection could not decide"
+		}
+		props := map[string]any{"priority": row.Priority, "onAttackPath": row.OnPath, "conditional": row.Conditional, "label": row.Label,
 			"paths": row.Paths, "severity": f.Severity.String()}
 		if row.TopPathID != "" {
 			props["topPathId"] = row.TopPathID

@@ -16,8 +16,12 @@ func writeTable(w io.Writer, r *scoring.Report) error {
 	t := termcell.NewTable(w, "RANK", "PRIORITY", "SEVERITY", "FINDING", "RESOURCE", "OWNER", "PATHS", "LABEL")
 	for i, row := range r.Queue {
 		f := row.Finding
+		label := row.Label
+		if row.Conditional {
+			label += " (conditional)"
+		}
 		t.Row(strconv.Itoa(i+1), fmt.Sprintf("%.1f", row.Priority), f.Severity.String(),
-			f.RuleID, f.Resource, orDash(row.Owner), strconv.Itoa(row.Paths), row.Label)
+			f.RuleID, f.Resource, orDash(row.Owner), strconv.Itoa(row.Paths), label)
 	}
 	if err := t.Flush(); err != nil {
 		return err
