@@ -69,6 +69,9 @@ type Config struct {
 	MaxBufferedBytes int64
 	// Assets are the explorer's static files, served at / without auth (nil: none).
 	Assets fs.FS
+	// ChangesPath is the change ledger file (scoring/drift) that
+	// /api/v1/changes reads; empty: the endpoint answers not found.
+	ChangesPath string
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 }
@@ -222,6 +225,7 @@ func (s *Server) routes() *gin.Engine {
 	authed.GET("/targets/:id/must-pass", s.getMustPass)
 	authed.GET("/search", s.search)
 	authed.GET("/stats", s.stats)
+	authed.GET("/changes", s.changes)
 	authed.GET("/queries", s.listQueries)
 	authed.GET("/queries/:name", s.runQuery)
 	authed.GET("/ciem", s.ciemDownload)

@@ -261,6 +261,9 @@ func (a *app) syncSnapshots(ctx context.Context, snaps []*graph.Snapshot) ([]gra
 			out = append(out, *r)
 		}
 	}
+	if len(out) > 0 {
+		a.recordChanges(ctx, st)
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return out, err

@@ -47,6 +47,9 @@ marks failed keep their previous data, flagged stale). A directory loads every
 					snaps[i].Scope, filepath.Base(files[i]), res.Written.Nodes, res.Written.Edges, res.Written.Findings, res.Removed.Nodes, res.Stale.Nodes)
 			})
 			a.printLines(classified.Lines())
+			if err == nil {
+				a.recordChanges(ctx, st)
+			}
 			var se *graph.SyncError
 			if errors.As(err, &se) {
 				return fmt.Errorf("sync %s from %s: %w", se.Name, files[se.Index], se.Err)

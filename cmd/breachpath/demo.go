@@ -101,6 +101,7 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		}
 	}
 	syncTime := time.Since(syncStart)
+	a.recordChanges(ctx, st)
 
 	perCloud := map[graph.Cloud]int{}
 	for _, snap := range est.Snapshots {

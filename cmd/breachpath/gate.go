@@ -33,6 +33,7 @@ type gateFlags struct {
 	failOn     string
 	failOnRisk float64
 	noBaseline bool
+	allScopes  bool
 	account    string
 	region     string
 	tfDir      string
@@ -66,6 +67,7 @@ above --fail-on with at least --fail-on-risk; docs/ci-gate.md has CI recipes.`,
 	fl.StringVar(&f.failOn, "fail-on", "confidential", "least target sensitivity that fails the gate: public, internal, confidential, restricted, or none (crown jewels always fail)")
 	fl.Float64Var(&f.failOnRisk, "fail-on-risk", 0, "least path risk (0-100) that fails the gate")
 	fl.BoolVar(&f.noBaseline, "no-baseline", false, "compare the plan alone, without the stored estate")
+	fl.BoolVar(&f.allScopes, "all-scopes", false, "search the whole stored estate (every account, subscription and project), not only the plan's account: finds paths that cross into it")
 	fl.StringVar(&f.account, "account", "", "AWS account of the plan (default: from the plan's ARNs, else the store's only AWS account)")
 	fl.StringVar(&f.region, "region", "", "AWS region of resources the plan does not place (default: the aws provider's region, else us-east-1)")
 	fl.StringVar(&f.tfDir, "tf-dir", "", "directory of the root module's .tf files, for SARIF locations (default: the plan file's directory)")
@@ -143,15 +145,20 @@ func (a *app) runGate(ctx context.Context, f gateFlags) error {
 		in.After = graph.Assemble(change.After.Nodes, change.After.Edges, change.After.Findings)
 		in.Added, in.Removed = edgeDiff(change.Before.Edges, change.After.Edges)
 	} else {
-		base, err := st.Load(ctx, graph.Filter{Scopes: []graph.Scope{change.Scope}, SkipFacts: true})
+		filter := graph.Filter{Scopes: []graph.Scope{change.Scope}, SkipFacts: true}
+		if f.allScopes {
+			filter.Scopes = nil
+		}
+		base, err := st.Load(ctx, filter)
 		if err != nil {
 			return fmt.Errorf("load graph from %s: %w", a.storeName(), err)
 		}
 		if len(base.Nodes) == 0 {
 			return usageErrorf("the store holds nothing for %s: collect it first, pass --account, or use --no-baseline", change.Scope)
 		}
-		in.Before = base
-		in.After = change.Delta.Apply(base)
+		known := change.Known(base)
+		in.Before = known.Apply(base)
+		in.After = change.Delta.Apply(in.Before)
 		in.Added, in.Removed = edgeDiff(change.Before.Edges, change.After.Edges)
 	}
 	loaded := time.Now()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/breachpath/breachpath/collector/terraform"
@@ -97,14 +98,24 @@ func seedBaseline(t *testing.T, plan string) string {
 }
 
 func TestGateReportsExactlyThePathsAChangeOpensAndCloses(t *testing.T) {
-	for _, mode := range []string{"no-baseline", "stored estate"} {
+	// "stored estate": the store holds the plan's state before the change;
+	// "estate without the stack": the store holds the account, but not
+	// the plan's resources (not collected yet), which the prior state adds.
+	for _, mode := range []string{"no-baseline", "stored estate", "estate without the stack"} {
 		for _, tc := range gateCases {
 			t.Run(mode+"/"+tc.name, func(t *testing.T) {
 				args := []string{"gate", "--plan", gatePlan(tc.plan), "--format", "json", "--account", "123456789012"}
 				if mode == "no-baseline" {
 					args = append(args, "--no-baseline")
 				} else {
-					args = append([]string{"--db", seedBaseline(t, tc.plan)}, args...)
+					seed := tc.plan
+					if mode == "estate without the stack" {
+						seed = "passrole"
+						if tc.plan == "passrole" {
+							seed = "public-bucket"
+						}
+					}
+					args = append([]string{"--db", seedBaseline(t, seed)}, args...)
 				}
 				out, _, err := runRoot(t, args...)
 				var gf *gateFailedError
@@ -168,5 +179,29 @@ func TestGateExitCodeIsFourWhenAPathOpensAtOrAboveFailOn(t *testing.T) {
 				t.Errorf("exit %d, want %d", code, tc.code)
 			}
 		})
+	}
+}
+
+func TestGateExamplesOpenAndCloseThePublicBucketPath(t *testing.T) {
+	for _, tc := range []struct {
+		dir  string
+		code int
+	}{{"open", exitGateFailed}, {"close", exitOK}} {
+		t.Run(tc.dir, func(t *testing.T) {
+			dir := filepath.Join("..", "..", "examples", "gate", tc.dir)
+			args := []string{"--db", filepath.Join(t.TempDir(), "none.db"), "gate", "--no-baseline", "--plan", filepath.Join(dir, "plan.json"), "--format", "sarif", "--repo-root", filepath.Join("..", "..")}
+			if code := run(context.Background(), args); code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+		})
+	}
+	out, _, err := runRoot(t, "gate", "--no-baseline", "--plan", filepath.Join("..", "..", "examples", "gate", "open", "plan.json"), "--format", "sarif", "--repo-root", filepath.Join("..", ".."))
+	if !isGateFailure(err) {
+		t.Fatalf("err = %v, want the failing verdict", err)
+	}
+	for _, want := range []string{`"uri": "examples/gate/open/main.tf"`, `"startLine": 22`, `"fullyQualifiedName": "aws_s3_bucket_policy.reports"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("SARIF lacks %s:\n%s", want, out)
+		}
 	}
 }

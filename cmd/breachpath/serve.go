@@ -89,7 +89,7 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 	}
 	defer st.Close()
 	srv, err := api.New(api.Config{Store: st, Token: token, NoAuth: f.noAuth, Logger: a.log, Assets: web.Assets(),
-		ListenAddr: f.listen, AllowedHosts: f.allowedHosts})
+		ListenAddr: f.listen, AllowedHosts: f.allowedHosts, ChangesPath: a.changesPath()})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

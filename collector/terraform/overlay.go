@@ -102,3 +102,32 @@ func appendUnique(s []string, v string) []string {
 	}
 	return append(s, v)
 }
+
+// Known returns the delta that adds to base what the plan's prior state
+// knows and base does not (resources the store has not collected yet, or
+// collected before they existed): the nodes of the state before the change
+// that base lacks, and the moves between them and base. The gate applies
+// it to both sides, so that these resources are compared too, while a
+// resource base already holds keeps its stored edges (the plan's own view
+// of its surroundings is an assumption; the store's is a collection).
+func (c *Change) Known(base *graph.Graph) graph.Delta {
+	var d graph.Delta
+	missing := map[string]bool{}
+	for _, n := range c.Before.Nodes {
+		if base.Node(n.ID) == nil {
+			missing[n.ID] = true
+			d.Context = append(d.Context, n)
+		}
+	}
+	for _, e := range c.Before.Edges {
+		if missing[e.From] || missing[e.To] {
+			d.AddEdges = append(d.AddEdges, e)
+		}
+	}
+	for _, f := range c.Before.Findings {
+		if missing[f.Resource] {
+			d.Findings = append(d.Findings, f)
+		}
+	}
+	return d
+}

@@ -139,6 +139,10 @@ type dataResource struct {
 	external []string // principals outside the account named by Allow statements
 	// noPublic: S3 Block Public Access (RestrictPublicBuckets) neutralises public grants.
 	noPublic bool
+	// objectKeys are the narrower object resources (one key, a prefix) that some policy names
+	// in this bucket: a grant on "bucket/flag.txt" alone never matches "bucket/*", so each is
+	// evaluated as well (policy.ObjectTargets).
+	objectKeys []string
 }
 
 type accessKey struct {
@@ -148,6 +152,7 @@ type accessKey struct {
 
 type accessResult struct {
 	res      policy.Result
+	target   string   // the resource the decision was made on (a key pattern for S3 objects)
 	evidence []string // shared by every edge built from this result: never modified in place
 }
 
@@ -165,6 +170,10 @@ func (b *builder) collectResources() {
 		return r
 	}
 	pab := b.inv.S3AccountPublicAccessBlock
+	var identityPolicies []*policy.Policy
+	if len(b.inv.S3) > 0 {
+		identityPolicies = b.identityPolicies()
+	}
 	for i := range b.inv.S3 {
 		bk := &b.inv.S3[i]
 		id := bk.ARN
@@ -173,6 +182,7 @@ func (b *builder) collectResources() {
 		}
 		r := add(id, bk.Region, bk.Policy, typeS3)
 		r.noPublic = (pab != nil && pab.RestrictPublicBuckets) || (bk.PublicAccessBlock != nil && bk.PublicAccessBlock.RestrictPublicBuckets)
+		r.objectKeys = policy.ObjectTargets(id, append(identityPolicies, r.policy)...)[1:]
 	}
 	regions := make([]string, 0, len(b.inv.Regional))
 	for name := range b.inv.Regional {
@@ -239,6 +249,22 @@ func (b *builder) collectResources() {
 	for _, r := range b.resources {
 		b.classifyResourcePolicy(r)
 	}
+}
+
+// identityPolicies lists every identity policy and boundary some principal holds, once each:
+// the policies whose Resource patterns may name single objects.
+func (b *builder) identityPolicies() []*policy.Policy {
+	seen := map[*policy.Policy]bool{}
+	var out []*policy.Policy
+	for _, p := range b.principals {
+		for _, x := range append(slices.Clip(p.set.Identity), p.set.Boundary) {
+			if x != nil && !seen[x] {
+				seen[x] = true
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }
 
 // collectCredentialHolders adds, for every credential found in a
@@ -387,6 +413,16 @@ func (b *builder) globalRegion() string {
 	return "us-east-1"
 }
 
+// targets lists the resources an access is evaluated on: the object space ("<arn>/*") and
+// every narrower key or prefix a policy names for object accesses, the resource otherwise.
+func (r *dataResource) targets(a access) []string {
+	t := r.target(a)
+	if !a.object || len(r.objectKeys) == 0 {
+		return []string{t}
+	}
+	return append([]string{t}, r.objectKeys...)
+}
+
 func (r *dataResource) target(a access) string {
 	switch {
 	case a.object:
@@ -399,7 +435,8 @@ func (r *dataResource) target(a access) string {
 	return r.id
 }
 
-// evalAccess decides one access for one caller: the best decision over the access's actions.
+// evalAccess decides one access for one caller: the best decision over the access's actions and
+// targets (a grant on one object is access to the bucket's data), and the target it was made on.
 func (b *builder) evalAccess(caller policy.Principal, set policy.PolicySet, r *dataResource, a access) (policy.Result, string) {
 	set.Resource = r.policy
 	set.RCPs = b.rcps
@@ -407,17 +444,19 @@ func (b *builder) evalAccess(caller policy.Principal, set policy.PolicySet, r *d
 	set.ResourcePolicyRequired = r.typ.policyRequired
 	ctx := b.requestContext(r.region)
 	var best policy.Result
-	bestAction := ""
-	for _, act := range a.actions {
-		res := b.ev.Evaluate(policy.Request{Principal: caller, Action: act, Resource: r.target(a), ResourceAccount: b.account, Context: ctx}, set)
-		if rank(res.Decision) > rank(best.Decision) || bestAction == "" {
-			best, bestAction = res, act
-		}
-		if res.Decision == policy.Allowed {
-			break
+	bestTarget := ""
+	for _, target := range r.targets(a) {
+		for _, act := range a.actions {
+			res := b.ev.Evaluate(policy.Request{Principal: caller, Action: act, Resource: target, ResourceAccount: b.account, Context: ctx}, set)
+			if rank(res.Decision) > rank(best.Decision) || bestTarget == "" {
+				best, bestTarget = res, target
+			}
+			if res.Decision == policy.Allowed {
+				return best, bestTarget
+			}
 		}
 	}
-	return best, bestAction
+	return best, bestTarget
 }
 
 func rank(d policy.Decision) int {
@@ -434,7 +473,7 @@ func rank(d policy.Decision) int {
 
 // identityMayCover is a cheap necessary condition for an identity-side allow: some Allow statement
 // covering one of the actions has a Resource pattern matching the target.
-func (b *builder) identityMayCover(c *class, a access, target string) bool {
+func (b *builder) identityMayCover(c *class, a access, targets []string) bool {
 	for _, act := range a.actions {
 		idx, ok := b.lookup(act)
 		if ok && !c.anyYes.Has(idx) && !c.anyMay.Has(idx) {
@@ -448,7 +487,7 @@ func (b *builder) identityMayCover(c *class, a access, target string) bool {
 				return true
 			}
 			for _, pat := range g.Resources {
-				if strings.Contains(pat, "${") || globMatch(pat, target) {
+				if strings.Contains(pat, "${") || slices.ContainsFunc(targets, func(t string) bool { return globMatch(pat, t) }) {
 					return true
 				}
 			}
@@ -538,14 +577,13 @@ func (b *builder) dataAccess(ctx context.Context) error {
 // fullAccess decides one principal's access to one resource with a complete evaluation, shared
 // by the principal's class when the resource policy does not single principals out.
 func (b *builder) fullAccess(p *principal, ri, ai int, r *dataResource, a access) {
-	target := r.target(a)
-	if !(r.direct || r.named[p.id]) && !b.identityMayCover(p.class, a, target) {
+	if !(r.direct || r.named[p.id]) && !b.identityMayCover(p.class, a, r.targets(a)) {
 		return
 	}
 	var cached accessResult
 	k := accessKey{res: ri, kind: ai}
 	if r.specific {
-		cached.res, _ = b.evalAccess(p.caller, p.set, r, a)
+		cached.res, cached.target = b.evalAccess(p.caller, p.set, r, a)
 	} else {
 		// Classes are shared between parallel workers; a result two workers compute at once is
 		// the same either way.
@@ -553,7 +591,7 @@ func (b *builder) fullAccess(p *principal, ri, ai int, r *dataResource, a access
 		c, ok := p.class.access[k]
 		b.mu.Unlock()
 		if cached = c; !ok {
-			cached.res, _ = b.evalAccess(p.class.rep.caller, p.class.rep.set, r, a)
+			cached.res, cached.target = b.evalAccess(p.class.rep.caller, p.class.rep.set, r, a)
 			b.mu.Lock()
 			p.class.access[k] = cached
 			b.mu.Unlock()
@@ -563,7 +601,7 @@ func (b *builder) fullAccess(p *principal, ri, ai int, r *dataResource, a access
 		return
 	}
 	if cached.evidence == nil {
-		cached.evidence = decisionEvidence(strings.Join(a.actions, "|"), target, cached.res)
+		cached.evidence = decisionEvidence(strings.Join(a.actions, "|"), cached.target, cached.res)
 		if !r.specific {
 			b.mu.Lock()
 			p.class.access[k] = cached
@@ -581,12 +619,12 @@ func (b *builder) adminAccess(r *dataResource, a access, actions string) {
 	admin := b.adminID(b.account)
 	caller := policy.Principal{ARN: admin, AccountID: b.account, Type: policy.TypeRole, Name: "account-admin", Tags: map[string]string{}}
 	set := policy.PolicySet{Identity: []*policy.Policy{administratorAccess}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
-	res, _ := b.evalAccess(caller, set, r, a)
+	res, target := b.evalAccess(caller, set, r, a)
 	if !granted(res.Decision) {
 		return
 	}
 	b.addEdge(graph.Edge{From: admin, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
-		Conditional: res.Decision == policy.Conditional, Evidence: decisionEvidence(actions, r.target(a), res)})
+		Conditional: res.Decision == policy.Conditional, Evidence: decisionEvidence(actions, target, res)})
 }
 
 func accessTechnique(t *resourceType, e graph.EdgeKind) string {
@@ -601,9 +639,8 @@ func (b *builder) externalAccess(r *dataResource, a access) {
 	if r.policy == nil {
 		return
 	}
-	target := r.target(a)
 	for _, id := range r.external {
-		res, _ := b.evalAccess(externalCaller(id), policy.PolicySet{}, r, a)
+		res, target := b.evalAccess(externalCaller(id), policy.PolicySet{}, r, a)
 		if !granted(res.Decision) {
 			continue
 		}
@@ -627,7 +664,7 @@ func (b *builder) externalAccess(r *dataResource, a access) {
 		return
 	}
 	anon := policy.Principal{Type: policy.TypeAnonymous, ARN: "*", Name: "*"}
-	res, _ := b.evalAccess(anon, policy.PolicySet{}, r, a)
+	res, target := b.evalAccess(anon, policy.PolicySet{}, r, a)
 	if !granted(res.Decision) {
 		return
 	}

@@ -38,6 +38,32 @@ func TestDataAccess(t *testing.T) {
 			withBucket(inv, "")
 			u.InlinePolicies = []inventory.InlinePolicy{{Name: "read", Document: doc(stmt{Sid: "ReadPayroll", Effect: "Allow", Action: "s3:GetObject", Resource: bucketARN + "/*"})}}
 		}, alice, graph.EdgeReads, bucketARN, "aws.s3.reads", true, false, "statement ReadPayroll", ""},
+		{"identity policy on a single key reads the bucket with the key as evidence", func(inv *inventory.Inventory, u *inventory.User) {
+			withBucket(inv, "")
+			u.InlinePolicies = []inventory.InlinePolicy{{Name: "read", Document: doc(allow(bucketARN+"/flag.txt", "s3:GetObject"))}}
+		}, alice, graph.EdgeReads, bucketARN, "aws.s3.reads", true, false, bucketARN + "/flag.txt", ""},
+		{"identity policy on a prefix reads the bucket with the prefix as evidence", func(inv *inventory.Inventory, u *inventory.User) {
+			withBucket(inv, "")
+			u.InlinePolicies = []inventory.InlinePolicy{{Name: "read", Document: doc(allow(bucketARN+"/exports/*", "s3:GetObject"))}}
+		}, alice, graph.EdgeReads, bucketARN, "aws.s3.reads", true, false, bucketARN + "/exports/*", ""},
+		{"identity policy on a key of another bucket gives nothing", func(inv *inventory.Inventory, u *inventory.User) {
+			withBucket(inv, "")
+			u.InlinePolicies = []inventory.InlinePolicy{{Name: "read", Document: doc(allow("arn:aws:s3:::other/flag.txt", "s3:GetObject"))}}
+		}, alice, graph.EdgeReads, bucketARN, "", false, false, "", ""},
+		{"bucket policy deny on the key overrides the key grant", func(inv *inventory.Inventory, u *inventory.User) {
+			withBucket(inv, doc(stmt{Effect: "Deny", Principal: "*", Action: "s3:GetObject", Resource: bucketARN + "/flag.txt"}))
+			u.InlinePolicies = []inventory.InlinePolicy{{Name: "read", Document: doc(allow(bucketARN+"/flag.txt", "s3:GetObject"))}}
+		}, alice, graph.EdgeReads, bucketARN, "", false, false, "", ""},
+		{"deny on the enclosing prefix overrides the key grant", func(inv *inventory.Inventory, u *inventory.User) {
+			withBucket(inv, "")
+			u.InlinePolicies = []inventory.InlinePolicy{{Name: "read", Document: doc(allow(bucketARN+"/exports/q1.csv", "s3:GetObject"), deny(bucketARN+"/exports/*", "s3:GetObject"))}}
+		}, alice, graph.EdgeReads, bucketARN, "", false, false, "", ""},
+		{"same-account bucket policy grant on one key reads the bucket", func(inv *inventory.Inventory, u *inventory.User) {
+			withBucket(inv, doc(stmt{Sid: "Flag", Effect: "Allow", Principal: map[string]any{"AWS": alice}, Action: "s3:GetObject", Resource: bucketARN + "/flag.txt"}))
+		}, alice, graph.EdgeReads, bucketARN, "aws.s3.reads", true, false, bucketARN + "/flag.txt", ""},
+		{"cross-account grant on a prefix reaches the external account", func(inv *inventory.Inventory, u *inventory.User) {
+			withBucket(inv, doc(stmt{Effect: "Allow", Principal: map[string]any{"AWS": other}, Action: "s3:PutObject", Resource: bucketARN + "/uploads/*"}))
+		}, "arn:aws:iam::" + other + ":root", graph.EdgeWrites, bucketARN, "aws.s3.writes", true, false, bucketARN + "/uploads/*", RuleCrossAccountResource},
 		{"identity policy on another bucket gives nothing", func(inv *inventory.Inventory, u *inventory.User) {
 			withBucket(inv, "")
 			u.InlinePolicies = []inventory.InlinePolicy{{Name: "read", Document: doc(allow("arn:aws:s3:::other/*", "s3:GetObject"))}}

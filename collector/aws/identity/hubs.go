@@ -43,6 +43,7 @@ type polGrant struct {
 	ri, ai   int
 	decision policy.Decision
 	evidence []string
+	target   string // the resource the decision was made on (a key pattern for S3 objects)
 }
 
 func (b *builder) polInfo(x *policy.Policy) *polInfo {
@@ -122,7 +123,7 @@ func (b *builder) decomposable(p *principal) bool {
 }
 
 // mayGrant is the cheap prefilter of a policy for one access on one target.
-func (b *builder) mayGrant(pi *polInfo, x *policy.Policy, caller policy.Principal, a access, target string) bool {
+func (b *builder) mayGrant(pi *polInfo, x *policy.Policy, caller policy.Principal, a access, targets []string) bool {
 	for _, act := range a.actions {
 		if idx, ok := b.lookup(act); ok && !pi.acts.Has(idx) {
 			continue
@@ -135,7 +136,7 @@ func (b *builder) mayGrant(pi *polInfo, x *policy.Policy, caller policy.Principa
 				return true
 			}
 			for _, pat := range g.Resources {
-				if strings.Contains(pat, "${") || globMatch(pat, target) {
+				if strings.Contains(pat, "${") || slices.ContainsFunc(targets, func(t string) bool { return globMatch(pat, t) }) {
 					return true
 				}
 			}
@@ -157,13 +158,13 @@ func (b *builder) policyDecisions(x *policy.Policy, caller policy.Principal) []p
 			continue
 		}
 		for ai, a := range r.accesses {
-			target := r.target(a)
-			if !b.mayGrant(pi, x, caller, a, target) {
+			if !b.mayGrant(pi, x, caller, a, r.targets(a)) {
 				continue
 			}
-			res, _ := b.evalAccess(caller, set, r, a)
+			res, target := b.evalAccess(caller, set, r, a)
 			if granted(res.Decision) {
-				out = append(out, polGrant{ri: ri, ai: ai, decision: res.Decision, evidence: decisionEvidence(strings.Join(a.actions, "|"), target, res)})
+				out = append(out, polGrant{ri: ri, ai: ai, decision: res.Decision, target: target,
+					evidence: decisionEvidence(strings.Join(a.actions, "|"), target, res)})
 			}
 		}
 	}
@@ -210,6 +211,7 @@ func (b *builder) decomposedAccess(p *principal) {
 	type best struct {
 		decision policy.Decision
 		evidence []string
+		target   string
 	}
 	var direct map[accessKey]best
 	addDirect := func(g polGrant) {
@@ -218,7 +220,7 @@ func (b *builder) decomposedAccess(p *principal) {
 		}
 		k := accessKey{res: g.ri, kind: g.ai}
 		if cur, ok := direct[k]; !ok || rank(g.decision) > rank(cur.decision) {
-			direct[k] = best{g.decision, g.evidence}
+			direct[k] = best{g.decision, g.evidence, g.target}
 		}
 	}
 	bounded := p.set.Boundary != nil
@@ -274,13 +276,13 @@ func (b *builder) decomposedAccess(p *principal) {
 		if bounded {
 			// The boundary caps the identity side: evaluate it as the only identity policy, without
 			// SCPs or resource policy (those are already in the per-policy decision).
-			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: a.actions[0], Resource: r.target(a), ResourceAccount: b.account,
+			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: a.actions[0], Resource: d.target, ResourceAccount: b.account,
 				Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
 			for _, act := range a.actions[1:] {
 				if res.Decision == policy.Allowed {
 					break
 				}
-				alt := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: r.target(a), ResourceAccount: b.account,
+				alt := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: d.target, ResourceAccount: b.account,
 					Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
 				if rank(alt.Decision) > rank(res.Decision) {
 					res = alt
@@ -456,7 +458,7 @@ func (b *builder) boundaryCovers(p *principal, x *policy.Policy, grants []polGra
 		a := r.accesses[g.ai]
 		allowed := false
 		for _, act := range a.actions {
-			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: r.target(a), ResourceAccount: b.account,
+			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: g.target, ResourceAccount: b.account,
 				Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{bd}})
 			if res.Decision == policy.Allowed {
 				allowed = true

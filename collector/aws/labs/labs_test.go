@@ -39,6 +39,21 @@ var labs = []lab{
 		},
 	},
 	{
+		name: "breachpath/key-scoped-grant-to-the-flag-object",
+		source: "not a published lab: the object-level shape of CTF-style S3 levels (issue #14 item 3), where the " +
+			"foothold's only S3 permission names the one object holding the flag, not the bucket's contents",
+		services: []string{fetch.ServiceS3},
+		build: func(e *estate, variant bool) route {
+			policy := ""
+			if variant { // the bucket policy denies that object to everyone
+				policy = doc(map[string]any{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::BUCKET/flag.txt"})
+			}
+			b := e.bucket("key-scoped", restricted, policy)
+			u := e.user("flag-reader", map[string]string{"p": doc(allow("s3:GetObject", b+"/flag.txt"))})
+			return route{from: u, via: []string{b}}
+		},
+	},
+	{
 		name:     "flaws.cloud/level-2-any-authenticated-aws-user",
 		source:   "flaws.cloud level 2: the bucket grants READ to 'Any Authenticated AWS User' (the AuthenticatedUsers ACL group)",
 		services: []string{fetch.ServiceS3},

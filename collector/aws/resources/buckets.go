@@ -135,25 +135,26 @@ func (b *builder) bucket(bk *inventory.Bucket, accountPABFinding string) {
 		return
 	}
 	pol.Label = "bucket-policy:" + bk.Name
+	// Object actions are decided on the whole object space and on every key or prefix the
+	// policy names: an anonymous grant on one object is a public bucket too.
+	objects := policy.ObjectTargets(id, pol)
 	for _, check := range []struct {
-		kind     graph.EdgeKind
-		rule     string
-		action   string
-		resource string
+		kind      graph.EdgeKind
+		rule      string
+		action    string
+		resources []string
 	}{
-		{graph.EdgeReads, RuleS3PublicRead, "s3:GetObject", id + "/*"},
-		{graph.EdgeReads, RuleS3PublicRead, "s3:ListBucket", id},
-		{graph.EdgeWrites, RuleS3PublicWrite, "s3:PutObject", id + "/*"},
+		{graph.EdgeReads, RuleS3PublicRead, "s3:GetObject", objects},
+		{graph.EdgeReads, RuleS3PublicRead, "s3:ListBucket", []string{id}},
+		{graph.EdgeWrites, RuleS3PublicWrite, "s3:PutObject", objects},
 	} {
-		res := policy.Evaluate(policy.Request{
-			Principal: policy.Principal{Type: policy.TypeAnonymous},
-			Action:    check.action, Resource: check.resource, ResourceAccount: b.account,
-		}, policy.PolicySet{Resource: pol})
+		res, resource := anonymousDecision(b.account, pol, check.action, check.resources)
 		if res.Decision != policy.Allowed && res.Decision != policy.Conditional {
 			continue
 		}
-		ev := fmt.Sprintf("bucket policy allows anonymous %s on %s", check.action, check.resource)
+		ev := fmt.Sprintf("bucket policy allows anonymous %s on %s", check.action, resource)
 		if res.Decision == policy.Conditional {
+			// Public with a condition (aws:Referer, aws:SourceIp, ...): anyone who can meet it.
 			ev += " if " + strings.Join(res.UnresolvedKeys, ", ") + " match"
 		}
 		fid := b.flag(check.rule, id, defaultSeverity, ev)
@@ -164,6 +165,26 @@ func (b *builder) bucket(bk *inventory.Bucket, accountPABFinding string) {
 		}
 		b.anonymousNode()
 	}
+}
+
+// anonymousDecision is the best decision of a bucket policy for an anonymous caller over the
+// resources (an unconditional allow on any wins), and the resource it was made on.
+func anonymousDecision(account string, pol *policy.Policy, action string, resources []string) (policy.Result, string) {
+	var best policy.Result
+	bestResource := ""
+	for _, r := range resources {
+		res := policy.Evaluate(policy.Request{
+			Principal: policy.Principal{Type: policy.TypeAnonymous},
+			Action:    action, Resource: r, ResourceAccount: account,
+		}, policy.PolicySet{Resource: pol})
+		switch {
+		case res.Decision == policy.Allowed:
+			return res, r
+		case bestResource == "" || (res.Decision == policy.Conditional && best.Decision != policy.Conditional):
+			best, bestResource = res, r
+		}
+	}
+	return best, bestResource
 }
 
 // edgeFindings adds findings to an existing edge.
