@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -222,5 +223,22 @@ func TestAnEmptyLedgerSaysSo(t *testing.T) {
 	f := newFixture(t)
 	if _, err := f.ledger.Compare(context.Background(), drift.Query{Since: time.Hour, Now: t0}); !errors.Is(err, drift.ErrNoObservations) {
 		t.Fatalf("err = %v, want ErrNoObservations", err)
+	}
+}
+
+func TestALedgerAtARelativePathOpens(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, name := range []string{"breachpath.db.changes", "odd?#%name.changes"} {
+		l, err := drift.OpenLedger(context.Background(), name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := l.Add(context.Background(), &drift.Observation{SyncID: 1, At: t0}); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		if _, err := os.Stat(name); err != nil {
+			t.Fatalf("the ledger is not at %s: %v", name, err)
+		}
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver the embedded store uses too
@@ -35,8 +35,11 @@ func OpenLedger(ctx context.Context, path string) (*Ledger, error) {
 		return nil, fmt.Errorf("open change ledger: %w", err)
 	}
 	f.Close()
-	u := url.URL{Scheme: "file", Path: path}
-	db, err := sql.Open("sqlite", u.String()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	// "file:" plus the path with the URI's own metacharacters escaped, as
+	// the embedded store does: a relative path must stay relative (a
+	// "file://" URL would read its first segment as a host).
+	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	db, err := sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 	if err != nil {
 		return nil, fmt.Errorf("open change ledger %s: %w", path, err)
 	}
