@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/breachpath/breachpath/collector/terraform"
+	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
 	"github.com/breachpath/breachpath/scoring/gate"
 )
@@ -203,5 +204,45 @@ func TestGateExamplesOpenAndCloseThePublicBucketPath(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("SARIF lacks %s:\n%s", want, out)
 		}
+	}
+}
+
+func TestGateKeepsTheStoredNodeOfAResourceThePlanLeavesUnchanged(t *testing.T) {
+	// The store classified the ledger bucket restricted (say, by Macie);
+	// the plan's tags say confidential and the plan does not change it: the
+	// path the change opens reaches restricted data.
+	ctx := context.Background()
+	p, err := terraform.ReadPlan(gatePlan("ssh-open"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := terraform.Analyse(ctx, p, terraform.Options{AccountID: "123456789012"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ch.Before.Nodes {
+		if ch.Before.Nodes[i].ID == "arn:aws:s3:::acme-ledger" {
+			ch.Before.Nodes[i].Sensitivity = graph.SensitivityRestricted
+		}
+	}
+	db := filepath.Join(t.TempDir(), "estate.db")
+	st, err := embedded.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Sync(ctx, ch.Before); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, _, err := runRoot(t, "--db", db, "gate", "--plan", gatePlan("ssh-open"), "--fail-on", "restricted", "--format", "json")
+	if !isGateFailure(err) {
+		t.Fatalf("err = %v, want the failing verdict", err)
+	}
+	var r gate.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Opened) != 1 || r.Opened[0].TargetSensitivity != "restricted" {
+		t.Errorf("opened %+v, want one path to the stored restricted bucket", r.Opened)
 	}
 }

@@ -54,15 +54,21 @@ func Analyse(ctx context.Context, plan *tfjson.Plan, opts Options, log *slog.Log
 	for id := range c.NodeCauses {
 		sort.Strings(c.NodeCauses[id])
 	}
-	c.Delta = delta(conv, before, after)
+	c.Delta = delta(conv, before, after, c.NodeCauses)
 	return c, nil
 }
 
-func delta(conv *Conversion, before, after *graph.Snapshot) graph.Delta {
+func delta(conv *Conversion, before, after *graph.Snapshot, causes map[string][]string) graph.Delta {
 	var d graph.Delta
 	owned := func(id string) bool { _, ok := conv.Owners[id]; return ok }
+	// A resource the plan leaves unchanged keeps the stored node: the store
+	// may know more of it (Macie sensitivity, CIEM annotations) than the
+	// plan, and replacing it would open or close paths the change does not.
+	// A node counts as changed when its resource or an attachment of it
+	// (a policy, a rule, a public-access block) changes.
+	changed := func(id string) bool { return len(causes[id]) > 0 }
 	for _, n := range after.Nodes {
-		if owned(n.ID) && !n.Stub {
+		if owned(n.ID) && changed(n.ID) && !n.Stub {
 			d.Upsert = append(d.Upsert, n)
 		} else {
 			d.Context = append(d.Context, n)
@@ -87,7 +93,7 @@ func delta(conv *Conversion, before, after *graph.Snapshot) graph.Delta {
 		}
 	}
 	for _, f := range after.Findings {
-		if owned(f.Resource) {
+		if owned(f.Resource) && changed(f.Resource) {
 			d.Findings = append(d.Findings, f)
 		}
 	}
