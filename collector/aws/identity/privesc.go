@@ -29,6 +29,17 @@ type escalator struct {
 	// hubEdges records policy-node escalation edges: policy|technique|target -> conditional.
 	// Written while the shared policies run, before any worker starts; read by workers.
 	hubEdges map[hubKey]bool
+	// capture, when set, receives the edges emit would draw instead of drawing them: used to ask
+	// what an attacker could do with other permissions (a stored policy version in force).
+	capture *[]capturedEdge
+}
+
+// capturedEdge is an escalation emit would have drawn while capture was set.
+type capturedEdge struct {
+	tech        *Technique
+	to          string
+	conditional bool
+	evidence    []string
 }
 
 // techCatalogue is what the technique table implies, independent of any account.
@@ -305,6 +316,14 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 	}
 	b := e.b
 	conditional := c.dec == policy.Conditional
+	if e.capture != nil {
+		ev := make([]string, 0, c.evidenceLen()+len(extra))
+		for _, part := range c.parts[:c.n] {
+			ev = append(ev, part...)
+		}
+		*e.capture = append(*e.capture, capturedEdge{tech: t, to: to, conditional: conditional, evidence: append(ev, extra...)})
+		return
+	}
 	if p.kind == graph.KindPolicy {
 		e.hubEdges[hubKey{p.id, t.ID, to}] = conditional
 	} else if e.viaPolicy(p, t, to, conditional) {
@@ -314,12 +333,26 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 	if to == b.adminNode || (b.byARN[to] != nil && b.byARN[to].admin) {
 		sev = graph.SeverityCritical
 	}
+	fids := e.finding(p, t, sev)
+	ev := make([]string, 0, c.evidenceLen()+len(extra)+1)
+	for _, part := range c.parts[:c.n] {
+		ev = append(ev, part...)
+	}
+	ev = append(ev, extra...)
+	ev = append(ev, e.cat.line[t])
+	b.addEdge(graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
+		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: fids})
+}
+
+// finding adds (once per attacker and technique, and again when critical) the finding that names
+// the attacker's dangerous permission, and returns the finding ids its edges cite.
+func (e *escalator) finding(p *principal, t *Technique, sev graph.Severity) []string {
 	fk := pairKey{p.id, t.ID}
 	// One finding per attacker and technique (its id depends on nothing else): its edges share
 	// one read-only Findings slice.
 	fids, ok := e.out.findings[fk]
 	if !ok || sev == graph.SeverityCritical {
-		fid := b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
+		fid := e.b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
 			Title:       "Privilege escalation: " + t.Summary,
 			Evidence:    fmt.Sprintf("%s (%s) holds %s", p.id, t.CatalogID, permList(t)),
 			Remediation: "Remove or scope " + permList(t) + " (restrict Resource, add iam:PassedToService / tag conditions, or deny it in a boundary or SCP).",
@@ -329,14 +362,7 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 			e.out.findings[fk] = fids
 		}
 	}
-	ev := make([]string, 0, c.evidenceLen()+len(extra)+1)
-	for _, part := range c.parts[:c.n] {
-		ev = append(ev, part...)
-	}
-	ev = append(ev, extra...)
-	ev = append(ev, e.cat.line[t])
-	b.addEdge(graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
-		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: fids})
+	return fids
 }
 
 func permList(t *Technique) string {

@@ -13,27 +13,35 @@ import (
 // each permission is checked, and its Attacker and Pre fields what must hold besides.
 type rule func(e *escalator, p *principal, t *Technique)
 
-// rules maps every Target to its rule; TestEveryTargetHasARule keeps the table covered.
-var rules = map[Target]rule{
-	TargetSelfPolicy:        (*escalator).selfPolicy,
-	TargetSelfPolicyVersion: (*escalator).selfPolicyVersion,
-	TargetSelf:              (*escalator).self,
-	TargetSelfGroup:         (*escalator).selfGroup,
-	TargetGroup:             (*escalator).joinGroup,
-	TargetUser:              (*escalator).otherUser,
-	TargetUserMod:           (*escalator).otherUser,
-	TargetRole:              (*escalator).otherRole,
-	TargetAssumableRoleMod:  (*escalator).otherRole,
-	TargetTrustRoleMod:      (*escalator).otherRole,
-	TargetPassedRole:        (*escalator).serviceRole,
-	TargetUninventoriedRole: (*escalator).serviceRole,
-	TargetPassedToExisting:  (*escalator).serviceRole,
-	TargetTaskRole:          (*escalator).workload,
-	TargetInvokerAdmin:      (*escalator).invokerAdmin,
-	TargetProfileRole:       (*escalator).profileRole,
-	TargetHostRole:          (*escalator).hostRole,
-	TargetFunctionRole:      (*escalator).workload,
-	TargetInstanceRole:      (*escalator).workload,
+// rules maps every Target to its rule; TestEveryTargetHasARule keeps the table covered. It is
+// filled in init because the stored-version rule runs the other rules (an initialisation cycle
+// otherwise).
+var rules map[Target]rule
+
+func init() { rules = ruleTable() }
+
+func ruleTable() map[Target]rule {
+	return map[Target]rule{
+		TargetSelfPolicy:        (*escalator).selfPolicy,
+		TargetSelfPolicyVersion: (*escalator).selfPolicyVersion,
+		TargetSelf:              (*escalator).self,
+		TargetSelfGroup:         (*escalator).selfGroup,
+		TargetGroup:             (*escalator).joinGroup,
+		TargetUser:              (*escalator).otherUser,
+		TargetUserMod:           (*escalator).otherUser,
+		TargetRole:              (*escalator).otherRole,
+		TargetAssumableRoleMod:  (*escalator).otherRole,
+		TargetTrustRoleMod:      (*escalator).otherRole,
+		TargetPassedRole:        (*escalator).serviceRole,
+		TargetUninventoriedRole: (*escalator).serviceRole,
+		TargetPassedToExisting:  (*escalator).serviceRole,
+		TargetTaskRole:          (*escalator).workload,
+		TargetInvokerAdmin:      (*escalator).invokerAdmin,
+		TargetProfileRole:       (*escalator).profileRole,
+		TargetHostRole:          (*escalator).hostRole,
+		TargetFunctionRole:      (*escalator).workload,
+		TargetInstanceRole:      (*escalator).workload,
+	}
 }
 
 // apply runs t's rule for p when p is of the kind t's attacker must be.
@@ -151,24 +159,133 @@ func (e *escalator) selfPolicy(p *principal, t *Technique) {
 }
 
 // selfPolicyVersion: the attacker puts in force a stored version of a customer-managed policy it
-// holds, when that version (with everything else it holds, under its boundary and the SCPs)
-// makes it administrator.
+// holds. Every non-default version is evaluated as a potential grant, with everything else the
+// attacker holds, under its boundary, the SCPs and each resource's policy: a version that makes it
+// administrator is an escalation to the administrator node; otherwise every data access the
+// version allows and the default does not (or allows only conditionally) is drawn as a move to
+// that resource, with the rollback as its technique.
 func (e *escalator) selfPolicyVersion(p *principal, t *Technique) {
 	if !e.holds(t, p) {
 		return
 	}
 	action := t.Perms[0].Action
 	for _, m := range p.managed {
+		var c permCheck
+		checked, allowed := false, false
+		rollback := func() bool {
+			if !checked {
+				checked = true
+				allowed = e.and(&c, action, m, e.evalOn(p, action, m, e.b.globalRegion(), nil))
+			}
+			return allowed
+		}
 		for _, v := range e.b.versions[m] {
-			if !e.b.adminWith(p, e.b.withVersion(p, m, v.doc)) {
+			set := e.b.withVersion(p, m, v.doc)
+			if e.b.adminWith(p, set) {
+				if rollback() {
+					e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+p.id,
+						"stored version "+v.id+" of "+m+" (not the default) makes "+p.id+" administrator")
+				}
+				break // administrator implies every other grant of the policy's versions
+			}
+			e.versionAccess(p, t, m, v, set, rollback, &c)
+			e.versionEscalation(p, t, m, v, set, rollback, &c)
+		}
+	}
+}
+
+// versionEscalation draws the escalations a stored policy version enables beyond those p has:
+// every other technique is run for p with the version in force and for p as it is, with edges
+// captured instead of drawn, and each target only the first run reaches becomes a move of the
+// rollback technique (conditional when the rollback or the enabled technique is).
+func (e *escalator) versionEscalation(p *principal, t *Technique, m string, v policyVersion, set policy.PolicySet, rollback func() bool, c *permCheck) {
+	b := e.b
+	shadow := *p
+	shadow.set = set
+	cl := &class{key: "version|" + p.id + "|" + m + "?versionId=" + v.id, rep: &shadow, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
+	cl.anyYes, cl.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Context: b.requestContext(b.homeRegion())}, set)
+	cl.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
+	shadow.class = cl
+	shadow.maxAdmin = b.wouldBeAdmin(&shadow)
+	run := func(q *principal) []capturedEdge {
+		var got []capturedEdge
+		prev := e.capture
+		e.capture = &got
+		e.memo.reset() // the memo holds decisions for one attacker's permissions
+		for _, other := range e.cat.order {
+			if other.Target != TargetSelfPolicyVersion && e.mayHave(q, other) {
+				e.apply(q, other)
+			}
+		}
+		e.capture = prev
+		e.memo.reset()
+		return got
+	}
+	with := run(&shadow)
+	if len(with) == 0 {
+		return
+	}
+	// best: per target, whether p reaches it unconditionally (true) or only conditionally.
+	best := map[string]bool{}
+	for _, x := range run(p) {
+		best[x.to] = best[x.to] || !x.conditional
+	}
+	drawn := map[string]bool{}
+	for _, x := range with {
+		if sure, ok := best[x.to]; (ok && (sure || x.conditional)) || drawn[x.to] || x.to == p.id {
+			continue // p reaches it as surely already, or the target is drawn for this version
+		}
+		if !rollback() {
+			return
+		}
+		drawn[x.to] = true
+		sev := graph.SeverityHigh
+		if x.to == b.adminNode || (b.byARN[x.to] != nil && b.byARN[x.to].admin) {
+			sev = graph.SeverityCritical
+		}
+		ev := make([]string, 0, c.evidenceLen()+len(x.evidence)+3)
+		for _, part := range c.parts[:c.n] {
+			ev = append(ev, part...)
+		}
+		ev = append(ev, "policy "+m+" is attached to "+p.id,
+			"stored version "+v.id+" of "+m+" (not the default) enables "+x.tech.ID+" ("+x.tech.CatalogID+")")
+		ev = append(ev, x.evidence...)
+		ev = append(ev, e.cat.line[t])
+		b.addEdge(graph.Edge{From: p.id, To: x.to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood * x.tech.Likelihood,
+			Conditional: c.dec == policy.Conditional || x.conditional, Evidence: ev, Findings: e.finding(p, t, sev)})
+	}
+}
+
+// versionAccess draws the data access a stored policy version grants p beyond what its current
+// permissions grant: the same evaluation as the data-access edges (evalAccess), once with the
+// version in force and once without. rollback decides (once) whether p may make the version the
+// default; c is that decision's evidence.
+func (e *escalator) versionAccess(p *principal, t *Technique, m string, v policyVersion, set policy.PolicySet, rollback func() bool, c *permCheck) {
+	b := e.b
+	for _, r := range b.resources {
+		for _, a := range r.accesses {
+			now, _ := b.evalAccess(p.caller, set, r, a)
+			if !granted(now.Decision) {
 				continue
 			}
-			var c permCheck
-			if e.and(&c, action, m, e.evalOn(p, action, m, e.b.globalRegion(), nil)) {
-				e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+p.id,
-					"stored version "+v.id+" of "+m+" (not the default) makes "+p.id+" administrator")
+			before, _ := b.evalAccess(p.caller, p.set, r, a)
+			if rank(before.Decision) >= rank(now.Decision) {
+				continue // the default already grants it as well
 			}
-			break // one such version per policy is enough
+			if !rollback() {
+				return
+			}
+			ev := make([]string, 0, c.evidenceLen()+4)
+			for _, part := range c.parts[:c.n] {
+				ev = append(ev, part...)
+			}
+			ev = append(ev, "policy "+m+" is attached to "+p.id,
+				"stored version "+v.id+" of "+m+" (not the default) grants "+strings.Join(a.actions, "|")+" on "+r.target(a))
+			ev = append(ev, decisionEvidence(strings.Join(a.actions, "|"), r.target(a), now)...)
+			ev = append(ev, e.cat.line[t])
+			b.addEdge(graph.Edge{From: p.id, To: r.id, Kind: a.edge, Technique: t.ID, Likelihood: t.Likelihood,
+				Conditional: c.dec == policy.Conditional || now.Decision == policy.Conditional,
+				Evidence:    ev, Findings: e.finding(p, t, graph.SeverityHigh)})
 		}
 	}
 }

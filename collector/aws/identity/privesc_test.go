@@ -456,32 +456,100 @@ func TestDenyInAnotherPolicyBlocksEscalation(t *testing.T) {
 	}
 }
 
-func TestSetDefaultPolicyVersionNeedsAVersionThatMakesAdmin(t *testing.T) {
+// TestSetDefaultPolicyVersionDrawsWhatAStoredVersionGrantsMore: every stored non-default version
+// is evaluated as a potential grant. One that makes the holder administrator is an escalation to
+// the administrator node; one that grants data access the default does not is a move to that
+// data, through the same evaluation as data access (denies, SCPs, boundaries respected).
+func TestSetDefaultPolicyVersionDrawsWhatAStoredVersionGrantsMore(t *testing.T) {
+	const bucket = "arn:aws:s3:::payroll"
+	const tech = "aws.iam.set-default-policy-version"
+	mfa := stmt{Effect: "Allow", Action: "iam:SetDefaultPolicyVersion", Resource: "*", Condition: map[string]any{"Bool": map[string]any{"aws:MultiFactorAuthPresent": "true"}}}
 	tests := []struct {
 		name     string
 		versions []inventory.PolicyVersion
-		scope    string // Resource of the attacker's iam:SetDefaultPolicyVersion
-		want     bool
+		rollback stmt   // the attacker's iam:SetDefaultPolicyVersion statement
+		extra    string // another inline policy of the attacker
+		scp      string
+		boundary string // the attacker's permissions boundary document
+		admin    bool   // the escalation to the administrator node is drawn
+		reads    bool   // the rollback's READS edge to the bucket is drawn
+		cond     bool   // and it is conditional
+		victim   bool   // the rollback's escalation to the victim user is drawn (the version enables iam:CreateAccessKey on it)
 	}{
-		{"stored version allows everything", []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "*"))}}, "*", true},
-		{"stored version grants more but not admin", []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "s3:*"))}}, "*", false},
-		{"no stored version", nil, "*", false},
-		{"permission scoped to another policy", []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "*"))}}, iamARN("policy/other"), false},
+		{name: "stored version allows everything", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "*"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), admin: true},
+		{name: "stored version grants data access", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "s3:*"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), reads: true},
+		{name: "rollback only with MFA is conditional", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "s3:*"))}},
+			rollback: mfa, reads: true, cond: true},
+		{name: "default already grants it", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "s3:*"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), extra: doc(allow("*", "s3:GetObject", "s3:ListBucket"))},
+		{name: "stored version grants nothing more", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "iam:ListPolicyVersions"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion")},
+		{name: "no stored version", rollback: allow("*", "iam:SetDefaultPolicyVersion")},
+		{name: "permission scoped to another policy", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "*"))}},
+			rollback: allow(iamARN("policy/other"), "iam:SetDefaultPolicyVersion")},
+		{name: "rollback explicitly denied", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "s3:*"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), extra: doc(deny("*", "iam:SetDefaultPolicyVersion"))},
+		{name: "SCP denies what the version grants", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "s3:*"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), scp: doc(allow("*", "*"), deny("*", "s3:*"))},
+		{name: "SCP denies the rollback", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "*"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), scp: doc(allow("*", "*"), deny("*", "iam:SetDefaultPolicyVersion"))},
+		{name: "stored version enables an escalation", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow(iamARN("user/victim"), "iam:CreateAccessKey"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), victim: true},
+		{name: "default already enables the escalation", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow(iamARN("user/victim"), "iam:CreateAccessKey"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), extra: doc(allow("*", "iam:CreateAccessKey"))},
+		{name: "SCP denies the escalation the version enables", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow(iamARN("user/victim"), "iam:CreateAccessKey"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), scp: doc(allow("*", "*"), deny("*", "iam:CreateAccessKey"))},
+		{name: "boundary withholds the escalation the version enables", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow(iamARN("user/victim"), "iam:CreateAccessKey"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), boundary: doc(allow("*", "iam:SetDefaultPolicyVersion", "s3:*"))},
+		{name: "boundary withholds what the version grants", versions: []inventory.PolicyVersion{{ID: "v1", Document: doc(allow("*", "s3:*"))}},
+			rollback: allow("*", "iam:SetDefaultPolicyVersion"), boundary: doc(allow("*", "iam:*"))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := newInv()
-			pol := addPolicy(inv, "dev", doc(allow(tt.scope, "iam:SetDefaultPolicyVersion"), allow("*", "iam:ListPolicyVersions")))
+			inv.S3 = append(inv.S3, inventory.Bucket{Name: "payroll", ARN: bucket, Region: "us-east-1"})
+			pol := addPolicy(inv, "dev", doc(tt.rollback, allow("*", "iam:ListPolicyVersions")))
 			inv.IAM.Policies[len(inv.IAM.Policies)-1].OtherVersions = tt.versions
-			u := addUser(inv, "attacker")
+			var inline []string
+			if tt.extra != "" {
+				inline = append(inline, tt.extra)
+			}
+			u := addUser(inv, "attacker", inline...)
 			u.AttachedPolicies = []inventory.AttachedPolicy{{ARN: pol}}
+			if tt.boundary != "" {
+				u.PermissionBoundary = addPolicy(inv, "boundary", tt.boundary)
+			}
+			if tt.scp != "" {
+				withSCP(inv, tt.scp)
+			}
+			victim := addUser(inv, "victim")
 			part := build(t, inv)
-			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, adminNode(), "aws.iam.set-default-policy-version")
-			if (e != nil) != tt.want {
-				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			if v := findEdge(part, u.ARN, graph.EdgeEscalatesTo, victim.ARN, tech); (v != nil) != tt.victim {
+				t.Fatalf("rollback escalation to the victim present=%v, want %v\n%s", v != nil, tt.victim, dumpEdges(part, u.ARN))
+			} else if v != nil && (!hasEvidence(v, "enables aws.iam.create-access-key") || len(v.Findings) == 0) {
+				t.Errorf("the move must name the technique the version enables and cite a finding: %v %v", v.Evidence, v.Findings)
+			}
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, adminNode(), tech)
+			if (e != nil) != tt.admin {
+				t.Fatalf("admin edge present=%v, want %v\n%s", e != nil, tt.admin, dumpEdges(part, u.ARN))
 			}
 			if e != nil && !hasEvidence(e, "stored version v1") {
 				t.Errorf("evidence must name the version: %v", e.Evidence)
+			}
+			r := findEdge(part, u.ARN, graph.EdgeReads, bucket, tech)
+			if (r != nil) != tt.reads {
+				t.Fatalf("rollback READS edge present=%v, want %v\n%s", r != nil, tt.reads, dumpEdges(part, u.ARN))
+			}
+			if r == nil {
+				return
+			}
+			if r.Conditional != tt.cond {
+				t.Errorf("conditional = %v, want %v (%v)", r.Conditional, tt.cond, r.Evidence)
+			}
+			if !hasEvidence(r, "stored version v1") || len(r.Findings) == 0 {
+				t.Errorf("the move must name the version and cite the privilege-escalation finding: %v %v", r.Evidence, r.Findings)
 			}
 		})
 	}

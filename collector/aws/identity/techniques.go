@@ -161,7 +161,7 @@ var Techniques = []Technique{
 	{ID: "aws.iam.set-default-policy-version", CatalogID: "bp-iam-001", Category: SelfEscalation, Target: TargetSelfPolicyVersion,
 		Pre:   pre(PreHeadroom),
 		Perms: []Perm{perm("iam:SetDefaultPolicyVersion", OnPolicy)}, Likelihood: 0.9,
-		Summary: "Make a stored older (or newer) version of a customer-managed policy attached to yourself the default, when that version makes you administrator."},
+		Summary: "Make a stored older (or newer) version of a customer-managed policy attached to yourself the default, when that version grants more: administrator, another escalation, or data access."},
 	{ID: "aws.iam.put-role-policy", CatalogID: "iam-005", Category: SelfEscalation, Target: TargetSelf,
 		Attacker: RoleOnly, Pre: pre(PreHeadroom),
 		Perms: []Perm{perm("iam:PutRolePolicy", OnTarget)}, Likelihood: 0.9,
