@@ -106,6 +106,13 @@ func (r *Rules) Decide(n *graph.Node, base graph.Sensitivity) Decision {
 	return d
 }
 
+// TagLevel returns the highest level the tags (AWS tags, Azure tags, GCP
+// labels) name under these rules; collectors call it while building nodes.
+func (r *Rules) TagLevel(tags map[string]string) graph.Sensitivity {
+	c, _ := r.tagLevel(tags)
+	return c.level
+}
+
 // tagLevel returns the highest level the node's tags name and the tag that
 // named it; ok is false when no tag classifies the node.
 func (r *Rules) tagLevel(tags map[string]string) (candidate, bool) {

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"unicode"
 
 	"go.yaml.in/yaml/v4"
@@ -88,15 +89,19 @@ type compiledName struct {
 	label string
 }
 
-// Default returns the embedded default rules.
-func Default() *Rules {
+// Default returns the embedded default rules, compiled once and shared:
+// a Rules is never modified after compiling, so sharing is safe.
+func Default() *Rules { return defaultRules() }
+
+var defaultRules = sync.OnceValue(func() *Rules {
 	r, err := compile(nil)
 	if err != nil {
-		// The embedded file is tested; failing here is a build defect.
+		// The embedded file is tested (TestDecideFollowsThePrecedence);
+		// failing here is a build defect, not bad input.
 		panic(fmt.Sprintf("sensitivity: embedded defaults: %v", err))
 	}
 	return r
-}
+})
 
 // Load reads a rules file and returns the defaults extended by it. An empty
 // path returns the defaults.

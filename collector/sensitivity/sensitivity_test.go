@@ -132,3 +132,19 @@ func TestApplyRecordsWhyAndCountsByRule(t *testing.T) {
 		t.Fatalf("lines %q", lines)
 	}
 }
+
+// The collectors read tags through TagLevel: every cloud's convention gives
+// the same level.
+func TestTagLevelReadsEveryCloudsConvention(t *testing.T) {
+	for _, tags := range []map[string]string{
+		{"DataClassification": "Restricted"},  // AWS CamelCase tag
+		{"Data Classification": "Restricted"}, // Azure tag with a space
+		{"data_classification": "restricted"}, // GCP label
+		{"confidentiality": "highly_confidential"},
+		{"PCI": "yes"},
+	} {
+		if got := Default().TagLevel(tags); got != graph.SensitivityRestricted {
+			t.Errorf("%v: %s", tags, got)
+		}
+	}
+}

@@ -33,7 +33,9 @@ type Part struct {
 // Options tune the transform. The zero value uses the defaults.
 type Options struct {
 	// SensitivityKeys are the tag keys read for a data classification
-	// (case-insensitive). Default: DefaultSensitivityKeys.
+	// (case-insensitive). When neither this nor SensitivityValues is set,
+	// the shared rules of collector/sensitivity read the tags; otherwise
+	// DefaultSensitivityKeys stand in for an empty list.
 	SensitivityKeys []string
 	// SensitivityValues maps lower-case tag values to levels. Entries here
 	// override DefaultSensitivityValues; the defaults stay in force otherwise.
@@ -55,9 +57,6 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
-	if len(o.SensitivityKeys) == 0 {
-		o.SensitivityKeys = DefaultSensitivityKeys
-	}
 	if o.BroadPrefixV4 <= 0 {
 		o.BroadPrefixV4 = 8
 	}

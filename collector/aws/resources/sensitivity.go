@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/collector/sensitivity"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -37,7 +38,13 @@ var DefaultSensitivityValues = map[string]graph.Sensitivity{
 var booleanKeys = map[string]graph.Sensitivity{"pii": graph.SensitivityConfidential}
 
 // tagSensitivity returns the highest level any configured tag names.
+// Without custom options it reads the tags through collector/sensitivity's
+// shared rules, the conventions of every cloud; collect then applies the
+// user's rules file on top.
 func (b *builder) tagSensitivity(tags inventory.Tags) graph.Sensitivity {
+	if len(b.opts.SensitivityKeys) == 0 && len(b.opts.SensitivityValues) == 0 {
+		return sensitivity.Default().TagLevel(tags)
+	}
 	var best graph.Sensitivity
 	for k, v := range tags {
 		key := strings.ToLower(strings.TrimSpace(k))
@@ -64,7 +71,11 @@ func (b *builder) tagSensitivity(tags inventory.Tags) graph.Sensitivity {
 }
 
 func (b *builder) isSensitivityKey(key string) bool {
-	for _, k := range b.opts.SensitivityKeys {
+	keys := b.opts.SensitivityKeys
+	if len(keys) == 0 {
+		keys = DefaultSensitivityKeys
+	}
+	for _, k := range keys {
 		if strings.EqualFold(k, key) {
 			return true
 		}

@@ -3,12 +3,13 @@ package transform
 import (
 	"strings"
 
+	"github.com/breachpath/breachpath/collector/sensitivity"
 	"github.com/breachpath/breachpath/graph"
 )
 
 // DefaultSensitivityKeys are the tag keys read for a data classification.
-// They match the AWS collector's defaults (a cloud-neutral mapping package
-// was not on main when this was written; this is the small equivalent).
+// They apply only with custom Options.SensitivityKeys; the default reading
+// is collector/sensitivity's shared rule set.
 var DefaultSensitivityKeys = []string{"data-classification", "data_classification", "dataclassification", "classification", "sensitivity", "pii", "confidentiality"}
 
 var sensitivityValues = map[string]graph.Sensitivity{
@@ -20,7 +21,12 @@ var sensitivityValues = map[string]graph.Sensitivity{
 }
 
 // tagSensitivity returns the highest level any configured tag names.
+// Without custom keys it reads the tags through collector/sensitivity's
+// shared rules, the conventions of every cloud.
 func (b *builder) tagSensitivity(tags map[string]string) graph.Sensitivity {
+	if len(b.opts.SensitivityKeys) == 0 {
+		return sensitivity.Default().TagLevel(tags)
+	}
 	var best graph.Sensitivity
 	for k, v := range tags {
 		key := strings.ToLower(strings.TrimSpace(k))

@@ -28,7 +28,8 @@ type Options struct {
 	// Collector names the snapshots' source; "azure" when empty.
 	Collector string
 	// SensitivityKeys are the tag keys read for a data classification
-	// (case-insensitive); DefaultSensitivityKeys when empty.
+	// (case-insensitive); when empty, collector/sensitivity's shared rules
+	// read the tags.
 	SensitivityKeys []string
 	// Now is the reference time for expiry checks; zero means CollectedAt.
 	Now time.Time
@@ -76,9 +77,6 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) ([]*
 	}
 	if opts.Collector == "" {
 		opts.Collector = "azure"
-	}
-	if len(opts.SensitivityKeys) == 0 {
-		opts.SensitivityKeys = DefaultSensitivityKeys
 	}
 	if opts.Now.IsZero() {
 		opts.Now = inv.CollectedAt

@@ -33,8 +33,8 @@ type Options struct {
 	// them become external principals. Empty: the organisation's display
 	// name when the organisation was read, else nobody is external.
 	Domains []string
-	// SensitivityKeys are the label keys read for a classification
-	// (DefaultSensitivityKeys when empty).
+	// SensitivityKeys are the label keys read for a classification; when
+	// empty, collector/sensitivity's shared rules read the labels.
 	SensitivityKeys []string
 	// Now is the time key ages are measured at (time.Now when zero).
 	Now time.Time

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/gcp/inventory"
+	"github.com/breachpath/breachpath/collector/sensitivity"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -24,7 +25,8 @@ var sensitivityValues = map[string]graph.Sensitivity{
 func (b *builder) labelSensitivity(labels map[string]string) graph.Sensitivity {
 	keys := b.opts.SensitivityKeys
 	if len(keys) == 0 {
-		keys = DefaultSensitivityKeys
+		// The shared rules of collector/sensitivity: every cloud's conventions.
+		return sensitivity.Default().TagLevel(labels)
 	}
 	var best graph.Sensitivity
 	for _, k := range keys {
