@@ -225,6 +225,7 @@ func (s *Server) routes() *gin.Engine {
 	authed.GET("/targets/:id/must-pass", s.getMustPass)
 	authed.GET("/search", s.search)
 	authed.GET("/stats", s.stats)
+	authed.GET("/sensitivity", s.sensitivity)
 	authed.GET("/changes", s.changes)
 	authed.GET("/queries", s.listQueries)
 	authed.GET("/queries/:name", s.runQuery)

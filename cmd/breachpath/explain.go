@@ -53,6 +53,7 @@ func (ex *explainer) write(w io.Writer, p *scoring.ScoredPath) {
 		termcell.Printf(w, "  loop: %s inside a cycle of %d nodes that all reach each other (%s): whoever holds one holds them all",
 			what, len(l.Members), ex.names(l.Members))
 	}
+	ex.writeTargetWhy(w, p.Target)
 	m, ok := ex.dom.For(p.Target)
 	if !ok {
 		return
@@ -72,6 +73,31 @@ func (ex *explainer) write(w io.Writer, p *scoring.ScoredPath) {
 	}
 	if len(m.Findings) > 0 {
 		termcell.Printf(w, "  must-pass findings (fixing any one cuts every path to %s): %s", target, strings.Join(m.Findings, ", "))
+	}
+}
+
+// writeTargetWhy says why the target is a target: its level and the source
+// and rule that gave it (collector/sensitivity records them), or crown-jewel
+// status.
+func (ex *explainer) writeTargetWhy(w io.Writer, id string) {
+	n := ex.g.Node(id)
+	if n == nil {
+		return
+	}
+	src, _ := n.Props["sensitivity_source"].(string)
+	rule, _ := n.Props["sensitivity_rule"].(string)
+	what := n.Sensitivity.String()
+	if n.CrownJewel {
+		what += ", crown jewel"
+	}
+	switch {
+	case src != "":
+		termcell.Printf(w, "  target: %s is %s by %s (%s)", ex.name(id), what, src, rule)
+	default:
+		termcell.Printf(w, "  target: %s is %s (no reason recorded)", ex.name(id), what)
+	}
+	if o, _ := n.Props["sensitivity_overridden"].(string); o != "" {
+		termcell.Printf(w, "  target: an explicit tag overrode %s", o)
 	}
 }
 

@@ -72,6 +72,34 @@ func TestSensitivityRulesFileChangesWhichPathsExist(t *testing.T) {
 			if got := targets(db); strings.Join(got, ",") != strings.Join(tc.want, ",") {
 				t.Fatalf("targets %v, want %v", got, tc.want)
 			}
+			if len(tc.want) > 0 {
+				out, _, err := runRoot(t, "--db", db, "paths", "--source", "arn:aws:iam::444444444444:user/mallory", "--explain")
+				if err != nil || !strings.Contains(out, `ctf-flag-store is restricted by name (name word "flag"`) {
+					t.Fatalf("paths --explain does not say why the target is one (%v):\n%s", err, out)
+				}
+			}
+			out, _, err = runRoot(t, "--db", db, "sensitivity", "--format", "json")
+			if err != nil {
+				t.Fatalf("sensitivity: %v", err)
+			}
+			var rep struct {
+				Unclassified int `json:"unclassified"`
+				Stores       []struct {
+					ID, Source, Rule, Overridden string
+				} `json:"stores"`
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("sensitivity output: %v\n%s", err, out)
+			}
+			wantUnclassified := 1 - len(tc.want)
+			if rep.Unclassified != wantUnclassified || len(rep.Stores) != 2 {
+				t.Fatalf("report %s", out)
+			}
+			for _, st := range rep.Stores {
+				if st.ID == "arn:aws:s3:::customers-site" && (st.Source != "tag" || !strings.Contains(st.Overridden, "customers")) {
+					t.Fatalf("the overridden name guess is not reported: %+v", st)
+				}
+			}
 		})
 	}
 	if _, _, err := runRoot(t, "--db", filepath.Join(dir, "bad.db"), "collect", "--sensitivity-rules", filepath.Join(dir, "missing.yaml"), "file", file); err == nil {
