@@ -43,22 +43,26 @@ type builder struct {
 	managed map[string]*policy.Policy // managed policy ARN -> parsed default version
 	// versions holds the stored non-default versions of customer-managed policies, parsed and
 	// labelled "<arn>?versionId=<id>" (iam:SetDefaultPolicyVersion can put any of them in force).
-	versions   map[string][]policyVersion
-	groups     map[string]*groupInfo // group name -> group
-	principals []*principal          // users then roles, inventory order
-	byARN      map[string]*principal
-	users      map[string]*principal // user name -> user principal
-	scps       [][]*policy.Policy
-	rcps       [][]*policy.Policy
-	mgmt       bool // the account is the organization's management account
-	orgID      string
-	orgAccts   map[string]bool // accounts of the estate (organization members and KnownAccounts)
-	classes    map[string]*class
-	resources  []*dataResource
-	profiles   map[string][]string // role ARN -> instance profile ARNs
-	adminProbe []int32
-	assumeIdx  int32
-	trusts     []*roleTrust
+	versions map[string][]policyVersion
+	// instanceTags holds the collected tags of each inventoried EC2 instance (empty: none), so
+	// ABAC conditions on aws:ResourceTag/* are decided for the techniques acting on instances.
+	// Filled with the escalation targets, before any worker starts; read-only afterwards.
+	instanceTags map[string]map[string]string
+	groups       map[string]*groupInfo // group name -> group
+	principals   []*principal          // users then roles, inventory order
+	byARN        map[string]*principal
+	users        map[string]*principal // user name -> user principal
+	scps         [][]*policy.Policy
+	rcps         [][]*policy.Policy
+	mgmt         bool // the account is the organization's management account
+	orgID        string
+	orgAccts     map[string]bool // accounts of the estate (organization members and KnownAccounts)
+	classes      map[string]*class
+	resources    []*dataResource
+	profiles     map[string][]string // role ARN -> instance profile ARNs
+	adminProbe   []int32
+	assumeIdx    int32
+	trusts       []*roleTrust
 
 	summaryList []PrincipalSummary
 	ctxCache    map[string]map[string][]string // region -> shared request context
@@ -107,7 +111,7 @@ func newBuilder(inv *inventory.Inventory, opts Options) *builder {
 	b := &builder{
 		inv: inv, opts: opts, log: opts.Logger, partition: inv.Partition, account: inv.AccountID,
 		cat: catalog.Default(), nodeIdx: map[string]int{}, edgeIdx: map[graph.EdgeKey]int{}, findIdx: map[string]int{},
-		managed: map[string]*policy.Policy{}, versions: map[string][]policyVersion{}, groups: map[string]*groupInfo{}, byARN: map[string]*principal{},
+		managed: map[string]*policy.Policy{}, versions: map[string][]policyVersion{}, instanceTags: map[string]map[string]string{}, groups: map[string]*groupInfo{}, byARN: map[string]*principal{},
 		users: map[string]*principal{}, orgAccts: map[string]bool{}, classes: map[string]*class{},
 		profiles: map[string][]string{}, mu: &sync.Mutex{}, ev: &policy.Evaluator{},
 	}

@@ -443,11 +443,15 @@ func (b *builder) adminEvidence(p *principal) []string {
 }
 
 // resourceTags returns the tags of a resource the escalation rules act on, when the collection
-// knows them: the tags of a user or role of the account (ABAC conditions on aws:ResourceTag/* and
-// iam:ResourceTag/* are then decided against them). nil means unknown.
+// knows them: the tags of a user or role of the account, or of an inventoried EC2 instance (ABAC
+// conditions on aws:ResourceTag/* and iam:ResourceTag/* are then decided against them). nil means
+// unknown.
 func (b *builder) resourceTags(arn string) map[string]string {
 	if p := b.byARN[arn]; p != nil {
 		return p.caller.Tags
+	}
+	if t, ok := b.instanceTags[arn]; ok {
+		return t
 	}
 	return nil
 }

@@ -262,6 +262,11 @@ func (b *builder) newTargets() *targets {
 			}
 		}
 		for _, in := range rd.Instances {
+			tags := map[string]string(in.Tags)
+			if tags == nil {
+				tags = map[string]string{} // collected with the instance: none
+			}
+			b.instanceTags[instanceARN(b, name, in.ID, in.ARN)] = tags
 			tg.hosts = append(tg.hosts, host{arn: instanceARN(b, name, in.ID, in.ARN), region: name, profile: in.InstanceProfileARN,
 				terminated: in.State == "terminated" || in.State == "shutting-down"})
 			if in.InstanceProfileARN == "" {

@@ -585,7 +585,16 @@ func (e *escalator) landOnHost(p *principal, t *Technique) {
 			if perm.On == OnAny {
 				ok = e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action))
 			} else {
-				ok = e.and(&c, perm.Action, h.arn, e.evalOn(p, perm.Action, h.arn, h.region, nil))
+				res := e.evalOn(p, perm.Action, h.arn, h.region, nil)
+				if !granted(res.Decision) {
+					// an ABAC condition on the instance's tags fails today: the attacker who may
+					// retag the instance makes it hold (the tag change is the first step)
+					if retagged, step, can := e.retag(p, h.arn, "ec2:CreateTags", perm.Action, h.region); can {
+						c.add(step...)
+						res = retagged
+					}
+				}
+				ok = e.and(&c, perm.Action, h.arn, res)
 			}
 			if !ok {
 				break
@@ -746,12 +755,18 @@ func (e *escalator) afterTagging(p, q *principal, action, region string) (policy
 	if q.kind != graph.KindUser && q.kind != graph.KindRole {
 		return policy.Result{}, nil, false
 	}
-	tag := tagActions[q.kind == graph.KindUser]
-	tr := e.evalOn(p, tag, q.id, region, nil)
+	return e.retag(p, q.id, tagActions[q.kind == graph.KindUser], action, region)
+}
+
+// retag decides action on resource once the attacker has changed its tags with tag (iam:TagRole,
+// ec2:CreateTags, ...), when the attacker may: the resource's tags are then whatever the attacker
+// chooses, so the decision is taken without them. See afterTagging for the result and the step.
+func (e *escalator) retag(p *principal, resource, tag, action, region string) (policy.Result, []string, bool) {
+	tr := e.evalOn(p, tag, resource, region, nil)
 	if !granted(tr.Decision) {
 		return policy.Result{}, nil, false
 	}
-	r := e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: q.id, ResourceAccount: e.b.account,
+	r := e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account,
 		Context: e.b.requestContext(region)}, p.set)
 	if !granted(r.Decision) {
 		return policy.Result{}, nil, false
@@ -762,7 +777,7 @@ func (e *escalator) afterTagging(p, q *principal, action, region string) (policy
 	} else {
 		r.Decision = policy.Conditional
 	}
-	step := append([]string{"tag step: " + tag + " on " + q.id + " first, so that its tags meet the condition"}, e.b.cachedEvidence(tag, q.id, tr)...)
+	step := append([]string{"tag step: " + tag + " on " + resource + " first, so that its tags meet the condition"}, e.b.cachedEvidence(tag, resource, tr)...)
 	return r, step, true
 }
 

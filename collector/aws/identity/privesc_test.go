@@ -760,3 +760,58 @@ func TestABACAgainstCollectedTags(t *testing.T) {
 		})
 	}
 }
+
+// TestInstanceTagsDecideABACAndRetaggingIsAStep: an ABAC condition on an instance's tags is
+// decided against the tags collected with the instance; one that fails today draws no edge unless
+// the attacker may retag the instance (ec2:CreateTags), which then is the move's first step.
+func TestInstanceTagsDecideABACAndRetaggingIsAStep(t *testing.T) {
+	const tech = "aws.ssm.send-command"
+	instance := "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0abc"
+	send := stmt{Effect: "Allow", Action: "ssm:SendCommand", Resource: "*", Condition: map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/env": "dev"}}}
+	tests := []struct {
+		name     string
+		tags     map[string]string
+		extra    []stmt
+		scp      string
+		boundary string
+		want     bool
+		step     bool // the edge's evidence starts the move with the tag change
+	}{
+		{name: "tag matches today", tags: map[string]string{"env": "dev"}, want: true},
+		{name: "tag differs and the attacker cannot retag", tags: map[string]string{"env": "prod"}},
+		{name: "untagged instance and the attacker cannot retag", tags: nil},
+		{name: "tag differs and the attacker may retag", tags: map[string]string{"env": "prod"}, extra: []stmt{allow("*", "ec2:CreateTags")}, want: true, step: true},
+		{name: "retagging denied outright", tags: map[string]string{"env": "prod"}, extra: []stmt{allow("*", "ec2:CreateTags"), deny("*", "ec2:CreateTags")}},
+		{name: "SCP denies retagging", tags: map[string]string{"env": "prod"}, extra: []stmt{allow("*", "ec2:CreateTags")},
+			scp: doc(allow("*", "*"), deny("*", "ec2:CreateTags"))},
+		{name: "boundary withholds retagging", tags: map[string]string{"env": "prod"}, extra: []stmt{allow("*", "ec2:CreateTags")},
+			boundary: doc(allow("*", "ssm:SendCommand"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			inv.Region("us-east-1").Instances = []inventory.Instance{{ID: "i-0abc", ARN: instance, State: "running", Tags: tt.tags}}
+			u := addUser(inv, "attacker", doc(append([]stmt{send}, tt.extra...)...))
+			if tt.boundary != "" {
+				u.PermissionBoundary = addPolicy(inv, "boundary", tt.boundary)
+			}
+			if tt.scp != "" {
+				withSCP(inv, tt.scp)
+			}
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, instance, tech)
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e == nil {
+				return
+			}
+			if e.Conditional {
+				t.Errorf("the tags are known: the edge must not be conditional (%v)", e.Evidence)
+			}
+			if got := hasEvidence(e, "tag step: ec2:CreateTags on "+instance); got != tt.step {
+				t.Errorf("tag step in evidence = %v, want %v: %v", got, tt.step, e.Evidence)
+			}
+		})
+	}
+}
