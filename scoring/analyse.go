@@ -15,6 +15,10 @@ type Analysis struct {
 	Projection *paths.Projection
 	Found      *paths.Result
 	Report     *Report
+	// Search is the options the search ran with (sources and targets as
+	// resolved), so later steps such as the must-pass analysis ask the same
+	// question.
+	Search paths.Options
 }
 
 // Analyse searches g for attack paths with search and scores them with
@@ -26,5 +30,5 @@ func Analyse(ctx context.Context, g *graph.Graph, search paths.Options, opts Opt
 	if err != nil {
 		return nil, fmt.Errorf("search attack paths: %w", err)
 	}
-	return &Analysis{Graph: g, Projection: proj, Found: res, Report: Score(g, res, opts)}, nil
+	return &Analysis{Graph: g, Projection: proj, Found: res, Report: Score(g, res, opts), Search: search}, nil
 }

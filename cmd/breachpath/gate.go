@@ -16,7 +16,7 @@ import (
 )
 
 // exitGateFailed is gate's verdict: the change opens an attack path at or
-// above --fail-on (docs/cli.md, docs/ci-gate.md).
+// above --fail-on (README.md, docs/ci-gate.md).
 const exitGateFailed = 4
 
 // gateFailedError carries the failing verdict to run's exit-code mapping

@@ -14,7 +14,7 @@ import (
 	"syscall"
 )
 
-// Exit codes, documented in docs/cli.md.
+// Exit codes, documented in README.md ("Exit codes") and docs/ci-gate.md.
 const (
 	exitOK      = 0
 	exitError   = 1 // the command failed

@@ -98,7 +98,7 @@ escalation-to-admin and the CIEM report's admin.via_escalation.`,
 			}
 			var ex *explainer
 			if explain {
-				if ex, err = newExplainer(cmd.Context(), an, opts); err != nil {
+				if ex, err = newExplainer(cmd.Context(), an, an.Search); err != nil {
 					return err
 				}
 			}

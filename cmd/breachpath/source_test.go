@@ -64,6 +64,12 @@ func TestPathsFromAnAssumedCompromisedSource(t *testing.T) {
 			if len(res.Paths) != 1 || res.Paths[0].Source != tc.wantFrom || res.Paths[0].Target != "arn:aws:s3:::payroll" {
 				t.Fatalf("paths = %s, want one from %s to the bucket", out, tc.wantFrom)
 			}
+			// --explain asks the must-pass analysis the same question, with
+			// the source as resolved, not as typed.
+			out, _, err = runRoot(t, "--db", db, "paths", "--source", tc.source, "--explain")
+			if err != nil || !strings.Contains(out, "payroll") {
+				t.Fatalf("paths --source %s --explain = %q, %v", tc.source, out, err)
+			}
 		})
 	}
 	out, _, err := runRoot(t, "--db", db, "paths", "--source", "nobody-here")
