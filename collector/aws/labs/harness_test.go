@@ -236,7 +236,17 @@ func (e *estate) vpc(cidr, subnetCIDR string, public bool, ingressCIDR string, p
 		rtID = *rt.RouteTable.RouteTableId
 	}
 	e.n++
-	sg, err := c.CreateSecurityGroup(e.ctx, &ec2.CreateSecurityGroupInput{GroupName: s(fmt.Sprintf("sg-%d", e.n)), Description: s("lab"), VpcId: v.Vpc.VpcId})
+	sgName := fmt.Sprintf("sg-%d", e.n)
+	sg, err := c.CreateSecurityGroup(e.ctx, &ec2.CreateSecurityGroupInput{GroupName: s(sgName), Description: s("lab"), VpcId: v.Vpc.VpcId})
+	if err != nil && strings.Contains(err.Error(), "InvalidGroup.Duplicate") {
+		// The SDK retried a create whose first attempt the server had already
+		// done (a slow answer under load): the group is ours, read its id.
+		out, derr := c.DescribeSecurityGroups(e.ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+			{Name: s("vpc-id"), Values: []string{*v.Vpc.VpcId}}, {Name: s("group-name"), Values: []string{sgName}}}})
+		if derr == nil && len(out.SecurityGroups) == 1 {
+			sg, err = &ec2.CreateSecurityGroupOutput{GroupId: out.SecurityGroups[0].GroupId}, nil
+		}
+	}
 	e.check("security group", err)
 	var perms []ec2types.IpPermission
 	for _, p := range ports {
