@@ -9,6 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/schedule"
+	"github.com/breachpath/breachpath/scoring/drift"
 )
 
 // app holds the global flags every command shares.
@@ -19,6 +23,17 @@ type app struct {
 	noProgress bool
 	// sensitivityRules is collect's --sensitivity-rules file ("" = defaults).
 	sensitivityRules string
+
+	// synced and changes are what this app's syncs wrote and the change
+	// ledger's delta of the last one: a scheduled run (collectall.go)
+	// works on its own copy of the app and reads them back.
+	synced  []graph.SyncResult
+	changes *drift.Changes
+	// subscribers are told of every finished run of `collect all` and of
+	// serve's scheduled collections (notifications, metrics).
+	subscribers []schedule.Subscriber
+	// clock replaces the scheduler's waits and jitter (tests; zero: real time).
+	clock schedule.Options
 
 	stdin  io.Reader
 	stdout io.Writer
@@ -67,7 +82,8 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 	collect.AddCommand(a.collectFileCommand())
 	root.AddCommand(a.demoCommand(), collect, a.pathsCommand(), a.queueCommand(), a.planCommand(),
 		a.queryCommand(), a.ciemCommand(), a.gateCommand(), a.sensitivityCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
-	root.AddCommand(a.diffCommand()) // the change ledger (diff.go)
+	root.AddCommand(a.diffCommand())   // the change ledger (diff.go)
+	root.AddCommand(a.reportCommand()) // operational reports (report.go)
 	return root
 }
 

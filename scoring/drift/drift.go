@@ -55,6 +55,10 @@ type FindingRecord struct {
 	Severity graph.Severity `json:"severity"`
 	Title    string         `json:"title,omitempty"`
 	State    State          `json:"state"`
+	// Account is the resource's account, subscription or project when the
+	// resource was in the graph: remediation metrics still group a finding
+	// fixed by deleting its resource under the right account.
+	Account string `json:"account,omitempty"`
 }
 
 // Observation is the path set and the finding states after one sync.
@@ -126,8 +130,11 @@ func Observe(an *scoring.Analysis, syncID int64, at time.Time) *Observation {
 			case f.Stale:
 				st = Stale
 			}
-			o.Findings = append(o.Findings, FindingRecord{ID: f.ID, RuleID: f.RuleID, Resource: f.Resource,
-				Severity: f.Severity, Title: f.Title, State: st})
+			fr := FindingRecord{ID: f.ID, RuleID: f.RuleID, Resource: f.Resource, Severity: f.Severity, Title: f.Title, State: st}
+			if n := an.Graph.Node(f.Resource); n != nil {
+				fr.Account = n.Account
+			}
+			o.Findings = append(o.Findings, fr)
 		}
 	}
 	slices.SortFunc(o.Paths, func(a, b PathRecord) int { return cmp.Compare(a.ID, b.ID) })
