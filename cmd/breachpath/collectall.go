@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	gcpfetch "github.com/breachpath/breachpath/collector/gcp/fetch"
 	"github.com/breachpath/breachpath/opsconfig"
 	"github.com/breachpath/breachpath/schedule"
 )
@@ -119,6 +121,11 @@ func (a *app) runTarget(ctx context.Context, t opsconfig.Target, w io.Writer) (s
 		}
 	case opsconfig.GCP:
 		f := gcpFlagsOf(t)
+		for api := range f.endpoints {
+			if !slices.Contains(gcpfetch.APIs, api) {
+				return schedule.Outcome{}, fmt.Errorf("collect %s: gcp.endpoints: unknown API %q (want one of %s)", t.Name, api, strings.Join(gcpfetch.APIs, ", "))
+			}
+		}
 		if err = f.validate(); err == nil {
 			err = ra.runCollectGCP(ctx, f)
 		}
@@ -175,8 +182,8 @@ func gcpFlagsOf(t opsconfig.Target) gcpCollectFlags {
 	f := gcpCollectFlags{fromFiles: t.FromFiles}
 	if o := t.GCP; o != nil {
 		f.organization, f.folder, f.project, f.impersonate = o.Organization, o.Folder, o.Project, o.ImpersonateServiceAccount
-		f.domains, f.noStorageAPI, f.keyActivity = o.Domains, o.NoStorageAPI, o.KeyActivity
-		f.assetEndpoint, f.storageEndpoint = o.AssetEndpoint, o.StorageEndpoint
+		f.domains, f.noStorageAPI, f.keyActivity, f.noServices = o.Domains, o.NoStorageAPI, o.KeyActivity, o.NoServiceAPIs
+		f.endpoints = o.Endpoints
 	}
 	return f
 }
