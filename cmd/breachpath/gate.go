@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/breachpath/breachpath/collector/terraform"
+	"github.com/breachpath/breachpath/collector/terraform/overlay"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
 	"github.com/breachpath/breachpath/scoring/gate"
@@ -133,7 +134,7 @@ func (a *app) runGate(ctx context.Context, f gateFlags) error {
 			f.account = aws[0].ID
 		}
 	}
-	change, err := terraform.Analyse(ctx, plan, terraform.Options{AccountID: f.account, Region: f.region}, a.log)
+	change, err := overlay.Analyse(ctx, plan, terraform.Options{AccountID: f.account, Region: f.region}, a.log)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/breachpath/breachpath/collector/terraform"
+	"github.com/breachpath/breachpath/collector/terraform/overlay"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
 	"github.com/breachpath/breachpath/scoring/gate"
@@ -82,7 +83,7 @@ func seedBaseline(t *testing.T, plan string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := terraform.Analyse(ctx, p, terraform.Options{AccountID: "123456789012"}, nil)
+	ch, err := overlay.Analyse(ctx, p, terraform.Options{AccountID: "123456789012"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestGateKeepsTheStoredNodeOfAResourceThePlanLeavesUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := terraform.Analyse(ctx, p, terraform.Options{AccountID: "123456789012"}, nil)
+	ch, err := overlay.Analyse(ctx, p, terraform.Options{AccountID: "123456789012"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,10 @@
-package terraform
+// Package overlay turns a Terraform plan into graph terms: both sides of the
+// plan (collector/terraform's two AWS inventories) through the AWS
+// transform, and the delta between them that the gate overlays on a stored
+// graph. It is apart from collector/terraform so that the plan parser,
+// which reads untrusted input, builds (and fuzzes) without the AWS SDK the
+// transform pulls in.
+package overlay
 
 import (
 	"context"
@@ -10,12 +16,13 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 
 	awscollector "github.com/breachpath/breachpath/collector/aws"
+	"github.com/breachpath/breachpath/collector/terraform"
 	"github.com/breachpath/breachpath/graph"
 )
 
 // Change is a plan translated into graph terms by the AWS transform.
 type Change struct {
-	*Conversion
+	*terraform.Conversion
 	Scope graph.Scope
 	// Before and After are the transform of the plan's two sides alone:
 	// with --no-baseline they are the graphs compared.
@@ -30,8 +37,8 @@ type Change struct {
 }
 
 // Analyse converts plan and runs the AWS transform on both sides.
-func Analyse(ctx context.Context, plan *tfjson.Plan, opts Options, log *slog.Logger) (*Change, error) {
-	conv, err := Convert(plan, opts)
+func Analyse(ctx context.Context, plan *tfjson.Plan, opts terraform.Options, log *slog.Logger) (*Change, error) {
+	conv, err := terraform.Convert(plan, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +65,7 @@ func Analyse(ctx context.Context, plan *tfjson.Plan, opts Options, log *slog.Log
 	return c, nil
 }
 
-func delta(conv *Conversion, before, after *graph.Snapshot, causes map[string][]string) graph.Delta {
+func delta(conv *terraform.Conversion, before, after *graph.Snapshot, causes map[string][]string) graph.Delta {
 	var d graph.Delta
 	owned := func(id string) bool { _, ok := conv.Owners[id]; return ok }
 	// A resource the plan leaves unchanged keeps the stored node: the store
