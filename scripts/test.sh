@@ -89,7 +89,8 @@ go test -count=1 -timeout 10m "$serial"
 # Every fuzz target's seeds and saved crashers already ran above as tests.
 # A short live run of every parser of untrusted input whose package does not
 # pull in a whole cloud SDK (instrumenting an SDK for fuzzing takes many
-# minutes): stored rows, snapshot files, policies, the AWS authorization
+# minutes; the Terraform plan's package is the exception, since a plan is
+# what a pull request writes): stored rows, snapshot files, policies, the AWS authorization
 # details and last-accessed exports, the Azure and GCP offline exports, the
 # Terraform plan, the --sensitivity-rules file. make fuzz runs them all
 # (the API's too), longer.

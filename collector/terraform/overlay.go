@@ -1,10 +1,4 @@
-// Package overlay turns a Terraform plan into graph terms: both sides of the
-// plan (collector/terraform's two AWS inventories) through the AWS
-// transform, and the delta between them that the gate overlays on a stored
-// graph. It is apart from collector/terraform so that the plan parser,
-// which reads untrusted input, builds (and fuzzes) without the AWS SDK the
-// transform pulls in.
-package overlay
+package terraform
 
 import (
 	"context"
@@ -16,13 +10,12 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 
 	awscollector "github.com/breachpath/breachpath/collector/aws"
-	"github.com/breachpath/breachpath/collector/terraform"
 	"github.com/breachpath/breachpath/graph"
 )
 
 // Change is a plan translated into graph terms by the AWS transform.
 type Change struct {
-	*terraform.Conversion
+	*Conversion
 	Scope graph.Scope
 	// Before and After are the transform of the plan's two sides alone:
 	// with --no-baseline they are the graphs compared.
@@ -37,8 +30,8 @@ type Change struct {
 }
 
 // Analyse converts plan and runs the AWS transform on both sides.
-func Analyse(ctx context.Context, plan *tfjson.Plan, opts terraform.Options, log *slog.Logger) (*Change, error) {
-	conv, err := terraform.Convert(plan, opts)
+func Analyse(ctx context.Context, plan *tfjson.Plan, opts Options, log *slog.Logger) (*Change, error) {
+	conv, err := Convert(plan, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -52,22 +45,32 @@ func Analyse(ctx context.Context, plan *tfjson.Plan, opts terraform.Options, log
 		return nil, fmt.Errorf("terraform plan, planned state: %w", err)
 	}
 	c := &Change{Conversion: conv, Scope: after.Scope, Before: before, After: after, NodeCauses: map[string][]string{}}
+	own := map[string][]string{}
 	for key, addr := range conv.Owners {
 		id, _, _ := strings.Cut(key, "#")
 		if _, changed := conv.Changed[addr]; changed {
+			own[id] = appendUnique(own[id], addr)
 			c.NodeCauses[id] = appendUnique(c.NodeCauses[id], addr)
+		}
+	}
+	// moves changed through a node's surroundings are attributed to the
+	// node, which itself stays the stored one
+	for id, addrs := range conv.Via {
+		for _, addr := range addrs {
+			if _, changed := conv.Changed[addr]; changed {
+				c.NodeCauses[id] = appendUnique(c.NodeCauses[id], addr)
+			}
 		}
 	}
 	for id := range c.NodeCauses {
 		sort.Strings(c.NodeCauses[id])
 	}
-	c.Delta = delta(conv, before, after, c.NodeCauses)
+	c.Delta = delta(conv, before, after, own)
 	return c, nil
 }
 
-func delta(conv *terraform.Conversion, before, after *graph.Snapshot, causes map[string][]string) graph.Delta {
+func delta(conv *Conversion, before, after *graph.Snapshot, causes map[string][]string) graph.Delta {
 	var d graph.Delta
-	owned := func(id string) bool { _, ok := conv.Owners[id]; return ok }
 	// A resource the plan leaves unchanged keeps the stored node: the store
 	// may know more of it (Macie sensitivity, CIEM annotations) than the
 	// plan, and replacing it would open or close paths the change does not.
@@ -75,7 +78,7 @@ func delta(conv *terraform.Conversion, before, after *graph.Snapshot, causes map
 	// (a policy, a rule, a public-access block) changes.
 	changed := func(id string) bool { return len(causes[id]) > 0 }
 	for _, n := range after.Nodes {
-		if owned(n.ID) && changed(n.ID) && !n.Stub {
+		if changed(n.ID) && !n.Stub {
 			d.Upsert = append(d.Upsert, n)
 		} else {
 			d.Context = append(d.Context, n)
@@ -100,7 +103,7 @@ func delta(conv *terraform.Conversion, before, after *graph.Snapshot, causes map
 		}
 	}
 	for _, f := range after.Findings {
-		if owned(f.Resource) && changed(f.Resource) {
+		if changed(f.Resource) {
 			d.Findings = append(d.Findings, f)
 		}
 	}
