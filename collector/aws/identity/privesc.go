@@ -364,7 +364,7 @@ func (e *escalator) finding(p *principal, t *Technique, sev graph.Severity) []st
 	// one read-only Findings slice.
 	fids, ok := e.out.findings[fk]
 	if !ok || sev == graph.SeverityCritical {
-		fid := e.b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
+		fid := e.b.addFinding(graph.Finding{RuleID: PrivescRuleID(*t), Resource: p.id, Severity: sev,
 			Title:       "Privilege escalation: " + t.Summary,
 			Evidence:    fmt.Sprintf("%s (%s) holds %s", p.id, t.CatalogID, permList(t)),
 			Remediation: "Remove or scope " + permList(t) + " (restrict Resource, add iam:PassedToService / tag conditions, or deny it in a boundary or SCP).",
