@@ -26,12 +26,17 @@ var layers = []struct {
 	{"graph", []string{"graph"}},
 	{"collector", []string{"graph", "collector"}},
 	{"paths", []string{"graph"}},
-	{"scoring", []string{"graph", "paths", "scoring"}},
+	{"scoring", []string{"graph", "paths", "scoring", "opsconfig"}},
 	{"queries", []string{"graph", "paths", "scoring"}},
 	{"ciem", []string{"graph", "paths", "scoring", "ciem"}},
 	{"web", nil},
-	{"api", []string{"graph", "collector", "paths", "scoring", "queries", "ciem"}},
-	{"cmd", []string{"graph", "collector", "paths", "scoring", "queries", "ciem", "api", "web", "cmd"}},
+	// opsconfig parses the operations config file: a leaf every layer above
+	// the collectors may read. schedule runs collections through a runner
+	// the command supplies, so it knows no cloud.
+	{"opsconfig", nil},
+	{"schedule", []string{"graph", "paths", "scoring", "opsconfig"}},
+	{"api", []string{"graph", "collector", "paths", "scoring", "queries", "ciem", "opsconfig", "schedule"}},
+	{"cmd", []string{"graph", "collector", "paths", "scoring", "queries", "ciem", "api", "web", "cmd", "opsconfig", "schedule"}},
 }
 
 // under reports whether rel is the package prefix or below it.

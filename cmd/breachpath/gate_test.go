@@ -69,6 +69,52 @@ var gateCases = []struct {
 		failed:  true,
 		assumes: "aws_vpc_security_group_ingress_rule.admin source CIDR is unknown until apply: assumed 0.0.0.0/0",
 	},
+	{
+		name: "a route to the internet gateway makes the instance's subnet public",
+		plan: "route-to-igw",
+		opened: []wantPath{{target: "arn:aws:s3:::acme-ledger",
+			causes: [][]string{{"aws_route.internet"}, nil, nil}}},
+		failed: true,
+	},
+	{
+		name: "removing the route to the internet gateway closes the path",
+		plan: "route-removed",
+		closed: []wantPath{{target: "arn:aws:s3:::acme-ledger",
+			causes: [][]string{{"aws_route.internet"}, nil, nil}}},
+	},
+	{
+		name: "an RDS instance made publicly accessible behind an open group",
+		plan: "rds-public",
+		opened: []wantPath{{target: "arn:aws:rds:eu-west-1:123456789012:db:customers",
+			causes: [][]string{{"aws_db_instance.customers"}}}},
+		failed: true,
+	},
+	{
+		name: "an RDS instance made private again",
+		plan: "rds-private",
+		closed: []wantPath{{target: "arn:aws:rds:eu-west-1:123456789012:db:customers",
+			causes: [][]string{{"aws_db_instance.customers"}}}},
+	},
+	{
+		name: "a secret policy that lets anyone read the secret",
+		plan: "secret-public",
+		opened: []wantPath{{target: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/api-key-AbCdEf",
+			causes: [][]string{{"aws_secretsmanager_secret_policy.api"}}}},
+		failed: true,
+	},
+	{
+		name: "a queue policy that lets anyone receive confidential messages",
+		plan: "queue-public",
+		opened: []wantPath{{target: "arn:aws:sqs:eu-west-1:123456789012:orders",
+			causes: [][]string{{"aws_sqs_queue_policy.orders"}}}},
+		failed: true,
+	},
+	{
+		name: "deleting the public queue policy",
+		plan: "queue-private",
+		closed: []wantPath{{target: "arn:aws:sqs:eu-west-1:123456789012:orders",
+			causes: [][]string{{"aws_sqs_queue_policy.orders"}}}},
+	},
 }
 
 func gatePlan(name string) string { return filepath.Join("testdata", "gate", name+".plan.json") }
@@ -76,6 +122,13 @@ func gatePlan(name string) string { return filepath.Join("testdata", "gate", nam
 // seedBaseline stores the plan's state before the change as the estate of
 // its account, plus what the plan does not know about.
 func seedBaseline(t *testing.T, plan string) string {
+	t.Helper()
+	return storeSide(t, plan, false)
+}
+
+// storeSide stores one side of a plan, as the AWS transform sees it, as
+// the estate of its account.
+func storeSide(t *testing.T, plan string, after bool) string {
 	t.Helper()
 	ctx := context.Background()
 	p, err := terraform.ReadPlan(gatePlan(plan))
@@ -92,7 +145,11 @@ func seedBaseline(t *testing.T, plan string) string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.Sync(ctx, ch.Before); err != nil {
+	side := ch.Before
+	if after {
+		side = ch.After
+	}
+	if _, err := st.Sync(ctx, side); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -244,5 +301,57 @@ func TestGateKeepsTheStoredNodeOfAResourceThePlanLeavesUnchanged(t *testing.T) {
 	}
 	if len(r.Opened) != 1 || r.Opened[0].TargetSensitivity != "restricted" {
 		t.Errorf("opened %+v, want one path to the stored restricted bucket", r.Opened)
+	}
+}
+
+// storeEstate stores the planned side of a plan as the estate.
+func storeEstate(t *testing.T, plan string) string {
+	t.Helper()
+	return storeSide(t, plan, true)
+}
+
+func TestGateSeesTheStoredResourcesAPlanReferencesWithoutHolding(t *testing.T) {
+	// The stored estate (store-estate): an instance exposed on 443 whose
+	// role web-server reads nothing; an instance behind sg-0worker (no
+	// public rule) whose role reads the confidential ledger; an instance
+	// profile "batch" whose role reads the ledger; all in a subnet routed
+	// to an internet gateway. Each plan names only stored resources.
+	db := storeEstate(t, "store-estate")
+	for _, tc := range []struct {
+		name   string
+		plan   string
+		opened []wantPath
+	}{
+		{"a policy attached to a role only the store holds", "store-role-policy",
+			[]wantPath{{target: "arn:aws:s3:::acme-ledger", causes: [][]string{nil, nil, {"aws_iam_role_policy.web_ledger"}}}}},
+		{"an ingress rule added to a security group only the store holds", "store-sg-rule",
+			[]wantPath{{target: "arn:aws:s3:::acme-ledger", causes: [][]string{{"aws_vpc_security_group_ingress_rule.worker_ssh"}, nil, nil}}}},
+		{"a new instance running as an instance profile only the store holds, in a stored subnet", "store-profile",
+			[]wantPath{{target: "arn:aws:s3:::acme-ledger", causes: [][]string{{"aws_instance.batch", "aws_security_group.batch"}, {"aws_instance.batch"}, nil}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := runRoot(t, "--db", db, "gate", "--plan", gatePlan(tc.plan), "--format", "json", "--account", "123456789012")
+			if !isGateFailure(err) {
+				t.Fatalf("err = %v, want the failing verdict", err)
+			}
+			var r gate.Report
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatalf("report: %v\n%s", err, out)
+			}
+			checkPaths(t, "opened", r.Opened, tc.opened)
+			checkPaths(t, "closed", r.Closed, nil)
+			// the plan alone cannot see the path
+			out, _, err = runRoot(t, "gate", "--no-baseline", "--plan", gatePlan(tc.plan), "--format", "json", "--account", "123456789012")
+			if err != nil {
+				t.Fatalf("without the store: %v", err)
+			}
+			var alone gate.Report
+			if err := json.Unmarshal([]byte(out), &alone); err != nil {
+				t.Fatal(err)
+			}
+			if len(alone.Opened) != 0 {
+				t.Errorf("without the store the plan opened %+v", alone.Opened)
+			}
+		})
 	}
 }

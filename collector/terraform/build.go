@@ -25,6 +25,36 @@ type builder struct {
 	groups   map[string]*inventory.SecurityGroup
 	funcs    map[string]*inventory.LambdaFunction
 	byAddr   map[string]bool
+
+	users        map[string]*inventory.User
+	iamGroups    map[string]*inventory.Group
+	groupCauses  [][2]string // group name, address changing its policies
+	dbs          map[string]*inventory.DBInstance
+	dbPlaced     []dbPlacement
+	clusters     map[string]*inventory.DBCluster
+	subnetGroups map[string]*subnetGroup
+	secrets      map[string]*inventory.Secret
+	keys         map[string]*inventory.KMSKey
+	queues       map[string]*inventory.Queue
+	topics       map[string]*inventory.Topic
+	vpcs         map[string]*inventory.VPC
+	subnets      map[string]*inventory.Subnet
+	igws         map[string]*inventory.InternetGateway
+	nats         map[string]*inventory.NATGateway
+	routeTables  map[string]*inventory.RouteTable
+	// netOwner maps a network resource id to its address; netCauses to
+	// the attachments (routes, associations) that change its routing.
+	netOwner  map[string]string
+	netCauses map[string][]string
+	// via maps a node id to addresses that change the moves onto or from
+	// it without changing the node (a route making its subnet public, a
+	// group policy its member holds).
+	via map[string][]string
+	// stored answers for resources the plan references but does not hold.
+	stored *Stored
+	// principalsInPlan: the plan holds principals, policies or workloads,
+	// through which stored data may become reachable.
+	principalsInPlan bool
 }
 
 func newBuilder(opts Options, refs map[string][]string, planned bool) *builder {
@@ -32,12 +62,19 @@ func newBuilder(opts Options, refs map[string][]string, planned bool) *builder {
 		roles: map[string]*inventory.Role{}, policies: map[string]*inventory.ManagedPolicy{},
 		profiles: map[string]*inventory.InstanceProfile{}, buckets: map[string]*inventory.Bucket{},
 		groups: map[string]*inventory.SecurityGroup{}, funcs: map[string]*inventory.LambdaFunction{},
-		byAddr: map[string]bool{}}
+		byAddr: map[string]bool{},
+		users:  map[string]*inventory.User{}, iamGroups: map[string]*inventory.Group{}, dbs: map[string]*inventory.DBInstance{},
+		clusters: map[string]*inventory.DBCluster{}, subnetGroups: map[string]*subnetGroup{}, secrets: map[string]*inventory.Secret{},
+		keys: map[string]*inventory.KMSKey{}, queues: map[string]*inventory.Queue{}, topics: map[string]*inventory.Topic{},
+		vpcs: map[string]*inventory.VPC{}, subnets: map[string]*inventory.Subnet{}, igws: map[string]*inventory.InternetGateway{},
+		nats: map[string]*inventory.NATGateway{}, routeTables: map[string]*inventory.RouteTable{},
+		netOwner: map[string]string{}, netCauses: map[string][]string{}, via: map[string][]string{},
+		stored: opts.Stored}
 }
 
 // readAreas are the collector areas a plan inventory claims to have read:
 // the transform treats an area it did not read as failed and drops stubs.
-var readAreas = []string{"iam", "s3", "ec2", "lambda"}
+var readAreas = []string{"iam", "s3", "ec2", "lambda", "rds", "secretsmanager", "kms", "sqs", "sns"}
 
 func (b *builder) assume(format string, args ...any) {
 	if b.planned {
@@ -65,14 +102,29 @@ func (b *builder) build(rs []resource) *inventory.Inventory {
 	}
 	for _, r := range rs {
 		b.byAddr[r.addr] = true
+		if strings.HasPrefix(r.typ, "aws_iam_") || r.typ == "aws_instance" || r.typ == "aws_lambda_function" {
+			b.principalsInPlan = true
+		}
 	}
-	// primary resources first, so that attachments find what they attach to
+	// primary resources first, so that attachments find what they attach
+	// to; network first of all, so that placements resolve
+	for _, r := range rs {
+		b.primaryNetwork(r)
+	}
+	for _, r := range rs {
+		b.attachNetwork(r)
+	}
 	for _, r := range rs {
 		b.primary(r)
+		b.primaryIAM(r)
+		b.primaryData(r)
 	}
 	for _, r := range rs {
 		b.attachment(r)
+		b.attachIAM(r)
+		b.attachData(r)
 	}
+	b.stored.addTargets(b)
 	// write back the pointed-to values
 	for _, r := range uniqueRoles(b.roles) {
 		b.inv.IAM.Roles = append(b.inv.IAM.Roles, *r)
@@ -87,13 +139,15 @@ func (b *builder) build(rs []resource) *inventory.Inventory {
 		b.inv.S3 = append(b.inv.S3, *bk)
 	}
 	reg := b.inv.Region(b.opts.Region)
-	for _, g := range uniqueGroups(b.groups) {
-		reg.SecurityGroups = append(reg.SecurityGroups, *g)
-	}
 	for _, f := range uniqueFuncs(b.funcs) {
 		reg.Functions = append(reg.Functions, *f)
 	}
+	b.placeDatabases()
 	b.networkContext(reg)
+	for _, g := range uniqueGroups(b.groups) {
+		reg.SecurityGroups = append(reg.SecurityGroups, *g)
+	}
+	b.writeBack(reg)
 	return b.inv
 }
 
@@ -335,7 +389,7 @@ func (b *builder) instance(r resource) {
 		id = placeholder(r.addr)
 	}
 	in := inventory.Instance{ID: id, State: "running", InstanceType: o.str("instance_type"), ImageID: o.str("ami"),
-		SubnetID: o.str("subnet_id"), Tags: o.tags(), PrivateIP: o.str("private_ip")}
+		SubnetID: b.subnetRef(r, "subnet_id"), Tags: o.tags(), PrivateIP: o.str("private_ip")}
 	in.ARN = b.arn("ec2", b.opts.Region, "instance/"+id)
 	for _, g := range o.strings("vpc_security_group_ids") {
 		in.SecurityGroupIDs = append(in.SecurityGroupIDs, g)
@@ -352,6 +406,15 @@ func (b *builder) instance(r resource) {
 	v, addrs := b.ref(r, "iam_instance_profile")
 	if p := lookup(b.profiles, v, addrs); p != nil {
 		in.InstanceProfileARN = p.ARN
+	} else if p, roles := b.stored.profile(v); p != nil {
+		// a profile only the store holds: its roles come with it
+		in.InstanceProfileARN = p.ARN
+		put(b.profiles, p, "", []string{v, p.ARN})
+		for _, role := range roles {
+			if b.roles[role.ARN] == nil {
+				put(b.roles, role, "", []string{role.Name, role.ARN})
+			}
+		}
 	} else if v != "" {
 		in.InstanceProfileARN = b.arn("iam", "", "instance-profile/"+v)
 	}
@@ -368,7 +431,7 @@ func (b *builder) instance(r resource) {
 			b.assume("%s public address is unknown until apply: assumed to have one", r.addr)
 		}
 	}
-	if in.SubnetID == "" || o.isUnknown("subnet_id") {
+	if in.SubnetID == "" {
 		in.SubnetID = "subnet-tf-" + sanitize(r.addr)
 	}
 	reg := b.inv.Region(b.opts.Region)
@@ -394,23 +457,7 @@ func (b *builder) attachment(r resource) {
 		if role == nil {
 			role = b.contextRole(v, r.addr)
 		}
-		pv, paddrs := b.ref(r, "policy_arn")
-		arn := pv
-		if p := lookup(b.policies, pv, paddrs); p != nil {
-			arn = p.ARN
-		}
-		if arn == "" {
-			b.assume("%s policy_arn is unknown until apply: assumed AdministratorAccess", r.addr)
-			arn = "arn:" + b.opts.Partition + ":iam::aws:policy/AdministratorAccess"
-		}
-		if _, ok := b.policies[arn]; !ok && strings.Contains(arn, ":iam::aws:policy/") {
-			// AWS managed policies the gate knows by heart: the transform
-			// needs their documents
-			if doc, ok := awsManaged[lastSegment(arn)]; ok {
-				p := &inventory.ManagedPolicy{ARN: arn, Name: lastSegment(arn), Path: "/", Document: doc, AWSManaged: true, IsAttachable: true, DefaultVersionID: "v1"}
-				b.policies[arn] = p
-			}
-		}
+		arn := b.policyARN(r)
 		role.AttachedPolicies = append(role.AttachedPolicies, inventory.AttachedPolicy{ARN: arn, Name: lastSegment(arn)})
 		b.causes(role.ARN, r.addr)
 	case "aws_iam_instance_profile":
@@ -420,7 +467,11 @@ func (b *builder) attachment(r resource) {
 			p.Roles = append(p.Roles, role.ARN)
 			role.InstanceProfiles = append(role.InstanceProfiles, p.ARN)
 		} else if v != "" {
-			b.profiles[r.addr].Roles = append(b.profiles[r.addr].Roles, b.arn("iam", "", "role/"+v))
+			// a role outside the plan (the store's, when it holds it)
+			role := b.contextRole(v, r.addr)
+			p := b.profiles[r.addr]
+			p.Roles = append(p.Roles, role.ARN)
+			role.InstanceProfiles = append(role.InstanceProfiles, p.ARN)
 		}
 	case "aws_s3_bucket_policy":
 		bk := b.bucketFor(r)
@@ -526,39 +577,19 @@ func (b *builder) bucketFor(r resource) *inventory.Bucket {
 // contextRole is a role outside the plan that an attachment names: it is
 // modelled with no trust policy (nobody assumes it through the plan).
 func (b *builder) contextRole(name, addr string) *inventory.Role {
+	if role := b.roles[name]; role != nil && name != "" {
+		return role
+	}
 	if name == "" {
 		name = sanitize(addr)
 	}
-	role := &inventory.Role{Name: name, Path: "/", ARN: b.arn("iam", "", "role/"+name), TrustPolicy: `{"Version":"2012-10-17","Statement":[]}`}
+	role := b.stored.role(name)
+	if role == nil {
+		role = &inventory.Role{Name: name, Path: "/", ARN: b.arn("iam", "", "role/"+name), TrustPolicy: `{"Version":"2012-10-17","Statement":[]}`}
+	}
 	b.roles[name] = role
 	b.roles[role.ARN] = role
 	return role
-}
-
-// networkContext places every planned instance: the plan does not carry
-// the route tables of subnets it does not manage, so each subnet an
-// instance names is modelled as routed to an internet gateway with AWS's
-// default network ACL — the same on both sides of the change, so only the
-// change itself can open or close a path.
-func (b *builder) networkContext(reg *inventory.RegionData) {
-	seen := map[string]bool{}
-	for _, in := range reg.Instances {
-		if seen[in.SubnetID] {
-			continue
-		}
-		seen[in.SubnetID] = true
-		vpc := "vpc-tf-context"
-		reg.Subnets = append(reg.Subnets, inventory.Subnet{ID: in.SubnetID, ARN: b.arn("ec2", b.opts.Region, "subnet/"+in.SubnetID), VPCID: vpc})
-		reg.RouteTables = append(reg.RouteTables, inventory.RouteTable{ID: "rtb-tf-" + sanitize(in.SubnetID), VPCID: vpc,
-			Routes:       []inventory.Route{{DestinationCIDR: "0.0.0.0/0", GatewayID: "igw-tf-context"}},
-			Associations: []inventory.RouteTableAssociation{{SubnetID: in.SubnetID}}})
-	}
-	if len(seen) > 0 {
-		b.assume("network placement is not read from the plan or the store yet: every instance's subnet is assumed routed to an internet gateway with the default network ACL")
-	}
-	for i := range reg.Instances {
-		reg.Instances[i].VPCID = "vpc-tf-context"
-	}
 }
 
 func cannedACL(acl string) []inventory.Grant {

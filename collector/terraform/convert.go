@@ -32,6 +32,8 @@ type Options struct {
 	AccountID string
 	Region    string
 	Partition string
+	// Stored is the stored estate the plan lands in (nil: the plan alone).
+	Stored *Stored
 }
 
 // Conversion is a plan as two inventories plus what ties nodes back to
@@ -41,6 +43,10 @@ type Conversion struct {
 	// Owners maps a node id (ARN) to the address of the Terraform resource
 	// that defines it, on either side.
 	Owners map[string]string
+	// Via maps a node id to the addresses that change the moves onto or
+	// from it without changing the node itself (a route that makes its
+	// subnet public, a policy of a group it belongs to).
+	Via map[string][]string
 	// Changed maps the addresses of resources the plan creates, updates,
 	// replaces or deletes to their actions ("create", "update", "delete",
 	// "replace").
@@ -68,7 +74,7 @@ func Convert(plan *tfjson.Plan, opts Options) (*Conversion, error) {
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
 	}
-	c := &Conversion{Owners: map[string]string{}, Changed: map[string]string{}}
+	c := &Conversion{Owners: map[string]string{}, Changed: map[string]string{}, Via: map[string][]string{}}
 	if opts.AccountID == "" {
 		opts.AccountID = accountFromPlan(plan)
 	}
@@ -120,6 +126,13 @@ func Convert(plan *tfjson.Plan, opts Options) (*Conversion, error) {
 	for id, addr := range ab.owners {
 		c.Owners[id] = addr
 	}
+	for _, m := range []map[string][]string{bb.via, ab.via} {
+		for id, addrs := range m {
+			for _, a := range addrs {
+				c.Via[id] = appendUnique(c.Via[id], a)
+			}
+		}
+	}
 	for id := range bb.owners {
 		if _, ok := ab.owners[id]; !ok {
 			c.Deleted = append(c.Deleted, id)
@@ -137,6 +150,20 @@ var supported = map[string]bool{
 	"aws_iam_instance_profile": true, "aws_security_group": true, "aws_vpc_security_group_ingress_rule": true,
 	"aws_security_group_rule": true, "aws_instance": true, "aws_lambda_function": true, "aws_lambda_permission": true,
 	"aws_lambda_function_url": true,
+	// IAM users and groups
+	"aws_iam_user": true, "aws_iam_group": true, "aws_iam_user_group_membership": true, "aws_iam_group_membership": true,
+	"aws_iam_user_policy": true, "aws_iam_group_policy": true, "aws_iam_user_policy_attachment": true,
+	"aws_iam_group_policy_attachment": true, "aws_iam_policy_attachment": true, "aws_iam_access_key": true,
+	"aws_iam_user_login_profile": true,
+	// data stores and their policies
+	"aws_db_instance": true, "aws_rds_cluster": true, "aws_rds_cluster_instance": true, "aws_db_subnet_group": true,
+	"aws_db_snapshot": true, "aws_db_cluster_snapshot": true, "aws_secretsmanager_secret": true,
+	"aws_secretsmanager_secret_policy": true, "aws_kms_key": true, "aws_kms_key_policy": true, "aws_kms_grant": true,
+	"aws_sqs_queue": true, "aws_sqs_queue_policy": true, "aws_sns_topic": true, "aws_sns_topic_policy": true,
+	// VPC routing
+	"aws_vpc": true, "aws_subnet": true, "aws_internet_gateway": true, "aws_internet_gateway_attachment": true,
+	"aws_nat_gateway": true, "aws_route_table": true, "aws_route": true, "aws_route_table_association": true,
+	"aws_main_route_table_association": true,
 }
 
 // SupportedTypes returns the modelled resource types, sorted.

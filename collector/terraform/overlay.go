@@ -45,22 +45,32 @@ func Analyse(ctx context.Context, plan *tfjson.Plan, opts Options, log *slog.Log
 		return nil, fmt.Errorf("terraform plan, planned state: %w", err)
 	}
 	c := &Change{Conversion: conv, Scope: after.Scope, Before: before, After: after, NodeCauses: map[string][]string{}}
+	own := map[string][]string{}
 	for key, addr := range conv.Owners {
 		id, _, _ := strings.Cut(key, "#")
 		if _, changed := conv.Changed[addr]; changed {
+			own[id] = appendUnique(own[id], addr)
 			c.NodeCauses[id] = appendUnique(c.NodeCauses[id], addr)
+		}
+	}
+	// moves changed through a node's surroundings are attributed to the
+	// node, which itself stays the stored one
+	for id, addrs := range conv.Via {
+		for _, addr := range addrs {
+			if _, changed := conv.Changed[addr]; changed {
+				c.NodeCauses[id] = appendUnique(c.NodeCauses[id], addr)
+			}
 		}
 	}
 	for id := range c.NodeCauses {
 		sort.Strings(c.NodeCauses[id])
 	}
-	c.Delta = delta(conv, before, after, c.NodeCauses)
+	c.Delta = delta(conv, before, after, own)
 	return c, nil
 }
 
 func delta(conv *Conversion, before, after *graph.Snapshot, causes map[string][]string) graph.Delta {
 	var d graph.Delta
-	owned := func(id string) bool { _, ok := conv.Owners[id]; return ok }
 	// A resource the plan leaves unchanged keeps the stored node: the store
 	// may know more of it (Macie sensitivity, CIEM annotations) than the
 	// plan, and replacing it would open or close paths the change does not.
@@ -68,7 +78,7 @@ func delta(conv *Conversion, before, after *graph.Snapshot, causes map[string][]
 	// (a policy, a rule, a public-access block) changes.
 	changed := func(id string) bool { return len(causes[id]) > 0 }
 	for _, n := range after.Nodes {
-		if owned(n.ID) && changed(n.ID) && !n.Stub {
+		if changed(n.ID) && !n.Stub {
 			d.Upsert = append(d.Upsert, n)
 		} else {
 			d.Context = append(d.Context, n)
@@ -93,7 +103,7 @@ func delta(conv *Conversion, before, after *graph.Snapshot, causes map[string][]
 		}
 	}
 	for _, f := range after.Findings {
-		if owned(f.Resource) && changed(f.Resource) {
+		if changed(f.Resource) {
 			d.Findings = append(d.Findings, f)
 		}
 	}
