@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/breachpath/breachpath/scoring/notify"
+	"github.com/breachpath/breachpath/opsconfig"
 	"github.com/breachpath/breachpath/scoring/owner"
 	"golang.org/x/term"
 )
@@ -29,7 +29,7 @@ type app struct {
 	// configPath is --config: the configuration file whose owners: and
 	// notify: sections owners.go reads (fileConfig, read once).
 	configPath string
-	fileConfig *notify.FileConfig
+	fileConfig *opsconfig.Config
 
 	stdin  io.Reader
 	stdout io.Writer
@@ -72,7 +72,7 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 	pf.StringVar(&a.dbPath, "db", envOr("BREACHPATH_DB", "./breachpath.db"), "embedded store file (env BREACHPATH_DB)")
 	pf.StringVar(&a.storeURI, "store", os.Getenv("BREACHPATH_NEO4J_URI"), "Neo4j store URI (neo4j://, bolt://, neo4j+s://; env BREACHPATH_NEO4J_URI); the embedded file is used when empty")
 	pf.StringVar(&a.logLevel, "log-level", envOr("BREACHPATH_LOG_LEVEL", "warn"), "log level: debug, info, warn, error")
-	pf.StringVar(&a.configPath, "config", os.Getenv("BREACHPATH_CONFIG"), "configuration file: its owners: and notify: sections route findings to owners (env BREACHPATH_CONFIG; docs/notifications.md)")
+	pf.StringVar(&a.configPath, "config", os.Getenv("BREACHPATH_CONFIG"), "operations config file (docs/operations.md); collect and serve read its owners: and notify: sections (env BREACHPATH_CONFIG; docs/notifications.md)")
 	pf.StringVar(&a.ownersFile, "owners", os.Getenv("BREACHPATH_OWNERS"), "owner mapping file: tag keys, resource patterns, account/subscription/project defaults (env BREACHPATH_OWNERS; docs/notifications.md)")
 	pf.BoolVar(&a.noProgress, "no-progress", false, "never draw progress bars (they are drawn only when stderr is a terminal)")
 

@@ -72,6 +72,8 @@ func TestCollectNotifiesWhatChangedOnceAndNeverResolvesWhatItCouldNotSee(t *test
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "breachpath.yaml")
 	if err := os.WriteFile(cfg, []byte(`
+targets:
+  - {name: web, cloud: aws}
 owners:
   scopes:
     aws:222222222222: team-web

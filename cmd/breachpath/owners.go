@@ -4,22 +4,19 @@ import (
 	"context"
 	"errors"
 
+	"github.com/breachpath/breachpath/opsconfig"
 	"github.com/breachpath/breachpath/scoring/drift"
 	"github.com/breachpath/breachpath/scoring/notify"
 	"github.com/breachpath/breachpath/scoring/owner"
 )
 
-// config returns the owners: and notify: sections of the --config file
-// (nil sections when no file is given), read once.
-func (a *app) config() (*notify.FileConfig, error) {
-	if a.fileConfig != nil {
+// config returns the --config operations file (opsconfig), read once;
+// nil when none is given.
+func (a *app) config() (*opsconfig.Config, error) {
+	if a.fileConfig != nil || a.configPath == "" {
 		return a.fileConfig, nil
 	}
-	if a.configPath == "" {
-		a.fileConfig = &notify.FileConfig{}
-		return a.fileConfig, nil
-	}
-	fc, err := notify.LoadFile(a.configPath)
+	fc, err := opsconfig.Load(a.configPath)
 	if err != nil {
 		return nil, usageErrorf("--config: %v", err)
 	}
@@ -40,8 +37,8 @@ func (a *app) owners() (*owner.Resolver, error) {
 		return nil, err
 	}
 	var c owner.Config
-	if fc.Owners != nil {
-		c = *fc.Owners
+	if fc != nil {
+		c = fc.Owners
 	}
 	if a.ownersFile != "" {
 		c.File = a.ownersFile
@@ -73,11 +70,11 @@ func (a *app) notifyPaths(c *notify.Config) (state, dead string) {
 // state.
 func (a *app) notify(ctx context.Context, o *drift.Observation) {
 	fc, err := a.config()
-	if err != nil || fc.Notify == nil || o == nil {
+	if err != nil || fc == nil || o == nil || (len(fc.Notify.Webhooks) == 0 && fc.Notify.Jira == nil) {
 		return
 	}
-	state, dead := a.notifyPaths(fc.Notify)
-	n, err := notify.New(notify.Options{Config: fc.Notify, StatePath: state, DeadLetterPath: dead, Logger: a.log})
+	state, dead := a.notifyPaths(&fc.Notify)
+	n, err := notify.New(notify.Options{Config: &fc.Notify, StatePath: state, DeadLetterPath: dead, Logger: a.log})
 	if err != nil {
 		a.log.Warn("notifications not sent", "err", err)
 		return

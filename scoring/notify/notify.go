@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/breachpath/breachpath/opsconfig"
 	"github.com/breachpath/breachpath/scoring/drift"
 )
 
@@ -115,12 +116,12 @@ func New(opts Options) (*Notifier, error) {
 			if err != nil {
 				return nil, fmt.Errorf("notify: webhook %s: url: %w", w.Name, err)
 			}
-			if err := checkURL(u); err != nil {
+			if err := opsconfig.CheckNotifyURL(u); err != nil {
 				return nil, fmt.Errorf("notify: webhook %s: %w", w.Name, err)
 			}
 			h.url = u
 		}
-		if w.format() == FormatJSON {
+		if w.WebhookFormat() == FormatJSON {
 			s, err := secret(w.SecretEnv, w.SecretFile)
 			if err != nil {
 				return nil, fmt.Errorf("notify: webhook %s: secret: %w", w.Name, err)
@@ -186,7 +187,7 @@ func (n *Notifier) pending(ctx context.Context, st *State, sink string, f *Filte
 	}
 	var keep []Event
 	for i := range all {
-		if f.keeps(&all[i]) {
+		if keeps(f, &all[i]) {
 			keep = append(keep, all[i])
 		}
 	}
@@ -204,7 +205,7 @@ func (n *Notifier) runHook(ctx context.Context, st *State, h *hook, cur *drift.O
 	if size <= 0 {
 		size = 20
 	}
-	if h.cfg.format() != FormatJSON {
+	if h.cfg.WebhookFormat() != FormatJSON {
 		size = min(size, slackMaxEvents)
 	}
 	for len(events) > 0 {
@@ -213,7 +214,7 @@ func (n *Notifier) runHook(ctx context.Context, st *State, h *hook, cur *drift.O
 		now := n.opts.Now()
 		var body []byte
 		var err error
-		switch h.cfg.format() {
+		switch h.cfg.WebhookFormat() {
 		case FormatSlack:
 			body, err = slackBody(b, cur.At)
 		case FormatTeams:
@@ -226,7 +227,7 @@ func (n *Notifier) runHook(ctx context.Context, st *State, h *hook, cur *drift.O
 		}
 		hdr := http.Header{}
 		var sign []byte
-		if h.cfg.format() == FormatJSON {
+		if h.cfg.WebhookFormat() == FormatJSON {
 			hdr.Set(HeaderDelivery, deliveryID(b))
 			hdr.Set(HeaderEvent, "batch")
 			sign = h.secret
@@ -244,7 +245,7 @@ func (n *Notifier) runHook(ctx context.Context, st *State, h *hook, cur *drift.O
 			}
 			n.log.Warn("notification failed after retries; kept in the dead-letter file", "sink", h.cfg.Name,
 				"events", len(b), "attempts", attempts, "err", derr, "dead_letter", n.dead.path)
-			if err := n.dead.add(&DeadLetter{At: now.UTC(), Sink: h.cfg.Name, Format: h.cfg.format(), Events: ids,
+			if err := n.dead.add(&DeadLetter{At: now.UTC(), Sink: h.cfg.Name, Format: h.cfg.WebhookFormat(), Events: ids,
 				Attempts: attempts, Error: derr.Error(), Body: json.RawMessage(body)}); err != nil {
 				// not recorded anywhere: leave the state so the next run tries again
 				return res, err
@@ -265,7 +266,7 @@ func (n *Notifier) runHook(ctx context.Context, st *State, h *hook, cur *drift.O
 }
 
 func (n *Notifier) runJira(ctx context.Context, st *State, cur *drift.Observation) (SinkResult, error) {
-	name := n.jira.cfg.name()
+	name := n.jira.cfg.SinkName()
 	res := SinkResult{Sink: name}
 	events, sent, base, err := n.pending(ctx, st, name, &n.jira.cfg.Filter, cur)
 	if err != nil || base {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/opsconfig"
 	"github.com/breachpath/breachpath/scoring/drift"
 )
 
@@ -422,6 +423,7 @@ func TestSecretsNeverReachLogsOrResults(t *testing.T) {
 }
 
 func TestConfigRejectsUnsafeOrIncompleteSinks(t *testing.T) {
+	const target = "targets:\n  - {name: a, cloud: aws}\n"
 	cases := map[string]string{
 		"inline slack url":      "notify:\n  webhooks:\n    - name: s\n      format: slack\n      url: https://hooks.example/x\n",
 		"unsigned json webhook": "notify:\n  webhooks:\n    - name: s\n      url: https://example.com/x\n",
@@ -434,17 +436,17 @@ func TestConfigRejectsUnsafeOrIncompleteSinks(t *testing.T) {
 		"jira bad api version":  "notify:\n  jira: {url: https://jira.example, project: SEC, token_env: T, api_version: 4}\n",
 		"unknown owners key":    "owners:\n  tagkeys: [x]\n",
 		"non-http webhook url":  "notify:\n  webhooks:\n    - {name: s, url: 'file:///etc/passwd', secret_env: K}\n",
+		"url with credentials":  "notify:\n  webhooks:\n    - {name: s, url: 'https://u:p@example.com/', secret_env: K}\n",
 		"bad min severity":      "notify:\n  webhooks:\n    - {name: s, url_env: X, format: teams, min_severity: urgent}\n",
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if _, err := ParseFile([]byte(doc)); err == nil {
+			if _, err := opsconfig.Parse([]byte(target + doc)); err == nil {
 				t.Fatalf("accepted:\n%s", doc)
 			}
 		})
 	}
-	fc, err := ParseFile([]byte(`
-collect: {aws: [{profile: x}]}   # another package's section: ignored here
+	c, err := opsconfig.Parse([]byte(target + `
 owners:
   tag_keys: [owner]
   default: secops
@@ -466,9 +468,28 @@ notify:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fc.Owners == nil || fc.Owners.Default != "secops" || fc.Notify == nil || len(fc.Notify.Webhooks) != 1 ||
-		fc.Notify.Webhooks[0].MinSeverity != "high" || fc.Notify.Jira.APIVersion != 3 || time.Duration(fc.Notify.Timeout) != 10*time.Second {
-		t.Fatalf("parsed %+v", fc)
+	if c.Owners.Default != "secops" || len(c.Notify.Webhooks) != 1 || c.Notify.Webhooks[0].MinSeverity != "high" ||
+		c.Notify.Jira.APIVersion != 3 || c.Notify.Timeout.D() != 10*time.Second {
+		t.Fatalf("parsed %+v", c)
+	}
+}
+
+// The config file is checked by opsconfig, which imports nothing of
+// breachpath: its lists of event kinds and severities must stay ours.
+func TestConfigListsMatchTheKindsAndSeverities(t *testing.T) {
+	var kinds []string
+	for _, k := range AllKinds {
+		kinds = append(kinds, string(k))
+	}
+	if !slices.Equal(kinds, opsconfig.NotifyEvents) {
+		t.Errorf("opsconfig.NotifyEvents %v, want %v", opsconfig.NotifyEvents, kinds)
+	}
+	var sev []string
+	for s := graph.SeverityInfo; s <= graph.SeverityCritical; s++ {
+		sev = append(sev, s.String())
+	}
+	if !slices.Equal(sev, opsconfig.Severities) {
+		t.Errorf("opsconfig.Severities %v, want %v", opsconfig.Severities, sev)
 	}
 }
 
@@ -490,7 +511,7 @@ func TestFilterRoutesByOwnerSeverityAndKind(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.filter.keeps(&tc.e); got != tc.want {
+			if got := keeps(&tc.filter, &tc.e); got != tc.want {
 				t.Fatalf("keeps = %v, want %v", got, tc.want)
 			}
 		})

@@ -22,6 +22,7 @@ import (
 	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/opsconfig"
 )
 
 // DefaultTagKeys are the tag keys read, in order, when the configuration
@@ -31,30 +32,12 @@ var DefaultTagKeys = []string{"owner", "Owner", "team", "contact"}
 // MaxFile bounds a mapping file read from disk.
 const MaxFile = 4 << 20
 
-// Config is the owner mapping: the `owners:` section of the configuration
-// file, or a mapping file of its own (the same keys at the top level).
-type Config struct {
-	// TagKeys are the tag keys naming a resource's owner, first match wins
-	// (default DefaultTagKeys).
-	TagKeys []string `yaml:"tag_keys,omitempty" json:"tag_keys,omitempty"`
-	// Resources map resource-id patterns to owners, first match wins. '*'
-	// matches any run of characters ('/' and ':' included), '?' one.
-	Resources []ResourceRule `yaml:"resources,omitempty" json:"resources,omitempty"`
-	// Scopes map an account / subscription / project to its default owner.
-	// A key is "cloud:id" (aws:123456789012) or the bare id.
-	Scopes map[string]string `yaml:"scopes,omitempty" json:"scopes,omitempty"`
-	// Default is the owner of everything nothing else names ("" = none).
-	Default string `yaml:"default,omitempty" json:"default,omitempty"`
-	// File names a mapping file whose rules are read after the ones given
-	// here (used in the configuration file's owners: section).
-	File string `yaml:"file,omitempty" json:"file,omitempty"`
-}
+// Config is the owner mapping: the configuration file's owners: section
+// (opsconfig.Owners), or a mapping file of its own with the same keys.
+type Config = opsconfig.Owners
 
 // ResourceRule maps resources whose id matches a pattern to an owner.
-type ResourceRule struct {
-	Match string `yaml:"match" json:"match"`
-	Owner string `yaml:"owner" json:"owner"`
-}
+type ResourceRule = opsconfig.OwnerRule
 
 // Where an owner came from (Owner.Source).
 const (
