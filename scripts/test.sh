@@ -91,4 +91,4 @@ go test -count=1 -timeout 10m "$serial"
 # (instrumenting an SDK for fuzzing takes many minutes); make fuzz runs them
 # all, longer.
 log "fuzz targets (${BREACHPATH_FUZZTIME:-2s} each)"
-FUZZTIME=${BREACHPATH_FUZZTIME:-2s} FUZZPKGS='^(graph/secrets|graph/safetext|graph/blob|graph/embedded|collector/strictjson|collector/snapshotfile|collector/aws/policy)/' scripts/fuzz.sh
+FUZZTIME=${BREACHPATH_FUZZTIME:-2s} FUZZPKGS='^(graph/secrets|graph/safetext|graph/blob|graph/embedded|collector/strictjson|collector/snapshotfile|collector/aws/policy|collector/terraform)/' scripts/fuzz.sh

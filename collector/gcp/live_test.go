@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/api/option"
-
 	"github.com/breachpath/breachpath/collector/gcp"
 	"github.com/breachpath/breachpath/collector/gcp/fetch"
 	"github.com/breachpath/breachpath/collector/gcp/gcptest"
@@ -32,13 +30,17 @@ func collectLive(t *testing.T, faults ...*gcptest.Fault) ([]*graph.Snapshot, *gc
 		t.Fatal(err)
 	}
 	t.Cleanup(ss.Stop)
+	svc := gcptest.NewServiceServer(res, pol, nil)
+	t.Cleanup(svc.Close)
+	env := svc.Env()
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET"] = as.URL
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE"] = ss.Endpoint()
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_POLICYANALYZER"] = as.URL + "/"
 	snaps, run, err := gcp.Collect(context.Background(), fetch.Options{
-		Parent:                "organizations/" + gcptest.OrgNumber,
-		AssetOptions:          []option.ClientOption{option.WithEndpoint(as.URL), option.WithoutAuthentication()},
-		StorageOptions:        []option.ClientOption{option.WithEndpoint(ss.Endpoint()), option.WithoutAuthentication()},
-		KeyActivity:           true,
-		PolicyAnalyzerOptions: []option.ClientOption{option.WithEndpoint(as.URL + "/"), option.WithoutAuthentication()},
-		RetryBase:             time.Millisecond, MaxAttempts: 2,
+		Parent:         "organizations/" + gcptest.OrgNumber,
+		ServiceOptions: fetch.EndpointOptions(func(k string) string { return env[k] }),
+		KeyActivity:    true,
+		RetryBase:      time.Millisecond, MaxAttempts: 2,
 	}, transform.Options{})
 	if err != nil {
 		t.Fatal(err)

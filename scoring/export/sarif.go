@@ -1,68 +1,13 @@
 package export
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/scoring"
+	"github.com/breachpath/breachpath/scoring/sarif"
 )
-
-// SARIF 2.1.0 types, only the parts we fill.
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool       sarifTool      `json:"tool"`
-	Results    []sarifResult  `json:"results"`
-	Properties map[string]any `json:"properties,omitempty"`
-}
-
-type sarifTool struct {
-	Driver sarifDriver `json:"driver"`
-}
-
-type sarifDriver struct {
-	Name           string      `json:"name"`
-	InformationURI string      `json:"informationUri"`
-	Rules          []sarifRule `json:"rules"`
-}
-
-type sarifText struct {
-	Text string `json:"text"`
-}
-
-type sarifRule struct {
-	ID               string         `json:"id"`
-	ShortDescription sarifText      `json:"shortDescription"`
-	Help             *sarifText     `json:"help,omitempty"`
-	Properties       map[string]any `json:"properties,omitempty"`
-}
-
-type sarifResult struct {
-	RuleID              string            `json:"ruleId"`
-	RuleIndex           int               `json:"ruleIndex"`
-	Level               string            `json:"level"`
-	Rank                float64           `json:"rank"`
-	Message             sarifText         `json:"message"`
-	Locations           []sarifLocation   `json:"locations"`
-	PartialFingerprints map[string]string `json:"partialFingerprints"`
-	Properties          map[string]any    `json:"properties"`
-}
-
-type sarifLocation struct {
-	LogicalLocations []sarifLogical `json:"logicalLocations"`
-}
-
-type sarifLogical struct {
-	Name               string `json:"name,omitempty"`
-	FullyQualifiedName string `json:"fullyQualifiedName"`
-	Kind               string `json:"kind"`
-}
 
 // sarifLevel maps severities onto SARIF's three levels.
 func sarifLevel(s graph.Severity) string {
@@ -76,8 +21,8 @@ func sarifLevel(s graph.Severity) string {
 }
 
 func writeSARIF(w io.Writer, r *scoring.Report) error {
-	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: ToolName, InformationURI: ToolURI, Rules: []sarifRule{}}},
-		Results: []sarifResult{}}
+	run := sarif.Run{Tool: sarif.Tool{Driver: sarif.Driver{Name: ToolName, InformationURI: ToolURI, Rules: []sarif.Rule{}}},
+		Results: []sarif.Result{}}
 	if r.Truncated {
 		run.Properties = map[string]any{"truncated": true}
 	}
@@ -88,9 +33,9 @@ func writeSARIF(w io.Writer, r *scoring.Report) error {
 		if !ok {
 			idx = len(run.Tool.Driver.Rules)
 			ruleIndex[f.RuleID] = idx
-			rule := sarifRule{ID: f.RuleID, ShortDescription: sarifText{Text: orText(f.Title, f.RuleID)}}
+			rule := sarif.Rule{ID: f.RuleID, ShortDescription: sarif.Text{Text: orText(f.Title, f.RuleID)}}
 			if f.Remediation != "" {
-				rule.Help = &sarifText{Text: f.Remediation}
+				rule.Help = &sarif.Text{Text: f.Remediation}
 			}
 			if len(f.Controls) > 0 {
 				rule.Properties = map[string]any{"tags": f.Controls}
@@ -115,21 +60,16 @@ func writeSARIF(w io.Writer, r *scoring.Report) error {
 		if len(f.Controls) > 0 {
 			props["controls"] = f.Controls
 		}
-		run.Results = append(run.Results, sarifResult{
-			RuleID: f.RuleID, RuleIndex: idx, Level: sarifLevel(f.Severity), Rank: row.Priority,
-			Message:             sarifText{Text: msg},
-			Locations:           []sarifLocation{{LogicalLocations: []sarifLogical{{Name: row.ResourceName, FullyQualifiedName: f.Resource, Kind: "resource"}}}},
+		rank := row.Priority
+		run.Results = append(run.Results, sarif.Result{
+			RuleID: f.RuleID, RuleIndex: idx, Level: sarifLevel(f.Severity), Rank: &rank,
+			Message:             sarif.Text{Text: msg},
+			Locations:           []sarif.Location{{LogicalLocations: []sarif.LogicalLocation{{Name: row.ResourceName, FullyQualifiedName: f.Resource, Kind: "resource"}}}},
 			PartialFingerprints: map[string]string{"breachpathFindingId/v1": f.ID},
 			Properties:          props,
 		})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(sarifLog{
-		Schema:  "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
-		Version: "2.1.0",
-		Runs:    []sarifRun{run},
-	})
+	return sarif.Write(w, run)
 }
 
 func orText(s, fallback string) string {

@@ -55,6 +55,11 @@ type Request struct {
 	// answer aws:ResourceTag/<key> and the service forms (iam:ResourceTag/<key>, ...): a key
 	// the resource does not carry is absent.
 	ResourceTags map[string]string
+	// RequestTags are the tags the request sets (a create or tag action), when the caller knows
+	// them (nil: unknown). They answer aws:RequestTag/<key> (a key not set is absent) and
+	// aws:TagKeys (the keys set). An attacker chooses its request's tags: TagChoices lists the
+	// sets worth trying.
+	RequestTags map[string]string
 }
 
 // PolicySet holds every policy that applies to one request.

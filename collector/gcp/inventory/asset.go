@@ -11,6 +11,7 @@ package inventory
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -105,6 +106,10 @@ type Inventory struct {
 	// from KeyLastUsed did not authenticate in the observation period.
 	KeyLastUsed         map[string]time.Time
 	KeyActivityProjects map[string]bool
+	// GroupMembers holds, per instance group full name, the full names of
+	// its instances (Compute Engine instanceGroups.listInstances: the
+	// asset inventory does not carry members).
+	GroupMembers map[string][]string
 }
 
 // Activity is one Policy Analyzer activity record (the shape of
@@ -154,7 +159,17 @@ func New(at time.Time) *Inventory {
 // Add merges an asset into the inventory: resource, IAM policy and
 // organisation policies of one name arrive in separate records (one per
 // content type) and are united here.
-func (inv *Inventory) Add(a *Asset) error {
+func (inv *Inventory) Add(a *Asset) error { return inv.merge(a, false) }
+
+// Detail merges what a service's own API returned for an asset the asset
+// inventory may also hold: the service's answer is the newer one, so its
+// resource data replaces the inventory's and its IAM policy (from the
+// service's getIamPolicy) replaces the listed one instead of adding to it;
+// a record of one name never appears twice. Ancestors and type stay the
+// inventory's when it knew the asset.
+func (inv *Inventory) Detail(a *Asset) error { return inv.merge(a, true) }
+
+func (inv *Inventory) merge(a *Asset, detail bool) error {
 	if a == nil || a.Name == "" {
 		return fmt.Errorf("asset without a name")
 	}
@@ -173,14 +188,18 @@ func (inv *Inventory) Add(a *Asset) error {
 		old.Ancestors = a.Ancestors
 	}
 	if a.Resource != nil {
+		if detail && old.Resource != nil {
+			a.Resource.Location = cmp.Or(a.Resource.Location, old.Resource.Location)
+			a.Resource.Parent = cmp.Or(a.Resource.Parent, old.Resource.Parent)
+		}
 		old.Resource = a.Resource
 	}
-	if a.IAMPolicy != nil {
-		if old.IAMPolicy == nil {
-			old.IAMPolicy = a.IAMPolicy
-		} else {
-			old.IAMPolicy.Bindings = append(old.IAMPolicy.Bindings, a.IAMPolicy.Bindings...)
-		}
+	switch {
+	case a.IAMPolicy == nil:
+	case old.IAMPolicy == nil || detail:
+		old.IAMPolicy = a.IAMPolicy
+	default:
+		old.IAMPolicy.Bindings = append(old.IAMPolicy.Bindings, a.IAMPolicy.Bindings...)
 	}
 	if len(a.OrgPolicy) > 0 {
 		old.OrgPolicy = append(old.OrgPolicy, a.OrgPolicy...)
