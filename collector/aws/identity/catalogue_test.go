@@ -31,7 +31,7 @@ func TestCatalogueNamesEveryEmittedRule(t *testing.T) {
 		"RuleNoPasswordPolicy": RuleNoPasswordPolicy, "RuleMultipleActiveKeys": RuleMultipleActiveKeys,
 		"RuleUserDirectPolicies": RuleUserDirectPolicies, "RuleRoleTrustsAnyone": RuleRoleTrustsAnyone,
 		"RuleRoleTrustsNoExternalID": RuleRoleTrustsNoExternalID, "RuleRoleTrustsOIDCUnscoped": RuleRoleTrustsOIDCUnscoped,
-		"RulePublicResourcePolicy": RulePublicResourcePolicy, "RuleCrossAccountResource": RuleCrossAccountResource,
+		"RulePublicResourcePolicy": RulePublicResourcePolicy, "RuleCrossAccountResource": RuleCrossAccountResource, "RuleABACRetag": RuleABACRetag,
 	}
 	files, err := filepath.Glob("*.go")
 	if err != nil {
