@@ -47,6 +47,11 @@ func (e *evalCtx) fill(req *Request, set *PolicySet, s *scratch) {
 	for k, v := range req.Context {
 		e.vals[lower(k)] = v
 	}
+	for _, k := range req.AbsentKeys {
+		if _, ok := e.vals[lower(k)]; !ok {
+			e.absent[lower(k)] = true
+		}
+	}
 	p := &req.Principal
 	derive := func(k, v string) {
 		if _, ok := e.vals[k]; !ok {

@@ -51,6 +51,10 @@ type Request struct {
 	// it is absent (the real AWS behaviour). When false, keys the engine cannot derive are unknown and
 	// make conditions depending on them Conditional.
 	ContextComplete bool
+	// AbsentKeys names keys the caller knows the request does not carry
+	// (a request from the Internet has no aws:SourceVpce), without
+	// declaring the whole context complete.
+	AbsentKeys []string
 	// ResourceTags are the tags of the resource, when the caller knows them (nil: unknown). They
 	// answer aws:ResourceTag/<key> and the service forms (iam:ResourceTag/<key>, ...): a key
 	// the resource does not carry is absent.
