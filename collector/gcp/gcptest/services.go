@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/breachpath/breachpath/collector/gcp/inventory"
 )
@@ -353,4 +354,37 @@ func (s *ServiceServer) Env() map[string]string {
 		out["CLOUDSDK_API_ENDPOINT_OVERRIDES_"+strings.ToUpper(api)] = s.Endpoint(api)
 	}
 	return out
+}
+
+// Servers are local stand-ins for every API a live collection calls: the
+// Cloud Asset API (and Policy Analyzer), fake-gcs-server and the service APIs.
+type Servers struct {
+	Assets   *AssetServer
+	Storage  *StorageServer
+	Services *ServiceServer
+}
+
+// StartServers starts the three servers over the same assets (the lab's
+// buckets in fake-gcs-server) and stops them when the test ends.
+func StartServers(t testing.TB, res, pol []*inventory.Asset, members map[string][]string, faults []*Fault, svcFaults ...*ServiceFault) *Servers {
+	t.Helper()
+	as := NewAssetServer(res, pol, faults...)
+	t.Cleanup(as.Close)
+	ss, err := NewStorageServer(LabBuckets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ss.Stop)
+	svc := NewServiceServer(res, pol, members, svcFaults...)
+	t.Cleanup(svc.Close)
+	return &Servers{Assets: as, Storage: ss, Services: svc}
+}
+
+// Env returns the CLOUDSDK_API_ENDPOINT_OVERRIDES_<API> variables for every API.
+func (s *Servers) Env() map[string]string {
+	env := s.Services.Env()
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET"] = s.Assets.URL
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_POLICYANALYZER"] = s.Assets.URL + "/"
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE"] = s.Storage.Endpoint()
+	return env
 }
