@@ -233,6 +233,7 @@ func (s *Server) routes() *gin.Engine {
 	authed.GET("/changes", s.changes)
 	authed.GET("/queries", s.listQueries)
 	authed.GET("/queries/:name", s.runQuery)
+	authed.GET("/compliance", s.compliance)
 	authed.GET("/ciem", s.ciemDownload)
 	authed.GET("/ciem/principals/:id", s.ciemPrincipal)
 	return e

@@ -80,7 +80,8 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 	collect.AddCommand(a.collectFileCommand())
 	root.AddCommand(a.demoCommand(), collect, a.pathsCommand(), a.queueCommand(), a.planCommand(),
 		a.queryCommand(), a.ciemCommand(), a.gateCommand(), a.sensitivityCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
-	root.AddCommand(a.diffCommand()) // the change ledger (diff.go)
+	root.AddCommand(a.diffCommand())       // the change ledger (diff.go)
+	root.AddCommand(a.complianceCommand()) // compliance reports (compliancecmd.go)
 	return root
 }
 
