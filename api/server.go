@@ -15,6 +15,7 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/scoring/owner"
 )
 
 // Defaults of Config.
@@ -69,6 +70,9 @@ type Config struct {
 	MaxBufferedBytes int64
 	// Assets are the explorer's static files, served at / without auth (nil: none).
 	Assets fs.FS
+	// Owners resolves the owner shown with each finding (nil: the default
+	// owner tag keys only).
+	Owners *owner.Resolver
 	// ChangesPath is the change ledger file (scoring/drift) that
 	// /api/v1/changes reads; empty: the endpoint answers not found.
 	ChangesPath string
@@ -126,7 +130,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg,
 		log: cfg.Logger,
-		cache: &analysisCache{store: cfg.Store, opts: cfg.Search, ttl: cfg.TTL, interval: cfg.CheckInterval,
+		cache: &analysisCache{store: cfg.Store, opts: cfg.Search, owners: cfg.Owners, ttl: cfg.TTL, interval: cfg.CheckInterval,
 			timeout: cfg.AnalysisTimeout, log: cfg.Logger, now: cfg.Now},
 		token:    sha256.Sum256([]byte(cfg.Token)),
 		limiter:  newClientLimiter(cfg.Rate, cfg.Burst, cfg.Now),
@@ -229,6 +233,7 @@ func (s *Server) routes() *gin.Engine {
 	authed.GET("/changes", s.changes)
 	authed.GET("/queries", s.listQueries)
 	authed.GET("/queries/:name", s.runQuery)
+	authed.GET("/compliance", s.compliance)
 	authed.GET("/ciem", s.ciemDownload)
 	authed.GET("/ciem/principals/:id", s.ciemPrincipal)
 	return e

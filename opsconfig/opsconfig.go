@@ -54,6 +54,8 @@ type Config struct {
 	Targets []Target `yaml:"targets" json:"targets"`
 	// Notify configures notifications (notify.go).
 	Notify Notify `yaml:"notify" json:"notify"`
+	// Owners says how a finding's owner is found (notify.go).
+	Owners Owners `yaml:"owners" json:"owners"`
 }
 
 // Schedule is the schedule section. Zero values take the defaults that

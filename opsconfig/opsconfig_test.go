@@ -85,7 +85,7 @@ func TestParseRefusesWhatWouldCollectLessThanTheReaderThinks(t *testing.T) {
 		{"endpoint not a URL", "targets:\n- {name: a, cloud: aws, aws: {endpoint: 'h:1'}}", "http(s) URL"},
 		{"bad duration", "schedule: {every: often}\ntargets:\n- {name: a, cloud: aws}", "duration"},
 		{"too frequent", "schedule: {every: 5s}\ntargets:\n- {name: a, cloud: aws}", "at least 1m"},
-		{"notify options not supported yet", "targets:\n- {name: a, cloud: aws}\nnotify: {webhook: x}", "webhook"},
+		{"an unknown notify key", "targets:\n- {name: a, cloud: aws}\nnotify: {webhook: x}", "webhook"},
 		{"two documents", "targets:\n- {name: a, cloud: aws}\n---\ntargets: []", "more than one"},
 	}
 	for _, tc := range tests {

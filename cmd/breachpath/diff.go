@@ -34,7 +34,8 @@ func (a *app) changesPath() string {
 }
 
 // recordChanges observes the store after a sync (drift.Record) so that
-// `diff` and /api/v1/changes can say what this sync changed. A failure is
+// `diff` and /api/v1/changes can say what this sync changed, then sends the
+// notifications the configuration asks for (owners.go). A failure is
 // logged, not returned: the sync itself succeeded and is kept.
 func (a *app) recordChanges(ctx context.Context, st graph.Store) {
 	l, err := drift.OpenLedger(ctx, a.changesPath())
@@ -43,9 +44,17 @@ func (a *app) recordChanges(ctx context.Context, st graph.Store) {
 		return
 	}
 	defer l.Close()
-	if _, err := drift.Record(ctx, st, l, paths.Options{}, time.Now()); err != nil {
-		a.log.Warn("changes not recorded for this sync", "ledger", a.changesPath(), "err", err)
+	owners, err := a.owners()
+	if err != nil {
+		a.log.Warn("changes not recorded for this sync", "err", err)
+		return
 	}
+	o, err := drift.RecordOwned(ctx, st, l, paths.Options{}, owners, time.Now())
+	if err != nil {
+		a.log.Warn("changes not recorded for this sync", "ledger", a.changesPath(), "err", err)
+		return
+	}
+	a.notify(ctx, o)
 }
 
 func (a *app) diffCommand() *cobra.Command {

@@ -88,8 +88,12 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	defer st.Close()
+	owners, err := a.owners()
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{Store: st, Token: token, NoAuth: f.noAuth, Logger: a.log, Assets: web.Assets(),
-		ListenAddr: f.listen, AllowedHosts: f.allowedHosts, ChangesPath: a.changesPath()})
+		ListenAddr: f.listen, AllowedHosts: f.allowedHosts, ChangesPath: a.changesPath(), Owners: owners})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
