@@ -137,21 +137,26 @@ func (a *app) runGate(ctx context.Context, f gateFlags) error {
 	// resources the plan references without holding them (its fact edges
 	// say which instance a stored group protects, which role a stored
 	// profile holds, how a stored subnet routes).
-	var base *graph.Graph
+	var base, account *graph.Graph
 	if !f.noBaseline {
 		filter := graph.Filter{Scopes: []graph.Scope{{Cloud: graph.CloudAWS, ID: f.account}}, SkipFacts: true, KeepFacts: terraform.StoredFacts()}
-		if f.allScopes {
-			filter.Scopes = nil
-		}
-		if base, err = st.Load(ctx, filter); err != nil {
+		if account, err = st.Load(ctx, filter); err != nil {
 			return fmt.Errorf("load graph from %s: %w", a.storeName(), err)
 		}
-		if len(base.Nodes) == 0 {
+		if len(account.Nodes) == 0 {
 			return usageErrorf("the store holds nothing for aws account %s: collect it first, pass --account, or use --no-baseline", f.account)
+		}
+		base = account
+		if f.allScopes {
+			// the whole estate is searched; only the plan's account is
+			// needed with its facts
+			if base, err = st.Load(ctx, graph.Filter{SkipFacts: true}); err != nil {
+				return fmt.Errorf("load graph from %s: %w", a.storeName(), err)
+			}
 		}
 	}
 	loaded := time.Now()
-	change, err := terraform.Analyse(ctx, plan, terraform.Options{AccountID: f.account, Region: f.region, Stored: terraform.NewStored(base)}, a.log)
+	change, err := terraform.Analyse(ctx, plan, terraform.Options{AccountID: f.account, Region: f.region, Stored: terraform.NewStored(account, f.account)}, a.log)
 	if err != nil {
 		return err
 	}
