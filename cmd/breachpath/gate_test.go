@@ -293,7 +293,7 @@ func TestGateExamplesOpenAndCloseThePublicBucketPath(t *testing.T) {
 	for _, tc := range []struct {
 		dir  string
 		code int
-	}{{"open", exitGateFailed}, {"close", exitOK}} {
+	}{{"open", exitGateFailed}, {"close", exitOK}, {"azure-open", exitGateFailed}, {"azure-close", exitOK}, {"gcp-open", exitGateFailed}, {"gcp-close", exitOK}} {
 		t.Run(tc.dir, func(t *testing.T) {
 			dir := filepath.Join("..", "..", "examples", "gate", tc.dir)
 			args := []string{"--db", filepath.Join(t.TempDir(), "none.db"), "gate", "--no-baseline", "--plan", filepath.Join(dir, "plan.json"), "--format", "sarif", "--repo-root", filepath.Join("..", "..")}
@@ -309,6 +309,20 @@ func TestGateExamplesOpenAndCloseThePublicBucketPath(t *testing.T) {
 	for _, want := range []string{`"uri": "examples/gate/open/main.tf"`, `"startLine": 22`, `"fullyQualifiedName": "aws_s3_bucket_policy.reports"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("SARIF lacks %s:\n%s", want, out)
+		}
+	}
+	for dir, want := range map[string][]string{
+		"azure-open": {`"uri": "examples/gate/azure-open/main.tf"`, `"startLine": 15`, `"fullyQualifiedName": "azurerm_network_security_rule.ssh"`},
+		"gcp-open":   {`"uri": "examples/gate/gcp-open/main.tf"`, `"startLine": 31`, `"fullyQualifiedName": "google_compute_firewall.ssh"`},
+	} {
+		out, _, err := runRoot(t, "gate", "--no-baseline", "--plan", filepath.Join("..", "..", "examples", "gate", dir, "plan.json"), "--format", "sarif", "--repo-root", filepath.Join("..", ".."))
+		if !isGateFailure(err) {
+			t.Fatalf("%s: err = %v, want the failing verdict", dir, err)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s SARIF lacks %s", dir, w)
+			}
 		}
 	}
 }
