@@ -59,6 +59,8 @@ type analysis struct {
 	// cycleSet is the move graph's cycles, computed on first use (mustpass.go).
 	cyclesOnce sync.Once
 	cycleSet   *paths.Cycles
+	// admin is paths.AdminReachers of this generation, computed on first use (adminpaths.go).
+	admin adminReach
 
 	// ciem caches CIEM reports of this generation by their options (see ciem.go).
 	ciemMu sync.Mutex

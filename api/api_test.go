@@ -37,6 +37,8 @@ func TestEndpointsAnswerAsDocumented(t *testing.T) {
 		{"openapi document", "/api/v1/openapi.json", 200, ""},
 		{"paths", "/api/v1/paths?sort=hops&limit=5", 200, ""},
 		{"paths filtered", "/api/v1/paths?cloud=aws&min_risk=1&technique=aws.s3.read&q=customer&min_sensitivity=confidential", 200, ""},
+		{"paths target admin", "/api/v1/paths?target=admin&limit=2", 200, ""},
+		{"paths target admin from a source", "/api/v1/paths?target=admin&source=" + url.QueryEscape(roleID), 200, ""},
 		{"paths bad sort", "/api/v1/paths?sort=cost", 400, codeBadParameter},
 		{"paths bad cloud", "/api/v1/paths?cloud=ibm", 400, codeBadParameter},
 		{"paths bad min_risk", "/api/v1/paths?min_risk=abc", 400, codeBadParameter},

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/breachpath/breachpath/graph"
 )
@@ -120,5 +122,86 @@ func TestCursorOutOfRangeIsRefused(t *testing.T) {
 		if a.status != http.StatusBadRequest || a.errorCode(t) != codeBadCursor {
 			t.Errorf("cursor at offset %d: %d %s", off, a.status, a.body)
 		}
+	}
+}
+
+// getFrom asks the server at base for path from the given local address.
+func getFrom(t *testing.T, base, path, token string, local net.IP) int {
+	t.Helper()
+	tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: local}}).DialContext}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// TestLoopbackSourcesShareOneRateBucket: a local process may use any source
+// address in 127.0.0.0/8; each must not buy a fresh bucket.
+func TestLoopbackSourcesShareOneRateBucket(t *testing.T) {
+	_, c := newServer(t, Config{Store: smallStore(t), Rate: 0.001, Burst: 3})
+	for i := range 3 {
+		if code := getFrom(t, c.base, "/api/v1/stats", c.token, net.IPv4(127, 0, 0, byte(2+i))); code != http.StatusOK {
+			t.Fatalf("request %d: %d", i, code)
+		}
+	}
+	if code := getFrom(t, c.base, "/api/v1/stats", c.token, net.IPv4(127, 0, 9, 9)); code != http.StatusTooManyRequests {
+		t.Fatalf("a fourth loopback address after the shared burst: %d, want 429", code)
+	}
+}
+
+func TestClientKeyGroupsAddressesThatOneHostControls(t *testing.T) {
+	for _, tc := range []struct{ a, b string }{
+		{"127.0.0.1", "127.200.3.4"},
+		{"127.0.0.1", "::1"},
+		{"::ffff:127.0.0.5", "127.0.0.9"},
+		{"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff"},
+	} {
+		if clientKey(tc.a) != clientKey(tc.b) {
+			t.Errorf("%s and %s have buckets %q and %q, want one", tc.a, tc.b, clientKey(tc.a), clientKey(tc.b))
+		}
+	}
+	for _, tc := range []struct{ a, b string }{
+		{"192.0.2.1", "192.0.2.2"},
+		{"2001:db8:1:2::1", "2001:db8:1:3::1"},
+		{"127.0.0.1", "192.0.2.1"},
+	} {
+		if clientKey(tc.a) == clientKey(tc.b) {
+			t.Errorf("%s and %s share bucket %q", tc.a, tc.b, clientKey(tc.a))
+		}
+	}
+}
+
+// TestRateBucketsAreBounded: a scan from more distinct addresses than the
+// limiter keeps buckets for leaves the map at its bound; the newcomers share
+// the overflow bucket, which still limits them.
+func TestRateBucketsAreBounded(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	l := newClientLimiter(0.001, 2, func() time.Time { return now })
+	l.max = 100
+	for i := range 1000 {
+		l.allow(net.IPv4(198, 51, byte(i>>8), byte(i)).String())
+	}
+	if n := len(l.clients); n > l.max+1 {
+		t.Fatalf("%d buckets after 1000 addresses, bound %d", n, l.max+1)
+	}
+	if ok, _ := l.allow("203.0.113.7"); ok {
+		t.Fatal("a newcomer while the map is full got a token: the overflow bucket does not limit")
+	}
+	// once the buckets are idle, a newcomer gets its own again
+	now = now.Add(limiterIdle + time.Minute)
+	if ok, _ := l.allow("203.0.113.7"); !ok {
+		t.Fatal("a newcomer after the idle buckets went was limited")
+	}
+	if n := len(l.clients); n != 1 {
+		t.Fatalf("%d buckets after the sweep, want 1", n)
 	}
 }

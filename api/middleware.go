@@ -83,8 +83,11 @@ func (s *Server) bodyLimit(c *gin.Context) {
 	c.Next()
 }
 
-// clientLimiter is a token bucket per client IP. Idle buckets are dropped so
-// the map stays small under a scan of many addresses.
+// clientLimiter is a token bucket per client. Clients are keyed by
+// clientKey, so every loopback address shares one bucket and an IPv6 client
+// gets one per /64; idle buckets are dropped, and at most maxBuckets exist at
+// once (newcomers beyond that share one overflow bucket), so neither a scan of
+// many addresses nor the 16 million 127.0.0.0/8 sources can grow the map.
 type clientLimiter struct {
 	mu      sync.Mutex
 	rate    rate.Limit
@@ -92,6 +95,7 @@ type clientLimiter struct {
 	now     func() time.Time
 	clients map[string]*bucket
 	swept   time.Time
+	max     int
 }
 
 type bucket struct {
@@ -99,10 +103,39 @@ type bucket struct {
 	seen time.Time
 }
 
-const limiterIdle = 5 * time.Minute
+const (
+	limiterIdle = 5 * time.Minute
+	// maxBuckets bounds the limiter's map (a bucket is about 150 bytes).
+	maxBuckets = 4096
+	// overflowKey names the bucket every client shares while the map is full.
+	overflowKey = "overflow"
+	// loopbackKey names the one bucket of every loopback source: anything
+	// on this host can pick any of 127.0.0.0/8 as its source address, so a
+	// bucket per address would give a local process as many buckets as it
+	// likes.
+	loopbackKey = "loopback"
+)
 
 func newClientLimiter(r float64, burst int, now func() time.Time) *clientLimiter {
-	return &clientLimiter{rate: rate.Limit(r), burst: burst, now: now, clients: map[string]*bucket{}}
+	return &clientLimiter{rate: rate.Limit(r), burst: burst, now: now, clients: map[string]*bucket{}, max: maxBuckets}
+}
+
+// clientKey is the bucket a remote host (an IP literal, or whatever the
+// remote address held) belongs to: loopback sources share one, an IPv6
+// address counts by its /64 (one host usually holds a whole /64), any other
+// address by itself.
+func clientKey(host string) string {
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	if ip.IsLoopback() {
+		return loopbackKey
+	}
+	if ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+	return ip.String()
 }
 
 // allow takes one token for the client, or says how long until one is free.
@@ -110,18 +143,20 @@ func (l *clientLimiter) allow(client string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if now.Sub(l.swept) > limiterIdle {
-		for k, b := range l.clients {
-			if now.Sub(b.seen) > limiterIdle {
-				delete(l.clients, k)
-			}
-		}
-		l.swept = now
+	key := clientKey(client)
+	if now.Sub(l.swept) > limiterIdle || (len(l.clients) >= l.max && l.clients[key] == nil) {
+		l.sweep(now)
 	}
-	b := l.clients[client]
+	b := l.clients[key]
 	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(l.rate, l.burst)}
-		l.clients[client] = b
+		if len(l.clients) >= l.max {
+			key = overflowKey
+			b = l.clients[key]
+		}
+		if b == nil {
+			b = &bucket{lim: rate.NewLimiter(l.rate, l.burst)}
+			l.clients[key] = b
+		}
 	}
 	b.seen = now
 	r := b.lim.ReserveN(now, 1)
@@ -130,6 +165,21 @@ func (l *clientLimiter) allow(client string) (bool, time.Duration) {
 		return false, d
 	}
 	return true, 0
+}
+
+// sweep drops the buckets idle for longer than limiterIdle. A full map is
+// swept at most once a second, so a flood of newcomers costs no more than
+// one pass over it per second.
+func (l *clientLimiter) sweep(now time.Time) {
+	if now.Sub(l.swept) < time.Second {
+		return
+	}
+	for k, b := range l.clients {
+		if now.Sub(b.seen) > limiterIdle {
+			delete(l.clients, k)
+		}
+	}
+	l.swept = now
 }
 
 func (s *Server) rateLimit(c *gin.Context) {
@@ -147,8 +197,6 @@ func (s *Server) rateLimit(c *gin.Context) {
 	c.Next()
 }
 
-// noRoute serves the explorer's static files, and the error JSON for
-// anything else.
 func (s *Server) noRoute(c *gin.Context) {
 	p := c.Request.URL.Path
 	if strings.HasPrefix(p, "/api/") || p == "/api" || !s.assetsOK {

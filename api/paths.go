@@ -119,6 +119,10 @@ func (s *Server) listPaths(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if isAdminTarget(&f) {
+		s.listAdminPaths(c, an, &f)
+		return
+	}
 	offset, limit, key, ok := s.page(c, an, "paths")
 	if !ok {
 		return

@@ -87,6 +87,13 @@ type Edge struct {
 	Stale       bool  `json:"stale,omitempty"`
 }
 
+// PropTagStep is the edge property (string) a collector sets on a move that needs a tag change
+// first (ABAC): "<tag action> on <resource> sets <key>=<value>, ...". The change is a step of
+// the move with its own evidence (the edge's first evidence lines) and its own finding (cited
+// with the move's), so fixing the tag permission removes the move; outputs show it as the hop's
+// first step.
+const PropTagStep = "tag_step"
+
 // EdgeKey is the stable identity of an edge: two edges with the same
 // endpoints, kind and technique are the same edge. It is comparable, so it
 // serves as a map key as it is; being a struct, it stays unambiguous when an

@@ -28,7 +28,8 @@ import (
 
 // TestOneDefinitionOfCanReachAdmin: the escalation-to-admin query, the CIEM report's
 // admin.via_escalation, `breachpath paths --target admin` and the API (GET
-// /api/v1/queries/escalation-to-admin and the CIEM report of GET /api/v1/ciem) list exactly the
+// /api/v1/queries/escalation-to-admin, the CIEM report of GET /api/v1/ciem and GET
+// /api/v1/paths?target=admin, special-cased like the CLI's keyword) list exactly the
 // principals paths.AdminReachers defines, on the synthetic estate and on an account imported from
 // an authorization-details export. The CLI and the API are run for real, over a store the
 // graph was synced into.
@@ -94,9 +95,10 @@ func TestOneDefinitionOfCanReachAdmin(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "breachpath.db")
 			syncStore(t, db, tc.snaps)
 			fromCLI := cliAdmin(t, bin, db)
-			apiQuery, apiCIEM := apiAdmin(t, db)
+			apiQuery, apiCIEM, apiPaths := apiAdmin(t, db)
 			for name, got := range map[string][]string{"escalation-to-admin": fromQuery, "ciem admin.via_escalation": fromCIEM,
-				"paths --target admin": fromCLI, "API escalation-to-admin": apiQuery, "API ciem admin.via_escalation": apiCIEM} {
+				"paths --target admin": fromCLI, "API escalation-to-admin": apiQuery, "API ciem admin.via_escalation": apiCIEM,
+				"API paths?target=admin": apiPaths} {
 				slices.Sort(got)
 				got = slices.Compact(got)
 				if !slices.Equal(got, want) {
@@ -170,9 +172,9 @@ func cliAdmin(t *testing.T, bin, db string) []string {
 	return ids
 }
 
-// apiAdmin serves the store with the API and reads the escalation-to-admin query and the CIEM
-// report's admin.via_escalation from it.
-func apiAdmin(t *testing.T, db string) (fromQuery, fromCIEM []string) {
+// apiAdmin serves the store with the API and reads the escalation-to-admin query, the CIEM
+// report's admin.via_escalation and GET /paths?target=admin (every page) from it.
+func apiAdmin(t *testing.T, db string) (fromQuery, fromCIEM, fromPaths []string) {
 	t.Helper()
 	st, err := embedded.Open(context.Background(), db, embedded.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
@@ -229,7 +231,28 @@ func apiAdmin(t *testing.T, db string) (fromQuery, fromCIEM []string) {
 			fromCIEM = append(fromCIEM, p.ID)
 		}
 	}
-	return fromQuery, fromCIEM
+	// pages of 7, so that the cursor is followed on both fixtures
+	for path := "/api/v1/paths?target=admin&limit=7"; path != ""; {
+		var page struct {
+			Target     string `json:"target"`
+			NextCursor string `json:"next_cursor"`
+			Principals []struct {
+				Principal string `json:"principal"`
+			} `json:"principals"`
+		}
+		get(path, &page)
+		if page.Target != "admin" {
+			t.Fatalf("GET %s answered target %q, want the admin keyword's answer", path, page.Target)
+		}
+		for _, p := range page.Principals {
+			fromPaths = append(fromPaths, p.Principal)
+		}
+		path = ""
+		if page.NextCursor != "" {
+			path = "/api/v1/paths?target=admin&limit=7&cursor=" + page.NextCursor
+		}
+	}
+	return fromQuery, fromCIEM, fromPaths
 }
 
 // labAccount is an IAM lab in the spirit of iam-vulnerable: a self-escalating user, a user who

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -28,11 +29,7 @@ type gcpCollectFlags struct {
 	noStorageAPI bool
 	keyActivity  bool
 	snapshotsTo  string
-	// assetEndpoint and storageEndpoint send the calls to local servers
-	// without credentials (tests).
-	assetEndpoint    string
-	storageEndpoint  string
-	analyzerEndpoint string
+	noServices   bool
 }
 
 func (a *app) collectGCPCommand() *cobra.Command {
@@ -50,7 +47,18 @@ roles/iam.serviceAccountTokenCreator on it).
 
 Cloud Asset Inventory lists every resource, IAM policy and organisation
 policy of the scope in a few paged calls per area; the Cloud Storage API adds
-buckets the inventory has not caught up with. Each project becomes one scope
+buckets the inventory has not caught up with, and each service's own API
+(Compute Engine, BigQuery, Secret Manager, Cloud SQL, Cloud Functions, Cloud
+Run, GKE, Cloud KMS) adds what the inventory lacks or holds stale
+(instance-group members, getIamPolicy answers); the service's answer wins
+(--no-service-apis skips these reads).
+
+Endpoints follow gcloud's overrides: CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>
+(CLOUDASSET, STORAGE, POLICYANALYZER, COMPUTE, BIGQUERY, SECRETMANAGER, SQL,
+CLOUDFUNCTIONS, RUN, CONTAINER, CLOUDKMS), for example
+CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=https://compute-psc.p.googleapis.com/compute/v1/
+for Private Service Connect. An http:// override (an emulator) is called
+without credentials: tokens never travel in clear text. Each project becomes one scope
 in the store (gcp:<project-id>), the organisation or folder above them one more.
 
 Areas that cannot be read are reported and their earlier data is kept,
@@ -86,12 +94,7 @@ roles the live collection needs.`,
 	fl.BoolVar(&f.noStorageAPI, "no-storage-api", false, "do not list buckets with the Cloud Storage API (the asset inventory only)")
 	fl.BoolVar(&f.keyActivity, "key-activity", false, "also read when each service-account key last authenticated (Policy Analyzer; for dormant keys in 'breachpath ciem')")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each scope's snapshot to this directory instead of storing it")
-	fl.StringVar(&f.assetEndpoint, "asset-endpoint", "", "send Cloud Asset API calls to this endpoint without credentials (tests)")
-	fl.StringVar(&f.storageEndpoint, "storage-endpoint", "", "send Cloud Storage API calls to this endpoint without credentials (tests)")
-	fl.StringVar(&f.analyzerEndpoint, "policy-analyzer-endpoint", "", "send Policy Analyzer calls to this endpoint without credentials (tests)")
-	_ = fl.MarkHidden("policy-analyzer-endpoint")
-	_ = fl.MarkHidden("asset-endpoint")
-	_ = fl.MarkHidden("storage-endpoint")
+	fl.BoolVar(&f.noServices, "no-service-apis", false, "do not read the service APIs (compute, BigQuery, Secret Manager, Cloud SQL, Functions, Run, GKE, KMS) for detail: the asset inventory only")
 	return cmd
 }
 
@@ -103,7 +106,7 @@ func (f *gcpCollectFlags) validate() error {
 		}
 	}
 	switch {
-	case len(f.fromFiles) > 0 && (set > 0 || f.impersonate != "" || f.assetEndpoint != "" || f.keyActivity):
+	case len(f.fromFiles) > 0 && (set > 0 || f.impersonate != "" || f.keyActivity):
 		return usageErrorf("--from-file reads no GCP API: it cannot be combined with --organization, --folder, --project or --impersonate-service-account")
 	case len(f.fromFiles) == 0 && set != 1:
 		return usageErrorf("give exactly one of --organization, --folder, --project (or --from-file)")
@@ -136,7 +139,8 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 	if len(f.fromFiles) > 0 {
 		snaps, run, err = gcpcollector.FromFiles(ctx, f.fromFiles, to)
 	} else {
-		fo := gcpfetch.Options{Parent: f.parent(), SkipStorageAPI: f.noStorageAPI, KeyActivity: f.keyActivity, Logger: a.log}
+		fo := gcpfetch.Options{Parent: f.parent(), SkipStorageAPI: f.noStorageAPI, SkipServiceAPIs: f.noServices, KeyActivity: f.keyActivity,
+			Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(os.Getenv)}
 		if f.impersonate != "" {
 			ts, ierr := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{TargetPrincipal: f.impersonate,
 				Scopes: []string{"https://www.googleapis.com/auth/cloud-platform.read-only"}})
@@ -144,15 +148,6 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 				return fmt.Errorf("impersonate %s: %w", f.impersonate, ierr)
 			}
 			fo.ClientOptions = append(fo.ClientOptions, option.WithTokenSource(ts))
-		}
-		if f.assetEndpoint != "" {
-			fo.AssetOptions = []option.ClientOption{option.WithEndpoint(f.assetEndpoint), option.WithoutAuthentication()}
-		}
-		if f.analyzerEndpoint != "" {
-			fo.PolicyAnalyzerOptions = []option.ClientOption{option.WithEndpoint(f.analyzerEndpoint), option.WithoutAuthentication()}
-		}
-		if f.storageEndpoint != "" {
-			fo.StorageOptions = []option.ClientOption{option.WithEndpoint(f.storageEndpoint), option.WithoutAuthentication()}
 		}
 		snaps, run, err = gcpcollector.Collect(ctx, fo, to)
 	}

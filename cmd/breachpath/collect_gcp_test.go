@@ -75,14 +75,34 @@ func TestCollectGCPLiveWithAFailedAreaIsPartial(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ss.Stop()
+	svc := gcptest.NewServiceServer(res, pol, nil)
+	defer svc.Close()
+	// Endpoints come from gcloud's own override variables; no flag.
+	t.Setenv("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET", as.URL)
+	t.Setenv("CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE", ss.Endpoint())
+	t.Setenv("CLOUDSDK_API_ENDPOINT_OVERRIDES_POLICYANALYZER", as.URL+"/")
+	for k, v := range svc.Env() {
+		t.Setenv(k, v)
+	}
 	db := filepath.Join(t.TempDir(), "bp.db")
-	out, err := runCollect(t, context.Background(), db, "gcp", "--organization", gcptest.OrgNumber,
-		"--asset-endpoint", as.URL, "--storage-endpoint", ss.Endpoint(), "--key-activity", "--policy-analyzer-endpoint", as.URL+"/")
+	out, err := runCollect(t, context.Background(), db, "gcp", "--organization", gcptest.OrgNumber, "--key-activity")
 	var pe *partialError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want partial\n%s", err, out)
 	}
 	if !strings.Contains(out, "failed compute") || !strings.Contains(out, "written") {
 		t.Errorf("summary:\n%s", out)
+	}
+}
+
+func TestCollectGCPTakesEndpointsFromTheEnvironmentNotFlags(t *testing.T) {
+	cmd := (&app{}).collectGCPCommand()
+	for _, gone := range []string{"asset-endpoint", "storage-endpoint", "policy-analyzer-endpoint"} {
+		if cmd.Flags().Lookup(gone) != nil {
+			t.Errorf("--%s still exists; CLOUDSDK_API_ENDPOINT_OVERRIDES_<API> replaces it", gone)
+		}
+	}
+	if !strings.Contains(cmd.Long, "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE") {
+		t.Error("help does not name the endpoint variables")
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/api/option"
-
 	"github.com/breachpath/breachpath/collector/gcp"
 	"github.com/breachpath/breachpath/collector/gcp/fetch"
 	"github.com/breachpath/breachpath/collector/gcp/gcptest"
@@ -21,24 +19,16 @@ import (
 )
 
 // collectLive collects the lab through the real clients against the local
-// Cloud Asset API server and fake-gcs-server.
+// Cloud Asset API server, fake-gcs-server and the service API server.
 func collectLive(t *testing.T, faults ...*gcptest.Fault) ([]*graph.Snapshot, *gcp.Run) {
 	t.Helper()
 	res, pol := gcptest.Lab(gcptest.Published)
-	as := gcptest.NewAssetServer(res, pol, faults...)
-	t.Cleanup(as.Close)
-	ss, err := gcptest.NewStorageServer(gcptest.LabBuckets...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ss.Stop)
+	env := gcptest.StartServers(t, res, pol, nil, faults).Env()
 	snaps, run, err := gcp.Collect(context.Background(), fetch.Options{
-		Parent:                "organizations/" + gcptest.OrgNumber,
-		AssetOptions:          []option.ClientOption{option.WithEndpoint(as.URL), option.WithoutAuthentication()},
-		StorageOptions:        []option.ClientOption{option.WithEndpoint(ss.Endpoint()), option.WithoutAuthentication()},
-		KeyActivity:           true,
-		PolicyAnalyzerOptions: []option.ClientOption{option.WithEndpoint(as.URL + "/"), option.WithoutAuthentication()},
-		RetryBase:             time.Millisecond, MaxAttempts: 2,
+		Parent:         "organizations/" + gcptest.OrgNumber,
+		ServiceOptions: fetch.EndpointOptions(func(k string) string { return env[k] }),
+		KeyActivity:    true,
+		RetryBase:      time.Millisecond, MaxAttempts: 2,
 	}, transform.Options{})
 	if err != nil {
 		t.Fatal(err)

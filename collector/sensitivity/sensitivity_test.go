@@ -94,6 +94,10 @@ func TestBadRulesFilesAreRejected(t *testing.T) {
 		"no words":       "names:\n  - {level: public}\n",
 		"not yaml":       "{[",
 		"classifier gap": "classifiers:\n  - {property: x}\n",
+		// a value named twice would take whichever level came last
+		"duplicate value":        "tags:\n  values: {hc3: public, hc3: restricted}\n",
+		"duplicate section":      "tags:\n  keys: [a]\ntags:\n  keys: [b]\n",
+		"duplicate key, as JSON": `{"tags":{"values":{"hc3":"public","hc3":"restricted"}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Parse([]byte(doc)); err == nil {
@@ -147,4 +151,21 @@ func TestTagLevelReadsEveryCloudsConvention(t *testing.T) {
 			t.Errorf("%v: %s", tags, got)
 		}
 	}
+}
+
+// FuzzParse feeds arbitrary documents to the --sensitivity-rules parser and
+// applies what it accepts to a node: it may refuse them, never panic.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("tags:\n  keys: [HandlingCode]\n  values: {hc3: restricted}\nnames:\n  - {words: [flag], level: restricted}\n"))
+	f.Add([]byte("kinds:\n  - {kind: Bucket, level: public}\nclassifiers:\n  - {property: macie_findings, level: restricted}\n"))
+	f.Add([]byte(`{"tags":{"flags":{"pii":"confidential"}}}`))
+	f.Add([]byte("a: &a [*a, *a]\n"))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		r, err := Parse(doc)
+		if err != nil {
+			return
+		}
+		n := graph.Node{Kind: graph.KindBucket, Name: "customer-flag-store", Tags: map[string]string{"HandlingCode": "HC3", "PII": "yes"}}
+		_ = r.Decide(&n, 0)
+	})
 }

@@ -4,8 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	tfjson "github.com/hashicorp/terraform-json"
 )
 
 // FuzzPlan feeds arbitrary plan JSON through the parser and the conversion
@@ -24,12 +22,13 @@ func FuzzPlan(f *testing.F) {
 	}
 	f.Add([]byte(`{"format_version":"1.2","resource_changes":[{"address":"aws_instance.x","mode":"managed","type":"aws_instance","change":{"actions":["create"],"after":{"subnet_id":7,"vpc_security_group_ids":[null,{}]},"after_unknown":{"iam_instance_profile":true,"metadata_options":[true]}}}]}`))
 	f.Add([]byte(`{"format_version":"1.2","resource_changes":[{"address":"aws_route.r","mode":"managed","type":"aws_route","change":{"actions":["create"],"after":{"route_table_id":"rtb-1"},"after_unknown":{"destination_cidr_block":true}}}],"configuration":{"root_module":{"resources":[{"address":"aws_route.r","expressions":{"gateway_id":{"references":["aws_internet_gateway.g"]}}}]}}}`))
+	f.Add(seedPlan(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var p tfjson.Plan
-		if err := p.UnmarshalJSON(data); err != nil {
+		p, err := ParsePlan(data)
+		if err != nil {
 			return
 		}
-		c, err := Convert(&p, Options{AccountID: "123456789012"})
+		c, err := Convert(p, Options{AccountID: "123456789012"})
 		if err != nil {
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/breachpath/breachpath/collector/strictjson"
 	tfjson "github.com/hashicorp/terraform-json"
 )
 
@@ -29,9 +30,29 @@ func ReadPlan(path string) (*tfjson.Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
+	p, err := ParsePlan(data)
+	if err != nil {
+		return nil, fmt.Errorf("read plan %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// ParsePlan decodes a plan in the `terraform show -json` format. The plan
+// of a pull request is untrusted input (the gate runs on changes anyone may
+// propose): an object that names a key twice is refused
+// (collector/strictjson), since encoding/json would keep the last value and
+// the gate could judge a resource other than the one a reviewer reads. Keys
+// compare exactly: AWS tag keys are case-sensitive.
+func ParsePlan(data []byte) (*tfjson.Plan, error) {
+	if len(data) > maxPlanBytes {
+		return nil, fmt.Errorf("%d bytes is more than the %d accepted", len(data), maxPlanBytes)
+	}
+	if err := strictjson.Check(data, false); err != nil {
+		return nil, err
+	}
 	var p tfjson.Plan
 	if err := p.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("read plan %s (want `terraform show -json` output): %w", path, err)
+		return nil, fmt.Errorf("want `terraform show -json` output: %w", err)
 	}
 	return &p, nil
 }

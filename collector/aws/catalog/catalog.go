@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -79,6 +80,9 @@ type Action struct {
 	AccessLevel AccessLevel
 	// ResourceTypes names the resource types the action accepts (keys of ResourceTypeARN).
 	ResourceTypes []string
+	// RequestTags: the request may carry tags (aws:RequestTag/<key> is a condition key of the
+	// action or of one of its resource types): the caller chooses them.
+	RequestTags bool
 }
 
 // serviceRange is the contiguous index range of one service's actions (actions are sorted by service).
@@ -116,14 +120,19 @@ func Default() *Catalog {
 	return defaultCat
 }
 
+// requestTagKey is how the catalogue names the request-tag condition key.
+const requestTagKey = "aws:RequestTag/${TagKey}"
+
 type rawCatalog struct {
 	Services map[string]struct {
 		Name    string `json:"name"`
 		Actions map[string]struct {
-			Name          string `json:"name"`
-			AccessLevel   string `json:"accessLevel"`
+			Name          string   `json:"name"`
+			AccessLevel   string   `json:"accessLevel"`
+			ConditionKeys []string `json:"conditionKeys"`
 			ResourceTypes []struct {
-				Name string `json:"name"`
+				Name          string   `json:"name"`
+				ConditionKeys []string `json:"conditionKeys"`
 			} `json:"resourceTypes"`
 		} `json:"actions"`
 		ResourceTypes map[string]struct {
@@ -176,8 +185,10 @@ func Load(r io.Reader) (*Catalog, error) {
 				continue
 			}
 			act := Action{Index: int32(len(c.actions)), Service: prefix, Name: full, AccessLevel: parseAccessLevel(a.AccessLevel)}
+			act.RequestTags = slices.Contains(a.ConditionKeys, requestTagKey)
 			for _, rt := range a.ResourceTypes {
 				act.ResourceTypes = append(act.ResourceTypes, rt.Name)
+				act.RequestTags = act.RequestTags || slices.Contains(rt.ConditionKeys, requestTagKey)
 			}
 			c.byName[lower] = act.Index
 			c.actions = append(c.actions, act)

@@ -225,3 +225,28 @@ func BenchmarkDefaultLoad(b *testing.B) {
 		}
 	}
 }
+
+func TestRequestTagsMarksActionsWhoseRequestCarriesTags(t *testing.T) {
+	c := Default()
+	for _, tt := range []struct {
+		action string
+		want   bool
+	}{
+		{"lambda:CreateFunction", true}, // on the action
+		{"ec2:RunInstances", true},      // on its instance resource type
+		{"ec2:CreateTags", true},        // a tag action
+		{"iam:TagRole", true},           // a tag action
+		{"iam:CreateAccessKey", false},  // no tags in the request
+		{"s3:GetObject", false},         // a read
+		{"iam:AttachUserPolicy", false}, // a permissions change without tags
+		{"secretsmanager:TagResource", true},
+	} {
+		a, ok := c.Lookup(tt.action)
+		if !ok {
+			t.Fatalf("%s not in the catalogue", tt.action)
+		}
+		if a.RequestTags != tt.want {
+			t.Errorf("%s RequestTags = %v, want %v", tt.action, a.RequestTags, tt.want)
+		}
+	}
+}

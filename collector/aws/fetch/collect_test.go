@@ -183,7 +183,8 @@ func TestCollectReadsEverySeededResourceFromMoto(t *testing.T) {
 		var fnOK bool
 		for _, f := range rd.Functions {
 			fnOK = fnOK || (f.Name == "thumbnailer" && strings.HasSuffix(f.Role, ":role/fn-role") && contains(f.EnvironmentNames, "DB_PASSWORD") &&
-				len(f.FunctionURLs) == 1 && f.FunctionURLs[0].AuthType == "NONE" && strings.Contains(f.Policy, "lambda:InvokeFunctionUrl"))
+				len(f.FunctionURLs) == 1 && f.FunctionURLs[0].AuthType == "NONE" && strings.Contains(f.Policy, "lambda:InvokeFunctionUrl") &&
+				f.Tags["team"] == "media")
 		}
 		if !fnOK {
 			t.Errorf("lambda function not collected as seeded: %+v", rd.Functions)

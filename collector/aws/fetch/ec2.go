@@ -253,6 +253,7 @@ func (s *session) collectEC2(ctx context.Context, region string, rd *inventory.R
 		return nil
 	})
 
+	s.collectVPCConnectivity(ctx, c, region, rd)
 	s.userData(ctx, c, region, rd)
 	step(func() error { return s.snapshots(ctx, c, region, rd) })
 	step(func() error { return s.images(ctx, c, region, rd) })

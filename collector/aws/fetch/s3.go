@@ -136,5 +136,15 @@ func (s *session) bucket(ctx context.Context, client *s3.Client, b s3types.Bucke
 	case !hasCode(err, "NoSuchTagSet", "NoSuchTagSetError"):
 		fail("tags", err)
 	}
+	// Whether the tags take part in access decisions (ABAC, off by default). A read that fails
+	// (an S3 implementation without the call, a partition without the feature) leaves the status
+	// unknown, which the identity part treats as such: tag conditions on the bucket stay
+	// conditional. It is not a coverage failure.
+	abac, err := client.GetBucketAbac(ctx, &s3.GetBucketAbacInput{Bucket: bn}, inRegion)
+	if err == nil && abac.AbacStatus != nil {
+		bk.ABAC = string(abac.AbacStatus.Status)
+	} else if err != nil {
+		s.log.Debug("bucket ABAC status not read", "bucket", name, "reason", reason(err))
+	}
 	return bk
 }

@@ -164,7 +164,8 @@ func seedAccountResources(t testing.TB, ctx context.Context, cfg aws.Config, end
 	lc := lambda.NewFromConfig(cfg)
 	_, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("thumbnailer"), Runtime: lambdatypes.RuntimePython312,
 		Role: aws.String("arn:aws:iam::" + seedAccount + ":role/fn-role"), Handler: aws.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: lambdaZip(t)},
-		Environment: &lambdatypes.Environment{Variables: map[string]string{"DB_PASSWORD": seedEnvValue}}})
+		Environment: &lambdatypes.Environment{Variables: map[string]string{"DB_PASSWORD": seedEnvValue}},
+		Tags:        map[string]string{"team": "media"}}) // ABAC decides on function tags (lambda:ListTags)
 	if err != nil {
 		out.lambdaErr = err.Error()
 		return out

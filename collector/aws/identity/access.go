@@ -139,6 +139,9 @@ type dataResource struct {
 	external []string // principals outside the account named by Allow statements
 	// noPublic: S3 Block Public Access (RestrictPublicBuckets) neutralises public grants.
 	noPublic bool
+	// tags are the resource's collected tags, which answer aws:ResourceTag/<key> (nil: unknown,
+	// the tags could not be read or do not decide access, like an S3 bucket's without ABAC known).
+	tags map[string]string
 	// objectKeys are the narrower object resources (one key, a prefix) that some policy names
 	// in this bucket: a grant on "bucket/flag.txt" alone never matches "bucket/*", so each is
 	// evaluated as well (policy.ObjectTargets).
@@ -181,6 +184,7 @@ func (b *builder) collectResources() {
 			id = "arn:" + b.partition + ":s3:::" + bk.Name
 		}
 		r := add(id, bk.Region, bk.Policy, typeS3)
+		r.tags = bucketABACTags(bk)
 		r.noPublic = (pab != nil && pab.RestrictPublicBuckets) || (bk.PublicAccessBlock != nil && bk.PublicAccessBlock.RestrictPublicBuckets)
 		r.objectKeys = policy.ObjectTargets(id, append(identityPolicies, r.policy)...)[1:]
 	}
@@ -197,29 +201,30 @@ func (b *builder) collectResources() {
 			if doc == "" {
 				doc = fmt.Sprintf(defaultKeyPolicy, b.partition, b.account)
 			}
-			add(k.ARN, name, doc, typeKMS)
+			add(k.ARN, name, doc, typeKMS).tags = knownTags(k.Tags, k.Errors)
 		}
 		for i := range rd.Secrets {
-			add(rd.Secrets[i].ARN, name, rd.Secrets[i].Policy, typeSecret)
+			add(rd.Secrets[i].ARN, name, rd.Secrets[i].Policy, typeSecret).tags = knownTags(rd.Secrets[i].Tags, rd.Secrets[i].Errors)
 		}
 		for i := range rd.Queues {
-			add(rd.Queues[i].ARN, name, rd.Queues[i].Policy, typeSQS)
+			add(rd.Queues[i].ARN, name, rd.Queues[i].Policy, typeSQS).tags = knownTags(rd.Queues[i].Tags, rd.Queues[i].Errors)
 		}
 		for i := range rd.Topics {
-			add(rd.Topics[i].ARN, name, rd.Topics[i].Policy, typeSNS)
+			add(rd.Topics[i].ARN, name, rd.Topics[i].Policy, typeSNS).tags = knownTags(rd.Topics[i].Tags, rd.Topics[i].Errors)
 		}
 		for i := range rd.Repositories {
-			add(rd.Repositories[i].ARN, name, rd.Repositories[i].Policy, typeECR)
+			add(rd.Repositories[i].ARN, name, rd.Repositories[i].Policy, typeECR).tags = knownTags(rd.Repositories[i].Tags, rd.Repositories[i].Errors)
 		}
 		for i := range rd.Functions {
-			add(rd.Functions[i].ARN, name, rd.Functions[i].Policy, typeLambda)
+			add(rd.Functions[i].ARN, name, rd.Functions[i].Policy, typeLambda).tags = knownTags(rd.Functions[i].Tags, rd.Functions[i].Errors)
 		}
 		for i := range rd.Tables {
-			add(rd.Tables[i].ARN, name, rd.Tables[i].Policy, typeDynamo)
+			add(rd.Tables[i].ARN, name, rd.Tables[i].Policy, typeDynamo).tags = knownTags(rd.Tables[i].Tags, rd.Tables[i].Errors)
 		}
 		for i := range rd.DBInstances {
 			db := &rd.DBInstances[i]
 			r := add(db.ARN, name, "", typeRDSInstance)
+			r.tags = knownTags(db.Tags, nil)
 			if db.IAMAuth {
 				r.accesses = append([]access{rdsConnect}, r.accesses...)
 				r.connect = "arn:" + b.partition + ":rds-db:" + name + ":" + b.account + ":dbuser:*/*"
@@ -234,11 +239,12 @@ func (b *builder) collectResources() {
 			if s.Cluster {
 				t = typeRDSClusterSnapshot
 			}
-			add(s.ARN, name, "", t)
+			add(s.ARN, name, "", t).tags = knownTags(s.Tags, nil)
 		}
 		for i := range rd.DBClusters {
 			db := &rd.DBClusters[i]
 			r := add(db.ARN, name, "", typeRDSCluster)
+			r.tags = knownTags(db.Tags, nil)
 			if db.IAMAuth {
 				r.accesses = append([]access{rdsConnect}, r.accesses...)
 				r.connect = "arn:" + b.partition + ":rds-db:" + name + ":" + b.account + ":dbuser:*/*"
@@ -246,6 +252,12 @@ func (b *builder) collectResources() {
 		}
 	}
 	b.collectCredentialHolders(add)
+	b.dataTags = make(map[string]map[string]string, len(b.resources))
+	for _, r := range b.resources {
+		if r.tags != nil && r.evalARN == "" {
+			b.dataTags[r.id] = r.tags
+		}
+	}
 	for _, r := range b.resources {
 		b.classifyResourcePolicy(r)
 	}
@@ -447,7 +459,7 @@ func (b *builder) evalAccess(caller policy.Principal, set policy.PolicySet, r *d
 	bestTarget := ""
 	for _, target := range r.targets(a) {
 		for _, act := range a.actions {
-			res := b.ev.Evaluate(policy.Request{Principal: caller, Action: act, Resource: target, ResourceAccount: b.account, Context: ctx}, set)
+			res := b.ev.Evaluate(policy.Request{Principal: caller, Action: act, Resource: target, ResourceTags: r.tags, ResourceAccount: b.account, Context: ctx}, set)
 			if rank(res.Decision) > rank(best.Decision) || bestTarget == "" {
 				best, bestTarget = res, target
 			}
@@ -558,7 +570,7 @@ func (b *builder) dataAccess(ctx context.Context) error {
 	}
 	// Workers read no nodes, edges or findings (policy nodes come from preparePolicies' record,
 	// made above): replays may overlap the next batch.
-	return b.ordered(ctx, len(attackers), views, true, func(w, i int) {
+	err := b.ordered(ctx, len(attackers), views, true, func(w, i int) {
 		v, p := views[w], attackers[i]
 		if decomposable[i] {
 			v.decomposedAccess(p)
@@ -572,6 +584,10 @@ func (b *builder) dataAccess(ctx context.Context) error {
 			}
 		}
 	})
+	if err != nil {
+		return err
+	}
+	return b.retagAccess(ctx)
 }
 
 // fullAccess decides one principal's access to one resource with a complete evaluation, shared
@@ -681,4 +697,31 @@ func (b *builder) externalAccess(r *dataResource, a access) {
 			Remediation: `Remove Principal "*" grants or restrict them with aws:PrincipalOrgID / aws:SourceVpce conditions; for S3 enable Block Public Access.`}))
 	}
 	b.addEdge(e)
+}
+
+// knownTags returns a resource's collected tags as the ABAC answer: an empty map when it carries
+// none, nil (unknown) when reading them failed (an "tags: ..." entry of its errors).
+func knownTags(tags inventory.Tags, errs []string) map[string]string {
+	for _, e := range errs {
+		if strings.HasPrefix(e, "tags:") {
+			return nil
+		}
+	}
+	if tags == nil {
+		return map[string]string{}
+	}
+	return tags
+}
+
+// bucketABACTags: a general purpose bucket's tags answer aws:ResourceTag/<key> only once ABAC is
+// enabled on it (S3 GetBucketAbac); with ABAC disabled the key is absent whatever the tags, and
+// when the status was not read the tags decide nothing (nil: unknown, conditional).
+func bucketABACTags(bk *inventory.Bucket) map[string]string {
+	switch bk.ABAC {
+	case inventory.BucketABACEnabled:
+		return knownTags(bk.Tags, bk.Errors)
+	case inventory.BucketABACDisabled:
+		return map[string]string{}
+	}
+	return nil
 }

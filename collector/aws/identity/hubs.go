@@ -276,13 +276,13 @@ func (b *builder) decomposedAccess(p *principal) {
 		if bounded {
 			// The boundary caps the identity side: evaluate it as the only identity policy, without
 			// SCPs or resource policy (those are already in the per-policy decision).
-			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: a.actions[0], Resource: d.target, ResourceAccount: b.account,
+			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: a.actions[0], Resource: d.target, ResourceTags: r.tags, ResourceAccount: b.account,
 				Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
 			for _, act := range a.actions[1:] {
 				if res.Decision == policy.Allowed {
 					break
 				}
-				alt := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: d.target, ResourceAccount: b.account,
+				alt := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: d.target, ResourceTags: r.tags, ResourceAccount: b.account,
 					Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{p.set.Boundary}})
 				if rank(alt.Decision) > rank(res.Decision) {
 					res = alt
@@ -458,7 +458,7 @@ func (b *builder) boundaryCovers(p *principal, x *policy.Policy, grants []polGra
 		a := r.accesses[g.ai]
 		allowed := false
 		for _, act := range a.actions {
-			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: g.target, ResourceAccount: b.account,
+			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: act, Resource: g.target, ResourceTags: r.tags, ResourceAccount: b.account,
 				Context: b.requestContext(r.region)}, policy.PolicySet{Identity: []*policy.Policy{bd}})
 			if res.Decision == policy.Allowed {
 				allowed = true

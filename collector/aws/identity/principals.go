@@ -453,5 +453,5 @@ func (b *builder) resourceTags(arn string) map[string]string {
 	if t, ok := b.instanceTags[arn]; ok {
 		return t
 	}
-	return nil
+	return b.dataTags[arn]
 }

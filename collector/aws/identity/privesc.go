@@ -326,6 +326,9 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 		for _, part := range c.parts[:c.n] {
 			ev = append(ev, part...)
 		}
+		if c.tag != nil {
+			ev = append(append([]string{"tag step: " + c.tag.line() + " first, so that its tags meet the condition"}, c.tag.evidence...), ev...)
+		}
 		*e.capture = append(*e.capture, capturedEdge{tech: t, to: to, conditional: conditional, evidence: append(ev, extra...)})
 		return
 	}
@@ -345,8 +348,12 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 	}
 	ev = append(ev, extra...)
 	ev = append(ev, e.cat.line[t])
-	b.addEdge(graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
-		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: fids})
+	edge := graph.Edge{From: p.id, To: to, Kind: graph.EdgeEscalatesTo, Technique: t.ID, Likelihood: t.Likelihood,
+		Conditional: c.dec == policy.Conditional, Evidence: ev, Findings: fids}
+	if c.tag != nil {
+		edge = b.withTagStep(edge, p.id, c.tag)
+	}
+	b.addEdge(edge)
 }
 
 // finding adds (once per attacker and technique, and again when critical) the finding that names
@@ -357,7 +364,7 @@ func (e *escalator) finding(p *principal, t *Technique, sev graph.Severity) []st
 	// one read-only Findings slice.
 	fids, ok := e.out.findings[fk]
 	if !ok || sev == graph.SeverityCritical {
-		fid := e.b.addFinding(graph.Finding{RuleID: RulePrivescPrefix + strings.TrimPrefix(t.ID, "aws."), Resource: p.id, Severity: sev,
+		fid := e.b.addFinding(graph.Finding{RuleID: PrivescRuleID(*t), Resource: p.id, Severity: sev,
 			Title:       "Privilege escalation: " + t.Summary,
 			Evidence:    fmt.Sprintf("%s (%s) holds %s", p.id, t.CatalogID, permList(t)),
 			Remediation: "Remove or scope " + permList(t) + " (restrict Resource, add iam:PassedToService / tag conditions, or deny it in a boundary or SCP).",

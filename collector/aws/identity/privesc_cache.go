@@ -20,10 +20,18 @@ type attackerMemo struct {
 	// slice index is much cheaper than a map.
 	pass map[string][]passEntry
 	work map[workKey][]passEntry // the same for workload actions, per action and pool
+	// anyTags holds creation decisions taken with request tags the attacker chose, per action.
+	anyTags map[string]anyChoice
+}
+
+// anyChoice is a creation action decided with the request tags the attacker chose.
+type anyChoice struct {
+	res      policy.Result
+	evidence []string
 }
 
 func newAttackerMemo() attackerMemo {
-	return attackerMemo{decisions: map[memoKey]memoEntry{}, pass: map[string][]passEntry{}, work: map[workKey][]passEntry{}}
+	return attackerMemo{decisions: map[memoKey]memoEntry{}, pass: map[string][]passEntry{}, work: map[workKey][]passEntry{}, anyTags: map[string]anyChoice{}}
 }
 
 // reset clears the memo before the next attacker's techniques run.
@@ -35,6 +43,7 @@ func (m *attackerMemo) reset() {
 	clear(m.decisions)
 	clear(m.pass)
 	clear(m.work)
+	clear(m.anyTags)
 }
 
 type (
@@ -79,6 +88,9 @@ type permCheck struct {
 	dec   policy.Decision
 	n     int
 	parts [6][]string
+	// tag is the tag change the move needs first (ABAC), if any: emit draws it as the move's
+	// first step (builder.withTagStep).
+	tag *tagStep
 }
 
 // add appends evidence lines; past len(parts) the last part becomes a private copy.
@@ -259,6 +271,67 @@ func (e *escalator) evalFreshEntry(p *principal, action, resource, region string
 		ctx = c
 	}
 	return e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceTags: e.b.resourceTags(resource), ResourceAccount: e.b.account, Context: ctx}, p.set), nil
+}
+
+// andAny is and for a creation action (evalAny), citing the request tags the attacker chose
+// when they decided it.
+func (e *escalator) andAny(c *permCheck, p *principal, action string) bool {
+	res, ev := e.evalAnyTagged(p, action)
+	if !e.and(c, action, "*", res) {
+		return false
+	}
+	c.add(ev...)
+	return true
+}
+
+// evalAnyTagged is evalAny, except that a creation action whose request carries tags
+// (catalog.Action.RequestTags) and which is only conditionally allowed is decided again with the
+// request tags the attacker chooses (policy.TagChoices over the values its conditions name): the
+// attacker writes the request, so aws:RequestTag/<key> and aws:TagKeys are its choice, not
+// unknown. The evidence names the tags chosen.
+func (e *escalator) evalAnyTagged(p *principal, action string) (policy.Result, []string) {
+	res := e.evalAny(p, action)
+	if res.Decision != policy.Conditional {
+		return res, nil
+	}
+	if a, ok := e.b.lookup(action); !ok || !e.b.cat.Action(a).RequestTags {
+		return res, nil
+	}
+	if ch, ok := e.memo.anyTags[action]; ok {
+		if ch.evidence == nil {
+			return res, nil
+		}
+		return ch.res, ch.evidence
+	}
+	// Only the request's tags are the attacker's to choose: other unknown keys keep it conditional
+	// whatever the tags (the choices below then decide nothing better).
+	values := tagValues(p.caller, &p.set)
+	if len(values) == 0 {
+		e.memo.anyTags[action] = anyChoice{}
+		return res, nil
+	}
+	// Every choice is decided; the best one is the answer (no choice granted: no move).
+	best := policy.Result{Decision: policy.ImplicitDeny}
+	var chosen map[string]string
+	ctx := e.b.requestContext(e.b.homeRegion())
+	for _, change := range policy.TagChoices(values, maxTagChoices) {
+		r := e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: "*", RequestTags: change, ResourceAccount: e.b.account, Context: ctx}, p.set)
+		if chosen == nil || rank(r.Decision) > rank(best.Decision) {
+			best, chosen = r, change
+			if r.Decision == policy.Allowed {
+				break
+			}
+		}
+	}
+	ev := []string{"request tags chosen by the attacker for " + action + ": none"}
+	if len(chosen) > 0 {
+		ev[0] = "request tags chosen by the attacker for " + action + ": " + formatTags(chosen)
+	}
+	if !granted(best.Decision) {
+		ev = []string{"no request tags the attacker may choose make " + action + " allowed"}
+	}
+	e.memo.anyTags[action] = anyChoice{res: best, evidence: ev}
+	return best, ev
 }
 
 // evalAny decides a creation action, whose resource the attacker names: allowed on some resource.

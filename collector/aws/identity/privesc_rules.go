@@ -391,7 +391,7 @@ func (e *escalator) serviceRole(p *principal, t *Technique) {
 	}
 	var base permCheck
 	for _, perm := range t.Perms {
-		if perm.On == OnAny && !e.and(&base, perm.Action, "*", e.evalAny(p, perm.Action)) {
+		if perm.On == OnAny && !e.andAny(&base, p, perm.Action) {
 			return
 		}
 	}
@@ -457,7 +457,7 @@ func (e *escalator) passedRoles(p *principal, t *Technique, base permCheck, draw
 // anyPerms adds t's creation permissions (OnAny) to c and reports whether they all hold.
 func (e *escalator) anyPerms(p *principal, t *Technique, c *permCheck) bool {
 	for _, perm := range t.Perms {
-		if perm.On == OnAny && !e.and(c, perm.Action, "*", e.evalAny(p, perm.Action)) {
+		if perm.On == OnAny && !e.andAny(c, p, perm.Action) {
 			return false
 		}
 	}
@@ -507,7 +507,7 @@ func (e *escalator) profileRole(p *principal, t *Technique) {
 	// Profiles that hold no role are missing from an authorization-details export: one may exist.
 	c := base
 	for _, perm := range t.Perms {
-		if perm.On == OnProfile && !e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action)) {
+		if perm.On == OnProfile && !e.andAny(&c, p, perm.Action) {
 			return
 		}
 	}
@@ -583,14 +583,14 @@ func (e *escalator) landOnHost(p *principal, t *Technique) {
 		ok := true
 		for _, perm := range t.Perms {
 			if perm.On == OnAny {
-				ok = e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action))
+				ok = e.andAny(&c, p, perm.Action)
 			} else {
 				res := e.evalOn(p, perm.Action, h.arn, h.region, nil)
 				if !granted(res.Decision) {
 					// an ABAC condition on the instance's tags fails today: the attacker who may
 					// retag the instance makes it hold (the tag change is the first step)
 					if retagged, step, can := e.retag(p, h.arn, "ec2:CreateTags", perm.Action, h.region); can {
-						c.add(step...)
+						c.tag = step
 						res = retagged
 					}
 				}
@@ -621,7 +621,7 @@ func (e *escalator) workload(p *principal, t *Technique) {
 		for _, perm := range t.Perms {
 			switch perm.On {
 			case OnAny:
-				ok = e.and(&c, perm.Action, "*", e.evalAny(p, perm.Action))
+				ok = e.andAny(&c, p, perm.Action)
 			case OnWorkloadRole:
 				sc := e.serviceContext(t)
 				ok = e.and(&c, perm.Action, w.role.id, e.evalOn(p, perm.Action, w.role.id, e.b.globalRegion(), sc.ctx))
@@ -732,7 +732,7 @@ func (e *escalator) onPrincipal(p *principal, t *Technique, q *principal) (permC
 			res := e.evalOn(p, perm.Action, q.id, region, nil)
 			if !granted(res.Decision) {
 				if retagged, step, ok := e.afterTagging(p, q, perm.Action, region); ok {
-					c.add(step...)
+					c.tag = step
 					res = retagged
 				}
 			}
@@ -748,37 +748,27 @@ func (e *escalator) onPrincipal(p *principal, t *Technique, q *principal) (permC
 var tagActions = map[bool]string{true: "iam:TagUser", false: "iam:TagRole"}
 
 // afterTagging decides action on q once the attacker has retagged q, when the attacker may tag
-// it: ABAC conditions on q's tags then hold whatever q carries today. The tag change is a step of
-// the move and its evidence comes first. The result is Allowed only when tagging is allowed
-// outright and nothing but q's tags was unknown; otherwise Conditional.
-func (e *escalator) afterTagging(p, q *principal, action, region string) (policy.Result, []string, bool) {
+// it (see retag).
+func (e *escalator) afterTagging(p, q *principal, action, region string) (policy.Result, *tagStep, bool) {
 	if q.kind != graph.KindUser && q.kind != graph.KindRole {
 		return policy.Result{}, nil, false
 	}
 	return e.retag(p, q.id, tagActions[q.kind == graph.KindUser], action, region)
 }
 
-// retag decides action on resource once the attacker has changed its tags with tag (iam:TagRole,
-// ec2:CreateTags, ...), when the attacker may: the resource's tags are then whatever the attacker
-// chooses, so the decision is taken without them. See afterTagging for the result and the step.
-func (e *escalator) retag(p *principal, resource, tag, action, region string) (policy.Result, []string, bool) {
-	tr := e.evalOn(p, tag, resource, region, nil)
-	if !granted(tr.Decision) {
+// retag decides action on resource once the attacker has set some of its tags with tag
+// (iam:TagRole, ec2:CreateTags, ...), when the attacker may (builder.chooseTags: the tags the
+// attacker's conditions name, set by a tag request its own policies grant). The tag change is the
+// move's first step. The result is Allowed only when the tag request and the action both are.
+func (e *escalator) retag(p *principal, resource, tag, action, region string) (policy.Result, *tagStep, bool) {
+	if tr := e.evalOn(p, tag, resource, region, nil); !granted(tr.Decision) {
 		return policy.Result{}, nil, false
 	}
-	r := e.b.ev.Evaluate(policy.Request{Principal: p.caller, Action: action, Resource: resource, ResourceAccount: e.b.account,
-		Context: e.b.requestContext(region)}, p.set)
-	if !granted(r.Decision) {
-		return policy.Result{}, nil, false
+	current := e.b.resourceTags(resource)
+	if current == nil {
+		current = map[string]string{}
 	}
-	onlyTags := !slices.ContainsFunc(r.UnresolvedKeys, func(k string) bool { return !strings.Contains(k, ":resourcetag/") })
-	if r.Decision == policy.Conditional && onlyTags && tr.Decision == policy.Allowed {
-		r.Decision, r.UnresolvedKeys = policy.Allowed, nil
-	} else {
-		r.Decision = policy.Conditional
-	}
-	step := append([]string{"tag step: " + tag + " on " + resource + " first, so that its tags meet the condition"}, e.b.cachedEvidence(tag, resource, tr)...)
-	return r, step, true
+	return e.b.chooseTags(p.caller, p.set, tag, resource, action, resource, region, current)
 }
 
 func (e *escalator) rolesWithCustomerPolicies() []string {

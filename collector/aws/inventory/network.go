@@ -218,3 +218,94 @@ type AMI struct {
 	SharedWith []string `json:"shared_with,omitempty"`
 	Tags       Tags     `json:"tags,omitempty"`
 }
+
+// VPCPeering is a VPC peering connection. Traffic crosses it only while its
+// status is "active" and both sides route the other's addresses to it.
+type VPCPeering struct {
+	ID     string `json:"id"`
+	Status string `json:"status"` // pending-acceptance, active, deleted, rejected, ...
+	// Requester and Accepter are the two sides.
+	Requester PeeringSide `json:"requester"`
+	Accepter  PeeringSide `json:"accepter"`
+	Tags      Tags        `json:"tags,omitempty"`
+}
+
+// PeeringSide is one VPC of a peering connection.
+type PeeringSide struct {
+	VPCID   string   `json:"vpc_id"`
+	OwnerID string   `json:"owner_id,omitempty"`
+	Region  string   `json:"region,omitempty"`
+	CIDRs   []string `json:"cidrs,omitempty"` // IPv4 then IPv6
+}
+
+// TransitGateway is a transit gateway with its attachments and route tables.
+type TransitGateway struct {
+	ID      string `json:"id"`
+	ARN     string `json:"arn,omitempty"`
+	OwnerID string `json:"owner_id,omitempty"`
+	State   string `json:"state,omitempty"`
+	Tags    Tags   `json:"tags,omitempty"`
+}
+
+// TGWAttachment is one attachment of a transit gateway (a VPC, a VPN, a
+// peering, ...) and the route table it is associated with.
+type TGWAttachment struct {
+	ID               string `json:"id"`
+	TransitGatewayID string `json:"transit_gateway_id"`
+	ResourceType     string `json:"resource_type"` // vpc, vpn, peering, direct-connect-gateway, connect, ...
+	ResourceID       string `json:"resource_id,omitempty"`
+	ResourceOwnerID  string `json:"resource_owner_id,omitempty"`
+	State            string `json:"state,omitempty"` // available, pending, deleted, ...
+	// RouteTableID is the transit gateway route table the attachment is
+	// associated with: it decides where the attachment's traffic goes.
+	RouteTableID string `json:"route_table_id,omitempty"`
+	// SecurityGroupReferencing is the VPC attachment's
+	// SecurityGroupReferencingSupport option ("enable" / "disable").
+	SecurityGroupReferencing string `json:"security_group_referencing,omitempty"`
+	Tags                     Tags   `json:"tags,omitempty"`
+}
+
+// TGWRouteTable is a transit gateway route table with its routes and the
+// attachments that propagate their routes into it.
+type TGWRouteTable struct {
+	ID               string     `json:"id"`
+	TransitGatewayID string     `json:"transit_gateway_id"`
+	Routes           []TGWRoute `json:"routes"`
+	// Propagations lists the attachments whose routes propagate into the
+	// table (a VPC attachment propagates its VPC's CIDR blocks).
+	Propagations []string `json:"propagations,omitempty"`
+	Tags         Tags     `json:"tags,omitempty"`
+	// Errors lists details that could not be read (routes, propagations).
+	Errors []string `json:"errors,omitempty"`
+}
+
+// TGWRoute is one transit gateway route.
+type TGWRoute struct {
+	DestinationCIDR string   `json:"destination_cidr,omitempty"`
+	PrefixListID    string   `json:"prefix_list_id,omitempty"`
+	Type            string   `json:"type,omitempty"`  // static / propagated
+	State           string   `json:"state,omitempty"` // active / blackhole
+	AttachmentIDs   []string `json:"attachment_ids,omitempty"`
+}
+
+// VPCEndpoint is a VPC endpoint: a gateway endpoint (S3, DynamoDB) that
+// route tables point at, or an interface endpoint with its own network
+// interfaces and security groups.
+type VPCEndpoint struct {
+	ID          string `json:"id"`
+	VPCID       string `json:"vpc_id"`
+	ServiceName string `json:"service_name"`          // com.amazonaws.us-east-1.s3
+	Type        string `json:"type,omitempty"`        // Gateway, Interface, GatewayLoadBalancer
+	State       string `json:"state,omitempty"`       // available, pending, ...
+	Policy      string `json:"policy,omitempty"`      // endpoint policy document
+	PrivateDNS  bool   `json:"private_dns,omitempty"` // interface endpoints
+	OwnerID     string `json:"owner_id,omitempty"`
+	// RouteTableIDs are the route tables a gateway endpoint is in.
+	RouteTableIDs []string `json:"route_table_ids,omitempty"`
+	// SubnetIDs, SecurityGroupIDs and NetworkInterfaceIDs place an
+	// interface endpoint.
+	SubnetIDs           []string `json:"subnet_ids,omitempty"`
+	SecurityGroupIDs    []string `json:"security_group_ids,omitempty"`
+	NetworkInterfaceIDs []string `json:"network_interface_ids,omitempty"`
+	Tags                Tags     `json:"tags,omitempty"`
+}

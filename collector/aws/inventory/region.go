@@ -17,6 +17,12 @@ type RegionData struct {
 	Snapshots         []EBSSnapshot      `json:"snapshots,omitempty"`
 	Images            []AMI              `json:"images,omitempty"`
 
+	VPCPeerings     []VPCPeering     `json:"vpc_peerings,omitempty"`
+	TransitGateways []TransitGateway `json:"transit_gateways,omitempty"`
+	TGWAttachments  []TGWAttachment  `json:"tgw_attachments,omitempty"`
+	TGWRouteTables  []TGWRouteTable  `json:"tgw_route_tables,omitempty"`
+	VPCEndpoints    []VPCEndpoint    `json:"vpc_endpoints,omitempty"`
+
 	LoadBalancers []LoadBalancer `json:"load_balancers,omitempty"`
 	TargetGroups  []TargetGroup  `json:"target_groups,omitempty"`
 
@@ -47,7 +53,8 @@ type RegionData struct {
 func (r *RegionData) Count() int {
 	return len(r.VPCs) + len(r.Subnets) + len(r.RouteTables) + len(r.InternetGateways) + len(r.NATGateways) +
 		len(r.ElasticIPs) + len(r.SecurityGroups) + len(r.NetworkACLs) + len(r.NetworkInterfaces) +
-		len(r.Instances) + len(r.Snapshots) + len(r.Images) + len(r.LoadBalancers) + len(r.TargetGroups) +
+		len(r.Instances) + len(r.Snapshots) + len(r.Images) +
+		len(r.VPCPeerings) + len(r.TransitGateways) + len(r.TGWAttachments) + len(r.TGWRouteTables) + len(r.VPCEndpoints) + len(r.LoadBalancers) + len(r.TargetGroups) +
 		len(r.DBInstances) + len(r.DBClusters) + len(r.DBSnapshots) + len(r.Tables) + len(r.KMSKeys) +
 		len(r.Functions) + len(r.Queues) + len(r.Topics) + len(r.Secrets) + len(r.Repositories) +
 		len(r.EKSClusters) + len(r.TaskDefinitions) + len(r.SSMParameters) + len(r.CodeBuildProjects) + len(r.BeanstalkEnvironments)

@@ -2,6 +2,12 @@ package inventory
 
 import "time"
 
+// Bucket ABAC statuses (Bucket.ABAC), as S3 GetBucketAbac reports them.
+const (
+	BucketABACEnabled  = "Enabled"
+	BucketABACDisabled = "Disabled"
+)
+
 // Bucket is an S3 bucket with its access configuration.
 type Bucket struct {
 	Name         string    `json:"name"`
@@ -20,7 +26,10 @@ type Bucket struct {
 	Encryption []BucketEncryption `json:"encryption,omitempty"`
 	Versioning string             `json:"versioning,omitempty"` // Enabled / Suspended / ""
 	MFADelete  string             `json:"mfa_delete,omitempty"`
-	Tags       Tags               `json:"tags,omitempty"`
+	// ABAC is the bucket's attribute-based access control status (S3 GetBucketAbac): "Enabled"
+	// (its tags answer aws:ResourceTag/<key>), "Disabled", or "" when it was not read.
+	ABAC string `json:"abac,omitempty"`
+	Tags Tags   `json:"tags,omitempty"`
 	// Errors lists per-bucket reads that failed (e.g. AccessDenied on the
 	// policy): the field they fill is then unknown, not empty.
 	Errors []string `json:"errors,omitempty"`

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/catalog"
@@ -45,6 +46,11 @@ func (e *evalCtx) fill(req *Request, set *PolicySet, s *scratch) {
 	}
 	for k, v := range req.Context {
 		e.vals[lower(k)] = v
+	}
+	for _, k := range req.AbsentKeys {
+		if _, ok := e.vals[lower(k)]; !ok {
+			e.absent[lower(k)] = true
+		}
 	}
 	p := &req.Principal
 	derive := func(k, v string) {
@@ -127,6 +133,27 @@ func (e *evalCtx) get(key string) ([]string, keyState) {
 	}
 	if e.tagsKnown && strings.HasPrefix(k, "aws:principaltag/") {
 		return nil, keyAbsent
+	}
+	if e.req.RequestTags != nil {
+		if k == "aws:tagkeys" {
+			keys := make([]string, 0, len(e.req.RequestTags))
+			for tk := range e.req.RequestTags {
+				keys = append(keys, tk)
+			}
+			slices.Sort(keys)
+			if len(keys) == 0 {
+				return nil, keyAbsent
+			}
+			return keys, keyPresent
+		}
+		if tag, ok := strings.CutPrefix(k, "aws:requesttag/"); ok {
+			for tk, tv := range e.req.RequestTags {
+				if strings.EqualFold(tk, tag) {
+					return []string{tv}, keyPresent
+				}
+			}
+			return nil, keyAbsent
+		}
 	}
 	if e.req.ResourceTags != nil {
 		if _, tag, ok := strings.Cut(k, ":resourcetag/"); ok && !strings.Contains(k[:strings.Index(k, ":")], "/") {

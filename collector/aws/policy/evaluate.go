@@ -51,10 +51,19 @@ type Request struct {
 	// it is absent (the real AWS behaviour). When false, keys the engine cannot derive are unknown and
 	// make conditions depending on them Conditional.
 	ContextComplete bool
+	// AbsentKeys names keys the caller knows the request does not carry
+	// (a request from the Internet has no aws:SourceVpce), without
+	// declaring the whole context complete.
+	AbsentKeys []string
 	// ResourceTags are the tags of the resource, when the caller knows them (nil: unknown). They
 	// answer aws:ResourceTag/<key> and the service forms (iam:ResourceTag/<key>, ...): a key
 	// the resource does not carry is absent.
 	ResourceTags map[string]string
+	// RequestTags are the tags the request sets (a create or tag action), when the caller knows
+	// them (nil: unknown). They answer aws:RequestTag/<key> (a key not set is absent) and
+	// aws:TagKeys (the keys set). An attacker chooses its request's tags: TagChoices lists the
+	// sets worth trying.
+	RequestTags map[string]string
 }
 
 // PolicySet holds every policy that applies to one request.

@@ -167,15 +167,21 @@ func (b *builder) bucket(bk *inventory.Bucket, accountPABFinding string) {
 	}
 }
 
-// anonymousDecision is the best decision of a bucket policy for an anonymous caller over the
-// resources (an unconditional allow on any wins), and the resource it was made on.
+// anonymousDecision is the best decision of a bucket policy for an anonymous caller from the
+// Internet over the resources (an unconditional allow on any wins), and the resource it was made
+// on. Such a caller never carries the VPC endpoint keys, so a grant that requires them is not public.
 func anonymousDecision(account string, pol *policy.Policy, action string, resources []string) (policy.Result, string) {
+	return anonymousDecisionIn(account, pol, action, resources, nil, vpcSourceKeys)
+}
+
+// anonymousDecisionIn is anonymousDecision with request context: known keys and keys known absent.
+func anonymousDecisionIn(account string, pol *policy.Policy, action string, resources []string, ctx map[string][]string, absent []string) (policy.Result, string) {
 	var best policy.Result
 	bestResource := ""
 	for _, r := range resources {
 		res := policy.Evaluate(policy.Request{
 			Principal: policy.Principal{Type: policy.TypeAnonymous},
-			Action:    action, Resource: r, ResourceAccount: account,
+			Action:    action, Resource: r, ResourceAccount: account, Context: ctx, AbsentKeys: absent,
 		}, policy.PolicySet{Resource: pol})
 		switch {
 		case res.Decision == policy.Allowed:

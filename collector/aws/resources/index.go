@@ -27,6 +27,8 @@ type regionIndex struct {
 	instances    map[string]*inventory.Instance
 	dbInstances  map[string]*inventory.DBInstance
 	dbClusters   map[string]*inventory.DBCluster
+	links        *vpcLinks
+	endpoints    map[string]*inventory.VPCEndpoint
 }
 
 func (b *builder) indexRegion(d *inventory.RegionData) *regionIndex {
@@ -43,6 +45,11 @@ func (b *builder) indexRegion(d *inventory.RegionData) *regionIndex {
 	}
 	if x.name == "" {
 		x.name = "unknown"
+	}
+	x.links = indexLinks(d)
+	x.endpoints = map[string]*inventory.VPCEndpoint{}
+	for i := range d.VPCEndpoints {
+		x.endpoints[d.VPCEndpoints[i].ID] = &d.VPCEndpoints[i]
 	}
 	for i := range d.VPCs {
 		x.vpcs[d.VPCs[i].ID] = &d.VPCs[i]

@@ -28,6 +28,7 @@ type sgFinding struct {
 func (b *builder) network() {
 	b.sgFindings = map[string][]sgFinding{}
 	b.naclFindings = map[string]string{}
+	b.vpcConnectivity()
 	for _, x := range b.regions {
 		d, r := x.d, x.name
 		for _, v := range d.VPCs {
@@ -151,6 +152,8 @@ func (b *builder) routeTable(x *regionIndex, t *inventory.RouteTable) {
 			gw = b.ec2ARN(r, "internet-gateway", route.GatewayID)
 		case route.NatGatewayID != "":
 			gw = b.ec2ARN(r, "natgateway", route.NatGatewayID)
+		default:
+			gw = b.linkTarget(x, route)
 		}
 		if gw == "" || b.nodes[gw] == nil {
 			continue

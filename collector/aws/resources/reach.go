@@ -360,6 +360,15 @@ func (b *builder) lateral() {
 					continue
 				}
 				src := map[int]bool{}
+				// cross holds sources in other VPCs; they reach only where
+				// routes carry the traffic (crossEdges decides).
+				cross := map[int]*crossSource{}
+				crossOf := func(i int) *crossSource {
+					if cross[i] == nil {
+						cross[i] = &crossSource{}
+					}
+					return cross[i]
+				}
 				var why []string
 				var cidrs []netip.Prefix
 				for _, ref := range r.GroupRefs {
@@ -367,6 +376,12 @@ func (b *builder) lateral() {
 						continue
 					}
 					for _, i := range sgMembers[ref.GroupID] {
+						if m := &b.members[i]; m.vpc != "" && t.VPCID != "" && m.vpc != t.VPCID {
+							c := crossOf(i)
+							c.byRef = true
+							c.why = appendUnique(c.why, ref.GroupID)
+							continue
+						}
 						src[i] = true
 					}
 					why = append(why, ref.GroupID)
@@ -379,15 +394,19 @@ func (b *builder) lateral() {
 					hit := false
 					for _, i := range idx {
 						m := &b.members[i]
-						if m.vpc != t.VPCID {
-							continue
-						}
 						for _, blk := range m.blocks {
-							if containsPrefix(p, blk) {
+							if !containsPrefix(p, blk) {
+								continue
+							}
+							if m.vpc == t.VPCID {
 								src[i] = true
 								hit = true
-								break
+							} else if m.vpc != "" {
+								cs := crossOf(i)
+								cs.byCIDR = true
+								cs.why = appendUnique(cs.why, c)
 							}
+							break
 						}
 					}
 					if hit {
@@ -400,6 +419,7 @@ func (b *builder) lateral() {
 						delete(src, i)
 					}
 				}
+				b.crossEdges(x, t, targets, cross, ports)
 				if len(src) == 0 {
 					continue
 				}
@@ -426,22 +446,7 @@ func sortedIdx(m map[int]bool) []int {
 // instead of one per source.
 func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets, sources []int, ports protoPorts, cidrs []netip.Prefix, why string) {
 	evidence := fmt.Sprintf("security group %s admits %s on %s", t.ID, why, strings.Join(ports.strings(), " "))
-	egress := func(src *member, dst *member) protoPorts {
-		if len(src.sgs) == 0 {
-			return ports
-		}
-		var got protoPorts
-		for _, id := range src.sgs {
-			if sg := x.sgs[id]; sg != nil {
-				got = got.union(rulesAdmit(b, sg.Egress, dst.sgs, dst.blocks, false, ports))
-				// An egress rule to 0.0.0.0/0 admits every destination.
-				got = got.union(rulesAdmit(b, sg.Egress, nil, []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32")}, false, ports))
-			} else {
-				got = ports // group not in the inventory: assume the default allow-all egress
-			}
-		}
-		return got
-	}
+	egress := func(src, dst *member) protoPorts { return b.egressPorts(x, src, dst, ports) }
 	if len(sources)*len(targets) <= b.opts.MaxReachPairs {
 		for _, si := range sources {
 			s := &b.members[si]
@@ -498,6 +503,25 @@ func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 			Evidence: []string{fmt.Sprintf("%s is a member of security group %s", b.members[ti].id, t.ID)},
 			Props:    graph.Props{"ports": ports.strings()}})
 	}
+}
+
+// egressPorts returns the ports of want that the source's own security
+// groups let it send to the destination.
+func (b *builder) egressPorts(x *regionIndex, src, dst *member, want protoPorts) protoPorts {
+	if len(src.sgs) == 0 {
+		return want
+	}
+	var got protoPorts
+	for _, id := range src.sgs {
+		if sg := x.sgs[id]; sg != nil {
+			got = got.union(rulesAdmit(b, sg.Egress, dst.sgs, dst.blocks, false, want))
+			// An egress rule to 0.0.0.0/0 admits every destination.
+			got = got.union(rulesAdmit(b, sg.Egress, nil, []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32")}, false, want))
+		} else {
+			got = want // group not in the inventory: assume the default allow-all egress
+		}
+	}
+	return got
 }
 
 // coveredSubnets returns the node ids of the member's subnets whose whole

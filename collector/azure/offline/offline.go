@@ -2,9 +2,9 @@
 // Resource Graph query results (resources, resourcecontainers and
 // authorizationresources tables), `az role assignment list --all` and
 // `az role definition list` output, and AzureHound (the BloodHound Azure
-// collector) output. Files are untrusted input: size-capped, parsed
-// strictly per record, and a record that does not parse is reported, never
-// guessed.
+// collector) output. Files are untrusted input: size-capped, refused when
+// an object names a key twice (collector/strictjson), parsed strictly per
+// record, and a record that does not parse is reported, never guessed.
 package offline
 
 import (
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/collector/azure/inventory"
+	"github.com/breachpath/breachpath/collector/strictjson"
 )
 
 // MaxFileBytes caps one import file.
@@ -78,6 +79,14 @@ func Load(ctx context.Context, paths []string, opts Options) (*inventory.Invento
 		}
 		data, err := readCapped(p)
 		if err != nil {
+			return nil, nil, fmt.Errorf("azure import %s: %w", p, err)
+		}
+		// encoding/json keeps the last of two equal keys, and matches struct
+		// fields ignoring case, so {"actions":["*/read"],"Actions":["*"]}
+		// would grant what a reader of the file does not see. Azure's own
+		// names (tag names included) ignore case, so keys equal but for case
+		// are duplicates too.
+		if err := strictjson.Check(data, true); err != nil {
 			return nil, nil, fmt.Errorf("azure import %s: %w", p, err)
 		}
 		f, n, err := st.load(data)

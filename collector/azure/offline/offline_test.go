@@ -97,3 +97,27 @@ func FuzzLoad(f *testing.F) {
 		_, _, _ = Load(context.Background(), []string{p}, Options{TenantID: "t"})
 	})
 }
+
+// TestLoadRefusesDuplicateKeys: encoding/json keeps the last of two keys
+// (and matches struct fields ignoring case), so a role definition could show
+// a reader "*/read" and grant "*". Every format is checked.
+func TestLoadRefusesDuplicateKeys(t *testing.T) {
+	const sub = "/subscriptions/00000000-0000-0000-0000-0000000000aa"
+	cases := []struct{ name, body string }{
+		{"plain duplicate", `[{"a":1,"a":2,"name":"r1","roleName":"Custom","permissions":[{"actions":["*/read"]}],"assignableScopes":["` + sub + `"]}]`},
+		{"role definition actions", `[{"name":"r1","roleName":"Custom","roleType":"CustomRole","permissions":[{"actions":["*/read"],"actions":["*"]}],"assignableScopes":["` + sub + `"]}]`},
+		{"role definition actions differing in case", `[{"name":"r1","roleName":"Custom","roleType":"CustomRole","permissions":[{"actions":["*/read"],"Actions":["*"]}],"assignableScopes":["` + sub + `"]}]`},
+		{"role assignment principal", `[{"id":"` + sub + `/providers/Microsoft.Authorization/roleAssignments/a","principalId":"p","principalId":"q","roleDefinitionId":"/x/r","scope":"` + sub + `"}]`},
+		{"resource graph properties", `{"data":[{"id":"` + sub + `/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s","type":"microsoft.storage/storageaccounts","tenantId":"t1","properties":{"allowBlobPublicAccess":false,"allowBlobPublicAccess":true}}]}`},
+		{"azurehound record", `{"meta":{"type":"azure"},"data":[{"kind":"AZUser","data":{"id":"u","id":"v"}}]}`},
+		{"top-level wrapper", `{"data":[],"data":[{"id":"` + sub + `/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n","type":"microsoft.network/networksecuritygroups","properties":{}}]}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := Load(context.Background(), []string{writeFile(t, c.body)}, Options{TenantID: "t1"})
+			if err == nil || !strings.Contains(err.Error(), "duplicate key") {
+				t.Fatalf("err = %v, want a duplicate key error", err)
+			}
+		})
+	}
+}

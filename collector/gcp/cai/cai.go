@@ -9,7 +9,8 @@
 //     policy).
 //
 // Files are untrusted input: sizes are capped and every record is
-// validated; a malformed record fails the import with its line number.
+// validated; a malformed record, or one that names a key twice
+// (collector/strictjson), fails the import with its line number.
 package cai
 
 import (
@@ -23,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/gcp/inventory"
+	"github.com/breachpath/breachpath/collector/strictjson"
 )
 
 // MaxFileBytes bounds one export file.
@@ -154,6 +156,14 @@ func readArray(ctx context.Context, br *bufio.Reader, inv *inventory.Inventory) 
 		}
 		if err := json.Unmarshal(raw, &probe); err != nil {
 			return format, n, fmt.Errorf("record %d: %w", n, err)
+		}
+		if probe.ActivityType != "" || (probe.Name == "" && probe.Policy != nil) {
+			// decoded straight into structs, whose field matching ignores
+			// case: keys equal but for case are one key (assets are checked
+			// by ParseAsset)
+			if err := strictjson.Check(raw, true); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
 		}
 		if probe.ActivityType != "" {
 			format = FormatActivity

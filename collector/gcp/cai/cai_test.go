@@ -86,3 +86,39 @@ func FuzzRead(f *testing.F) {
 		_, _, _ = Read(context.Background(), strings.NewReader(string(b)), inventory.New(time.Now()))
 	})
 }
+
+// TestReadRefusesDuplicateKeys: encoding/json keeps the last of two keys, so
+// a binding could show a reader one role and grant another. Every export
+// shape is checked; snake_case and camelCase spellings of one key, and keys
+// differing only in case outside resource data, are one key to the decoder.
+func TestReadRefusesDuplicateKeys(t *testing.T) {
+	const bucket = `"name":"//storage.googleapis.com/b","asset_type":"storage.googleapis.com/Bucket"`
+	tests := []struct{ name, in string }{
+		{"plain duplicate in a record", `{"a":1,"a":2,` + bucket + "}\n"},
+		{"binding role in an export line", `{` + bucket + `,"iam_policy":{"bindings":[{"role":"roles/viewer","role":"roles/owner","members":["allUsers"]}]}}` + "\n"},
+		{"binding role differing in case", `{` + bucket + `,"iam_policy":{"bindings":[{"role":"roles/viewer","Role":"roles/owner","members":["allUsers"]}]}}` + "\n"},
+		{"snake and camel spelling of one key", `{` + bucket + `,"iam_policy":{"bindings":[]},"iamPolicy":{"bindings":[{"role":"roles/owner","members":["allUsers"]}]}}` + "\n"},
+		{"resource data", `{` + bucket + `,"resource":{"data":{"iamConfiguration":{"publicAccessPrevention":"enforced","publicAccessPrevention":"inherited"}}}}` + "\n"},
+		{"asset list array", `[{"name":"//storage.googleapis.com/b","assetType":"storage.googleapis.com/Bucket","iamPolicy":{"bindings":[{"role":"roles/viewer","members":["user:a@example.com"],"members":["allUsers"]}]}}]`},
+		{"iam policy search result", `[{"resource":"//storage.googleapis.com/b","project":"projects/1","policy":{"bindings":[{"role":"roles/viewer","Role":"roles/owner","members":["allUsers"]}]}}]`},
+		{"activity record", `[{"activityType":"serviceAccountKeyLastAuthentication","activityType":"x","activities":[]}]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Read(context.Background(), strings.NewReader(tc.in), inventory.New(time.Now()))
+			if err == nil || !strings.Contains(err.Error(), "duplicate key") {
+				t.Fatalf("err = %v, want a duplicate key error", err)
+			}
+		})
+	}
+}
+
+// TestReadKeepsServiceKeysThatDifferInCase: inside resource data the keys
+// are the service's own (environment variables, annotations), where FOO and
+// foo are two keys.
+func TestReadKeepsServiceKeysThatDifferInCase(t *testing.T) {
+	in := `{"name":"//cloudfunctions.googleapis.com/projects/p/locations/l/functions/f","asset_type":"cloudfunctions.googleapis.com/CloudFunction","resource":{"data":{"environmentVariables":{"FOO":"1","foo":"2"}}}}` + "\n"
+	if _, _, err := Read(context.Background(), strings.NewReader(in), inventory.New(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+}

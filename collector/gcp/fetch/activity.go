@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"google.golang.org/api/policyanalyzer/v1"
@@ -21,7 +20,7 @@ const AreaKeyActivity = "policyanalyzer"
 // for the CIEM report's dormant-key detection. A failure leaves key usage
 // unknown; it stales nothing, since no node belongs to this area.
 func (c *collector) keyActivity(ctx context.Context) {
-	svc, err := policyanalyzer.NewService(ctx, append(slices.Clone(c.opts.ClientOptions), c.opts.PolicyAnalyzerOptions...)...)
+	svc, err := policyanalyzer.NewService(ctx, c.clientOptions(APIPolicyAnalyzer)...)
 	if err != nil {
 		c.activityFailed(fmt.Errorf("policy analyzer client: %w", err))
 		return

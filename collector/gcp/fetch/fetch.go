@@ -64,7 +64,9 @@ var Areas = []struct {
 	{AreaHierarchy, []string{inventory.TypeOrganization, inventory.TypeFolder, inventory.TypeProject}},
 	{AreaIAM, []string{inventory.TypeServiceAccount, inventory.TypeSAKey, inventory.TypeRole}},
 	{AreaCompute, []string{inventory.TypeInstance, inventory.TypeFirewall, inventory.TypeNetwork, inventory.TypeSubnetwork,
-		inventory.TypeRoute, inventory.TypeForwardingRule, inventory.TypeGlobalFwdRule, inventory.TypeTargetPool, "compute.googleapis.com/Project"}},
+		inventory.TypeRoute, inventory.TypeForwardingRule, inventory.TypeGlobalFwdRule, inventory.TypeTargetPool, inventory.TypeComputeProject,
+		inventory.TypeBackendService, inventory.TypeRegionBackendService, inventory.TypeURLMap, inventory.TypeTargetHTTPProxy,
+		inventory.TypeTargetHTTPSProxy, inventory.TypeTargetTCPProxy, inventory.TypeTargetSSLProxy, inventory.TypeInstanceGroup}},
 	{AreaStorage, []string{inventory.TypeBucket}},
 	{AreaBigQuery, []string{inventory.TypeDataset}},
 	{AreaSecrets, []string{inventory.TypeSecret}},
@@ -81,19 +83,23 @@ type Options struct {
 	// Parent is the scope: "organizations/123", "folders/456" or
 	// "projects/my-project".
 	Parent string
-	// ClientOptions go to every client (credentials, endpoints for tests).
+	// ClientOptions go to every client (credentials).
 	ClientOptions []option.ClientOption
-	// AssetOptions and StorageOptions are added for one client each.
-	AssetOptions   []option.ClientOption
-	StorageOptions []option.ClientOption
+	// ServiceOptions are added for one API's client, by API name (APIAsset,
+	// APICompute, ...): endpoint overrides (EndpointOptions reads them
+	// from the environment the way gcloud does).
+	ServiceOptions map[string][]option.ClientOption
 	// SkipStorageAPI leaves out the Cloud Storage listing.
 	SkipStorageAPI bool
+	// SkipServiceAPIs leaves out the service-detail reads (compute,
+	// BigQuery, Secret Manager, Cloud SQL, Functions, Run, GKE, KMS APIs):
+	// the asset inventory alone.
+	SkipServiceAPIs bool
 	// KeyActivity also reads when each service-account key last
 	// authenticated (Policy Analyzer; needs
 	// roles/policyanalyzer.activityAnalysisViewer), for dormant keys in
-	// the CIEM report. PolicyAnalyzerOptions are added for its client.
-	KeyActivity           bool
-	PolicyAnalyzerOptions []option.ClientOption
+	// the CIEM report.
+	KeyActivity bool
 	// PageSize of ListAssets (default 500, the maximum the API allows for
 	// resource content is 1000).
 	PageSize int32
@@ -149,7 +155,7 @@ func Collect(ctx context.Context, opts Options) (*inventory.Inventory, error) {
 	}
 	start := time.Now()
 	c := &collector{opts: opts, inv: inventory.New(start)}
-	client, err := asset.NewRESTClient(ctx, append(slices.Clone(opts.ClientOptions), opts.AssetOptions...)...)
+	client, err := asset.NewRESTClient(ctx, c.clientOptions(APIAsset)...)
 	if err != nil {
 		return nil, fmt.Errorf("cloud asset client: %w", err)
 	}
@@ -170,6 +176,9 @@ func Collect(ctx context.Context, opts Options) (*inventory.Inventory, error) {
 	if ctx.Err() == nil && !opts.SkipStorageAPI && !c.inv.Coverage.FailedFor(AreaStorage, "") {
 		c.storage(ctx)
 	}
+	if ctx.Err() == nil && !opts.SkipServiceAPIs {
+		c.services(ctx)
+	}
 	if ctx.Err() == nil && opts.KeyActivity {
 		c.keyActivity(ctx)
 	}
@@ -180,6 +189,12 @@ func Collect(ctx context.Context, opts Options) (*inventory.Inventory, error) {
 	c.inv.Stats = inventory.Stats{Assets: int(c.assetsIn.Load()), APICalls: int(c.calls.Load()), Retries: int(c.retries.Load()),
 		Duration: time.Since(start)}
 	return c.inv, nil
+}
+
+// clientOptions returns the options of one API's client: the shared
+// ones, then that API's own (an endpoint override comes last and wins).
+func (c *collector) clientOptions(api string) []option.ClientOption {
+	return append(slices.Clone(c.opts.ClientOptions), c.opts.ServiceOptions[api]...)
 }
 
 // area lists one area's assets; a failure is recorded, not returned.

@@ -20,8 +20,9 @@ import (
 // harness runs fetch.Collect with the real asset and storage clients
 // against the local Cloud Asset API server and fake-gcs-server.
 type harness struct {
-	assets  *gcptest.AssetServer
-	storage *gcptest.StorageServer
+	assets   *gcptest.AssetServer
+	storage  *gcptest.StorageServer
+	services *gcptest.ServiceServer
 }
 
 func newHarness(t *testing.T, buckets []string, faults ...*gcptest.Fault) *harness {
@@ -34,14 +35,20 @@ func newHarness(t *testing.T, buckets []string, faults ...*gcptest.Fault) *harne
 		t.Fatal(err)
 	}
 	t.Cleanup(ss.Stop)
-	return &harness{assets: as, storage: ss}
+	svc := gcptest.NewServiceServer(res, pol, nil)
+	t.Cleanup(svc.Close)
+	return &harness{assets: as, storage: ss, services: svc}
 }
 
+// options points every client at the local servers, as the
+// CLOUDSDK_API_ENDPOINT_OVERRIDES_<API> variables would.
 func (h *harness) options(parent string) fetch.Options {
+	env := h.services.Env()
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET"] = h.assets.URL
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE"] = h.storage.Endpoint()
 	return fetch.Options{
 		Parent:         parent,
-		AssetOptions:   []option.ClientOption{option.WithEndpoint(h.assets.URL), option.WithoutAuthentication()},
-		StorageOptions: []option.ClientOption{option.WithEndpoint(h.storage.Endpoint()), option.WithoutAuthentication()},
+		ServiceOptions: fetch.EndpointOptions(func(k string) string { return env[k] }),
 		PageSize:       4, // several pages per area
 		RetryBase:      time.Millisecond,
 		MaxAttempts:    3,
@@ -156,7 +163,7 @@ func TestCollectStorageAPIFailureFailsTheStorageArea(t *testing.T) {
 	}))
 	defer broken.Close()
 	opts := h.options("organizations/" + gcptest.OrgNumber)
-	opts.StorageOptions = []option.ClientOption{option.WithEndpoint(broken.URL + "/storage/v1/"), option.WithoutAuthentication()}
+	opts.ServiceOptions[fetch.APIStorage] = []option.ClientOption{option.WithEndpoint(broken.URL + "/storage/v1/"), option.WithoutAuthentication()}
 	inv, err := fetch.Collect(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/breachpath/breachpath/collector/gcp/inventory"
-	"github.com/breachpath/breachpath/graph"
 )
 
 // storage lists every project's buckets with the Cloud Storage JSON API.
@@ -23,7 +22,7 @@ import (
 // deleted from the store. Buckets the inventory lacks are added with the
 // attributes the Storage API returns; buckets it has keep its data.
 func (c *collector) storage(ctx context.Context) {
-	client, err := storage.NewClient(ctx, append(slices.Clone(c.opts.ClientOptions), c.opts.StorageOptions...)...)
+	client, err := storage.NewClient(ctx, c.clientOptions(APIStorage)...)
 	if err != nil {
 		c.storageFailed(fmt.Errorf("storage client: %w", err))
 		return
@@ -72,11 +71,7 @@ func (c *collector) storage(ctx context.Context) {
 	}
 }
 
-func (c *collector) storageFailed(err error) {
-	c.opts.Logger.Warn("gcp area failed", "area", "storage (Cloud Storage API)", "error", err)
-	c.inv.Coverage.Failed = append(c.inv.Coverage.Failed, graph.Failure{Area: graph.Area{Service: AreaStorage}, Error: "storage: " + err.Error()})
-	c.inv.Coverage.Read = slices.DeleteFunc(c.inv.Coverage.Read, func(a graph.Area) bool { return a.Service == AreaStorage })
-}
+func (c *collector) storageFailed(err error) { c.areaFailed(AreaStorage, "storage API", err) }
 
 // bucketData renders bucket attributes in the JSON API shape the asset
 // inventory uses for bucket resource data.

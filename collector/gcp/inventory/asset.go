@@ -11,12 +11,14 @@ package inventory
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/breachpath/breachpath/collector/strictjson"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -105,6 +107,10 @@ type Inventory struct {
 	// from KeyLastUsed did not authenticate in the observation period.
 	KeyLastUsed         map[string]time.Time
 	KeyActivityProjects map[string]bool
+	// GroupMembers holds, per instance group full name, the full names of
+	// its instances (Compute Engine instanceGroups.listInstances: the
+	// asset inventory does not carry members).
+	GroupMembers map[string][]string
 }
 
 // Activity is one Policy Analyzer activity record (the shape of
@@ -154,7 +160,17 @@ func New(at time.Time) *Inventory {
 // Add merges an asset into the inventory: resource, IAM policy and
 // organisation policies of one name arrive in separate records (one per
 // content type) and are united here.
-func (inv *Inventory) Add(a *Asset) error {
+func (inv *Inventory) Add(a *Asset) error { return inv.merge(a, false) }
+
+// Detail merges what a service's own API returned for an asset the asset
+// inventory may also hold: the service's answer is the newer one, so its
+// resource data replaces the inventory's and its IAM policy (from the
+// service's getIamPolicy) replaces the listed one instead of adding to it;
+// a record of one name never appears twice. Ancestors and type stay the
+// inventory's when it knew the asset.
+func (inv *Inventory) Detail(a *Asset) error { return inv.merge(a, true) }
+
+func (inv *Inventory) merge(a *Asset, detail bool) error {
 	if a == nil || a.Name == "" {
 		return fmt.Errorf("asset without a name")
 	}
@@ -173,14 +189,18 @@ func (inv *Inventory) Add(a *Asset) error {
 		old.Ancestors = a.Ancestors
 	}
 	if a.Resource != nil {
+		if detail && old.Resource != nil {
+			a.Resource.Location = cmp.Or(a.Resource.Location, old.Resource.Location)
+			a.Resource.Parent = cmp.Or(a.Resource.Parent, old.Resource.Parent)
+		}
 		old.Resource = a.Resource
 	}
-	if a.IAMPolicy != nil {
-		if old.IAMPolicy == nil {
-			old.IAMPolicy = a.IAMPolicy
-		} else {
-			old.IAMPolicy.Bindings = append(old.IAMPolicy.Bindings, a.IAMPolicy.Bindings...)
-		}
+	switch {
+	case a.IAMPolicy == nil:
+	case old.IAMPolicy == nil || detail:
+		old.IAMPolicy = a.IAMPolicy
+	default:
+		old.IAMPolicy.Bindings = append(old.IAMPolicy.Bindings, a.IAMPolicy.Bindings...)
 	}
 	if len(a.OrgPolicy) > 0 {
 		old.OrgPolicy = append(old.OrgPolicy, a.OrgPolicy...)
@@ -206,9 +226,20 @@ const MaxAssetBytes = 16 << 20
 // Asset Inventory uses: camelCase (ListAssets, `gcloud asset list`,
 // protojson) and snake_case (`gcloud asset export` files). Keys inside
 // resource.data are the service's own and are left as they are.
+//
+// A record that names one key twice is refused (collector/strictjson):
+// encoding/json would keep the last, so a binding could say one role to a
+// reader and another to breachpath. Keys compare exactly everywhere, and
+// outside resource.data also after spelling and case are normalised
+// (`asset_type` and `assetType`, `role` and `Role` are one key to the struct
+// decoder); inside resource.data a service may use keys that differ only in
+// case (environment variables, annotations).
 func ParseAsset(b []byte) (*Asset, error) {
 	if len(b) > MaxAssetBytes {
 		return nil, fmt.Errorf("asset record of %d bytes exceeds %d", len(b), MaxAssetBytes)
+	}
+	if err := strictjson.Check(b, false); err != nil {
+		return nil, fmt.Errorf("decode asset: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -220,7 +251,10 @@ func ParseAsset(b []byte) (*Asset, error) {
 	if !ok {
 		return nil, fmt.Errorf("asset record is not an object")
 	}
-	norm := camelKeys(m, true)
+	norm, err := camelKeys(m, true)
+	if err != nil {
+		return nil, fmt.Errorf("decode asset: %w", err)
+	}
 	out, err := json.Marshal(norm)
 	if err != nil {
 		return nil, fmt.Errorf("re-encode asset: %w", err)
@@ -236,37 +270,66 @@ func ParseAsset(b []byte) (*Asset, error) {
 }
 
 // camelKeys rewrites snake_case keys to camelCase, except below
-// resource.data (top says whether m is the asset object itself).
-func camelKeys(v any, top bool) any {
+// resource.data (top says whether m is the asset object itself). Two keys
+// of one object that become the same key, ignoring case, are an error.
+func camelKeys(v any, top bool) (any, error) {
 	switch t := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
+		seen := make(map[string]string, len(t))
+		put := func(orig, ck string, val any) error {
+			lk := strings.ToLower(ck)
+			if prev, dup := seen[lk]; dup {
+				return fmt.Errorf("duplicate key %q (also spelt %q)", orig, prev)
+			}
+			seen[lk] = orig
+			out[ck] = val
+			return nil
+		}
 		for k, val := range t {
 			ck := camel(k)
 			if ck == "resource" && top {
 				if rm, ok := val.(map[string]any); ok {
-					res := make(map[string]any, len(rm))
-					for rk, rv := range rm {
-						if rk == "data" {
-							res[rk] = rv
-							continue
-						}
-						res[camel(rk)] = camelKeys(rv, false)
+					data, hasData := rm["data"]
+					delete(rm, "data")
+					res, err := camelKeys(rm, false)
+					if err != nil {
+						return nil, err
 					}
-					out[ck] = res
+					if hasData {
+						for rk := range res.(map[string]any) {
+							if strings.EqualFold(rk, "data") {
+								return nil, fmt.Errorf("duplicate key %q (also spelt %q)", rk, "data")
+							}
+						}
+						res.(map[string]any)["data"] = data // the service's own keys
+					}
+					if err := put(k, ck, res); err != nil {
+						return nil, err
+					}
 					continue
 				}
 			}
-			out[ck] = camelKeys(val, false)
+			cv, err := camelKeys(val, false)
+			if err != nil {
+				return nil, err
+			}
+			if err := put(k, ck, cv); err != nil {
+				return nil, err
+			}
 		}
-		return out
+		return out, nil
 	case []any:
 		for i := range t {
-			t[i] = camelKeys(t[i], false)
+			cv, err := camelKeys(t[i], false)
+			if err != nil {
+				return nil, err
+			}
+			t[i] = cv
 		}
-		return t
+		return t, nil
 	}
-	return v
+	return v, nil
 }
 
 func camel(s string) string {

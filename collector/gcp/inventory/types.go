@@ -22,18 +22,29 @@ const (
 	TypeForwardingRule = "compute.googleapis.com/ForwardingRule"
 	TypeGlobalFwdRule  = "compute.googleapis.com/GlobalForwardingRule"
 	TypeTargetPool     = "compute.googleapis.com/TargetPool"
-	TypeBucket         = "storage.googleapis.com/Bucket"
-	TypeDataset        = "bigquery.googleapis.com/Dataset"
-	TypeSecret         = "secretmanager.googleapis.com/Secret"
-	TypeSQLInstance    = "sqladmin.googleapis.com/Instance"
-	TypeFunctionV1     = "cloudfunctions.googleapis.com/CloudFunction"
-	TypeFunctionV2     = "cloudfunctions.googleapis.com/Function"
-	TypeRunService     = "run.googleapis.com/Service"
-	TypeCluster        = "container.googleapis.com/Cluster"
-	TypeKeyRing        = "cloudkms.googleapis.com/KeyRing"
-	TypeCryptoKey      = "cloudkms.googleapis.com/CryptoKey"
-	TypeTopic          = "pubsub.googleapis.com/Topic"
-	TypeSubscription   = "pubsub.googleapis.com/Subscription"
+	// Load balancer chain: forwarding rule -> target proxy -> URL map ->
+	// backend service -> instance group -> instances.
+	TypeBackendService       = "compute.googleapis.com/BackendService"
+	TypeRegionBackendService = "compute.googleapis.com/RegionBackendService"
+	TypeTargetHTTPProxy      = "compute.googleapis.com/TargetHttpProxy"
+	TypeTargetHTTPSProxy     = "compute.googleapis.com/TargetHttpsProxy"
+	TypeTargetTCPProxy       = "compute.googleapis.com/TargetTcpProxy"
+	TypeTargetSSLProxy       = "compute.googleapis.com/TargetSslProxy"
+	TypeURLMap               = "compute.googleapis.com/UrlMap"
+	TypeInstanceGroup        = "compute.googleapis.com/InstanceGroup"
+	TypeComputeProject       = "compute.googleapis.com/Project"
+	TypeBucket               = "storage.googleapis.com/Bucket"
+	TypeDataset              = "bigquery.googleapis.com/Dataset"
+	TypeSecret               = "secretmanager.googleapis.com/Secret"
+	TypeSQLInstance          = "sqladmin.googleapis.com/Instance"
+	TypeFunctionV1           = "cloudfunctions.googleapis.com/CloudFunction"
+	TypeFunctionV2           = "cloudfunctions.googleapis.com/Function"
+	TypeRunService           = "run.googleapis.com/Service"
+	TypeCluster              = "container.googleapis.com/Cluster"
+	TypeKeyRing              = "cloudkms.googleapis.com/KeyRing"
+	TypeCryptoKey            = "cloudkms.googleapis.com/CryptoKey"
+	TypeTopic                = "pubsub.googleapis.com/Topic"
+	TypeSubscription         = "pubsub.googleapis.com/Subscription"
 )
 
 // Decode decodes the asset's resource data into v. An asset without
@@ -161,6 +172,7 @@ type FirewallRule struct {
 	Disabled              bool     `json:"disabled"`
 	SourceRanges          []string `json:"sourceRanges"`
 	SourceTags            []string `json:"sourceTags"`
+	SourceServiceAccounts []string `json:"sourceServiceAccounts"`
 	TargetTags            []string `json:"targetTags"`
 	TargetServiceAccounts []string `json:"targetServiceAccounts"`
 	Allowed               []PortSpec

@@ -1,0 +1,221 @@
+package identity
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// ABAC and tag steps. A condition on a resource's tags (aws:ResourceTag/<key>, iam:ResourceTag/<key>)
+// is decided against the tags collected with the resource. When it fails today and the attacker may
+// tag the resource, the attacker sets the tags first: that tag change is a step of the move of its
+// own, with its own decision, evidence and finding (RuleABACRetag), recorded on the move's edge
+// (graph.PropTagStep) so that the path, its explanation, the plan (fixing the tag permission cuts
+// the move) and the explorer show it. Which tags to set is the attacker's choice, like the tags of
+// its own requests (aws:RequestTag/<key>, aws:TagKeys): policy.TagChoices lists the choices worth
+// trying and each is decided with an ordinary evaluation.
+
+// RuleABACRetag is the finding a tag step cites: the attacker may change the tags an ABAC grant
+// depends on.
+const RuleABACRetag = "aws.iam.abac-retag"
+
+// maxTagChoices bounds the tag changes tried per decision.
+const maxTagChoices = 64
+
+// dataTagActions is, per data-resource service, the action that sets tags on one of its resources
+// (S3: the ABAC-enabled bucket's TagResource; PutBucketTagging is refused once ABAC is on).
+var dataTagActions = map[string]string{
+	"s3": "s3:TagResource", "secretsmanager": "secretsmanager:TagResource", "kms": "kms:TagResource",
+	"lambda": "lambda:TagResource", "sqs": "sqs:TagQueue", "sns": "sns:TagResource",
+	"dynamodb": "dynamodb:TagResource", "rds": "rds:AddTagsToResource", "ecr": "ecr:TagResource",
+}
+
+// tagStep is a tag change the attacker makes before a move: tag action on resource setting sets.
+type tagStep struct {
+	action, resource string
+	sets             map[string]string
+	res              policy.Result
+	evidence         []string
+}
+
+// line is the step as the move's first evidence line and its graph.PropTagStep.
+func (s *tagStep) line() string {
+	return s.action + " on " + s.resource + " sets " + formatTags(s.sets)
+}
+
+func formatTags(tags map[string]string) string {
+	parts := make([]string, 0, len(tags))
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		parts = append(parts, k+"="+tags[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// tagValues lists the tag values worth trying for caller under set: those its conditions name.
+func tagValues(caller policy.Principal, set *policy.PolicySet) map[string][]string {
+	pols := append(slices.Clip(set.Identity), set.Boundary, set.Resource)
+	pols = append(pols, set.Session...)
+	for _, level := range set.SCPs {
+		pols = append(pols, level...)
+	}
+	for _, level := range set.RCPs {
+		pols = append(pols, level...)
+	}
+	return policy.TagValues(caller, pols...)
+}
+
+// chooseTags decides action on resource once caller has set some of the tags of tagged (resource
+// itself, or the bucket of an object space) with tagAction, trying the changes policy.TagChoices lists: a change counts when the tag request
+// (its aws:RequestTag/<key> and aws:TagKeys being the change) is granted and action is granted on
+// the resource carrying the changed tags. The result is Allowed when both are, Conditional
+// otherwise; ok is false when no change works.
+func (b *builder) chooseTags(caller policy.Principal, set policy.PolicySet, tagAction, tagged, action, resource, region string, current map[string]string) (policy.Result, *tagStep, bool) {
+	values := tagValues(caller, &set)
+	if len(values) == 0 {
+		return policy.Result{}, nil, false
+	}
+	ctx := b.requestContext(region)
+	var best policy.Result
+	var bestStep *tagStep
+	for _, change := range policy.TagChoices(values, maxTagChoices) {
+		if len(change) == 0 {
+			continue
+		}
+		tr := b.ev.Evaluate(policy.Request{Principal: caller, Action: tagAction, Resource: tagged, ResourceTags: current, RequestTags: change,
+			ResourceAccount: b.account, Context: ctx}, set)
+		if !granted(tr.Decision) {
+			continue
+		}
+		after := maps.Clone(current)
+		if after == nil {
+			after = map[string]string{}
+		}
+		maps.Copy(after, change)
+		r := b.ev.Evaluate(policy.Request{Principal: caller, Action: action, Resource: resource, ResourceTags: after, ResourceAccount: b.account, Context: ctx}, set)
+		if !granted(r.Decision) {
+			continue
+		}
+		if tr.Decision != policy.Allowed {
+			r.Decision = policy.Conditional
+			r.UnresolvedKeys = append(slices.Clone(r.UnresolvedKeys), tr.UnresolvedKeys...)
+		}
+		if bestStep == nil || rank(r.Decision) > rank(best.Decision) {
+			best = r
+			bestStep = &tagStep{action: tagAction, resource: tagged, sets: change, res: tr}
+			if r.Decision == policy.Allowed {
+				break
+			}
+		}
+	}
+	if bestStep == nil {
+		return policy.Result{}, nil, false
+	}
+	bestStep.evidence = decisionEvidence(tagAction, tagged, bestStep.res)
+	return best, bestStep, true
+}
+
+// tagStepFinding adds the finding a tag step cites (once per attacker and resource) and returns
+// its id.
+func (b *builder) tagStepFinding(attacker string, s *tagStep) string {
+	return b.addFinding(graph.Finding{RuleID: RuleABACRetag, Resource: attacker, Severity: graph.SeverityHigh,
+		Title:       "Attacker-controlled tags: the principal may change the tags an ABAC grant depends on",
+		Evidence:    attacker + " may " + s.action + " on " + s.resource + " and set " + formatTags(s.sets) + ", which a tag condition of its own grants then admits",
+		Remediation: "Deny " + s.action + " (or the tag keys ABAC uses, with aws:TagKeys / aws:RequestTag conditions) to " + attacker + ", so that only administrators set the tags ABAC decides on.",
+		FixEffort:   1})
+}
+
+// withTagStep returns the move's edge with the tag step as its first step: the step's line and
+// evidence first, graph.PropTagStep set, and the step's finding cited next to the move's own.
+func (b *builder) withTagStep(e graph.Edge, attacker string, s *tagStep) graph.Edge {
+	e.Evidence = append(append([]string{"tag step: " + s.line() + " first, so that its tags meet the condition"}, s.evidence...), e.Evidence...)
+	if e.Props == nil {
+		e.Props = graph.Props{}
+	}
+	e.Props[graph.PropTagStep] = s.line()
+	e.Findings = unionSorted(slices.Clone(e.Findings), []string{b.tagStepFinding(attacker, s)})
+	return e
+}
+
+// usesResourceTags reports whether any policy of the account has a condition on resource tags:
+// when none does, no tag step can open anything and retagAccess does nothing.
+func (b *builder) usesResourceTags() bool {
+	has := func(x *policy.Policy) bool {
+		if x == nil {
+			return false
+		}
+		for _, st := range x.Statements {
+			for _, c := range st.Conditions {
+				if strings.Contains(strings.ToLower(c.Key), ":resourcetag/") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, p := range b.principals {
+		if slices.ContainsFunc(p.set.Identity, has) || has(p.set.Boundary) {
+			return true
+		}
+	}
+	for _, r := range b.resources {
+		if has(r.policy) {
+			return true
+		}
+	}
+	return false
+}
+
+// retagAccess draws the data accesses a principal gains by retagging the resource first: for
+// every data resource whose tags are known and whose service has a tag action, every access the
+// principal does not have today but has after setting tags it may set. Admin-equivalent
+// principals reach everything through the administrator node and are skipped.
+func (b *builder) retagAccess(ctx context.Context) error {
+	if !b.usesResourceTags() {
+		return nil
+	}
+	for i, p := range b.principals {
+		if i%64 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if p.admin || p.caller.IsServiceLinkedRole {
+			continue
+		}
+		for _, r := range b.resources {
+			tag := dataTagActions[r.typ.service]
+			if r.tags == nil || tag == "" || r.evalARN != "" {
+				continue
+			}
+			set := p.set
+			set.Resource = r.policy
+			set.RCPs = b.rcps
+			set.ResourceIsManagementAccount = b.mgmt
+			set.ResourcePolicyRequired = r.typ.policyRequired
+			// cheap exit: the tag action is not granted on the resource under any request tags
+			if t := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: tag, Resource: r.id, ResourceTags: r.tags, ResourceAccount: b.account,
+				Context: b.requestContext(r.region)}, set); !granted(t.Decision) {
+				continue
+			}
+			for _, a := range r.accesses {
+				if res, _ := b.evalAccess(p.caller, p.set, r, a); granted(res.Decision) {
+					continue // drawn without a tag step
+				}
+				target := r.target(a)
+				for _, act := range a.actions {
+					res, step, ok := b.chooseTags(p.caller, set, tag, r.id, act, target, r.region, r.tags)
+					if !ok {
+						continue
+					}
+					e := graph.Edge{From: p.id, To: r.id, Kind: a.edge, Technique: accessTechnique(r.typ, a.edge),
+						Conditional: res.Decision == policy.Conditional, Evidence: decisionEvidence(act, target, res)}
+					b.addEdge(b.withTagStep(e, p.id, step))
+					break
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package labs
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/breachpath/breachpath/collector/aws/fetch"
+	"github.com/breachpath/breachpath/graph"
+)
+
+// The network hand-offs of issue 14: a shell on an instance reaches a
+// database in another VPC over a peering or a transit gateway, or a bucket
+// through an S3 gateway endpoint.
+func init() {
+	labs = append(labs,
+		lab{
+			name: "breachpath/ssm-shell-to-database-over-vpc-peering",
+			source: "issue 14's classic route (SSM Session Manager onto an instance, then the database of a peered VPC whose " +
+				"security group admits the peer CIDR); AWS VPC peering guide: routes on both sides' route tables",
+			services: []string{fetch.ServiceEC2, fetch.ServiceRDS},
+			build: func(e *estate, variant bool) route {
+				u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
+				app := e.vpc("10.31.0.0/16", "10.31.1.0/24", false, "")
+				dbNet := e.vpc("10.32.0.0/16", "10.32.1.0/24", false, "10.31.0.0/16", 5432)
+				inst := e.instance(app, instanceOpts{})
+				db := e.publicDatabase("ledger", dbNet, false)
+				pcx := e.peering(app.vpc, dbNet.vpc)
+				e.route(e.mainRouteTable(app.vpc), "10.32.0.0/16", func(in *ec2.CreateRouteInput) { in.VpcPeeringConnectionId = s(pcx) })
+				if !variant { // the variant forgets the return route on the database side
+					e.route(e.mainRouteTable(dbNet.vpc), "10.31.0.0/16", func(in *ec2.CreateRouteInput) { in.VpcPeeringConnectionId = s(pcx) })
+				}
+				return route{from: u, via: []string{inst, db}}
+			},
+		},
+		lab{
+			name: "breachpath/ssm-shell-to-database-over-transit-gateway",
+			source: "issue 14: the same route through a transit gateway (AWS Transit Gateway guide: VPC attachments propagating " +
+				"into the route table they are associated with, VPC routes to the transit gateway)",
+			services: []string{fetch.ServiceEC2, fetch.ServiceRDS},
+			build: func(e *estate, variant bool) route {
+				u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
+				app := e.vpc("10.33.0.0/16", "10.33.1.0/24", false, "")
+				dbNet := e.vpc("10.34.0.0/16", "10.34.1.0/24", false, "10.33.0.0/16", 5432)
+				inst := e.instance(app, instanceOpts{})
+				db := e.publicDatabase("ledger", dbNet, false)
+				tgw := e.transitGateway(map[string]string{app.vpc: app.subnet, dbNet.vpc: dbNet.subnet}, !variant)
+				e.route(e.mainRouteTable(app.vpc), "10.34.0.0/16", func(in *ec2.CreateRouteInput) { in.TransitGatewayId = s(tgw) })
+				e.route(e.mainRouteTable(dbNet.vpc), "10.33.0.0/16", func(in *ec2.CreateRouteInput) { in.TransitGatewayId = s(tgw) })
+				return route{from: u, via: []string{inst, db}}
+			},
+		},
+		lab{
+			name: "breachpath/web-shell-to-bucket-through-s3-gateway-endpoint",
+			source: "issue 14: a bucket policy granting everyone s3:GetObject with aws:SourceVpce (AWS S3 guide, 'Restricting access " +
+				"to a specific VPC endpoint'); code execution on an internet-facing web instance (CloudGoat rce_web_app style foothold) " +
+				"whose subnet routes S3 to that endpoint reads it without any credentials",
+			services: []string{fetch.ServiceEC2, fetch.ServiceS3},
+			build: func(e *estate, variant bool) route {
+				app := e.vpc("10.35.0.0/16", "10.35.1.0/24", true, "0.0.0.0/0", 80)
+				inst := e.instance(app, instanceOpts{publicIP: true})
+				name := "vpce-only-" + e.account // what e.bucket names it
+				epPolicy := doc(map[string]any{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": []string{"arn:aws:s3:::" + name, "arn:aws:s3:::" + name + "/*"}})
+				if variant { // the endpoint policy admits only another bucket
+					epPolicy = doc(map[string]any{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::artifacts-elsewhere/*"})
+				}
+				vpce := e.gatewayEndpoint(app.vpc, app.rt, epPolicy)
+				bucket := e.bucket("vpce-only", restricted, doc(map[string]any{
+					"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::BUCKET/*",
+					"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": vpce}}}))
+				return route{from: graph.InternetID, via: []string{inst, e.arn("ec2", "vpc-endpoint/"+vpce), bucket}}
+			},
+		},
+	)
+}
+
+// mainRouteTable returns the id of the VPC's main route table.
+func (e *estate) mainRouteTable(vpc string) string {
+	out, err := e.ec2().DescribeRouteTables(e.ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{
+		{Name: s("vpc-id"), Values: []string{vpc}}, {Name: s("association.main"), Values: []string{"true"}}}})
+	e.check("main route table of "+vpc, err)
+	if len(out.RouteTables) == 0 {
+		e.t.Fatalf("seed: %s has no main route table", vpc)
+	}
+	return *out.RouteTables[0].RouteTableId
+}
+
+func (e *estate) route(table, cidr string, target func(*ec2.CreateRouteInput)) {
+	in := &ec2.CreateRouteInput{RouteTableId: s(table), DestinationCidrBlock: s(cidr)}
+	target(in)
+	_, err := e.ec2().CreateRoute(e.ctx, in)
+	e.check("route "+cidr+" in "+table, err)
+}
+
+// peering creates and accepts a peering connection between two VPCs.
+func (e *estate) peering(requester, accepter string) string {
+	out, err := e.ec2().CreateVpcPeeringConnection(e.ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: s(requester), PeerVpcId: s(accepter)})
+	e.check("peering", err)
+	id := *out.VpcPeeringConnection.VpcPeeringConnectionId
+	_, err = e.ec2().AcceptVpcPeeringConnection(e.ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: s(id)})
+	e.check("accept peering", err)
+	return id
+}
+
+// transitGateway attaches the VPCs (vpc -> subnet) to a new transit gateway,
+// whose default route table they are associated with and, when propagate
+// is set, propagate their VPCs' routes into.
+func (e *estate) transitGateway(vpcs map[string]string, propagate bool) string {
+	c := e.ec2()
+	g, err := c.CreateTransitGateway(e.ctx, &ec2.CreateTransitGatewayInput{Options: &ec2types.TransitGatewayRequestOptions{
+		DefaultRouteTableAssociation: ec2types.DefaultRouteTableAssociationValueEnable,
+		DefaultRouteTablePropagation: ec2types.DefaultRouteTablePropagationValueDisable}})
+	e.check("transit gateway", err)
+	tgw := *g.TransitGateway.TransitGatewayId
+	rtID := g.TransitGateway.Options.AssociationDefaultRouteTableId
+	for vpc, subnet := range vpcs {
+		a, err := c.CreateTransitGatewayVpcAttachment(e.ctx, &ec2.CreateTransitGatewayVpcAttachmentInput{TransitGatewayId: s(tgw), VpcId: s(vpc), SubnetIds: []string{subnet}})
+		e.check("attach "+vpc, err)
+		if propagate {
+			_, err = c.EnableTransitGatewayRouteTablePropagation(e.ctx, &ec2.EnableTransitGatewayRouteTablePropagationInput{TransitGatewayRouteTableId: rtID,
+				TransitGatewayAttachmentId: a.TransitGatewayVpcAttachment.TransitGatewayAttachmentId})
+			e.check("propagate "+vpc, err)
+		}
+	}
+	return tgw
+}
+
+// gatewayEndpoint creates an S3 gateway endpoint in the route table.
+func (e *estate) gatewayEndpoint(vpc, table, policy string) string {
+	out, err := e.ec2().CreateVpcEndpoint(e.ctx, &ec2.CreateVpcEndpointInput{VpcId: s(vpc), ServiceName: s("com.amazonaws." + region + ".s3"),
+		VpcEndpointType: ec2types.VpcEndpointTypeGateway, RouteTableIds: []string{table}, PolicyDocument: s(policy)})
+	e.check("gateway endpoint", err)
+	return *out.VpcEndpoint.VpcEndpointId
+}

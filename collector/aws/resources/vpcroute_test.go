@@ -1,0 +1,197 @@
+package resources
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/breachpath/breachpath/collector/aws/inventory"
+)
+
+var peerDBARN = "arn:aws:rds:" + region + ":" + acct + ":db:ledger"
+
+// peeredFixture adds to fixture() a second VPC (10.1.0.0/16) holding a
+// database whose group admits the first VPC's block on 5432, joined to the
+// first VPC by an active peering with routes on both sides.
+func peeredFixture() *inventory.Inventory {
+	inv := fixture()
+	r := inv.Regional[region]
+	r.VPCs = append(r.VPCs, inventory.VPC{ID: "vpc-2", CIDRBlocks: []string{"10.1.0.0/16"}})
+	r.Subnets = append(r.Subnets, inventory.Subnet{ID: "subnet-ledger", VPCID: "vpc-2", CIDRBlock: "10.1.2.0/24"})
+	r.RouteTables[1].Routes = append(r.RouteTables[1].Routes, inventory.Route{DestinationCIDR: "10.1.0.0/16", VPCPeeringConnectionID: "pcx-1", State: "active"})
+	r.RouteTables = append(r.RouteTables, inventory.RouteTable{ID: "rtb-ledger", VPCID: "vpc-2",
+		Associations: []inventory.RouteTableAssociation{{Main: true}},
+		Routes: []inventory.Route{{DestinationCIDR: "10.1.0.0/16", GatewayID: "local"},
+			{DestinationCIDR: "10.0.0.0/16", VPCPeeringConnectionID: "pcx-1", State: "active"}}})
+	r.VPCPeerings = []inventory.VPCPeering{{ID: "pcx-1", Status: "active",
+		Requester: inventory.PeeringSide{VPCID: "vpc-1", OwnerID: acct, CIDRs: []string{"10.0.0.0/16"}},
+		Accepter:  inventory.PeeringSide{VPCID: "vpc-2", OwnerID: acct, CIDRs: []string{"10.1.0.0/16"}}}}
+	r.SecurityGroups = append(r.SecurityGroups, inventory.SecurityGroup{ID: "sg-ledger", Name: "ledger", VPCID: "vpc-2",
+		Ingress: []inventory.SGRule{{Protocol: "tcp", FromPort: 5432, ToPort: 5432, CIDRs: []string{"10.0.0.0/16"}}}})
+	r.NetworkACLs = append(r.NetworkACLs, allowAllNACL("acl-2", "vpc-2", "subnet-ledger"))
+	r.DBInstances = append(r.DBInstances, inventory.DBInstance{ID: "ledger", ARN: peerDBARN, Engine: "postgres", EndpointPort: 5432,
+		VPCID: "vpc-2", SubnetIDs: []string{"subnet-ledger"}, SecurityGroupIDs: []string{"sg-ledger"}})
+	return inv
+}
+
+// viaTransitGateway replaces the peering by a transit gateway with both VPCs
+// attached, associated with one route table they both propagate into.
+func viaTransitGateway(inv *inventory.Inventory) {
+	r := inv.Regional[region]
+	r.VPCPeerings = nil
+	for i := range r.RouteTables {
+		for j := range r.RouteTables[i].Routes {
+			if rt := &r.RouteTables[i].Routes[j]; rt.VPCPeeringConnectionID != "" {
+				rt.VPCPeeringConnectionID, rt.TransitGatewayID = "", "tgw-1"
+			}
+		}
+	}
+	r.TransitGateways = []inventory.TransitGateway{{ID: "tgw-1", State: "available"}}
+	r.TGWAttachments = []inventory.TGWAttachment{
+		{ID: "tgw-attach-a", TransitGatewayID: "tgw-1", ResourceType: "vpc", ResourceID: "vpc-1", State: "available", RouteTableID: "tgw-rtb-1"},
+		{ID: "tgw-attach-b", TransitGatewayID: "tgw-1", ResourceType: "vpc", ResourceID: "vpc-2", State: "available", RouteTableID: "tgw-rtb-1"},
+	}
+	r.TGWRouteTables = []inventory.TGWRouteTable{{ID: "tgw-rtb-1", TransitGatewayID: "tgw-1", Propagations: []string{"tgw-attach-a", "tgw-attach-b"}}}
+}
+
+func TestCrossVPCReachFollowsPeeringAndTransitGatewayRoutes(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(inv *inventory.Inventory)
+		wantVia string // "" = no reach
+	}{
+		{"active peering with routes on both sides reaches the peer database", func(*inventory.Inventory) {}, "pcx-1"},
+		{"peering not yet accepted carries nothing", func(inv *inventory.Inventory) {
+			inv.Regional[region].VPCPeerings[0].Status = "pending-acceptance"
+		}, ""},
+		{"no route towards the peer on the source side", func(inv *inventory.Inventory) {
+			rt := &inv.Regional[region].RouteTables[1]
+			rt.Routes = rt.Routes[:2]
+		}, ""},
+		{"no return route on the peer side", func(inv *inventory.Inventory) {
+			rt := &inv.Regional[region].RouteTables[2]
+			rt.Routes = rt.Routes[:1]
+		}, ""},
+		{"return route through another peering", func(inv *inventory.Inventory) {
+			inv.Regional[region].RouteTables[2].Routes[1].VPCPeeringConnectionID = "pcx-other"
+		}, ""},
+		{"blackholed route carries nothing", func(inv *inventory.Inventory) {
+			inv.Regional[region].RouteTables[1].Routes[2].State = "blackhole"
+		}, ""},
+		{"peer group does not admit the source block", func(inv *inventory.Inventory) {
+			inv.Regional[region].SecurityGroups[2].Ingress[0].CIDRs = []string{"10.0.9.0/24"}
+		}, ""},
+		{"group reference across a peering", func(inv *inventory.Inventory) {
+			inv.Regional[region].SecurityGroups[2].Ingress[0] = inventory.SGRule{Protocol: "tcp", FromPort: 5432, ToPort: 5432,
+				GroupRefs: []inventory.SGRef{{GroupID: "sg-web", VPCID: "vpc-1"}}}
+		}, "pcx-1"},
+		{"group reference between unconnected VPCs reaches nothing", func(inv *inventory.Inventory) {
+			r := inv.Regional[region]
+			r.VPCPeerings = nil
+			r.SecurityGroups[2].Ingress[0] = inventory.SGRule{Protocol: "tcp", FromPort: 5432, ToPort: 5432,
+				GroupRefs: []inventory.SGRef{{GroupID: "sg-web"}}}
+		}, ""},
+		{"transit gateway with both VPCs attached and propagated", viaTransitGateway, "tgw-1"},
+		{"transit gateway route table without the peer's routes", func(inv *inventory.Inventory) {
+			viaTransitGateway(inv)
+			inv.Regional[region].TGWRouteTables[0].Propagations = []string{"tgw-attach-a"}
+		}, ""},
+		{"transit gateway static route to the peer attachment", func(inv *inventory.Inventory) {
+			viaTransitGateway(inv)
+			tt := &inv.Regional[region].TGWRouteTables[0]
+			tt.Propagations = []string{"tgw-attach-a"}
+			tt.Routes = []inventory.TGWRoute{{DestinationCIDR: "10.1.0.0/16", Type: "static", State: "active", AttachmentIDs: []string{"tgw-attach-b"}}}
+		}, "tgw-1"},
+		{"transit gateway blackhole route overrides the propagated one", func(inv *inventory.Inventory) {
+			viaTransitGateway(inv)
+			inv.Regional[region].TGWRouteTables[0].Routes = []inventory.TGWRoute{{DestinationCIDR: "10.1.2.0/24", Type: "static", State: "blackhole"}}
+		}, ""},
+		{"transit gateway attachment still pending", func(inv *inventory.Inventory) {
+			viaTransitGateway(inv)
+			inv.Regional[region].TGWAttachments[1].State = "pendingAcceptance"
+		}, ""},
+		{"group reference across a transit gateway without referencing support", func(inv *inventory.Inventory) {
+			viaTransitGateway(inv)
+			inv.Regional[region].SecurityGroups[2].Ingress[0] = inventory.SGRule{Protocol: "tcp", FromPort: 5432, ToPort: 5432,
+				GroupRefs: []inventory.SGRef{{GroupID: "sg-web"}}}
+		}, ""},
+		{"group reference across a transit gateway with referencing support", func(inv *inventory.Inventory) {
+			viaTransitGateway(inv)
+			r := inv.Regional[region]
+			for i := range r.TGWAttachments {
+				r.TGWAttachments[i].SecurityGroupReferencing = "enable"
+			}
+			r.SecurityGroups[2].Ingress[0] = inventory.SGRule{Protocol: "tcp", FromPort: 5432, ToPort: 5432,
+				GroupRefs: []inventory.SGRef{{GroupID: "sg-web"}}}
+		}, "tgw-1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := peeredFixture()
+			tc.change(inv)
+			p := build(t, inv, Options{})
+			e := findEdge(p, webID, "REACHES", peerDBARN)
+			if tc.wantVia == "" {
+				if e != nil {
+					t.Fatalf("reach without a working route: %+v", e)
+				}
+				return
+			}
+			if e == nil || e.Technique != TechCrossVPCReach || !slices.Equal(ports(e), []string{"5432/tcp"}) {
+				t.Fatalf("web -> peer database = %+v", e)
+			}
+			if via, _ := e.Props["via"].([]string); !slices.Equal(via, []string{tc.wantVia}) {
+				t.Errorf("via = %v, want %s", e.Props["via"], tc.wantVia)
+			}
+			if len(e.Evidence) < 2 {
+				t.Errorf("evidence names the rule and the route: %v", e.Evidence)
+			}
+		})
+	}
+}
+
+func TestCrossVPCHubModeKeepsRoutesPerSource(t *testing.T) {
+	inv := peeredFixture()
+	r := inv.Regional[region]
+	// Three more instances in vpc-1: two in the routed subnet, one in a
+	// subnet whose table has no route to the peer.
+	r.Subnets = append(r.Subnets, inventory.Subnet{ID: "subnet-iso", VPCID: "vpc-1", CIDRBlock: "10.0.3.0/24"})
+	r.RouteTables = append(r.RouteTables, inventory.RouteTable{ID: "rtb-iso", VPCID: "vpc-1",
+		Associations: []inventory.RouteTableAssociation{{SubnetID: "subnet-iso"}},
+		Routes:       []inventory.Route{{DestinationCIDR: "10.0.0.0/16", GatewayID: "local"}}})
+	for _, inst := range []inventory.Instance{
+		{ID: "i-a", State: "running", PrivateIP: "10.0.1.20", SubnetID: "subnet-pub", VPCID: "vpc-1"},
+		{ID: "i-b", State: "running", PrivateIP: "10.0.1.21", SubnetID: "subnet-pub", VPCID: "vpc-1"},
+		{ID: "i-iso", State: "running", PrivateIP: "10.0.3.5", SubnetID: "subnet-iso", VPCID: "vpc-1"},
+	} {
+		r.Instances = append(r.Instances, inst)
+	}
+	p := build(t, inv, Options{MaxReachPairs: 1})
+	hub := arnOf("security-group", "sg-ledger")
+	if e := findEdge(p, arnOf("instance", "i-a"), "REACHES", hub); e == nil || e.Technique != TechCrossVPCReach {
+		t.Errorf("routed source -> hub = %+v", e)
+	}
+	if e := findEdge(p, hub, "REACHES", peerDBARN); e == nil || e.Technique != TechSGHub {
+		t.Errorf("hub -> member = %+v", e)
+	}
+	if e := findEdge(p, arnOf("instance", "i-iso"), "REACHES", hub); e != nil {
+		t.Errorf("source without a route enters the hub: %+v", e)
+	}
+}
+
+func TestRouteTablesPointAtPeeringsGatewaysAndEndpoints(t *testing.T) {
+	inv := peeredFixture()
+	r := inv.Regional[region]
+	r.VPCEndpoints = []inventory.VPCEndpoint{{ID: "vpce-s3", VPCID: "vpc-1", ServiceName: "com.amazonaws.us-east-1.s3", Type: "Gateway",
+		State: "available", RouteTableIDs: []string{"rtb-pub"}}}
+	r.RouteTables[1].Routes = append(r.RouteTables[1].Routes, inventory.Route{DestinationPrefixListID: "pl-63a5400a", GatewayID: "vpce-s3", State: "active"})
+	p := build(t, inv, Options{})
+	rtb := arnOf("route-table", "rtb-pub")
+	for _, to := range []string{arnOf("vpc-peering-connection", "pcx-1"), arnOf("vpc-endpoint", "vpce-s3")} {
+		if findEdge(p, rtb, "ROUTES_TO", to) == nil {
+			t.Errorf("no ROUTES_TO %s", to)
+		}
+	}
+	if findEdge(p, arnOf("vpc-peering-connection", "pcx-1"), "IN_NETWORK", arnOf("vpc", "vpc-2")) == nil {
+		t.Error("peering does not name the accepter VPC")
+	}
+}
