@@ -223,7 +223,7 @@ func (e *escalator) rollbackAssumable(p *principal, t *Technique) {
 				if !e.b.adminWith(q, e.b.withVersion(q, m, v.doc)) {
 					continue
 				}
-				if e.and(&c, "sts:AssumeRole", q.id, e.b.ev.CanAssume(p.caller, p.set, rt.doc, q.id, nil)) {
+				if e.and(&c, "sts:AssumeRole", q.id, e.b.canAssume(p.caller, p.set, rt.doc, q.id, nil)) {
 					e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+q.id,
 						"stored version "+v.id+" of "+m+" (not the default) makes "+q.id+" administrator",
 						p.id+" then assumes "+q.id)
@@ -748,7 +748,7 @@ func (e *escalator) onPrincipal(p *principal, t *Technique, q *principal) (permC
 		switch perm.On {
 		case OnTrust:
 			rt := e.tg.trustOf[q]
-			if rt == nil || !e.and(&c, perm.Action, q.id, e.b.ev.CanAssume(p.caller, p.set, rt.doc, q.id, nil)) {
+			if rt == nil || !e.and(&c, perm.Action, q.id, e.b.canAssume(p.caller, p.set, rt.doc, q.id, nil)) {
 				return c, false
 			}
 		case OnPolicy:
@@ -808,7 +808,7 @@ func (e *escalator) retag(p *principal, resource, tag, action, region string) (p
 	if current == nil {
 		current = map[string]string{}
 	}
-	return e.b.chooseTags(p.caller, p.set, tag, resource, action, resource, region, current)
+	return e.b.chooseTags(p.caller, p.set, tag, resource, region, current, e.b.evalGate(p.caller, p.set, action, resource, region))
 }
 
 func (e *escalator) rolesWithCustomerPolicies() []string {
