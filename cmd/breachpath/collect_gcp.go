@@ -30,6 +30,21 @@ type gcpCollectFlags struct {
 	keyActivity  bool
 	snapshotsTo  string
 	noServices   bool
+	// endpoints override API endpoints by API name (the config file's
+	// gcp.endpoints); the CLOUDSDK_API_ENDPOINT_OVERRIDES_<API> variables
+	// apply to the APIs it does not name.
+	endpoints map[string]string
+}
+
+// getenv reads the endpoint overrides: the config's first, then the
+// environment.
+func (f *gcpCollectFlags) getenv(key string) string {
+	if api, ok := strings.CutPrefix(key, gcpfetch.EndpointEnvPrefix); ok {
+		if v, ok := f.endpoints[strings.ToLower(api)]; ok {
+			return v
+		}
+	}
+	return os.Getenv(key)
 }
 
 func (a *app) collectGCPCommand() *cobra.Command {
@@ -140,7 +155,7 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 		snaps, run, err = gcpcollector.FromFiles(ctx, f.fromFiles, to)
 	} else {
 		fo := gcpfetch.Options{Parent: f.parent(), SkipStorageAPI: f.noStorageAPI, SkipServiceAPIs: f.noServices, KeyActivity: f.keyActivity,
-			Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(os.Getenv)}
+			Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(f.getenv)}
 		if f.impersonate != "" {
 			ts, ierr := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{TargetPrincipal: f.impersonate,
 				Scopes: []string{"https://www.googleapis.com/auth/cloud-platform.read-only"}})

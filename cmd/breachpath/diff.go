@@ -35,26 +35,37 @@ func (a *app) changesPath() string {
 
 // recordChanges observes the store after a sync (drift.Record) so that
 // `diff` and /api/v1/changes can say what this sync changed, then sends the
-// notifications the configuration asks for (owners.go). A failure is
-// logged, not returned: the sync itself succeeded and is kept.
-func (a *app) recordChanges(ctx context.Context, st graph.Store) {
+// notifications the configuration asks for (owners.go), and returns what
+// changed since the ledger's previous observation (everything is new on the
+// first one); nil when nothing was recorded. A failure is logged, not
+// returned: the sync itself succeeded and is kept.
+func (a *app) recordChanges(ctx context.Context, st graph.Store) *drift.Changes {
 	l, err := drift.OpenLedger(ctx, a.changesPath())
 	if err != nil {
 		a.log.Warn("changes not recorded for this sync", "err", err)
-		return
+		return nil
 	}
 	defer l.Close()
+	prev, err := l.Latest(ctx)
+	if errors.Is(err, drift.ErrNoObservations) {
+		prev, err = &drift.Observation{}, nil
+	}
+	if err != nil {
+		a.log.Warn("changes not recorded for this sync", "ledger", a.changesPath(), "err", err)
+		return nil
+	}
 	owners, err := a.owners()
 	if err != nil {
 		a.log.Warn("changes not recorded for this sync", "err", err)
-		return
+		return nil
 	}
 	o, err := drift.RecordOwned(ctx, st, l, paths.Options{}, owners, time.Now())
 	if err != nil {
 		a.log.Warn("changes not recorded for this sync", "ledger", a.changesPath(), "err", err)
-		return
+		return nil
 	}
 	a.notify(ctx, o)
+	return drift.Diff(prev, o)
 }
 
 func (a *app) diffCommand() *cobra.Command {
