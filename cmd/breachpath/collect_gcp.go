@@ -65,12 +65,13 @@ policy of the scope in a few paged calls per area; the Cloud Storage API adds
 buckets the inventory has not caught up with, and each service's own API
 (Compute Engine, BigQuery, Secret Manager, Cloud SQL, Cloud Functions, Cloud
 Run, GKE, Cloud KMS) adds what the inventory lacks or holds stale
-(instance-group members, getIamPolicy answers); the service's answer wins
-(--no-service-apis skips these reads).
+(instance-group members, getIamPolicy answers); the service's answer wins.
+IAM deny policies on the organisation, folders and projects subtract from
+what the allow policies grant (--no-service-apis skips these reads).
 
 Endpoints follow gcloud's overrides: CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>
 (CLOUDASSET, STORAGE, POLICYANALYZER, COMPUTE, BIGQUERY, SECRETMANAGER, SQL,
-CLOUDFUNCTIONS, RUN, CONTAINER, CLOUDKMS), for example
+CLOUDFUNCTIONS, RUN, CONTAINER, CLOUDKMS, IAM), for example
 CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=https://compute-psc.p.googleapis.com/compute/v1/
 for Private Service Connect. An http:// override (an emulator) is called
 without credentials: tokens never travel in clear text. Each project becomes one scope
@@ -84,7 +85,9 @@ separate files with commas): 'gcloud asset export --content-type=resource'
 and '--content-type=iam-policy' (and org-policy) output as written to Cloud
 Storage, 'gcloud asset list --format=json', 'gcloud asset
 search-all-iam-policies --format=json' and 'gcloud policy-intelligence
-query-activity --activity-type=serviceAccountKeyLastAuthentication --format=json'.
+query-activity --activity-type=serviceAccountKeyLastAuthentication --format=json'
+and a JSON array of 'gcloud iam policies get --kind=denypolicies --format=json'
+outputs (deny policies).
 
 --key-activity also reads when each service-account key last authenticated
 (Policy Analyzer, roles/policyanalyzer.activityAnalysisViewer), so that
