@@ -80,6 +80,8 @@ type builder struct {
 	saKeys      map[string][]entitlements.Key
 	ents        map[string]*entitlement.Entitlements
 	tokenOn     map[string][]string
+	projGrants  map[string]map[string]*gcpiam.Grant // project id -> grants on it
+	crossMemo   map[string]string                   // attacker|perms -> project it may deploy in ("" none)
 }
 
 // Transform builds the snapshots of an inventory.
