@@ -160,6 +160,13 @@ func (b *azBuilder) primary(r resource) {
 			props["osProfile"] = map[string]any{"windowsConfiguration": map[string]any{}}
 			props["storageProfile"] = map[string]any{"osDisk": map[string]any{"osType": "Windows"}}
 		}
+		// the system identity's principal is known before any attachment
+		// (a role assignment, an access policy) resolves it
+		for _, ident := range o.blocks("identity") {
+			if strings.Contains(ident.str("type"), "SystemAssigned") {
+				b.principal[r.addr] = b.principalOf(r, knownStr(ident, "principal_id"))
+			}
+		}
 		b.add(r, id, azinv.TypeVM, props)
 	case "azurerm_user_assigned_identity":
 		id := b.armID(r, "Microsoft.ManagedIdentity", "userAssignedIdentities")
@@ -341,9 +348,7 @@ func (b *azBuilder) attach(r resource) {
 			typ := ident.str("type")
 			id := map[string]any{"type": typ}
 			if strings.Contains(typ, "SystemAssigned") {
-				pid := b.principalOf(r, knownStr(ident, "principal_id"))
-				b.principal[r.addr] = pid
-				id["principalId"] = pid
+				id["principalId"] = b.principal[r.addr]
 			}
 			if strings.Contains(typ, "UserAssigned") {
 				users := map[string]any{}
