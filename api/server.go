@@ -15,6 +15,7 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/schedule"
 	"github.com/breachpath/breachpath/scoring/owner"
 )
 
@@ -76,6 +77,9 @@ type Config struct {
 	// ChangesPath is the change ledger file (scoring/drift) that
 	// /api/v1/changes reads; empty: the endpoint answers not found.
 	ChangesPath string
+	// Collections returns the scheduled collections' statuses for
+	// /readyz and GET /api/v1/collections; nil when serve schedules none.
+	Collections func() []schedule.Status
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 }
@@ -231,6 +235,8 @@ func (s *Server) routes() *gin.Engine {
 	authed.GET("/stats", s.stats)
 	authed.GET("/sensitivity", s.sensitivity)
 	authed.GET("/changes", s.changes)
+	authed.GET("/collections", s.collections)
+	authed.GET("/metrics/trend", s.trend)
 	authed.GET("/queries", s.listQueries)
 	authed.GET("/queries/:name", s.runQuery)
 	authed.GET("/compliance", s.compliance)
@@ -289,7 +295,13 @@ func (s *Server) readyz(c *gin.Context) {
 		abort(c, http.StatusServiceUnavailable, codeUnavailable, "the first analysis is still being computed")
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	// A failed collection does not make the server unready: it keeps
+	// serving the previous data, and says how old that is per target.
+	body := gin.H{"status": "ready"}
+	if st := s.collectionStatuses(); st != nil {
+		body["collections"] = st
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 // analysis returns the cached analysis or answers 503.

@@ -12,6 +12,10 @@ import (
 	"github.com/breachpath/breachpath/opsconfig"
 	"github.com/breachpath/breachpath/scoring/owner"
 	"golang.org/x/term"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/schedule"
+	"github.com/breachpath/breachpath/scoring/drift"
 )
 
 // app holds the global flags every command shares.
@@ -30,6 +34,17 @@ type app struct {
 	// notify: sections owners.go reads (fileConfig, read once).
 	configPath string
 	fileConfig *opsconfig.Config
+
+	// synced and changes are what this app's syncs wrote and the change
+	// ledger's delta of the last one: a scheduled run (collectall.go)
+	// works on its own copy of the app and reads them back.
+	synced  []graph.SyncResult
+	changes *drift.Changes
+	// subscribers are told of every finished run of `collect all` and of
+	// serve's scheduled collections (notifications, metrics).
+	subscribers []schedule.Subscriber
+	// clock replaces the scheduler's waits and jitter (tests; zero: real time).
+	clock schedule.Options
 
 	stdin  io.Reader
 	stdout io.Writer
@@ -81,6 +96,7 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 	root.AddCommand(a.demoCommand(), collect, a.pathsCommand(), a.queueCommand(), a.planCommand(),
 		a.queryCommand(), a.ciemCommand(), a.gateCommand(), a.sensitivityCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
 	root.AddCommand(a.diffCommand())       // the change ledger (diff.go)
+	root.AddCommand(a.reportCommand())     // operational reports (report.go)
 	root.AddCommand(a.complianceCommand()) // compliance reports (compliancecmd.go)
 	return root
 }

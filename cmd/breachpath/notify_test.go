@@ -122,6 +122,11 @@ notify:
 	if got := sink.take(); !slices.Equal(got, want) {
 		t.Fatalf("after SSH closed: %v, want %v", got, want)
 	}
+	// the diff names the same owner
+	md, _, err := runRoot(t, "--config", cfg, "--db", db, "diff", "--from", "1", "--to", "2", "--format", "markdown")
+	if err != nil || !strings.Contains(md, "| team-web |") {
+		t.Errorf("diff does not name the owner: %v\n%s", err, md)
+	}
 	if strings.Contains(logs.String(), key) {
 		t.Fatal("the webhook key reached the log")
 	}

@@ -2,6 +2,7 @@ package gcp_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +21,14 @@ func collectExtension(t *testing.T, inGroup bool) *graph.Graph {
 	t.Helper()
 	res, pol := gcptest.Lab(gcptest.Published)
 	er, ep, members := gcptest.Extension(inGroup)
-	res, pol = append(res, er...), append(pol, ep...)
-	env := gcptest.StartServers(t, res, pol, members, nil).Env()
+	return collectFrom(t, gcptest.StartServers(t, append(res, er...), append(pol, ep...), members, nil))
+}
+
+// collectFrom runs a live collection of the organisation against the
+// servers and fails the test on any failed area or warning.
+func collectFrom(t *testing.T, srv *gcptest.Servers) *graph.Graph {
+	t.Helper()
+	env := srv.Env()
 	snaps, run, err := gcp.Collect(context.Background(), fetch.Options{
 		Parent:         "organizations/" + gcptest.OrgNumber,
 		ServiceOptions: fetch.EndpointOptions(func(k string) string { return env[k] }),
@@ -82,5 +89,37 @@ func TestServiceDataRouteIsFoundHopByHopAndOneChangeRemovesIt(t *testing.T) {
 				t.Errorf("evidence %q does not show the chain and the firewall rule", ev)
 			}
 		})
+	}
+}
+
+// collectLab collects the lab variant live; the variant's deny policies are
+// answered by the IAM v2 policies API.
+func collectLab(t *testing.T, v gcptest.Variant) *graph.Graph {
+	t.Helper()
+	res, pol := gcptest.Lab(v)
+	srv := gcptest.StartServers(t, res, pol, nil, nil)
+	srv.Services.DenyPolicies = gcptest.LabDenyPolicies(v)
+	return collectFrom(t, srv)
+}
+
+// A deny policy on the project (nobody but the owner may create service
+// account keys) removes the function route's key-minting hop, live and
+// from export files alike; the route is there without it.
+func TestDenyPolicyRemovesTheKeyMintingHopLiveAndOffline(t *testing.T) {
+	for _, v := range []gcptest.Variant{gcptest.Published, gcptest.DenyKeyCreation} {
+		for _, source := range []string{"live", "export files"} {
+			t.Run(fmt.Sprintf("variant %d from %s", v, source), func(t *testing.T) {
+				var g *graph.Graph
+				if source == "live" {
+					g = collectLab(t, v)
+				} else {
+					g = assemble(importLab(t, v))
+				}
+				want := v == gcptest.Published
+				if got := findRoute(t, g, functionRoute()) != nil; got != want {
+					t.Errorf("function route found=%v, want %v; moves from the App Engine account:\n%s", got, want, describeEdges(g, gcptest.AppspotSAID))
+				}
+			})
+		}
 	}
 }

@@ -59,6 +59,10 @@ type FindingRecord struct {
 	Severity graph.Severity `json:"severity"`
 	Title    string         `json:"title,omitempty"`
 	State    State          `json:"state"`
+	// Account is the resource's account, subscription or project when the
+	// resource was in the graph: remediation metrics still group a finding
+	// fixed by deleting its resource under the right account.
+	Account string `json:"account,omitempty"`
 	// Owner is the resource's owner (scoring/owner) when one is known.
 	Owner string `json:"owner,omitempty"`
 }
@@ -138,8 +142,13 @@ func ObserveOwned(an *scoring.Analysis, owners *owner.Resolver, syncID int64, at
 			case f.Stale:
 				st = Stale
 			}
-			o.Findings = append(o.Findings, FindingRecord{ID: f.ID, RuleID: f.RuleID, Resource: f.Resource,
-				Severity: f.Severity, Title: f.Title, State: st, Owner: owners.Of(f.Resource, an.Graph.Node(f.Resource)).Name})
+			n := an.Graph.Node(f.Resource)
+			fr := FindingRecord{ID: f.ID, RuleID: f.RuleID, Resource: f.Resource, Severity: f.Severity, Title: f.Title, State: st,
+				Owner: owners.Of(f.Resource, n).Name}
+			if n != nil {
+				fr.Account = n.Account
+			}
+			o.Findings = append(o.Findings, fr)
 		}
 	}
 	byFinding := make(map[string]string, len(o.Findings))

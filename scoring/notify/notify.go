@@ -145,6 +145,11 @@ func New(opts Options) (*Notifier, error) {
 // returned joins what went wrong with the state itself (a delivery that
 // failed is in the dead-letter file and the sink's result instead).
 func (n *Notifier) Run(ctx context.Context, cur *drift.Observation) ([]SinkResult, error) {
+	unlock, err := lockState(ctx, n.opts.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	st, err := OpenState(ctx, n.opts.StatePath)
 	if err != nil {
 		return nil, err

@@ -114,7 +114,7 @@ func TestServiceDetailWinsOverALaggingAssetInventory(t *testing.T) {
 
 func TestEachServiceFamilyFailsAloneAndIsKeptStale(t *testing.T) {
 	apiArea := map[string]string{"compute": "compute", "bigquery": "bigquery", "secretmanager": "secretmanager", "sql": "sqladmin",
-		"cloudfunctions": "cloudfunctions", "run": "run", "container": "container", "cloudkms": "cloudkms"}
+		"cloudfunctions": "cloudfunctions", "run": "run", "container": "container", "cloudkms": "cloudkms", "iam": "iam-deny"}
 	type tc struct {
 		name       string
 		fault      gcptest.ServiceFault

@@ -50,6 +50,9 @@ type ServiceServer struct {
 	faults    []*ServiceFault
 	// Requests counts requests per API.
 	Requests map[string]int
+	// DenyPolicies are answered by the IAM v2 policies API (set before the
+	// first request).
+	DenyPolicies []inventory.DenyPolicy
 }
 
 // NewServiceServer starts a server over the assets; members lists the
@@ -106,6 +109,11 @@ func (s *ServiceServer) serve(w http.ResponseWriter, r *http.Request) {
 		resp, ok = s.list(path, "v1/", "/clusters", inventory.TypeCluster, "clusters", nil)
 	case "cloudkms":
 		resp, ok = s.list(path, "v1/", "/cryptoKeys", inventory.TypeCryptoKey, "cryptoKeys", nil)
+	case "iam":
+		// The attachment point is URL-encoded inside the name (%2F); the
+		// client escapes the name once more, so the path decoded once
+		// holds the documented name.
+		resp, ok = s.denyPolicies(path)
 	}
 	if !ok {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "unknown method "+r.Method+" "+r.URL.Path)
@@ -183,6 +191,30 @@ func swapProject(name string) string {
 		return strings.Replace(name, "projects/"+ProjectID+"/", "projects/"+ProjectNumber+"/", 1)
 	}
 	return strings.Replace(name, "projects/"+ProjectNumber+"/", "projects/"+ProjectID+"/", 1)
+}
+
+// denyPolicies answers IAM v2 policies.listPolicies (metadata only, no
+// rules, as documented) and policies.get.
+func (s *ServiceServer) denyPolicies(path string) (any, bool) {
+	rest, ok := strings.CutPrefix(path, "v2/")
+	if !ok {
+		return nil, false
+	}
+	if strings.HasSuffix(rest, "/denypolicies") {
+		var out []map[string]any
+		for _, p := range s.DenyPolicies {
+			if strings.HasPrefix(p.Name, rest+"/") {
+				out = append(out, map[string]any{"name": p.Name, "kind": "DenyPolicy", "displayName": p.DisplayName})
+			}
+		}
+		return map[string]any{"policies": out}, true
+	}
+	for _, p := range s.DenyPolicies {
+		if p.Name == rest {
+			return p, true
+		}
+	}
+	return nil, false
 }
 
 // functionV2 renders a function in the Cloud Functions v2 shape: 1st gen
@@ -350,7 +382,7 @@ func (s *ServiceServer) find(name string) *inventory.Asset {
 // every service API at this server, for fetch.EndpointOptions.
 func (s *ServiceServer) Env() map[string]string {
 	out := map[string]string{}
-	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms"} {
+	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms", "iam"} {
 		out["CLOUDSDK_API_ENDPOINT_OVERRIDES_"+strings.ToUpper(api)] = s.Endpoint(api)
 	}
 	return out
