@@ -13,6 +13,7 @@ import (
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
 	"github.com/breachpath/breachpath/scoring"
+	"github.com/breachpath/breachpath/scoring/owner"
 )
 
 // Sort orders of GET /paths.
@@ -30,9 +31,10 @@ type analysis struct {
 	builtAt    time.Time
 	took       time.Duration
 
-	g    *graph.Graph
-	proj *paths.Projection
-	opts paths.Options
+	g      *graph.Graph
+	proj   *paths.Projection
+	opts   paths.Options
+	owners *owner.Resolver
 	// found is the search result the report scores; the CIEM report joins
 	// it instead of searching again.
 	found  *paths.Result
@@ -77,12 +79,12 @@ type pathMeta struct {
 	haystack   string // lower-cased ids and names along the path, for q
 }
 
-func analyse(ctx context.Context, g *graph.Graph, opts paths.Options) (*analysis, error) {
-	run, err := scoring.Analyse(ctx, g, opts, scoring.Options{})
+func analyse(ctx context.Context, g *graph.Graph, opts paths.Options, owners *owner.Resolver) (*analysis, error) {
+	run, err := scoring.Analyse(ctx, g, opts, scoring.Options{Owners: owners})
 	if err != nil {
 		return nil, err
 	}
-	an := &analysis{g: g, proj: run.Projection, opts: opts, found: run.Found, report: run.Report}
+	an := &analysis{g: g, proj: run.Projection, opts: opts, owners: owners, found: run.Found, report: run.Report}
 	an.index()
 	return an, nil
 }

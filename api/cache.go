@@ -10,6 +10,7 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/scoring/owner"
 )
 
 // analysisCache holds the analysis of the current store generation.
@@ -24,6 +25,7 @@ import (
 type analysisCache struct {
 	store    graph.Store
 	opts     paths.Options
+	owners   *owner.Resolver
 	ttl      time.Duration
 	interval time.Duration
 	timeout  time.Duration
@@ -139,7 +141,7 @@ func (c *analysisCache) compute(ctx context.Context, prev *analysis) (*analysis,
 	if err != nil {
 		return nil, fmt.Errorf("load graph: %w", err)
 	}
-	an, err := analyse(ctx, g, c.opts)
+	an, err := analyse(ctx, g, c.opts, c.owners)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func (s *Server) compromised(c *gin.Context) {
 	}
 	opts := an.opts
 	opts.Sources = ids
-	from, err := analyse(c.Request.Context(), an.g, opts)
+	from, err := analyse(c.Request.Context(), an.g, opts, an.owners)
 	if err != nil {
 		if c.Request.Context().Err() != nil {
 			abort(c, http.StatusServiceUnavailable, codeTimeout, "request cancelled while the search ran")

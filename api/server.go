@@ -15,6 +15,8 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/schedule"
+	"github.com/breachpath/breachpath/scoring/owner"
 )
 
 // Defaults of Config.
@@ -69,9 +71,15 @@ type Config struct {
 	MaxBufferedBytes int64
 	// Assets are the explorer's static files, served at / without auth (nil: none).
 	Assets fs.FS
+	// Owners resolves the owner shown with each finding (nil: the default
+	// owner tag keys only).
+	Owners *owner.Resolver
 	// ChangesPath is the change ledger file (scoring/drift) that
 	// /api/v1/changes reads; empty: the endpoint answers not found.
 	ChangesPath string
+	// Collections returns the scheduled collections' statuses for
+	// /readyz and GET /api/v1/collections; nil when serve schedules none.
+	Collections func() []schedule.Status
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 }
@@ -126,7 +134,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg,
 		log: cfg.Logger,
-		cache: &analysisCache{store: cfg.Store, opts: cfg.Search, ttl: cfg.TTL, interval: cfg.CheckInterval,
+		cache: &analysisCache{store: cfg.Store, opts: cfg.Search, owners: cfg.Owners, ttl: cfg.TTL, interval: cfg.CheckInterval,
 			timeout: cfg.AnalysisTimeout, log: cfg.Logger, now: cfg.Now},
 		token:    sha256.Sum256([]byte(cfg.Token)),
 		limiter:  newClientLimiter(cfg.Rate, cfg.Burst, cfg.Now),
@@ -227,8 +235,11 @@ func (s *Server) routes() *gin.Engine {
 	authed.GET("/stats", s.stats)
 	authed.GET("/sensitivity", s.sensitivity)
 	authed.GET("/changes", s.changes)
+	authed.GET("/collections", s.collections)
+	authed.GET("/metrics/trend", s.trend)
 	authed.GET("/queries", s.listQueries)
 	authed.GET("/queries/:name", s.runQuery)
+	authed.GET("/compliance", s.compliance)
 	authed.GET("/ciem", s.ciemDownload)
 	authed.GET("/ciem/principals/:id", s.ciemPrincipal)
 	return e
@@ -284,7 +295,13 @@ func (s *Server) readyz(c *gin.Context) {
 		abort(c, http.StatusServiceUnavailable, codeUnavailable, "the first analysis is still being computed")
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	// A failed collection does not make the server unready: it keeps
+	// serving the previous data, and says how old that is per target.
+	body := gin.H{"status": "ready"}
+	if st := s.collectionStatuses(); st != nil {
+		body["collections"] = st
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 // analysis returns the cached analysis or answers 503.

@@ -84,6 +84,9 @@ func accessList(r ResourceAccess) string {
 	for i, a := range r.Access {
 		parts[i] = string(a)
 	}
+	if r.Conditional {
+		return strings.Join(parts, "/") + " (conditional)"
+	}
 	return strings.Join(parts, "/")
 }
 

@@ -54,6 +54,8 @@ type Config struct {
 	Targets []Target `yaml:"targets" json:"targets"`
 	// Notify configures notifications (notify.go).
 	Notify Notify `yaml:"notify" json:"notify"`
+	// Owners says how a finding's owner is found (notify.go).
+	Owners Owners `yaml:"owners" json:"owners"`
 }
 
 // Schedule is the schedule section. Zero values take the defaults that
@@ -129,10 +131,12 @@ type GCPTarget struct {
 	Domains                   []string `yaml:"domains,omitempty" json:"domains,omitempty"`
 	NoStorageAPI              bool     `yaml:"no_storage_api,omitempty" json:"no_storage_api,omitempty"`
 	KeyActivity               bool     `yaml:"key_activity,omitempty" json:"key_activity,omitempty"`
-	// AssetEndpoint and StorageEndpoint send the Cloud Asset and Cloud
-	// Storage calls to local servers without credentials (tests).
-	AssetEndpoint   string `yaml:"asset_endpoint,omitempty" json:"asset_endpoint,omitempty"`
-	StorageEndpoint string `yaml:"storage_endpoint,omitempty" json:"storage_endpoint,omitempty"`
+	NoServiceAPIs             bool     `yaml:"no_service_apis,omitempty" json:"no_service_apis,omitempty"`
+	// Endpoints override an API's endpoint by its gcloud name (cloudasset,
+	// storage, compute, ...), as CLOUDSDK_API_ENDPOINT_OVERRIDES_<API> does
+	// for one run; an http:// endpoint (an emulator) is called without
+	// credentials.
+	Endpoints map[string]string `yaml:"endpoints,omitempty" json:"endpoints,omitempty"`
 }
 
 // Duration is a time.Duration written as Go writes it ("6h", "90m").
@@ -206,7 +210,10 @@ func Parse(doc []byte) (*Config, error) {
 	return &c, nil
 }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var (
+	namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	apiName     = regexp.MustCompile(`^[a-z][a-z0-9]{1,40}$`)
+)
 
 // Validate checks the whole file and names the first problem.
 func (c *Config) Validate() error {
@@ -315,13 +322,16 @@ func (t *Target) validate() error {
 			}
 		}
 		switch {
-		case offline && (set > 0 || g.ImpersonateServiceAccount != "" || g.AssetEndpoint != "" || g.StorageEndpoint != "" || g.KeyActivity):
+		case offline && (set > 0 || g.ImpersonateServiceAccount != "" || len(g.Endpoints) > 0 || g.KeyActivity):
 			return errors.New("from_files reads no GCP API: it cannot be combined with organization, folder, project, impersonation, key_activity or endpoints")
 		case !offline && set != 1:
 			return errors.New("gcp needs exactly one of organization, folder and project")
 		}
-		for _, e := range []struct{ name, v string }{{"gcp.asset_endpoint", g.AssetEndpoint}, {"gcp.storage_endpoint", g.StorageEndpoint}} {
-			if err := checkEndpoint(e.name, e.v); err != nil {
+		for api, v := range g.Endpoints {
+			if !apiName.MatchString(api) {
+				return fmt.Errorf("gcp.endpoints: %q is not an API name such as cloudasset or storage", api)
+			}
+			if err := checkEndpoint("gcp.endpoints."+api, v); err != nil {
 				return err
 			}
 		}

@@ -83,9 +83,11 @@ func TestParseRefusesWhatWouldCollectLessThanTheReaderThinks(t *testing.T) {
 		{"files with live options", "targets:\n- {name: a, cloud: aws, from_files: [x], aws: {regions: [r]}}", "from_files"},
 		{"endpoint with credentials", "targets:\n- {name: a, cloud: aws, aws: {endpoint: 'http://k:s@h'}}", "credentials"},
 		{"endpoint not a URL", "targets:\n- {name: a, cloud: aws, aws: {endpoint: 'h:1'}}", "http(s) URL"},
+		{"gcp endpoint of no API", "targets:\n- {name: a, cloud: gcp, gcp: {project: p, endpoints: {'Cloud Asset': 'http://h'}}}", "not an API name"},
+		{"gcp endpoint not a URL", "targets:\n- {name: a, cloud: gcp, gcp: {project: p, endpoints: {cloudasset: 'h:1'}}}", "http(s) URL"},
 		{"bad duration", "schedule: {every: often}\ntargets:\n- {name: a, cloud: aws}", "duration"},
 		{"too frequent", "schedule: {every: 5s}\ntargets:\n- {name: a, cloud: aws}", "at least 1m"},
-		{"notify options not supported yet", "targets:\n- {name: a, cloud: aws}\nnotify: {webhook: x}", "webhook"},
+		{"an unknown notify key", "targets:\n- {name: a, cloud: aws}\nnotify: {webhook: x}", "webhook"},
 		{"two documents", "targets:\n- {name: a, cloud: aws}\n---\ntargets: []", "more than one"},
 	}
 	for _, tc := range tests {

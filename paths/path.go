@@ -28,6 +28,10 @@ type Hop struct {
 	Evidence    []string       `json:"evidence,omitempty"`
 	Findings    []string       `json:"findings,omitempty"`
 	Conditional bool           `json:"conditional,omitempty"`
+	// TagStep is a tag change the attacker makes first, as a step of this move of its own
+	// (graph.PropTagStep: "<tag action> on <resource> sets <key>=<value>"); its evidence leads
+	// Evidence and its finding is among Findings.
+	TagStep string `json:"tag_step,omitempty"`
 	// Stale is set when the edge or either endpoint could not be refreshed
 	// by the last collection: the move may no longer hold.
 	Stale bool `json:"stale,omitempty"`
@@ -42,8 +46,11 @@ func (h *Hop) EdgeIndex() int { return int(h.edge) }
 // because of which findings, proven by which facts.
 func (h *Hop) Explain() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s -[%s %s, p=%.2f]-> %s %s",
-		h.FromKind, display(h.From, h.FromName), h.Kind, h.Technique, h.Likelihood, h.ToKind, display(h.To, h.ToName))
+	fmt.Fprintf(&b, "%s %s -[", h.FromKind, display(h.From, h.FromName))
+	if h.TagStep != "" {
+		fmt.Fprintf(&b, "step 1: tag change %s; step 2: ", h.TagStep)
+	}
+	fmt.Fprintf(&b, "%s %s, p=%.2f]-> %s %s", h.Kind, h.Technique, h.Likelihood, h.ToKind, display(h.To, h.ToName))
 	if h.Conditional {
 		b.WriteString(" (conditional)")
 	}
@@ -152,6 +159,7 @@ func (s *searcher) materialize(li int32) Path {
 			Stale:       e.Stale || from.Stale || to.Stale,
 			edge:        ei,
 		}
+		h.TagStep, _ = e.Props[graph.PropTagStep].(string)
 		p.Hops[i] = h
 		p.Likelihood *= h.Likelihood
 		p.Stale = p.Stale || h.Stale

@@ -7,6 +7,7 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
+	"github.com/breachpath/breachpath/scoring/owner"
 )
 
 // Labels of a prioritised finding.
@@ -15,14 +16,11 @@ const (
 	LabelNotOnPath = "not on an attack path"
 )
 
-// DefaultOwnerKeys are the tag keys read, in order, for a resource's owner.
-var DefaultOwnerKeys = []string{"owner", "Owner", "team", "contact"}
-
 // Options tune scoring. The zero value means the defaults.
 type Options struct {
-	// OwnerKeys are the tag keys naming a resource's owner, first match wins
-	// (default DefaultOwnerKeys).
-	OwnerKeys []string
+	// Owners resolves a finding's owner (tags, mapping file, scope
+	// defaults); nil reads owner.DefaultTagKeys only.
+	Owners *owner.Resolver
 	// ReachCap is where the blast-radius factor saturates (default 100).
 	ReachCap int
 	// IncludeResolved keeps findings with a ResolvedAt time in the queue.
@@ -85,9 +83,6 @@ type Report struct {
 // Score rates the paths of res (a search of g) and prioritises every finding
 // of g.
 func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
-	if len(opts.OwnerKeys) == 0 {
-		opts.OwnerKeys = DefaultOwnerKeys
-	}
 	r := &Report{Truncated: res.Truncated, Paths: make([]ScoredPath, len(res.Paths))}
 	for i := range res.Paths {
 		f := PathFactors(g, &res.Paths[i], opts.ReachCap)
@@ -151,8 +146,9 @@ func Score(g *graph.Graph, res *paths.Result, opts Options) *Report {
 			row.Centrality = c
 			row.Priority = math.Round(min(100, row.Priority+CentralityBonus*min(c, 1))*10) / 10
 		}
-		if n := g.Node(f.Resource); n != nil {
-			row.Owner = Owner(n, opts.OwnerKeys)
+		n := g.Node(f.Resource)
+		row.Owner = opts.Owners.Of(f.Resource, n).Name
+		if n != nil {
 			row.ResourceName, row.ResourceType = n.Name, n.NativeType
 		}
 		r.Queue = append(r.Queue, row)
@@ -198,14 +194,4 @@ func FindingPriority(onPath bool, maxRisk, sumRisk float64, sev graph.Severity) 
 	}
 	p := 50 + 0.35*min(maxRisk, 100) + 0.05*min(sumRisk, 100) + 2.5*s
 	return math.Round(min(p, 100)*10) / 10
-}
-
-// Owner returns the value of the first owner tag of n, or "".
-func Owner(n *graph.Node, keys []string) string {
-	for _, k := range keys {
-		if v := n.Tags[k]; v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"context"
+	"github.com/breachpath/breachpath/scoring/owner"
 	"testing"
 
 	"github.com/breachpath/breachpath/graph"
@@ -81,7 +82,11 @@ func TestScoreOwnerFromTags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := score(t, estate().build(), Options{OwnerKeys: tc.keys})
+			res, err := owner.New(owner.Config{TagKeys: tc.keys})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := score(t, estate().build(), Options{Owners: res})
 			if got := r.Queue[0].Owner; got != tc.want {
 				t.Errorf("owner = %q, want %q", got, tc.want)
 			}

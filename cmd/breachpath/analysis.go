@@ -102,8 +102,12 @@ func (a *app) analyse(ctx context.Context, filter graph.Filter, opts paths.Optio
 		}
 		opts.Sources = ids
 	}
+	owners, err := a.owners()
+	if err != nil {
+		return nil, err
+	}
 	loaded := time.Now()
-	an, err := scoring.Analyse(ctx, g, opts, scoring.Options{})
+	an, err := scoring.Analyse(ctx, g, opts, scoring.Options{Owners: owners})
 	if err == nil {
 		// the ratio of the two is what docs/benchmarks.md tracks: the store
 		// to the answer against the engine itself

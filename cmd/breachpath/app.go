@@ -8,7 +8,14 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/breachpath/breachpath/opsconfig"
+	"github.com/breachpath/breachpath/scoring/owner"
 	"golang.org/x/term"
+
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/schedule"
+	"github.com/breachpath/breachpath/scoring/drift"
 )
 
 // app holds the global flags every command shares.
@@ -19,6 +26,25 @@ type app struct {
 	noProgress bool
 	// sensitivityRules is collect's --sensitivity-rules file ("" = defaults).
 	sensitivityRules string
+	// ownersFile is the --owners mapping file ("" = owner tags only); the
+	// resolver built from it is kept in resolver (owners.go).
+	ownersFile string
+	resolver   *owner.Resolver
+	// configPath is --config: the configuration file whose owners: and
+	// notify: sections owners.go reads (fileConfig, read once).
+	configPath string
+	fileConfig *opsconfig.Config
+
+	// synced and changes are what this app's syncs wrote and the change
+	// ledger's delta of the last one: a scheduled run (collectall.go)
+	// works on its own copy of the app and reads them back.
+	synced  []graph.SyncResult
+	changes *drift.Changes
+	// subscribers are told of every finished run of `collect all` and of
+	// serve's scheduled collections (notifications, metrics).
+	subscribers []schedule.Subscriber
+	// clock replaces the scheduler's waits and jitter (tests; zero: real time).
+	clock schedule.Options
 
 	stdin  io.Reader
 	stdout io.Writer
@@ -61,13 +87,17 @@ multi-cloud estate into the embedded store (./breachpath.db).`,
 	pf.StringVar(&a.dbPath, "db", envOr("BREACHPATH_DB", "./breachpath.db"), "embedded store file (env BREACHPATH_DB)")
 	pf.StringVar(&a.storeURI, "store", os.Getenv("BREACHPATH_NEO4J_URI"), "Neo4j store URI (neo4j://, bolt://, neo4j+s://; env BREACHPATH_NEO4J_URI); the embedded file is used when empty")
 	pf.StringVar(&a.logLevel, "log-level", envOr("BREACHPATH_LOG_LEVEL", "warn"), "log level: debug, info, warn, error")
+	pf.StringVar(&a.configPath, "config", os.Getenv("BREACHPATH_CONFIG"), "operations config file (docs/operations.md); collect and serve read its owners: and notify: sections (env BREACHPATH_CONFIG; docs/notifications.md)")
+	pf.StringVar(&a.ownersFile, "owners", os.Getenv("BREACHPATH_OWNERS"), "owner mapping file: tag keys, resource patterns, account/subscription/project defaults (env BREACHPATH_OWNERS; docs/notifications.md)")
 	pf.BoolVar(&a.noProgress, "no-progress", false, "never draw progress bars (they are drawn only when stderr is a terminal)")
 
 	collect := a.collectCommand()
 	collect.AddCommand(a.collectFileCommand())
 	root.AddCommand(a.demoCommand(), collect, a.pathsCommand(), a.queueCommand(), a.planCommand(),
 		a.queryCommand(), a.ciemCommand(), a.gateCommand(), a.sensitivityCommand(), a.serveCommand(), a.graphCommand(), a.versionCommand())
-	root.AddCommand(a.diffCommand()) // the change ledger (diff.go)
+	root.AddCommand(a.diffCommand())       // the change ledger (diff.go)
+	root.AddCommand(a.reportCommand())     // operational reports (report.go)
+	root.AddCommand(a.complianceCommand()) // compliance reports (compliancecmd.go)
 	return root
 }
 
@@ -88,6 +118,10 @@ func (a *app) setup() error {
 	}
 	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
 	slog.SetDefault(a.log)
+	// a configuration named explicitly must be valid before any work starts
+	if _, err := a.config(); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -34,6 +34,7 @@ func (a *app) collectCommand() *cobra.Command {
 	cmd.AddCommand(a.collectAWSCommand())
 	cmd.AddCommand(a.collectAzureCommand())
 	cmd.AddCommand(a.collectGCPCommand())
+	cmd.AddCommand(a.collectAllCommand())
 	return cmd
 }
 
@@ -51,6 +52,9 @@ type awsCollectFlags struct {
 	// snapshotsTo writes the snapshots to a directory instead of storing
 	// them: for 'graph neo4j-import' (a first load) or a later 'collect file'.
 	snapshotsTo string
+	// endpoint sends every client to this URL; only the config file's
+	// aws.endpoint sets it (AWS_ENDPOINT_URL does the same for one run).
+	endpoint string
 }
 
 func (a *app) collectAWSCommand() *cobra.Command {
@@ -157,6 +161,9 @@ func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
 		if f.profile != "" {
 			loadOpts = append(loadOpts, config.WithSharedConfigProfile(f.profile))
 		}
+		if f.endpoint != "" {
+			loadOpts = append(loadOpts, config.WithBaseEndpoint(f.endpoint))
+		}
 		cfg, cerr := config.LoadDefaultConfig(ctx, loadOpts...)
 		if cerr != nil {
 			return fmt.Errorf("load AWS configuration: %w", cerr)
@@ -261,8 +268,9 @@ func (a *app) syncSnapshots(ctx context.Context, snaps []*graph.Snapshot) ([]gra
 			out = append(out, *r)
 		}
 	}
+	a.synced = append(a.synced, out...)
 	if len(out) > 0 {
-		a.recordChanges(ctx, st)
+		a.changes = a.recordChanges(ctx, st)
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {

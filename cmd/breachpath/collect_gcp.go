@@ -30,6 +30,21 @@ type gcpCollectFlags struct {
 	keyActivity  bool
 	snapshotsTo  string
 	noServices   bool
+	// endpoints override API endpoints by API name (the config file's
+	// gcp.endpoints); the CLOUDSDK_API_ENDPOINT_OVERRIDES_<API> variables
+	// apply to the APIs it does not name.
+	endpoints map[string]string
+}
+
+// getenv reads the endpoint overrides: the config's first, then the
+// environment.
+func (f *gcpCollectFlags) getenv(key string) string {
+	if api, ok := strings.CutPrefix(key, gcpfetch.EndpointEnvPrefix); ok {
+		if v, ok := f.endpoints[strings.ToLower(api)]; ok {
+			return v
+		}
+	}
+	return os.Getenv(key)
 }
 
 func (a *app) collectGCPCommand() *cobra.Command {
@@ -50,12 +65,13 @@ policy of the scope in a few paged calls per area; the Cloud Storage API adds
 buckets the inventory has not caught up with, and each service's own API
 (Compute Engine, BigQuery, Secret Manager, Cloud SQL, Cloud Functions, Cloud
 Run, GKE, Cloud KMS) adds what the inventory lacks or holds stale
-(instance-group members, getIamPolicy answers); the service's answer wins
-(--no-service-apis skips these reads).
+(instance-group members, getIamPolicy answers); the service's answer wins.
+IAM deny policies on the organisation, folders and projects subtract from
+what the allow policies grant (--no-service-apis skips these reads).
 
 Endpoints follow gcloud's overrides: CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>
 (CLOUDASSET, STORAGE, POLICYANALYZER, COMPUTE, BIGQUERY, SECRETMANAGER, SQL,
-CLOUDFUNCTIONS, RUN, CONTAINER, CLOUDKMS), for example
+CLOUDFUNCTIONS, RUN, CONTAINER, CLOUDKMS, IAM), for example
 CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=https://compute-psc.p.googleapis.com/compute/v1/
 for Private Service Connect. An http:// override (an emulator) is called
 without credentials: tokens never travel in clear text. Each project becomes one scope
@@ -69,7 +85,9 @@ separate files with commas): 'gcloud asset export --content-type=resource'
 and '--content-type=iam-policy' (and org-policy) output as written to Cloud
 Storage, 'gcloud asset list --format=json', 'gcloud asset
 search-all-iam-policies --format=json' and 'gcloud policy-intelligence
-query-activity --activity-type=serviceAccountKeyLastAuthentication --format=json'.
+query-activity --activity-type=serviceAccountKeyLastAuthentication --format=json'
+and a JSON array of 'gcloud iam policies get --kind=denypolicies --format=json'
+outputs (deny policies).
 
 --key-activity also reads when each service-account key last authenticated
 (Policy Analyzer, roles/policyanalyzer.activityAnalysisViewer), so that
@@ -140,7 +158,7 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 		snaps, run, err = gcpcollector.FromFiles(ctx, f.fromFiles, to)
 	} else {
 		fo := gcpfetch.Options{Parent: f.parent(), SkipStorageAPI: f.noStorageAPI, SkipServiceAPIs: f.noServices, KeyActivity: f.keyActivity,
-			Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(os.Getenv)}
+			Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(f.getenv)}
 		if f.impersonate != "" {
 			ts, ierr := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{TargetPrincipal: f.impersonate,
 				Scopes: []string{"https://www.googleapis.com/auth/cloud-platform.read-only"}})

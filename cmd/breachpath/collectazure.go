@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	azurecollector "github.com/breachpath/breachpath/collector/azure"
@@ -27,6 +28,9 @@ type azureCollectFlags struct {
 	skipEntra     bool
 	verifyBlobs   bool
 	concurrency   int
+	// armEndpoint and graphEndpoint replace Azure Resource Manager's and
+	// Microsoft Graph's base URLs; only the config file sets them.
+	armEndpoint, graphEndpoint string
 }
 
 func (f *azureCollectFlags) validate() error {
@@ -116,7 +120,7 @@ func (a *app) runCollectAzure(ctx context.Context, f azureCollectFlags) error {
 		}
 		snaps, sum, err = azurecollector.Collect(ctx, cred, azurecollector.CollectOptions{Transform: topts, Fetch: fetch.Options{
 			Subscriptions: f.subscriptions, TenantID: f.tenant, SkipEntra: f.skipEntra, VerifyPublicBlobs: f.verifyBlobs,
-			Concurrency: f.concurrency, Logger: a.log}})
+			Concurrency: f.concurrency, Logger: a.log, Cloud: armCloud(f.armEndpoint), GraphEndpoint: f.graphEndpoint}})
 	}
 	if err != nil {
 		return err
@@ -170,4 +174,16 @@ func printAzureSummary(w io.Writer, sum *azurecollector.RunSummary, results []gr
 		fmt.Fprintf(w, "%d API calls (%d retries).\n", sum.APICalls, sum.Retries)
 	}
 	fmt.Fprintf(w, "Done in %s.\n", sum.Duration.Round(time.Millisecond))
+}
+
+// armCloud is the public cloud with its Resource Manager endpoint replaced
+// (zero, the public cloud, when endpoint is empty).
+func armCloud(endpoint string) cloud.Configuration {
+	if endpoint == "" {
+		return cloud.Configuration{}
+	}
+	rm := cloud.AzurePublic.Services[cloud.ResourceManager]
+	rm.Endpoint = endpoint
+	return cloud.Configuration{ActiveDirectoryAuthorityHost: cloud.AzurePublic.ActiveDirectoryAuthorityHost,
+		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{cloud.ResourceManager: rm}}
 }

@@ -119,7 +119,11 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		return fmt.Errorf("load graph: %w", err)
 	}
 	opts := paths.Options{}
-	an, err := scoring.Analyse(ctx, g, opts, scoring.Options{})
+	owners, err := a.owners()
+	if err != nil {
+		return err
+	}
+	an, err := scoring.Analyse(ctx, g, opts, scoring.Options{Owners: owners})
 	if err != nil {
 		return err
 	}

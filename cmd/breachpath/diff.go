@@ -34,18 +34,38 @@ func (a *app) changesPath() string {
 }
 
 // recordChanges observes the store after a sync (drift.Record) so that
-// `diff` and /api/v1/changes can say what this sync changed. A failure is
-// logged, not returned: the sync itself succeeded and is kept.
-func (a *app) recordChanges(ctx context.Context, st graph.Store) {
+// `diff` and /api/v1/changes can say what this sync changed, then sends the
+// notifications the configuration asks for (owners.go), and returns what
+// changed since the ledger's previous observation (everything is new on the
+// first one); nil when nothing was recorded. A failure is logged, not
+// returned: the sync itself succeeded and is kept.
+func (a *app) recordChanges(ctx context.Context, st graph.Store) *drift.Changes {
 	l, err := drift.OpenLedger(ctx, a.changesPath())
 	if err != nil {
 		a.log.Warn("changes not recorded for this sync", "err", err)
-		return
+		return nil
 	}
 	defer l.Close()
-	if _, err := drift.Record(ctx, st, l, paths.Options{}, time.Now()); err != nil {
-		a.log.Warn("changes not recorded for this sync", "ledger", a.changesPath(), "err", err)
+	prev, err := l.Latest(ctx)
+	if errors.Is(err, drift.ErrNoObservations) {
+		prev, err = &drift.Observation{}, nil
 	}
+	if err != nil {
+		a.log.Warn("changes not recorded for this sync", "ledger", a.changesPath(), "err", err)
+		return nil
+	}
+	owners, err := a.owners()
+	if err != nil {
+		a.log.Warn("changes not recorded for this sync", "err", err)
+		return nil
+	}
+	o, err := drift.RecordOwned(ctx, st, l, paths.Options{}, owners, time.Now())
+	if err != nil {
+		a.log.Warn("changes not recorded for this sync", "ledger", a.changesPath(), "err", err)
+		return nil
+	}
+	a.notify(ctx, o)
+	return drift.Diff(prev, o)
 }
 
 func (a *app) diffCommand() *cobra.Command {
@@ -125,15 +145,15 @@ The observations live in the change ledger beside the store (--db plus
 }
 
 // changeRow is one line of the table and markdown outputs.
-type changeRow struct{ change, id, severity, what string }
+type changeRow struct{ change, id, severity, owner, what string }
 
 func changeRows(c *drift.Changes) []changeRow {
 	var rows []changeRow
 	for _, p := range c.PathsOpened {
-		rows = append(rows, changeRow{"path opened", p.ID, strconv.FormatFloat(p.Risk, 'f', 1, 64), p.Source + " -> " + p.Target})
+		rows = append(rows, changeRow{"path opened", p.ID, strconv.FormatFloat(p.Risk, 'f', 1, 64), strings.Join(p.Owners, ", "), p.Source + " -> " + p.Target})
 	}
 	for _, p := range c.PathsClosed {
-		rows = append(rows, changeRow{"path closed", p.ID, strconv.FormatFloat(p.Risk, 'f', 1, 64), p.Source + " -> " + p.Target})
+		rows = append(rows, changeRow{"path closed", p.ID, strconv.FormatFloat(p.Risk, 'f', 1, 64), strings.Join(p.Owners, ", "), p.Source + " -> " + p.Target})
 	}
 	for _, set := range []struct {
 		name string
@@ -141,7 +161,7 @@ func changeRows(c *drift.Changes) []changeRow {
 	}{{"finding opened", c.FindingsOpened}, {"finding reopened", c.FindingsReopened},
 		{"finding resolved", c.FindingsResolved}, {"finding unverified", c.FindingsUnverified}} {
 		for _, f := range set.fs {
-			rows = append(rows, changeRow{set.name, f.ID, f.Severity.String(), f.Title + " on " + f.Resource})
+			rows = append(rows, changeRow{set.name, f.ID, f.Severity.String(), f.Owner, f.Title + " on " + f.Resource})
 		}
 	}
 	return rows
@@ -165,9 +185,13 @@ func writeChangesTable(w io.Writer, c *drift.Changes) error {
 		_, err := fmt.Fprintln(w, "No attack path or finding changed.")
 		return err
 	}
-	t := termcell.NewTable(w, "CHANGE", "ID", "RISK/SEVERITY", "WHAT").Wide(3, 120)
+	t := termcell.NewTable(w, "CHANGE", "ID", "RISK/SEVERITY", "OWNER", "WHAT").Wide(4, 120)
 	for _, r := range rows {
-		t.Row(r.change, r.id, r.severity, r.what)
+		owner := r.owner
+		if owner == "" {
+			owner = "-"
+		}
+		t.Row(r.change, r.id, r.severity, owner, r.what)
 	}
 	return t.Flush()
 }
@@ -179,9 +203,9 @@ func writeChangesMarkdown(w io.Writer, c *drift.Changes) error {
 	if len(rows) == 0 {
 		b.WriteString("No attack path or finding changed.\n")
 	} else {
-		b.WriteString("| Change | Id | Risk / severity | What |\n|---|---|---|---|\n")
+		b.WriteString("| Change | Id | Risk / severity | Owner | What |\n|---|---|---|---|---|\n")
 		for _, r := range rows {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdcell.Text(r.change), mdcell.Text(r.id), mdcell.Text(r.severity), mdcell.Text(r.what))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdcell.Text(r.change), mdcell.Text(r.id), mdcell.Text(r.severity), mdcell.Text(r.owner), mdcell.Text(r.what))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

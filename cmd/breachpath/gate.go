@@ -37,10 +37,15 @@ type gateFlags struct {
 	account    string
 	region     string
 	tfDir      string
-	repoRoot   string
-	maxDepth   int
-	top        int
-	maxWork    int64
+	// azureSubscription, azureTenant and gcpProject place azurerm and
+	// google resources whose ids the plan does not give.
+	azureSubscription string
+	azureTenant       string
+	gcpProject        string
+	repoRoot          string
+	maxDepth          int
+	top               int
+	maxWork           int64
 }
 
 func (a *app) gateCommand() *cobra.Command {
@@ -49,8 +54,9 @@ func (a *app) gateCommand() *cobra.Command {
 		Use:   "gate",
 		Short: "Fail an infrastructure change that opens an attack path (Terraform plan JSON)",
 		Long: `gate reads a Terraform plan in its JSON form (terraform show -json plan.out),
-models the planned AWS resources with the AWS collector's transform, overlays the
-change on the stored graph of the affected account (creates add, updates replace,
+models the planned AWS, azurerm and google resources with the AWS, Azure and GCP
+collectors' transforms, overlays the change on the stored graph of the affected
+account, subscription or project (creates add, updates replace,
 deletes remove) and reports the attack paths the change opens and closes, each hop
 tied to the Terraform resource address that causes it. Values unknown until apply
 are assumed to open (an unknown CIDR is 0.0.0.0/0, an unknown policy allows
@@ -70,6 +76,9 @@ above --fail-on with at least --fail-on-risk; docs/ci-gate.md has CI recipes.`,
 	fl.BoolVar(&f.allScopes, "all-scopes", false, "search the whole stored estate (every account, subscription and project), not only the plan's account: finds paths that cross into it")
 	fl.StringVar(&f.account, "account", "", "AWS account of the plan (default: from the plan's ARNs, else the store's only AWS account)")
 	fl.StringVar(&f.region, "region", "", "AWS region of resources the plan does not place (default: the aws provider's region, else us-east-1)")
+	fl.StringVar(&f.azureSubscription, "azure-subscription", "", "Azure subscription of the plan's azurerm resources (default: from the plan's ids, else the azurerm provider's subscription_id)")
+	fl.StringVar(&f.azureTenant, "azure-tenant", "", "Azure tenant of the plan's azurerm resources (default: the azurerm provider's tenant_id)")
+	fl.StringVar(&f.gcpProject, "gcp-project", "", "GCP project of the plan's google resources (default: the first project a resource names, else the google provider's project)")
 	fl.StringVar(&f.tfDir, "tf-dir", "", "directory of the root module's .tf files, for SARIF locations (default: the plan file's directory)")
 	fl.StringVar(&f.repoRoot, "repo-root", ".", "SARIF file locations are relative to this directory")
 	fl.IntVar(&f.maxDepth, "max-depth", paths.DefaultMaxDepth, "longest attack path, in moves")
@@ -116,7 +125,7 @@ func (a *app) runGate(ctx context.Context, f gateFlags) error {
 		if f.account == "" {
 			f.account = terraform.PlanAccount(plan)
 		}
-		if f.account == "" {
+		if f.account == "" && terraform.HasAWS(plan) {
 			scopes, err := st.Scopes(ctx)
 			if err != nil {
 				return fmt.Errorf("gate: list stored scopes: %w", err)
@@ -137,21 +146,30 @@ func (a *app) runGate(ctx context.Context, f gateFlags) error {
 	// resources the plan references without holding them (its fact edges
 	// say which instance a stored group protects, which role a stored
 	// profile holds, how a stored subnet routes).
-	var base *graph.Graph
+	opts := terraform.Options{AccountID: f.account, Region: f.region, AzureSubscription: f.azureSubscription,
+		AzureTenant: f.azureTenant, GCPProject: f.gcpProject}
+	var base, landing *graph.Graph
 	if !f.noBaseline {
-		filter := graph.Filter{Scopes: []graph.Scope{{Cloud: graph.CloudAWS, ID: f.account}}, SkipFacts: true, KeepFacts: terraform.StoredFacts()}
-		if f.allScopes {
-			filter.Scopes = nil
-		}
-		if base, err = st.Load(ctx, filter); err != nil {
+		scopes := terraform.Scopes(plan, opts)
+		filter := graph.Filter{Scopes: scopes, SkipFacts: true, KeepFacts: terraform.StoredFacts()}
+		if landing, err = st.Load(ctx, filter); err != nil {
 			return fmt.Errorf("load graph from %s: %w", a.storeName(), err)
 		}
-		if len(base.Nodes) == 0 {
-			return usageErrorf("the store holds nothing for aws account %s: collect it first, pass --account, or use --no-baseline", f.account)
+		if len(scopes) == 0 || len(landing.Nodes) == 0 {
+			return usageErrorf("the store holds nothing for %v: collect it first, pass --account / --azure-subscription / --gcp-project, or use --no-baseline", scopes)
 		}
+		base = landing
+		if f.allScopes {
+			// the whole estate is searched; only the plan's scopes are
+			// needed with their facts
+			if base, err = st.Load(ctx, graph.Filter{SkipFacts: true}); err != nil {
+				return fmt.Errorf("load graph from %s: %w", a.storeName(), err)
+			}
+		}
+		opts.Stored = terraform.NewStored(landing, f.account)
 	}
 	loaded := time.Now()
-	change, err := terraform.Analyse(ctx, plan, terraform.Options{AccountID: f.account, Region: f.region, Stored: terraform.NewStored(base)}, a.log)
+	change, err := terraform.Analyse(ctx, plan, opts, a.log)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/breachpath/breachpath/graph/safetext/termcell"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -228,21 +229,34 @@ func (a *app) queueCommand() *cobra.Command {
 	var sf searchFlags
 	var format string
 	var onPathOnly, centrality bool
+	var asff export.ASFFOptions
 	cmd := &cobra.Command{
 		Use:   "queue",
 		Short: "The prioritised risk queue: findings on attack paths first",
 		Long: `queue prints every finding, ranked: findings that enable attack paths come first
 (by the risk of the paths they enable, then severity); findings on no path follow,
-labelled "not on an attack path". Each row names the owner from the resource's
-owner tags. Formats: table, csv, json, sarif (2.1.0), ocsf (Detection Finding).`,
+labelled "not on an attack path". Each row names the owner (owner tags, the
+--owners mapping file, account defaults). Formats: table, csv, json, sarif
+(2.1.0), ocsf (Detection Finding), asff (AWS Security Finding Format: one
+BatchImportFindings body of at most 100 findings per line, for the Security Hub
+of --asff-account in --asff-region; docs/notifications.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			filter, opts, err := sf.options()
 			if err != nil {
 				return err
 			}
-			if !validFormat(format) {
-				return usageErrorf("--format %q: want one of %s", format, strings.Join(export.Formats(), ", "))
+			if !validFormat(format) && format != formatASFF {
+				return usageErrorf("--format %q: want one of %s", format, strings.Join(append(export.Formats(), formatASFF), ", "))
+			}
+			if format == formatASFF {
+				if asff.Region == "" {
+					asff.Region = envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION"))
+				}
+				// checked before the analysis, which may take a while
+				if _, err := export.ASFFBatches(&scoring.Report{}, asff); err != nil {
+					return usageErrorf("--format asff: %v (--asff-account, --asff-region)", err)
+				}
 			}
 			an, err := a.analyse(cmd.Context(), filter, opts)
 			if err != nil {
@@ -250,11 +264,15 @@ owner tags. Formats: table, csv, json, sarif (2.1.0), ocsf (Detection Finding).`
 			}
 			rep := an.Report
 			if centrality {
+				owners, err := a.owners()
+				if err != nil {
+					return err
+				}
 				c, err := scoring.FindingCentrality(cmd.Context(), an.Projection, opts, 0)
 				if err != nil {
 					return err
 				}
-				rep = scoring.Score(an.Graph, an.Found, scoring.Options{Centrality: c.ByFinding})
+				rep = scoring.Score(an.Graph, an.Found, scoring.Options{Centrality: c.ByFinding, Owners: owners})
 			}
 			if onPathOnly {
 				cp := *rep
@@ -266,15 +284,25 @@ owner tags. Formats: table, csv, json, sarif (2.1.0), ocsf (Detection Finding).`
 				}
 				rep = &cp
 			}
+			if format == formatASFF {
+				return export.WriteASFF(a.stdout, rep, asff)
+			}
 			return export.Write(a.stdout, format, rep)
 		},
 	}
 	sf.add(cmd)
-	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(export.Formats(), ", "))
+	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(append(export.Formats(), formatASFF), ", "))
+	cmd.Flags().StringVar(&asff.AccountID, "asff-account", "", "asff: the 12-digit AWS account whose Security Hub imports the findings")
+	cmd.Flags().StringVar(&asff.Region, "asff-region", "", "asff: the region of that Security Hub (default AWS_REGION, AWS_DEFAULT_REGION)")
+	cmd.Flags().StringVar(&asff.Partition, "asff-partition", "aws", "asff: the AWS partition (aws, aws-cn, aws-us-gov)")
 	cmd.Flags().BoolVar(&onPathOnly, "on-path", false, "only findings that enable an attack path")
 	cmd.Flags().BoolVar(&centrality, "centrality", false, "raise on-path findings by up to 5 priority points for the attack traffic their moves carry (edge betweenness of the attack subgraph, docs/scoring.md)")
 	return cmd
 }
+
+// formatASFF is queue's AWS Security Finding Format output; it takes the
+// importing account and region, so it is not one of export's plain formats.
+const formatASFF = "asff"
 
 func validFormat(f string) bool {
 	for _, x := range export.Formats() {

@@ -4,14 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/breachpath/breachpath/api"
+	"github.com/breachpath/breachpath/opsconfig"
+	"github.com/breachpath/breachpath/schedule"
 	"github.com/breachpath/breachpath/web"
 )
 
@@ -21,6 +26,10 @@ type serveFlags struct {
 	tokenFile    string
 	noAuth       bool
 	allowedHosts []string
+	// collectEvery and config schedule collections in the background
+	// (docs/operations.md).
+	collectEvery time.Duration
+	config       string
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -40,7 +49,15 @@ Requests must name this server in their Host header: the listen address, a
 loopback name (localhost, 127.0.0.1, [::1]) or a name given with --allowed-host
 (repeatable; the name users type when the server listens on 0.0.0.0 behind a
 proxy). Any other Host is refused, so a web page cannot reach the API by
-rebinding its own DNS name to this machine.`,
+rebinding its own DNS name to this machine.
+
+--collect-every 6h collects every target of the operations config file
+(--config, or BREACHPATH_CONFIG; docs/operations.md) in the background, each
+one at a time, with jitter and exponential backoff after failures. Readers
+keep the current analysis until the new one is ready. A failed run stores
+nothing (the previous data stands); /readyz and GET /api/v1/collections show
+the last run of every target. Without the flag the file's schedule.every is
+used, if it sets one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runServe(cmd.Context(), f)
@@ -50,6 +67,8 @@ rebinding its own DNS name to this machine.`,
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port)")
 	fl.StringVar(&f.tokenFile, "token-file", "", "bearer token file (default: breachpath.token next to the store file)")
 	fl.BoolVar(&f.noAuth, "no-auth", false, "serve the API without authentication (insecure)")
+	fl.DurationVar(&f.collectEvery, "collect-every", 0, "collect the config's targets in the background at this interval, e.g. 6h (needs --config)")
+	fl.StringVar(&f.config, "config", os.Getenv("BREACHPATH_CONFIG"), "operations config file: the targets to collect (env BREACHPATH_CONFIG; docs/operations.md)")
 	fl.StringArrayVar(&f.allowedHosts, "allowed-host", nil, "another Host header value to accept (repeatable), e.g. breachpath.internal.example")
 	return cmd
 }
@@ -58,6 +77,35 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 	host, _, err := net.SplitHostPort(f.listen)
 	if err != nil {
 		return usageErrorf("--listen %q: want host:port, e.g. 127.0.0.1:8080", f.listen)
+	}
+	var ops *opsconfig.Config
+	if f.config != "" {
+		if ops, err = opsconfig.Load(f.config); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
+	switch {
+	case f.collectEvery < 0 || (f.collectEvery > 0 && f.collectEvery < time.Minute):
+		return usageErrorf("--collect-every %s: want at least 1m", f.collectEvery)
+	case f.collectEvery > 0 && ops == nil:
+		return usageErrorf("--collect-every needs --config (the targets to collect; docs/operations.md)")
+	}
+	var sched *schedule.Scheduler
+	if ops != nil {
+		every := f.collectEvery
+		if every == 0 {
+			every = ops.Schedule.Every.D()
+		}
+		if every > 0 {
+			// The runs' summaries would interleave with the server's output:
+			// the scheduler logs each run and keeps its status instead.
+			opts := a.clock
+			opts.Schedule, opts.Logger = ops.Schedule.WithEvery(every), a.log
+			sched = schedule.New(ops.Targets, a.targetRunner(ops.Targets, io.Discard), opts)
+			for _, sub := range a.subscribers {
+				sched.Subscribe(sub)
+			}
+		}
 	}
 	var token string
 	if f.noAuth {
@@ -83,13 +131,27 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 			"listen", f.listen, "auth", !f.noAuth)
 	}
 
-	st, err := a.openStoreRead(ctx)
+	// A server that collects may start before the store exists: its first
+	// collection creates it.
+	open := a.openStoreRead
+	if sched != nil {
+		open = a.openStore
+	}
+	st, err := open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	srv, err := api.New(api.Config{Store: st, Token: token, NoAuth: f.noAuth, Logger: a.log, Assets: web.Assets(),
-		ListenAddr: f.listen, AllowedHosts: f.allowedHosts, ChangesPath: a.changesPath()})
+	owners, err := a.owners()
+	if err != nil {
+		return err
+	}
+	cfg := api.Config{Store: st, Token: token, NoAuth: f.noAuth, Logger: a.log, Assets: web.Assets(),
+		ListenAddr: f.listen, AllowedHosts: f.allowedHosts, ChangesPath: a.changesPath(), Owners: owners}
+	if sched != nil {
+		cfg.Collections = sched.Statuses
+	}
+	srv, err := api.New(cfg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -108,6 +170,17 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 			a.log.Warn("initial analysis failed", "err", err)
 		}
 	}()
+
+	// On the way out the scheduler is stopped first, then waited for: an
+	// interrupted run is cancelled, which writes nothing.
+	var collecting sync.WaitGroup
+	defer collecting.Wait()
+	collectCtx, stopCollecting := context.WithCancel(ctx)
+	defer stopCollecting()
+	if sched != nil {
+		fmt.Fprintf(a.stdout, "Collecting %d targets in the background (status: /readyz, /api/v1/collections)\n", len(ops.Targets))
+		collecting.Go(func() { _ = sched.Run(collectCtx) })
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -15,6 +15,7 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/breachpath/breachpath/collector/aws/authdetails"
@@ -58,6 +59,7 @@ type iamLab struct {
 	escalates []escalation
 	admins    []string
 	safe      []string
+	assumes   []assumption
 }
 
 func doc(stmts ...string) string {
@@ -194,6 +196,38 @@ var iamLabs = []iamLab{
 		admins: []string{"user/joiner", "role/unbounded"},
 		safe:   []string{"role/bounded"},
 	},
+	{
+		name: "abac",
+		source: "AWS IAM user guide ABAC tutorial (roles assumed by users whose access-project tag matches the role's) and CloudGoat " +
+			"iam_privesc_by_key_rotation's tag-then-act step",
+		seed: func(l *labSeeder) {
+			// One ABAC policy for every developer: assume the roles of your own project.
+			assume := l.policy("abac-assume", doc(`{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*","Condition":{"StringEquals":`+
+				`{"iam:ResourceTag/access-project":"${aws:PrincipalTag/access-project}"}}}`))
+			l.role("peg-admin", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+l.account+`:root"},"Action":"sts:AssumeRole"}]}`,
+				l.admin(), "")
+			l.tagRole("peg-admin", "access-project", "peg")
+			l.user("peg-dev", assume)
+			l.tagUser("peg-dev", "access-project", "peg")
+			// The one change: another project.
+			l.user("uni-dev", assume)
+			l.tagUser("uni-dev", "access-project", "uni")
+			// Another project, but may tag roles with its own project: retags peg-admin, then assumes it.
+			l.user("uni-lead", assume, l.policy("tag-own-project", doc(`{"Effect":"Allow","Action":"iam:TagRole","Resource":"*","Condition":{"StringEquals":`+
+				`{"aws:RequestTag/access-project":"${aws:PrincipalTag/access-project}"}}}`)))
+			l.tagUser("uni-lead", "access-project", "uni")
+		},
+		admins: []string{"user/peg-dev", "user/uni-lead"},
+		safe:   []string{"user/uni-dev"},
+		assumes: []assumption{{"user/peg-dev", "role/peg-admin", ""},
+			{"user/uni-lead", "role/peg-admin", "iam:TagRole on arn:aws:iam::{account}:role/peg-admin sets access-project=uni"}},
+	},
+}
+
+// assumption is an expected ASSUMES move, with the tag step it needs first ("" for none;
+// {account} stands for the lab account).
+type assumption struct {
+	from, to, tagStep string
 }
 
 // labSeeder creates one lab's IAM configuration in a moto account of its own.
@@ -268,6 +302,18 @@ func (l *labSeeder) boundedRole(name, trust, boundary string, policies ...string
 		_, err := l.ic.AttachRolePolicy(l.ctx, &iam.AttachRolePolicyInput{RoleName: sdkaws.String(name), PolicyArn: sdkaws.String(p)})
 		l.check("attach "+p+" to "+name, err)
 	}
+}
+
+func (l *labSeeder) tagUser(name, key, value string) {
+	l.t.Helper()
+	_, err := l.ic.TagUser(l.ctx, &iam.TagUserInput{UserName: sdkaws.String(name), Tags: []iamtypes.Tag{{Key: sdkaws.String(key), Value: sdkaws.String(value)}}})
+	l.check("tag user "+name, err)
+}
+
+func (l *labSeeder) tagRole(name, key, value string) {
+	l.t.Helper()
+	_, err := l.ic.TagRole(l.ctx, &iam.TagRoleInput{RoleName: sdkaws.String(name), Tags: []iamtypes.Tag{{Key: sdkaws.String(key), Value: sdkaws.String(value)}}})
+	l.check("tag role "+name, err)
 }
 
 func (l *labSeeder) group(name, managed string) string {
@@ -473,6 +519,23 @@ func TestIAMLabsInMoto(t *testing.T) {
 					}
 					if want := w.conditional || (c.offline && w.unknownOffline); e.Conditional != want {
 						t.Errorf("%s: %s -[%s]-> %s conditional=%v, want %v (%v)", c.name, w.from, w.technique, w.to, e.Conditional, want, e.Evidence)
+					}
+				}
+				for _, w := range lab.assumes {
+					var e *graph.Edge
+					for i := range c.snap.Edges {
+						x := &c.snap.Edges[i]
+						if x.Kind == graph.EdgeAssumes && x.From == labNode(account, w.from) && x.To == labNode(account, w.to) {
+							e = x
+						}
+					}
+					if e == nil {
+						t.Errorf("%s (%s): %s must assume %s", c.name, lab.source, w.from, w.to)
+						continue
+					}
+					step, _ := e.Props[graph.PropTagStep].(string)
+					if want := strings.ReplaceAll(w.tagStep, "{account}", account); step != want || e.Conditional {
+						t.Errorf("%s: %s -> %s tag step %q (want %q), conditional=%v (%v)", c.name, w.from, w.to, step, want, e.Conditional, e.Evidence)
 					}
 				}
 				admin := labNode(account, "admin")

@@ -264,9 +264,14 @@ func dropUncitedFindings(s *graph.Snapshot) {
 	}
 }
 
-// ensureInternet adds the Internet stub when an edge starts there.
+// ensureInternet adds the Internet stub when an edge starts there, or when
+// an area failed: the stored exposure edges of the nodes that area's
+// failure keeps stale start at the Internet, and the store keeps a stale
+// edge only while both its ends remain in the scope. Without the stub, a
+// failed EC2 read would drop every stored exposure and report the attack
+// paths through them closed, for what the collection could not see.
 func ensureInternet(s *graph.Snapshot) {
-	need, have := false, false
+	need, have := len(s.Coverage.Failed) > 0, false
 	for i := range s.Edges {
 		if s.Edges[i].From == graph.InternetID {
 			need = true

@@ -141,6 +141,9 @@ func importCoverage(inv *inventory.Inventory) graph.Coverage {
 	if orgPolicies {
 		cov.Read = append(cov.Read, graph.Area{Service: fetch.AreaOrgPolicy})
 	}
+	if len(inv.DenyPolicies) > 0 {
+		cov.Read = append(cov.Read, graph.Area{Service: fetch.AreaDeny})
+	}
 	return cov
 }
 

@@ -19,23 +19,11 @@ import (
 )
 
 // collectLive collects the lab through the real clients against the local
-// Cloud Asset API server and fake-gcs-server.
+// Cloud Asset API server, fake-gcs-server and the service API server.
 func collectLive(t *testing.T, faults ...*gcptest.Fault) ([]*graph.Snapshot, *gcp.Run) {
 	t.Helper()
 	res, pol := gcptest.Lab(gcptest.Published)
-	as := gcptest.NewAssetServer(res, pol, faults...)
-	t.Cleanup(as.Close)
-	ss, err := gcptest.NewStorageServer(gcptest.LabBuckets...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ss.Stop)
-	svc := gcptest.NewServiceServer(res, pol, nil)
-	t.Cleanup(svc.Close)
-	env := svc.Env()
-	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET"] = as.URL
-	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE"] = ss.Endpoint()
-	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_POLICYANALYZER"] = as.URL + "/"
+	env := gcptest.StartServers(t, res, pol, nil, faults).Env()
 	snaps, run, err := gcp.Collect(context.Background(), fetch.Options{
 		Parent:         "organizations/" + gcptest.OrgNumber,
 		ServiceOptions: fetch.EndpointOptions(func(k string) string { return env[k] }),

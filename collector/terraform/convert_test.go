@@ -226,3 +226,103 @@ func TestDataStoresAndTheirPoliciesMapToTheInventory(t *testing.T) {
 		t.Errorf("topics %+v", reg.Topics)
 	}
 }
+
+func TestAzurermResourcesBecomeARMRecordsTheAzureCollectorReads(t *testing.T) {
+	const rg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/app"
+	p := planOf(t, map[string]map[string]any{
+		"azurerm_key_vault.kv": {"name": "kv", "resource_group_name": "app", "location": "westeurope", "enable_rbac_authorization": false,
+			"access_policy": []any{map[string]any{"object_id": "00000000-0000-0000-0000-0000000000aa", "secret_permissions": []any{"Get"}}}},
+		"azurerm_key_vault_secret.db":          {"name": "db-password", "key_vault_id": rg + "/providers/Microsoft.KeyVault/vaults/kv"},
+		"azurerm_linux_virtual_machine.vm":     {"name": "vm", "resource_group_name": "app", "identity": []any{map[string]any{"type": "SystemAssigned"}}},
+		"azurerm_key_vault_access_policy.vm":   {"key_vault_id": rg + "/providers/Microsoft.KeyVault/vaults/kv", "secret_permissions": []any{"Get", "List"}},
+		"azurerm_role_definition.reader":       {"name": "blob reader", "scope": "/subscriptions/11111111-2222-3333-4444-555555555555", "permissions": []any{map[string]any{"data_actions": []any{"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"}}}},
+		"azurerm_role_assignment.vm_reader":    {"scope": "/subscriptions/11111111-2222-3333-4444-555555555555"},
+		"azurerm_user_assigned_identity.spare": {"name": "spare", "resource_group_name": "app"},
+	}, map[string]map[string]any{
+		"azurerm_linux_virtual_machine.vm":     {"id": true, "identity": []any{map[string]any{"principal_id": true}}},
+		"azurerm_key_vault_access_policy.vm":   {"object_id": true},
+		"azurerm_role_assignment.vm_reader":    {"principal_id": true, "role_definition_id": true},
+		"azurerm_role_definition.reader":       {"role_definition_id": true},
+		"azurerm_user_assigned_identity.spare": {"principal_id": true},
+	}, map[string][]string{
+		"azurerm_key_vault_access_policy.vm|object_id":         {"azurerm_linux_virtual_machine.vm.identity[0].principal_id", "azurerm_linux_virtual_machine.vm"},
+		"azurerm_role_assignment.vm_reader|principal_id":       {"azurerm_linux_virtual_machine.vm.identity[0].principal_id", "azurerm_linux_virtual_machine.vm"},
+		"azurerm_role_assignment.vm_reader|role_definition_id": {"azurerm_role_definition.reader.role_definition_resource_id", "azurerm_role_definition.reader"},
+	})
+	c, err := Convert(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := c.AzureAfter
+	if inv == nil {
+		t.Fatal("no Azure inventory")
+	}
+	vmPrincipal := "tf-azurerm-linux-virtual-machine-vm"
+	kv := inv.Resources[strings.ToLower(rg+"/providers/Microsoft.KeyVault/vaults/kv")]
+	if kv == nil || !strings.Contains(string(kv.Properties), `"objectId":"`+vmPrincipal+`"`) || !strings.Contains(string(kv.Properties), "0000000000aa") {
+		t.Errorf("vault %+v: want both access policies, the VM's by its identity", kv)
+	}
+	if inv.Resources[strings.ToLower(rg+"/providers/Microsoft.KeyVault/vaults/kv/secrets/db-password")] == nil {
+		t.Error("the secret is not under its vault")
+	}
+	vm := inv.Resources[strings.ToLower(rg+"/providers/Microsoft.Compute/virtualMachines/vm")]
+	if vm == nil || vm.Identity == nil || vm.Identity.PrincipalID != vmPrincipal {
+		t.Errorf("vm %+v: want a system identity with the placeholder principal", vm)
+	}
+	if len(inv.RoleAssignments) != 1 || inv.RoleAssignments[0].PrincipalID != vmPrincipal ||
+		inv.RoleAssignments[0].RoleDefinitionID != "/providers/microsoft.authorization/roledefinitions/tf-azurerm-role-definition-reader" {
+		t.Errorf("assignments %+v: want the VM identity assigned the planned custom role", inv.RoleAssignments)
+	}
+	if len(inv.RoleDefinitions) != 1 || inv.RoleDefinitions[0].RoleName != "blob reader" {
+		t.Errorf("role definitions %+v", inv.RoleDefinitions)
+	}
+	if c.Owners[strings.ToLower(rg+"/providers/Microsoft.Compute/virtualMachines/vm")] != "azurerm_linux_virtual_machine.vm" {
+		t.Errorf("owners %v", c.Owners)
+	}
+}
+
+func TestGoogleResourcesBecomeAssetsTheGCPCollectorReads(t *testing.T) {
+	p := planOf(t, map[string]map[string]any{
+		"google_service_account.ci":           {"account_id": "ci", "project": "acme"},
+		"google_project_iam_member.ci_editor": {"project": "acme", "role": "roles/editor"},
+		"google_folder_iam_binding.admins":    {"folder": "folders/42", "role": "roles/owner", "members": []any{"group:admins@acme.example"}},
+		"google_service_account_iam_member.x": {"service_account_id": "projects/acme/serviceAccounts/ci@acme.iam.gserviceaccount.com", "role": "roles/iam.serviceAccountTokenCreator", "member": "allUsers"},
+		"google_compute_network.vpc":          {"name": "vpc", "project": "acme", "auto_create_subnetworks": false},
+		"google_compute_firewall.ssh": {"name": "ssh", "project": "acme", "allow": []any{map[string]any{"protocol": "tcp", "ports": []any{"22"}}},
+			"target_tags": []any{"ssh"}},
+	}, map[string]map[string]any{
+		"google_service_account.ci":           {"email": true},
+		"google_project_iam_member.ci_editor": {"member": true},
+		"google_compute_firewall.ssh":         {"source_ranges": true, "network": true},
+	}, map[string][]string{
+		"google_project_iam_member.ci_editor|member": {"google_service_account.ci.email", "google_service_account.ci"},
+		"google_compute_firewall.ssh|network":        {"google_compute_network.vpc.name", "google_compute_network.vpc"},
+	})
+	c, err := Convert(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := c.GCPAfter
+	if inv == nil {
+		t.Fatal("no GCP inventory")
+	}
+	proj := inv.Assets["//cloudresourcemanager.googleapis.com/projects/acme"]
+	if proj == nil || proj.IAMPolicy == nil || !slices.Equal(proj.IAMPolicy.Bindings[0].Members, []string{"serviceAccount:ci@acme.iam.gserviceaccount.com"}) {
+		t.Fatalf("project %+v: want the editor binding of the planned service account", proj)
+	}
+	if !slices.Contains(proj.Ancestors, "folders/42") {
+		t.Errorf("project ancestors %q: a folder the plan grants on is assumed above the project", proj.Ancestors)
+	}
+	if sa := inv.Assets["//iam.googleapis.com/projects/acme/serviceAccounts/ci@acme.iam.gserviceaccount.com"]; sa == nil || sa.IAMPolicy == nil {
+		t.Errorf("service account %+v: want its resource and its IAM policy in one asset", sa)
+	}
+	fw := inv.Assets["//compute.googleapis.com/projects/acme/global/firewalls/ssh"]
+	if fw == nil || !strings.Contains(string(fw.Resource.Data), `"sourceRanges":["0.0.0.0/0"]`) || !strings.Contains(string(fw.Resource.Data), "/global/networks/vpc") {
+		t.Errorf("firewall %s: want the unknown source assumed open and the planned network", fw.Resource.Data)
+	}
+	for _, want := range []string{"google_compute_firewall.ssh source_ranges is unknown until apply: assumed 0.0.0.0/0", "google_folder_iam_binding.admins: the plan does not say where project acme sits; it is assumed under folders/42"} {
+		if !slices.Contains(c.Assumptions, want) {
+			t.Errorf("assumptions %q lack %q", c.Assumptions, want)
+		}
+	}
+}

@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
 
 	awscollector "github.com/breachpath/breachpath/collector/aws"
+	azinv "github.com/breachpath/breachpath/collector/azure/inventory"
+	aztransform "github.com/breachpath/breachpath/collector/azure/transform"
+	gcpinv "github.com/breachpath/breachpath/collector/gcp/inventory"
+	gcptransform "github.com/breachpath/breachpath/collector/gcp/transform"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -24,6 +29,10 @@ type Change struct {
 	// between Before and After, so that the surroundings a plan cannot
 	// see (modelled the same on both sides) open and close nothing.
 	Delta graph.Delta
+	// BeforeParts and AfterParts are the sides as the collectors' snapshots
+	// (one per AWS account, Azure subscription and tenant, GCP project):
+	// what a collection of that state would store.
+	BeforeParts, AfterParts []*graph.Snapshot
 	// NodeCauses maps a node id to the changed resource addresses behind
 	// it (its own resource and attachments such as policies and rules).
 	NodeCauses map[string][]string
@@ -44,7 +53,23 @@ func Analyse(ctx context.Context, plan *tfjson.Plan, opts Options, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("terraform plan, planned state: %w", err)
 	}
-	c := &Change{Conversion: conv, Scope: after.Scope, Before: before, After: after, NodeCauses: map[string][]string{}}
+	beforeParts, afterParts := []*graph.Snapshot{clone(before)}, []*graph.Snapshot{clone(after)}
+	for _, side := range []struct {
+		into        *graph.Snapshot
+		parts       *[]*graph.Snapshot
+		azure       *azinv.Inventory
+		gcp         *gcpinv.Inventory
+		description string
+	}{{before, &beforeParts, conv.AzureBefore, conv.GCPBefore, "state before"}, {after, &afterParts, conv.AzureAfter, conv.GCPAfter, "planned state"}} {
+		snaps, err := otherClouds(ctx, side.azure, side.gcp, log)
+		if err != nil {
+			return nil, fmt.Errorf("terraform plan, %s: %w", side.description, err)
+		}
+		*side.parts = append(*side.parts, snaps...)
+		merge(side.into, snaps)
+	}
+	c := &Change{Conversion: conv, Scope: after.Scope, Before: before, After: after, NodeCauses: map[string][]string{},
+		BeforeParts: beforeParts, AfterParts: afterParts}
 	own := map[string][]string{}
 	for key, addr := range conv.Owners {
 		id, _, _ := strings.Cut(key, "#")
@@ -67,6 +92,59 @@ func Analyse(ctx context.Context, plan *tfjson.Plan, opts Options, log *slog.Log
 	}
 	c.Delta = delta(conv, before, after, own)
 	return c, nil
+}
+
+// clone copies a snapshot's lists, which merge then extends on the original.
+func clone(s *graph.Snapshot) *graph.Snapshot {
+	c := *s
+	c.Nodes, c.Edges, c.Findings = slices.Clone(s.Nodes), slices.Clone(s.Edges), slices.Clone(s.Findings)
+	return &c
+}
+
+// otherClouds runs the Azure and GCP transforms on a side's azurerm and
+// google inventories.
+func otherClouds(ctx context.Context, az *azinv.Inventory, gcp *gcpinv.Inventory, log *slog.Logger) ([]*graph.Snapshot, error) {
+	var snaps []*graph.Snapshot
+	if az != nil {
+		s, _, err := aztransform.Transform(ctx, az, aztransform.Options{Collector: "terraform-plan", Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		snaps = append(snaps, s...)
+	}
+	if gcp != nil {
+		res, err := gcptransform.Transform(ctx, gcp, gcptransform.Options{Collector: "terraform-plan", Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		snaps = append(snaps, res.Snapshots...)
+	}
+	return snaps, nil
+}
+
+// merge adds the snapshots' contents to into: the gate compares one graph
+// per side, whatever the clouds.
+func merge(into *graph.Snapshot, snaps []*graph.Snapshot) {
+	at := make(map[string]int, len(into.Nodes))
+	for i := range into.Nodes {
+		at[into.Nodes[i].ID] = i
+	}
+	for _, s := range snaps {
+		for _, n := range s.Nodes {
+			// a node two snapshots hold (the Internet, a stub of another
+			// scope's resource) appears once, the owned copy kept
+			if i, ok := at[n.ID]; ok {
+				if into.Nodes[i].Stub && !n.Stub {
+					into.Nodes[i] = n
+				}
+				continue
+			}
+			at[n.ID] = len(into.Nodes)
+			into.Nodes = append(into.Nodes, n)
+		}
+		into.Edges = append(into.Edges, s.Edges...)
+		into.Findings = append(into.Findings, s.Findings...)
+	}
 }
 
 func delta(conv *Conversion, before, after *graph.Snapshot, causes map[string][]string) graph.Delta {

@@ -40,8 +40,10 @@ func StoredFacts() []graph.EdgeKind {
 		graph.EdgeRoutesTo, graph.EdgeProfileContains}
 }
 
-// NewStored indexes the AWS part of a stored graph (nil: no store).
-func NewStored(g *graph.Graph) *Stored {
+// NewStored indexes the resources of one AWS account in a stored graph
+// (nil: no store). Other accounts' resources are left out: the plan's
+// inventories describe its account only.
+func NewStored(g *graph.Graph, account string) *Stored {
 	if g == nil {
 		return nil
 	}
@@ -49,7 +51,7 @@ func NewStored(g *graph.Graph) *Stored {
 		out: map[string][]*graph.Edge{}, in: map[string][]*graph.Edge{}, used: map[string]bool{}}
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
-		if n.Cloud != graph.CloudAWS && !strings.HasPrefix(n.ID, "arn:") {
+		if !strings.HasPrefix(n.ID, "arn:") || nodeAccount(n) != account {
 			continue
 		}
 		s.nodes[n.ID] = n
@@ -70,6 +72,18 @@ func NewStored(g *graph.Graph) *Stored {
 		}
 	}
 	return s
+}
+
+// nodeAccount is the account a stored node belongs to: its Account, else
+// the one its ARN names.
+func nodeAccount(n *graph.Node) string {
+	if n.Account != "" {
+		return n.Account
+	}
+	if parts := strings.SplitN(n.ID, ":", 6); len(parts) == 6 {
+		return parts[4]
+	}
+	return ""
 }
 
 // arnName is the last path segment of an ARN ("role/team/app" -> "app").

@@ -22,6 +22,7 @@ import (
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
 	"github.com/breachpath/breachpath/scoring"
+	"github.com/breachpath/breachpath/scoring/owner"
 )
 
 // State is a finding's state in one observation.
@@ -45,6 +46,9 @@ type PathRecord struct {
 	Risk     float64  `json:"risk"`
 	Findings []string `json:"findings,omitempty"`
 	Stale    bool     `json:"stale,omitempty"`
+	// Owners are the owners of the path's findings (scoring/owner), sorted:
+	// the people who can cut it.
+	Owners []string `json:"owners,omitempty"`
 }
 
 // FindingRecord is a finding as one observation saw it.
@@ -55,6 +59,12 @@ type FindingRecord struct {
 	Severity graph.Severity `json:"severity"`
 	Title    string         `json:"title,omitempty"`
 	State    State          `json:"state"`
+	// Account is the resource's account, subscription or project when the
+	// resource was in the graph: remediation metrics still group a finding
+	// fixed by deleting its resource under the right account.
+	Account string `json:"account,omitempty"`
+	// Owner is the resource's owner (scoring/owner) when one is known.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Observation is the path set and the finding states after one sync.
@@ -107,6 +117,12 @@ func (c *Changes) Empty() bool {
 // have been loaded with graph.Filter.IncludeResolved, so that resolved
 // findings are seen as resolved rather than as absent.
 func Observe(an *scoring.Analysis, syncID int64, at time.Time) *Observation {
+	return ObserveOwned(an, nil, syncID, at)
+}
+
+// ObserveOwned is Observe with each finding's and path's owners resolved by
+// owners (nil: the default owner tag keys).
+func ObserveOwned(an *scoring.Analysis, owners *owner.Resolver, syncID int64, at time.Time) *Observation {
 	o := &Observation{SyncID: syncID, At: at.UTC(), Paths: []PathRecord{}, Findings: []FindingRecord{}}
 	if an.Report != nil {
 		o.Truncated = an.Report.Truncated
@@ -126,9 +142,27 @@ func Observe(an *scoring.Analysis, syncID int64, at time.Time) *Observation {
 			case f.Stale:
 				st = Stale
 			}
-			o.Findings = append(o.Findings, FindingRecord{ID: f.ID, RuleID: f.RuleID, Resource: f.Resource,
-				Severity: f.Severity, Title: f.Title, State: st})
+			n := an.Graph.Node(f.Resource)
+			fr := FindingRecord{ID: f.ID, RuleID: f.RuleID, Resource: f.Resource, Severity: f.Severity, Title: f.Title, State: st,
+				Owner: owners.Of(f.Resource, n).Name}
+			if n != nil {
+				fr.Account = n.Account
+			}
+			o.Findings = append(o.Findings, fr)
 		}
+	}
+	byFinding := make(map[string]string, len(o.Findings))
+	for _, f := range o.Findings {
+		byFinding[f.ID] = f.Owner
+	}
+	for i := range o.Paths {
+		p := &o.Paths[i]
+		for _, fid := range p.Findings {
+			if n := byFinding[fid]; n != "" && !slices.Contains(p.Owners, n) {
+				p.Owners = append(p.Owners, n)
+			}
+		}
+		slices.Sort(p.Owners)
 	}
 	slices.SortFunc(o.Paths, func(a, b PathRecord) int { return cmp.Compare(a.ID, b.ID) })
 	o.Paths = slices.CompactFunc(o.Paths, func(a, b PathRecord) bool { return a.ID == b.ID })
@@ -158,8 +192,10 @@ func Diff(from, to *Observation) *Changes {
 		}
 	}
 	was := make(map[string]State, len(from.Findings))
+	wasOwner := make(map[string]string, len(from.Findings))
 	for _, f := range from.Findings {
 		was[f.ID] = f.State
+		wasOwner[f.ID] = f.Owner
 	}
 	for _, f := range to.Findings {
 		prev, seen := was[f.ID]
@@ -172,6 +208,10 @@ func Diff(from, to *Observation) *Changes {
 			}
 		case Resolved:
 			if seen && prev != Resolved {
+				if f.Owner == "" {
+					// the resource may be gone with the finding: keep who owned it
+					f.Owner = wasOwner[f.ID]
+				}
 				c.FindingsResolved = append(c.FindingsResolved, f)
 			}
 		case Stale:
@@ -193,6 +233,11 @@ func Diff(from, to *Observation) *Changes {
 // newest sync. It loads the graph (resolved findings included, facts left
 // out), runs scoring.Analyse with search, and returns the observation kept.
 func Record(ctx context.Context, st graph.Store, l *Ledger, search paths.Options, now time.Time) (*Observation, error) {
+	return RecordOwned(ctx, st, l, search, nil, now)
+}
+
+// RecordOwned is Record with owners resolved by owners (see ObserveOwned).
+func RecordOwned(ctx context.Context, st graph.Store, l *Ledger, search paths.Options, owners *owner.Resolver, now time.Time) (*Observation, error) {
 	hist, err := st.History(ctx, graph.Scope{})
 	if err != nil {
 		return nil, fmt.Errorf("record changes: read sync history: %w", err)
@@ -210,11 +255,11 @@ func Record(ctx context.Context, st graph.Store, l *Ledger, search paths.Options
 	if err != nil {
 		return nil, fmt.Errorf("record changes: load graph: %w", err)
 	}
-	an, err := scoring.Analyse(ctx, g, search, scoring.Options{})
+	an, err := scoring.Analyse(ctx, g, search, scoring.Options{Owners: owners})
 	if err != nil {
 		return nil, fmt.Errorf("record changes: %w", err)
 	}
-	o := Observe(an, syncID, now)
+	o := ObserveOwned(an, owners, syncID, now)
 	if err := l.Add(ctx, o); err != nil {
 		return nil, err
 	}

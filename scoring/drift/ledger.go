@@ -96,6 +96,38 @@ func (l *Ledger) ForSync(ctx context.Context, id int64) (*Observation, error) {
 	return l.one(ctx, `SELECT id, body FROM observation WHERE sync_id <= ? ORDER BY sync_id DESC, id DESC LIMIT 1`, id)
 }
 
+// Each calls fn with every observation taken at or after since, oldest
+// first, one at a time (a ledger can hold many large observations).
+func (l *Ledger) Each(ctx context.Context, since time.Time, fn func(*Observation) error) error {
+	rows, err := l.db.QueryContext(ctx, `SELECT id FROM observation WHERE at >= ? ORDER BY at, id`, since.UnixNano())
+	if err != nil {
+		return fmt.Errorf("read change ledger: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("read change ledger: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read change ledger: %w", err)
+	}
+	for _, id := range ids {
+		o, err := l.one(ctx, `SELECT id, body FROM observation WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (l *Ledger) one(ctx context.Context, q string, args ...any) (*Observation, error) {
 	var id int64
 	var body []byte

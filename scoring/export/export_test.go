@@ -73,20 +73,27 @@ func TestWriteMatchesGoldenFiles(t *testing.T) {
 			if err := Write(&buf, format, r); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", format+".golden")
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s output differs from %s (go test -update rewrites it):\n%s", format, golden, buf.String())
-			}
+			checkGolden(t, format, buf.Bytes())
 		})
+	}
+}
+
+// checkGolden compares a format's output with testdata/FORMAT.golden
+// (go test -update rewrites it).
+func checkGolden(t *testing.T, format string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", format+".golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s output differs from %s (go test -update rewrites it):\n%s", format, golden, got)
 	}
 }
 

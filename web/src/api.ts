@@ -82,6 +82,7 @@ export interface NodeSummary {
 export interface Finding {
   id: string; rule_id: string; resource: string; severity: string; title: string; evidence?: string; remediation?: string;
   controls?: string[]; priority: number; on_path: boolean; paths: number; owner?: string; resource_name?: string;
+  conditional?: boolean;
 }
 export interface NodeDetail extends NodeSummary {
   service?: string; tags?: Record<string, string>; props?: Record<string, unknown>; findings: Finding[]; degree: number;
@@ -89,13 +90,15 @@ export interface NodeDetail extends NodeSummary {
 export interface PathSummary {
   id: string; source: string; source_name?: string; source_kind: string; target: string; target_name?: string;
   target_kind: string; target_sensitivity: string; hop_count: number; risk: number; likelihood: number; reach: number;
-  finding_count: number; clouds: string[]; accounts: string[]; techniques: string[]; stale?: boolean;
+  finding_count: number; clouds: string[]; accounts: string[]; techniques: string[]; stale?: boolean; conditional?: boolean;
 }
 export interface Hop {
   from: string; to: string; from_kind: string; to_kind: string; from_name?: string; to_name?: string; kind: string;
   technique: string; likelihood: number; evidence?: string[]; findings?: string[]; conditional?: boolean; stale?: boolean;
-  explanation: string;
+  tag_step?: string; explanation: string;
 }
+export interface AdminReach { principal: string; admin: string; hops: number; conditional: boolean; chain: string[]; }
+export interface AdminPathList { generation: string; target: string; total: number; principals: AdminReach[]; next_cursor?: string; }
 export interface Loop { from: number; to: number; members: string[]; }
 export interface PathDetail extends PathSummary { hops: Hop[]; findings: Finding[]; nodes: NodeSummary[]; loops?: Loop[]; }
 export interface PathList { generation: string; total: number; truncated: boolean; items: PathSummary[]; next_cursor?: string; }

@@ -5,6 +5,7 @@ import cytoscape from 'cytoscape';
 import * as api from './api';
 import { iconFor, cloudColour } from './icons';
 import { visible } from './text';
+import * as cond from './conditional';
 
 type El = HTMLElement;
 const $ = <T extends El = El>(id: string) => document.getElementById(id) as T;
@@ -109,6 +110,7 @@ const cy = cytoscape({
     },
     { selector: 'edge.choke', style: { 'line-style': 'dashed', 'line-color': '#ffb347', 'target-arrow-color': '#ffb347', width: 5 } },
     { selector: 'edge.cut', style: { 'line-color': '#4cc38a', 'target-arrow-color': '#4cc38a', 'line-style': 'dotted', opacity: 0.7 } },
+    ...cond.conditionalStyle,
   ],
 });
 
@@ -208,6 +210,8 @@ function pathItem(p: api.PathSummary): El {
     h('div', { class: 'meta' },
       ...p.clouds.map((c) => h('span', { class: 'tag ' + c }, c)),
       `${p.hop_count} hops · p=${p.likelihood.toFixed(2)} · ${p.target_kind} (${p.target_sensitivity}) · ${p.finding_count} findings`));
+  cond.mark(h, li.lastElementChild as El, p.conditional, 'a hop of this path holds only if a condition the collection could not decide holds');
+  li.dataset.conditional = String(!!p.conditional);
   if (p.id === state.selectedPath) li.classList.add('selected');
   if (state.removed.has(p.id)) li.classList.add('cut');
   li.onclick = () => void selectPath(p.id);
@@ -251,7 +255,7 @@ async function selectPath(id: string): Promise<void> {
       cy.add({
         group: 'edges',
         data: { id: `hop${i}`, source: hop.from, target: hop.to, label: visible(hop.technique), findings: hop.findings ?? [], hop: i },
-        classes: 'hop move',
+        classes: hop.conditional ? 'hop move conditional' : 'hop move',
       });
     });
   });
@@ -295,8 +299,10 @@ async function showMustPass(d: api.PathDetail): Promise<void> {
 }
 
 function findingCard(f: api.Finding): El {
-  return h('div', { class: 'finding', 'data-finding': f.id },
-    h('div', { class: 'row' }, h('span', { class: 'sev ' + f.severity }, f.severity), h('strong', {}, f.title || f.rule_id)),
+  const row = cond.mark(h, h('div', { class: 'row' }, h('span', { class: 'sev ' + f.severity }, f.severity), h('strong', {}, f.title || f.rule_id)),
+    f.conditional, 'every attack path this finding enables has a conditional hop');
+  return h('div', { class: 'finding', 'data-finding': f.id, 'data-conditional': String(!!f.conditional) },
+    row,
     h('div', { class: 'meta' }, h('code', {}, f.rule_id), ' · on ', bdi(label(f.resource, f.resource_name)), f.owner ? ' · owner ' : '', f.owner ? bdi(f.owner) : null,
       ` · priority ${f.priority.toFixed(1)}`),
     f.evidence ? h('div', { class: 'meta' }, f.evidence) : null,
@@ -307,10 +313,11 @@ function findingCard(f: api.Finding): El {
 function renderPathPanel(d: api.PathDetail): void {
   const panel = $('panel');
   const hops = d.hops.map((hop, i) =>
-    h('div', { class: 'hop', 'data-hop': String(i) },
+    h('div', { class: 'hop', 'data-hop': String(i), 'data-conditional': String(!!hop.conditional), 'data-tag-step': hop.tag_step ?? '' },
       h('div', {}, h('strong', {}, `${i + 1}. `), bdi(label(hop.from, hop.from_name)), ' → ', bdi(label(hop.to, hop.to_name))),
-      h('div', {}, h('span', { class: 'tech' }, hop.technique), ` · ${hop.kind} · p=${hop.likelihood.toFixed(2)}`,
-        hop.conditional ? ' · conditional' : '', hop.stale ? ' · stale' : ''),
+      cond.tagStep(h, hop),
+      cond.mark(h, h('div', {}, h('span', { class: 'tech' }, hop.technique), ` · ${hop.kind} · p=${hop.likelihood.toFixed(2)}`,
+        hop.stale ? ' · stale' : ''), hop.conditional, 'this move holds only if a condition the collection could not decide holds (see its evidence)'),
       hop.evidence?.length ? h('ul', {}, ...hop.evidence.map((e) => h('li', {}, e))) : null));
   panel.replaceChildren(
     h('h3', {}, `Risk ${d.risk.toFixed(1)} · ${d.hop_count} hops`),
@@ -395,6 +402,11 @@ function markChokes(): void {
   });
 }
 
+async function loadAdmins(): Promise<void> {
+  const items = await guarded(() => cond.adminItems(h, (id) => label(id)));
+  if (items) $('admins').replaceChildren(...items);
+}
+
 async function loadPlan(): Promise<void> {
   const plan = await guarded(() => api.get<api.Plan>('/plan'));
   if (!plan) return;
@@ -469,7 +481,7 @@ function onSearchInput(): void {
 function legend(): void {
   const item = (text: string) => h('span', {}, h('i'), text);
   const items = [
-    ['#ff5d5d', 'attack hop'], ['#ffb347', 'choke point'], ['#4cc38a', 'cut by the fix'],
+    ['#ff5d5d', 'attack hop'], cond.conditionalLegend, ['#ffb347', 'choke point'], ['#4cc38a', 'cut by the fix'],
     [cloudColour('aws'), 'AWS'], [cloudColour('azure'), 'Azure'], [cloudColour('gcp'), 'GCP'],
   ];
   $('legend').replaceChildren(...items.map(([c, t]) => {
@@ -491,7 +503,7 @@ async function start(): Promise<void> {
     const sel = $('f-account');
     for (const a of stats.accounts) sel.append(h('option', { value: a }, a));
   }
-  await Promise.all([loadPaths(), loadPlan()]);
+  await Promise.all([loadPaths(), loadPlan(), loadAdmins()]);
 }
 
 cy.on('tap', 'node', (ev) => void showNode(ev.target.id()));

@@ -166,6 +166,13 @@ func (s *session) collectECS(ctx context.Context, region string, rd *inventory.R
 					}
 				}
 			}
+			for _, pm := range cd.PortMappings {
+				if hp := aws.ToInt32(pm.HostPort); hp != 0 {
+					cont.HostPorts = append(cont.HostPorts, hp)
+				} else if string(td.NetworkMode) == "host" && pm.ContainerPort != nil {
+					cont.HostPorts = append(cont.HostPorts, aws.ToInt32(pm.ContainerPort)) // host mode: the container port is the host's
+				}
+			}
 			for _, sec := range cd.Secrets {
 				cont.SecretNames = append(cont.SecretNames, aws.ToString(sec.Name))
 				cont.SecretRefs = append(cont.SecretRefs, aws.ToString(sec.ValueFrom))
@@ -176,5 +183,5 @@ func (s *session) collectECS(ctx context.Context, region string, rd *inventory.R
 		out[i] = o
 	})
 	rd.TaskDefinitions = out
-	return nil
+	return s.collectECSClusters(ctx, c, region, rd)
 }

@@ -68,12 +68,12 @@ func tagValues(caller policy.Principal, set *policy.PolicySet) map[string][]stri
 	return policy.TagValues(caller, pols...)
 }
 
-// chooseTags decides action on resource once caller has set some of the tags of tagged (resource
-// itself, or the bucket of an object space) with tagAction, trying the changes policy.TagChoices lists: a change counts when the tag request
-// (its aws:RequestTag/<key> and aws:TagKeys being the change) is granted and action is granted on
-// the resource carrying the changed tags. The result is Allowed when both are, Conditional
-// otherwise; ok is false when no change works.
-func (b *builder) chooseTags(caller policy.Principal, set policy.PolicySet, tagAction, tagged, action, resource, region string, current map[string]string) (policy.Result, *tagStep, bool) {
+// chooseTags decides a move once caller has set some of the tags of tagged with tagAction, trying
+// the changes policy.TagChoices lists: a change counts when the tag request (its
+// aws:RequestTag/<key> and aws:TagKeys being the change) is granted and gate, given tagged's tags
+// after the change, grants the move. The result is Allowed when both are, Conditional otherwise;
+// ok is false when no change works.
+func (b *builder) chooseTags(caller policy.Principal, set policy.PolicySet, tagAction, tagged, region string, current map[string]string, gate func(tags map[string]string) policy.Result) (policy.Result, *tagStep, bool) {
 	values := tagValues(caller, &set)
 	if len(values) == 0 {
 		return policy.Result{}, nil, false
@@ -95,7 +95,7 @@ func (b *builder) chooseTags(caller policy.Principal, set policy.PolicySet, tagA
 			after = map[string]string{}
 		}
 		maps.Copy(after, change)
-		r := b.ev.Evaluate(policy.Request{Principal: caller, Action: action, Resource: resource, ResourceTags: after, ResourceAccount: b.account, Context: ctx}, set)
+		r := gate(after)
 		if !granted(r.Decision) {
 			continue
 		}
@@ -116,6 +116,14 @@ func (b *builder) chooseTags(caller policy.Principal, set policy.PolicySet, tagA
 	}
 	bestStep.evidence = decisionEvidence(tagAction, tagged, bestStep.res)
 	return best, bestStep, true
+}
+
+// evalGate is the gate of chooseTags for action on resource under set.
+func (b *builder) evalGate(caller policy.Principal, set policy.PolicySet, action, resource, region string) func(map[string]string) policy.Result {
+	ctx := b.requestContext(region)
+	return func(tags map[string]string) policy.Result {
+		return b.ev.Evaluate(policy.Request{Principal: caller, Action: action, Resource: resource, ResourceTags: tags, ResourceAccount: b.account, Context: ctx}, set)
+	}
 }
 
 // tagStepFinding adds the finding a tag step cites (once per attacker and resource) and returns
@@ -205,7 +213,7 @@ func (b *builder) retagAccess(ctx context.Context) error {
 				}
 				target := r.target(a)
 				for _, act := range a.actions {
-					res, step, ok := b.chooseTags(p.caller, set, tag, r.id, act, target, r.region, r.tags)
+					res, step, ok := b.chooseTags(p.caller, set, tag, r.id, r.region, r.tags, b.evalGate(p.caller, set, act, target, r.region))
 					if !ok {
 						continue
 					}

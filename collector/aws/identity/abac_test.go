@@ -212,3 +212,51 @@ func TestRequestTagsAreTheAttackersChoice(t *testing.T) {
 		})
 	}
 }
+
+// TestAssumeRoleDecidesABACOnTheRolesTags: an identity policy allowing sts:AssumeRole on roles
+// whose iam:ResourceTag matches the caller's own tag (the AWS ABAC tutorial's pattern) is decided
+// against the role's collected tags; a caller with another tag does not assume it, unless it may
+// iam:TagRole the role with its own value, which is then the move's first step.
+func TestAssumeRoleDecidesABACOnTheRolesTags(t *testing.T) {
+	assume := stmt{Effect: "Allow", Action: "sts:AssumeRole", Resource: "*",
+		Condition: map[string]any{"StringEquals": map[string]any{"iam:ResourceTag/access-project": "${aws:PrincipalTag/access-project}"}}}
+	tagOwn := stmt{Effect: "Allow", Action: "iam:TagRole", Resource: "*",
+		Condition: map[string]any{"StringEquals": map[string]any{"aws:RequestTag/access-project": "${aws:PrincipalTag/access-project}"}}}
+	tests := []struct {
+		name    string
+		project string
+		extra   []stmt
+		want    bool
+		step    string
+	}{
+		{name: "same project", project: "peg", want: true},
+		{name: "other project", project: "uni"},
+		{name: "other project, may tag roles with its own project", project: "uni", extra: []stmt{tagOwn}, want: true,
+			step: "iam:TagRole on " + iamARN("role/peg-admin") + " sets access-project=uni"},
+		{name: "other project, may tag roles but not that key", project: "uni", extra: []stmt{{Effect: "Allow", Action: "iam:TagRole", Resource: "*",
+			Condition: map[string]any{"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{"cost-center"}}}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			r := addRole(inv, "peg-admin", trustDoc(map[string]any{"AWS": "arn:aws:iam::" + acct + ":root"}, nil), doc(allow("*", "*")))
+			r.Tags = inventory.Tags{"access-project": "peg"}
+			u := addUser(inv, "dev", doc(append([]stmt{assume}, tt.extra...)...))
+			u.Tags = inventory.Tags{"access-project": tt.project}
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeAssumes, r.ARN, "aws.sts.assume-role")
+			if (e != nil) != tt.want {
+				t.Fatalf("assume edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e == nil {
+				return
+			}
+			if e.Conditional {
+				t.Errorf("the tags are known: not conditional: %v", e.Evidence)
+			}
+			if got, _ := e.Props[graph.PropTagStep].(string); got != tt.step {
+				t.Errorf("tag step %q, want %q", got, tt.step)
+			}
+		})
+	}
+}

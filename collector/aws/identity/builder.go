@@ -50,22 +50,25 @@ type builder struct {
 	instanceTags map[string]map[string]string
 	// dataTags holds the tags of each data resource whose tags decide ABAC (see dataResource.tags).
 	// Filled by collectResources, before the escalation step; read-only afterwards.
-	dataTags   map[string]map[string]string
-	groups     map[string]*groupInfo // group name -> group
-	principals []*principal          // users then roles, inventory order
-	byARN      map[string]*principal
-	users      map[string]*principal // user name -> user principal
-	scps       [][]*policy.Policy
-	rcps       [][]*policy.Policy
-	mgmt       bool // the account is the organization's management account
-	orgID      string
-	orgAccts   map[string]bool // accounts of the estate (organization members and KnownAccounts)
-	classes    map[string]*class
-	resources  []*dataResource
-	profiles   map[string][]string // role ARN -> instance profile ARNs
-	adminProbe []int32
-	assumeIdx  int32
-	trusts     []*roleTrust
+	dataTags map[string]map[string]string
+	// tagConditions: some identity policy or boundary of the account has a condition on resource
+	// tags, so a tag step may open a move (set before the trust step's workers start).
+	tagConditions bool
+	groups        map[string]*groupInfo // group name -> group
+	principals    []*principal          // users then roles, inventory order
+	byARN         map[string]*principal
+	users         map[string]*principal // user name -> user principal
+	scps          [][]*policy.Policy
+	rcps          [][]*policy.Policy
+	mgmt          bool // the account is the organization's management account
+	orgID         string
+	orgAccts      map[string]bool // accounts of the estate (organization members and KnownAccounts)
+	classes       map[string]*class
+	resources     []*dataResource
+	profiles      map[string][]string // role ARN -> instance profile ARNs
+	adminProbe    []int32
+	assumeIdx     int32
+	trusts        []*roleTrust
 
 	summaryList []PrincipalSummary
 	ctxCache    map[string]map[string][]string // region -> shared request context

@@ -446,6 +446,12 @@ func (b *builder) adminEvidence(p *principal) []string {
 // knows them: the tags of a user or role of the account, or of an inventoried EC2 instance (ABAC
 // conditions on aws:ResourceTag/* and iam:ResourceTag/* are then decided against them). nil means
 // unknown.
+// canAssume decides sts:AssumeRole on a role of the account through its trust policy, with the
+// role's collected tags answering ABAC conditions on it.
+func (b *builder) canAssume(caller policy.Principal, set policy.PolicySet, trust *policy.Policy, roleARN string, ctx map[string][]string) policy.Result {
+	return b.ev.CanAssumeTagged(caller, set, trust, roleARN, b.resourceTags(roleARN), ctx)
+}
+
 func (b *builder) resourceTags(arn string) map[string]string {
 	if p := b.byARN[arn]; p != nil {
 		return p.caller.Tags

@@ -237,7 +237,7 @@ func (b *builder) newTargets() *targets {
 		tg.trustOf[rt.p] = rt
 		for _, svc := range rt.services {
 			caller := policy.Principal{Type: policy.TypeService, Name: svc, ARN: svc}
-			r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, rt.p.id, svcCtx)
+			r := b.canAssume(caller, policy.PolicySet{}, rt.doc, rt.p.id, svcCtx)
 			if granted(r.Decision) && !rt.p.role.ServiceLinked {
 				tg.svcRoles[svc] = append(tg.svcRoles[svc], rt.p)
 			}

@@ -192,6 +192,46 @@ func (e *escalator) selfPolicyVersion(p *principal, t *Technique) {
 			e.versionEscalation(p, t, m, v, set, rollback, &c)
 		}
 	}
+	e.rollbackAssumable(p, t)
+}
+
+// rollbackAssumable: the attacker puts in force a stored version of a customer-managed policy
+// attached to a role it can assume, a version that makes that role administrator, then assumes
+// the role. The attacker need not hold the policy itself: it only needs iam:SetDefaultPolicyVersion
+// on it and sts:AssumeRole through the role's trust. The move goes to the administrator node and
+// cites both decisions.
+func (e *escalator) rollbackAssumable(p *principal, t *Technique) {
+	action := t.Perms[0].Action
+	for _, id := range e.tg.roles {
+		q := e.b.byARN[id]
+		if q == nil || q == p || q.admin {
+			continue
+		}
+		rt := e.tg.trustOf[q]
+		if rt == nil {
+			continue
+		}
+		for _, m := range q.managed {
+			if isAWSManagedARN(m) || len(e.b.versions[m]) == 0 || slices.Contains(p.managed, m) {
+				continue // p's own policies are selfPolicyVersion's
+			}
+			var c permCheck
+			if !e.and(&c, action, m, e.evalOn(p, action, m, e.b.globalRegion(), nil)) {
+				continue
+			}
+			for _, v := range e.b.versions[m] {
+				if !e.b.adminWith(q, e.b.withVersion(q, m, v.doc)) {
+					continue
+				}
+				if e.and(&c, "sts:AssumeRole", q.id, e.b.canAssume(p.caller, p.set, rt.doc, q.id, nil)) {
+					e.emit(p, t, e.b.adminNode, c, "policy "+m+" is attached to "+q.id,
+						"stored version "+v.id+" of "+m+" (not the default) makes "+q.id+" administrator",
+						p.id+" then assumes "+q.id)
+				}
+				break
+			}
+		}
+	}
 }
 
 // versionEscalation draws the escalations a stored policy version enables beyond those p has:
@@ -708,7 +748,7 @@ func (e *escalator) onPrincipal(p *principal, t *Technique, q *principal) (permC
 		switch perm.On {
 		case OnTrust:
 			rt := e.tg.trustOf[q]
-			if rt == nil || !e.and(&c, perm.Action, q.id, e.b.ev.CanAssume(p.caller, p.set, rt.doc, q.id, nil)) {
+			if rt == nil || !e.and(&c, perm.Action, q.id, e.b.canAssume(p.caller, p.set, rt.doc, q.id, nil)) {
 				return c, false
 			}
 		case OnPolicy:
@@ -768,7 +808,7 @@ func (e *escalator) retag(p *principal, resource, tag, action, region string) (p
 	if current == nil {
 		current = map[string]string{}
 	}
-	return e.b.chooseTags(p.caller, p.set, tag, resource, action, resource, region, current)
+	return e.b.chooseTags(p.caller, p.set, tag, resource, region, current, e.b.evalGate(p.caller, p.set, action, resource, region))
 }
 
 func (e *escalator) rolesWithCustomerPolicies() []string {

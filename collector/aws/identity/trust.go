@@ -55,6 +55,8 @@ func (b *builder) trust(ctx context.Context) error {
 	// order (see ordered). Parsing stays sequential: it adds facts, nodes and warnings, none of
 	// which share a key with what assumeEdges adds, so doing it first changes no merge.
 	b.preparePolicies()
+	b.tagConditions = b.usesResourceTags()
+	b.requestContext(b.globalRegion()) // filled before the workers read it
 	views := make([]*builder, workers(len(b.trusts)))
 	for w := range views {
 		views[w] = b.view()
@@ -258,18 +260,32 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 			if r, ok := byClass[c.class]; ok {
 				return r
 			}
-			r := b.ev.CanAssume(c.class.rep.caller, c.class.rep.set, rt.doc, role.id, trustCtx)
+			r := b.canAssume(c.class.rep.caller, c.class.rep.set, rt.doc, role.id, trustCtx)
 			byClass[c.class] = r
 			return r
 		}
-		return b.ev.CanAssume(c.caller, c.set, rt.doc, role.id, trustCtx)
+		return b.canAssume(c.caller, c.set, rt.doc, role.id, trustCtx)
 	}
 	try := func(c *principal) {
 		if c == role {
 			return
 		}
 		r := eval(c)
+		var step *tagStep
 		if !granted(r.Decision) {
+			// ABAC on the role's tags that fails today holds after the caller retags the role,
+			// when it may (iam:TagRole): the tag change is the move's first step.
+			if !b.tagConditions {
+				return
+			}
+			var ok bool
+			if r, step, ok = b.retagRole(c, rt, trustCtx); !ok {
+				return
+			}
+		}
+		if step != nil {
+			b.addEdge(b.withTagStep(graph.Edge{From: c.id, To: role.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRole,
+				Conditional: r.Decision == policy.Conditional, Evidence: decisionEvidence("sts:AssumeRole", role.id, r)}, c.id, step))
 			return
 		}
 		if rt.delegates && !rt.wildcard && !rt.specific && b.assumeViaPolicy(c, rt, r.Decision, hub) {
@@ -306,7 +322,7 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 			caller.Type = policy.TypeAssumedRole
 			note = "trust names session " + s.arn + "; whoever acts as " + s.role.id + " chooses its session name"
 		}
-		r := b.ev.CanAssume(caller, s.role.set, rt.doc, role.id, trustCtx)
+		r := b.canAssume(caller, s.role.set, rt.doc, role.id, trustCtx)
 		if !granted(r.Decision) {
 			continue
 		}
@@ -317,7 +333,7 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 	// External and estate principals.
 	for _, id := range rt.external {
 		caller := externalCaller(id)
-		r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
+		r := b.canAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
 		if !granted(r.Decision) {
 			continue
 		}
@@ -342,7 +358,7 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 	}
 	// Anyone.
 	if rt.wildcard {
-		r := b.ev.CanAssume(policy.Principal{Type: policy.TypeAnonymous, ARN: "*", Name: "*"}, policy.PolicySet{}, rt.doc, role.id, trustCtx)
+		r := b.canAssume(policy.Principal{Type: policy.TypeAnonymous, ARN: "*", Name: "*"}, policy.PolicySet{}, rt.doc, role.id, trustCtx)
 		if granted(r.Decision) {
 			sev := graph.SeverityCritical
 			if r.Decision == policy.Conditional {
@@ -359,7 +375,7 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 	// Federated providers.
 	for _, f := range rt.federated {
 		caller := policy.Principal{Type: policy.TypeFederated, ARN: f, Name: f}
-		r := b.ev.CanAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
+		r := b.canAssume(caller, policy.PolicySet{}, rt.doc, role.id, trustCtx)
 		if !granted(r.Decision) {
 			continue
 		}
@@ -414,7 +430,7 @@ func (b *builder) assumeViaPolicy(c *principal, rt *roleTrust, decision policy.D
 		if !ok {
 			probe := policy.Principal{ARN: x.Label, AccountID: b.account, Type: policy.TypeRole, Name: lastName(x.Label), Tags: map[string]string{}}
 			set := policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
-			r := b.ev.CanAssume(probe, set, rt.doc, rt.p.id, nil)
+			r := b.canAssume(probe, set, rt.doc, rt.p.id, nil)
 			d = r.Decision
 			hub[x.Label] = d
 			if granted(d) {
@@ -436,4 +452,22 @@ func (b *builder) assumeViaPolicy(c *principal, rt *roleTrust, decision policy.D
 		return true
 	}
 	return false
+}
+
+// retagRole decides sts:AssumeRole on rt's role once c has retagged the role (iam:TagRole), when
+// c may: see builder.chooseTags.
+func (b *builder) retagRole(c *principal, rt *roleTrust, ctx map[string][]string) (policy.Result, *tagStep, bool) {
+	role := rt.p.id
+	region := b.globalRegion()
+	if t := b.ev.Evaluate(policy.Request{Principal: c.caller, Action: "iam:TagRole", Resource: role, ResourceTags: b.resourceTags(role), ResourceAccount: b.account,
+		Context: b.requestContext(region)}, c.set); !granted(t.Decision) {
+		return policy.Result{}, nil, false
+	}
+	current := b.resourceTags(role)
+	if current == nil {
+		current = map[string]string{}
+	}
+	return b.chooseTags(c.caller, c.set, "iam:TagRole", role, region, current, func(tags map[string]string) policy.Result {
+		return b.ev.CanAssumeTagged(c.caller, c.set, rt.doc, role, tags, ctx)
+	})
 }

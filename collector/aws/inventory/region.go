@@ -40,6 +40,7 @@ type RegionData struct {
 
 	EKSClusters     []EKSCluster     `json:"eks_clusters,omitempty"`
 	TaskDefinitions []TaskDefinition `json:"ecs_task_definitions,omitempty"`
+	ECSClusters     []ECSCluster     `json:"ecs_clusters,omitempty"`
 
 	SSMParameters         []SSMParameter         `json:"ssm_parameters,omitempty"`
 	CodeBuildProjects     []CodeBuildProject     `json:"codebuild_projects,omitempty"`
@@ -57,5 +58,5 @@ func (r *RegionData) Count() int {
 		len(r.VPCPeerings) + len(r.TransitGateways) + len(r.TGWAttachments) + len(r.TGWRouteTables) + len(r.VPCEndpoints) + len(r.LoadBalancers) + len(r.TargetGroups) +
 		len(r.DBInstances) + len(r.DBClusters) + len(r.DBSnapshots) + len(r.Tables) + len(r.KMSKeys) +
 		len(r.Functions) + len(r.Queues) + len(r.Topics) + len(r.Secrets) + len(r.Repositories) +
-		len(r.EKSClusters) + len(r.TaskDefinitions) + len(r.SSMParameters) + len(r.CodeBuildProjects) + len(r.BeanstalkEnvironments)
+		len(r.EKSClusters) + len(r.TaskDefinitions) + len(r.ECSClusters) + len(r.SSMParameters) + len(r.CodeBuildProjects) + len(r.BeanstalkEnvironments)
 }

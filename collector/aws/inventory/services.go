@@ -339,4 +339,52 @@ type ContainerDef struct {
 	// HostMounts lists host paths the container mounts (volumes with a
 	// host source path), the Docker socket among them.
 	HostMounts []string `json:"host_mounts,omitempty"`
+	// HostPorts are the host ports of the container's port mappings: in
+	// bridge or host network mode the container answers there on its host.
+	HostPorts []int32 `json:"host_ports,omitempty"`
+}
+
+// ECSCluster is an ECS cluster with its EC2 container instances, running
+// tasks and services: where task definitions actually run.
+type ECSCluster struct {
+	ARN                string                 `json:"arn"`
+	Name               string                 `json:"name"`
+	ContainerInstances []ECSContainerInstance `json:"container_instances,omitempty"`
+	Tasks              []ECSTask              `json:"tasks,omitempty"`
+	Services           []ECSService           `json:"services,omitempty"`
+	Tags               Tags                   `json:"tags,omitempty"`
+	// Errors lists details that could not be read (instances, tasks, services).
+	Errors []string `json:"errors,omitempty"`
+}
+
+// ECSContainerInstance is an EC2 instance registered in a cluster.
+type ECSContainerInstance struct {
+	ARN           string `json:"arn"`
+	EC2InstanceID string `json:"ec2_instance_id,omitempty"`
+	Status        string `json:"status,omitempty"` // ACTIVE, DRAINING, ...
+}
+
+// ECSTask is a running task.
+type ECSTask struct {
+	ARN               string `json:"arn"`
+	TaskDefinitionARN string `json:"task_definition_arn"`
+	LaunchType        string `json:"launch_type,omitempty"` // EC2, FARGATE, EXTERNAL
+	// ContainerInstanceARN is the EC2 container instance the task runs on
+	// (EC2 launch type).
+	ContainerInstanceARN string `json:"container_instance_arn,omitempty"`
+	LastStatus           string `json:"last_status,omitempty"`
+	// ENI, SubnetID and PrivateIPs place an awsvpc task's own interface.
+	ENI        string   `json:"eni,omitempty"`
+	SubnetID   string   `json:"subnet_id,omitempty"`
+	PrivateIPs []string `json:"private_ips,omitempty"`
+}
+
+// ECSService is a service: the task definition it keeps running and where.
+type ECSService struct {
+	ARN               string   `json:"arn"`
+	Name              string   `json:"name"`
+	TaskDefinitionARN string   `json:"task_definition_arn"`
+	LaunchType        string   `json:"launch_type,omitempty"`
+	SubnetIDs         []string `json:"subnet_ids,omitempty"` // awsvpc configuration
+	SecurityGroupIDs  []string `json:"security_group_ids,omitempty"`
 }

@@ -17,6 +17,15 @@ func CanAssume(caller Principal, callerSet PolicySet, roleTrust *Policy, roleARN
 	return Evaluate(req, set)
 }
 
+// CanAssumeTagged is CanAssume with the role's tags known (nil: unknown): they answer
+// aws:ResourceTag/<key> and iam:ResourceTag/<key> in the caller's identity policies (ABAC on
+// sts:AssumeRole).
+func (ev *Evaluator) CanAssumeTagged(caller Principal, callerSet PolicySet, roleTrust *Policy, roleARN string, roleTags map[string]string, ctx map[string][]string) Result {
+	req, set := assumeRequest(caller, callerSet, roleTrust, roleARN, ctx)
+	req.ResourceTags = roleTags
+	return ev.Evaluate(req, set)
+}
+
 // assumeRequest is the request and policy set CanAssume evaluates.
 func assumeRequest(caller Principal, callerSet PolicySet, roleTrust *Policy, roleARN string, ctx map[string][]string) (Request, PolicySet) {
 	action := "sts:AssumeRole"

@@ -95,6 +95,9 @@ type builder struct {
 	memberIndex  map[string]int         // member id -> index, built on first lookup
 	subnetMember map[string]bool        // "member|subnet" REACHES edges already added
 	lbs          []lbInfo
+	// hostPorts maps "instance node id|port" to the task definitions whose
+	// bridge- or host-mode containers answer on that host port.
+	hostPorts map[string][]string
 	// pendingSecretRefs are task definitions whose injected secrets are
 	// linked after the secret nodes exist.
 	pendingSecretRefs []secretRef

@@ -32,9 +32,22 @@ type member struct {
 	// targets' ports (aws.elb.forward-to-target); it is never the source of
 	// other lateral moves, since nobody gets code execution on it.
 	forwardOnly bool
+	// host is set on a container sharing an instance's network stack: it
+	// has the host's addresses, so "reaching" the host is reaching itself.
+	host string
 }
 
-func (b *builder) addMember(m member) { b.members = append(b.members, m) }
+// samePlace reports whether two members share one network stack (a
+// bridge- or host-mode container and its host, or two containers on one
+// host): traffic between them never crosses a security group.
+func samePlace(a, c *member) bool {
+	return a.id == c.id || a.host == c.id || c.host == a.id || (a.host != "" && a.host == c.host)
+}
+
+func (b *builder) addMember(m member) {
+	b.members = append(b.members, m)
+	b.memberIndex = nil // rebuilt on the next lookup
+}
 
 // lbInfo keeps what exposure and target reasoning need about a load balancer.
 type lbInfo struct {
@@ -70,6 +83,7 @@ func (b *builder) compute() {
 		for i := range x.d.TaskDefinitions {
 			b.taskDefinition(x, &x.d.TaskDefinitions[i])
 		}
+		b.ecsPlacement(x, profiles)
 	}
 }
 

@@ -37,6 +37,7 @@ const (
 	RuleRDSSnapshotPublic = "aws.rds.snapshot-public"
 	RuleEKSPublic         = "aws.eks.public-endpoint"
 	RuleLambdaURLNoAuth   = "aws.lambda.function-url-no-auth"
+	RuleECSHostAccess     = "aws.ecs.container-host-access"
 )
 
 var rules = map[string]rule{
@@ -129,6 +130,11 @@ var rules = map[string]rule{
 		title: "EKS cluster endpoint is publicly accessible", severity: graph.SeverityHigh,
 		remediation: "Disable the public endpoint or restrict publicAccessCidrs to known ranges.",
 		controls:    []string{"AWS-FSBP:EKS.1"}, fixEffort: 2,
+	},
+	RuleECSHostAccess: {
+		title: "ECS container can take over its EC2 host (privileged, Docker socket or host path mount)", severity: graph.SeverityHigh,
+		remediation: "Drop privileged mode, do not mount the Docker socket or sensitive host paths; run such workloads on Fargate or dedicated hosts.",
+		fixEffort:   2,
 	},
 	RuleLambdaURLNoAuth: {
 		title: "Lambda function URL requires no authentication", severity: graph.SeverityHigh,

@@ -163,7 +163,7 @@ func (b *builder) loadBalancerMoves(info lbInfo, cache map[string]*exposure) {
 					}
 				default:
 					if m := b.memberByID(b.instanceID(x, t.ID)); m != nil {
-						forward(m.id, m.sgs, port, tg.Name)
+						b.forwardToHost(m, port, tg.Name, forward)
 					}
 				}
 			}
@@ -171,10 +171,25 @@ func (b *builder) loadBalancerMoves(info lbInfo, cache map[string]*exposure) {
 		if l.InstancePort != 0 {
 			for _, inst := range lb.InstanceIDs {
 				if m := b.memberByID(b.instanceID(x, inst)); m != nil {
-					forward(m.id, m.sgs, l.InstancePort, "classic listener")
+					b.forwardToHost(m, l.InstancePort, "classic listener", forward)
 				}
 			}
 		}
+	}
+}
+
+// forwardToHost forwards to an instance target, or to the containers that
+// answer on that host port (bridge or host network mode) when ECS placed
+// any there: the load balancer's traffic lands in the container, not on the
+// host.
+func (b *builder) forwardToHost(m *member, port int32, via string, forward func(string, []string, int32, string)) {
+	tds := b.hostPorts[fmt.Sprintf("%s|%d", m.id, port)]
+	if len(tds) == 0 {
+		forward(m.id, m.sgs, port, via)
+		return
+	}
+	for _, td := range tds {
+		forward(td, m.sgs, port, via+" (container port on "+arnName(m.id)+")")
 	}
 }
 
@@ -452,7 +467,7 @@ func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 			s := &b.members[si]
 			for _, ti := range targets {
 				d := &b.members[ti]
-				if s.id == d.id {
+				if samePlace(s, d) {
 					continue
 				}
 				p := egress(s, d)

@@ -320,7 +320,7 @@ func (b *builder) crossEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 		var got []pair
 		for _, ti := range targets {
 			d := &b.members[ti]
-			if d.id == s.id {
+			if samePlace(s, d) {
 				continue
 			}
 			h, ok := b.crossVPC(x, s, d)

@@ -38,11 +38,14 @@ type Format string
 
 // Formats Read recognises.
 const (
-	FormatNDJSON      Format = "cai-ndjson" // gcloud asset export
-	FormatAssetArray  Format = "cai-json"   // gcloud asset list --format=json
-	FormatIAMSearch   Format = "iam-search" // gcloud asset search-all-iam-policies --format=json
-	FormatActivity    Format = "activity"   // gcloud policy-intelligence query-activity --format=json
-	FormatUnsupported Format = ""
+	FormatNDJSON     Format = "cai-ndjson" // gcloud asset export
+	FormatAssetArray Format = "cai-json"   // gcloud asset list --format=json
+	FormatIAMSearch  Format = "iam-search" // gcloud asset search-all-iam-policies --format=json
+	FormatActivity   Format = "activity"   // gcloud policy-intelligence query-activity --format=json
+	// FormatDenyPolicies is an array of `gcloud iam policies get
+	// --kind=denypolicies --format=json` outputs (kind DenyPolicy).
+	FormatDenyPolicies Format = "deny-policies"
+	FormatUnsupported  Format = ""
 )
 
 // ReadFile reads one export file into inv and returns its format and the
@@ -150,6 +153,7 @@ func readArray(ctx context.Context, br *bufio.Reader, inv *inventory.Inventory) 
 		}
 		var probe struct {
 			Name         string          `json:"name"`
+			Kind         string          `json:"kind"`
 			Resource     json.RawMessage `json:"resource"`
 			Policy       json.RawMessage `json:"policy"`
 			ActivityType string          `json:"activityType"`
@@ -157,13 +161,24 @@ func readArray(ctx context.Context, br *bufio.Reader, inv *inventory.Inventory) 
 		if err := json.Unmarshal(raw, &probe); err != nil {
 			return format, n, fmt.Errorf("record %d: %w", n, err)
 		}
-		if probe.ActivityType != "" || (probe.Name == "" && probe.Policy != nil) {
+		if probe.ActivityType != "" || probe.Kind == "DenyPolicy" || (probe.Name == "" && probe.Policy != nil) {
 			// decoded straight into structs, whose field matching ignores
 			// case: keys equal but for case are one key (assets are checked
 			// by ParseAsset)
 			if err := strictjson.Check(raw, true); err != nil {
 				return format, n, fmt.Errorf("record %d: %w", n, err)
 			}
+		}
+		if probe.Kind == "DenyPolicy" {
+			format = FormatDenyPolicies
+			var d inventory.DenyPolicy
+			if err := json.Unmarshal(raw, &d); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			if err := inv.AddDenyPolicy(d); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			continue
 		}
 		if probe.ActivityType != "" {
 			format = FormatActivity

@@ -179,6 +179,9 @@ func Collect(ctx context.Context, opts Options) (*inventory.Inventory, error) {
 	if ctx.Err() == nil && !opts.SkipServiceAPIs {
 		c.services(ctx)
 	}
+	if ctx.Err() == nil && !opts.SkipServiceAPIs && !c.inv.Coverage.FailedFor(AreaPolicies, "") {
+		c.denyPolicies(ctx)
+	}
 	if ctx.Err() == nil && opts.KeyActivity {
 		c.keyActivity(ctx)
 	}

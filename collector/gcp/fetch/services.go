@@ -145,16 +145,24 @@ func newAsset(name, assetType string, p projectRef, location string, data any) (
 		Resource: &inventory.Resource{Parent: p.Name, Location: location, Data: b}}, nil
 }
 
+// recode converts a client type to the inventory type of the same JSON shape.
+func recode(from, to any) error {
+	b, err := json.Marshal(from)
+	if err != nil {
+		return fmt.Errorf("encode %T: %w", from, err)
+	}
+	if err := json.Unmarshal(b, to); err != nil {
+		return fmt.Errorf("decode %T: %w", to, err)
+	}
+	return nil
+}
+
 // toPolicy converts any getIamPolicy answer (each API has its own Go type
 // of the same JSON shape) to the inventory's policy.
 func toPolicy(v any) (*inventory.Policy, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode policy: %w", err)
-	}
 	var p inventory.Policy
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("decode policy: %w", err)
+	if err := recode(v, &p); err != nil {
+		return nil, err
 	}
 	if p.Bindings == nil {
 		p.Bindings = []inventory.Binding{} // read and empty: nobody is granted

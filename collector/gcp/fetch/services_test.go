@@ -17,16 +17,10 @@ import (
 // test makes the inventory lag behind the services).
 func serviceHarness(t *testing.T, casRes, casPol, svcRes, svcPol []*inventory.Asset, members map[string][]string, faults ...*gcptest.ServiceFault) *harness {
 	t.Helper()
-	as := gcptest.NewAssetServer(casRes, casPol)
-	t.Cleanup(as.Close)
-	ss, err := gcptest.NewStorageServer(gcptest.LabBuckets...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ss.Stop)
+	srv := gcptest.StartServers(t, casRes, casPol, nil, nil)
 	svc := gcptest.NewServiceServer(svcRes, svcPol, members, faults...)
 	t.Cleanup(svc.Close)
-	return &harness{assets: as, storage: ss, services: svc}
+	return &harness{assets: srv.Assets, storage: srv.Storage, services: svc}
 }
 
 func labWithExtension(v gcptest.Variant, inGroup bool) (res, pol []*inventory.Asset, members map[string][]string) {
@@ -120,7 +114,7 @@ func TestServiceDetailWinsOverALaggingAssetInventory(t *testing.T) {
 
 func TestEachServiceFamilyFailsAloneAndIsKeptStale(t *testing.T) {
 	apiArea := map[string]string{"compute": "compute", "bigquery": "bigquery", "secretmanager": "secretmanager", "sql": "sqladmin",
-		"cloudfunctions": "cloudfunctions", "run": "run", "container": "container", "cloudkms": "cloudkms"}
+		"cloudfunctions": "cloudfunctions", "run": "run", "container": "container", "cloudkms": "cloudkms", "iam": "iam-deny"}
 	type tc struct {
 		name       string
 		fault      gcptest.ServiceFault

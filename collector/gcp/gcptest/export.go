@@ -59,7 +59,21 @@ func WriteExport(dir string, v Variant) ([]string, error) {
 	if err := os.WriteFile(p, act, 0o600); err != nil {
 		return nil, err
 	}
-	return append(paths, p), nil
+	paths = append(paths, p)
+	if deny := LabDenyPolicies(v); len(deny) > 0 {
+		// gcloud iam policies get ... --kind=denypolicies --format=json,
+		// several collected into one array.
+		b, err := json.Marshal(deny)
+		if err != nil {
+			return nil, err
+		}
+		p := filepath.Join(dir, "deny-policies.json")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
 }
 
 func snakeKeys(v any, top bool) any {

@@ -104,7 +104,29 @@ const (
 	// access scopes no longer include compute, so its token cannot add an
 	// SSH key to admin-vm's metadata.
 	DevVMWithoutComputeScope
+	// DenyKeyCreation is the lab as designed plus one IAM deny policy on
+	// the project: nobody may create service-account keys
+	// (iam.googleapis.com/serviceAccountKeys.create), which cuts the
+	// function route's key-minting hop.
+	DenyKeyCreation
 )
+
+// LabDenyPolicies returns the lab's IAM deny policies (none as designed).
+func LabDenyPolicies(v Variant) []inventory.DenyPolicy {
+	if v != DenyKeyCreation {
+		return nil
+	}
+	p := inventory.DenyPolicy{Name: "policies/cloudresourcemanager.googleapis.com%2Fprojects%2F" + ProjectNumber + "/denypolicies/no-sa-keys",
+		Kind: "DenyPolicy", DisplayName: "No service account keys"}
+	p.Rules = append(p.Rules, struct {
+		Description string              `json:"description"`
+		DenyRule    *inventory.DenyRule `json:"denyRule"`
+	}{Description: "keys are created by the platform team only", DenyRule: &inventory.DenyRule{
+		DeniedPrincipals:    []string{"principalSet://goog/public:all"},
+		ExceptionPrincipals: []string{"principal://goog/subject/owner@" + Domain},
+		DeniedPermissions:   []string{"iam.googleapis.com/serviceAccountKeys.create"}}})
+	return []inventory.DenyPolicy{p}
+}
 
 // Lab returns the lab organisation as Cloud Asset Inventory assets:
 // resource records and IAM-policy records, as the two export content

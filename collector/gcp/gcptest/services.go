@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/breachpath/breachpath/collector/gcp/inventory"
 )
@@ -49,6 +50,9 @@ type ServiceServer struct {
 	faults    []*ServiceFault
 	// Requests counts requests per API.
 	Requests map[string]int
+	// DenyPolicies are answered by the IAM v2 policies API (set before the
+	// first request).
+	DenyPolicies []inventory.DenyPolicy
 }
 
 // NewServiceServer starts a server over the assets; members lists the
@@ -105,6 +109,11 @@ func (s *ServiceServer) serve(w http.ResponseWriter, r *http.Request) {
 		resp, ok = s.list(path, "v1/", "/clusters", inventory.TypeCluster, "clusters", nil)
 	case "cloudkms":
 		resp, ok = s.list(path, "v1/", "/cryptoKeys", inventory.TypeCryptoKey, "cryptoKeys", nil)
+	case "iam":
+		// The attachment point is URL-encoded inside the name (%2F); the
+		// client escapes the name once more, so the path decoded once
+		// holds the documented name.
+		resp, ok = s.denyPolicies(path)
 	}
 	if !ok {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "unknown method "+r.Method+" "+r.URL.Path)
@@ -182,6 +191,30 @@ func swapProject(name string) string {
 		return strings.Replace(name, "projects/"+ProjectID+"/", "projects/"+ProjectNumber+"/", 1)
 	}
 	return strings.Replace(name, "projects/"+ProjectNumber+"/", "projects/"+ProjectID+"/", 1)
+}
+
+// denyPolicies answers IAM v2 policies.listPolicies (metadata only, no
+// rules, as documented) and policies.get.
+func (s *ServiceServer) denyPolicies(path string) (any, bool) {
+	rest, ok := strings.CutPrefix(path, "v2/")
+	if !ok {
+		return nil, false
+	}
+	if strings.HasSuffix(rest, "/denypolicies") {
+		var out []map[string]any
+		for _, p := range s.DenyPolicies {
+			if strings.HasPrefix(p.Name, rest+"/") {
+				out = append(out, map[string]any{"name": p.Name, "kind": "DenyPolicy", "displayName": p.DisplayName})
+			}
+		}
+		return map[string]any{"policies": out}, true
+	}
+	for _, p := range s.DenyPolicies {
+		if p.Name == rest {
+			return p, true
+		}
+	}
+	return nil, false
 }
 
 // functionV2 renders a function in the Cloud Functions v2 shape: 1st gen
@@ -349,8 +382,41 @@ func (s *ServiceServer) find(name string) *inventory.Asset {
 // every service API at this server, for fetch.EndpointOptions.
 func (s *ServiceServer) Env() map[string]string {
 	out := map[string]string{}
-	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms"} {
+	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms", "iam"} {
 		out["CLOUDSDK_API_ENDPOINT_OVERRIDES_"+strings.ToUpper(api)] = s.Endpoint(api)
 	}
 	return out
+}
+
+// Servers are local stand-ins for every API a live collection calls: the
+// Cloud Asset API (and Policy Analyzer), fake-gcs-server and the service APIs.
+type Servers struct {
+	Assets   *AssetServer
+	Storage  *StorageServer
+	Services *ServiceServer
+}
+
+// StartServers starts the three servers over the same assets (the lab's
+// buckets in fake-gcs-server) and stops them when the test ends.
+func StartServers(t testing.TB, res, pol []*inventory.Asset, members map[string][]string, faults []*Fault, svcFaults ...*ServiceFault) *Servers {
+	t.Helper()
+	as := NewAssetServer(res, pol, faults...)
+	t.Cleanup(as.Close)
+	ss, err := NewStorageServer(LabBuckets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ss.Stop)
+	svc := NewServiceServer(res, pol, members, svcFaults...)
+	t.Cleanup(svc.Close)
+	return &Servers{Assets: as, Storage: ss, Services: svc}
+}
+
+// Env returns the CLOUDSDK_API_ENDPOINT_OVERRIDES_<API> variables for every API.
+func (s *Servers) Env() map[string]string {
+	env := s.Services.Env()
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET"] = s.Assets.URL
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_POLICYANALYZER"] = s.Assets.URL + "/"
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE"] = s.Storage.Endpoint()
+	return env
 }

@@ -7,8 +7,9 @@
 // techniques and data moves need), as bit sets, so that the evaluation of
 // thousands of resources stays cheap. Conditional bindings (IAM
 // Conditions) are kept apart: the graph cannot resolve request-time
-// attributes, so their grants become conditional edges. Deny policies and
-// Principal Access Boundary policies are not read (docs/gcp-collector.md).
+// attributes, so their grants become conditional edges. Deny policies
+// (AddDeny) subtract from what the allow policies grant; Principal Access
+// Boundary policies are not read (docs/gcp-collector.md).
 package iam
 
 import (
@@ -43,6 +44,32 @@ type Grant struct {
 	Cond  Set // only under an IAM condition
 	// Via lists the bindings that contributed, for evidence.
 	Via []*Binding
+	// Denied lists the deny rules that took permissions away.
+	Denied []*Deny
+}
+
+// Deny is one rule of an IAM deny policy, attached to a resource (an
+// organisation, folder or project) and inherited by everything below it.
+// Deny wins over allow.
+type Deny struct {
+	Resource string
+	Policy   string // the deny policy's name, for evidence
+	// Principals are members as allow policies spell them ("user:a@x",
+	// "group:g@x", "serviceAccount:s@x"); "*" is everyone.
+	Principals []string
+	Except     []string
+	Perms      Set
+	// Conditional denials apply only under their condition: the grants
+	// they touch become conditional instead of disappearing.
+	Conditional bool
+	Condition   string
+}
+
+func (d *Deny) matches(member string) bool {
+	if slices.Contains(d.Except, member) {
+		return false
+	}
+	return slices.Contains(d.Principals, "*") || slices.Contains(d.Principals, member)
 }
 
 // All returns the permissions held unconditionally or under a condition.
@@ -56,6 +83,7 @@ type Evaluator struct {
 	roleSets map[string]Set
 	unknown  map[string]bool
 	bindings map[string][]*Binding // by resource
+	denies   map[string][]*Deny    // by attachment point
 	// Expand resolves convenience members ("projectEditor:p") to the
 	// members they stand for; nil leaves them as they are.
 	Expand func(member string) []string
@@ -67,7 +95,8 @@ func New(catalog *roles.Catalog, perms []string) (*Evaluator, error) {
 		return nil, fmt.Errorf("iam: %d permissions tracked, at most %d", len(perms), MaxPerms)
 	}
 	e := &Evaluator{perms: perms, index: map[string]int{}, catalog: catalog,
-		roleSets: map[string]Set{}, unknown: map[string]bool{}, bindings: map[string][]*Binding{}}
+		roleSets: map[string]Set{}, unknown: map[string]bool{}, bindings: map[string][]*Binding{},
+		denies: map[string][]*Deny{}}
 	for i, p := range perms {
 		e.index[p] = i
 	}
@@ -118,6 +147,26 @@ func (e *Evaluator) Filter(keep func(perm string) bool) Set {
 // Add records a binding.
 func (e *Evaluator) Add(b *Binding) {
 	e.bindings[b.Resource] = append(e.bindings[b.Resource], b)
+}
+
+// AddDeny records a deny rule.
+func (e *Evaluator) AddDeny(d *Deny) {
+	e.denies[d.Resource] = append(e.denies[d.Resource], d)
+}
+
+// DenyMask returns the tracked permissions a deny rule's permission list
+// names (IAM spelling, "iam.serviceAccountKeys.create"; a trailing "*"
+// matches by prefix: "iam.*", "iam.serviceAccountKeys.*", "*").
+func (e *Evaluator) DenyMask(perms []string) Set {
+	var s Set
+	for _, p := range perms {
+		if prefix, ok := strings.CutSuffix(p, "*"); ok {
+			s |= e.Filter(func(q string) bool { return strings.HasPrefix(q, prefix) })
+			continue
+		}
+		s |= e.Mask(p)
+	}
+	return s
 }
 
 // Resources lists every resource that has bindings, sorted.
@@ -193,6 +242,23 @@ func (e *Evaluator) Grants(chain []string) map[string]*Grant {
 	}
 	for _, g := range out {
 		g.Cond &^= g.Perms
+	}
+	for _, res := range chain {
+		for _, d := range e.denies[res] {
+			for m, g := range out {
+				hit := g.All() & d.Perms
+				if hit == 0 || !d.matches(m) {
+					continue
+				}
+				if d.Conditional {
+					g.Cond |= g.Perms & d.Perms
+				} else {
+					g.Cond &^= d.Perms
+				}
+				g.Perms &^= d.Perms
+				g.Denied = append(g.Denied, d)
+			}
+		}
 	}
 	return out
 }

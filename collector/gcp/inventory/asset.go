@@ -111,6 +111,10 @@ type Inventory struct {
 	// its instances (Compute Engine instanceGroups.listInstances: the
 	// asset inventory does not carry members).
 	GroupMembers map[string][]string
+	// DenyPolicies are the IAM deny policies read (live: IAM v2
+	// policies.get per organisation, folder and project; offline: gcloud
+	// iam policies get output).
+	DenyPolicies []DenyPolicy
 }
 
 // Activity is one Policy Analyzer activity record (the shape of

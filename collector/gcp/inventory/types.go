@@ -172,6 +172,7 @@ type FirewallRule struct {
 	Disabled              bool     `json:"disabled"`
 	SourceRanges          []string `json:"sourceRanges"`
 	SourceTags            []string `json:"sourceTags"`
+	SourceServiceAccounts []string `json:"sourceServiceAccounts"`
 	TargetTags            []string `json:"targetTags"`
 	TargetServiceAccounts []string `json:"targetServiceAccounts"`
 	Allowed               []PortSpec

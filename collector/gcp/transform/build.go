@@ -440,6 +440,7 @@ func (b *builder) bindings() error {
 			}
 		}
 	}
+	b.denies()
 	b.eval.Expand = func(m string) []string {
 		kind, proj, _ := strings.Cut(m, ":")
 		p := b.h.byID[proj]
@@ -680,4 +681,53 @@ func (b *builder) entitlements() error {
 		b.ents[id] = e
 	}
 	return nil
+}
+
+// denies loads the IAM deny policies: each rule subtracts its permissions
+// from its principals' grants on the attachment point and below
+// (exception principals and permissions excepted). Principal sets other
+// than everyone, a user, a group or a service account are not matched
+// (warned), and group membership is not read: a deny on a group removes
+// grants made to that group, not to its members' own bindings.
+func (b *builder) denies() {
+	for _, p := range b.inv.DenyPolicies {
+		att, err := p.AttachmentPoint()
+		if err != nil {
+			b.warn("%v", err)
+			continue
+		}
+		att = b.h.canonical(att)
+		for _, r := range p.Rules {
+			if r.DenyRule == nil {
+				continue
+			}
+			d := &gcpiam.Deny{Resource: att, Policy: p.Name}
+			for _, pr := range r.DenyRule.DeniedPrincipals {
+				if m, ok := inventory.DenyPrincipal(pr); ok {
+					d.Principals = append(d.Principals, m)
+				} else {
+					b.warn("deny policy %s: principal %s not matched (only everyone, users, groups and service accounts are)", p.Name, pr)
+				}
+			}
+			for _, pr := range r.DenyRule.ExceptionPrincipals {
+				if m, ok := inventory.DenyPrincipal(pr); ok {
+					d.Except = append(d.Except, m)
+				}
+			}
+			conv := func(ps []string) []string {
+				var out []string
+				for _, q := range ps {
+					out = append(out, inventory.DenyPermission(q))
+				}
+				return out
+			}
+			d.Perms = b.eval.DenyMask(conv(r.DenyRule.DeniedPermissions)) &^ b.eval.DenyMask(conv(r.DenyRule.ExceptionPermissions))
+			if c := r.DenyRule.DenialCondition; c != nil && c.Expression != "" {
+				d.Conditional, d.Condition = true, cmp.Or(c.Title, c.Expression)
+			}
+			if d.Perms != 0 && len(d.Principals) > 0 {
+				b.eval.AddDeny(d)
+			}
+		}
+	}
 }

@@ -21,8 +21,9 @@ type instanceInfo struct {
 	tags     []string
 	sa       string // service account email, "" when none
 	scopes   []string
-	osLogin  bool // OS Login enabled (instance, project metadata or org policy)
-	blockPrj bool // block-project-ssh-keys
+	osLogin  bool         // OS Login enabled (instance, project metadata or org policy)
+	blockPrj bool         // block-project-ssh-keys
+	ips      []netip.Addr // internal addresses, one per interface
 }
 
 // firewallInfo is a firewall rule with its evaluated pieces.
@@ -119,7 +120,8 @@ func (b *builder) network() error {
 		}
 	}
 	b.exposeInstances(fws)
-	b.loadBalancers()
+	b.loadBalancers(fws)
+	b.lateral(fws)
 	return nil
 }
 
@@ -169,6 +171,9 @@ func (b *builder) instance(a *inventory.Asset, p *project) {
 	for _, ni := range d.NetworkInterfaces {
 		net := inventory.SelfLinkToName(ni.Network, pid)
 		info.networks = append(info.networks, net)
+		if ip, err := netip.ParseAddr(ni.NetworkIP); err == nil {
+			info.ips = append(info.ips, ip)
+		}
 		if sub := inventory.SelfLinkToName(ni.Subnetwork, pid); sub != "" {
 			b.fact(a.Name, graph.EdgeInSubnet, sub)
 		}
@@ -410,61 +415,5 @@ func (b *builder) internetNode() {
 	if _, ok := b.nodes[graph.InternetID]; !ok {
 		b.nodes[graph.InternetID] = &graph.Node{ID: graph.InternetID, Kind: graph.KindInternet, Name: "Internet", Stub: true,
 			Region: "global", Service: "internet"}
-	}
-}
-
-// loadBalancers draws Internet -> external forwarding rule -> instances of
-// its target pool. Backend services are recorded on the rule; their
-// instance groups are not followed (docs/gcp-collector.md).
-func (b *builder) loadBalancers() {
-	pools := map[string][]string{}
-	for _, a := range b.inv.ByType(inventory.TypeTargetPool) {
-		var d inventory.TargetPool
-		if err := a.Decode(&d); err != nil {
-			continue
-		}
-		pid := ""
-		if p := b.h.projectOf(a); p != nil {
-			pid = p.ID
-		}
-		for _, i := range d.Instances {
-			pools[a.Name] = append(pools[a.Name], inventory.SelfLinkToName(i, pid))
-		}
-	}
-	for _, a := range sortedAssets(b.inv) {
-		if a.AssetType != inventory.TypeForwardingRule && a.AssetType != inventory.TypeGlobalFwdRule {
-			continue
-		}
-		var d inventory.ForwardingRule
-		if err := a.Decode(&d); err != nil {
-			continue
-		}
-		if !strings.HasPrefix(d.LoadBalancingScheme, "EXTERNAL") {
-			continue
-		}
-		pid := ""
-		if p := b.h.projectOf(a); p != nil {
-			pid = p.ID
-		}
-		n := b.resourceNode(a, graph.KindLoadBalancer, "compute", d.Name, nil)
-		n.Props["ip_address"] = d.IPAddress
-		n.Props["port_range"] = d.PortRange
-		n.Props["scheme"] = d.LoadBalancingScheme
-		b.internetNode()
-		ports := d.Ports
-		if len(ports) == 0 && d.PortRange != "" {
-			ports = []string{d.PortRange}
-		}
-		b.move(graph.Edge{From: graph.InternetID, To: a.Name, Kind: graph.EdgeExposedTo, Technique: "gcp.compute.external-load-balancer",
-			Evidence: []string{"forwarding rule " + d.Name + " is " + d.LoadBalancingScheme + " on " + d.IPAddress}, Props: graph.Props{"ports": nonNil(ports)}})
-		target := inventory.SelfLinkToName(d.Target, pid)
-		for _, inst := range pools[target] {
-			if _, ok := b.nodes[inst]; !ok {
-				continue
-			}
-			b.fact(a.Name, graph.EdgeTargets, inst)
-			b.move(graph.Edge{From: a.Name, To: inst, Kind: graph.EdgeReaches, Technique: "gcp.compute.load-balancer-forward",
-				Evidence: []string{"target pool " + inventory.LastSegment(target) + " lists the instance"}, Props: graph.Props{"ports": nonNil(ports)}})
-		}
 	}
 }

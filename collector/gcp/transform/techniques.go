@@ -15,7 +15,9 @@ type Technique struct {
 var Techniques = []Technique{
 	{"gcp.compute.internet-exposed", graph.EdgeExposedTo, "instance with an external IP; an INGRESS allow rule from 0.0.0.0/0 (or ::/0) on its network matching its tags / service account, not overridden by a deny of equal or higher priority", "Internet -> instance, ports in props"},
 	{"gcp.compute.external-load-balancer", graph.EdgeExposedTo, "EXTERNAL forwarding rule", "Internet -> load balancer"},
-	{"gcp.compute.load-balancer-forward", graph.EdgeReaches, "target pool listing the instance", "load balancer -> instance"},
+	{"gcp.compute.load-balancer-forward", graph.EdgeReaches, "target pool listing the instance, or target proxy -> URL map -> backend service -> instance group with the instance as a member (instanceGroups.listInstances), and a firewall rule admitting the Google Front End ranges (proxied) or 0.0.0.0/0 (passthrough) on the backend port", "load balancer -> instance, backend port in props"},
+	{TechFirewallSource, graph.EdgeReaches, "an INGRESS allow rule whose sources match the instance: internal address in a source range (also from an ACTIVE peered network), a source tag, or a source service account", "instance -> firewall rule (the rule is the hub of lateral reach)"},
+	{TechVPCLateral, graph.EdgeReaches, "the rule applies to the target instance (network, target tags / service accounts); ports minus those a broad deny of equal or higher priority blocks", "firewall rule -> instance, ports in props"},
 	{"gcp.cloudfunctions.public-invoker", graph.EdgeExposedTo, "allUsers / allAuthenticatedUsers hold cloudfunctions.functions.invoke (or run.routes.invoke for 2nd gen) and ingress ALLOW_ALL", "Internet -> function"},
 	{"gcp.run.public-invoker", graph.EdgeExposedTo, "allUsers / allAuthenticatedUsers hold run.routes.invoke and ingress all", "Internet -> Cloud Run service"},
 	{"gcp.sql.public-authorized-network", graph.EdgeExposedTo, "public IP with 0.0.0.0/0 in the authorized networks", "Internet -> Cloud SQL instance"},

@@ -1,0 +1,61 @@
+// Drives the explorer over an estate with a conditional escalation that needs
+// a tag change first (web/conditional_e2e_test.go builds it): reads how the
+// path list, the drawn hops, the path panel, the finding cards and the
+// "can become administrator" list mark it. Prints one JSON line.
+//
+// Env: BP_URL, BP_TOKEN, BP_CHROMIUM (default /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const url = process.env.BP_URL;
+const token = process.env.BP_TOKEN;
+if (!url || !token) {
+  console.error('BP_URL and BP_TOKEN are required');
+  process.exit(2);
+}
+const profile = mkdtempSync(join(tmpdir(), 'bp-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.BP_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1600, height: 900 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const out = { consoleErrors: [] };
+try {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  page.on('console', (m) => { if (m.type() === 'error') out.consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => out.consoleErrors.push(String(e)));
+  page.setDefaultTimeout(30_000);
+
+  await page.goto(url);
+  await page.locator('#login').waitFor({ state: 'visible' });
+  await page.fill('#token', token);
+  await page.click('#login-form button[type=submit]');
+  await page.locator('#paths li').first().waitFor();
+  await page.locator('#admins li').first().waitFor();
+  out.pathsConditional = await page.locator('#paths li').evaluateAll((els) => els.map((e) => e.dataset.conditional));
+  out.admins = Object.fromEntries(await page.locator('#admins li[data-principal]').evaluateAll((els) =>
+    els.map((e) => [e.dataset.principal, e.dataset.conditional])));
+
+  // the longest path: Internet -> instance -> role -> admin -> data
+  const longest = await page.locator('#paths li').evaluateAll((els) => {
+    let best = 0, hops = 0;
+    els.forEach((e, i) => { const m = /(\d+) hops/.exec(e.textContent); if (m && +m[1] > hops) { hops = +m[1]; best = i; } });
+    return best;
+  });
+  await page.locator('#paths li').nth(longest).click();
+  await page.waitForFunction(() => Number(document.getElementById('panel').dataset.findings) > 0
+    && window.__bp.cy.edges('.hop').length > 0);
+  out.hopClasses = await page.evaluate(() => window.__bp.cy.edges('.hop').map((e) => e.classes().join(' ')));
+  out.panelHops = await page.locator('#panel .hop').evaluateAll((els) => els.map((e) => ({
+    conditional: e.dataset.conditional, tagStep: e.dataset.tagStep, text: e.innerText })));
+  out.findings = Object.fromEntries(await page.locator('#panel .finding').evaluateAll((els) =>
+    els.map((e) => [e.dataset.finding, e.dataset.conditional])));
+} finally {
+  await ctx.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(JSON.stringify(out));
