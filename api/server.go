@@ -80,6 +80,10 @@ type Config struct {
 	// Collections returns the scheduled collections' statuses for
 	// /readyz and GET /api/v1/collections; nil when serve schedules none.
 	Collections func() []schedule.Status
+	// MetricsPublic serves GET /metrics without the bearer token (for a
+	// scraper that cannot send one); by default /metrics needs it like
+	// the API (docs/security.md).
+	MetricsPublic bool
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 }
@@ -98,6 +102,7 @@ type Server struct {
 	buffered *byteBudget
 	openapi  []byte
 	assetsOK bool
+	metrics  *metrics
 }
 
 // New builds the API handler.
@@ -150,6 +155,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.assetsOK = true
 	}
+	s.metrics = newMetrics(s)
 	s.engine = s.routes()
 	return s, nil
 }
@@ -201,7 +207,7 @@ func (s *Server) routes() *gin.Engine {
 	// a header a client can forge.
 	e.ForwardedByClientIP = false
 	_ = e.SetTrustedProxies(nil) // nil is always accepted
-	e.Use(s.recovery, s.accessLog, securityHeaders, s.hostCheck, s.inFlight, s.bodyLimit)
+	e.Use(s.recovery, s.accessLog, s.metrics.observe, securityHeaders, s.hostCheck, s.inFlight, s.bodyLimit)
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, codeMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
@@ -216,6 +222,11 @@ func (s *Server) routes() *gin.Engine {
 	}
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "auth": auth}) })
 	e.GET("/readyz", s.readyz)
+	if s.cfg.MetricsPublic {
+		e.GET("/metrics", s.rateLimit, s.serveMetrics)
+	} else {
+		e.GET("/metrics", s.rateLimit, s.auth, s.serveMetrics)
+	}
 
 	v1 := e.Group("/api/v1", s.rateLimit)
 	v1.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", s.openapi) })

@@ -53,7 +53,7 @@ func (s *Server) trend(c *gin.Context) {
 		}
 	}
 	now := s.cfg.Now()
-	r, err := trend.Build(ctx, g, l, trend.Options{Now: now, Since: now.Add(-since)})
+	r, err := trend.Build(ctx, g, l, trend.Options{Now: now, Since: now.Add(-since), Owners: s.cfg.Owners})
 	if err != nil {
 		s.log.Error("trend", "err", err)
 		abort(c, http.StatusServiceUnavailable, codeUnavailable, "the trend could not be computed; see the server log")

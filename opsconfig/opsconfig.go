@@ -195,7 +195,7 @@ func Parse(doc []byte) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty config: want a targets list")
+			return nil, errors.New("empty config: want targets, owners or notify")
 		}
 		return nil, fmt.Errorf("parse: %w", err)
 	}
@@ -217,9 +217,8 @@ var (
 
 // Validate checks the whole file and names the first problem.
 func (c *Config) Validate() error {
-	if len(c.Targets) == 0 {
-		return errors.New("no targets: the config must list at least one")
-	}
+	// No targets is valid: a file may configure only owners and
+	// notifications; `collect all` and scheduled collection say so.
 	s := c.Schedule
 	if s.Concurrency < 0 || s.Concurrency > 16 {
 		return fmt.Errorf("schedule.concurrency %d: want 1..16", s.Concurrency)

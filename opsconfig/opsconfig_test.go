@@ -70,7 +70,6 @@ func TestParseRefusesWhatWouldCollectLessThanTheReaderThinks(t *testing.T) {
 		name, doc, want string
 	}{
 		{"empty", ``, "empty config"},
-		{"no targets", `schedule: {every: 1h}`, "no targets"},
 		{"misspelt option", "targets:\n- {name: a, cloud: aws, aws: {regoins: [x]}}", "regoins"},
 		{"duplicate key", "targets:\n- {name: a, cloud: aws, cloud: gcp}", "already"},
 		{"unknown cloud", "targets:\n- {name: a, cloud: oci}", `cloud "oci"`},

@@ -17,7 +17,6 @@ import (
 
 // collectAllCommand is `breachpath collect all --config FILE`.
 func (a *app) collectAllCommand() *cobra.Command {
-	var configPath string
 	var only []string
 	cmd := &cobra.Command{
 		Use:   "all --config FILE",
@@ -32,17 +31,16 @@ still run. The exit code is 0 when every target was read completely, 3 when
 some failed or were partial, 1 when none stored anything.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if configPath == "" {
-				return usageErrorf("--config is required")
-			}
-			cfg, err := opsconfig.Load(configPath)
+			cfg, err := a.config()
 			if err != nil {
-				return usageErrorf("%v", err)
+				return err
+			}
+			if cfg == nil || len(cfg.Targets) == 0 {
+				return usageErrorf("collect all needs --config (or BREACHPATH_CONFIG) naming a file with targets (docs/operations.md)")
 			}
 			return a.runCollectAll(cmd.Context(), cfg, only)
 		},
 	}
-	cmd.Flags().StringVar(&configPath, "config", "", "operations config file (YAML or JSON; docs/operations.md)")
 	cmd.Flags().StringSliceVar(&only, "target", nil, "collect only these targets (names, comma-separated)")
 	return cmd
 }

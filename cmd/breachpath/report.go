@@ -23,15 +23,15 @@ func (a *app) reportCommand() *cobra.Command {
 
 func (a *app) reportTrendCommand() *cobra.Command {
 	var since, format string
-	var ownerKeys []string
 	cmd := &cobra.Command{
 		Use:   "trend [--since 90d] [--format json|csv|html]",
 		Short: "Remediation metrics: time to remediate, open findings by age, attack paths over time",
 		Long: `trend reports, over the window --since (default 90d):
   - mean and median time to remediate (first seen to resolved) of the findings
     resolved in the window, overall, per severity, per account / subscription /
-    project and per owner tag (--owner-key, default: owner, team, contact,
-    owner-email, created-by; first present wins);
+    project and per owner (tags, the --owners mapping file and the config's
+    owners: section, as everywhere: docs/notifications.md; a finding whose
+    resource was deleted keeps the owner the change ledger recorded);
   - open findings by age (stale findings count as open: nobody saw them fixed);
   - the attack-path count of every observation in the change ledger (one per
     sync), per severity (the highest severity of the findings that enable a path).
@@ -49,16 +49,19 @@ nothing fetched from the network); json is the answer of GET /api/v1/metrics/tre
 			default:
 				return usageErrorf("--format %q: want json, csv or html", format)
 			}
-			return a.runReportTrend(cmd.Context(), d, format, ownerKeys)
+			return a.runReportTrend(cmd.Context(), d, format)
 		},
 	}
 	cmd.Flags().StringVar(&since, "since", "90d", "window: a number of days (30d) or a duration (72h)")
 	cmd.Flags().StringVar(&format, "format", "json", "output format: json, csv or html")
-	cmd.Flags().StringSliceVar(&ownerKeys, "owner-key", nil, "tag keys naming a resource's owner, first present wins (default: owner, team, contact, owner-email, created-by)")
 	return cmd
 }
 
-func (a *app) runReportTrend(ctx context.Context, since time.Duration, format string, ownerKeys []string) error {
+func (a *app) runReportTrend(ctx context.Context, since time.Duration, format string) error {
+	owners, err := a.owners()
+	if err != nil {
+		return err
+	}
 	g, err := a.loadGraph(ctx, graph.Filter{IncludeResolved: true, SkipFacts: true})
 	if err != nil {
 		return err
@@ -73,7 +76,7 @@ func (a *app) runReportTrend(ctx context.Context, since time.Duration, format st
 		return fmt.Errorf("change ledger %s: %w", a.changesPath(), err)
 	}
 	now := time.Now()
-	r, err := trend.Build(ctx, g, l, trend.Options{Now: now, Since: now.Add(-since), OwnerKeys: ownerKeys})
+	r, err := trend.Build(ctx, g, l, trend.Options{Now: now, Since: now.Add(-since), Owners: owners})
 	if err != nil {
 		return err
 	}

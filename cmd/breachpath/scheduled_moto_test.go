@@ -293,7 +293,7 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 	events := &eventLog{}
 	a := newApp()
 	out := &lockedBuffer{}
-	a.stdout, a.stderr, a.dbPath, a.logLevel = out, io.Discard, db, "error"
+	a.stdout, a.stderr, a.dbPath, a.logLevel, a.configPath = out, io.Discard, db, "error", cfgPath
 	a.clock = schedule.Options{After: clk.after, Jitter: func(time.Duration) time.Duration { return 0 }}
 	a.subscribers = []schedule.Subscriber{events}
 	if err := a.setup(); err != nil {
@@ -302,7 +302,7 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 	sctx, cancel := context.WithCancel(ctx)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- a.runServe(sctx, serveFlags{listen: "127.0.0.1:0", noAuth: true, collectEvery: 6 * time.Hour, config: cfgPath})
+		errc <- a.runServe(sctx, serveFlags{listen: "127.0.0.1:0", noAuth: true, collectEvery: 6 * time.Hour})
 	}()
 	defer func() {
 		cancel()

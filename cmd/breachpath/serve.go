@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/breachpath/breachpath/api"
-	"github.com/breachpath/breachpath/opsconfig"
 	"github.com/breachpath/breachpath/schedule"
 	"github.com/breachpath/breachpath/web"
 )
@@ -26,10 +24,11 @@ type serveFlags struct {
 	tokenFile    string
 	noAuth       bool
 	allowedHosts []string
-	// collectEvery and config schedule collections in the background
-	// (docs/operations.md).
+	// collectEvery schedules the --config file's targets in the
+	// background (docs/operations.md).
 	collectEvery time.Duration
-	config       string
+	// metricsPublic serves /metrics without the token.
+	metricsPublic bool
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -57,7 +56,11 @@ one at a time, with jitter and exponential backoff after failures. Readers
 keep the current analysis until the new one is ready. A failed run stores
 nothing (the previous data stands); /readyz and GET /api/v1/collections show
 the last run of every target. Without the flag the file's schedule.every is
-used, if it sets one.`,
+used, if it sets one.
+
+GET /metrics serves Prometheus metrics (API latency, collection durations and
+outcomes, open attack paths and findings by severity). It needs the bearer
+token like the API; --metrics-public serves it without (docs/security.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runServe(cmd.Context(), f)
@@ -67,8 +70,8 @@ used, if it sets one.`,
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port)")
 	fl.StringVar(&f.tokenFile, "token-file", "", "bearer token file (default: breachpath.token next to the store file)")
 	fl.BoolVar(&f.noAuth, "no-auth", false, "serve the API without authentication (insecure)")
+	fl.BoolVar(&f.metricsPublic, "metrics-public", false, "serve the Prometheus /metrics endpoint without the bearer token (it reveals attack-path counts and target names; docs/security.md)")
 	fl.DurationVar(&f.collectEvery, "collect-every", 0, "collect the config's targets in the background at this interval, e.g. 6h (needs --config)")
-	fl.StringVar(&f.config, "config", os.Getenv("BREACHPATH_CONFIG"), "operations config file: the targets to collect (env BREACHPATH_CONFIG; docs/operations.md)")
 	fl.StringArrayVar(&f.allowedHosts, "allowed-host", nil, "another Host header value to accept (repeatable), e.g. breachpath.internal.example")
 	return cmd
 }
@@ -78,17 +81,15 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return usageErrorf("--listen %q: want host:port, e.g. 127.0.0.1:8080", f.listen)
 	}
-	var ops *opsconfig.Config
-	if f.config != "" {
-		if ops, err = opsconfig.Load(f.config); err != nil {
-			return usageErrorf("%v", err)
-		}
+	ops, err := a.config()
+	if err != nil {
+		return err
 	}
 	switch {
 	case f.collectEvery < 0 || (f.collectEvery > 0 && f.collectEvery < time.Minute):
 		return usageErrorf("--collect-every %s: want at least 1m", f.collectEvery)
-	case f.collectEvery > 0 && ops == nil:
-		return usageErrorf("--collect-every needs --config (the targets to collect; docs/operations.md)")
+	case f.collectEvery > 0 && (ops == nil || len(ops.Targets) == 0):
+		return usageErrorf("--collect-every needs --config with targets (the targets to collect; docs/operations.md)")
 	}
 	var sched *schedule.Scheduler
 	if ops != nil {
@@ -148,12 +149,16 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 	}
 	cfg := api.Config{Store: st, Token: token, NoAuth: f.noAuth, Logger: a.log, Assets: web.Assets(),
 		ListenAddr: f.listen, AllowedHosts: f.allowedHosts, ChangesPath: a.changesPath(), Owners: owners}
+	cfg.MetricsPublic = f.metricsPublic
 	if sched != nil {
 		cfg.Collections = sched.Statuses
 	}
 	srv, err := api.New(cfg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	if sched != nil {
+		sched.Subscribe(srv) // collection metrics
 	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {

@@ -66,8 +66,9 @@ type dot struct {
 }
 
 type tick struct {
-	Pos   float64
-	Label string
+	Pos    float64
+	Label  string
+	Anchor string // text-anchor of an x label: the end labels stay inside the chart
 }
 
 type barChart struct {
@@ -201,9 +202,11 @@ func pathChart(ps []PathPoint) lineChart {
 		c.Points = append(c.Points, dot{X: x(i), Y: y(p.Paths),
 			Title: fmt.Sprintf("sync %d, %s: %d paths, %d open findings", p.SyncID, p.At.UTC().Format("2006-01-02 15:04"), p.Paths, p.OpenFindings)})
 	}
-	c.XTicks = []tick{{Pos: x(0), Label: t0.UTC().Format("2006-01-02 15:04")}}
-	if len(ps) > 1 {
-		c.XTicks = append(c.XTicks, tick{Pos: x(len(ps) - 1), Label: t1.UTC().Format("2006-01-02 15:04")})
+	c.XTicks = []tick{{Pos: x(0), Label: t0.UTC().Format("2006-01-02 15:04"), Anchor: "start"}}
+	if len(ps) == 1 {
+		c.XTicks[0].Anchor = "middle"
+	} else {
+		c.XTicks = append(c.XTicks, tick{Pos: x(len(ps) - 1), Label: t1.UTC().Format("2006-01-02 15:04"), Anchor: "end"})
 	}
 	return c
 }

@@ -20,15 +20,12 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/scoring/drift"
+	"github.com/breachpath/breachpath/scoring/owner"
 )
 
-// DefaultOwnerKeys are the tag keys read as a resource's owner, first
-// match wins, compared without case.
-var DefaultOwnerKeys = []string{"owner", "team", "contact", "owner-email", "created-by"}
-
-// NoOwner is the owner group of resources without an owner tag;
-// RemovedOwner that of findings whose resource is no longer in the store
-// (its tags went with it).
+// NoOwner is the owner group of resources nobody owns; RemovedOwner that
+// of findings whose resource is no longer in the store and whose owner the
+// change ledger did not record either.
 const (
 	NoOwner      = "(none)"
 	RemovedOwner = "(resource removed)"
@@ -41,8 +38,9 @@ type Options struct {
 	Since time.Time
 	// Now is the report's time (ages are measured to it).
 	Now time.Time
-	// OwnerKeys replace DefaultOwnerKeys.
-	OwnerKeys []string
+	// Owners names each resource's owner (tags, mapping file, scope
+	// defaults: scoring/owner); nil reads the default owner tags.
+	Owners *owner.Resolver
 }
 
 // Report is the remediation metrics of one window.
@@ -120,10 +118,6 @@ func Build(ctx context.Context, g *graph.Graph, l *drift.Ledger, o Options) (*Re
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	keys := o.OwnerKeys
-	if len(keys) == 0 {
-		keys = DefaultOwnerKeys
-	}
 	r := &Report{GeneratedAt: o.Now.UTC(), Since: o.Since.UTC(), Paths: []PathPoint{}, Remediation: Remediation{BySeverity: []Stat{}}}
 	r.OpenByAge = make([]AgeBucket, len(ageBuckets))
 	for i, b := range ageBuckets {
@@ -131,14 +125,17 @@ func Build(ctx context.Context, g *graph.Graph, l *drift.Ledger, o Options) (*Re
 		r.OpenByAge[i] = b
 	}
 
-	// The ledger is read first: it knows the account of a finding whose
-	// resource has since been deleted (a common fix).
-	lastAccount := map[string]string{}
+	// The ledger is read first: it knows the account and owner of a finding
+	// whose resource has since been deleted (a common fix).
+	lastAccount, lastOwner := map[string]string{}, map[string]string{}
 	if l != nil {
 		err := l.Each(ctx, time.Time{}, func(ob *drift.Observation) error {
 			for _, f := range ob.Findings {
 				if f.Account != "" {
 					lastAccount[f.ID] = f.Account
+				}
+				if f.Owner != "" {
+					lastOwner[f.ID] = f.Owner
 				}
 			}
 			if !ob.At.Before(o.Since) {
@@ -164,15 +161,23 @@ func Build(ctx context.Context, g *graph.Graph, l *drift.Ledger, o Options) (*Re
 		}
 		f := &g.Findings[i]
 		s := sample{sev: f.Severity.String(), account: "(unknown)", owner: NoOwner}
-		if n := g.Node(f.Resource); n != nil {
+		n := g.Node(f.Resource)
+		if name := o.Owners.Of(f.Resource, n).Name; name != "" {
+			s.owner = name
+		}
+		if n != nil {
 			if n.Account != "" {
 				s.account = n.Account
 			}
-			s.owner = ownerOf(n, keys)
 		} else {
-			s.owner = RemovedOwner
 			if a := lastAccount[f.ID]; a != "" {
 				s.account = a
+			}
+			if s.owner == NoOwner {
+				s.owner = RemovedOwner
+				if w := lastOwner[f.ID]; w != "" {
+					s.owner = w
+				}
 			}
 		}
 		if f.ResolvedAt.IsZero() {
@@ -211,18 +216,6 @@ func Build(ctx context.Context, g *graph.Graph, l *drift.Ledger, o Options) (*Re
 	r.Remediation.ByAccount = groups(byAccount, openAcct)
 	r.Remediation.ByOwner = groups(byOwner, openOwn)
 	return r, nil
-}
-
-// ownerOf returns the value of the first owner tag key present.
-func ownerOf(n *graph.Node, keys []string) string {
-	for _, k := range keys {
-		for tk, tv := range n.Tags {
-			if strings.EqualFold(tk, k) && strings.TrimSpace(tv) != "" {
-				return strings.TrimSpace(tv)
-			}
-		}
-	}
-	return NoOwner
 }
 
 func stat(key string, hours []float64, open int) Stat {
@@ -284,13 +277,20 @@ func point(o *drift.Observation) PathPoint {
 		}
 	}
 	for _, pr := range o.Paths {
-		top := graph.SeverityInfo
-		for _, id := range pr.Findings {
-			top = max(top, sev[id])
-		}
-		p.BySeverity[top.String()]++
+		p.BySeverity[PathSeverity(pr.Findings, func(id string) graph.Severity { return sev[id] }).String()]++
 	}
 	return p
+}
+
+// PathSeverity is the severity of an attack path: the highest severity of
+// the findings that enable its moves (info when none does). The trend and
+// the Prometheus gauge of open paths both count paths by it.
+func PathSeverity(findings []string, severity func(id string) graph.Severity) graph.Severity {
+	top := graph.SeverityInfo
+	for _, id := range findings {
+		top = max(top, severity(id))
+	}
+	return top
 }
 
 // ParseWindow reads a window length: a Go duration ("72h", "90m") or a
