@@ -67,11 +67,12 @@ buckets the inventory has not caught up with, and each service's own API
 Run, GKE, Cloud KMS) adds what the inventory lacks or holds stale
 (instance-group members, getIamPolicy answers); the service's answer wins.
 IAM deny policies on the organisation, folders and projects subtract from
-what the allow policies grant (--no-service-apis skips these reads).
+what the allow policies grant, and VPC Service Controls perimeters make data
+moves from outside them conditional (--no-service-apis skips these reads).
 
 Endpoints follow gcloud's overrides: CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>
 (CLOUDASSET, STORAGE, POLICYANALYZER, COMPUTE, BIGQUERY, SECRETMANAGER, SQL,
-CLOUDFUNCTIONS, RUN, CONTAINER, CLOUDKMS, IAM), for example
+CLOUDFUNCTIONS, RUN, CONTAINER, CLOUDKMS, IAM, ACCESSCONTEXTMANAGER), for example
 CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=https://compute-psc.p.googleapis.com/compute/v1/
 for Private Service Connect. An http:// override (an emulator) is called
 without credentials: tokens never travel in clear text. Each project becomes one scope
@@ -86,8 +87,9 @@ and '--content-type=iam-policy' (and org-policy) output as written to Cloud
 Storage, 'gcloud asset list --format=json', 'gcloud asset
 search-all-iam-policies --format=json' and 'gcloud policy-intelligence
 query-activity --activity-type=serviceAccountKeyLastAuthentication --format=json'
-and a JSON array of 'gcloud iam policies get --kind=denypolicies --format=json'
-outputs (deny policies).
+a JSON array of 'gcloud iam policies get --kind=denypolicies --format=json'
+outputs (deny policies) and 'gcloud access-context-manager perimeters list
+--format=json' (VPC Service Controls).
 
 --key-activity also reads when each service-account key last authenticated
 (Policy Analyzer, roles/policyanalyzer.activityAnalysisViewer), so that

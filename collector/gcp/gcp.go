@@ -144,6 +144,9 @@ func importCoverage(inv *inventory.Inventory) graph.Coverage {
 	if len(inv.DenyPolicies) > 0 {
 		cov.Read = append(cov.Read, graph.Area{Service: fetch.AreaDeny})
 	}
+	if len(inv.Perimeters) > 0 {
+		cov.Read = append(cov.Read, graph.Area{Service: fetch.AreaPerimeters})
+	}
 	return cov
 }
 

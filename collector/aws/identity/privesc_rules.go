@@ -611,13 +611,27 @@ func (e *escalator) workloads(target Target) []workload {
 var landsOnHost = map[string]bool{
 	"aws.ssm.start-session": true, "aws.ssm.send-command": true,
 	"aws.ec2-instance-connect.send-ssh-public-key": true, "aws.ec2.modify-instance-user-data": true,
+	TechSerialConsole: true,
 }
+
+// TechSerialConsole lands on an instance through the EC2 serial console. It needs the account's
+// serial console access enabled in the instance's region (GetSerialConsoleAccessStatus); an
+// unknown status (not readable) draws no edge.
+const TechSerialConsole = "aws.ec2-instance-connect.send-serial-console-ssh-public-key"
 
 // landOnHost draws the attacker's edge to every running instance on which t's permissions hold.
 func (e *escalator) landOnHost(p *principal, t *Technique) {
 	for _, h := range e.tg.hosts {
 		if h.terminated {
 			continue
+		}
+		var extra []string
+		if t.ID == TechSerialConsole {
+			rd := e.b.inv.Regional[h.region]
+			if rd == nil || rd.SerialConsoleAccess != "enabled" {
+				continue
+			}
+			extra = append(extra, "serial console access is enabled for the account in "+h.region)
 		}
 		var c permCheck
 		ok := true
@@ -641,7 +655,7 @@ func (e *escalator) landOnHost(p *principal, t *Technique) {
 			}
 		}
 		if ok {
-			e.emit(p, t, h.arn, c, "lands on "+h.arn+": its network position, and its role through the metadata service")
+			e.emit(p, t, h.arn, c, append(extra, "lands on "+h.arn+": its network position, and its role through the metadata service")...)
 		}
 	}
 }

@@ -45,7 +45,10 @@ const (
 	// FormatDenyPolicies is an array of `gcloud iam policies get
 	// --kind=denypolicies --format=json` outputs (kind DenyPolicy).
 	FormatDenyPolicies Format = "deny-policies"
-	FormatUnsupported  Format = ""
+	// FormatPerimeters is `gcloud access-context-manager perimeters list
+	// --policy=P --format=json` (VPC Service Controls).
+	FormatPerimeters  Format = "perimeters"
+	FormatUnsupported Format = ""
 )
 
 // ReadFile reads one export file into inv and returns its format and the
@@ -168,6 +171,18 @@ func readArray(ctx context.Context, br *bufio.Reader, inv *inventory.Inventory) 
 			if err := strictjson.Check(raw, true); err != nil {
 				return format, n, fmt.Errorf("record %d: %w", n, err)
 			}
+		}
+		if strings.HasPrefix(probe.Name, "accessPolicies/") && strings.Contains(probe.Name, "/servicePerimeters/") {
+			format = FormatPerimeters
+			var p inventory.Perimeter
+			if err := strictjson.Check(raw, true); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			inv.Perimeters = append(inv.Perimeters, p)
+			continue
 		}
 		if probe.Kind == "DenyPolicy" {
 			format = FormatDenyPolicies

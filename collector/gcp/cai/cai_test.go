@@ -122,3 +122,23 @@ func TestReadKeepsServiceKeysThatDifferInCase(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestImportReadsDenyPoliciesAndPerimeters(t *testing.T) {
+	in := `[{"name":"accessPolicies/9/servicePerimeters/data","title":"data","perimeterType":"PERIMETER_TYPE_REGULAR",
+ "status":{"resources":["projects/3"],"restrictedServices":["storage.googleapis.com"]}},
+ {"name":"policies/cloudresourcemanager.googleapis.com%2Fprojects%2F3/denypolicies/d","kind":"DenyPolicy",
+ "rules":[{"denyRule":{"deniedPrincipals":["principalSet://goog/public:all"],"deniedPermissions":["iam.googleapis.com/serviceAccountKeys.create"]}}]}]`
+	inv := inventory.New(time.Now())
+	if _, _, err := Read(context.Background(), strings.NewReader(in), inv); err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Perimeters) != 1 || !inv.Perimeters[0].Restricts("3", "storage.googleapis.com") {
+		t.Errorf("perimeters %+v", inv.Perimeters)
+	}
+	if len(inv.DenyPolicies) != 1 {
+		t.Fatalf("deny policies %+v", inv.DenyPolicies)
+	}
+	if att, err := inv.DenyPolicies[0].AttachmentPoint(); err != nil || att != "//cloudresourcemanager.googleapis.com/projects/3" {
+		t.Errorf("attachment point %q (%v)", att, err)
+	}
+}

@@ -182,6 +182,9 @@ func Collect(ctx context.Context, opts Options) (*inventory.Inventory, error) {
 	if ctx.Err() == nil && !opts.SkipServiceAPIs && !c.inv.Coverage.FailedFor(AreaPolicies, "") {
 		c.denyPolicies(ctx)
 	}
+	if ctx.Err() == nil && !opts.SkipServiceAPIs {
+		c.perimeters(ctx)
+	}
 	if ctx.Err() == nil && opts.KeyActivity {
 		c.keyActivity(ctx)
 	}

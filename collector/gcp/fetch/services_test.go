@@ -114,7 +114,8 @@ func TestServiceDetailWinsOverALaggingAssetInventory(t *testing.T) {
 
 func TestEachServiceFamilyFailsAloneAndIsKeptStale(t *testing.T) {
 	apiArea := map[string]string{"compute": "compute", "bigquery": "bigquery", "secretmanager": "secretmanager", "sql": "sqladmin",
-		"cloudfunctions": "cloudfunctions", "run": "run", "container": "container", "cloudkms": "cloudkms", "iam": "iam-deny"}
+		"cloudfunctions": "cloudfunctions", "run": "run", "container": "container", "cloudkms": "cloudkms", "iam": "iam-deny",
+		"accesscontextmanager": "accesscontextmanager"}
 	type tc struct {
 		name       string
 		fault      gcptest.ServiceFault

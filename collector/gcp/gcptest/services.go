@@ -53,6 +53,10 @@ type ServiceServer struct {
 	// DenyPolicies are answered by the IAM v2 policies API (set before the
 	// first request).
 	DenyPolicies []inventory.DenyPolicy
+	// Perimeters are answered by Access Context Manager v1 (their access
+	// policy is the accessPolicies/<p> prefix of their name; every policy
+	// belongs to the lab organisation).
+	Perimeters []inventory.Perimeter
 }
 
 // NewServiceServer starts a server over the assets; members lists the
@@ -109,6 +113,8 @@ func (s *ServiceServer) serve(w http.ResponseWriter, r *http.Request) {
 		resp, ok = s.list(path, "v1/", "/clusters", inventory.TypeCluster, "clusters", nil)
 	case "cloudkms":
 		resp, ok = s.list(path, "v1/", "/cryptoKeys", inventory.TypeCryptoKey, "cryptoKeys", nil)
+	case "accesscontextmanager":
+		resp, ok = s.accessPolicies(r, path)
 	case "iam":
 		// The attachment point is URL-encoded inside the name (%2F); the
 		// client escapes the name once more, so the path decoded once
@@ -213,6 +219,37 @@ func (s *ServiceServer) denyPolicies(path string) (any, bool) {
 		if p.Name == rest {
 			return p, true
 		}
+	}
+	return nil, false
+}
+
+// accessPolicies answers accessPolicies.list (parent organizations/N) and
+// servicePerimeters.list.
+func (s *ServiceServer) accessPolicies(r *http.Request, path string) (any, bool) {
+	switch {
+	case path == "v1/accessPolicies":
+		if r.URL.Query().Get("parent") != "organizations/"+OrgNumber {
+			return map[string]any{}, true
+		}
+		var out []map[string]any
+		seen := map[string]bool{}
+		for _, p := range s.Perimeters {
+			pol, _, _ := strings.Cut(p.Name, "/servicePerimeters/")
+			if !seen[pol] {
+				seen[pol] = true
+				out = append(out, map[string]any{"name": pol, "parent": "organizations/" + OrgNumber, "title": "lab policy"})
+			}
+		}
+		return map[string]any{"accessPolicies": out}, true
+	case strings.HasPrefix(path, "v1/accessPolicies/") && strings.HasSuffix(path, "/servicePerimeters"):
+		pol := strings.TrimSuffix(strings.TrimPrefix(path, "v1/"), "/servicePerimeters")
+		var out []inventory.Perimeter
+		for _, p := range s.Perimeters {
+			if strings.HasPrefix(p.Name, pol+"/") {
+				out = append(out, p)
+			}
+		}
+		return map[string]any{"servicePerimeters": out}, true
 	}
 	return nil, false
 }
@@ -382,7 +419,7 @@ func (s *ServiceServer) find(name string) *inventory.Asset {
 // every service API at this server, for fetch.EndpointOptions.
 func (s *ServiceServer) Env() map[string]string {
 	out := map[string]string{}
-	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms", "iam"} {
+	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms", "iam", "accesscontextmanager"} {
 		out["CLOUDSDK_API_ENDPOINT_OVERRIDES_"+strings.ToUpper(api)] = s.Endpoint(api)
 	}
 	return out

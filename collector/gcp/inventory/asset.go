@@ -115,6 +115,9 @@ type Inventory struct {
 	// policies.get per organisation, folder and project; offline: gcloud
 	// iam policies get output).
 	DenyPolicies []DenyPolicy
+	// Perimeters are the VPC Service Controls perimeters of the
+	// organisation (Access Context Manager).
+	Perimeters []Perimeter
 }
 
 // Activity is one Policy Analyzer activity record (the shape of

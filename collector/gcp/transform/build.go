@@ -80,6 +80,9 @@ type builder struct {
 	saKeys      map[string][]entitlements.Key
 	ents        map[string]*entitlement.Entitlements
 	tokenOn     map[string][]string
+	projGrants  map[string]map[string]*gcpiam.Grant // project id -> grants on it
+	crossMemo   map[string]string                   // attacker|perms -> project it may deploy in ("" none)
+	guards      map[string]*perimeterGuard          // data resource -> perimeter restricting it (nil none)
 }
 
 // Transform builds the snapshots of an inventory.
@@ -243,6 +246,7 @@ func (b *builder) move(e graph.Edge) {
 	if e.From == e.To {
 		return
 	}
+	b.perimeterCheck(&e)
 	slices.Sort(e.Evidence)
 	e.Evidence = slices.Compact(e.Evidence)
 	b.edges = append(b.edges, e)

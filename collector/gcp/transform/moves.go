@@ -211,6 +211,12 @@ func (b *builder) moves() error {
 			byProject[p.ID] = append(byProject[p.ID], a)
 		}
 	}
+	// Every project's grants, for cross-project actAs (a deployer in one
+	// project attaching another project's account to its workload).
+	b.projGrants = map[string]map[string]*gcpiam.Grant{}
+	for _, p := range b.projects() {
+		b.projGrants[p.ID] = b.eval.Grants(b.h.projectChain(p))
+	}
 	for _, p := range b.projects() {
 		if err := b.ctx.Err(); err != nil {
 			return err
@@ -223,8 +229,7 @@ func (b *builder) moves() error {
 }
 
 func (b *builder) projectMoves(p *project, assets []*inventory.Asset) {
-	pchain := b.h.projectChain(p)
-	pgrants := b.eval.Grants(pchain)
+	pgrants := b.projGrants[p.ID]
 	setIAM := b.eval.Mask(pProjectSetIAM, pFolderSetIAM, pOrgSetIAM)
 	// Owner-equivalent attackers reach everything through the owner node
 	// and get no direct edges in this project.
@@ -281,6 +286,7 @@ func (b *builder) projectMoves(p *project, assets []*inventory.Asset) {
 	for _, sa := range sasHere {
 		g := b.eval.Grants(b.h.chain(sa))
 		keyBlocked, where := b.orgPolicy.Enforced(b.h.chain(sa), ConstraintDisableKeyCreation)
+		crossBlocked, _ := b.orgPolicy.Enforced(b.h.chain(sa), ConstraintDisableCrossProjectSA)
 		for _, a := range b.attackers(g) {
 			if ownerEq[a.id] || a.id == sa.Name {
 				continue
@@ -303,13 +309,23 @@ func (b *builder) projectMoves(p *project, assets []*inventory.Asset) {
 				continue
 			}
 			for _, m := range actAsMoves {
+				where, wgrants := p.ID, pgrants
 				ok2, cond2 := has(a, pgrants[a.src], m.perms...)
+				if !ok2 && !crossBlocked {
+					// Cross-project: the deployer creates the workload in a
+					// project of its own and attaches this account to it.
+					where, wgrants, ok2, cond2 = b.crossProjectDeploy(p, a, m.perms, has)
+				}
 				if !ok2 {
 					continue
 				}
-				ev := append(b.eval.Evidence(g[a.src], b.eval.Mask(pActAs)), b.eval.Evidence(pgrants[a.src], b.eval.Mask(m.perms...))...)
+				ev := append(b.eval.Evidence(g[a.src], b.eval.Mask(pActAs)), b.eval.Evidence(wgrants[a.src], b.eval.Mask(m.perms...))...)
+				if where != p.ID {
+					ev = append(ev, "cross-project: the workload is created in "+where+" and runs as the account of "+p.ID+
+						" ("+ConstraintDisableCrossProjectSA+" not enforced on "+p.ID+")")
+				}
 				f := b.finding("gcp.iam.privesc-actas", a.id, "iam.serviceAccounts.actAs on "+inventory.LastSegment(sa.Name)+
-					" with "+strings.Join(m.perms, " or ")+" in "+p.ID)
+					" with "+strings.Join(m.perms, " or ")+" in "+where)
 				b.move(graph.Edge{From: a.id, To: sa.Name, Kind: graph.EdgeEscalatesTo, Technique: m.technique, Evidence: ev,
 					Findings: compact([]string{f}), Conditional: cond || cond2})
 			}
@@ -496,4 +512,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.SortFunc(out, cmp.Compare[string])
 	return out
+}
+
+// crossProjectDeploy finds another project where the attacker may create
+// the workload (the first by project id, for a stable edge): one edge per
+// attacker, account and technique is enough, whichever project it runs in.
+func (b *builder) crossProjectDeploy(home *project, a attacker, perms []string,
+	has func(attacker, *gcpiam.Grant, ...string) (bool, bool)) (string, map[string]*gcpiam.Grant, bool, bool) {
+	// The answer does not depend on home: it is only asked when the
+	// attacker cannot deploy in home, so home is never the answer. Memoised
+	// per attacker and move, it costs one scan of the projects each.
+	key := a.id + "|" + strings.Join(perms, ",")
+	if where, ok := b.crossMemo[key]; ok {
+		if where == "" {
+			return "", nil, false, false
+		}
+		ok, cond := has(a, b.projGrants[where][a.src], perms...)
+		return where, b.projGrants[where], ok, cond
+	}
+	if b.crossMemo == nil {
+		b.crossMemo = map[string]string{}
+	}
+	for _, q := range b.projects() {
+		if q == home {
+			continue
+		}
+		qg := b.projGrants[q.ID]
+		if ok, cond := has(a, qg[a.src], perms...); ok {
+			b.crossMemo[key] = q.ID
+			return q.ID, qg, true, cond
+		}
+	}
+	b.crossMemo[key] = ""
+	return "", nil, false, false
 }

@@ -15,6 +15,10 @@ const (
 	ConstraintDisableKeyCreation = "constraints/iam.disableServiceAccountKeyCreation"
 	// compute.requireOsLogin enforced: metadata SSH keys are ignored.
 	ConstraintRequireOsLogin = "constraints/compute.requireOsLogin"
+	// iam.disableCrossProjectServiceAccountUsage enforced on a service
+	// account's project: the account cannot be attached to workloads of
+	// other projects (no cross-project actAs).
+	ConstraintDisableCrossProjectSA = "constraints/iam.disableCrossProjectServiceAccountUsage"
 	// iam.allowedPolicyMemberDomains and compute.vmExternalIpAccess are list
 	// constraints that are not retroactive: existing grants and external IPs
 	// stay. They are recorded on the project node (org_policy_* properties),
