@@ -116,6 +116,20 @@ var gateCases = []struct {
 			causes: [][]string{{"aws_sqs_queue_policy.orders"}}}},
 	},
 	{
+		name: "a key policy that lets anyone decrypt with a confidential key",
+		plan: "kms-public",
+		opened: []wantPath{{target: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+			causes: [][]string{{"aws_kms_key_policy.ledger"}}}},
+		failed: true,
+	},
+	{
+		name: "an RDS snapshot shared with every AWS account",
+		plan: "rds-snapshot-public",
+		opened: []wantPath{{target: "arn:aws:rds:eu-west-1:123456789012:snapshot:customers-final",
+			causes: [][]string{{"aws_db_snapshot.final"}}}},
+		failed: true,
+	},
+	{
 		name: "azurerm: an NSG rule opening SSH to the VM whose identity reads confidential blobs",
 		plan: "azure-nsg-open",
 		opened: []wantPath{{target: azureContainer,

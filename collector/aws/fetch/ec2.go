@@ -254,6 +254,7 @@ func (s *session) collectEC2(ctx context.Context, region string, rd *inventory.R
 	})
 
 	s.collectVPCConnectivity(ctx, c, region, rd)
+	s.serialConsole(ctx, c, region, rd)
 	s.userData(ctx, c, region, rd)
 	step(func() error { return s.snapshots(ctx, c, region, rd) })
 	step(func() error { return s.images(ctx, c, region, rd) })
@@ -383,4 +384,24 @@ func (s *session) images(ctx context.Context, c *ec2.Client, region string, rd *
 	})
 	rd.Images = out
 	return nil
+}
+
+// serialConsole reads whether the account allows EC2 serial console access
+// in the region. An unreadable status stays unknown (no serial console
+// move is drawn, so nothing false is added) and is logged and kept on the
+// region rather than failing the ec2 area: emulators do not implement the
+// call, and the setting only ever adds moves.
+func (s *session) serialConsole(ctx context.Context, c *ec2.Client, region string, rd *inventory.RegionData) {
+	// One attempt: a best-effort read of a setting (emulators answer 500),
+	// not worth the retry budget.
+	out, err := c.GetSerialConsoleAccessStatus(ctx, &ec2.GetSerialConsoleAccessStatusInput{}, func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
+		rd.SerialConsoleError = reason(err)
+		s.log.Warn("EC2 serial console access status unknown; serial console moves are not drawn", "region", region, "err", rd.SerialConsoleError)
+		return
+	}
+	rd.SerialConsoleAccess = "disabled"
+	if aws.ToBool(out.SerialConsoleAccessEnabled) {
+		rd.SerialConsoleAccess = "enabled"
+	}
 }

@@ -684,15 +684,18 @@ func (b *builder) externalAccess(r *dataResource, a access) {
 	if !granted(res.Decision) {
 		return
 	}
-	e := graph.Edge{From: b.anonymousNode(), To: r.id, Kind: a.edge, Technique: "aws." + r.typ.service + ".public-policy",
-		Conditional: res.Decision == policy.Conditional, Evidence: decisionEvidence(strings.Join(a.actions, "|"), target, res)}
+	// Only S3 serves unsigned requests (handled above by the resources part): on every other
+	// service Principal "*" admits any principal of any AWS account that signs its request.
+	e := graph.Edge{From: b.anyAWSPrincipalNode(), To: r.id, Kind: a.edge, Technique: "aws." + r.typ.service + ".public-policy",
+		Conditional: res.Decision == policy.Conditional, Evidence: append(decisionEvidence(strings.Join(a.actions, "|"), target, res),
+			`Principal "*" on `+r.typ.service+`, which accepts only signed requests: any authenticated principal of any AWS account, not an anonymous Internet caller`)}
 	if res.Decision == policy.Allowed {
 		sev := graph.SeverityHigh
 		if a.edge != graph.EdgeReads && a.edge != graph.EdgeDecrypts {
 			sev = graph.SeverityCritical
 		}
 		e.Findings = append(e.Findings, b.addFinding(graph.Finding{RuleID: RulePublicResourcePolicy, Resource: r.id, Severity: sev,
-			Title:       "Resource policy allows anonymous access",
+			Title:       `Resource policy allows any AWS principal (Principal "*")`,
 			Evidence:    strings.Join(e.Evidence, "; "),
 			Remediation: `Remove Principal "*" grants or restrict them with aws:PrincipalOrgID / aws:SourceVpce conditions; for S3 enable Block Public Access.`}))
 	}

@@ -8,11 +8,12 @@ import (
 )
 
 const (
-	bucketARN = "arn:aws:s3:::payroll"
-	keyARN    = "arn:aws:kms:us-east-1:111111111111:key/k1"
-	secretARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf"
-	queueARN  = "arn:aws:sqs:us-east-1:111111111111:jobs"
-	tableARN  = "arn:aws:dynamodb:us-east-1:111111111111:table/orders"
+	bucketARN       = "arn:aws:s3:::payroll"
+	keyARN          = "arn:aws:kms:us-east-1:111111111111:key/k1"
+	secretARN       = "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf"
+	queueARN        = "arn:aws:sqs:us-east-1:111111111111:jobs"
+	secretPolicyARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf"
+	tableARN        = "arn:aws:dynamodb:us-east-1:111111111111:table/orders"
 )
 
 func withBucket(inv *inventory.Inventory, policy string) {
@@ -138,13 +139,19 @@ func TestDataAccess(t *testing.T) {
 			inv.Region("us-east-1").Tables = []inventory.DynamoDBTable{{ARN: tableARN, Name: "orders"}}
 			u.InlinePolicies = []inventory.InlinePolicy{{Name: "d", Document: doc(allow(tableARN, "dynamodb:Scan"))}}
 		}, alice, graph.EdgeReads, tableARN, "aws.dynamodb.reads", true, false, "dynamodb:Scan", ""},
-		{"public queue policy gives anyone a read and a finding", func(inv *inventory.Inventory, u *inventory.User) {
+		{"public queue policy gives any AWS principal a read and a finding", func(inv *inventory.Inventory, u *inventory.User) {
 			inv.Region("us-east-1").Queues = []inventory.Queue{{ARN: queueARN, Name: "jobs", Policy: doc(stmt{Effect: "Allow", Principal: "*", Action: "sqs:ReceiveMessage", Resource: queueARN})}}
-		}, AnonymousID, graph.EdgeReads, queueARN, "aws.sqs.public-policy", true, false, "", RulePublicResourcePolicy},
+		}, AnyAWSPrincipalID, graph.EdgeReads, queueARN, "aws.sqs.public-policy", true, false, "", RulePublicResourcePolicy},
+		{"public queue policy is no anonymous Internet read", func(inv *inventory.Inventory, u *inventory.User) {
+			inv.Region("us-east-1").Queues = []inventory.Queue{{ARN: queueARN, Name: "jobs", Policy: doc(stmt{Effect: "Allow", Principal: "*", Action: "sqs:ReceiveMessage", Resource: queueARN})}}
+		}, AnonymousID, graph.EdgeReads, queueARN, "", false, false, "", ""},
+		{"public secret policy gives any AWS principal a read, not anyone", func(inv *inventory.Inventory, u *inventory.User) {
+			inv.Region("us-east-1").Secrets = []inventory.Secret{{ARN: secretPolicyARN, Name: "db", Policy: doc(stmt{Effect: "Allow", Principal: "*", Action: "secretsmanager:GetSecretValue", Resource: "*"})}}
+		}, AnyAWSPrincipalID, graph.EdgeReads, secretPolicyARN, "aws.secretsmanager.public-policy", true, false, "", RulePublicResourcePolicy},
 		{"queue policy for the organization only is not public", func(inv *inventory.Inventory, u *inventory.User) {
 			inv.Region("us-east-1").Queues = []inventory.Queue{{ARN: queueARN, Name: "jobs", Policy: doc(stmt{Effect: "Allow", Principal: "*", Action: "sqs:ReceiveMessage", Resource: queueARN,
 				Condition: map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-test"}}})}}
-		}, AnonymousID, graph.EdgeReads, queueARN, "", false, false, "", ""},
+		}, AnyAWSPrincipalID, graph.EdgeReads, queueARN, "", false, false, "", ""},
 		{"bucket public exposure is left to the resource part", func(inv *inventory.Inventory, u *inventory.User) {
 			withBucket(inv, doc(stmt{Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: bucketARN + "/*"}))
 		}, AnonymousID, graph.EdgeReads, bucketARN, "", false, false, "", ""},

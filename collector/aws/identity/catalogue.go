@@ -39,7 +39,7 @@ var postureRules = []graph.Rule{
 		Remediation: "Require sts:ExternalId (third parties) or restrict the trust to specific principals with conditions; remove the trust if unused."},
 	{ID: RuleRoleTrustsOIDCUnscoped, Severity: graph.SeverityHigh, Title: "Role trusts a web-identity provider without a subject condition",
 		Remediation: "Add a StringEquals/StringLike condition on <provider>:sub (for GitHub: repo:<org>/<repo>:ref:...) and on :aud."},
-	{ID: RulePublicResourcePolicy, Severity: graph.SeverityHigh, Title: "Resource policy allows anonymous access",
+	{ID: RulePublicResourcePolicy, Severity: graph.SeverityHigh, Title: `Resource policy allows any AWS principal (Principal "*")`,
 		Remediation: `Remove Principal "*" grants or restrict them with aws:PrincipalOrgID / aws:SourceVpce conditions; for S3 enable Block Public Access.`},
 	{ID: RuleCrossAccountResource, Severity: graph.SeverityMedium, Title: "Resource policy grants access to an account outside the organization",
 		Remediation: "Confirm the external account is a trusted partner; scope the grant to specific principals and conditions, or remove it."},

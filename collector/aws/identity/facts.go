@@ -23,6 +23,7 @@ const (
 	NativeExternalAccount = "AWS::Account"
 	NativeFederated       = "AWS::IAM::FederatedPrincipal"
 	NativeAnonymous       = "AWS::Anonymous"
+	NativeAnyAWSPrincipal = "AWS::AnyAuthenticatedPrincipal"
 )
 
 // credState is a user's merged credential facts (user record and credential report).

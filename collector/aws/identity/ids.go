@@ -20,6 +20,13 @@ import "strings"
 //     "accounts.google.com", "graph.facebook.com", "www.amazon.com"), "federated:<host>".
 const AnonymousID = "aws:anonymous"
 
+// AnyAWSPrincipalID stands for any authenticated principal of any AWS account: what
+// `Principal: "*"` means in the resource policy of a service that accepts only signed requests
+// (Secrets Manager, SQS, SNS, KMS, ECR, Lambda, ...). Anyone can open an AWS account, so it is a
+// public source like AnonymousID, but the caller signs with its own credentials: not an unsigned
+// Internet request (S3 is the service that also serves those; the resources part owns it).
+const AnyAWSPrincipalID = "aws:any-authenticated-principal"
+
 func (b *builder) iamARN(account, resource string) string {
 	return "arn:" + b.partition + ":iam::" + account + ":" + resource
 }

@@ -611,13 +611,27 @@ func (e *escalator) workloads(target Target) []workload {
 var landsOnHost = map[string]bool{
 	"aws.ssm.start-session": true, "aws.ssm.send-command": true,
 	"aws.ec2-instance-connect.send-ssh-public-key": true, "aws.ec2.modify-instance-user-data": true,
+	TechSerialConsole: true,
 }
+
+// TechSerialConsole lands on an instance through the EC2 serial console. It needs the account's
+// serial console access enabled in the instance's region (GetSerialConsoleAccessStatus); an
+// unknown status (not readable) draws no edge.
+const TechSerialConsole = "aws.ec2-instance-connect.send-serial-console-ssh-public-key"
 
 // landOnHost draws the attacker's edge to every running instance on which t's permissions hold.
 func (e *escalator) landOnHost(p *principal, t *Technique) {
 	for _, h := range e.tg.hosts {
 		if h.terminated {
 			continue
+		}
+		var extra []string
+		if t.ID == TechSerialConsole {
+			rd := e.b.inv.Regional[h.region]
+			if rd == nil || rd.SerialConsoleAccess != "enabled" {
+				continue
+			}
+			extra = append(extra, "serial console access is enabled for the account in "+h.region)
 		}
 		var c permCheck
 		ok := true
@@ -641,7 +655,7 @@ func (e *escalator) landOnHost(p *principal, t *Technique) {
 			}
 		}
 		if ok {
-			e.emit(p, t, h.arn, c, "lands on "+h.arn+": its network position, and its role through the metadata service")
+			e.emit(p, t, h.arn, c, append(extra, "lands on "+h.arn+": its network position, and its role through the metadata service")...)
 		}
 	}
 }
@@ -666,7 +680,17 @@ func (e *escalator) workload(p *principal, t *Technique) {
 				sc := e.serviceContext(t)
 				ok = e.and(&c, perm.Action, w.role.id, e.evalOn(p, perm.Action, w.role.id, e.b.globalRegion(), sc.ctx))
 			default:
-				ok = e.andWorkload(&c, p, perm.Action, t.Target, wi, w)
+				prev := c.dec
+				if ok = e.andWorkload(&c, p, perm.Action, t.Target, wi, w); !ok && c.tag == nil {
+					// ABAC on the workload's tags that fails today: retag it first, when the
+					// attacker may (the tag change is the move's first step).
+					if tag := workloadTagActions[serviceOf(w.arn)]; tag != "" && e.b.tagConditions {
+						if res, step, can := e.retag(p, w.arn, tag, perm.Action, w.region); can {
+							c.dec, c.tag = prev, step
+							ok = e.and(&c, perm.Action, w.arn, res)
+						}
+					}
+				}
 			}
 			if !ok {
 				break
@@ -676,6 +700,18 @@ func (e *escalator) workload(p *principal, t *Technique) {
 			e.emit(p, t, w.role.id, c, w.extra...)
 		}
 	}
+}
+
+// workloadTagActions is, per service of an inventoried workload, the action that sets its tags.
+var workloadTagActions = map[string]string{"lambda": "lambda:TagResource", "ecs": "ecs:TagResource", "ec2": "ec2:CreateTags"}
+
+// serviceOf returns the service field of an ARN ("" when it is not one).
+func serviceOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 4)
+	if len(parts) < 4 {
+		return ""
+	}
+	return parts[2]
 }
 
 // invokerModifications lists, per kind of invoker, the IAM actions with which a function's role

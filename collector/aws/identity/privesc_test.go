@@ -156,6 +156,7 @@ func privescScenario(t *testing.T, tech Technique, v privescVariant) (*inventory
 		r := serviceRole("ec2.amazonaws.com")
 		prof := addProfile(inv, "victim", r.ARN)
 		inv.Region("us-east-1").Instances = []inventory.Instance{{ID: "i-0abc", ARN: "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0abc", InstanceProfileARN: prof}}
+		inv.Region("us-east-1").SerialConsoleAccess = "enabled"
 		if landsOnHost[tech.ID] {
 			// A shell on the host: the edge ends on the instance, whose role the resources
 			// part reaches through the metadata service.
@@ -814,4 +815,36 @@ func TestInstanceTagsDecideABACAndRetaggingIsAStep(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSerialConsoleLandsOnlyWhereAccountAccessIsEnabled(t *testing.T) {
+	tech := techniqueByID(t, TechSerialConsole)
+	for _, status := range []string{"enabled", "disabled", ""} {
+		t.Run("status "+status, func(t *testing.T) {
+			inv, attacker, target := privescScenario(t, tech, privescVariants[0])
+			inv.Region("us-east-1").SerialConsoleAccess = status
+			part := build(t, inv)
+			e := findEdge(part, attacker, graph.EdgeEscalatesTo, target, tech.ID)
+			if e == nil { // drawn from the shared policy node the attacker holds
+				e = findEdge(part, iamARN("policy/attacker-policy"), graph.EdgeEscalatesTo, target, tech.ID)
+			}
+			if (e != nil) != (status == "enabled") {
+				t.Fatalf("serial console edge present=%v with access %q", e != nil, status)
+			}
+			if e != nil && !hasEvidence(e, "serial console access is enabled") {
+				t.Errorf("evidence %q does not name the account setting", e.Evidence)
+			}
+		})
+	}
+}
+
+func techniqueByID(t *testing.T, id string) Technique {
+	t.Helper()
+	for _, tech := range Techniques {
+		if tech.ID == id {
+			return tech
+		}
+	}
+	t.Fatalf("no technique %s", id)
+	return Technique{}
 }

@@ -231,6 +231,13 @@ func (b *builder) anonymousNode() string {
 	return AnonymousID
 }
 
+func (b *builder) anyAWSPrincipalNode() string {
+	b.addNode(graph.Node{ID: AnyAWSPrincipalID, Kind: graph.KindExternalPrincipal, NativeType: NativeAnyAWSPrincipal,
+		Name: "any authenticated AWS principal (any account)", Service: "iam", Stub: true,
+		Props: graph.Props{graph.PropAnonymous: true, "any_aws_account": true}})
+	return AnyAWSPrincipalID
+}
+
 func (b *builder) federatedNode(provider string) string {
 	id := provider
 	if _, _, _, _, _, ok := arnParts(provider); !ok {

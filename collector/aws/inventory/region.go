@@ -46,6 +46,12 @@ type RegionData struct {
 	CodeBuildProjects     []CodeBuildProject     `json:"codebuild_projects,omitempty"`
 	BeanstalkEnvironments []BeanstalkEnvironment `json:"beanstalk_environments,omitempty"`
 
+	// SerialConsoleAccess is the account's EC2 serial console access in the
+	// region: "enabled", "disabled", or "" when unknown (not read, or
+	// SerialConsoleError says why it could not be).
+	SerialConsoleAccess string `json:"serial_console_access,omitempty"`
+	SerialConsoleError  string `json:"serial_console_error,omitempty"`
+
 	// Macie is nil when Macie was not read in the region.
 	Macie *MacieData `json:"macie,omitempty"`
 }

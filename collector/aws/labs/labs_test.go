@@ -110,7 +110,8 @@ var labs = []lab{
 			if variant {
 				policy = ""
 			}
-			return route{from: identity.AnonymousID, via: []string{e.repository("level2", policy)}}
+			// ECR answers only signed requests: "*" is any AWS account's principal, not anyone.
+			return route{from: identity.AnyAWSPrincipalID, via: []string{e.repository("level2", policy)}}
 		},
 	},
 	{
