@@ -211,7 +211,7 @@ func (b *builder) wanted(n *graph.Node) bool {
 func (b *builder) principal(ctx context.Context, n *graph.Node) (Principal, error) {
 	p := Principal{ID: n.ID, Name: n.Name, Kind: n.Kind, NativeType: n.NativeType, Cloud: n.Cloud, Account: n.Account,
 		AttackPaths: b.onPath[n.ID], Members: b.members[n.ID]}
-	ent, err := entitlement.Decode(n)
+	ent, err := entitlement.DecodeWith(n, b.g.Node)
 	if err != nil {
 		return p, err
 	}

@@ -177,4 +177,25 @@ func TestQueueWritesASFFBatchesForTheNamedSecurityHub(t *testing.T) {
 	if _, _, err := runRoot(t, "--db", db, "queue", "--format", "asff"); err == nil || !strings.Contains(err.Error(), "usage") {
 		t.Fatalf("asff without an account: %v", err)
 	}
+	// SSH closed: the resolved finding is exported archived, so Security Hub closes it
+	collectSnapshotFile(t, db, diffSnapshot(time.Now(), false, false))
+	args := []string{"--db", db, "queue", "--format", "asff", "--asff-account", "111122223333", "--asff-region", "eu-west-1"}
+	if out, _, _ := runRoot(t, args...); strings.TrimSpace(out) != "" {
+		t.Fatalf("without --asff-archive-resolved a resolved finding was exported:\n%s", out)
+	}
+	out, _, err = runRoot(t, append(args, "--asff-archive-resolved")...)
+	var archived struct {
+		Findings []struct {
+			RecordState string
+			Workflow    struct{ Status string }
+			Compliance  struct{ Status string }
+		}
+	}
+	if err != nil || json.Unmarshal([]byte(out), &archived) != nil || len(archived.Findings) != 1 ||
+		archived.Findings[0].RecordState != "ARCHIVED" || archived.Findings[0].Workflow.Status != "RESOLVED" || archived.Findings[0].Compliance.Status != "PASSED" {
+		t.Fatalf("--asff-archive-resolved: %v\n%s", err, out)
+	}
+	if _, _, err := runRoot(t, "--db", db, "queue", "--asff-archive-resolved"); err == nil {
+		t.Fatal("--asff-archive-resolved without asff was accepted")
+	}
 }

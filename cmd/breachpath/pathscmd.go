@@ -230,6 +230,7 @@ func (a *app) queueCommand() *cobra.Command {
 	var format string
 	var onPathOnly, centrality bool
 	var asff export.ASFFOptions
+	var archiveResolved bool
 	cmd := &cobra.Command{
 		Use:   "queue",
 		Short: "The prioritised risk queue: findings on attack paths first",
@@ -257,12 +258,23 @@ of --asff-account in --asff-region; docs/notifications.md).`,
 				if _, err := export.ASFFBatches(&scoring.Report{}, asff); err != nil {
 					return usageErrorf("--format asff: %v (--asff-account, --asff-region)", err)
 				}
+				filter.IncludeResolved = archiveResolved
+			} else if archiveResolved {
+				return usageErrorf("--asff-archive-resolved goes with --format asff")
 			}
 			an, err := a.analyse(cmd.Context(), filter, opts)
 			if err != nil {
 				return err
 			}
 			rep := an.Report
+			if archiveResolved {
+				// the resolved findings too, so Security Hub archives what was fixed
+				owners, err := a.owners()
+				if err != nil {
+					return err
+				}
+				rep = scoring.Score(an.Graph, an.Found, scoring.Options{Owners: owners, IncludeResolved: true})
+			}
 			if centrality {
 				owners, err := a.owners()
 				if err != nil {
@@ -272,7 +284,7 @@ of --asff-account in --asff-region; docs/notifications.md).`,
 				if err != nil {
 					return err
 				}
-				rep = scoring.Score(an.Graph, an.Found, scoring.Options{Centrality: c.ByFinding, Owners: owners})
+				rep = scoring.Score(an.Graph, an.Found, scoring.Options{Centrality: c.ByFinding, Owners: owners, IncludeResolved: archiveResolved})
 			}
 			if onPathOnly {
 				cp := *rep
@@ -295,6 +307,7 @@ of --asff-account in --asff-region; docs/notifications.md).`,
 	cmd.Flags().StringVar(&asff.AccountID, "asff-account", "", "asff: the 12-digit AWS account whose Security Hub imports the findings")
 	cmd.Flags().StringVar(&asff.Region, "asff-region", "", "asff: the region of that Security Hub (default AWS_REGION, AWS_DEFAULT_REGION)")
 	cmd.Flags().StringVar(&asff.Partition, "asff-partition", "aws", "asff: the AWS partition (aws, aws-cn, aws-us-gov)")
+	cmd.Flags().BoolVar(&archiveResolved, "asff-archive-resolved", false, "asff: also export resolved findings, as ARCHIVED / RESOLVED / PASSED, so Security Hub closes what was fixed")
 	cmd.Flags().BoolVar(&onPathOnly, "on-path", false, "only findings that enable an attack path")
 	cmd.Flags().BoolVar(&centrality, "centrality", false, "raise on-path findings by up to 5 priority points for the attack traffic their moves carry (edge betweenness of the attack subgraph, docs/scoring.md)")
 	return cmd

@@ -70,6 +70,12 @@ type Entitlements struct {
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	// Notes are analyser remarks (unparsable policies, unknown managed policies).
 	Notes []string `json:"notes,omitempty"`
+	// SharedFrom, in a stored document, names the principal node whose
+	// document holds this principal's Services, Sources and Wildcards: Annotate
+	// stores a large identical set once per snapshot (a thousand users holding
+	// AdministratorAccess alone hold the same 450 services), and DecodeWith
+	// fills them back in. Empty in every decoded document.
+	SharedFrom string `json:"shared_from,omitempty"`
 }
 
 // ServiceEntitlement is the principal's allowed actions in one service.

@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -62,5 +63,58 @@ func TestAnnotateFitsThePropertyLimit(t *testing.T) {
 	}
 	if got.Services[0].Levels[LevelWrite] != len(big) {
 		t.Fatalf("levels did not round-trip: %v", got.Services[0].Levels)
+	}
+}
+
+// TestAnnotateSharesIdenticalLargeEntitlements: principals with the same
+// large services, sources and wildcards store one copy (the first holds it)
+// and decode to their own documents; small ones stay self-contained; a
+// sharing document cannot be read without the graph.
+func TestAnnotateSharesIdenticalLargeEntitlements(t *testing.T) {
+	big := func() []ServiceEntitlement {
+		var ss []ServiceEntitlement
+		for i := range 40 {
+			ss = append(ss, ServiceEntitlement{Service: fmt.Sprintf("svc%02d", i), Total: 9, All: true, Levels: map[AccessLevel]int{LevelWrite: 9}})
+		}
+		return ss
+	}
+	src := []Source{{Kind: SourceIdentity, Policy: "p", Statement: "#0"}}
+	ents := map[string]*Entitlements{
+		"a": {Services: big(), Sources: src, Notes: []string{"a's note"}},
+		"b": {Services: big(), Sources: src, CreatedAt: annotateNow}, // equal, not the same slices
+		"c": {Services: big()[:1], Sources: src},                    // small: self-contained
+		"d": {Services: big()[:39], Sources: src},                   // large but different
+	}
+	want := map[string]string{}
+	for id, e := range ents {
+		c := *e
+		c.Version = Version
+		b, _ := json.Marshal(&c)
+		want[id] = string(b)
+	}
+	nodes := []graph.Node{{ID: "a"}, {ID: "b"}, {ID: "c"}, {ID: "d"}}
+	if err := Annotate(nodes, ents, nil); err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*graph.Node{}
+	for i := range nodes {
+		byID[nodes[i].ID] = &nodes[i]
+	}
+	for id, sharing := range map[string]bool{"a": false, "b": true, "c": false, "d": false} {
+		stored := nodes[slices.IndexFunc(nodes, func(n graph.Node) bool { return n.ID == id })].Props[PropEntitlements].(string)
+		if got := strings.Contains(stored, `"shared_from":"a"`); got != sharing {
+			t.Errorf("%s stores %s: sharing %v, want %v", id, stored, got, sharing)
+		}
+		e, err := DecodeWith(byID[id], func(id string) *graph.Node { return byID[id] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := json.Marshal(e)
+		if string(got) != want[id] {
+			t.Errorf("%s decodes to\n%s\nwant\n%s", id, got, want[id])
+		}
+	}
+	if _, err := Decode(byID["b"]); err == nil || !strings.Contains(err.Error(), "shares the entitlements of a") {
+		t.Fatalf("decoding a sharing document without the graph: %v", err)
 	}
 }

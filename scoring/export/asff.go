@@ -202,11 +202,8 @@ func asffFinding(row *scoring.Prioritised, o ASFFOptions, product string) ASFFFi
 			"breachpath/RuleId":       f.RuleID,
 			"breachpath/ResourceId":   asffText(f.Resource, 2048),
 		},
-		Resources: []asffResource{asffRes(row, o)},
-		Workflow:  asffWorkflow{Status: "NEW"},
-		// A queue row is an open finding; resolved ones are archived by
-		// exporting with them left out and letting Security Hub age them,
-		// or by a later import with RecordState ARCHIVED (not done here).
+		Resources:   []asffResource{asffRes(row, o)},
+		Workflow:    asffWorkflow{Status: "NEW"},
 		RecordState: "ACTIVE",
 	}
 	if row.TopPathID != "" {
@@ -227,6 +224,11 @@ func asffFinding(row *scoring.Prioritised, o ASFFOptions, product string) ASFFFi
 		c.RelatedRequirements = append(c.RelatedRequirements, asffText(ctl, 256))
 	}
 	a.Compliance = c
+	if !f.ResolvedAt.IsZero() {
+		// fixed: re-importing the same Id archives it in Security Hub
+		a.RecordState, a.Workflow.Status, a.Compliance.Status = "ARCHIVED", "RESOLVED", "PASSED"
+		a.UpdatedAt = f.ResolvedAt.UTC().Format(time.RFC3339)
+	}
 	return a
 }
 

@@ -161,6 +161,8 @@ func TestASFFImportsIntoMotoSecurityHub(t *testing.T) {
 	o := ASFFOptions{AccountID: account, Region: "eu-west-1"}
 	r := report(t)
 	big := bigReport(150)
+	// one fixed finding: imported archived
+	big.Queue[0].Finding.ResolvedAt = time.Now().UTC()
 	r.Queue = append(r.Queue, big.Queue...)
 	lines := asffLines(t, r, o)
 	if len(lines) != 2 {
@@ -200,6 +202,9 @@ func TestASFFImportsIntoMotoSecurityHub(t *testing.T) {
 		sg.UserDefinedFields["owner"] != "payments" || aws.ToString(sg.AwsAccountId) != account {
 		t.Fatalf("read back: title %q severity %v resource type %q owner %q account %q", aws.ToString(sg.Title), sg.Severity, aws.ToString(sg.Resources[0].Type),
 			sg.UserDefinedFields["owner"], aws.ToString(sg.AwsAccountId))
+	}
+	if fixed := got[big.Queue[0].Finding.ID]; fixed.RecordState != shtypes.RecordStateArchived || fixed.Workflow.Status != shtypes.WorkflowStatusResolved {
+		t.Fatalf("resolved finding read back %s / %+v, want ARCHIVED / RESOLVED", fixed.RecordState, fixed.Workflow)
 	}
 	// what moto does check: a finding without resources is refused
 	bad := decodeSDK(t, lines[0])[:1]

@@ -6,6 +6,7 @@ import * as api from './api';
 import { iconFor, cloudColour } from './icons';
 import { visible } from './text';
 import * as cond from './conditional';
+import * as since from './newsince';
 
 type El = HTMLElement;
 const $ = <T extends El = El>(id: string) => document.getElementById(id) as T;
@@ -212,6 +213,7 @@ function pathItem(p: api.PathSummary): El {
       `${p.hop_count} hops · p=${p.likelihood.toFixed(2)} · ${p.target_kind} (${p.target_sensitivity}) · ${p.finding_count} findings`));
   cond.mark(h, li.lastElementChild as El, p.conditional, 'a hop of this path holds only if a condition the collection could not decide holds');
   li.dataset.conditional = String(!!p.conditional);
+  since.mark(h, li, p.id);
   if (p.id === state.selectedPath) li.classList.add('selected');
   if (state.removed.has(p.id)) li.classList.add('cut');
   li.onclick = () => void selectPath(p.id);
@@ -224,6 +226,7 @@ async function loadPaths(more = false): Promise<void> {
   const ol = $('paths');
   if (!more) ol.replaceChildren();
   for (const p of list.items) ol.append(pathItem(p));
+  ol.dataset.since = ($('f-since') as HTMLSelectElement).value; // the "new since" baseline the marks show
   state.cursor = list.next_cursor;
   ($('more-paths') as HTMLButtonElement).hidden = !list.next_cursor;
   $('path-count').textContent = `${list.total}${list.truncated ? '+' : ''}`;
@@ -503,7 +506,7 @@ async function start(): Promise<void> {
     const sel = $('f-account');
     for (const a of stats.accounts) sel.append(h('option', { value: a }, a));
   }
-  await Promise.all([loadPaths(), loadPlan(), loadAdmins()]);
+  await Promise.all([loadPaths(), loadPlan(), loadAdmins(), guarded(async () => $('f-since').append(...await since.syncChoices(h)))]);
 }
 
 cy.on('tap', 'node', (ev) => void showNode(ev.target.id()));
@@ -518,6 +521,10 @@ $('expand').onclick = () => {
 $('fit').onclick = () => cy.fit(undefined, 40);
 $('more-paths').onclick = () => void loadPaths(true);
 for (const id of ['f-cloud', 'f-account', 'f-sens']) $(id).onchange = () => void loadPaths();
+$('f-since').onchange = () => void guarded(async () => {
+  $('since-summary').textContent = await since.choose(($('f-since') as HTMLSelectElement).value);
+  await loadPaths();
+});
 $('f-risk').oninput = () => { $('f-risk-out').textContent = ($('f-risk') as HTMLInputElement).value; };
 $('f-risk').onchange = () => void loadPaths();
 $('search').oninput = onSearchInput;

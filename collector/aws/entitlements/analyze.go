@@ -20,6 +20,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -183,6 +184,7 @@ type analyzer struct {
 	liveCreds   bool
 	resGrants   map[string][]resourceGrant
 	bases       map[string]*entBase
+	keyBuf      []byte
 	res         *Result
 }
 
@@ -291,6 +293,10 @@ type entBase struct {
 	services  []entitlement.ServiceEntitlement // Actions and SensitiveActions complete and sorted
 	sources   []entitlement.Source
 	wildcards []entitlement.Wildcard
+	// unused is the stored services of a principal without usage data,
+	// computed once and shared (read-only) by every such principal, so that
+	// entitlement.Annotate stores it once too.
+	unused []entitlement.ServiceEntitlement
 }
 
 // entitlements aggregates allowed actions per service, attributes them to
@@ -299,9 +305,14 @@ type entBase struct {
 func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionSet, pols []sourcedPolicy) *entitlement.Entitlements {
 	base := a.base(allowed, conditional, pols)
 	e := &entitlement.Entitlements{Version: entitlement.Version, Sources: base.sources, Wildcards: base.wildcards}
+	usage := a.res.Usage[arn]
+	if usage == nil && base.unused != nil {
+		e.Services = base.unused
+		return e
+	}
 	accessed := map[string]bool{}
 	tracked := map[string]bool{}
-	if usage := a.res.Usage[arn]; usage != nil {
+	if usage != nil {
 		for _, s := range usage.Services {
 			accessed[s.Service] = !s.LastAccessed.IsZero()
 			for _, t := range s.Actions {
@@ -337,26 +348,32 @@ func (a *analyzer) entitlements(arn string, allowed, conditional catalog.ActionS
 		}
 		e.Services = append(e.Services, s)
 	}
+	if usage == nil {
+		base.unused = e.Services
+	}
 	return e
 }
 
 // base computes (or reuses) the usage-independent entitlements.
 func (a *analyzer) base(allowed, conditional catalog.ActionSet, pols []sourcedPolicy) *entBase {
-	var key strings.Builder
+	// The key is built in one reused buffer: it is made for every
+	// principal, and an administrator's action sets are some 20,000 bits.
+	key := a.keyBuf[:0]
 	for _, w := range allowed {
-		fmt.Fprintf(&key, "%x,", w)
+		key = strconv.AppendUint(append(key, ','), uint64(w), 16)
 	}
-	key.WriteByte('|')
+	key = append(key, '|')
 	for _, w := range conditional {
-		fmt.Fprintf(&key, "%x,", w)
+		key = strconv.AppendUint(append(key, ','), uint64(w), 16)
 	}
 	for _, sp := range pols {
-		key.WriteString("|" + sp.kind + "|" + sp.via + "|" + sp.name + "|" + sp.pol.Label)
+		key = append(append(append(append(append(append(append(append(key, '|'), sp.kind...), '|'), sp.via...), '|'), sp.name...), '|'), sp.pol.Label...)
 		if sp.kind == entitlement.SourceResource {
-			fmt.Fprintf(&key, "#%p", sp.pol.Statements[0])
+			key = fmt.Appendf(key, "#%p", sp.pol.Statements[0])
 		}
 	}
-	if b, ok := a.bases[key.String()]; ok {
+	a.keyBuf = key
+	if b, ok := a.bases[string(key)]; ok {
 		return b
 	}
 	b := &entBase{}
@@ -425,7 +442,7 @@ func (a *analyzer) base(allowed, conditional catalog.ActionSet, pols []sourcedPo
 		slices.Sort(s.SensitiveActions)
 		b.services = append(b.services, *s)
 	}
-	a.bases[key.String()] = b
+	a.bases[string(key)] = b
 	return b
 }
 
