@@ -248,13 +248,15 @@ func findingIDs(fs []drift.FindingRecord) []string {
 // TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing
 // is issue 19's end-to-end test: serve --collect-every runs a config's
 // target against moto; between two runs one security group opens SSH to
-// the world. The subscriber's event, the diff command, GET /api/v1/changes
-// and the trend report all show exactly that change: the attack paths it
+// the world. The subscriber's event, the diff command, GET /api/v1/changes,
+// the trend report and the signed webhook (received by a local server that
+// verifies its signature) all show exactly that change: the attack paths it
 // opens and the findings on the security group and the instance, nothing
 // closed or resolved. Then the endpoint fails entirely (the run fails,
 // stores nothing, records no observation, and backs off), and then only
-// EC2 fails (a partial run): neither reports anything resolved or closed.
-// Notifications subscribe the same way as eventLog (docs/operations.md).
+// EC2 fails (a partial run): neither reports anything resolved or closed,
+// and the webhook hears nothing of them. Notifications are sent by the run
+// itself right after it records its observation (docs/notifications.md).
 func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(t *testing.T) {
 	ep := motoForCLI(t)
 	ctx := context.Background()
@@ -284,7 +286,15 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 	dir := t.TempDir()
 	db := filepath.Join(dir, "bp.db")
 	cfgPath := filepath.Join(dir, "breachpath.yaml")
-	cfgDoc := fmt.Sprintf("schedule:\n  backoff_initial: 5m\ntargets:\n  - name: moto\n    cloud: aws\n    aws:\n      regions: [us-east-1]\n      concurrency: 16\n      endpoint: %s\n", proxy.URL)
+	// The signed JSON webhook, received by a local server that verifies
+	// every signature (notify_test.go's webhookSink).
+	const hookKey = "scheduled-hook-key-value"
+	t.Setenv("BP_SCHEDULED_HOOK_KEY", hookKey)
+	hook := &webhookSink{t: t, key: []byte(hookKey)}
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	cfgDoc := fmt.Sprintf("schedule:\n  backoff_initial: 5m\ntargets:\n  - name: moto\n    cloud: aws\n    aws:\n      regions: [us-east-1]\n      concurrency: 16\n      endpoint: %s\n"+
+		"notify:\n  retry: {attempts: 2, backoff: 1ms}\n  webhooks:\n    - {name: secops, url: %s, secret_env: BP_SCHEDULED_HOOK_KEY}\n", proxy.URL, hookSrv.URL)
 	if err := os.WriteFile(cfgPath, []byte(cfgDoc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -333,6 +343,9 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 		t.Fatalf("first run: %+v (%v)\n%s", first, first.Err, out.String())
 	}
 	sync1 := first.Outcome.Changes.To.SyncID
+	if got := hook.drain(); len(got) != 0 {
+		t.Errorf("the first run is the webhook's baseline, it sent %v", got)
+	}
 	var cols api.CollectionsBody
 	getJSON(t, addr, "/api/v1/collections", &cols)
 	if len(cols.Collections) != 1 || cols.Collections[0].State != schedule.OK || !slices.Equal(cols.Collections[0].Scopes, []string{estate.account}) {
@@ -367,6 +380,33 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 	}
 	if n := len(ch.PathsClosed) + len(ch.FindingsResolved) + len(ch.FindingsReopened) + len(ch.FindingsUnverified); n != 0 {
 		t.Errorf("the change also closed, resolved, reopened or left unverified %d things: %+v", n, ch)
+	}
+
+	// The webhook says exactly the same: the opened paths, and the findings
+	// that are on an attack path now and were on none before.
+	wasOnPath := map[string]bool{}
+	for _, p := range first.Outcome.Changes.PathsOpened {
+		for _, f := range p.Findings {
+			wasOnPath[f] = true
+		}
+	}
+	var onNewPaths []string
+	for _, p := range ch.PathsOpened {
+		for _, f := range p.Findings {
+			if !wasOnPath[f] && !slices.Contains(onNewPaths, f) {
+				onNewPaths = append(onNewPaths, f)
+			}
+		}
+	}
+	slices.Sort(onNewPaths)
+	sent := hook.drain()
+	if len(sent) != 2 || !slices.Equal(sent["path.opened"], pathIDs(ch.PathsOpened)) || !slices.Equal(sent["finding.opened"], onNewPaths) {
+		t.Errorf("webhook after the change: %v; want path.opened %v and finding.opened %v", sent, pathIDs(ch.PathsOpened), onNewPaths)
+	}
+	for _, f := range ch.FindingsOpened {
+		if slices.Contains(onNewPaths, f.ID) != slices.Contains(sent["finding.opened"], f.ID) {
+			t.Errorf("finding %s: on a new path %v, notified %v", f.ID, slices.Contains(onNewPaths, f.ID), slices.Contains(sent["finding.opened"], f.ID))
+		}
 	}
 
 	// The API and the diff command say exactly the same.
@@ -450,5 +490,9 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 		if got := g.Finding(f.ID); got == nil || !got.ResolvedAt.IsZero() {
 			t.Errorf("finding %s after the failed and partial runs: %+v, want kept open", f.ID, got)
 		}
+	}
+	// and the webhook heard nothing of either: no resolved, no closed
+	if got := hook.drain(); len(got) != 0 {
+		t.Errorf("the failed and partial runs notified %v", got)
 	}
 }
