@@ -45,28 +45,6 @@ func (w *webhookSink) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rw.WriteHeader(http.StatusOK)
 }
 
-// drain returns the ids of the events received, by kind (sorted), and
-// forgets them.
-func (w *webhookSink) drain() map[string][]string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := map[string][]string{}
-	for _, e := range w.events {
-		k := string(e.Kind)
-		switch {
-		case e.Finding != nil:
-			out[k] = append(out[k], e.Finding.ID)
-		case e.Path != nil:
-			out[k] = append(out[k], e.Path.ID)
-		}
-	}
-	for k := range out {
-		slices.Sort(out[k])
-	}
-	w.events = nil
-	return out
-}
-
 // take returns "kind subject owner" of every event received, and forgets them.
 func (w *webhookSink) take() []string {
 	w.mu.Lock()

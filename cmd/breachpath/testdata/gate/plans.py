@@ -107,12 +107,20 @@ rtbl = {"id": "rtb-0app", "arn": arn("ec2", "route-table/rtb-0app"), "vpc_id": "
 net = [r for r in network() if r["addr"] not in ("aws_route.internet", "aws_route_table.app")] + [same("aws_route_table.app", rtbl)]
 estate = net + web + [sg("web", "sg-0web", [rule(443, "0.0.0.0/0")]), sg("worker", "sg-0worker", [rule(443, "10.0.0.0/8")]),
     instance("web", "i-0web", "sg-0web", "web-server"), instance("worker", "i-0worker", "sg-0worker", "worker", ip="203.0.113.11"), LEDGER]
+# a public database behind a group that admits only the VPC
+estate += [same("aws_db_subnet_group.main", {"name": "main", "subnet_ids": ["subnet-0app"]}, refs={"subnet_ids": ["aws_subnet.app.id", "aws_subnet.app"]}),
+    sg("db", "sg-0db", [rule(5432, "10.0.0.0/8")]),
+    same("aws_db_instance.orders", {"identifier": "orders", "arn": arn("rds", "db:orders"), "engine": "postgres", "storage_encrypted": True, "publicly_accessible": True,
+        "vpc_security_group_ids": ["sg-0db"], "db_subnet_group_name": "main", "port": 5432, "iam_database_authentication_enabled": False,
+        "tags": {"data-classification": "confidential"}}, refs={"db_subnet_group_name": ["aws_db_subnet_group.main.name", "aws_db_subnet_group.main"]})]
 for r in estate:
     r["before"] = None
 plan(os.path.join(out, "store-estate.plan.json"), estate)
 plan(os.path.join(out, "store-role-policy.plan.json"), [dict(addr="aws_iam_role_policy.web_ledger", after={"role": "web-server", "name": "read-ledger", "policy": READ_LEDGER})])
 plan(os.path.join(out, "store-sg-rule.plan.json"), [dict(addr="aws_vpc_security_group_ingress_rule.worker_ssh",
     after={"security_group_id": "sg-0worker", "ip_protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_ipv4": "0.0.0.0/0"}, unknown={"id": True, "arn": True})])
+plan(os.path.join(out, "store-db-rule.plan.json"), [dict(addr="aws_security_group_rule.db_public",
+    after={"type": "ingress", "security_group_id": "sg-0db", "protocol": "tcp", "from_port": 5432, "to_port": 5432, "cidr_blocks": ["0.0.0.0/0"]}, unknown={"id": True})])
 plan(os.path.join(out, "store-profile.plan.json"), [
     dict(addr="aws_security_group.batch", after={"name": "batch", "vpc_id": "vpc-0main", "ingress": [rule(22, "0.0.0.0/0")], "egress": [], "tags": {}}, unknown={"id": True, "arn": True}),
     dict(addr="aws_instance.batch", after={"ami": "ami-0abc", "instance_type": "t3.micro", "subnet_id": "subnet-0app", "iam_instance_profile": "batch", "associate_public_ip_address": True,
