@@ -16,7 +16,9 @@ import (
 // nothing in a scope its collection checked counts as passing there. Each
 // rule names the collectors (as syncs record them) whose runs evaluate it:
 // the AWS IAM file import (authorization details) reads no resources nor
-// credential report, so only the live AWS collection evaluates those rules. A rule id emitted by a cloud
+// credential report, and Azure Resource Graph exports hold no Key Vault
+// secrets, SQL firewall rules or blob containers, so only the live
+// collections evaluate those rules. A rule id emitted by a cloud
 // collector and by the synthetic demo estate is listed once, described by
 // the cloud collector, with both collectors.
 func Rules() []graph.Rule {
@@ -35,7 +37,13 @@ func Rules() []graph.Rule {
 			add([]graph.Rule{r}, "aws")
 		}
 	}
-	add(aztransform.Catalogue(), "azure", "azure-file")
+	for _, r := range aztransform.Catalogue() {
+		if aztransform.FromOfflineImport(r.ID) {
+			add([]graph.Rule{r}, "azure", "azure-file")
+		} else {
+			add([]graph.Rule{r}, "azure")
+		}
+	}
 	add(gcptransform.Catalogue(), "gcp", "gcp-file")
 	add(synthetic.Catalogue(), "synthetic") // last: a cloud collector's description wins
 	return graph.SortRules(all)

@@ -104,3 +104,21 @@ func TestSyntheticEstateEmitsOnlyRegisteredRules(t *testing.T) {
 		t.Fatal("the demo estate has no findings")
 	}
 }
+
+func TestRegistryAzureOfflineImportRunsOnlyWhatResourceGraphHolds(t *testing.T) {
+	for _, r := range Rules() {
+		want := map[string]bool{"azure.network.nsg-open-ssh": true, "azure.keyvault.secret-no-expiry": false,
+			"azure.sql.firewall-open-internet": false, "azure.storage.blob-public-access-allowed": true}
+		w, checked := want[r.ID]
+		if !checked {
+			continue
+		}
+		got := false
+		for _, c := range r.Collectors {
+			got = got || c == "azure-file"
+		}
+		if got != w {
+			t.Errorf("%s run by azure-file = %v, want %v", r.ID, got, w)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/breachpath/breachpath/collector"
 	gcpcollector "github.com/breachpath/breachpath/collector/gcp"
 	"github.com/breachpath/breachpath/collector/gcp/entitlements"
+	"github.com/breachpath/breachpath/collector/gcp/fetch"
 	"github.com/breachpath/breachpath/collector/gcp/gcptest"
 	"github.com/breachpath/breachpath/collector/gcp/transform"
 	"github.com/breachpath/breachpath/graph"
@@ -103,5 +104,54 @@ func TestLeastPrivilegeCustomRole(t *testing.T) {
 	all, err := w.LeastPrivilege([]entitlement.Keep{{Service: "secretmanager", All: true, Except: []string{"secretmanager.secrets.delete"}}}, 0)
 	if err != nil || len(all.Actions) < 5 || slices.Contains(all.Actions, "secretmanager.secrets.delete") {
 		t.Fatalf("all-of-service suggestion = %+v, %v", all, err)
+	}
+}
+
+// With the IAM recommender's policy insights (read live with
+// --key-activity), the report knows which of a principal's permissions
+// were used in 90 days: the App Engine account, an Editor that only read
+// its functions and wrote logs, has every other service unused.
+func TestRecommenderInsightsMakePermissionUseKnown(t *testing.T) {
+	res, pol := gcptest.Lab(gcptest.Published)
+	srv := gcptest.StartServers(t, res, pol, nil, nil)
+	srv.Services.Insights = gcptest.LabInsights()
+	env := srv.Env()
+	snaps, run, err := gcpcollector.Collect(context.Background(), fetch.Options{
+		Parent:         "organizations/" + gcptest.OrgNumber,
+		ServiceOptions: fetch.EndpointOptions(func(k string) string { return env[k] }),
+		KeyActivity:    true,
+		RetryBase:      time.Millisecond, MaxAttempts: 2,
+	}, transform.Options{Now: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Failed) > 0 {
+		t.Fatalf("failed %+v", run.Failed)
+	}
+	var nodes []graph.Node
+	var edges []graph.Edge
+	for _, s := range snaps {
+		nodes, edges = append(nodes, s.Nodes...), append(edges, s.Edges...)
+	}
+	rep, err := ciem.Build(context.Background(), graph.Assemble(nodes, edges, nil), ciem.Sources{Policies: collector.PolicyWriters()},
+		ciem.Options{Now: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := rep.Principal(gcptest.AppspotSAID)
+	if p == nil || !p.Usage.Known || p.Usage.Source != transform.UsageSource {
+		t.Fatalf("usage = %+v", p)
+	}
+	if !slices.Contains(p.Usage.UsedServices, "cloudfunctions") || !slices.Contains(p.Usage.UsedServices, "logging") ||
+		slices.Contains(p.Usage.UsedServices, "compute") {
+		t.Errorf("used services %v, want cloudfunctions and logging, not compute", p.Usage.UsedServices)
+	}
+	if !slices.Contains(p.Usage.UnusedServices, "compute") || p.Usage.UnusedActions < 1000 {
+		t.Errorf("unused services %v (%d actions), want compute among thousands of unused permissions", p.Usage.UnusedServices, p.Usage.UnusedActions)
+	}
+	// The owner user has no insight: its binding's use is unknown, so
+	// nothing of it is called unused.
+	if o := rep.Principal("//cloudidentity.googleapis.com/users/owner@" + gcptest.Domain); o != nil && len(o.Usage.UnusedServices) > 0 {
+		t.Errorf("owner user has unused services %v without an insight", o.Usage.UnusedServices)
 	}
 }

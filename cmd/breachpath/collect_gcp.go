@@ -72,7 +72,8 @@ moves from outside them conditional (--no-service-apis skips these reads).
 
 Endpoints follow gcloud's overrides: CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>
 (CLOUDASSET, STORAGE, POLICYANALYZER, COMPUTE, BIGQUERY, SECRETMANAGER, SQL,
-CLOUDFUNCTIONS, RUN, CONTAINER, CLOUDKMS, IAM, ACCESSCONTEXTMANAGER), for example
+CLOUDFUNCTIONS, RUN, CONTAINER, CLOUDKMS, IAM, ACCESSCONTEXTMANAGER,
+RECOMMENDER), for example
 CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=https://compute-psc.p.googleapis.com/compute/v1/
 for Private Service Connect. An http:// override (an emulator) is called
 without credentials: tokens never travel in clear text. Each project becomes one scope
@@ -92,8 +93,10 @@ outputs (deny policies) and 'gcloud access-context-manager perimeters list
 --format=json' (VPC Service Controls).
 
 --key-activity also reads when each service-account key last authenticated
-(Policy Analyzer, roles/policyanalyzer.activityAnalysisViewer), so that
-'breachpath ciem' can name dormant keys; without it key usage is unknown. Areas absent from the files keep
+(Policy Analyzer, roles/policyanalyzer.activityAnalysisViewer) and the IAM
+recommender's policy insights (roles/recommender.iamViewer), so that
+'breachpath ciem' can name dormant keys and unused permissions; without it
+their use is unknown. Areas absent from the files keep
 their earlier data, flagged stale. docs/gcp-collector.md lists the read-only
 roles the live collection needs.`,
 		Args: cobra.NoArgs,
@@ -112,7 +115,7 @@ roles the live collection needs.`,
 	fl.StringSliceVar(&f.fromFiles, "from-file", nil, "import Cloud Asset Inventory export files instead of calling GCP (repeatable)")
 	fl.StringSliceVar(&f.domains, "domain", nil, "the organisation's own domains: users outside them are external principals (default: the organisation's name)")
 	fl.BoolVar(&f.noStorageAPI, "no-storage-api", false, "do not list buckets with the Cloud Storage API (the asset inventory only)")
-	fl.BoolVar(&f.keyActivity, "key-activity", false, "also read when each service-account key last authenticated (Policy Analyzer; for dormant keys in 'breachpath ciem')")
+	fl.BoolVar(&f.keyActivity, "key-activity", false, "also read when each service-account key last authenticated (Policy Analyzer) and the IAM recommender's permission-use insights, for dormant keys and unused permissions in 'breachpath ciem'")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each scope's snapshot to this directory instead of storing it")
 	fl.BoolVar(&f.noServices, "no-service-apis", false, "do not read the service APIs (compute, BigQuery, Secret Manager, Cloud SQL, Functions, Run, GKE, KMS) for detail: the asset inventory only")
 	return cmd

@@ -116,6 +116,20 @@ var gateCases = []struct {
 			causes: [][]string{{"aws_sqs_queue_policy.orders"}}}},
 	},
 	{
+		name: "a key policy that lets anyone decrypt with a confidential key",
+		plan: "kms-public",
+		opened: []wantPath{{target: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+			causes: [][]string{{"aws_kms_key_policy.ledger"}}}},
+		failed: true,
+	},
+	{
+		name: "an RDS snapshot shared with every AWS account",
+		plan: "rds-snapshot-public",
+		opened: []wantPath{{target: "arn:aws:rds:eu-west-1:123456789012:snapshot:customers-final",
+			causes: [][]string{{"aws_db_snapshot.final"}}}},
+		failed: true,
+	},
+	{
 		name: "azurerm: an NSG rule opening SSH to the VM whose identity reads confidential blobs",
 		plan: "azure-nsg-open",
 		opened: []wantPath{{target: azureContainer,
@@ -377,8 +391,9 @@ func TestGateSeesTheStoredResourcesAPlanReferencesWithoutHolding(t *testing.T) {
 	// The stored estate (store-estate): an instance exposed on 443 whose
 	// role web-server reads nothing; an instance behind sg-0worker (no
 	// public rule) whose role reads the confidential ledger; an instance
-	// profile "batch" whose role reads the ledger; all in a subnet routed
-	// to an internet gateway. Each plan names only stored resources.
+	// profile "batch" whose role reads the ledger; a publicly accessible
+	// confidential database behind sg-0db (VPC only); all in a subnet
+	// routed to an internet gateway. Each plan names only stored resources.
 	db := storeEstate(t, "store-estate")
 	for _, tc := range []struct {
 		name   string
@@ -389,6 +404,8 @@ func TestGateSeesTheStoredResourcesAPlanReferencesWithoutHolding(t *testing.T) {
 			[]wantPath{{target: "arn:aws:s3:::acme-ledger", causes: [][]string{nil, nil, {"aws_iam_role_policy.web_ledger"}}}}},
 		{"an ingress rule added to a security group only the store holds", "store-sg-rule",
 			[]wantPath{{target: "arn:aws:s3:::acme-ledger", causes: [][]string{{"aws_vpc_security_group_ingress_rule.worker_ssh"}, nil, nil}}}},
+		{"an ingress rule that exposes a public database only the store holds", "store-db-rule",
+			[]wantPath{{target: "arn:aws:rds:eu-west-1:123456789012:db:orders", causes: [][]string{{"aws_security_group_rule.db_public"}}}}},
 		{"a new instance running as an instance profile only the store holds, in a stored subnet", "store-profile",
 			[]wantPath{{target: "arn:aws:s3:::acme-ledger", causes: [][]string{{"aws_instance.batch", "aws_security_group.batch"}, {"aws_instance.batch"}, nil}}}},
 	} {

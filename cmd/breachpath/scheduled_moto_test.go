@@ -251,10 +251,11 @@ func findingIDs(fs []drift.FindingRecord) []string {
 // the world. The subscriber's event, the diff command, GET /api/v1/changes
 // and the trend report all show exactly that change: the attack paths it
 // opens and the findings on the security group and the instance, nothing
-// closed or resolved. Then the endpoint fails entirely (the run fails,
+// closed or resolved, and so does the signed webhook (received by a local
+// server that verifies its signature). Then the endpoint fails entirely (the run fails,
 // stores nothing, records no observation, and backs off), and then only
-// EC2 fails (a partial run): neither reports anything resolved or closed.
-// Notifications subscribe the same way as eventLog (docs/operations.md).
+// EC2 fails (a partial run): neither reports anything resolved or closed,
+// nor notifies anything.
 func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(t *testing.T) {
 	ep := motoForCLI(t)
 	ctx := context.Background()
@@ -284,7 +285,14 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 	dir := t.TempDir()
 	db := filepath.Join(dir, "bp.db")
 	cfgPath := filepath.Join(dir, "breachpath.yaml")
-	cfgDoc := fmt.Sprintf("schedule:\n  backoff_initial: 5m\ntargets:\n  - name: moto\n    cloud: aws\n    aws:\n      regions: [us-east-1]\n      concurrency: 16\n      endpoint: %s\n", proxy.URL)
+	// the signed webhook of docs/notifications.md, received and verified by a local server
+	const hookKey = "whk-scheduled-7c2e-secret"
+	t.Setenv("BP_SCHED_HOOK_KEY", hookKey)
+	sink := &webhookSink{t: t, key: []byte(hookKey)}
+	hook := httptest.NewServer(sink)
+	defer hook.Close()
+	cfgDoc := fmt.Sprintf("schedule:\n  backoff_initial: 5m\ntargets:\n  - name: moto\n    cloud: aws\n    aws:\n      regions: [us-east-1]\n      concurrency: 16\n      endpoint: %s\n"+
+		"notify:\n  retry: {attempts: 2, backoff: 1ms}\n  webhooks:\n    - {name: secops, url: %s/hook, secret_env: BP_SCHED_HOOK_KEY}\n", proxy.URL, hook.URL)
 	if err := os.WriteFile(cfgPath, []byte(cfgDoc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -333,6 +341,9 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 		t.Fatalf("first run: %+v (%v)\n%s", first, first.Err, out.String())
 	}
 	sync1 := first.Outcome.Changes.To.SyncID
+	if got := sink.take(); len(got) != 0 {
+		t.Errorf("the first collection is the baseline, the webhook got %v", got)
+	}
 	var cols api.CollectionsBody
 	getJSON(t, addr, "/api/v1/collections", &cols)
 	if len(cols.Collections) != 1 || cols.Collections[0].State != schedule.OK || !slices.Equal(cols.Collections[0].Scopes, []string{estate.account}) {
@@ -367,6 +378,32 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 	}
 	if n := len(ch.PathsClosed) + len(ch.FindingsResolved) + len(ch.FindingsReopened) + len(ch.FindingsUnverified); n != 0 {
 		t.Errorf("the change also closed, resolved, reopened or left unverified %d things: %+v", n, ch)
+	}
+
+	// The webhook got exactly the opened paths and the findings now on them
+	// (new ones, and older ones the new paths put on a path for the first time).
+	onNewPaths := map[string]bool{}
+	for _, p := range ch.PathsOpened {
+		for _, id := range p.Findings {
+			onNewPaths[id[:strings.LastIndexByte(id, ':')]] = true // graph.FindingID: rule id, ':', hash
+		}
+	}
+	notified := map[string]bool{}
+	paths := 0
+	for _, ev := range sink.take() {
+		kind, rest, _ := strings.Cut(ev, " ")
+		subject, _, _ := strings.Cut(rest, " ")
+		switch {
+		case kind == "path.opened" && subject == bucket:
+			paths++
+		case kind == "finding.opened" && onNewPaths[subject]:
+			notified[subject] = true
+		default:
+			t.Errorf("webhook event %q is not part of the change", ev)
+		}
+	}
+	if paths != len(ch.PathsOpened) || len(notified) != len(onNewPaths) {
+		t.Errorf("webhook: %d path.opened, findings %v; want %d and %v", paths, notified, len(ch.PathsOpened), onNewPaths)
 	}
 
 	// The API and the diff command say exactly the same.
@@ -424,6 +461,9 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 	if pts := trendPoints(); len(pts) != 2 {
 		t.Errorf("a failed run recorded an observation: %d points", len(pts))
 	}
+	if got := sink.take(); len(got) != 0 {
+		t.Errorf("a failed run notified %v", got)
+	}
 
 	// Run 4: only EC2 fails. The run is partial; the security group's
 	// findings are unverified, never resolved, and no path closes.
@@ -437,6 +477,14 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 	if len(pc.FindingsResolved) != 0 || len(pc.PathsClosed) != 0 {
 		t.Errorf("a partial run resolved %v and closed %v", findingIDs(pc.FindingsResolved), pathIDs(pc.PathsClosed))
 	}
+	if got := sink.take(); len(got) != 0 {
+		t.Errorf("a partial run notified %v (nothing changed that it could see)", got)
+	}
+	events.mu.Lock()
+	for i, ev := range events.evs {
+		t.Logf("run %d: %s in %s", i+1, ev.State, ev.Duration().Round(time.Millisecond))
+	}
+	events.mu.Unlock()
 	st, err := embedded.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)

@@ -226,6 +226,55 @@ func (s *Stored) routeTableNode(id, vpc string) *inventory.RouteTable {
 	return t
 }
 
+// dbMembers returns the stored database instances a security group
+// protects, with their public flag, port, subnets and groups as stored.
+func (s *Stored) dbMembers(sgARN string) []inventory.DBInstance {
+	if s == nil {
+		return nil
+	}
+	var out []inventory.DBInstance
+	for _, e := range s.in[sgARN] {
+		n := s.nodes[e.From]
+		if e.Kind != graph.EdgeProtectedBy || n == nil || n.NativeType != "AWS::RDS::DBInstance" {
+			continue
+		}
+		s.use(n.ID)
+		db := inventory.DBInstance{ID: arnName(n.ID), ARN: n.ID, Tags: inventory.Tags(n.Tags), StorageEncrypted: true}
+		db.PubliclyAccessible, _ = n.Props["publicly_accessible"].(bool)
+		db.Engine, _ = n.Props["engine"].(string)
+		switch p := n.Props["port"].(type) {
+		case int64:
+			db.EndpointPort = int32(p)
+		case float64:
+			db.EndpointPort = int32(p)
+		}
+		if enc, ok := n.Props["encrypted"].(bool); ok {
+			db.StorageEncrypted = enc
+		}
+		db.SubnetIDs, db.SecurityGroupIDs = s.placement(n.ID)
+		out = append(out, db)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ARN < out[j].ARN })
+	return out
+}
+
+// placement returns a stored workload's subnets and security groups.
+func (s *Stored) placement(id string) (subnets, groups []string) {
+	for _, f := range s.out[id] {
+		switch f.Kind {
+		case graph.EdgeInSubnet:
+			subnets = append(subnets, arnName(f.To))
+		case graph.EdgeProtectedBy:
+			if g := s.nodes[f.To]; g != nil && g.NativeType == "AWS::EC2::SecurityGroup" {
+				groups = append(groups, arnName(f.To))
+			}
+		}
+	}
+	sort.Strings(subnets)
+	sort.Strings(groups)
+	return subnets, groups
+}
+
 // members returns the stored instances a security group protects, with
 // their public address, subnets and groups as stored.
 func (s *Stored) members(sgARN string) []inventory.Instance {
@@ -246,17 +295,11 @@ func (s *Stored) members(sgARN string) []inventory.Instance {
 		if ip, ok := n.Props["private_ip"].(string); ok {
 			in.PrivateIP = ip
 		}
-		for _, f := range s.out[n.ID] {
-			switch f.Kind {
-			case graph.EdgeInSubnet:
-				in.SubnetID = arnName(f.To)
-			case graph.EdgeProtectedBy:
-				if g := s.nodes[f.To]; g != nil && g.NativeType == "AWS::EC2::SecurityGroup" {
-					in.SecurityGroupIDs = append(in.SecurityGroupIDs, arnName(f.To))
-				}
-			}
+		var subnets []string
+		subnets, in.SecurityGroupIDs = s.placement(n.ID)
+		if len(subnets) > 0 {
+			in.SubnetID = subnets[0]
 		}
-		sort.Strings(in.SecurityGroupIDs)
 		out = append(out, in)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ARN < out[j].ARN })
@@ -279,7 +322,8 @@ func (s *Stored) groupMembers(groupARN string) []string {
 }
 
 // addTargets adds to the builder what a changed plan needs from the store:
-// the members of stored security groups the plan adds rules to, the
+// the members (instances, database instances) of stored security groups
+// the plan adds rules to, the
 // members of stored groups whose policies change, and — when the plan
 // changes identity policies — the stored sensitive data they may reach.
 func (s *Stored) addTargets(b *builder) {
@@ -299,6 +343,11 @@ func (s *Stored) addTargets(b *builder) {
 			if !have[in.ARN] {
 				have[in.ARN] = true
 				reg.Instances = append(reg.Instances, in)
+			}
+		}
+		for _, db := range s.dbMembers(g.ARN) {
+			if lookup(b.dbs, db.ARN, nil) == nil {
+				put(b.dbs, &db, "", []string{db.ARN, db.ID})
 			}
 		}
 	}

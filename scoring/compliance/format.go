@@ -56,6 +56,14 @@ func writeTable(w io.Writer, r *Report) error {
 			return err
 		}
 	}
+	for _, sc := range r.Scopes {
+		if len(sc.FailedAreas) > 0 {
+			if err := termcell.Printf(w, "note: %s could not read %s in its last collection; passes there are incomplete for those areas",
+				sc.Scope, strings.Join(sc.FailedAreas, ", ")); err != nil {
+				return err
+			}
+		}
+	}
 	t := termcell.NewTable(w, "STATUS", "CONTROL", "ON PATH", "FAILING", "TITLE / RESOURCE").Wide(4, 100)
 	for _, c := range r.Controls {
 		status := strings.ToUpper(strings.ReplaceAll(string(c.Status), "_", " "))

@@ -31,6 +31,10 @@ const (
 type Collected struct {
 	Scope     graph.Scope `json:"scope"`
 	Collector string      `json:"collector"`
+	// FailedAreas are the areas (service, or service/region) that sync
+	// could not read: a rule reading them found nothing new there, so a
+	// pass covering this scope is incomplete for them.
+	FailedAreas []string `json:"failed_areas,omitempty"`
 }
 
 // Input is what a report is built from: the framework, the collectors'
@@ -308,7 +312,17 @@ func CollectedFrom(ctx context.Context, st graph.Store, filter graph.Filter) ([]
 		if len(filter.Clouds) > 0 && !slices.Contains(filter.Clouds, sc.Cloud) {
 			continue
 		}
-		out = append(out, Collected{Scope: sc, Collector: h.Collector})
+		c := Collected{Scope: sc, Collector: h.Collector}
+		for _, f := range h.Coverage.Failed {
+			area := f.Service
+			if f.Region != "" {
+				area += "/" + f.Region
+			}
+			c.FailedAreas = append(c.FailedAreas, area)
+		}
+		slices.Sort(c.FailedAreas)
+		c.FailedAreas = slices.Compact(c.FailedAreas)
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Collected) int { return cmp.Compare(a.Scope.String(), b.Scope.String()) })
 	return out, nil

@@ -260,3 +260,46 @@ func TestAssumeRoleDecidesABACOnTheRolesTags(t *testing.T) {
 		})
 	}
 }
+
+// TestFunctionTagsDecideTheCodeUpdate: lambda:UpdateFunctionCode allowed on functions tagged
+// team=dev takes over a function tagged team=dev (its role), not one tagged team=prod, unless
+// the attacker may lambda:TagResource the function, which is then the move's first step.
+func TestFunctionTagsDecideTheCodeUpdate(t *testing.T) {
+	const tech = "aws.lambda.update-function-code"
+	fn := "arn:aws:lambda:us-east-1:" + acct + ":function:payroll"
+	update := onTags("aws:ResourceTag/team", "dev", "lambda:UpdateFunctionCode")
+	tests := []struct {
+		name  string
+		team  string
+		extra []stmt
+		want  bool
+		step  string
+	}{
+		{name: "function of the team", team: "dev", want: true},
+		{name: "function of another team", team: "prod"},
+		{name: "function of another team, the attacker may tag functions", team: "prod", extra: []stmt{allow("*", "lambda:TagResource")}, want: true,
+			step: "lambda:TagResource on " + fn + " sets team=dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			r := addRole(inv, "payroll-fn", trustDoc(map[string]any{"Service": "lambda.amazonaws.com"}, nil), doc(allow("*", "s3:*")))
+			inv.Region("us-east-1").Functions = []inventory.LambdaFunction{{ARN: fn, Name: "payroll", Role: r.ARN, Tags: inventory.Tags{"team": tt.team}}}
+			u := addUser(inv, "dev", doc(append([]stmt{update}, tt.extra...)...))
+			part := build(t, inv)
+			e := findEdge(part, u.ARN, graph.EdgeEscalatesTo, r.ARN, tech)
+			if (e != nil) != tt.want {
+				t.Fatalf("edge present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u.ARN))
+			}
+			if e == nil {
+				return
+			}
+			if e.Conditional {
+				t.Errorf("the tags are known: not conditional: %v", e.Evidence)
+			}
+			if got, _ := e.Props[graph.PropTagStep].(string); got != tt.step {
+				t.Errorf("tag step %q, want %q", got, tt.step)
+			}
+		})
+	}
+}

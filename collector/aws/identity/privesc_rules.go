@@ -127,6 +127,17 @@ func (e *escalator) holdsOne(pc Precondition, q *principal) (ok bool, missing st
 		return q.cred.console, ""
 	case PreInstanceProfile:
 		return len(e.b.profiles[q.id]) > 0, ""
+	case PreLaunchTemplateProfile:
+		known, profiles := e.b.launchTemplateProfiles()
+		if !known {
+			return true, "unknown whether a launch template launches with " + q.id + "'s instance profile (launch templates not collected)"
+		}
+		for _, ip := range e.b.profiles[q.id] {
+			if profiles[ip] || profiles[lastName(ip)] {
+				return true, ""
+			}
+		}
+		return false, ""
 	case PreEventSource:
 		return true, "requires an event source (SQS queue, Kinesis or DynamoDB stream) mapped to the new function; not checked"
 	}
@@ -680,7 +691,17 @@ func (e *escalator) workload(p *principal, t *Technique) {
 				sc := e.serviceContext(t)
 				ok = e.and(&c, perm.Action, w.role.id, e.evalOn(p, perm.Action, w.role.id, e.b.globalRegion(), sc.ctx))
 			default:
-				ok = e.andWorkload(&c, p, perm.Action, t.Target, wi, w)
+				prev := c.dec
+				if ok = e.andWorkload(&c, p, perm.Action, t.Target, wi, w); !ok && c.tag == nil {
+					// ABAC on the workload's tags that fails today: retag it first, when the
+					// attacker may (the tag change is the move's first step).
+					if tag := workloadTagActions[serviceOf(w.arn)]; tag != "" && e.b.tagConditions {
+						if res, step, can := e.retag(p, w.arn, tag, perm.Action, w.region); can {
+							c.dec, c.tag = prev, step
+							ok = e.and(&c, perm.Action, w.arn, res)
+						}
+					}
+				}
 			}
 			if !ok {
 				break
@@ -690,6 +711,18 @@ func (e *escalator) workload(p *principal, t *Technique) {
 			e.emit(p, t, w.role.id, c, w.extra...)
 		}
 	}
+}
+
+// workloadTagActions is, per service of an inventoried workload, the action that sets its tags.
+var workloadTagActions = map[string]string{"lambda": "lambda:TagResource", "ecs": "ecs:TagResource", "ec2": "ec2:CreateTags"}
+
+// serviceOf returns the service field of an ARN ("" when it is not one).
+func serviceOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 4)
+	if len(parts) < 4 {
+		return ""
+	}
+	return parts[2]
 }
 
 // invokerModifications lists, per kind of invoker, the IAM actions with which a function's role

@@ -12,3 +12,21 @@ func Catalogue() []graph.Rule {
 	}
 	return graph.SortRules(out)
 }
+
+// FromOfflineImport reports whether an offline import (`collect azure
+// --from-file`, recorded as collector "azure-file") evaluates the rule:
+// Resource Graph exports hold no Key Vault secret or key metadata, SQL
+// firewall rules, blob containers, app setting names or Automation
+// variables (docs/azure-collector.md, "Offline import"), so the rules that
+// read them are run by the live collection only. An import that lacks them
+// finds nothing there, which is no pass.
+func FromOfflineImport(ruleID string) bool {
+	switch ruleID {
+	case "azure.keyvault.secret-no-expiry", "azure.keyvault.key-no-expiry", "azure.sql.firewall-open-internet",
+		"azure.sql.allow-azure-services", "azure.storage.container-public-access", "azure.appservice.secret-in-app-settings",
+		"azure.automation.variable-not-encrypted":
+		return false
+	}
+	_, ok := rules[ruleID]
+	return ok
+}

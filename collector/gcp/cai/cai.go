@@ -47,7 +47,10 @@ const (
 	FormatDenyPolicies Format = "deny-policies"
 	// FormatPerimeters is `gcloud access-context-manager perimeters list
 	// --policy=P --format=json` (VPC Service Controls).
-	FormatPerimeters  Format = "perimeters"
+	FormatPerimeters Format = "perimeters"
+	// FormatInsights is `gcloud recommender insights list
+	// --insight-type=google.iam.policy.Insight --format=json` (permission use).
+	FormatInsights    Format = "insights"
 	FormatUnsupported Format = ""
 )
 
@@ -182,6 +185,20 @@ func readArray(ctx context.Context, br *bufio.Reader, inv *inventory.Inventory) 
 				return format, n, fmt.Errorf("record %d: %w", n, err)
 			}
 			inv.Perimeters = append(inv.Perimeters, p)
+			continue
+		}
+		if strings.Contains(probe.Name, "/insightTypes/google.iam.policy.Insight/insights/") {
+			format = FormatInsights
+			if err := strictjson.Check(raw, true); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			var pi inventory.PolicyInsight
+			if err := json.Unmarshal(raw, &pi); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			// projects/<id or number>/locations/global/insightTypes/...
+			project := strings.Split(strings.TrimPrefix(probe.Name, "projects/"), "/")[0]
+			inv.AddInsight(project, pi)
 			continue
 		}
 		if probe.Kind == "DenyPolicy" {

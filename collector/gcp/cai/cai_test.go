@@ -123,11 +123,14 @@ func TestReadKeepsServiceKeysThatDifferInCase(t *testing.T) {
 	}
 }
 
-func TestImportReadsDenyPoliciesAndPerimeters(t *testing.T) {
+func TestImportReadsDenyPoliciesPerimetersAndInsights(t *testing.T) {
 	in := `[{"name":"accessPolicies/9/servicePerimeters/data","title":"data","perimeterType":"PERIMETER_TYPE_REGULAR",
  "status":{"resources":["projects/3"],"restrictedServices":["storage.googleapis.com"]}},
  {"name":"policies/cloudresourcemanager.googleapis.com%2Fprojects%2F3/denypolicies/d","kind":"DenyPolicy",
- "rules":[{"denyRule":{"deniedPrincipals":["principalSet://goog/public:all"],"deniedPermissions":["iam.googleapis.com/serviceAccountKeys.create"]}}]}]`
+ "rules":[{"denyRule":{"deniedPrincipals":["principalSet://goog/public:all"],"deniedPermissions":["iam.googleapis.com/serviceAccountKeys.create"]}}]},
+ {"name":"projects/3/locations/global/insightTypes/google.iam.policy.Insight/insights/i1","lastRefreshTime":"2026-12-05T00:00:00Z",
+ "observationPeriod":"7776000s","targetResources":["//cloudresourcemanager.googleapis.com/projects/3"],
+ "content":{"role":"roles/editor","member":"serviceAccount:A@p.iam.gserviceaccount.com","exercisedPermissions":[{"permission":"compute.instances.get"}]}}]`
 	inv := inventory.New(time.Now())
 	if _, _, err := Read(context.Background(), strings.NewReader(in), inv); err != nil {
 		t.Fatal(err)
@@ -140,5 +143,9 @@ func TestImportReadsDenyPoliciesAndPerimeters(t *testing.T) {
 	}
 	if att, err := inv.DenyPolicies[0].AttachmentPoint(); err != nil || att != "//cloudresourcemanager.googleapis.com/projects/3" {
 		t.Errorf("attachment point %q (%v)", att, err)
+	}
+	if len(inv.Insights) != 1 || !inv.InsightProjects["3"] || inv.Insights[0].Content.Member != "serviceAccount:a@p.iam.gserviceaccount.com" ||
+		len(inv.Insights[0].Used()) != 1 {
+		t.Errorf("insights %+v, projects %v", inv.Insights, inv.InsightProjects)
 	}
 }

@@ -98,7 +98,9 @@ type Options struct {
 	// KeyActivity also reads when each service-account key last
 	// authenticated (Policy Analyzer; needs
 	// roles/policyanalyzer.activityAnalysisViewer), for dormant keys in
-	// the CIEM report.
+	// the CIEM report, and the IAM recommender's policy insights
+	// (permission use per binding; roles/recommender.iamViewer) for unused
+	// permissions.
 	KeyActivity bool
 	// PageSize of ListAssets (default 500, the maximum the API allows for
 	// resource content is 1000).
@@ -184,6 +186,9 @@ func Collect(ctx context.Context, opts Options) (*inventory.Inventory, error) {
 	}
 	if ctx.Err() == nil && !opts.SkipServiceAPIs {
 		c.perimeters(ctx)
+	}
+	if ctx.Err() == nil && opts.KeyActivity {
+		c.insights(ctx)
 	}
 	if ctx.Err() == nil && opts.KeyActivity {
 		c.keyActivity(ctx)

@@ -46,6 +46,7 @@ func (h *harness) options(parent string) fetch.Options {
 	env := h.services.Env()
 	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET"] = h.assets.URL
 	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE"] = h.storage.Endpoint()
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_POLICYANALYZER"] = h.assets.URL + "/"
 	return fetch.Options{
 		Parent:         parent,
 		ServiceOptions: fetch.EndpointOptions(func(k string) string { return env[k] }),

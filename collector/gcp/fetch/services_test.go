@@ -115,7 +115,7 @@ func TestServiceDetailWinsOverALaggingAssetInventory(t *testing.T) {
 func TestEachServiceFamilyFailsAloneAndIsKeptStale(t *testing.T) {
 	apiArea := map[string]string{"compute": "compute", "bigquery": "bigquery", "secretmanager": "secretmanager", "sql": "sqladmin",
 		"cloudfunctions": "cloudfunctions", "run": "run", "container": "container", "cloudkms": "cloudkms", "iam": "iam-deny",
-		"accesscontextmanager": "accesscontextmanager"}
+		"accesscontextmanager": "accesscontextmanager", "recommender": "recommender"}
 	type tc struct {
 		name       string
 		fault      gcptest.ServiceFault
@@ -135,7 +135,9 @@ func TestEachServiceFamilyFailsAloneAndIsKeptStale(t *testing.T) {
 			res, pol, members := labWithExtension(gcptest.Published, true)
 			f := tc.fault
 			h := serviceHarness(t, res, pol, res, pol, members, &f)
-			inv, err := fetch.Collect(context.Background(), h.options("organizations/"+gcptest.OrgNumber))
+			opts := h.options("organizations/" + gcptest.OrgNumber)
+			opts.KeyActivity = true // also the recommender's insights
+			inv, err := fetch.Collect(context.Background(), opts)
 			if err != nil {
 				t.Fatal(err)
 			}

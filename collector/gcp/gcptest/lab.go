@@ -252,3 +252,25 @@ func LabAssets(v Variant) []*inventory.Asset {
 	r, p := Lab(v)
 	return append(r, p...)
 }
+
+// LabInsights returns IAM recommender policy insights for the lab's project
+// bindings, in the documented shape: the admin account used two of
+// Owner's permissions in 90 days; the App Engine account, an Editor,
+// only read its functions and wrote logs.
+func LabInsights() map[string][]map[string]any {
+	insight := func(id, role, member string, used ...string) map[string]any {
+		var ex []map[string]any
+		for _, p := range used {
+			ex = append(ex, map[string]any{"permission": p})
+		}
+		return map[string]any{"name": "projects/" + ProjectNumber + "/locations/global/insightTypes/google.iam.policy.Insight/insights/" + id,
+			"insightSubtype": "PERMISSIONS_USAGE", "category": "SECURITY", "observationPeriod": "7776000s",
+			"lastRefreshTime": "2026-12-05T00:00:00Z", "targetResources": []string{Project},
+			"content": map[string]any{"role": role, "member": member, "exercisedPermissions": ex, "inferredPermissions": []any{},
+				"currentTotalPermissionsCount": "9000"}}
+	}
+	return map[string][]map[string]any{ProjectID: {
+		insight("i-admin", "roles/owner", "serviceAccount:"+AdminSA, "resourcemanager.projects.setIamPolicy", "secretmanager.versions.access"),
+		insight("i-appspot", "roles/editor", "serviceAccount:"+AppspotSA, "cloudfunctions.functions.get", "logging.logEntries.create"),
+	}}
+}

@@ -57,6 +57,9 @@ type ServiceServer struct {
 	// policy is the accessPolicies/<p> prefix of their name; every policy
 	// belongs to the lab organisation).
 	Perimeters []inventory.Perimeter
+	// Insights are the IAM recommender's google.iam.policy.Insight
+	// insights per project id, answered by Recommender v1.
+	Insights map[string][]map[string]any
 }
 
 // NewServiceServer starts a server over the assets; members lists the
@@ -113,6 +116,11 @@ func (s *ServiceServer) serve(w http.ResponseWriter, r *http.Request) {
 		resp, ok = s.list(path, "v1/", "/clusters", inventory.TypeCluster, "clusters", nil)
 	case "cloudkms":
 		resp, ok = s.list(path, "v1/", "/cryptoKeys", inventory.TypeCryptoKey, "cryptoKeys", nil)
+	case "recommender":
+		rest, ok1 := strings.CutPrefix(path, "v1/projects/")
+		project, tail, _ := strings.Cut(rest, "/")
+		ok = ok1 && tail == "locations/global/insightTypes/google.iam.policy.Insight/insights"
+		resp = map[string]any{"insights": s.Insights[project]}
 	case "accesscontextmanager":
 		resp, ok = s.accessPolicies(r, path)
 	case "iam":
@@ -419,7 +427,7 @@ func (s *ServiceServer) find(name string) *inventory.Asset {
 // every service API at this server, for fetch.EndpointOptions.
 func (s *ServiceServer) Env() map[string]string {
 	out := map[string]string{}
-	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms", "iam", "accesscontextmanager"} {
+	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms", "iam", "accesscontextmanager", "recommender"} {
 		out["CLOUDSDK_API_ENDPOINT_OVERRIDES_"+strings.ToUpper(api)] = s.Endpoint(api)
 	}
 	return out

@@ -118,6 +118,11 @@ type Inventory struct {
 	// Perimeters are the VPC Service Controls perimeters of the
 	// organisation (Access Context Manager).
 	Perimeters []Perimeter
+	// Insights are the IAM recommender's policy insights (permission use
+	// per role binding); InsightProjects lists the projects (ids and
+	// numbers) whose insights were read.
+	Insights        []PolicyInsight
+	InsightProjects map[string]bool
 }
 
 // Activity is one Policy Analyzer activity record (the shape of

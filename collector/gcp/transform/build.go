@@ -83,6 +83,7 @@ type builder struct {
 	projGrants  map[string]map[string]*gcpiam.Grant // project id -> grants on it
 	crossMemo   map[string]string                   // attacker|perms -> project it may deploy in ("" none)
 	guards      map[string]*perimeterGuard          // data resource -> perimeter restricting it (nil none)
+	usages      map[string]*entitlement.UsageData   // principal -> permission use from the recommender
 }
 
 // Transform builds the snapshots of an inventory.
@@ -597,12 +598,16 @@ func (b *builder) split() ([]*graph.Snapshot, error) {
 		}
 		normalise(s)
 		owned := map[string]*entitlement.Entitlements{}
+		used := map[string]*entitlement.UsageData{}
 		for i := range s.Nodes {
 			if e := b.ents[s.Nodes[i].ID]; e != nil && !s.Nodes[i].Stub {
 				owned[s.Nodes[i].ID] = e
+				if u := b.usages[s.Nodes[i].ID]; u != nil {
+					used[s.Nodes[i].ID] = u
+				}
 			}
 		}
-		if err := entitlement.Annotate(s.Nodes, owned, nil); err != nil {
+		if err := entitlement.Annotate(s.Nodes, owned, used); err != nil {
 			return nil, fmt.Errorf("scope %s: %w", s.Scope, err)
 		}
 		if err := s.Validate(); err != nil {
@@ -652,11 +657,12 @@ func cloneProps(p graph.Props) graph.Props {
 
 // entitlements computes, for every principal node a scope owns, what its
 // bindings grant anywhere in the inventory (graph/entitlement), for the
-// CIEM report. Usage is not read (no IAM Recommender data): the report
-// says so rather than guessing.
+// CIEM report, with permission use from the IAM recommender's insights
+// where they were read (usage); elsewhere the report says usage unknown.
 func (b *builder) entitlements() error {
 	an := entitlements.NewAnalyzer(b.cat)
 	grants := map[string][]entitlements.Grant{}
+	held := map[string][]binding{}
 	for _, res := range b.eval.Resources() {
 		for _, bd := range b.eval.Bindings(res) {
 			for _, m := range bd.Members {
@@ -665,9 +671,11 @@ func (b *builder) entitlements() error {
 					continue
 				}
 				grants[id] = append(grants[id], entitlements.Grant{Resource: res, Role: bd.Role, Condition: bd.Condition, Conditional: bd.Conditional})
+				held[id] = append(held[id], binding{member: m, role: bd.Role, resource: res})
 			}
 		}
 	}
+	b.usages = map[string]*entitlement.UsageData{}
 	b.ents = map[string]*entitlement.Entitlements{}
 	for id, n := range b.nodes {
 		if n.Stub || b.owner[id] == "" {
@@ -683,6 +691,9 @@ func (b *builder) entitlements() error {
 		}
 		e := an.Entitlements(grants[id], b.saKeys[id])
 		b.ents[id] = e
+		if u := b.usage(held[id]); u != nil {
+			b.usages[id] = u
+		}
 	}
 	return nil
 }
