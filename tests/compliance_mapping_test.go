@@ -65,3 +65,37 @@ func TestControlsCollectorsCiteAreMapped(t *testing.T) {
 		}
 	}
 }
+
+// TestCloudBenchmarksMapOnlyTheirCloudsRules: a CIS benchmark or AWS FSBP
+// control evidenced by another cloud's rule is a mapping error (the
+// cross-cloud frameworks, NIST, PCI DSS, ISO 27001 and SOC 2, take any).
+func TestCloudBenchmarksMapOnlyTheirCloudsRules(t *testing.T) {
+	fws, err := compliance.Frameworks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := map[string]string{"cis-aws-3.0": "aws", "aws-fsbp": "aws", "cis-azure-2.1": "azure", "cis-gcp-2.0": "gcp"}
+	cloudOf := map[string]string{}
+	for _, r := range collector.Rules() {
+		cloudOf[r.ID] = string(r.Cloud)
+	}
+	checked := 0
+	for _, fw := range fws {
+		cloud, ok := only[fw.ID]
+		if !ok {
+			continue
+		}
+		checked++
+		for _, c := range fw.Controls {
+			for _, e := range slices.Concat(c.Rules, c.RulesIfCited) {
+				prefix, _, _ := strings.Cut(strings.TrimSuffix(e, "*"), ".")
+				if got := cloudOf[e]; got != "" && got != cloud || got == "" && prefix != cloud {
+					t.Errorf("%s control %s is evidenced by %s, a rule of another cloud", fw.ID, c.ID, e)
+				}
+			}
+		}
+	}
+	if checked != len(only) {
+		t.Fatalf("checked %d cloud benchmarks, want %d", checked, len(only))
+	}
+}

@@ -255,6 +255,7 @@ func (s *session) collectEC2(ctx context.Context, region string, rd *inventory.R
 
 	s.collectVPCConnectivity(ctx, c, region, rd)
 	s.serialConsole(ctx, c, region, rd)
+	step(func() error { return s.launchTemplates(ctx, c, region, rd) })
 	s.userData(ctx, c, region, rd)
 	step(func() error { return s.snapshots(ctx, c, region, rd) })
 	step(func() error { return s.images(ctx, c, region, rd) })
@@ -404,4 +405,35 @@ func (s *session) serialConsole(ctx context.Context, c *ec2.Client, region strin
 	if aws.ToBool(out.SerialConsoleAccessEnabled) {
 		rd.SerialConsoleAccess = "enabled"
 	}
+}
+
+// launchTemplates reads the region's launch templates and the instance
+// profile of each one's default version (what a new default version
+// published by an attacker would launch with).
+func (s *session) launchTemplates(ctx context.Context, c *ec2.Client, region string, rd *inventory.RegionData) error {
+	p := ec2.NewDescribeLaunchTemplatesPaginator(c, &ec2.DescribeLaunchTemplatesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("DescribeLaunchTemplates: %w", err)
+		}
+		for _, t := range page.LaunchTemplates {
+			lt := inventory.LaunchTemplate{ID: aws.ToString(t.LaunchTemplateId), Name: aws.ToString(t.LaunchTemplateName),
+				DefaultVersion: aws.ToInt64(t.DefaultVersionNumber), Tags: ec2Tags(t.Tags)}
+			v, err := c.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: t.LaunchTemplateId, Versions: []string{"$Default"}})
+			switch {
+			case err != nil:
+				lt.Errors = append(lt.Errors, s.detail(ServiceEC2, "launch-template-versions", region, lt.ID, err))
+			case len(v.LaunchTemplateVersions) > 0 && v.LaunchTemplateVersions[0].LaunchTemplateData != nil:
+				if ip := v.LaunchTemplateVersions[0].LaunchTemplateData.IamInstanceProfile; ip != nil {
+					lt.InstanceProfile = aws.ToString(ip.Arn)
+					if lt.InstanceProfile == "" {
+						lt.InstanceProfile = aws.ToString(ip.Name)
+					}
+				}
+			}
+			rd.LaunchTemplates = append(rd.LaunchTemplates, lt)
+		}
+	}
+	return nil
 }

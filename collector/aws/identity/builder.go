@@ -66,9 +66,12 @@ type builder struct {
 	classes       map[string]*class
 	resources     []*dataResource
 	profiles      map[string][]string // role ARN -> instance profile ARNs
-	adminProbe    []int32
-	assumeIdx     int32
-	trusts        []*roleTrust
+	// launch templates' instance profiles (indexLaunchTemplates), read-only once built
+	ltKnown    bool
+	ltProfiles map[string]bool
+	adminProbe []int32
+	assumeIdx  int32
+	trusts     []*roleTrust
 
 	summaryList []PrincipalSummary
 	ctxCache    map[string]map[string][]string // region -> shared request context

@@ -24,7 +24,7 @@ const (
 	goldenCore = "91f37a58defcdf902b00b3f17b0539ead5af423c849e2f655df3ec2eeefab15d"
 	// goldenFull covers the whole Part (JSON of nodes, edges with evidence, findings, principal
 	// summaries, warnings), so evidence text and summaries are pinned too.
-	goldenFull = "c5b45fc69e3e2b3ec43a8d3b4fa976b886e31e6ce1591dd2321cd10a424f1b64"
+	goldenFull = "2b83be3376ac5936f66fb0db5df82bb405cc5ad6c3cad6da62beaf16d0a93f5f"
 )
 
 // partDigests returns the core and full digests of a Part; Build sorts the Part, so equal results

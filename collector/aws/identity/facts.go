@@ -227,6 +227,7 @@ func (b *builder) facts(ctx context.Context) error {
 			b.profiles[ra] = append(b.profiles[ra], ip.ARN)
 		}
 	}
+	b.indexLaunchTemplates()
 	return nil
 }
 

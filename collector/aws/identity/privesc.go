@@ -501,3 +501,34 @@ func (e *escalator) viaPolicy(p *principal, t *Technique, target string, conditi
 	}
 	return false
 }
+
+// indexLaunchTemplates records the instance profiles (ARNs and names, as the templates name
+// them) that existing launch templates' default versions launch with, and whether launch
+// templates were collected at all: the ec2 area read in some region. An import without regional
+// data knows nothing about them. It runs before the parallel workers copy the builder.
+func (b *builder) indexLaunchTemplates() {
+	for _, a := range b.inv.Coverage.Read {
+		if a.Service == "ec2" && a.Region != "" {
+			b.ltKnown = true
+		}
+	}
+	b.ltProfiles = map[string]bool{}
+	for _, rd := range b.inv.Regional {
+		if rd == nil {
+			continue
+		}
+		if len(rd.LaunchTemplates) > 0 {
+			b.ltKnown = true
+		}
+		for _, lt := range rd.LaunchTemplates {
+			if lt.InstanceProfile != "" {
+				b.ltProfiles[lt.InstanceProfile] = true
+			}
+		}
+	}
+}
+
+// launchTemplateProfiles returns what indexLaunchTemplates recorded.
+func (b *builder) launchTemplateProfiles() (known bool, profiles map[string]bool) {
+	return b.ltKnown, b.ltProfiles
+}

@@ -127,6 +127,17 @@ func (e *escalator) holdsOne(pc Precondition, q *principal) (ok bool, missing st
 		return q.cred.console, ""
 	case PreInstanceProfile:
 		return len(e.b.profiles[q.id]) > 0, ""
+	case PreLaunchTemplateProfile:
+		known, profiles := e.b.launchTemplateProfiles()
+		if !known {
+			return true, "unknown whether a launch template launches with " + q.id + "'s instance profile (launch templates not collected)"
+		}
+		for _, ip := range e.b.profiles[q.id] {
+			if profiles[ip] || profiles[lastName(ip)] {
+				return true, ""
+			}
+		}
+		return false, ""
 	case PreEventSource:
 		return true, "requires an event source (SQS queue, Kinesis or DynamoDB stream) mapped to the new function; not checked"
 	}

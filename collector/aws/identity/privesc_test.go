@@ -848,3 +848,50 @@ func techniqueByID(t *testing.T, id string) Technique {
 	t.Fatalf("no technique %s", id)
 	return Technique{}
 }
+
+func TestLaunchTemplateVersionNeedsAnExistingTemplateWithTheProfile(t *testing.T) {
+	tech := techniqueByID(t, "aws.ec2.launch-template-version")
+	tests := []struct {
+		name     string
+		collect  bool   // the ec2 area was read
+		profile  string // the default version's instance profile ("" = no template)
+		want     bool
+		wantCond bool
+	}{
+		{"launch templates not collected: conditional", false, "", true, true},
+		{"no launch template exists", true, "", false, false},
+		{"a template launches with the role's profile", true, "PROFILE", true, true},
+		{"a template names the profile by name", true, "NAME", true, true},
+		{"the only template uses another profile", true, "arn:aws:iam::" + acct + ":instance-profile/other", false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inv, attacker, target := privescScenario(t, tech, privescVariants[0])
+			if tc.collect {
+				inv.Coverage.Read = append(inv.Coverage.Read, graph.Area{Service: "ec2", Region: "us-east-1"})
+			}
+			if tc.profile != "" {
+				prof := inv.IAM.InstanceProfiles[len(inv.IAM.InstanceProfiles)-1]
+				ref := tc.profile
+				switch ref {
+				case "PROFILE":
+					ref = prof.ARN
+				case "NAME":
+					ref = prof.Name
+				}
+				inv.Region("us-east-1").LaunchTemplates = []inventory.LaunchTemplate{{ID: "lt-1", Name: "app", InstanceProfile: ref}}
+			}
+			part := build(t, inv)
+			e := findEdge(part, attacker, graph.EdgeEscalatesTo, target, tech.ID)
+			if e == nil {
+				e = findEdge(part, iamARN("policy/attacker-policy"), graph.EdgeEscalatesTo, target, tech.ID)
+			}
+			if (e != nil) != tc.want {
+				t.Fatalf("launch-template edge present=%v, want %v", e != nil, tc.want)
+			}
+			if e != nil && e.Conditional != tc.wantCond {
+				t.Errorf("conditional = %v, want %v", e.Conditional, tc.wantCond)
+			}
+		})
+	}
+}

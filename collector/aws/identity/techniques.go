@@ -104,6 +104,9 @@ const (
 	PreLoginProfile Precondition = "login-profile"
 	// PreInstanceProfile: the passed role is in an instance profile (EC2 launches take profiles).
 	PreInstanceProfile Precondition = "instance-profile"
+	// PreLaunchTemplateProfile: the role is in the instance profile that an existing launch
+	// template's default version launches with (a template that does not exist launches nothing).
+	PreLaunchTemplateProfile Precondition = "launch-template-profile"
 	// PreEventSource: an event source (queue or stream) the new function is mapped to. Event
 	// sources are not inventoried, so this is always an unknown: the move is conditional.
 	PreEventSource Precondition = "event-source"
@@ -425,7 +428,7 @@ var Techniques = []Technique{
 		Summary: "As with start-build, through a batch build with an overridden buildspec."},
 	{ID: "aws.ec2.launch-template-version", CatalogID: "ec2-004", Category: ExistingPassRole, Target: TargetUninventoriedRole,
 		Perms:    []Perm{perm("ec2:CreateLaunchTemplateVersion", OnAny), perm("ec2:ModifyLaunchTemplate", OnAny)},
-		Services: []string{"ec2.amazonaws.com"}, Pre: pre(PreInstanceProfile), Likelihood: 0.4,
+		Services: []string{"ec2.amazonaws.com"}, Pre: pre(PreInstanceProfile, PreLaunchTemplateProfile), Likelihood: 0.4,
 		Summary: "Publish a launch-template version with your user data and make it the default; instances launched from it run your code with its profile's role."},
 	{ID: "aws.glue.update-dev-endpoint", CatalogID: "glue-002", Category: ExistingPassRole, Target: TargetUninventoriedRole,
 		Perms: []Perm{perm("glue:UpdateDevEndpoint", OnAny)}, Services: []string{"glue.amazonaws.com"}, Likelihood: 0.5,

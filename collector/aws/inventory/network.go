@@ -309,3 +309,17 @@ type VPCEndpoint struct {
 	NetworkInterfaceIDs []string `json:"network_interface_ids,omitempty"`
 	Tags                Tags     `json:"tags,omitempty"`
 }
+
+// LaunchTemplate is an EC2 launch template and the instance profile its
+// default version launches instances with.
+type LaunchTemplate struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	DefaultVersion int64  `json:"default_version,omitempty"`
+	// InstanceProfile is the default version's IamInstanceProfile: its ARN,
+	// or its name when the version names it so ("" when none).
+	InstanceProfile string `json:"instance_profile,omitempty"`
+	Tags            Tags   `json:"tags,omitempty"`
+	// Errors lists details that could not be read (the default version).
+	Errors []string `json:"errors,omitempty"`
+}

@@ -22,6 +22,7 @@ type RegionData struct {
 	TGWAttachments  []TGWAttachment  `json:"tgw_attachments,omitempty"`
 	TGWRouteTables  []TGWRouteTable  `json:"tgw_route_tables,omitempty"`
 	VPCEndpoints    []VPCEndpoint    `json:"vpc_endpoints,omitempty"`
+	LaunchTemplates []LaunchTemplate `json:"launch_templates,omitempty"`
 
 	LoadBalancers []LoadBalancer `json:"load_balancers,omitempty"`
 	TargetGroups  []TargetGroup  `json:"target_groups,omitempty"`
@@ -61,7 +62,7 @@ func (r *RegionData) Count() int {
 	return len(r.VPCs) + len(r.Subnets) + len(r.RouteTables) + len(r.InternetGateways) + len(r.NATGateways) +
 		len(r.ElasticIPs) + len(r.SecurityGroups) + len(r.NetworkACLs) + len(r.NetworkInterfaces) +
 		len(r.Instances) + len(r.Snapshots) + len(r.Images) +
-		len(r.VPCPeerings) + len(r.TransitGateways) + len(r.TGWAttachments) + len(r.TGWRouteTables) + len(r.VPCEndpoints) + len(r.LoadBalancers) + len(r.TargetGroups) +
+		len(r.VPCPeerings) + len(r.TransitGateways) + len(r.TGWAttachments) + len(r.TGWRouteTables) + len(r.VPCEndpoints) + len(r.LaunchTemplates) + len(r.LoadBalancers) + len(r.TargetGroups) +
 		len(r.DBInstances) + len(r.DBClusters) + len(r.DBSnapshots) + len(r.Tables) + len(r.KMSKeys) +
 		len(r.Functions) + len(r.Queues) + len(r.Topics) + len(r.Secrets) + len(r.Repositories) +
 		len(r.EKSClusters) + len(r.TaskDefinitions) + len(r.ECSClusters) + len(r.SSMParameters) + len(r.CodeBuildProjects) + len(r.BeanstalkEnvironments)

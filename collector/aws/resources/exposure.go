@@ -293,9 +293,9 @@ func sortedInts(m map[int32]bool) []int32 {
 }
 
 // expose adds the Internet -EXPOSED_TO-> target move for an exposure.
-func (b *builder) expose(target, technique string, e *exposure, likelihood float64, findings []string, evidence ...string) {
+func (b *builder) expose(target, technique string, e *exposure, likelihood float64, findings []string, evidence ...string) *graph.Edge {
 	b.internetNode()
-	b.edge(graph.Edge{
+	return b.edge(graph.Edge{
 		From: graph.InternetID, To: target, Kind: graph.EdgeExposedTo, Technique: technique,
 		Likelihood: likelihood, Evidence: append(slices.Clone(e.evidence), evidence...), Findings: findings,
 		Props: graph.Props{"ports": e.ports.strings()},

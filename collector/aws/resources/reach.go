@@ -37,7 +37,19 @@ func (b *builder) reachability() {
 			}
 			e := b.internetExposure(m.region, reachQuery{sgIDs: m.sgs, subnets: m.subnets, v4: m.v4, v6: m.v6}, cache)
 			if e.ok() {
-				b.expose(m.id, TechInternetExposed, e, 0, append(pubIP, b.exposureFindings(m.region, e, m.subnets)...))
+				likelihood := 0.0
+				var ev, services []string
+				if inst := m.region.instances[arnName(m.id)]; inst != nil {
+					var known bool
+					ev, services, known = b.exposedServices(m.region, m.id, inst, e.ports)
+					if !known {
+						likelihood = unknownServiceLikelihood
+					}
+				}
+				edge := b.expose(m.id, TechInternetExposed, e, likelihood, append(pubIP, b.exposureFindings(m.region, e, m.subnets)...), ev...)
+				if len(services) > 0 {
+					edge.Props["services"] = services
+				}
 			}
 		case n.NativeType == "AWS::RDS::DBInstance" && m.v4:
 			port, _ := n.Props["port"].(int64)
