@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/breachpath/breachpath/graph/secrets"
 	"github.com/breachpath/breachpath/opsconfig"
 )
 
@@ -244,7 +245,10 @@ func (s *Scheduler) run(ctx context.Context, name string) (ev Event, ran bool) {
 
 	s.mu.Lock()
 	st.State, st.LastFinished, st.LastDurationSeconds = ev.State, &finished, finished.Sub(started).Seconds()
-	st.Failures = append([]string(nil), ev.Outcome.Failures...)
+	st.Failures = st.Failures[:0:0]
+	for _, f := range ev.Outcome.Failures {
+		st.Failures = append(st.Failures, oneLine(f))
+	}
 	if err != nil {
 		st.ConsecutiveFailures++
 		st.LastError = oneLine(err.Error())
@@ -262,7 +266,7 @@ func (s *Scheduler) run(ctx context.Context, name string) (ev Event, ran bool) {
 	s.mu.Unlock()
 
 	if err != nil {
-		s.log.Warn("collection failed; the previous data is kept", "target", name, "err", err,
+		s.log.Warn("collection failed; the previous data is kept", "target", name, "err", st.LastError,
 			"consecutive_failures", st.ConsecutiveFailures)
 	} else {
 		s.log.Info("collection finished", "target", name, "state", ev.State, "duration", ev.Duration().Round(time.Millisecond))
@@ -291,7 +295,11 @@ func (s *Scheduler) call(ctx context.Context, name string) (out Outcome, err err
 	return s.runner.Run(ctx, name)
 }
 
+// oneLine makes an error fit a status: one line, secret-shaped parts
+// redacted (an error may quote a URL or a response, and statuses are shown
+// by /readyz and the API), capped.
 func oneLine(s string) string {
+	s, _ = secrets.Redact(s)
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > maxErrorChars {
 		s = string(r[:maxErrorChars]) + "…"

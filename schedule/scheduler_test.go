@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -225,6 +226,18 @@ func TestAPanickingCollectorFailsItsRunOnly(t *testing.T) {
 	st := s.Statuses()
 	if st[0].State != Failed || st[0].LastError == "" || st[1].State != OK {
 		t.Errorf("statuses %+v", st)
+	}
+}
+
+func TestAStatusNeverShowsASecretTheErrorQuoted(t *testing.T) {
+	const key = "AKIAZ7QXTN3WFH2LJ5VR"
+	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+	s := New(targets("a"), RunnerFunc(func(context.Context, string) (Outcome, error) {
+		return Outcome{}, errors.New("GET https://h/?aws_access_key_id=" + key + "&aws_secret_access_key=" + secret + " failed")
+	}), Options{Schedule: sched()})
+	s.RunOnce(context.Background())
+	if st := s.Statuses()[0]; strings.Contains(st.LastError, secret) || !strings.Contains(st.LastError, "failed") {
+		t.Errorf("last error %q", st.LastError)
 	}
 }
 

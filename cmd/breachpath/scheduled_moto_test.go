@@ -480,6 +480,11 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 	if got := sink.take(); len(got) != 0 {
 		t.Errorf("a partial run notified %v (nothing changed that it could see)", got)
 	}
+	events.mu.Lock()
+	for i, ev := range events.evs {
+		t.Logf("run %d: %s in %s", i+1, ev.State, ev.Duration().Round(time.Millisecond))
+	}
+	events.mu.Unlock()
 	st, err := embedded.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)

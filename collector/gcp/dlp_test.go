@@ -39,8 +39,8 @@ var (
 		return map[string]any{"name": "organizations/" + gcptest.OrgNumber + "/locations/us/tableDataProfiles/t-" + table,
 			"projectDataProfile": "projects/" + gcptest.ProjectID + "/locations/us/projectDataProfiles/p1",
 			"datasetProjectId":   gcptest.ProjectID, "datasetId": dataset, "tableId": table,
-			"fullResource":       "//bigquery.googleapis.com/projects/" + gcptest.ProjectID + "/datasets/" + dataset + "/tables/" + table,
-			"sensitivityScore":   map[string]any{"score": score}, "dataRiskLevel": map[string]any{"score": "RISK_MODERATE"},
+			"fullResource":     "//bigquery.googleapis.com/projects/" + gcptest.ProjectID + "/datasets/" + dataset + "/tables/" + table,
+			"sensitivityScore": map[string]any{"score": score}, "dataRiskLevel": map[string]any{"score": "RISK_MODERATE"},
 			"predictedInfoTypes": []map[string]any{{"infoType": map[string]any{"name": "US_SOCIAL_SECURITY_NUMBER"}}}}
 	}
 )
