@@ -323,11 +323,17 @@ func (e *escalator) evalAnyTagged(p *principal, action string) (policy.Result, [
 			}
 		}
 	}
-	ev := []string{"request tags chosen by the attacker for " + action + ": none"}
-	if len(chosen) > 0 {
-		ev[0] = "request tags chosen by the attacker for " + action + ": " + formatTags(chosen)
-	}
-	if !granted(best.Decision) {
+	var ev []string
+	switch {
+	case best.Decision == policy.Allowed && len(chosen) > 0:
+		ev = []string{"request tags chosen by the attacker for " + action + ": " + formatTags(chosen)}
+	case best.Decision == policy.Allowed:
+		ev = []string{"request tags chosen by the attacker for " + action + ": none"}
+	case best.Decision == policy.Conditional:
+		// still conditional whatever the tags (another unknown key): the tags explain nothing
+		e.memo.anyTags[action] = anyChoice{}
+		return res, nil
+	default:
 		ev = []string{"no request tags the attacker may choose make " + action + " allowed"}
 	}
 	e.memo.anyTags[action] = anyChoice{res: best, evidence: ev}
