@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -14,6 +15,9 @@ import (
 
 // macieBatch is GetFindings' limit on finding ids per call.
 const macieBatch = 50
+
+// macieBucketsPage is DescribeBuckets' page size limit.
+const macieBucketsPage = 50
 
 // collectMacie reads whether Macie is enabled in the region and, if so,
 // its unarchived sensitive-data findings, summarized per bucket. "Not
@@ -61,8 +65,53 @@ func (s *session) collectMacie(ctx context.Context, region string, rd *inventory
 		findings = append(findings, out.Findings...)
 	}
 	md.Findings, md.SampleFindings, md.Buckets = summarizeMacie(findings)
+	if md.Discovery, err = readMacieDiscovery(ctx, c); err != nil {
+		return fmt.Errorf("automated sensitive data discovery: %w", err)
+	}
 	rd.Macie = md
 	return nil
+}
+
+// readMacieDiscovery reads whether automated sensitive data discovery runs
+// and, if it does, every bucket's sensitivity score (DescribeBuckets: counts
+// and scores, no object data). An endpoint that does not offer the
+// operation answers "unavailable"; any other error fails the Macie area,
+// since the scores would otherwise be dropped silently.
+func readMacieDiscovery(ctx context.Context, c *macie2.Client) (*inventory.MacieDiscovery, error) {
+	cfg, err := c.GetAutomatedDiscoveryConfiguration(ctx, &macie2.GetAutomatedDiscoveryConfigurationInput{})
+	switch {
+	case serviceNotEnabled(err):
+		return &inventory.MacieDiscovery{Status: inventory.MacieDiscoveryUnavailable}, nil
+	case err != nil:
+		return nil, err
+	}
+	d := &inventory.MacieDiscovery{Status: string(cfg.Status)}
+	if cfg.Status != macietypes.AutomatedDiscoveryStatusEnabled {
+		if d.Status == "" {
+			d.Status = inventory.MacieDiscoveryDisabled
+		}
+		return d, nil
+	}
+	p := macie2.NewDescribeBucketsPaginator(c, &macie2.DescribeBucketsInput{MaxResults: aws.Int32(macieBucketsPage)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe buckets: %w", err)
+		}
+		for _, b := range page.Buckets {
+			if aws.ToString(b.BucketName) == "" || b.SensitivityScore == nil {
+				continue
+			}
+			d.Buckets = append(d.Buckets, inventory.MacieBucketScore{
+				Bucket: aws.ToString(b.BucketName), ARN: aws.ToString(b.BucketArn), Account: aws.ToString(b.AccountId),
+				Score:               aws.ToInt32(b.SensitivityScore),
+				Monitored:           b.AutomatedDiscoveryMonitoringStatus == macietypes.AutomatedDiscoveryMonitoringStatusMonitored,
+				ClassifiableObjects: aws.ToInt64(b.ClassifiableObjectCount),
+			})
+		}
+	}
+	sort.Slice(d.Buckets, func(i, j int) bool { return d.Buckets[i].Bucket < d.Buckets[j].Bucket })
+	return d, nil
 }
 
 // macieNotEnabled reports whether err says Macie is off in the region:

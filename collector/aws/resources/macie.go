@@ -43,6 +43,49 @@ func (b *builder) macie() {
 			n.Props["macie_evidence"] = macieEvidence(s, lvl)
 			n.Sensitivity = max(n.Sensitivity, lvl)
 		}
+		b.macieDiscovery(x.d.Macie.Discovery)
+	}
+}
+
+// macieSensitiveScore is the score from which Macie labels a bucket
+// "Sensitive" (50-100); 1-49 is "Not sensitive", -1 a classification error.
+const macieSensitiveScore = 50
+
+// macieDiscovery turns automated sensitive data discovery scores into
+// levels: a bucket Macie labels Sensitive is confidential; one it analysed
+// (it holds classifiable objects and is monitored) and labels Not sensitive
+// is internal, which counts as classified in the coverage report without
+// raising anything. Scores are read only while discovery is enabled, so a
+// placeholder score never classifies. A classification error classifies
+// nothing and is recorded. Like findings, scores only raise: a tag above
+// them stays.
+func (b *builder) macieDiscovery(d *inventory.MacieDiscovery) {
+	if d == nil || d.Status != inventory.MacieDiscoveryEnabled {
+		return
+	}
+	for _, s := range d.Buckets {
+		n := b.nodes[orARN(s.ARN, b.bucketARN(s.Bucket))]
+		if n == nil || n.Stub || n.Kind != graph.KindBucket {
+			continue
+		}
+		n.Props["macie_discovery_score"] = int64(s.Score)
+		var lvl graph.Sensitivity
+		var label string
+		switch {
+		case s.Score >= macieSensitiveScore:
+			lvl, label = graph.SensitivityConfidential, "Sensitive"
+		case s.Score >= 1 && s.Monitored && s.ClassifiableObjects > 0:
+			lvl, label = graph.SensitivityInternal, "Not sensitive"
+		case s.Score < 0:
+			n.Props["macie_discovery_evidence"] = "Amazon Macie automated discovery: classification error (score -1); the bucket stays unclassified by Macie"
+			continue
+		default:
+			continue // not monitored, or nothing Macie can analyse: no evidence either way
+		}
+		n.Props["macie_discovery_sensitivity"] = lvl.String()
+		n.Props["macie_discovery_evidence"] = fmt.Sprintf("Amazon Macie automated discovery: sensitivity score %d (%s, %d classifiable objects) -> %s",
+			s.Score, label, s.ClassifiableObjects, lvl)
+		n.Sensitivity = max(n.Sensitivity, lvl)
 	}
 }
 
