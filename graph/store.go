@@ -26,6 +26,15 @@ type Store interface {
 	// the scope missing from the snapshot are removed, except those in areas
 	// the snapshot's coverage marks failed, which are kept and flagged stale.
 	Sync(ctx context.Context, snap *Snapshot) (SyncResult, error)
+	// SyncAllOrNothing syncs every snapshot (of distinct scopes) as Sync
+	// does, but switches all the scopes to their new graphs together at the
+	// end: readers see every scope old or every scope new, and a failed or
+	// cancelled call leaves every scope as it was. A failure of one
+	// snapshot is a *SyncError naming it. Results are in snapshot order.
+	// staged, when set, is called after snapshot i's rows are written and
+	// before any scope switches; an error from it aborts the whole write
+	// as a failure of snapshot i would.
+	SyncAllOrNothing(ctx context.Context, snaps []*Snapshot, staged func(i int) error) ([]SyncResult, error)
 	// Load returns the in-memory projection of the scopes selected by filter.
 	Load(ctx context.Context, filter Filter) (*Graph, error)
 	// History returns the sync records of a scope (all scopes when zero), newest first.

@@ -27,12 +27,27 @@ type ParallelSyncer interface {
 // The whole write is one sync generation (Generations): opened before the
 // first sync and closed after the last succeeded, so a write that failed or
 // was killed half-way stays open and the next command reports it.
-func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, res SyncResult)) ([]*SyncResult, error) {
+//
+// With opts.AllOrNothing the scopes switch together (Store.SyncAllOrNothing):
+// after a failure every scope still reads its previous collection, done is
+// called for each scope only once all of them switched, and the generation
+// is recorded only then (a failed write is not a half-written one).
+func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, res SyncResult), opts ...SyncOptions) ([]*SyncResult, error) {
+	var opt SyncOptions
+	for _, o := range opts {
+		opt.AllOrNothing = opt.AllOrNothing || o.AllOrNothing
+		if o.Staged != nil {
+			opt.Staged = o.Staged
+		}
+	}
 	scopes := make([]Scope, 0, len(snaps))
 	for _, sn := range snaps {
 		if sn != nil {
 			scopes = append(scopes, sn.Scope)
 		}
+	}
+	if opt.AllOrNothing {
+		return syncAllOrNothing(ctx, st, scopes, snaps, done, opt.Staged)
 	}
 	gen, err := st.BeginGeneration(ctx, scopes)
 	if err != nil {
@@ -70,7 +85,7 @@ func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, 
 				mu.Lock()
 				if err != nil {
 					if failure == nil {
-						failure = &SyncError{Index: i, Name: snapshotName(snaps[i], i), Err: err}
+						failure = &SyncError{Index: i, Name: SnapshotName(snaps[i], i), Err: err}
 					}
 				} else {
 					out[i] = &res
@@ -99,6 +114,49 @@ func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, 
 	return out, nil
 }
 
+// SyncOptions changes how SyncAll writes.
+type SyncOptions struct {
+	// AllOrNothing makes every scope switch to its new collection in one
+	// step at the end: a write that fails or is cancelled leaves every
+	// scope at its previous collection (and no incomplete generation
+	// claiming success), at the cost of holding all the new rows unswitched
+	// until the last scope is written.
+	AllOrNothing bool
+	// Staged, with AllOrNothing, is passed to Store.SyncAllOrNothing:
+	// called once each scope is written but not yet switched.
+	Staged func(i int) error
+}
+
+// syncAllOrNothing is SyncAll with SyncOptions.AllOrNothing. The write
+// cannot leave scopes half-switched, so its generation is recorded only
+// once every scope switched: a failure records none, and the newest
+// generation stays whatever it was (an earlier write that did leave scopes
+// mixed is still reported).
+func syncAllOrNothing(ctx context.Context, st Store, scopes []Scope, snaps []*Snapshot, done func(i int, res SyncResult), staged func(i int) error) ([]*SyncResult, error) {
+	out := make([]*SyncResult, len(snaps))
+	res, err := st.SyncAllOrNothing(ctx, snaps, staged)
+	if err != nil {
+		return out, err
+	}
+	for i := range res {
+		out[i] = &res[i]
+		if done != nil {
+			done(i, res[i])
+		}
+	}
+	// the scopes switched: record the write as one complete generation
+	// even if the caller's context ends now
+	ctx = context.WithoutCancel(ctx)
+	gen, err := st.BeginGeneration(ctx, scopes)
+	if err != nil {
+		return out, fmt.Errorf("record sync generation: %w", err)
+	}
+	if err := st.EndGeneration(ctx, gen); err != nil {
+		return out, fmt.Errorf("end sync generation %d: %w", gen, err)
+	}
+	return out, nil
+}
+
 // SyncError is the failure of one sync of SyncAll.
 type SyncError struct {
 	Index int    // of the snapshot
@@ -111,9 +169,27 @@ func (e *SyncError) Error() string { return fmt.Sprintf("sync %s: %v", e.Name, e
 // Unwrap returns the store's error.
 func (e *SyncError) Unwrap() error { return e.Err }
 
-func snapshotName(s *Snapshot, i int) string {
+// SnapshotName names snapshot i of a multi-scope write in errors: its
+// scope, or its position when it is nil.
+func SnapshotName(s *Snapshot, i int) string {
 	if s == nil {
 		return fmt.Sprintf("snapshot %d", i+1)
 	}
 	return s.Scope.String()
+}
+
+// DistinctScopes reports an error when two snapshots are of the same scope:
+// a write that switches scopes together writes each scope once.
+func DistinctScopes(snaps []*Snapshot) error {
+	seen := make(map[Scope]int, len(snaps))
+	for i, sn := range snaps {
+		if sn == nil {
+			continue
+		}
+		if j, ok := seen[sn.Scope]; ok {
+			return fmt.Errorf("%w: snapshots %d and %d are both of scope %s", ErrInvalidSnapshot, j+1, i+1, sn.Scope)
+		}
+		seen[sn.Scope] = i
+	}
+	return nil
 }

@@ -26,6 +26,12 @@ type app struct {
 	noProgress bool
 	// sensitivityRules is collect's --sensitivity-rules file ("" = defaults).
 	sensitivityRules string
+	// allOrNothing is --all-or-nothing of collect and demo: the scopes
+	// written switch together (graph.SyncOptions.AllOrNothing).
+	allOrNothing bool
+	// staged, when set, is graph.SyncOptions.Staged of those writes: tests
+	// stop an all-or-nothing write after some scopes were written.
+	staged func(i int) error
 	// ownersFile is the --owners mapping file ("" = owner tags only); the
 	// resolver built from it is kept in resolver (owners.go).
 	ownersFile string

@@ -25,12 +25,20 @@ func (a *app) collectCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "collect",
 		Short: "Collect a cloud estate into the store",
+		Long: `Collect a cloud estate into the store. Each scope (account, subscription,
+project) is replaced atomically; by default each switches to its new collection as
+soon as it is written, so a run stopped half-way leaves some scopes new and some
+old (graph stats says so). --all-or-nothing writes every scope first and switches
+them all together at the end: a failed or interrupted run leaves every scope at its
+previous collection.`,
 	}
 	// One rules file for every cloud (collector/sensitivity); --sensitivity-map
 	// is the name issue #14 asked for, kept as an alias.
 	cmd.PersistentFlags().StringVar(&a.sensitivityRules, "sensitivity-rules", "",
 		"YAML/JSON file of data-sensitivity rules extending the defaults (docs/sensitivity.md)")
 	cmd.PersistentFlags().StringVar(&a.sensitivityRules, "sensitivity-map", "", "alias of --sensitivity-rules")
+	cmd.PersistentFlags().BoolVar(&a.allOrNothing, "all-or-nothing", false,
+		"switch every scope written to its new collection together at the end: a failed or interrupted run leaves every scope at its previous collection (default: each scope switches as soon as it is written)")
 	cmd.AddCommand(a.collectAWSCommand())
 	cmd.AddCommand(a.collectAzureCommand())
 	cmd.AddCommand(a.collectGCPCommand())
@@ -245,7 +253,9 @@ func (a *app) printLines(lines []string) {
 
 // syncSnapshots writes the accounts, several at once when the store
 // benefits (graph.SyncAll). Each sync is atomic; a cancelled or failed sync
-// leaves that account as it was, and no further account is started.
+// leaves that account as it was, and no further account is started. With
+// --all-or-nothing the accounts switch together, so such a failure leaves
+// every account as it was.
 func (a *app) syncSnapshots(ctx context.Context, snaps []*graph.Snapshot) ([]graph.SyncResult, error) {
 	st, err := a.openStore(ctx)
 	if err != nil {
@@ -261,7 +271,7 @@ func (a *app) syncSnapshots(ctx context.Context, snaps []*graph.Snapshot) ([]gra
 		if bar != nil {
 			_ = bar.Add(1)
 		}
-	})
+	}, a.syncOptions())
 	var out []graph.SyncResult
 	for _, r := range res {
 		if r != nil {
@@ -369,4 +379,9 @@ func printCollectSummary(w io.Writer, sum *awscollector.RunSummary, results []gr
 		fmt.Fprintf(w, "AWS account %s: not collected: %s\n", af.AccountID, oneLine(af.Error))
 	}
 	fmt.Fprintf(w, "Done in %s.\n", sum.Duration.Round(time.Millisecond))
+}
+
+// syncOptions are the options of every multi-scope write of the command.
+func (a *app) syncOptions() graph.SyncOptions {
+	return graph.SyncOptions{AllOrNothing: a.allOrNothing, Staged: a.staged}
 }

@@ -24,7 +24,8 @@ object per file with the scope, its nodes, edges, findings and coverage. Every f
 is validated before anything is stored; each file then replaces its scope
 atomically, exactly like a collection of that scope would (areas its coverage
 marks failed keep their previous data, flagged stale). A directory loads every
-*.json in it except truth.json (the synthetic estate's ground truth).`,
+*.json in it except truth.json (the synthetic estate's ground truth).
+With --all-or-nothing the files' scopes switch together once all are written.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Read and validate everything first: one bad file stores nothing.
@@ -45,7 +46,7 @@ marks failed keep their previous data, flagged stale). A directory loads every
 			_, err = graph.SyncAll(ctx, st, snaps, func(i int, res graph.SyncResult) {
 				fmt.Fprintf(a.stdout, "%s  %s: %d nodes, %d edges, %d findings written; %d nodes removed; %d kept stale\n",
 					snaps[i].Scope, filepath.Base(files[i]), res.Written.Nodes, res.Written.Edges, res.Written.Findings, res.Removed.Nodes, res.Stale.Nodes)
-			})
+			}, a.syncOptions())
 			a.printLines(classified.Lines())
 			if err == nil {
 				a.recordChanges(ctx, st)

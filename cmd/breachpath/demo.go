@@ -41,6 +41,8 @@ collected (non-synthetic) data; use --db to pick another file.`,
 	cmd.Flags().Int64Var(&seed, "seed", 1, "seed; the same seed and size give the same estate")
 	cmd.Flags().IntVar(&showPaths, "paths", 5, "attack paths to print")
 	cmd.Flags().IntVar(&showPlan, "plan", 5, "plan steps to print")
+	cmd.Flags().BoolVar(&a.allOrNothing, "all-or-nothing", false,
+		"switch every scope to the new estate together at the end: an interrupted demo leaves every scope at the previous one")
 	cmd.Flags().StringVar(&truthDir, "write-estate", "", "also write the estate (one JSON snapshot per scope) and its ground truth to this directory")
 	return cmd
 }
@@ -85,7 +87,7 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		if bar != nil {
 			_ = bar.Add(1)
 		}
-	}); err != nil {
+	}, a.syncOptions()); err != nil {
 		return err
 	}
 	// Scopes of an earlier, larger demo would otherwise linger: empty them.

@@ -106,8 +106,8 @@ func (w *syncer) unchanged() (bool, error) {
 	return w.same, nil
 }
 
-// commitUnchanged records a sync that found the scope unchanged.
-func (w *syncer) commitUnchanged() (graph.SyncResult, error) {
+// recordUnchanged records a sync that found the scope unchanged.
+func (w *syncer) recordUnchanged() (graph.SyncResult, error) {
 	w.res.Written = graph.Counts{Nodes: len(w.snap.Nodes), Edges: len(w.snap.Edges), Findings: len(w.snap.Findings)}
 	if err := w.record(); err != nil {
 		return graph.SyncResult{}, err
@@ -116,12 +116,6 @@ func (w *syncer) commitUnchanged() (graph.SyncResult, error) {
 		if _, err := w.tx.ExecContext(w.ctx, q, w.res.SyncID, w.scopeID); err != nil {
 			return graph.SyncResult{}, fmt.Errorf("projection: %w", err)
 		}
-	}
-	if err := w.ctx.Err(); err != nil {
-		return graph.SyncResult{}, err
-	}
-	if err := w.tx.Commit(); err != nil {
-		return graph.SyncResult{}, fmt.Errorf("commit: %w", err)
 	}
 	return w.res, nil
 }

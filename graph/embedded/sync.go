@@ -108,6 +108,21 @@ func (w *syncer) run() (graph.SyncResult, error) {
 	w.tx = tx
 	defer tx.Rollback() // no-op after Commit
 
+	res, err := w.apply()
+	if err != nil {
+		return graph.SyncResult{}, err
+	}
+	if err := w.ctx.Err(); err != nil {
+		return graph.SyncResult{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return graph.SyncResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+// apply writes the sync into w.tx without committing it.
+func (w *syncer) apply() (graph.SyncResult, error) {
 	if err := w.scope(); err != nil {
 		return graph.SyncResult{}, err
 	}
@@ -115,7 +130,7 @@ func (w *syncer) run() (graph.SyncResult, error) {
 	case err != nil:
 		return graph.SyncResult{}, fmt.Errorf("projection: %w", err)
 	case same:
-		return w.commitUnchanged()
+		return w.recordUnchanged()
 	}
 	if err := w.nodes(); err != nil {
 		return graph.SyncResult{}, fmt.Errorf("nodes: %w", err)
@@ -132,13 +147,62 @@ func (w *syncer) run() (graph.SyncResult, error) {
 	if err := w.writeProjection(); err != nil {
 		return graph.SyncResult{}, fmt.Errorf("projection: %w", err)
 	}
-	if err := w.ctx.Err(); err != nil {
-		return graph.SyncResult{}, err
+	return w.res, nil
+}
+
+// SyncAllOrNothing syncs every snapshot in one write transaction (see
+// graph.Store): the file has a single writer anyway, so the scopes are
+// written one after the other into the same transaction and its commit is
+// the switch of all of them. Readers keep the old graph until then (WAL),
+// and a failure or cancellation rolls every scope back.
+func (s *Store) SyncAllOrNothing(ctx context.Context, snaps []*graph.Snapshot, staged func(i int) error) ([]graph.SyncResult, error) {
+	for i, snap := range snaps {
+		if err := graph.CheckSync(ctx, snap); err != nil {
+			return nil, &graph.SyncError{Index: i, Name: graph.SnapshotName(snap, i), Err: err}
+		}
+	}
+	if err := graph.DistinctScopes(snaps); err != nil {
+		return nil, err
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	start := s.now()
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see Open
+	if err != nil {
+		return nil, fmt.Errorf("sync all or nothing: begin: %w", wrapDBErr(err))
+	}
+	defer tx.Rollback() // no-op after Commit
+	fail := func(i int, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
+		return &graph.SyncError{Index: i, Name: graph.SnapshotName(snaps[i], i), Err: fmt.Errorf("sync scope %s: %w", snaps[i].Scope, wrapDBErr(err))}
+	}
+	out := make([]graph.SyncResult, len(snaps))
+	for i, snap := range snaps {
+		rows, content, err := snapshotRows(snap)
+		if err != nil {
+			return nil, fail(i, err)
+		}
+		w := &syncer{s: s, ctx: ctx, tx: tx, snap: snap, at: start.UTC(), rows: rows, content: content}
+		w.seen = snap.ObservedAt(w.at)
+		if out[i], err = w.apply(); err != nil {
+			return nil, fail(i, err)
+		}
+		if staged != nil {
+			if err := staged(i); err != nil {
+				return nil, fail(i, err)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fail(i, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return graph.SyncResult{}, fmt.Errorf("commit: %w", err)
+		return nil, fmt.Errorf("sync all or nothing: commit: %w", wrapDBErr(err))
 	}
-	return w.res, nil
+	s.log.Info("synced scopes all or nothing", "scopes", len(snaps), "took", time.Since(start).Round(time.Millisecond).String())
+	return out, nil
 }
 
 func (w *syncer) scope() error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"time"
 
 	neo "github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -83,6 +84,137 @@ func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResul
 	return res, nil
 }
 
+// SyncAllOrNothing syncs every snapshot and switches all the scopes in one
+// write transaction (see graph.Store). Each scope goes through steps 1-3 of
+// Sync's protocol, one scope after the other: its new rows are written but
+// its active sync does not move, so readers see none of them. Then one
+// transaction runs the switch statements of every scope (each fenced as
+// Sync's last transaction is), and the superseded rows are cleaned up after
+// it. A failure or cancellation before that transaction commits abandons
+// every claimed scope exactly as a failed Sync does (its own rows removed;
+// if that fails, the next sync's repair does it).
+func (s *Store) SyncAllOrNothing(ctx context.Context, snaps []*graph.Snapshot, staged func(i int) error) ([]graph.SyncResult, error) {
+	keys := make([]string, len(snaps))
+	for i, snap := range snaps {
+		if err := graph.CheckSync(ctx, snap); err != nil {
+			return nil, &graph.SyncError{Index: i, Name: graph.SnapshotName(snap, i), Err: err}
+		}
+		keys[i] = s.scopeKey(snap.Scope)
+	}
+	if err := graph.DistinctScopes(snaps); err != nil {
+		return nil, err
+	}
+	// lock in key order, so that two such calls in one process never wait
+	// for each other crosswise
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	for _, k := range sorted {
+		defer s.lockScope(k)()
+	}
+	start := s.now()
+	ws := make([]*syncer, 0, len(snaps))
+	defer func() {
+		for _, w := range ws {
+			w.sess.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	// abandonAll undoes every claimed scope; it reports whether the
+	// switch had in fact committed (its answer was lost).
+	abandonAll := func() (committed bool) {
+		for _, w := range ws {
+			if w.claimed && w.abandon() {
+				committed = true
+			}
+		}
+		return committed
+	}
+	fail := func(i int, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
+		abandonAll()
+		return &graph.SyncError{Index: i, Name: graph.SnapshotName(snaps[i], i), Err: fmt.Errorf("sync scope %s: %w", snaps[i].Scope, s.storeErr(err))}
+	}
+	for i, snap := range snaps {
+		w := &syncer{s: s, ctx: ctx, snap: snap, sk: keys[i], at: start.UTC(), deferSwitch: true}
+		w.seen = snap.ObservedAt(w.at)
+		w.sess = s.session(ctx, neo.AccessModeWrite)
+		ws = append(ws, w)
+		if _, err := w.run(); err != nil {
+			return nil, fail(i, err)
+		}
+		if staged != nil {
+			if err := staged(i); err != nil {
+				// the caller's error, not the server's: kept as it is
+				abandonAll()
+				return nil, &graph.SyncError{Index: i, Name: graph.SnapshotName(snap, i), Err: fmt.Errorf("sync scope %s: %w", snap.Scope, err)}
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fail(i, err)
+		}
+	}
+	if err := s.switchAll(ctx, ws); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
+		if !abandonAll() {
+			return nil, fmt.Errorf("switch %d scopes: %w", len(ws), s.storeErr(err))
+		}
+		s.log.Warn("all-or-nothing switch committed despite an error", "scopes", len(ws), "err", err)
+	}
+	out := make([]graph.SyncResult, len(ws))
+	for i, w := range ws {
+		w.switched = true
+		// from here the new graphs are visible: a failed cleanup is
+		// repaired by the scope's next sync
+		if err := w.cleanup(context.WithoutCancel(ctx)); err != nil {
+			s.log.Warn("cleanup after sync failed; the next sync of the scope repairs it",
+				"scope", w.snap.Scope.String(), "sync", w.sync, "err", oneLine(err))
+		}
+		out[i] = w.res
+	}
+	s.log.Info("synced scopes all or nothing", "scopes", len(ws), "took", time.Since(start).Round(time.Millisecond).String())
+	return out, nil
+}
+
+// switchAll switches every syncer's scope to its new sync in one write
+// transaction. Each switch is fenced as the last write transaction of its
+// sync would be (fenceStep), so a retry of a transaction that committed
+// does nothing twice and a scope claimed by another process fails it all.
+func (s *Store) switchAll(ctx context.Context, ws []*syncer) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sess := s.session(ctx, neo.AccessModeWrite)
+	defer sess.Close(context.WithoutCancel(ctx))
+	_, err := sess.ExecuteWrite(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		for _, w := range ws {
+			done, err := w.fenceStep(ctx, tx, w.seq+1)
+			if err != nil {
+				return nil, fmt.Errorf("scope %s: %w", w.snap.Scope, err)
+			}
+			if done {
+				continue
+			}
+			if err := w.switchIn(tx, w.rec, false); err != nil {
+				return nil, fmt.Errorf("scope %s: %w", w.snap.Scope, err)
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range ws {
+		w.seq++
+	}
+	return nil
+}
+
 // The current rows carry their element id, so that closing and deleting
 // them, and attaching new relationships to them, is a seek by id rather
 // than an index lookup plus a filter.
@@ -151,8 +283,12 @@ type syncer struct {
 	prevNodes int
 	claimed   bool
 	switched  bool
-	cleaned   bool  // the switch deleted the superseded rows and released the scope
-	seq       int64 // number of the last write transaction (pending_step)
+	// deferSwitch makes write stop before the switch: SyncAllOrNothing
+	// switches every scope in one transaction (switchAll), with rec.
+	deferSwitch bool
+	rec         map[string]any
+	cleaned     bool  // the switch deleted the superseded rows and released the scope
+	seq         int64 // number of the last write transaction (pending_step)
 
 	curNodes    map[string]curNode
 	curEdges    map[graph.EdgeKey]curEdge
@@ -227,6 +363,9 @@ func (w *syncer) run() (graph.SyncResult, error) {
 	done()
 	if err := w.write(); err != nil {
 		return graph.SyncResult{}, err
+	}
+	if w.deferSwitch {
+		return w.res, nil
 	}
 	// From here the new graph is visible: cancellation no longer applies,
 	// and a failed cleanup is repaired by the next sync.
@@ -1146,8 +1285,14 @@ func (w *syncer) write() error {
 	// little, separate cleanup statements and a release cost more commits
 	// than everything else together.
 	inline := len(w.supEdges)+len(w.supFindings)+len(w.supNodes) <= w.s.batch*txBatches
+	final := func(tx neo.ManagedTransaction) error { return w.switchIn(tx, rec, inline) }
+	if w.deferSwitch {
+		// the switch transaction of all scopes must stay small: the
+		// superseded rows are deleted after it
+		final, w.rec = nil, rec
+	}
 	done := w.phase("write")
-	err = w.runSteps(w.ctx, steps, func(tx neo.ManagedTransaction) error { return w.switchIn(tx, rec, inline) })
+	err = w.runSteps(w.ctx, steps, final)
 	done()
 	if err != nil {
 		return err
@@ -1155,7 +1300,9 @@ func (w *syncer) write() error {
 	if len(w.newEIDs) != len(w.nodeWrites) {
 		return fmt.Errorf("write nodes: %d element ids for %d nodes: %w", len(w.newEIDs), len(w.nodeWrites), graph.ErrCorrupt)
 	}
-	w.switched, w.cleaned = true, inline
+	if !w.deferSwitch {
+		w.switched, w.cleaned = true, inline
+	}
 	return nil
 }
 

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) graph.Store) {
 		{"owned node wins over stubs of other scopes", testStubMerge},
 		{"scopes lists synced scopes", testScopes},
 		{"a multi-scope write stopped half-way leaves its generation open", testGenerations},
+		{"an all-or-nothing write switches every scope or none", testAllOrNothing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
