@@ -382,6 +382,16 @@ func (b *builder) snapshot(key string) *graph.Snapshot {
 	for _, f := range p.findings {
 		fids[f.ID] = true
 	}
+	// The stored edges from the shared stubs (Internet exposure, anonymous
+	// reads) into the nodes a failed area keeps stale are kept stale only
+	// while both their ends remain in the scope: without the stubs, a
+	// failed network or storage read would drop them and report every
+	// attack path through them closed, for what the collection could not
+	// see.
+	if len(s.Coverage.Failed) > 0 {
+		addStub(b.internet())
+		addStub(b.anonymous())
+	}
 	for _, e := range p.edges {
 		if !addStub(e.From) || !addStub(e.To) {
 			if !dropped[e.From] && !dropped[e.To] {
