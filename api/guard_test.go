@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,5 +204,47 @@ func TestRateBucketsAreBounded(t *testing.T) {
 	}
 	if n := len(l.clients); n != 1 {
 		t.Fatalf("%d buckets after the sweep, want 1", n)
+	}
+}
+
+// TestReadyzAndStatsSayAMultiScopeWriteDidNotFinish: an open sync
+// generation (a collect or demo of many scopes stopped half-way) keeps the
+// server ready, and /readyz and /api/v1/stats say the estate may mix two
+// collections; once a write completes they no longer do.
+func TestReadyzAndStatsSayAMultiScopeWriteDidNotFinish(t *testing.T) {
+	st := smallStore(t)
+	ctx := context.Background()
+	scopes := []graph.Scope{{Cloud: graph.CloudAWS, ID: "111111111111"}, {Cloud: graph.CloudAWS, ID: "222222222222"}}
+	id, err := st.BeginGeneration(ctx, scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, c := newServer(t, Config{Store: st})
+	if err := s.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ready struct {
+		Status          string           `json:"status"`
+		IncompleteWrite *IncompleteWrite `json:"incomplete_write"`
+	}
+	a := c.get("/readyz")
+	a.decode(t, &ready)
+	if a.status != http.StatusOK || ready.IncompleteWrite == nil || ready.IncompleteWrite.Generation != id ||
+		len(ready.IncompleteWrite.Scopes) != 2 || !strings.Contains(ready.IncompleteWrite.Message, "did not finish") {
+		t.Fatalf("/readyz with an open generation: %d %s", a.status, a.body)
+	}
+	var stats Stats
+	c.get("/api/v1/stats").decode(t, &stats)
+	if stats.IncompleteWrite == nil || stats.IncompleteWrite.Scopes[1] != "aws:222222222222" {
+		t.Fatalf("/api/v1/stats with an open generation: %+v", stats.IncompleteWrite)
+	}
+	if err := st.EndGeneration(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	ready.IncompleteWrite, stats.IncompleteWrite = nil, nil
+	c.get("/readyz").decode(t, &ready)
+	c.get("/api/v1/stats").decode(t, &stats)
+	if ready.IncompleteWrite != nil || stats.IncompleteWrite != nil {
+		t.Fatalf("after the generation ended: readyz %+v, stats %+v", ready.IncompleteWrite, stats.IncompleteWrite)
 	}
 }

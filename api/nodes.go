@@ -2,11 +2,13 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -61,6 +63,36 @@ type Stats struct {
 	NodesByCloud       map[string]int `json:"nodes_by_cloud"`
 	FindingsBySeverity map[string]int `json:"findings_by_severity"`
 	Accounts           []string       `json:"accounts"`
+	// IncompleteWrite is set when the store's last multi-scope write did
+	// not finish: the answers may mix new and old scopes.
+	IncompleteWrite *IncompleteWrite `json:"incomplete_write,omitempty"`
+}
+
+// IncompleteWrite says that the store's last multi-scope write (a collect
+// or demo of many scopes) did not finish (graph.Generation).
+type IncompleteWrite struct {
+	Generation int64    `json:"generation"`
+	Started    string   `json:"started"`
+	Scopes     []string `json:"scopes"`
+	Message    string   `json:"message"`
+}
+
+// incompleteWrite asks the store for its last generation: nil when it is
+// complete, none was recorded or the store cannot say (logged).
+func (s *Server) incompleteWrite(ctx context.Context) *IncompleteWrite {
+	g, err := s.cfg.Store.LastGeneration(ctx)
+	if err != nil {
+		s.log.Warn("read the last sync generation", "err", err)
+		return nil
+	}
+	if g == nil || g.Complete() {
+		return nil
+	}
+	w := &IncompleteWrite{Generation: g.ID, Started: g.Started.UTC().Format(time.RFC3339), Scopes: []string{}, Message: g.Describe()}
+	for _, sc := range g.Scopes {
+		w.Scopes = append(w.Scopes, sc.String())
+	}
+	return w
 }
 
 func (s *Server) getNode(c *gin.Context) { s.nodeAnswer(c, c.Param("id")) }
@@ -268,5 +300,6 @@ func (s *Server) stats(c *gin.Context) {
 	for i := range an.report.Queue {
 		st.FindingsBySeverity[an.report.Queue[i].Finding.Severity.String()]++
 	}
+	st.IncompleteWrite = s.incompleteWrite(c.Request.Context())
 	s.writeJSON(c, http.StatusOK, st)
 }

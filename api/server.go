@@ -312,6 +312,11 @@ func (s *Server) readyz(c *gin.Context) {
 	if st := s.collectionStatuses(); st != nil {
 		body["collections"] = st
 	}
+	// Nor does a multi-scope write that did not finish: each scope is
+	// consistent, and the answer says the estate may mix two collections.
+	if w := s.incompleteWrite(ctx); w != nil {
+		body["incomplete_write"] = w
+	}
 	c.JSON(http.StatusOK, body)
 }
 

@@ -248,6 +248,7 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 				// A move onto a shared policy node means "holds this policy": the
 				// collector draws the policy's data access once, from the policy.
 				b.dataEdges(t.ID, display(t), res)
+				b.policyEscalations(t, p)
 				continue
 			}
 			p.Admin.Escalations = append(p.Admin.Escalations, e.Technique+" -> "+display(t))
@@ -280,6 +281,21 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 
 // dataEdges adds the READS / WRITES / ADMINISTERS / DECRYPTS moves out of
 // from (a principal, or a policy it holds, named by policy) to res.
+// policyEscalations lists the escalations a shared policy node draws for
+// its holders (an Azure grant node's run-command onto a VM's identity).
+func (b *builder) policyEscalations(pol *graph.Node, p *Principal) {
+	for _, ei := range b.out[pol.ID] {
+		e := &b.g.Edges[ei]
+		t := b.g.Node(e.To)
+		if e.Kind != graph.EdgeEscalatesTo || t == nil || t.Kind == graph.KindPolicy {
+			continue
+		}
+		if esc := e.Technique + " -> " + display(t) + " (policy " + display(pol) + ")"; !slices.Contains(p.Admin.Escalations, esc) {
+			p.Admin.Escalations = append(p.Admin.Escalations, esc)
+		}
+	}
+}
+
 func (b *builder) dataEdges(from, policy string, res map[string]*ResourceAccess) {
 	for _, ei := range b.out[from] {
 		e := &b.g.Edges[ei]

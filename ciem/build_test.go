@@ -274,3 +274,24 @@ func TestBadPropertiesAreErrors(t *testing.T) {
 		t.Fatal("negative window accepted")
 	}
 }
+
+func TestEscalationsThroughASharedPolicyNodeAreListedForItsHolders(t *testing.T) {
+	nodes := []graph.Node{
+		{ID: "sp", Kind: graph.KindServiceAccount, Name: "sp", Account: "sub", Cloud: graph.CloudAzure},
+		{ID: "grant", Kind: graph.KindPolicy, Name: "Contributor at sub", Account: "sub", Cloud: graph.CloudAzure},
+		{ID: "vm-mi", Kind: graph.KindServiceAccount, Name: "vm identity", Account: "sub", Cloud: graph.CloudAzure},
+		{ID: "blob", Kind: graph.KindBucket, Name: "blob", Account: "sub", Cloud: graph.CloudAzure},
+	}
+	edges := []graph.Edge{
+		{From: "sp", To: "grant", Kind: graph.EdgeEscalatesTo, Technique: "azure.authorization.holds-role", Likelihood: 1},
+		{From: "grant", To: "vm-mi", Kind: graph.EdgeEscalatesTo, Technique: "azure.compute.run-command", Likelihood: 0.85},
+		{From: "grant", To: "blob", Kind: graph.EdgeReads, Technique: "azure.storage.blob-read", Likelihood: 0.95},
+	}
+	sp := row(t, build(t, graph.Assemble(nodes, edges, nil), Sources{}, Options{}), "sp")
+	if want := []string{"azure.compute.run-command -> vm identity (policy Contributor at sub)"}; !slices.Equal(sp.Admin.Escalations, want) {
+		t.Fatalf("escalations %v, want %v", sp.Admin.Escalations, want)
+	}
+	if len(sp.Resources) != 1 || sp.Resources[0].ID != "blob" {
+		t.Fatalf("resources %+v, want the blob through the grant", sp.Resources)
+	}
+}

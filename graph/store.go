@@ -32,6 +32,9 @@ type Store interface {
 	History(ctx context.Context, scope Scope) ([]SyncRecord, error)
 	// Scopes lists the scopes that have been synced.
 	Scopes(ctx context.Context) ([]Scope, error)
+	// Generations records multi-scope writes (SyncAll), so that a write
+	// killed half-way is reported by the next command.
+	Generations
 	// Close releases the store.
 	Close() error
 }

@@ -23,7 +23,21 @@ type ParallelSyncer interface {
 // under way finish, and SyncAll returns that failure as a *SyncError,
 // together with the results of the syncs that succeeded (nil entries for
 // the others). Results are in snapshot order.
+//
+// The whole write is one sync generation (Generations): opened before the
+// first sync and closed after the last succeeded, so a write that failed or
+// was killed half-way stays open and the next command reports it.
 func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, res SyncResult)) ([]*SyncResult, error) {
+	scopes := make([]Scope, 0, len(snaps))
+	for _, sn := range snaps {
+		if sn != nil {
+			scopes = append(scopes, sn.Scope)
+		}
+	}
+	gen, err := st.BeginGeneration(ctx, scopes)
+	if err != nil {
+		return nil, fmt.Errorf("begin sync generation: %w", err)
+	}
 	workers := 1
 	if p, ok := st.(ParallelSyncer); ok {
 		workers = max(1, p.SyncParallelism())
@@ -74,7 +88,15 @@ func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, 
 			failure = err
 		}
 	}
-	return out, failure
+	if failure != nil {
+		// the generation stays open: the next command says the write
+		// did not finish
+		return out, failure
+	}
+	if err := st.EndGeneration(ctx, gen); err != nil {
+		return out, fmt.Errorf("end sync generation %d: %w", gen, err)
+	}
+	return out, nil
 }
 
 // SyncError is the failure of one sync of SyncAll.

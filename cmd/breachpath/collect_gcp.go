@@ -30,6 +30,7 @@ type gcpCollectFlags struct {
 	keyActivity  bool
 	snapshotsTo  string
 	noServices   bool
+	dlpLocations []string
 	// endpoints override API endpoints by API name (the config file's
 	// gcp.endpoints); the CLOUDSDK_API_ENDPOINT_OVERRIDES_<API> variables
 	// apply to the APIs it does not name.
@@ -118,6 +119,7 @@ roles the live collection needs.`,
 	fl.BoolVar(&f.keyActivity, "key-activity", false, "also read when each service-account key last authenticated (Policy Analyzer) and the IAM recommender's permission-use insights, for dormant keys and unused permissions in 'breachpath ciem'")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each scope's snapshot to this directory instead of storing it")
 	fl.BoolVar(&f.noServices, "no-service-apis", false, "do not read the service APIs (compute, BigQuery, Secret Manager, Cloud SQL, Functions, Run, GKE, KMS) for detail: the asset inventory only")
+	fl.StringSliceVar(&f.dlpLocations, "dlp-location", nil, "locations whose Sensitive Data Protection data profiles are read (repeatable; default "+strings.Join(gcpfetch.DefaultDLPLocations, ",")+")")
 	return cmd
 }
 
@@ -163,7 +165,7 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 		snaps, run, err = gcpcollector.FromFiles(ctx, f.fromFiles, to)
 	} else {
 		fo := gcpfetch.Options{Parent: f.parent(), SkipStorageAPI: f.noStorageAPI, SkipServiceAPIs: f.noServices, KeyActivity: f.keyActivity,
-			Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(f.getenv)}
+			DLPLocations: f.dlpLocations, Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(f.getenv)}
 		if f.impersonate != "" {
 			ts, ierr := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{TargetPrincipal: f.impersonate,
 				Scopes: []string{"https://www.googleapis.com/auth/cloud-platform.read-only"}})

@@ -67,6 +67,9 @@ type graphStats struct {
 	NodesByKind map[string]map[string]int `json:"nodes_by_cloud_and_kind"`
 	EdgesByKind map[string]int            `json:"edges_by_kind"`
 	Stale       int                       `json:"stale_nodes"`
+	// IncompleteWrite is the last multi-scope write when it did not finish
+	// (graph.Generation): some scopes may be new and others old.
+	IncompleteWrite *graph.Generation `json:"incomplete_write,omitempty"`
 }
 
 func newGraphStats() graphStats {
@@ -132,18 +135,28 @@ func (a *app) stats(ctx context.Context, filter graph.Filter) (graphStats, error
 		return graphStats{}, err
 	}
 	defer st.Close()
+	gen, err := st.LastGeneration(ctx)
+	if err != nil {
+		return graphStats{}, fmt.Errorf("stats of %s: %w", a.storeName(), err)
+	}
+	var out graphStats
 	if e, ok := st.(*embedded.Store); ok {
 		s, err := e.Stats(ctx, filter)
 		if err != nil {
 			return graphStats{}, fmt.Errorf("stats of %s: %w", a.storeName(), err)
 		}
-		return storeStats(s), nil
+		out = storeStats(s)
+	} else {
+		g, err := st.Load(ctx, filter)
+		if err != nil {
+			return graphStats{}, fmt.Errorf("load graph from %s: %w", a.storeName(), err)
+		}
+		out = computeStats(g)
 	}
-	g, err := st.Load(ctx, filter)
-	if err != nil {
-		return graphStats{}, fmt.Errorf("load graph from %s: %w", a.storeName(), err)
+	if gen != nil && !gen.Complete() {
+		out.IncompleteWrite = gen
 	}
-	return computeStats(g), nil
+	return out, nil
 }
 
 func (a *app) graphStatsCommand() *cobra.Command {
@@ -187,6 +200,9 @@ func printStats(w io.Writer, st graphStats) error {
 		fmt.Fprintf(w, " (%d stale nodes kept from failed collections)", st.Stale)
 	}
 	fmt.Fprintln(w)
+	if st.IncompleteWrite != nil {
+		termcell.Printf(w, "warning: %s\n", st.IncompleteWrite.Describe())
+	}
 	fmt.Fprintln(w)
 	// kinds come from the store (a Neo4j store may have been written by
 	// hand): the terminal rule applies to them too

@@ -133,6 +133,9 @@ func importCoverage(inv *inventory.Inventory) graph.Coverage {
 			cov.Failed = append(cov.Failed, graph.Failure{Area: graph.Area{Service: area.Service}, Error: NotInImport})
 		}
 	}
+	if len(inv.DataProfiles) > 0 {
+		cov.Read = append(cov.Read, graph.Area{Service: fetch.AreaDLP})
+	}
 	if policies {
 		cov.Read = append(cov.Read, graph.Area{Service: fetch.AreaPolicies})
 	} else {

@@ -2,6 +2,7 @@ package gcp_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/breachpath/breachpath/collector/gcp"
 	"github.com/breachpath/breachpath/collector/gcp/fetch"
 	"github.com/breachpath/breachpath/collector/gcp/gcptest"
+	"github.com/breachpath/breachpath/collector/gcp/inventory"
 	"github.com/breachpath/breachpath/collector/gcp/transform"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -121,5 +123,51 @@ func TestDenyPolicyRemovesTheKeyMintingHopLiveAndOffline(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A VPC Service Controls perimeter around the lab project that restricts
+// Secret Manager makes the documented route's last hop (owner-equivalent
+// -> secret) conditional: that attacker's request must come from inside the
+// perimeter, which the graph cannot know. The App Engine account's own
+// access to the secret stays unconditional: its function runs inside.
+func TestPerimeterMakesTheSecretHopConditional(t *testing.T) {
+	for _, restricted := range []string{"", "secretmanager.googleapis.com", "bigquery.googleapis.com"} {
+		t.Run("restricted "+restricted, func(t *testing.T) {
+			res, pol := gcptest.Lab(gcptest.Published)
+			srv := gcptest.StartServers(t, res, pol, nil, nil)
+			if restricted != "" {
+				var p inventory.Perimeter
+				raw := fmt.Sprintf(`{"name":"accessPolicies/77/servicePerimeters/goat","title":"goat","perimeterType":"PERIMETER_TYPE_REGULAR",
+					"status":{"resources":["projects/%s"],"restrictedServices":[%q]}}`, gcptest.ProjectNumber, restricted)
+				if err := json.Unmarshal([]byte(raw), &p); err != nil {
+					t.Fatal(err)
+				}
+				srv.Services.Perimeters = []inventory.Perimeter{p}
+			}
+			g := collectFrom(t, srv)
+			want := restricted == "secretmanager.googleapis.com"
+			checked := 0
+			for _, e := range g.Edges {
+				if e.To != gcptest.JWTSecret || !e.Kind.IsMove() {
+					continue
+				}
+				switch e.From {
+				case gcptest.OwnerNode:
+					checked++
+					if e.Conditional != want || want != strings.Contains(strings.Join(e.Evidence, " "), "perimeter goat") {
+						t.Errorf("owner -> secret conditional=%v evidence %v, want conditional=%v", e.Conditional, e.Evidence, want)
+					}
+				case gcptest.AppspotSAID:
+					checked++
+					if e.Conditional {
+						t.Errorf("the App Engine account's %s became conditional: it acts from inside", e.Technique)
+					}
+				}
+			}
+			if checked < 2 {
+				t.Fatalf("edges to the secret from the owner node and the App Engine account: %d checked", checked)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package terraform
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,32 @@ func FuzzPlan(f *testing.F) {
 		}
 		if c.Before == nil || c.After == nil {
 			t.Fatal("a converted plan lacks a side")
+		}
+	})
+}
+
+// FuzzLocate feeds arbitrary .tf text (a pull request writes it too) to the
+// resource-block locator: it may refuse a file, never panic, and every
+// location it returns names the file and a line in it.
+func FuzzLocate(f *testing.F) {
+	f.Add([]byte("resource \"aws_s3_bucket\" \"data\" {\n  bucket = \"data\"\n}\n"))
+	f.Add([]byte("  resource \"aws_iam_role\" \"a\" {}\nresource \"aws_iam_role\" \"a\" {}\n"))
+	f.Add([]byte("resource \"x\" \"y\"\r\n\x00\xff"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "main.tf")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		locs, err := Locate(dir, dir)
+		if err != nil {
+			return
+		}
+		lines := 1 + strings.Count(string(data), "\n")
+		for addr, l := range locs {
+			if l.File != "main.tf" || l.Line < 1 || l.Line > lines {
+				t.Fatalf("%s located at %+v in a file of %d lines", addr, l, lines)
+			}
 		}
 	})
 }

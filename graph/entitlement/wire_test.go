@@ -82,8 +82,8 @@ func TestAnnotateSharesIdenticalLargeEntitlements(t *testing.T) {
 	ents := map[string]*Entitlements{
 		"a": {Services: big(), Sources: src, Notes: []string{"a's note"}},
 		"b": {Services: big(), Sources: src, CreatedAt: annotateNow}, // equal, not the same slices
-		"c": {Services: big()[:1], Sources: src},                    // small: self-contained
-		"d": {Services: big()[:39], Sources: src},                   // large but different
+		"c": {Services: big()[:1], Sources: src},                     // small: self-contained
+		"d": {Services: big()[:39], Sources: src},                    // large but different
 	}
 	want := map[string]string{}
 	for id, e := range ents {

@@ -331,7 +331,15 @@ func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam imp
 		x.edges += int64(len(snap.Edges))
 		x.findings += int64(len(snap.Findings))
 	}
-	if err := emit(meta, x.ns, map[string]any{"ns": x.ns, "next_sync": int64(len(snaps)), "lock": true}, "m", "BreachpathMeta"); err != nil {
+	// the import is one complete sync generation, as graph.SyncAll of the
+	// same snapshots records it (generation.go)
+	clouds, ids := make([]string, len(snaps)), make([]string, len(snaps))
+	for i, snap := range snaps {
+		clouds[i], ids[i] = string(snap.Scope.Cloud), snap.Scope.ID
+	}
+	metaProps := map[string]any{"ns": x.ns, "next_sync": int64(len(snaps)), "lock": true,
+		"gen_id": int64(1), "gen_started": x.at, "gen_ended": x.at, "gen_clouds": clouds, "gen_scopes": ids}
+	if err := emit(meta, x.ns, metaProps, "m", "BreachpathMeta"); err != nil {
 		return err
 	}
 	return flush()

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) graph.Store) {
 		{"load with SkipFacts returns exactly the move edges", testSkipFacts},
 		{"owned node wins over stubs of other scopes", testStubMerge},
 		{"scopes lists synced scopes", testScopes},
+		{"a multi-scope write stopped half-way leaves its generation open", testGenerations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

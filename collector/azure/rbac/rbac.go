@@ -301,6 +301,25 @@ func (e *Evaluator) GrantsAt(principal, scope string) []Grant {
 	return out
 }
 
+// Assignments returns the principal's own role assignments (not its groups').
+func (e *Evaluator) Assignments(principal string) []*inventory.RoleAssignment {
+	return e.byPrincipal[strings.ToLower(principal)]
+}
+
+// DenyNames reports whether any deny assignment names the principal,
+// directly, through one of its groups, or as Everyone (exclusions are not
+// considered: the answer is "its decisions may depend on who it is").
+func (e *Evaluator) DenyNames(principal string) bool {
+	principal = strings.ToLower(principal)
+	ids := append([]string{principal}, e.groupsOf[principal]...)
+	for i := range e.deny {
+		if matchesAny(e.deny[i].Principals, ids) {
+			return true
+		}
+	}
+	return false
+}
+
 // DirectGrantsAt is GrantsAt without the principal's groups: the grants
 // of the principal's own assignments only (group grants are drawn once, on
 // the group, and reached through membership).

@@ -94,13 +94,20 @@ type holder struct {
 	// the root or a management group (every collected resource is in reach).
 	scopes []string
 	all    bool
+	// hub is set on a shared grant node (hubs.go): its decisions use this
+	// one grant only.
+	hub *rbac.Grant
+	// hubbed are the principal's assignments drawn through grant nodes,
+	// left out of its own decisions; hubs are those nodes' ids.
+	hubbed map[*inventory.RoleAssignment]bool
+	hubs   []string
 }
 
 // covers reports whether any of the holder's assignments can apply to id:
 // a cheap prefix test that spares the full evaluation for resources
 // outside every assignment's scope.
 func (h *holder) covers(id string) bool {
-	if h.all {
+	if h.all && h.hub == nil {
 		return true
 	}
 	for _, s := range h.scopes {
@@ -140,16 +147,43 @@ func (b *builder) holders() []holder {
 // decide evaluates all ops for a holder on a target and returns one
 // decision: allowed only when all are, conditional when any is.
 func (b *builder) decide(h holder, target string, ops []op) rbac.Decision {
-	if !h.covers(target) {
+	if !h.covers(target) && (h.hub == nil || !h.all) {
 		return rbac.Decision{}
 	}
+	return b.decideWith(h.oid, target, b.grantsOf(h, target), ops)
+}
+
+// grantsOf returns the grants a holder's own decisions use at target: a
+// grant node's one grant, or the principal's direct grants less those it
+// reaches through grant nodes.
+func (b *builder) grantsOf(h holder, target string) []rbac.Grant {
+	if h.hub != nil {
+		if !b.ev.AppliesTo(h.hub.Assignment.Scope, target) {
+			return nil
+		}
+		return []rbac.Grant{*h.hub}
+	}
 	grants := b.ev.DirectGrantsAt(h.oid, target)
+	if len(h.hubbed) == 0 {
+		return grants
+	}
+	out := grants[:0]
+	for _, g := range grants {
+		if !h.hubbed[g.Assignment] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// decideWith evaluates all ops over the given grants.
+func (b *builder) decideWith(oid, target string, grants []rbac.Grant, ops []op) rbac.Decision {
 	if len(grants) == 0 {
 		return rbac.Decision{}
 	}
 	var out rbac.Decision
 	for i, o := range ops {
-		d := b.ev.CanWith(h.oid, target, grants, o.name, o.data)
+		d := b.ev.CanWith(oid, target, grants, o.name, o.data)
 		if !d.Allowed {
 			return rbac.Decision{}
 		}
@@ -177,6 +211,9 @@ func (b *builder) grantMove(h holder, to string, kind graph.EdgeKind, tech strin
 	if d.Conditional {
 		ev = append(ev, "granted under an ABAC or role condition the graph does not resolve")
 	}
+	if h.hub != nil {
+		b.hubMoved[h.node+"|"+tech+"|"+strings.ToLower(to)] = true
+	}
 	b.move(graph.Edge{From: h.node, To: to, Kind: kind, Technique: tech, Likelihood: lk, Evidence: ev, Conditional: d.Conditional,
 		Findings: union(nil, findings)})
 }
@@ -203,9 +240,20 @@ func (b *builder) rbacMoves() {
 	for _, l := range b.autoSecrets {
 		sort.Strings(l)
 	}
-	for _, h := range hs {
+	hubs := b.grantHubs(hs)
+	b.hubMoved = map[string]bool{}
+	for _, h := range hubs {
 		b.dataMoves(h)
 		b.escalationMoves(h)
+	}
+	for _, h := range hs {
+		if len(h.scopes) > 0 {
+			b.dataMoves(h)
+			b.escalationMoves(h)
+		}
+		if len(h.hubs) > 0 && len(h.hubs)+len(h.scopes) >= 2 {
+			b.comboMoves(h)
+		}
 	}
 	b.accessPolicyMoves()
 	b.adminMoves()
@@ -344,17 +392,17 @@ func (b *builder) escalationMoves(h holder) {
 	// scope of the assignment that grants it.
 	seen := map[string]bool{}
 	for _, sub := range b.inv.Subscriptions {
-		for _, g := range b.ev.DirectGrantsAt(h.oid, "/subscriptions/"+sub.ID) {
+		for _, g := range b.grantsOf(h, "/subscriptions/"+sub.ID) {
 			b.roleWriteMove(h, g, "/subscriptions/"+sub.ID, seen)
 		}
 	}
-	for _, a := range b.inv.RoleAssignments {
-		if a.PrincipalID != h.oid || scopeDepth(a.Scope) < 2 || !b.subsIn[inventory.SubscriptionOf(a.Scope)] {
+	for _, scope := range h.scopes {
+		if scopeDepth(scope) < 2 || !b.subsIn[inventory.SubscriptionOf(scope)] {
 			continue
 		}
-		for _, g := range b.ev.DirectGrantsAt(h.oid, a.Scope) {
-			if g.Assignment.Scope == a.Scope {
-				b.roleWriteMove(h, g, a.Scope, seen)
+		for _, g := range b.grantsOf(h, scope) {
+			if strings.EqualFold(g.Assignment.Scope, scope) {
+				b.roleWriteMove(h, g, scope, seen)
 			}
 		}
 	}

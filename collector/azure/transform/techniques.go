@@ -10,5 +10,5 @@ var Techniques = []string{
 	TechGroupMemberWrite, TechGroupOwner, TechInternetExposed, TechKeyDecrypt, TechLBForward, TechLBInternetFacing, TechOperatorAssign,
 	TechOwnerAddCredential, TechRoleAssignmentWrite, TechRoleManagement, TechRunCommand, TechRunbookEdit, TechSQLAdminTakeover,
 	TechSQLAzureAccess, TechSQLFirewallOpen, TechScopeAdministrator, TechSecretGet, TechStorageListKeys, TechVMExtension, TechVMIdentity,
-	TechVMWrite, TechWorkloadSetting, TechWorkloadIdentity, TechVNetMember, TechVNetLateral, TechVNetPeering, TechForeignApp,
+	TechVMWrite, TechWorkloadSetting, TechWorkloadIdentity, TechVNetMember, TechVNetLateral, TechVNetPeering, TechForeignApp, TechHoldsRole,
 }

@@ -35,6 +35,9 @@ type Options struct {
 	Now time.Time
 	// Logger receives warnings; slog.Default when nil.
 	Logger *slog.Logger
+	// directGrants draws every assignee's moves directly, without grant
+	// nodes: the reference the tests check grant nodes against.
+	directGrants bool
 }
 
 // Result says what Transform left out and why.
@@ -163,6 +166,9 @@ type builder struct {
 	// Lists the RBAC step reads once rather than per principal.
 	cosmos, acrs, uamis []*inventory.Resource
 	autoSecrets         map[string][]string // Automation account -> its variable secrets
+	// hubMoved records the moves grant nodes drew ("hub|technique|to"), so a
+	// principal draws a combined move directly only when no grant node did.
+	hubMoved map[string]bool
 }
 
 func (b *builder) warn(format string, args ...any) {

@@ -50,8 +50,13 @@ const (
 	FormatPerimeters Format = "perimeters"
 	// FormatInsights is `gcloud recommender insights list
 	// --insight-type=google.iam.policy.Insight --format=json` (permission use).
-	FormatInsights    Format = "insights"
-	FormatUnsupported Format = ""
+	FormatInsights Format = "insights"
+	// FormatDataProfiles is Sensitive Data Protection data profiles (the
+	// tableDataProfiles, fileStoreDataProfiles or projectDataProfiles
+	// array of a projects.locations.<kind>.list answer, for example
+	// `jq '.tableDataProfiles'`), as a JSON array or NDJSON.
+	FormatDataProfiles Format = "dlp-profiles"
+	FormatUnsupported  Format = ""
 )
 
 // ReadFile reads one export file into inv and returns its format and the
@@ -185,6 +190,18 @@ func readArray(ctx context.Context, br *bufio.Reader, inv *inventory.Inventory) 
 				return format, n, fmt.Errorf("record %d: %w", n, err)
 			}
 			inv.Perimeters = append(inv.Perimeters, p)
+			continue
+		}
+		if inventory.ProfileKind(probe.Name) != "" {
+			format = FormatDataProfiles
+			if err := strictjson.Check(raw, true); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			var p inventory.DataProfile
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return format, n, fmt.Errorf("record %d: %w", n, err)
+			}
+			inv.AddDataProfile(p)
 			continue
 		}
 		if strings.Contains(probe.Name, "/insightTypes/google.iam.policy.Insight/insights/") {

@@ -25,7 +25,7 @@ const (
 
 // APIs lists every API the collector may call.
 var APIs = []string{APIAsset, APIStorage, APIPolicyAnalyzer, APICompute, APIBigQuery, APISecretManager, APISQL,
-	APIFunctions, APIRun, APIContainer, APIKMS, APIIAM, APIAccessContextManager, APIRecommender}
+	APIFunctions, APIRun, APIContainer, APIKMS, APIIAM, APIAccessContextManager, APIRecommender, APIDLP}
 
 // EndpointEnvPrefix is gcloud's environment spelling of the
 // api_endpoint_overrides properties: CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE

@@ -102,6 +102,10 @@ type Options struct {
 	// (permission use per binding; roles/recommender.iamViewer) for unused
 	// permissions.
 	KeyActivity bool
+	// DLPLocations are the locations whose Sensitive Data Protection data
+	// profiles are listed (default DefaultDLPLocations); SkipServiceAPIs
+	// leaves the profiles out too.
+	DLPLocations []string
 	// PageSize of ListAssets (default 500, the maximum the API allows for
 	// resource content is 1000).
 	PageSize int32
@@ -186,6 +190,9 @@ func Collect(ctx context.Context, opts Options) (*inventory.Inventory, error) {
 	}
 	if ctx.Err() == nil && !opts.SkipServiceAPIs {
 		c.perimeters(ctx)
+	}
+	if ctx.Err() == nil && !opts.SkipServiceAPIs {
+		c.dlpProfiles(ctx)
 	}
 	if ctx.Err() == nil && opts.KeyActivity {
 		c.insights(ctx)

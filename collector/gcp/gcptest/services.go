@@ -57,6 +57,14 @@ type ServiceServer struct {
 	// policy is the accessPolicies/<p> prefix of their name; every policy
 	// belongs to the lab organisation).
 	Perimeters []inventory.Perimeter
+	// DataProfiles are Sensitive Data Protection data profiles (table, file
+	// store and project profiles in their REST shape), answered by DLP v2
+	// projects|organizations.locations.<kind>.list under the parent and
+	// location their name starts with.
+	DataProfiles []map[string]any
+	// DLPDisabled answers every DLP call as an API that is not enabled
+	// (403 SERVICE_DISABLED, the documented ErrorInfo).
+	DLPDisabled bool
 	// Insights are the IAM recommender's google.iam.policy.Insight
 	// insights per project id, answered by Recommender v1.
 	Insights map[string][]map[string]any
@@ -123,6 +131,12 @@ func (s *ServiceServer) serve(w http.ResponseWriter, r *http.Request) {
 		resp = map[string]any{"insights": s.Insights[project]}
 	case "accesscontextmanager":
 		resp, ok = s.accessPolicies(r, path)
+	case "dlp":
+		if s.DLPDisabled {
+			writeServiceDisabled(w, "dlp.googleapis.com")
+			return
+		}
+		resp, ok = s.dataProfiles(path)
 	case "iam":
 		// The attachment point is URL-encoded inside the name (%2F); the
 		// client escapes the name once more, so the path decoded once
@@ -427,7 +441,7 @@ func (s *ServiceServer) find(name string) *inventory.Asset {
 // every service API at this server, for fetch.EndpointOptions.
 func (s *ServiceServer) Env() map[string]string {
 	out := map[string]string{}
-	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms", "iam", "accesscontextmanager", "recommender"} {
+	for _, api := range []string{"compute", "bigquery", "secretmanager", "sql", "cloudfunctions", "run", "container", "cloudkms", "iam", "accesscontextmanager", "recommender", "dlp"} {
 		out["CLOUDSDK_API_ENDPOINT_OVERRIDES_"+strings.ToUpper(api)] = s.Endpoint(api)
 	}
 	return out
@@ -464,4 +478,33 @@ func (s *Servers) Env() map[string]string {
 	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_POLICYANALYZER"] = s.Assets.URL + "/"
 	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE"] = s.Storage.Endpoint()
 	return env
+}
+
+// dataProfiles answers v2/<parent>/locations/<l>/<kind> with the profiles
+// named under it ({"<kind>": [...]}, no next page).
+func (s *ServiceServer) dataProfiles(path string) (any, bool) {
+	rest, ok := strings.CutPrefix(path, "v2/")
+	kind := rest[strings.LastIndex(rest, "/")+1:]
+	if !ok || (kind != inventory.ProfileTable && kind != inventory.ProfileFileStore && kind != inventory.ProfileProject) {
+		return nil, false
+	}
+	out := []map[string]any{}
+	for _, p := range s.DataProfiles {
+		if name, _ := p["name"].(string); strings.HasPrefix(name, rest+"/") {
+			out = append(out, p)
+		}
+	}
+	return map[string]any{kind: out}, true
+}
+
+// writeServiceDisabled answers as Google APIs do when the API is not
+// enabled in the project: 403 PERMISSION_DENIED with an ErrorInfo of
+// reason SERVICE_DISABLED.
+func writeServiceDisabled(w http.ResponseWriter, service string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusForbidden)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": 403, "status": "PERMISSION_DENIED",
+		"message": service + " has not been used in project before or it is disabled.",
+		"details": []map[string]any{{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED",
+			"domain": "googleapis.com", "metadata": map[string]string{"service": service}}}}})
 }

@@ -123,6 +123,11 @@ type Inventory struct {
 	// numbers) whose insights were read.
 	Insights        []PolicyInsight
 	InsightProjects map[string]bool
+	// DataProfiles are Sensitive Data Protection discovery data profiles
+	// (live: projects.locations.*DataProfiles.list; offline: their list
+	// output as a JSON array or NDJSON).
+	DataProfiles []DataProfile
+	profileNames map[string]bool
 }
 
 // Activity is one Policy Analyzer activity record (the shape of

@@ -135,6 +135,9 @@ func (b *builder) resources() error {
 			}
 		}
 	}
+	// Classifier evidence before the keys: a key protecting data a profile
+	// found sensitive is raised with it.
+	b.dlp()
 	// Keys protecting sensitive data are crown jewels themselves.
 	for _, e := range b.edges {
 		if e.Kind != graph.EdgeEncryptedBy {
