@@ -7,6 +7,7 @@ import { iconFor, cloudColour } from './icons';
 import { visible } from './text';
 import * as cond from './conditional';
 import * as since from './newsince';
+import * as sens from './sensitivity';
 
 type El = HTMLElement;
 const $ = <T extends El = El>(id: string) => document.getElementById(id) as T;
@@ -362,6 +363,7 @@ async function showNode(id: string): Promise<void> {
     h('div', { class: 'row' }, state.selectedPath ? back : null, expand),
     h('h3', {}, label(n.id, n.name)),
     h('div', { class: 'mono' }, n.id),
+    sens.why(h, n.props) ?? '',
     kv,
     h('h2', {}, `Findings (${n.findings.length})`),
     ...n.findings.map(findingCard));
@@ -506,7 +508,8 @@ async function start(): Promise<void> {
     const sel = $('f-account');
     for (const a of stats.accounts) sel.append(h('option', { value: a }, a));
   }
-  await Promise.all([loadPaths(), loadPlan(), loadAdmins(), guarded(async () => $('f-since').append(...await since.syncChoices(h)))]);
+  await Promise.all([loadPaths(), loadPlan(), loadAdmins(), guarded(async () => $('f-since').append(...await since.syncChoices(h))),
+    guarded(() => sens.panel(h, $('coverage'), (id) => void showNode(id)))]);
 }
 
 cy.on('tap', 'node', (ev) => void showNode(ev.target.id()));

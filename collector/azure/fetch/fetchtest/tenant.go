@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,11 @@ type Tenant struct {
 	DenyAssignments []map[string]any
 	// Graph collections by path ("/v1.0/users", "/v1.0/groups/<id>/members", ...).
 	Graph map[string][]map[string]any
+	// Purview are the Microsoft Purview Data Map search results
+	// (SearchResultValue) answered by POST
+	// https://<account>.purview.azure.com/datamap/api/search/query, in
+	// pages of the request's limit with a continuationToken.
+	Purview []map[string]any
 	// Fail makes every request of an area answer this HTTP status.
 	Fail map[string]int
 	// FailPath makes every request whose path contains the key answer
@@ -188,6 +194,8 @@ func (r *Router) areaOf(req *http.Request, body []byte) string {
 	switch {
 	case req.URL.Host == "graph.microsoft.com":
 		return inventory.AreaEntra
+	case strings.HasSuffix(req.URL.Host, ".purview.azure.com"):
+		return inventory.AreaPurview
 	case p == "/subscriptions":
 		return "subscriptions"
 	case strings.HasSuffix(p, "/providers/microsoft.resourcegraph/resources"):
@@ -235,6 +243,8 @@ func (r *Router) Do(req *http.Request) (*http.Response, error) {
 	switch {
 	case area == inventory.AreaEntra:
 		return r.serve(req, r.t.graph)
+	case area == inventory.AreaPurview:
+		return r.serve(req, r.t.purview)
 	case area == "subscriptions":
 		return r.subs.Do(req)
 	case strings.HasSuffix(strings.ToLower(p), "/providers/microsoft.resourcegraph/resources"):
@@ -420,4 +430,46 @@ func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	writeJSON(w, 404, map[string]any{"error": map[string]string{"code": "Request_ResourceNotFound", "message": "fetchtest: " + p}})
+}
+
+// purview answers the Data Map search (api-version 2023-09-01): the
+// results whose entityType the request's {"or": [{"entityType": ...}]}
+// filter names, a page of `limit` at a time; the continuation token is the
+// next offset.
+func (t *Tenant) purview(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost || req.URL.Path != "/datamap/api/search/query" || req.URL.Query().Get("api-version") == "" {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{"code": "NotFound", "message": req.Method + " " + req.URL.Path}})
+		return
+	}
+	var q struct {
+		Limit             int    `json:"limit"`
+		ContinuationToken string `json:"continuationToken"`
+		Filter            struct {
+			Or []struct {
+				EntityType string `json:"entityType"`
+			} `json:"or"`
+		} `json:"filter"`
+	}
+	if err := json.NewDecoder(req.Body).Decode(&q); err != nil || q.Limit <= 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "BadRequest", "message": "bad query"}})
+		return
+	}
+	types := map[string]bool{}
+	for _, f := range q.Filter.Or {
+		types[f.EntityType] = true
+	}
+	var match []map[string]any
+	for _, a := range t.Purview {
+		if et, _ := a["entityType"].(string); types[et] {
+			match = append(match, a)
+		}
+	}
+	start, _ := strconv.Atoi(q.ContinuationToken)
+	start = min(max(start, 0), len(match))
+	end := min(start+q.Limit, len(match))
+	resp := map[string]any{"@search.count": len(match), "@search.count.approximate": false, "value": match[start:end]}
+	if end < len(match) {
+		resp["continuationToken"] = strconv.Itoa(end)
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
