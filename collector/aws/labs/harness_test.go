@@ -53,6 +53,9 @@ type lab struct {
 	source string
 	// services the scenario needs collected (fewer areas, faster runs).
 	services []string
+	// scanConfig turns the configuration-object scan on (collect aws
+	// --scan-config-objects) for scenarios whose route passes a key in a bucket.
+	scanConfig bool
 	// build seeds the estate and returns the documented route. With
 	// variant set it makes the one change that must remove the route.
 	build func(e *estate, variant bool) route
@@ -418,7 +421,8 @@ func run(t *testing.T, ep string, l lab, variant bool) (*graph.Graph, route, *gr
 	cfg.BaseEndpoint = nil
 	svcs := append([]string{fetch.ServiceIAM}, l.services...)
 	snaps, sum, err := awscollector.Collect(ctx, cfg, awscollector.CollectOptions{Fetch: fetch.Options{Regions: []string{region}, Endpoint: ep,
-		Concurrency: 4, Services: svcs, Retryer: fetch.NewRetryer(3, time.Millisecond), CredentialSalt: []byte("lab-corpus")}})
+		Concurrency: 4, Services: svcs, Retryer: fetch.NewRetryer(3, time.Millisecond), CredentialSalt: []byte("lab-corpus"),
+		ScanConfigObjects: l.scanConfig}})
 	if err != nil {
 		t.Fatalf("collect: %v", err)
 	}
