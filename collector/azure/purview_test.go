@@ -2,7 +2,10 @@ package azure
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -157,5 +160,49 @@ func TestPurviewFailureIsRecorded(t *testing.T) {
 	}
 	if g.Node(goatDevContainer) == nil || reaches(t, g, goatDevContainer) {
 		t.Error("container lost, or classified without Purview")
+	}
+}
+
+// Offline: the search answer saved beside the Resource Graph export (for
+// example the REST response of the same query) classifies the same
+// container: its government id raises it above the account's confidential
+// tag, and the reason names Purview.
+func TestPurviewSearchAnswerImportsOffline(t *testing.T) {
+	answer := map[string]any{"@search.count": 1, "@search.count.approximate": false, "value": []map[string]any{
+		purviewAsset("azure_blob_path", "https://appazgoat4242storage.blob.core.windows.net/dev-appazgoat4242-storage-container/hr/ids.csv",
+			"MICROSOFT.GOVERNMENT.US_SOCIAL_SECURITY_NUMBER")}}
+	b, err := json.Marshal(answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf := filepath.Join(t.TempDir(), "purview-search.json")
+	if err := os.WriteFile(pf, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, withPurview := range []bool{false, true} {
+		files := goatFiles(t)
+		if withPurview {
+			files = append(files, pf)
+		}
+		snaps, sum, err := FromFiles(context.Background(), files, FileOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sensitivity.Default().Apply(snaps)
+		n := assemble(snaps).Node(goatDevContainer)
+		if n == nil {
+			t.Fatal("dev container not imported")
+		}
+		src, _ := n.Props[sensitivity.PropSource].(string)
+		want, wantSrc := graph.SensitivityConfidential, sensitivity.SourceTag
+		if withPurview {
+			want, wantSrc = graph.SensitivityRestricted, sensitivity.SourceClassifier
+			if len(sum.Files) != 3 || sum.Files[2].Format != "purview-search" {
+				t.Errorf("files read = %+v", sum.Files)
+			}
+		}
+		if n.Sensitivity != want || src != wantSrc {
+			t.Errorf("with purview %v: %s from %q, want %s from %q", withPurview, n.Sensitivity, src, want, wantSrc)
+		}
 	}
 }

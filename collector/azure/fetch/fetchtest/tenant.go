@@ -66,6 +66,10 @@ type Tenant struct {
 	// https://<account>.purview.azure.com/datamap/api/search/query, in
 	// pages of the request's limit with a continuationToken.
 	Purview []map[string]any
+	// SignInForbidden makes Graph refuse a users request that selects
+	// signInActivity (403, as without AuditLog.Read.All or an Entra ID P1
+	// licence). Users' signInActivity is only returned when selected.
+	SignInForbidden bool
 	// Fail makes every request of an area answer this HTTP status.
 	Fail map[string]int
 	// FailPath makes every request whose path contains the key answer
@@ -419,6 +423,10 @@ func (t *Tenant) arm(w http.ResponseWriter, req *http.Request) {
 // graph answers Microsoft Graph v1.0 collection reads.
 func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
 	p := req.URL.Path
+	if p == "/v1.0/users" {
+		t.users(w, req)
+		return
+	}
 	if v, ok := t.Graph[p]; ok {
 		writeJSON(w, 200, map[string]any{"value": v})
 		return
@@ -430,6 +438,28 @@ func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	writeJSON(w, 404, map[string]any{"error": map[string]string{"code": "Request_ResourceNotFound", "message": "fetchtest: " + p}})
+}
+
+// users answers GET /v1.0/users: signInActivity only when $select names it,
+// and 403 Authorization_RequestDenied then when SignInForbidden.
+func (t *Tenant) users(w http.ResponseWriter, req *http.Request) {
+	selected := strings.Contains(strings.ToLower(req.URL.Query().Get("$select")), "signinactivity")
+	if selected && t.SignInForbidden {
+		writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]string{"code": "Authorization_RequestDenied",
+			"message": "Insufficient privileges to complete the operation."}})
+		return
+	}
+	out := []map[string]any{}
+	for _, u := range t.Graph["/v1.0/users"] {
+		c := map[string]any{}
+		for k, v := range u {
+			if k != "signInActivity" || selected {
+				c[k] = v
+			}
+		}
+		out = append(out, c)
+	}
+	writeJSON(w, 200, map[string]any{"value": out})
 }
 
 // purview answers the Data Map search (api-version 2023-09-01): the
