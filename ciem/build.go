@@ -449,8 +449,9 @@ func (b *builder) permissions(ent *entitlement.Entitlements, usage *entitlement.
 			} else {
 				v.State = StateUsed
 				p.Usage.UsedServices = append(p.Usage.UsedServices, s.Service)
-				keep[s.Service] = b.keepActions(s, su, &v)
-				p.Usage.UnusedActions += len(v.UnusedActions)
+				var unused int
+				keep[s.Service], unused = b.keepActions(s, su, &v)
+				p.Usage.UnusedActions += unused
 			}
 			p.Usage.UnusedSensitive += v.UnusedSensitive
 		}
@@ -462,18 +463,24 @@ func (b *builder) permissions(ent *entitlement.Entitlements, usage *entitlement.
 // keepActions splits a used service's allowed actions into kept and unused.
 // Without action-level data every allowed action is kept; with it, tracked
 // actions not used in the window are dropped and untracked ones kept (their
-// use is unknown). nil means the allowed actions were not recorded.
-func (b *builder) keepActions(s entitlement.ServiceEntitlement, su *entitlement.ServiceUsage, v *ServiceView) *entitlement.Keep {
+// use is unknown). When the source tracks every allowed action
+// (Exhaustive), the used ones are kept whether or not the allowed names
+// were recorded. nil means the allowed actions were not recorded. The
+// count is the allowed actions known to be unused.
+func (b *builder) keepActions(s entitlement.ServiceEntitlement, su *entitlement.ServiceUsage, v *ServiceView) (*entitlement.Keep, int) {
 	v.ActionLevel = su.ActionLevel
+	if su.ActionLevel && su.Exhaustive {
+		return b.keepUsed(s, su, v)
+	}
 	k := &entitlement.Keep{Service: s.Service, All: s.All && s.Actions == nil}
 	if !k.All {
 		if s.Actions == nil {
-			return nil
+			return nil, 0
 		}
 		k.Actions = s.Actions
 	}
 	if !su.ActionLevel {
-		return k
+		return k, 0
 	}
 	sensitive := map[string]bool{}
 	for _, a := range s.SensitiveActions {
@@ -509,7 +516,46 @@ func (b *builder) keepActions(s entitlement.ServiceEntitlement, su *entitlement.
 			v.UnusedSensitive++
 		}
 	}
-	return k
+	return k, len(v.UnusedActions)
+}
+
+// keepUsed keeps exactly the actions an exhaustive source saw used in the
+// window: every other allowed action was tracked and is unused, so the
+// kept set does not depend on how many the grants allow (a basic role's
+// thousands are not stored by name).
+func (b *builder) keepUsed(s entitlement.ServiceEntitlement, su *entitlement.ServiceUsage, v *ServiceView) (*entitlement.Keep, int) {
+	k := &entitlement.Keep{Service: s.Service}
+	for _, a := range su.Actions {
+		if !a.LastAccessed.IsZero() && !a.LastAccessed.Before(b.cutoff) {
+			k.Actions = append(k.Actions, a.Action)
+		}
+	}
+	slices.Sort(k.Actions)
+	k.Actions = slices.Compact(k.Actions)
+	used := map[string]bool{}
+	for _, a := range k.Actions {
+		used[strings.ToLower(a)] = true
+	}
+	for _, a := range s.Actions {
+		if !used[strings.ToLower(a)] {
+			v.UnusedActions = append(v.UnusedActions, a)
+		}
+	}
+	slices.Sort(v.UnusedActions)
+	// Sensitive actions kept: exact when their names were recorded, else
+	// every kept action counts as sensitive (unused sensitive is then a
+	// lower bound, never an overstatement).
+	keptSensitive := len(k.Actions)
+	if !s.SensitiveTruncated && len(s.SensitiveActions) == s.Sensitive {
+		keptSensitive = 0
+		for _, a := range s.SensitiveActions {
+			if used[strings.ToLower(a)] {
+				keptSensitive++
+			}
+		}
+	}
+	v.UnusedSensitive = max(s.Sensitive-keptSensitive, 0)
+	return k, max(s.Total-len(k.Actions), 0)
 }
 
 // activity decides whether the principal acted in the window, from its
@@ -621,6 +667,14 @@ func (b *builder) suggest(ent *entitlement.Entitlements, usage *entitlement.Usag
 	if err != nil {
 		p.SuggestionReason = "policy writer: " + err.Error()
 		return
+	}
+	// The suggestion stands in for the principal's own grants (group and
+	// resource policies are shared with others, so they stay).
+	for _, src := range ent.Sources {
+		r := entitlement.Replaced{Grant: src.PolicyName, On: src.Policy}
+		if src.Kind == entitlement.SourceIdentity && !slices.Contains(sug.Replaces, r) {
+			sug.Replaces = append(sug.Replaces, r)
+		}
 	}
 	p.Suggestion = sug
 }

@@ -295,3 +295,48 @@ func TestEscalationsThroughASharedPolicyNodeAreListedForItsHolders(t *testing.T)
 		t.Fatalf("resources %+v, want the blob through the grant", sp.Resources)
 	}
 }
+
+// A source that tracks every allowed action (exhaustive usage, as GCP
+// policy insights are) lets the report keep exactly the used actions of a
+// service whose allowed names were not recorded; without it the row says
+// the names are missing.
+func TestExhaustiveUsageKeepsExactlyTheUsedActions(t *testing.T) {
+	used := []entitlement.ActionUsage{{Action: "pubsub.topics.publish", LastAccessed: daysAgo(2)}, {Action: "pubsub.topics.create", LastAccessed: daysAgo(200)}}
+	tests := []struct {
+		name       string
+		exhaustive bool
+		want       []string
+		reason     string
+		unused     int
+	}{
+		{"exhaustive: only the action used in the window", true, []string{"pubsub.topics.publish"}, "", 3},
+		{"not exhaustive: allowed names unknown", false, nil, "allowed actions of pubsub were not recorded", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u := &entitlement.UsageData{Version: entitlement.Version, Source: "test", CollectedAt: testNow, Services: []entitlement.ServiceUsage{
+				{Service: "pubsub", LastAccessed: daysAgo(2), ActionLevel: true, Exhaustive: tc.exhaustive, Actions: used}}}
+			w := &recordingWriter{}
+			r := build(t, testGraph(t, nil), Sources{Policies: map[graph.Cloud]entitlement.PolicyWriter{graph.CloudGCP: w}, Usage: map[string]*entitlement.UsageData{"sa": u}},
+				Options{LastAccessedDays: 90})
+			sa := row(t, r, "sa")
+			if tc.want == nil {
+				if sa.Suggestion != nil || !strings.Contains(sa.SuggestionReason, tc.reason) {
+					t.Fatalf("suggestion %+v reason %q, want none: %q", sa.Suggestion, sa.SuggestionReason, tc.reason)
+				}
+				return
+			}
+			if sa.Suggestion == nil || !slices.Equal(w.got, tc.want) {
+				t.Fatalf("suggestion %+v (%q) from %v, want %v", sa.Suggestion, sa.SuggestionReason, w.got, tc.want)
+			}
+			if !slices.Contains(sa.Suggestion.Replaces, entitlement.Replaced{On: "roles/editor-binding"}) {
+				t.Errorf("replaces %+v", sa.Suggestion.Replaces)
+			}
+			for _, s := range sa.Permissions.Services {
+				if s.Service == "pubsub" && s.UnusedSensitive != tc.unused {
+					t.Errorf("pubsub unused sensitive %d, want %d", s.UnusedSensitive, tc.unused)
+				}
+			}
+		})
+	}
+}

@@ -111,7 +111,11 @@ func TestLeastPrivilegeCustomRole(t *testing.T) {
 // --key-activity), the report knows which of a principal's permissions
 // were used in 90 days: the App Engine account, an Editor that only read
 // its functions and wrote logs, has every other service unused.
-func TestRecommenderInsightsMakePermissionUseKnown(t *testing.T) {
+// insightReport collects the lab from local servers answering the
+// documented API shapes, with the recommender's policy insights, and builds
+// the CIEM report.
+func insightReport(t *testing.T) *ciem.Report {
+	t.Helper()
 	res, pol := gcptest.Lab(gcptest.Published)
 	srv := gcptest.StartServers(t, res, pol, nil, nil)
 	srv.Services.Insights = gcptest.LabInsights()
@@ -138,6 +142,11 @@ func TestRecommenderInsightsMakePermissionUseKnown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rep
+}
+
+func TestRecommenderInsightsMakePermissionUseKnown(t *testing.T) {
+	rep := insightReport(t)
 	p := rep.Principal(gcptest.AppspotSAID)
 	if p == nil || !p.Usage.Known || p.Usage.Source != transform.UsageSource {
 		t.Fatalf("usage = %+v", p)
@@ -153,5 +162,60 @@ func TestRecommenderInsightsMakePermissionUseKnown(t *testing.T) {
 	// nothing of it is called unused.
 	if o := rep.Principal("//cloudidentity.googleapis.com/users/owner@" + gcptest.Domain); o != nil && len(o.Usage.UnusedServices) > 0 {
 		t.Errorf("owner user has unused services %v without an insight", o.Usage.UnusedServices)
+	}
+}
+
+// With policy insights, a principal holding a basic role gets a custom role
+// of exactly the permissions its insights say were exercised, however many
+// the role grants; it names the bindings it replaces, and our own IAM
+// evaluator confirms it grants exactly those permissions. Without an
+// insight there is no suggestion, and the row says why.
+func TestInsightsSuggestCustomRolesOfTheExercisedPermissions(t *testing.T) {
+	rep := insightReport(t)
+	owner := "//cloudidentity.googleapis.com/users/owner@" + gcptest.Domain
+	tests := []struct {
+		name     string
+		id       string
+		want     []string // nil: no suggestion
+		replaces entitlement.Replaced
+		reason   string
+	}{
+		{"owner service account keeps what it exercised", gcptest.AdminSAID,
+			[]string{"resourcemanager.projects.setIamPolicy", "secretmanager.versions.access"},
+			entitlement.Replaced{Grant: "roles/owner", On: gcptest.Project}, ""},
+		{"editor service account keeps what it exercised", gcptest.AppspotSAID,
+			[]string{"cloudfunctions.functions.get", "logging.logEntries.create"},
+			entitlement.Replaced{Grant: "roles/editor", On: gcptest.Project}, ""},
+		{"owner user without an insight gets none", owner, nil, entitlement.Replaced{}, "no last-accessed data"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := rep.Principal(tc.id)
+			if p == nil {
+				t.Fatal("not in the report")
+			}
+			if tc.want == nil {
+				if p.Suggestion != nil || !strings.Contains(p.SuggestionReason, tc.reason) {
+					t.Fatalf("suggestion %+v, reason %q; want none with %q", p.Suggestion, p.SuggestionReason, tc.reason)
+				}
+				return
+			}
+			s := p.Suggestion
+			if s == nil {
+				t.Fatalf("no suggestion: %s", p.SuggestionReason)
+			}
+			if !slices.Equal(s.Actions, tc.want) {
+				t.Errorf("actions %v, want exactly %v", s.Actions, tc.want)
+			}
+			if !slices.Contains(s.Replaces, tc.replaces) {
+				t.Errorf("replaces %+v, want %+v", s.Replaces, tc.replaces)
+			}
+			if s.Removed < 1000 {
+				t.Errorf("removed %d: a basic role's thousands of unused permissions should go", s.Removed)
+			}
+			if err := entitlements.Verify(s, tc.want); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

@@ -8,10 +8,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/breachpath/breachpath/ciem"
+	"github.com/breachpath/breachpath/collector/gcp/gcptest"
+	"github.com/breachpath/breachpath/graph/entitlement"
 )
 
 var (
@@ -145,5 +148,50 @@ func TestCIEMOnTheStore(t *testing.T) {
 	}
 	if _, err := runCIEM(t, db, "--scope", "aws:999999999999"); err != nil {
 		t.Fatalf("empty scope: %v", err)
+	}
+}
+
+// The GCPGoat lab imported from export files with the recommender's policy
+// insights (`gcloud recommender insights list --format=json`): `ciem
+// --format json` shows the Owner service account a custom role of exactly
+// the permissions it exercised, replacing roles/owner on the project.
+func TestCIEMGCPInsightsSuggestExercisedPermissions(t *testing.T) {
+	dir := t.TempDir()
+	files, err := gcptest.WriteExport(dir, gcptest.Published)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := json.Marshal(gcptest.LabInsights()[gcptest.ProjectID])
+	if err != nil {
+		t.Fatal(err)
+	}
+	insFile := filepath.Join(dir, "insights.json")
+	if err := os.WriteFile(insFile, ins, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "bp.db")
+	args := []string{"gcp"}
+	for _, f := range append(files, insFile) {
+		args = append(args, "--from-file", f)
+	}
+	if _, err := runCollect(t, context.Background(), db, args...); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCIEM(t, db, "--format", "json", "--now", "2026-12-06T00:00:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep ciem.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	p := rep.Principal(gcptest.AdminSAID)
+	if p == nil || p.Suggestion == nil {
+		t.Fatalf("admin service account: %+v", p)
+	}
+	want := []string{"resourcemanager.projects.setIamPolicy", "secretmanager.versions.access"}
+	if !slices.Equal(p.Suggestion.Actions, want) ||
+		!slices.Contains(p.Suggestion.Replaces, entitlement.Replaced{Grant: "roles/owner", On: gcptest.Project}) {
+		t.Errorf("suggestion actions %v replaces %+v, want %v replacing roles/owner on %s", p.Suggestion.Actions, p.Suggestion.Replaces, want, gcptest.Project)
 	}
 }

@@ -57,6 +57,9 @@ type awsCollectFlags struct {
 	// lastAccessed also reads every principal's last-accessed data, which
 	// the CIEM report needs to tell used permissions from unused ones.
 	lastAccessed bool
+	// scanConfigObjects reads small text objects of configuration buckets
+	// for credentials (s3:GetObject: the one data-plane read, off by default).
+	scanConfigObjects bool
 	// snapshotsTo writes the snapshots to a directory instead of storing
 	// them: for 'graph neo4j-import' (a first load) or a later 'collect file'.
 	snapshotsTo string
@@ -100,6 +103,14 @@ slows large accounts down. How far back counts as used is chosen at report
 time ('breachpath ciem --last-accessed-days'). A principal whose job fails
 keeps unknown usage and the failure is reported (iam/last-accessed).
 
+--scan-config-objects also lists the keys of buckets named or tagged as holding
+configuration (name words config, settings, env, deploy, terraform, backup, ...;
+tag breachpath:config-scan=true|false) and reads their small text objects with
+s3:GetObject — the collector's only data-plane read — to find credentials left
+in them (at most 1000 keys per bucket, 256 KiB per object, 64 MiB per run; binary
+objects are skipped). Only where a credential is, its kind, key id or endpoint
+and a salted fingerprint are kept, never its value (docs/aws-collector.md).
+
 Custom endpoints (an emulator, VPC endpoints, a proxy) come from the SDK's own
 settings: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE> (AWS_ENDPOINT_URL_S3,
 AWS_ENDPOINT_URL_S3_CONTROL, AWS_ENDPOINT_URL_STS, ...) or endpoint_url in the
@@ -120,6 +131,7 @@ shared config; they apply to every client (docs/aws-collector.md).`,
 	fl.IntVar(&f.concurrency, "concurrency", 4, "areas read at once")
 	fl.StringVar(&f.fromFile, "from-file", "", "import an 'aws iam get-account-authorization-details' JSON file instead of calling AWS")
 	fl.BoolVar(&f.lastAccessed, "last-accessed", false, "also read every principal's service and action last-accessed data (for 'breachpath ciem' usage)")
+	fl.BoolVar(&f.scanConfigObjects, "scan-config-objects", false, "also read small text objects of configuration buckets (s3:GetObject) to find credentials left in them")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each account's snapshot to this directory instead of storing it (for 'graph neo4j-import' or a later 'collect file')")
 	return cmd, f
 }
@@ -132,10 +144,10 @@ func (f *awsCollectFlags) validate() error {
 		return usageErrorf("--role-name is only used with --org")
 	case f.concurrency < 1 || f.concurrency > 64:
 		return usageErrorf("--concurrency %d: want 1..64", f.concurrency)
-	case f.fromFile != "" && (f.org || len(f.regions) > 0 || f.profile != "" || f.lastAccessed):
+	case f.fromFile != "" && (f.org || len(f.regions) > 0 || f.profile != "" || f.lastAccessed || f.scanConfigObjects):
 		// An authorization-details export holds no last-accessed data;
 		// 'breachpath ciem --from-file --last-accessed FILE' reads it offline.
-		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile or --last-accessed")
+		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile, --last-accessed or --scan-config-objects")
 	}
 	for _, r := range f.regions {
 		if strings.TrimSpace(r) == "" {
@@ -147,7 +159,7 @@ func (f *awsCollectFlags) validate() error {
 
 // fetchOptions is what the flags ask of a live collection.
 func (f *awsCollectFlags) fetchOptions(log *slog.Logger) fetch.Options {
-	return fetch.Options{Regions: f.regions, Concurrency: f.concurrency, LastAccessed: f.lastAccessed, Logger: log}
+	return fetch.Options{Regions: f.regions, Concurrency: f.concurrency, LastAccessed: f.lastAccessed, ScanConfigObjects: f.scanConfigObjects, Logger: log}
 }
 
 func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {

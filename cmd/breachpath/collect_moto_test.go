@@ -37,7 +37,9 @@ func motoForCLI(t *testing.T) string {
 		}
 		t.Skip("set BREACHPATH_MOTO_ENDPOINT to run against moto (scripts/moto.sh up)")
 	}
-	c := http.Client{Timeout: 5 * time.Second}
+	// A generous timeout: this only asks whether moto is up, and moto answers
+	// slowly while other packages' collections keep it busy.
+	c := http.Client{Timeout: time.Minute}
 	resp, err := c.Get(ep + "/moto-api/")
 	if err != nil {
 		t.Fatalf("moto at %s unreachable: %v", ep, err)

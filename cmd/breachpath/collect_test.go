@@ -294,3 +294,29 @@ func TestCollectAWSEndpointsComeFromTheEnvironment(t *testing.T) {
 		t.Error("collect aws --help does not say how to point the clients at an emulator")
 	}
 }
+
+// The configuration-object scan is the collector's one data-plane read: off
+// unless asked for, and it must reach the fetch step when asked for.
+func TestCollectAWSScanConfigObjectsFlagIsOffByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"off by default", nil, false},
+		{"on with --scan-config-objects", []string{"--scan-config-objects"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, f := newApp().newCollectAWSCommand()
+			if err := cmd.ParseFlags(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.validate(); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.fetchOptions(nil).ScanConfigObjects; got != tc.want {
+				t.Errorf("fetch.Options.ScanConfigObjects = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -27,6 +27,7 @@ type azureCollectFlags struct {
 	snapshotsTo   string
 	skipEntra     bool
 	verifyBlobs   bool
+	purview       []string
 	concurrency   int
 	// armEndpoint and graphEndpoint replace Azure Resource Manager's and
 	// Microsoft Graph's base URLs; only the config file sets them.
@@ -37,8 +38,8 @@ func (f *azureCollectFlags) validate() error {
 	switch {
 	case f.concurrency < 1 || f.concurrency > 64:
 		return usageErrorf("--concurrency %d: want 1..64", f.concurrency)
-	case len(f.fromFiles) > 0 && (f.skipEntra || f.verifyBlobs):
-		return usageErrorf("--from-file reads no Azure API: it cannot be combined with --skip-entra or --verify-public-blobs")
+	case len(f.fromFiles) > 0 && (f.skipEntra || f.verifyBlobs || len(f.purview) > 0):
+		return usageErrorf("--from-file reads no Azure API: it cannot be combined with --skip-entra, --verify-public-blobs or --purview-endpoint")
 	}
 	for _, s := range f.subscriptions {
 		if strings.TrimSpace(s) == "" {
@@ -96,6 +97,7 @@ nothing. docs/azure-collector.md lists the read-only permissions.`,
 	fl.StringVar(&f.tenant, "tenant", "", "tenant id, when the import files do not name it")
 	fl.StringSliceVar(&f.fromFiles, "from-file", nil, "import Azure export files instead of calling Azure (Resource Graph, az role assignment/definition list, AzureHound)")
 	fl.BoolVar(&f.skipEntra, "skip-entra", false, "do not read Entra ID (no Microsoft Graph permissions); the directory's earlier data is kept, stale")
+	fl.StringSliceVar(&f.purview, "purview-endpoint", nil, "Microsoft Purview account endpoint (https://ACCOUNT.purview.azure.com) whose Data Map classifications raise storage and SQL sensitivity (repeatable; needs the Data Reader role)")
 	fl.BoolVar(&f.verifyBlobs, "verify-public-blobs", false, "confirm containers with public access level Container by one anonymous listing each")
 	fl.IntVar(&f.concurrency, "concurrency", 8, "per-resource detail calls in flight")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each snapshot to this directory instead of storing it (for 'graph neo4j-import' or a later 'collect file')")
@@ -120,7 +122,7 @@ func (a *app) runCollectAzure(ctx context.Context, f azureCollectFlags) error {
 		}
 		snaps, sum, err = azurecollector.Collect(ctx, cred, azurecollector.CollectOptions{Transform: topts, Fetch: fetch.Options{
 			Subscriptions: f.subscriptions, TenantID: f.tenant, SkipEntra: f.skipEntra, VerifyPublicBlobs: f.verifyBlobs,
-			Concurrency: f.concurrency, Logger: a.log, Cloud: armCloud(f.armEndpoint), GraphEndpoint: f.graphEndpoint}})
+			PurviewEndpoints: f.purview, Concurrency: f.concurrency, Logger: a.log, Cloud: armCloud(f.armEndpoint), GraphEndpoint: f.graphEndpoint}})
 	}
 	if err != nil {
 		return err

@@ -169,3 +169,46 @@ func FuzzParse(f *testing.F) {
 		_ = r.Decide(&n, 0)
 	})
 }
+
+// TestTagVersusClassifierInEveryCloud: for each cloud's classifier property
+// (as its collector sets it, the collector having raised the node's own
+// level too), a higher classifier wins over a lower explicit tag and names
+// its source; a tag at or above the classifier stays the recorded reason.
+func TestTagVersusClassifierInEveryCloud(t *testing.T) {
+	classifiers := []struct {
+		cloud    graph.Cloud
+		tagKey   string
+		property string
+		source   string
+	}{
+		{graph.CloudAWS, "DataClassification", "macie_sensitivity", "Amazon Macie"},
+		{graph.CloudAWS, "DataClassification", "macie_discovery_sensitivity", "Amazon Macie automated discovery"},
+		{graph.CloudGCP, "data_classification", "dlp_sensitivity", "GCP Sensitive Data Protection"},
+		{graph.CloudAzure, "Confidentiality", "purview_sensitivity", "Microsoft Purview"},
+	}
+	r := Default()
+	for _, c := range classifiers {
+		for _, tc := range []struct {
+			tag, found string
+			want       graph.Sensitivity
+			source     string
+		}{
+			{"internal", "restricted", graph.SensitivityRestricted, SourceClassifier},
+			{"restricted", "confidential", graph.SensitivityRestricted, SourceTag},
+			{"confidential", "confidential", graph.SensitivityConfidential, SourceTag},
+		} {
+			t.Run(string(c.cloud)+" "+c.property+" "+tc.found+" vs tag "+tc.tag, func(t *testing.T) {
+				found, _ := graph.ParseSensitivity(tc.found)
+				n := graph.Node{Cloud: c.cloud, Kind: graph.KindBucket, Name: "archive-7", Tags: map[string]string{c.tagKey: tc.tag},
+					Props: graph.Props{c.property: tc.found}}
+				d := r.Decide(&n, found)
+				if d.Level != tc.want || d.Source != tc.source {
+					t.Fatalf("got %s from %q (%s), want %s from %q", d.Level, d.Source, d.Rule, tc.want, tc.source)
+				}
+				if tc.source == SourceClassifier && d.Rule != c.source+" ("+c.property+"="+tc.found+")" {
+					t.Fatalf("rule %q does not name %s", d.Rule, c.source)
+				}
+			})
+		}
+	}
+}

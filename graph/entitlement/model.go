@@ -196,8 +196,15 @@ type ServiceUsage struct {
 	// ActionLevel is set when Actions holds per-action data: every tracked
 	// action, used or not. Allowed actions the source does not track have
 	// unknown usage.
-	ActionLevel bool          `json:"action_level,omitempty"`
-	Actions     []ActionUsage `json:"actions,omitempty"`
+	ActionLevel bool `json:"action_level,omitempty"`
+	// Exhaustive (with ActionLevel) says the source tracks every allowed
+	// action of the service, so Actions lists only the used ones: an
+	// allowed action not listed was tracked and not used. GCP policy
+	// insights work this way (each covers every permission of a role
+	// binding), and listing thousands of unused permissions of a basic
+	// role would not fit the node property limit.
+	Exhaustive bool          `json:"exhaustive,omitempty"`
+	Actions    []ActionUsage `json:"actions,omitempty"`
 }
 
 // ActionUsage is the recorded use of one tracked action.

@@ -208,7 +208,7 @@ func encodeUsage(id string, u *UsageData) (string, error) {
 		if at < 0 {
 			return "", fmt.Errorf("entitlement: usage of %s is %d bytes without per-action lists (max %d)", id, len(buf), graph.MaxStringProp)
 		}
-		u.Services[at].Actions, u.Services[at].ActionLevel = nil, false
+		u.Services[at].Actions, u.Services[at].ActionLevel, u.Services[at].Exhaustive = nil, false, false
 	}
 }
 

@@ -29,4 +29,14 @@ type Suggestion struct {
 	// Removed counts allowed permissions the suggestion drops.
 	Removed int      `json:"removed"`
 	Notes   []string `json:"notes,omitempty"`
+	// Replaces lists the principal's own grants the suggestion stands in
+	// for (the CIEM report fills it from the entitlement sources).
+	Replaces []Replaced `json:"replaces,omitempty"`
+}
+
+// Replaced is one grant a suggestion replaces: a policy or a role (Grant)
+// and where it is attached (On: a policy ARN, a GCP resource name).
+type Replaced struct {
+	Grant string `json:"grant"`
+	On    string `json:"on"`
 }

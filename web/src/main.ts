@@ -7,6 +7,8 @@ import { iconFor, cloudColour } from './icons';
 import { visible } from './text';
 import * as cond from './conditional';
 import * as since from './newsince';
+import * as sens from './sensitivity';
+import * as compromised from './compromised';
 
 type El = HTMLElement;
 const $ = <T extends El = El>(id: string) => document.getElementById(id) as T;
@@ -112,6 +114,7 @@ const cy = cytoscape({
     { selector: 'edge.choke', style: { 'line-style': 'dashed', 'line-color': '#ffb347', 'target-arrow-color': '#ffb347', width: 5 } },
     { selector: 'edge.cut', style: { 'line-color': '#4cc38a', 'target-arrow-color': '#4cc38a', 'line-style': 'dotted', opacity: 0.7 } },
     ...cond.conditionalStyle,
+    ...compromised.reachedStyle,
   ],
 });
 
@@ -358,13 +361,30 @@ async function showNode(id: string): Promise<void> {
   back.onclick = () => state.selectedPath && void selectPath(state.selectedPath);
   const expand = h('button', { type: 'button' }, 'Expand neighbourhood');
   expand.onclick = () => void expandNode(n.id);
+  const assume = h('button', { type: 'button', id: 'assume-compromised' }, 'Assume compromised');
+  assume.onclick = () => void assumeCompromised(n.id);
   panel.replaceChildren(
-    h('div', { class: 'row' }, state.selectedPath ? back : null, expand),
+    h('div', { class: 'row' }, state.selectedPath ? back : null, expand, assume),
     h('h3', {}, label(n.id, n.name)),
     h('div', { class: 'mono' }, n.id),
+    sens.why(h, n.props) ?? '',
     kv,
     h('h2', {}, `Findings (${n.findings.length})`),
     ...n.findings.map(findingCard));
+}
+
+// assumeCompromised asks what the node reaches as a foothold, adds the
+// answer to its details and highlights the reached targets drawn.
+async function assumeCompromised(id: string): Promise<void> {
+  const sec = await guarded(() => compromised.section(h, id, (source, targets) => {
+    cy.nodes().removeClass('compromised reached');
+    cy.$id(source).addClass('compromised');
+    for (const t of targets) cy.$id(t).addClass('reached');
+  }, (pathID) => void selectPath(pathID)));
+  if (!sec) return;
+  $('compromised')?.remove();
+  const panel = $('panel');
+  panel.insertBefore(sec, panel.querySelector('h2'));
 }
 
 async function expandNode(id: string): Promise<void> {
@@ -506,7 +526,8 @@ async function start(): Promise<void> {
     const sel = $('f-account');
     for (const a of stats.accounts) sel.append(h('option', { value: a }, a));
   }
-  await Promise.all([loadPaths(), loadPlan(), loadAdmins(), guarded(async () => $('f-since').append(...await since.syncChoices(h)))]);
+  await Promise.all([loadPaths(), loadPlan(), loadAdmins(), guarded(async () => $('f-since').append(...await since.syncChoices(h))),
+    guarded(() => sens.panel(h, $('coverage'), (id) => void showNode(id)))]);
 }
 
 cy.on('tap', 'node', (ev) => void showNode(ev.target.id()));

@@ -87,6 +87,14 @@ type Options struct {
 	// configuration; nil means a random salt per collection (fingerprints
 	// then compare only within one collection).
 	CredentialSalt []byte
+	// ScanConfigObjects also reads small text objects of buckets named or
+	// tagged as holding configuration (s3:GetObject, the collector's one
+	// data-plane read; off by default) and scans them for credentials,
+	// within ConfigScanLimits (s3objects.go).
+	ScanConfigObjects bool
+	// ConfigScanLimits caps the configuration-object scan; zero fields take
+	// the defaults (DefaultConfigScanLimits).
+	ConfigScanLimits ConfigScanLimits
 	// Logger receives progress; nil means slog.Default().
 	Logger *slog.Logger
 }

@@ -29,8 +29,18 @@ func (s *session) collectS3(ctx context.Context) error {
 		buckets = append(buckets, page.Buckets...)
 	}
 	out := make([]inventory.Bucket, len(buckets))
+	budget := &configScanBudget{}
+	budget.left.Store(s.opts.ConfigScanLimits.withDefaults().MaxTotalBytes)
 	forEach(ctx, len(buckets), s.opts.concurrency(), func(ctx context.Context, i int) {
 		out[i] = s.bucket(ctx, client, buckets[i])
+		if s.opts.ScanConfigObjects {
+			region := out[i].Region
+			s.scanConfigObjects(ctx, client, &out[i], budget, func(o *s3.Options) {
+				if region != "" {
+					o.Region = region
+				}
+			})
+		}
 	})
 	s.inv.S3 = out
 	return nil

@@ -34,17 +34,41 @@ var dataTagActions = map[string]string{
 	"dynamodb": "dynamodb:TagResource", "rds": "rds:AddTagsToResource", "ecr": "ecr:TagResource",
 }
 
-// tagStep is a tag change the attacker makes before a move: tag action on resource setting sets.
+// untagActions is, per action that sets a resource's tags, the action that removes them. The
+// Resource Groups Tagging API (tag:TagResources, tag:UntagResources) is no alternative: AWS
+// requires the service's own tag permission as well, so it never opens a step these do not.
+var untagActions = map[string]string{
+	"iam:TagRole": "iam:UntagRole", "iam:TagUser": "iam:UntagUser", "ec2:CreateTags": "ec2:DeleteTags",
+	"s3:TagResource": "s3:UntagResource", "secretsmanager:TagResource": "secretsmanager:UntagResource",
+	"kms:TagResource": "kms:UntagResource", "lambda:TagResource": "lambda:UntagResource", "sqs:TagQueue": "sqs:UntagQueue",
+	"sns:TagResource": "sns:UntagResource", "dynamodb:TagResource": "dynamodb:UntagResource",
+	"rds:AddTagsToResource": "rds:RemoveTagsFromResource", "ecr:TagResource": "ecr:UntagResource", "ecs:TagResource": "ecs:UntagResource",
+}
+
+// removeTag is the candidate value that stands for removing the key in a tag change. Tag values
+// cannot hold a NUL, so it never collides with a value a condition names.
+const removeTag = "\x00remove"
+
+// tagStep is a tag change the attacker makes before a move: tag action on resource setting sets,
+// and/or untag action removing the keys removes.
 type tagStep struct {
-	action, resource string
-	sets             map[string]string
-	res              policy.Result
-	evidence         []string
+	action, untag, resource string
+	sets                    map[string]string
+	removes                 []string
+	res                     policy.Result
+	evidence                []string
 }
 
 // line is the step as the move's first evidence line and its graph.PropTagStep.
 func (s *tagStep) line() string {
-	return s.action + " on " + s.resource + " sets " + formatTags(s.sets)
+	var parts []string
+	if len(s.sets) > 0 {
+		parts = append(parts, s.action+" on "+s.resource+" sets "+formatTags(s.sets))
+	}
+	if len(s.removes) > 0 {
+		parts = append(parts, s.untag+" on "+s.resource+" to remove tag "+strings.Join(s.removes, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func formatTags(tags map[string]string) string {
@@ -68,15 +92,54 @@ func tagValues(caller policy.Principal, set *policy.PolicySet) map[string][]stri
 	return policy.TagValues(caller, pols...)
 }
 
-// chooseTags decides a move once caller has set some of the tags of tagged with tagAction, trying
-// the changes policy.TagChoices lists: a change counts when the tag request (its
-// aws:RequestTag/<key> and aws:TagKeys being the change) is granted and gate, given tagged's tags
-// after the change, grants the move. The result is Allowed when both are, Conditional otherwise;
-// ok is false when no change works.
+// tagKey returns the key of tags equal to key ignoring case (condition keys name tag keys
+// case-insensitively), or "" when tags carry none.
+func tagKey(tags map[string]string, key string) string {
+	for k := range tags {
+		if strings.EqualFold(k, key) {
+			return k
+		}
+	}
+	return ""
+}
+
+// mayRetag reports whether caller may change tagged's tags at all under set: the tag or the
+// untag action is granted (under some request tags: the cheap exit before chooseTags).
+func (b *builder) mayRetag(caller policy.Principal, set policy.PolicySet, tagAction, tagged, region string, current map[string]string) bool {
+	ctx := b.requestContext(region)
+	for _, act := range []string{tagAction, untagActions[tagAction]} {
+		if act == "" {
+			continue
+		}
+		if t := b.ev.Evaluate(policy.Request{Principal: caller, Action: act, Resource: tagged, ResourceTags: current, ResourceAccount: b.account,
+			Context: ctx}, set); granted(t.Decision) {
+			return true
+		}
+	}
+	return false
+}
+
+// chooseTags decides a move once caller has changed some of the tags of tagged, trying the
+// changes policy.TagChoices lists: setting a key to a value a condition names (or to another one,
+// overwriting the current value) with tagAction, and removing a key the resource carries with
+// tagAction's untag action (untagActions). A condition that fails because a tag is present — a
+// StringNotEquals, a Null check, or an explicit Deny on the tag's value — holds once the tag is
+// removed or overwritten. A change counts when its requests are granted (the tag request with
+// aws:RequestTag/<key> and aws:TagKeys being the keys set, the untag request with aws:TagKeys
+// being the keys removed) and gate, given tagged's tags after the change, grants the move. The
+// result is Allowed when all are, Conditional otherwise; ok is false when no change works.
 func (b *builder) chooseTags(caller policy.Principal, set policy.PolicySet, tagAction, tagged, region string, current map[string]string, gate func(tags map[string]string) policy.Result) (policy.Result, *tagStep, bool) {
 	values := tagValues(caller, &set)
 	if len(values) == 0 {
 		return policy.Result{}, nil, false
+	}
+	untag := untagActions[tagAction]
+	if untag != "" {
+		for k := range values {
+			if tagKey(current, k) != "" {
+				values[k] = append(values[k], removeTag)
+			}
+		}
 	}
 	ctx := b.requestContext(region)
 	var best policy.Result
@@ -85,27 +148,56 @@ func (b *builder) chooseTags(caller policy.Principal, set policy.PolicySet, tagA
 		if len(change) == 0 {
 			continue
 		}
-		tr := b.ev.Evaluate(policy.Request{Principal: caller, Action: tagAction, Resource: tagged, ResourceTags: current, RequestTags: change,
-			ResourceAccount: b.account, Context: ctx}, set)
-		if !granted(tr.Decision) {
-			continue
-		}
 		after := maps.Clone(current)
 		if after == nil {
 			after = map[string]string{}
 		}
-		maps.Copy(after, change)
+		sets := map[string]string{}
+		var removes []string
+		for k, v := range change {
+			if old := tagKey(after, k); old != "" {
+				delete(after, old)
+				if v == removeTag {
+					removes = append(removes, old)
+					continue
+				}
+			}
+			sets[k], after[k] = v, v
+		}
+		slices.Sort(removes)
+		step := &tagStep{action: tagAction, untag: untag, resource: tagged, removes: removes}
+		stepRes := policy.Result{Decision: policy.Allowed}
+		if len(sets) > 0 {
+			step.sets = sets
+			tr := b.ev.Evaluate(policy.Request{Principal: caller, Action: tagAction, Resource: tagged, ResourceTags: current, RequestTags: sets,
+				ResourceAccount: b.account, Context: ctx}, set)
+			if !granted(tr.Decision) {
+				continue
+			}
+			stepRes = tr
+		}
+		if len(removes) > 0 {
+			ur := b.ev.Evaluate(policy.Request{Principal: caller, Action: untag, Resource: tagged, ResourceTags: current, UntagKeys: removes,
+				ResourceAccount: b.account, Context: ctx}, set)
+			if !granted(ur.Decision) {
+				continue
+			}
+			if len(sets) == 0 || rank(ur.Decision) < rank(stepRes.Decision) {
+				stepRes = ur
+			}
+		}
 		r := gate(after)
 		if !granted(r.Decision) {
 			continue
 		}
-		if tr.Decision != policy.Allowed {
+		if stepRes.Decision != policy.Allowed {
 			r.Decision = policy.Conditional
-			r.UnresolvedKeys = append(slices.Clone(r.UnresolvedKeys), tr.UnresolvedKeys...)
+			r.UnresolvedKeys = append(slices.Clone(r.UnresolvedKeys), stepRes.UnresolvedKeys...)
 		}
 		if bestStep == nil || rank(r.Decision) > rank(best.Decision) {
 			best = r
-			bestStep = &tagStep{action: tagAction, resource: tagged, sets: change, res: tr}
+			step.res = stepRes
+			bestStep = step
 			if r.Decision == policy.Allowed {
 				break
 			}
@@ -114,7 +206,11 @@ func (b *builder) chooseTags(caller policy.Principal, set policy.PolicySet, tagA
 	if bestStep == nil {
 		return policy.Result{}, nil, false
 	}
-	bestStep.evidence = decisionEvidence(tagAction, tagged, bestStep.res)
+	act := bestStep.action
+	if len(bestStep.sets) == 0 {
+		act = bestStep.untag
+	}
+	bestStep.evidence = decisionEvidence(act, tagged, bestStep.res)
 	return best, bestStep, true
 }
 
@@ -126,13 +222,25 @@ func (b *builder) evalGate(caller policy.Principal, set policy.PolicySet, action
 	}
 }
 
+// actions names the actions the step uses.
+func (s *tagStep) actions() string {
+	var acts []string
+	if len(s.sets) > 0 {
+		acts = append(acts, s.action)
+	}
+	if len(s.removes) > 0 {
+		acts = append(acts, s.untag)
+	}
+	return strings.Join(acts, " and ")
+}
+
 // tagStepFinding adds the finding a tag step cites (once per attacker and resource) and returns
 // its id.
 func (b *builder) tagStepFinding(attacker string, s *tagStep) string {
 	return b.addFinding(graph.Finding{RuleID: RuleABACRetag, Resource: attacker, Severity: graph.SeverityHigh,
 		Title:       "Attacker-controlled tags: the principal may change the tags an ABAC grant depends on",
-		Evidence:    attacker + " may " + s.action + " on " + s.resource + " and set " + formatTags(s.sets) + ", which a tag condition of its own grants then admits",
-		Remediation: "Deny " + s.action + " (or the tag keys ABAC uses, with aws:TagKeys / aws:RequestTag conditions) to " + attacker + ", so that only administrators set the tags ABAC decides on.",
+		Evidence:    attacker + " may run " + s.line() + ", after which the tag conditions of its policies admit the move",
+		Remediation: "Deny " + s.actions() + " (or the tag keys ABAC uses, with aws:TagKeys / aws:RequestTag conditions) to " + attacker + ", so that only administrators set or remove the tags ABAC decides on.",
 		FixEffort:   1})
 }
 
@@ -148,7 +256,8 @@ func (b *builder) withTagStep(e graph.Edge, attacker string, s *tagStep) graph.E
 	return e
 }
 
-// usesResourceTags reports whether any policy of the account has a condition on resource tags:
+// usesResourceTags reports whether any policy of the account (identity, boundary, resource, SCP,
+// RCP) has a condition on resource tags:
 // when none does, no tag step can open anything and retagAccess does nothing.
 func (b *builder) usesResourceTags() bool {
 	has := func(x *policy.Policy) bool {
@@ -171,6 +280,12 @@ func (b *builder) usesResourceTags() bool {
 	}
 	for _, r := range b.resources {
 		if has(r.policy) {
+			return true
+		}
+	}
+	// an SCP or RCP guardrail denying on a tag (protected=true) is escaped by removing the tag
+	for _, level := range slices.Concat(b.scps, b.rcps) {
+		if slices.ContainsFunc(level, has) {
 			return true
 		}
 	}
@@ -202,9 +317,8 @@ func (b *builder) retagAccess(ctx context.Context) error {
 			set.RCPs = b.rcps
 			set.ResourceIsManagementAccount = b.mgmt
 			set.ResourcePolicyRequired = r.typ.policyRequired
-			// cheap exit: the tag action is not granted on the resource under any request tags
-			if t := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: tag, Resource: r.id, ResourceTags: r.tags, ResourceAccount: b.account,
-				Context: b.requestContext(r.region)}, set); !granted(t.Decision) {
+			// cheap exit: neither the tag nor the untag action is granted on the resource
+			if !b.mayRetag(p.caller, set, tag, r.id, r.region, r.tags) {
 				continue
 			}
 			for _, a := range r.accesses {

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
@@ -154,19 +155,7 @@ func TestRetaggingADataResourceIsAStep(t *testing.T) {
 			if e == nil {
 				return
 			}
-			if e.Conditional {
-				t.Errorf("every fact is known: the move must be definite: %v", e.Evidence)
-			}
-			if got, _ := e.Props[graph.PropTagStep].(string); got != "secretsmanager:TagResource on "+secret+" sets team=dev" {
-				t.Errorf("tag step %q", got)
-			}
-			if len(e.Evidence) == 0 || !hasEvidence(e, "tag step: secretsmanager:TagResource") || e.Evidence[0][:9] != "tag step:" {
-				t.Errorf("the tag step must be the first evidence: %v", e.Evidence)
-			}
-			f := findFinding(part, RuleABACRetag, u.ARN)
-			if f == nil || !slices.Contains(e.Findings, f.ID) {
-				t.Errorf("the move must cite the tag step's finding (%v): %v", f, e.Findings)
-			}
+			checkTagStepEdge(t, part, e, u.ARN, "secretsmanager:TagResource on "+secret+" sets team=dev")
 		})
 	}
 }
@@ -301,5 +290,28 @@ func TestFunctionTagsDecideTheCodeUpdate(t *testing.T) {
 				t.Errorf("tag step %q, want %q", got, tt.step)
 			}
 		})
+	}
+}
+
+// checkTagStepEdge asserts that e, a move of attacker with every fact known, is definite and
+// carries the tag step step: its tag_step property, its first evidence line, and the cited
+// aws.iam.abac-retag finding, whose remediation names the tag action to deny.
+func checkTagStepEdge(t *testing.T, part *Part, e *graph.Edge, attacker, step string) {
+	t.Helper()
+	if e.Conditional {
+		t.Errorf("every fact is known: the move must be definite: %v", e.Evidence)
+	}
+	if got, _ := e.Props[graph.PropTagStep].(string); got != step {
+		t.Errorf("tag step %q, want %q", got, step)
+	}
+	if len(e.Evidence) == 0 || !strings.HasPrefix(e.Evidence[0], "tag step: "+step) {
+		t.Errorf("the tag step must be the first evidence: %v", e.Evidence)
+	}
+	f := findFinding(part, RuleABACRetag, attacker)
+	if f == nil || !slices.Contains(e.Findings, f.ID) {
+		t.Fatalf("the move must cite the tag step's finding (%v): %v", f, e.Findings)
+	}
+	if action, _, _ := strings.Cut(step, " "); !strings.Contains(f.Remediation, "Deny "+action) {
+		t.Errorf("the finding must name the tag action to deny: %q", f.Remediation)
 	}
 }

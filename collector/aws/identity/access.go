@@ -114,6 +114,10 @@ var (
 		{graph.EdgeReads, []string{"codebuild:BatchGetProjects"}, false}}}
 	typeBeanstalkConfig = &resourceType{service: "elasticbeanstalk", technique: "aws.elasticbeanstalk.read-configuration", accesses: []access{
 		{graph.EdgeReads, []string{"elasticbeanstalk:DescribeConfigurationSettings"}, false}}}
+	// A credential in a bucket object: s3:GetObject evaluated on the object's own ARN under the
+	// bucket policy, so grants on its key or a prefix count and grants elsewhere do not.
+	typeS3ObjectConfig = &resourceType{service: "s3", technique: "aws.s3.read-object", accesses: []access{
+		{graph.EdgeReads, []string{"s3:GetObject"}, false}}}
 )
 
 // dataResource is one resource the identity part draws access edges to.
@@ -292,6 +296,27 @@ func (b *builder) collectCredentialHolders(add func(id, region, doc string, t *r
 		for _, c := range creds {
 			r := add(inventory.CredentialNodeID(holder, c.Location), region, "", t)
 			r.evalARN = holder
+		}
+	}
+	// Objects of configuration buckets (collect aws --scan-config-objects): the credential's holder
+	// is the bucket, the read is evaluated on the object under the bucket policy.
+	pab := b.inv.S3AccountPublicAccessBlock
+	for i := range b.inv.S3 {
+		bk := &b.inv.S3[i]
+		if bk.ConfigScan == nil {
+			continue
+		}
+		id := bk.ARN
+		if id == "" {
+			id = "arn:" + b.partition + ":s3:::" + bk.Name
+		}
+		for _, o := range bk.ConfigScan.Objects {
+			for _, c := range o.Credentials {
+				r := add(inventory.CredentialNodeID(id, c.Location), bk.Region, bk.Policy, typeS3ObjectConfig)
+				r.evalARN = id + "/" + o.Key
+				r.tags = bucketABACTags(bk)
+				r.noPublic = (pab != nil && pab.RestrictPublicBuckets) || (bk.PublicAccessBlock != nil && bk.PublicAccessBlock.RestrictPublicBuckets)
+			}
 		}
 	}
 	for _, name := range regions {
@@ -676,7 +701,7 @@ func (b *builder) externalAccess(r *dataResource, a access) {
 	}
 	// Anonymous access to buckets (policy and ACL, with Block Public Access) is the resource part's
 	// (collector/aws/resources, technique aws.s3.public-policy); emitting it here too would duplicate it.
-	if !r.direct || r.noPublic || r.typ == typeS3 {
+	if !r.direct || r.noPublic || r.typ == typeS3 || r.typ == typeS3ObjectConfig {
 		return
 	}
 	anon := policy.Principal{Type: policy.TypeAnonymous, ARN: "*", Name: "*"}

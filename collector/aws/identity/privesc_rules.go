@@ -844,12 +844,15 @@ func (e *escalator) afterTagging(p, q *principal, action, region string) (policy
 }
 
 // retag decides action on resource once the attacker has set some of its tags with tag
-// (iam:TagRole, ec2:CreateTags, ...), when the attacker may (builder.chooseTags: the tags the
+// (iam:TagRole, ec2:CreateTags, ...) or removed some with its untag action (untagActions), when
+// the attacker may (builder.chooseTags: the tags the
 // attacker's conditions name, set by a tag request its own policies grant). The tag change is the
 // move's first step. The result is Allowed only when the tag request and the action both are.
 func (e *escalator) retag(p *principal, resource, tag, action, region string) (policy.Result, *tagStep, bool) {
 	if tr := e.evalOn(p, tag, resource, region, nil); !granted(tr.Decision) {
-		return policy.Result{}, nil, false
+		if untag := untagActions[tag]; untag == "" || !granted(e.evalOn(p, untag, resource, region, nil).Decision) {
+			return policy.Result{}, nil, false
+		}
 	}
 	current := e.b.resourceTags(resource)
 	if current == nil {

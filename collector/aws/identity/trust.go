@@ -281,7 +281,7 @@ func (b *builder) assumeEdges(rt *roleTrust) {
 		var step *tagStep
 		if !granted(r.Decision) {
 			// ABAC on the role's tags that fails today holds after the caller retags the role,
-			// when it may (iam:TagRole): the tag change is the move's first step.
+			// when it may (iam:TagRole, iam:UntagRole): the tag change is the move's first step.
 			if !b.tagConditions {
 				return
 			}
@@ -461,13 +461,12 @@ func (b *builder) assumeViaPolicy(c *principal, rt *roleTrust, decision policy.D
 	return false
 }
 
-// retagRole decides sts:AssumeRole on rt's role once c has retagged the role (iam:TagRole), when
-// c may: see builder.chooseTags.
+// retagRole decides sts:AssumeRole on rt's role once c has retagged the role (iam:TagRole,
+// iam:UntagRole), when c may: see builder.chooseTags.
 func (b *builder) retagRole(c *principal, rt *roleTrust, ctx map[string][]string) (policy.Result, *tagStep, bool) {
 	role := rt.p.id
 	region := b.globalRegion()
-	if t := b.ev.Evaluate(policy.Request{Principal: c.caller, Action: "iam:TagRole", Resource: role, ResourceTags: b.resourceTags(role), ResourceAccount: b.account,
-		Context: b.requestContext(region)}, c.set); !granted(t.Decision) {
+	if !b.mayRetag(c.caller, c.set, "iam:TagRole", role, region, b.resourceTags(role)) {
 		return policy.Result{}, nil, false
 	}
 	current := b.resourceTags(role)

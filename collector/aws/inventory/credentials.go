@@ -68,3 +68,35 @@ type BeanstalkEnvironment struct {
 	Credentials     []ConfigCredential `json:"credentials,omitempty"`
 	Errors          []string           `json:"errors,omitempty"`
 }
+
+// BucketConfigScan is the result of scanning a configuration bucket's
+// objects for credentials (collect aws --scan-config-objects): counts, and
+// the objects whose key or content holds credentials. Object contents are
+// never kept.
+type BucketConfigScan struct {
+	// Reason says why the bucket was scanned ("name word config",
+	// "tag breachpath:config-scan=true").
+	Reason string `json:"reason"`
+	// Listed, Scanned and Skipped count the object keys listed, the objects
+	// whose content was read and scanned, and those left unread (too large,
+	// binary, over the byte budget).
+	Listed  int `json:"listed"`
+	Scanned int `json:"scanned"`
+	Skipped int `json:"skipped"`
+	// Truncated: the bucket holds more keys than the per-bucket cap.
+	Truncated bool `json:"truncated,omitempty"`
+	// Objects lists the objects that hold credentials.
+	Objects []ConfigObject `json:"objects,omitempty"`
+}
+
+// ConfigObject is one object of a configuration bucket whose key or content
+// holds credentials (their locations are "object:<key>[:line N]").
+type ConfigObject struct {
+	Key         string             `json:"key"`
+	Size        int64              `json:"size"`
+	Credentials []ConfigCredential `json:"credentials"`
+}
+
+// ObjectCredentialLocation is the location of a credential found in a
+// bucket object (the credential's holder is the bucket).
+func ObjectCredentialLocation(key string) string { return "object:" + key }

@@ -30,6 +30,10 @@ type Bucket struct {
 	// (its tags answer aws:ResourceTag/<key>), "Disabled", or "" when it was not read.
 	ABAC string `json:"abac,omitempty"`
 	Tags Tags   `json:"tags,omitempty"`
+	// ConfigScan is what the opt-in configuration-object scan found in the
+	// bucket (nil when the scan was off or the bucket does not hold
+	// configuration by its name or tags).
+	ConfigScan *BucketConfigScan `json:"config_scan,omitempty"`
 	// Errors lists per-bucket reads that failed (e.g. AccessDenied on the
 	// policy): the field they fill is then unknown, not empty.
 	Errors []string `json:"errors,omitempty"`

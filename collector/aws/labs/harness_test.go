@@ -53,6 +53,9 @@ type lab struct {
 	source string
 	// services the scenario needs collected (fewer areas, faster runs).
 	services []string
+	// scanConfig turns the configuration-object scan on (collect aws
+	// --scan-config-objects) for scenarios whose route passes a key in a bucket.
+	scanConfig bool
 	// build seeds the estate and returns the documented route. With
 	// variant set it makes the one change that must remove the route.
 	build func(e *estate, variant bool) route
@@ -77,7 +80,9 @@ func motoEndpoint(t *testing.T) string {
 		}
 		t.Skip("lab corpus: set BREACHPATH_MOTO_ENDPOINT (scripts/moto.sh up; export BREACHPATH_MOTO_ENDPOINT=$(scripts/moto.sh endpoint))")
 	}
-	c := http.Client{Timeout: 5 * time.Second}
+	// A generous timeout: this only asks whether moto is up, and moto answers
+	// slowly while other packages' collections keep it busy.
+	c := http.Client{Timeout: time.Minute}
 	resp, err := c.Get(ep + "/moto-api/")
 	if err != nil {
 		t.Fatalf("moto at %s unreachable: %v", ep, err)
@@ -418,7 +423,8 @@ func run(t *testing.T, ep string, l lab, variant bool) (*graph.Graph, route, *gr
 	cfg.BaseEndpoint = nil
 	svcs := append([]string{fetch.ServiceIAM}, l.services...)
 	snaps, sum, err := awscollector.Collect(ctx, cfg, awscollector.CollectOptions{Fetch: fetch.Options{Regions: []string{region}, Endpoint: ep,
-		Concurrency: 4, Services: svcs, Retryer: fetch.NewRetryer(3, time.Millisecond), CredentialSalt: []byte("lab-corpus")}})
+		Concurrency: 4, Services: svcs, Retryer: fetch.NewRetryer(3, time.Millisecond), CredentialSalt: []byte("lab-corpus"),
+		ScanConfigObjects: l.scanConfig}})
 	if err != nil {
 		t.Fatalf("collect: %v", err)
 	}

@@ -27,7 +27,8 @@ import (
 
 // TestPlantedSecretsReachNoStoreExportAPIOrLog plants credential values in
 // every configuration the collector reads (Lambda and container
-// environments, user data, a String parameter, a CodeBuild project),
+// environments, user data, a String parameter, a CodeBuild project, objects
+// of a configuration bucket read by --scan-config-objects),
 // collects them with debug logging, stores them in an embedded store file,
 // exports every queue format and asks the API for everything it serves
 // about them, and requires that no planted value appears anywhere — while
@@ -56,12 +57,19 @@ func TestPlantedSecretsReachNoStoreExportAPIOrLog(t *testing.T) {
 	inst := e.instance(n, instanceOpts{publicIP: true, userData: "#!/bin/bash\nexport DB_PASSWORD=" + plantedPassword +
 		"\nexport DATABASE_URL=postgresql://app:" + urlPassword + "@db.internal:5432/app\n"})
 
+	const objectPassword = "Obj-Pa55-planted-31"
+	planted = append(planted, objectPassword)
+	cfgBucket := e.bucket("deploy-config", nil, "")
+	e.object(cfgBucket, "prod/.env", "AWS_ACCESS_KEY_ID="+keyID+"\nAWS_SECRET_ACCESS_KEY="+realSecret+"\nDB_PASSWORD="+objectPassword+"\n")
+	e.object(cfgBucket, "prod/credentials", "[default]\naws_access_key_id = "+keyID+"\naws_secret_access_key = "+plantedSecretKey+"\n")
+
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.BaseEndpoint = nil
 	snaps, _, err := awscollector.Collect(ctx, cfg, awscollector.CollectOptions{
 		Fetch: fetch.Options{Regions: []string{region}, Endpoint: ep, Concurrency: 4, Logger: log, Retryer: fetch.NewRetryer(3, time.Millisecond),
-			Services: []string{fetch.ServiceIAM, fetch.ServiceEC2, fetch.ServiceLambda, fetch.ServiceECS, fetch.ServiceSSM, fetch.ServiceCodeBuild}},
+			Services:          []string{fetch.ServiceIAM, fetch.ServiceEC2, fetch.ServiceLambda, fetch.ServiceECS, fetch.ServiceSSM, fetch.ServiceCodeBuild, fetch.ServiceS3},
+			ScanConfigObjects: true},
 		Transform: awscollector.TransformOptions{Logger: log}})
 	if err != nil {
 		t.Fatalf("collect: %v", err)
@@ -73,13 +81,13 @@ func TestPlantedSecretsReachNoStoreExportAPIOrLog(t *testing.T) {
 			creds++
 		}
 	}
-	for _, holder := range []string{fn, inst} {
+	for _, holder := range []string{fn, inst, cfgBucket} {
 		if !slices.ContainsFunc(snap.Nodes, func(nd graph.Node) bool { return strings.HasPrefix(nd.ID, holder+"#credential/") }) {
 			t.Errorf("no credential found in %s", holder)
 		}
 	}
-	if creds < 6 {
-		t.Errorf("%d credentials found, want at least 6 (the detector must find what it keeps out)", creds)
+	if creds < 9 {
+		t.Errorf("%d credentials found, want at least 9 (the detector must find what it keeps out)", creds)
 	}
 
 	dir := t.TempDir()
@@ -129,7 +137,7 @@ func TestPlantedSecretsReachNoStoreExportAPIOrLog(t *testing.T) {
 		get(p)
 	}
 	for _, nd := range snap.Nodes {
-		if strings.Contains(nd.ID, "#credential/") || nd.ID == fn || nd.ID == inst || nd.ID == deployer {
+		if strings.Contains(nd.ID, "#credential/") || nd.ID == fn || nd.ID == inst || nd.ID == deployer || nd.ID == cfgBucket {
 			get("/api/v1/nodes/" + url.PathEscape(nd.ID))
 			get("/api/v1/nodes/neighbourhood?id=" + url.QueryEscape(nd.ID))
 		}

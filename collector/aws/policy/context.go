@@ -134,6 +134,17 @@ func (e *evalCtx) get(key string) ([]string, keyState) {
 	if e.tagsKnown && strings.HasPrefix(k, "aws:principaltag/") {
 		return nil, keyAbsent
 	}
+	if e.req.UntagKeys != nil && e.req.RequestTags == nil {
+		if k == "aws:tagkeys" {
+			if len(e.req.UntagKeys) == 0 {
+				return nil, keyAbsent
+			}
+			return slices.Sorted(slices.Values(e.req.UntagKeys)), keyPresent
+		}
+		if strings.HasPrefix(k, "aws:requesttag/") {
+			return nil, keyAbsent
+		}
+	}
 	if e.req.RequestTags != nil {
 		if k == "aws:tagkeys" {
 			keys := make([]string, 0, len(e.req.RequestTags))

@@ -64,6 +64,9 @@ type Request struct {
 	// aws:TagKeys (the keys set). An attacker chooses its request's tags: TagChoices lists the
 	// sets worth trying.
 	RequestTags map[string]string
+	// UntagKeys are the tag keys an untag request removes (nil: not an untag request). They answer
+	// aws:TagKeys; an untag request sets no tag, so aws:RequestTag/<key> is absent.
+	UntagKeys []string
 }
 
 // PolicySet holds every policy that applies to one request.

@@ -287,3 +287,31 @@ func TestResourceTagsAnswerResourceTagKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestUntagKeysAnswerTagKeys: an untag request carries the keys it removes as aws:TagKeys and no
+// aws:RequestTag/<key> (it sets none), so a tag-key guard on the untag action is decided.
+func TestUntagKeysAnswerTagKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		op   string
+		key  string
+		vals string
+		keys []string
+		want Decision
+	}{
+		{"removing an allowed key", "ForAllValues:StringEquals", "aws:TagKeys", `["owner"]`, []string{"owner"}, Allowed},
+		{"removing another key", "ForAllValues:StringEquals", "aws:TagKeys", `["owner"]`, []string{"protected"}, ImplicitDeny},
+		{"removing the guarded key among others", "ForAnyValue:StringEquals", "aws:TagKeys", `["protected"]`, []string{"owner", "protected"}, Allowed},
+		{"an untag request sets no tag", "StringEquals", "aws:RequestTag/owner", `"x"`, []string{"owner"}, ImplicitDeny},
+		{"not an untag request: keys unknown", "ForAllValues:StringEquals", "aws:TagKeys", `["owner"]`, nil, Conditional},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := cond(tt.op, tt.key, tt.vals) // cond's action stands for the untag action
+			r := Evaluate(Request{Principal: alice, Action: "s3:GetObject", Resource: "arn:aws:s3:::b", UntagKeys: tt.keys}, PolicySet{Identity: []*Policy{p}})
+			if r.Decision != tt.want {
+				t.Fatalf("got %v (%v), want %v", r.Decision, r.UnresolvedKeys, tt.want)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/collector/aws/policy"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -32,6 +33,7 @@ const (
 	RuleSSMPlainCredential     = "aws.ssm.credential-in-plaintext-parameter"
 	RuleCodeBuildEnvCredential = "aws.codebuild.credential-in-environment"
 	RuleBeanstalkEnvCredential = "aws.elasticbeanstalk.credential-in-environment"
+	RuleS3ObjectCredential     = "aws.s3.credential-in-object"
 )
 
 func init() {
@@ -50,6 +52,8 @@ func init() {
 		"Use PARAMETER_STORE or SECRETS_MANAGER variables for credentials, and rotate the exposed one.", "AWS-FSBP:CodeBuild.2")
 	add(RuleBeanstalkEnvCredential, "Credential in Elastic Beanstalk environment properties",
 		"Read the credential from Secrets Manager at run time instead of an environment property, and rotate it.")
+	add(RuleS3ObjectCredential, "Credential in an S3 object",
+		"Remove the credential file from the bucket (keep credentials in Secrets Manager or Parameter Store SecureString), rotate it, and restrict who can read the bucket.")
 }
 
 // credHolder is one resource whose configuration exposes credentials.
@@ -57,6 +61,10 @@ type credHolder struct {
 	id, native, service, region, name string
 	rule, technique, where            string
 	creds                             []inventory.ConfigCredential
+	// object, for a credential in a bucket object, is the object's ARN and
+	// bucket the bucket it is in (anonymous readers are decided here).
+	object string
+	bucket *inventory.Bucket
 }
 
 // credentials adds the credential nodes, the holders' reads, the moves the
@@ -147,6 +155,21 @@ func (b *builder) credentials() {
 			}
 		}
 	}
+	// Objects of configuration buckets (collect aws --scan-config-objects).
+	for i := range b.inv.S3 {
+		bk := &b.inv.S3[i]
+		if bk.ConfigScan == nil {
+			continue
+		}
+		id := orARN(bk.ARN, b.bucketARN(bk.Name))
+		for _, o := range bk.ConfigScan.Objects {
+			h := credHolder{id: id, native: "AWS::S3::Object", service: "s3", region: bk.Region, name: bk.Name,
+				rule: RuleS3ObjectCredential, where: "object s3://" + bk.Name + "/" + o.Key, creds: o.Credentials, object: id + "/" + o.Key, bucket: bk}
+			for _, c := range o.Credentials {
+				b.credential(h, c, keyOwner, keyStatus, dbByHost)
+			}
+		}
+	}
 }
 
 func (b *builder) credential(h credHolder, c inventory.ConfigCredential, keyOwner map[string]*inventory.User, keyStatus, dbByHost map[string]string) {
@@ -193,6 +216,10 @@ func (b *builder) credential(h credHolder, c inventory.ConfigCredential, keyOwne
 		b.edge(graph.Edge{From: h.id, To: id, Kind: graph.EdgeReads, Technique: h.technique, Likelihood: 0.9,
 			Evidence: []string{ev, "code running as " + h.name + " reads its own configuration"}, Findings: []string{fid}})
 	}
+	if h.object != "" {
+		n.Props["object"] = h.object
+		b.publicObjectRead(h, id, fid, ev)
+	}
 	if u := keyOwner[c.KeyID]; u != nil && c.Kind != "aws-access-token" {
 		if !strings.EqualFold(keyStatus[c.KeyID], "Active") {
 			return
@@ -219,3 +246,34 @@ func matchDB(endpoint string, dbByHost map[string]string) string {
 	}
 	return dbByHost[strings.ToLower(host)]
 }
+
+// publicObjectRead adds the anonymous read of a credential in a bucket
+// object when the bucket policy lets anyone get that object (a grant on the
+// key, a prefix or the whole bucket), unless Block Public Access
+// (RestrictPublicBuckets) neutralises it. Named principals' reads are the
+// identity part's (technique aws.s3.read-object).
+func (b *builder) publicObjectRead(h credHolder, id, fid, ev string) {
+	bk := h.bucket
+	if bk == nil || bk.Policy == "" || effectivePAB(bk.PublicAccessBlock, b.inv.S3AccountPublicAccessBlock).RestrictPublicBuckets {
+		return
+	}
+	pol, err := policy.Parse([]byte(bk.Policy))
+	if err != nil {
+		return // the bucket part logs an unparsable policy
+	}
+	res, resource := anonymousDecision(b.account, pol, "s3:GetObject", []string{h.object})
+	if res.Decision != policy.Allowed && res.Decision != policy.Conditional {
+		return
+	}
+	why := fmt.Sprintf("bucket policy allows anonymous s3:GetObject on %s", resource)
+	if res.Decision == policy.Conditional {
+		why += " if " + strings.Join(res.UnresolvedKeys, ", ") + " match"
+	}
+	b.edge(graph.Edge{From: AnonymousID, To: id, Kind: graph.EdgeReads, Technique: TechS3ReadObject, Likelihood: 0.95,
+		Conditional: res.Decision == policy.Conditional, Evidence: []string{ev, why}, Findings: []string{fid}})
+	b.anonymousNode()
+}
+
+// TechS3ReadObject is the technique of reading a credential from a bucket
+// object (s3:GetObject on its key); the identity part uses the same id.
+const TechS3ReadObject = "aws.s3.read-object"

@@ -62,6 +62,7 @@ func Analyze(inv *inventory.Inventory, nodeOf func(objectID string) string, now 
 		if c, ok := creds[oid]; ok {
 			e.Credentials = c.creds
 			e.CreatedAt = c.created
+			e.Notes = append(e.Notes, c.notes...)
 		}
 		if strings.Contains(node, "/providers/microsoft.managedidentity/") {
 			e.Notes = append(e.Notes, "managed identity: no long-lived credential; tokens are issued to the workloads it is attached to")
@@ -243,34 +244,75 @@ func appendOnce(l []string, v string) []string {
 type principalCreds struct {
 	creds   []entitlement.Credential
 	created time.Time
+	notes   []string
 }
 
-// credentials returns credential metadata per object id: users'
-// passwords with their last sign-in (usage known only when sign-in
-// activity was read), service principals' and applications' secrets and
-// certificates (usage unknown: sign-ins per credential are not read).
+// LongLivedCredential is the lifetime beyond which a service principal or
+// application secret or certificate is reported as long-lived.
+const LongLivedCredential = 365 * 24 * time.Hour
+
+// signInNote explains unknown user dormancy.
+const signInNote = "sign-in activity not readable (Microsoft Graph AuditLog.Read.All and an Entra ID P1 licence are needed): whether this user is dormant is unknown"
+
+// credentials returns credential metadata per object id: users' sign-in
+// (the later of signInActivity's interactive and non-interactive sign-ins;
+// usage known only when sign-in activity was read), service principals'
+// and applications' secrets and certificates (usage unknown: sign-ins per
+// credential are not read) with notes on expired and long-lived ones.
 func credentials(inv *inventory.Inventory, now time.Time) map[string]principalCreds {
 	out := map[string]principalCreds{}
-	for _, u := range inv.Entra.Users {
+	for i := range inv.Entra.Users {
+		u := &inv.Entra.Users[i]
 		c := entitlement.Credential{Kind: entitlement.CredentialPassword, Active: u.AccountEnabled == nil || *u.AccountEnabled,
-			UsageKnown: inv.Entra.SignInRead, LastUsed: u.LastSignIn, Created: u.Created}
-		out[strings.ToLower(u.ID)] = principalCreds{creds: []entitlement.Credential{c}, created: u.Created}
+			UsageKnown: inv.Entra.SignInRead, LastUsed: u.LastActivity(), Created: u.Created}
+		pc := principalCreds{creds: []entitlement.Credential{c}, created: u.Created}
+		if !inv.Entra.SignInRead {
+			pc.notes = append(pc.notes, signInNote)
+		}
+		out[strings.ToLower(u.ID)] = pc
 	}
 	apps := map[string][]inventory.Credential{}
 	for _, a := range inv.Entra.Applications {
 		apps[strings.ToLower(a.AppID)] = a.Credentials
 	}
 	for _, sp := range inv.Entra.ServicePrincipals {
-		var cs []entitlement.Credential
-		for _, c := range append(slices.Clone(sp.Credentials), apps[strings.ToLower(sp.AppID)]...) {
-			cs = append(cs, entitlement.Credential{Kind: entitlement.CredentialAccessKey, ID: mask(c.KeyID), Active: c.End.IsZero() || c.End.After(now),
+		var pc principalCreds
+		owned := len(sp.Credentials)
+		for i, c := range append(slices.Clone(sp.Credentials), apps[strings.ToLower(sp.AppID)]...) {
+			pc.creds = append(pc.creds, entitlement.Credential{Kind: entitlement.CredentialAccessKey, ID: mask(c.KeyID), Active: c.End.IsZero() || c.End.After(now),
 				Created: c.Start})
+			where := "service principal"
+			if i >= owned {
+				where = "application"
+			}
+			if n := credentialNote(c, where, now); n != "" {
+				pc.notes = append(pc.notes, n)
+			}
 		}
-		if len(cs) > 0 {
-			out[strings.ToLower(sp.ID)] = principalCreds{creds: cs}
+		if len(pc.creds) > 0 {
+			out[strings.ToLower(sp.ID)] = pc
 		}
 	}
 	return out
+}
+
+// credentialNote describes an expired or long-lived credential, or "".
+func credentialNote(c inventory.Credential, where string, now time.Time) string {
+	name := where + " " + c.Kind + " " + mask(c.KeyID)
+	if c.DisplayName != "" {
+		name += " (" + c.DisplayName + ")"
+	}
+	day := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+	switch {
+	case c.End.IsZero():
+		return name + " has no end date: long-lived"
+	case !c.End.After(now):
+		return name + " expired on " + day(c.End) + " and is still registered: remove it"
+	case !c.Start.IsZero() && c.End.Sub(c.Start) > LongLivedCredential:
+		return fmt.Sprintf("%s is valid for %d days (%s to %s): long-lived, over %d days", name, int(c.End.Sub(c.Start).Hours()/24),
+			day(c.Start), day(c.End), int(LongLivedCredential.Hours()/24))
+	}
+	return ""
 }
 
 func mask(id string) string {

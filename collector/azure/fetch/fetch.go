@@ -62,6 +62,10 @@ type Options struct {
 	// VerifyPublicBlobs lists every container whose public access level is
 	// Container anonymously (no credential) to confirm the exposure.
 	VerifyPublicBlobs bool
+	// PurviewEndpoints are Microsoft Purview account endpoints
+	// (https://<account>.purview.azure.com) whose Data Map classifications
+	// are read; none means no Purview read.
+	PurviewEndpoints []string
 	// Logger receives progress and warnings; slog.Default when nil.
 	Logger *slog.Logger
 }
@@ -128,7 +132,7 @@ func Collect(ctx context.Context, cred azcore.TokenCredential, opts Options) (*i
 	for _, s := range subs {
 		c.inv.AddSubscription(s)
 	}
-	steps := []func(context.Context){c.resourceGraph, c.details, c.authorization, c.entra}
+	steps := []func(context.Context){c.resourceGraph, c.details, c.authorization, c.entra, c.purview}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			c.inv.Partial = true

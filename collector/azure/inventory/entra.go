@@ -30,7 +30,21 @@ type User struct {
 	AccountEnabled    *bool  `json:"accountEnabled,omitempty"`
 	// LastSignIn is from signInActivity (needs AuditLog.Read.All); zero when unknown.
 	LastSignIn time.Time `json:"lastSignIn,omitzero"`
-	Created    time.Time `json:"createdDateTime,omitzero"`
+	// LastNonInteractiveSignIn is signInActivity's
+	// lastNonInteractiveSignInDateTime: token refreshes and sign-ins a
+	// client made for the user, which keep an account in use without an
+	// interactive login.
+	LastNonInteractiveSignIn time.Time `json:"lastNonInteractiveSignIn,omitzero"`
+	Created                  time.Time `json:"createdDateTime,omitzero"`
+}
+
+// LastActivity is the later of the user's interactive and non-interactive
+// sign-ins; zero when neither is known.
+func (u *User) LastActivity() time.Time {
+	if u.LastNonInteractiveSignIn.After(u.LastSignIn) {
+		return u.LastNonInteractiveSignIn
+	}
+	return u.LastSignIn
 }
 
 // Group is an Entra ID group with its direct members (object ids).
@@ -150,7 +164,8 @@ func UserFromGraph(raw []byte) (User, error) {
 		AccountEnabled    *bool     `json:"accountEnabled"`
 		Created           time.Time `json:"createdDateTime"`
 		SignIn            *struct {
-			Last time.Time `json:"lastSignInDateTime"`
+			Last               time.Time `json:"lastSignInDateTime"`
+			LastNonInteractive time.Time `json:"lastNonInteractiveSignInDateTime"`
 		} `json:"signInActivity"`
 	}
 	if err := json.Unmarshal(raw, &u); err != nil {
@@ -159,7 +174,7 @@ func UserFromGraph(raw []byte) (User, error) {
 	user := User{ID: strings.ToLower(u.ID), DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, UserType: u.UserType,
 		AccountEnabled: u.AccountEnabled, Created: u.Created}
 	if u.SignIn != nil {
-		user.LastSignIn = u.SignIn.Last
+		user.LastSignIn, user.LastNonInteractiveSignIn = u.SignIn.Last, u.SignIn.LastNonInteractive
 	}
 	return user, nil
 }

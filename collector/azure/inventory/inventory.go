@@ -96,6 +96,9 @@ type Inventory struct {
 	DenyAssignments []DenyAssignment `json:"deny_assignments,omitempty"`
 	// Entra ID (Microsoft Graph).
 	Entra Entra `json:"entra"`
+	// PurviewAssets are the Microsoft Purview Data Map entities of the
+	// storage and SQL types, with their classifications.
+	PurviewAssets []PurviewAsset `json:"purview_assets,omitempty"`
 	// Coverage per subscription (subscription id -> areas read and failed);
 	// the key "" holds tenant-wide areas (entra, management groups).
 	Coverage map[string]*graph.Coverage `json:"coverage"`

@@ -40,6 +40,10 @@ const (
 	FormatRoleAssignments Format = "az-role-assignments"
 	FormatRoleDefinitions Format = "az-role-definitions"
 	FormatAzureHound      Format = "azurehound"
+	// FormatPurviewSearch is a Microsoft Purview Data Map search answer
+	// (POST /datamap/api/search/query: {"@search.count", "value": [...]}),
+	// or its value array: entities with their classifications.
+	FormatPurviewSearch Format = "purview-search"
 )
 
 // Options tune Load.
@@ -205,6 +209,8 @@ type sniff struct {
 	PrincipalID      string          `json:"principalId"`
 	RoleDefinitionID string          `json:"roleDefinitionId"`
 	Properties       json.RawMessage `json:"properties"`
+	QualifiedName    string          `json:"qualifiedName"`
+	EntityType       string          `json:"entityType"`
 }
 
 func (s *state) record(raw json.RawMessage) (Format, error) {
@@ -216,6 +222,14 @@ func (s *state) record(raw json.RawMessage) (Format, error) {
 		s.tenant = sn.TenantID
 	}
 	switch {
+	case sn.QualifiedName != "" && sn.EntityType != "":
+		var a inventory.PurviewAsset
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return "", err
+		}
+		s.inv.PurviewAssets = append(s.inv.PurviewAssets, a)
+		s.areas[inventory.AreaPurview] = true
+		return FormatPurviewSearch, nil
 	case sn.Properties == nil && sn.RoleName != "" && sn.Permissions != nil:
 		d, err := inventory.UnmarshalRoleDefinition(raw)
 		if err != nil {
@@ -328,6 +342,9 @@ func (s *state) coverage() {
 		} else {
 			s.inv.MarkFailed("", a, errors.New(NotInImport))
 		}
+	}
+	if s.areas[inventory.AreaPurview] {
+		s.inv.MarkRead("", inventory.AreaPurview) // optional: never "not in import"
 	}
 	if s.areas[inventory.AreaAuthorization] {
 		s.inv.MarkRead("", inventory.AreaAuthorization)

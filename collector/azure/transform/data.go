@@ -1,7 +1,9 @@
 package transform
 
 import (
+	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,8 +132,8 @@ func (b *builder) storageAccount(r *inventory.Resource) {
 	if si.sharedKey {
 		b.finding("azure.storage.shared-key-access", r.ID, "allowSharedKeyAccess is not false: account keys and SAS tokens authorize every request")
 	}
-	if p.SASPolicy == nil && si.sharedKey {
-		b.finding("azure.storage.no-sas-expiration-policy", r.ID, "no sasPolicy: SAS tokens can be issued with any lifetime")
+	if si.sharedKey {
+		b.sasAndKeyPolicy(r.ID, &p)
 	}
 	if p.SupportsHTTPSTrafficOnly != nil && !*p.SupportsHTTPSTrafficOnly {
 		b.finding("azure.storage.secure-transfer-disabled", r.ID, "supportsHttpsTrafficOnly is false")
@@ -139,6 +141,53 @@ func (b *builder) storageAccount(r *inventory.Resource) {
 	if n.Props["public_network"] == true {
 		b.finding("azure.storage.network-default-allow", r.ID, "networkAcls.defaultAction is Allow and public network access is enabled")
 	}
+}
+
+// sasAndKeyPolicy checks the expiry policies of an account that accepts
+// shared keys (without shared key access neither keys nor account SAS work,
+// so neither policy matters). CIS 3.6 asks SAS tokens to expire within an
+// hour, CIS 3.3/3.4 for key rotation reminders and regeneration every 90 days.
+func (b *builder) sasAndKeyPolicy(id string, p *inventory.StorageAccountProps) {
+	switch {
+	case p.SASPolicy == nil || p.SASPolicy.SASExpirationPeriod == "":
+		b.finding("azure.storage.no-sas-expiration-policy", id, "no sasPolicy: SAS tokens can be issued with any lifetime")
+	default:
+		if d, ok := sasPeriod(p.SASPolicy.SASExpirationPeriod); !ok || d > time.Hour {
+			b.finding("azure.storage.sas-expiration-long", id, "sasPolicy.sasExpirationPeriod is "+p.SASPolicy.SASExpirationPeriod+" (action "+firstNonEmpty(p.SASPolicy.ExpirationAction, "Log")+")")
+		}
+	}
+	switch {
+	case p.KeyPolicy == nil || p.KeyPolicy.KeyExpirationPeriodInDays <= 0:
+		b.finding("azure.storage.no-key-expiration-policy", id, "no keyPolicy: account keys have no rotation reminder and never expire")
+	case p.KeyPolicy.KeyExpirationPeriodInDays > 90:
+		b.finding("azure.storage.key-expiration-long", id, fmt.Sprintf("keyPolicy.keyExpirationPeriodInDays is %d", p.KeyPolicy.KeyExpirationPeriodInDays))
+	}
+}
+
+// sasPeriod parses a sasExpirationPeriod ("DD.HH:MM:SS", the days part
+// optional).
+func sasPeriod(v string) (time.Duration, bool) {
+	days := 0
+	if i := strings.Index(v, "."); i >= 0 {
+		n, err := strconv.Atoi(v[:i])
+		if err != nil || n < 0 {
+			return 0, false
+		}
+		days, v = n, v[i+1:]
+	}
+	parts := strings.Split(v, ":")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	var hms [3]int
+	for i, x := range parts {
+		n, err := strconv.Atoi(x)
+		if err != nil || n < 0 {
+			return 0, false
+		}
+		hms[i] = n
+	}
+	return time.Duration(days)*24*time.Hour + time.Duration(hms[0])*time.Hour + time.Duration(hms[1])*time.Minute + time.Duration(hms[2])*time.Second, true
 }
 
 func (b *builder) storagePublicNetwork(p *inventory.StorageAccountProps) bool {

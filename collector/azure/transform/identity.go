@@ -39,14 +39,19 @@ func (b *builder) principals() {
 	for _, sp := range b.inv.Entra.ServicePrincipals {
 		oid := strings.ToLower(sp.ID)
 		if res := sp.ManagedIdentityResource(); res != "" {
-			id := res
-			if inventory.AreaOf(typeOfID(res)) != inventory.AreaManagedIdentity {
-				id = inventory.SystemIdentityID(res)
+			id, native, area := res, "Microsoft.ManagedIdentity/userAssignedIdentities", inventory.AreaManagedIdentity
+			if a := inventory.AreaOf(typeOfID(res)); a != inventory.AreaManagedIdentity {
+				// A system-assigned identity lives and dies with its
+				// resource: its stub is of the resource's area, so that
+				// when that area failed the stub is left out and the
+				// store keeps the identity and its moves stale instead
+				// of replacing it with a stub that has none.
+				id, native, area = inventory.SystemIdentityID(res), nativeSystemIdentity, a
 			}
 			if _, ok := b.principalIDs[oid]; !ok {
 				b.principalIDs[oid] = id
-				b.stub(graph.Node{ID: id, Kind: graph.KindServiceAccount, NativeType: "Microsoft.ManagedIdentity/userAssignedIdentities",
-					Name: sp.DisplayName, Account: inventory.SubscriptionOf(id), Service: inventory.AreaManagedIdentity})
+				b.stub(graph.Node{ID: id, Kind: graph.KindServiceAccount, NativeType: native,
+					Name: sp.DisplayName, Account: inventory.SubscriptionOf(id), Service: area})
 			}
 			continue
 		}

@@ -96,7 +96,7 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) ([]*
 	for _, g := range ev.Unknown {
 		b.warn("role assignments reference role definition %s, which neither the built-in catalogue nor the inventory describes; they were ignored", g)
 	}
-	steps := []func(){b.hierarchy, b.network, b.compute, b.data, b.principals, b.exposure, b.lateral, b.identityMoves, b.rbacMoves, b.entraMoves, b.sensitivity}
+	steps := []func(){b.hierarchy, b.network, b.compute, b.data, b.principals, b.exposure, b.lateral, b.identityMoves, b.rbacMoves, b.entraMoves, b.purview, b.sensitivity}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("azure transform: %w", err)
@@ -381,6 +381,16 @@ func (b *builder) snapshot(key string) *graph.Snapshot {
 	fids := map[string]bool{}
 	for _, f := range p.findings {
 		fids[f.ID] = true
+	}
+	// The stored edges from the shared stubs (Internet exposure, anonymous
+	// reads) into the nodes a failed area keeps stale are kept stale only
+	// while both their ends remain in the scope: without the stubs, a
+	// failed network or storage read would drop them and report every
+	// attack path through them closed, for what the collection could not
+	// see.
+	if len(s.Coverage.Failed) > 0 {
+		addStub(b.internet())
+		addStub(b.anonymous())
 	}
 	for _, e := range p.edges {
 		if !addStub(e.From) || !addStub(e.To) {

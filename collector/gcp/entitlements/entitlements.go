@@ -348,7 +348,12 @@ func (w PolicyWriter) LeastPrivilege(keep []entitlement.Keep, removed int) (*ent
 	if err != nil {
 		return nil, fmt.Errorf("gcp policy writer: %w", err)
 	}
-	return &entitlement.Suggestion{Policy: string(b), Actions: perms, Removed: removed, Notes: notes}, nil
+	sug := &entitlement.Suggestion{Policy: string(b), Actions: perms, Removed: removed, Notes: notes}
+	// Never hand out a role that grants other than what is kept.
+	if err := Verify(sug, perms); err != nil {
+		return nil, fmt.Errorf("gcp policy writer: %w", err)
+	}
+	return sug, nil
 }
 
 // DefaultPolicyWriter is a PolicyWriter over the embedded predefined

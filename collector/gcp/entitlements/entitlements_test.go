@@ -1,7 +1,10 @@
 package entitlements
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/breachpath/breachpath/collector/gcp/roles"
@@ -46,5 +49,44 @@ func TestManyBindingsOfOneRoleAreSummarised(t *testing.T) {
 	back, err := entitlement.Decode(&nodes[0])
 	if err != nil || back == nil || len(back.Services) == 0 {
 		t.Fatalf("decode: %+v, %v", back, err)
+	}
+}
+
+// The policy writer's suggestions are checked with the collector's own IAM
+// evaluator: a custom role must grant exactly the kept permissions.
+func TestVerifyRejectsARoleThatGrantsOtherThanTheKeptPermissions(t *testing.T) {
+	keep := []string{"secretmanager.versions.access", "storage.objects.get"}
+	role := func(perms ...string) *entitlement.Suggestion {
+		b, _ := json.Marshal(map[string]any{"title": "t", "includedPermissions": perms})
+		return &entitlement.Suggestion{Policy: string(b), Actions: keep}
+	}
+	tests := []struct {
+		name    string
+		sug     *entitlement.Suggestion
+		wantErr string
+	}{
+		{"exactly the kept permissions", role(keep...), ""},
+		{"one permission more", role(append(slices.Clone(keep), "storage.objects.delete")...), "storage.objects.delete"},
+		{"a kept permission missing", role("storage.objects.get"), "misses 1"},
+		{"not a custom role", &entitlement.Suggestion{Policy: "{", Actions: keep}, "custom role"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Verify(tc.sug, keep)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("rejected: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+	// The writer's own output passes.
+	s, err := DefaultPolicyWriter().LeastPrivilege([]entitlement.Keep{{Service: "secretmanager", Actions: keep[:1]}, {Service: "storage", Actions: keep[1:]}}, 10)
+	if err != nil || !slices.Equal(s.Actions, keep) {
+		t.Fatalf("writer = %+v, %v", s, err)
 	}
 }

@@ -632,14 +632,30 @@ func normalise(s *graph.Snapshot) {
 	for i := range s.Edges {
 		s.Edges[i].Findings = slices.DeleteFunc(s.Edges[i].Findings, func(f string) bool { return !have[f] })
 	}
-	needInternet := false
+	need := map[string]bool{}
 	for _, e := range s.Edges {
 		if e.From == graph.InternetID {
-			needInternet = true
+			need[graph.InternetID] = true
 		}
 	}
-	if needInternet && !slices.ContainsFunc(s.Nodes, func(n graph.Node) bool { return n.ID == graph.InternetID }) {
-		s.Nodes = append(s.Nodes, graph.Node{ID: graph.InternetID, Kind: graph.KindInternet, Name: "Internet", Stub: true, Region: "global", Service: "internet"})
+	// The store keeps a stale edge only while both its ends remain in the
+	// scope: the stored exposures and everybody grants of the nodes a
+	// failed area keeps stale start at these shared stubs, so without them
+	// a failed compute or storage read would drop those edges and report
+	// the attack paths through them closed, for what it could not see.
+	if len(s.Coverage.Failed) > 0 {
+		need[graph.InternetID], need[AllUsersID], need[AllAuthenticatedUsersID] = true, true, true
+	}
+	for _, id := range sortedKeys(need) {
+		if slices.ContainsFunc(s.Nodes, func(n graph.Node) bool { return n.ID == id }) {
+			continue
+		}
+		n := graph.Node{ID: graph.InternetID, Kind: graph.KindInternet, Name: "Internet", Region: "global", Service: "internet"}
+		if id != graph.InternetID {
+			n = everybody(id)
+		}
+		n.Stub = true
+		s.Nodes = append(s.Nodes, n)
 	}
 	slices.SortFunc(s.Nodes, func(x, y graph.Node) int { return cmp.Compare(x.ID, y.ID) })
 }

@@ -13,6 +13,16 @@ const (
 	AllAuthenticatedUsersID = "authenticated:gcp"
 )
 
+// everybody returns the node of one of the two everybody principals.
+func everybody(id string) graph.Node {
+	if id == AllAuthenticatedUsersID {
+		return graph.Node{ID: AllAuthenticatedUsersID, Kind: graph.KindExternalPrincipal, Name: "allAuthenticatedUsers", Service: "external", Region: "global",
+			Props: graph.Props{graph.PropAnonymous: true, "any_google_account": true}}
+	}
+	return graph.Node{ID: AllUsersID, Kind: graph.KindExternalPrincipal, Name: "allUsers", Service: "external", Region: "global",
+		Props: graph.Props{graph.PropAnonymous: true}}
+}
+
 // SAPrefix is the prefix of service-account full names.
 const saPrefix = "//iam.googleapis.com/projects/"
 
@@ -54,11 +64,9 @@ func (b *builder) principal(member string) string {
 		if member != "allUsers" {
 			return ""
 		}
-		n = graph.Node{ID: AllUsersID, Kind: graph.KindExternalPrincipal, Name: "allUsers", Service: "external", Region: "global",
-			Props: graph.Props{graph.PropAnonymous: true}}
+		n = everybody(AllUsersID)
 	case "allAuthenticatedUsers":
-		n = graph.Node{ID: AllAuthenticatedUsersID, Kind: graph.KindExternalPrincipal, Name: "allAuthenticatedUsers", Service: "external", Region: "global",
-			Props: graph.Props{graph.PropAnonymous: true, "any_google_account": true}}
+		n = everybody(AllAuthenticatedUsersID)
 	case "user":
 		n = graph.Node{ID: "//cloudidentity.googleapis.com/users/" + strings.ToLower(value), Kind: graph.KindUser,
 			NativeType: "cloudidentity.googleapis.com/User", Name: value, Service: "cloudidentity", Region: "global"}

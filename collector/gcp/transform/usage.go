@@ -19,7 +19,8 @@ type binding struct{ member, role, resource string }
 // usage builds a principal's permission use from the recommender's policy
 // insights, or nil when it cannot be known: some binding lies outside the
 // projects whose insights were read (a folder or the organisation, whose
-// insights are not listed), or no insight was read at all.
+// insights are not listed), no insight was read at all, or none covers
+// any of its bindings.
 //
 // Each insight covers one binding: every permission of the role is
 // tracked, the exercised and inferred ones count as used at the insight's
@@ -50,6 +51,12 @@ func (b *builder) usage(bindings []binding) *entitlement.UsageData {
 			svcs[name] = s
 		}
 		return s
+	}
+	// Without an insight for any of its bindings nothing is known of the
+	// principal's use (the recommender lists no insight for bindings it
+	// did not analyse), so usage stays unknown rather than "all used".
+	if !slices.ContainsFunc(bindings, func(bd binding) bool { return b.insightFor(bd) != nil }) {
+		return nil
 	}
 	tracking := 90
 	for _, bd := range bindings {
@@ -98,10 +105,16 @@ func (b *builder) usage(bindings []binding) *entitlement.UsageData {
 			u.Services = append(u.Services, entitlement.ServiceUsage{Service: n, LastAccessed: b.inv.CollectedAt})
 			continue
 		}
-		su := entitlement.ServiceUsage{Service: n, LastAccessed: s.last, ActionLevel: true}
+		// Every permission of the service's roles is tracked: only the
+		// used ones are listed (an Editor's thousands of unused ones would
+		// not fit the node property), which lets the report keep exactly
+		// them however many the role grants.
+		su := entitlement.ServiceUsage{Service: n, LastAccessed: s.last, ActionLevel: true, Exhaustive: true}
 		acts := make([]string, 0, len(s.actions))
-		for a := range s.actions {
-			acts = append(acts, a)
+		for a, at := range s.actions {
+			if !at.IsZero() {
+				acts = append(acts, a)
+			}
 		}
 		slices.Sort(acts)
 		for _, a := range acts {

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,15 @@ type Tenant struct {
 	DenyAssignments []map[string]any
 	// Graph collections by path ("/v1.0/users", "/v1.0/groups/<id>/members", ...).
 	Graph map[string][]map[string]any
+	// Purview are the Microsoft Purview Data Map search results
+	// (SearchResultValue) answered by POST
+	// https://<account>.purview.azure.com/datamap/api/search/query, in
+	// pages of the request's limit with a continuationToken.
+	Purview []map[string]any
+	// SignInForbidden makes Graph refuse a users request that selects
+	// signInActivity (403, as without AuditLog.Read.All or an Entra ID P1
+	// licence). Users' signInActivity is only returned when selected.
+	SignInForbidden bool
 	// Fail makes every request of an area answer this HTTP status.
 	Fail map[string]int
 	// FailPath makes every request whose path contains the key answer
@@ -188,6 +198,8 @@ func (r *Router) areaOf(req *http.Request, body []byte) string {
 	switch {
 	case req.URL.Host == "graph.microsoft.com":
 		return inventory.AreaEntra
+	case strings.HasSuffix(req.URL.Host, ".purview.azure.com"):
+		return inventory.AreaPurview
 	case p == "/subscriptions":
 		return "subscriptions"
 	case strings.HasSuffix(p, "/providers/microsoft.resourcegraph/resources"):
@@ -235,6 +247,8 @@ func (r *Router) Do(req *http.Request) (*http.Response, error) {
 	switch {
 	case area == inventory.AreaEntra:
 		return r.serve(req, r.t.graph)
+	case area == inventory.AreaPurview:
+		return r.serve(req, r.t.purview)
 	case area == "subscriptions":
 		return r.subs.Do(req)
 	case strings.HasSuffix(strings.ToLower(p), "/providers/microsoft.resourcegraph/resources"):
@@ -409,6 +423,10 @@ func (t *Tenant) arm(w http.ResponseWriter, req *http.Request) {
 // graph answers Microsoft Graph v1.0 collection reads.
 func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
 	p := req.URL.Path
+	if p == "/v1.0/users" {
+		t.users(w, req)
+		return
+	}
 	if v, ok := t.Graph[p]; ok {
 		writeJSON(w, 200, map[string]any{"value": v})
 		return
@@ -420,4 +438,68 @@ func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	writeJSON(w, 404, map[string]any{"error": map[string]string{"code": "Request_ResourceNotFound", "message": "fetchtest: " + p}})
+}
+
+// users answers GET /v1.0/users: signInActivity only when $select names it,
+// and 403 Authorization_RequestDenied then when SignInForbidden.
+func (t *Tenant) users(w http.ResponseWriter, req *http.Request) {
+	selected := strings.Contains(strings.ToLower(req.URL.Query().Get("$select")), "signinactivity")
+	if selected && t.SignInForbidden {
+		writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]string{"code": "Authorization_RequestDenied",
+			"message": "Insufficient privileges to complete the operation."}})
+		return
+	}
+	out := []map[string]any{}
+	for _, u := range t.Graph["/v1.0/users"] {
+		c := map[string]any{}
+		for k, v := range u {
+			if k != "signInActivity" || selected {
+				c[k] = v
+			}
+		}
+		out = append(out, c)
+	}
+	writeJSON(w, 200, map[string]any{"value": out})
+}
+
+// purview answers the Data Map search (api-version 2023-09-01): the
+// results whose entityType the request's {"or": [{"entityType": ...}]}
+// filter names, a page of `limit` at a time; the continuation token is the
+// next offset.
+func (t *Tenant) purview(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost || req.URL.Path != "/datamap/api/search/query" || req.URL.Query().Get("api-version") == "" {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{"code": "NotFound", "message": req.Method + " " + req.URL.Path}})
+		return
+	}
+	var q struct {
+		Limit             int    `json:"limit"`
+		ContinuationToken string `json:"continuationToken"`
+		Filter            struct {
+			Or []struct {
+				EntityType string `json:"entityType"`
+			} `json:"or"`
+		} `json:"filter"`
+	}
+	if err := json.NewDecoder(req.Body).Decode(&q); err != nil || q.Limit <= 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "BadRequest", "message": "bad query"}})
+		return
+	}
+	types := map[string]bool{}
+	for _, f := range q.Filter.Or {
+		types[f.EntityType] = true
+	}
+	var match []map[string]any
+	for _, a := range t.Purview {
+		if et, _ := a["entityType"].(string); types[et] {
+			match = append(match, a)
+		}
+	}
+	start, _ := strconv.Atoi(q.ContinuationToken)
+	start = min(max(start, 0), len(match))
+	end := min(start+q.Limit, len(match))
+	resp := map[string]any{"@search.count": len(match), "@search.count.approximate": false, "value": match[start:end]}
+	if end < len(match) {
+		resp["continuationToken"] = strconv.Itoa(end)
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
