@@ -2,23 +2,13 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/breachpath/breachpath/api"
 	"github.com/breachpath/breachpath/graph"
-	"github.com/breachpath/breachpath/graph/embedded"
-	"github.com/breachpath/breachpath/web"
 )
 
 // compromisedEstate: the Internet reaches the web instance, whose role
@@ -49,32 +39,7 @@ func compromisedEstate() *graph.Snapshot {
 // the payroll bucket and highlights the bucket on the canvas; on the idle
 // role it says that nothing sensitive is reachable.
 func TestExplorerAssumeCompromisedHighlightsReach(t *testing.T) {
-	chromium := needBrowser(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "compromised.db"), embedded.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Sync(ctx, compromisedEstate()); err != nil {
-		t.Fatal(err)
-	}
-	const token = "compromised-e2e-token-0123456789"
-	srv, err := api.New(api.Config{Store: st, Token: token, Logger: quiet, Assets: web.Assets(), Rate: 1000, Burst: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "compromised.e2e.mjs"))
-	cmd.Env = append(os.Environ(), "BP_URL="+ts.URL+"/", "BP_TOKEN="+token, "BP_CHROMIUM="+chromium)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("compromised e2e script: %v\nstderr:\n%s", err, stderr.String())
-	}
+	stdout := runExplorerScript(t, "compromised", compromisedEstate())
 	var res struct {
 		ConsoleErrors []string `json:"consoleErrors"`
 		AppSummary    string   `json:"appSummary"`
@@ -85,8 +50,8 @@ func TestExplorerAssumeCompromisedHighlightsReach(t *testing.T) {
 		IdleSummary   string   `json:"idleSummary"`
 		IdleTotal     string   `json:"idleTotal"`
 	}
-	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil {
-		t.Fatalf("e2e output %q: %v", stdout.String(), err)
+	if err := json.Unmarshal(bytes.TrimSpace(stdout), &res); err != nil {
+		t.Fatalf("e2e output %q: %v", string(stdout), err)
 	}
 	if len(res.ConsoleErrors) > 0 {
 		t.Fatalf("console errors: %q", res.ConsoleErrors)

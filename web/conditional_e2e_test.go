@@ -2,22 +2,12 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/breachpath/breachpath/api"
 	"github.com/breachpath/breachpath/graph"
-	"github.com/breachpath/breachpath/graph/embedded"
-	"github.com/breachpath/breachpath/web"
 )
 
 // conditionalEstate: the Internet reaches a web instance, whose role escalates to the
@@ -66,32 +56,7 @@ func conditionalEstate() *graph.Snapshot {
 // conditional flag) and the "can become administrator" list (GET /paths?target=admin) all mark
 // it, and the unconditional hops and findings are not marked.
 func TestExplorerMarksConditionalMoves(t *testing.T) {
-	chromium := needBrowser(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "conditional.db"), embedded.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Sync(ctx, conditionalEstate()); err != nil {
-		t.Fatal(err)
-	}
-	const token = "conditional-e2e-token-0123456789"
-	srv, err := api.New(api.Config{Store: st, Token: token, Logger: quiet, Assets: web.Assets(), Rate: 1000, Burst: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "conditional.e2e.mjs"))
-	cmd.Env = append(os.Environ(), "BP_URL="+ts.URL+"/", "BP_TOKEN="+token, "BP_CHROMIUM="+chromium)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("conditional e2e script: %v\nstderr:\n%s", err, stderr.String())
-	}
+	stdout := runExplorerScript(t, "conditional", conditionalEstate())
 	var res struct {
 		ConsoleErrors    []string            `json:"consoleErrors"`
 		PathsConditional []string            `json:"pathsConditional"`
@@ -100,8 +65,8 @@ func TestExplorerMarksConditionalMoves(t *testing.T) {
 		Findings         map[string]string   `json:"findings"`
 		Admins           map[string]string   `json:"admins"`
 	}
-	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil {
-		t.Fatalf("e2e output %q: %v", stdout.String(), err)
+	if err := json.Unmarshal(bytes.TrimSpace(stdout), &res); err != nil {
+		t.Fatalf("e2e output %q: %v", string(stdout), err)
 	}
 	if len(res.ConsoleErrors) > 0 {
 		t.Fatalf("console errors: %q", res.ConsoleErrors)

@@ -2,23 +2,13 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/breachpath/breachpath/api"
 	"github.com/breachpath/breachpath/graph"
-	"github.com/breachpath/breachpath/graph/embedded"
-	"github.com/breachpath/breachpath/web"
 )
 
 // sensitivityEstate: the Internet reaches the web instance, whose role
@@ -57,32 +47,7 @@ func sensitivityEstate() *graph.Snapshot {
 // that store shows no reason, and the classified store's details say a
 // cloud classifier decided its level and by which rule.
 func TestExplorerShowsSensitivityCoverageAndWhy(t *testing.T) {
-	chromium := needBrowser(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "sensitivity.db"), embedded.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Sync(ctx, sensitivityEstate()); err != nil {
-		t.Fatal(err)
-	}
-	const token = "sensitivity-e2e-token-0123456789"
-	srv, err := api.New(api.Config{Store: st, Token: token, Logger: quiet, Assets: web.Assets(), Rate: 1000, Burst: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "sensitivity.e2e.mjs"))
-	cmd.Env = append(os.Environ(), "BP_URL="+ts.URL+"/", "BP_TOKEN="+token, "BP_CHROMIUM="+chromium)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("sensitivity e2e script: %v\nstderr:\n%s", err, stderr.String())
-	}
+	stdout := runExplorerScript(t, "sensitivity", sensitivityEstate())
 	var res struct {
 		ConsoleErrors []string   `json:"consoleErrors"`
 		Summary       string     `json:"summary"`
@@ -94,8 +59,8 @@ func TestExplorerShowsSensitivityCoverageAndWhy(t *testing.T) {
 		WhySource     string     `json:"whySource"`
 		WhyText       string     `json:"whyText"`
 	}
-	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil {
-		t.Fatalf("e2e output %q: %v", stdout.String(), err)
+	if err := json.Unmarshal(bytes.TrimSpace(stdout), &res); err != nil {
+		t.Fatalf("e2e output %q: %v", string(stdout), err)
 	}
 	if len(res.ConsoleErrors) > 0 {
 		t.Fatalf("console errors: %q", res.ConsoleErrors)
