@@ -84,6 +84,7 @@ func TransformDetailed(ctx context.Context, inv *inventory.Inventory, opts Trans
 	if err != nil {
 		return nil, nil, fmt.Errorf("aws transform account %s: %w", inv.AccountID, err)
 	}
+	opts.Identity.EndpointRoutes = res.EndpointRoutes
 	id, err := identity.Build(ctx, inv, opts.Identity)
 	if err != nil {
 		return nil, nil, fmt.Errorf("aws transform account %s: %w", inv.AccountID, err)

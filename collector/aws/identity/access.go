@@ -474,17 +474,25 @@ func (r *dataResource) target(a access) string {
 
 // evalAccess decides one access for one caller: the best decision over the access's actions and
 // targets (a grant on one object is access to the bucket's data), and the target it was made on.
+//
+// The caller acts from outside any VPC endpoint: aws:SourceVpce, aws:SourceVpc, aws:SourceVpcArn
+// and aws:VpcSourceIp are absent, as they are on every request that does not pass an endpoint.
+// Access through an endpoint is drawn from the workloads that use one (endpointAccess).
 func (b *builder) evalAccess(caller policy.Principal, set policy.PolicySet, r *dataResource, a access) (policy.Result, string) {
+	return b.evalAccessIn(caller, set, r, a, b.requestContext(r.region), vpcSourceKeys)
+}
+
+// evalAccessIn is evalAccess with a given request context and keys known to be absent.
+func (b *builder) evalAccessIn(caller policy.Principal, set policy.PolicySet, r *dataResource, a access, ctx map[string][]string, absent []string) (policy.Result, string) {
 	set.Resource = r.policy
 	set.RCPs = b.rcps
 	set.ResourceIsManagementAccount = b.mgmt
 	set.ResourcePolicyRequired = r.typ.policyRequired
-	ctx := b.requestContext(r.region)
 	var best policy.Result
 	bestTarget := ""
 	for _, target := range r.targets(a) {
 		for _, act := range a.actions {
-			res := b.ev.Evaluate(policy.Request{Principal: caller, Action: act, Resource: target, ResourceTags: r.tags, ResourceAccount: b.account, Context: ctx}, set)
+			res := b.ev.Evaluate(policy.Request{Principal: caller, Action: act, Resource: target, ResourceTags: r.tags, ResourceAccount: b.account, Context: ctx, AbsentKeys: absent}, set)
 			if rank(res.Decision) > rank(best.Decision) || bestTarget == "" {
 				best, bestTarget = res, target
 			}

@@ -60,12 +60,14 @@ type builder struct {
 	users         map[string]*principal // user name -> user principal
 	scps          [][]*policy.Policy
 	rcps          [][]*policy.Policy
-	mgmt          bool // the account is the organization's management account
-	orgID         string
-	orgAccts      map[string]bool // accounts of the estate (organization members and KnownAccounts)
-	classes       map[string]*class
-	resources     []*dataResource
-	profiles      map[string][]string // role ARN -> instance profile ARNs
+	// vpcKeyCache: whether a policy tests a VPC source key (endpointAccess).
+	vpcKeyCache map[*policy.Policy]bool
+	mgmt        bool // the account is the organization's management account
+	orgID       string
+	orgAccts    map[string]bool // accounts of the estate (organization members and KnownAccounts)
+	classes     map[string]*class
+	resources   []*dataResource
+	profiles    map[string][]string // role ARN -> instance profile ARNs
 	// launch templates' instance profiles (indexLaunchTemplates), read-only once built
 	ltKnown    bool
 	ltProfiles map[string]bool

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/collector/aws/resources"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -36,6 +37,11 @@ type Options struct {
 	SampleLimit int
 	// Logger receives warnings (unparsable policies, incomplete organization data); nil means slog.Default.
 	Logger *slog.Logger
+	// EndpointRoutes are the workloads whose requests go through VPC endpoints (the resource
+	// part's resources.Part.EndpointRoutes): access that only a request through an endpoint gets
+	// is drawn from those workloads. Every other data access is decided for a caller outside any
+	// endpoint.
+	EndpointRoutes []resources.EndpointRoute
 }
 
 // Part is the identity part of one account's snapshot, merged by the AWS transform with the
@@ -72,6 +78,7 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 		{"findings", b.postureFindings},
 		{"trust", b.trust},
 		{"data access", b.dataAccess},
+		{"endpoint access", b.endpointAccess},
 		{"privilege escalation", b.escalation},
 		{"summaries", b.summaries},
 	}

@@ -28,6 +28,9 @@ type Part struct {
 	Nodes    []graph.Node
 	Edges    []graph.Edge
 	Findings []graph.Finding
+	// EndpointRoutes are the workloads whose requests go through VPC
+	// endpoints, for the identity part (identity.Options.EndpointRoutes).
+	EndpointRoutes []EndpointRoute
 }
 
 // Options tune the transform. The zero value uses the defaults.
@@ -101,6 +104,8 @@ type builder struct {
 	// pendingSecretRefs are task definitions whose injected secrets are
 	// linked after the secret nodes exist.
 	pendingSecretRefs []secretRef
+	// routes are the endpoint routes found by endpointAccess.
+	routes []EndpointRoute
 }
 
 // Build turns the inventory's resources into a Part. It never reads IAM
@@ -154,7 +159,7 @@ func sortedRegions(inv *inventory.Inventory) []string {
 // part returns the rows in insertion order (deterministic: regions sorted,
 // inventory order within a region).
 func (b *builder) part() *Part {
-	p := &Part{Nodes: make([]graph.Node, 0, len(b.order)), Edges: make([]graph.Edge, 0, len(b.eorder))}
+	p := &Part{Nodes: make([]graph.Node, 0, len(b.order)), Edges: make([]graph.Edge, 0, len(b.eorder)), EndpointRoutes: b.routes}
 	for _, id := range b.order {
 		p.Nodes = append(p.Nodes, *b.nodes[id])
 	}

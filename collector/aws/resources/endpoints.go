@@ -26,27 +26,44 @@ const (
 var vpcSourceKeys = []string{"aws:SourceVpce", "aws:SourceVpc", "aws:SourceVpcArn", "aws:VpcSourceIp"}
 
 // endpointAccess adds, for every S3 endpoint, the workloads that send
-// through it and the buckets whose policies let anyone in through it.
+// through it and the buckets whose policies let anyone in through it; and,
+// for every available endpoint of any service, the routes the identity part
+// decides signed requests with (EndpointRoutes).
 func (b *builder) endpointAccess() {
+	roles := b.workloadRoles()
 	for _, x := range b.regions {
 		for i := range x.d.VPCEndpoints {
 			ep := &x.d.VPCEndpoints[i]
-			if !strings.HasSuffix(ep.ServiceName, ".s3") || (ep.State != "" && !strings.EqualFold(ep.State, "available")) {
+			if ep.State != "" && !strings.EqualFold(ep.State, "available") {
 				continue
 			}
-			if b.endpointBuckets(x, ep) {
-				b.endpointUsers(x, ep)
+			users := b.endpointUsers(x, ep)
+			b.endpointRoutes(x, ep, users, roles)
+			if endpointService(x.name, ep.ServiceName) != "s3" || !b.endpointBuckets(x, ep) {
+				continue
+			}
+			id := b.ec2ARN(x.name, "vpc-endpoint", ep.ID)
+			for _, u := range users {
+				b.edge(graph.Edge{From: u.m.id, To: id, Kind: graph.EdgeReaches, Technique: TechEndpointRoute,
+					Evidence: []string{u.evidence}, Props: graph.Props{"ports": []string{"443/tcp"}}})
 			}
 		}
 	}
 }
 
-// endpointUsers adds member -> endpoint moves: a gateway endpoint serves
-// the subnets whose route tables list it; an interface endpoint serves
-// members of its VPC its security groups admit on 443.
-func (b *builder) endpointUsers(x *regionIndex, ep *inventory.VPCEndpoint) {
-	id := b.ec2ARN(x.name, "vpc-endpoint", ep.ID)
+// endpointUser is a network member that sends through an endpoint, and why.
+type endpointUser struct {
+	m        *member
+	evidence string
+}
+
+// endpointUsers lists the members that send through the endpoint: a
+// gateway endpoint serves the subnets whose route tables list it; an
+// interface endpoint serves members of its VPC its security groups admit on
+// 443 (and whose own egress lets them send there).
+func (b *builder) endpointUsers(x *regionIndex, ep *inventory.VPCEndpoint) []endpointUser {
 	https := singleTCP(443)
+	var out []endpointUser
 	for i := range b.members {
 		m := &b.members[i]
 		if m.region != x || m.vpc != ep.VPCID || m.forwardOnly {
@@ -60,9 +77,7 @@ func (b *builder) endpointUsers(x *regionIndex, ep *inventory.VPCEndpoint) {
 			if admitted.empty() || b.egressPorts(x, m, &member{sgs: ep.SecurityGroupIDs}, https).empty() {
 				continue
 			}
-			b.edge(graph.Edge{From: m.id, To: id, Kind: graph.EdgeReaches, Technique: TechEndpointRoute,
-				Evidence: []string{fmt.Sprintf("interface endpoint %s's security groups admit %s on 443/tcp", ep.ID, m.id)},
-				Props:    graph.Props{"ports": []string{"443/tcp"}}})
+			out = append(out, endpointUser{m, fmt.Sprintf("interface endpoint %s's security groups admit %s on 443/tcp", ep.ID, m.id)})
 			continue
 		}
 		for _, s := range m.subnets {
@@ -70,12 +85,12 @@ func (b *builder) endpointUsers(x *regionIndex, ep *inventory.VPCEndpoint) {
 			if rt == nil || !containsString(ep.RouteTableIDs, rt.ID) {
 				continue
 			}
-			b.edge(graph.Edge{From: m.id, To: id, Kind: graph.EdgeReaches, Technique: TechEndpointRoute,
-				Evidence: []string{fmt.Sprintf("subnet %s uses route table %s, which routes S3 to gateway endpoint %s", s, rt.ID, ep.ID)},
-				Props:    graph.Props{"ports": []string{"443/tcp"}}})
+			out = append(out, endpointUser{m, fmt.Sprintf("subnet %s uses route table %s, which routes %s to gateway endpoint %s",
+				s, rt.ID, endpointService(x.name, ep.ServiceName), ep.ID)})
 			break
 		}
 	}
+	return out
 }
 
 // endpointBuckets adds endpoint -> bucket moves for the buckets of the
