@@ -83,8 +83,8 @@ func TestVPCSourceKeysAreDecidedByTheEndpointTheWorkloadUses(t *testing.T) {
 			target: secretARN, kind: graph.EdgeReads},
 		{name: "perimeter naming another endpoint", service: "secretsmanager",
 			rolePolicy: policyDoc(`{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}`),
-			add: withSecret(policyDoc(`{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-other"}}}`)),
-			target: secretARN, kind: graph.EdgeReads},
+			add:        withSecret(policyDoc(`{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-other"}}}`)),
+			target:     secretARN, kind: graph.EdgeReads},
 		{name: "queue policy granting the VPC, no identity grant needed", service: "sqs",
 			rolePolicy: policyDoc(`{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}`),
 			add: func(r *inventory.RegionData, _ *inventory.Inventory) {
@@ -109,7 +109,9 @@ func TestVPCSourceKeysAreDecidedByTheEndpointTheWorkloadUses(t *testing.T) {
 			add: func(_ *inventory.RegionData, inv *inventory.Inventory) {
 				inv.S3[0].Policy = policyDoc(denyUnlessVpce("s3:*"))
 			},
-			tweak:  func(inv *inventory.Inventory) { inv.Region(region).VPCEndpoints[0].RouteTableIDs = []string{"rtb-main"} },
+			tweak: func(inv *inventory.Inventory) {
+				inv.Region(region).VPCEndpoints[0].RouteTableIDs = []string{"rtb-main"}
+			},
 			target: bucketARN, kind: graph.EdgeReads},
 	}
 	for _, tc := range tests {

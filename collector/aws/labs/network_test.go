@@ -1,6 +1,7 @@
 package labs
 
 import (
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -19,17 +20,9 @@ func init() {
 				"security group admits the peer CIDR); AWS VPC peering guide: routes on both sides' route tables",
 			services: []string{fetch.ServiceEC2, fetch.ServiceRDS},
 			build: func(e *estate, variant bool) route {
-				u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
-				app := e.vpc("10.31.0.0/16", "10.31.1.0/24", false, "")
-				dbNet := e.vpc("10.32.0.0/16", "10.32.1.0/24", false, "10.31.0.0/16", 5432)
-				inst := e.instance(app, instanceOpts{})
-				db := e.publicDatabase("ledger", dbNet, false)
-				pcx := e.peering(app.vpc, dbNet.vpc)
-				e.route(e.mainRouteTable(app.vpc), "10.32.0.0/16", func(in *ec2.CreateRouteInput) { in.VpcPeeringConnectionId = s(pcx) })
-				if !variant { // the variant forgets the return route on the database side
-					e.route(e.mainRouteTable(dbNet.vpc), "10.31.0.0/16", func(in *ec2.CreateRouteInput) { in.VpcPeeringConnectionId = s(pcx) })
-				}
-				return route{from: u, via: []string{inst, db}}
+				// The variant forgets the return route on the database side.
+				r, _ := e.peeredDatabase("10.31", "10.32", !variant)
+				return r
 			},
 		},
 		lab{
@@ -47,6 +40,22 @@ func init() {
 				e.route(e.mainRouteTable(app.vpc), "10.34.0.0/16", func(in *ec2.CreateRouteInput) { in.TransitGatewayId = s(tgw) })
 				e.route(e.mainRouteTable(dbNet.vpc), "10.33.0.0/16", func(in *ec2.CreateRouteInput) { in.TransitGatewayId = s(tgw) })
 				return route{from: u, via: []string{inst, db}}
+			},
+		},
+		lab{
+			name: "breachpath/ssm-shell-to-database-through-peer-network-acl",
+			source: "issue 14's peered route with the database subnet behind a custom network ACL (AWS VPC guide 'Control " +
+				"subnet traffic with network ACLs': stateless, rules in order, replies need the ephemeral ports 1024-65535 outbound)",
+			services: []string{fetch.ServiceEC2, fetch.ServiceRDS},
+			build: func(e *estate, variant bool) route {
+				r, dbNet := e.peeredDatabase("10.39", "10.40", true)
+				replies := [2]int32{1024, 65535}
+				if variant { // the classic stateless mistake: outbound mirrors the inbound port, replies are dropped
+					replies = [2]int32{5432, 5432}
+				}
+				e.networkACL(dbNet.vpc, []string{dbNet.subnet, e.subnetIn(dbNet.vpc, dbNet.second)},
+					aclEntry{100, false, "10.39.0.0/16", 5432, 5432}, aclEntry{100, true, "10.39.0.0/16", replies[0], replies[1]})
+				return r
 			},
 		},
 		lab{
@@ -130,4 +139,69 @@ func (e *estate) gatewayEndpoint(vpc, table, policy string) string {
 		VpcEndpointType: ec2types.VpcEndpointTypeGateway, RouteTableIds: []string{table}, PolicyDocument: s(policy)})
 	e.check("gateway endpoint", err)
 	return *out.VpcEndpoint.VpcEndpointId
+}
+
+// aclEntry is one allow entry of a network ACL (TCP).
+type aclEntry struct {
+	rule     int32
+	egress   bool
+	cidr     string
+	from, to int32
+}
+
+// networkACL creates a network ACL in the VPC with the allow entries (AWS
+// adds the implicit deny) and associates it with the subnets.
+func (e *estate) networkACL(vpc string, subnets []string, entries ...aclEntry) string {
+	c := e.ec2()
+	acl, err := c.CreateNetworkAcl(e.ctx, &ec2.CreateNetworkAclInput{VpcId: s(vpc)})
+	e.check("network acl", err)
+	id := *acl.NetworkAcl.NetworkAclId
+	for _, en := range entries {
+		_, err := c.CreateNetworkAclEntry(e.ctx, &ec2.CreateNetworkAclEntryInput{NetworkAclId: s(id), RuleNumber: sdkaws.Int32(en.rule),
+			Egress: sdkaws.Bool(en.egress), Protocol: s("6"), RuleAction: ec2types.RuleActionAllow, CidrBlock: s(en.cidr),
+			PortRange: &ec2types.PortRange{From: sdkaws.Int32(en.from), To: sdkaws.Int32(en.to)}})
+		e.check("network acl entry", err)
+	}
+	for _, sub := range subnets {
+		cur, err := c.DescribeNetworkAcls(e.ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{{Name: s("association.subnet-id"), Values: []string{sub}}}})
+		e.check("network acl of "+sub, err)
+		for _, a := range cur.NetworkAcls {
+			for _, as := range a.Associations {
+				if sdkaws.ToString(as.SubnetId) == sub {
+					_, err := c.ReplaceNetworkAclAssociation(e.ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: as.NetworkAclAssociationId, NetworkAclId: s(id)})
+					e.check("associate network acl with "+sub, err)
+				}
+			}
+		}
+	}
+	return id
+}
+
+// subnetIn returns the id of the VPC's subnet with the CIDR block.
+func (e *estate) subnetIn(vpc, cidr string) string {
+	out, err := e.ec2().DescribeSubnets(e.ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
+		{Name: s("vpc-id"), Values: []string{vpc}}, {Name: s("cidr-block"), Values: []string{cidr}}}})
+	e.check("subnet "+cidr, err)
+	if len(out.Subnets) == 0 {
+		e.t.Fatalf("seed: no subnet %s in %s", cidr, vpc)
+	}
+	return *out.Subnets[0].SubnetId
+}
+
+// peeredDatabase seeds issue 14's peered route: a user allowed
+// ssm:StartSession, an instance in <app>.0.0/16, a database in <db>.0.0/16
+// whose group admits the app VPC on 5432, a peering and the route towards
+// the database (and, with back, the return route).
+func (e *estate) peeredDatabase(appNet, dbNetPrefix string, back bool) (route, network) {
+	u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
+	app := e.vpc(appNet+".0.0/16", appNet+".1.0/24", false, "")
+	dbNet := e.vpc(dbNetPrefix+".0.0/16", dbNetPrefix+".1.0/24", false, appNet+".0.0/16", 5432)
+	inst := e.instance(app, instanceOpts{})
+	db := e.publicDatabase("ledger", dbNet, false)
+	pcx := e.peering(app.vpc, dbNet.vpc)
+	e.route(e.mainRouteTable(app.vpc), dbNetPrefix+".0.0/16", func(in *ec2.CreateRouteInput) { in.VpcPeeringConnectionId = s(pcx) })
+	if back {
+		e.route(e.mainRouteTable(dbNet.vpc), appNet+".0.0/16", func(in *ec2.CreateRouteInput) { in.VpcPeeringConnectionId = s(pcx) })
+	}
+	return route{from: u, via: []string{inst, db}}, dbNet
 }

@@ -133,25 +133,72 @@ func (x *regionIndex) tgwRouteFor(t *inventory.TGWRouteTable, blk netip.Prefix) 
 }
 
 // crossVPC returns how a member of one VPC reaches a member of another in
-// the same region, or false when no route carries the traffic both ways.
-// Every source subnet and address is tried against every destination
-// subnet and address; the first route pair that works is the answer.
-func (b *builder) crossVPC(x *regionIndex, s, d *member) (vpcHop, bool) {
+// the same region on the wanted ports, and the ports the network ACLs on
+// the way let through; false when no route carries the traffic both ways or
+// the ACLs stop every port. Every source subnet and address is tried
+// against every destination subnet and address; the first pair whose
+// routes and ACLs pass is the answer.
+func (b *builder) crossVPC(x *regionIndex, s, d *member, want protoPorts) (vpcHop, protoPorts, bool) {
 	if s.vpc == "" || d.vpc == "" || s.vpc == d.vpc {
-		return vpcHop{}, false
+		return vpcHop{}, protoPorts{}, false
 	}
 	for _, ss := range s.subnets {
 		for _, sb := range blocksIn(x, ss, s.blocks) {
 			for _, ds := range d.subnets {
 				for _, db := range blocksIn(x, ds, d.blocks) {
-					if h, ok := b.hop(x, s.vpc, ss, sb, d.vpc, ds, db); ok {
-						return h, true
+					h, ok := b.hop(x, s.vpc, ss, sb, d.vpc, ds, db)
+					if !ok {
+						continue
 					}
+					got, ev := naclPass(x.nacl(ss), sb, x.nacl(ds), db, want)
+					if got.empty() {
+						continue
+					}
+					if ev != "" {
+						h.evidence += "; " + ev
+					}
+					return h, got, true
 				}
 			}
 		}
 	}
-	return vpcHop{}, false
+	return vpcHop{}, protoPorts{}, false
+}
+
+// naclPass returns the ports of want that the network ACLs of the source
+// subnet (src, for addresses sb) and the destination subnet (dst, db) let
+// through both ways, and evidence naming the deciding rules. ACLs are
+// stateless: the request needs the source ACL's outbound and the
+// destination ACL's inbound rules, the reply the destination ACL's outbound
+// and the source ACL's inbound rules on a whole ephemeral port range
+// (returnTrafficAllowed). Each side is evaluated at the first address of the
+// block (the member's own address when known, else its subnet). A nil ACL
+// (not collected) passes everything.
+func naclPass(src *inventory.NetworkACL, sb netip.Prefix, dst *inventory.NetworkACL, db netip.Prefix, want protoPorts) (protoPorts, string) {
+	if src == nil && dst == nil {
+		return want, ""
+	}
+	var got protoPorts
+	var why []string
+	for p := proto(0); p < numProtos; p++ {
+		if len(want[p]) == 0 {
+			continue
+		}
+		out, outRules := naclDecision(src, true, db.Addr(), p)
+		in, inRules := naclDecision(dst, false, sb.Addr(), p)
+		back, backRules := naclDecision(dst, true, sb.Addr(), p)
+		ret, retRules := naclDecision(src, false, db.Addr(), p)
+		pass := want[p].intersect(out).intersect(in)
+		if len(pass) == 0 || !returnTrafficAllowed(back) || !returnTrafficAllowed(ret) {
+			continue
+		}
+		got[p] = pass
+		if src != nil && dst != nil {
+			why = append(why, fmt.Sprintf("%s: network ACL %s (source subnet) passes it out by rules %s and the replies in by rules %s; network ACL %s (destination subnet) passes it in by rules %s and the replies out by rules %s",
+				p, src.ID, joinInts(outRules), joinInts(retRules), dst.ID, joinInts(inRules), joinInts(backRules)))
+		}
+	}
+	return got, strings.Join(why, "; ")
 }
 
 // blocksIn returns the member's blocks that lie in the subnet, or the
@@ -323,12 +370,12 @@ func (b *builder) crossEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 			if samePlace(s, d) {
 				continue
 			}
-			h, ok := b.crossVPC(x, s, d)
-			if !ok || (!c.byCIDR && !h.groupRefs) {
-				continue
-			}
 			p := b.egressPorts(x, s, d, ports)
 			if p.empty() {
+				continue
+			}
+			h, p, ok := b.crossVPC(x, s, d, p)
+			if !ok || (!c.byCIDR && !h.groupRefs) {
 				continue
 			}
 			got = append(got, pair{ti, h, p})

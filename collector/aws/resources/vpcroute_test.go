@@ -2,6 +2,7 @@ package resources
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
@@ -193,5 +194,74 @@ func TestRouteTablesPointAtPeeringsGatewaysAndEndpoints(t *testing.T) {
 	}
 	if findEdge(p, arnOf("vpc-peering-connection", "pcx-1"), "IN_NETWORK", arnOf("vpc", "vpc-2")) == nil {
 		t.Error("peering does not name the accepter VPC")
+	}
+}
+
+// setPeerACL replaces the peer VPC's ACL (acl-2) entries, keeping the implicit denies.
+func setPeerACL(inv *inventory.Inventory, entries ...inventory.ACLEntry) {
+	r := inv.Regional[region]
+	for i := range r.NetworkACLs {
+		if r.NetworkACLs[i].ID == "acl-2" {
+			r.NetworkACLs[i].Entries = append(entries,
+				inventory.ACLEntry{RuleNumber: 32767, Protocol: "-1", CIDR: "0.0.0.0/0"},
+				inventory.ACLEntry{RuleNumber: 32767, Protocol: "-1", CIDR: "0.0.0.0/0", Egress: true})
+		}
+	}
+}
+
+func TestNetworkACLsApplyOnPeeredAndTransitGatewayPaths(t *testing.T) {
+	in := func(n int32, allow bool, cidr string, from, to int32) inventory.ACLEntry {
+		return inventory.ACLEntry{RuleNumber: n, Protocol: "6", Allow: allow, CIDR: cidr, FromPort: from, ToPort: to}
+	}
+	out := func(n int32, allow bool, cidr string, from, to int32) inventory.ACLEntry {
+		e := in(n, allow, cidr, from, to)
+		e.Egress = true
+		return e
+	}
+	tests := []struct {
+		name    string
+		tgw     bool
+		entries []inventory.ACLEntry
+		want    bool
+	}{
+		{"peer ACL admitting 5432 and replies on ephemeral ports", false,
+			[]inventory.ACLEntry{in(100, true, "10.0.0.0/16", 5432, 5432), out(100, true, "10.0.0.0/16", 1024, 65535)}, true},
+		{"peer ACL without the inbound rule", false,
+			[]inventory.ACLEntry{out(100, true, "10.0.0.0/16", 1024, 65535)}, false},
+		{"peer ACL letting no reply out (stateless)", false,
+			[]inventory.ACLEntry{in(100, true, "10.0.0.0/16", 5432, 5432), out(100, true, "10.0.0.0/16", 5432, 5432)}, false},
+		{"replies limited to part of the ephemeral range", false,
+			[]inventory.ACLEntry{in(100, true, "10.0.0.0/16", 5432, 5432), out(100, true, "10.0.0.0/16", 1024, 2048)}, false},
+		{"lower-numbered deny wins over the allow", false,
+			[]inventory.ACLEntry{in(90, false, "10.0.1.0/24", 0, 65535), in(100, true, "10.0.0.0/16", 5432, 5432), out(100, true, "0.0.0.0/0", 0, 65535)}, false},
+		{"deny numbered after the allow changes nothing", false,
+			[]inventory.ACLEntry{in(100, true, "10.0.0.0/16", 5432, 5432), in(110, false, "10.0.1.0/24", 0, 65535), out(100, true, "0.0.0.0/0", 0, 65535)}, true},
+		{"same ACLs across a transit gateway", true,
+			[]inventory.ACLEntry{in(100, true, "10.0.0.0/16", 5432, 5432), out(100, true, "10.0.0.0/16", 1024, 65535)}, true},
+		{"transit gateway path without the inbound rule", true,
+			[]inventory.ACLEntry{out(100, true, "10.0.0.0/16", 1024, 65535)}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := peeredFixture()
+			if tc.tgw {
+				viaTransitGateway(inv)
+			}
+			setPeerACL(inv, tc.entries...)
+			p := build(t, inv, Options{})
+			e := findEdge(p, webID, "REACHES", peerDBARN)
+			if (e != nil) != tc.want {
+				t.Fatalf("web -> peer database = %+v, want %v", e, tc.want)
+			}
+			if e == nil {
+				return
+			}
+			if !slices.Equal(ports(e), []string{"5432/tcp"}) {
+				t.Errorf("ports %v", ports(e))
+			}
+			if !slices.ContainsFunc(e.Evidence, func(s string) bool { return strings.Contains(s, "network ACL acl-2") }) {
+				t.Errorf("evidence does not name the ACL rules: %v", e.Evidence)
+			}
+		})
 	}
 }
