@@ -7,6 +7,7 @@ import (
 	"github.com/breachpath/breachpath/collector/sensitivity"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +61,11 @@ type awsCollectFlags struct {
 	// scanConfigObjects reads small text objects of configuration buckets
 	// for credentials (s3:GetObject: the one data-plane read, off by default).
 	scanConfigObjects bool
+	// scanMaxKeys, scanMaxObjectKiB and scanMaxTotalMiB cap that scan
+	// (keys listed per bucket, bytes per object, bytes per run).
+	scanMaxKeys      int
+	scanMaxObjectKiB int
+	scanMaxTotalMiB  int
 	// snapshotsTo writes the snapshots to a directory instead of storing
 	// them: for 'graph neo4j-import' (a first load) or a later 'collect file'.
 	snapshotsTo string
@@ -107,8 +113,9 @@ keeps unknown usage and the failure is reported (iam/last-accessed).
 configuration (name words config, settings, env, deploy, terraform, backup, ...;
 tag breachpath:config-scan=true|false) and reads their small text objects with
 s3:GetObject — the collector's only data-plane read — to find credentials left
-in them (at most 1000 keys per bucket, 256 KiB per object, 64 MiB per run; binary
-objects are skipped). Only where a credential is, its kind, key id or endpoint
+in them (at most --scan-config-max-keys keys per bucket, default 1000;
+--scan-config-max-object-kib KiB per object, default 256; and
+--scan-config-max-total-mib MiB per run, default 64; binary objects are skipped). Only where a credential is, its kind, key id or endpoint
 and a salted fingerprint are kept, never its value (docs/aws-collector.md).
 
 Custom endpoints (an emulator, VPC endpoints, a proxy) come from the SDK's own
@@ -132,6 +139,10 @@ shared config; they apply to every client (docs/aws-collector.md).`,
 	fl.StringVar(&f.fromFile, "from-file", "", "import an 'aws iam get-account-authorization-details' JSON file instead of calling AWS")
 	fl.BoolVar(&f.lastAccessed, "last-accessed", false, "also read every principal's service and action last-accessed data (for 'breachpath ciem' usage)")
 	fl.BoolVar(&f.scanConfigObjects, "scan-config-objects", false, "also read small text objects of configuration buckets (s3:GetObject) to find credentials left in them")
+	d := fetch.DefaultConfigScanLimits
+	fl.IntVar(&f.scanMaxKeys, "scan-config-max-keys", d.MaxObjects, "with --scan-config-objects: keys listed per configuration bucket (1.."+strconv.Itoa(maxScanKeys)+")")
+	fl.IntVar(&f.scanMaxObjectKiB, "scan-config-max-object-kib", int(d.MaxObjectBytes>>10), "with --scan-config-objects: largest object read, in KiB; larger ones are skipped (1.."+strconv.Itoa(maxScanObjectKiB)+")")
+	fl.IntVar(&f.scanMaxTotalMiB, "scan-config-max-total-mib", int(d.MaxTotalBytes>>20), "with --scan-config-objects: bytes read over the whole run, in MiB (1.."+strconv.Itoa(maxScanTotalMiB)+")")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each account's snapshot to this directory instead of storing it (for 'graph neo4j-import' or a later 'collect file')")
 	return cmd, f
 }
@@ -149,6 +160,9 @@ func (f *awsCollectFlags) validate() error {
 		// 'breachpath ciem --from-file --last-accessed FILE' reads it offline.
 		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile, --last-accessed or --scan-config-objects")
 	}
+	if err := f.validateScanLimits(); err != nil {
+		return err
+	}
 	for _, r := range f.regions {
 		if strings.TrimSpace(r) == "" {
 			return usageErrorf("--regions has an empty region name")
@@ -157,9 +171,41 @@ func (f *awsCollectFlags) validate() error {
 	return nil
 }
 
+// Upper bounds of the configuration-object scan caps: beyond them the scan
+// stops being a bounded look at small configuration files.
+const (
+	maxScanKeys      = 100000
+	maxScanObjectKiB = 10 << 10 // 10 MiB
+	maxScanTotalMiB  = 10 << 10 // 10 GiB
+)
+
+// validateScanLimits checks the configuration-object scan caps: in range,
+// an object cap no larger than the run's, and set only with the scan on.
+func (f *awsCollectFlags) validateScanLimits() error {
+	d := fetch.DefaultConfigScanLimits
+	changed := f.scanMaxKeys != d.MaxObjects || int64(f.scanMaxObjectKiB)<<10 != d.MaxObjectBytes || int64(f.scanMaxTotalMiB)<<20 != d.MaxTotalBytes
+	switch {
+	case changed && !f.scanConfigObjects:
+		return usageErrorf("--scan-config-max-keys, --scan-config-max-object-kib and --scan-config-max-total-mib need --scan-config-objects")
+	case f.scanMaxKeys < 1 || f.scanMaxKeys > maxScanKeys:
+		return usageErrorf("--scan-config-max-keys %d: want 1..%d", f.scanMaxKeys, maxScanKeys)
+	case f.scanMaxObjectKiB < 1 || f.scanMaxObjectKiB > maxScanObjectKiB:
+		return usageErrorf("--scan-config-max-object-kib %d: want 1..%d", f.scanMaxObjectKiB, maxScanObjectKiB)
+	case f.scanMaxTotalMiB < 1 || f.scanMaxTotalMiB > maxScanTotalMiB:
+		return usageErrorf("--scan-config-max-total-mib %d: want 1..%d", f.scanMaxTotalMiB, maxScanTotalMiB)
+	case int64(f.scanMaxObjectKiB)<<10 > int64(f.scanMaxTotalMiB)<<20:
+		return usageErrorf("--scan-config-max-object-kib %d is larger than --scan-config-max-total-mib %d: no object that size could be read", f.scanMaxObjectKiB, f.scanMaxTotalMiB)
+	}
+	return nil
+}
+
 // fetchOptions is what the flags ask of a live collection.
 func (f *awsCollectFlags) fetchOptions(log *slog.Logger) fetch.Options {
-	return fetch.Options{Regions: f.regions, Concurrency: f.concurrency, LastAccessed: f.lastAccessed, ScanConfigObjects: f.scanConfigObjects, Logger: log}
+	o := fetch.Options{Regions: f.regions, Concurrency: f.concurrency, LastAccessed: f.lastAccessed, ScanConfigObjects: f.scanConfigObjects, Logger: log}
+	if f.scanConfigObjects {
+		o.ConfigScanLimits = fetch.ConfigScanLimits{MaxObjects: f.scanMaxKeys, MaxObjectBytes: int64(f.scanMaxObjectKiB) << 10, MaxTotalBytes: int64(f.scanMaxTotalMiB) << 20}
+	}
+	return o
 }
 
 func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {

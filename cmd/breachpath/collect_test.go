@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	awscollector "github.com/breachpath/breachpath/collector/aws"
+	"github.com/breachpath/breachpath/collector/aws/fetch"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
 )
@@ -318,5 +319,60 @@ func TestCollectAWSScanConfigObjectsFlagIsOffByDefault(t *testing.T) {
 				t.Errorf("fetch.Options.ScanConfigObjects = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// The configuration-object scan caps are flags: validated, passed to the
+// fetch step, and meaningless without the scan itself.
+func TestCollectAWSScanConfigCapsAreValidatedFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+		want    fetch.ConfigScanLimits
+	}{
+		{"defaults with the scan on", []string{"--scan-config-objects"}, "", fetch.DefaultConfigScanLimits},
+		{"every cap set", []string{"--scan-config-objects", "--scan-config-max-keys", "50", "--scan-config-max-object-kib", "8", "--scan-config-max-total-mib", "2"}, "",
+			fetch.ConfigScanLimits{MaxObjects: 50, MaxObjectBytes: 8 << 10, MaxTotalBytes: 2 << 20}},
+		{"a cap without the scan", []string{"--scan-config-max-keys", "50"}, "need --scan-config-objects", fetch.ConfigScanLimits{}},
+		{"zero keys", []string{"--scan-config-objects", "--scan-config-max-keys", "0"}, "--scan-config-max-keys 0", fetch.ConfigScanLimits{}},
+		{"too many keys", []string{"--scan-config-objects", "--scan-config-max-keys", "100001"}, "want 1..100000", fetch.ConfigScanLimits{}},
+		{"negative object size", []string{"--scan-config-objects", "--scan-config-max-object-kib", "-1"}, "--scan-config-max-object-kib -1", fetch.ConfigScanLimits{}},
+		{"zero run budget", []string{"--scan-config-objects", "--scan-config-max-total-mib", "0"}, "--scan-config-max-total-mib 0", fetch.ConfigScanLimits{}},
+		{"object cap above the run's", []string{"--scan-config-objects", "--scan-config-max-object-kib", "4096", "--scan-config-max-total-mib", "2"}, "larger than", fetch.ConfigScanLimits{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, f := newApp().newCollectAWSCommand()
+			if err := cmd.ParseFlags(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			err := f.validate()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("validate() = %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.fetchOptions(nil).ConfigScanLimits; got != tc.want {
+				t.Errorf("fetch.Options.ConfigScanLimits = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCollectAWSHelpDocumentsTheScanCaps(t *testing.T) {
+	cmd, _ := newApp().newCollectAWSCommand()
+	var buf strings.Builder
+	cmd.SetOut(&buf)
+	if err := cmd.Help(); err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"--scan-config-max-keys", "--scan-config-max-object-kib", "--scan-config-max-total-mib"} {
+		if !strings.Contains(buf.String(), flag) {
+			t.Errorf("collect aws --help does not mention %s", flag)
+		}
 	}
 }
