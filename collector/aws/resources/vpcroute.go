@@ -188,7 +188,7 @@ func naclPass(src *inventory.NetworkACL, sb netip.Prefix, dst *inventory.Network
 		in, inRules := naclDecision(dst, false, sb.Addr(), p)
 		back, backRules := naclDecision(dst, true, sb.Addr(), p)
 		ret, retRules := naclDecision(src, false, db.Addr(), p)
-		pass := want[p].intersect(out).intersect(in)
+		pass := want[p].Intersect(out).Intersect(in)
 		if len(pass) == 0 || !returnTrafficAllowed(back) || !returnTrafficAllowed(ret) {
 			continue
 		}
