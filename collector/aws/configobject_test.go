@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,6 +89,72 @@ func TestObjectCredentialReadersFollowObjectGrants(t *testing.T) {
 			}
 			if !opens || !finding {
 				t.Errorf("credential opens the key's owner %t, finding raised %t; want both", opens, finding)
+			}
+		})
+	}
+}
+
+// TestObjectACLsMakeObjectCredentialsPublic: an object ACL granting READ to
+// AllUsers or AuthenticatedUsers lets anyone read the credential in it,
+// unless the bucket's ACLs are disabled (BucketOwnerEnforced) or Block
+// Public Access ignores public ACLs; other grantees and permissions do not.
+func TestObjectACLsMakeObjectCredentialsPublic(t *testing.T) {
+	const (
+		bucket   = "arn:aws:s3:::deploy-config"
+		allUsers = "http://acs.amazonaws.com/groups/global/AllUsers"
+		anyAWS   = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+	)
+	cred := inventory.CredentialNodeID(bucket, "object:prod/.env:line 2")
+	for _, tc := range []struct {
+		name      string
+		acl       []inventory.Grant
+		ownership string
+		ignore    bool
+		want      bool
+	}{
+		{name: "READ to AllUsers", acl: []inventory.Grant{{GranteeType: "Group", GranteeURI: allUsers, Permission: "READ"}}, want: true},
+		{name: "FULL_CONTROL to AuthenticatedUsers", acl: []inventory.Grant{{GranteeType: "Group", GranteeURI: anyAWS, Permission: "FULL_CONTROL"}}, want: true},
+		{name: "READ_ACP to AllUsers reads the ACL, not the object", acl: []inventory.Grant{{GranteeType: "Group", GranteeURI: allUsers, Permission: "READ_ACP"}}},
+		{name: "owner only", acl: []inventory.Grant{{GranteeType: "CanonicalUser", GranteeID: "abc", Permission: "FULL_CONTROL"}}},
+		{name: "ACLs disabled (BucketOwnerEnforced)", acl: []inventory.Grant{{GranteeType: "Group", GranteeURI: allUsers, Permission: "READ"}},
+			ownership: "BucketOwnerEnforced"},
+		{name: "IgnorePublicAcls", acl: []inventory.Grant{{GranteeType: "Group", GranteeURI: allUsers, Permission: "READ"}}, ignore: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := &inventory.Inventory{AccountID: acct, Partition: "aws", Regions: []string{region}}
+			inv.Region(region)
+			bk := inventory.Bucket{Name: "deploy-config", ARN: bucket, Region: region, ObjectOwnership: tc.ownership,
+				ConfigScan: &inventory.BucketConfigScan{Reason: "name word config", Listed: 1, Scanned: 1, Objects: []inventory.ConfigObject{{Key: "prod/.env", Size: 90,
+					ACL:         tc.acl,
+					Credentials: []inventory.ConfigCredential{{Location: "object:prod/.env:line 2", Kind: "password", Key: "DB_PASSWORD", Fingerprint: "hmac-sha256:00"}}}}}}
+			if tc.ignore {
+				bk.PublicAccessBlock = &inventory.PublicAccessBlock{IgnorePublicACLs: true}
+			}
+			inv.S3 = []inventory.Bucket{bk}
+			snap, err := Transform(context.Background(), inv, TransformOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got *graph.Edge
+			for i, e := range snap.Edges {
+				if e.To == cred && e.From == identity.AnonymousID && e.Kind == graph.EdgeReads && e.Technique == "aws.s3.public-object-acl" {
+					got = &snap.Edges[i]
+				}
+			}
+			if (got != nil) != tc.want {
+				t.Fatalf("anyone reads the credential through the object ACL: %+v, want %v", got, tc.want)
+			}
+			if got == nil {
+				return
+			}
+			var finding bool
+			for _, f := range snap.Findings {
+				if f.RuleID == "aws.s3.object-public-acl" && strings.Contains(f.Evidence, "prod/.env") && slices.Contains(got.Findings, f.ID) {
+					finding = true
+				}
+			}
+			if !finding {
+				t.Errorf("edge findings %v: want the object-public-acl finding", got.Findings)
 			}
 		})
 	}

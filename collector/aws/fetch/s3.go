@@ -89,16 +89,7 @@ func (s *session) bucket(ctx context.Context, client *s3.Client, b s3types.Bucke
 		if acl.Owner != nil {
 			bk.Owner = aws.ToString(acl.Owner.ID)
 		}
-		for _, g := range acl.Grants {
-			gr := inventory.Grant{Permission: string(g.Permission)}
-			if g.Grantee != nil {
-				gr.GranteeType, gr.GranteeID, gr.GranteeURI = string(g.Grantee.Type), aws.ToString(g.Grantee.ID), aws.ToString(g.Grantee.URI)
-				if gr.GranteeID == "" {
-					gr.GranteeID = aws.ToString(g.Grantee.EmailAddress)
-				}
-			}
-			bk.ACL = append(bk.ACL, gr)
-		}
+		bk.ACL = grants(acl.Grants)
 	}
 
 	pab, err := client.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: bn}, inRegion)
@@ -157,4 +148,20 @@ func (s *session) bucket(ctx context.Context, client *s3.Client, b s3types.Bucke
 		s.log.Debug("bucket ABAC status not read", "bucket", name, "reason", reason(err))
 	}
 	return bk
+}
+
+// grants converts an S3 access control list (bucket or object).
+func grants(in []s3types.Grant) []inventory.Grant {
+	out := make([]inventory.Grant, 0, len(in))
+	for _, g := range in {
+		gr := inventory.Grant{Permission: string(g.Permission)}
+		if g.Grantee != nil {
+			gr.GranteeType, gr.GranteeID, gr.GranteeURI = string(g.Grantee.Type), aws.ToString(g.Grantee.ID), aws.ToString(g.Grantee.URI)
+			if gr.GranteeID == "" {
+				gr.GranteeID = aws.ToString(g.Grantee.EmailAddress)
+			}
+		}
+		out = append(out, gr)
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 )
@@ -214,7 +215,18 @@ func (s *session) scanConfigObjects(ctx context.Context, client *s3.Client, bk *
 			creds = append(creds, inventory.ConfigCredential{Location: loc, Kind: kindCredentialFile, Key: path.Base(o.key)})
 		}
 		if len(creds) > 0 {
-			scan.Objects = append(scan.Objects, inventory.ConfigObject{Key: o.key, Size: o.size, Credentials: creds})
+			obj := inventory.ConfigObject{Key: o.key, Size: o.size, Credentials: creds}
+			// Who else may read it: the object's own ACL, unless ACLs are disabled
+			// (BucketOwnerEnforced), in which case only policies decide.
+			if bk.ObjectOwnership != string(s3types.ObjectOwnershipBucketOwnerEnforced) {
+				acl, err := client.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String(bk.Name), Key: aws.String(o.key)}, inRegion)
+				if err != nil {
+					bk.Errors = append(bk.Errors, s.detail(ServiceS3, "object-acl", "", bk.ARN+"/"+o.key, err))
+				} else {
+					obj.ACL = grants(acl.Grants)
+				}
+			}
+			scan.Objects = append(scan.Objects, obj)
 		}
 	}
 	s.log.Debug("config bucket scanned", "bucket", bk.Name, "reason", reason, "listed", scan.Listed, "scanned", scan.Scanned,

@@ -83,6 +83,10 @@ func TestConfigObjectScan(t *testing.T) {
 	put(cfgBucket, "bin/blob.dat", append([]byte{0, 1, 2, 0xff, 0}, []byte("AWS_SECRET_ACCESS_KEY="+plantedObjectSecret)...))
 	put(cfgBucket, "keys/deploy.pem", bytes.Repeat([]byte("x"), 300<<10))
 	put(plain, ".env", env)
+	// The .env is world-readable by its own ACL (ACLs are enabled: no ownership controls).
+	if _, err := sc.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: aws.String(cfgBucket), Key: aws.String("prod/.env"), ACL: s3types.ObjectCannedACLPublicRead}); err != nil {
+		t.Fatalf("put object acl: %v", err)
+	}
 
 	collect := func(t *testing.T, scan bool, limits ConfigScanLimits) map[string]*inventory.BucketConfigScan {
 		t.Helper()
@@ -140,6 +144,15 @@ func TestConfigObjectScan(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("prod/.env credentials = %+v, want the secret key of %s with a fingerprint", creds, plantedObjectKeyID)
+		}
+		var public bool
+		for _, o := range sc.Objects {
+			for _, g := range o.ACL {
+				public = public || (o.Key == "prod/.env" && g.GranteeURI == "http://acs.amazonaws.com/groups/global/AllUsers" && g.Permission == "READ")
+			}
+		}
+		if !public {
+			t.Errorf("prod/.env ACL not read (s3:GetObjectAcl): %+v", sc.Objects)
 		}
 		if scans[plain] != nil {
 			t.Errorf("bucket %s (no configuration name or tag) scanned", plain)

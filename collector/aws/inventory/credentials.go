@@ -95,6 +95,10 @@ type ConfigObject struct {
 	Key         string             `json:"key"`
 	Size        int64              `json:"size"`
 	Credentials []ConfigCredential `json:"credentials"`
+	// ACL is the object's access control list (s3:GetObjectAcl), read for
+	// objects holding credentials while the bucket's ACLs are enabled (its
+	// object ownership is not BucketOwnerEnforced); nil when not read.
+	ACL []Grant `json:"acl,omitempty"`
 }
 
 // ObjectCredentialLocation is the location of a credential found in a

@@ -65,6 +65,8 @@ type credHolder struct {
 	// bucket the bucket it is in (anonymous readers are decided here).
 	object string
 	bucket *inventory.Bucket
+	// objectACL is the object's ACL (nil: not read).
+	objectACL []inventory.Grant
 }
 
 // credentials adds the credential nodes, the holders' reads, the moves the
@@ -164,7 +166,7 @@ func (b *builder) credentials() {
 		id := orARN(bk.ARN, b.bucketARN(bk.Name))
 		for _, o := range bk.ConfigScan.Objects {
 			h := credHolder{id: id, native: "AWS::S3::Object", service: "s3", region: bk.Region, name: bk.Name,
-				rule: RuleS3ObjectCredential, where: "object s3://" + bk.Name + "/" + o.Key, creds: o.Credentials, object: id + "/" + o.Key, bucket: bk}
+				rule: RuleS3ObjectCredential, where: "object s3://" + bk.Name + "/" + o.Key, creds: o.Credentials, object: id + "/" + o.Key, bucket: bk, objectACL: o.ACL}
 			for _, c := range o.Credentials {
 				b.credential(h, c, keyOwner, keyStatus, dbByHost)
 			}
@@ -219,6 +221,7 @@ func (b *builder) credential(h credHolder, c inventory.ConfigCredential, keyOwne
 	if h.object != "" {
 		n.Props["object"] = h.object
 		b.publicObjectRead(h, id, fid, ev)
+		b.publicObjectACL(h, id, fid, ev)
 	}
 	if u := keyOwner[c.KeyID]; u != nil && c.Kind != "aws-access-token" {
 		if !strings.EqualFold(keyStatus[c.KeyID], "Active") {
@@ -272,6 +275,40 @@ func (b *builder) publicObjectRead(h credHolder, id, fid, ev string) {
 	b.edge(graph.Edge{From: AnonymousID, To: id, Kind: graph.EdgeReads, Technique: TechS3ReadObject, Likelihood: 0.95,
 		Conditional: res.Decision == policy.Conditional, Evidence: []string{ev, why}, Findings: []string{fid}})
 	b.anonymousNode()
+}
+
+// TechS3PublicObjectACL is reading a credential in a bucket object whose
+// own ACL grants READ (or FULL_CONTROL) to AllUsers or AuthenticatedUsers.
+const TechS3PublicObjectACL = "aws.s3.public-object-acl"
+
+// publicObjectACL adds the anonymous read of a credential in a bucket object
+// whose ACL grants it to everyone (AllUsers) or to any AWS account
+// (AuthenticatedUsers, as good as anyone), unless the bucket's ACLs are
+// disabled (BucketOwnerEnforced: ACLs no longer grant anything) or Block
+// Public Access ignores public ACLs (IgnorePublicAcls at either level).
+func (b *builder) publicObjectACL(h credHolder, id, fid, ev string) {
+	bk := h.bucket
+	if bk == nil || bk.ObjectOwnership == "BucketOwnerEnforced" || effectivePAB(bk.PublicAccessBlock, b.inv.S3AccountPublicAccessBlock).IgnorePublicACLs {
+		return
+	}
+	for _, g := range h.objectACL {
+		if (g.GranteeURI != granteeAllUsers && g.GranteeURI != granteeAuthUsers) || (g.Permission != "READ" && g.Permission != "FULL_CONTROL") {
+			continue
+		}
+		why := fmt.Sprintf("object ACL of %s grants %s to %s", h.object, g.Permission, g.GranteeURI)
+		own := b.flag(RuleS3ObjectPublicACL, h.id, defaultSeverity, why)
+		b.edge(graph.Edge{From: AnonymousID, To: id, Kind: graph.EdgeReads, Technique: TechS3PublicObjectACL, Likelihood: 0.95,
+			Evidence: []string{ev, why, "object ownership " + orDefault(bk.ObjectOwnership, "not set (ACLs enabled)") + "; IgnorePublicAcls off"},
+			Findings: []string{fid, own}})
+		b.anonymousNode()
+	}
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
 }
 
 // TechS3ReadObject is the technique of reading a credential from a bucket

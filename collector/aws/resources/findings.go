@@ -38,6 +38,7 @@ const (
 	RuleEKSPublic         = "aws.eks.public-endpoint"
 	RuleLambdaURLNoAuth   = "aws.lambda.function-url-no-auth"
 	RuleECSHostAccess     = "aws.ecs.container-host-access"
+	RuleS3ObjectPublicACL = "aws.s3.object-public-acl"
 )
 
 var rules = map[string]rule{
@@ -150,6 +151,11 @@ var rules = map[string]rule{
 		title: "aws-auth ConfigMap maps an IAM principal to system:masters", severity: graph.SeverityMedium,
 		remediation: "Move the mapping to an EKS access entry with a scoped access policy, or map to a group bound to a least-privilege ClusterRole; system:masters cannot be restricted by RBAC.",
 		fixEffort:   2,
+	},
+	RuleS3ObjectPublicACL: {
+		title: "S3 object ACL grants read to everyone (AllUsers or AuthenticatedUsers)", severity: graph.SeverityHigh,
+		remediation: "Set the object's ACL to private (aws s3api put-object-acl --acl private), then disable ACLs on the bucket (object ownership BucketOwnerEnforced) or turn on IgnorePublicAcls.",
+		fixEffort:   1,
 	},
 	RuleLambdaURLNoAuth: {
 		title: "Lambda function URL requires no authentication", severity: graph.SeverityHigh,
