@@ -53,6 +53,8 @@ type lab struct {
 	source string
 	// services the scenario needs collected (fewer areas, faster runs).
 	services []string
+	// regions are regions collected besides us-east-1 (inter-region routes).
+	regions []string
 	// scanConfig turns the configuration-object scan on (collect aws
 	// --scan-config-objects) for scenarios whose route passes a key in a bucket.
 	scanConfig bool
@@ -114,6 +116,24 @@ type estate struct {
 	account  string
 	n        int
 	adminARN string
+	// reg is the region resources are seeded in; "" is us-east-1.
+	reg string
+}
+
+// rg is the estate's region.
+func (e *estate) rg() string {
+	if e.reg == "" {
+		return region
+	}
+	return e.reg
+}
+
+// inRegion returns the same account's estate seeding another region.
+func (e *estate) inRegion(r string) *estate {
+	o := *e
+	o.reg, o.cfg.Region = r, r
+	o.adminARN = "" // not shared: a copy's lazily created policy would not reach e
+	return &o
 }
 
 func (e *estate) check(what string, err error) {
@@ -211,7 +231,7 @@ func (e *estate) arn(service, res string) string {
 	if service == "iam" {
 		return "arn:aws:iam::" + e.account + ":" + res
 	}
-	return "arn:aws:" + service + ":" + region + ":" + e.account + ":" + res
+	return "arn:aws:" + service + ":" + e.rg() + ":" + e.account + ":" + res
 }
 
 // network is a VPC with one subnet and one security group (rt: the
@@ -224,7 +244,7 @@ func (e *estate) vpc(cidr, subnetCIDR string, public bool, ingressCIDR string, p
 	c := e.ec2()
 	v, err := c.CreateVpc(e.ctx, &ec2.CreateVpcInput{CidrBlock: s(cidr)})
 	e.check("vpc", err)
-	sub, err := c.CreateSubnet(e.ctx, &ec2.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: s(subnetCIDR), AvailabilityZone: s(region + "a")})
+	sub, err := c.CreateSubnet(e.ctx, &ec2.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: s(subnetCIDR), AvailabilityZone: s(e.rg() + "a")})
 	e.check("subnet", err)
 	var rtID string
 	if public {
@@ -422,7 +442,7 @@ func run(t *testing.T, ep string, l lab, variant bool) (*graph.Graph, route, *gr
 	r := l.build(e, variant)
 	cfg.BaseEndpoint = nil
 	svcs := append([]string{fetch.ServiceIAM}, l.services...)
-	snaps, sum, err := awscollector.Collect(ctx, cfg, awscollector.CollectOptions{Fetch: fetch.Options{Regions: []string{region}, Endpoint: ep,
+	snaps, sum, err := awscollector.Collect(ctx, cfg, awscollector.CollectOptions{Fetch: fetch.Options{Regions: append([]string{region}, l.regions...), Endpoint: ep,
 		Concurrency: 4, Services: svcs, Retryer: fetch.NewRetryer(3, time.Millisecond), CredentialSalt: []byte("lab-corpus"),
 		ScanConfigObjects: l.scanConfig}})
 	if err != nil {
@@ -532,7 +552,7 @@ func credentialOfARN(holder, location string) string {
 // when public is set.
 func (e *estate) publicDatabase(id string, n network, public bool) string {
 	c := e.ec2()
-	sub2, err := c.CreateSubnet(e.ctx, &ec2.CreateSubnetInput{VpcId: s(n.vpc), CidrBlock: s(n.second), AvailabilityZone: s(region + "b")})
+	sub2, err := c.CreateSubnet(e.ctx, &ec2.CreateSubnetInput{VpcId: s(n.vpc), CidrBlock: s(n.second), AvailabilityZone: s(e.rg() + "b")})
 	e.check("second subnet", err)
 	if n.rt != "" {
 		_, err = c.AssociateRouteTable(e.ctx, &ec2.AssociateRouteTableInput{RouteTableId: s(n.rt), SubnetId: sub2.Subnet.SubnetId})

@@ -59,6 +59,32 @@ func init() {
 			},
 		},
 		lab{
+			name: "breachpath/ssm-shell-to-database-over-inter-region-peering",
+			source: "issue 14's peered route with the database in another region (AWS VPC peering guide: inter-region " +
+				"peering, accepted in the accepter's region, routes on both sides; security-group references do not cross " +
+				"regions, so the database's group admits the peer CIDR)",
+			services: []string{fetch.ServiceEC2, fetch.ServiceRDS},
+			regions:  []string{"us-west-2"},
+			build: func(e *estate, variant bool) route {
+				u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
+				app := e.vpc("10.41.0.0/16", "10.41.1.0/24", false, "")
+				inst := e.instance(app, instanceOpts{})
+				w := e.inRegion("us-west-2")
+				dbNet := w.vpc("10.42.0.0/16", "10.42.1.0/24", false, "10.41.0.0/16", 5432)
+				db := w.publicDatabase("archive", dbNet, false)
+				out, err := e.ec2().CreateVpcPeeringConnection(e.ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: s(app.vpc), PeerVpcId: s(dbNet.vpc), PeerRegion: s("us-west-2")})
+				e.check("inter-region peering", err)
+				pcx := *out.VpcPeeringConnection.VpcPeeringConnectionId
+				_, err = w.ec2().AcceptVpcPeeringConnection(e.ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: s(pcx)})
+				e.check("accept inter-region peering", err)
+				e.route(e.mainRouteTable(app.vpc), "10.42.0.0/16", func(in *ec2.CreateRouteInput) { in.VpcPeeringConnectionId = s(pcx) })
+				if !variant { // the variant forgets the return route in the database's region
+					w.route(w.mainRouteTable(dbNet.vpc), "10.41.0.0/16", func(in *ec2.CreateRouteInput) { in.VpcPeeringConnectionId = s(pcx) })
+				}
+				return route{from: u, via: []string{inst, db}}
+			},
+		},
+		lab{
 			name: "breachpath/web-shell-to-bucket-through-s3-gateway-endpoint",
 			source: "issue 14: a bucket policy granting everyone s3:GetObject with aws:SourceVpce (AWS S3 guide, 'Restricting access " +
 				"to a specific VPC endpoint'); code execution on an internet-facing web instance (CloudGoat rce_web_app style foothold) " +

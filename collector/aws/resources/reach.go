@@ -363,12 +363,18 @@ func (b *builder) eksMoves(c *inventory.EKSCluster) {
 // When one rule would connect more than MaxReachPairs pairs, it is
 // expressed through T's node as a hub (sources -> T -> members).
 func (b *builder) lateral() {
+	interRegion := b.interRegionLinks()
 	for _, x := range b.regions {
-		var idx []int
+		var idx, remote []int
 		sgMembers := map[string][]int{}
 		for i := range b.members {
 			m := &b.members[i]
 			if m.region != x {
+				// Members of other regions are CIDR sources only, and only when an
+				// inter-region peering or transit gateway peering exists.
+				if interRegion && m.vpc != "" {
+					remote = append(remote, i)
+				}
 				continue
 			}
 			idx = append(idx, i)
@@ -435,6 +441,16 @@ func (b *builder) lateral() {
 								cs.why = appendUnique(cs.why, c)
 							}
 							break
+						}
+					}
+					for _, i := range remote {
+						for _, blk := range b.members[i].blocks {
+							if containsPrefix(p, blk) {
+								cs := crossOf(i)
+								cs.byCIDR = true
+								cs.why = appendUnique(cs.why, c)
+								break
+							}
 						}
 					}
 					if hit {

@@ -138,19 +138,20 @@ func (x *regionIndex) tgwRouteFor(t *inventory.TGWRouteTable, blk netip.Prefix) 
 // the ACLs stop every port. Every source subnet and address is tried
 // against every destination subnet and address; the first pair whose
 // routes and ACLs pass is the answer.
-func (b *builder) crossVPC(x *regionIndex, s, d *member, want protoPorts) (vpcHop, protoPorts, bool) {
+func (b *builder) crossVPC(s, d *member, want protoPorts) (vpcHop, protoPorts, bool) {
 	if s.vpc == "" || d.vpc == "" || s.vpc == d.vpc {
 		return vpcHop{}, protoPorts{}, false
 	}
+	sx, dx := s.region, d.region
 	for _, ss := range s.subnets {
-		for _, sb := range blocksIn(x, ss, s.blocks) {
+		for _, sb := range blocksIn(sx, ss, s.blocks) {
 			for _, ds := range d.subnets {
-				for _, db := range blocksIn(x, ds, d.blocks) {
-					h, ok := b.hop(x, s.vpc, ss, sb, d.vpc, ds, db)
+				for _, db := range blocksIn(dx, ds, d.blocks) {
+					h, ok := b.hop(sx, s.vpc, ss, sb, dx, d.vpc, ds, db)
 					if !ok {
 						continue
 					}
-					got, ev := naclPass(x.nacl(ss), sb, x.nacl(ds), db, want)
+					got, ev := naclPass(sx.nacl(ss), sb, dx.nacl(ds), db, want)
 					if got.empty() {
 						continue
 					}
@@ -226,17 +227,19 @@ func blocksIn(x *regionIndex, subnetID string, blocks []netip.Prefix) []netip.Pr
 
 // hop checks one (source subnet, address) -> (destination subnet, address)
 // pair: the source subnet's route to the destination and the destination
-// subnet's route back must both use the same peering connection or the same
-// transit gateway, and that link must carry the traffic.
-func (b *builder) hop(x *regionIndex, sVPC, ss string, sb netip.Prefix, dVPC, ds string, db netip.Prefix) (vpcHop, bool) {
-	srt, drt := x.routeTable(ss), x.routeTable(ds)
+// subnet's route back must both use the same peering connection, the same
+// transit gateway, or two transit gateways joined by a peering attachment,
+// and that link must carry the traffic. The two sides may be in different
+// regions (inter-region VPC peering, transit gateway peering).
+func (b *builder) hop(sx *regionIndex, sVPC, ss string, sb netip.Prefix, dx *regionIndex, dVPC, ds string, db netip.Prefix) (vpcHop, bool) {
+	srt, drt := sx.routeTable(ss), dx.routeTable(ds)
 	fwd, back := routeFor(srt, db), routeFor(drt, sb)
 	if fwd == nil || back == nil {
 		return vpcHop{}, false
 	}
 	switch {
 	case fwd.VPCPeeringConnectionID != "" && fwd.VPCPeeringConnectionID == back.VPCPeeringConnectionID:
-		pcx := x.links.peerings[fwd.VPCPeeringConnectionID]
+		pcx := sx.links.peerings[fwd.VPCPeeringConnectionID]
 		if pcx == nil || pcx.Status != "active" {
 			return vpcHop{}, false
 		}
@@ -244,12 +247,18 @@ func (b *builder) hop(x *regionIndex, sVPC, ss string, sb netip.Prefix, dVPC, ds
 		if !(a == sVPC && c == dVPC) && !(a == dVPC && c == sVPC) {
 			return vpcHop{}, false
 		}
-		return vpcHop{via: pcx.ID, groupRefs: true, evidence: fmt.Sprintf(
-			"peering %s (active) joins %s and %s: route table %s sends %s to it and route table %s sends %s back",
-			pcx.ID, sVPC, dVPC, srt.ID, fwd.DestinationCIDR, drt.ID, back.DestinationCIDR)}, true
-	case fwd.TransitGatewayID != "" && fwd.TransitGatewayID == back.TransitGatewayID:
+		kind := "peering"
+		if sx != dx {
+			kind = "inter-region peering (" + sx.name + " - " + dx.name + ")"
+		}
+		// Security-group references cross a peering only within one region.
+		return vpcHop{via: pcx.ID, groupRefs: sx == dx, evidence: fmt.Sprintf(
+			"%s %s (active) joins %s and %s: route table %s sends %s to it and route table %s sends %s back",
+			kind, pcx.ID, sVPC, dVPC, srt.ID, fwd.DestinationCIDR, drt.ID, back.DestinationCIDR)}, true
+	case sx == dx && fwd.TransitGatewayID != "" && fwd.TransitGatewayID == back.TransitGatewayID:
+		x := sx
 		tgw := fwd.TransitGatewayID
-		if g := x.links.tgws[tgw]; g != nil && g.State != "" && g.State != "available" && g.State != "modifying" {
+		if !tgwUp(x, tgw) {
 			return vpcHop{}, false
 		}
 		sa, da := x.links.attByVPC[tgw+"|"+sVPC], x.links.attByVPC[tgw+"|"+dVPC]
@@ -264,6 +273,55 @@ func (b *builder) hop(x *regionIndex, sVPC, ss string, sb netip.Prefix, dVPC, ds
 		return vpcHop{via: tgw, groupRefs: refs, evidence: fmt.Sprintf(
 			"transit gateway %s: route table %s sends %s to it, attachment %s (table %s) routes %s to attachment %s, whose table %s routes %s back, and route table %s returns %s to it",
 			tgw, srt.ID, fwd.DestinationCIDR, sa.ID, st.ID, db, da.ID, dt.ID, sb, drt.ID, back.DestinationCIDR)}, true
+	case fwd.TransitGatewayID != "" && back.TransitGatewayID != "" && fwd.TransitGatewayID != back.TransitGatewayID:
+		return b.tgwPeeringHop(sx, sVPC, srt, fwd, sb, dx, dVPC, drt, back, db)
+	}
+	return vpcHop{}, false
+}
+
+// tgwUp: a transit gateway that is not available (or being modified)
+// carries nothing; one not collected is assumed up (its routes decide).
+func tgwUp(x *regionIndex, tgw string) bool {
+	g := x.links.tgws[tgw]
+	return g == nil || g.State == "" || g.State == "available" || g.State == "modifying"
+}
+
+// tgwPeeringHop checks traffic between two transit gateways joined by a
+// peering attachment (same or another region, same or another account):
+// the source VPC's attachment's table sends the destination to the peering
+// attachment; on the other gateway, the table associated with the peering
+// attachment sends it to the destination VPC's attachment; and the way back
+// mirrors it. Routes over a peering attachment are static only (AWS does not
+// propagate across it); tgwRouteFor reads static routes and VPC
+// propagations, so a peering attachment is only ever reached by a static
+// route.
+func (b *builder) tgwPeeringHop(sx *regionIndex, sVPC string, srt *inventory.RouteTable, fwd *inventory.Route, sb netip.Prefix,
+	dx *regionIndex, dVPC string, drt *inventory.RouteTable, back *inventory.Route, db netip.Prefix) (vpcHop, bool) {
+	sg, dg := fwd.TransitGatewayID, back.TransitGatewayID
+	if !tgwUp(sx, sg) || !tgwUp(dx, dg) {
+		return vpcHop{}, false
+	}
+	sa, da := sx.links.attByVPC[sg+"|"+sVPC], dx.links.attByVPC[dg+"|"+dVPC]
+	if sa == nil || da == nil {
+		return vpcHop{}, false
+	}
+	st, dt := sx.links.tgwTables[sa.RouteTableID], dx.links.tgwTables[da.RouteTableID]
+	for _, pid := range sx.tgwRouteFor(st, db) {
+		ps, pd := sx.links.atts[pid], dx.links.atts[pid]
+		if ps == nil || pd == nil || ps.ResourceType != "peering" || pd.ResourceType != "peering" ||
+			ps.TransitGatewayID != sg || pd.TransitGatewayID != dg || !attachmentUp(ps.State) || !attachmentUp(pd.State) {
+			continue
+		}
+		pdt, pst := dx.links.tgwTables[pd.RouteTableID], sx.links.tgwTables[ps.RouteTableID]
+		if !containsString(dx.tgwRouteFor(pdt, db), da.ID) || !containsString(dx.tgwRouteFor(dt, sb), pid) ||
+			!containsString(sx.tgwRouteFor(pst, sb), sa.ID) {
+			continue
+		}
+		return vpcHop{via: pid, evidence: fmt.Sprintf(
+			"transit gateway peering %s joins %s (%s) and %s (%s): route table %s sends %s to %s, attachment %s (table %s) routes %s to the peering, "+
+				"whose table %s on %s routes it to attachment %s; back, table %s routes %s to the peering, whose table %s on %s routes it to %s, and route table %s returns %s to %s",
+			pid, sg, sx.name, dg, dx.name, srt.ID, fwd.DestinationCIDR, sg, sa.ID, st.ID, db, pdt.ID, dg, da.ID,
+			dt.ID, sb, pst.ID, sg, sa.ID, drt.ID, back.DestinationCIDR, dg)}, true
 	}
 	return vpcHop{}, false
 }
@@ -374,7 +432,7 @@ func (b *builder) crossEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 			if p.empty() {
 				continue
 			}
-			h, p, ok := b.crossVPC(x, s, d, p)
+			h, p, ok := b.crossVPC(s, d, p)
 			if !ok || (!c.byCIDR && !h.groupRefs) {
 				continue
 			}
@@ -428,4 +486,23 @@ func (b *builder) vpcEndpoint(x *regionIndex, ep *inventory.VPCEndpoint) {
 			b.edge(graph.Edge{From: id, To: sgID, Kind: graph.EdgeProtectedBy})
 		}
 	}
+}
+
+// interRegionLinks reports whether any collected VPC peering joins two
+// regions or any transit gateway has a peering attachment: only then are
+// members of one region sources of another region's rules.
+func (b *builder) interRegionLinks() bool {
+	for _, x := range b.regions {
+		for _, p := range x.d.VPCPeerings {
+			if p.Requester.Region != "" && p.Accepter.Region != "" && p.Requester.Region != p.Accepter.Region {
+				return true
+			}
+		}
+		for _, a := range x.d.TGWAttachments {
+			if a.ResourceType == "peering" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/graph"
 )
 
 var peerDBARN = "arn:aws:rds:" + region + ":" + acct + ":db:ledger"
@@ -129,21 +130,8 @@ func TestCrossVPCReachFollowsPeeringAndTransitGatewayRoutes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			inv := peeredFixture()
 			tc.change(inv)
-			p := build(t, inv, Options{})
-			e := findEdge(p, webID, "REACHES", peerDBARN)
-			if tc.wantVia == "" {
-				if e != nil {
-					t.Fatalf("reach without a working route: %+v", e)
-				}
-				return
-			}
-			if e == nil || e.Technique != TechCrossVPCReach || !slices.Equal(ports(e), []string{"5432/tcp"}) {
-				t.Fatalf("web -> peer database = %+v", e)
-			}
-			if via, _ := e.Props["via"].([]string); !slices.Equal(via, []string{tc.wantVia}) {
-				t.Errorf("via = %v, want %s", e.Props["via"], tc.wantVia)
-			}
-			if len(e.Evidence) < 2 {
+			e := crossReach(t, build(t, inv, Options{}), peerDBARN, tc.wantVia)
+			if e != nil && len(e.Evidence) < 2 {
 				t.Errorf("evidence names the rule and the route: %v", e.Evidence)
 			}
 		})
@@ -264,4 +252,127 @@ func TestNetworkACLsApplyOnPeeredAndTransitGatewayPaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+const west = "us-west-2"
+
+var westDBARN = "arn:aws:rds:" + west + ":" + acct + ":db:archive"
+
+// westFixture adds to fixture() a VPC in us-west-2 (10.9.0.0/16) holding a
+// database whose group admits the first VPC's block on 5432, joined to
+// vpc-1 by an active inter-region peering with routes on both sides (each
+// region lists the peering, as DescribeVpcPeeringConnections does).
+func westFixture() *inventory.Inventory {
+	inv := fixture()
+	inv.Regions = append(inv.Regions, west)
+	e := inv.Regional[region]
+	e.RouteTables[1].Routes = append(e.RouteTables[1].Routes, inventory.Route{DestinationCIDR: "10.9.0.0/16", VPCPeeringConnectionID: "pcx-x", State: "active"})
+	w := inv.Region(west)
+	w.VPCs = []inventory.VPC{{ID: "vpc-w", CIDRBlocks: []string{"10.9.0.0/16"}}}
+	w.Subnets = []inventory.Subnet{{ID: "subnet-w", VPCID: "vpc-w", CIDRBlock: "10.9.1.0/24"}}
+	w.RouteTables = []inventory.RouteTable{{ID: "rtb-w", VPCID: "vpc-w", Associations: []inventory.RouteTableAssociation{{Main: true}},
+		Routes: []inventory.Route{{DestinationCIDR: "10.9.0.0/16", GatewayID: "local"}, {DestinationCIDR: "10.0.0.0/16", VPCPeeringConnectionID: "pcx-x", State: "active"}}}}
+	w.SecurityGroups = []inventory.SecurityGroup{{ID: "sg-w", Name: "archive", VPCID: "vpc-w",
+		Ingress: []inventory.SGRule{{Protocol: "tcp", FromPort: 5432, ToPort: 5432, CIDRs: []string{"10.0.0.0/16"}}}}}
+	w.NetworkACLs = []inventory.NetworkACL{allowAllNACL("acl-w", "vpc-w", "subnet-w")}
+	w.DBInstances = []inventory.DBInstance{{ID: "archive", ARN: westDBARN, Engine: "postgres", EndpointPort: 5432,
+		VPCID: "vpc-w", SubnetIDs: []string{"subnet-w"}, SecurityGroupIDs: []string{"sg-w"}}}
+	pcx := inventory.VPCPeering{ID: "pcx-x", Status: "active",
+		Requester: inventory.PeeringSide{VPCID: "vpc-1", OwnerID: acct, Region: region, CIDRs: []string{"10.0.0.0/16"}},
+		Accepter:  inventory.PeeringSide{VPCID: "vpc-w", OwnerID: acct, Region: west, CIDRs: []string{"10.9.0.0/16"}}}
+	e.VPCPeerings = []inventory.VPCPeering{pcx}
+	w.VPCPeerings = []inventory.VPCPeering{pcx}
+	return inv
+}
+
+// viaTGWPeering replaces the inter-region peering by two transit gateways
+// (tgw-e in us-east-1, tgw-w in us-west-2), each with its VPC attached, joined
+// by the peering attachment tgw-attach-p with static routes both ways.
+func viaTGWPeering(inv *inventory.Inventory) {
+	e, w := inv.Regional[region], inv.Regional[west]
+	e.VPCPeerings, w.VPCPeerings = nil, nil
+	e.RouteTables[1].Routes[len(e.RouteTables[1].Routes)-1] = inventory.Route{DestinationCIDR: "10.9.0.0/16", TransitGatewayID: "tgw-e", State: "active"}
+	w.RouteTables[0].Routes[1] = inventory.Route{DestinationCIDR: "10.0.0.0/16", TransitGatewayID: "tgw-w", State: "active"}
+	e.TransitGateways = []inventory.TransitGateway{{ID: "tgw-e", State: "available"}}
+	w.TransitGateways = []inventory.TransitGateway{{ID: "tgw-w", State: "available"}}
+	e.TGWAttachments = []inventory.TGWAttachment{
+		{ID: "tgw-attach-e", TransitGatewayID: "tgw-e", ResourceType: "vpc", ResourceID: "vpc-1", State: "available", RouteTableID: "tgw-rtb-e"},
+		{ID: "tgw-attach-p", TransitGatewayID: "tgw-e", ResourceType: "peering", ResourceID: "tgw-w", State: "available", RouteTableID: "tgw-rtb-e"},
+	}
+	w.TGWAttachments = []inventory.TGWAttachment{
+		{ID: "tgw-attach-w", TransitGatewayID: "tgw-w", ResourceType: "vpc", ResourceID: "vpc-w", State: "available", RouteTableID: "tgw-rtb-w"},
+		{ID: "tgw-attach-p", TransitGatewayID: "tgw-w", ResourceType: "peering", ResourceID: "tgw-e", State: "available", RouteTableID: "tgw-rtb-w"},
+	}
+	e.TGWRouteTables = []inventory.TGWRouteTable{{ID: "tgw-rtb-e", TransitGatewayID: "tgw-e", Propagations: []string{"tgw-attach-e"},
+		Routes: []inventory.TGWRoute{{DestinationCIDR: "10.9.0.0/16", Type: "static", State: "active", AttachmentIDs: []string{"tgw-attach-p"}}}}}
+	w.TGWRouteTables = []inventory.TGWRouteTable{{ID: "tgw-rtb-w", TransitGatewayID: "tgw-w", Propagations: []string{"tgw-attach-w"},
+		Routes: []inventory.TGWRoute{{DestinationCIDR: "10.0.0.0/16", Type: "static", State: "active", AttachmentIDs: []string{"tgw-attach-p"}}}}}
+}
+
+func TestReachAcrossRegionsFollowsInterRegionPeeringAndTGWPeering(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(inv *inventory.Inventory)
+		wantVia string
+	}{
+		{"inter-region peering with routes on both sides", func(*inventory.Inventory) {}, "pcx-x"},
+		{"no return route in the other region", func(inv *inventory.Inventory) {
+			rt := &inv.Regional[west].RouteTables[0]
+			rt.Routes = rt.Routes[:1]
+		}, ""},
+		{"inter-region peering still pending", func(inv *inventory.Inventory) {
+			inv.Regional[region].VPCPeerings[0].Status = "pending-acceptance"
+		}, ""},
+		{"security-group reference across regions does not match", func(inv *inventory.Inventory) {
+			inv.Regional[west].SecurityGroups[0].Ingress[0] = inventory.SGRule{Protocol: "tcp", FromPort: 5432, ToPort: 5432,
+				GroupRefs: []inventory.SGRef{{GroupID: "sg-web"}}}
+		}, ""},
+		{"other region's network ACL drops the replies", func(inv *inventory.Inventory) {
+			acl := &inv.Regional[west].NetworkACLs[0]
+			acl.Entries = []inventory.ACLEntry{{RuleNumber: 100, Protocol: "6", Allow: true, CIDR: "10.0.0.0/16", FromPort: 5432, ToPort: 5432},
+				{RuleNumber: 100, Protocol: "6", Allow: true, CIDR: "10.0.0.0/16", FromPort: 5432, ToPort: 5432, Egress: true}}
+		}, ""},
+		{"transit gateway peering with static routes both ways", viaTGWPeering, "tgw-attach-p"},
+		{"transit gateway peering without the static route back", func(inv *inventory.Inventory) {
+			viaTGWPeering(inv)
+			inv.Regional[west].TGWRouteTables[0].Routes = nil
+		}, ""},
+		{"transit gateway peering attachment pending acceptance", func(inv *inventory.Inventory) {
+			viaTGWPeering(inv)
+			inv.Regional[west].TGWAttachments[1].State = "pendingAcceptance"
+		}, ""},
+		{"transit gateway peering whose remote table does not reach the VPC", func(inv *inventory.Inventory) {
+			viaTGWPeering(inv)
+			w := inv.Regional[west]
+			w.TGWAttachments[1].RouteTableID = "tgw-rtb-p"
+			w.TGWRouteTables = append(w.TGWRouteTables, inventory.TGWRouteTable{ID: "tgw-rtb-p", TransitGatewayID: "tgw-w"})
+		}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := westFixture()
+			tc.change(inv)
+			crossReach(t, build(t, inv, Options{}), westDBARN, tc.wantVia)
+		})
+	}
+}
+
+// crossReach checks the web instance's cross-VPC reach to the database on
+// 5432 through wantVia ("" = no reach) and returns the edge.
+func crossReach(t *testing.T, p *Part, db, wantVia string) *graph.Edge {
+	t.Helper()
+	e := findEdge(p, webID, "REACHES", db)
+	if wantVia == "" {
+		if e != nil {
+			t.Fatalf("reach without a working route: %+v", e)
+		}
+		return nil
+	}
+	if e == nil || e.Technique != TechCrossVPCReach || !slices.Equal(ports(e), []string{"5432/tcp"}) {
+		t.Fatalf("web -> %s = %+v", db, e)
+	}
+	if via, _ := e.Props["via"].([]string); !slices.Equal(via, []string{wantVia}) {
+		t.Errorf("via = %v, want %s", e.Props["via"], wantVia)
+	}
+	return e
 }
