@@ -179,6 +179,13 @@ const (
 	maxScanTotalMiB  = 10 << 10 // 10 GiB
 )
 
+// defaultScanLimits sets the scan caps to the collector's defaults (what
+// the flags default to), for flags built without the command line.
+func (f *awsCollectFlags) defaultScanLimits() {
+	d := fetch.DefaultConfigScanLimits
+	f.scanMaxKeys, f.scanMaxObjectKiB, f.scanMaxTotalMiB = d.MaxObjects, int(d.MaxObjectBytes>>10), int(d.MaxTotalBytes>>20)
+}
+
 // validateScanLimits checks the configuration-object scan caps: in range,
 // an object cap no larger than the run's, and set only with the scan on.
 func (f *awsCollectFlags) validateScanLimits() error {

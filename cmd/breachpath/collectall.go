@@ -155,6 +155,7 @@ func (a *app) runTarget(ctx context.Context, t opsconfig.Target, w io.Writer) (s
 
 func awsFlagsOf(t opsconfig.Target) awsCollectFlags {
 	f := awsCollectFlags{concurrency: 4, fromFile: strings.Join(t.FromFiles, ",")}
+	f.defaultScanLimits()
 	if o := t.AWS; o != nil {
 		f.profile, f.regions, f.org, f.roleName, f.lastAccessed, f.endpoint = o.Profile, o.Regions, o.Org, o.RoleName, o.LastAccessed, o.Endpoint
 		if o.Concurrency > 0 {
