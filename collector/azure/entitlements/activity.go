@@ -128,17 +128,22 @@ func activityUsage(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name strin
 // isRead reports whether an action pattern grants reads only.
 func isRead(p string) bool { return strings.HasSuffix(strings.ToLower(p), "/read") }
 
-// readPattern returns the reads an allow pattern grants as a pattern
-// ("*" -> "*/read", "Microsoft.Storage/*" -> "Microsoft.Storage/*/read"),
-// or "" when it grants no read.
-func readPattern(p string) string {
+// readPatterns returns the reads an allow pattern grants, as patterns:
+// "*" -> "*/read"; "Microsoft.Web/sites/*" -> "Microsoft.Web/sites/read"
+// (the site itself) and "Microsoft.Web/sites/*/read" (everything under
+// it); none when it grants no read.
+func readPatterns(p string) []string {
 	switch {
 	case isRead(p):
-		return p
+		return []string{p}
+	case p == "*":
+		return []string{"*/read"}
+	case strings.HasSuffix(p, "/*") && strings.Count(p, "/") >= 2:
+		return []string{strings.TrimSuffix(p, "*") + "read", p + "/read"}
 	case strings.HasSuffix(p, "*"):
-		return p + "/read"
+		return []string{p + "/read"}
 	}
-	return ""
+	return nil
 }
 
 // heldPattern is a read or data pattern a replaced assignment grants.
@@ -234,7 +239,7 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 	for i, r := range roles {
 		for _, p := range r.Permissions {
 			for _, a := range p.Actions {
-				if rp := readPattern(a); rp != "" {
+				for _, rp := range readPatterns(a) {
 					pats = append(pats, heldPattern{pattern: rp, from: i})
 				}
 			}
