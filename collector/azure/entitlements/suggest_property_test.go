@@ -141,3 +141,29 @@ func TestSuggestedRolesGrantExactlyTheExercisedOperationsAndNothingNotHeld(t *te
 	}
 	t.Logf("%d of %d principals got a verified suggestion", suggested, trials)
 }
+
+func TestCommonScopeIsTheNarrowestScopeCoveringAll(t *testing.T) {
+	const s = "/subscriptions/s1"
+	vm := s + "/resourcegroups/app/providers/microsoft.compute/virtualmachines/vm1"
+	for _, tc := range []struct {
+		name   string
+		scopes []string
+		want   string
+	}{
+		{"one resource", []string{vm}, vm},
+		{"two resources of one group", []string{vm, s + "/resourcegroups/app/providers/microsoft.storage/storageaccounts/st"}, s + "/resourcegroups/app"},
+		{"a resource and its child", []string{vm, vm + "/extensions/run"}, vm},
+		{"a resource and a role assignment on it", []string{vm, vm + "/providers/microsoft.authorization/roleassignments/ra"}, vm},
+		{"two groups", []string{vm, s + "/resourcegroups/data"}, s},
+		{"same-named types in different providers", []string{s + "/resourcegroups/app/providers/microsoft.web/sites/x", s + "/resourcegroups/app/providers/microsoft.web/serverfarms/x"}, s + "/resourcegroups/app"},
+		{"two subscriptions", []string{vm, "/subscriptions/s2"}, "/"},
+		{"a management group", []string{"/providers/microsoft.management/managementgroups/mg1"}, "/providers/microsoft.management/managementgroups/mg1"},
+		{"none", nil, "/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := CommonScope(tc.scopes); got != tc.want {
+				t.Fatalf("CommonScope(%v) = %q, want %q", tc.scopes, got, tc.want)
+			}
+		})
+	}
+}
