@@ -36,7 +36,8 @@ func (c *collector) activity(ctx context.Context) {
 	filter := fmt.Sprintf("eventTimestamp ge '%s' and eventTimestamp le '%s'", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	sel := activitySelect
 	_ = forEach(ctx, c.opts.Concurrency, c.subIDs(), func(ctx context.Context, sub string) error {
-		events, err := c.subscriptionActivity(ctx, sub, filter, &sel)
+		got := inventory.NewActivityLog(from, to)
+		err := c.subscriptionActivity(ctx, sub, filter, &sel, got)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if err != nil {
@@ -45,9 +46,7 @@ func (c *collector) activity(ctx context.Context) {
 			c.log.Warn("azure area failed", "area", inventory.AreaActivityLog, "subscription", sub, "err", err)
 			return nil
 		}
-		for _, e := range events {
-			log.Record(e.caller, e.action, e.scope, e.at)
-		}
+		log.Merge(got)
 		log.Read[sub] = true
 		c.inv.MarkRead(sub, inventory.AreaActivityLog)
 		return nil
@@ -63,29 +62,29 @@ type event struct {
 	at                    time.Time
 }
 
-// subscriptionActivity pages through one subscription's log. Throttling
-// (429 with Retry-After) and transient failures are retried by the SDK's
-// pipeline; an error after that fails the whole subscription, since a log
-// read in part would make exercised actions look unexercised.
-func (c *collector) subscriptionActivity(ctx context.Context, sub, filter string, sel *string) ([]event, error) {
+// subscriptionActivity pages through one subscription's log into got.
+// Throttling (429 with Retry-After) and transient failures are retried by
+// the SDK's pipeline; an error after that fails the whole subscription
+// (got is then dropped), since a log read in part would make exercised
+// actions look unexercised.
+func (c *collector) subscriptionActivity(ctx context.Context, sub, filter string, sel *string, got *inventory.ActivityLog) error {
 	cl, err := armmonitor.NewActivityLogsClient(sub, c.cred, c.armOpts)
 	if err != nil {
-		return nil, fmt.Errorf("activity log client: %w", err)
+		return fmt.Errorf("activity log client: %w", err)
 	}
-	var out []event
 	pager := cl.NewListPager(filter, &armmonitor.ActivityLogsClientListOptions{Select: sel})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, e := range page.Value {
 			if ev, ok := succeeded(e); ok {
-				out = append(out, ev)
+				got.Record(ev.caller, ev.action, ev.scope, ev.at)
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // succeeded returns the operation of a succeeded administrative event.
