@@ -279,6 +279,17 @@ func (b *builder) hop(sx *regionIndex, sVPC, ss string, sb netip.Prefix, dx *reg
 	return vpcHop{}, false
 }
 
+// joins reports whether a region's copy of a peering attachment joins its
+// gateway local to the other one. Each region normally lists the attachment
+// under its own gateway with the peer as the resource; a copy listed under
+// the peer's gateway (as emulators do) names the same pair.
+func joins(a *inventory.TGWAttachment, local, peer string) bool {
+	if a.TransitGatewayID == local {
+		return a.ResourceID == "" || a.ResourceID == peer
+	}
+	return a.TransitGatewayID == peer && a.ResourceID == local
+}
+
 // tgwUp: a transit gateway that is not available (or being modified)
 // carries nothing; one not collected is assumed up (its routes decide).
 func tgwUp(x *regionIndex, tgw string) bool {
@@ -309,7 +320,7 @@ func (b *builder) tgwPeeringHop(sx *regionIndex, sVPC string, srt *inventory.Rou
 	for _, pid := range sx.tgwRouteFor(st, db) {
 		ps, pd := sx.links.atts[pid], dx.links.atts[pid]
 		if ps == nil || pd == nil || ps.ResourceType != "peering" || pd.ResourceType != "peering" ||
-			ps.TransitGatewayID != sg || pd.TransitGatewayID != dg || !attachmentUp(ps.State) || !attachmentUp(pd.State) {
+			!joins(ps, sg, dg) || !joins(pd, dg, sg) || !attachmentUp(ps.State) || !attachmentUp(pd.State) {
 			continue
 		}
 		pdt, pst := dx.links.tgwTables[pd.RouteTableID], sx.links.tgwTables[ps.RouteTableID]

@@ -333,6 +333,15 @@ func TestReachAcrossRegionsFollowsInterRegionPeeringAndTGWPeering(t *testing.T) 
 				{RuleNumber: 100, Protocol: "6", Allow: true, CIDR: "10.0.0.0/16", FromPort: 5432, ToPort: 5432, Egress: true}}
 		}, ""},
 		{"transit gateway peering with static routes both ways", viaTGWPeering, "tgw-attach-p"},
+		{"transit gateway peering listed under the requester's gateway in both regions", func(inv *inventory.Inventory) {
+			viaTGWPeering(inv)
+			a := &inv.Regional[west].TGWAttachments[1]
+			a.TransitGatewayID, a.ResourceID = "tgw-e", "tgw-w"
+		}, "tgw-attach-p"},
+		{"peering attachment to a third gateway", func(inv *inventory.Inventory) {
+			viaTGWPeering(inv)
+			inv.Regional[west].TGWAttachments[1].ResourceID = "tgw-other"
+		}, ""},
 		{"transit gateway peering without the static route back", func(inv *inventory.Inventory) {
 			viaTGWPeering(inv)
 			inv.Regional[west].TGWRouteTables[0].Routes = nil
