@@ -56,6 +56,14 @@ type decoder struct {
 	pos  int
 	err  error
 	strs []string
+	// tags and props hold the maps decoded so far, keyed by their encoded
+	// bytes: most rows of a scope carry one of a few tag and property sets
+	// (the 100k synthetic estate: 50 tag sets over 100k nodes), and a Go map
+	// costs hundreds of bytes, so rows with equal bytes share one map. A
+	// loaded graph is read-only (graph.Graph), and redaction replaces maps
+	// rather than changing them, so sharing is invisible to readers.
+	tags  map[string]map[string]string
+	props map[string]graph.Props
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -146,7 +154,89 @@ func (d *decoder) strList(arena *[]string) []string {
 	return (*arena)[start:len(*arena):len(*arena)]
 }
 
-func (d *decoder) props() graph.Props {
+// sharedProps decodes a property map, returning the map of an earlier row
+// with the same encoded bytes when there is one (see decoder.props).
+func (d *decoder) sharedProps() graph.Props {
+	start := d.pos
+	d.skipProps()
+	if d.err != nil {
+		return nil
+	}
+	if d.pos == start+1 { // no properties: one zero byte
+		return nil
+	}
+	if p, ok := d.props[string(d.b[start:d.pos])]; ok {
+		return p
+	}
+	end := d.pos
+	d.pos = start
+	p := d.decodeProps()
+	if d.err == nil {
+		if d.props == nil {
+			d.props = map[string]graph.Props{}
+		}
+		d.props[string(d.b[start:end])] = p
+	}
+	return p
+}
+
+// sharedTags decodes a node's tags, sharing maps like sharedProps.
+func (d *decoder) sharedTags() map[string]string {
+	start := d.pos
+	t := d.count(2)
+	if t == 0 {
+		return nil
+	}
+	for range 2 * t {
+		d.uv()
+	}
+	if d.err != nil {
+		return nil
+	}
+	if m, ok := d.tags[string(d.b[start:d.pos])]; ok {
+		return m
+	}
+	end := d.pos
+	d.pos = start
+	d.count(2)
+	m := make(map[string]string, t)
+	for range t {
+		k := d.str()
+		m[k] = d.str()
+	}
+	if d.err == nil {
+		if d.tags == nil {
+			d.tags = map[string]map[string]string{}
+		}
+		d.tags[string(d.b[start:end])] = m
+	}
+	return m
+}
+
+// skipProps reads past a property map.
+func (d *decoder) skipProps() {
+	for m := d.count(2); m > 0 && d.err == nil; m-- {
+		d.uv() // key
+		switch t := d.byte1(); t {
+		case pString:
+			d.uv()
+		case pBool:
+			d.byte1()
+		case pInt:
+			d.sv()
+		case pFloat:
+			d.u64()
+		case pStrings:
+			for k := d.count(1); k > 0; k-- {
+				d.uv()
+			}
+		default:
+			d.fail("property of unknown type %d", t)
+		}
+	}
+}
+
+func (d *decoder) decodeProps() graph.Props {
 	n := d.count(2)
 	if n == 0 {
 		return nil
@@ -273,14 +363,8 @@ func (d *decoder) nodes(arena *[]string) []graph.Node {
 		if fl&nStaleSince != 0 {
 			x.StaleSince = d.time()
 		}
-		if t := d.count(2); t > 0 {
-			x.Tags = make(map[string]string, t)
-			for range t {
-				k := d.str()
-				x.Tags[k] = d.str()
-			}
-		}
-		x.Props = d.props()
+		x.Tags = d.sharedTags()
+		x.Props = d.sharedProps()
 		if d.err != nil {
 			return nil
 		}
@@ -316,7 +400,7 @@ func (d *decoder) edges(arena *[]string, keep []graph.EdgeKind) []graph.Edge {
 		}
 		x.Evidence = d.strList(arena)
 		x.Findings = d.strList(arena)
-		x.Props = d.props()
+		x.Props = d.sharedProps()
 		if d.err != nil {
 			return nil
 		}
@@ -337,25 +421,7 @@ func (d *decoder) skipEdgeRest() {
 			d.uv()
 		}
 	}
-	for m := d.count(2); m > 0 && d.err == nil; m-- {
-		d.uv() // key
-		switch t := d.byte1(); t {
-		case pString:
-			d.uv()
-		case pBool:
-			d.byte1()
-		case pInt:
-			d.sv()
-		case pFloat:
-			d.u64()
-		case pStrings:
-			for k := d.count(1); k > 0; k-- {
-				d.uv()
-			}
-		default:
-			d.fail("property of unknown type %d", t)
-		}
-	}
+	d.skipProps()
 }
 
 func (d *decoder) findings(arena *[]string, opt Options) []graph.Finding {
