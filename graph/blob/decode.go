@@ -2,6 +2,7 @@ package blob
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
@@ -45,6 +46,9 @@ func Decode(b []byte, opt Options) (*Decoded, error) {
 	}
 	d := &decoder{b: b[:len(b)-4], pos: len(magic) + 1}
 	out, err := d.decode(opt)
+	if errors.Is(err, ErrWindow) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: scope blob: %v at byte %d", graph.ErrCorrupt, err, d.pos)
 	}
@@ -316,9 +320,9 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 		d.b = d.b[:end] // a section cannot read past its end
 		switch sec {
 		case 0:
-			out.Nodes = d.nodes(&arena)
+			out.Nodes = d.nodes(&arena, opt.Into)
 		case 1:
-			moves := d.edges(&arena, nil)
+			moves := d.edges(&arena, nil, edgeWindow(opt.Into, 0))
 			out.Moves = len(moves)
 			out.EdgeRuns = append(out.EdgeRuns, moves)
 		case 2:
@@ -326,7 +330,7 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 			if opt.MovesOnly {
 				keep = opt.KeepFacts
 			}
-			out.EdgeRuns = append(out.EdgeRuns, d.edges(&arena, keep))
+			out.EdgeRuns = append(out.EdgeRuns, d.edges(&arena, keep, edgeWindow(opt.Into, out.Moves)))
 		case 3:
 			out.Findings = d.findings(&arena, opt)
 		}
@@ -341,12 +345,42 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 	if d.pos != len(d.b) {
 		return nil, fmt.Errorf("%d bytes after the last section", len(d.b)-d.pos)
 	}
+	if w := opt.Into; w != nil {
+		n := 0
+		for _, r := range out.EdgeRuns {
+			n += len(r)
+		}
+		if n != len(w.Edges) || len(out.Nodes) != len(w.Nodes) {
+			return nil, fmt.Errorf("%w: %d nodes and %d edges into windows of %d and %d", ErrWindow, len(out.Nodes), n, len(w.Nodes), len(w.Edges))
+		}
+	}
 	return out, nil
 }
 
-func (d *decoder) nodes(arena *[]string) []graph.Node {
+// edgeWindow is the rest of the window's edges after the first used ones,
+// empty with the capacity left, or nil without a window.
+func edgeWindow(w *Window, used int) []graph.Edge {
+	if w == nil {
+		return nil
+	}
+	if used > len(w.Edges) {
+		used = len(w.Edges)
+	}
+	return w.Edges[used:used:len(w.Edges)]
+}
+
+func (d *decoder) nodes(arena *[]string, w *Window) []graph.Node {
 	n := d.count(11)
-	out := make([]graph.Node, n)
+	var out []graph.Node
+	switch {
+	case w == nil:
+		out = make([]graph.Node, n)
+	case n != len(w.Nodes):
+		d.err, d.pos = fmt.Errorf("%w: %d nodes into a window of %d", ErrWindow, n, len(w.Nodes)), len(d.b)
+		return nil
+	default:
+		out = w.Nodes
+	}
 	for i := range out {
 		x := &out[i]
 		x.ID = d.str()
@@ -373,12 +407,17 @@ func (d *decoder) nodes(arena *[]string) []graph.Node {
 }
 
 // edges decodes an edge section; with keep set, only edges of those kinds
-// are materialised and the others are read past.
-func (d *decoder) edges(arena *[]string, keep []graph.EdgeKind) []graph.Edge {
+// are materialised and the others are read past. With into (a window,
+// empty with capacity), edges are appended to it; more than it holds is
+// ErrWindow.
+func (d *decoder) edges(arena *[]string, keep []graph.EdgeKind, into []graph.Edge) []graph.Edge {
 	n := d.count(8)
-	out := make([]graph.Edge, 0, n)
-	if keep != nil {
-		out = nil
+	var out []graph.Edge
+	switch {
+	case into != nil:
+		out = into
+	case keep == nil:
+		out = make([]graph.Edge, 0, n)
 	}
 	for range n {
 		var x graph.Edge
@@ -402,6 +441,10 @@ func (d *decoder) edges(arena *[]string, keep []graph.EdgeKind) []graph.Edge {
 		x.Findings = d.strList(arena)
 		x.Props = d.sharedProps()
 		if d.err != nil {
+			return nil
+		}
+		if into != nil && len(out) == cap(out) {
+			d.err, d.pos = fmt.Errorf("%w: more edges than the window holds", ErrWindow), len(d.b)
 			return nil
 		}
 		out = append(out, x)
