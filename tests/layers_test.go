@@ -24,9 +24,9 @@ var layers = []struct {
 	may    []string
 }{
 	{"graph", []string{"graph"}},
-	{"collector", []string{"graph", "collector"}},
+	{"collector", []string{"graph", "collector", "internal"}},
 	{"paths", []string{"graph"}},
-	{"scoring", []string{"graph", "paths", "scoring", "opsconfig"}},
+	{"scoring", []string{"graph", "paths", "scoring", "opsconfig", "internal"}},
 	{"queries", []string{"graph", "paths", "scoring"}},
 	{"ciem", []string{"graph", "paths", "scoring", "ciem"}},
 	{"web", nil},
