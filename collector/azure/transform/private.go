@@ -369,7 +369,7 @@ func (b *builder) privateEndpoint(r *inventory.Resource, subnets map[string]*sub
 			open := evalNSGFrom(short(si.nsg), nsg, ruleFromVNet(spaces[vnet]))
 			var admitted []string
 			for _, port := range ports {
-				if proto, num, ok := splitPort(port); ok && open.ports[proto].has(num) {
+				if proto, num, ok := splitPort(port); ok && hasPort(open.ports[proto], num) {
 					admitted = append(admitted, port)
 				}
 			}
@@ -394,8 +394,8 @@ func splitPort(v string) (string, int, bool) {
 		return "", 0, false
 	}
 	ps := parsePorts(port)
-	if len(ps) != 1 || ps[0].lo != ps[0].hi {
+	if len(ps) != 1 || ps[0].Lo != ps[0].Hi {
 		return "", 0, false
 	}
-	return proto, ps[0].lo, true
+	return proto, int(ps[0].Lo), true
 }
