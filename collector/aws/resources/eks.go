@@ -46,6 +46,11 @@ const (
 	TechEKSPodExec = "aws.eks.pod-exec"
 )
 
+// ServiceEKSKubernetes is the Service of workload nodes: the area the
+// collector's Kubernetes read fails as (fetch records "eks/kubernetes"), so a
+// failed read keeps the workloads stale instead of removing them.
+const ServiceEKSKubernetes = "eks/kubernetes"
+
 // Finding rules of EKS workloads.
 const (
 	RuleEKSPodHostAccess  = "aws.eks.pod-host-access"
@@ -245,7 +250,7 @@ func (b *builder) eksWorkloads(x *regionIndex, c *inventory.EKSCluster, profiles
 
 // eksWorkload adds one workload's node, placement and moves.
 func (b *builder) eksWorkload(x *regionIndex, c *inventory.EKSCluster, w *workload, nodeHost, saRole map[string]string, profiles map[string][]string) {
-	n := b.node(graph.Node{ID: w.id, Kind: graph.KindContainer, NativeType: "AWS::EKS::Workload", Service: "eks", Region: x.name,
+	n := b.node(graph.Node{ID: w.id, Kind: graph.KindContainer, NativeType: "AWS::EKS::Workload", Service: ServiceEKSKubernetes, Region: x.name,
 		Name: w.namespace + "/" + w.name})
 	b.edge(graph.Edge{From: b.accountID(), To: w.id, Kind: graph.EdgeContains})
 	b.edge(graph.Edge{From: c.ARN, To: w.id, Kind: graph.EdgeContains})
