@@ -21,6 +21,8 @@ const (
 	goatUAIdentity    = "22222222-aaaa-4bbb-8ccc-000000000002"
 	goatUAIdentityApp = "33333333-aaaa-4bbb-8ccc-000000000003"
 	goatUANode        = goatRG + "/providers/microsoft.managedidentity/userassignedidentities/user-assigned-id4242"
+	webOps            = "0d0d0d0d-0000-4000-8000-0000000000f1"
+	webOpsRA          = "bbbbbbbb-0000-4000-8000-0000000000f2"
 	goatStorage       = "/subscriptions/" + goatSub + "/resourceGroups/azuregoat_app/providers/Microsoft.Storage/storageAccounts/appazgoat4242storage"
 	goatVMCased       = "/subscriptions/" + goatSub + "/resourceGroups/azuregoat_app/providers/Microsoft.Compute/virtualMachines/developerVM4242"
 	activityPath      = "/providers/Microsoft.Insights/eventtypes/management/values"
@@ -51,8 +53,17 @@ func activityTenant(t *testing.T, now time.Time) *fetchtest.Tenant {
 		"name": name, "type": "Microsoft.Authorization/roleAssignments",
 		"properties": map[string]any{"roleDefinitionId": "/subscriptions/" + goatSub + "/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
 			"principalId": goatVMIdentity, "principalType": "ServicePrincipal", "scope": goatStorage}})
+	// A user holding Website Contributor on the resource group, known to
+	// the log only by its user principal name.
+	ten.Graph["/v1.0/users"] = append(ten.Graph["/v1.0/users"], map[string]any{"id": webOps, "displayName": "web ops",
+		"userPrincipalName": "webops@azuregoat.example", "userType": "Member", "accountEnabled": true})
+	ten.RoleAssignments = append(ten.RoleAssignments, map[string]any{"id": goatRG + "/providers/Microsoft.Authorization/roleAssignments/" + webOpsRA,
+		"name": webOpsRA, "type": "Microsoft.Authorization/roleAssignments",
+		"properties": map[string]any{"roleDefinitionId": "/subscriptions/" + goatSub + "/providers/Microsoft.Authorization/roleDefinitions/de139f84-1756-47ae-9be6-808fbbe84772",
+			"principalId": webOps, "principalType": "User", "scope": goatRG}})
 	day := func(d int) time.Time { return now.AddDate(0, 0, -d) }
 	ten.ActivityLog = map[string][]map[string]any{goatSub: {
+		activityEvent(day(7), "Succeeded", "Microsoft.Web/sites/restart/action", goatRG+"/providers/Microsoft.Web/sites/appazgoat4242-function", "", "WebOps@azuregoat.example"),
 		activityEvent(day(3), "Started", "Microsoft.Compute/virtualMachines/start/action", goatVMCased, goatVMIdentity, goatVMIdentityApp),
 		activityEvent(day(3), "Succeeded", "Microsoft.Compute/virtualMachines/start/action", goatVMCased, goatVMIdentity, goatVMIdentityApp),
 		activityEvent(day(20), "Succeeded", "Microsoft.Storage/storageAccounts/listKeys/action", goatStorage, "", goatVMIdentityApp),
@@ -122,6 +133,23 @@ func TestCIEMSuggestsAzureCustomRoleFromTheActivityLog(t *testing.T) {
 			}
 			if !dataSeen || !vm.Usage.Known || vm.Activity.State != ciem.StateUsed {
 				t.Fatalf("VM identity: data service listed %v, usage %+v, activity %+v; want usage known and used", dataSeen, vm.Usage, vm.Activity)
+			}
+			web := principalRow(t, r, "users", webOps)
+			if web.Suggestion == nil {
+				t.Fatalf("user: no suggestion (%s)", web.SuggestionReason)
+			}
+			var webRole azureRole
+			if err := json.Unmarshal([]byte(web.Suggestion.Policy), &webRole); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range webRole.Actions {
+				if !strings.HasSuffix(a, "/read") && a != "Microsoft.Web/sites/restart/action" {
+					t.Errorf("user role grants %s, which was not exercised", a)
+				}
+			}
+			if !slices.Contains(webRole.Actions, "Microsoft.Web/sites/restart/action") || !slices.Contains(webRole.Actions, "Microsoft.Web/sites/read") ||
+				!slices.Equal(webRole.AssignableScopes, []string{goatFunc}) || len(web.Suggestion.Replaces) != 1 || web.Suggestion.Replaces[0].Grant != "Website Contributor" {
+				t.Fatalf("user role %+v replacing %+v: want the restart and the site's reads at the function app, replacing Website Contributor", webRole, web.Suggestion.Replaces)
 			}
 			ua := reportRow(t, r, goatUANode)
 			if ua.Suggestion != nil || !strings.Contains(ua.SuggestionReason, "no control-plane write in the Activity Log's last 90 days") ||
