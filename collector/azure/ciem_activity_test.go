@@ -214,8 +214,9 @@ func TestCIEMFlagsDormantServicePrincipalsFromSignInActivity(t *testing.T) {
 		if vm := reportRow(t, r, goatVMI); vm.Activity.State != ciem.StateUsed {
 			t.Errorf("VM identity signed in yesterday: activity %+v, want used", vm.Activity)
 		}
-		if ua := reportRow(t, r, goatUANode); ua.Activity.State != ciem.StateUnused {
-			t.Errorf("user-assigned identity last signed in 200 days ago: activity %+v, want unused", ua.Activity)
+		if ua := reportRow(t, r, goatUANode); ua.Activity.State != ciem.StateUnused || len(ua.Dormant) != 1 ||
+			ua.Dormant[0].Kind != entitlement.CredentialSignIn || !strings.Contains(ua.Dormant[0].Reason, "not used for 200 days") {
+			t.Errorf("user-assigned identity last signed in 200 days ago: activity %+v, dormant %+v; want unused, its sign-in dormant", ua.Activity, ua.Dormant)
 		}
 		// The deployer app signed in as a resource 5 days ago but last
 		// presented its own credentials 200 days ago: its active secrets
@@ -223,6 +224,9 @@ func TestCIEMFlagsDormantServicePrincipalsFromSignInActivity(t *testing.T) {
 		app := principalRow(t, r, "serviceprincipals", usageApp)
 		var ids []string
 		for _, d := range app.Dormant {
+			if d.Kind == entitlement.CredentialSignIn {
+				t.Errorf("deployer signed in 5 days ago, yet its sign-in is dormant: %+v", d)
+			}
 			if !strings.Contains(d.Reason, "not used for 200 days") {
 				t.Errorf("dormant credential %+v: want not used for 200 days", d)
 			}

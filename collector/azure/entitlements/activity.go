@@ -188,6 +188,9 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 		}
 	}
 	if len(replaced) == 0 {
+		if len(standing) > 0 {
+			return nil, "its own role assignments are PIM-eligible or ABAC-conditioned (" + strings.Join(standing, "; ") + "): a standing role would widen them; nothing to narrow"
+		}
 		if len(ev.Groups(oid)) > 0 && len(ev.Assignments(oid)) == 0 {
 			return nil, "its role assignments come through groups, which other members share: narrow the groups' assignments instead"
 		}

@@ -100,7 +100,7 @@ func TestSuggestedRolesGrantExactlyTheExercisedOperationsAndNothingNotHeld(t *te
 		sug, reason := suggest(inv, ev, principal, "p", slices.Clone(exercised))
 		if sug == nil {
 			if len(exercised) > 0 && !strings.Contains(reason, "held at different scopes") && !strings.Contains(reason, "grants control-plane writes") &&
-				!strings.Contains(reason, "only through PIM-eligible or ABAC-conditioned") {
+				!strings.Contains(reason, "only through PIM-eligible or ABAC-conditioned") && !strings.Contains(reason, "are PIM-eligible or ABAC-conditioned") {
 				t.Errorf("seed %d: no suggestion for %d exercised operations: %s", seed, len(exercised), reason)
 			}
 			continue
@@ -183,6 +183,67 @@ func TestCommonScopeIsTheNarrowestScopeCoveringAll(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := CommonScope(tc.scopes); got != tc.want {
 				t.Fatalf("CommonScope(%v) = %q, want %q", tc.scopes, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSuggestSaysWhyThereIsNoRole(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	const (
+		sub = "00000000-0000-4000-8000-0000000000aa"
+		p   = "00000000-0000-4000-8000-0000000000p1"
+		grp = "00000000-0000-4000-8000-0000000000g1"
+	)
+	rg := "/subscriptions/" + sub + "/resourcegroups/app"
+	vm := rg + "/providers/microsoft.compute/virtualmachines/vm"
+	start := "Microsoft.Compute/virtualMachines/start/action"
+	assign := func(principal, role string, mod func(*inventory.RoleAssignment)) inventory.RoleAssignment {
+		a := inventory.RoleAssignment{ID: rg + "/providers/microsoft.authorization/roleassignments/" + principal + role, Scope: rg,
+			RoleDefinitionID: "/x/" + role, PrincipalID: principal}
+		if mod != nil {
+			mod(&a)
+		}
+		return a
+	}
+	for _, tc := range []struct {
+		name      string
+		grants    []inventory.RoleAssignment
+		exercised bool
+		want      string
+	}{
+		{"idle contributor", []inventory.RoleAssignment{assign(p, rbac.RoleContributor, nil)}, false,
+			"no control-plane write in the Activity Log's last 90 days (2026-09-02 to 2026-12-01): remove its role assignments that grant writes (Contributor at " + rg + ")"},
+		{"reader only", []inventory.RoleAssignment{assign(p, rbac.RoleReader, nil)}, false, "none of its own role assignments grants control-plane writes"},
+		{"through a group only", []inventory.RoleAssignment{assign(grp, rbac.RoleContributor, nil)}, true, "come through groups"},
+		{"eligible contributor only", []inventory.RoleAssignment{assign(p, rbac.RoleContributor, func(a *inventory.RoleAssignment) { a.Eligible = true })}, true,
+			"are PIM-eligible or ABAC-conditioned"},
+		{"acted through an eligible owner, idle active contributor", []inventory.RoleAssignment{assign(p, rbac.RoleContributor, func(a *inventory.RoleAssignment) {
+			a.Condition = "@Resource[x] StringEquals 'y'"
+		}), assign(p, rbac.RoleOwner, func(a *inventory.RoleAssignment) { a.Eligible = true }), assign(p, rbac.RoleReader, nil)}, true,
+			"are PIM-eligible or ABAC-conditioned"},
+		{"acted only through an eligible owner beside an active storage role", []inventory.RoleAssignment{
+			assign(p, "17d1049b-9a84-46fb-8f53-869881c3d3ab", nil), // Storage Account Contributor
+			assign(p, rbac.RoleOwner, func(a *inventory.RoleAssignment) { a.Eligible = true })}, true,
+			"allowed only through PIM-eligible or ABAC-conditioned assignments, or no longer held (" + start + ")"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := inventory.New("tenant", now)
+			inv.AddSubscription(inventory.Subscription{ID: sub})
+			inv.Entra.Groups = []inventory.Group{{ID: grp, Members: []string{p}}}
+			inv.RoleAssignments = tc.grants
+			inv.Activity = inventory.NewActivityLog(now.AddDate(0, 0, -90), now)
+			inv.Activity.Read[sub] = true
+			if tc.exercised {
+				inv.Activity.Record(p, start, vm, now.AddDate(0, 0, -1))
+			}
+			ev, err := rbac.New(inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sug, reason := suggest(inv, ev, p, "p", inv.Activity.ByCaller[p])
+			if sug != nil || !strings.Contains(reason, tc.want) {
+				t.Fatalf("suggestion %+v, reason %q; want none because %q", sug, reason, tc.want)
 			}
 		})
 	}
