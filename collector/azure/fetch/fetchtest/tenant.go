@@ -78,7 +78,8 @@ type Tenant struct {
 	// ServicePrincipalSignIns are Microsoft Graph beta's
 	// reports/servicePrincipalSignInActivities entries (documented shape:
 	// appId, lastSignInActivity, applicationAuthenticationClientSignInActivity,
-	// ... each with lastSignInDateTime).
+	// ... each with lastSignInDateTime); nil leaves the report unanswered
+	// (404), so sign-in activity is unknown.
 	ServicePrincipalSignIns []map[string]any
 	// ServicePrincipalSignInForbidden makes that report answer 403, as
 	// without AuditLog.Read.All.
@@ -532,7 +533,7 @@ func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
 		t.users(w, req)
 		return
 	}
-	if p == "/beta/reports/servicePrincipalSignInActivities" {
+	if p == "/beta/reports/servicePrincipalSignInActivities" && t.ServicePrincipalSignIns != nil {
 		if t.ServicePrincipalSignInForbidden {
 			writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]string{"code": "Authorization_RequestDenied",
 				"message": "Insufficient privileges to complete the operation."}})
