@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachpath/breachpath/collector/aws/mototest"
+
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -257,7 +259,7 @@ func findingIDs(fs []drift.FindingRecord) []string {
 // EC2 fails (a partial run): neither reports anything resolved or closed,
 // nor notifies anything.
 func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(t *testing.T) {
-	ep := motoForCLI(t)
+	ep := mototest.Endpoint(t)
 	ctx := context.Background()
 	estate, as := seedScheduledEstate(t, ctx, ep)
 	target, err := url.Parse(ep)
