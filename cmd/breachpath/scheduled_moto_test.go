@@ -56,10 +56,10 @@ type motoGate struct {
 
 func (g *motoGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch mode := g.mode.Load(); {
-	case mode == gateDenyAll, mode == gateDenyEC2 && signedFor(r) == "ec2":
+	case mode == gateDenyAll, mode == gateDenyEC2 && mototest.SignedService(r) == "ec2":
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(http.StatusForbidden)
-		if signedFor(r) == "ec2" {
+		if mototest.SignedService(r) == "ec2" {
 			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>denied by the test</Message></Error></Errors><RequestID>x</RequestID></Response>`)
 			return
 		}
@@ -67,19 +67,6 @@ func (g *motoGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.proxy.ServeHTTP(w, r)
-}
-
-// signedFor returns the service of a SigV4 request's credential scope.
-func signedFor(r *http.Request) string {
-	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
-	if !ok {
-		return ""
-	}
-	cred, _, _ = strings.Cut(cred, ",")
-	if parts := strings.Split(cred, "/"); len(parts) >= 5 {
-		return parts[3]
-	}
-	return ""
 }
 
 // scheduledEstate is a moto account in which a web instance with a role

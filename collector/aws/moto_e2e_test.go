@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -238,7 +237,7 @@ type faultProxy struct {
 }
 
 func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if f.enabled.Load() && signedFor(r) == f.service {
+	if f.enabled.Load() && mototest.SignedService(r) == f.service {
 		f.rejected.Add(1)
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -246,22 +245,6 @@ func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.proxy.ServeHTTP(w, r)
-}
-
-// signedFor returns the service of a SigV4 request's credential scope
-// (Credential=AKID/date/region/service/aws4_request).
-func signedFor(r *http.Request) string {
-	auth := r.Header.Get("Authorization")
-	_, cred, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return ""
-	}
-	cred, _, _ = strings.Cut(cred, ",")
-	parts := strings.Split(cred, "/")
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[3]
 }
 
 func TestMotoFailedServiceKeepsItsNodesStale(t *testing.T) {

@@ -5,6 +5,7 @@ package mototest
 import (
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,4 +34,20 @@ func Endpoint(t testing.TB) string {
 	}
 	resp.Body.Close()
 	return ep
+}
+
+// SignedService returns the service a SigV4-signed request is for, from
+// its credential scope (Credential=AKID/date/region/service/aws4_request),
+// or "": what a fault-injecting proxy in front of moto needs to pick the
+// requests it fails.
+func SignedService(r *http.Request) string {
+	_, scope, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	scope, _, _ = strings.Cut(scope, ",")
+	if parts := strings.Split(scope, "/"); len(parts) >= 5 {
+		return parts[3]
+	}
+	return ""
 }
