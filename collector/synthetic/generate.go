@@ -24,7 +24,7 @@ import (
 // Limits on Options.Resources.
 const (
 	MinResources = 100
-	MaxResources = 5_000_000
+	MaxResources = 10_000_000
 )
 
 // Ground-truth search parameters: the invariant holds for these.
@@ -140,8 +140,49 @@ type gen struct {
 }
 
 // Generate builds a synthetic estate. It is deterministic in opts and honours
-// ctx cancellation between scopes.
+// ctx cancellation between scopes. It holds the whole estate in memory;
+// NewStream produces the same snapshots one scope at a time.
 func Generate(ctx context.Context, opts Options) (*Estate, error) {
+	st, err := NewStream(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	est := &Estate{Truth: st.Truth, Snapshots: make([]*graph.Snapshot, st.Len())}
+	if err := parallel(ctx, st.Len(), func(i int) { est.Snapshots[i] = st.Snapshot(i) }); err != nil {
+		return nil, fmt.Errorf("synthetic background: %w", err)
+	}
+	edges := 0
+	for _, snap := range est.Snapshots {
+		edges += len(snap.Edges)
+	}
+	slog.Debug("synthetic estate generated", "seed", opts.Seed, "resources", opts.Resources,
+		"scopes", st.Len(), "edges", edges, "planted", len(st.Truth.Planted),
+		"decoys", len(st.Truth.Decoys), "elapsed", time.Since(st.start))
+	return est, nil
+}
+
+// Stream is an estate generated scope by scope: NewStream lays out every
+// scope and plants the paths and decoys that span scopes (a few nodes per
+// scope), and Snapshot fills one scope with its background resources and
+// hands its snapshot over. The snapshots are exactly Generate's, in any
+// order of calls, so a caller that syncs each one and lets it go holds the
+// scopes under way, not the estate: how `breachpath demo` reaches sizes
+// whose whole estate would not fit in memory.
+type Stream struct {
+	// Truth is the estate's ground truth, complete from the start.
+	Truth *GroundTruth
+	// Scopes lists the scopes in snapshot order.
+	Scopes []graph.Scope
+
+	g     *gen
+	start time.Time
+	mu    sync.Mutex
+	taken []bool
+}
+
+// NewStream starts a streamed estate (see Stream). It is deterministic in
+// opts and honours ctx cancellation between scopes.
+func NewStream(ctx context.Context, opts Options) (*Stream, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, err
 	}
@@ -157,7 +198,7 @@ func Generate(ctx context.Context, opts Options) (*Estate, error) {
 	}
 	g.newOrg()
 	g.planScopes()
-	if err := g.parallel(ctx, func(s *scope) { s.skeleton() }); err != nil {
+	if err := parallel(ctx, len(g.scopes), func(i int) { g.scopes[i].skeleton() }); err != nil {
 		return nil, fmt.Errorf("synthetic skeleton: %w", err)
 	}
 	if err := g.plantAll(ctx); err != nil {
@@ -169,19 +210,36 @@ func Generate(ctx context.Context, opts Options) (*Estate, error) {
 	if err := g.allocateFill(); err != nil {
 		return nil, err
 	}
-	if err := g.parallel(ctx, func(s *scope) { s.fill(s.budget - s.owned) }); err != nil {
-		return nil, fmt.Errorf("synthetic background: %w", err)
+	g.byCloud = nil // planting is over: only g.scopes holds a scope until Snapshot takes it
+	st := &Stream{Truth: g.truth, g: g, start: start, taken: make([]bool, len(g.scopes))}
+	for _, s := range g.scopes {
+		st.Scopes = append(st.Scopes, s.snap.Scope)
 	}
-	est := &Estate{Truth: g.truth, Snapshots: make([]*graph.Snapshot, len(g.scopes))}
-	edges := 0
-	for i, s := range g.scopes {
-		est.Snapshots[i] = s.snap
-		edges += len(s.snap.Edges)
+	return st, nil
+}
+
+// Len is the number of scopes (snapshots) of the estate.
+func (st *Stream) Len() int { return len(st.taken) }
+
+// Snapshot fills scope i and returns its snapshot, which the caller then
+// owns; the stream keeps nothing of it. Calls for different scopes may run
+// at once; each scope can be taken once (a second call returns nil).
+func (st *Stream) Snapshot(i int) *graph.Snapshot {
+	st.mu.Lock()
+	if i < 0 || i >= len(st.taken) || st.taken[i] {
+		st.mu.Unlock()
+		return nil
 	}
-	slog.Debug("synthetic estate generated", "seed", opts.Seed, "resources", opts.Resources,
-		"scopes", len(g.scopes), "edges", edges, "planted", len(g.truth.Planted),
-		"decoys", len(g.truth.Decoys), "elapsed", time.Since(start))
-	return est, nil
+	st.taken[i] = true
+	s := st.g.scopes[i]
+	st.g.scopes[i] = nil // the scope's generator state goes with its snapshot
+	st.mu.Unlock()
+
+	n := s.budget - s.owned
+	s.snap.Nodes = slices.Grow(s.snap.Nodes, n+n/50+8)
+	s.snap.Edges = slices.Grow(s.snap.Edges, n*5+n/4)
+	s.fill(n)
+	return s.snap
 }
 
 func (g *gen) newOrg() {
@@ -265,28 +323,28 @@ func (g *gen) regionsFor(c graph.Cloud, idx, budget int) []string {
 	return out
 }
 
-// parallel runs f on every scope on GOMAXPROCS workers. Each scope has its
-// own random source, so the result does not depend on scheduling.
-func (g *gen) parallel(ctx context.Context, f func(*scope)) error {
-	work := make(chan *scope)
+// parallel runs f on every index 0..n-1 on GOMAXPROCS workers. Each scope
+// has its own random source, so the result does not depend on scheduling.
+func parallel(ctx context.Context, n int, f func(i int)) error {
+	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(g.scopes)) {
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for s := range work {
-				f(s)
+			for i := range work {
+				f(i)
 			}
 		}()
 	}
 	var err error
 feed:
-	for _, s := range g.scopes {
+	for i := range n {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()
 			break feed
-		case work <- s:
+		case work <- i:
 		}
 	}
 	close(work)

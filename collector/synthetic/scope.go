@@ -125,9 +125,10 @@ func newScope(o *org, idx int, cloud graph.Cloud, team int, env string, budget i
 		Scope:       graph.Scope{Cloud: cloud},
 		CollectedAt: o.base,
 		Collector:   "synthetic",
-		Nodes:       make([]graph.Node, 0, budget+budget/50+8),
-		Edges:       make([]graph.Edge, 0, budget*5+budget/4),
 	}
+	// the skeleton, planted paths and decoys are small: the scope's full
+	// capacity is allocated when it is filled (Stream.Snapshot), so that a
+	// streamed estate holds only the scopes being filled and synced
 	return s
 }
 

@@ -89,10 +89,16 @@ func (e *Estate) WriteDir(dir string) error {
 	if _, err := snapshotfile.WriteDir(dir, e.Snapshots); err != nil {
 		return fmt.Errorf("write estate: %w", err)
 	}
-	if err := writeJSON(filepath.Join(dir, "truth.json"), e.Truth.WriteTruth); err != nil {
+	if err := WriteTruthFile(dir, e.Truth); err != nil {
 		return fmt.Errorf("write estate: %w", err)
 	}
 	return nil
+}
+
+// WriteTruthFile writes the ground truth as truth.json into dir (which must
+// exist), the file ReadDir reads beside the snapshots.
+func WriteTruthFile(dir string, t *GroundTruth) error {
+	return writeJSON(filepath.Join(dir, "truth.json"), t.WriteTruth)
 }
 
 func writeJSON(path string, f func(io.Writer) error) (err error) {
