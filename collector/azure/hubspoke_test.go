@@ -125,7 +125,7 @@ func labGraphs(t *testing.T, lab, tenant string, change func(*testing.T, hsRows)
 	if ten.Seen["network"] == 0 {
 		t.Fatal("the network fakes were not called")
 	}
-	return map[string]*graph.Graph{"import": imported, "live": assemble(snaps)}
+	return map[string]*graph.Graph{"import": imported, "live": graph.AssembleSnapshots(snaps)}
 }
 
 // anyPath reports whether some path leads from sources to target.
