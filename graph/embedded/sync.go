@@ -364,8 +364,13 @@ func execBatched[T any](w *syncer, head, values, tail string, rows []T, args fun
 			}
 			a = append(a, ra...)
 		}
-		if err := w.ctx.Err(); err != nil { // a check per statement, not per row
-			return err
+		// one context check per checkEvery rows, as tick
+		before := w.ticks / checkEvery
+		w.ticks += n
+		if w.ticks/checkEvery != before {
+			if err := w.ctx.Err(); err != nil {
+				return err
+			}
 		}
 		if _, err := st.ExecContext(bg, a...); err != nil {
 			return fmt.Errorf("%s (or one of the %d rows after it): %w", first, n-1, err)
