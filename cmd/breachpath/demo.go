@@ -8,6 +8,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/breachpath/breachpath/collector/sensitivity"
 	"github.com/breachpath/breachpath/collector/synthetic"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
@@ -44,12 +45,18 @@ collected (non-synthetic) data; use --db to pick another file.`,
 	cmd.Flags().BoolVar(&a.allOrNothing, "all-or-nothing", false,
 		"switch every scope to the new estate together at the end: an interrupted demo leaves every scope at the previous one")
 	cmd.Flags().StringVar(&truthDir, "write-estate", "", "also write the estate (one JSON snapshot per scope) and its ground truth to this directory")
+	cmd.Flags().StringVar(&a.sensitivityRules, "sensitivity-rules", "",
+		"sensitivity rules file extending the defaults, as for collect (docs/sensitivity.md); the ground truth's store levels hold for the defaults")
 	return cmd
 }
 
 func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths, showPlan int, truthDir string) error {
 	start := time.Now()
-	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: seed, Resources: resources})
+	rules, err := sensitivity.Load(a.sensitivityRules)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: seed, Resources: resources, Sensitivity: rules})
 	if err != nil {
 		return fmt.Errorf("generate demo estate: %w", err)
 	}
@@ -114,7 +121,9 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		plural(perCloud[graph.CloudAWS], "AWS account"), plural(perCloud[graph.CloudAzure], "Azure subscription"), plural(perCloud[graph.CloudGCP], "GCP project"))
 	fmt.Fprintf(w, "Stored in %s: %d nodes, %d edges, %d findings (generated in %s, synced in %s)\n",
 		a.storeName(), counts.Nodes, counts.Edges, counts.Findings, genTime.Round(time.Millisecond), syncTime.Round(time.Millisecond))
-	fmt.Fprintf(w, "Planted: %d attack paths and %d decoy misconfigurations that lead nowhere\n\n", len(est.Truth.Planted), len(est.Truth.Decoys))
+	fmt.Fprintf(w, "Planted: %d attack paths and %d decoy misconfigurations that lead nowhere\n", len(est.Truth.Planted), len(est.Truth.Decoys))
+	a.printLines(est.Sensitivity.Lines())
+	fmt.Fprintln(w)
 
 	g, err := st.Load(ctx, graph.Filter{SkipFacts: true}) // analysis reads moves only
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/breachpath/breachpath/collector/sensitivity"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -55,6 +56,11 @@ type Options struct {
 	Decoys int
 	// CollectedAt stamps every snapshot; zero means DefaultCollectedAt.
 	CollectedAt time.Time
+	// Sensitivity classifies the generated snapshots, as a collect run's
+	// rules do before anything is stored; nil means sensitivity.Default().
+	// GroundTruth.Stores (and the path invariant, when rules add targets)
+	// holds for the defaults.
+	Sensitivity *sensitivity.Rules
 }
 
 // Estate is a generated estate: one snapshot per scope and its ground truth.
@@ -63,6 +69,8 @@ type Options struct {
 type Estate struct {
 	Snapshots []*graph.Snapshot
 	Truth     *GroundTruth
+	// Sensitivity is what the sensitivity rules did to the data stores.
+	Sensitivity sensitivity.Summary
 }
 
 // scopeSize is the resource count a scope aims for at scale.
@@ -134,6 +142,7 @@ type gen struct {
 	scopes  []*scope
 	byCloud map[graph.Cloud][]*scope
 	globals map[string]bool // ids of stubs nobody owns (Internet, anonymous, external accounts)
+	reach   map[string]int  // fewest moves from an exposure source to the stores one reaches
 	truth   *GroundTruth
 	next    map[graph.Cloud]int // round-robin scope choice per cloud
 	current string              // pattern being planted
@@ -151,6 +160,7 @@ func Generate(ctx context.Context, opts Options) (*Estate, error) {
 		rng:     rand.New(rand.NewPCG(uint64(opts.Seed), 0x706c616e74)),
 		byCloud: map[graph.Cloud][]*scope{},
 		globals: map[string]bool{},
+		reach:   map[string]int{},
 		next:    map[graph.Cloud]int{},
 		truth: &GroundTruth{Seed: opts.Seed, Resources: opts.Resources, Threshold: TruthThreshold,
 			MaxDepth: TruthMaxDepth, Planted: []PlantedPath{}, Decoys: []Decoy{}},
@@ -166,18 +176,28 @@ func Generate(ctx context.Context, opts Options) (*Estate, error) {
 	if err := g.decoyAll(ctx); err != nil {
 		return nil, err
 	}
+	g.plantSensitivity()
 	if err := g.allocateFill(); err != nil {
 		return nil, err
 	}
 	if err := g.parallel(ctx, func(s *scope) { s.fill(s.budget - s.owned) }); err != nil {
 		return nil, fmt.Errorf("synthetic background: %w", err)
 	}
+	g.truth.Stores = g.storeTruth()
 	est := &Estate{Truth: g.truth, Snapshots: make([]*graph.Snapshot, len(g.scopes))}
 	edges := 0
 	for i, s := range g.scopes {
 		est.Snapshots[i] = s.snap
 		edges += len(s.snap.Edges)
 	}
+	// The same cloud-neutral rules a collect run applies: names, kinds,
+	// every tag convention and the classifier results become levels with
+	// their reasons recorded.
+	rules := opts.Sensitivity
+	if rules == nil {
+		rules = sensitivity.Default()
+	}
+	est.Sensitivity = rules.Apply(est.Snapshots)
 	slog.Debug("synthetic estate generated", "seed", opts.Seed, "resources", opts.Resources,
 		"scopes", len(g.scopes), "edges", edges, "planted", len(g.truth.Planted),
 		"decoys", len(g.truth.Decoys), "elapsed", time.Since(start))
