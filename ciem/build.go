@@ -436,6 +436,13 @@ func (b *builder) permissions(ent *entitlement.Entitlements, usage *entitlement.
 		for l, c := range s.Levels {
 			p.Permissions.Levels[l] += c
 		}
+		if su := byService[s.Service]; su != nil && su.NotObservable {
+			// The source cannot see this service's use: neither used nor
+			// unused, and never counted as unused permissions.
+			v.NotObservable = true
+			p.Permissions.Services = append(p.Permissions.Services, v)
+			continue
+		}
 		if usage != nil {
 			su := byService[s.Service]
 			if su != nil {
@@ -566,7 +573,7 @@ func (b *builder) activity(n *graph.Node, ent *entitlement.Entitlements, usage *
 	if ent != nil {
 		creds, created = ent.Credentials, ent.CreatedAt
 	}
-	known := usage != nil
+	known := usage != nil && usage.Unobserved == ""
 	var last time.Time
 	for _, c := range creds {
 		if !c.UsageKnown {
@@ -588,10 +595,19 @@ func (b *builder) activity(n *graph.Node, ent *entitlement.Entitlements, usage *
 		}
 	}
 	if usage != nil {
+		var used time.Time
 		for _, s := range usage.Services {
-			if s.LastAccessed.After(last) {
-				last = s.LastAccessed
+			if !s.NotObservable && s.LastAccessed.After(used) {
+				used = s.LastAccessed
 			}
+		}
+		// A source blind to some kinds of use knows the principal acted
+		// only when it saw it act in the window.
+		if usage.Unobserved != "" && !used.IsZero() && !used.Before(b.cutoff) {
+			known = true
+		}
+		if used.After(last) {
+			last = used
 		}
 	}
 	p.Activity.LastActivity = last
@@ -599,6 +615,9 @@ func (b *builder) activity(n *graph.Node, ent *entitlement.Entitlements, usage *
 	case !known:
 		p.Activity.State = StateUnknown
 		p.Activity.Reason = "no credential last-use or last-accessed data"
+		if usage != nil && usage.Unobserved != "" {
+			p.Activity.Reason = "no recorded use in the window, but " + usage.Source + " does not record " + usage.Unobserved + ", and no sign-in data says otherwise"
+		}
 		if n.Kind == graph.KindGroup {
 			p.Activity.Reason = "groups do not act themselves; no last-accessed data for the group"
 		}
@@ -627,6 +646,14 @@ func (b *builder) suggest(ent *entitlement.Entitlements, usage *entitlement.Usag
 		return
 	case usage == nil:
 		p.SuggestionReason = "no last-accessed data: a policy built without knowing what is used would break the principal"
+		return
+	case usage.Suggestion != nil:
+		// Computed and verified by the collector (entitlement.UsageData).
+		sug := *usage.Suggestion
+		p.Suggestion = &sug
+		return
+	case usage.SuggestionReason != "":
+		p.SuggestionReason = usage.SuggestionReason
 		return
 	case len(p.Usage.UsedServices) == 0:
 		p.SuggestionReason = fmt.Sprintf("nothing used in the last %d days: remove the principal's permissions (or the principal) rather than narrow them", b.opts.LastAccessedDays)

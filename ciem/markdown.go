@@ -71,6 +71,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			for _, n := range p.Suggestion.Notes {
 				fmt.Fprintf(b, "\n> %s\n", md(n))
 			}
+			for _, r := range p.Suggestion.Replaces {
+				fmt.Fprintf(b, "\n- **Replaces:** %s on %s\n", md(r.Grant), md(r.On))
+			}
 		} else {
 			fmt.Fprintf(b, "- **Least privilege:** no suggestion — %s\n", md(p.SuggestionReason))
 		}

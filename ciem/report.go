@@ -103,9 +103,13 @@ type ServiceView struct {
 	Conditional int                             `json:"conditional,omitempty"`
 	All         bool                            `json:"all,omitempty"`
 	// State is used, unused or unknown for the window.
-	State        string    `json:"state"`
-	LastAccessed time.Time `json:"last_accessed,omitzero"`
-	ActionLevel  bool      `json:"action_level,omitempty"`
+	State string `json:"state"`
+	// NotObservable says the usage source cannot see this service's use
+	// (Azure data-plane actions): State is unknown and a suggestion keeps
+	// the service as held.
+	NotObservable bool      `json:"not_observable,omitempty"`
+	LastAccessed  time.Time `json:"last_accessed,omitzero"`
+	ActionLevel   bool      `json:"action_level,omitempty"`
 	// UnusedActions lists tracked allowed actions not used in the window
 	// (action-level services only).
 	UnusedActions []string `json:"unused_actions,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"github.com/breachpath/breachpath/collector/sensitivity"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -60,6 +61,14 @@ type awsCollectFlags struct {
 	// scanConfigObjects reads small text objects of configuration buckets
 	// for credentials (s3:GetObject: the one data-plane read, off by default).
 	scanConfigObjects bool
+	// kubernetes reads every EKS cluster's Kubernetes API (read-only).
+	kubernetes bool
+	// kubeEndpoints and kubeCAs override a cluster's API server URL and CA
+	// file (name=value); kubeFiles are kubectl JSON exports per cluster
+	// (name=file, repeatable) read instead of the API.
+	kubeEndpoints map[string]string
+	kubeCAs       map[string]string
+	kubeFiles     []string
 	// snapshotsTo writes the snapshots to a directory instead of storing
 	// them: for 'graph neo4j-import' (a first load) or a later 'collect file'.
 	snapshotsTo string
@@ -111,6 +120,17 @@ in them (at most 1000 keys per bucket, 256 KiB per object, 64 MiB per run; binar
 objects are skipped). Only where a credential is, its kind, key id or endpoint
 and a salted fingerprint are kept, never its value (docs/aws-collector.md).
 
+--kubernetes also reads each EKS cluster's Kubernetes API with read-only verbs
+(pods, service accounts, nodes, RBAC roles and bindings, the kube-system/aws-auth
+ConfigMap; never Secrets), authenticating with an EKS token made from the
+collector's own credentials (as 'aws eks get-token' does): the collector's
+principal needs an access entry or aws-auth mapping and the read-only ClusterRole
+in docs/aws-collector.md. --kubernetes-endpoint NAME=URL and --kubernetes-ca
+NAME=FILE reach a cluster another way (a private endpoint through a tunnel).
+--kubernetes-file NAME=FILE (repeatable) reads a kubectl JSON export instead of
+the API: 'kubectl get pods,serviceaccounts,nodes,roles,rolebindings,clusterroles,clusterrolebindings
+-A -o json' and 'kubectl get configmap aws-auth -n kube-system -o json'.
+
 Custom endpoints (an emulator, VPC endpoints, a proxy) come from the SDK's own
 settings: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE> (AWS_ENDPOINT_URL_S3,
 AWS_ENDPOINT_URL_S3_CONTROL, AWS_ENDPOINT_URL_STS, ...) or endpoint_url in the
@@ -132,6 +152,10 @@ shared config; they apply to every client (docs/aws-collector.md).`,
 	fl.StringVar(&f.fromFile, "from-file", "", "import an 'aws iam get-account-authorization-details' JSON file instead of calling AWS")
 	fl.BoolVar(&f.lastAccessed, "last-accessed", false, "also read every principal's service and action last-accessed data (for 'breachpath ciem' usage)")
 	fl.BoolVar(&f.scanConfigObjects, "scan-config-objects", false, "also read small text objects of configuration buckets (s3:GetObject) to find credentials left in them")
+	fl.BoolVar(&f.kubernetes, "kubernetes", false, "also read each EKS cluster's Kubernetes API with read-only verbs (pods, service accounts, nodes, RBAC, aws-auth; never Secrets)")
+	fl.StringToStringVar(&f.kubeEndpoints, "kubernetes-endpoint", nil, "API server URL of a cluster instead of its DescribeCluster endpoint (NAME=URL, comma-separated)")
+	fl.StringToStringVar(&f.kubeCAs, "kubernetes-ca", nil, "PEM file of the CA of a cluster's API server (NAME=FILE, comma-separated; default: the cluster's own CA)")
+	fl.StringArrayVar(&f.kubeFiles, "kubernetes-file", nil, "kubectl JSON export of a cluster read instead of its API (NAME=FILE, repeatable)")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each account's snapshot to this directory instead of storing it (for 'graph neo4j-import' or a later 'collect file')")
 	return cmd, f
 }
@@ -144,10 +168,15 @@ func (f *awsCollectFlags) validate() error {
 		return usageErrorf("--role-name is only used with --org")
 	case f.concurrency < 1 || f.concurrency > 64:
 		return usageErrorf("--concurrency %d: want 1..64", f.concurrency)
-	case f.fromFile != "" && (f.org || len(f.regions) > 0 || f.profile != "" || f.lastAccessed || f.scanConfigObjects):
+	case f.fromFile != "" && (f.org || len(f.regions) > 0 || f.profile != "" || f.lastAccessed || f.scanConfigObjects || f.kubernetes || len(f.kubeFiles) > 0):
 		// An authorization-details export holds no last-accessed data;
 		// 'breachpath ciem --from-file --last-accessed FILE' reads it offline.
-		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile, --last-accessed or --scan-config-objects")
+		return usageErrorf("--from-file reads no AWS API: it cannot be combined with --org, --regions, --profile, --last-accessed, --scan-config-objects, --kubernetes or --kubernetes-file")
+	}
+	for _, kf := range f.kubeFiles {
+		if name, file, ok := strings.Cut(kf, "="); !ok || name == "" || file == "" {
+			return usageErrorf("--kubernetes-file %q: want CLUSTER=FILE", kf)
+		}
 	}
 	for _, r := range f.regions {
 		if strings.TrimSpace(r) == "" {
@@ -157,9 +186,58 @@ func (f *awsCollectFlags) validate() error {
 	return nil
 }
 
-// fetchOptions is what the flags ask of a live collection.
-func (f *awsCollectFlags) fetchOptions(log *slog.Logger) fetch.Options {
-	return fetch.Options{Regions: f.regions, Concurrency: f.concurrency, LastAccessed: f.lastAccessed, ScanConfigObjects: f.scanConfigObjects, Logger: log}
+// fetchOptions is what the flags ask of a live collection. It reads the
+// files the Kubernetes flags name.
+func (f *awsCollectFlags) fetchOptions(log *slog.Logger) (fetch.Options, error) {
+	o := fetch.Options{Regions: f.regions, Concurrency: f.concurrency, LastAccessed: f.lastAccessed, ScanConfigObjects: f.scanConfigObjects,
+		Kubernetes: f.kubernetes, Logger: log}
+	for name, url := range f.kubeEndpoints {
+		if o.KubeEndpoints == nil {
+			o.KubeEndpoints = map[string]fetch.KubeEndpoint{}
+		}
+		o.KubeEndpoints[name] = fetch.KubeEndpoint{URL: url}
+	}
+	for name, file := range f.kubeCAs {
+		pem, err := readCapped(file, 1<<20)
+		if err != nil {
+			return o, usageErrorf("--kubernetes-ca %s: %v", name, err)
+		}
+		ep, ok := o.KubeEndpoints[name]
+		if !ok {
+			return o, usageErrorf("--kubernetes-ca %s: give the cluster's --kubernetes-endpoint too", name)
+		}
+		ep.CAPEM = pem
+		o.KubeEndpoints[name] = ep
+	}
+	for _, kf := range f.kubeFiles {
+		name, file, _ := strings.Cut(kf, "=")
+		data, err := readCapped(file, 512<<20)
+		if err != nil {
+			return o, usageErrorf("--kubernetes-file %s: %v", name, err)
+		}
+		if o.KubeExports == nil {
+			o.KubeExports = map[string][][]byte{}
+		}
+		o.KubeExports[name] = append(o.KubeExports[name], data)
+	}
+	return o, nil
+}
+
+// readCapped reads a file the user named, refusing one larger than max bytes.
+func readCapped(path string, max int64) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("larger than %d bytes", max)
+	}
+	return data, nil
 }
 
 func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
@@ -188,8 +266,12 @@ func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
 		if cerr != nil {
 			return fmt.Errorf("load AWS configuration: %w", cerr)
 		}
+		fo, ferr := f.fetchOptions(a.log)
+		if ferr != nil {
+			return ferr
+		}
 		opts := awscollector.CollectOptions{
-			Fetch:     f.fetchOptions(a.log),
+			Fetch:     fo,
 			Transform: topts,
 		}
 		if f.org {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	awscollector "github.com/breachpath/breachpath/collector/aws"
+	"github.com/breachpath/breachpath/collector/aws/fetch"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
 )
@@ -65,7 +66,10 @@ func TestCollectAWSLastAccessedFlagReachesFetch(t *testing.T) {
 			if err := f.validate(); err != nil {
 				t.Fatal(err)
 			}
-			got := f.fetchOptions(nil)
+			got, err := f.fetchOptions(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got.LastAccessed != tc.want {
 				t.Errorf("fetch.Options.LastAccessed = %v, want %v", got.LastAccessed, tc.want)
 			}
@@ -314,8 +318,65 @@ func TestCollectAWSScanConfigObjectsFlagIsOffByDefault(t *testing.T) {
 			if err := f.validate(); err != nil {
 				t.Fatal(err)
 			}
-			if got := f.fetchOptions(nil).ScanConfigObjects; got != tc.want {
-				t.Errorf("fetch.Options.ScanConfigObjects = %v, want %v", got, tc.want)
+			if got, _ := f.fetchOptions(nil); got.ScanConfigObjects != tc.want {
+				t.Errorf("fetch.Options.ScanConfigObjects = %v, want %v", got.ScanConfigObjects, tc.want)
+			}
+		})
+	}
+}
+
+func TestCollectAWSKubernetesFlags(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	export := filepath.Join(dir, "prod.json")
+	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(export, []byte(`{"kind":"List","items":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr bool
+		check   func(t *testing.T, o fetch.Options)
+	}{
+		{"off by default", nil, false, func(t *testing.T, o fetch.Options) {
+			if o.Kubernetes || o.KubeEndpoints != nil || o.KubeExports != nil {
+				t.Errorf("options = %+v", o)
+			}
+		}},
+		{"on with an endpoint and its CA", []string{"--kubernetes", "--kubernetes-endpoint", "prod=https://127.0.0.1:6443", "--kubernetes-ca", "prod=" + ca}, false,
+			func(t *testing.T, o fetch.Options) {
+				if ep := o.KubeEndpoints["prod"]; !o.Kubernetes || ep.URL != "https://127.0.0.1:6443" || len(ep.CAPEM) == 0 {
+					t.Errorf("options = %+v", o)
+				}
+			}},
+		{"an export per cluster, repeatable", []string{"--kubernetes-file", "prod=" + export, "--kubernetes-file", "prod=" + export}, false,
+			func(t *testing.T, o fetch.Options) {
+				if len(o.KubeExports["prod"]) != 2 {
+					t.Errorf("exports = %d", len(o.KubeExports["prod"]))
+				}
+			}},
+		{"a CA without its endpoint", []string{"--kubernetes-ca", "prod=" + ca}, true, nil},
+		{"an export without a cluster name", []string{"--kubernetes-file", export}, true, nil},
+		{"a missing export file", []string{"--kubernetes-file", "prod=" + filepath.Join(dir, "missing.json")}, true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, f := newApp().newCollectAWSCommand()
+			if err := cmd.ParseFlags(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			err := f.validate()
+			var o fetch.Options
+			if err == nil {
+				o, err = f.fetchOptions(nil)
+			}
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if tc.check != nil {
+				tc.check(t, o)
 			}
 		})
 	}

@@ -65,8 +65,11 @@ some. Resources come from Azure Resource Graph (one paged query per resource
 family), details from the resource providers (blob containers, Key Vault secret
 and key metadata, SQL firewall rules, App Service setting names, Automation
 variables, federated credentials), RBAC from the ARM authorization API, the
-directory from Microsoft Graph. Values of secrets and settings are never read
-or stored.
+directory from Microsoft Graph (with users' and service principals' sign-in
+activity when AuditLog.Read.All allows), and each subscription's Activity Log
+for the last 90 days (which principal performed which control-plane operation
+where), from which 'breachpath ciem' suggests verified least-privilege custom
+roles. Values of secrets and settings are never read or stored.
 
 --verify-public-blobs lists each container whose public access level is
 Container once, anonymously, to confirm the exposure (blob names of the first

@@ -62,9 +62,16 @@ func usageReport(t *testing.T, ten *fetchtest.Tenant, now time.Time) (*ciem.Repo
 
 func principalRow(t *testing.T, r *ciem.Report, kind, oid string) *ciem.Principal {
 	t.Helper()
-	p := r.Principal("/tenants/" + goatTenant + "/" + kind + "/" + oid)
+	return reportRow(t, r, "/tenants/"+goatTenant+"/"+kind+"/"+oid)
+}
+
+// reportRow returns the row of a principal node (a managed identity's node
+// is its resource id).
+func reportRow(t *testing.T, r *ciem.Report, id string) *ciem.Principal {
+	t.Helper()
+	p := r.Principal(id)
 	if p == nil {
-		t.Fatalf("no CIEM row for %s %s", kind, oid)
+		t.Fatalf("no CIEM row for %s", id)
 	}
 	return p
 }

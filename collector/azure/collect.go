@@ -142,18 +142,22 @@ func transformInventory(ctx context.Context, inv *inventory.Inventory, opts tran
 	if now.IsZero() {
 		now = inv.CollectedAt
 	}
-	ents, err := entitlements.Analyze(inv, func(oid string) string { return res.Principals[oid] }, now)
+	ents, usage, err := entitlements.Analyze(inv, func(oid string) string { return res.Principals[oid] }, now)
 	if err != nil {
 		return nil, nil, fmt.Errorf("azure entitlements: %w", err)
 	}
 	for _, s := range snaps {
 		owned := map[string]*entitlement.Entitlements{}
+		ownedUsage := map[string]*entitlement.UsageData{}
 		for i := range s.Nodes {
 			if e, ok := ents[s.Nodes[i].ID]; ok && !s.Nodes[i].Stub {
 				owned[s.Nodes[i].ID] = e
+				if u := usage[s.Nodes[i].ID]; u != nil {
+					ownedUsage[s.Nodes[i].ID] = u
+				}
 			}
 		}
-		if err := entitlement.Annotate(s.Nodes, owned, nil); err != nil {
+		if err := entitlement.Annotate(s.Nodes, owned, ownedUsage); err != nil {
 			return nil, nil, fmt.Errorf("azure entitlements: %w", err)
 		}
 	}

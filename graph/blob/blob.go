@@ -67,7 +67,24 @@ type Options struct {
 	// newest sync" (stored without a time so an unchanged re-sync need not
 	// rewrite the blob).
 	LastSeen time.Time
+	// Into, when set, receives the nodes and edges instead of new slices:
+	// the scope's windows of a graph.Tiles, so that graph.MergeTiled can
+	// sort the estate in place. Each window must have exactly the length
+	// of what is decoded into it (Edges: the move edges, then the kept
+	// facts); otherwise Decode fails with ErrWindow and the window's
+	// contents are undefined.
+	Into *Window
 }
+
+// Window is where Decode writes a scope's nodes and edges (Options.Into).
+type Window struct {
+	Nodes []graph.Node
+	Edges []graph.Edge
+}
+
+// ErrWindow: the rows of the blob do not fit the window they were to be
+// decoded into (the row counts it was sized from are not the blob's).
+var ErrWindow = errors.New("scope blob: rows do not fit their window")
 
 // Finding flag bits.
 const (

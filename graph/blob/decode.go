@@ -2,6 +2,7 @@ package blob
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
@@ -45,6 +46,9 @@ func Decode(b []byte, opt Options) (*Decoded, error) {
 	}
 	d := &decoder{b: b[:len(b)-4], pos: len(magic) + 1}
 	out, err := d.decode(opt)
+	if errors.Is(err, ErrWindow) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: scope blob: %v at byte %d", graph.ErrCorrupt, err, d.pos)
 	}
@@ -56,6 +60,14 @@ type decoder struct {
 	pos  int
 	err  error
 	strs []string
+	// tags and props hold the maps decoded so far, keyed by their encoded
+	// bytes: most rows of a scope carry one of a few tag and property sets
+	// (the 100k synthetic estate: 50 tag sets over 100k nodes), and a Go map
+	// costs hundreds of bytes, so rows with equal bytes share one map. A
+	// loaded graph is read-only (graph.Graph), and redaction replaces maps
+	// rather than changing them, so sharing is invisible to readers.
+	tags  map[string]map[string]string
+	props map[string]graph.Props
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -146,7 +158,89 @@ func (d *decoder) strList(arena *[]string) []string {
 	return (*arena)[start:len(*arena):len(*arena)]
 }
 
-func (d *decoder) props() graph.Props {
+// sharedProps decodes a property map, returning the map of an earlier row
+// with the same encoded bytes when there is one (see decoder.props).
+func (d *decoder) sharedProps() graph.Props {
+	start := d.pos
+	d.skipProps()
+	if d.err != nil {
+		return nil
+	}
+	if d.pos == start+1 { // no properties: one zero byte
+		return nil
+	}
+	if p, ok := d.props[string(d.b[start:d.pos])]; ok {
+		return p
+	}
+	end := d.pos
+	d.pos = start
+	p := d.decodeProps()
+	if d.err == nil {
+		if d.props == nil {
+			d.props = map[string]graph.Props{}
+		}
+		d.props[string(d.b[start:end])] = p
+	}
+	return p
+}
+
+// sharedTags decodes a node's tags, sharing maps like sharedProps.
+func (d *decoder) sharedTags() map[string]string {
+	start := d.pos
+	t := d.count(2)
+	if t == 0 {
+		return nil
+	}
+	for range 2 * t {
+		d.uv()
+	}
+	if d.err != nil {
+		return nil
+	}
+	if m, ok := d.tags[string(d.b[start:d.pos])]; ok {
+		return m
+	}
+	end := d.pos
+	d.pos = start
+	d.count(2)
+	m := make(map[string]string, t)
+	for range t {
+		k := d.str()
+		m[k] = d.str()
+	}
+	if d.err == nil {
+		if d.tags == nil {
+			d.tags = map[string]map[string]string{}
+		}
+		d.tags[string(d.b[start:end])] = m
+	}
+	return m
+}
+
+// skipProps reads past a property map.
+func (d *decoder) skipProps() {
+	for m := d.count(2); m > 0 && d.err == nil; m-- {
+		d.uv() // key
+		switch t := d.byte1(); t {
+		case pString:
+			d.uv()
+		case pBool:
+			d.byte1()
+		case pInt:
+			d.sv()
+		case pFloat:
+			d.u64()
+		case pStrings:
+			for k := d.count(1); k > 0; k-- {
+				d.uv()
+			}
+		default:
+			d.fail("property of unknown type %d", t)
+		}
+	}
+}
+
+func (d *decoder) decodeProps() graph.Props {
 	n := d.count(2)
 	if n == 0 {
 		return nil
@@ -226,9 +320,9 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 		d.b = d.b[:end] // a section cannot read past its end
 		switch sec {
 		case 0:
-			out.Nodes = d.nodes(&arena)
+			out.Nodes = d.nodes(&arena, opt.Into)
 		case 1:
-			moves := d.edges(&arena, nil)
+			moves := d.edges(&arena, nil, edgeWindow(opt.Into, 0))
 			out.Moves = len(moves)
 			out.EdgeRuns = append(out.EdgeRuns, moves)
 		case 2:
@@ -236,7 +330,7 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 			if opt.MovesOnly {
 				keep = opt.KeepFacts
 			}
-			out.EdgeRuns = append(out.EdgeRuns, d.edges(&arena, keep))
+			out.EdgeRuns = append(out.EdgeRuns, d.edges(&arena, keep, edgeWindow(opt.Into, out.Moves)))
 		case 3:
 			out.Findings = d.findings(&arena, opt)
 		}
@@ -251,12 +345,42 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 	if d.pos != len(d.b) {
 		return nil, fmt.Errorf("%d bytes after the last section", len(d.b)-d.pos)
 	}
+	if w := opt.Into; w != nil {
+		n := 0
+		for _, r := range out.EdgeRuns {
+			n += len(r)
+		}
+		if n != len(w.Edges) || len(out.Nodes) != len(w.Nodes) {
+			return nil, fmt.Errorf("%w: %d nodes and %d edges into windows of %d and %d", ErrWindow, len(out.Nodes), n, len(w.Nodes), len(w.Edges))
+		}
+	}
 	return out, nil
 }
 
-func (d *decoder) nodes(arena *[]string) []graph.Node {
+// edgeWindow is the rest of the window's edges after the first used ones,
+// empty with the capacity left, or nil without a window.
+func edgeWindow(w *Window, used int) []graph.Edge {
+	if w == nil {
+		return nil
+	}
+	if used > len(w.Edges) {
+		used = len(w.Edges)
+	}
+	return w.Edges[used:used:len(w.Edges)]
+}
+
+func (d *decoder) nodes(arena *[]string, w *Window) []graph.Node {
 	n := d.count(11)
-	out := make([]graph.Node, n)
+	var out []graph.Node
+	switch {
+	case w == nil:
+		out = make([]graph.Node, n)
+	case n != len(w.Nodes):
+		d.err, d.pos = fmt.Errorf("%w: %d nodes into a window of %d", ErrWindow, n, len(w.Nodes)), len(d.b)
+		return nil
+	default:
+		out = w.Nodes
+	}
 	for i := range out {
 		x := &out[i]
 		x.ID = d.str()
@@ -273,14 +397,8 @@ func (d *decoder) nodes(arena *[]string) []graph.Node {
 		if fl&nStaleSince != 0 {
 			x.StaleSince = d.time()
 		}
-		if t := d.count(2); t > 0 {
-			x.Tags = make(map[string]string, t)
-			for range t {
-				k := d.str()
-				x.Tags[k] = d.str()
-			}
-		}
-		x.Props = d.props()
+		x.Tags = d.sharedTags()
+		x.Props = d.sharedProps()
 		if d.err != nil {
 			return nil
 		}
@@ -289,12 +407,17 @@ func (d *decoder) nodes(arena *[]string) []graph.Node {
 }
 
 // edges decodes an edge section; with keep set, only edges of those kinds
-// are materialised and the others are read past.
-func (d *decoder) edges(arena *[]string, keep []graph.EdgeKind) []graph.Edge {
+// are materialised and the others are read past. With into (a window,
+// empty with capacity), edges are appended to it; more than it holds is
+// ErrWindow.
+func (d *decoder) edges(arena *[]string, keep []graph.EdgeKind, into []graph.Edge) []graph.Edge {
 	n := d.count(8)
-	out := make([]graph.Edge, 0, n)
-	if keep != nil {
-		out = nil
+	var out []graph.Edge
+	switch {
+	case into != nil:
+		out = into
+	case keep == nil:
+		out = make([]graph.Edge, 0, n)
 	}
 	for range n {
 		var x graph.Edge
@@ -316,8 +439,12 @@ func (d *decoder) edges(arena *[]string, keep []graph.EdgeKind) []graph.Edge {
 		}
 		x.Evidence = d.strList(arena)
 		x.Findings = d.strList(arena)
-		x.Props = d.props()
+		x.Props = d.sharedProps()
 		if d.err != nil {
+			return nil
+		}
+		if into != nil && len(out) == cap(out) {
+			d.err, d.pos = fmt.Errorf("%w: more edges than the window holds", ErrWindow), len(d.b)
 			return nil
 		}
 		out = append(out, x)
@@ -337,25 +464,7 @@ func (d *decoder) skipEdgeRest() {
 			d.uv()
 		}
 	}
-	for m := d.count(2); m > 0 && d.err == nil; m-- {
-		d.uv() // key
-		switch t := d.byte1(); t {
-		case pString:
-			d.uv()
-		case pBool:
-			d.byte1()
-		case pInt:
-			d.sv()
-		case pFloat:
-			d.u64()
-		case pStrings:
-			for k := d.count(1); k > 0; k-- {
-				d.uv()
-			}
-		default:
-			d.fail("property of unknown type %d", t)
-		}
-	}
+	d.skipProps()
 }
 
 func (d *decoder) findings(arena *[]string, opt Options) []graph.Finding {

@@ -58,11 +58,11 @@ func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, er
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	scopes = slices.DeleteFunc(scopes, func(sc storedScope) bool { return !filter.Matches(sc.scope) })
-	parts, err := s.loadParts(ctx, tx, scopes, filter)
+	parts, tiles, err := s.loadParts(ctx, tx, scopes, filter)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	return graph.Merge(parts), nil
+	return graph.MergeTiled(parts, tiles), nil
 }
 
 // interner shares one copy of strings that repeat across rows (node ids

@@ -225,11 +225,78 @@ type scopeBlob struct {
 	blob []byte // nil: no current projection, read the rows
 }
 
+// windows sizes every selected scope's window of the tiles from the row
+// counts its newest sync recorded (scope_counts): its nodes and the edges
+// the filter loads. A scope without counts gets no window (ok false).
+func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph.Filter) (tiles graph.Tiles, wins []blob.Window, ok []bool, err error) {
+	at := make(map[int64]int, len(scopes))
+	for i, sc := range scopes {
+		at[sc.id] = i
+	}
+	nodes := make([]int, len(scopes))
+	edges := make([]int, len(scopes))
+	ok = make([]bool, len(scopes))
+	rows, err := tx.QueryContext(ctx, `SELECT k.scope, k.what, k.kind, k.n FROM scope_counts k JOIN scopes c ON c.id = k.scope
+		WHERE k.sync_id = c.last_sync AND k.what IN ('sync', 'node', 'stub', 'edge')`)
+	if err != nil {
+		return tiles, nil, nil, wrapDBErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var what, kind string
+		var n int
+		if err := rows.Scan(&id, &what, &kind, &n); err != nil {
+			return tiles, nil, nil, wrapDBErr(err)
+		}
+		i, sel := at[id]
+		if !sel || n < 0 {
+			continue
+		}
+		switch what {
+		case "sync": // the marker row: this sync recorded its counts
+			ok[i] = true
+		case "node", "stub":
+			nodes[i] += n
+		case "edge":
+			if filter.LoadsEdge(graph.EdgeKind(kind)) {
+				edges[i] += n
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return tiles, nil, nil, wrapDBErr(err)
+	}
+	nn, ne := 0, 0
+	for i := range scopes {
+		if ok[i] {
+			nn += nodes[i]
+			ne += edges[i]
+		}
+	}
+	tiles = graph.Tiles{Nodes: make([]graph.Node, nn), Edges: make([]graph.Edge, ne)}
+	wins = make([]blob.Window, len(scopes))
+	nn, ne = 0, 0
+	for i := range scopes {
+		if ok[i] {
+			wins[i] = blob.Window{Nodes: tiles.Nodes[nn : nn+nodes[i] : nn+nodes[i]], Edges: tiles.Edges[ne : ne+edges[i] : ne+edges[i]]}
+			nn += nodes[i]
+			ne += edges[i]
+		}
+	}
+	return tiles, wins, ok, nil
+}
+
 // loadParts reads the selected scopes' blobs (or rows) in the read
-// transaction and decodes them on every core, in scope order.
-func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph.Filter) ([]graph.Part, error) {
+// transaction and decodes them on every core, in scope order, each into
+// its window of the tiles it returns (graph.MergeTiled).
+func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph.Filter) ([]graph.Part, graph.Tiles, error) {
 	parts := make([]graph.Part, len(scopes))
 	errs := make([]error, len(scopes))
+	tiles, wins, windowed, err := windows(ctx, tx, scopes, filter)
+	if err != nil {
+		return nil, tiles, fmt.Errorf("row counts: %w", err)
+	}
 	type job struct {
 		i int
 		b []byte
@@ -242,7 +309,18 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 			defer wg.Done()
 			for j := range jobs {
 				sc := scopes[j.i]
-				d, err := blob.Decode(j.b, blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)})
+				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)}
+				if windowed[j.i] {
+					opt.Into = &wins[j.i]
+				}
+				d, err := blob.Decode(j.b, opt)
+				if errors.Is(err, blob.ErrWindow) {
+					// counts that do not match the blob cost the in-place
+					// merge, not the load: decode into the scope's own slices
+					s.log.Debug("scope projection does not fit its recorded counts", "scope", sc.scope.String(), "err", err.Error())
+					opt.Into = nil
+					d, err = blob.Decode(j.b, opt)
+				}
 				if err != nil {
 					errs[j.i] = err
 					continue
@@ -271,7 +349,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 	close(jobs)
 	wg.Wait()
 	if readErr != nil {
-		return nil, readErr
+		return nil, tiles, readErr
 	}
 	// scopes without a usable projection: their rows, sorted into a part
 	for i, sc := range scopes {
@@ -283,11 +361,11 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 		}
 		p, err := loadRowsPart(ctx, tx, sc, filter)
 		if err != nil {
-			return nil, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
+			return nil, tiles, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
 		}
 		parts[i] = p
 	}
-	return parts, nil
+	return parts, tiles, nil
 }
 
 var errNoProjection = errors.New("no projection for the scope's newest sync")

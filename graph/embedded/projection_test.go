@@ -328,3 +328,55 @@ func TestUnchangedResyncMovesOnlyTheHistory(t *testing.T) {
 	}
 	sameGraph(t, got, loadRows(t, s, graph.Filter{Scopes: []graph.Scope{projA}}))
 }
+
+// TestLoadDecodesIntoWindowsAndSurvivesWrongCounts: Load sizes each
+// scope's window from the counts its sync recorded and decodes into it (no
+// scope misses its window on a sound store); counts that do not match the
+// blob (damaged, or written by another version), a scope without counts
+// and one without a projection all still load the same graph, by the
+// copying merge.
+func TestLoadDecodesIntoWindowsAndSurvivesWrongCounts(t *testing.T) {
+	ctx := context.Background()
+	filters := []graph.Filter{{}, {SkipFacts: true}, {SkipFacts: true, KeepFacts: []graph.EdgeKind{graph.EdgeMemberOf}}, {IncludeResolved: true}}
+	for _, tc := range []struct {
+		damage string
+		misfit bool // a scope's blob no longer fits its window
+	}{
+		{``, false},
+		{`UPDATE scope_counts SET n = n + 1 WHERE what = 'node' AND scope = (SELECT min(scope) FROM scope_counts)`, true},
+		{`UPDATE scope_counts SET n = n - 1 WHERE what = 'edge' AND kind = 'ASSUMES' AND scope = (SELECT max(scope) FROM scope_counts)`, true},
+		{`DELETE FROM scope_counts WHERE scope = (SELECT min(scope) FROM scope_counts)`, false},
+		{`DELETE FROM projections WHERE scope = (SELECT max(scope) FROM projections)`, false},
+	} {
+		var logs bytes.Buffer
+		s := openTemp(t, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		staleHistory(t, s)
+		want := make([]*graph.Graph, len(filters))
+		for i, f := range filters {
+			var err error
+			if want[i], err = s.Load(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sameGraph(t, want[0], loadRows(t, s, graph.Filter{}))
+		if strings.Contains(logs.String(), "does not fit") {
+			t.Fatalf("a sound store missed a window:\n%s", logs.String())
+		}
+		if tc.damage != "" {
+			if _, err := s.db.Exec(tc.damage); err != nil {
+				t.Fatal(err)
+			}
+		}
+		logs.Reset()
+		for i, f := range filters {
+			got, err := s.Load(ctx, f)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.damage, err)
+			}
+			sameGraph(t, got, want[i])
+		}
+		if got := strings.Contains(logs.String(), "does not fit"); got != tc.misfit {
+			t.Errorf("%s: logged a misfit %v, want %v:\n%s", tc.damage, got, tc.misfit, logs.String())
+		}
+	}
+}

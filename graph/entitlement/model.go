@@ -184,6 +184,19 @@ type UsageData struct {
 	// 0 means unknown.
 	TrackingDays int            `json:"tracking_days,omitempty"`
 	Services     []ServiceUsage `json:"services"`
+	// Unobserved names the kinds of use the source cannot see (the Azure
+	// Activity Log records no reads and no data-plane operations). When
+	// set, a principal with no recorded use in the window is not called
+	// inactive: its activity is unknown unless other data says otherwise.
+	Unobserved string `json:"unobserved,omitempty"`
+	// Suggestion is a least-privilege suggestion the collector computed
+	// and verified itself, because checking it needs what the stored graph
+	// does not keep (Azure: role definitions with their notActions, deny
+	// assignments, group memberships, the scope hierarchy). The report
+	// shows it as is instead of calling the cloud's PolicyWriter; when it
+	// is nil, SuggestionReason, if set, says why there is none.
+	Suggestion       *Suggestion `json:"suggestion,omitempty"`
+	SuggestionReason string      `json:"suggestion_reason,omitempty"`
 }
 
 // ServiceUsage is the recorded use of one service. Services the principal
@@ -205,6 +218,10 @@ type ServiceUsage struct {
 	// role would not fit the node property limit.
 	Exhaustive bool          `json:"exhaustive,omitempty"`
 	Actions    []ActionUsage `json:"actions,omitempty"`
+	// NotObservable says the source cannot see this service's use at all
+	// (Azure data-plane actions are not in the Activity Log): the service
+	// is neither used nor unused, and a suggestion keeps it as held.
+	NotObservable bool `json:"not_observable,omitempty"`
 }
 
 // ActionUsage is the recorded use of one tracked action.

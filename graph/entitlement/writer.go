@@ -35,7 +35,8 @@ type Suggestion struct {
 }
 
 // Replaced is one grant a suggestion replaces: a policy or a role (Grant)
-// and where it is attached (On: a policy ARN, a GCP resource name).
+// and where it is attached (On: a policy ARN, a GCP resource name, an Azure
+// role assignment id).
 type Replaced struct {
 	Grant string `json:"grant"`
 	On    string `json:"on"`

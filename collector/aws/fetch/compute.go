@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
@@ -82,46 +81,6 @@ func lambdaFunction(f lambdatypes.FunctionConfiguration, salt []byte) inventory.
 		o.Layers = append(o.Layers, aws.ToString(l.Arn))
 	}
 	return o
-}
-
-// collectEKS reads clusters with their endpoint exposure and role.
-func (s *session) collectEKS(ctx context.Context, region string, rd *inventory.RegionData) error {
-	c := eks.NewFromConfig(s.cfg, func(o *eks.Options) { o.Region = region })
-	var names []string
-	p := eks.NewListClustersPaginator(c, &eks.ListClustersInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return err
-		}
-		names = append(names, page.Clusters...)
-	}
-	out := make([]inventory.EKSCluster, len(names))
-	forEach(ctx, len(names), s.opts.concurrency(), func(ctx context.Context, i int) {
-		o := inventory.EKSCluster{Name: names[i]}
-		d, err := c.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(names[i])})
-		if err != nil {
-			o.Errors = append(o.Errors, s.detail(ServiceEKS, "describe", region, names[i], err))
-			out[i] = o
-			return
-		}
-		cl := d.Cluster
-		o.ARN, o.Version, o.Status, o.RoleARN, o.Endpoint = aws.ToString(cl.Arn), aws.ToString(cl.Version), string(cl.Status), aws.ToString(cl.RoleArn), aws.ToString(cl.Endpoint)
-		if v := cl.ResourcesVpcConfig; v != nil {
-			o.EndpointPublicAccess, o.EndpointPrivateAccess = v.EndpointPublicAccess, v.EndpointPrivateAccess
-			o.PublicAccessCIDRs, o.VPCID, o.SubnetIDs = v.PublicAccessCidrs, aws.ToString(v.VpcId), v.SubnetIds
-			o.SecurityGroupIDs = v.SecurityGroupIds
-			if id := aws.ToString(v.ClusterSecurityGroupId); id != "" && !slices.Contains(o.SecurityGroupIDs, id) {
-				o.SecurityGroupIDs = append(slices.Clone(o.SecurityGroupIDs), id)
-			}
-		}
-		if len(cl.Tags) > 0 {
-			o.Tags = inventory.Tags(cl.Tags)
-		}
-		out[i] = o
-	})
-	rd.EKSClusters = out
-	return nil
 }
 
 // collectECS reads the latest active revision of every task definition

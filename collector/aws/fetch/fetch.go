@@ -95,6 +95,20 @@ type Options struct {
 	// ConfigScanLimits caps the configuration-object scan; zero fields take
 	// the defaults (DefaultConfigScanLimits).
 	ConfigScanLimits ConfigScanLimits
+	// Kubernetes also reads every EKS cluster's Kubernetes API with
+	// read-only verbs (pods, service accounts, nodes, RBAC, the aws-auth
+	// ConfigMap; never Secrets), authenticating with an EKS token made from
+	// the collector's own credentials (kubernetes.go). Off by default: the
+	// collector's principal needs an access entry or aws-auth mapping.
+	Kubernetes bool
+	// KubeEndpoints override, per cluster name, the API server URL and CA
+	// DescribeCluster gives (a private endpoint reached through a tunnel;
+	// a local server in tests).
+	KubeEndpoints map[string]KubeEndpoint
+	// KubeExports are, per cluster name, kubectl JSON exports read instead
+	// of the cluster's API (ParseKubeExport): for a collector whose
+	// principal has no Kubernetes access. They apply without Kubernetes.
+	KubeExports map[string][][]byte
 	// Logger receives progress; nil means slog.Default().
 	Logger *slog.Logger
 }

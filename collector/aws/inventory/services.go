@@ -310,8 +310,23 @@ type EKSCluster struct {
 	VPCID                 string   `json:"vpc_id,omitempty"`
 	SubnetIDs             []string `json:"subnet_ids,omitempty"`
 	SecurityGroupIDs      []string `json:"security_group_ids,omitempty"`
-	Tags                  Tags     `json:"tags,omitempty"`
-	Errors                []string `json:"errors,omitempty"` // details that could not be read
+	// OIDCIssuer is the cluster's OIDC issuer URL (IRSA tokens name it).
+	OIDCIssuer string `json:"oidc_issuer,omitempty"`
+	// AuthenticationMode is API, API_AND_CONFIG_MAP or CONFIG_MAP ("" when
+	// the API did not say: clusters created before access entries behave
+	// as CONFIG_MAP).
+	AuthenticationMode string           `json:"authentication_mode,omitempty"`
+	NodeGroups         []EKSNodeGroup   `json:"node_groups,omitempty"`
+	AccessEntries      []EKSAccessEntry `json:"access_entries,omitempty"`
+	PodIdentities      []EKSPodIdentity `json:"pod_identities,omitempty"`
+	// Unavailable names the per-cluster reads the endpoint does not offer
+	// (an emulator without access entries): known to be unknown, not failed.
+	Unavailable []string `json:"unavailable,omitempty"`
+	// Kubernetes is what the cluster's Kubernetes API answered; nil when it
+	// was not read (the --kubernetes opt-in was off).
+	Kubernetes *KubeState `json:"kubernetes,omitempty"`
+	Tags       Tags       `json:"tags,omitempty"`
+	Errors     []string   `json:"errors,omitempty"` // details that could not be read
 }
 
 // TaskDefinition is the latest active revision of an ECS task definition

@@ -84,6 +84,9 @@ func (b *builder) compute() {
 			b.taskDefinition(x, &x.d.TaskDefinitions[i])
 		}
 		b.ecsPlacement(x, profiles)
+		for i := range x.d.EKSClusters {
+			b.eksWorkloads(x, &x.d.EKSClusters[i], profiles)
+		}
 	}
 }
 

@@ -201,16 +201,19 @@ func (b *builder) placeOnHosts(x *regionIndex, td *inventory.TaskDefinition, hos
 				}
 			}
 		}
-		b.containerIMDS(x, td, mode, host, profiles)
+		b.hostIMDS(x, td.ARN, host, mode == "host", "bridge mode", TechECSHostIMDS, profiles)
 	}
 	if share.id != "" && b.memberByID(td.ARN) == nil {
 		b.addMember(share)
 	}
 }
 
-// containerIMDS adds the container -> host role move when the host's
-// metadata service answers the container.
-func (b *builder) containerIMDS(x *regionIndex, td *inventory.TaskDefinition, mode, host string, profiles map[string][]string) {
+// hostIMDS adds the workload -> host role move when the host's metadata
+// service answers the workload: on the host's network stack (ECS host
+// mode, a hostNetwork pod) always; behind one more hop (ECS bridge mode, a
+// pod on the VPC CNI's veth) only when IMDSv1 is allowed or the IMDSv2
+// hop limit is 2 or more.
+func (b *builder) hostIMDS(x *regionIndex, from, host string, hostNetwork bool, hop, tech string, profiles map[string][]string) {
 	inst := x.instances[arnName(host)]
 	if inst == nil || inst.InstanceProfileARN == "" || strings.EqualFold(inst.MetadataHTTPEndpoint, "disabled") {
 		return
@@ -218,22 +221,22 @@ func (b *builder) containerIMDS(x *regionIndex, td *inventory.TaskDefinition, mo
 	v1 := strings.EqualFold(inst.MetadataHTTPTokens, "optional")
 	var why string
 	switch {
-	case mode == "host":
-		why = "host network mode: the container is on the host's network stack and reaches 169.254.169.254"
+	case hostNetwork:
+		why = "on the host's network stack: the workload reaches 169.254.169.254"
 	case v1:
-		why = "bridge mode on a host allowing IMDSv1: the container reaches 169.254.169.254 through the bridge"
+		why = hop + " on a host allowing IMDSv1: the workload reaches 169.254.169.254 through the extra hop"
 	case inst.MetadataHopLimit >= 2:
-		why = fmt.Sprintf("bridge mode on a host whose IMDSv2 hop limit is %d: the token answer reaches the container", inst.MetadataHopLimit)
+		why = fmt.Sprintf("%s on a host whose IMDSv2 hop limit is %d: the token answer reaches the workload", hop, inst.MetadataHopLimit)
 	default:
-		return // IMDSv2 with hop limit 1 does not answer through the bridge
+		return // IMDSv2 with hop limit 1 does not answer through the extra hop
 	}
 	likelihood := 0.7
-	if v1 || mode == "host" {
+	if v1 || hostNetwork {
 		likelihood = 0.8
 	}
 	for _, role := range profiles[inst.InstanceProfileARN] {
 		b.roleStub(role)
-		b.edge(graph.Edge{From: td.ARN, To: role, Kind: graph.EdgeUsesIdentity, Technique: TechECSHostIMDS, Likelihood: likelihood,
+		b.edge(graph.Edge{From: from, To: role, Kind: graph.EdgeUsesIdentity, Technique: tech, Likelihood: likelihood,
 			Evidence: []string{why, fmt.Sprintf("host %s has instance profile %s with role %s", inst.ID, inst.InstanceProfileARN, role)}})
 	}
 }

@@ -243,11 +243,11 @@ func evalSources(srcs []sgSource, acl *inventory.NetworkACL, v6 bool) (got proto
 				if !returnTrafficAllowed(out) {
 					continue
 				}
-				ports := sgAllowed[p].intersect(in)
+				ports := sgAllowed[p].Intersect(in)
 				if len(ports) == 0 {
 					continue
 				}
-				got[p] = got[p].union(ports)
+				got[p] = got[p].Union(ports)
 				for _, n := range ir {
 					inSet[n] = true
 				}
@@ -255,7 +255,7 @@ func evalSources(srcs []sgSource, acl *inventory.NetworkACL, v6 bool) (got proto
 					outSet[n] = true
 				}
 				for _, c := range contributors {
-					if len(c.ports[p].intersect(ports)) > 0 && c.sg != "" {
+					if len(c.ports[p].Intersect(ports)) > 0 && c.sg != "" {
 						sgSet[c.sg] = true
 					}
 				}

@@ -136,6 +136,21 @@ var rules = map[string]rule{
 		remediation: "Drop privileged mode, do not mount the Docker socket or sensitive host paths; run such workloads on Fargate or dedicated hosts.",
 		fixEffort:   2,
 	},
+	RuleEKSPodHostAccess: {
+		title: "EKS pod can take over its node (privileged, hostPID, escaping capability, container runtime socket or host path mount)", severity: graph.SeverityHigh,
+		remediation: "Drop privileged mode, hostPID and added capabilities, do not mount the container runtime socket or host paths; enforce the restricted Pod Security Standard on the namespace.",
+		fixEffort:   2,
+	},
+	RuleEKSWorkloadRBAC: {
+		title: "EKS workload's service account can run pods or grant itself more (create pods, pods/exec, escalate, bind, impersonate)", severity: graph.SeverityHigh,
+		remediation: "Bind the service account to a Role with only the verbs the workload needs; never grant create on pods or controllers, pods/exec, escalate, bind or impersonate to an application's service account.",
+		fixEffort:   2,
+	},
+	RuleEKSAWSAuthMasters: {
+		title: "aws-auth ConfigMap maps an IAM principal to system:masters", severity: graph.SeverityMedium,
+		remediation: "Move the mapping to an EKS access entry with a scoped access policy, or map to a group bound to a least-privilege ClusterRole; system:masters cannot be restricted by RBAC.",
+		fixEffort:   2,
+	},
 	RuleLambdaURLNoAuth: {
 		title: "Lambda function URL requires no authentication", severity: graph.SeverityHigh,
 		remediation: "Set the function URL's AuthType to AWS_IAM, or delete the URL.",

@@ -124,15 +124,15 @@ func naclDecision(acl *inventory.NetworkACL, egress bool, addr netip.Addr, p pro
 		if !ok || pfx.Addr().Is4() != addr.Is4() || !pfx.Contains(addr) {
 			continue
 		}
-		r := remaining.intersect(naclPorts(e, p))
+		r := remaining.Intersect(naclPorts(e, p))
 		if len(r) == 0 {
 			continue
 		}
 		if e.Allow {
-			allowed = allowed.union(r)
+			allowed = allowed.Union(r)
 			rules = append(rules, e.RuleNumber)
 		}
-		remaining = remaining.minus(r)
+		remaining = remaining.Minus(r)
 		if len(remaining) == 0 {
 			break
 		}
@@ -151,7 +151,7 @@ func naclPorts(e inventory.ACLEntry, p proto) portSet {
 // client: they must cover a whole common ephemeral range, Linux's
 // 32768-60999 or the IANA/Windows 49152-65535 (1024-65535 covers both).
 func returnTrafficAllowed(out portSet) bool {
-	return out.covers(49152, 65535) || out.covers(32768, 60999)
+	return out.Covers(49152, 65535) || out.Covers(32768, 60999)
 }
 
 func naclSplits(acl *inventory.NetworkACL, v6 bool) []netip.Prefix {

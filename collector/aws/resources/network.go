@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/collector/portset"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -225,8 +226,8 @@ func (b *builder) sgPortFindings(nodeID, groupID string, open protoPorts, v6 boo
 	var controls []string
 	for p := proto(0); p < numProtos; p++ {
 		for _, port := range adminPorts {
-			if open[p].contains(port) {
-				admin[p] = admin[p].union(portSet{{port, port}})
+			if open[p].Has(port) {
+				admin[p] = admin[p].Union(portset.Single(port))
 				switch port {
 				case 22:
 					controls = append(controls, "AWS-FSBP:EC2.13")
@@ -236,8 +237,8 @@ func (b *builder) sgPortFindings(nodeID, groupID string, open protoPorts, v6 boo
 			}
 		}
 		for _, port := range highRiskPorts {
-			if open[p].contains(port) && !admin[p].contains(port) {
-				risky[p] = risky[p].union(portSet{{port, port}})
+			if open[p].Has(port) && !admin[p].Has(port) {
+				risky[p] = risky[p].Union(portset.Single(port))
 			}
 		}
 	}
@@ -249,7 +250,7 @@ func (b *builder) sgPortFindings(nodeID, groupID string, open protoPorts, v6 boo
 		}
 		controls = append(controls, "AWS-FSBP:EC2.19")
 		sev := graph.SeverityHigh
-		if open[protoTCP].covers(0, 65535) {
+		if open[protoTCP].Covers(0, 65535) {
 			sev = graph.SeverityCritical
 		}
 		fid := b.flag(RuleSGAdminPorts, nodeID, sev,
@@ -265,7 +266,7 @@ func (b *builder) sgPortFindings(nodeID, groupID string, open protoPorts, v6 boo
 	for p := proto(0); p < numProtos; p++ {
 		rest := open[p]
 		for _, port := range append(append([]int32{}, highRiskPorts...), 80, 443) {
-			rest = rest.minus(portSet{{port, port}})
+			rest = rest.Minus(portset.Single(port))
 		}
 		other[p] = rest
 	}
@@ -296,7 +297,7 @@ func (b *builder) networkACL(x *regionIndex, acl *inventory.NetworkACL) {
 	var admin []string
 	for _, port := range adminPorts {
 		for p := proto(0); p < numProtos; p++ {
-			if open[p].contains(port) {
+			if open[p].Has(port) {
 				admin = append(admin, fmt.Sprintf("%d/%s", port, p))
 			}
 		}
@@ -322,7 +323,7 @@ func naclPublicIngress(acl *inventory.NetworkACL, v6 bool) protoPorts {
 		}
 		for p := proto(0); p < numProtos; p++ {
 			in, _ := naclDecision(acl, false, leaf.Addr(), p)
-			got[p] = got[p].union(in)
+			got[p] = got[p].Union(in)
 		}
 	})
 	return got

@@ -8,6 +8,7 @@ import (
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/policy"
+	"github.com/breachpath/breachpath/collector/portset"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -99,7 +100,7 @@ func (b *builder) exposureFindings(x *regionIndex, e *exposure, subnets []string
 			continue
 		}
 		for _, p := range adminPorts {
-			if e.ports[protoTCP].contains(p) || e.ports[protoUDP].contains(p) {
+			if e.ports[protoTCP].Has(p) || e.ports[protoUDP].Has(p) {
 				out = append(out, fid)
 				break
 			}
@@ -116,7 +117,7 @@ func (b *builder) loadBalancerMoves(info lbInfo, cache map[string]*exposure) {
 		if strings.EqualFold(l.Protocol, "UDP") {
 			p = protoUDP
 		}
-		listen[p] = listen[p].union(portSet{{l.Port, l.Port}})
+		listen[p] = listen[p].Union(portset.Single(l.Port))
 	}
 	// A network load balancer without security groups filters nothing and
 	// passes client addresses through: its targets' groups decide instead.
@@ -295,7 +296,7 @@ func (b *builder) functionURLMoves(f *inventory.LambdaFunction) {
 		}
 		fid := b.flag(RuleLambdaURLNoAuth, f.ARN, defaultSeverity, fmt.Sprintf("function URL %s has AuthType NONE", u.URL))
 		e := &exposure{evidence: []string{fmt.Sprintf("function URL %s has AuthType NONE", u.URL)}}
-		e.ports[protoTCP] = portSet{{443, 443}}
+		e.ports[protoTCP] = portset.Single(443)
 		likelihood := 0.0
 		if !publicInvokePolicy(f.Policy, f.ARN) {
 			// AWS also requires a resource policy granting
@@ -351,7 +352,7 @@ func (b *builder) eksMoves(c *inventory.EKSCluster) {
 		return
 	}
 	e := &exposure{evidence: []string{fmt.Sprintf("endpointPublicAccess=true with publicAccessCidrs %s", strings.Join(broad, ", "))}}
-	e.ports[protoTCP] = portSet{{443, 443}}
+	e.ports[protoTCP] = portset.Single(443)
 	b.expose(c.ARN, TechEKSPublic, e, 0.5, []string{fid}, "the Kubernetes API still requires credentials; exposure enables credential attacks and API exploits")
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/collector/portset"
 )
 
 // unknownServiceLikelihood is the likelihood of an exposure where nothing
@@ -40,7 +41,7 @@ var serviceHints = []struct {
 func (b *builder) exposedServices(x *regionIndex, id string, inst *inventory.Instance, open protoPorts) (evidence, services []string, known bool) {
 	named := map[int32]string{}
 	name := func(p int32, what string) {
-		if _, ok := named[p]; !ok && open[protoTCP].contains(p) {
+		if _, ok := named[p]; !ok && open[protoTCP].Has(p) {
 			named[p] = what
 		}
 	}
@@ -95,7 +96,7 @@ func (b *builder) exposedServices(x *regionIndex, id string, inst *inventory.Ins
 	rest := open
 	for _, p := range ports {
 		services = append(services, fmt.Sprintf("%d/tcp: %s", p, named[p]))
-		rest[protoTCP] = rest[protoTCP].minus(portSet{{p, p}})
+		rest[protoTCP] = rest[protoTCP].Minus(portset.Single(p))
 	}
 	if !rest.empty() {
 		services = append(services, strings.Join(rest.strings(), " ")+": open port, service unknown")

@@ -30,12 +30,16 @@ import (
 const DataSuffix = "/data"
 
 // Analyze returns the entitlements of every principal holding role
-// assignments (directly or through a group), keyed by node id. nodeOf maps
-// an Entra object id to its node id.
-func Analyze(inv *inventory.Inventory, nodeOf func(objectID string) string, now time.Time) (map[string]*entitlement.Entitlements, error) {
+// assignments (directly or through a group), keyed by node id, and, when
+// the Activity Log was read, the users', service principals' and managed
+// identities' usage with a verified least-privilege suggestion (groups do
+// not act; a principal whose subscriptions' logs failed has none: its
+// usage is unknown, and a note says why). nodeOf maps an Entra object id
+// to its node id.
+func Analyze(inv *inventory.Inventory, nodeOf func(objectID string) string, now time.Time) (map[string]*entitlement.Entitlements, map[string]*entitlement.UsageData, error) {
 	ev, err := rbac.New(inv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	holders := map[string]bool{}
 	for _, a := range inv.RoleAssignments {
@@ -52,13 +56,28 @@ func Analyze(inv *inventory.Inventory, nodeOf func(objectID string) string, now 
 		}
 	}
 	creds := credentials(inv, now)
+	isGroup := map[string]bool{}
+	for _, g := range inv.Entra.Groups {
+		isGroup[strings.ToLower(g.ID)] = true
+	}
+	names := principalNames(inv)
+	exercised := exercisedBy(inv)
 	out := map[string]*entitlement.Entitlements{}
+	usage := map[string]*entitlement.UsageData{}
 	for oid := range holders {
 		node := nodeOf(oid)
 		if node == "" {
 			continue
 		}
 		e := build(ev, inv, oid)
+		if inv.Activity != nil && !isGroup[oid] {
+			u, note := activityUsage(inv, ev, oid, names[oid], e, exercised[oid])
+			if u != nil {
+				usage[node] = u
+			} else {
+				e.Notes = append(e.Notes, note)
+			}
+		}
 		if c, ok := creds[oid]; ok {
 			e.Credentials = c.creds
 			e.CreatedAt = c.created
@@ -69,7 +88,20 @@ func Analyze(inv *inventory.Inventory, nodeOf func(objectID string) string, now 
 		}
 		out[node] = e
 	}
-	return out, nil
+	return out, usage, nil
+}
+
+// principalNames maps object ids to display names (user principal names
+// for users).
+func principalNames(inv *inventory.Inventory) map[string]string {
+	out := map[string]string{}
+	for _, u := range inv.Entra.Users {
+		out[strings.ToLower(u.ID)] = cmp.Or(u.UserPrincipalName, u.DisplayName)
+	}
+	for _, sp := range inv.Entra.ServicePrincipals {
+		out[strings.ToLower(sp.ID)] = sp.DisplayName
+	}
+	return out
 }
 
 // grant is one assignment reaching the principal.
@@ -275,12 +307,17 @@ func credentials(inv *inventory.Inventory, now time.Time) map[string]principalCr
 	for _, a := range inv.Entra.Applications {
 		apps[strings.ToLower(a.AppID)] = a.Credentials
 	}
+	read := inv.Entra.ServicePrincipalSignInRead
 	for _, sp := range inv.Entra.ServicePrincipals {
 		var pc principalCreds
 		owned := len(sp.Credentials)
+		// With the sign-in report read, a credential was last presented no
+		// later than the service principal's last sign-in as a client
+		// (the report is per application, not per credential): one
+		// unused for the window is certainly dormant.
 		for i, c := range append(slices.Clone(sp.Credentials), apps[strings.ToLower(sp.AppID)]...) {
 			pc.creds = append(pc.creds, entitlement.Credential{Kind: entitlement.CredentialAccessKey, ID: mask(c.KeyID), Active: c.End.IsZero() || c.End.After(now),
-				Created: c.Start})
+				Created: c.Start, UsageKnown: read, LastUsed: sp.LastClientSignIn})
 			where := "service principal"
 			if i >= owned {
 				where = "application"
@@ -289,12 +326,21 @@ func credentials(inv *inventory.Inventory, now time.Time) map[string]principalCr
 				pc.notes = append(pc.notes, n)
 			}
 		}
-		if len(pc.creds) > 0 {
-			out[strings.ToLower(sp.ID)] = pc
+		// The service principal (a managed identity has no credential of
+		// its own) acted when it last signed in: tokens it was issued.
+		if read {
+			pc.creds = append(pc.creds, entitlement.Credential{Kind: entitlement.CredentialSession, Active: sp.AccountEnabled == nil || *sp.AccountEnabled,
+				UsageKnown: true, LastUsed: sp.LastSignIn})
+		} else {
+			pc.notes = append(pc.notes, spSignInNote)
 		}
+		out[strings.ToLower(sp.ID)] = pc
 	}
 	return out
 }
+
+// spSignInNote explains unknown service principal dormancy.
+const spSignInNote = "service principal sign-in activity not readable (Microsoft Graph reports/servicePrincipalSignInActivities needs AuditLog.Read.All and an Entra ID P1 licence): whether this service principal or managed identity is dormant is unknown"
 
 // credentialNote describes an expired or long-lived credential, or "".
 func credentialNote(c inventory.Credential, where string, now time.Time) string {

@@ -28,7 +28,7 @@ func TestAnalyzeReportsScopesGroupsWildcardsAndCredentials(t *testing.T) {
 		{ID: "ra-kv", Scope: rg, RoleDefinitionID: "/x/" + rbac.RoleKeyVaultSecretsUser, PrincipalID: "u-alice", Condition: "@Resource[...] StringEquals 'x'"},
 	}
 	node := func(oid string) string { return "/tenants/tenant/x/" + oid }
-	ents, err := Analyze(inv, node, now)
+	ents, _, err := Analyze(inv, node, now)
 	if err != nil {
 		t.Fatal(err)
 	}

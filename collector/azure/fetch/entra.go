@@ -102,6 +102,7 @@ func (c *collector) readEntra(ctx context.Context) (*inventory.Entra, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("service principal owners: %w", err)
 	}
+	c.servicePrincipalSignIns(ctx, e)
 	if err := c.graphList(ctx, "/v1.0/applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=999", func(raw json.RawMessage) error {
 		a, err := inventory.ApplicationFromGraph(raw)
 		e.Applications = append(e.Applications, a)
@@ -203,4 +204,36 @@ func firstNonEmpty(v ...string) string {
 		}
 	}
 	return ""
+}
+
+// servicePrincipalSignIns reads Microsoft Graph's (beta)
+// reports/servicePrincipalSignInActivities onto the service principals by
+// application id. It needs AuditLog.Read.All (and an Entra ID P1 licence);
+// without it, or on any other failure, service principals' dormancy stays
+// unknown: the directory itself is still read.
+func (c *collector) servicePrincipalSignIns(ctx context.Context, e *inventory.Entra) {
+	byApp := map[string]inventory.ServicePrincipalSignIn{}
+	err := c.graphList(ctx, "/beta/reports/servicePrincipalSignInActivities", func(raw json.RawMessage) error {
+		a, err := inventory.ServicePrincipalSignInFromGraph(raw)
+		if err != nil {
+			return err
+		}
+		byApp[a.AppID] = a
+		return nil
+	})
+	if err != nil {
+		why := "the read failed"
+		if st := statusOf(err); st == http.StatusForbidden || st == http.StatusUnauthorized {
+			why = "Microsoft Graph AuditLog.Read.All and an Entra ID P1 licence are needed"
+		}
+		c.inv.Warn("entra: service principals' sign-in activity unreadable (%s: %v); dormant service principals and managed identities are not reported", why, err)
+		return
+	}
+	for i := range e.ServicePrincipals {
+		sp := &e.ServicePrincipals[i]
+		if a, ok := byApp[sp.AppID]; ok {
+			sp.LastSignIn, sp.LastClientSignIn = a.Last, a.LastClient
+		}
+	}
+	e.ServicePrincipalSignInRead = true
 }

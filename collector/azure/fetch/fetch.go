@@ -5,8 +5,9 @@
 // armstorage, Key Vault secret and key metadata through armkeyvault, SQL
 // firewall rules through armsql, App Service setting names, Automation
 // variables, federated credentials and RBAC through the ARM REST API on
-// azcore's pipeline), and Entra ID through Microsoft Graph REST on the same
-// pipeline (docs/ARCHITECTURE.md says why not the Graph SDK).
+// azcore's pipeline), Entra ID through Microsoft Graph REST on the same
+// pipeline (docs/ARCHITECTURE.md says why not the Graph SDK), and each
+// subscription's Activity Log (armmonitor) for the CIEM report's usage.
 //
 // Every area that fails is recorded in the inventory's coverage, never
 // taken for "no resources"; the store then keeps the area's earlier rows,
@@ -132,7 +133,7 @@ func Collect(ctx context.Context, cred azcore.TokenCredential, opts Options) (*i
 	for _, s := range subs {
 		c.inv.AddSubscription(s)
 	}
-	steps := []func(context.Context){c.resourceGraph, c.details, c.authorization, c.entra, c.purview}
+	steps := []func(context.Context){c.resourceGraph, c.details, c.authorization, c.entra, c.activity, c.purview}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			c.inv.Partial = true

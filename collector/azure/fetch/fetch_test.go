@@ -58,8 +58,9 @@ func TestCollectReadsEveryAreaOfTheTenant(t *testing.T) {
 	if f := failedAreas(inv, sub); len(f) > 0 {
 		t.Fatalf("failed areas: %v", f)
 	}
-	if got := len(inv.Coverage[sub].Read); got != len(inventory.Areas)-1 {
-		t.Fatalf("areas read = %d (%v), want every subscription area", got, inv.Coverage[sub].Read)
+	// Every subscription area (entra is the tenant's) and the Activity Log.
+	if got := len(inv.Coverage[sub].Read); got != len(inventory.Areas)-1+1 || !inv.Activity.Read[sub] {
+		t.Fatalf("areas read = %d (%v), activity log read %v, want every subscription area", got, inv.Coverage[sub].Read, inv.Activity.Read)
 	}
 	if inv.Get(site) == nil || strings.Join(inv.Get(site).AppSettingNames, ",") == "" {
 		t.Fatalf("app setting names not read: %+v", inv.Get(site))

@@ -19,6 +19,10 @@ type Entra struct {
 	// SignInRead is set when users' sign-in activity was read: a zero
 	// LastSignIn then means never signed in rather than unknown.
 	SignInRead bool `json:"signInRead,omitempty"`
+	// ServicePrincipalSignInRead is set when the service principal sign-in
+	// activity report was read: a zero LastSignIn then means no sign-in
+	// in the report's history rather than unknown.
+	ServicePrincipalSignInRead bool `json:"servicePrincipalSignInRead,omitempty"`
 }
 
 // User is an Entra ID user.
@@ -82,6 +86,11 @@ type ServicePrincipal struct {
 	// LastSignIn is from the service principal sign-in activity report
 	// (needs AuditLog.Read.All and an Entra ID P1 licence); zero when unknown.
 	LastSignIn time.Time `json:"lastSignIn,omitzero"`
+	// LastClientSignIn is the report's latest sign-in with the service
+	// principal as the client (application-only or delegated): when its
+	// own credentials (secrets, certificates, federated tokens) were last
+	// presented. LastSignIn also counts sign-ins to it as a resource.
+	LastClientSignIn time.Time `json:"lastClientSignIn,omitzero"`
 }
 
 // ManagedIdentityResource returns the ARM resource id a managed identity's
@@ -214,4 +223,45 @@ func ApplicationFromGraph(raw []byte) (Application, error) {
 	}
 	return Application{ID: strings.ToLower(a.ID), AppID: strings.ToLower(a.AppID), DisplayName: a.DisplayName,
 		Credentials: graphCredentials(a.Passwords, a.Keys)}, nil
+}
+
+// ServicePrincipalSignIn is one entry of Microsoft Graph's (beta)
+// reports/servicePrincipalSignInActivities: an application's latest
+// sign-ins, overall and as a client.
+type ServicePrincipalSignIn struct {
+	AppID      string
+	Last       time.Time
+	LastClient time.Time
+}
+
+// ServicePrincipalSignInFromGraph decodes a servicePrincipalSignInActivity:
+// lastSignInActivity, and the client sides (applicationAuthenticationClient
+// for app-only sign-ins, delegatedClient for sign-ins on a user's behalf),
+// each a signInActivity with lastSignInDateTime.
+func ServicePrincipalSignInFromGraph(raw []byte) (ServicePrincipalSignIn, error) {
+	type act struct {
+		Last time.Time `json:"lastSignInDateTime"`
+	}
+	var a struct {
+		AppID     string `json:"appId"`
+		Last      *act   `json:"lastSignInActivity"`
+		AppClient *act   `json:"applicationAuthenticationClientSignInActivity"`
+		AppRes    *act   `json:"applicationAuthenticationResourceSignInActivity"`
+		DelClient *act   `json:"delegatedClientSignInActivity"`
+		DelRes    *act   `json:"delegatedResourceSignInActivity"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return ServicePrincipalSignIn{}, err
+	}
+	latest := func(acts ...*act) time.Time {
+		var t time.Time
+		for _, x := range acts {
+			if x != nil && x.Last.After(t) {
+				t = x.Last
+			}
+		}
+		return t
+	}
+	return ServicePrincipalSignIn{AppID: strings.ToLower(a.AppID), Last: latest(a.Last, a.AppClient, a.AppRes, a.DelClient, a.DelRes),
+		LastClient: latest(a.AppClient, a.DelClient)}, nil
 }

@@ -99,6 +99,9 @@ type Inventory struct {
 	// PurviewAssets are the Microsoft Purview Data Map entities of the
 	// storage and SQL types, with their classifications.
 	PurviewAssets []PurviewAsset `json:"purview_assets,omitempty"`
+	// Activity is the Activity Log read for the CIEM report; nil when it
+	// was not read (offline imports), so usage is unknown.
+	Activity *ActivityLog `json:"activity,omitempty"`
 	// Coverage per subscription (subscription id -> areas read and failed);
 	// the key "" holds tenant-wide areas (entra, management groups).
 	Coverage map[string]*graph.Coverage `json:"coverage"`

@@ -230,7 +230,7 @@ func (b *builder) loadBalancer(id string, p *inventory.LBProps) {
 			// NSGs see the client's address for load-balanced traffic.
 			open, nsgs, filtered := b.nicOpen(ni)
 			proto := protoOf(f.proto)
-			if filtered && !open.ports[proto].has(f.backPort) {
+			if filtered && !hasPort(open.ports[proto], f.backPort) {
 				continue
 			}
 			port := proto + "/" + strconv.Itoa(f.backPort)

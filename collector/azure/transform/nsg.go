@@ -8,84 +8,32 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/azure/inventory"
+	"github.com/breachpath/breachpath/collector/portset"
 )
 
-// interval is an inclusive port range; portSet a sorted list of disjoint ones.
-type interval struct{ lo, hi int }
-type portSet []interval
+// portSet is the cloud-agnostic port-range set; allPorts every port.
+type portSet = portset.Set
 
-var allPorts = portSet{{0, 65535}}
+var allPorts = portset.All
 
-func (s portSet) union(t portSet) portSet {
-	all := append(append(portSet{}, s...), t...)
-	sort.Slice(all, func(i, j int) bool { return all[i].lo < all[j].lo })
-	var out portSet
-	for _, iv := range all {
-		if n := len(out); n > 0 && iv.lo <= out[n-1].hi+1 {
-			out[n-1].hi = max(out[n-1].hi, iv.hi)
-			continue
-		}
-		out = append(out, iv)
-	}
-	return out
+// hasPort reports whether port p is in s. p is an int from the ARM JSON, so
+// a number outside 0-65535 (which no set holds) is checked before it is
+// narrowed.
+func hasPort(s portSet, p int) bool {
+	return p >= 0 && p <= portset.Max && s.Has(int32(p))
 }
 
-func (s portSet) intersect(t portSet) portSet {
-	var out portSet
-	for _, a := range s {
-		for _, c := range t {
-			lo, hi := max(a.lo, c.lo), min(a.hi, c.hi)
-			if lo <= hi {
-				out = append(out, interval{lo, hi})
-			}
-		}
-	}
-	return portSet{}.union(out)
-}
-
-func (s portSet) minus(t portSet) portSet {
-	out := s
-	for _, c := range t {
-		var next portSet
-		for _, a := range out {
-			if c.hi < a.lo || c.lo > a.hi {
-				next = append(next, a)
-				continue
-			}
-			if a.lo < c.lo {
-				next = append(next, interval{a.lo, c.lo - 1})
-			}
-			if a.hi > c.hi {
-				next = append(next, interval{c.hi + 1, a.hi})
-			}
-		}
-		out = next
-	}
-	return out
-}
-
-func (s portSet) has(p int) bool {
-	for _, iv := range s {
-		if p >= iv.lo && p <= iv.hi {
-			return true
-		}
-	}
-	return false
-}
-
-func (s portSet) all() bool { return len(s) == 1 && s[0] == allPorts[0] }
-
-// strings renders the set as "proto/port" or "proto/lo-hi" ("proto/*" for all).
-func (s portSet) strings(proto string) []string {
-	if s.all() {
+// portStrings renders the set as "proto/port" or "proto/lo-hi" ("proto/*" for all).
+func portStrings(s portSet, proto string) []string {
+	if s.IsAll() {
 		return []string{proto + "/*"}
 	}
 	var out []string
-	for _, iv := range s {
-		if iv.lo == iv.hi {
-			out = append(out, proto+"/"+strconv.Itoa(iv.lo))
+	for _, r := range s {
+		if r.Lo == r.Hi {
+			out = append(out, proto+"/"+strconv.Itoa(int(r.Lo)))
 		} else {
-			out = append(out, fmt.Sprintf("%s/%d-%d", proto, iv.lo, iv.hi))
+			out = append(out, fmt.Sprintf("%s/%d-%d", proto, r.Lo, r.Hi))
 		}
 	}
 	return out
@@ -111,11 +59,7 @@ func parsePorts(v string) portSet {
 			return nil
 		}
 	}
-	a, c = max(a, 0), min(c, 65535)
-	if a > c {
-		return nil
-	}
-	return portSet{{a, c}}
+	return portset.Span(a, c)
 }
 
 // protos are the transport protocols exposure is computed for.
@@ -140,7 +84,7 @@ func (o openSet) empty() bool {
 func (o openSet) strings() []string {
 	var out []string
 	for _, p := range protos {
-		out = append(out, o.ports[p].strings(p)...)
+		out = append(out, portStrings(o.ports[p], p)...)
 	}
 	return out
 }
@@ -152,7 +96,7 @@ func everything() openSet {
 func (o openSet) intersect(t openSet) openSet {
 	out := openSet{ports: map[string]portSet{}, rules: union(o.rules, t.rules)}
 	for _, p := range protos {
-		out.ports[p] = o.ports[p].intersect(t.ports[p])
+		out.ports[p] = o.ports[p].Intersect(t.ports[p])
 	}
 	return out
 }
@@ -229,7 +173,7 @@ func ruleProto(r *inventory.SecurityRule, proto string) bool {
 func rulePorts(r *inventory.SecurityRule) portSet {
 	out := parsePorts(r.Properties.DestinationPortRange)
 	for _, v := range r.Properties.DestinationPortRanges {
-		out = out.union(parsePorts(v))
+		out = out.Union(parsePorts(v))
 	}
 	return out
 }
@@ -271,15 +215,15 @@ func evalNSGFrom(name string, p *inventory.NSGProps, match func(*inventory.Secur
 			if !strings.EqualFold(r.Properties.Direction, "Inbound") || !ruleProto(r, proto) || !match(r) {
 				continue
 			}
-			ports := rulePorts(r).minus(decided)
+			ports := rulePorts(r).Minus(decided)
 			if len(ports) == 0 {
 				continue
 			}
 			if strings.EqualFold(r.Properties.Access, "Allow") {
-				allowed = allowed.union(ports)
+				allowed = allowed.Union(ports)
 				out.rules = union(out.rules, []string{name + "/" + r.Name})
 			}
-			decided = decided.union(ports)
+			decided = decided.Union(ports)
 		}
 		out.ports[proto] = allowed
 	}
@@ -295,17 +239,17 @@ func (b *builder) nsgFindings(r *inventory.Resource, p *inventory.NSGProps) {
 	ev := "inbound from Internet/Any: " + strings.Join(open.strings(), ", ") + " (rules " + strings.Join(open.rules, ", ") + ")"
 	tcp := open.ports["tcp"]
 	switch {
-	case tcp.all():
+	case tcp.IsAll():
 		b.finding("azure.network.nsg-open-all", r.ID, ev)
 	default:
-		if tcp.has(22) {
+		if hasPort(tcp, 22) {
 			b.finding("azure.network.nsg-open-ssh", r.ID, ev)
 		}
-		if tcp.has(3389) {
+		if hasPort(tcp, 3389) {
 			b.finding("azure.network.nsg-open-rdp", r.ID, ev)
 		}
 		for _, port := range adminPorts {
-			if tcp.has(port) {
+			if hasPort(tcp, port) {
 				b.finding("azure.network.nsg-open-admin-port", r.ID, ev)
 				break
 			}

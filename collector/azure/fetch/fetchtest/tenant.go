@@ -3,7 +3,9 @@
 // armstorage, armkeyvault, armsql) behind the real SDK clients, and local
 // handlers answering the documented REST shapes of the ARM calls made on
 // azcore's pipeline (App Service settings, Automation variables, federated
-// credentials, RBAC) and of Microsoft Graph v1.0. Areas can be made to
+// credentials, RBAC) and of Microsoft Graph v1.0 (and the beta service
+// principal sign-in report), and armmonitor's fake for the Activity Log.
+// Areas can be made to
 // fail (HTTP 429 on every attempt, or any other status) to exercise the
 // stale rule.
 package fetchtest
@@ -22,10 +24,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/keyvault/armkeyvault"
 	kvfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/keyvault/armkeyvault/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
+	monfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph"
 	rgfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
@@ -70,6 +75,26 @@ type Tenant struct {
 	// signInActivity (403, as without AuditLog.Read.All or an Entra ID P1
 	// licence). Users' signInActivity is only returned when selected.
 	SignInForbidden bool
+	// ServicePrincipalSignIns are Microsoft Graph beta's
+	// reports/servicePrincipalSignInActivities entries (documented shape:
+	// appId, lastSignInActivity, applicationAuthenticationClientSignInActivity,
+	// ... each with lastSignInDateTime).
+	ServicePrincipalSignIns []map[string]any
+	// ServicePrincipalSignInForbidden makes that report answer 403, as
+	// without AuditLog.Read.All.
+	ServicePrincipalSignInForbidden bool
+	// ActivityLog holds each subscription's Activity Log events in the
+	// documented EventData shape, served by armmonitor's fake
+	// ActivityLogsServer behind the real ActivityLogsClient; the events
+	// outside the request's eventTimestamp filter are left out, and
+	// ActivityPageSize (0: one page) splits the answer into pages.
+	ActivityLog      map[string][]map[string]any
+	ActivityPageSize int
+	// ActivityFilters records the $filter of each Activity Log request.
+	ActivityFilters []string
+	// Throttle makes the first n requests whose path contains the key
+	// answer 429 with Retry-After, then serves them.
+	Throttle map[string]int
 	// Fail makes every request of an area answer this HTTP status.
 	Fail map[string]int
 	// FailPath makes every request whose path contains the key answer
@@ -184,6 +209,76 @@ type Router struct {
 	subs, rg, storage, kv, sql interface {
 		Do(*http.Request) (*http.Response, error)
 	}
+	mu sync.Mutex
+	// monitor holds one armmonitor fake per subscription: the fake's
+	// pager function is not told the subscription.
+	monitor map[string]*monfake.ActivityLogsServerTransport
+}
+
+// activityPath is the Activity Log list path under a subscription.
+const activityPath = "/providers/microsoft.insights/eventtypes/management/values"
+
+// activity routes an Activity Log request to its subscription's fake.
+func (r *Router) activity(req *http.Request) (*http.Response, error) {
+	sub := inventory.SubscriptionOf(req.URL.Path)
+	r.mu.Lock()
+	if r.monitor == nil {
+		r.monitor = map[string]*monfake.ActivityLogsServerTransport{}
+	}
+	tr := r.monitor[sub]
+	if tr == nil {
+		tr = monfake.NewActivityLogsServerTransport(&monfake.ActivityLogsServer{NewListPager: func(filter string, _ *armmonitor.ActivityLogsClientListOptions) azfake.PagerResponder[armmonitor.ActivityLogsClientListResponse] {
+			return r.t.activityPages(sub, filter)
+		}})
+		r.monitor[sub] = tr
+	}
+	r.mu.Unlock()
+	return tr.Do(req)
+}
+
+// filterTimes reads "eventTimestamp ge '<t>' and eventTimestamp le '<t>'".
+var filterTimes = regexp.MustCompile(`eventTimestamp (ge|le) '([^']+)'`)
+
+// activityPages answers one Activity Log listing: the subscription's
+// events inside the filter's time range, ActivityPageSize at a time.
+func (t *Tenant) activityPages(sub, filter string) (resp azfake.PagerResponder[armmonitor.ActivityLogsClientListResponse]) {
+	t.mu.Lock()
+	t.ActivityFilters = append(t.ActivityFilters, filter)
+	t.mu.Unlock()
+	var from, to time.Time
+	for _, m := range filterTimes.FindAllStringSubmatch(filter, -1) {
+		at, err := time.Parse(time.RFC3339, m[2])
+		if err != nil {
+			continue
+		}
+		if m[1] == "ge" {
+			from = at
+		} else {
+			to = at
+		}
+	}
+	if from.IsZero() || to.IsZero() {
+		resp.AddResponseError(http.StatusBadRequest, "BadRequest")
+		return resp
+	}
+	var events []*armmonitor.EventData
+	for _, e := range decodeAll[armmonitor.EventData](t.ActivityLog[strings.ToLower(sub)]) {
+		if e.EventTimestamp != nil && !e.EventTimestamp.Before(from) && !e.EventTimestamp.After(to) {
+			events = append(events, e)
+		}
+	}
+	size := t.ActivityPageSize
+	if size <= 0 {
+		size = max(len(events), 1)
+	}
+	for start := 0; start < len(events) || start == 0; start += size {
+		resp.AddPage(http.StatusOK, armmonitor.ActivityLogsClientListResponse{EventDataCollection: armmonitor.EventDataCollection{
+			Value: events[start:min(start+size, len(events))]}}, nil)
+		if len(events) == 0 {
+			break
+		}
+	}
+	return resp
 }
 
 var (
@@ -215,6 +310,8 @@ func (r *Router) areaOf(req *http.Request, body []byte) string {
 		return inventory.AreaResources
 	case strings.Contains(p, "/providers/microsoft.authorization/"):
 		return inventory.AreaAuthorization
+	case strings.Contains(p, activityPath):
+		return inventory.AreaActivityLog
 	}
 	return inventory.AreaOf(inventory.TypeOf(p))
 }
@@ -239,6 +336,12 @@ func (r *Router) Do(req *http.Request) (*http.Response, error) {
 			status = st
 		}
 	}
+	for frag, n := range r.t.Throttle {
+		if n > 0 && strings.Contains(req.URL.Path, frag) {
+			r.t.Throttle[frag] = n - 1
+			status = http.StatusTooManyRequests
+		}
+	}
 	r.t.mu.Unlock()
 	if status != 0 {
 		return errorResponse(req, status), nil
@@ -251,6 +354,8 @@ func (r *Router) Do(req *http.Request) (*http.Response, error) {
 		return r.serve(req, r.t.purview)
 	case area == "subscriptions":
 		return r.subs.Do(req)
+	case area == inventory.AreaActivityLog:
+		return r.activity(req)
 	case strings.HasSuffix(strings.ToLower(p), "/providers/microsoft.resourcegraph/resources"):
 		return r.rg.Do(req)
 	case reContainers.MatchString(p):
@@ -425,6 +530,15 @@ func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
 	p := req.URL.Path
 	if p == "/v1.0/users" {
 		t.users(w, req)
+		return
+	}
+	if p == "/beta/reports/servicePrincipalSignInActivities" {
+		if t.ServicePrincipalSignInForbidden {
+			writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]string{"code": "Authorization_RequestDenied",
+				"message": "Insufficient privileges to complete the operation."}})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"value": append([]map[string]any{}, t.ServicePrincipalSignIns...)})
 		return
 	}
 	if v, ok := t.Graph[p]; ok {
