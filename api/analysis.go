@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"github.com/breachpath/breachpath/graph/secrets"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
@@ -80,11 +82,21 @@ type pathMeta struct {
 }
 
 func analyse(ctx context.Context, g *graph.Graph, opts paths.Options, owners *owner.Resolver) (*analysis, error) {
+	an := &analysis{g: g, opts: opts, owners: owners}
+	// the node indexes need only the graph: they are built on the other
+	// core while the search and scoring run (at a million resources each
+	// takes about a second, and the first answer waits for both)
+	nodesDone := make(chan struct{})
+	go func() {
+		defer close(nodesDone)
+		an.indexNodes()
+	}()
 	run, err := scoring.Analyse(ctx, g, opts, scoring.Options{Owners: owners})
+	<-nodesDone
 	if err != nil {
 		return nil, err
 	}
-	an := &analysis{g: g, proj: run.Projection, opts: opts, owners: owners, found: run.Found, report: run.Report}
+	an.proj, an.found, an.report = run.Projection, run.Found, run.Report
 	an.index()
 	return an, nil
 }
@@ -150,34 +162,57 @@ func (an *analysis) index() {
 			an.onPathQueue = i + 1
 		}
 	}
+}
 
+// indexNodes builds the per-node indexes: the search text and the
+// adjacency of every edge.
+func (an *analysis) indexNodes() {
 	n := len(an.g.Nodes)
 	an.nodeHay = make([]string, n)
 	// search must not become an oracle for a secret value a store written
 	// before ingest redaction may still hold
 	var sc secrets.Scrubber
+	// nodes of a scope share their tag maps when their tags are alike
+	// (graph/blob), so each map's scrubbed text is rendered once
+	tagText := map[unsafe.Pointer]string{}
 	for i := range an.g.Nodes {
 		nd := &an.g.Nodes[i]
 		var b strings.Builder
 		b.WriteString(nd.ID)
 		b.WriteByte('\n')
 		b.WriteString(nd.Name)
-		for k, v := range nd.Tags {
-			if !secretLike(k) {
-				v, _, _ = sc.Value(k, v)
-				b.WriteByte('\n')
-				b.WriteString(k)
-				b.WriteByte('=')
-				b.WriteString(v)
+		if len(nd.Tags) > 0 {
+			key := reflect.ValueOf(nd.Tags).UnsafePointer()
+			text, ok := tagText[key]
+			if !ok {
+				var t strings.Builder
+				for k, v := range nd.Tags {
+					if !secretLike(k) {
+						v, _, _ = sc.Value(k, v)
+						t.WriteByte('\n')
+						t.WriteString(k)
+						t.WriteByte('=')
+						t.WriteString(v)
+					}
+				}
+				text = t.String()
+				tagText[key] = text
 			}
+			b.WriteString(text)
 		}
 		an.nodeHay[i] = strings.ToLower(b.String())
 	}
 	an.adjOff = make([]uint32, n+1)
 	ends := make([][2]int32, len(an.g.Edges))
+	from := 0
 	for i := range an.g.Edges {
 		e := &an.g.Edges[i]
-		f, okf := an.g.NodeIndex(e.From)
+		// edges are sorted by source and nodes by id: the source is found
+		// by walking the nodes alongside, not by a lookup per edge
+		for from < n && an.g.Nodes[from].ID < e.From {
+			from++
+		}
+		f, okf := int32(from), from < n && an.g.Nodes[from].ID == e.From
 		t, okt := an.g.NodeIndex(e.To)
 		if !okf || !okt {
 			ends[i] = [2]int32{-1, -1}

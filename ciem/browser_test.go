@@ -3,13 +3,13 @@ package ciem_test
 import (
 	"bytes"
 	"context"
-	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachpath/breachpath/internal/chromiumtest"
 
 	"github.com/breachpath/breachpath/ciem"
 	"github.com/breachpath/breachpath/collector"
@@ -52,40 +52,8 @@ func fixtureReport(t *testing.T) *ciem.Report {
 	return rep
 }
 
-// chromium returns the browser binary, skipping the test when it is missing
-// unless BREACHPATH_REQUIRE_BROWSER is set.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("BREACHPATH_REQUIRE_BROWSER") != "" {
-		t.Fatal("BREACHPATH_REQUIRE_BROWSER is set but no chromium is installed")
-	}
-	t.Skip("chromium not installed (set BREACHPATH_REQUIRE_BROWSER=1 to make this a failure)")
-	return ""
-}
-
-func artifactsDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("BREACHPATH_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
-
 func TestHTMLReportRendersInHeadlessChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := chromiumtest.Binary(t)
 	rep := fixtureReport(t)
 	var page bytes.Buffer
 	if err := ciem.WriteHTML(&page, rep); err != nil {
@@ -97,53 +65,16 @@ func TestHTMLReportRendersInHeadlessChromium(t *testing.T) {
 			t.Fatalf("HTML report is not self-contained: contains %q", forbidden)
 		}
 	}
-	file := filepath.Join(t.TempDir(), "ciem-report.html")
-	if err := os.WriteFile(file, page.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	shot := filepath.Join(artifactsDir(t), "ciem-report.png")
-	_ = os.Remove(shot)
-	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-		"--disable-sync", "--no-first-run", "--user-data-dir=" + t.TempDir()}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	pg := chromiumtest.Render(t, bin, "ciem-report", page.Bytes(), 1280, 1600)
 	// The DOM as the browser parsed it: the table and chart must be there.
-	dom, err := exec.CommandContext(ctx, bin, append(flags, "--dump-dom", "file://"+file)...).Output()
-	if err != nil {
-		t.Fatalf("chromium --dump-dom: %v", err)
-	}
 	for _, want := range []string{"break-glass", "ci-deploy", "<svg", "Principals by over-privilege score", "Least-privilege policy", "lambda:GetFunction"} {
-		if !strings.Contains(string(dom), want) {
+		if !strings.Contains(pg.DOM, want) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}
 	}
-	out, err := exec.CommandContext(ctx, bin, append(flags, "--screenshot="+shot, "--window-size=1280,1600", "--virtual-time-budget=5000", "file://"+file)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
-	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatalf("no screenshot: %v\n%s", err, out)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot is not a PNG: %v", err)
-	}
-	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 1600 {
-		t.Fatalf("screenshot is %v, want 1280x1600", b)
-	}
 	// A blank page is one colour; the report has a dark header, coloured score badges and bars.
-	colours := map[uint32]bool{}
-	for y := 0; y < 1600; y += 8 {
-		for x := 0; x < 1280; x += 8 {
-			r, g, b, _ := img.At(x, y).RGBA()
-			colours[(r>>11)<<10|(g>>11)<<5|b>>11] = true
-		}
+	if n := chromiumtest.Colours(pg.Screenshot, 8); n < 20 {
+		t.Fatalf("screenshot has %d distinct colours: the page looks blank", n)
 	}
-	if len(colours) < 20 {
-		t.Fatalf("screenshot has %d distinct colours: the page looks blank", len(colours))
-	}
-	t.Logf("screenshot: %s", shot)
+	t.Logf("screenshot: %s", pg.ShotPath)
 }

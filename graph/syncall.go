@@ -33,6 +33,28 @@ type ParallelSyncer interface {
 // called for each scope only once all of them switched, and the generation
 // is recorded only then (a failed write is not a half-written one).
 func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, res SyncResult), opts ...SyncOptions) ([]*SyncResult, error) {
+	scopes := make([]Scope, 0, len(snaps))
+	for _, sn := range snaps {
+		if sn != nil {
+			scopes = append(scopes, sn.Scope)
+		}
+	}
+	return syncEach(ctx, st, scopes, len(snaps), func(i int) (*Snapshot, error) { return snaps[i], nil }, done, opts)
+}
+
+// SyncEach is SyncAll for snapshots produced one at a time: snapshot(i),
+// for i in 0..len(scopes)-1, is called once, by the worker that then syncs
+// it, and the snapshot is dropped once synced, so memory holds the
+// snapshots under way (the store's SyncParallelism), not the estate.
+// scopes lists the scopes the snapshots will be of (the sync generation
+// names them). A snapshot function error stops the write like a failed
+// sync. With opts.AllOrNothing every snapshot is produced first (the scopes
+// switch together in one transaction).
+func SyncEach(ctx context.Context, st Store, scopes []Scope, snapshot func(i int) (*Snapshot, error), done func(i int, res SyncResult), opts ...SyncOptions) ([]*SyncResult, error) {
+	return syncEach(ctx, st, scopes, len(scopes), snapshot, done, opts)
+}
+
+func syncEach(ctx context.Context, st Store, scopes []Scope, n int, snapshot func(i int) (*Snapshot, error), done func(i int, res SyncResult), opts []SyncOptions) ([]*SyncResult, error) {
 	var opt SyncOptions
 	for _, o := range opts {
 		opt.AllOrNothing = opt.AllOrNothing || o.AllOrNothing
@@ -40,13 +62,14 @@ func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, 
 			opt.Staged = o.Staged
 		}
 	}
-	scopes := make([]Scope, 0, len(snaps))
-	for _, sn := range snaps {
-		if sn != nil {
-			scopes = append(scopes, sn.Scope)
-		}
-	}
 	if opt.AllOrNothing {
+		snaps := make([]*Snapshot, n)
+		for i := range snaps {
+			var err error
+			if snaps[i], err = snapshot(i); err != nil {
+				return make([]*SyncResult, n), &SyncError{Index: i, Name: fmt.Sprintf("snapshot %d", i+1), Err: err}
+			}
+		}
 		return syncAllOrNothing(ctx, st, scopes, snaps, done, opt.Staged)
 	}
 	gen, err := st.BeginGeneration(ctx, scopes)
@@ -57,8 +80,8 @@ func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, 
 	if p, ok := st.(ParallelSyncer); ok {
 		workers = max(1, p.SyncParallelism())
 	}
-	workers = min(workers, len(snaps))
-	out := make([]*SyncResult, len(snaps))
+	workers = min(workers, n)
+	out := make([]*SyncResult, n)
 	var (
 		mu      sync.Mutex
 		next    int
@@ -70,7 +93,7 @@ func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, 
 	take := func() int {
 		mu.Lock()
 		defer mu.Unlock()
-		if failure != nil || next >= len(snaps) || ctx.Err() != nil {
+		if failure != nil || next >= n || ctx.Err() != nil {
 			return -1
 		}
 		next++
@@ -81,17 +104,22 @@ func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, 
 		go func() {
 			defer wg.Done()
 			for i := take(); i >= 0; i = take() {
-				res, err := st.Sync(ctx, snaps[i])
+				snap, err := snapshot(i)
+				name := fmt.Sprintf("snapshot %d", i+1)
+				if err == nil {
+					name = SnapshotName(snap, i)
+					var res SyncResult
+					if res, err = st.Sync(ctx, snap); err == nil {
+						out[i] = &res
+					}
+				}
 				mu.Lock()
 				if err != nil {
 					if failure == nil {
-						failure = &SyncError{Index: i, Name: SnapshotName(snaps[i], i), Err: err}
+						failure = &SyncError{Index: i, Name: name, Err: err}
 					}
-				} else {
-					out[i] = &res
-					if done != nil {
-						done(i, res)
-					}
+				} else if done != nil {
+					done(i, *out[i])
 				}
 				mu.Unlock()
 			}
@@ -99,7 +127,7 @@ func SyncAll(ctx context.Context, st Store, snaps []*Snapshot, done func(i int, 
 	}
 	wg.Wait()
 	if failure == nil {
-		if err := ctx.Err(); err != nil && next < len(snaps) {
+		if err := ctx.Err(); err != nil && next < n {
 			failure = err
 		}
 	}

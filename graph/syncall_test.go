@@ -159,3 +159,59 @@ func TestSyncAllReportsANilSnapshot(t *testing.T) {
 		t.Fatalf("err = %v, want a SyncError naming snapshot 1", err)
 	}
 }
+
+func TestSyncEachProducesEachSnapshotOnceAndHoldsOnlyThoseUnderWay(t *testing.T) {
+	p := &parallel{Store: openEmbedded(t), n: 2, meet: 2, met: make(chan struct{})}
+	const n = 6
+	scopes := make([]graph.Scope, n)
+	for i := range scopes {
+		scopes[i] = scopeSnapshot(i).Scope
+	}
+	var mu sync.Mutex
+	produced, live, peak := map[int]int{}, 0, 0
+	res, err := graph.SyncEach(context.Background(), p, scopes, func(i int) (*graph.Snapshot, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		produced[i]++
+		live++
+		peak = max(peak, live)
+		return scopeSnapshot(i), nil
+	}, func(int, graph.SyncResult) {
+		mu.Lock()
+		live--
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if produced[i] != 1 || res[i] == nil || res[i].Scope != scopes[i] {
+			t.Fatalf("snapshot %d produced %d times, result %+v", i, produced[i], res[i])
+		}
+	}
+	if peak > 2 {
+		t.Fatalf("%d snapshots were under way at once, want at most the store's parallelism (2)", peak)
+	}
+}
+
+func TestSyncEachStopsWhenASnapshotCannotBeProduced(t *testing.T) {
+	st := struct{ graph.Store }{openEmbedded(t)} // one at a time
+	scopes := []graph.Scope{scopeSnapshot(0).Scope, scopeSnapshot(1).Scope, scopeSnapshot(2).Scope}
+	boom := errors.New("generator failed")
+	res, err := graph.SyncEach(context.Background(), st, scopes, func(i int) (*graph.Snapshot, error) {
+		if i == 1 {
+			return nil, boom
+		}
+		return scopeSnapshot(i), nil
+	}, nil)
+	var se *graph.SyncError
+	if !errors.As(err, &se) || se.Index != 1 || !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want a SyncError for snapshot 1 wrapping the producer's error", err)
+	}
+	if res[0] == nil || res[1] != nil || res[2] != nil {
+		t.Fatalf("results %v: want only the one before the failure", res)
+	}
+	if g, err := st.LastGeneration(context.Background()); err != nil || g == nil || g.Complete() {
+		t.Fatalf("last generation %+v (err %v): want it left open", g, err)
+	}
+}

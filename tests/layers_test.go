@@ -24,9 +24,9 @@ var layers = []struct {
 	may    []string
 }{
 	{"graph", []string{"graph"}},
-	{"collector", []string{"graph", "collector"}},
+	{"collector", []string{"graph", "collector", "internal"}},
 	{"paths", []string{"graph"}},
-	{"scoring", []string{"graph", "paths", "scoring", "opsconfig"}},
+	{"scoring", []string{"graph", "paths", "scoring", "opsconfig", "internal"}},
 	{"queries", []string{"graph", "paths", "scoring"}},
 	{"ciem", []string{"graph", "paths", "scoring", "ciem"}},
 	{"web", nil},
@@ -34,6 +34,9 @@ var layers = []struct {
 	// the collectors may read. schedule runs collections through a runner
 	// the command supplies, so it knows no cloud.
 	{"opsconfig", nil},
+	// internal holds cloud-agnostic leaves (a wildcard matcher, browser
+	// test support) that import nothing of the module.
+	{"internal", nil},
 	{"schedule", []string{"graph", "paths", "scoring", "opsconfig"}},
 	{"api", []string{"graph", "collector", "paths", "scoring", "queries", "ciem", "opsconfig", "schedule"}},
 	{"cmd", []string{"graph", "collector", "paths", "scoring", "queries", "ciem", "api", "web", "cmd", "opsconfig", "schedule"}},

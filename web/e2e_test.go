@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachpath/breachpath/internal/chromiumtest"
+
 	"github.com/breachpath/breachpath/api"
 	"github.com/breachpath/breachpath/collector/synthetic"
 	"github.com/breachpath/breachpath/graph"
@@ -51,36 +53,20 @@ type e2eResult struct {
 	Zoom5kMs             float64                                         `json:"zoom5kMs"`
 }
 
-// browserPrereqs says what is missing to run the browser test, or "".
-func browserPrereqs() (chromium, missing string) {
-	chromium = os.Getenv("BREACHPATH_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		return chromium, "chromium not found at " + chromium + " (set BREACHPATH_CHROMIUM)"
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		return chromium, "node is not on PATH"
-	}
-	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core")); err != nil {
-		return chromium, "web/node_modules is missing: run cd web && npm ci"
-	}
-	return chromium, ""
-}
-
-// needBrowser returns the Chromium to drive, or skips the test when Chromium
-// or node_modules are missing, unless BREACHPATH_REQUIRE_BROWSER=1, which
-// turns that into a failure.
+// needBrowser returns the Chromium to drive (chromiumtest.Find), or skips
+// the test when it, node or node_modules are missing, unless
+// BREACHPATH_REQUIRE_BROWSER is set, which turns that into a failure.
 func needBrowser(t *testing.T) string {
 	t.Helper()
-	chromium, missing := browserPrereqs()
-	if missing != "" {
-		if os.Getenv("BREACHPATH_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("BREACHPATH_REQUIRE_BROWSER=1 but %s", missing)
+	chromium, missing := chromiumtest.Find()
+	if missing == "" {
+		if _, err := exec.LookPath("node"); err != nil {
+			missing = "node is not on PATH"
+		} else if _, err := os.Stat(filepath.Join("node_modules", "playwright-core")); err != nil {
+			missing = "web/node_modules is missing: run cd web && npm ci"
 		}
-		t.Skipf("skipping the browser test: %s (BREACHPATH_REQUIRE_BROWSER=1 makes this a failure)", missing)
 	}
+	chromiumtest.Require(t, missing)
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -127,17 +113,7 @@ func TestExplorerEndToEnd(t *testing.T) {
 	const token = "e2e-token-0123456789abcdef"
 	st, ts := serveEstate(t, ctx, 2000, api.Config{Token: token})
 
-	artifacts := os.Getenv("BREACHPATH_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = filepath.Join("..", "artifacts")
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot, err := filepath.Abs(filepath.Join(artifacts, "explorer.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	shot := filepath.Join(chromiumtest.ArtifactsDir(t), "explorer.png")
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "explorer.e2e.mjs"))
 	cmd.Env = append(os.Environ(), "BP_URL="+ts.URL+"/", "BP_TOKEN="+token, "BP_SCREENSHOT="+shot, "BP_CHROMIUM="+chromium)
 	var stdout, stderr bytes.Buffer

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachpath/breachpath/internal/chromiumtest"
+
 	"github.com/breachpath/breachpath/api"
 	"github.com/breachpath/breachpath/collector/snapshotfile"
 	"github.com/breachpath/breachpath/graph/embedded"
@@ -26,16 +28,7 @@ import (
 // headless Chromium: no dialog, no console error, no injected element, no
 // raw control or bidi character in anything shown, names isolated.
 func TestExplorerShowsTheHostileEstateAsText(t *testing.T) {
-	chromium, missing := browserPrereqs()
-	if missing != "" {
-		if os.Getenv("BREACHPATH_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("BREACHPATH_REQUIRE_BROWSER=1 but %s", missing)
-		}
-		t.Skipf("skipping the browser test: %s", missing)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	chromium := needBrowser(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -58,14 +51,7 @@ func TestExplorerShowsTheHostileEstateAsText(t *testing.T) {
 	}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	artifacts := os.Getenv("BREACHPATH_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = filepath.Join("..", "artifacts")
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot, _ := filepath.Abs(filepath.Join(artifacts, "explorer-hostile.png"))
+	shot := filepath.Join(chromiumtest.ArtifactsDir(t), "explorer-hostile.png")
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "hostile.e2e.mjs"))
 	cmd.Env = append(os.Environ(), "BP_URL="+ts.URL+"/", "BP_TOKEN="+token, "BP_SCREENSHOT="+shot, "BP_CHROMIUM="+chromium)
 	var stdout, stderr bytes.Buffer

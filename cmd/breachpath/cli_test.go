@@ -261,3 +261,30 @@ func TestAStoreReadableByOthersIsWarnedAbout(t *testing.T) {
 		t.Errorf("the offered fix left mode %v", info.Mode().Perm())
 	}
 }
+
+func TestDemoSyncOnlyStoresTheSameEstateWithoutAnalysing(t *testing.T) {
+	dir := t.TempDir()
+	full, syncOnly := filepath.Join(dir, "full.db"), filepath.Join(dir, "sync-only.db")
+	if _, _, err := runRoot(t, "--db", full, "demo", "--resources", "1000"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runRoot(t, "--db", syncOnly, "demo", "--resources", "1000", "--sync-only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "Stored in") || strings.Contains(out, "Top ") || strings.Contains(out, "Choke-point plan:") {
+		t.Errorf("--sync-only output should stop after the summary:\n%s", out)
+	}
+	// the store answers exactly as the full demo's does
+	a, _, err := runRoot(t, "--db", full, "paths", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := runRoot(t, "--db", syncOnly, "paths", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b || !strings.Contains(a, `"hops"`) {
+		t.Errorf("paths of the --sync-only store differ from the full demo's (or are empty)")
+	}
+}

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/breachpath/breachpath/collector/sensitivity"
+	"github.com/breachpath/breachpath/collector/snapshotfile"
 	"github.com/breachpath/breachpath/collector/synthetic"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/paths"
@@ -20,6 +24,7 @@ func (a *app) demoCommand() *cobra.Command {
 	var seed int64
 	var showPaths, showPlan int
 	var truthDir string
+	var syncOnly bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Load a synthetic multi-cloud estate and show its attack paths",
@@ -35,7 +40,7 @@ collected (non-synthetic) data; use --db to pick another file.`,
 			if resources < synthetic.MinResources || resources > synthetic.MaxResources {
 				return usageErrorf("--resources %d: want %d..%d", resources, synthetic.MinResources, synthetic.MaxResources)
 			}
-			return a.runDemo(cmd.Context(), resources, seed, showPaths, showPlan, truthDir)
+			return a.runDemo(cmd.Context(), resources, seed, showPaths, showPlan, truthDir, syncOnly)
 		},
 	}
 	cmd.Flags().IntVar(&resources, "resources", 5000, "size of the estate in resources (nodes)")
@@ -44,25 +49,30 @@ collected (non-synthetic) data; use --db to pick another file.`,
 	cmd.Flags().IntVar(&showPlan, "plan", 5, "plan steps to print")
 	cmd.Flags().BoolVar(&a.allOrNothing, "all-or-nothing", false,
 		"switch every scope to the new estate together at the end: an interrupted demo leaves every scope at the previous one")
+	cmd.Flags().BoolVar(&syncOnly, "sync-only", false,
+		"generate and store the estate, then stop: no analysis and no change record (time a sync, or prepare a store for serve)")
 	cmd.Flags().StringVar(&truthDir, "write-estate", "", "also write the estate (one JSON snapshot per scope) and its ground truth to this directory")
 	cmd.Flags().StringVar(&a.sensitivityRules, "sensitivity-rules", "",
 		"sensitivity rules file extending the defaults, as for collect (docs/sensitivity.md); the ground truth's store levels hold for the defaults")
 	return cmd
 }
 
-func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths, showPlan int, truthDir string) error {
+func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths, showPlan int, truthDir string, syncOnly bool) error {
 	start := time.Now()
 	rules, err := sensitivity.Load(a.sensitivityRules)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	est, err := synthetic.Generate(ctx, synthetic.Options{Seed: seed, Resources: resources, Sensitivity: rules})
+	// the estate is generated scope by scope as the sync takes it: memory
+	// holds the scopes under way, not the estate; the record of every data
+	// store's planted classification is kept only when it is written
+	est, err := synthetic.NewStream(ctx, synthetic.Options{Seed: seed, Resources: resources, Sensitivity: rules, NoStoreTruth: truthDir == ""})
 	if err != nil {
 		return fmt.Errorf("generate demo estate: %w", err)
 	}
-	genTime := time.Since(start)
+	layoutTime := time.Since(start)
 	if truthDir != "" {
-		if err := est.WriteDir(truthDir); err != nil {
+		if err := os.MkdirAll(truthDir, 0o700); err != nil {
 			return fmt.Errorf("write estate to %s: %w", truthDir, err)
 		}
 	}
@@ -78,16 +88,27 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 
 	var bar *progressbar.ProgressBar
 	if a.showProgress() {
-		bar = progressbar.NewOptions(len(est.Snapshots), progressbar.OptionSetWriter(a.stderr),
+		bar = progressbar.NewOptions(est.Len(), progressbar.OptionSetWriter(a.stderr),
 			progressbar.OptionSetDescription("syncing scopes"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 	}
 	syncStart := time.Now()
 	wanted := map[graph.Scope]bool{}
 	var counts graph.Counts
-	for _, snap := range est.Snapshots {
-		wanted[snap.Scope] = true
+	for _, sc := range est.Scopes {
+		wanted[sc] = true
 	}
-	if _, err := graph.SyncAll(ctx, st, est.Snapshots, func(_ int, res graph.SyncResult) {
+	var fillTime atomic.Int64 // generating the scopes' background, summed over workers
+	if _, err := graph.SyncEach(ctx, st, est.Scopes, func(i int) (*graph.Snapshot, error) {
+		t := time.Now()
+		snap := est.Snapshot(i)
+		fillTime.Add(int64(time.Since(t)))
+		if truthDir != "" {
+			if err := snapshotfile.WriteFile(filepath.Join(truthDir, snapshotfile.FileName(snap.Scope)), snap); err != nil {
+				return nil, err
+			}
+		}
+		return snap, nil
+	}, func(_ int, res graph.SyncResult) {
 		counts.Nodes += res.Written.Nodes
 		counts.Edges += res.Written.Edges
 		counts.Findings += res.Written.Findings
@@ -110,20 +131,36 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		}
 	}
 	syncTime := time.Since(syncStart)
-	a.recordChanges(ctx, st)
+	if truthDir != "" {
+		// written once every scope is taken: the record of the data
+		// stores' planted classifications is complete only then
+		if err := synthetic.WriteTruthFile(truthDir, est.Truth); err != nil {
+			return fmt.Errorf("write estate to %s: %w", truthDir, err)
+		}
+	}
+	if !syncOnly {
+		a.recordChanges(ctx, st)
+	}
+	a.log.Info("demo estate synced", "resources", resources, "scopes", est.Len(),
+		"layout", layoutTime.Round(time.Millisecond).String(), "generate_cpu", time.Duration(fillTime.Load()).Round(time.Millisecond).String(),
+		"sync", syncTime.Round(time.Millisecond).String())
 
 	perCloud := map[graph.Cloud]int{}
-	for _, snap := range est.Snapshots {
-		perCloud[snap.Scope.Cloud]++
+	for _, sc := range est.Scopes {
+		perCloud[sc.Cloud]++
 	}
 	w := a.stdout
-	fmt.Fprintf(w, "Demo estate (seed %d): %d scopes — %s, %s, %s\n", seed, len(est.Snapshots),
+	fmt.Fprintf(w, "Demo estate (seed %d): %d scopes — %s, %s, %s\n", seed, est.Len(),
 		plural(perCloud[graph.CloudAWS], "AWS account"), plural(perCloud[graph.CloudAzure], "Azure subscription"), plural(perCloud[graph.CloudGCP], "GCP project"))
-	fmt.Fprintf(w, "Stored in %s: %d nodes, %d edges, %d findings (generated in %s, synced in %s)\n",
-		a.storeName(), counts.Nodes, counts.Edges, counts.Findings, genTime.Round(time.Millisecond), syncTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "Stored in %s: %d nodes, %d edges, %d findings (generated and synced in %s)\n",
+		a.storeName(), counts.Nodes, counts.Edges, counts.Findings, (layoutTime + syncTime).Round(time.Millisecond))
 	fmt.Fprintf(w, "Planted: %d attack paths and %d decoy misconfigurations that lead nowhere\n", len(est.Truth.Planted), len(est.Truth.Decoys))
-	a.printLines(est.Sensitivity.Lines())
+	a.printLines(est.Sensitivity().Lines())
 	fmt.Fprintln(w)
+	if syncOnly {
+		fmt.Fprintln(w, "Next: breachpath paths --explain | breachpath queue --format csv | breachpath plan | breachpath graph stats")
+		return nil
+	}
 
 	g, err := st.Load(ctx, graph.Filter{SkipFacts: true}) // analysis reads moves only
 	if err != nil {

@@ -21,6 +21,8 @@ const (
 	goatUAIdentity    = "22222222-aaaa-4bbb-8ccc-000000000002"
 	goatUAIdentityApp = "33333333-aaaa-4bbb-8ccc-000000000003"
 	goatUANode        = goatRG + "/providers/microsoft.managedidentity/userassignedidentities/user-assigned-id4242"
+	webOps            = "0d0d0d0d-0000-4000-8000-0000000000f1"
+	webOpsRA          = "bbbbbbbb-0000-4000-8000-0000000000f2"
 	goatStorage       = "/subscriptions/" + goatSub + "/resourceGroups/azuregoat_app/providers/Microsoft.Storage/storageAccounts/appazgoat4242storage"
 	goatVMCased       = "/subscriptions/" + goatSub + "/resourceGroups/azuregoat_app/providers/Microsoft.Compute/virtualMachines/developerVM4242"
 	activityPath      = "/providers/Microsoft.Insights/eventtypes/management/values"
@@ -51,8 +53,17 @@ func activityTenant(t *testing.T, now time.Time) *fetchtest.Tenant {
 		"name": name, "type": "Microsoft.Authorization/roleAssignments",
 		"properties": map[string]any{"roleDefinitionId": "/subscriptions/" + goatSub + "/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
 			"principalId": goatVMIdentity, "principalType": "ServicePrincipal", "scope": goatStorage}})
+	// A user holding Website Contributor on the resource group, known to
+	// the log only by its user principal name.
+	ten.Graph["/v1.0/users"] = append(ten.Graph["/v1.0/users"], map[string]any{"id": webOps, "displayName": "web ops",
+		"userPrincipalName": "webops@azuregoat.example", "userType": "Member", "accountEnabled": true})
+	ten.RoleAssignments = append(ten.RoleAssignments, map[string]any{"id": goatRG + "/providers/Microsoft.Authorization/roleAssignments/" + webOpsRA,
+		"name": webOpsRA, "type": "Microsoft.Authorization/roleAssignments",
+		"properties": map[string]any{"roleDefinitionId": "/subscriptions/" + goatSub + "/providers/Microsoft.Authorization/roleDefinitions/de139f84-1756-47ae-9be6-808fbbe84772",
+			"principalId": webOps, "principalType": "User", "scope": goatRG}})
 	day := func(d int) time.Time { return now.AddDate(0, 0, -d) }
 	ten.ActivityLog = map[string][]map[string]any{goatSub: {
+		activityEvent(day(7), "Succeeded", "Microsoft.Web/sites/restart/action", goatRG+"/providers/Microsoft.Web/sites/appazgoat4242-function", "", "WebOps@azuregoat.example"),
 		activityEvent(day(3), "Started", "Microsoft.Compute/virtualMachines/start/action", goatVMCased, goatVMIdentity, goatVMIdentityApp),
 		activityEvent(day(3), "Succeeded", "Microsoft.Compute/virtualMachines/start/action", goatVMCased, goatVMIdentity, goatVMIdentityApp),
 		activityEvent(day(20), "Succeeded", "Microsoft.Storage/storageAccounts/listKeys/action", goatStorage, "", goatVMIdentityApp),
@@ -123,6 +134,23 @@ func TestCIEMSuggestsAzureCustomRoleFromTheActivityLog(t *testing.T) {
 			if !dataSeen || !vm.Usage.Known || vm.Activity.State != ciem.StateUsed {
 				t.Fatalf("VM identity: data service listed %v, usage %+v, activity %+v; want usage known and used", dataSeen, vm.Usage, vm.Activity)
 			}
+			web := principalRow(t, r, "users", webOps)
+			if web.Suggestion == nil {
+				t.Fatalf("user: no suggestion (%s)", web.SuggestionReason)
+			}
+			var webRole azureRole
+			if err := json.Unmarshal([]byte(web.Suggestion.Policy), &webRole); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range webRole.Actions {
+				if !strings.HasSuffix(a, "/read") && a != "Microsoft.Web/sites/restart/action" {
+					t.Errorf("user role grants %s, which was not exercised", a)
+				}
+			}
+			if !slices.Contains(webRole.Actions, "Microsoft.Web/sites/restart/action") || !slices.Contains(webRole.Actions, "Microsoft.Web/sites/read") ||
+				!slices.Equal(webRole.AssignableScopes, []string{goatFunc}) || len(web.Suggestion.Replaces) != 1 || web.Suggestion.Replaces[0].Grant != "Website Contributor" {
+				t.Fatalf("user role %+v replacing %+v: want the restart and the site's reads at the function app, replacing Website Contributor", webRole, web.Suggestion.Replaces)
+			}
 			ua := reportRow(t, r, goatUANode)
 			if ua.Suggestion != nil || !strings.Contains(ua.SuggestionReason, "no control-plane write in the Activity Log's last 90 days") ||
 				!strings.Contains(ua.SuggestionReason, "remove its role assignments that grant writes (Owner at ") {
@@ -186,8 +214,9 @@ func TestCIEMFlagsDormantServicePrincipalsFromSignInActivity(t *testing.T) {
 		if vm := reportRow(t, r, goatVMI); vm.Activity.State != ciem.StateUsed {
 			t.Errorf("VM identity signed in yesterday: activity %+v, want used", vm.Activity)
 		}
-		if ua := reportRow(t, r, goatUANode); ua.Activity.State != ciem.StateUnused {
-			t.Errorf("user-assigned identity last signed in 200 days ago: activity %+v, want unused", ua.Activity)
+		if ua := reportRow(t, r, goatUANode); ua.Activity.State != ciem.StateUnused || len(ua.Dormant) != 1 ||
+			ua.Dormant[0].Kind != entitlement.CredentialSignIn || !strings.Contains(ua.Dormant[0].Reason, "not used for 200 days") {
+			t.Errorf("user-assigned identity last signed in 200 days ago: activity %+v, dormant %+v; want unused, its sign-in dormant", ua.Activity, ua.Dormant)
 		}
 		// The deployer app signed in as a resource 5 days ago but last
 		// presented its own credentials 200 days ago: its active secrets
@@ -195,6 +224,9 @@ func TestCIEMFlagsDormantServicePrincipalsFromSignInActivity(t *testing.T) {
 		app := principalRow(t, r, "serviceprincipals", usageApp)
 		var ids []string
 		for _, d := range app.Dormant {
+			if d.Kind == entitlement.CredentialSignIn {
+				t.Errorf("deployer signed in 5 days ago, yet its sign-in is dormant: %+v", d)
+			}
 			if !strings.Contains(d.Reason, "not used for 200 days") {
 				t.Errorf("dormant credential %+v: want not used for 200 days", d)
 			}

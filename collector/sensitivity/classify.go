@@ -2,6 +2,7 @@ package sensitivity
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -314,6 +315,27 @@ type Summary struct {
 	Overridden   int            // name guesses an explicit tag overrode
 	BySource     map[string]int // classified data stores per source
 	ByRule       map[string]int // classified data stores per rule
+}
+
+// Add counts another summary's data stores into this one (whose maps must
+// be set).
+func (s *Summary) Add(o Summary) {
+	s.DataStores += o.DataStores
+	s.Unclassified += o.Unclassified
+	s.Overridden += o.Overridden
+	for k, v := range o.BySource {
+		s.BySource[k] += v
+	}
+	for k, v := range o.ByRule {
+		s.ByRule[k] += v
+	}
+}
+
+// Clone returns a copy that shares no map with s.
+func (s Summary) Clone() Summary {
+	c := s
+	c.BySource, c.ByRule = maps.Clone(s.BySource), maps.Clone(s.ByRule)
+	return c
 }
 
 // Lines renders the summary for a collect run, most used rule first.

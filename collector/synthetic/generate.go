@@ -25,7 +25,7 @@ import (
 // Limits on Options.Resources.
 const (
 	MinResources = 100
-	MaxResources = 5_000_000
+	MaxResources = 10_000_000
 )
 
 // Ground-truth search parameters: the invariant holds for these.
@@ -61,6 +61,9 @@ type Options struct {
 	// GroundTruth.Stores (and the path invariant, when rules add targets)
 	// holds for the defaults.
 	Sensitivity *sensitivity.Rules
+	// NoStoreTruth leaves GroundTruth.Stores empty: a streamed estate that
+	// nobody checks need not hold a record of every data store.
+	NoStoreTruth bool
 }
 
 // Estate is a generated estate: one snapshot per scope and its ground truth.
@@ -149,8 +152,56 @@ type gen struct {
 }
 
 // Generate builds a synthetic estate. It is deterministic in opts and honours
-// ctx cancellation between scopes.
+// ctx cancellation between scopes. It holds the whole estate in memory;
+// NewStream produces the same snapshots one scope at a time.
 func Generate(ctx context.Context, opts Options) (*Estate, error) {
+	st, err := NewStream(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	est := &Estate{Truth: st.Truth, Snapshots: make([]*graph.Snapshot, st.Len())}
+	if err := parallel(ctx, st.Len(), func(i int) { est.Snapshots[i] = st.Snapshot(i) }); err != nil {
+		return nil, fmt.Errorf("synthetic background: %w", err)
+	}
+	est.Sensitivity = st.Sensitivity()
+	edges := 0
+	for _, snap := range est.Snapshots {
+		edges += len(snap.Edges)
+	}
+	slog.Debug("synthetic estate generated", "seed", opts.Seed, "resources", opts.Resources,
+		"scopes", st.Len(), "edges", edges, "planted", len(st.Truth.Planted),
+		"decoys", len(st.Truth.Decoys), "elapsed", time.Since(st.start))
+	return est, nil
+}
+
+// Stream is an estate generated scope by scope: NewStream lays out every
+// scope and plants the paths and decoys that span scopes (a few nodes per
+// scope), and Snapshot fills one scope with its background resources and
+// hands its snapshot over. The snapshots are exactly Generate's, in any
+// order of calls, so a caller that syncs each one and lets it go holds the
+// scopes under way, not the estate: how `breachpath demo` reaches sizes
+// whose whole estate would not fit in memory.
+type Stream struct {
+	// Truth is the estate's ground truth, complete from the start.
+	Truth *GroundTruth
+	// Scopes lists the scopes in snapshot order.
+	Scopes []graph.Scope
+
+	g     *gen
+	start time.Time
+	rules *sensitivity.Rules
+	mu    sync.Mutex
+	taken []bool
+	left  int                 // scopes not taken yet
+	sum   sensitivity.Summary // of the scopes taken
+	// stores holds each taken scope's store records until the last scope
+	// completes GroundTruth.Stores.
+	stores [][]StoreTruth
+}
+
+// NewStream starts a streamed estate (see Stream). It is deterministic in
+// opts and honours ctx cancellation between scopes.
+func NewStream(ctx context.Context, opts Options) (*Stream, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, err
 	}
@@ -167,7 +218,7 @@ func Generate(ctx context.Context, opts Options) (*Estate, error) {
 	}
 	g.newOrg()
 	g.planScopes()
-	if err := g.parallel(ctx, func(s *scope) { s.skeleton() }); err != nil {
+	if err := parallel(ctx, len(g.scopes), func(i int) { g.scopes[i].skeleton() }); err != nil {
 		return nil, fmt.Errorf("synthetic skeleton: %w", err)
 	}
 	if err := g.plantAll(ctx); err != nil {
@@ -180,28 +231,79 @@ func Generate(ctx context.Context, opts Options) (*Estate, error) {
 	if err := g.allocateFill(); err != nil {
 		return nil, err
 	}
-	if err := g.parallel(ctx, func(s *scope) { s.fill(s.budget - s.owned) }); err != nil {
-		return nil, fmt.Errorf("synthetic background: %w", err)
-	}
-	g.truth.Stores = g.storeTruth()
-	est := &Estate{Truth: g.truth, Snapshots: make([]*graph.Snapshot, len(g.scopes))}
-	edges := 0
-	for i, s := range g.scopes {
-		est.Snapshots[i] = s.snap
-		edges += len(s.snap.Edges)
-	}
-	// The same cloud-neutral rules a collect run applies: names, kinds,
-	// every tag convention and the classifier results become levels with
-	// their reasons recorded.
+	g.byCloud = nil // planting is over: only g.scopes holds a scope until Snapshot takes it
 	rules := opts.Sensitivity
 	if rules == nil {
 		rules = sensitivity.Default()
 	}
-	est.Sensitivity = rules.Apply(est.Snapshots)
-	slog.Debug("synthetic estate generated", "seed", opts.Seed, "resources", opts.Resources,
-		"scopes", len(g.scopes), "edges", edges, "planted", len(g.truth.Planted),
-		"decoys", len(g.truth.Decoys), "elapsed", time.Since(start))
-	return est, nil
+	st := &Stream{Truth: g.truth, g: g, start: start, rules: rules, taken: make([]bool, len(g.scopes)), left: len(g.scopes),
+		sum: sensitivity.Summary{ByRule: map[string]int{}, BySource: map[string]int{}}, stores: make([][]StoreTruth, len(g.scopes))}
+	for _, s := range g.scopes {
+		st.Scopes = append(st.Scopes, s.snap.Scope)
+	}
+	return st, nil
+}
+
+// Len is the number of scopes (snapshots) of the estate.
+func (st *Stream) Len() int { return len(st.taken) }
+
+// Snapshot fills scope i, classifies its data stores with the sensitivity
+// rules (as a collect run does before storing) and returns its snapshot,
+// which the caller then owns; the stream keeps nothing of it but the
+// scope's part of the sensitivity ground truth. Calls for different scopes
+// may run at once; each scope can be taken once (a second call returns nil).
+func (st *Stream) Snapshot(i int) *graph.Snapshot {
+	st.mu.Lock()
+	if i < 0 || i >= len(st.taken) || st.taken[i] {
+		st.mu.Unlock()
+		return nil
+	}
+	st.taken[i] = true
+	s := st.g.scopes[i]
+	st.g.scopes[i] = nil // the scope's generator state goes with its snapshot
+	st.mu.Unlock()
+
+	n := s.budget - s.owned
+	s.snap.Nodes = slices.Grow(s.snap.Nodes, n+n/50+8)
+	s.snap.Edges = slices.Grow(s.snap.Edges, n*5+n/4)
+	s.fill(n)
+	// The same cloud-neutral rules a collect run applies: names, kinds,
+	// every tag convention and the classifier results become levels with
+	// their reasons recorded. They read one node at a time, so a scope can
+	// be classified on its own.
+	sum := st.rules.Apply([]*graph.Snapshot{s.snap})
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.sum.Add(sum)
+	if s.stores != nil {
+		for j := range s.stores {
+			s.stores[j].Hops = st.g.reach[s.stores[j].ID]
+		}
+		st.stores[i] = s.stores
+	}
+	st.left--
+	if st.left == 0 && !st.g.opts.NoStoreTruth {
+		// every scope taken: the store record is complete, in scope order
+		total := 0
+		for _, part := range st.stores {
+			total += len(part)
+		}
+		st.Truth.Stores = make([]StoreTruth, 0, total)
+		for _, part := range st.stores {
+			st.Truth.Stores = append(st.Truth.Stores, part...)
+		}
+		st.stores = nil
+	}
+	return s.snap
+}
+
+// Sensitivity is what the sensitivity rules did to the data stores of the
+// snapshots taken so far.
+func (st *Stream) Sensitivity() sensitivity.Summary {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.sum.Clone()
 }
 
 func (g *gen) newOrg() {
@@ -214,6 +316,8 @@ func (g *gen) newOrg() {
 		tenantID:    uuid(r.Uint64()),
 		gcpOrgNum:   strconv.FormatUint(100000000000+r.Uint64()%800000000000, 10),
 		base:        g.opts.CollectedAt,
+
+		noStoreTruth: g.opts.NoStoreTruth,
 	}
 }
 
@@ -285,28 +389,28 @@ func (g *gen) regionsFor(c graph.Cloud, idx, budget int) []string {
 	return out
 }
 
-// parallel runs f on every scope on GOMAXPROCS workers. Each scope has its
-// own random source, so the result does not depend on scheduling.
-func (g *gen) parallel(ctx context.Context, f func(*scope)) error {
-	work := make(chan *scope)
+// parallel runs f on every index 0..n-1 on GOMAXPROCS workers. Each scope
+// has its own random source, so the result does not depend on scheduling.
+func parallel(ctx context.Context, n int, f func(i int)) error {
+	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(g.scopes)) {
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for s := range work {
-				f(s)
+			for i := range work {
+				f(i)
 			}
 		}()
 	}
 	var err error
 feed:
-	for _, s := range g.scopes {
+	for i := range n {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()
 			break feed
-		case work <- s:
+		case work <- i:
 		}
 	}
 	close(work)

@@ -17,6 +17,8 @@ type org struct {
 	tenantID    string // Entra tenant
 	gcpOrgNum   string // numeric GCP organisation id
 	base        time.Time
+	// noStoreTruth: Options.NoStoreTruth, no record of the data stores
+	noStoreTruth bool
 }
 
 func (o *org) awsOrgNode() string {
@@ -128,9 +130,10 @@ func newScope(o *org, idx int, cloud graph.Cloud, team int, env string, budget i
 		Scope:       graph.Scope{Cloud: cloud},
 		CollectedAt: o.base,
 		Collector:   "synthetic",
-		Nodes:       make([]graph.Node, 0, budget+budget/50+8),
-		Edges:       make([]graph.Edge, 0, budget*5+budget/4),
 	}
+	// the skeleton, planted paths and decoys are small: the scope's full
+	// capacity is allocated when it is filled (Stream.Snapshot), so that a
+	// streamed estate holds only the scopes being filled and synced
 	return s
 }
 
@@ -229,7 +232,7 @@ func (s *scope) add(t rtype, name string, o nodeOpts) string {
 		CrownJewel: o.crown, Tags: tags, Props: o.props,
 	})
 	s.owned++
-	if sp.kind.IsDataStore() {
+	if sp.kind.IsDataStore() && !s.org.noStoreTruth {
 		s.stores = append(s.stores, s.plantedStore(id, sp.kind, name, o))
 	}
 	if t != tAccount {

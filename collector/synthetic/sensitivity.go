@@ -273,20 +273,3 @@ func (g *gen) exhibitsGCP(s *scope) {
 		{t: tTable, name: "warehouse", opts: classified(o(), "dlp_sensitivity", graph.SensitivityConfidential)},
 	})
 }
-
-// storeTruth gathers every scope's records and the hops of the reached ones.
-func (g *gen) storeTruth() []StoreTruth {
-	n := 0
-	for _, s := range g.scopes {
-		n += len(s.stores)
-	}
-	out := make([]StoreTruth, 0, n)
-	for _, s := range g.scopes {
-		for _, st := range s.stores {
-			st.Hops = g.reach[st.ID]
-			out = append(out, st)
-		}
-		s.stores = nil
-	}
-	return out
-}

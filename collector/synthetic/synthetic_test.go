@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -358,4 +359,36 @@ func FuzzReadTruth(f *testing.F) {
 			t.Fatalf("a written truth does not read back: %v", err)
 		}
 	})
+}
+
+func TestStreamedScopesEqualGeneratedOnesInAnyOrder(t *testing.T) {
+	ctx := context.Background()
+	opts := Options{Seed: 5, Resources: 8000}
+	est, err := Generate(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewStream(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Len() != len(est.Snapshots) {
+		t.Fatalf("stream of %d scopes, estate of %d", st.Len(), len(est.Snapshots))
+	}
+	streamed := &Estate{Truth: st.Truth, Snapshots: make([]*graph.Snapshot, st.Len())}
+	for i := st.Len() - 1; i >= 0; i-- { // the opposite order to Generate's
+		streamed.Snapshots[i] = st.Snapshot(i)
+		if streamed.Snapshots[i].Scope != st.Scopes[i] {
+			t.Fatalf("snapshot %d is of %s, the stream lists %s", i, streamed.Snapshots[i].Scope, st.Scopes[i])
+		}
+	}
+	if !bytes.Equal(snapshotsJSON(t, streamed), snapshotsJSON(t, est)) {
+		t.Fatal("the streamed estate differs from the generated one")
+	}
+	if !reflect.DeepEqual(st.Truth, est.Truth) {
+		t.Fatal("the streamed ground truth differs from the generated one")
+	}
+	if st.Snapshot(0) != nil {
+		t.Fatal("a scope was handed over twice")
+	}
 }

@@ -31,7 +31,9 @@ type GroundTruth struct {
 	// Stores is every owned data store's planted classification: the level
 	// and source the sensitivity rules must give it, and how many moves
 	// from an exposure source it is. From these follow the coverage report
-	// (Coverage) and its "classify these" list (ClassifyThese).
+	// (Coverage) and its "classify these" list (ClassifyThese). A Stream
+	// completes it when its last snapshot is taken (never with
+	// Options.NoStoreTruth).
 	Stores []StoreTruth `json:"stores,omitempty"`
 }
 
@@ -136,10 +138,16 @@ func (e *Estate) WriteDir(dir string) error {
 	if _, err := snapshotfile.WriteDir(dir, e.Snapshots); err != nil {
 		return fmt.Errorf("write estate: %w", err)
 	}
-	if err := writeJSON(filepath.Join(dir, "truth.json"), e.Truth.WriteTruth); err != nil {
+	if err := WriteTruthFile(dir, e.Truth); err != nil {
 		return fmt.Errorf("write estate: %w", err)
 	}
 	return nil
+}
+
+// WriteTruthFile writes the ground truth as truth.json into dir (which must
+// exist), the file ReadDir reads beside the snapshots.
+func WriteTruthFile(dir string, t *GroundTruth) error {
+	return writeJSON(filepath.Join(dir, "truth.json"), t.WriteTruth)
 }
 
 func writeJSON(path string, f func(io.Writer) error) (err error) {

@@ -51,10 +51,42 @@ CREATE TABLE scope_counts (
 ) WITHOUT ROWID;
 `
 
+// prepareRows validates the (redacted) snapshot and returns its rows
+// (snapshotRows).
+func prepareRows(ctx context.Context, snap *graph.Snapshot) (*blob.Rows, error) {
+	if err := snap.Validate(); err != nil {
+		return nil, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	}
+	return snapshotRows(snap), nil
+}
+
+// storedContent reports whether the scope's newest sync stored a snapshot
+// with this content hash and kept nothing stale (see unchanged), read
+// outside any write transaction: a hint that lets Sync skip preparing the
+// rows, which the write transaction checks again.
+func (s *Store) storedContent(ctx context.Context, sc graph.Scope, content int64) (bool, error) {
+	var stored sql.NullInt64
+	var stale int
+	err := s.db.QueryRowContext(ctx, `SELECT p.content, y.stale_nodes + y.stale_edges + y.stale_findings
+		FROM scopes c JOIN projections p ON p.scope = c.id JOIN syncs y ON y.id = c.last_sync
+		WHERE c.cloud = ? AND c.ext_id = ? AND p.sync_id = c.last_sync AND p.format = ?`,
+		string(sc.Cloud), sc.ID, blob.Version).Scan(&stored, &stale)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrapDBErr(err)
+	}
+	return syncplan.UnchangedScope(stored.Valid && stored.Int64 == content, stale), nil
+}
+
 // snapshotRows returns the snapshot's rows as the row codec stores and
-// Load returns them (empty collections as nil, no store flags), sorted, and
-// the content hash of their encoding. The snapshot itself is not modified.
-func snapshotRows(snap *graph.Snapshot) (*blob.Rows, int64, error) {
+// Load returns them (empty collections as nil, no store flags), in the
+// snapshot's order. The snapshot itself is not modified.
+func snapshotRows(snap *graph.Snapshot) *blob.Rows {
 	rows := &blob.Rows{
 		Nodes:    make([]graph.Node, len(snap.Nodes)),
 		Edges:    make([]graph.Edge, len(snap.Edges)),
@@ -78,11 +110,7 @@ func snapshotRows(snap *graph.Snapshot) (*blob.Rows, int64, error) {
 		f.FirstSeen, f.LastSeen, f.ResolvedAt, f.Stale = time.Time{}, time.Time{}, time.Time{}, false
 		rows.Findings[i] = f
 	}
-	b, err := blob.Encode(rows, time.Time{}) // sorts rows
-	if err != nil {
-		return nil, 0, err
-	}
-	return rows, docHash(b), nil
+	return rows // blob.Encode sorts them when the projection is written
 }
 
 // unchanged reports whether the snapshot has the content the scope's newest

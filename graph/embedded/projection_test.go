@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -327,6 +328,70 @@ func TestUnchangedResyncMovesOnlyTheHistory(t *testing.T) {
 		t.Fatalf("the change was lost: %+v", n)
 	}
 	sameGraph(t, got, loadRows(t, s, graph.Filter{Scopes: []graph.Scope{projA}}))
+}
+
+func TestUnchangedScopeIsRecognisedWhateverTheRowOrder(t *testing.T) {
+	var logs bytes.Buffer
+	s := openTemp(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	ctx := context.Background()
+	if _, err := s.Sync(ctx, storetest.RichSnapshot(projA, pt0)); err != nil {
+		t.Fatal(err)
+	}
+	again := storetest.RichSnapshot(projA, pt0.Add(time.Hour))
+	slices.Reverse(again.Nodes)
+	slices.Reverse(again.Edges)
+	slices.Reverse(again.Findings)
+	logs.Reset()
+	if _, err := s.Sync(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "unchanged_scope=true") {
+		t.Fatalf("the same rows in another order were not recognised as unchanged:\n%s", logs.String())
+	}
+	got, err := s.Load(ctx, graph.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameGraph(t, got, loadRows(t, s, graph.Filter{}))
+	if len(got.Nodes) != len(again.Nodes) {
+		t.Fatalf("%d nodes after the re-sync, want %d", len(got.Nodes), len(again.Nodes))
+	}
+}
+
+func TestScopeChangedAfterTheUnlockedCheckIsPreparedInTheTransaction(t *testing.T) {
+	// Sync checks the content hash before taking the write lock and skips
+	// preparing the rows when it matches; if another sync changed the scope
+	// in between, the transaction sees a different hash and must prepare
+	// the rows itself. This runs that path directly: a syncer with no rows.
+	s := openTemp(t)
+	ctx := context.Background()
+	if _, err := s.Sync(ctx, storetest.RichSnapshot(projA, pt0)); err != nil {
+		t.Fatal(err)
+	}
+	changed := storetest.RichSnapshot(projA, pt0.Add(time.Hour))
+	changed.Nodes[1].Name = "renamed"
+	changed.RedactSecrets()
+	at := pt0.Add(2 * time.Hour)
+	w := &syncer{s: s, ctx: ctx, snap: changed, at: at, seen: changed.ObservedAt(at), content: int64(graph.ContentHash(changed))}
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(ctx, graph.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := got.Node(changed.Nodes[1].ID); n == nil || n.Name != "renamed" {
+		t.Fatalf("the change was lost: %+v", n)
+	}
+	sameGraph(t, got, loadRows(t, s, graph.Filter{}))
+
+	// and an invalid snapshot is still refused on that path
+	bad := storetest.RichSnapshot(projA, at)
+	bad.Edges[0].To = "nowhere"
+	w = &syncer{s: s, ctx: ctx, snap: bad, at: at, seen: at, content: int64(graph.ContentHash(bad))}
+	if _, err := w.run(); !errors.Is(err, graph.ErrInvalidSnapshot) {
+		t.Fatalf("invalid snapshot: %v, want ErrInvalidSnapshot", err)
+	}
 }
 
 // TestLoadDecodesIntoWindowsAndSurvivesWrongCounts: Load sizes each

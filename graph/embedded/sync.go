@@ -30,14 +30,22 @@ const checkEvery = 512
 // The observation time of a sync is snap.CollectedAt, or the time of the
 // sync when the snapshot has none.
 func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResult, error) {
-	if err := graph.CheckSync(ctx, snap); err != nil {
-		return graph.SyncResult{}, err
+	if snap == nil {
+		return graph.SyncResult{}, graph.CheckSync(ctx, snap)
 	}
-	// everything that needs no database runs before the lock, so that with
-	// SyncAll the next scope is prepared while this one writes
-	rows, content, err := snapshotRows(snap)
-	if err != nil {
-		return graph.SyncResult{}, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+	// everything that needs no write lock runs before it, so that with
+	// SyncAll the next scope is prepared while this one writes. A scope
+	// whose content hash is the one its newest sync stored is not
+	// validated or encoded: its content was, when it was stored (the
+	// transaction checks the hash again, and prepares the rows itself if
+	// another sync got in between).
+	snap.RedactSecrets()
+	content := int64(graph.ContentHash(snap))
+	var rows *blob.Rows
+	if same, err := s.storedContent(ctx, snap.Scope, content); err != nil || !same {
+		if rows, err = prepareRows(ctx, snap); err != nil {
+			return graph.SyncResult{}, err
+		}
 	}
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
@@ -79,8 +87,9 @@ type syncer struct {
 	ticks     int
 	blobBytes int // size of the scope projection written
 
-	// rows is the snapshot's rows in the form Load returns them, sorted;
-	// content is the hash of their encoding (see unchanged)
+	// rows is the snapshot's rows in the form Load returns them
+	// (nil until a changed scope needs them); content is the snapshot's
+	// graph.ContentHash (see unchanged)
 	rows    *blob.Rows
 	content int64
 	same    bool // the snapshot equals the one the scope's newest sync stored
@@ -132,6 +141,14 @@ func (w *syncer) apply() (graph.SyncResult, error) {
 	case same:
 		return w.recordUnchanged()
 	}
+	if w.rows == nil {
+		// the scope looked unchanged before the lock but is not now
+		rows, err := prepareRows(w.ctx, w.snap)
+		if err != nil {
+			return graph.SyncResult{}, err
+		}
+		w.rows = rows
+	}
 	if err := w.nodes(); err != nil {
 		return graph.SyncResult{}, fmt.Errorf("nodes: %w", err)
 	}
@@ -161,6 +178,8 @@ func (s *Store) SyncAllOrNothing(ctx context.Context, snaps []*graph.Snapshot, s
 			return nil, &graph.SyncError{Index: i, Name: graph.SnapshotName(snap, i), Err: err}
 		}
 	}
+	// every snapshot is validated above: the rows are prepared only for
+	// scopes that changed (apply)
 	if err := graph.DistinctScopes(snaps); err != nil {
 		return nil, err
 	}
@@ -180,12 +199,9 @@ func (s *Store) SyncAllOrNothing(ctx context.Context, snaps []*graph.Snapshot, s
 	}
 	out := make([]graph.SyncResult, len(snaps))
 	for i, snap := range snaps {
-		rows, content, err := snapshotRows(snap)
-		if err != nil {
-			return nil, fail(i, err)
-		}
-		w := &syncer{s: s, ctx: ctx, tx: tx, snap: snap, at: start.UTC(), rows: rows, content: content}
+		w := &syncer{s: s, ctx: ctx, tx: tx, snap: snap, at: start.UTC(), content: int64(graph.ContentHash(snap))}
 		w.seen = snap.ObservedAt(w.at)
+		var err error
 		if out[i], err = w.apply(); err != nil {
 			return nil, fail(i, err)
 		}

@@ -158,6 +158,10 @@ const (
 	CredentialPassword  = "password"     // console / interactive password
 	CredentialAccessKey = "access_key"   // long-lived API key (AWS access key, GCP SA key, client secret)
 	CredentialSession   = "role_session" // assumable role: last time a session was issued
+	// CredentialSignIn is a workload identity's own sign-in (an Azure
+	// service principal or managed identity: the last time it was issued a
+	// token); unlike a role session it is reported dormant like a password.
+	CredentialSignIn = "sign_in"
 )
 
 // Credential is one way to act as the principal, with its last use.

@@ -305,7 +305,24 @@ const minSecretLen = 8
 // Scrubber is not safe for concurrent use.
 type Scrubber struct {
 	keys map[string]keyVerdict
+	// vals remembers what Redact made of a value: tag values, evidence
+	// lines and policy names repeat across a snapshot's rows, and scanning
+	// them again was most of the cost of redacting an unchanged estate
+	vals map[string]valueVerdict
 }
+
+type valueVerdict struct {
+	out     string
+	kind    Kind
+	changed bool
+}
+
+// maxCachedValues and maxCachedValueLen bound the Scrubber's value cache:
+// long values rarely repeat.
+const (
+	maxCachedValues   = 1 << 16
+	maxCachedValueLen = 512
+)
 
 type keyVerdict struct {
 	kind   Kind
@@ -334,6 +351,24 @@ func (s *Scrubber) Value(key, value string) (out string, kind Kind, changed bool
 	if v.secret && value != "" && !placeholder(value) {
 		return Redacted(v.kind), v.kind, true
 	}
+	if c, ok := s.vals[value]; ok {
+		return c.out, c.kind, c.changed
+	}
+	out, kind, changed = redactedValue(value)
+	if len(value) <= maxCachedValueLen {
+		if s.vals == nil {
+			s.vals = make(map[string]valueVerdict)
+		}
+		if len(s.vals) < maxCachedValues {
+			s.vals[value] = valueVerdict{out, kind, changed}
+		}
+	}
+	return out, kind, changed
+}
+
+// redactedValue is Value once the key has been found not to name a secret:
+// the verdict depends on the value alone.
+func redactedValue(value string) (out string, kind Kind, changed bool) {
 	red, fs := Redact(value)
 	for _, f := range fs {
 		if !f.Identifier {

@@ -202,3 +202,23 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+func TestScrubberGivesTheSameVerdictWhenItRemembersAValue(t *testing.T) {
+	// one Scrubber sees each value several times, under a secret key name
+	// and under an ordinary one: every answer must be what a fresh
+	// RedactValue gives (the value cache must not carry one key's verdict
+	// over to another key)
+	values := []string{"hunter2hunter2", "team-a", "login with " + postgresDSN, "curl -H 'x: " + jwtValue + "'", awsSecret, "${ssm:/prod/db}", ""}
+	var sc Scrubber
+	for round := range 3 {
+		for _, key := range []string{"notes", "DB_PASS", "owner"} {
+			for _, v := range values {
+				out, kind, changed := sc.Value(key, v)
+				wOut, wKind, wChanged := RedactValue(key, v)
+				if out != wOut || kind != wKind || changed != wChanged {
+					t.Errorf("round %d: Value(%q, %q) = %q %q %v; RedactValue gives %q %q %v", round, key, v, out, kind, changed, wOut, wKind, wChanged)
+				}
+			}
+		}
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/breachpath/breachpath/internal/wildcard"
+
 	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/breachpath/breachpath/graph"
@@ -232,29 +234,4 @@ func (r *Resolver) Name(n *graph.Node) string { return r.Resolve(n).Name }
 // characters (including none) and '?' exactly one. Unlike path.Match, '*'
 // crosses '/' and ':' because resource ids (ARNs, Azure ids) are full of
 // them.
-func Match(pattern, id string) bool {
-	// Iterative wildcard match with one backtrack point: linear in
-	// practice, never exponential on hostile patterns.
-	p, s := 0, 0
-	star, mark := -1, 0
-	for s < len(id) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == id[s]):
-			p++
-			s++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, s
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			s = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
+func Match(pattern, id string) bool { return wildcard.Match(pattern, id) }

@@ -5,37 +5,12 @@
 // answer is empty. Prints one JSON line.
 //
 // Env: BP_URL, BP_TOKEN, BP_CHROMIUM (default /usr/bin/chromium).
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { requireEnv, runExplorer, logIn } from './browser.mjs';
 
-const url = process.env.BP_URL;
-const token = process.env.BP_TOKEN;
-if (!url || !token) {
-  console.error('BP_URL and BP_TOKEN are required');
-  process.exit(2);
-}
-const profile = mkdtempSync(join(tmpdir(), 'bp-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.BP_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1600, height: 900 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const [url, token] = requireEnv('BP_URL', 'BP_TOKEN');
 const out = { consoleErrors: [] };
-try {
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  page.on('console', (m) => { if (m.type() === 'error') out.consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => out.consoleErrors.push(String(e)));
-  page.setDefaultTimeout(30_000);
-
-  await page.goto(url);
-  await page.locator('#login').waitFor({ state: 'visible' });
-  await page.fill('#token', token);
-  await page.click('#login-form button[type=submit]');
-  await page.locator('#paths li').first().waitFor();
+await runExplorer(out, async (page) => {
+  await logIn(page, url, token);
   await page.locator('#paths li').first().click();
   await page.waitForFunction(() => window.__bp.cy.edges('.hop').length > 0);
 
@@ -58,8 +33,4 @@ try {
   await page.locator('#compromised[data-total="0"]').waitFor();
   out.idleSummary = await page.locator('#compromised-summary').textContent();
   out.idleTotal = await page.locator('#compromised').getAttribute('data-total');
-} finally {
-  await ctx.close();
-  rmSync(profile, { recursive: true, force: true });
-}
-console.log(JSON.stringify(out));
+});

@@ -4,38 +4,12 @@
 // redraw. Prints one JSON line of results; web/e2e_test.go asserts on it.
 //
 // Env: BP_URL, BP_TOKEN, BP_SCREENSHOT, BP_CHROMIUM (default /usr/bin/chromium).
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { requireEnv, runExplorer, logIn } from './browser.mjs';
 
-const url = process.env.BP_URL;
-const token = process.env.BP_TOKEN;
-const shot = process.env.BP_SCREENSHOT;
-if (!url || !token || !shot) {
-  console.error('BP_URL, BP_TOKEN and BP_SCREENSHOT are required');
-  process.exit(2);
-}
-const profile = mkdtempSync(join(tmpdir(), 'bp-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.BP_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1600, height: 900 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const [url, token, shot] = requireEnv('BP_URL', 'BP_TOKEN', 'BP_SCREENSHOT');
 const out = { consoleErrors: [] };
-try {
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  page.on('console', (m) => { if (m.type() === 'error') out.consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => out.consoleErrors.push(String(e)));
-  page.setDefaultTimeout(30_000);
-
-  await page.goto(url);
-  await page.locator('#login').waitFor({ state: 'visible' });
-  await page.fill('#token', token);
-  await page.click('#login-form button[type=submit]');
-  await page.locator('#paths li').first().waitFor();
+await runExplorer(out, async (page) => {
+  await logIn(page, url, token);
   out.pathsListed = await page.locator('#paths li').count();
   out.planSteps = await page.locator('#plan li[data-finding]').count();
 
@@ -109,8 +83,4 @@ try {
     cy.zoom({ level: cy.zoom() * 1.5, renderedPosition: { x: 400, y: 300 } });
     requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
   }));
-} finally {
-  await ctx.close();
-  rmSync(profile, { recursive: true, force: true });
-}
-console.log(JSON.stringify(out));
+});

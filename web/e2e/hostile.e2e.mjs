@@ -6,35 +6,14 @@
 // web/hostile_e2e_test.go.
 //
 // Env: BP_URL, BP_TOKEN, BP_SCREENSHOT, BP_CHROMIUM (default /usr/bin/chromium).
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { requireEnv, runExplorer, logIn } from './browser.mjs';
 
-const url = process.env.BP_URL;
-const token = process.env.BP_TOKEN;
-const shot = process.env.BP_SCREENSHOT;
-const profile = mkdtempSync(join(tmpdir(), 'bp-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.BP_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1600, height: 900 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const [url, token, shot] = requireEnv('BP_URL', 'BP_TOKEN', 'BP_SCREENSHOT');
 const out = { consoleErrors: [], dialogs: [] };
-try {
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  page.on('console', (m) => { if (m.type() === 'error') out.consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => out.consoleErrors.push(String(e)));
+await runExplorer(out, async (page) => {
   page.on('dialog', async (d) => { out.dialogs.push(d.message()); await d.dismiss(); });
-  page.setDefaultTimeout(30_000);
 
-  await page.goto(url);
-  await page.locator('#login').waitFor({ state: 'visible' });
-  await page.fill('#token', token);
-  await page.click('#login-form button[type=submit]');
-  await page.locator('#paths li').first().waitFor();
+  await logIn(page, url, token);
   out.pathsListed = await page.locator('#paths li').count();
   await page.locator('#paths li').first().click();
   await page.waitForFunction(() => Number(document.getElementById('panel').dataset.findings) > 0
@@ -53,8 +32,4 @@ try {
   out.injected = await page.evaluate(() => document.querySelectorAll('img[src="x"], script:not([src]), iframe, object, embed').length);
   out.isolated = await page.evaluate(() => getComputedStyle(document.querySelector('#paths li .ends') ?? document.body).unicodeBidi);
   await page.screenshot({ path: shot });
-} finally {
-  await ctx.close();
-  rmSync(profile, { recursive: true, force: true });
-}
-console.log(JSON.stringify(out));
+});

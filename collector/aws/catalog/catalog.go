@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/breachpath/breachpath/internal/wildcard"
 )
 
 //go:embed data/iam-actions.json.gz
@@ -299,55 +301,5 @@ func (c *Catalog) expand(pattern string, emit func(int32)) {
 // Match reports whether name matches an IAM action pattern (`*` any run, `?` one character),
 // ignoring case as IAM does for action names.
 func Match(pattern, name string) bool {
-	return globFold(pattern, name)
-}
-
-// globFold is an iterative wildcard matcher: on mismatch it backtracks to the last `*`, which keeps
-// it linear-ish and immune to the exponential blow-up of recursive matchers on hostile patterns.
-func globFold(p, s string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		if pi < len(p) {
-			switch c := p[pi]; {
-			case c == '*':
-				star, mark = pi, si
-				pi++
-				continue
-			case c == '?':
-				_, w := decodeRune(s[si:])
-				pi++
-				si += w
-				continue
-			case foldEq(c, s[si]):
-				pi++
-				si++
-				continue
-			}
-		}
-		if star < 0 {
-			return false
-		}
-		pi = star + 1
-		_, w := decodeRune(s[mark:])
-		mark += w
-		si = mark
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
-func foldEq(a, b byte) bool {
-	if a == b {
-		return true
-	}
-	if 'A' <= a && a <= 'Z' {
-		a += 'a' - 'A'
-	}
-	if 'A' <= b && b <= 'Z' {
-		b += 'a' - 'A'
-	}
-	return a == b
+	return wildcard.MatchFold(pattern, name)
 }

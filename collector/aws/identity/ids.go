@@ -1,6 +1,10 @@
 package identity
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/breachpath/breachpath/internal/wildcard"
+)
 
 // Node ids this package creates besides the ARNs AWS reports.
 //
@@ -75,31 +79,7 @@ func lastName(arn string) string {
 func isAccountID(s string) bool { return validAccountID(s) }
 
 // globMatch matches s against an IAM resource pattern with '*' and '?', case-sensitively (ARNs are).
-// Iterative with single-star backtracking, linear in practice.
-func globMatch(p, s string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
+func globMatch(p, s string) bool { return wildcard.Match(p, s) }
 
 // glob is a globMatch pattern with its literal prefix and suffix (before the first and after
 // the last wildcard), which reject most non-matching strings without running the matcher.

@@ -246,7 +246,7 @@ func (c *Condition) positive(v, p string) bool {
 	case famStringFold:
 		return strings.EqualFold(v, decodeWild(p))
 	case famStringLike:
-		return globMatch(p, v, false)
+		return globMatch(p, v)
 	case famARN:
 		return arnMatch(p, v)
 	case famNumeric:

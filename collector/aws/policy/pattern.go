@@ -2,7 +2,8 @@ package policy
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"github.com/breachpath/breachpath/internal/wildcard"
 )
 
 // Wildcards are encoded as bytes that never occur in UTF-8 text, so that a `*` coming from an escape
@@ -135,50 +136,9 @@ func (p *pattern) resolve(e *evalCtx) (enc string, ok bool, unknown string) {
 	return b.String(), true, ""
 }
 
-// globMatch matches s against an encoded pattern; fold makes ASCII letters case-insensitive.
-// Iterative with single-star backtracking: linear in practice, no exponential blow-up.
-func globMatch(p, s string, fold bool) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		if pi < len(p) {
-			c := p[pi]
-			switch {
-			case c == wildStar:
-				star, mark = pi, si
-				pi++
-				continue
-			case c == wildQmark:
-				_, w := utf8.DecodeRuneInString(s[si:])
-				pi++
-				si += w
-				continue
-			case c == s[si] || (fold && lowerASCII(c) == lowerASCII(s[si])):
-				pi++
-				si++
-				continue
-			}
-		}
-		if star < 0 {
-			return false
-		}
-		pi = star + 1
-		_, w := utf8.DecodeRuneInString(s[mark:])
-		mark += w
-		si = mark
-	}
-	for pi < len(p) && p[pi] == wildStar {
-		pi++
-	}
-	return pi == len(p)
-}
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
+// globMatch matches s against an encoded pattern (wildStar, wildQmark), case-sensitively as AWS
+// does for resources and StringLike.
+func globMatch(p, s string) bool { return wildcard.MatchMarked(p, s, wildStar, wildQmark, false) }
 
 // arnMatch matches an ARN against an encoded ARN pattern segment by segment (a `*` never crosses the
 // colon between partition, service, region and account), case-sensitively as AWS does for resources.
@@ -190,10 +150,10 @@ func arnMatch(p, s string) bool {
 	pp := strings.SplitN(p, ":", 6)
 	sp := strings.SplitN(s, ":", 6)
 	if len(pp) != 6 || len(sp) != 6 {
-		return globMatch(p, s, false)
+		return globMatch(p, s)
 	}
 	for i := range pp {
-		if !globMatch(pp[i], sp[i], false) {
+		if !globMatch(pp[i], sp[i]) {
 			return false
 		}
 	}

@@ -128,17 +128,22 @@ func activityUsage(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name strin
 // isRead reports whether an action pattern grants reads only.
 func isRead(p string) bool { return strings.HasSuffix(strings.ToLower(p), "/read") }
 
-// readPattern returns the reads an allow pattern grants as a pattern
-// ("*" -> "*/read", "Microsoft.Storage/*" -> "Microsoft.Storage/*/read"),
-// or "" when it grants no read.
-func readPattern(p string) string {
+// readPatterns returns the reads an allow pattern grants, as patterns:
+// "*" -> "*/read"; "Microsoft.Web/sites/*" -> "Microsoft.Web/sites/read"
+// (the site itself) and "Microsoft.Web/sites/*/read" (everything under
+// it); none when it grants no read.
+func readPatterns(p string) []string {
 	switch {
 	case isRead(p):
-		return p
+		return []string{p}
+	case p == "*":
+		return []string{"*/read"}
+	case strings.HasSuffix(p, "/*") && strings.Count(p, "/") >= 2:
+		return []string{strings.TrimSuffix(p, "*") + "read", p + "/read"}
 	case strings.HasSuffix(p, "*"):
-		return p + "/read"
+		return []string{p + "/read"}
 	}
-	return ""
+	return nil
 }
 
 // heldPattern is a read or data pattern a replaced assignment grants.
@@ -163,9 +168,16 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 	// their use is not observable, and group assignments are shared.
 	var replaced []*inventory.RoleAssignment
 	var roles []*inventory.RoleDefinition
+	var standing []string // eligible or conditional assignments: not replaced
 	for _, a := range ev.Assignments(oid) {
 		r := ev.Role(a.RoleGUID())
 		if r == nil {
+			continue
+		}
+		if a.Eligible || a.Condition != "" {
+			// A role without condition, standing, would widen a just-in-time
+			// or ABAC-conditioned grant.
+			standing = append(standing, r.RoleName+" at "+a.Scope)
 			continue
 		}
 		if slices.ContainsFunc(r.Permissions, func(p inventory.Permission) bool {
@@ -176,6 +188,9 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 		}
 	}
 	if len(replaced) == 0 {
+		if len(standing) > 0 {
+			return nil, "its own role assignments are PIM-eligible or ABAC-conditioned (" + strings.Join(standing, "; ") + "): a standing role would widen them; nothing to narrow"
+		}
 		if len(ev.Groups(oid)) > 0 && len(ev.Assignments(oid)) == 0 {
 			return nil, "its role assignments come through groups, which other members share: narrow the groups' assignments instead"
 		}
@@ -187,11 +202,15 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 	var held []inventory.Exercised
 	var dropped []string
 	for _, ex := range exercised {
-		if ev.Can(oid, ex.Action, ex.Scope, false).Allowed {
+		if holds(ev, oid, ex.Action, ex.Scope, false) {
 			held = append(held, ex)
 		} else if !slices.Contains(dropped, ex.Action) {
 			dropped = append(dropped, ex.Action)
 		}
+	}
+	if len(held) == 0 && len(exercised) > 0 {
+		return nil, fmt.Sprintf("its %d exercised operations in %s are allowed only through PIM-eligible or ABAC-conditioned assignments, or no longer held (%s): a standing role would widen them; nothing to narrow",
+			len(exercised), window, strings.Join(dropped, ", "))
 	}
 	if len(held) == 0 {
 		var names []string
@@ -223,7 +242,7 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 	for i, r := range roles {
 		for _, p := range r.Permissions {
 			for _, a := range p.Actions {
-				if rp := readPattern(a); rp != "" {
+				for _, rp := range readPatterns(a) {
 					pats = append(pats, heldPattern{pattern: rp, from: i})
 				}
 			}
@@ -295,7 +314,10 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 		fmt.Sprintf("%d control-plane actions exercised in %s, at %d scopes; assign the role at %s", len(actions), window, len(scopeSet(held)), strings.Join(scopes, ", ")),
 		"reads and data actions are not in the Activity Log (not observable): kept as the replaced assignments grant them ("+strings.Join(heldList(doc), ", ")+")")
 	if len(dropped) > 0 {
-		sug.Notes = append(sug.Notes, "exercised but no longer held, so left out: "+strings.Join(dropped, ", "))
+		sug.Notes = append(sug.Notes, "exercised but no longer held, or held only through a PIM-eligible or conditional assignment, so left out: "+strings.Join(dropped, ", "))
+	}
+	if len(standing) > 0 {
+		sug.Notes = append(sug.Notes, "PIM-eligible and ABAC-conditioned assignments are kept as they are: "+strings.Join(standing, "; "))
 	}
 	for i, a := range replaced {
 		if kept[i] {
@@ -352,13 +374,21 @@ func scopeSet(ex []inventory.Exercised) map[string]bool {
 	return out
 }
 
+// holds reports whether the principal holds an operation (or pattern) at a
+// scope outright: allowed by an active assignment without an ABAC
+// condition, so that a standing unconditional role grants no more.
+func holds(ev *rbac.Evaluator, oid, op, scope string, data bool) bool {
+	d := ev.Can(oid, op, scope, data)
+	return d.Allowed && !d.Conditional
+}
+
 // notHeld returns "<action> at <scope>" for each action the principal does
-// not hold at each scope.
+// not hold (holds) at each scope.
 func notHeld(ev *rbac.Evaluator, oid string, actions, scopes []string, data bool) []string {
 	var out []string
 	for _, s := range scopes {
 		for _, a := range actions {
-			if !ev.Can(oid, a, s, data).Allowed {
+			if !holds(ev, oid, a, s, data) {
 				out = append(out, a+" at "+s)
 			}
 		}

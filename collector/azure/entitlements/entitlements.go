@@ -329,7 +329,7 @@ func credentials(inv *inventory.Inventory, now time.Time) map[string]principalCr
 		// The service principal (a managed identity has no credential of
 		// its own) acted when it last signed in: tokens it was issued.
 		if read {
-			pc.creds = append(pc.creds, entitlement.Credential{Kind: entitlement.CredentialSession, Active: sp.AccountEnabled == nil || *sp.AccountEnabled,
+			pc.creds = append(pc.creds, entitlement.Credential{Kind: entitlement.CredentialSignIn, Active: sp.AccountEnabled == nil || *sp.AccountEnabled,
 				UsageKnown: true, LastUsed: sp.LastSignIn})
 		} else {
 			pc.notes = append(pc.notes, spSignInNote)

@@ -63,7 +63,9 @@ func Catalogue() ([]string, error) {
 //     granted at an assignable scope exactly when it was exercised;
 //   - grant nothing the principal does not already hold there: each of
 //     its action and data-action patterns is allowed to the principal by
-//     its current assignments at every assignable scope.
+//     its current active, unconditional assignments at every assignable
+//     scope (a PIM-eligible or ABAC-conditioned grant is not standing
+//     access, and the role would make it so).
 //
 // It returns an error naming the first operations that break a rule.
 // ev is the evaluator over the principal's tenant (inv).

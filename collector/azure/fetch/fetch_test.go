@@ -88,6 +88,12 @@ func TestCollectAreaFailures(t *testing.T) {
 			scope: sub, wantFailed: []string{"storage"}},
 		{name: "app settings forbidden (Reader) are a warning, not a failure", failPath: map[string]int{"/config/appsettings/list": http.StatusForbidden},
 			scope: sub, warning: "names skipped"},
+		{name: "private endpoints throttled fail the network area, and compute whose exposure depends on it", failPath: map[string]int{"/privateEndpoints": http.StatusTooManyRequests},
+			scope: sub, wantFailed: []string{"network", "compute"}},
+		{name: "firewall policies refused fail the network area", failPath: map[string]int{"/firewallPolicies": http.StatusForbidden},
+			scope: sub, wantFailed: []string{"network", "compute"}},
+		{name: "route tables unreadable fail the network area", failPath: map[string]int{"/routeTables": http.StatusInternalServerError},
+			scope: sub, wantFailed: []string{"network", "compute"}},
 		{name: "role assignments unreadable fail authorization", failPath: map[string]int{"/roleAssignments": http.StatusInternalServerError},
 			scope: sub, wantFailed: []string{"authorization"}},
 	}

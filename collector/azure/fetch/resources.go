@@ -71,7 +71,7 @@ type family struct {
 var families = []family{
 	{inventory.AreaResources, "resourcecontainers", []string{inventory.TypeSubscription, inventory.TypeResourceGroup}},
 	{inventory.AreaNetwork, "resources", []string{inventory.TypeVNet, inventory.TypeNIC, inventory.TypeNSG, inventory.TypePublicIP,
-		inventory.TypeLoadBalancer, inventory.TypeAppGateway, inventory.TypeRouteTable, inventory.TypeNATGateway}},
+		inventory.TypeLoadBalancer, inventory.TypeAppGateway, inventory.TypeNATGateway}},
 	{inventory.AreaCompute, "resources", []string{inventory.TypeVM, inventory.TypeVMSS, inventory.TypeVMExtension}},
 	{inventory.AreaWeb, "resources", []string{inventory.TypeWebSite}},
 	{inventory.AreaStorage, "resources", []string{inventory.TypeStorageAccount}},

@@ -1,5 +1,7 @@
 package inventory
 
+import "encoding/json"
+
 // Typed views of the ARM properties the transform uses: subsets of the
 // documented REST shapes (api-versions as in the SDK modules named in
 // docs/azure-collector.md). Fields absent from a record stay zero, which
@@ -104,6 +106,13 @@ type SubnetProps struct {
 	NetworkSecurityGroup *Ref     `json:"networkSecurityGroup"`
 	RouteTable           *Ref     `json:"routeTable"`
 	NATGateway           *Ref     `json:"natGateway"`
+	// PrivateEndpointNetworkPolicies is "Enabled" when NSGs (and route
+	// tables) apply to the private endpoints in the subnet; Azure's
+	// default, "Disabled", leaves private endpoint traffic unfiltered.
+	PrivateEndpointNetworkPolicies string `json:"privateEndpointNetworkPolicies"`
+	ServiceEndpoints               []struct {
+		Service string `json:"service"`
+	} `json:"serviceEndpoints"`
 }
 
 // VNetProps are the properties of Microsoft.Network/virtualNetworks.
@@ -123,6 +132,8 @@ type VNetProps struct {
 			RemoteVirtualNetwork *Ref   `json:"remoteVirtualNetwork"`
 			PeeringState         string `json:"peeringState"`
 			AllowForwarded       bool   `json:"allowForwardedTraffic"`
+			UseRemoteGateways    bool   `json:"useRemoteGateways"`
+			AllowGatewayTransit  bool   `json:"allowGatewayTransit"`
 		} `json:"properties"`
 	} `json:"virtualNetworkPeerings"`
 }
@@ -229,6 +240,10 @@ type NetworkACLs struct {
 	} `json:"ipRules"`
 	VirtualNetworkRules []struct {
 		ID string `json:"id"`
+		// Action and State are set on storage accounts' rules; a rule in
+		// any state other than Succeeded (or unset) admits nothing yet.
+		Action string `json:"action"`
+		State  string `json:"state"`
 	} `json:"virtualNetworkRules"`
 }
 
@@ -305,8 +320,11 @@ type CosmosProps struct {
 	IPRules             []struct {
 		IPAddressOrRange string `json:"ipAddressOrRange"`
 	} `json:"ipRules"`
-	IsVirtualNetworkFilterEnabled bool  `json:"isVirtualNetworkFilterEnabled"`
-	DisableLocalAuth              *bool `json:"disableLocalAuth"`
+	IsVirtualNetworkFilterEnabled bool `json:"isVirtualNetworkFilterEnabled"`
+	VirtualNetworkRules           []struct {
+		ID string `json:"id"`
+	} `json:"virtualNetworkRules"`
+	DisableLocalAuth *bool `json:"disableLocalAuth"`
 }
 
 // WebSiteProps are the properties of Microsoft.Web/sites.
@@ -356,6 +374,12 @@ type ACRProps struct {
 	AdminUserEnabled     bool   `json:"adminUserEnabled"`
 	PublicNetworkAccess  string `json:"publicNetworkAccess"`
 	AnonymousPullEnabled bool   `json:"anonymousPullEnabled"`
+	NetworkRuleSet       *struct {
+		DefaultAction string `json:"defaultAction"`
+		IPRules       []struct {
+			Value string `json:"value"`
+		} `json:"ipRules"`
+	} `json:"networkRuleSet"`
 }
 
 // UserAssignedIDProps are the properties of a user-assigned managed identity.
@@ -370,4 +394,173 @@ type FederatedCredentialProps struct {
 	Issuer    string   `json:"issuer"`
 	Subject   string   `json:"subject"`
 	Audiences []string `json:"audiences"`
+}
+
+// PrivateLinkConnection is one private link service connection of a
+// private endpoint (automatic or manual).
+type PrivateLinkConnection struct {
+	Name       string `json:"name"`
+	Properties struct {
+		PrivateLinkServiceID string   `json:"privateLinkServiceId"`
+		GroupIDs             []string `json:"groupIds"`
+		State                *struct {
+			Status string `json:"status"` // Approved, Pending, Rejected, Disconnected
+		} `json:"privateLinkServiceConnectionState"`
+	} `json:"properties"`
+}
+
+// PrivateEndpointProps are the properties of Microsoft.Network/privateEndpoints.
+type PrivateEndpointProps struct {
+	Subnet                              *Ref                    `json:"subnet"`
+	NetworkInterfaces                   []Ref                   `json:"networkInterfaces"`
+	PrivateLinkServiceConnections       []PrivateLinkConnection `json:"privateLinkServiceConnections"`
+	ManualPrivateLinkServiceConnections []PrivateLinkConnection `json:"manualPrivateLinkServiceConnections"`
+	CustomDNSConfigs                    []struct {
+		FQDN        string   `json:"fqdn"`
+		IPAddresses []string `json:"ipAddresses"`
+	} `json:"customDnsConfigs"`
+}
+
+// Route is one user-defined route.
+type Route struct {
+	Name       string `json:"name"`
+	Properties struct {
+		AddressPrefix    string `json:"addressPrefix"`
+		NextHopType      string `json:"nextHopType"` // VirtualAppliance, None, Internet, VirtualNetworkGateway, VnetLocal
+		NextHopIPAddress string `json:"nextHopIpAddress"`
+	} `json:"properties"`
+}
+
+// RouteTableProps are the properties of Microsoft.Network/routeTables.
+type RouteTableProps struct {
+	Routes                     []Route `json:"routes"`
+	Subnets                    []Ref   `json:"subnets"`
+	DisableBGPRoutePropagation bool    `json:"disableBgpRoutePropagation"`
+}
+
+// FirewallRule is one rule of an Azure Firewall rule collection, classic
+// (networkRuleCollections, applicationRuleCollections, natRuleCollections)
+// or of a firewall policy rule collection group; the fields of both shapes
+// are merged here.
+type FirewallRule struct {
+	Name     string `json:"name"`
+	RuleType string `json:"ruleType"` // policy rules: NetworkRule, ApplicationRule, NatRule
+	// Protocols is a list of strings on network and NAT rules (TCP, UDP,
+	// Any, ICMP) and of {protocolType, port} objects on application rules.
+	Protocols            []FirewallProtocol `json:"protocols"`
+	IPProtocols          []string           `json:"ipProtocols"`
+	SourceAddresses      []string           `json:"sourceAddresses"`
+	SourceIPGroups       []string           `json:"sourceIpGroups"`
+	DestinationAddresses []string           `json:"destinationAddresses"`
+	DestinationPorts     []string           `json:"destinationPorts"`
+	DestinationFQDNs     []string           `json:"destinationFqdns"`
+	TargetFQDNs          []string           `json:"targetFqdns"`
+	TranslatedAddress    string             `json:"translatedAddress"`
+	TranslatedPort       string             `json:"translatedPort"`
+	TranslatedFQDN       string             `json:"translatedFqdn"`
+}
+
+// FirewallProtocol is a protocol of a firewall rule: a bare string
+// ("TCP") or an application rule's {"protocolType": "Https", "port": 443}.
+type FirewallProtocol struct {
+	Type string
+	Port int
+}
+
+// UnmarshalJSON accepts both shapes.
+func (p *FirewallProtocol) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		p.Type = s
+		return nil
+	}
+	var o struct {
+		ProtocolType string `json:"protocolType"`
+		Port         int    `json:"port"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	p.Type, p.Port = o.ProtocolType, o.Port
+	return nil
+}
+
+// MarshalJSON writes the bare-string shape for protocols without a port.
+func (p FirewallProtocol) MarshalJSON() ([]byte, error) {
+	if p.Port == 0 {
+		return json.Marshal(p.Type)
+	}
+	return json.Marshal(map[string]any{"protocolType": p.Type, "port": p.Port})
+}
+
+// FirewallRuleCollection is a rule collection: classic collections carry
+// their fields under properties, policy collections at the top level.
+type FirewallRuleCollection struct {
+	Name               string          `json:"name"`
+	RuleCollectionType string          `json:"ruleCollectionType"` // FirewallPolicyNatRuleCollection, FirewallPolicyFilterRuleCollection
+	Priority           int             `json:"priority"`
+	Action             *FirewallAction `json:"action"`
+	Rules              []FirewallRule  `json:"rules"`
+	Properties         *struct {
+		Priority int             `json:"priority"`
+		Action   *FirewallAction `json:"action"`
+		Rules    []FirewallRule  `json:"rules"`
+	} `json:"properties"`
+}
+
+// FirewallAction is a rule collection's action (Allow, Deny, Dnat/DNAT).
+type FirewallAction struct {
+	Type string `json:"type"`
+}
+
+// Flat returns the collection's priority, action and rules whichever shape
+// it came in.
+func (c *FirewallRuleCollection) Flat() (int, string, []FirewallRule) {
+	prio, act, rules := c.Priority, c.Action, c.Rules
+	if c.Properties != nil {
+		if c.Properties.Priority != 0 {
+			prio = c.Properties.Priority
+		}
+		if c.Properties.Action != nil {
+			act = c.Properties.Action
+		}
+		if len(c.Properties.Rules) > 0 {
+			rules = c.Properties.Rules
+		}
+	}
+	a := ""
+	if act != nil {
+		a = act.Type
+	}
+	return prio, a, rules
+}
+
+// AzureFirewallProps are the properties of Microsoft.Network/azureFirewalls.
+type AzureFirewallProps struct {
+	IPConfigurations []struct {
+		Name       string `json:"name"`
+		Properties struct {
+			PrivateIPAddress string `json:"privateIPAddress"`
+			PublicIPAddress  *Ref   `json:"publicIPAddress"`
+			Subnet           *Ref   `json:"subnet"`
+		} `json:"properties"`
+	} `json:"ipConfigurations"`
+	NetworkRuleCollections     []FirewallRuleCollection `json:"networkRuleCollections"`
+	ApplicationRuleCollections []FirewallRuleCollection `json:"applicationRuleCollections"`
+	NATRuleCollections         []FirewallRuleCollection `json:"natRuleCollections"`
+	FirewallPolicy             *Ref                     `json:"firewallPolicy"`
+	ThreatIntelMode            string                   `json:"threatIntelMode"`
+}
+
+// FirewallPolicyProps are the properties of Microsoft.Network/firewallPolicies.
+type FirewallPolicyProps struct {
+	BasePolicy           *Ref  `json:"basePolicy"`
+	RuleCollectionGroups []Ref `json:"ruleCollectionGroups"`
+}
+
+// RuleCollectionGroupProps are the properties of a firewall policy rule
+// collection group.
+type RuleCollectionGroupProps struct {
+	Priority        int                      `json:"priority"`
+	RuleCollections []FirewallRuleCollection `json:"ruleCollections"`
 }

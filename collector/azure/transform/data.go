@@ -24,6 +24,7 @@ type storageInfo struct {
 	id         string
 	sharedKey  bool // shared key (account key, SAS) authorization allowed
 	containers []string
+	net        *paasNet
 }
 
 // vaultInfo is what RBAC moves need about a Key Vault.
@@ -96,8 +97,16 @@ func (b *builder) data() {
 		}
 		if p.AnonymousPullEnabled {
 			f := b.finding("azure.acr.anonymous-pull", r.ID, "anonymousPullEnabled is true")
-			b.move(graph.Edge{From: b.anonymous(), To: r.ID, Kind: graph.EdgeReads, Technique: TechAnonymousACR, Likelihood: 0.95,
-				Evidence: []string{"registry " + r.Name + " allows anonymous (unauthenticated) pull"}, Findings: []string{f}})
+			if net := acrNet(r.ID, &p); !net.disabled {
+				ev := []string{"registry " + r.Name + " allows anonymous (unauthenticated) pull"}
+				lk := 0.95
+				if !net.public {
+					ev = append(ev, "network rules restrict the registry ("+net.why+"): only the allowed networks reach it")
+					lk = 0.5
+				}
+				b.move(graph.Edge{From: b.anonymous(), To: r.ID, Kind: graph.EdgeReads, Technique: TechAnonymousACR, Likelihood: lk,
+					Evidence: ev, Findings: []string{f}, Conditional: !net.public})
+			}
 		}
 	}
 }
@@ -119,13 +128,13 @@ func (b *builder) storageAccount(r *inventory.Resource) {
 	if n == nil {
 		return
 	}
-	si := &storageInfo{id: r.ID, sharedKey: p.AllowSharedKeyAccess == nil || *p.AllowSharedKeyAccess}
+	si := &storageInfo{id: r.ID, sharedKey: p.AllowSharedKeyAccess == nil || *p.AllowSharedKeyAccess, net: storageNet(r.ID, &p)}
 	b.storage[r.ID] = si
 	n.Props["shared_key_access"] = si.sharedKey
 	// allowBlobPublicAccess absent means the pre-2023 default: allowed.
 	publicAllowed := p.AllowBlobPublicAccess == nil || *p.AllowBlobPublicAccess
 	n.Props["allow_blob_public_access"] = publicAllowed
-	n.Props["public_network"] = b.storagePublicNetwork(&p)
+	n.Props["public_network"] = si.net.public
 	if publicAllowed {
 		b.finding("azure.storage.blob-public-access-allowed", r.ID, "allowBlobPublicAccess is not false")
 	}
@@ -138,8 +147,8 @@ func (b *builder) storageAccount(r *inventory.Resource) {
 	if p.SupportsHTTPSTrafficOnly != nil && !*p.SupportsHTTPSTrafficOnly {
 		b.finding("azure.storage.secure-transfer-disabled", r.ID, "supportsHttpsTrafficOnly is false")
 	}
-	if n.Props["public_network"] == true {
-		b.finding("azure.storage.network-default-allow", r.ID, "networkAcls.defaultAction is Allow and public network access is enabled")
+	if si.net.public {
+		b.finding("azure.storage.network-default-allow", r.ID, si.net.why)
 	}
 }
 
@@ -190,13 +199,6 @@ func sasPeriod(v string) (time.Duration, bool) {
 	return time.Duration(days)*24*time.Hour + time.Duration(hms[0])*time.Hour + time.Duration(hms[1])*time.Minute + time.Duration(hms[2])*time.Second, true
 }
 
-func (b *builder) storagePublicNetwork(p *inventory.StorageAccountProps) bool {
-	if strings.EqualFold(p.PublicNetworkAccess, "Disabled") {
-		return false
-	}
-	return p.NetworkACLs == nil || !strings.EqualFold(p.NetworkACLs.DefaultAction, "Deny")
-}
-
 func (b *builder) blobContainer(r *inventory.Resource) {
 	var p inventory.ContainerProps
 	_ = r.Decode(&p)
@@ -218,6 +220,12 @@ func (b *builder) blobContainer(r *inventory.Resource) {
 	if access == "none" || acct.Props["allow_blob_public_access"] != true {
 		return
 	}
+	if si.net.disabled {
+		// Anonymous requests would have to come through a private
+		// endpoint: nobody on the Internet reaches the container.
+		n.Props["anonymous_from_internet"] = false
+		return
+	}
 	what := "anonymous read of blobs by URL"
 	if access == "container" {
 		what = "anonymous listing and read of every blob"
@@ -229,9 +237,11 @@ func (b *builder) blobContainer(r *inventory.Resource) {
 		lk = 0.6 // blob names must be known or guessed
 	}
 	ev := []string{"container " + r.Name + " public access level is '" + access + "' and account " + acct.Name + " allows blob public access"}
-	if acct.Props["public_network"] != true {
-		ev = append(ev, "network rules restrict the account: only allowed networks reach it")
+	conditional := false
+	if !si.net.public {
+		ev = append(ev, "network rules restrict the account ("+si.net.why+"): only the allowed networks reach it")
 		lk *= 0.5
+		conditional = true
 	}
 	if v := r.AnonymousListVerified; v != nil {
 		n.Props["anonymous_list_verified"] = *v
@@ -244,7 +254,7 @@ func (b *builder) blobContainer(r *inventory.Resource) {
 		}
 	}
 	b.move(graph.Edge{From: b.anonymous(), To: r.ID, Kind: graph.EdgeReads, Technique: TechAnonymousBlob, Likelihood: lk,
-		Evidence: ev, Findings: []string{f, fa}})
+		Evidence: ev, Findings: []string{f, fa}, Conditional: conditional})
 }
 
 func (b *builder) keyVault(r *inventory.Resource) {

@@ -1,6 +1,6 @@
 // Package fetchtest serves a small Azure tenant to collector/azure/fetch in
 // tests: the SDK's own fake servers (armsubscriptions, armresourcegraph,
-// armstorage, armkeyvault, armsql) behind the real SDK clients, and local
+// armstorage, armkeyvault, armsql, armnetwork) behind the real SDK clients, and local
 // handlers answering the documented REST shapes of the ARM calls made on
 // azcore's pipeline (App Service settings, Automation variables, federated
 // credentials, RBAC) and of Microsoft Graph v1.0 (and the beta service
@@ -31,6 +31,8 @@ import (
 	kvfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/keyvault/armkeyvault/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 	monfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
+	netfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph"
 	rgfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
@@ -56,6 +58,10 @@ type Tenant struct {
 	FirewallRules map[string][]map[string]any
 	Variables     map[string][]map[string]any
 	Federated     map[string][]map[string]any
+	// Network holds what the armnetwork fakes serve, keyed by lower-case
+	// ARM type (private endpoints, route tables, Azure Firewalls, firewall
+	// policies and their rule collection groups).
+	Network map[string][]map[string]any
 	// AppSettings maps a site id to its settings (name -> value); the
 	// values exist only to prove the collector drops them.
 	AppSettings map[string]map[string]string
@@ -78,7 +84,8 @@ type Tenant struct {
 	// ServicePrincipalSignIns are Microsoft Graph beta's
 	// reports/servicePrincipalSignInActivities entries (documented shape:
 	// appId, lastSignInActivity, applicationAuthenticationClientSignInActivity,
-	// ... each with lastSignInDateTime).
+	// ... each with lastSignInDateTime); nil leaves the report unanswered
+	// (404), so sign-in activity is unknown.
 	ServicePrincipalSignIns []map[string]any
 	// ServicePrincipalSignInForbidden makes that report answer 403, as
 	// without AuditLog.Read.All.
@@ -103,6 +110,8 @@ type Tenant struct {
 
 	requests atomic.Int64
 	mu       sync.Mutex
+	// netSub is the subscription of the network request being answered.
+	netSub string
 	// Seen counts requests per area.
 	Seen map[string]int
 }
@@ -118,6 +127,11 @@ var detailTypes = map[string]string{
 	inventory.TypeSQLFirewallRule:     "firewall",
 	inventory.TypeAutomationVariable:  "variables",
 	inventory.TypeFederatedCredential: "federated",
+	inventory.TypePrivateEndpoint:     "network",
+	inventory.TypeRouteTable:          "network",
+	inventory.TypeAzureFirewall:       "network",
+	inventory.TypeFirewallPolicy:      "network",
+	inventory.TypeFirewallPolicyRCG:   "network",
 }
 
 // FromExport builds a tenant from an Azure Resource Graph export and an
@@ -126,7 +140,7 @@ var detailTypes = map[string]string{
 func FromExport(tenantID, resources, roleAssignments string) (*Tenant, error) {
 	t := &Tenant{TenantID: tenantID, Containers: map[string][]map[string]any{}, Secrets: map[string][]map[string]any{},
 		Keys: map[string][]map[string]any{}, FirewallRules: map[string][]map[string]any{}, Variables: map[string][]map[string]any{},
-		Federated: map[string][]map[string]any{}, AppSettings: map[string]map[string]string{}, AuthEnabled: map[string]bool{},
+		Federated: map[string][]map[string]any{}, Network: map[string][]map[string]any{}, AppSettings: map[string]map[string]string{}, AuthEnabled: map[string]bool{},
 		Graph: map[string][]map[string]any{}, Fail: map[string]int{}, FailPath: map[string]int{}, Seen: map[string]int{}}
 	var exp struct {
 		Data []map[string]any `json:"data"`
@@ -154,6 +168,8 @@ func FromExport(tenantID, resources, roleAssignments string) (*Tenant, error) {
 			t.Variables[inventory.Parent(id)] = append(t.Variables[inventory.Parent(id)], row)
 		case "federated":
 			t.Federated[inventory.Parent(id)] = append(t.Federated[inventory.Parent(id)], row)
+		case "network":
+			t.Network[typ] = append(t.Network[typ], row)
 		default:
 			t.Rows = append(t.Rows, row)
 		}
@@ -200,13 +216,20 @@ func (t *Tenant) Transport() *Router {
 	r.kv = kvfake.NewServerFactoryTransport(&kvfake.ServerFactory{SecretsServer: kvfake.SecretsServer{NewListPager: t.listSecrets},
 		KeysServer: kvfake.KeysServer{NewListPager: t.listKeys}})
 	r.sql = sqlfake.NewServerFactoryTransport(&sqlfake.ServerFactory{FirewallRulesServer: sqlfake.FirewallRulesServer{NewListByServerPager: t.listFirewall}})
+	r.network = netfake.NewServerFactoryTransport(&netfake.ServerFactory{
+		PrivateEndpointsServer:                   netfake.PrivateEndpointsServer{NewListBySubscriptionPager: t.listPrivateEndpoints},
+		RouteTablesServer:                        netfake.RouteTablesServer{NewListAllPager: t.listRouteTables},
+		AzureFirewallsServer:                     netfake.AzureFirewallsServer{NewListAllPager: t.listFirewalls},
+		FirewallPoliciesServer:                   netfake.FirewallPoliciesServer{NewListAllPager: t.listFirewallPolicies},
+		FirewallPolicyRuleCollectionGroupsServer: netfake.FirewallPolicyRuleCollectionGroupsServer{NewListPager: t.listRuleCollectionGroups},
+	})
 	return r
 }
 
 // Router is a policy.Transporter that dispatches requests to the fakes.
 type Router struct {
-	t                          *Tenant
-	subs, rg, storage, kv, sql interface {
+	t                                   *Tenant
+	subs, rg, storage, kv, sql, network interface {
 		Do(*http.Request) (*http.Response, error)
 	}
 	mu sync.Mutex
@@ -285,6 +308,7 @@ var (
 	reVaultItems = regexp.MustCompile(`(?i)/providers/microsoft\.keyvault/vaults/[^/]+/(secrets|keys)$`)
 	reFirewall   = regexp.MustCompile(`(?i)/providers/microsoft\.sql/servers/[^/]+/firewallrules$`)
 	reContainers = regexp.MustCompile(`(?i)/providers/microsoft\.storage/storageaccounts/[^/]+/blobservices/default/containers$`)
+	reNetwork    = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/microsoft\.network/(privateendpoints|routetables|azurefirewalls|firewallpolicies)$|/providers/microsoft\.network/firewallpolicies/[^/]+/rulecollectiongroups$`)
 )
 
 // areaOf names the area a request belongs to, for failure injection.
@@ -364,6 +388,11 @@ func (r *Router) Do(req *http.Request) (*http.Response, error) {
 		return r.kv.Do(req)
 	case reFirewall.MatchString(p):
 		return r.sql.Do(req)
+	case reNetwork.MatchString(p):
+		r.t.mu.Lock()
+		r.t.netSub = inventory.SubscriptionOf(p)
+		r.t.mu.Unlock()
+		return r.network.Do(req)
 	}
 	return r.serve(req, r.t.arm)
 }
@@ -490,6 +519,69 @@ func (t *Tenant) listFirewall(rg, server string, _ *armsql.FirewallRulesClientLi
 	return resp
 }
 
+// networkRows returns the rows of a network type in a subscription.
+func (t *Tenant) networkRows(typ, sub string) []map[string]any {
+	var out []map[string]any
+	for _, row := range t.Network[typ] {
+		if inventory.SubscriptionOf(fmt.Sprint(row["id"])) == strings.ToLower(sub) {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// currentSub is the subscription of the request a pager answers:
+// the fakes' pager callbacks do not receive it, so one Router serves one
+// subscription's network at a time (the last one requested).
+func (t *Tenant) currentSub() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.netSub
+}
+
+// networkPage answers a network list with the current subscription's rows
+// of a type.
+func networkPage[M, R any](t *Tenant, typ string, wrap func([]*M) R) (resp azfake.PagerResponder[R]) {
+	resp.AddPage(http.StatusOK, wrap(decodeAll[M](t.networkRows(typ, t.currentSub()))), nil)
+	return resp
+}
+
+func (t *Tenant) listPrivateEndpoints(*armnetwork.PrivateEndpointsClientListBySubscriptionOptions) azfake.PagerResponder[armnetwork.PrivateEndpointsClientListBySubscriptionResponse] {
+	return networkPage(t, inventory.TypePrivateEndpoint, func(v []*armnetwork.PrivateEndpoint) armnetwork.PrivateEndpointsClientListBySubscriptionResponse {
+		return armnetwork.PrivateEndpointsClientListBySubscriptionResponse{PrivateEndpointListResult: armnetwork.PrivateEndpointListResult{Value: v}}
+	})
+}
+
+func (t *Tenant) listRouteTables(*armnetwork.RouteTablesClientListAllOptions) azfake.PagerResponder[armnetwork.RouteTablesClientListAllResponse] {
+	return networkPage(t, inventory.TypeRouteTable, func(v []*armnetwork.RouteTable) armnetwork.RouteTablesClientListAllResponse {
+		return armnetwork.RouteTablesClientListAllResponse{RouteTableListResult: armnetwork.RouteTableListResult{Value: v}}
+	})
+}
+
+func (t *Tenant) listFirewalls(*armnetwork.AzureFirewallsClientListAllOptions) azfake.PagerResponder[armnetwork.AzureFirewallsClientListAllResponse] {
+	return networkPage(t, inventory.TypeAzureFirewall, func(v []*armnetwork.AzureFirewall) armnetwork.AzureFirewallsClientListAllResponse {
+		return armnetwork.AzureFirewallsClientListAllResponse{AzureFirewallListResult: armnetwork.AzureFirewallListResult{Value: v}}
+	})
+}
+
+func (t *Tenant) listFirewallPolicies(*armnetwork.FirewallPoliciesClientListAllOptions) azfake.PagerResponder[armnetwork.FirewallPoliciesClientListAllResponse] {
+	return networkPage(t, inventory.TypeFirewallPolicy, func(v []*armnetwork.FirewallPolicy) armnetwork.FirewallPoliciesClientListAllResponse {
+		return armnetwork.FirewallPoliciesClientListAllResponse{FirewallPolicyListResult: armnetwork.FirewallPolicyListResult{Value: v}}
+	})
+}
+
+func (t *Tenant) listRuleCollectionGroups(rg, policy string, _ *armnetwork.FirewallPolicyRuleCollectionGroupsClientListOptions) (resp azfake.PagerResponder[armnetwork.FirewallPolicyRuleCollectionGroupsClientListResponse]) {
+	parent := strings.ToLower("/subscriptions/" + t.currentSub() + "/resourcegroups/" + rg + "/providers/microsoft.network/firewallpolicies/" + policy)
+	var rows []map[string]any
+	for _, row := range t.Network[inventory.TypeFirewallPolicyRCG] {
+		if inventory.Parent(fmt.Sprint(row["id"])) == parent {
+			rows = append(rows, row)
+		}
+	}
+	resp.AddPage(http.StatusOK, armnetwork.FirewallPolicyRuleCollectionGroupsClientListResponse{FirewallPolicyRuleCollectionGroupListResult: armnetwork.FirewallPolicyRuleCollectionGroupListResult{Value: decodeAll[armnetwork.FirewallPolicyRuleCollectionGroup](rows)}}, nil)
+	return resp
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -532,7 +624,7 @@ func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
 		t.users(w, req)
 		return
 	}
-	if p == "/beta/reports/servicePrincipalSignInActivities" {
+	if p == "/beta/reports/servicePrincipalSignInActivities" && t.ServicePrincipalSignIns != nil {
 		if t.ServicePrincipalSignInForbidden {
 			writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]string{"code": "Authorization_RequestDenied",
 				"message": "Insufficient privileges to complete the operation."}})
