@@ -77,7 +77,12 @@ func (r *Rules) decide(n *graph.Node, base graph.Sensitivity, memo normMemo) Dec
 			continue // most nodes: no classifier result (and no error text to build)
 		}
 		if lvl, err := level(v); err == nil {
-			cands = append(cands, candidate{lvl, SourceClassifier, c.Source + " (" + c.Property + "=" + v + ")"})
+			rule := c.Source + " (" + c.Property + "=" + v + ")"
+			if since, _ := n.Props[c.Property+StaleSuffix].(string); since != "" {
+				// KeepStale carried it over a failed read: say so.
+				rule += ", stale: kept from the collection of " + since + " because the read failed"
+			}
+			cands = append(cands, candidate{lvl, SourceClassifier, rule})
 		}
 	}
 	var d Decision
