@@ -321,7 +321,9 @@ func TestEveryNodeCarriesACollectorArea(t *testing.T) {
 	r.LoadBalancers = []inventory.LoadBalancer{{ARN: p + "elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/lb/1", Name: "lb", Type: "application", Scheme: "internet-facing"}}
 	r.Functions = []inventory.LambdaFunction{{Name: "fn", ARN: p + "lambda:us-east-1:111122223333:function:fn", Role: roleARN,
 		FunctionURLs: []inventory.FunctionURL{{URL: "https://x.lambda-url.us-east-1.on.aws/", AuthType: "NONE"}}}}
-	r.EKSClusters = []inventory.EKSCluster{{Name: "k", ARN: p + "eks:us-east-1:111122223333:cluster/k", RoleARN: roleARN}}
+	r.EKSClusters = []inventory.EKSCluster{{Name: "k", ARN: p + "eks:us-east-1:111122223333:cluster/k", RoleARN: roleARN,
+		Kubernetes: &inventory.KubeState{Pods: []inventory.KubePod{{Namespace: "apps", Name: "web", NodeName: "n1"}},
+			Nodes: []inventory.KubeNode{{Name: "n1", InstanceID: "i-web"}}}}}
 	r.TaskDefinitions = []inventory.TaskDefinition{{ARN: p + "ecs:us-east-1:111122223333:task-definition/t:1", Family: "t", Revision: 1, TaskRoleARN: roleARN}}
 	r.KMSKeys = []inventory.KMSKey{{ID: "k1", ARN: p + "kms:us-east-1:111122223333:key/k1"}}
 	r.Secrets = []inventory.Secret{{Name: "s", ARN: p + "secretsmanager:us-east-1:111122223333:secret:s-AbCdEf"}}
@@ -334,11 +336,19 @@ func TestEveryNodeCarriesACollectorArea(t *testing.T) {
 	r.DBSnapshots = []inventory.DBSnapshot{{ID: "s1", ARN: p + "rds:us-east-1:111122223333:snapshot:s1", Source: "orders"}}
 	r.ElasticIPs = []inventory.ElasticIP{{AllocationID: "eipalloc-1", PublicIP: "3.3.3.3", InstanceID: "i-web"}}
 	snap, _ := transform(t, inv)
-	known := map[string]bool{resources.ServiceAccount: true}
+	// EKS workloads carry the area their Kubernetes read fails as.
+	if resources.ServiceEKSKubernetes != fetch.AreaEKSKubernetes {
+		t.Fatalf("workloads carry %q, the collector records %q", resources.ServiceEKSKubernetes, fetch.AreaEKSKubernetes)
+	}
+	known := map[string]bool{resources.ServiceAccount: true, fetch.AreaEKSKubernetes: true}
 	for _, s := range append(slices.Clone(fetch.GlobalServices), fetch.RegionalServices...) {
 		known[s] = true
 	}
+	workloads := 0
 	for _, n := range snap.Nodes {
+		if n.NativeType == "AWS::EKS::Workload" {
+			workloads++
+		}
 		if n.Kind == graph.KindInternet || n.ID == identity.AnonymousID {
 			continue
 		}
@@ -348,6 +358,9 @@ func TestEveryNodeCarriesACollectorArea(t *testing.T) {
 		if n.Cloud != graph.CloudAWS {
 			t.Errorf("node %s has cloud %q", n.ID, n.Cloud)
 		}
+	}
+	if workloads != 1 {
+		t.Errorf("%d EKS workload nodes, want 1", workloads)
 	}
 }
 

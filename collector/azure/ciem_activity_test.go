@@ -34,6 +34,10 @@ func activityEvent(at time.Time, status, action, scope, oid, caller string) map[
 	e := map[string]any{"eventTimestamp": at.Format(time.RFC3339), "status": map[string]any{"value": status},
 		"category": map[string]any{"value": "Administrative"}, "caller": caller, "resourceId": scope,
 		"operationName": map[string]any{"value": action}, "authorization": map[string]any{"action": action, "scope": scope}}
+	if strings.Contains(action, "listKeys") {
+		// Some events carry no authorization scope: the resource id stands in.
+		e["authorization"] = map[string]any{"action": action}
+	}
 	if oid != "" {
 		e["claims"] = map[string]any{oidClaim: oid}
 	}

@@ -75,7 +75,7 @@ func (rs hsRows) subnetProps(t *testing.T, vnet, subnet string) map[string]any {
 // hubSpokeGraphs builds the lab after change, once through the offline
 // import of its Resource Graph export and once through the live collector
 // against the SDK fakes serving the same rows.
-func hubSpokeGraphs(t *testing.T, change func(hsRows) hsRows) map[string]*graph.Graph {
+func hubSpokeGraphs(t *testing.T, change func(*testing.T, hsRows) hsRows) map[string]*graph.Graph {
 	t.Helper()
 	dir := filepath.Join("testdata", "hubspoke")
 	raw, err := os.ReadFile(filepath.Join(dir, "resources.json"))
@@ -90,7 +90,7 @@ func hubSpokeGraphs(t *testing.T, change func(hsRows) hsRows) map[string]*graph.
 		t.Fatal(err)
 	}
 	if change != nil {
-		exp.Data = change(exp.Data)
+		exp.Data = change(t, exp.Data)
 	}
 	exp.Count = len(exp.Data)
 	out, err := json.Marshal(exp)
@@ -234,11 +234,7 @@ func TestHubSpokePrivateEndpointsDecidePrivateReach(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var change func(hsRows) hsRows
-			if c.change != nil {
-				change = func(rs hsRows) hsRows { return c.change(t, rs) }
-			}
-			for src, g := range hubSpokeGraphs(t, change) {
+			for src, g := range hubSpokeGraphs(t, c.change) {
 				for _, r := range c.routes {
 					if got := routeFound(t, g, r.sources, r.target, r.hops); got != r.want {
 						t.Errorf("%s: route %v -> %s found %v, want %v", src, r.sources, short(r.target), got, r.want)
@@ -280,3 +276,118 @@ func TestHubSpokePrivateEndpointEvidenceAndFindings(t *testing.T) {
 }
 
 func short(id string) string { return id[strings.LastIndexByte(id, '/')+1:] }
+
+const (
+	hsFW     = hsRG + "/microsoft.network/azurefirewalls/afw-hub"
+	hsAppNet = hsRG + "/microsoft.network/virtualnetworks/vnet-spoke/subnets/snet-app"
+)
+
+var (
+	routeDNAT   = []hop{{graph.EdgeExposedTo, transform.TechFirewallDNAT, hsFW}, {graph.EdgeReaches, transform.TechFirewallForward, hsApp}}
+	routeDirect = []hop{{graph.EdgeExposedTo, transform.TechInternetExposed, hsApp}}
+)
+
+// defaultRoute returns the properties of rt-spoke's 0.0.0.0/0 route.
+func defaultRoute(t *testing.T, rs hsRows) map[string]any {
+	t.Helper()
+	return props(rs.row(t, "rt-spoke"))["routes"].([]any)[0].(map[string]any)["properties"].(map[string]any)
+}
+
+func TestHubSpokeRoutesAndAzureFirewallDecideInternetReach(t *testing.T) {
+	cases := []struct {
+		name        string
+		change      func(t *testing.T, rs hsRows) hsRows
+		dnat        bool
+		direct      bool
+		conditional bool   // the direct edge is conditional
+		egress      string // a fragment of snet-app's internet_egress
+	}{
+		{name: "the lab as built: 0.0.0.0/0 through the firewall, only the DNAT rule publishes the app",
+			dnat: true, egress: "through Azure Firewall afw-hub: allowed by classic rules spoke-egress/spoke-https-out"},
+		{name: "route table removed: the app's own public IP answers the Internet",
+			change: func(t *testing.T, rs hsRows) hsRows { return rs.drop(t, "rt-spoke") },
+			dnat:   true, direct: true},
+		{name: "next hop Internet: the same as no route",
+			change: func(t *testing.T, rs hsRows) hsRows {
+				r := defaultRoute(t, rs)
+				r["nextHopType"], r["nextHopIpAddress"] = "Internet", ""
+				return rs
+			},
+			dnat: true, direct: true, egress: "direct"},
+		{name: "next hop None blackholes the replies and the egress",
+			change: func(t *testing.T, rs hsRows) hsRows {
+				r := defaultRoute(t, rs)
+				r["nextHopType"], r["nextHopIpAddress"] = "None", ""
+				return rs
+			},
+			dnat: true, egress: "dropped"},
+		{name: "an appliance that is not inventoried keeps the edge, conditional on it",
+			change: func(t *testing.T, rs hsRows) hsRows {
+				defaultRoute(t, rs)["nextHopIpAddress"] = "10.0.3.10"
+				return rs
+			},
+			dnat: true, direct: true, conditional: true, egress: "network virtual appliance 10.0.3.10"},
+		{name: "DNAT rule removed: the firewall publishes nothing",
+			change: func(t *testing.T, rs hsRows) hsRows {
+				props(rs.row(t, "afw-hub"))["natRuleCollections"] = []any{}
+				return rs
+			}},
+		{name: "egress rule removed: the firewall denies the app's Internet traffic",
+			change: func(t *testing.T, rs hsRows) hsRows {
+				props(rs.row(t, "afw-hub"))["networkRuleCollections"] = []any{}
+				return rs
+			},
+			dnat: true, egress: "no rule allows it"},
+		{name: "the same rules in a firewall policy's rule collection group",
+			change: func(t *testing.T, rs hsRows) hsRows {
+				fw := rs.row(t, "afw-hub")
+				p := props(fw)
+				p["natRuleCollections"], p["networkRuleCollections"] = []any{}, []any{}
+				polID := hsRG + "/microsoft.network/firewallpolicies/afwp-hub"
+				p["firewallPolicy"] = map[string]any{"id": polID}
+				base := map[string]any{"location": "westeurope", "resourceGroup": "hubspoke", "subscriptionId": hsSub, "tenantId": hsTenant}
+				pol := map[string]any{"id": polID, "name": "afwp-hub", "type": "Microsoft.Network/firewallPolicies",
+					"properties": map[string]any{"ruleCollectionGroups": []any{map[string]any{"id": polID + "/ruleCollectionGroups/default"}}}}
+				rcg := map[string]any{"id": polID + "/ruleCollectionGroups/default", "name": "default", "type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
+					"properties": map[string]any{"priority": 100, "ruleCollections": []any{
+						map[string]any{"ruleCollectionType": "FirewallPolicyNatRuleCollection", "name": "inbound-app", "priority": 100, "action": map[string]any{"type": "DNAT"},
+							"rules": []any{map[string]any{"ruleType": "NatRule", "name": "https-to-app", "ipProtocols": []any{"TCP"}, "sourceAddresses": []any{"*"},
+								"destinationAddresses": []any{"51.105.10.40"}, "destinationPorts": []any{"8443"}, "translatedAddress": "10.1.1.4", "translatedPort": "443"}}},
+						map[string]any{"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "spoke-egress", "priority": 200, "action": map[string]any{"type": "Allow"},
+							"rules": []any{map[string]any{"ruleType": "NetworkRule", "name": "spoke-https-out", "ipProtocols": []any{"TCP"}, "sourceAddresses": []any{"10.1.1.0/24"},
+								"destinationAddresses": []any{"*"}, "destinationPorts": []any{"443"}}}}}}}
+				for k, v := range base {
+					pol[k], rcg[k] = v, v
+				}
+				return append(rs, pol, rcg)
+			},
+			dnat: true, egress: "through Azure Firewall afw-hub: allowed by policy afwp-hub default/spoke-egress/spoke-https-out"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for src, g := range hubSpokeGraphs(t, c.change) {
+				if got := routeFound(t, g, []string{graph.InternetID}, hsApp, routeDNAT); got != c.dnat {
+					t.Errorf("%s: DNAT route found %v, want %v", src, got, c.dnat)
+				}
+				if got := routeFound(t, g, []string{graph.InternetID}, hsApp, routeDirect); got != c.direct {
+					t.Errorf("%s: direct route found %v, want %v", src, got, c.direct)
+				}
+				if e := edgeOf(g, graph.InternetID, hsApp, transform.TechInternetExposed); e != nil && e.Conditional != c.conditional {
+					t.Errorf("%s: direct edge conditional %v, want %v (evidence %v)", src, e.Conditional, c.conditional, e.Evidence)
+				}
+				if !routeFound(t, g, []string{graph.InternetID}, hsJump, []hop{{graph.EdgeExposedTo, transform.TechInternetExposed, hsJump}}) {
+					t.Errorf("%s: the jump host's subnet has no route table and lost its exposure", src)
+				}
+				if c.egress != "" {
+					n := g.Node(hsAppNet)
+					if got, _ := n.Props["internet_egress"].(string); !strings.Contains(got, c.egress) {
+						t.Errorf("%s: internet_egress %q lacks %q", src, got, c.egress)
+					}
+				}
+				if c.dnat != hasFinding(g, "azure.network.firewall-dnat-any-source", hsFW) {
+					t.Errorf("%s: DNAT finding present %v, want %v", src, !c.dnat, c.dnat)
+				}
+			}
+		})
+	}
+}

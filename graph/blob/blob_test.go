@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -361,5 +362,35 @@ func TestRowsWithEqualTagsAndPropsShareOneMap(t *testing.T) {
 	// maps and their lists); shared, the decode allocates a few dozen
 	if allocs > 100 {
 		t.Errorf("decoding 300 nodes and 300 edges of 3 property/tag sets allocated %.0f times, want at most 100", allocs)
+	}
+}
+
+// TestEvidenceListsCostTheirSizeOnce: the strings of every edge's evidence
+// list are decoded into fixed arena chunks, so a scope's lists cost about
+// their own size, not the several copies a growing slice leaves behind.
+func TestEvidenceListsCostTheirSizeOnce(t *testing.T) {
+	var rows Rows
+	for i := range 20000 {
+		rows.Edges = append(rows.Edges, graph.Edge{From: fmt.Sprintf("n%05d", i), To: "x", Kind: graph.EdgeReads, Technique: "aws.s3.read",
+			Evidence: []string{"policy p1 statement s1", "bucket policy allows it", fmt.Sprintf("edge %d", i)}})
+	}
+	b, err := Encode(&rows, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	d, err := Decode(b, Options{})
+	runtime.ReadMemStats(&after)
+	if err != nil || len(d.EdgeRuns[0]) != 20000 {
+		t.Fatalf("decoded %v, %v", d, err)
+	}
+	// the rows themselves, the string table and its text, then the lists:
+	// 60,000 strings of 16 bytes once; growing one slice cost about 4x that
+	rowBytes := uint64(20000) * uint64(unsafe.Sizeof(graph.Edge{}))
+	lists := uint64(60000 * 16)
+	table := uint64(len(b)) * 3
+	if got := after.TotalAlloc - before.TotalAlloc; got > rowBytes+table+lists*3/2 {
+		t.Errorf("decoding 20,000 edges with 60,000 evidence strings allocated %d bytes, want under %d", got, rowBytes+table+lists*3/2)
 	}
 }

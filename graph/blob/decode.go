@@ -144,12 +144,21 @@ func (d *decoder) str() string {
 
 func (d *decoder) time() time.Time { return time.Unix(0, d.sv()).UTC() }
 
+// arenaChunk is the number of strings of one arena allocation.
+const arenaChunk = 4096
+
 // strList reads a list of string references into the arena, returning a
-// slice with its capacity clipped so that a caller's append copies.
+// slice with its capacity clipped so that a caller's append copies. The
+// arena is a chain of fixed chunks, not one growing slice: lists already
+// returned keep their chunk, and growing by copying would leave a scope's
+// every earlier copy (several times its evidence) as garbage.
 func (d *decoder) strList(arena *[]string) []string {
 	n := d.count(1)
 	if n == 0 {
 		return nil
+	}
+	if cap(*arena)-len(*arena) < n {
+		*arena = make([]string, 0, max(n, arenaChunk))
 	}
 	start := len(*arena)
 	for range n {

@@ -11,6 +11,11 @@ import (
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 )
 
+// AreaEKSKubernetes is the area a failed read of a cluster's Kubernetes
+// API (or of its kubectl export) is recorded as: the EKS workload nodes
+// carry it (resources.ServiceEKSKubernetes), so the store keeps them stale.
+const AreaEKSKubernetes = ServiceEKS + "/kubernetes"
+
 // collectEKS reads clusters with their endpoint exposure and role, node
 // groups, access entries with their access policies, Pod Identity
 // associations and, with Options.Kubernetes, the cluster's Kubernetes

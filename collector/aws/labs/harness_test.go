@@ -38,6 +38,7 @@ import (
 
 	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/collector/aws/fetch"
+	"github.com/breachpath/breachpath/collector/aws/fetch/kubetest"
 	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/graph"
@@ -114,6 +115,10 @@ type estate struct {
 	account  string
 	n        int
 	adminARN string
+	// kube holds the Kubernetes objects of the estate's EKS cluster
+	// kubeCluster, served over TLS by kubetest during the collection.
+	kube        *kubetest.Objects
+	kubeCluster string
 }
 
 func (e *estate) check(what string, err error) {
@@ -272,6 +277,8 @@ type instanceOpts struct {
 	publicIP bool
 	userData string
 	tags     map[string]string
+	// hopLimit sets the IMDSv2 response hop limit (0: the default).
+	hopLimit int32
 }
 
 // instance launches an instance and returns its ARN.
@@ -283,6 +290,9 @@ func (e *estate) instance(n network, o instanceOpts) string {
 	in := &ec2.RunInstancesInput{ImageId: s("ami-12c6146b"), MinCount: sdkaws.Int32(1), MaxCount: sdkaws.Int32(1),
 		InstanceType: ec2types.InstanceTypeT3Micro, SubnetId: s(n.subnet), SecurityGroupIds: []string{n.sg},
 		MetadataOptions: &ec2types.InstanceMetadataOptionsRequest{HttpTokens: tokens, HttpEndpoint: ec2types.InstanceMetadataEndpointStateEnabled}}
+	if o.hopLimit > 0 {
+		in.MetadataOptions.HttpPutResponseHopLimit = sdkaws.Int32(o.hopLimit)
+	}
 	if o.profile != "" {
 		in.IamInstanceProfile = &ec2types.IamInstanceProfileSpecification{Name: s(o.profile)}
 	}
@@ -422,9 +432,15 @@ func run(t *testing.T, ep string, l lab, variant bool) (*graph.Graph, route, *gr
 	r := l.build(e, variant)
 	cfg.BaseEndpoint = nil
 	svcs := append([]string{fetch.ServiceIAM}, l.services...)
-	snaps, sum, err := awscollector.Collect(ctx, cfg, awscollector.CollectOptions{Fetch: fetch.Options{Regions: []string{region}, Endpoint: ep,
+	fo := fetch.Options{Regions: []string{region}, Endpoint: ep,
 		Concurrency: 4, Services: svcs, Retryer: fetch.NewRetryer(3, time.Millisecond), CredentialSalt: []byte("lab-corpus"),
-		ScanConfigObjects: l.scanConfig}})
+		ScanConfigObjects: l.scanConfig}
+	if e.kube != nil {
+		srv := kubetest.Start(t, e.kube)
+		fo.Kubernetes = true
+		fo.KubeEndpoints = map[string]fetch.KubeEndpoint{e.kubeCluster: {URL: srv.URL, CAPEM: srv.CAPEM}}
+	}
+	snaps, sum, err := awscollector.Collect(ctx, cfg, awscollector.CollectOptions{Fetch: fo})
 	if err != nil {
 		t.Fatalf("collect: %v", err)
 	}

@@ -168,16 +168,16 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 	// their use is not observable, and group assignments are shared.
 	var replaced []*inventory.RoleAssignment
 	var roles []*inventory.RoleDefinition
-	var standing []string // eligible or conditional assignments: not replaced
+	var eligibleOrConditional []string // eligible or conditional assignments: not replaced
 	for _, a := range ev.Assignments(oid) {
 		r := ev.Role(a.RoleGUID())
 		if r == nil {
 			continue
 		}
 		if a.Eligible || a.Condition != "" {
-			// A role without condition, standing, would widen a just-in-time
+			// A standing role without condition would widen a just-in-time
 			// or ABAC-conditioned grant.
-			standing = append(standing, r.RoleName+" at "+a.Scope)
+			eligibleOrConditional = append(eligibleOrConditional, r.RoleName+" at "+a.Scope)
 			continue
 		}
 		if slices.ContainsFunc(r.Permissions, func(p inventory.Permission) bool {
@@ -188,8 +188,8 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 		}
 	}
 	if len(replaced) == 0 {
-		if len(standing) > 0 {
-			return nil, "its own role assignments are PIM-eligible or ABAC-conditioned (" + strings.Join(standing, "; ") + "): a standing role would widen them; nothing to narrow"
+		if len(eligibleOrConditional) > 0 {
+			return nil, "its own role assignments are PIM-eligible or ABAC-conditioned (" + strings.Join(eligibleOrConditional, "; ") + "): a standing role would widen them; nothing to narrow"
 		}
 		if len(ev.Groups(oid)) > 0 && len(ev.Assignments(oid)) == 0 {
 			return nil, "its role assignments come through groups, which other members share: narrow the groups' assignments instead"
@@ -316,8 +316,8 @@ func suggest(inv *inventory.Inventory, ev *rbac.Evaluator, oid, name string, exe
 	if len(dropped) > 0 {
 		sug.Notes = append(sug.Notes, "exercised but no longer held, or held only through a PIM-eligible or conditional assignment, so left out: "+strings.Join(dropped, ", "))
 	}
-	if len(standing) > 0 {
-		sug.Notes = append(sug.Notes, "PIM-eligible and ABAC-conditioned assignments are kept as they are: "+strings.Join(standing, "; "))
+	if len(eligibleOrConditional) > 0 {
+		sug.Notes = append(sug.Notes, "PIM-eligible and ABAC-conditioned assignments are kept as they are: "+strings.Join(eligibleOrConditional, "; "))
 	}
 	for i, a := range replaced {
 		if kept[i] {

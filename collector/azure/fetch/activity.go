@@ -13,7 +13,7 @@ import (
 
 // activitySelect names the event fields the CIEM usage needs: a 90-day log
 // is large, and the API returns every field unless told otherwise.
-const activitySelect = "authorization,caller,claims,category,eventTimestamp,status"
+const activitySelect = "authorization,caller,claims,category,eventTimestamp,resourceId,status"
 
 // Claim types that carry the caller's Entra object id.
 var oidClaims = []string{"http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"}
@@ -95,7 +95,9 @@ func succeeded(e *armmonitor.EventData) (event, bool) {
 	if e.Category != nil && e.Category.Value != nil && !strings.EqualFold(*e.Category.Value, "Administrative") {
 		return event{}, false
 	}
-	ev := event{action: str(e.Authorization.Action), scope: str(e.Authorization.Scope)}
+	// The authorization scope is where the action was allowed; events
+	// that lack it name the resource acted on.
+	ev := event{action: str(e.Authorization.Action), scope: firstNonEmpty(str(e.Authorization.Scope), str(e.ResourceID))}
 	if e.EventTimestamp != nil {
 		ev.at = e.EventTimestamp.UTC()
 	}

@@ -103,9 +103,16 @@ func (b *builder) exposure() {
 				fs = append(fs, b.nsgFindingIDs(nsgs)...)
 				ev = append(ev, "NSG "+joinShort(nsgs)+" admits "+strings.Join(open.strings(), ", ")+" from Internet ("+strings.Join(open.rules, ", ")+")")
 			}
+			reply, cond, why := b.ingress(ni.subnet)
+			if !reply {
+				continue // replies are dropped (route to None) or leave through Azure Firewall, which drops the asymmetric half
+			}
+			if cond {
+				ev = append(ev, why)
+			}
 			b.internet()
 			b.move(graph.Edge{From: graph.InternetID, To: vm, Kind: graph.EdgeExposedTo, Technique: TechInternetExposed, Likelihood: 0.9,
-				Evidence: ev, Findings: fs, Props: graph.Props{"ports": open.strings()}})
+				Evidence: ev, Findings: fs, Props: graph.Props{"ports": open.strings()}, Conditional: cond})
 		}
 	}
 	for _, ss := range sortedKeys(b.scaleSets) {
@@ -117,10 +124,17 @@ func (b *builder) exposure() {
 			if !filtered || open.empty() {
 				continue // instance public IPs are Standard SKU: closed without an NSG
 			}
+			reply, cond, why := b.ingress(ni.subnet)
+			if !reply {
+				continue
+			}
+			ev := []string{"instances of scale set " + short(ss) + " get public IPs; NSG " + joinShort(nsgs) + " admits " + strings.Join(open.strings(), ", ") + " from Internet"}
+			if cond {
+				ev = append(ev, why)
+			}
 			b.internet()
 			b.move(graph.Edge{From: graph.InternetID, To: ss, Kind: graph.EdgeExposedTo, Technique: TechInternetExposed, Likelihood: 0.9,
-				Evidence: []string{"instances of scale set " + short(ss) + " get public IPs; NSG " + joinShort(nsgs) + " admits " + strings.Join(open.strings(), ", ") + " from Internet"},
-				Findings: b.nsgFindingIDs(nsgs), Props: graph.Props{"ports": open.strings()}})
+				Evidence: ev, Findings: b.nsgFindingIDs(nsgs), Props: graph.Props{"ports": open.strings()}, Conditional: cond})
 		}
 	}
 	for _, id := range sortedKeys(b.lbs) {
@@ -238,8 +252,15 @@ func (b *builder) loadBalancer(id string, p *inventory.LBProps) {
 			if filtered {
 				ev = append(ev, "NSG "+joinShort(nsgs)+" admits "+port+" from Internet")
 			}
+			reply, cond, why := b.ingress(ni.subnet)
+			if !reply {
+				continue // the backend's replies are dropped or leave through Azure Firewall (asymmetric)
+			}
+			if cond {
+				ev = append(ev, why)
+			}
 			b.move(graph.Edge{From: id, To: vm, Kind: graph.EdgeReaches, Technique: TechLBForward, Likelihood: 0.9,
-				Props: graph.Props{"ports": []string{port}}, Evidence: ev, Findings: b.nsgFindingIDs(nsgs)})
+				Props: graph.Props{"ports": []string{port}}, Evidence: ev, Findings: b.nsgFindingIDs(nsgs), Conditional: cond})
 		}
 	}
 }
