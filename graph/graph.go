@@ -52,10 +52,18 @@ func Assemble(nodes []Node, edges []Edge, findings []Finding) *Graph {
 }
 
 func (g *Graph) index() {
+	g.indexNodes()
+	g.indexFindings()
+}
+
+func (g *Graph) indexNodes() {
 	g.nodeIndex = make(map[string]int32, len(g.Nodes))
 	for i := range g.Nodes {
 		g.nodeIndex[g.Nodes[i].ID] = int32(i)
 	}
+}
+
+func (g *Graph) indexFindings() {
 	g.findingIndex = make(map[string]int32, len(g.Findings))
 	g.byResource = make(map[string][]int32)
 	for i := range g.Findings {

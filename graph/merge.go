@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"math"
 	"sort"
+	"sync"
 )
 
 // Part is one scope's rows, each list already in the canonical order of a
@@ -62,16 +63,27 @@ func MergeTiled(parts []Part, tiles Tiles) *Graph {
 			findingRuns = append(findingRuns, p.Findings)
 		}
 	}
-	// each kind of row is merged into a new slice and the parts' slices of
-	// it are dropped at once, so the garbage collector can take them back
-	// before the next kind is merged: the peak is one copy of one kind, not
-	// of the graph
-	nodes := mergeRunsIn(nodeRuns, tiles.Nodes, compareNodeOrder)
-	clear(nodeRuns)
-	for i := range parts {
-		parts[i].Nodes = nil
+	// Copied, each kind of row is merged into a new slice and the parts'
+	// slices of it are dropped at once, so the garbage collector can take
+	// them back before the next kind is merged: the peak is one copy of one
+	// kind, not of the graph. Sorted in place, nothing is copied, and the
+	// nodes (with their index) are merged on another core beside the edges.
+	g := &Graph{}
+	var nodesDone sync.WaitGroup
+	mergeNodes := func() {
+		nodes := mergeRunsIn(nodeRuns, tiles.Nodes, compareNodeOrder)
+		clear(nodeRuns)
+		for i := range parts {
+			parts[i].Nodes = nil
+		}
+		g.Nodes = compactSorted(nodes, func(a, b *Node) bool { return a.ID == b.ID }, nil)
+		g.indexNodes()
 	}
-	nodes = compactSorted(nodes, func(a, b *Node) bool { return a.ID == b.ID }, nil)
+	if tiled(nodeRuns, tiles.Nodes) && tiled(edgeRuns, tiles.Edges) {
+		nodesDone.Go(mergeNodes)
+	} else {
+		mergeNodes()
+	}
 	edges := mergeRunsIn(edgeRuns, tiles.Edges, CompareEdges)
 	clear(edgeRuns)
 	for i := range parts {
@@ -83,9 +95,10 @@ func MergeTiled(parts []Part, tiles Tiles) *Graph {
 	for i := range parts {
 		parts[i].Findings = nil
 	}
-	findings = compactSorted(findings, func(a, b *Finding) bool { return a.ID == b.ID }, nil)
-	g := &Graph{Nodes: nodes, Edges: edges, Findings: findings}
-	g.index()
+	g.Findings = compactSorted(findings, func(a, b *Finding) bool { return a.ID == b.ID }, nil)
+	g.Edges = edges
+	g.indexFindings()
+	nodesDone.Wait()
 	return g
 }
 

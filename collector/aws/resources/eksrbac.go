@@ -21,6 +21,10 @@ type kubeSubject struct {
 type kubeGrant struct {
 	create map[string][]string // namespace -> evidence: create pods (or a pod controller), escalate, bind, impersonate
 	exec   map[string][]string // namespace -> evidence: pods/exec
+	// secrets: get or list on Secrets. No move: the collector never reads
+	// Secret objects, so what they would open is unknown; the grant is
+	// evidence for the workload's RBAC finding.
+	secrets map[string][]string
 }
 
 func (g *kubeGrant) add(m *map[string][]string, ns, why string) {
@@ -147,6 +151,9 @@ func (r *kubeRBAC) grant(s kubeSubject) kubeGrant {
 			}
 			if ruleAllows(rule, "create", "", "pods/exec") || ruleAllows(rule, "get", "", "pods/exec") {
 				g.add(&g.exec, scope, fmt.Sprintf("%s %s (%s) grants pods/exec %s", kind, name, bindingName, where))
+			}
+			if ruleAllows(rule, "get", "", "secrets") || ruleAllows(rule, "list", "", "secrets") {
+				g.add(&g.secrets, scope, fmt.Sprintf("%s %s (%s) grants reading secrets %s", kind, name, bindingName, where))
 			}
 		}
 	}
@@ -301,15 +308,14 @@ func (b *builder) eksAccess(c *inventory.EKSCluster, ks *inventory.KubeState, ho
 	for _, w := range workloads {
 		g := rbac.grant(kubeSubject{sa: w.namespace + "/" + w.sa,
 			groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + w.namespace, "system:authenticated"}})
-		if len(g.create)+len(g.exec) == 0 {
+		if len(g.create)+len(g.exec)+len(g.secrets) == 0 {
 			continue
 		}
 		var ev []string
-		for _, ns := range sortedKeys(g.create) {
-			ev = append(ev, g.create[ns]...)
-		}
-		for _, ns := range sortedKeys(g.exec) {
-			ev = append(ev, g.exec[ns]...)
+		for _, m := range []map[string][]string{g.create, g.exec, g.secrets} {
+			for _, ns := range sortedKeys(m) {
+				ev = append(ev, m[ns]...)
+			}
 		}
 		fid := b.flag(RuleEKSWorkloadRBAC, w.id, defaultSeverity,
 			fmt.Sprintf("service account %s/%s of running pods: %s", w.namespace, w.sa, strings.Join(ev, "; ")))

@@ -142,8 +142,8 @@ var rules = map[string]rule{
 		fixEffort:   2,
 	},
 	RuleEKSWorkloadRBAC: {
-		title: "EKS workload's service account can run pods or grant itself more (create pods, pods/exec, escalate, bind, impersonate)", severity: graph.SeverityHigh,
-		remediation: "Bind the service account to a Role with only the verbs the workload needs; never grant create on pods or controllers, pods/exec, escalate, bind or impersonate to an application's service account.",
+		title: "EKS workload's service account can run pods, grant itself more or read secrets (create pods, pods/exec, escalate, bind, impersonate, get/list secrets)", severity: graph.SeverityHigh,
+		remediation: "Bind the service account to a Role with only the verbs the workload needs; never grant create on pods or controllers, pods/exec, escalate, bind, impersonate or reading secrets to an application's service account.",
 		fixEffort:   2,
 	},
 	RuleEKSAWSAuthMasters: {
