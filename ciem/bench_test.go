@@ -15,15 +15,7 @@ func syntheticGraph(b testing.TB, resources int) *graph.Graph {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var nodes []graph.Node
-	var edges []graph.Edge
-	var findings []graph.Finding
-	for _, s := range est.Snapshots {
-		nodes = append(nodes, s.Nodes...)
-		edges = append(edges, s.Edges...)
-		findings = append(findings, s.Findings...)
-	}
-	return graph.Assemble(nodes, edges, findings)
+	return est.Graph()
 }
 
 // TestSyntheticEstateReport builds the report of the 1k-resource multi-cloud

@@ -19,15 +19,7 @@ func syntheticGraph(t testing.TB, resources int) (*graph.Graph, *synthetic.Groun
 	if err != nil {
 		t.Fatal(err)
 	}
-	var nodes []graph.Node
-	var edges []graph.Edge
-	var findings []graph.Finding
-	for _, s := range est.Snapshots {
-		nodes = append(nodes, s.Nodes...)
-		edges = append(edges, s.Edges...)
-		findings = append(findings, s.Findings...)
-	}
-	return graph.Assemble(nodes, edges, findings), est.Truth
+	return est.Graph(), est.Truth
 }
 
 // TestSyntheticEstate checks the engine against the generator's ground

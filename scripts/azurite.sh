@@ -28,62 +28,18 @@ install() {
 	touch "$stamp"
 }
 
-running() {
-	[[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
-}
-
 ready() {
 	# Any HTTP answer (Azurite says 400 to a bare GET) means it listens.
 	curl -s -o /dev/null -w '%{http_code}' "$endpoint/devstoreaccount1?comp=list" 2>/dev/null | grep -qv '^000$'
 }
 
-up() {
-	install
+start() {
 	mkdir -p "$state/data"
-	if running; then
-		ready && { echo "azurite.sh: already running at $endpoint (pid $(cat "$pidfile"))" >&2; return 0; }
-	fi
-	if ready; then
-		echo "azurite.sh: port $port already answers but is not ours; set BREACHPATH_AZURITE_PORT" >&2
-		return 1
-	fi
 	nohup "$prefix/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$port" --location "$state/data" \
 		--skipApiVersionCheck --loose >"$logfile" 2>&1 &
-	echo $! >"$pidfile"
-	for _ in $(seq 1 150); do
-		if ready; then
-			echo "azurite.sh: azurite $AZURITE_VERSION ready at $endpoint (pid $(cat "$pidfile"))" >&2
-			return 0
-		fi
-		running || { echo "azurite.sh: azurite exited; see $logfile" >&2; tail -n 20 "$logfile" >&2; return 1; }
-		sleep 0.2
-	done
-	echo "azurite.sh: azurite not ready after 30s; see $logfile" >&2
-	down
-	return 1
 }
 
-down() {
-	if running; then
-		local pid
-		pid="$(cat "$pidfile")"
-		kill "$pid"
-		for _ in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-		echo "azurite.sh: stopped (pid $pid)" >&2
-	else
-		echo "azurite.sh: not running" >&2
-	fi
-	rm -f "$pidfile"
-}
-
-case "${1:-}" in
-	up) up ;;
-	down) down ;;
-	status) if running; then echo "running at $endpoint (pid $(cat "$pidfile"))"; else echo "not running"; fi ;;
-	endpoint) echo "$endpoint" ;;
-	*) sed -n '2,10p' "$0"; exit 2 ;;
-esac
+name=azurite.sh label="azurite $AZURITE_VERSION" port_var=BREACHPATH_AZURITE_PORT
+# shellcheck source=scripts/lib/server.sh
+source "$root/scripts/lib/server.sh"
+server_main "$@"

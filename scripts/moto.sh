@@ -30,76 +30,16 @@ install() {
 	touch "$stamp"
 }
 
-running() {
-	[[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
-}
-
 ready() {
 	curl -fsS -o /dev/null "$endpoint/moto-api/" 2>/dev/null
 }
 
-up() {
-	install
-	mkdir -p "$state"
-	if running; then
-		ready && { echo "moto.sh: already running at $endpoint (pid $(cat "$pidfile"))" >&2; return 0; }
-	fi
-	if ready; then
-		echo "moto.sh: port $port already answers but is not ours; set BREACHPATH_MOTO_PORT" >&2
-		return 1
-	fi
+start() {
 	# Lambda and other container-backed services must not try to reach Docker.
 	MOTO_DOCKER_NETWORK_MODE=none nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
-	echo $! >"$pidfile"
-	for _ in $(seq 1 150); do
-		if ready; then
-			echo "moto.sh: moto $MOTO_VERSION ready at $endpoint (pid $(cat "$pidfile"))" >&2
-			return 0
-		fi
-		running || { echo "moto.sh: moto_server exited; see $logfile" >&2; tail -n 20 "$logfile" >&2; return 1; }
-		sleep 0.2
-	done
-	echo "moto.sh: moto_server not ready after 30s; see $logfile" >&2
-	down
-	return 1
 }
 
-down() {
-	if running; then
-		local pid
-		pid="$(cat "$pidfile")"
-		kill "$pid"
-		for _ in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-		echo "moto.sh: stopped (pid $pid)" >&2
-	else
-		echo "moto.sh: not running" >&2
-	fi
-	rm -f "$pidfile"
-}
-
-status() {
-	if running && ready; then
-		echo "running at $endpoint (pid $(cat "$pidfile"))"
-	elif running; then
-		echo "starting (pid $(cat "$pidfile"))"
-		return 1
-	else
-		echo "stopped"
-		return 3
-	fi
-}
-
-case "${1:-}" in
-up) up ;;
-down) down ;;
-status) status ;;
-endpoint) echo "$endpoint" ;;
-*)
-	echo "usage: $0 up|down|status|endpoint" >&2
-	exit 2
-	;;
-esac
+name=moto.sh label="moto $MOTO_VERSION" port_var=BREACHPATH_MOTO_PORT
+# shellcheck source=scripts/lib/server.sh
+source "$root/scripts/lib/server.sh"
+server_main "$@"

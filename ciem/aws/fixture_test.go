@@ -26,9 +26,10 @@ var fixtureNow = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
 const acct = "arn:aws:iam::111122223333:"
 
-// fixtureReport imports testdata/authdetails.json (and, with usage, the
-// last-accessed fixture) the way `breachpath ciem --from-file` does, and builds the report.
-func fixtureReport(t *testing.T, withUsage bool, days int) *ciem.Report {
+// fixtureSnapshot imports testdata/authdetails.json (and, with usage, the
+// last-accessed fixture) the way `breachpath ciem --from-file` does: the
+// snapshot with the entitlement model written on its principals.
+func fixtureSnapshot(t *testing.T, withUsage bool) *graph.Snapshot {
 	t.Helper()
 	ctx := context.Background()
 	buf, err := os.ReadFile("testdata/authdetails.json")
@@ -54,8 +55,15 @@ func fixtureReport(t *testing.T, withUsage bool, days int) *ciem.Report {
 	if _, err := entitlements.Annotate(ctx, snap, inv, entitlements.Options{Now: fixtureNow}); err != nil {
 		t.Fatal(err)
 	}
+	return snap
+}
+
+// fixtureReport builds the report of fixtureSnapshot.
+func fixtureReport(t *testing.T, withUsage bool, days int) *ciem.Report {
+	t.Helper()
+	snap := fixtureSnapshot(t, withUsage)
 	g := graph.Assemble(snap.Nodes, snap.Edges, snap.Findings)
-	rep, err := ciem.Build(ctx, g, ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{Now: fixtureNow, LastAccessedDays: days})
+	rep, err := ciem.Build(context.Background(), g, ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{Now: fixtureNow, LastAccessedDays: days})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,13 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachpath/breachpath/collector/aws/mototest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -29,28 +30,6 @@ import (
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/entitlement"
 )
-
-// motoEndpoint returns the moto server to use: skipped when none is
-// configured, a failure when BREACHPATH_REQUIRE_MOTO is set and it is
-// missing or unreachable. The test never resets moto (others may share it):
-// it works in a fresh random account with unique names.
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("BREACHPATH_MOTO_ENDPOINT")
-	require := os.Getenv("BREACHPATH_REQUIRE_MOTO") != ""
-	if ep == "" {
-		if require {
-			t.Fatal("BREACHPATH_REQUIRE_MOTO is set but BREACHPATH_MOTO_ENDPOINT is not")
-		}
-		t.Skip("moto test: set BREACHPATH_MOTO_ENDPOINT (scripts/moto.sh up; export BREACHPATH_MOTO_ENDPOINT=$(scripts/moto.sh endpoint))")
-	}
-	resp, err := http.Get(ep + "/moto-api/")
-	if err != nil {
-		t.Fatalf("moto at %s unreachable: %v", ep, err)
-	}
-	resp.Body.Close()
-	return ep
-}
 
 // motoAccount sends every request to one moto account (moto's x-moto-account-id header).
 func motoAccount(account string) func(*middleware.Stack) error {
@@ -84,7 +63,7 @@ func must[T any](t *testing.T, what string) func(T, error) T {
 }
 
 func TestCIEMOnMotoPrincipals(t *testing.T) {
-	ep := motoEndpoint(t)
+	ep := mototest.Endpoint(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	account := randomDigits(t, 12) // a 12-digit access key id selects a fresh moto account

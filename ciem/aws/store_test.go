@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/breachpath/breachpath/ciem"
 	"github.com/breachpath/breachpath/collector"
-	awscollector "github.com/breachpath/breachpath/collector/aws"
-	"github.com/breachpath/breachpath/collector/aws/authdetails"
-	"github.com/breachpath/breachpath/collector/aws/entitlements"
-	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
 )
@@ -23,25 +18,7 @@ import (
 // only the store, so the entitlement and usage properties must survive it.
 func TestReportFromTheStoreEqualsInMemory(t *testing.T) {
 	ctx := context.Background()
-	buf, err := os.ReadFile("testdata/authdetails.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, _, err := awscollector.FromAuthDetails(ctx, bytes.NewReader(buf), "authdetails.json", awscollector.TransformOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	iam, err := authdetails.Load(bytes.NewReader(buf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if iam.LastAccessed, err = entitlements.ReadLastAccessedFile("testdata/last-accessed.json"); err != nil {
-		t.Fatal(err)
-	}
-	inv := &inventory.Inventory{AccountID: "111122223333", Partition: "aws", CollectedAt: fixtureNow, IAM: iam}
-	if _, err := entitlements.Annotate(ctx, snap, inv, entitlements.Options{Now: fixtureNow}); err != nil {
-		t.Fatal(err)
-	}
+	snap := fixtureSnapshot(t, true)
 	opts := ciem.Options{Now: fixtureNow}
 	mem, err := ciem.Build(ctx, graph.Assemble(append([]graph.Node(nil), snap.Nodes...), append([]graph.Edge(nil), snap.Edges...), nil), ciem.Sources{Policies: collector.PolicyWriters()}, opts)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/breachpath/breachpath/collector/aws/mototest"
+
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -28,7 +30,7 @@ import (
 // instances, with the privileged pod's escape to its node, without calling
 // the Kubernetes API.
 func TestCollectAWSReadsAKubectlExport(t *testing.T) {
-	ep := motoForCLI(t)
+	ep := mototest.Endpoint(t)
 	ctx := context.Background()
 	account := fmt.Sprintf("%012d", 300000000000+rand.Int64N(99999999999))
 	as, err := sts.NewFromConfig(sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),

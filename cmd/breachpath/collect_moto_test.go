@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/breachpath/breachpath/collector/aws/mototest"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -24,29 +24,6 @@ import (
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
 )
-
-// motoForCLI returns the moto endpoint, skipping without one unless
-// BREACHPATH_REQUIRE_MOTO is set. It never resets moto: each test works in
-// an account of its own (a 12-digit access key id selects moto's account).
-func motoForCLI(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("BREACHPATH_MOTO_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("BREACHPATH_REQUIRE_MOTO") != "" {
-			t.Fatal("BREACHPATH_REQUIRE_MOTO is set but BREACHPATH_MOTO_ENDPOINT is not")
-		}
-		t.Skip("set BREACHPATH_MOTO_ENDPOINT to run against moto (scripts/moto.sh up)")
-	}
-	// A generous timeout: this only asks whether moto is up, and moto answers
-	// slowly while other packages' collections keep it busy.
-	c := http.Client{Timeout: time.Minute}
-	resp, err := c.Get(ep + "/moto-api/")
-	if err != nil {
-		t.Fatalf("moto at %s unreachable: %v", ep, err)
-	}
-	resp.Body.Close()
-	return ep
-}
 
 type fixedEndpoint struct{ u string }
 
@@ -64,7 +41,7 @@ func (f fixedEndpoint) ResolveEndpoint(context.Context, s3control.EndpointParame
 // Access is read (a failure there would fail the whole s3 area) and the
 // bucket is stored, and the run is complete (exit 0, not 3).
 func TestCollectAWSWorksAgainstAnEmulatorFromEnvironmentAlone(t *testing.T) {
-	ep := motoForCLI(t)
+	ep := mototest.Endpoint(t)
 	tests := []struct {
 		name string
 		env  map[string]string

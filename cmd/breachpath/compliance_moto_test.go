@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/breachpath/breachpath/collector/aws/mototest"
+
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -35,7 +37,7 @@ import (
 // rules, and every control none of the collector's rules evidences is "not
 // evaluated".
 func TestComplianceCISAWSOnAMotoEstateMatchesTheFindings(t *testing.T) {
-	ep := motoForCLI(t)
+	ep := mototest.Endpoint(t)
 	ctx := context.Background()
 	account := fmt.Sprintf("%012d", 400000000000+rand.Int64N(99999999999))
 	as, err := sts.NewFromConfig(sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),

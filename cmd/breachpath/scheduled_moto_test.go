@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachpath/breachpath/collector/aws/mototest"
+
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -54,10 +56,10 @@ type motoGate struct {
 
 func (g *motoGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch mode := g.mode.Load(); {
-	case mode == gateDenyAll, mode == gateDenyEC2 && signedFor(r) == "ec2":
+	case mode == gateDenyAll, mode == gateDenyEC2 && mototest.SignedService(r) == "ec2":
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(http.StatusForbidden)
-		if signedFor(r) == "ec2" {
+		if mototest.SignedService(r) == "ec2" {
 			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>denied by the test</Message></Error></Errors><RequestID>x</RequestID></Response>`)
 			return
 		}
@@ -65,19 +67,6 @@ func (g *motoGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.proxy.ServeHTTP(w, r)
-}
-
-// signedFor returns the service of a SigV4 request's credential scope.
-func signedFor(r *http.Request) string {
-	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
-	if !ok {
-		return ""
-	}
-	cred, _, _ = strings.Cut(cred, ",")
-	if parts := strings.Split(cred, "/"); len(parts) >= 5 {
-		return parts[3]
-	}
-	return ""
 }
 
 // scheduledEstate is a moto account in which a web instance with a role
@@ -257,7 +246,7 @@ func findingIDs(fs []drift.FindingRecord) []string {
 // EC2 fails (a partial run): neither reports anything resolved or closed,
 // nor notifies anything.
 func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(t *testing.T) {
-	ep := motoForCLI(t)
+	ep := mototest.Endpoint(t)
 	ctx := context.Background()
 	estate, as := seedScheduledEstate(t, ctx, ep)
 	target, err := url.Parse(ep)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachpath/breachpath/collector/aws/mototest"
+
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -492,7 +494,7 @@ func sameEscalations(t *testing.T, live, offline *graph.Snapshot) {
 }
 
 func TestIAMLabsInMoto(t *testing.T) {
-	endpoint := motoEndpoint(t)
+	endpoint := mototest.Endpoint(t)
 	for _, lab := range iamLabs {
 		t.Run(lab.name, func(t *testing.T) {
 			// Sequential: moto mixes up accounts when many collections run at once (seen with the

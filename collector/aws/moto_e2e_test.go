@@ -8,13 +8,13 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/breachpath/breachpath/collector/aws/mototest"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -33,30 +33,6 @@ import (
 	"github.com/breachpath/breachpath/graph/embedded"
 	"github.com/breachpath/breachpath/paths"
 )
-
-// motoEndpoint returns the moto server to test against. Without
-// BREACHPATH_MOTO_ENDPOINT the test is skipped, unless
-// BREACHPATH_REQUIRE_MOTO is set: then a missing or unreachable server fails.
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("BREACHPATH_MOTO_ENDPOINT")
-	require := os.Getenv("BREACHPATH_REQUIRE_MOTO") != ""
-	if ep == "" {
-		if require {
-			t.Fatal("BREACHPATH_REQUIRE_MOTO is set but BREACHPATH_MOTO_ENDPOINT is not (scripts/moto.sh up; export BREACHPATH_MOTO_ENDPOINT=$(scripts/moto.sh endpoint))")
-		}
-		t.Skip("set BREACHPATH_MOTO_ENDPOINT to run against moto (scripts/moto.sh up)")
-	}
-	// A generous timeout: this only asks whether moto is up, and moto answers
-	// slowly while other packages' collections keep it busy.
-	c := http.Client{Timeout: time.Minute}
-	resp, err := c.Get(ep + "/moto-api/")
-	if err != nil {
-		t.Fatalf("moto at %s unreachable: %v", ep, err)
-	}
-	resp.Body.Close()
-	return ep
-}
 
 // motoScenario is what seedScenario created.
 type motoScenario struct {
@@ -175,7 +151,7 @@ func collectOpts(endpoint string) CollectOptions {
 }
 
 func TestMotoEndToEndFindsThePathAndNotTheDecoy(t *testing.T) {
-	endpoint := motoEndpoint(t)
+	endpoint := mototest.Endpoint(t)
 	t.Parallel() // each test has its own moto account
 	ctx := context.Background()
 	cfg, sc := seedScenario(t, ctx, endpoint)
@@ -261,7 +237,7 @@ type faultProxy struct {
 }
 
 func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if f.enabled.Load() && signedFor(r) == f.service {
+	if f.enabled.Load() && mototest.SignedService(r) == f.service {
 		f.rejected.Add(1)
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -271,24 +247,8 @@ func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.proxy.ServeHTTP(w, r)
 }
 
-// signedFor returns the service of a SigV4 request's credential scope
-// (Credential=AKID/date/region/service/aws4_request).
-func signedFor(r *http.Request) string {
-	auth := r.Header.Get("Authorization")
-	_, cred, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return ""
-	}
-	cred, _, _ = strings.Cut(cred, ",")
-	parts := strings.Split(cred, "/")
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[3]
-}
-
 func TestMotoFailedServiceKeepsItsNodesStale(t *testing.T) {
-	endpoint := motoEndpoint(t)
+	endpoint := mototest.Endpoint(t)
 	t.Parallel()
 	ctx := context.Background()
 	cfg, sc := seedScenario(t, ctx, endpoint)
@@ -369,7 +329,7 @@ func TestMotoFailedServiceKeepsItsNodesStale(t *testing.T) {
 }
 
 func TestMotoOrganizationRunGivesOneSnapshotPerAccount(t *testing.T) {
-	endpoint := motoEndpoint(t)
+	endpoint := mototest.Endpoint(t)
 	t.Parallel()
 	ctx := context.Background()
 	cfg, sc := seedScenario(t, ctx, endpoint)

@@ -36,15 +36,7 @@ func importGraph(t *testing.T, files []string) (*graph.Graph, *RunSummary) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var nodes []graph.Node
-	var edges []graph.Edge
-	var findings []graph.Finding
-	for _, s := range snaps {
-		nodes = append(nodes, s.Nodes...)
-		edges = append(edges, s.Edges...)
-		findings = append(findings, s.Findings...)
-	}
-	return graph.Assemble(nodes, edges, findings), sum
+	return graph.AssembleSnapshots(snaps), sum
 }
 
 // hop is one expected hop of a path: the edge kind, technique and target.

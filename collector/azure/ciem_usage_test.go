@@ -9,6 +9,7 @@ import (
 
 	"github.com/breachpath/breachpath/ciem"
 	"github.com/breachpath/breachpath/collector/azure/fetch/fetchtest"
+	"github.com/breachpath/breachpath/graph"
 )
 
 const (
@@ -53,7 +54,7 @@ func usageTenant(t *testing.T, now time.Time) *fetchtest.Tenant {
 func usageReport(t *testing.T, ten *fetchtest.Tenant, now time.Time) (*ciem.Report, *RunSummary) {
 	t.Helper()
 	snaps, sum := collectFakes(t, ten)
-	r, err := ciem.Build(context.Background(), assemble(snaps), ciem.Sources{}, ciem.Options{Now: now})
+	r, err := ciem.Build(context.Background(), graph.AssembleSnapshots(snaps), ciem.Sources{}, ciem.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

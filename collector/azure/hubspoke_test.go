@@ -118,7 +118,7 @@ func hubSpokeGraphs(t *testing.T, change func(*testing.T, hsRows) hsRows) map[st
 	if ten.Seen["network"] == 0 {
 		t.Fatal("the network fakes were not called")
 	}
-	return map[string]*graph.Graph{"import": imported, "live": assemble(snaps)}
+	return map[string]*graph.Graph{"import": imported, "live": graph.AssembleSnapshots(snaps)}
 }
 
 // anyPath reports whether some path leads from sources to target.

@@ -62,25 +62,13 @@ func collectFakes(t *testing.T, ten *fetchtest.Tenant) ([]*graph.Snapshot, *RunS
 	return snaps, sum
 }
 
-func assemble(snaps []*graph.Snapshot) *graph.Graph {
-	var nodes []graph.Node
-	var edges []graph.Edge
-	var findings []graph.Finding
-	for _, s := range snaps {
-		nodes = append(nodes, s.Nodes...)
-		edges = append(edges, s.Edges...)
-		findings = append(findings, s.Findings...)
-	}
-	return graph.Assemble(nodes, edges, findings)
-}
-
 func TestLiveAzureGoatTenantFindsTheDocumentedRoutesHopByHop(t *testing.T) {
 	ten := goatTenantFakes(t)
 	snaps, sum := collectFakes(t, ten)
 	if sum.Partial() {
 		t.Fatalf("partial collection: %+v", sum.Scopes)
 	}
-	g := assemble(snaps)
+	g := graph.AssembleSnapshots(snaps)
 	routes := []struct {
 		name    string
 		sources []string
@@ -128,7 +116,7 @@ func TestLiveAzureGoatWithSSHClosedHasNoRouteThroughTheVM(t *testing.T) {
 	rules := nsg["properties"].(map[string]any)["securityRules"].([]any)
 	rules[0].(map[string]any)["properties"].(map[string]any)["sourceAddressPrefix"] = "203.0.113.0/24"
 	snaps, _ := collectFakes(t, ten)
-	g := assemble(snaps)
+	g := graph.AssembleSnapshots(snaps)
 	for _, target := range []string{goatVMC, goatAdm} {
 		if findPath(t, g, []string{graph.InternetID}, target, []hop{{graph.EdgeExposedTo, transform.TechInternetExposed, goatVM},
 			{graph.EdgeUsesIdentity, transform.TechVMIdentity, goatVMI}, {graph.EdgeReads, transform.TechStorageListKeys, goatVMC}}) {

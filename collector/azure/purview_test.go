@@ -64,7 +64,7 @@ func collectPurview(t *testing.T, untag bool, assets []map[string]any, fail int)
 		t.Fatal(err)
 	}
 	sensitivity.Default().Apply(snaps)
-	return assemble(snaps), sum
+	return graph.AssembleSnapshots(snaps), sum
 }
 
 func reaches(t *testing.T, g *graph.Graph, id string) bool {
@@ -189,7 +189,7 @@ func TestPurviewSearchAnswerImportsOffline(t *testing.T) {
 			t.Fatal(err)
 		}
 		sensitivity.Default().Apply(snaps)
-		n := assemble(snaps).Node(goatDevContainer)
+		n := graph.AssembleSnapshots(snaps).Node(goatDevContainer)
 		if n == nil {
 			t.Fatal("dev container not imported")
 		}

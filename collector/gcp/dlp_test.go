@@ -65,7 +65,7 @@ func collectWithProfiles(t *testing.T, profiles []map[string]any, disabled bool,
 		t.Fatal(err)
 	}
 	sensitivity.Default().Apply(snaps)
-	return assemble(snaps), run
+	return graph.AssembleSnapshots(snaps), run
 }
 
 // targetReached reports whether a path from the Internet ends at id.
@@ -202,7 +202,7 @@ func TestDLPProfilesImportOffline(t *testing.T) {
 			t.Fatal(err)
 		}
 		sensitivity.Default().Apply(snaps)
-		g := assemble(snaps)
+		g := graph.AssembleSnapshots(snaps)
 		if got := targetReached(t, g, functionBucket); got != withProfiles {
 			t.Errorf("with profiles %v: path to the bucket = %v", withProfiles, got)
 		}

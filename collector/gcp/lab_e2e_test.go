@@ -52,18 +52,6 @@ func functionRoute() []hop {
 	}
 }
 
-func assemble(snaps []*graph.Snapshot) *graph.Graph {
-	var nodes []graph.Node
-	var edges []graph.Edge
-	var findings []graph.Finding
-	for _, s := range snaps {
-		nodes = append(nodes, s.Nodes...)
-		edges = append(edges, s.Edges...)
-		findings = append(findings, s.Findings...)
-	}
-	return graph.Assemble(nodes, edges, findings)
-}
-
 // findRoute returns the path from the Internet to the route's last node
 // whose hops are exactly the route, or nil.
 func findRoute(t *testing.T, g *graph.Graph, route []hop) *paths.Path {
@@ -119,7 +107,7 @@ func importLab(t *testing.T, v gcptest.Variant) []*graph.Snapshot {
 }
 
 func TestLabDocumentedRouteFoundHopByHop(t *testing.T) {
-	g := assemble(importLab(t, gcptest.Published))
+	g := graph.AssembleSnapshots(importLab(t, gcptest.Published))
 	for _, tc := range []struct {
 		name  string
 		route []hop
@@ -156,7 +144,7 @@ func TestLabPlaintextSecretReportedNeverStored(t *testing.T) {
 	if strings.Contains(string(b), "lab-stand-in-not-a-real-key") {
 		t.Fatal("a secret value reached a snapshot")
 	}
-	g := assemble(snaps)
+	g := graph.AssembleSnapshots(snaps)
 	found := false
 	for _, f := range g.FindingsOn(gcptest.Backend) {
 		if f.RuleID == "gcp.cloudfunctions.env-secret" && strings.Contains(f.Evidence, "JWT_SECRET") {
@@ -176,7 +164,7 @@ func TestLabMovesUseListedTechniques(t *testing.T) {
 	for _, tc := range transform.Techniques {
 		listed[tc.ID] = true
 	}
-	g := assemble(importLab(t, gcptest.Published))
+	g := graph.AssembleSnapshots(importLab(t, gcptest.Published))
 	for _, e := range g.Edges {
 		if e.Kind.IsMove() && !listed[e.Technique] {
 			t.Errorf("%s -[%s %s]-> %s: technique not in transform.Techniques", e.From, e.Kind, e.Technique, e.To)
@@ -185,7 +173,7 @@ func TestLabMovesUseListedTechniques(t *testing.T) {
 }
 
 func TestLabOneChangeRemovesDocumentedRoute(t *testing.T) {
-	g := assemble(importLab(t, gcptest.DevVMWithoutComputeScope))
+	g := graph.AssembleSnapshots(importLab(t, gcptest.DevVMWithoutComputeScope))
 	// The developer VM's token can no longer touch admin-vm.
 	for _, e := range g.Edges {
 		if strings.HasPrefix(e.From, gcptest.DefaultSAID+"/scopes/") && e.To == gcptest.AdminVM {

@@ -62,7 +62,7 @@ func TestLiveCollectionAndExportImportGiveTheSamePaths(t *testing.T) {
 		t.Fatalf("live run partial: %+v", run.Failed)
 	}
 	imported := importLab(t, gcptest.Published)
-	lp, ip := pathSignatures(t, assemble(live)), pathSignatures(t, assemble(imported))
+	lp, ip := pathSignatures(t, graph.AssembleSnapshots(live)), pathSignatures(t, graph.AssembleSnapshots(imported))
 	if len(lp) == 0 {
 		t.Fatal("no paths")
 	}
@@ -71,7 +71,7 @@ func TestLiveCollectionAndExportImportGiveTheSamePaths(t *testing.T) {
 	}
 	// Same key usage (Policy Analyzer live, gcloud query-activity output offline).
 	for _, snaps := range [][]*graph.Snapshot{live, imported} {
-		n := assemble(snaps).Node(gcptest.AdminSAID)
+		n := graph.AssembleSnapshots(snaps).Node(gcptest.AdminSAID)
 		if n == nil || n.Props["key_last_used"] != "2025-02-01T00:00:00Z" {
 			t.Errorf("admin SA key last use = %+v", n)
 		}

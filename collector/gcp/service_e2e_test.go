@@ -42,7 +42,7 @@ func collectFrom(t *testing.T, srv *gcptest.Servers) *graph.Graph {
 	if len(run.Failed) > 0 || len(run.Warnings) > 0 {
 		t.Fatalf("failed %+v, warnings %v", run.Failed, run.Warnings)
 	}
-	return assemble(snaps)
+	return graph.AssembleSnapshots(snaps)
 }
 
 // webRoute: the Internet reaches the external HTTP load balancer, which
@@ -115,7 +115,7 @@ func TestDenyPolicyRemovesTheKeyMintingHopLiveAndOffline(t *testing.T) {
 				if source == "live" {
 					g = collectLab(t, v)
 				} else {
-					g = assemble(importLab(t, v))
+					g = graph.AssembleSnapshots(importLab(t, v))
 				}
 				want := v == gcptest.Published
 				if got := findRoute(t, g, functionRoute()) != nil; got != want {

@@ -33,19 +33,6 @@ func estateOf(t testing.TB, n int) *Estate {
 	return e
 }
 
-// merge assembles every snapshot into one graph, the way a store's Load does.
-func merge(e *Estate) *graph.Graph {
-	var nodes []graph.Node
-	var edges []graph.Edge
-	var findings []graph.Finding
-	for _, s := range e.Snapshots {
-		nodes = append(nodes, s.Nodes...)
-		edges = append(edges, s.Edges...)
-		findings = append(findings, s.Findings...)
-	}
-	return graph.Assemble(nodes, edges, findings)
-}
-
 // moveGraph is the adjacency of move edges by node index.
 type moveGraph struct {
 	g   *graph.Graph
@@ -116,7 +103,7 @@ func checkInvariant(t *testing.T, e *Estate) {
 			t.Fatalf("snapshot fails validation: %v", err)
 		}
 	}
-	g := merge(e)
+	g := e.Graph()
 	m := newMoveGraph(g)
 	tr := e.Truth
 	found := m.allPaths(tr.Threshold, tr.MaxDepth, nil)

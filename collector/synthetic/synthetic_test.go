@@ -90,7 +90,7 @@ func TestResourceCountWithinOnePercent(t *testing.T) {
 	}
 	for _, n := range sizes {
 		t.Run(itoa(n), func(t *testing.T) {
-			got := len(merge(estateOf(t, n)).Nodes)
+			got := len(estateOf(t, n).Graph().Nodes)
 			if d := got - n; d*100 > n || -d*100 > n {
 				t.Fatalf("merged estate has %d nodes, want %d ±1%%", got, n)
 			}
@@ -110,7 +110,7 @@ func TestSmallAndSingleCloudEstatesHoldTheInvariant(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(merge(e).Nodes); got != opts.Resources {
+			if got := len(e.Graph().Nodes); got != opts.Resources {
 				t.Errorf("%d nodes, want %d", got, opts.Resources)
 			}
 			checkInvariant(t, e)
@@ -158,7 +158,7 @@ func TestNodesFollowEachCloudsConventions(t *testing.T) {
 
 func TestEdgesAndFindingsAreWellFormed(t *testing.T) {
 	e := estateOf(t, 10000)
-	g := merge(e)
+	g := e.Graph()
 	moves := 0
 	for i := range g.Edges {
 		ed := &g.Edges[i]
@@ -289,7 +289,7 @@ func TestCheckerCatchesAnUnplantedPath(t *testing.T) {
 		}
 	}
 	snap.Edges = append(snap.Edges, graph.Edge{From: p.Nodes[1], To: target, Kind: graph.EdgeReads, Technique: "test.read", Likelihood: 1})
-	found := newMoveGraph(merge(e)).allPaths(TruthThreshold, TruthMaxDepth, nil)
+	found := newMoveGraph(e.Graph()).allPaths(TruthThreshold, TruthMaxDepth, nil)
 	if len(found) <= len(e.Truth.Planted) {
 		t.Fatalf("checker found %d paths after adding an edge, want more than the %d planted", len(found), len(e.Truth.Planted))
 	}

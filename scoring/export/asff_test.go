@@ -6,11 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/breachpath/breachpath/collector/aws/mototest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -141,13 +142,7 @@ func TestASFFRejectsAnIncompleteTarget(t *testing.T) {
 // (docs/notifications.md says what): the SDK decoding above and the
 // client's validation carry the rest.
 func TestASFFImportsIntoMotoSecurityHub(t *testing.T) {
-	ep := os.Getenv("BREACHPATH_MOTO_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("BREACHPATH_REQUIRE_MOTO") != "" {
-			t.Fatal("BREACHPATH_REQUIRE_MOTO is set but BREACHPATH_MOTO_ENDPOINT is not (scripts/moto.sh up)")
-		}
-		t.Skip("set BREACHPATH_MOTO_ENDPOINT to run against moto (scripts/moto.sh up)")
-	}
+	ep := mototest.Endpoint(t)
 	// A 12-digit access key id selects that moto account, so this test
 	// shares the server with others without resetting it.
 	account := "424242424242"

@@ -5,9 +5,10 @@ import (
 	"context"
 	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/breachpath/breachpath/scoring/sarif/sariftest"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -115,30 +116,6 @@ func TestTableShowsNoActingCharacter(t *testing.T) {
 	}
 }
 
-// sarifSchema compiles the official SARIF 2.1.0 schema that
-// scoring/export's validator test uses.
-func sarifSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "export", "testdata", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestSARIFValidatesAgainstTheOfficialSchemaAndPointsAtTheTfFile(t *testing.T) {
 	r, _ := fixture(t)
 	for name, rep := range map[string]*Report{"change": r, "empty": {}} {
@@ -152,7 +129,7 @@ func TestSARIFValidatesAgainstTheOfficialSchemaAndPointsAtTheTfFile(t *testing.T
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := sarifSchema(t).Validate(inst); err != nil {
+			if err := sariftest.Schema(t).Validate(inst); err != nil {
 				t.Errorf("SARIF output is invalid: %v", err)
 			}
 			if name == "change" {

@@ -2,32 +2,16 @@ package sarif
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/breachpath/breachpath/scoring/sarif/sariftest"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func TestWriteProducesAValidLogAndLeavesAnUnsetRankOut(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "export", "testdata", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := sariftest.Schema(t)
 	rank := 0.0
 	for _, tc := range []struct {
 		name     string

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/breachpath/breachpath/collector/aws/mototest"
+
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -234,7 +236,7 @@ func faultProxy(t *testing.T, moto string) (endpoint string, s3Hits *atomic.Int6
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	s3Hits = &atomic.Int64{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		service := signedService(r.Header.Get("Authorization"))
+		service := mototest.SignedService(r)
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		switch {
@@ -257,20 +259,6 @@ func faultProxy(t *testing.T, moto string) (endpoint string, s3Hits *atomic.Int6
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL, s3Hits
-}
-
-// signedService reads the service from a SigV4 credential scope:
-// "Credential=AKID/20240101/us-east-1/s3/aws4_request".
-func signedService(auth string) string {
-	_, scope, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return ""
-	}
-	parts := strings.Split(strings.SplitN(scope, ",", 2)[0], "/")
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[3]
 }
 
 func TestCollectRecordsThrottledAndDeniedAreasAndCollectsTheRest(t *testing.T) {

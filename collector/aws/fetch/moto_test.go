@@ -7,9 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/breachpath/breachpath/collector/aws/mototest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -17,19 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
-// motoEndpoint returns the moto server the integration tests use. It skips
-// the test when none is configured, unless BREACHPATH_REQUIRE_MOTO is set,
-// in which case a missing or unreachable server fails the test.
+// motoEndpoint returns the moto server the integration tests use
+// (mototest.Endpoint), reset: these tests count what they create, so they
+// run on their own after every other package (scripts/test.sh).
 func motoEndpoint(t testing.TB) string {
 	t.Helper()
-	ep := os.Getenv("BREACHPATH_MOTO_ENDPOINT")
-	require := os.Getenv("BREACHPATH_REQUIRE_MOTO") != ""
-	if ep == "" {
-		if require {
-			t.Fatal("BREACHPATH_REQUIRE_MOTO is set but BREACHPATH_MOTO_ENDPOINT is not: run scripts/moto.sh up and export BREACHPATH_MOTO_ENDPOINT=$(scripts/moto.sh endpoint)")
-		}
-		t.Skip("moto integration test: set BREACHPATH_MOTO_ENDPOINT (scripts/moto.sh up; export BREACHPATH_MOTO_ENDPOINT=$(scripts/moto.sh endpoint))")
-	}
+	ep := mototest.Endpoint(t)
 	resp, err := http.Post(ep+"/moto-api/reset", "application/json", nil)
 	if err != nil {
 		t.Fatalf("moto at %s unreachable: %v", ep, err)

@@ -8,12 +8,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachpath/breachpath/collector/aws/mototest"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -70,26 +71,6 @@ type lab struct {
 type route struct {
 	from string
 	via  []string
-}
-
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("BREACHPATH_MOTO_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("BREACHPATH_REQUIRE_MOTO") != "" {
-			t.Fatal("BREACHPATH_REQUIRE_MOTO is set but BREACHPATH_MOTO_ENDPOINT is not (scripts/moto.sh up)")
-		}
-		t.Skip("lab corpus: set BREACHPATH_MOTO_ENDPOINT (scripts/moto.sh up; export BREACHPATH_MOTO_ENDPOINT=$(scripts/moto.sh endpoint))")
-	}
-	// A generous timeout: this only asks whether moto is up, and moto answers
-	// slowly while other packages' collections keep it busy.
-	c := http.Client{Timeout: time.Minute}
-	resp, err := c.Get(ep + "/moto-api/")
-	if err != nil {
-		t.Fatalf("moto at %s unreachable: %v", ep, err)
-	}
-	resp.Body.Close()
-	return ep
 }
 
 // newAccount returns credentials of a fresh moto account.
@@ -508,7 +489,7 @@ func explain(ps []paths.Path) string {
 func adminNode(account string) string { return identity.AccountAdminID("aws", account) }
 
 func TestLabCorpus(t *testing.T) {
-	ep := motoEndpoint(t)
+	ep := mototest.Endpoint(t)
 	for _, l := range labs {
 		t.Run(l.name, func(t *testing.T) {
 			t.Parallel()

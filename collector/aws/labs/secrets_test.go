@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachpath/breachpath/collector/aws/mototest"
+
 	"github.com/breachpath/breachpath/api"
 	awscollector "github.com/breachpath/breachpath/collector/aws"
 	"github.com/breachpath/breachpath/collector/aws/fetch"
@@ -34,7 +36,7 @@ import (
 // about them, and requires that no planted value appears anywhere — while
 // the credentials themselves are found (their nodes exist).
 func TestPlantedSecretsReachNoStoreExportAPIOrLog(t *testing.T) {
-	ep := motoEndpoint(t)
+	ep := mototest.Endpoint(t)
 	t.Parallel()
 	ctx := context.Background()
 	cfg, account := newAccount(t, ctx, ep)
