@@ -15,7 +15,7 @@ func TestSensitivityRulesClassifyEveryStoreAsPlanted(t *testing.T) {
 	for _, n := range []int{1000, 10000} {
 		t.Run(itoa(n), func(t *testing.T) {
 			e := estateOf(t, n)
-			g := merge(e)
+			g := e.Graph()
 			stores := 0
 			for i := range g.Nodes {
 				if nd := &g.Nodes[i]; !nd.Stub && nd.Kind.IsDataStore() {
