@@ -77,7 +77,14 @@ func (rs hsRows) subnetProps(t *testing.T, vnet, subnet string) map[string]any {
 // against the SDK fakes serving the same rows.
 func hubSpokeGraphs(t *testing.T, change func(*testing.T, hsRows) hsRows) map[string]*graph.Graph {
 	t.Helper()
-	dir := filepath.Join("testdata", "hubspoke")
+	return labGraphs(t, "hubspoke", hsTenant, change)
+}
+
+// labGraphs builds a lab of testdata (resources.json, role-assignments.json)
+// after change, through the import and through the live collector.
+func labGraphs(t *testing.T, lab, tenant string, change func(*testing.T, hsRows) hsRows) map[string]*graph.Graph {
+	t.Helper()
+	dir := filepath.Join("testdata", lab)
 	raw, err := os.ReadFile(filepath.Join(dir, "resources.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +113,7 @@ func hubSpokeGraphs(t *testing.T, change func(*testing.T, hsRows) hsRows) map[st
 	if len(sum.Warnings) > 0 {
 		t.Fatalf("import warnings: %v", sum.Warnings)
 	}
-	ten, err := fetchtest.FromExport(hsTenant, res, ras)
+	ten, err := fetchtest.FromExport(tenant, res, ras)
 	if err != nil {
 		t.Fatal(err)
 	}

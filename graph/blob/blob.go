@@ -126,13 +126,12 @@ const (
 // Findings whose LastSeen equals newest are stored as "seen by the newest
 // sync" (see Options.LastSeen).
 func Encode(rows *Rows, newest time.Time) ([]byte, error) {
-	sortRows(rows.Nodes, func(a, b *graph.Node) int { return cmp.Compare(a.ID, b.ID) })
+	SortRows(rows)
 	for i := 1; i < len(rows.Nodes); i++ {
 		if rows.Nodes[i].ID == rows.Nodes[i-1].ID {
 			return nil, fmt.Errorf("encode scope blob: duplicate node %q", rows.Nodes[i].ID)
 		}
 	}
-	sortRows(rows.Edges, graph.CompareEdges)
 	var moves, facts []int32
 	for i := range rows.Edges {
 		if i > 0 && graph.CompareEdges(&rows.Edges[i-1], &rows.Edges[i]) == 0 {
@@ -144,7 +143,6 @@ func Encode(rows *Rows, newest time.Time) ([]byte, error) {
 			facts = append(facts, int32(i))
 		}
 	}
-	sortRows(rows.Findings, func(a, b *graph.Finding) int { return cmp.Compare(a.ID, b.ID) })
 	for i := 1; i < len(rows.Findings); i++ {
 		if rows.Findings[i].ID == rows.Findings[i-1].ID {
 			return nil, fmt.Errorf("encode scope blob: duplicate finding %q", rows.Findings[i].ID)
@@ -192,6 +190,16 @@ func Encode(rows *Rows, newest time.Time) ([]byte, error) {
 		out = append(out, s...)
 	}
 	return binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli)), nil
+}
+
+// SortRows sorts the rows in place into the order Encode stores them
+// (nodes and findings by id, edges by key). Encode sorts them itself, but
+// checks first whether they are sorted already: a caller that sorts them
+// earlier, outside a lock, keeps that work out of it.
+func SortRows(rows *Rows) {
+	sortRows(rows.Nodes, func(a, b *graph.Node) int { return cmp.Compare(a.ID, b.ID) })
+	sortRows(rows.Edges, graph.CompareEdges)
+	sortRows(rows.Findings, func(a, b *graph.Finding) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // sortRows sorts rows in place by sorting positions and permuting once:

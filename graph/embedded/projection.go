@@ -51,16 +51,83 @@ CREATE TABLE scope_counts (
 ) WITHOUT ROWID;
 `
 
-// prepareRows validates the (redacted) snapshot and returns its rows
-// (snapshotRows).
-func prepareRows(ctx context.Context, snap *graph.Snapshot) (*blob.Rows, error) {
+// prepared is a changed snapshot made ready for its write, before the
+// write lock (so that with SyncAll it runs on the other core while a scope
+// writes): its rows as the projection will hold them, and every node, edge
+// and finding encoded and hashed, sorted by key for the merge join with
+// the scope's stored rows.
+type prepared struct {
+	rows                   *blob.Rows
+	nodes, edges, findings []upsert
+}
+
+// prepareRows validates the (redacted) snapshot and prepares its write.
+func prepareRows(ctx context.Context, snap *graph.Snapshot) (*prepared, error) {
+	fail := func(err error) (*prepared, error) { return nil, fmt.Errorf("sync scope %s: %w", snap.Scope, err) }
 	if err := snap.Validate(); err != nil {
-		return nil, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+		return fail(err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("sync scope %s: %w", snap.Scope, err)
+		return fail(err)
 	}
-	return snapshotRows(snap), nil
+	p := &prepared{rows: snapshotRows(snap)}
+	// the projection's rows in its canonical order: blob.Encode, under
+	// the lock, then finds them sorted
+	blob.SortRows(p.rows)
+	nodes, edges, fs := snap.Nodes, snap.Edges, snap.Findings
+	var err error
+	p.nodes, err = encodeSorted(len(nodes), func(a, b int32) int { return cmp.Compare(nodes[a].ID, nodes[b].ID) },
+		func(i int32) ([]byte, int64, error) {
+			doc, err := encodeNode(&nodes[i])
+			if err != nil {
+				return nil, 0, fmt.Errorf("node %q: %w", nodes[i].ID, err)
+			}
+			return doc, docHash(doc), nil
+		})
+	if err != nil {
+		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	p.edges, err = encodeSorted(len(edges), func(a, b int32) int { return edges[a].Key().Compare(edges[b].Key()) },
+		func(i int32) ([]byte, int64, error) {
+			doc, err := encodeEdge(&edges[i])
+			if err != nil {
+				return nil, 0, fmt.Errorf("edge %s: %w", edges[i].Key(), err)
+			}
+			return doc, docHash(doc), nil
+		})
+	if err != nil {
+		return fail(err)
+	}
+	p.findings, err = encodeSorted(len(fs), func(a, b int32) int { return cmp.Compare(fs[a].ID, fs[b].ID) },
+		func(i int32) ([]byte, int64, error) {
+			doc, err := encodeFinding(&fs[i])
+			if err != nil {
+				return nil, 0, fmt.Errorf("finding %q: %w", fs[i].ID, err)
+			}
+			// the resource is a column, not part of the document: hash it too
+			return doc, docHash(append(doc[:len(doc):len(doc)], fs[i].Resource...)), nil
+		})
+	if err != nil {
+		return fail(err)
+	}
+	return p, nil
+}
+
+// encodeSorted returns every row 0..n-1 sorted by cmp, encoded.
+func encodeSorted(n int, cmp func(a, b int32) int, encode func(i int32) ([]byte, int64, error)) ([]upsert, error) {
+	order := sortedOrder(n, cmp)
+	out := make([]upsert, n)
+	for k, i := range order {
+		doc, h, err := encode(i)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = upsert{i, doc, h}
+	}
+	return out, nil
 }
 
 // storedContent reports whether the scope's newest sync stored a snapshot
@@ -110,7 +177,7 @@ func snapshotRows(snap *graph.Snapshot) *blob.Rows {
 		f.FirstSeen, f.LastSeen, f.ResolvedAt, f.Stale = time.Time{}, time.Time{}, time.Time{}, false
 		rows.Findings[i] = f
 	}
-	return rows // blob.Encode sorts them when the projection is written
+	return rows
 }
 
 // unchanged reports whether the snapshot has the content the scope's newest
@@ -156,7 +223,7 @@ const schemaV3 = `ALTER TABLE projections ADD COLUMN content INTEGER;`
 // lifecycle, read back from the transaction.
 func (w *syncer) projectionRows() (*blob.Rows, error) {
 	sc := storedScope{id: w.scopeID, scope: w.snap.Scope, lastSeen: sql.NullInt64{Int64: w.seen.UnixNano(), Valid: true}}
-	rows := &blob.Rows{Nodes: w.rows.Nodes, Edges: w.rows.Edges}
+	rows := &blob.Rows{Nodes: w.rows.rows.Nodes, Edges: w.rows.rows.Edges}
 	in := interner{}
 	var err error
 	if w.res.Stale.Nodes > 0 || w.res.Stale.Edges > 0 {

@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
-	"github.com/breachpath/breachpath/graph/blob"
 	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
@@ -41,7 +41,7 @@ func (s *Store) Sync(ctx context.Context, snap *graph.Snapshot) (graph.SyncResul
 	// another sync got in between).
 	snap.RedactSecrets()
 	content := int64(graph.ContentHash(snap))
-	var rows *blob.Rows
+	var rows *prepared
 	if same, err := s.storedContent(ctx, snap.Scope, content); err != nil || !same {
 		if rows, err = prepareRows(ctx, snap); err != nil {
 			return graph.SyncResult{}, err
@@ -79,8 +79,7 @@ type syncer struct {
 	scopeID  int64
 	prevSeen sql.NullInt64 // observation time of the scope's previous sync
 
-	nodeOrder []int32        // snapshot nodes sorted by id
-	plan      *syncplan.Plan // the rules: what to write, remove, keep stale, resolve
+	plan *syncplan.Plan // the rules: what to write, remove, keep stale, resolve
 
 	res       graph.SyncResult
 	changed   graph.Counts // rows actually rewritten
@@ -90,7 +89,7 @@ type syncer struct {
 	// rows is the snapshot's rows in the form Load returns them
 	// (nil until a changed scope needs them); content is the snapshot's
 	// graph.ContentHash (see unchanged)
-	rows    *blob.Rows
+	rows    *prepared
 	content int64
 	same    bool // the snapshot equals the one the scope's newest sync stored
 }
@@ -236,7 +235,7 @@ func (w *syncer) scope() error {
 
 func (w *syncer) nodes() error {
 	nodes := w.snap.Nodes
-	w.nodeOrder = sortedOrder(len(nodes), func(a, b int32) int { return cmp.Compare(nodes[a].ID, nodes[b].ID) })
+	sorted := w.rows.nodes
 	var prevSeen time.Time
 	if w.prevSeen.Valid {
 		prevSeen = fromNanos(w.prevSeen)
@@ -255,14 +254,6 @@ func (w *syncer) nodes() error {
 	}
 	defer rows.Close()
 	pos, prev := 0, ""
-	encode := func(i int32) error {
-		doc, err := encodeNode(&nodes[i])
-		if err != nil {
-			return fmt.Errorf("node %q: %w", nodes[i].ID, err)
-		}
-		ups = append(ups, upsert{i, doc, docHash(doc)})
-		return nil
-	}
 	for rows.Next() {
 		if err := w.tick(); err != nil {
 			return err
@@ -280,20 +271,14 @@ func (w *syncer) nodes() error {
 		}
 		prev = id
 		// snapshot rows before this one are new
-		for ; pos < len(w.nodeOrder) && nodes[w.nodeOrder[pos]].ID < id; pos++ {
-			if err := encode(w.nodeOrder[pos]); err != nil {
-				return err
-			}
+		for ; pos < len(sorted) && nodes[sorted[pos].i].ID < id; pos++ {
+			ups = append(ups, sorted[pos])
 		}
-		if pos < len(w.nodeOrder) && nodes[w.nodeOrder[pos]].ID == id {
-			i := w.nodeOrder[pos]
+		if pos < len(sorted) && nodes[sorted[pos].i].ID == id {
+			u := sorted[pos]
 			pos++
-			doc, err := encodeNode(&nodes[i])
-			if err != nil {
-				return fmt.Errorf("node %q: %w", id, err)
-			}
-			if dh := docHash(doc); syncplan.Present(true, dh == h, staleSince.Valid) == syncplan.Write {
-				ups = append(ups, upsert{i, doc, dh})
+			if syncplan.Present(true, u.h == h, staleSince.Valid) == syncplan.Write {
+				ups = append(ups, u)
 			}
 			continue
 		}
@@ -307,17 +292,10 @@ func (w *syncer) nodes() error {
 		return err
 	}
 	rows.Close()
-	for ; pos < len(w.nodeOrder); pos++ {
-		if err := w.tick(); err != nil {
-			return err
-		}
-		if err := encode(w.nodeOrder[pos]); err != nil {
-			return err
-		}
-	}
+	ups = append(ups, sorted[pos:]...)
 
-	if err := execEach(w, `INSERT INTO nodes(scope, id, kind, cloud, stub, service, region, hash, stale_since, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+	if err := execBatched(w, `INSERT INTO nodes(scope, id, kind, cloud, stub, service, region, hash, stale_since, doc)`,
+		`(?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`, `
 		ON CONFLICT(scope, id) DO UPDATE SET kind = excluded.kind, cloud = excluded.cloud, stub = excluded.stub,
 			service = excluded.service, region = excluded.region, hash = excluded.hash, stale_since = NULL, doc = excluded.doc`,
 		ups, func(u upsert) (string, []any) {
@@ -344,6 +322,60 @@ func (w *syncer) nodes() error {
 func ordered(prev, id string) error {
 	if prev != "" && id <= prev {
 		return fmt.Errorf("%w: rows out of key order at %q", graph.ErrCorrupt, id)
+	}
+	return nil
+}
+
+// batchRows is how many rows execBatched writes per statement: one
+// statement per row spent more time in the driver and in starting and
+// ending each statement than in SQLite's B-tree.
+const batchRows = 64
+
+// execBatched writes rows with multi-row statements: head, then one values
+// group per row ("(?, ?, ...)", with as many parameters as args gives),
+// then tail (an ON CONFLICT clause). Errors name the first row of the
+// failed statement.
+func execBatched[T any](w *syncer, head, values, tail string, rows []T, args func(T) (string, []any)) error {
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	bg := w.bg()
+	var a []any
+	for len(rows) > 0 {
+		n := min(batchRows, len(rows))
+		st, ok := stmts[n]
+		if !ok {
+			q := head + " VALUES " + values + strings.Repeat(", "+values, n-1) + tail
+			var err error
+			if st, err = w.tx.PrepareContext(w.ctx, q); err != nil {
+				return err
+			}
+			stmts[n] = st
+		}
+		a = a[:0]
+		first := ""
+		for i, r := range rows[:n] {
+			name, ra := args(r)
+			if i == 0 {
+				first = name
+			}
+			a = append(a, ra...)
+		}
+		// one context check per checkEvery rows, as tick
+		before := w.ticks / checkEvery
+		w.ticks += n
+		if w.ticks/checkEvery != before {
+			if err := w.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if _, err := st.ExecContext(bg, a...); err != nil {
+			return fmt.Errorf("%s (or one of the %d rows after it): %w", first, n-1, err)
+		}
+		rows = rows[n:]
 	}
 	return nil
 }
@@ -376,7 +408,7 @@ func execEach[T any](w *syncer, query string, rows []T, args func(T) (string, []
 // hasNode reports whether the snapshot has a node with the id.
 func (w *syncer) hasNode(id string) bool {
 	nodes := w.snap.Nodes
-	_, ok := slices.BinarySearchFunc(w.nodeOrder, id, func(i int32, id string) int { return cmp.Compare(nodes[i].ID, id) })
+	_, ok := slices.BinarySearchFunc(w.rows.nodes, id, func(u upsert, id string) int { return cmp.Compare(nodes[u.i].ID, id) })
 	return ok
 }
 
@@ -419,18 +451,11 @@ func fromNanos(v sql.NullInt64) time.Time { return time.Unix(0, v.Int64).UTC() }
 
 func (w *syncer) edges() error {
 	edges := w.snap.Edges
-	order := sortedOrder(len(edges), func(a, b int32) int { return edges[a].Key().Compare(edges[b].Key()) })
+	sorted := w.rows.edges
 
 	var ups []upsert
 	var removed []graph.EdgeKey
 	var stale []staleRow[graph.EdgeKey]
-	encode := func(i int32) (upsert, error) {
-		doc, err := encodeEdge(&edges[i])
-		if err != nil {
-			return upsert{}, fmt.Errorf("edge %s: %w", edges[i].Key(), err)
-		}
-		return upsert{i, doc, docHash(doc)}, nil
-	}
 
 	// tick checks cancellation per row batch
 	rows, err := w.tx.QueryContext(w.bg(),
@@ -462,18 +487,11 @@ func (w *syncer) edges() error {
 			}
 		}
 		prevKey, prevSet = k, true
-		for ; pos < len(order) && edges[order[pos]].Key().Compare(k) < 0; pos++ {
-			u, err := encode(order[pos])
-			if err != nil {
-				return err
-			}
-			ups = append(ups, u)
+		for ; pos < len(sorted) && edges[sorted[pos].i].Key().Compare(k) < 0; pos++ {
+			ups = append(ups, sorted[pos])
 		}
-		if pos < len(order) && edges[order[pos]].Key().Compare(k) == 0 {
-			u, err := encode(order[pos])
-			if err != nil {
-				return err
-			}
+		if pos < len(sorted) && edges[sorted[pos].i].Key().Compare(k) == 0 {
+			u := sorted[pos]
 			pos++
 			if syncplan.Present(true, u.h == h, staleSince.Valid) == syncplan.Write {
 				ups = append(ups, u)
@@ -490,12 +508,10 @@ func (w *syncer) edges() error {
 		return err
 	}
 	rows.Close()
-	if ups, err = w.encodeRest(order[pos:], ups, encode); err != nil {
-		return err
-	}
+	ups = append(ups, sorted[pos:]...)
 
-	if err := execEach(w, `INSERT INTO edges(scope, src, kind, dst, technique, hash, stale_since, doc)
-		VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+	if err := execBatched(w, `INSERT INTO edges(scope, src, kind, dst, technique, hash, stale_since, doc)`,
+		`(?, ?, ?, ?, ?, ?, NULL, ?)`, `
 		ON CONFLICT(scope, src, kind, dst, technique) DO UPDATE SET hash = excluded.hash, stale_since = NULL, doc = excluded.doc`,
 		ups, func(u upsert) (string, []any) {
 			e := &edges[u.i]
@@ -519,7 +535,7 @@ func (w *syncer) edges() error {
 
 func (w *syncer) findings() error {
 	fs := w.snap.Findings
-	order := sortedOrder(len(fs), func(a, b int32) int { return cmp.Compare(fs[a].ID, fs[b].ID) })
+	sorted := w.rows.findings
 
 	// ups are the snapshot's findings to write (with their first sighting);
 	// carried the stored ones the snapshot lacks whose lifecycle moves.
@@ -534,22 +550,9 @@ func (w *syncer) findings() error {
 	var ups []write
 	var moved []carried
 	var nStale, nResolved int
-	encode := func(i int32) (upsert, error) {
-		doc, err := encodeFinding(&fs[i])
-		if err != nil {
-			return upsert{}, fmt.Errorf("finding %q: %w", fs[i].ID, err)
-		}
-		// the resource is a column, not part of the document: hash it too
-		return upsert{i, doc, docHash(append(doc, fs[i].Resource...))}, nil
-	}
-	fresh := func(i int32) error {
-		u, err := encode(i)
-		if err != nil {
-			return err
-		}
+	fresh := func(u upsert) {
 		_, life := w.plan.PresentFinding(nil, false)
 		ups = append(ups, write{u, life.FirstSeen})
-		return nil
 	}
 
 	// tick checks cancellation per row batch
@@ -576,10 +579,8 @@ func (w *syncer) findings() error {
 			return err
 		}
 		prev = id
-		for ; pos < len(order) && fs[order[pos]].ID < id; pos++ {
-			if err := fresh(order[pos]); err != nil {
-				return err
-			}
+		for ; pos < len(sorted) && fs[sorted[pos].i].ID < id; pos++ {
+			fresh(sorted[pos])
 		}
 		cur := syncplan.Life{FirstSeen: fromNanos(sql.NullInt64{Int64: first, Valid: true})}
 		if last.Valid {
@@ -591,11 +592,8 @@ func (w *syncer) findings() error {
 		if staleSince.Valid {
 			cur.StaleSince = fromNanos(staleSince)
 		}
-		if pos < len(order) && fs[order[pos]].ID == id {
-			u, err := encode(order[pos])
-			if err != nil {
-				return err
-			}
+		if pos < len(sorted) && fs[sorted[pos].i].ID == id {
+			u := sorted[pos]
 			pos++
 			if act, life := w.plan.PresentFinding(&cur, u.h == h); act == syncplan.Write {
 				ups = append(ups, write{u, life.FirstSeen})
@@ -617,19 +615,14 @@ func (w *syncer) findings() error {
 		return err
 	}
 	rows.Close()
-	for _, i := range order[pos:] {
-		if err := w.tick(); err != nil {
-			return err
-		}
-		if err := fresh(i); err != nil {
-			return err
-		}
+	for _, u := range sorted[pos:] {
+		fresh(u)
 	}
 
 	// last_seen NULL means "seen by the scope's newest sync" (syncplan.Life),
 	// so that an unchanged finding costs no write.
-	if err := execEach(w, `INSERT INTO findings(scope, id, resource, severity, hash, first_seen, last_seen, resolved_at, stale_since, doc)
-		VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)
+	if err := execBatched(w, `INSERT INTO findings(scope, id, resource, severity, hash, first_seen, last_seen, resolved_at, stale_since, doc)`,
+		`(?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)`, `
 		ON CONFLICT(scope, id) DO UPDATE SET resource = excluded.resource, severity = excluded.severity, hash = excluded.hash,
 			first_seen = excluded.first_seen, last_seen = NULL, resolved_at = NULL, stale_since = NULL, doc = excluded.doc`,
 		ups, func(u write) (string, []any) {
@@ -706,20 +699,4 @@ type upsert struct {
 	i   int32
 	doc []byte
 	h   int64
-}
-
-// encodeRest encodes the snapshot rows sorted after the scope's last stored
-// row: they are all new, so each becomes an upsert.
-func (w *syncer) encodeRest(rest []int32, ups []upsert, encode func(int32) (upsert, error)) ([]upsert, error) {
-	for _, i := range rest {
-		if err := w.tick(); err != nil {
-			return ups, err
-		}
-		u, err := encode(i)
-		if err != nil {
-			return ups, err
-		}
-		ups = append(ups, u)
-	}
-	return ups, nil
 }

@@ -3,6 +3,7 @@
 // (armresourcegraph, one paged query per family across every subscription),
 // private endpoints, route tables, Azure Firewalls and firewall policy rule
 // collection groups through the network provider's client (armnetwork),
+// Azure Policy assignments and the definitions they use (armpolicy),
 // details only the resource providers give (blob containers through
 // armstorage, Key Vault secret and key metadata through armkeyvault, SQL
 // firewall rules through armsql, App Service setting names, Automation
@@ -135,7 +136,7 @@ func Collect(ctx context.Context, cred azcore.TokenCredential, opts Options) (*i
 	for _, s := range subs {
 		c.inv.AddSubscription(s)
 	}
-	steps := []func(context.Context){c.resourceGraph, c.network, c.details, c.authorization, c.entra, c.activity, c.purview}
+	steps := []func(context.Context){c.resourceGraph, c.network, c.details, c.policy, c.authorization, c.entra, c.activity, c.purview}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			c.inv.Partial = true

@@ -94,6 +94,8 @@ func TestCollectAreaFailures(t *testing.T) {
 			scope: sub, wantFailed: []string{"network", "compute"}},
 		{name: "route tables unreadable fail the network area", failPath: map[string]int{"/routeTables": http.StatusInternalServerError},
 			scope: sub, wantFailed: []string{"network", "compute"}},
+		{name: "policy assignments throttled fail the policy area only", failPath: map[string]int{"/policyAssignments": http.StatusTooManyRequests},
+			scope: sub, wantFailed: []string{"policy"}},
 		{name: "role assignments unreadable fail authorization", failPath: map[string]int{"/roleAssignments": http.StatusInternalServerError},
 			scope: sub, wantFailed: []string{"authorization"}},
 	}

@@ -21,19 +21,32 @@ import (
 // it, as for every network read): a half-read route table or firewall
 // would draw reach that does not exist.
 func (c *collector) network(ctx context.Context) {
+	c.eachSubscription(ctx, inventory.AreaNetwork, "network provider", c.networkOf)
+}
+
+// eachSubscription runs read for every subscription whose area has not
+// failed already, marks the area read where it succeeds and failed (with
+// its dependents) where it does not.
+func (c *collector) eachSubscription(ctx context.Context, area, what string, read func(context.Context, string) error) {
 	for _, sub := range c.subIDs() {
 		if ctx.Err() != nil {
 			return
 		}
 		c.mu.Lock()
-		failed := c.inv.Failed(sub, inventory.AreaNetwork)
+		failed := c.inv.Failed(sub, area)
 		c.mu.Unlock()
 		if failed {
 			continue
 		}
-		if err := c.networkOf(ctx, sub); err != nil && ctx.Err() == nil {
-			c.failArea(sub, inventory.AreaNetwork, fmt.Errorf("network provider: %w", err))
+		if err := read(ctx, sub); err != nil {
+			if ctx.Err() == nil {
+				c.failArea(sub, area, fmt.Errorf("%s: %w", what, err))
+			}
+			continue
 		}
+		c.mu.Lock()
+		c.inv.MarkRead(sub, area)
+		c.mu.Unlock()
 	}
 }
 
@@ -77,17 +90,13 @@ func (c *collector) networkOf(ctx context.Context, sub string) error {
 // drain pages through an SDK list, records every item in the inventory
 // and returns them.
 func drain[R, V any](ctx context.Context, c *collector, what string, pager *runtime.Pager[R], values func(R) []*V) ([]*V, error) {
-	var out []*V
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
+	out, err := collectPages(ctx, what, pager, values)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range out {
+		if err := c.addJSON(v); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		for _, v := range values(page) {
-			if err := c.addJSON(v); err != nil {
-				return nil, fmt.Errorf("%s: %w", what, err)
-			}
-			out = append(out, v)
 		}
 	}
 	return out, nil

@@ -47,6 +47,9 @@ const (
 	TypeRoleAssignment      = "microsoft.authorization/roleassignments"
 	TypeRoleEligibility     = "microsoft.authorization/roleeligibilityscheduleinstances"
 	TypeDenyAssignment      = "microsoft.authorization/denyassignments"
+	TypePolicyAssignment    = "microsoft.authorization/policyassignments"
+	TypePolicyDefinition    = "microsoft.authorization/policydefinitions"
+	TypePolicySetDefinition = "microsoft.authorization/policysetdefinitions"
 )
 
 // Resource is one ARM resource in the documented REST shape. Properties

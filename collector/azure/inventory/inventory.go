@@ -35,19 +35,24 @@ const (
 	AreaContainerRegistry = "containerregistry"
 	AreaManagedIdentity   = "managedidentity"
 	AreaAuthorization     = "authorization"
-	AreaEntra             = "entra"
+	// AreaPolicy is Azure Policy: assignments and the definitions they use.
+	AreaPolicy = "policy"
+	AreaEntra  = "entra"
 )
 
 // Areas lists every area in collection order.
 var Areas = []string{
 	AreaResources, AreaNetwork, AreaCompute, AreaWeb, AreaStorage, AreaKeyVault, AreaSQL, AreaDocumentDB,
-	AreaAutomation, AreaContainerService, AreaContainerRegistry, AreaManagedIdentity, AreaAuthorization, AreaEntra,
+	AreaAutomation, AreaContainerService, AreaContainerRegistry, AreaManagedIdentity, AreaAuthorization, AreaPolicy, AreaEntra,
 }
 
 // AreaOf returns the area of an ARM resource type, or "" for types the
 // collector does not model.
 func AreaOf(resourceType string) string {
 	t := strings.ToLower(resourceType)
+	if strings.HasPrefix(t, "microsoft.authorization/policy") {
+		return AreaPolicy
+	}
 	provider, _, _ := strings.Cut(t, "/")
 	switch provider {
 	case "microsoft.resources", "microsoft.management":

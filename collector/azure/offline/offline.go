@@ -261,7 +261,7 @@ func (s *state) record(raw json.RawMessage) (Format, error) {
 		s.sawMG = true
 	}
 	switch area := inventory.AreaOf(t); area {
-	case inventory.AreaAuthorization:
+	case inventory.AreaAuthorization, inventory.AreaPolicy:
 		s.areas[area] = true
 	case "":
 	default:

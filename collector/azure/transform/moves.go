@@ -424,7 +424,21 @@ func (b *builder) roleWriteMove(h holder, g rbac.Grant, scope string, seen map[s
 	if f := graph.FindingID("azure.authorization.workload-privileged-role", g.Assignment.ID); b.hasFinding(g.Assignment.ID, f) {
 		fs = append(fs, f)
 	}
-	b.grantMove(h, admin, graph.EdgeEscalatesTo, TechRoleAssignmentWrite, 0.9, d, "write role assignments at "+scope+" (grant itself Owner)", fs...)
+	absent, conditional, why := b.roleWriteGuard(scope)
+	if absent {
+		return // an enforced Azure Policy Deny refuses every role assignment there
+	}
+	what := "write role assignments at " + scope + " (grant itself Owner)"
+	if conditional {
+		what += "; " + why
+	}
+	b.grantMove(h, admin, graph.EdgeEscalatesTo, TechRoleAssignmentWrite, 0.9, d, what, fs...)
+	if conditional {
+		key := graph.Edge{From: strings.ToLower(h.node), To: admin, Kind: graph.EdgeEscalatesTo, Technique: TechRoleAssignmentWrite}
+		if e := b.part(b.keyFor(h.node, admin)).edges[key.Key()]; e != nil {
+			e.Conditional = true // the policy decides at request time which roles can be assigned
+		}
+	}
 }
 
 func (b *builder) hasFinding(resource, fid string) bool {

@@ -96,7 +96,7 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) ([]*
 	for _, g := range ev.Unknown {
 		b.warn("role assignments reference role definition %s, which neither the built-in catalogue nor the inventory describes; they were ignored", g)
 	}
-	steps := []func(){b.hierarchy, b.network, b.routing, b.compute, b.data, b.principals, b.exposure, b.dnat, b.lateral, b.privateAccess, b.identityMoves, b.rbacMoves, b.entraMoves, b.purview, b.sensitivity}
+	steps := []func(){b.hierarchy, b.network, b.routing, b.compute, b.data, b.principals, b.exposure, b.dnat, b.lateral, b.privateAccess, b.identityMoves, b.policies, b.rbacMoves, b.entraMoves, b.purview, b.sensitivity}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("azure transform: %w", err)
@@ -157,6 +157,9 @@ type builder struct {
 	// firewalls are the Azure Firewalls read; egressHop the next hop of
 	// each routed subnet's Internet-bound traffic (routing.go).
 	firewalls map[string]*firewallInfo
+	// guards are the enforced Azure Policy Deny assignments of recognised
+	// shapes (policy.go).
+	guards    []policyGuard
 	egressHop map[string]nextHop
 	// vmNICs maps a VM id to its NIC ids; workloads lists compute nodes.
 	vmNICs map[string][]string

@@ -35,6 +35,8 @@ import (
 	netfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph"
 	rgfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy"
+	polfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
 	subfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/sql/armsql"
@@ -58,9 +60,10 @@ type Tenant struct {
 	FirewallRules map[string][]map[string]any
 	Variables     map[string][]map[string]any
 	Federated     map[string][]map[string]any
-	// Network holds what the armnetwork fakes serve, keyed by lower-case
-	// ARM type (private endpoints, route tables, Azure Firewalls, firewall
-	// policies and their rule collection groups).
+	// Network holds what the armnetwork and armpolicy fakes serve, keyed by
+	// lower-case ARM type (private endpoints, route tables, Azure Firewalls,
+	// firewall policies and their rule collection groups; Azure Policy
+	// assignments, definitions and set definitions).
 	Network map[string][]map[string]any
 	// AppSettings maps a site id to its settings (name -> value); the
 	// values exist only to prove the collector drops them.
@@ -132,6 +135,9 @@ var detailTypes = map[string]string{
 	inventory.TypeAzureFirewall:       "network",
 	inventory.TypeFirewallPolicy:      "network",
 	inventory.TypeFirewallPolicyRCG:   "network",
+	inventory.TypePolicyAssignment:    "network",
+	inventory.TypePolicyDefinition:    "network",
+	inventory.TypePolicySetDefinition: "network",
 }
 
 // FromExport builds a tenant from an Azure Resource Graph export and an
@@ -223,13 +229,18 @@ func (t *Tenant) Transport() *Router {
 		FirewallPoliciesServer:                   netfake.FirewallPoliciesServer{NewListAllPager: t.listFirewallPolicies},
 		FirewallPolicyRuleCollectionGroupsServer: netfake.FirewallPolicyRuleCollectionGroupsServer{NewListPager: t.listRuleCollectionGroups},
 	})
+	r.policy = polfake.NewServerFactoryTransport(&polfake.ServerFactory{
+		AssignmentsServer:    polfake.AssignmentsServer{NewListPager: t.listPolicyAssignments},
+		DefinitionsServer:    polfake.DefinitionsServer{NewListPager: t.listPolicyDefinitions},
+		SetDefinitionsServer: polfake.SetDefinitionsServer{NewListPager: t.listPolicySets},
+	})
 	return r
 }
 
 // Router is a policy.Transporter that dispatches requests to the fakes.
 type Router struct {
-	t                                   *Tenant
-	subs, rg, storage, kv, sql, network interface {
+	t                                           *Tenant
+	subs, rg, storage, kv, sql, network, policy interface {
 		Do(*http.Request) (*http.Response, error)
 	}
 	mu sync.Mutex
@@ -308,6 +319,7 @@ var (
 	reVaultItems = regexp.MustCompile(`(?i)/providers/microsoft\.keyvault/vaults/[^/]+/(secrets|keys)$`)
 	reFirewall   = regexp.MustCompile(`(?i)/providers/microsoft\.sql/servers/[^/]+/firewallrules$`)
 	reContainers = regexp.MustCompile(`(?i)/providers/microsoft\.storage/storageaccounts/[^/]+/blobservices/default/containers$`)
+	rePolicy     = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/microsoft\.authorization/(policyassignments|policydefinitions|policysetdefinitions)$`)
 	reNetwork    = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/microsoft\.network/(privateendpoints|routetables|azurefirewalls|firewallpolicies)$|/providers/microsoft\.network/firewallpolicies/[^/]+/rulecollectiongroups$`)
 )
 
@@ -388,6 +400,11 @@ func (r *Router) Do(req *http.Request) (*http.Response, error) {
 		return r.kv.Do(req)
 	case reFirewall.MatchString(p):
 		return r.sql.Do(req)
+	case rePolicy.MatchString(p):
+		r.t.mu.Lock()
+		r.t.netSub = inventory.SubscriptionOf(p)
+		r.t.mu.Unlock()
+		return r.policy.Do(req)
 	case reNetwork.MatchString(p):
 		r.t.mu.Lock()
 		r.t.netSub = inventory.SubscriptionOf(p)
@@ -579,6 +596,30 @@ func (t *Tenant) listRuleCollectionGroups(rg, policy string, _ *armnetwork.Firew
 		}
 	}
 	resp.AddPage(http.StatusOK, armnetwork.FirewallPolicyRuleCollectionGroupsClientListResponse{FirewallPolicyRuleCollectionGroupListResult: armnetwork.FirewallPolicyRuleCollectionGroupListResult{Value: decodeAll[armnetwork.FirewallPolicyRuleCollectionGroup](rows)}}, nil)
+	return resp
+}
+
+// listPolicyAssignments answers the assignments that apply to the current
+// subscription: those under it and those of management groups (no
+// subscription in their id).
+func (t *Tenant) listPolicyAssignments(*armpolicy.AssignmentsClientListOptions) (resp azfake.PagerResponder[armpolicy.AssignmentsClientListResponse]) {
+	var rows []map[string]any
+	for _, row := range t.Network[inventory.TypePolicyAssignment] {
+		if s := inventory.SubscriptionOf(fmt.Sprint(row["id"])); s == "" || s == t.currentSub() {
+			rows = append(rows, row)
+		}
+	}
+	resp.AddPage(http.StatusOK, armpolicy.AssignmentsClientListResponse{AssignmentListResult: armpolicy.AssignmentListResult{Value: decodeAll[armpolicy.Assignment](rows)}}, nil)
+	return resp
+}
+
+func (t *Tenant) listPolicyDefinitions(*armpolicy.DefinitionsClientListOptions) (resp azfake.PagerResponder[armpolicy.DefinitionsClientListResponse]) {
+	resp.AddPage(http.StatusOK, armpolicy.DefinitionsClientListResponse{DefinitionListResult: armpolicy.DefinitionListResult{Value: decodeAll[armpolicy.Definition](t.Network[inventory.TypePolicyDefinition])}}, nil)
+	return resp
+}
+
+func (t *Tenant) listPolicySets(*armpolicy.SetDefinitionsClientListOptions) (resp azfake.PagerResponder[armpolicy.SetDefinitionsClientListResponse]) {
+	resp.AddPage(http.StatusOK, armpolicy.SetDefinitionsClientListResponse{SetDefinitionListResult: armpolicy.SetDefinitionListResult{Value: decodeAll[armpolicy.SetDefinition](t.Network[inventory.TypePolicySetDefinition])}}, nil)
 	return resp
 }
 
