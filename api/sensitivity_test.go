@@ -1,7 +1,10 @@
 package api
 
 import (
+	"context"
 	"testing"
+
+	"github.com/breachpath/breachpath/collector/synthetic"
 )
 
 // GET /api/v1/sensitivity answers as documented (the client validates
@@ -48,5 +51,37 @@ func TestSensitivityReportAnswersAsDocumented(t *testing.T) {
 	}
 	if !reachedClassified {
 		t.Fatalf("the planted path's target is not a reachable classified store: %s", a.body)
+	}
+}
+
+// On the synthetic estate, GET /api/v1/sensitivity matches the generator's
+// planted record exactly: every store's level and source, the unclassified
+// share per account/subscription/project, and "classify these" (the
+// unclassified stores an exposure source reaches) listed first.
+func TestSensitivityReportMatchesTheSyntheticGroundTruth(t *testing.T) {
+	est, err := synthetic.Generate(context.Background(), synthetic.Options{Seed: 5, Resources: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, t.TempDir())
+	for _, snap := range est.Snapshots {
+		if _, err := st.Sync(context.Background(), snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, c := newServer(t, Config{Store: st})
+	a := c.get("/api/v1/sensitivity")
+	if a.status != 200 {
+		t.Fatalf("status %d: %s", a.status, a.body)
+	}
+	diffs, err := est.Truth.CoverageDiff([]byte(a.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Error(d)
+	}
+	if len(est.Truth.ClassifyThese()) == 0 {
+		t.Fatal("the estate plants no unclassified store an attacker reaches")
 	}
 }

@@ -349,6 +349,11 @@ func (a *app) runCollectAWS(ctx context.Context, f awsCollectFlags) error {
 // collection as a partialError with msg's text.
 func (a *app) deliverSnapshots(ctx context.Context, snaps []*graph.Snapshot, dir string, print func([]graph.SyncResult, string),
 	partial bool, msg func(stored bool) string) error {
+	if dir == "" {
+		if err := a.keepStaleClassifiers(ctx, snaps); err != nil {
+			return err
+		}
+	}
 	classified, err := a.classify(snaps)
 	if err != nil {
 		return err
@@ -389,6 +394,50 @@ func (a *app) classify(snaps []*graph.Snapshot) (sensitivity.Summary, error) {
 		return sensitivity.Summary{}, usageErrorf("%v", err)
 	}
 	return rules.Apply(snaps), nil
+}
+
+// keepStaleClassifiers carries a cloud classifier's stored results over a
+// collection whose read of it failed (sensitivity.Rules.KeepStale): a
+// failing Macie, Sensitive Data Protection or Purview read keeps the stores
+// it classified classified, marked stale, as a failed area's rows are kept,
+// instead of turning them unclassified and closing their attack paths.
+func (a *app) keepStaleClassifiers(ctx context.Context, snaps []*graph.Snapshot) error {
+	rules, err := sensitivity.Load(a.sensitivityRules)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	var need []*graph.Snapshot
+	for _, s := range snaps {
+		if len(rules.FailedClassifiers(s)) > 0 {
+			need = append(need, s)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, s := range need {
+		hist, err := st.History(ctx, s.Scope)
+		if err != nil {
+			return fmt.Errorf("read sync history of %s: %w", s.Scope, err)
+		}
+		if len(hist) == 0 {
+			continue // first collection of the scope: nothing to keep
+		}
+		prev, err := st.Load(ctx, graph.Filter{Scopes: []graph.Scope{s.Scope}, SkipFacts: true})
+		if err != nil {
+			return fmt.Errorf("load the stored %s to keep its classifier results: %w", s.Scope, err)
+		}
+		since := hist[0].CollectedAt // newest first: the collection the kept values come from
+		if n := rules.KeepStale(s, prev, since); n > 0 {
+			a.log.Warn("classifier read failed: stored results kept, marked stale", "scope", s.Scope.String(), "nodes", n)
+		}
+	}
+	return nil
 }
 
 func (a *app) printLines(lines []string) {

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/api/impersonate"
-	"google.golang.org/api/option"
 
 	gcpcollector "github.com/breachpath/breachpath/collector/gcp"
 	gcpfetch "github.com/breachpath/breachpath/collector/gcp/fetch"
@@ -167,12 +165,11 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 		fo := gcpfetch.Options{Parent: f.parent(), SkipStorageAPI: f.noStorageAPI, SkipServiceAPIs: f.noServices, KeyActivity: f.keyActivity,
 			DLPLocations: f.dlpLocations, Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(f.getenv)}
 		if f.impersonate != "" {
-			ts, ierr := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{TargetPrincipal: f.impersonate,
-				Scopes: []string{"https://www.googleapis.com/auth/cloud-platform.read-only"}})
+			imp, ierr := gcpfetch.Impersonate(ctx, f.impersonate)
 			if ierr != nil {
-				return fmt.Errorf("impersonate %s: %w", f.impersonate, ierr)
+				return ierr
 			}
-			fo.ClientOptions = append(fo.ClientOptions, option.WithTokenSource(ts))
+			imp.Apply(&fo)
 		}
 		snaps, run, err = gcpcollector.Collect(ctx, fo, to)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/breachpath/breachpath/collector/sensitivity"
 	"github.com/breachpath/breachpath/collector/snapshotfile"
 	"github.com/breachpath/breachpath/collector/synthetic"
 	"github.com/breachpath/breachpath/graph"
@@ -51,23 +52,27 @@ collected (non-synthetic) data; use --db to pick another file.`,
 	cmd.Flags().BoolVar(&syncOnly, "sync-only", false,
 		"generate and store the estate, then stop: no analysis and no change record (time a sync, or prepare a store for serve)")
 	cmd.Flags().StringVar(&truthDir, "write-estate", "", "also write the estate (one JSON snapshot per scope) and its ground truth to this directory")
+	cmd.Flags().StringVar(&a.sensitivityRules, "sensitivity-rules", "",
+		"sensitivity rules file extending the defaults, as for collect (docs/sensitivity.md); the ground truth's store levels hold for the defaults")
 	return cmd
 }
 
 func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths, showPlan int, truthDir string, syncOnly bool) error {
 	start := time.Now()
+	rules, err := sensitivity.Load(a.sensitivityRules)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
 	// the estate is generated scope by scope as the sync takes it: memory
-	// holds the scopes under way, not the estate
-	est, err := synthetic.NewStream(ctx, synthetic.Options{Seed: seed, Resources: resources})
+	// holds the scopes under way, not the estate; the record of every data
+	// store's planted classification is kept only when it is written
+	est, err := synthetic.NewStream(ctx, synthetic.Options{Seed: seed, Resources: resources, Sensitivity: rules, NoStoreTruth: truthDir == ""})
 	if err != nil {
 		return fmt.Errorf("generate demo estate: %w", err)
 	}
 	layoutTime := time.Since(start)
 	if truthDir != "" {
 		if err := os.MkdirAll(truthDir, 0o700); err != nil {
-			return fmt.Errorf("write estate to %s: %w", truthDir, err)
-		}
-		if err := synthetic.WriteTruthFile(truthDir, est.Truth); err != nil {
 			return fmt.Errorf("write estate to %s: %w", truthDir, err)
 		}
 	}
@@ -126,6 +131,13 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		}
 	}
 	syncTime := time.Since(syncStart)
+	if truthDir != "" {
+		// written once every scope is taken: the record of the data
+		// stores' planted classifications is complete only then
+		if err := synthetic.WriteTruthFile(truthDir, est.Truth); err != nil {
+			return fmt.Errorf("write estate to %s: %w", truthDir, err)
+		}
+	}
 	if !syncOnly {
 		a.recordChanges(ctx, st)
 	}
@@ -142,7 +154,9 @@ func (a *app) runDemo(ctx context.Context, resources int, seed int64, showPaths,
 		plural(perCloud[graph.CloudAWS], "AWS account"), plural(perCloud[graph.CloudAzure], "Azure subscription"), plural(perCloud[graph.CloudGCP], "GCP project"))
 	fmt.Fprintf(w, "Stored in %s: %d nodes, %d edges, %d findings (generated and synced in %s)\n",
 		a.storeName(), counts.Nodes, counts.Edges, counts.Findings, (layoutTime + syncTime).Round(time.Millisecond))
-	fmt.Fprintf(w, "Planted: %d attack paths and %d decoy misconfigurations that lead nowhere\n\n", len(est.Truth.Planted), len(est.Truth.Decoys))
+	fmt.Fprintf(w, "Planted: %d attack paths and %d decoy misconfigurations that lead nowhere\n", len(est.Truth.Planted), len(est.Truth.Decoys))
+	a.printLines(est.Sensitivity().Lines())
+	fmt.Fprintln(w)
 	if syncOnly {
 		fmt.Fprintln(w, "Next: breachpath paths --explain | breachpath queue --format csv | breachpath plan | breachpath graph stats")
 		return nil

@@ -64,7 +64,7 @@ func TestPathsExplainOnTheDemoEstate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "must-pass: every path to payments-prod-customer-exports-0x19 crosses bastion-payments-prod-10") {
+	if !strings.Contains(out, "must-pass: every path to payments-prod-customer-exports-0x45 crosses bastion-payments-prod-36") {
 		t.Errorf("no must-pass hops for the planted S3 path:\n%s", out)
 	}
 }

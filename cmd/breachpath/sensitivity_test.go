@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/breachpath/breachpath/collector/synthetic"
 )
 
 // A rules file changes which paths exist: a bucket named after a word only
@@ -104,5 +106,48 @@ func TestSensitivityRulesFileChangesWhichPathsExist(t *testing.T) {
 	}
 	if _, _, err := runRoot(t, "--db", filepath.Join(dir, "bad.db"), "collect", "--sensitivity-rules", filepath.Join(dir, "missing.yaml"), "file", file); err == nil {
 		t.Fatal("a missing rules file was accepted")
+	}
+}
+
+// `breachpath sensitivity --format json` on the demo estate matches the
+// ground truth the demo writes (--write-estate): every store's level and
+// source, the unclassified share per account/subscription/project, and
+// "classify these" listed first.
+func TestSensitivityReportOnTheDemoEstateMatchesItsGroundTruth(t *testing.T) {
+	dir := t.TempDir()
+	db, estDir := filepath.Join(dir, "demo.db"), filepath.Join(dir, "estate")
+	out, _, err := runRoot(t, "--db", db, "demo", "--resources", "2000", "--seed", "3", "--write-estate", estDir)
+	if err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	if !strings.Contains(out, `by name word "customers"`) || !strings.Contains(out, "by kind Secret") {
+		t.Errorf("demo does not say how it classified its data stores:\n%s", out)
+	}
+	f, err := os.Open(filepath.Join(estDir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	truth, err := synthetic.ReadTruth(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := runRoot(t, "--db", db, "sensitivity", "--format", "json")
+	if err != nil {
+		t.Fatalf("sensitivity: %v", err)
+	}
+	diffs, err := truth.CoverageDiff([]byte(rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Error(d)
+	}
+	if len(truth.ClassifyThese()) == 0 || len(truth.Stores) == 0 {
+		t.Fatalf("the demo's ground truth plants no store or nothing to classify first")
+	}
+	table, _, err := runRoot(t, "--db", db, "sensitivity")
+	if err != nil || strings.Contains(table, "no reason recorded") {
+		t.Fatalf("the table shows a store without its reason (%v):\n%s", err, table)
 	}
 }

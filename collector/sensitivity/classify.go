@@ -2,9 +2,11 @@ package sensitivity
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/breachpath/breachpath/graph"
 )
@@ -60,15 +62,27 @@ var sourceRank = map[string]int{SourceTag: 0, SourceClassifier: 1, SourceKind: 2
 // on the data itself or on what the resource is. The overridden guess is
 // recorded.
 func (r *Rules) Decide(n *graph.Node, base graph.Sensitivity) Decision {
+	return r.decide(n, base, nil)
+}
+
+func (r *Rules) decide(n *graph.Node, base graph.Sensitivity, memo normMemo) Decision {
 	var cands []candidate
-	tag, hasTag := r.tagLevel(n.Tags)
+	tag, hasTag := r.tagLevel(n.Tags, memo)
 	if hasTag {
 		cands = append(cands, tag)
 	}
 	for _, c := range r.classifiers {
 		v, _ := n.Props[c.Property].(string)
-		if lvl, err := level(v); v != "" && err == nil {
-			cands = append(cands, candidate{lvl, SourceClassifier, c.Source + " (" + c.Property + "=" + v + ")"})
+		if v == "" {
+			continue // most nodes: no classifier result (and no error text to build)
+		}
+		if lvl, err := level(v); err == nil {
+			rule := c.Source + " (" + c.Property + "=" + v + ")"
+			if since, _ := n.Props[c.Property+StaleSuffix].(string); since != "" {
+				// KeepStale carried it over a failed read: say so.
+				rule += ", stale: kept from the collection of " + since + " because the read failed"
+			}
+			cands = append(cands, candidate{lvl, SourceClassifier, rule})
 		}
 	}
 	var d Decision
@@ -109,23 +123,40 @@ func (r *Rules) Decide(n *graph.Node, base graph.Sensitivity) Decision {
 // TagLevel returns the highest level the tags (AWS tags, Azure tags, GCP
 // labels) name under these rules; collectors call it while building nodes.
 func (r *Rules) TagLevel(tags map[string]string) graph.Sensitivity {
-	c, _ := r.tagLevel(tags)
+	c, _ := r.tagLevel(tags, nil)
 	return c.level
+}
+
+// normMemo folds tag keys and values once per distinct string: an estate
+// repeats a handful of keys and values on every node.
+type normMemo map[string]string
+
+func (m normMemo) norm(s string) string {
+	if m == nil {
+		return norm(s)
+	}
+	v, ok := m[s]
+	if !ok {
+		v = norm(s)
+		m[s] = v
+	}
+	return v
 }
 
 // tagLevel returns the highest level the node's tags name and the tag that
 // named it; ok is false when no tag classifies the node.
-func (r *Rules) tagLevel(tags map[string]string) (candidate, bool) {
+func (r *Rules) tagLevel(tags map[string]string, memo normMemo) (candidate, bool) {
 	var best candidate
 	found := false
-	keys := make([]string, 0, len(tags))
+	var buf [8]string
+	keys := buf[:0]
 	for k := range tags {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys) // deterministic rule text when two tags tie
 	for _, k := range keys {
 		v := tags[k]
-		nk, nv := norm(k), norm(v)
+		nk, nv := memo.norm(k), memo.norm(v)
 		var lvl graph.Sensitivity
 		if fl, ok := r.flags[nk]; ok {
 			switch nv {
@@ -151,14 +182,18 @@ func (r *Rules) tagLevel(tags map[string]string) (candidate, bool) {
 // id's last segment.
 func (r *Rules) nameLevel(n *graph.Node) candidate {
 	var best candidate
-	for _, s := range []string{n.Name, lastSegment(n.ID)} {
-		for _, w := range words(s) {
+	seg := lastSegment(n.ID)
+	for i, s := range []string{n.Name, seg} {
+		if i == 1 && seg == n.Name {
+			break // the same words again
+		}
+		eachWord(s, func(w string) {
 			for _, rule := range r.names {
 				if rule.level > best.level && (rule.words[w] || rule.words[strings.TrimSuffix(w, "s")]) {
 					best = candidate{rule.level, SourceName, fmt.Sprintf("name word %q in %q", w, s)}
 				}
 			}
-		}
+		})
 	}
 	return best
 }
@@ -170,35 +205,38 @@ func lastSegment(id string) string {
 	return id
 }
 
-// words splits a name into lower-case words at punctuation, digits and
-// camelCase boundaries: "prodCustomerPII_2024" -> prod, customer, pii.
-func words(s string) []string {
-	var out []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			out = append(out, strings.ToLower(string(cur)))
-			cur = cur[:0]
+// eachWord calls f with each lower-case word of a name, split at
+// punctuation, digits and camelCase boundaries: "prodCustomerPII_2024" ->
+// prod, customer, pii. It slices the name rather than copying it, so a
+// lower-case name costs no allocation (names are read for every data store
+// of an estate).
+func eachWord(s string, f func(w string)) {
+	start := -1 // byte offset of the current word, -1 outside one
+	flush := func(end int) {
+		if start >= 0 {
+			f(strings.ToLower(s[start:end]))
+			start = -1
 		}
 	}
-	rs := []rune(s)
-	for i, c := range rs {
+	var prev rune
+	for i, c := range s {
 		switch {
 		case unicode.IsLetter(c):
-			if unicode.IsUpper(c) && len(cur) > 0 {
-				prev := rs[i-1]
-				nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
-				if unicode.IsLower(prev) || (unicode.IsUpper(prev) && nextLower) {
-					flush()
+			if start >= 0 && unicode.IsUpper(c) {
+				next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(c):])
+				if unicode.IsLower(prev) || (unicode.IsUpper(prev) && unicode.IsLower(next)) {
+					flush(i)
 				}
 			}
-			cur = append(cur, c)
+			if start < 0 {
+				start = i
+			}
 		default:
-			flush()
+			flush(i)
 		}
+		prev = c
 	}
-	flush()
-	return out
+	flush(len(s))
 }
 
 // Apply classifies every owned node of the snapshots in place, writes the
@@ -206,13 +244,14 @@ func words(s string) []string {
 // raised above what the collector set, and crown-jewel status only added.
 func (r *Rules) Apply(snaps []*graph.Snapshot) Summary {
 	sum := Summary{ByRule: map[string]int{}, BySource: map[string]int{}}
+	memo := normMemo{}
 	for _, s := range snaps {
 		for i := range s.Nodes {
 			n := &s.Nodes[i]
 			if n.Stub {
 				continue
 			}
-			d := r.Decide(n, n.Sensitivity)
+			d := r.decide(n, n.Sensitivity, memo)
 			r.record(n, d)
 			if !n.Kind.IsDataStore() {
 				continue
@@ -281,6 +320,27 @@ type Summary struct {
 	Overridden   int            // name guesses an explicit tag overrode
 	BySource     map[string]int // classified data stores per source
 	ByRule       map[string]int // classified data stores per rule
+}
+
+// Add counts another summary's data stores into this one (whose maps must
+// be set).
+func (s *Summary) Add(o Summary) {
+	s.DataStores += o.DataStores
+	s.Unclassified += o.Unclassified
+	s.Overridden += o.Overridden
+	for k, v := range o.BySource {
+		s.BySource[k] += v
+	}
+	for k, v := range o.ByRule {
+		s.ByRule[k] += v
+	}
+}
+
+// Clone returns a copy that shares no map with s.
+func (s Summary) Clone() Summary {
+	c := s
+	c.BySource, c.ByRule = maps.Clone(s.BySource), maps.Clone(s.ByRule)
+	return c
 }
 
 // Lines renders the summary for a collect run, most used rule first.

@@ -69,6 +69,14 @@ type KindRule struct {
 type ClassifierRule struct {
 	Property string `yaml:"property"`
 	Source   string `yaml:"source"`
+	// Area is the collection area (graph.Area.Service) whose read fills
+	// Property. When a snapshot records that area failed, KeepStale carries
+	// the previous collection's results forward, marked stale, instead of
+	// letting classified stores fall back to unclassified.
+	Area string `yaml:"area"`
+	// Keep lists further properties of the same read (evidence, scores)
+	// carried forward with Property.
+	Keep []string `yaml:"keep"`
 }
 
 // Rules is a compiled, validated rule set. The zero value classifies nothing;

@@ -212,3 +212,28 @@ func TestTagVersusClassifierInEveryCloud(t *testing.T) {
 		}
 	}
 }
+
+// Names split into the words people mean, whatever the convention, and
+// odd input (non-ASCII letters, broken UTF-8) neither panics nor invents
+// words.
+func TestNamesSplitIntoWords(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"prodCustomerPII_2024", "prod customer pii"},
+		{"PIIExport", "pii export"},
+		{"customers-export-3x45", "customers export x"},
+		{"card_numbers", "card numbers"},
+		{"ZahlungsDaten-Über", "zahlungs daten über"},
+		{"a\xffb", "a b"},
+		{"", ""},
+		{"1234-__", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			eachWord(tc.name, func(w string) { got = append(got, w) })
+			if strings.Join(got, " ") != tc.want {
+				t.Fatalf("words %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"runtime"
 	"testing"
+
+	"github.com/breachpath/breachpath/collector/sensitivity"
 )
 
 func benchmarkGenerate(b *testing.B, n int) {
@@ -39,3 +41,18 @@ func BenchmarkGenerate100k(b *testing.B) { benchmarkGenerate(b, 100_000) }
 
 // BenchmarkGenerate1M measures a one-million-resource estate.
 func BenchmarkGenerate1M(b *testing.B) { benchmarkGenerate(b, 1_000_000) }
+
+// BenchmarkSensitivityRules100k measures the default sensitivity rules over
+// a 100k-resource estate: what Generate (and a collection of that size)
+// spends classifying. Applying them again is what a second pass costs; the
+// decisions are the same.
+func BenchmarkSensitivityRules100k(b *testing.B) {
+	e, err := Generate(context.Background(), Options{Seed: 1, Resources: 100_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		sensitivity.Default().Apply(e.Snapshots)
+	}
+}

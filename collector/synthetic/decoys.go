@@ -86,6 +86,7 @@ func decoyPublicData(g *gen, s *scope) Decoy {
 	b := s.store(tBucket, n, s.label+"-static-assets", graph.SensitivityPublic, false)
 	f := s.finding(rule, b, "public read access on a bucket tagged data-classification=public")
 	s.move(g.anonymous(s), b, mv{kind: graph.EdgeReads, technique: tech, likelihood: 1, evidence: ev("public read access"), findings: fids(f)})
+	g.reached(b, 1)
 	return Decoy{FindingID: f, Resource: b, Why: "the storage is public by design and holds only public data"}
 }
 

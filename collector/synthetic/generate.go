@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/breachpath/breachpath/collector/sensitivity"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -55,6 +56,14 @@ type Options struct {
 	Decoys int
 	// CollectedAt stamps every snapshot; zero means DefaultCollectedAt.
 	CollectedAt time.Time
+	// Sensitivity classifies the generated snapshots, as a collect run's
+	// rules do before anything is stored; nil means sensitivity.Default().
+	// GroundTruth.Stores (and the path invariant, when rules add targets)
+	// holds for the defaults.
+	Sensitivity *sensitivity.Rules
+	// NoStoreTruth leaves GroundTruth.Stores empty: a streamed estate that
+	// nobody checks need not hold a record of every data store.
+	NoStoreTruth bool
 }
 
 // Estate is a generated estate: one snapshot per scope and its ground truth.
@@ -63,6 +72,8 @@ type Options struct {
 type Estate struct {
 	Snapshots []*graph.Snapshot
 	Truth     *GroundTruth
+	// Sensitivity is what the sensitivity rules did to the data stores.
+	Sensitivity sensitivity.Summary
 }
 
 // scopeSize is the resource count a scope aims for at scale.
@@ -134,6 +145,7 @@ type gen struct {
 	scopes  []*scope
 	byCloud map[graph.Cloud][]*scope
 	globals map[string]bool // ids of stubs nobody owns (Internet, anonymous, external accounts)
+	reach   map[string]int  // fewest moves from an exposure source to the stores one reaches
 	truth   *GroundTruth
 	next    map[graph.Cloud]int // round-robin scope choice per cloud
 	current string              // pattern being planted
@@ -151,6 +163,7 @@ func Generate(ctx context.Context, opts Options) (*Estate, error) {
 	if err := parallel(ctx, st.Len(), func(i int) { est.Snapshots[i] = st.Snapshot(i) }); err != nil {
 		return nil, fmt.Errorf("synthetic background: %w", err)
 	}
+	est.Sensitivity = st.Sensitivity()
 	edges := 0
 	for _, snap := range est.Snapshots {
 		edges += len(snap.Edges)
@@ -176,8 +189,14 @@ type Stream struct {
 
 	g     *gen
 	start time.Time
+	rules *sensitivity.Rules
 	mu    sync.Mutex
 	taken []bool
+	left  int                 // scopes not taken yet
+	sum   sensitivity.Summary // of the scopes taken
+	// stores holds each taken scope's store records until the last scope
+	// completes GroundTruth.Stores.
+	stores [][]StoreTruth
 }
 
 // NewStream starts a streamed estate (see Stream). It is deterministic in
@@ -192,6 +211,7 @@ func NewStream(ctx context.Context, opts Options) (*Stream, error) {
 		rng:     rand.New(rand.NewPCG(uint64(opts.Seed), 0x706c616e74)),
 		byCloud: map[graph.Cloud][]*scope{},
 		globals: map[string]bool{},
+		reach:   map[string]int{},
 		next:    map[graph.Cloud]int{},
 		truth: &GroundTruth{Seed: opts.Seed, Resources: opts.Resources, Threshold: TruthThreshold,
 			MaxDepth: TruthMaxDepth, Planted: []PlantedPath{}, Decoys: []Decoy{}},
@@ -207,11 +227,17 @@ func NewStream(ctx context.Context, opts Options) (*Stream, error) {
 	if err := g.decoyAll(ctx); err != nil {
 		return nil, err
 	}
+	g.plantSensitivity()
 	if err := g.allocateFill(); err != nil {
 		return nil, err
 	}
 	g.byCloud = nil // planting is over: only g.scopes holds a scope until Snapshot takes it
-	st := &Stream{Truth: g.truth, g: g, start: start, taken: make([]bool, len(g.scopes))}
+	rules := opts.Sensitivity
+	if rules == nil {
+		rules = sensitivity.Default()
+	}
+	st := &Stream{Truth: g.truth, g: g, start: start, rules: rules, taken: make([]bool, len(g.scopes)), left: len(g.scopes),
+		sum: sensitivity.Summary{ByRule: map[string]int{}, BySource: map[string]int{}}, stores: make([][]StoreTruth, len(g.scopes))}
 	for _, s := range g.scopes {
 		st.Scopes = append(st.Scopes, s.snap.Scope)
 	}
@@ -221,9 +247,11 @@ func NewStream(ctx context.Context, opts Options) (*Stream, error) {
 // Len is the number of scopes (snapshots) of the estate.
 func (st *Stream) Len() int { return len(st.taken) }
 
-// Snapshot fills scope i and returns its snapshot, which the caller then
-// owns; the stream keeps nothing of it. Calls for different scopes may run
-// at once; each scope can be taken once (a second call returns nil).
+// Snapshot fills scope i, classifies its data stores with the sensitivity
+// rules (as a collect run does before storing) and returns its snapshot,
+// which the caller then owns; the stream keeps nothing of it but the
+// scope's part of the sensitivity ground truth. Calls for different scopes
+// may run at once; each scope can be taken once (a second call returns nil).
 func (st *Stream) Snapshot(i int) *graph.Snapshot {
 	st.mu.Lock()
 	if i < 0 || i >= len(st.taken) || st.taken[i] {
@@ -239,7 +267,43 @@ func (st *Stream) Snapshot(i int) *graph.Snapshot {
 	s.snap.Nodes = slices.Grow(s.snap.Nodes, n+n/50+8)
 	s.snap.Edges = slices.Grow(s.snap.Edges, n*5+n/4)
 	s.fill(n)
+	// The same cloud-neutral rules a collect run applies: names, kinds,
+	// every tag convention and the classifier results become levels with
+	// their reasons recorded. They read one node at a time, so a scope can
+	// be classified on its own.
+	sum := st.rules.Apply([]*graph.Snapshot{s.snap})
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.sum.Add(sum)
+	if s.stores != nil {
+		for j := range s.stores {
+			s.stores[j].Hops = st.g.reach[s.stores[j].ID]
+		}
+		st.stores[i] = s.stores
+	}
+	st.left--
+	if st.left == 0 && !st.g.opts.NoStoreTruth {
+		// every scope taken: the store record is complete, in scope order
+		total := 0
+		for _, part := range st.stores {
+			total += len(part)
+		}
+		st.Truth.Stores = make([]StoreTruth, 0, total)
+		for _, part := range st.stores {
+			st.Truth.Stores = append(st.Truth.Stores, part...)
+		}
+		st.stores = nil
+	}
 	return s.snap
+}
+
+// Sensitivity is what the sensitivity rules did to the data stores of the
+// snapshots taken so far.
+func (st *Stream) Sensitivity() sensitivity.Summary {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.sum.Clone()
 }
 
 func (g *gen) newOrg() {
@@ -252,6 +316,8 @@ func (g *gen) newOrg() {
 		tenantID:    uuid(r.Uint64()),
 		gcpOrgNum:   strconv.FormatUint(100000000000+r.Uint64()%800000000000, 10),
 		base:        g.opts.CollectedAt,
+
+		noStoreTruth: g.opts.NoStoreTruth,
 	}
 }
 

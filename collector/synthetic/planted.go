@@ -92,6 +92,7 @@ func (g *gen) record(p *pathRec, pattern string, cloud graph.Cloud, desc string)
 		Findings:    fs,
 		Target:      p.last(),
 	})
+	g.reach[p.last()] = len(p.edges)
 }
 
 // plantAll plants opts.PlantedPaths paths, cycling through the patterns the

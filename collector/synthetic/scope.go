@@ -17,6 +17,8 @@ type org struct {
 	tenantID    string // Entra tenant
 	gcpOrgNum   string // numeric GCP organisation id
 	base        time.Time
+	// noStoreTruth: Options.NoStoreTruth, no record of the data stores
+	noStoreTruth bool
 }
 
 func (o *org) awsOrgNode() string {
@@ -104,6 +106,9 @@ type scope struct {
 	bgVMs        []string
 	bgUsers      []string
 	bgRoles      []string
+	// stores records every data store's planted classification (the
+	// sensitivity ground truth), in creation order.
+	stores []StoreTruth
 }
 
 type tagKey struct {
@@ -138,10 +143,13 @@ func (s *scope) token() uint64 {
 	return mix64(uint64(s.idx)<<36 | s.seq ^ uint64(s.org.seed)<<1)
 }
 
-// uniq returns a short suffix unique within the scope for names.
+// uniq returns a short suffix unique within the scope for names. It is
+// decimal: base-36 letters would spell words ("hr", "tax", "pii") that the
+// sensitivity name rules read, and the generator's record of what each
+// store's name means (sensitivity.go) would no longer be the whole truth.
 func (s *scope) uniq() string {
 	s.seq++
-	return strconv.FormatUint(s.seq, 36)
+	return strconv.FormatUint(s.seq, 10)
 }
 
 func (s *scope) resourceGroup(region string) string {
@@ -173,6 +181,18 @@ type nodeOpts struct {
 	team   int // -1: the scope's team
 	env    string
 	props  graph.Props
+	// tags replaces the data-classification tag with other conventions
+	// (owner and env are kept); tagLevel and tagCause are what the
+	// generator planted with them (level, "key=value"), for the truth.
+	tags     map[string]string
+	tagLevel graph.Sensitivity
+	tagCause string
+	// inherited: class is the level the collector derived (a snapshot
+	// inherits its source's), with no tag saying it.
+	inherited bool
+	// classifier is a cloud classifier's result planted in props[classifierProp].
+	classifier     graph.Sensitivity
+	classifierProp string
 }
 
 // add creates an owned node of logical type t and its CONTAINS edge, and
@@ -196,12 +216,25 @@ func (s *scope) add(t rtype, name string, o nodeOpts) string {
 	if env == "" {
 		env = s.env
 	}
+	tags := s.tags(team, env, o.class)
+	switch {
+	case o.tags != nil:
+		tags = map[string]string{"owner": teams[team].email, "env": env}
+		for k, v := range o.tags {
+			tags[k] = v
+		}
+	case o.inherited:
+		tags = s.tags(team, env, graph.SensitivityNone)
+	}
 	s.snap.Nodes = append(s.snap.Nodes, graph.Node{
 		ID: id, Kind: sp.kind, Cloud: s.cloud, NativeType: sp.native, Name: name,
 		Account: s.acct, Region: region, Service: sp.service, Sensitivity: o.class,
-		CrownJewel: o.crown, Tags: s.tags(team, env, o.class), Props: o.props,
+		CrownJewel: o.crown, Tags: tags, Props: o.props,
 	})
 	s.owned++
+	if sp.kind.IsDataStore() && !s.org.noStoreTruth {
+		s.stores = append(s.stores, s.plantedStore(id, sp.kind, name, o))
+	}
 	if t != tAccount {
 		parent := s.accountID
 		if s.cloud == graph.CloudAzure && !sp.global && t != tResourceGroup {
@@ -273,7 +306,7 @@ func (s *scope) name(parts ...string) string {
 // globalName builds a name unique across the estate (S3 and GCS bucket
 // names, Google accounts).
 func (s *scope) globalName(parts ...string) string {
-	return strings.Join(parts, "-") + "-" + strconv.FormatUint(uint64(s.idx), 36) + "x" + s.uniq()
+	return strings.Join(parts, "-") + "-" + strconv.Itoa(s.idx) + "x" + s.uniq() // decimal, as uniq
 }
 
 // azParent returns the Azure parent path of a child resource type in a region.

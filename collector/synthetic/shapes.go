@@ -222,18 +222,28 @@ func (s *scope) store(t rtype, n *netInfo, base string, class graph.Sensitivity,
 // "encrypted" property the real collectors set, and an unencrypted store has
 // no ENCRYPTED_BY key.
 func (s *scope) storeEnc(t rtype, n *netInfo, base string, class graph.Sensitivity, crown, encrypted bool) string {
+	opts := o().classed(class)
+	if crown {
+		opts = opts.jewel()
+	}
+	return s.storeOpts(t, n, base, opts, encrypted)
+}
+
+// storeOpts is storeEnc with the node options given (other tag
+// conventions, classifier results, inherited levels).
+func (s *scope) storeOpts(t rtype, n *netInfo, base string, opts nodeOpts, encrypted bool) string {
 	name := base
 	if t == tBucket {
 		name = s.globalName(base)
 	} else {
 		name = s.name(base)
 	}
-	opts := o().in(n.region).under(s.azParent(t, n.region)).classed(class)
-	if crown {
-		opts = opts.jewel()
-	}
+	opts = opts.in(n.region).under(s.azParent(t, n.region))
 	if t == tDatabase || t == tTable {
-		opts = opts.with(graph.Props{"encrypted": encrypted})
+		if opts.props == nil {
+			opts.props = graph.Props{}
+		}
+		opts.props["encrypted"] = encrypted
 	}
 	id := s.add(t, name, opts)
 	if encrypted && (t != tTopic && t != tQueue || s.rng.IntN(2) == 0) {

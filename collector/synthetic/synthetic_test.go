@@ -144,15 +144,13 @@ func TestNodesFollowEachCloudsConventions(t *testing.T) {
 			if n.Kind != graph.KindOrganization && (!strings.HasSuffix(n.Tags["owner"], "@northwind.example") || n.Tags["env"] == "") {
 				t.Errorf("node %q lacks owner/env tags: %v", n.ID, n.Tags)
 			}
+			// The sensitivity rules only raise: a node is at least as
+			// sensitive as its data-classification tag says (which level
+			// each store ends at is TestSensitivityRulesClassifyEveryStoreAsPlanted).
 			if c, ok := n.Tags["data-classification"]; ok {
-				if want, err := graph.ParseSensitivity(c); err != nil || want != n.Sensitivity {
+				if want, err := graph.ParseSensitivity(c); err != nil || want > n.Sensitivity {
 					t.Errorf("node %q: data-classification %q but sensitivity %s", n.ID, c, n.Sensitivity)
 				}
-			} else if n.Sensitivity != graph.SensitivityNone {
-				t.Errorf("node %q has sensitivity %s without a data-classification tag", n.ID, n.Sensitivity)
-			}
-			if n.Kind.IsDataStore() && n.Kind != graph.KindRegistry && n.Kind != graph.KindImage && n.Sensitivity == graph.SensitivityNone {
-				t.Errorf("data store %q has no classification", n.ID)
 			}
 		}
 	}

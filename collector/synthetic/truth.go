@@ -2,12 +2,14 @@ package synthetic
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/breachpath/breachpath/collector/snapshotfile"
 	"github.com/breachpath/breachpath/graph"
@@ -26,12 +28,59 @@ type GroundTruth struct {
 	MaxDepth  int               `json:"max_depth"`
 	Planted   []PlantedPath     `json:"planted"`
 	Decoys    []Decoy           `json:"decoys"`
+	// Stores is every owned data store's planted classification: the level
+	// and source the sensitivity rules must give it, and how many moves
+	// from an exposure source it is. From these follow the coverage report
+	// (Coverage) and its "classify these" list (ClassifyThese). A Stream
+	// completes it when its last snapshot is taken (never with
+	// Options.NoStoreTruth).
+	Stores []StoreTruth `json:"stores,omitempty"`
+}
+
+// ScopeCoverage is the planted coverage of one account, subscription or
+// project.
+type ScopeCoverage struct {
+	Cloud        graph.Cloud
+	Account      string
+	DataStores   int
+	Unclassified int
+}
+
+// Coverage counts data stores and unclassified ones per scope, keyed by
+// cloud and account.
+func (t *GroundTruth) Coverage() map[[2]string]ScopeCoverage {
+	out := map[[2]string]ScopeCoverage{}
+	for _, s := range t.Stores {
+		k := [2]string{string(s.Cloud), s.Account}
+		c := out[k]
+		c.Cloud, c.Account = s.Cloud, s.Account
+		c.DataStores++
+		if s.Unclassified() {
+			c.Unclassified++
+		}
+		out[k] = c
+	}
+	return out
+}
+
+// ClassifyThese lists the unclassified stores an exposure source reaches,
+// fewest moves first, then by id: the ends of attack paths nobody sees
+// until someone classifies them.
+func (t *GroundTruth) ClassifyThese() []StoreTruth {
+	var out []StoreTruth
+	for _, s := range t.Stores {
+		if s.Unclassified() && s.Hops > 0 {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b StoreTruth) int { return cmp.Or(cmp.Compare(a.Hops, b.Hops), cmp.Compare(a.ID, b.ID)) })
+	return out
 }
 
 // PlantedPath is one attack path put into the estate on purpose.
 type PlantedPath struct {
 	ID          string      `json:"id"`
-	Pattern     string      `json:"pattern"` // one of Patterns()
+	Pattern     string      `json:"pattern"` // one of Patterns() or SensitivityPatterns()
 	Cloud       graph.Cloud `json:"cloud"`
 	Description string      `json:"description"`
 	Nodes       []string    `json:"nodes"`    // source .. target

@@ -279,12 +279,19 @@ func uuid(v uint64) string {
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// alnum6 renders the 6-character suffix Secrets Manager appends to names.
+// alnum6 renders the 6-character suffix Secrets Manager appends to names,
+// letters and digits alternating: runs of letters would spell words the
+// sensitivity name rules read in the id ("xTaxQ1" holds "tax").
 func alnum6(v uint64) string {
 	var b [6]byte
 	for i := range b {
-		b[i] = alnum[v%uint64(len(alnum))]
-		v /= uint64(len(alnum))
+		if i%2 == 0 {
+			b[i] = alnum[v%52]
+			v /= 52
+		} else {
+			b[i] = alnum[52+v%10]
+			v /= 10
+		}
 	}
 	return string(b[:])
 }

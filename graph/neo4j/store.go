@@ -199,7 +199,7 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		drv.Close(context.WithoutCancel(ctx))
 		return nil, fail(describe(err, opts.User))
 	}
-	if err := s.createSchema(ctx); err != nil {
+	if err := s.createSchema(ctx, retry); err != nil {
 		drv.Close(context.WithoutCancel(ctx))
 		return nil, fail(describe(err, opts.User))
 	}
@@ -273,27 +273,44 @@ func ignorableSchemaError(err error) bool {
 		(strings.HasSuffix(ne.Code, "AlreadyExists") || strings.Contains(ne.Code, "Equivalent"))
 }
 
-func (s *Store) createSchema(ctx context.Context) error {
+func (s *Store) createSchema(ctx context.Context, retry time.Duration) error {
 	sess := s.session(ctx, neo.AccessModeWrite)
 	defer sess.Close(context.WithoutCancel(ctx))
 	for _, q := range schemaStatements {
 		// schema commands must run in their own auto-commit transaction
+		if err := runSchemaStatement(ctx, sess, q, retry); err != nil && !ignorableSchemaError(err) {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	if err := runSchemaStatement(ctx, sess, `CALL db.awaitIndexes(300)`, retry); err != nil {
+		return fmt.Errorf("wait for indexes: %w", err)
+	}
+	return nil
+}
+
+// runSchemaStatement runs one auto-commit statement, retrying transient
+// errors: schema commands of processes opening the same database at once take
+// the label locks in different orders and the server breaks the deadlock by
+// failing one of them, which a retry resolves. Auto-commit transactions get no
+// retries from the driver, unlike ExecuteWrite.
+func runSchemaStatement(ctx context.Context, sess neo.SessionWithContext, q string, retry time.Duration) error {
+	deadline := time.Now().Add(retry)
+	wait := 50 * time.Millisecond
+	for {
 		res, err := sess.Run(ctx, q, nil)
 		if err == nil {
 			_, err = res.Consume(ctx)
 		}
-		if err != nil && !ignorableSchemaError(err) {
-			return fmt.Errorf("create schema: %w", err)
+		if err == nil || !neo.IsRetryable(err) || time.Now().Add(wait).After(deadline) {
+			return err
 		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
 	}
-	res, err := sess.Run(ctx, `CALL db.awaitIndexes(300)`, nil)
-	if err == nil {
-		_, err = res.Consume(ctx)
-	}
-	if err != nil {
-		return fmt.Errorf("wait for indexes: %w", err)
-	}
-	return nil
 }
 
 // Close releases the driver's connections.

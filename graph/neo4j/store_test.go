@@ -301,3 +301,36 @@ func TestDigestOfAnUnfinishedSyncIsNotTrusted(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenConcurrentlySucceeds opens many stores at once, as parallel test
+// packages and a scheduler's overlapping runs do: their schema statements
+// contend for the same label locks and the server fails one side of each
+// deadlock with a transient error, which Open must retry rather than report.
+// The contention is sharpest while the schema is first created, so the test
+// catches the failure most surely as the first test on a fresh server.
+func TestOpenConcurrentlySucceeds(t *testing.T) {
+	uri := testURI(t)
+	const rounds, stores = 3, 8
+	for r := 0; r < rounds; r++ {
+		errs := make(chan error, stores)
+		opened := make(chan *Store, stores)
+		for i := 0; i < stores; i++ {
+			o := testOptions(newNamespace(t))
+			go func() {
+				s, err := Open(context.Background(), uri, o)
+				errs <- err
+				opened <- s
+			}()
+		}
+		for i := 0; i < stores; i++ {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: open: %v", r, err)
+			}
+			if s := <-opened; s != nil {
+				if err := s.Close(); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}
+}
