@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,12 +10,10 @@ import (
 	"github.com/breachpath/breachpath/collector/aws/mototest"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/breachpath/breachpath/collector/aws/fetch/kubetest"
 	"github.com/breachpath/breachpath/collector/aws/resources"
@@ -32,16 +28,7 @@ import (
 func TestCollectAWSReadsAKubectlExport(t *testing.T) {
 	ep := mototest.Endpoint(t)
 	ctx := context.Background()
-	account := fmt.Sprintf("%012d", 300000000000+rand.Int64N(99999999999))
-	as, err := sts.NewFromConfig(sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIABREACHPATHTEST02", "fake", "")}).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn: sdkaws.String("arn:aws:iam::" + account + ":role/cli"), RoleSessionName: sdkaws.String("cli")})
-	if err != nil {
-		t.Fatalf("account credentials: %v", err)
-	}
-	c := as.Credentials
-	cfg := sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
-		Credentials: credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)}
+	account, cfg, c := motoAccount(t, ep, 300000000000, "AKIABREACHPATHTEST02", "cli", "cli")
 	e2 := ec2.NewFromConfig(cfg)
 	vpc, err := e2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: sdkaws.String("10.61.0.0/16")})
 	if err != nil {
@@ -80,9 +67,9 @@ func TestCollectAWSReadsAKubectlExport(t *testing.T) {
 		os.Unsetenv(k)
 	}
 	t.Setenv("AWS_ENDPOINT_URL", ep)
-	t.Setenv("AWS_ACCESS_KEY_ID", *c.AccessKeyId)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", *c.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", *c.SessionToken)
+	t.Setenv("AWS_ACCESS_KEY_ID", c.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", c.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", c.SessionToken)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))

@@ -56,18 +56,8 @@ func TestCollectAWSWorksAgainstAnEmulatorFromEnvironmentAlone(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			account := fmt.Sprintf("%012d", 300000000000+rand.Int64N(99999999999))
 			ctx := context.Background()
-			// moto serves the assumed role's calls from the role's account.
-			as, err := sts.NewFromConfig(sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
-				Credentials: credentials.NewStaticCredentialsProvider("AKIABREACHPATHTEST01", "fake", "")}).AssumeRole(ctx, &sts.AssumeRoleInput{
-				RoleArn: sdkaws.String("arn:aws:iam::" + account + ":role/cli"), RoleSessionName: sdkaws.String("cli")})
-			if err != nil {
-				t.Fatalf("account credentials: %v", err)
-			}
-			c := as.Credentials
-			cfg := sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
-				Credentials: credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)}
+			account, cfg, c := motoAccount(t, ep, 300000000000, "AKIABREACHPATHTEST01", "cli", "cli")
 			bucket := "env-endpoint-" + account
 			if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(bucket)}); err != nil {
 				t.Fatalf("seed bucket: %v", err)
@@ -81,9 +71,9 @@ func TestCollectAWSWorksAgainstAnEmulatorFromEnvironmentAlone(t *testing.T) {
 				t.Setenv(k, "")
 				os.Unsetenv(k)
 			}
-			t.Setenv("AWS_ACCESS_KEY_ID", *c.AccessKeyId)
-			t.Setenv("AWS_SECRET_ACCESS_KEY", *c.SecretAccessKey)
-			t.Setenv("AWS_SESSION_TOKEN", *c.SessionToken)
+			t.Setenv("AWS_ACCESS_KEY_ID", c.AccessKeyID)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", c.SecretAccessKey)
+			t.Setenv("AWS_SESSION_TOKEN", c.SessionToken)
 			t.Setenv("AWS_REGION", "us-east-1")
 			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
@@ -119,4 +109,22 @@ func TestCollectAWSWorksAgainstAnEmulatorFromEnvironmentAlone(t *testing.T) {
 			}
 		})
 	}
+}
+
+// motoAccount returns a random fresh account id in moto (from base) and the
+// credentials of role there: moto serves an assumed role's calls from the
+// role's account, so tests sharing one server never see each other's
+// resources.
+func motoAccount(t *testing.T, ep string, base int64, keyID, role, session string) (string, sdkaws.Config, sdkaws.Credentials) {
+	t.Helper()
+	account := fmt.Sprintf("%012d", base+rand.Int64N(99999999999))
+	as, err := sts.NewFromConfig(sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
+		Credentials: credentials.NewStaticCredentialsProvider(keyID, "fake", "")}).AssumeRole(context.Background(), &sts.AssumeRoleInput{
+		RoleArn: sdkaws.String("arn:aws:iam::" + account + ":role/" + role), RoleSessionName: sdkaws.String(session)})
+	if err != nil {
+		t.Fatalf("account credentials: %v", err)
+	}
+	c := sdkaws.Credentials{AccessKeyID: *as.Credentials.AccessKeyId, SecretAccessKey: *as.Credentials.SecretAccessKey, SessionToken: *as.Credentials.SessionToken}
+	return account, sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)}, c
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -13,12 +11,10 @@ import (
 	"github.com/breachpath/breachpath/collector/aws/mototest"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
@@ -39,16 +35,7 @@ import (
 func TestComplianceCISAWSOnAMotoEstateMatchesTheFindings(t *testing.T) {
 	ep := mototest.Endpoint(t)
 	ctx := context.Background()
-	account := fmt.Sprintf("%012d", 400000000000+rand.Int64N(99999999999))
-	as, err := sts.NewFromConfig(sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIABREACHPATHTEST01", "fake", "")}).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn: sdkaws.String("arn:aws:iam::" + account + ":role/auditor"), RoleSessionName: sdkaws.String("compliance")})
-	if err != nil {
-		t.Fatalf("account credentials: %v", err)
-	}
-	c := as.Credentials
-	cfg := sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
-		Credentials: credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)}
+	account, cfg, c := motoAccount(t, ep, 400000000000, "AKIABREACHPATHTEST01", "auditor", "compliance")
 	ic, ec, sc := iam.NewFromConfig(cfg), ec2.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	must := func(what string, err error) {
 		t.Helper()
@@ -57,7 +44,7 @@ func TestComplianceCISAWSOnAMotoEstateMatchesTheFindings(t *testing.T) {
 		}
 	}
 	// 1.8 and 1.9 pass: length 14, reuse prevention 24.
-	_, err = ic.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: sdkaws.Int32(14),
+	_, err := ic.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: sdkaws.Int32(14),
 		PasswordReusePrevention: sdkaws.Int32(24), RequireSymbols: true, RequireNumbers: true, RequireUppercaseCharacters: true, RequireLowercaseCharacters: true})
 	must("password policy", err)
 	// 1.10 fails: a console user without MFA.
@@ -91,9 +78,9 @@ func TestComplianceCISAWSOnAMotoEstateMatchesTheFindings(t *testing.T) {
 	must("bucket", err)
 
 	t.Setenv("AWS_ENDPOINT_URL", ep)
-	t.Setenv("AWS_ACCESS_KEY_ID", *c.AccessKeyId)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", *c.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", *c.SessionToken)
+	t.Setenv("AWS_ACCESS_KEY_ID", c.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", c.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", c.SessionToken)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
