@@ -31,14 +31,8 @@ func WriteJSON(w io.Writer, r *Report) error {
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.Write(hb[:i+len(slot)-len("null")])
-	if len(r.Principals) == 0 {
-		bw.WriteString("[]")
-	} else {
-		bw.WriteString("[\n")
-		if err := parjson.WriteArrayElements(bw, len(r.Principals), func(j int) *Principal { return &r.Principals[j] }, "    ", "  "); err != nil {
-			return fmt.Errorf("encode CIEM report: %w", err)
-		}
-		bw.WriteString("  ]")
+	if err := parjson.WriteArray(bw, len(r.Principals), func(j int) *Principal { return &r.Principals[j] }, "  ", "  "); err != nil {
+		return fmt.Errorf("encode CIEM report: %w", err)
 	}
 	bw.Write(hb[i+len(slot):])
 	bw.WriteByte('\n')

@@ -18,6 +18,26 @@ import (
 // (a few per core) hold a few megabytes at most.
 const batch = 64
 
+// WriteArray writes a JSON array of elements 0..n-1 as it stands in an
+// indented document at a line that starts with prefix (a field of an object
+// indented by json.MarshalIndent(doc, prefix0, indent) at that depth): "[]"
+// when n is 0, else the elements one level deeper and the closing bracket at
+// prefix, the same bytes as encoding the whole document in one piece.
+func WriteArray[T any](w io.Writer, n int, elem func(i int) *T, prefix, indent string) error {
+	if n == 0 {
+		_, err := io.WriteString(w, "[]")
+		return err
+	}
+	if _, err := io.WriteString(w, "[\n"); err != nil {
+		return err
+	}
+	if err := WriteArrayElements(w, n, elem, prefix+indent, indent); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, prefix+"]")
+	return err
+}
+
 // WriteArrayElements writes elements 0..n-1 of an indented JSON array as
 // json.MarshalIndent(elem(i), prefix, indent) would, each preceded by
 // prefix and followed by ",\n" (the last by "\n"), the same bytes as
