@@ -126,7 +126,9 @@ func (b *builder) paasNets() []*paasNet {
 	out = append(out, paasOf(b, inventory.TypeCosmosAccount, cosmosNet)...)
 	out = append(out, paasOf(b, inventory.TypeACR, acrNet)...)
 	out = append(out, paasOf(b, inventory.TypeSQLServer, b.sqlNet)...)
+	b.paas = map[string]*paasNet{}
 	for _, pn := range out {
+		b.paas[pn.id] = pn
 		if n := b.nodes[pn.id]; n != nil {
 			n.Props["internet_reachable"] = pn.public
 		}
