@@ -28,7 +28,7 @@ var layers = []struct {
 	{"paths", []string{"graph"}},
 	{"scoring", []string{"graph", "paths", "scoring", "opsconfig", "internal"}},
 	{"queries", []string{"graph", "paths", "scoring"}},
-	{"ciem", []string{"graph", "paths", "scoring", "ciem"}},
+	{"ciem", []string{"graph", "paths", "scoring", "ciem", "internal"}},
 	{"web", nil},
 	// opsconfig parses the operations config file: a leaf every layer above
 	// the collectors may read. schedule runs collections through a runner
