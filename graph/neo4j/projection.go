@@ -26,8 +26,9 @@ import (
 // projectionFill is a blob Load built from rows, stored once the load has
 // checked that nothing it read was cleaned up meanwhile.
 type projectionFill struct {
-	st   scopeState
-	blob []byte
+	st    scopeState
+	blob  []byte // nil: the projection is stored, only its index is missing
+	links []byte // graph.EncodeScopeLinks of the same rows (links.go)
 }
 
 func decodeOptions(filter graph.Filter, st scopeState) blob.Options {
@@ -40,9 +41,11 @@ func decodeOptions(filter graph.Filter, st scopeState) blob.Options {
 // all of them, so that the projection can be built for the next Load).
 func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st scopeState, filter graph.Filter) (graph.Part, *projectionFill, error) {
 	var stored []byte
-	err := s.readAll(ctx, sess, `MATCH (p:ScopeProjection {key: $sk}) WHERE p.sync = $v AND p.format = $f RETURN p.blob`,
+	var hasLinks bool
+	err := s.readAll(ctx, sess, `MATCH (p:ScopeProjection {key: $sk}) WHERE p.sync = $v AND p.format = $f RETURN p.blob, p.links IS NOT NULL`,
 		map[string]any{"sk": st.key, "v": st.active, "f": int64(blob.Version)}, func(v []any) error {
 			stored, _ = v[0].([]byte)
+			hasLinks, _ = v[1].(bool)
 			return nil
 		})
 	if err != nil {
@@ -51,6 +54,11 @@ func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st s
 	if stored != nil {
 		d, err := blob.Decode(stored, decodeOptions(filter, st))
 		if err == nil {
+			if !hasLinks { // a projection written before the cross-scope index
+				if l := linksOfBlob(stored); l != nil {
+					return d.Part, &projectionFill{st: st, links: l}, nil
+				}
+			}
 			return d.Part, nil, nil
 		}
 		s.log.Warn("scope projection unusable, reading its rows instead", "scope", st.scope.String(), "err", err.Error())
@@ -60,11 +68,12 @@ func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st s
 		return graph.Part{}, nil, err
 	}
 	rows := blob.Rows{Nodes: slices.Clone(nodes), Edges: slices.Clone(edges), Findings: slices.Clone(findings)}
+	links := linksOfRows(nodes, edges, findings)
 	b, err := blob.Encode(&rows, st.seen)
 	if err == nil {
 		var d *blob.Decoded
 		if d, err = blob.Decode(b, decodeOptions(filter, st)); err == nil {
-			return d.Part, &projectionFill{st: st, blob: b}, nil
+			return d.Part, &projectionFill{st: st, blob: b, links: links}, nil
 		}
 	}
 	// rows no projection can hold (a duplicate key): assemble them as
@@ -87,10 +96,16 @@ func (s *Store) storeProjection(ctx context.Context, f projectionFill) {
 	sess := s.session(ctx, neo.AccessModeWrite)
 	defer sess.Close(context.WithoutCancel(ctx))
 	_, err := sess.ExecuteWrite(ctx, func(tx neo.ManagedTransaction) (any, error) {
-		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
+		q := `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
 			MERGE (p:ScopeProjection {key: $sk})
-			SET p.ns = $ns, p.sync = $v, p.format = $f, p.blob = $b`,
-			map[string]any{"sk": f.st.key, "ns": s.ns, "v": f.st.active, "f": int64(blob.Version), "b": f.blob})
+			SET p.ns = $ns, p.sync = $v, p.format = $f, p.blob = $b, p.links = $l`
+		if f.blob == nil {
+			q = `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
+			MATCH (p:ScopeProjection {key: $sk}) WHERE p.sync = $v AND p.format = $f
+			SET p.links = $l`
+		}
+		res, err := tx.Run(ctx, q,
+			map[string]any{"sk": f.st.key, "ns": s.ns, "v": f.st.active, "f": int64(blob.Version), "b": f.blob, "l": f.links})
 		if err != nil {
 			return nil, err
 		}
