@@ -11,9 +11,11 @@ import (
 )
 
 // The cross-scope index (graph.ScopeLinks) beside the graph: a `links`
-// property of the scope's :ScopeProjection node, written with its blob and
-// current exactly when the blob is (same node, same `sync`). A scope whose
-// projection predates the property gets it from its blob at the next Load.
+// property of the scope's :ScopeProjection node, written, staged and
+// retagged with its blob by every sync (projection.go) and so current
+// exactly when the blob is (same node, same `sync`). A projection without
+// it (the bulk import, a sync by an older breachpath) gets it from its blob
+// at the next Load.
 
 // linksOfRows encodes the index of a scope's rows.
 func linksOfRows(nodes []graph.Node, edges []graph.Edge, findings []graph.Finding) []byte {

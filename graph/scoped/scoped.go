@@ -81,7 +81,7 @@ func newIndex(ix map[graph.Scope]graph.ScopeIndex) (*index, string) {
 	for i, sc := range x.scopes {
 		l := ix[sc].Links
 		if l == nil {
-			return nil, "scope " + sc.String() + " has no cross-scope index of its newest sync (synced by an older breachpath, or not yet loaded once from Neo4j)"
+			return nil, "scope " + sc.String() + " has no cross-scope index of its newest sync (last synced by an older breachpath, or imported into Neo4j and not yet loaded)"
 		}
 		x.links = append(x.links, l)
 		for _, r := range l.Refs {
