@@ -431,8 +431,8 @@ func (b *builder) groupAttackers() []*principal {
 			groups: []*groupInfo{g}, caller: caller, managed: g.managed,
 			set: policy.PolicySet{Identity: g.policies, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}}
 		c := &class{key: "group|" + g.arn, rep: p, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
-		c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: caller, Context: b.requestContext(b.homeRegion())}, p.set)
-		c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
+		c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: caller, Context: b.requestContext(b.homeRegion())}, p.set)
+		c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
 		p.class = c
 		p.maxAdmin = b.wouldBeAdmin(p)
 		out = append(out, p)
@@ -447,7 +447,7 @@ func (e *escalator) policyAttacker(x *policy.Policy) *principal {
 	pa := &principal{id: x.Label, kind: graph.KindPolicy, name: lastName(x.Label), caller: probe,
 		set: policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}}
 	c := &class{key: "policy|" + x.Label, rep: pa, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
-	c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: probe, Context: b.requestContext(b.homeRegion())}, pa.set)
+	c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: probe, Context: b.requestContext(b.homeRegion())}, pa.set)
 	pa.class = c
 	return pa
 }

@@ -254,8 +254,8 @@ func (e *escalator) versionEscalation(p *principal, t *Technique, m string, v po
 	shadow := *p
 	shadow.set = set
 	cl := &class{key: "version|" + p.id + "|" + m + "?versionId=" + v.id, rep: &shadow, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
-	cl.anyYes, cl.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Context: b.requestContext(b.homeRegion())}, set)
-	cl.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
+	cl.anyYes, cl.anyMay = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: p.caller, Context: b.requestContext(b.homeRegion())}, set)
+	cl.starYes, _ = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
 	shadow.class = cl
 	shadow.maxAdmin = b.wouldBeAdmin(&shadow)
 	run := func(q *principal) []capturedEdge {

@@ -80,6 +80,49 @@ func init() {
 				return route{from: u, via: []string{inst, key}}
 			},
 		},
+		lab{
+			name: "breachpath/ssm-shell-to-role-whose-trust-admits-only-the-sts-endpoint",
+			source: "AWS IAM guide 'Interface VPC endpoints' for AWS STS (endpoint policies, aws:SourceVpce in a role trust " +
+				"policy) and AWS's data perimeter examples ('trusted networks' on sts:AssumeRole); foothold as in issue 14 " +
+				"(SSM Session Manager onto an instance, its role via IMDS, then the role only the endpoint's callers may assume)",
+			services: []string{fetch.ServiceEC2, fetch.ServiceS3},
+			build: func(e *estate, variant bool) route {
+				u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
+				app := e.vpc("10.39.0.0/16", "10.39.1.0/24", false, "10.39.0.0/16", 443)
+				worker := e.role("worker", trustService("ec2.amazonaws.com"), map[string]string{"p": doc(allow("sts:AssumeRole", "*"))})
+				inst := e.instance(app, instanceOpts{profile: e.profile("worker", "worker")})
+				epSG := app.sg
+				if variant { // the one change: the STS endpoint's security group admits nobody on 443
+					epSG = e.securityGroup(app.vpc)
+				}
+				vpce := e.interfaceEndpoint(app, "sts", epSG, true, "")
+				bucket := e.bucket("sts-ledger", restricted, "")
+				reader := e.role("ledger-reader", doc(map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": worker},
+					"Action": "sts:AssumeRole", "Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": vpce}}}),
+					map[string]string{"p": doc(allow("s3:GetObject", bucket+"/*"))})
+				return route{from: u, via: []string{inst, reader, bucket}}
+			},
+		},
+		lab{
+			name: "breachpath/leaked-key-to-role-cut-by-trust-on-source-vpce",
+			source: "AWS data perimeter guidance ('Establishing a data perimeter on AWS: allow only trusted networks', " +
+				"aws:SourceVpce on sts:AssumeRole in role trust policies): a CI user's leaked key assumes the deploy role " +
+				"until the role's trust admits only requests through the VPC's STS endpoint",
+			services: []string{fetch.ServiceEC2, fetch.ServiceS3},
+			build: func(e *estate, variant bool) route {
+				ci := e.user("ci", map[string]string{"p": doc(allow("sts:AssumeRole", "*"))})
+				e.accessKey("ci")
+				app := e.vpc("10.40.0.0/16", "10.40.1.0/24", false, "10.40.0.0/16", 443)
+				vpce := e.interfaceEndpoint(app, "sts", app.sg, true, "")
+				bucket := e.bucket("deploy-artifacts", restricted, "")
+				st := map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": ci}, "Action": "sts:AssumeRole"}
+				if variant { // the one change: the trust admits the user only through the endpoint
+					st["Condition"] = map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": vpce}}
+				}
+				deploy := e.role("deploy", doc(st), map[string]string{"p": doc(allow("s3:GetObject", bucket+"/*"))})
+				return route{from: ci, via: []string{deploy, bucket}}
+			},
+		},
 	)
 }
 
