@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/azure/inventory"
+	"github.com/breachpath/breachpath/collector/portset"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -45,6 +46,7 @@ type subnetInfo struct {
 	vnet           string
 	nsg            string
 	peNSGs         bool // privateEndpointNetworkPolicies Enabled: NSGs filter private endpoint traffic
+	peRoutes       bool // privateEndpointNetworkPolicies Enabled or RouteTableEnabled: user-defined routes apply to it
 	serviceEPs     []string
 	serviceEPsRead bool
 }
@@ -95,6 +97,7 @@ func (b *builder) subnetInfos() (map[string]*subnetInfo, map[string][]netip.Pref
 		for _, s := range p.Subnets {
 			si := &subnetInfo{vnet: r.ID, nsg: s.Properties.NetworkSecurityGroup.LID(),
 				peNSGs:         strings.EqualFold(s.Properties.PrivateEndpointNetworkPolicies, "Enabled") || strings.EqualFold(s.Properties.PrivateEndpointNetworkPolicies, "NetworkSecurityGroupEnabled"),
+				peRoutes:       strings.EqualFold(s.Properties.PrivateEndpointNetworkPolicies, "Enabled") || strings.EqualFold(s.Properties.PrivateEndpointNetworkPolicies, "RouteTableEnabled"),
 				serviceEPsRead: s.Properties.ServiceEndpoints != nil}
 			for _, se := range s.Properties.ServiceEndpoints {
 				si.serviceEPs = append(si.serviceEPs, strings.ToLower(se.Service))
@@ -357,6 +360,7 @@ func (b *builder) privateEndpoint(r *inventory.Resource, subnets map[string]*sub
 			continue
 		}
 		ports := privateLinkPorts(c.Properties.GroupIDs)
+		b.dests = append(b.dests, b.peDest(r.Name, target, subnet, union(nil, ips), ports, c.Properties.GroupIDs, subnets[subnet]))
 		ev := []string{"private endpoint " + r.Name + " in subnet " + short(subnet) + " of " + short(vnet) + " connects to " +
 			strings.Join(c.Properties.GroupIDs, ", ") + " of " + short(target) + " (connection " + c.Name + ", " + status + ")"}
 		si := subnets[subnet]
@@ -398,4 +402,30 @@ func splitPort(v string) (string, int, bool) {
 		return "", 0, false
 	}
 	return proto, int(ps[0].Lo), true
+}
+
+// peDest is a private endpoint connection as a destination reached from
+// other networks (peered, or through a hub): the NSG of the endpoint's
+// subnet filters it only when the subnet's network policies are on, and
+// only the sub-resource's ports are served.
+func (b *builder) peDest(pe, target, subnet string, ips, ports, groups []string, si *subnetInfo) *netDest {
+	served := openSet{ports: map[string]portSet{}}
+	for _, p := range ports {
+		if proto, num, ok := splitPort(p); ok {
+			served.ports[proto] = served.ports[proto].Union(portset.Single(int32(num)))
+		}
+	}
+	d := &netDest{node: target, vnet: vnetOf(subnet), subnet: subnet, ips: ips, pe: pe, noUDR: si == nil || !si.peRoutes,
+		via: "private endpoint " + pe + " (" + strings.Join(groups, ", ") + ")"}
+	d.open = func(match func(*inventory.SecurityRule) bool) (openSet, []string, bool) {
+		if si == nil || !si.peNSGs || si.nsg == "" {
+			return served, nil, false
+		}
+		nsg, ok := b.nsgs[si.nsg]
+		if !ok {
+			return openSet{ports: map[string]portSet{}}, []string{si.nsg}, true
+		}
+		return served.intersect(evalNSGFrom(short(si.nsg), nsg, match)), []string{si.nsg}, true
+	}
+	return d
 }
