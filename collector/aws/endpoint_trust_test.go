@@ -133,3 +133,63 @@ func TestEscalationVPCSourceKeysFailOutsideAnEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestEscalationThroughTheIAMEndpointIsDrawnFromTheWorkload: a role allowed to attach policies to
+// itself only through the VPC's IAM endpoint (com.amazonaws.iam) escalates from the instance whose
+// IAM requests pass that endpoint, never from its credentials used elsewhere.
+func TestEscalationThroughTheIAMEndpointIsDrawnFromTheWorkload(t *testing.T) {
+	admin := identity.AccountAdminID("aws", acct)
+	attachSelf := func(cond string) string {
+		return policyDoc(`{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"` + roleARN + `"` + cond + `}`)
+	}
+	onVpce := attachSelf(`,"Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}`)
+	iamEndpoint := func(inv *inventory.Inventory) { inv.Region(region).VPCEndpoints[0].ServiceName = "com.amazonaws.iam" }
+	tests := []struct {
+		name     string
+		policy   string
+		tweak    func(*inventory.Inventory)
+		want     bool
+		wantCond bool
+	}{
+		{name: "attach allowed only through the IAM endpoint", policy: onVpce, want: true},
+		{name: "attach allowed only from the VPC", policy: attachSelf(`,"Condition":{"StringEquals":{"aws:SourceVpc":"vpc-1"}}`), want: true},
+		{name: "attach allowed only through another endpoint", policy: attachSelf(`,"Condition":{"StringEquals":{"aws:SourceVpce":"vpce-other"}}`)},
+		{name: "the endpoint is STS's, not IAM's", policy: onVpce,
+			tweak: func(inv *inventory.Inventory) {
+				inv.Region(region).VPCEndpoints[0].ServiceName = "com.amazonaws." + region + ".sts"
+			}},
+		{name: "endpoint policy not passing iam:AttachRolePolicy", policy: onVpce,
+			tweak: func(inv *inventory.Inventory) {
+				iamEndpoint(inv)
+				inv.Region(region).VPCEndpoints[0].Policy = policyDoc(`{"Effect":"Allow","Principal":"*","Action":"iam:Get*","Resource":"*"}`)
+			}},
+		{name: "endpoint without private DNS", policy: onVpce,
+			tweak: func(inv *inventory.Inventory) {
+				iamEndpoint(inv)
+				inv.Region(region).VPCEndpoints[0].PrivateDNS = false
+			}, want: true, wantCond: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := perimeterEstate("iam", tc.policy, func(*inventory.RegionData, *inventory.Inventory) {})
+			iamEndpoint(inv)
+			if tc.tweak != nil {
+				tc.tweak(inv)
+			}
+			snap, _ := transform(t, inv)
+			if got := edges(snap, roleARN, graph.EdgeEscalatesTo, admin); len(got) > 0 {
+				t.Errorf("role -> admin from outside: %+v", got)
+			}
+			var got *graph.Edge
+			for _, e := range edges(snap, webARN, graph.EdgeEscalatesTo, admin) {
+				got = &e
+			}
+			if (got != nil) != tc.want {
+				t.Fatalf("web -> admin through the IAM endpoint = %+v, want %v", got, tc.want)
+			}
+			if got != nil {
+				checkThroughEndpoint(t, got, tc.wantCond)
+			}
+		})
+	}
+}

@@ -80,6 +80,7 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 		{"data access", b.dataAccess},
 		{"endpoint access", b.endpointAccess},
 		{"privilege escalation", b.escalation},
+		{"endpoint escalation", b.endpointEscalation},
 		{"summaries", b.summaries},
 	}
 	for _, s := range steps {

@@ -2,6 +2,7 @@ package labs
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -104,6 +105,27 @@ func init() {
 			},
 		},
 		lab{
+			name: "breachpath/ssm-shell-escalates-through-the-iam-endpoint",
+			source: "AWS IAM guide 'Create a VPC endpoint for IAM' (com.amazonaws.iam, us-east-1) and AWS's data perimeter " +
+				"examples (IAM changes allowed only from the corporate VPC with aws:SourceVpce), with IAM Vulnerable's " +
+				"AttachRolePolicy escalation; foothold as in issue 14 (SSM Session Manager onto the instance, its role via IMDS)",
+			services: []string{fetch.ServiceEC2},
+			build: func(e *estate, variant bool) route {
+				u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
+				app := e.vpc("10.44.0.0/16", "10.44.1.0/24", false, "10.44.0.0/16", 443)
+				epSG := app.sg
+				if variant { // the one change: the IAM endpoint's security group admits nobody on 443
+					epSG = e.securityGroup(app.vpc)
+				}
+				vpce := e.interfaceEndpoint(app, "com.amazonaws.iam", epSG, true, "")
+				e.role("iam-bot", trustService("ec2.amazonaws.com"), map[string]string{"p": doc(map[string]any{
+					"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": e.arn("iam", "role/iam-bot"),
+					"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": vpce}}})})
+				inst := e.instance(app, instanceOpts{profile: e.profile("iam-bot", "iam-bot")})
+				return route{from: u, via: []string{inst, adminNode(e.account)}}
+			},
+		},
+		lab{
 			name: "breachpath/leaked-key-to-role-cut-by-trust-on-source-vpce",
 			source: "AWS data perimeter guidance ('Establishing a data perimeter on AWS: allow only trusted networks', " +
 				"aws:SourceVpce on sts:AssumeRole in role trust policies): a CI user's leaked key assumes the deploy role " +
@@ -136,9 +158,14 @@ func (e *estate) securityGroup(vpc string) string {
 }
 
 // interfaceEndpoint creates an interface endpoint of the service in the
-// network's subnet with the security group, and returns its id.
+// network's subnet with the security group, and returns its id. service is
+// the regional short name ("kms") or a full service name ("com.amazonaws.iam").
 func (e *estate) interfaceEndpoint(n network, service, sg string, privateDNS bool, policy string) string {
-	in := &ec2.CreateVpcEndpointInput{VpcId: s(n.vpc), ServiceName: s("com.amazonaws." + region + "." + service),
+	name := service
+	if !strings.HasPrefix(service, "com.amazonaws.") {
+		name = "com.amazonaws." + region + "." + service
+	}
+	in := &ec2.CreateVpcEndpointInput{VpcId: s(n.vpc), ServiceName: s(name),
 		VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{n.subnet}, SecurityGroupIds: []string{sg},
 		PrivateDnsEnabled: &privateDNS}
 	if policy != "" {

@@ -13,6 +13,10 @@ type Evaluator struct {
 	// decides every request as made from outside any VPC endpoint (no aws:SourceVpce), and
 	// names the keys in Context when deciding one made through an endpoint.
 	Absent []string
+	// Through holds, per service prefix ("iam", "sts"), condition keys every request to that
+	// service carries whatever its Context says: the caller's requests to the service pass a VPC
+	// endpoint (aws:SourceVpce and the rest), its requests to other services do not.
+	Through map[string]map[string][]string
 
 	e          evalCtx
 	req        Request
@@ -87,6 +91,15 @@ func (ev *Evaluator) Evaluate(req Request, set PolicySet) Result {
 		lk := ev.s.lower(k)
 		if _, named := e.vals[lk]; !named {
 			e.absent[lk] = true
+		}
+	}
+	if len(ev.Through) > 0 {
+		if svc, _, ok := strings.Cut(ev.s.lower(req.Action), ":"); ok {
+			for k, v := range ev.Through[svc] {
+				lk := ev.s.lower(k)
+				e.vals[lk] = v
+				delete(e.absent, lk)
+			}
 		}
 	}
 	r := evaluate(e, ev.unresolved, ev.s.lower(req.Action))
