@@ -167,6 +167,11 @@ type builder struct {
 	vnets       map[string]*vnetNet
 	dests       []*netDest
 	subnetTable map[string]*routeTable
+	// paas is the network access of each PaaS resource (private.go); reach
+	// and places index who the network lets in (netgate.go).
+	paas   map[string]*paasNet
+	reach  map[string]map[string]string
+	places map[string]map[string]string
 	// vmNICs maps a VM id to its NIC ids; workloads lists compute nodes.
 	vmNICs map[string][]string
 	aks    map[string]*inventory.AKSProps
