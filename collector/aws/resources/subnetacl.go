@@ -23,6 +23,11 @@ func (b *builder) withinVPC(x *regionIndex, s, d *member, want protoPorts) (prot
 		if slices.Contains(d.subnets, ss) {
 			return want, ""
 		}
+		for _, ds := range d.subnets {
+			if x.nacl(ss) == nil && x.nacl(ds) == nil {
+				return want, "" // neither ACL collected: nothing to decide (and no per-address work)
+			}
+		}
 	}
 	var got protoPorts
 	var why []string
