@@ -60,25 +60,6 @@ func routeKeys(rt *resources.EndpointRoute) map[string][]string {
 // from the workload the moves only the first has.
 func (b *builder) escalateThrough(e *escalator, rt *resources.EndpointRoute, p *principal, epPol *policy.Policy) {
 	keys := routeKeys(rt)
-	run := func(q *principal, through bool) []capturedEdge {
-		// A fresh view: its decision caches and evaluator see only this run's requests, and
-		// whatever the techniques record besides the captured moves goes to a discarded sink.
-		vb := b.view()
-		vb.sink = &sink{}
-		if through {
-			vb.ev.Through = map[string]map[string][]string{rt.Service: keys}
-		}
-		we := *e
-		we.b, we.memo, we.out = vb, newAttackerMemo(), newDrawn()
-		var got []capturedEdge
-		we.capture = &got
-		for _, t := range we.cat.order {
-			if we.mayHave(q, t) {
-				we.apply(q, t)
-			}
-		}
-		return got
-	}
 	// The inside run's prefilter: the actions p may have with the keys present.
 	shadow := *p
 	inCtx := maps.Clone(b.requestContext(b.homeRegion()))
@@ -100,12 +81,12 @@ func (b *builder) escalateThrough(e *escalator, rt *resources.EndpointRoute, p *
 	}
 	cl.anyYes, cl.anyMay, cl.starYes = mix(p.class.anyYes, inYes), mix(p.class.anyMay, inMay), mix(p.class.starYes, inStar)
 	shadow.class = cl
-	with := run(&shadow, true)
+	with := b.captureEscalations(e, &shadow, nil, map[string]map[string][]string{rt.Service: keys})
 	if len(with) == 0 {
 		return
 	}
 	best := map[string]bool{} // per target: reached from outside unconditionally (true) or only conditionally
-	for _, x := range run(p, false) {
+	for _, x := range b.captureEscalations(e, p, nil, nil) {
 		best[x.to] = best[x.to] || !x.conditional
 	}
 	drawn := map[string]bool{}

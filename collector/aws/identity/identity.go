@@ -81,6 +81,7 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 		{"endpoint access", b.endpointAccess},
 		{"privilege escalation", b.escalation},
 		{"endpoint escalation", b.endpointEscalation},
+		{"tag steps by assumers", b.assumerTagSteps},
 		{"summaries", b.summaries},
 	}
 	for _, s := range steps {

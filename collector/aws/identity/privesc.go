@@ -32,6 +32,10 @@ type escalator struct {
 	// capture, when set, receives the edges emit would draw instead of drawing them: used to ask
 	// what an attacker could do with other permissions (a stored policy version in force).
 	capture *[]capturedEdge
+	// tagger, when set, is the principal that makes the tag steps (retag): one that can become
+	// the attacker afterwards (assumerTagSteps), so the attacker's own tag permissions do not
+	// matter.
+	tagger *principal
 }
 
 // capturedEdge is an escalation emit would have drawn while capture was set.
@@ -40,6 +44,7 @@ type capturedEdge struct {
 	to          string
 	conditional bool
 	evidence    []string
+	tag         *tagStep // the move's tag step, if any
 }
 
 // techCatalogue is what the technique table implies, independent of any account.
@@ -329,7 +334,7 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 		if c.tag != nil {
 			ev = append(append([]string{"tag step: " + c.tag.line() + " first, so that its tags meet the condition"}, c.tag.evidence...), ev...)
 		}
-		*e.capture = append(*e.capture, capturedEdge{tech: t, to: to, conditional: conditional, evidence: append(ev, extra...)})
+		*e.capture = append(*e.capture, capturedEdge{tech: t, to: to, conditional: conditional, evidence: append(ev, extra...), tag: c.tag})
 		return
 	}
 	if p.kind == graph.KindPolicy {
