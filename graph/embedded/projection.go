@@ -392,9 +392,13 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 	if err != nil {
 		return nil, tiles, fmt.Errorf("row counts: %w", err)
 	}
+	// A job's blob is the driver's own buffer (sql.RawBytes), valid until
+	// its rows close: the worker closes them once the blob is decoded. Row.Scan
+	// into a []byte would copy every blob once more (264 MB of garbage at 1M).
 	type job struct {
-		i int
-		b []byte
+		i    int
+		b    sql.RawBytes
+		rows *sql.Rows
 	}
 	jobs := make(chan job, 2)
 	var wg sync.WaitGroup
@@ -416,6 +420,9 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 					opt.Into = nil
 					d, err = blob.Decode(j.b, opt)
 				}
+				if cerr := j.rows.Close(); err == nil && cerr != nil {
+					err = fmt.Errorf("read projection: %w", wrapDBErr(cerr))
+				}
 				if err != nil {
 					errs[j.i] = err
 					continue
@@ -426,9 +433,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 	}
 	var readErr error
 	for i, sc := range scopes {
-		var b []byte
-		err := tx.QueryRowContext(ctx, `SELECT p.blob FROM projections p JOIN scopes c ON c.id = p.scope
-			WHERE p.scope = ? AND p.sync_id = c.last_sync AND p.format = ?`, sc.id, blob.Version).Scan(&b)
+		rows, b, err := readProjection(ctx, tx, sc.id)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			errs[i] = errNoProjection
@@ -439,7 +444,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 		if readErr != nil {
 			break
 		}
-		jobs <- job{i, b}
+		jobs <- job{i, b, rows}
 	}
 	close(jobs)
 	wg.Wait()
@@ -464,6 +469,31 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 }
 
 var errNoProjection = errors.New("no projection for the scope's newest sync")
+
+// readProjection returns the open rows of the scope's current projection and
+// its blob, which stays valid until the caller closes the rows; with no
+// current projection the error is sql.ErrNoRows and nothing is left open.
+func readProjection(ctx context.Context, tx *sql.Tx, scope int64) (*sql.Rows, sql.RawBytes, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT p.blob FROM projections p JOIN scopes c ON c.id = p.scope
+		WHERE p.scope = ? AND p.sync_id = c.last_sync AND p.format = ?`, scope, blob.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !rows.Next() {
+		err := rows.Err()
+		rows.Close()
+		if err == nil {
+			err = sql.ErrNoRows
+		}
+		return nil, nil, err
+	}
+	var b sql.RawBytes
+	if err := rows.Scan(&b); err != nil {
+		rows.Close()
+		return nil, nil, err
+	}
+	return rows, b, nil
+}
 
 // loadRowsPart reads one scope's rows and sorts them into a part.
 func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.Filter) (graph.Part, error) {
