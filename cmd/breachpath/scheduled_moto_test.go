@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -22,13 +21,11 @@ import (
 	"github.com/breachpath/breachpath/collector/aws/mototest"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/breachpath/breachpath/api"
 	"github.com/breachpath/breachpath/graph"
@@ -77,7 +74,7 @@ type scheduledEstate struct {
 	ec2                           *ec2.Client
 }
 
-func seedScheduledEstate(t *testing.T, ctx context.Context, ep string) (scheduledEstate, *sts.AssumeRoleOutput) {
+func seedScheduledEstate(t *testing.T, ctx context.Context, ep string) (scheduledEstate, sdkaws.Credentials) {
 	t.Helper()
 	check := func(what string, err error) {
 		t.Helper()
@@ -85,19 +82,15 @@ func seedScheduledEstate(t *testing.T, ctx context.Context, ep string) (schedule
 			t.Fatalf("seed %s: %v", what, err)
 		}
 	}
-	e := scheduledEstate{account: fmt.Sprintf("%012d", 400000000000+rand.Int64N(99999999999))}
-	as, err := sts.NewFromConfig(sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIABREACHPATHTEST01", "fake", "")}).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn: sdkaws.String("arn:aws:iam::" + e.account + ":role/scheduled"), RoleSessionName: sdkaws.String("scheduled")})
-	check("account credentials", err)
-	c := as.Credentials
-	cfg := sdkaws.Config{Region: "us-east-1", BaseEndpoint: sdkaws.String(ep),
-		Credentials: credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)}
+	var e scheduledEstate
+	var cfg sdkaws.Config
+	var creds sdkaws.Credentials
+	e.account, cfg, creds = motoAccount(t, ep, 400000000000, "AKIABREACHPATHTEST01", "scheduled", "scheduled")
 	s := sdkaws.String
 	e.bucket = "ledger-" + e.account
 
 	ic := iam.NewFromConfig(cfg)
-	_, err = ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: s("app"), AssumeRolePolicyDocument: s(
+	_, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: s("app"), AssumeRolePolicyDocument: s(
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	check("role", err)
 	_, err = ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: s("app"), PolicyName: s("read-ledger"),
@@ -143,7 +136,7 @@ func seedScheduledEstate(t *testing.T, ctx context.Context, ep string) (schedule
 	_, err = s3c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: s(e.bucket),
 		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: s("data-classification"), Value: s("restricted")}}}})
 	check("bucket tags", err)
-	return e, as
+	return e, creds
 }
 
 // openSSH is the change between two collections: SSH open to the world.
@@ -262,10 +255,9 @@ func TestScheduledCollectionReportsExactlyTheChangeAndAFailedRunResolvesNothing(
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
-	c := as.Credentials
-	t.Setenv("AWS_ACCESS_KEY_ID", *c.AccessKeyId)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", *c.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", *c.SessionToken)
+	t.Setenv("AWS_ACCESS_KEY_ID", as.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", as.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", as.SessionToken)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))

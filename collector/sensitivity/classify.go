@@ -308,7 +308,7 @@ func ruleKey(d Decision) string {
 			return d.Rule[:i]
 		}
 	case SourceCollector:
-		return "set by the collector"
+		return "the collector"
 	}
 	return d.Rule
 }

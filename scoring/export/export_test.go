@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -236,4 +237,57 @@ func TestWriteEmptyReport(t *testing.T) {
 			t.Errorf("%s: %v", format, err)
 		}
 	}
+}
+
+// TestJSONIsTheOnePieceEncodingOfALargeReport: the queue and the paths are
+// encoded a batch at a time on every core and streamed; the bytes must be
+// those of encoding the whole document at once, for a report longer than
+// many batches and for an empty one.
+func TestJSONIsTheOnePieceEncodingOfALargeReport(t *testing.T) {
+	small := report(t)
+	large := &scoring.Report{Truncated: true}
+	for i := range 1000 {
+		for _, q := range small.Queue {
+			f := *q.Finding
+			f.ID = fmt.Sprintf("%s#%d<&>", f.ID, i)
+			q.Finding = &f
+			large.Queue = append(large.Queue, q)
+		}
+		for _, p := range small.Paths {
+			p.ID = fmt.Sprintf("%s#%d", p.ID, i)
+			large.Paths = append(large.Paths, p)
+		}
+	}
+	for name, r := range map[string]*scoring.Report{"large": large, "empty": {}, "small": small} {
+		t.Run(name, func(t *testing.T) {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetIndent("", "  ")
+			q, p := r.Queue, r.Paths
+			if q == nil {
+				q = []scoring.Prioritised{}
+			}
+			if p == nil {
+				p = []scoring.ScoredPath{}
+			}
+			if err := enc.Encode(jsonDoc{Schema: JSONSchemaID, Truncated: r.Truncated, Queue: q, Paths: p}); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := Write(&got, "json", r); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("streamed JSON (%d bytes) differs from the one-piece encoding (%d bytes)", got.Len(), want.Len())
+			}
+		})
+	}
+}
+
+// jsonDoc is the shape of the JSON export, encoded in one piece.
+type jsonDoc struct {
+	Schema    string                `json:"schema"`
+	Truncated bool                  `json:"truncated"`
+	Queue     []scoring.Prioritised `json:"queue"`
+	Paths     []scoring.ScoredPath  `json:"paths"`
 }

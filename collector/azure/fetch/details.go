@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/keyvault/armkeyvault"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/sql/armsql"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
@@ -165,19 +166,40 @@ func (c *collector) vaultItems(ctx context.Context, r *inventory.Resource) error
 	return nil
 }
 
+// sqlFirewall reads a SQL server's firewall rules and its virtual network
+// rules, which admit subnets through their Microsoft.Sql service endpoint
+// (Microsoft.Sql/servers/virtualNetworkRules/read).
 func (c *collector) sqlFirewall(ctx context.Context, r *inventory.Resource) error {
 	client, err := armsql.NewFirewallRulesClient(r.SubscriptionID, c.cred, c.armOpts)
 	if err != nil {
 		return err
 	}
-	pager := client.NewListByServerPager(r.ResourceGroup, r.Name, nil)
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
+	if err := addPages(ctx, c, client.NewListByServerPager(r.ResourceGroup, r.Name, nil),
+		func(p armsql.FirewallRulesClientListByServerResponse) []*armsql.FirewallRule { return p.Value }); err != nil {
+		return fmt.Errorf("firewall rules of %s: %w", r.Name, err)
+	}
+	vnr, err := armsql.NewVirtualNetworkRulesClient(r.SubscriptionID, c.cred, c.armOpts)
+	if err != nil {
+		return err
+	}
+	if err := addPages(ctx, c, vnr.NewListByServerPager(r.ResourceGroup, r.Name, nil),
+		func(p armsql.VirtualNetworkRulesClientListByServerResponse) []*armsql.VirtualNetworkRule {
+			return p.Value
+		}); err != nil {
+		return fmt.Errorf("virtual network rules of %s: %w", r.Name, err)
+	}
+	return nil
+}
+
+// addPages adds every item of every page a pager returns.
+func addPages[R, T any](ctx context.Context, c *collector, p *runtime.Pager[R], items func(R) []T) error {
+	for p.More() {
+		page, err := p.NextPage(ctx)
 		if err != nil {
 			return err
 		}
-		for _, fr := range page.Value {
-			if err := c.addJSON(fr); err != nil {
+		for _, it := range items(page) {
+			if err := c.addJSON(it); err != nil {
 				return err
 			}
 		}

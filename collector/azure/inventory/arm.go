@@ -34,6 +34,7 @@ const (
 	TypeSQLServer           = "microsoft.sql/servers"
 	TypeSQLDatabase         = "microsoft.sql/servers/databases"
 	TypeSQLFirewallRule     = "microsoft.sql/servers/firewallrules"
+	TypeSQLVNetRule         = "microsoft.sql/servers/virtualnetworkrules"
 	TypeCosmosAccount       = "microsoft.documentdb/databaseaccounts"
 	TypeWebSite             = "microsoft.web/sites"
 	TypeAutomationAccount   = "microsoft.automation/automationaccounts"

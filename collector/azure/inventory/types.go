@@ -314,6 +314,15 @@ type SQLFirewallRuleProps struct {
 	EndIPAddress   string `json:"endIpAddress"`
 }
 
+// SQLVNetRuleProps are the properties of a SQL server virtual network
+// rule: the subnet it admits (through the subnet's Microsoft.Sql service
+// endpoint) and its state (Ready when it admits traffic).
+type SQLVNetRuleProps struct {
+	VirtualNetworkSubnetID           string `json:"virtualNetworkSubnetId"`
+	IgnoreMissingVnetServiceEndpoint bool   `json:"ignoreMissingVnetServiceEndpoint"`
+	State                            string `json:"state"`
+}
+
 // CosmosProps are the properties of Microsoft.DocumentDB/databaseAccounts.
 type CosmosProps struct {
 	PublicNetworkAccess string `json:"publicNetworkAccess"`

@@ -353,8 +353,10 @@ func (b *builder) sqlFirewallRule(r *inventory.Resource) {
 	if start.IsUnspecified() && end.IsUnspecified() {
 		b.internet()
 		f := b.finding("azure.sql.allow-azure-services", srv, "firewall rule "+r.Name+" 0.0.0.0-0.0.0.0 admits every Azure service, any tenant's included")
-		b.move(graph.Edge{From: graph.InternetID, To: srv, Kind: graph.EdgeExposedTo, Technique: TechSQLAzureAccess, Likelihood: 0.4, Props: props,
-			Evidence: []string{"firewall rule " + r.Name + " allows Azure services: code in any Azure subscription reaches " + n.Name + " on 1433"}, Findings: []string{f}})
+		for _, to := range b.netTargets(srv) {
+			b.move(graph.Edge{From: graph.InternetID, To: to, Kind: graph.EdgeExposedTo, Technique: TechSQLAzureAccess, Likelihood: 0.4, Props: props,
+				Evidence: []string{"firewall rule " + r.Name + " allows Azure services: code in any Azure subscription reaches " + n.Name + " on 1433"}, Findings: []string{f}})
+		}
 		return
 	}
 	if rangeSize(start, end) < 1<<24 { // narrower than a /8: a named network, not the Internet
@@ -362,8 +364,10 @@ func (b *builder) sqlFirewallRule(r *inventory.Resource) {
 	}
 	f := b.finding("azure.sql.firewall-open-internet", srv, "firewall rule "+r.Name+" admits "+p.StartIPAddress+"-"+p.EndIPAddress)
 	b.internet()
-	b.move(graph.Edge{From: graph.InternetID, To: srv, Kind: graph.EdgeExposedTo, Technique: TechSQLFirewallOpen, Likelihood: 0.7, Props: props,
-		Evidence: []string{"firewall rule " + r.Name + " admits " + p.StartIPAddress + "-" + p.EndIPAddress + " to " + n.Name + " on 1433"}, Findings: []string{f}})
+	for _, to := range b.netTargets(srv) {
+		b.move(graph.Edge{From: graph.InternetID, To: to, Kind: graph.EdgeExposedTo, Technique: TechSQLFirewallOpen, Likelihood: 0.7, Props: props,
+			Evidence: []string{"firewall rule " + r.Name + " admits " + p.StartIPAddress + "-" + p.EndIPAddress + " to " + n.Name + " on 1433"}, Findings: []string{f}})
+	}
 }
 
 // rangeSize returns the number of IPv4 addresses in [a, c] (capped).

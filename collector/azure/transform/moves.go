@@ -214,8 +214,13 @@ func (b *builder) grantMove(h holder, to string, kind graph.EdgeKind, tech strin
 	if h.hub != nil {
 		b.hubMoved[h.node+"|"+tech+"|"+strings.ToLower(to)] = true
 	}
-	b.move(graph.Edge{From: h.node, To: to, Kind: kind, Technique: tech, Likelihood: lk, Evidence: ev, Conditional: d.Conditional,
-		Findings: union(nil, findings)})
+	e := graph.Edge{From: h.node, To: to, Kind: kind, Technique: tech, Likelihood: lk, Evidence: ev, Conditional: d.Conditional,
+		Findings: union(nil, findings)}
+	if netGated[tech] {
+		b.gatedMove(e, b.gateCallers(h), h.hub != nil)
+		return
+	}
+	b.move(e)
 }
 
 // identityMoves is a placeholder step kept for ordering: workload identity
@@ -526,15 +531,17 @@ func (b *builder) accessPolicyMoves() {
 					f = append(f, b.finding("azure.keyvault.access-policy-broad", vault, "access policy grants "+short(pid)+" secrets get,list"))
 				}
 				for _, s := range vi.secrets {
-					b.move(graph.Edge{From: pid, To: s, Kind: graph.EdgeReads, Technique: TechAccessPolicySecret, Likelihood: 0.95,
+					e := graph.Edge{From: pid, To: s, Kind: graph.EdgeReads, Technique: TechAccessPolicySecret, Likelihood: 0.95,
 						Evidence: []string{"vault " + short(vault) + " access policy: " + short(pid) + " secrets " + strings.Join(ap.Permissions.Secrets, ",")},
-						Findings: f})
+						Findings: f}
+					b.gatedMove(e, []string{pid}, false)
 				}
 			}
 			if hasPerm(ap.Permissions.Keys, "decrypt") || hasPerm(ap.Permissions.Keys, "unwrapkey") {
 				for _, k := range vi.keys {
-					b.move(graph.Edge{From: pid, To: k, Kind: graph.EdgeDecrypts, Technique: TechAccessPolicyKey, Likelihood: 0.85,
-						Evidence: []string{"vault " + short(vault) + " access policy: " + short(pid) + " keys " + strings.Join(ap.Permissions.Keys, ",")}})
+					e := graph.Edge{From: pid, To: k, Kind: graph.EdgeDecrypts, Technique: TechAccessPolicyKey, Likelihood: 0.85,
+						Evidence: []string{"vault " + short(vault) + " access policy: " + short(pid) + " keys " + strings.Join(ap.Permissions.Keys, ",")}}
+					b.gatedMove(e, []string{pid}, false)
 				}
 			}
 		}

@@ -16,6 +16,8 @@ type nicInfo struct {
 	publicIPs []string
 	ipConfigs []string
 	vm        string
+	// ips are the NIC's private addresses.
+	ips []string
 }
 
 // network adds virtual networks, subnets, NSGs, NICs, public IPs, route
@@ -123,6 +125,7 @@ func (b *builder) network() {
 			}
 			if ipc.Properties.PrivateIPAddress != "" {
 				n.Props["private_ip"] = ipc.Properties.PrivateIPAddress
+				ni.ips = append(ni.ips, ipc.Properties.PrivateIPAddress)
 			}
 		}
 		if ni.subnet != "" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/breachpath/breachpath/collector/azure/inventory"
+	"github.com/breachpath/breachpath/collector/portset"
 	"github.com/breachpath/breachpath/graph"
 )
 
@@ -38,6 +39,8 @@ type paasNet struct {
 	vnetRules []string
 	service   string
 	ports     []string
+	// sqlRules names the SQL virtual network rule admitting each subnet.
+	sqlRules map[string]string
 }
 
 // subnetInfo is what private access needs about a subnet.
@@ -45,6 +48,7 @@ type subnetInfo struct {
 	vnet           string
 	nsg            string
 	peNSGs         bool // privateEndpointNetworkPolicies Enabled: NSGs filter private endpoint traffic
+	peRoutes       bool // privateEndpointNetworkPolicies Enabled or RouteTableEnabled: user-defined routes apply to it
 	serviceEPs     []string
 	serviceEPsRead bool
 }
@@ -60,7 +64,7 @@ type subnetInfo struct {
 func (b *builder) privateAccess() {
 	subnets, spaces := b.subnetInfos()
 	for _, pn := range b.paasNets() {
-		if pn.public {
+		if pn.public && pn.rule != "" {
 			b.finding(pn.rule, pn.id, pn.why)
 		}
 		b.serviceEndpoints(pn, subnets)
@@ -95,6 +99,7 @@ func (b *builder) subnetInfos() (map[string]*subnetInfo, map[string][]netip.Pref
 		for _, s := range p.Subnets {
 			si := &subnetInfo{vnet: r.ID, nsg: s.Properties.NetworkSecurityGroup.LID(),
 				peNSGs:         strings.EqualFold(s.Properties.PrivateEndpointNetworkPolicies, "Enabled") || strings.EqualFold(s.Properties.PrivateEndpointNetworkPolicies, "NetworkSecurityGroupEnabled"),
+				peRoutes:       strings.EqualFold(s.Properties.PrivateEndpointNetworkPolicies, "Enabled") || strings.EqualFold(s.Properties.PrivateEndpointNetworkPolicies, "RouteTableEnabled"),
 				serviceEPsRead: s.Properties.ServiceEndpoints != nil}
 			for _, se := range s.Properties.ServiceEndpoints {
 				si.serviceEPs = append(si.serviceEPs, strings.ToLower(se.Service))
@@ -120,7 +125,10 @@ func (b *builder) paasNets() []*paasNet {
 	out = append(out, paasOf(b, inventory.TypeKeyVault, vaultNet)...)
 	out = append(out, paasOf(b, inventory.TypeCosmosAccount, cosmosNet)...)
 	out = append(out, paasOf(b, inventory.TypeACR, acrNet)...)
+	out = append(out, paasOf(b, inventory.TypeSQLServer, b.sqlNet)...)
+	b.paas = map[string]*paasNet{}
 	for _, pn := range out {
+		b.paas[pn.id] = pn
 		if n := b.nodes[pn.id]; n != nil {
 			n.Props["internet_reachable"] = pn.public
 		}
@@ -231,6 +239,57 @@ func acrNet(id string, p *inventory.ACRProps) *paasNet {
 	return pn
 }
 
+// sqlNet decides a SQL server's network access: publicNetworkAccess
+// Disabled leaves only private endpoints (firewall and virtual network
+// rules are then ignored); otherwise the server's firewall rules admit
+// address ranges (one of /8 or wider counts as the Internet; 0.0.0.0 -
+// 0.0.0.0 admits Azure services, drawn by sqlFirewallRule) and its
+// virtual network rules admit subnets with the Microsoft.Sql service
+// endpoint. The Internet exposure itself and its findings are drawn by
+// sqlFirewallRule.
+func (b *builder) sqlNet(id string, p *inventory.SQLServerProps) *paasNet {
+	pn := &paasNet{id: id, service: "microsoft.sql", ports: []string{"tcp/1433"}, sqlRules: map[string]string{}}
+	if strings.EqualFold(p.PublicNetworkAccess, "Disabled") {
+		pn.disabled, pn.why = true, "publicNetworkAccess is Disabled"
+		return pn
+	}
+	pn.why = "only the server's firewall and virtual network rules admit callers"
+	for _, r := range b.inv.OfType(inventory.TypeSQLFirewallRule) {
+		var fp inventory.SQLFirewallRuleProps
+		if inventory.Parent(r.ID) != id || r.Decode(&fp) != nil {
+			continue
+		}
+		start, err1 := netip.ParseAddr(fp.StartIPAddress)
+		end, err2 := netip.ParseAddr(fp.EndIPAddress)
+		if err1 == nil && err2 == nil && !(start.IsUnspecified() && end.IsUnspecified()) && rangeSize(start, end) >= 1<<24 {
+			pn.public, pn.why = true, "firewall rule "+r.Name+" admits "+fp.StartIPAddress+"-"+fp.EndIPAddress
+		}
+	}
+	for _, r := range b.inv.OfType(inventory.TypeSQLVNetRule) {
+		var vp inventory.SQLVNetRuleProps
+		if inventory.Parent(r.ID) != id || r.Decode(&vp) != nil || vp.VirtualNetworkSubnetID == "" {
+			continue
+		}
+		if vp.State != "" && !strings.EqualFold(vp.State, "Ready") {
+			continue // InProgress, Failed, Deleting, Unknown: admits nothing yet
+		}
+		sn := strings.ToLower(vp.VirtualNetworkSubnetID)
+		pn.vnetRules = append(pn.vnetRules, sn)
+		pn.sqlRules[sn] = r.Name
+	}
+	return pn
+}
+
+// netTargets returns what network reach to a resource reaches: a SQL
+// server's databases (every database is served on the server's endpoint;
+// the server itself when none was read), else the resource.
+func (b *builder) netTargets(id string) []string {
+	if dbs := b.sqlServers[id]; len(dbs) > 0 {
+		return dbs
+	}
+	return []string{id}
+}
+
 // wideRange reports whether an IP rule value admits (about) the whole
 // Internet: a prefix of /8 or wider.
 func wideRange(v string) bool {
@@ -250,10 +309,16 @@ func (b *builder) serviceEndpoints(pn *paasNet, subnets map[string]*subnetInfo) 
 		if si != nil && si.serviceEPsRead && pn.service != "" && !slices.Contains(si.serviceEPs, pn.service) {
 			continue // the rule names a subnet without the service endpoint: it admits nothing
 		}
+		rule := "virtual network rule of " + short(pn.id)
+		if name := pn.sqlRules[sn]; name != "" {
+			rule = "virtual network rule " + name + " of SQL server " + short(pn.id)
+		}
 		for _, ws := range b.workloadsIn(sn) {
-			b.move(graph.Edge{From: ws, To: pn.id, Kind: graph.EdgeReaches, Technique: TechServiceEndpoint, Likelihood: 0.9,
-				Props:    graph.Props{"ports": pn.ports},
-				Evidence: []string{"virtual network rule of " + short(pn.id) + " admits subnet " + short(sn) + " of " + short(vnetOf(sn)) + " (service endpoint); " + short(ws) + " is in it"}})
+			for _, target := range b.netTargets(pn.id) {
+				b.move(graph.Edge{From: ws, To: target, Kind: graph.EdgeReaches, Technique: TechServiceEndpoint, Likelihood: 0.9,
+					Props:    graph.Props{"ports": pn.ports},
+					Evidence: []string{rule + " admits subnet " + short(sn) + " of " + short(vnetOf(sn)) + " (service endpoint); " + short(ws) + " is in it"}})
+			}
 		}
 	}
 }
@@ -357,6 +422,9 @@ func (b *builder) privateEndpoint(r *inventory.Resource, subnets map[string]*sub
 			continue
 		}
 		ports := privateLinkPorts(c.Properties.GroupIDs)
+		for _, to := range b.netTargets(target) {
+			b.dests = append(b.dests, b.peDest(r.Name, to, subnet, union(nil, ips), ports, c.Properties.GroupIDs, subnets[subnet]))
+		}
 		ev := []string{"private endpoint " + r.Name + " in subnet " + short(subnet) + " of " + short(vnet) + " connects to " +
 			strings.Join(c.Properties.GroupIDs, ", ") + " of " + short(target) + " (connection " + c.Name + ", " + status + ")"}
 		si := subnets[subnet]
@@ -381,8 +449,10 @@ func (b *builder) privateEndpoint(r *inventory.Resource, subnets map[string]*sub
 		} else if si != nil && si.nsg != "" {
 			ev = append(ev, "privateEndpointNetworkPolicies not Enabled: NSG "+short(si.nsg)+" of the subnet does not filter the endpoint")
 		}
-		b.move(graph.Edge{From: vnet, To: target, Kind: graph.EdgeReaches, Technique: TechPrivateEndpoint, Likelihood: 0.9,
-			Props: graph.Props{"ports": ports}, Evidence: ev, Findings: fs})
+		for _, to := range b.netTargets(target) {
+			b.move(graph.Edge{From: vnet, To: to, Kind: graph.EdgeReaches, Technique: TechPrivateEndpoint, Likelihood: 0.9,
+				Props: graph.Props{"ports": ports}, Evidence: ev, Findings: fs})
+		}
 	}
 	n.Props["connection_status"] = union(nil, statuses)
 }
@@ -398,4 +468,30 @@ func splitPort(v string) (string, int, bool) {
 		return "", 0, false
 	}
 	return proto, int(ps[0].Lo), true
+}
+
+// peDest is a private endpoint connection as a destination reached from
+// other networks (peered, or through a hub): the NSG of the endpoint's
+// subnet filters it only when the subnet's network policies are on, and
+// only the sub-resource's ports are served.
+func (b *builder) peDest(pe, target, subnet string, ips, ports, groups []string, si *subnetInfo) *netDest {
+	served := openSet{ports: map[string]portSet{}}
+	for _, p := range ports {
+		if proto, num, ok := splitPort(p); ok {
+			served.ports[proto] = served.ports[proto].Union(portset.Single(int32(num)))
+		}
+	}
+	d := &netDest{node: target, vnet: vnetOf(subnet), subnet: subnet, ips: ips, pe: pe, noUDR: si == nil || !si.peRoutes,
+		via: "private endpoint " + pe + " (" + strings.Join(groups, ", ") + ")"}
+	d.open = func(match func(*inventory.SecurityRule) bool) (openSet, []string, bool) {
+		if si == nil || !si.peNSGs || si.nsg == "" {
+			return served, nil, false
+		}
+		nsg, ok := b.nsgs[si.nsg]
+		if !ok {
+			return openSet{ports: map[string]portSet{}}, []string{si.nsg}, true
+		}
+		return served.intersect(evalNSGFrom(short(si.nsg), nsg, match)), []string{si.nsg}, true
+	}
+	return d
 }

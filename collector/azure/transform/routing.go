@@ -60,6 +60,8 @@ func (b *builder) routing() {
 	b.firewalls = map[string]*firewallInfo{}
 	b.egressHop = map[string]nextHop{}
 	tableHop := map[string]nextHop{}
+	tables := map[string]*routeTable{}
+	b.subnetTable = map[string]*routeTable{}
 	fwByIP := map[string]string{}
 	for _, r := range b.inv.OfType(inventory.TypeAzureFirewall) {
 		fw := b.azureFirewall(r)
@@ -78,6 +80,10 @@ func (b *builder) routing() {
 			continue
 		}
 		n := b.nodes[r.ID]
+		tables[r.ID] = &routeTable{name: r.Name, routes: p.Routes}
+		for _, s := range p.Subnets {
+			b.subnetTable[s.LID()] = tables[r.ID]
+		}
 		var def *inventory.Route
 		var desc []string
 		for i := range p.Routes {
@@ -113,6 +119,9 @@ func (b *builder) routing() {
 			continue
 		}
 		for _, s := range p.Subnets {
+			if t := tables[s.Properties.RouteTable.LID()]; t != nil {
+				b.subnetTable[strings.ToLower(s.ID)] = t
+			}
 			if h, ok := tableHop[s.Properties.RouteTable.LID()]; ok {
 				b.egressHop[strings.ToLower(s.ID)] = h
 			}

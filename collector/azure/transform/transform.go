@@ -96,7 +96,7 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) ([]*
 	for _, g := range ev.Unknown {
 		b.warn("role assignments reference role definition %s, which neither the built-in catalogue nor the inventory describes; they were ignored", g)
 	}
-	steps := []func(){b.hierarchy, b.network, b.routing, b.compute, b.data, b.principals, b.exposure, b.dnat, b.lateral, b.privateAccess, b.identityMoves, b.policies, b.rbacMoves, b.entraMoves, b.purview, b.sensitivity}
+	steps := []func(){b.hierarchy, b.network, b.routing, b.compute, b.data, b.principals, b.exposure, b.dnat, b.lateral, b.privateAccess, b.crossNetwork, b.identityMoves, b.policies, b.rbacMoves, b.entraMoves, b.purview, b.sensitivity}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("azure transform: %w", err)
@@ -161,6 +161,17 @@ type builder struct {
 	// shapes (policy.go).
 	guards    []policyGuard
 	egressHop map[string]nextHop
+	// vnets indexes virtual networks and their peerings; dests are the
+	// members and private endpoint targets reached inside them; subnetTable
+	// maps a subnet to its route table (lateral.go, transit.go).
+	vnets       map[string]*vnetNet
+	dests       []*netDest
+	subnetTable map[string]*routeTable
+	// paas is the network access of each PaaS resource (private.go); reach
+	// and places index who the network lets in (netgate.go).
+	paas   map[string]*paasNet
+	reach  map[string]map[string]string
+	places map[string]map[string]string
 	// vmNICs maps a VM id to its NIC ids; workloads lists compute nodes.
 	vmNICs map[string][]string
 	aks    map[string]*inventory.AKSProps

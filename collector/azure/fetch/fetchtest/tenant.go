@@ -58,8 +58,10 @@ type Tenant struct {
 	Secrets       map[string][]map[string]any
 	Keys          map[string][]map[string]any
 	FirewallRules map[string][]map[string]any
-	Variables     map[string][]map[string]any
-	Federated     map[string][]map[string]any
+	// SQLVNetRules are SQL servers' virtual network rules by server id.
+	SQLVNetRules map[string][]map[string]any
+	Variables    map[string][]map[string]any
+	Federated    map[string][]map[string]any
 	// Network holds what the armnetwork and armpolicy fakes serve, keyed by
 	// lower-case ARM type (private endpoints, route tables, Azure Firewalls,
 	// firewall policies and their rule collection groups; Azure Policy
@@ -128,6 +130,7 @@ var detailTypes = map[string]string{
 	inventory.TypeKeyVaultSecret:      "secrets",
 	inventory.TypeKeyVaultKey:         "keys",
 	inventory.TypeSQLFirewallRule:     "firewall",
+	inventory.TypeSQLVNetRule:         "sqlvnet",
 	inventory.TypeAutomationVariable:  "variables",
 	inventory.TypeFederatedCredential: "federated",
 	inventory.TypePrivateEndpoint:     "network",
@@ -145,7 +148,7 @@ var detailTypes = map[string]string{
 // hold go to the provider fakes.
 func FromExport(tenantID, resources, roleAssignments string) (*Tenant, error) {
 	t := &Tenant{TenantID: tenantID, Containers: map[string][]map[string]any{}, Secrets: map[string][]map[string]any{},
-		Keys: map[string][]map[string]any{}, FirewallRules: map[string][]map[string]any{}, Variables: map[string][]map[string]any{},
+		Keys: map[string][]map[string]any{}, FirewallRules: map[string][]map[string]any{}, SQLVNetRules: map[string][]map[string]any{}, Variables: map[string][]map[string]any{},
 		Federated: map[string][]map[string]any{}, Network: map[string][]map[string]any{}, AppSettings: map[string]map[string]string{}, AuthEnabled: map[string]bool{},
 		Graph: map[string][]map[string]any{}, Fail: map[string]int{}, FailPath: map[string]int{}, Seen: map[string]int{}}
 	var exp struct {
@@ -170,6 +173,8 @@ func FromExport(tenantID, resources, roleAssignments string) (*Tenant, error) {
 			t.Keys[inventory.Parent(id)] = append(t.Keys[inventory.Parent(id)], row)
 		case "firewall":
 			t.FirewallRules[inventory.Parent(id)] = append(t.FirewallRules[inventory.Parent(id)], row)
+		case "sqlvnet":
+			t.SQLVNetRules[inventory.Parent(id)] = append(t.SQLVNetRules[inventory.Parent(id)], row)
 		case "variables":
 			t.Variables[inventory.Parent(id)] = append(t.Variables[inventory.Parent(id)], row)
 		case "federated":
@@ -221,7 +226,8 @@ func (t *Tenant) Transport() *Router {
 	r.storage = stfake.NewServerFactoryTransport(&stfake.ServerFactory{BlobContainersServer: stfake.BlobContainersServer{NewListPager: t.listContainers}})
 	r.kv = kvfake.NewServerFactoryTransport(&kvfake.ServerFactory{SecretsServer: kvfake.SecretsServer{NewListPager: t.listSecrets},
 		KeysServer: kvfake.KeysServer{NewListPager: t.listKeys}})
-	r.sql = sqlfake.NewServerFactoryTransport(&sqlfake.ServerFactory{FirewallRulesServer: sqlfake.FirewallRulesServer{NewListByServerPager: t.listFirewall}})
+	r.sql = sqlfake.NewServerFactoryTransport(&sqlfake.ServerFactory{FirewallRulesServer: sqlfake.FirewallRulesServer{NewListByServerPager: t.listFirewall},
+		VirtualNetworkRulesServer: sqlfake.VirtualNetworkRulesServer{NewListByServerPager: t.listSQLVNetRules}})
 	r.network = netfake.NewServerFactoryTransport(&netfake.ServerFactory{
 		PrivateEndpointsServer:                   netfake.PrivateEndpointsServer{NewListBySubscriptionPager: t.listPrivateEndpoints},
 		RouteTablesServer:                        netfake.RouteTablesServer{NewListAllPager: t.listRouteTables},
@@ -317,7 +323,7 @@ func (t *Tenant) activityPages(sub, filter string) (resp azfake.PagerResponder[a
 
 var (
 	reVaultItems = regexp.MustCompile(`(?i)/providers/microsoft\.keyvault/vaults/[^/]+/(secrets|keys)$`)
-	reFirewall   = regexp.MustCompile(`(?i)/providers/microsoft\.sql/servers/[^/]+/firewallrules$`)
+	reFirewall   = regexp.MustCompile(`(?i)/providers/microsoft\.sql/servers/[^/]+/(firewallrules|virtualnetworkrules)$`)
 	reContainers = regexp.MustCompile(`(?i)/providers/microsoft\.storage/storageaccounts/[^/]+/blobservices/default/containers$`)
 	rePolicy     = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/microsoft\.authorization/(policyassignments|policydefinitions|policysetdefinitions)$`)
 	reNetwork    = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/microsoft\.network/(privateendpoints|routetables|azurefirewalls|firewallpolicies)$|/providers/microsoft\.network/firewallpolicies/[^/]+/rulecollectiongroups$`)
@@ -533,6 +539,12 @@ func (t *Tenant) listKeys(rg, vault string, _ *armkeyvault.KeysClientListOptions
 func (t *Tenant) listFirewall(rg, server string, _ *armsql.FirewallRulesClientListByServerOptions) (resp azfake.PagerResponder[armsql.FirewallRulesClientListByServerResponse]) {
 	rows := t.FirewallRules[t.parent(rg, "microsoft.sql/servers", server)]
 	resp.AddPage(http.StatusOK, armsql.FirewallRulesClientListByServerResponse{FirewallRuleListResult: armsql.FirewallRuleListResult{Value: decodeAll[armsql.FirewallRule](rows)}}, nil)
+	return resp
+}
+
+func (t *Tenant) listSQLVNetRules(rg, server string, _ *armsql.VirtualNetworkRulesClientListByServerOptions) (resp azfake.PagerResponder[armsql.VirtualNetworkRulesClientListByServerResponse]) {
+	rows := t.SQLVNetRules[t.parent(rg, "microsoft.sql/servers", server)]
+	resp.AddPage(http.StatusOK, armsql.VirtualNetworkRulesClientListByServerResponse{VirtualNetworkRuleListResult: armsql.VirtualNetworkRuleListResult{Value: decodeAll[armsql.VirtualNetworkRule](rows)}}, nil)
 	return resp
 }
 
