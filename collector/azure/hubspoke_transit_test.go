@@ -96,6 +96,13 @@ func TestHubSpokeTransitNeedsForwardingThroughTheHub(t *testing.T) {
 					p["networkRuleCollections"].([]any)...)
 				return rs
 			}},
+		{name: "the rule names its sources by an IP group, which is not read: conditional",
+			change: func(t *testing.T, rs hsRows) hsRows {
+				r := spokeToSpoke(t, rs)
+				r["sourceAddresses"], r["sourceIpGroups"] = []any{}, []any{hsRG + "/microsoft.network/ipgroups/ipg-spoke2"}
+				return rs
+			},
+			app: true, ports: "tcp/443", conditional: true, evidence: []string{"may allow tcp/443 by classic rules spoke-to-spoke/web-to-app-https, which name IP groups"}},
 		{name: "an appliance that is not inventoried forwards both ways: conditional",
 			change: func(t *testing.T, rs hsRows) hsRows {
 				routeOfTable(t, rs, "rt-spoke2")["nextHopIpAddress"] = "10.0.3.10"

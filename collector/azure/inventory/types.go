@@ -460,6 +460,7 @@ type FirewallRule struct {
 	IPProtocols          []string           `json:"ipProtocols"`
 	SourceAddresses      []string           `json:"sourceAddresses"`
 	SourceIPGroups       []string           `json:"sourceIpGroups"`
+	DestinationIPGroups  []string           `json:"destinationIpGroups"`
 	DestinationAddresses []string           `json:"destinationAddresses"`
 	DestinationPorts     []string           `json:"destinationPorts"`
 	DestinationFQDNs     []string           `json:"destinationFqdns"`

@@ -175,11 +175,27 @@ func (b *builder) transit() {
 		}
 		sources = append(sources, transitSource{id: subnet, vnet: vn, prefix: pf})
 	}
+	byVNet := map[string][]*netDest{}
+	for _, d := range b.dests {
+		byVNet[d.vnet] = append(byVNet[d.vnet], d)
+	}
 	for _, s := range sources {
 		drawn := false
-		for _, d := range b.dests {
-			if b.transitMove(s, d, fwByIP) {
-				drawn = true
+		// Only networks two peerings away (peers of the subnet's peers) can
+		// be reached through a hub; the rest are never looked at.
+		far := map[string]bool{}
+		for hub := range s.vnet.peers {
+			if hv := b.vnets[hub]; hv != nil {
+				for spoke := range hv.peers {
+					far[spoke] = true
+				}
+			}
+		}
+		for _, vnet := range sortedKeys(far) {
+			for _, d := range byVNet[vnet] {
+				if b.transitMove(s, d, fwByIP) {
+					drawn = true
+				}
 			}
 		}
 		if !drawn {
@@ -283,12 +299,18 @@ func (b *builder) transitMove(s transitSource, d *netDest, fwByIP map[string]*fi
 	}
 	open, nsgs, filtered := d.open(ruleFromVNet([]netip.Prefix{s.prefix}))
 	if fw != nil {
-		allowed, rules := fw.networkAllows(s.prefix, dst)
-		if allowed.empty() {
+		v := fw.networkAllows(s.prefix, dst)
+		switch {
+		case !v.allowed.empty():
+			open = open.intersect(v.allowed)
+			ev = append(ev, "Azure Firewall "+fw.name+" allows "+strings.Join(v.allowed.strings(), ", ")+" by "+strings.Join(v.rules, ", "))
+		case !v.maybe.empty():
+			open, conditional = open.intersect(v.maybe), true
+			ev = append(ev, "Azure Firewall "+fw.name+" may allow "+strings.Join(v.maybe.strings(), ", ")+" by "+strings.Join(v.maybeRules, ", ")+
+				", which name IP groups whose members are not read: the move holds only if the groups hold these addresses")
+		default:
 			return false
 		}
-		open = open.intersect(allowed)
-		ev = append(ev, "Azure Firewall "+fw.name+" allows "+strings.Join(allowed.strings(), ", ")+" by "+strings.Join(rules, ", "))
 	}
 	if open.empty() {
 		return false
@@ -308,24 +330,46 @@ func (b *builder) transitMove(s transitSource, d *netDest, fwByIP map[string]*fi
 	return true
 }
 
+// fwVerdict is what a firewall's network rules say about one flow.
+type fwVerdict struct {
+	// allowed are the ports rules allow for certain, by the rules named.
+	allowed openSet
+	rules   []string
+	// maybe are ports that rules naming IP groups (whose members are not
+	// read) might allow, by the rules named in maybeRules.
+	maybe      openSet
+	maybeRules []string
+}
+
 // networkAllows evaluates the firewall's network rules (in evaluation
 // order; per port the first matching rule decides, and anything no rule
-// allows is denied) for traffic from src to dst, returning the ports
-// allowed and the rules allowing them. Application rules (FQDN targets)
-// and rules naming IP groups do not decide network reach here.
-func (fw *firewallInfo) networkAllows(src, dst netip.Prefix) (openSet, []string) {
-	out := openSet{ports: map[string]portSet{}}
-	var names []string
+// allows is denied) for traffic from src to dst. A rule whose sources or
+// destinations are IP groups may match or not: the ports it would allow
+// are reported apart, and it decides nothing for the rules after it.
+// Application rules (FQDN targets) do not decide network reach here.
+func (fw *firewallInfo) networkAllows(src, dst netip.Prefix) fwVerdict {
+	v := fwVerdict{allowed: openSet{ports: map[string]portSet{}}, maybe: openSet{ports: map[string]portSet{}}}
+	// match says whether a rule side covers p: for certain, or perhaps
+	// (through IP groups).
+	match := func(addrs, groups []string, p netip.Prefix) (sure, perhaps bool) {
+		if slices.ContainsFunc(addrs, func(a string) bool { return addressCovers(a, p) }) {
+			return true, true
+		}
+		return false, len(groups) > 0
+	}
 	for _, proto := range protos {
-		var decided, allowed portSet
+		var decided, allowed, maybe portSet
 		for _, c := range fw.collections {
 			if c.kind != "network" {
 				continue
 			}
 			for _, r := range c.rules {
-				if !fwProto(r, proto) ||
-					!slices.ContainsFunc(r.SourceAddresses, func(a string) bool { return addressCovers(a, src) }) ||
-					!slices.ContainsFunc(r.DestinationAddresses, func(a string) bool { return addressCovers(a, dst) }) {
+				if !fwProto(r, proto) {
+					continue
+				}
+				srcSure, srcMaybe := match(r.SourceAddresses, r.SourceIPGroups, src)
+				dstSure, dstMaybe := match(r.DestinationAddresses, r.DestinationIPGroups, dst)
+				if !srcMaybe || !dstMaybe {
 					continue
 				}
 				var ports portSet
@@ -336,16 +380,25 @@ func (fw *firewallInfo) networkAllows(src, dst netip.Prefix) (openSet, []string)
 				if len(ports) == 0 {
 					continue
 				}
+				name := c.classicOrPolicyN + " " + c.name + "/" + r.Name
+				if !srcSure || !dstSure {
+					if c.action == "allow" {
+						maybe = maybe.Union(ports)
+						v.maybeRules = union(v.maybeRules, []string{name})
+					}
+					continue
+				}
 				if c.action == "allow" {
 					allowed = allowed.Union(ports)
-					names = union(names, []string{c.classicOrPolicyN + " " + c.name + "/" + r.Name})
+					v.rules = union(v.rules, []string{name})
 				}
 				decided = decided.Union(ports)
 			}
 		}
-		out.ports[proto] = allowed
+		v.allowed.ports[proto] = allowed
+		v.maybe.ports[proto] = maybe.Minus(allowed)
 	}
-	return out, names
+	return v
 }
 
 // fwProto reports whether a network rule covers a transport protocol.
