@@ -1,6 +1,8 @@
 package paths
 
 import (
+	"runtime"
+	"sync"
 	"unsafe"
 
 	"github.com/breachpath/breachpath/graph"
@@ -32,34 +34,21 @@ type Projection struct {
 func NewProjection(g *graph.Graph) *Projection {
 	n := len(g.Nodes)
 	p := &Projection{g: g, Offsets: make([]uint32, n+1)}
-	// Resolve endpoints once; g.Edges is sorted by From, so caching the last
-	// From avoids half of the map lookups.
-	type pair struct{ from, to int32 }
-	ends := make([]pair, 0, len(g.Edges)/2)
-	idx := make([]int32, 0, len(g.Edges)/2)
-	lastFrom, lastIdx, lastOK := "", int32(0), false
-	for i := range g.Edges {
-		e := &g.Edges[i]
-		if !e.Kind.IsMove() {
-			continue
-		}
-		if e.From != lastFrom || i == 0 {
-			lastFrom = e.From
-			lastIdx, lastOK = g.NodeIndex(e.From)
-		}
-		to, ok := g.NodeIndex(e.To)
-		if !lastOK || !ok {
+	ends := resolveMoves(g)
+	m := 0
+	for i := range ends {
+		switch ends[i].from {
+		case notMove:
+		case dangling:
 			p.Dangling++
-			continue
+		default:
+			p.Offsets[ends[i].from+1]++
+			m++
 		}
-		ends = append(ends, pair{lastIdx, to})
-		idx = append(idx, int32(i))
-		p.Offsets[lastIdx+1]++
 	}
 	for i := 1; i <= n; i++ {
 		p.Offsets[i] += p.Offsets[i-1]
 	}
-	m := len(ends)
 	p.Targets = make([]int32, m)
 	p.Likelihood = make([]float32, m)
 	p.Edge = make([]int32, m)
@@ -67,14 +56,66 @@ func NewProjection(g *graph.Graph) *Projection {
 	copy(fill, p.Offsets[:n])
 	// A stable counting sort: within a node, edges keep g.Edges order, which
 	// Assemble made canonical — so the projection does not depend on input order.
-	for j, pr := range ends {
+	for i, pr := range ends {
+		if pr.from < 0 {
+			continue
+		}
 		pos := fill[pr.from]
 		fill[pr.from]++
 		p.Targets[pos] = pr.to
-		p.Edge[pos] = idx[j]
-		p.Likelihood[pos] = float32(EffectiveLikelihood(&g.Edges[idx[j]]))
+		p.Edge[pos] = int32(i)
+		p.Likelihood[pos] = float32(EffectiveLikelihood(&g.Edges[i]))
 	}
 	return p
+}
+
+// endpoints are an edge's node positions, or notMove / dangling in from.
+type endpoints struct{ from, to int32 }
+
+const (
+	notMove  = -1 // a fact edge: not projected
+	dangling = -2 // a move edge with an endpoint nobody loaded
+)
+
+// resolveMoves returns the node positions of every move edge's endpoints,
+// one entry per edge of g. Looking ids up in the node index is most of the
+// projection's cost at 1M resources (two hash lookups of a random node per
+// edge), so contiguous ranges of edges are resolved on every core.
+func resolveMoves(g *graph.Graph) []endpoints {
+	ends := make([]endpoints, len(g.Edges))
+	resolve := func(lo, hi int) {
+		// g.Edges is sorted by From: caching the last From avoids half of the lookups
+		lastFrom, lastIdx, lastOK := "", int32(0), false
+		for i := lo; i < hi; i++ {
+			e := &g.Edges[i]
+			if !e.Kind.IsMove() {
+				ends[i].from = notMove
+				continue
+			}
+			if e.From != lastFrom || i == lo {
+				lastFrom = e.From
+				lastIdx, lastOK = g.NodeIndex(e.From)
+			}
+			to, ok := g.NodeIndex(e.To)
+			if !lastOK || !ok {
+				ends[i].from = dangling
+				continue
+			}
+			ends[i] = endpoints{lastIdx, to}
+		}
+	}
+	const minChunk = 1 << 16 // below this, starting goroutines costs more than it saves
+	workers := min(runtime.GOMAXPROCS(0), len(ends)/minChunk)
+	if workers < 2 {
+		resolve(0, len(ends))
+		return ends
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { resolve(w*len(ends)/workers, (w+1)*len(ends)/workers) })
+	}
+	wg.Wait()
+	return ends
 }
 
 // Graph returns the graph the projection was built from.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -443,5 +445,38 @@ func TestProjectionSkipsDanglingEdges(t *testing.T) {
 	}
 	if _, err := p.Search(context.Background(), Options{}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestProjectionIsTheSameOnOneCoreAndMany: a graph large enough that the
+// endpoints are resolved in ranges on several cores, with fact edges, edges
+// to nodes nobody loaded and runs of one source crossing the range bounds,
+// projects to exactly what one core builds.
+func TestProjectionIsTheSameOnOneCoreAndMany(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 15))
+	b := (&builder{}).internet()
+	const nodes = 3000
+	for i := range nodes {
+		b.node(fmt.Sprintf("n%05d", i), graph.KindRole, graph.SensitivityNone)
+	}
+	kinds := []graph.EdgeKind{graph.EdgeAssumes, graph.EdgeReads, graph.EdgeMemberOf, graph.EdgeExposedTo}
+	for len(b.edges) < 200_000 {
+		from := fmt.Sprintf("n%05d", r.IntN(nodes))
+		for range 1 + r.IntN(200) { // long runs of one source
+			to := fmt.Sprintf("n%05d", r.IntN(nodes+50)) // some nobody loaded
+			b.move(from, to, kinds[r.IntN(len(kinds))], r.Float64())
+		}
+	}
+	g := b.build()
+	prev := runtime.GOMAXPROCS(1)
+	one := NewProjection(g)
+	runtime.GOMAXPROCS(4)
+	many := NewProjection(g)
+	runtime.GOMAXPROCS(prev)
+	if one.Dangling == 0 || one.NumEdges() == 0 || one.NumEdges()+one.Dangling == len(g.Edges) {
+		t.Fatalf("fixture: %d projected, %d dangling of %d edges; want some of each and some facts", one.NumEdges(), one.Dangling, len(g.Edges))
+	}
+	if !reflect.DeepEqual(one, many) {
+		t.Fatalf("projection on 4 cores differs from one core: %d/%d edges, %d/%d dangling", many.NumEdges(), one.NumEdges(), many.Dangling, one.Dangling)
 	}
 }

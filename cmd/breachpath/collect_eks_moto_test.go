@@ -23,8 +23,10 @@ import (
 
 // TestCollectAWSReadsAKubectlExport: `collect aws --kubernetes-file` turns a
 // kubectl export of an EKS cluster into workloads on the cluster's node
-// instances, with the privileged pod's escape to its node, without calling
-// the Kubernetes API.
+// instances, with the privileged pod's escape to its node, its exposure by a
+// LoadBalancer Service, and the namespace's Pod Security Admission label
+// refusing the privileged pod its service account could create, without
+// calling the Kubernetes API.
 func TestCollectAWSReadsAKubectlExport(t *testing.T) {
 	ep := mototest.Endpoint(t)
 	ctx := context.Background()
@@ -52,9 +54,19 @@ func TestCollectAWSReadsAKubectlExport(t *testing.T) {
 	node := kubetest.Node("ip-10-61-1-10.ec2.internal", "us-east-1a", instance)
 	node["kind"] = "Node"
 	pod := kubetest.Pod(kubetest.PodSpec{Namespace: "shop", Name: "agent-x1", Owner: "DaemonSet/agent", Node: "ip-10-61-1-10.ec2.internal",
-		ServiceAccount: "agent", Containers: []kubetest.Container{{Name: "agent", Image: "agent", HostPaths: []string{"/var/run/containerd/containerd.sock"}}}})
+		ServiceAccount: "agent", Labels: map[string]string{"app": "agent"},
+		Containers: []kubetest.Container{{Name: "agent", Image: "agent", HostPaths: []string{"/var/run/containerd/containerd.sock"}}}})
 	pod["kind"] = "Pod"
-	export, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{node, pod}})
+	svc := kubetest.Service(kubetest.ServiceSpec{Namespace: "shop", Name: "agent", Type: "LoadBalancer", Selector: map[string]string{"app": "agent"},
+		Ports: []kubetest.ServicePort{{Port: 443, NodePort: 30443}}})
+	svc["kind"] = "Service"
+	ns := kubetest.Namespace("shop", map[string]string{"pod-security.kubernetes.io/enforce": "restricted"})
+	ns["kind"] = "Namespace"
+	role := kubetest.Role("shop", "pods", kubetest.Rule{Verbs: []string{"create"}, APIGroups: []string{""}, Resources: []string{"pods"}})
+	role["kind"] = "Role"
+	binding := kubetest.Binding("shop", "agent-pods", "Role/pods", kubetest.Subject{Kind: "ServiceAccount", Name: "agent", Namespace: "shop"})
+	binding["kind"] = "RoleBinding"
+	export, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{node, pod, svc, ns, role, binding}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +101,25 @@ func TestCollectAWSReadsAKubectlExport(t *testing.T) {
 	}
 	workload := resources.WorkloadID(*cl.Cluster.Arn, "shop", "DaemonSet", "agent")
 	host := "arn:aws:ec2:us-east-1:" + account + ":instance/" + instance
-	found := false
-	for _, e := range g.Edges {
-		if e.From == workload && e.To == host && e.Technique == resources.TechEKSPodEscape {
-			found = true
+	hub := *cl.Cluster.Arn + "#namespace/shop"
+	has := func(from, to, technique string) bool {
+		for _, e := range g.Edges {
+			if e.From == from && e.To == to && e.Technique == technique {
+				return true
+			}
 		}
+		return false
 	}
-	if !found {
+	if !has(workload, host, resources.TechEKSPodEscape) {
 		t.Errorf("no %s edge %s -> %s:\n%s", resources.TechEKSPodEscape, workload, host, out)
+	}
+	if !has(graph.InternetID, workload, resources.TechEKSServiceInternet) {
+		t.Errorf("the LoadBalancer Service does not expose %s", workload)
+	}
+	if !has(workload, hub, resources.TechEKSServiceAccountRBAC) || !has(hub, workload, resources.TechEKSRunAsServiceAccount) {
+		t.Errorf("the service account's pod creation in shop is missing")
+	}
+	if has(hub, host, resources.TechEKSCreatePrivilegedPod) {
+		t.Errorf("namespace shop enforces restricted, yet creating pods there takes the node")
 	}
 }

@@ -392,21 +392,37 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 	if err != nil {
 		return nil, tiles, fmt.Errorf("row counts: %w", err)
 	}
+	// A job's blob is the driver's own buffer (sql.RawBytes), valid until
+	// its rows close: the worker closes them once the blob is decoded. Row.Scan
+	// into a []byte would copy every blob once more (264 MB of garbage at 1M).
 	type job struct {
-		i int
-		b *[]byte // a buffer of bufs, given back once decoded
+		i    int
+		b    sql.RawBytes
+		rows *sql.Rows
 	}
-	workers := max(1, runtime.GOMAXPROCS(0))
 	jobs := make(chan job, 2)
-	bufs := newBlobBuffers(workers + cap(jobs) + 1)
 	var wg sync.WaitGroup
-	for range workers {
+	for range max(1, runtime.GOMAXPROCS(0)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				d, err := decodeScope(s, scopes[j.i], *j.b, filter, wins, windowed, j.i)
-				bufs.put(j.b)
+				sc := scopes[j.i]
+				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)}
+				if windowed[j.i] {
+					opt.Into = &wins[j.i]
+				}
+				d, err := blob.Decode(j.b, opt)
+				if errors.Is(err, blob.ErrWindow) {
+					// counts that do not match the blob cost the in-place
+					// merge, not the load: decode into the scope's own slices
+					s.log.Debug("scope projection does not fit its recorded counts", "scope", sc.scope.String(), "err", err.Error())
+					opt.Into = nil
+					d, err = blob.Decode(j.b, opt)
+				}
+				if cerr := j.rows.Close(); err == nil && cerr != nil {
+					err = fmt.Errorf("read projection: %w", wrapDBErr(cerr))
+				}
 				if err != nil {
 					errs[j.i] = err
 					continue
@@ -417,100 +433,24 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 	}
 	var readErr error
 	for i, sc := range scopes {
-		b := bufs.get()
-		found, err := readProjection(ctx, tx, sc, b)
+		rows, b, err := readProjection(ctx, tx, sc.id)
 		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			errs[i] = errNoProjection
+			continue
 		case err != nil:
 			readErr = fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
-		case !found:
-			errs[i] = errNoProjection
-			bufs.put(b)
-			continue
 		}
 		if readErr != nil {
 			break
 		}
-		jobs <- job{i, b}
+		jobs <- job{i, b, rows}
 	}
 	close(jobs)
 	wg.Wait()
 	if readErr != nil {
 		return nil, tiles, readErr
 	}
-	return s.loadRowsParts(ctx, tx, scopes, filter, parts, errs, tiles)
-}
-
-// decodeScope decodes the i-th selected scope's blob, into its window when
-// it has one.
-func decodeScope(s *Store, sc storedScope, b []byte, filter graph.Filter, wins []blob.Window, windowed []bool, i int) (*blob.Decoded, error) {
-	opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)}
-	if windowed[i] {
-		opt.Into = &wins[i]
-	}
-	d, err := blob.Decode(b, opt)
-	if errors.Is(err, blob.ErrWindow) {
-		// counts that do not match the blob cost the in-place
-		// merge, not the load: decode into the scope's own slices
-		s.log.Debug("scope projection does not fit its recorded counts", "scope", sc.scope.String(), "err", err.Error())
-		opt.Into = nil
-		d, err = blob.Decode(b, opt)
-	}
-	return d, err
-}
-
-// readProjection copies the scope's current projection blob into *buf,
-// reusing its capacity; found is false when the scope has none (written by
-// an older breachpath, or its newest sync's blob not written yet). The
-// blob is read as sql.RawBytes and copied once into a buffer that is
-// reused for later scopes: scanning into a []byte makes database/sql clone
-// the driver's copy, and those clones were 271 MB of garbage for a 1M
-// load (docs/benchmarks.md, "Scale beyond 1M"). Blob decoding copies every
-// string out of the blob, so nothing decoded refers to the buffer.
-func readProjection(ctx context.Context, tx *sql.Tx, sc storedScope, buf *[]byte) (found bool, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.blob FROM projections p JOIN scopes c ON c.id = p.scope
-		WHERE p.scope = ? AND p.sync_id = c.last_sync AND p.format = ?`, sc.id, blob.Version)
-	if err != nil {
-		return false, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return false, rows.Err()
-	}
-	var raw sql.RawBytes
-	if err := rows.Scan(&raw); err != nil {
-		return false, err
-	}
-	*buf = append((*buf)[:0], raw...)
-	return true, rows.Close()
-}
-
-// blobBuffers is a free list of blob buffers: at most n are in use at
-// once (the reader's, those queued and those being decoded), so a load
-// allocates a handful of buffers the size of its largest blobs, not one
-// per scope.
-type blobBuffers chan *[]byte
-
-func newBlobBuffers(n int) blobBuffers { return make(blobBuffers, n) }
-
-func (f blobBuffers) get() *[]byte {
-	select {
-	case b := <-f:
-		return b
-	default:
-		return new([]byte)
-	}
-}
-
-func (f blobBuffers) put(b *[]byte) {
-	select {
-	case f <- b:
-	default: // more than the list holds: let the collector have it
-	}
-}
-
-// loadRowsParts fills in the parts of the scopes whose projection could
-// not be used (errs[i] set) from their rows.
-func (s *Store) loadRowsParts(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph.Filter, parts []graph.Part, errs []error, tiles graph.Tiles) ([]graph.Part, graph.Tiles, error) {
 	// scopes without a usable projection: their rows, sorted into a part
 	for i, sc := range scopes {
 		if errs[i] == nil {
@@ -529,6 +469,31 @@ func (s *Store) loadRowsParts(ctx context.Context, tx *sql.Tx, scopes []storedSc
 }
 
 var errNoProjection = errors.New("no projection for the scope's newest sync")
+
+// readProjection returns the open rows of the scope's current projection and
+// its blob, which stays valid until the caller closes the rows; with no
+// current projection the error is sql.ErrNoRows and nothing is left open.
+func readProjection(ctx context.Context, tx *sql.Tx, scope int64) (*sql.Rows, sql.RawBytes, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT p.blob FROM projections p JOIN scopes c ON c.id = p.scope
+		WHERE p.scope = ? AND p.sync_id = c.last_sync AND p.format = ?`, scope, blob.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !rows.Next() {
+		err := rows.Err()
+		rows.Close()
+		if err == nil {
+			err = sql.ErrNoRows
+		}
+		return nil, nil, err
+	}
+	var b sql.RawBytes
+	if err := rows.Scan(&b); err != nil {
+		rows.Close()
+		return nil, nil, err
+	}
+	return rows, b, nil
+}
 
 // loadRowsPart reads one scope's rows and sorts them into a part.
 func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.Filter) (graph.Part, error) {

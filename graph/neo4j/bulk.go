@@ -3,6 +3,7 @@ package neo4j
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/blob"
 	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
@@ -54,7 +56,7 @@ type ImportSummary struct {
 	Edges    int64 // breachpath edges
 	Findings int64
 	// DBNodes and DBRelationships are what neo4j-admin should report as
-	// imported: the above plus the scope, sync-record and counter nodes and
+	// imported: the above plus the scope, sync-record, projection and counter nodes and
 	// the finding links.
 	DBNodes         int64
 	DBRelationships int64
@@ -108,7 +110,7 @@ func WriteImport(ctx context.Context, dir string, snaps []*graph.Snapshot, opts 
 		return sum, err
 	}
 	sum.Nodes, sum.Edges, sum.Findings = x.nodes, x.edges, x.findings
-	sum.DBNodes = x.nodes + x.findings + 2*int64(len(snaps)) + 1
+	sum.DBNodes = x.nodes + x.findings + 3*int64(len(snaps)) + 1
 	sum.DBRelationships = x.edges + x.links
 	return sum, nil
 }
@@ -173,6 +175,7 @@ type importer struct {
 	rows      int
 
 	nodes, edges, findings, links int64
+	maxValue                      int // the longest value written (a projection blob), for the read buffer
 }
 
 func (x *importer) family(name string, rels bool) *family {
@@ -202,6 +205,7 @@ func (x *importer) write(snaps []*graph.Snapshot) error {
 		findings:  x.family("findings", false),
 		scopes:    x.family("scopes", false),
 		records:   x.family("sync-records", false),
+		projs:     x.family("projections", false),
 		meta:      x.family("meta", false),
 		edges:     x.family("edges", true),
 		links:     x.family("finding-links", true),
@@ -233,7 +237,7 @@ func (x *importer) write(snaps []*graph.Snapshot) error {
 }
 
 type importFamilies struct {
-	resources, findings, scopes, records, meta, edges, links *family
+	resources, findings, scopes, records, projs, meta, edges, links *family
 }
 
 // produce builds every row, in the order of the files, and sends them in
@@ -259,7 +263,7 @@ func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam imp
 		}
 		return nil
 	}
-	resources, findings, scopes, records, meta, edges, links := fam.resources, fam.findings, fam.scopes, fam.records, fam.meta, fam.edges, fam.links
+	resources, findings, scopes, records, projs, meta, edges, links := fam.resources, fam.findings, fam.scopes, fam.records, fam.projs, fam.meta, fam.edges, fam.links
 	for i, snap := range snaps {
 		sync := int64(i + 1)
 		sk := scopeKeyIn(x.ns, snap.Scope)
@@ -325,6 +329,19 @@ func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam imp
 			return fmt.Errorf("neo4j import: scope %s: %w", snap.Scope, err)
 		}
 		if err := emit(records, sk, rec, "y"+strconv.Itoa(i), "SyncRecord"); err != nil {
+			return err
+		}
+		// the scope's projection, as the sync of the snapshot into an empty
+		// store writes it (projection.go); base64, since a byte-array
+		// column would take four times the bytes
+		b, err := blob.Encode(snapshotRows(snap, seenAt, func(int) syncplan.Life { return syncplan.Life{FirstSeen: seenAt} }, 0, 0, 0), seenAt)
+		if err != nil {
+			return fmt.Errorf("neo4j import: scope %s: %w", snap.Scope, err)
+		}
+		b64 := base64.StdEncoding.EncodeToString(b)
+		x.maxValue = max(x.maxValue, len(b64))
+		proj := map[string]any{"key": sk, "ns": x.ns, "sync": sync, "format": int64(blob.Version), "blob": b64}
+		if err := emit(projs, sk, proj, "p"+strconv.Itoa(i), "ScopeProjection"); err != nil {
 			return err
 		}
 		x.nodes += int64(len(snap.Nodes))
@@ -464,6 +481,11 @@ func (x *importer) writeArgs() ([]string, error) {
 	// The dialect comes last: --nodes and --relationships take several
 	// values, and would swallow the database name that follows the file.
 	b.WriteString("--delimiter=,\n--array-delimiter=U+001F\n--id-type=string\n")
+	// the reader's buffer must hold the longest value (a large scope's
+	// projection); its default is 4 MiB
+	if need := x.maxValue + 1<<20; need > 4<<20 {
+		fmt.Fprintf(&b, "--read-buffer-size=%d\n", need)
+	}
 	if x.multiline {
 		b.WriteString("--multiline-fields=true\n")
 	}

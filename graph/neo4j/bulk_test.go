@@ -88,7 +88,7 @@ func TestWriteImportFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Nodes != 3 || sum.Edges != 2 || sum.Findings != 1 || sum.DBNodes != 3+1+2+1 || sum.DBRelationships != 2+1 {
+	if sum.Nodes != 3 || sum.Edges != 2 || sum.Findings != 1 || sum.DBNodes != 3+1+3+1 || sum.DBRelationships != 2+1 {
 		t.Errorf("summary %+v", sum)
 	}
 	for _, name := range append([]string{ImportArgsFile}, sum.Files...) {
@@ -287,7 +287,7 @@ func freePort(t testing.TB) string {
 // rawRows lists every row of the store's namespace as Cypher sees it:
 // labels or type, every property including the store-owned ones (hashes,
 // edge digests, versions, scope pointers), and a relationship's endpoints.
-// Only element ids are left out.
+// Only element ids and the projections (storedProjections) are left out.
 func rawRows(t *testing.T, s *Store) []string {
 	t.Helper()
 	norm := func(m map[string]any) string {
@@ -304,7 +304,7 @@ func rawRows(t *testing.T, s *Store) []string {
 	}
 	var out []string
 	for qi, q := range []string{
-		`MATCH (n) WHERE n.ns = $ns OR n.scope STARTS WITH $prefix
+		`MATCH (n) WHERE (n.ns = $ns OR n.scope STARTS WITH $prefix) AND NOT n:ScopeProjection
 			RETURN labels(n), properties(n)`,
 		`MATCH (a)-[r]->(b) WHERE a.scope STARTS WITH $prefix
 			RETURN [type(r), a.id, a.sync_from, b.id, b.sync_from], properties(r)`,
@@ -392,7 +392,15 @@ func TestImportReadsBackLikeSync(t *testing.T) {
 			t.Errorf("%s: scopes %v, want %v (%v %v)", stage, si, ss, err1, err2)
 		}
 	}
+	// the first load of the imported store decodes the imported projections
+	imported.stats.rowScopes.Store(0)
 	compare("after import")
+	if n := imported.stats.rowScopes.Load(); n != 0 {
+		t.Errorf("the first load after the import read %d scopes row by row, want every scope from its projection", n)
+	}
+	if pi, ps := storedProjections(t, imported), storedProjections(t, synced); !reflect.DeepEqual(pi, ps) {
+		t.Errorf("imported projections differ from the synced ones (%d and %d scopes)", len(pi), len(ps))
+	}
 	if di, ds := rawRows(t, imported), rawRows(t, synced); !slices.Equal(di, ds) {
 		for i := range min(len(di), len(ds)) {
 			if di[i] != ds[i] {
@@ -443,4 +451,26 @@ func TestImportReadsBackLikeSync(t *testing.T) {
 	if rewritten*4 > int(sum.Edges) {
 		t.Errorf("the re-sync rewrote %d of %d edges: unchanged edges of the import were not recognised", rewritten, sum.Edges)
 	}
+}
+
+// storedProjections returns each scope's projection blob by scope key, as
+// bytes whether stored as bytes (sync) or base64 (import), with its sync.
+func storedProjections(t *testing.T, s *Store) map[string]string {
+	t.Helper()
+	res, err := neo.ExecuteQuery(context.Background(), s.driver, `MATCH (p:ScopeProjection {ns: $ns}) RETURN p.key, p.sync, p.blob`,
+		map[string]any{"ns": s.ns}, neo.EagerResultTransformer, neo.ExecuteQueryWithDatabase(s.db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range res.Records {
+		k, _ := r.Values[0].(string)
+		v, _ := r.Values[1].(int64)
+		b, err := storedBlob(r.Values[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[k] = strconv.FormatInt(v, 10) + ":" + string(b)
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,6 +145,19 @@ func TestConnectionLostMidSyncKeepsPreviousGraphAndNextSyncRepairs(t *testing.T)
 	if _, err := s.Sync(ctx, testEstate(scope, 1, 300)); err != nil {
 		t.Fatal(err)
 	}
+	// The bytes a sync of the big estate sends, measured on a scope of its
+	// own, and its projection's size: the switching transaction carries the
+	// projection last, so a cut half a blob before the end lands in it.
+	other := graph.Scope{Cloud: graph.CloudAWS, ID: "310987654321"}
+	before := proxy.sent.Load()
+	if _, err := s.Sync(ctx, testEstate(other, 2, 8000)); err != nil {
+		t.Fatal(err)
+	}
+	syncBytes := proxy.sent.Load() - before
+	blobLen := int64(len(storedProjections(t, direct)[direct.scopeKey(other)]))
+	if blobLen < 64<<10 {
+		t.Fatalf("projection of 8000 nodes is %d bytes: too small to cut into", blobLen)
+	}
 	tests := []struct {
 		name     string
 		cut      int64 // client bytes into the big sync
@@ -154,6 +168,7 @@ func TestConnectionLostMidSyncKeepsPreviousGraphAndNextSyncRepairs(t *testing.T)
 		// nodes): the cut must come after the first one committed
 		{"amid the node writes", 2 << 20, true},
 		{"amid the edge writes", 6 << 20, true},
+		{"amid the projection of the switching transaction", syncBytes - blobLen/2, true},
 	}
 	gen, committed := 1, 1
 	for _, tt := range tests {
@@ -168,8 +183,17 @@ func TestConnectionLostMidSyncKeepsPreviousGraphAndNextSyncRepairs(t *testing.T)
 			if !strings.Contains(msg, "neo4j at "+proxy.uri()) || strings.ContainsAny(msg, "\n") {
 				t.Errorf("error %q: want one line naming the server", msg)
 			}
+			// no projection claims the sync that did not commit, and the
+			// first load still decodes the committed one
+			if p, a := projections(t, direct), activeSyncs(t, direct); !reflect.DeepEqual(p, a) {
+				t.Fatalf("projection versions %v after the failed sync, want the active syncs %v", p, a)
+			}
+			rows := direct.stats.rowScopes.Load()
 			if err := checkTestEstate(mustLoadScope(t, direct, scope), gen, 300); err != nil {
 				t.Fatalf("lost connection changed the graph: %v", err)
+			}
+			if n := direct.stats.rowScopes.Load() - rows; n != 0 {
+				t.Fatalf("the load after the failed sync read %d scopes row by row, want its projection", n)
 			}
 			if h := mustHistory(t, direct, scope); len(h) != committed {
 				t.Fatalf("history has %d records after the failed sync, want %d", len(h), committed)
@@ -185,6 +209,9 @@ func TestConnectionLostMidSyncKeepsPreviousGraphAndNextSyncRepairs(t *testing.T)
 			committed++
 			if err := checkTestEstate(mustLoadScope(t, direct, scope), gen, 300); err != nil {
 				t.Fatalf("after the repairing sync: %v", err)
+			}
+			if p, a := projections(t, direct), activeSyncs(t, direct); !reflect.DeepEqual(p, a) {
+				t.Fatalf("projection versions %v after the repairing sync, want the active syncs %v", p, a)
 			}
 			if n := leftovers(t, direct); n != 0 {
 				t.Errorf("%d rows of the abandoned sync left after the next sync", n)

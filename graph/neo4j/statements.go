@@ -123,3 +123,14 @@ var elementIDStatements = map[string]string{
 	"stmtDeleteFindingsNow": stmtDeleteFindingsNow,
 	"stmtDeleteNodesNow":    stmtDeleteNodesNow,
 }
+
+// Current rows of the scope by id, read whole: rows a sync carries over
+// with a changed state (fetch), or unchanged into its projection.
+const (
+	stmtFetchNodes = `UNWIND $rows AS id
+		MATCH (n:Resource {id: id}) USING INDEX n:Resource(id) WHERE n.scope = $sk AND n.sync_to IS NULL
+		RETURN properties(n)`
+	stmtFetchFindings = `UNWIND $rows AS id
+		MATCH (f:Finding {id: id}) USING INDEX f:Finding(id) WHERE f.scope = $sk AND f.sync_to IS NULL
+		RETURN properties(f)`
+)

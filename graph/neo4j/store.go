@@ -97,6 +97,12 @@ type Store struct {
 	// one list (collectMaxRows; tests lower it to cover the other path).
 	collectMax int
 
+	// stats counts how loads read scopes (from the projection or row by row)
+	stats loadStats
+	// rowsOnly makes Load ignore the projections and store none: tests
+	// compare a load from projections with one from rows
+	rowsOnly bool
+
 	// scopeMu serialises this process's syncs of one scope (other processes
 	// are fenced, see sync.go); syncs of different scopes run at once.
 	scopeMu    sync.Mutex

@@ -13,6 +13,7 @@ import (
 	neo "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/blob"
 	"github.com/breachpath/breachpath/graph/syncplan"
 )
 
@@ -319,6 +320,17 @@ type syncer struct {
 	keptStale []int64
 	keptFrom  []string
 
+	// the projection (projection.go): whether the scope's blob is current
+	// at claim time, what the sync does to it, and what the plan carries
+	// unchanged that projectionRows reads whole
+	projCurrent   bool
+	proj          projWrite
+	projBlob      []byte
+	snapLife      []syncplan.Life // lifecycle after the sync of each snapshot finding
+	keptStaleKeys []graph.EdgeKey // stale edges carried unchanged (read whole by readEdges)
+	projNodes     []string        // stale nodes carried unchanged
+	projFindings  []string        // findings not in the snapshot, carried unchanged
+
 	res     graph.SyncResult
 	changed graph.Counts
 	phases  []any // slog attributes: time per phase
@@ -361,6 +373,9 @@ func (w *syncer) run() (graph.SyncResult, error) {
 		return graph.SyncResult{}, fmt.Errorf("read rows to carry over: %w", err)
 	}
 	done()
+	if err := w.buildProjection(); err != nil {
+		return graph.SyncResult{}, err
+	}
 	if err := w.write(); err != nil {
 		return graph.SyncResult{}, err
 	}
@@ -393,7 +408,7 @@ func single(ctx context.Context, tx neo.ManagedTransaction, q string, p map[stri
 }
 
 func (w *syncer) claim() (bool, error) {
-	p := map[string]any{"ns": w.s.ns, "sk": w.sk, "cloud": string(w.snap.Scope.Cloud), "id": w.snap.Scope.ID}
+	p := map[string]any{"ns": w.s.ns, "sk": w.sk, "cloud": string(w.snap.Scope.Cloud), "id": w.snap.Scope.ID, "f": int64(blob.Version)}
 	out, err := w.writeTx(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 		return single(w.ctx, tx, `
 			MERGE (m:BreachpathMeta {ns: $ns})
@@ -408,8 +423,10 @@ func (w *syncer) claim() (bool, error) {
 			SET s.pending = sync, s.pending_since = datetime(), s.pending_step = 0
 			WITH s, sync, prev
 			OPTIONAL MATCH (y:SyncRecord {ns: $ns, id: s.active})
+			OPTIONAL MATCH (p:ScopeProjection {key: $sk})
 			RETURN sync, coalesce(s.active, 0) AS active, s.active_seen AS seen, prev IS NOT NULL AS dirty,
-			       coalesce(y.written_nodes, 0) + coalesce(y.stale_nodes, 0) AS nodes`, p)
+			       coalesce(y.written_nodes, 0) + coalesce(y.stale_nodes, 0) AS nodes,
+			       coalesce(p.sync = s.active AND p.format = $f, false) AS projected`, p)
 	})
 	if err != nil {
 		return false, err
@@ -424,6 +441,7 @@ func (w *syncer) claim() (bool, error) {
 	dirty, _ := rec.Values[3].(bool)
 	prevNodes, _ := rec.Values[4].(int64)
 	w.prevNodes = int(prevNodes)
+	w.projCurrent, _ = rec.Values[5].(bool)
 	return dirty, nil
 }
 
@@ -550,6 +568,9 @@ func (w *syncer) abandon() (committed bool) {
 	}
 	if err := w.release(ctx); err != nil {
 		w.s.log.Warn("could not release the scope", "scope", w.snap.Scope.String(), "err", oneLine(err))
+	}
+	if w.proj == projFresh && w.deferSwitch {
+		w.unstageProjection(ctx)
 	}
 	return active == w.sync
 }
@@ -734,6 +755,7 @@ func (w *syncer) planNodes() {
 		if w.plan.MissingNode(id, cur.service, cur.region) == syncplan.KeepStale {
 			w.res.Stale.Nodes++
 			if !cur.staleSince.IsZero() {
+				w.projNodes = append(w.projNodes, id)
 				continue // already stale: carried over as it is
 			}
 			w.fetchNodes = append(w.fetchNodes, id)
@@ -782,6 +804,7 @@ func (w *syncer) planEdges() {
 			if cur.stale && !w.changedNodes[k.From] && !w.changedNodes[k.To] {
 				w.keptStale = append(w.keptStale, cur.ekey)
 				w.keptFrom = append(w.keptFrom, k.From)
+				w.keptStaleKeys = append(w.keptStaleKeys, k)
 				continue
 			}
 			w.fetchEdges = append(w.fetchEdges, k)
@@ -796,6 +819,7 @@ func (w *syncer) planEdges() {
 func (w *syncer) planFindings() {
 	fs := w.snap.Findings
 	inSnap := make(map[string]bool, len(fs))
+	w.snapLife = make([]syncplan.Life, len(fs))
 	for i := range fs {
 		f := &fs[i]
 		inSnap[f.ID] = true
@@ -806,6 +830,7 @@ func (w *syncer) planFindings() {
 			stored = &cur.life
 		}
 		act, life := w.plan.PresentFinding(stored, cur.hash == h)
+		w.snapLife[i] = life
 		// a finding of a node whose version changes moves with it
 		if act == syncplan.Unchanged && !w.changedNodes[f.Resource] && !w.changedNodes[cur.resource] {
 			continue
@@ -823,11 +848,13 @@ func (w *syncer) planFindings() {
 		switch act {
 		case syncplan.StayResolved:
 			if !w.changedNodes[cur.resource] {
+				w.projFindings = append(w.projFindings, id)
 				continue
 			}
 		case syncplan.KeepStale:
 			w.res.Stale.Findings++
 			if life == cur.life && !w.changedNodes[cur.resource] {
+				w.projFindings = append(w.projFindings, id)
 				continue // stale already: carried over as it is
 			}
 		case syncplan.Resolve:
@@ -847,9 +874,7 @@ func (w *syncer) fetch() error {
 	p := map[string]any{"sk": w.sk}
 	if len(w.fetchNodes) > 0 {
 		got := make(map[string]*graph.Node, len(w.fetchNodes))
-		err := w.readBatches(`UNWIND $rows AS id
-			MATCH (n:Resource {id: id}) USING INDEX n:Resource(id) WHERE n.scope = $sk AND n.sync_to IS NULL
-			RETURN properties(n)`, strsToAny(w.fetchNodes), p, func(v []any) error {
+		err := w.readBatches(stmtFetchNodes, strsToAny(w.fetchNodes), p, func(v []any) error {
 			m, _ := v[0].(map[string]any)
 			n, err := decodeNode(m)
 			if err != nil {
@@ -887,9 +912,7 @@ func (w *syncer) fetch() error {
 	}
 	if len(w.fetchFindings) > 0 {
 		got := make(map[string]*graph.Finding, len(w.fetchFindings))
-		err := w.readBatches(`UNWIND $rows AS id
-			MATCH (f:Finding {id: id}) USING INDEX f:Finding(id) WHERE f.scope = $sk AND f.sync_to IS NULL
-			RETURN properties(f)`, strsToAny(w.fetchFindings), p, func(v []any) error {
+		err := w.readBatches(stmtFetchFindings, strsToAny(w.fetchFindings), p, func(v []any) error {
 			m, _ := v[0].(map[string]any)
 			f, _, err := decodeFinding(m)
 			if err != nil {
@@ -1288,8 +1311,12 @@ func (w *syncer) write() error {
 	final := func(tx neo.ManagedTransaction) error { return w.switchIn(tx, rec, inline) }
 	if w.deferSwitch {
 		// the switch transaction of all scopes must stay small: the
-		// superseded rows are deleted after it
+		// superseded rows are deleted after it, and the projection is
+		// staged by the scope's last write transaction
 		final, w.rec = nil, rec
+		if w.proj == projFresh {
+			final = w.stageProjection
+		}
 	}
 	done := w.phase("write")
 	err = w.runSteps(w.ctx, steps, final)
@@ -1322,8 +1349,14 @@ func (w *syncer) switchIn(tx neo.ManagedTransaction, rec map[string]any, inline 
 	if err != nil {
 		return fmt.Errorf("switch active sync: %w", err)
 	}
-	if _, err := res.Consume(ctx); err != nil || !inline {
+	if _, err := res.Consume(ctx); err != nil {
 		return err
+	}
+	if err := w.writeProjection(tx, w.deferSwitch); err != nil {
+		return err
+	}
+	if !inline {
+		return nil
 	}
 	for _, d := range w.superseded() {
 		if len(d.ids) == 0 {

@@ -49,7 +49,17 @@ var KubeReads = []string{
 	"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
 	"/apis/rbac.authorization.k8s.io/v1/rolebindings",
 	"/api/v1/namespaces/kube-system/configmaps/aws-auth",
+	"/api/v1/services",
+	"/apis/networking.k8s.io/v1/ingresses",
+	"/api/v1/namespaces",
+	"/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+	"/apis/networking.k8s.io/v1/networkpolicies",
 }
+
+// kubeListKinds is the kind of each list of KubeReads ("" for the
+// ConfigMap get).
+var kubeListKinds = []string{"Pod", "ServiceAccount", "Node", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding", "",
+	"Service", "Ingress", "Namespace", "ValidatingWebhookConfiguration", "NetworkPolicy"}
 
 const (
 	kubePageSize = 500
@@ -131,8 +141,15 @@ func (k *kubeClient) read(ctx context.Context) (*inventory.KubeState, error) {
 		}
 	}
 	// The lists in KubeReads order, each item decoded as an export's would be.
-	for i, kind := range []string{"Pod", "ServiceAccount", "Node", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"} {
-		note(KubeReads[i], list(ctx, k, KubeReads[i], func(raw json.RawMessage) error { return addKubeObject(ks, kind, raw) }))
+	for i, kind := range kubeListKinds {
+		if kind == "" {
+			continue
+		}
+		err := list(ctx, k, KubeReads[i], func(raw json.RawMessage) error { return addKubeObject(ks, kind, raw) })
+		if kind == "Namespace" && err == nil {
+			ks.NamespacesRead = true
+		}
+		note(KubeReads[i], err)
 	}
 	var cm json.RawMessage
 	found, err := k.get(ctx, KubeReads[7], &cm)
@@ -249,6 +266,7 @@ func list(ctx context.Context, k *kubeClient, path string, fn func(json.RawMessa
 type kubeMeta struct {
 	Name            string            `json:"name"`
 	Namespace       string            `json:"namespace"`
+	Labels          map[string]string `json:"labels"`
 	Annotations     map[string]string `json:"annotations"`
 	OwnerReferences []struct {
 		Kind       string `json:"kind"`
@@ -295,6 +313,7 @@ type kubePod struct {
 	} `json:"spec"`
 	Status struct {
 		Phase string `json:"phase"`
+		PodIP string `json:"podIP"`
 	} `json:"status"`
 }
 
@@ -304,7 +323,7 @@ type kubePod struct {
 // not kept.
 func (p kubePod) inventory() inventory.KubePod {
 	out := inventory.KubePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, NodeName: p.Spec.NodeName,
-		ServiceAccount: p.Spec.ServiceAccountName, Phase: p.Status.Phase,
+		ServiceAccount: p.Spec.ServiceAccountName, Phase: p.Status.Phase, Labels: p.Metadata.Labels, IP: p.Status.PodIP,
 		HostNetwork: p.Spec.HostNetwork, HostPID: p.Spec.HostPID, HostIPC: p.Spec.HostIPC}
 	for _, o := range p.Metadata.OwnerReferences {
 		if o.Controller != nil && *o.Controller {
@@ -444,7 +463,7 @@ func parseAWSAuth(data map[string]string) (*inventory.KubeAWSAuth, error) {
 }
 
 // ParseKubeExport adds the objects of a kubectl JSON export to ks: a List
-// (`kubectl get pods,serviceaccounts,nodes,roles,rolebindings,clusterroles,clusterrolebindings -A -o json`)
+// (`kubectl get pods,serviceaccounts,nodes,roles,rolebindings,clusterroles,clusterrolebindings,services,ingresses,namespaces,networkpolicies,validatingwebhookconfigurations -A -o json`)
 // or one object (`kubectl get configmap aws-auth -n kube-system -o json`).
 // Items of other kinds are skipped: a Secret or another ConfigMap in the
 // export is never kept. The file is untrusted: duplicate keys are refused.
@@ -511,6 +530,32 @@ func addKubeObject(ks *inventory.KubeState, kind string, raw json.RawMessage) er
 			} else {
 				ks.ClusterRoleBindings = append(ks.ClusterRoleBindings, b.inventory())
 			}
+		}
+	case "Service":
+		var sv kubeService
+		if err = json.Unmarshal(raw, &sv); err == nil {
+			ks.Services = append(ks.Services, sv.inventory())
+		}
+	case "Ingress":
+		var in kubeIngress
+		if err = json.Unmarshal(raw, &in); err == nil {
+			ks.Ingresses = append(ks.Ingresses, in.inventory())
+		}
+	case "Namespace":
+		var ns kubeObject
+		if err = json.Unmarshal(raw, &ns); err == nil {
+			ks.Namespaces = append(ks.Namespaces, inventory.KubeNamespace{Name: ns.Metadata.Name, Labels: ns.Metadata.Labels})
+			ks.NamespacesRead = true
+		}
+	case "ValidatingWebhookConfiguration":
+		var wc kubeWebhookConfiguration
+		if err = json.Unmarshal(raw, &wc); err == nil {
+			ks.Webhooks = append(ks.Webhooks, wc.podWebhooks()...)
+		}
+	case "NetworkPolicy":
+		var np kubeNetworkPolicy
+		if err = json.Unmarshal(raw, &np); err == nil {
+			ks.NetworkPolicies = append(ks.NetworkPolicies, np.inventory())
 		}
 	case "ConfigMap":
 		var cm kubeConfigMap

@@ -19,6 +19,7 @@ func kubeObjects() *kubetest.Objects {
 	return &kubetest.Objects{
 		Pods: []map[string]any{
 			kubetest.Pod(kubetest.PodSpec{Namespace: "apps", Name: "web-5d8f9-abcde", Node: "ip-10-0-1-10.ec2.internal", ServiceAccount: "web", Owner: "ReplicaSet/web-5d8f9",
+				Labels: map[string]string{"app": "web"}, IP: "10.0.1.21",
 				Containers: []kubetest.Container{{Name: "app", Image: "nginx", Privileged: true, HostPaths: []string{"/var/run/containerd/containerd.sock"}}}}),
 			kubetest.Pod(kubetest.PodSpec{Namespace: "kube-system", Name: "aws-node-x1", Node: "ip-10-0-1-10.ec2.internal", ServiceAccount: "aws-node", Owner: "DaemonSet/aws-node",
 				HostNetwork: true, Containers: []kubetest.Container{{Name: "aws-node", Image: "amazon-k8s-cni", Capabilities: []string{"NET_ADMIN"}}}}),
@@ -34,6 +35,52 @@ func kubeObjects() *kubetest.Objects {
 		RoleBindings: []map[string]any{kubetest.Binding("apps", "web-deploys", "ClusterRole/deployer", kubetest.Subject{Kind: "ServiceAccount", Name: "web"})},
 		ConfigMaps: map[string]map[string]any{"kube-system/aws-auth": kubetest.AWSAuth(
 			"- rolearn: arn:aws:iam::123456789012:role/ops\n  username: ops\n  groups:\n    - system:masters\n")},
+		Services: []map[string]any{kubetest.Service(kubetest.ServiceSpec{Namespace: "apps", Name: "web", Type: "LoadBalancer", Selector: map[string]string{"app": "web"},
+			Ports:        []kubetest.ServicePort{{Port: 80, NodePort: 30080, TargetPort: "http"}},
+			Annotations:  map[string]string{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing", "example.com/api-token": "tok-4242"},
+			SourceRanges: []string{"0.0.0.0/0"}, Hostname: "k8s-apps-web-0123.elb.us-east-1.amazonaws.com"})},
+		Ingresses: []map[string]any{kubetest.Ingress(kubetest.IngressSpec{Namespace: "apps", Name: "web", Class: "alb",
+			Annotations: map[string]string{"alb.ingress.kubernetes.io/scheme": "internet-facing"}, Backends: []string{"web:80", "api:http"}})},
+		Namespaces: []map[string]any{kubetest.Namespace("apps", map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}), kubetest.Namespace("default", nil)},
+		ValidatingWebhookConfigurations: []map[string]any{kubetest.PodWebhook("kyverno", map[string]string{"policy": "on"}),
+			{"metadata": map[string]any{"name": "ingress-only"}, "webhooks": []any{map[string]any{"name": "ing.example", "rules": []any{
+				map[string]any{"apiGroups": []any{"networking.k8s.io"}, "operations": []any{"CREATE"}, "resources": []any{"ingresses"}}}}}}},
+		NetworkPolicies: []map[string]any{kubetest.NetworkPolicy("apps", "web-deny", map[string]string{"app": "web"}, nil)},
+	}
+}
+
+// checkKubeNetAndAdmission asserts what the cluster's Services, Ingresses,
+// Namespaces, webhooks and NetworkPolicies were read as.
+func checkKubeNetAndAdmission(t *testing.T, ks *inventory.KubeState) {
+	t.Helper()
+	wantSvc := inventory.KubeService{Namespace: "apps", Name: "web", Type: "LoadBalancer", Selector: map[string]string{"app": "web"},
+		Ports:        []inventory.KubeServicePort{{Protocol: "TCP", Port: 80, NodePort: 30080, TargetPort: "http"}},
+		SourceRanges: []string{"0.0.0.0/0"}, Annotations: map[string]string{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"},
+		Hostnames: []string{"k8s-apps-web-0123.elb.us-east-1.amazonaws.com"}}
+	if len(ks.Services) != 1 || mustJSON(t, ks.Services[0]) != mustJSON(t, wantSvc) {
+		t.Errorf("services = %s\nwant %s", mustJSON(t, ks.Services), mustJSON(t, wantSvc))
+	}
+	wantIng := inventory.KubeIngress{Namespace: "apps", Name: "web", Class: "alb", Annotations: map[string]string{"alb.ingress.kubernetes.io/scheme": "internet-facing"},
+		Backends: []string{"web:80", "api:http"}}
+	if len(ks.Ingresses) != 1 || mustJSON(t, ks.Ingresses[0]) != mustJSON(t, wantIng) {
+		t.Errorf("ingresses = %s\nwant %s", mustJSON(t, ks.Ingresses), mustJSON(t, wantIng))
+	}
+	if !ks.NamespacesRead || len(ks.Namespaces) != 2 || ks.Namespaces[0].Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
+		t.Errorf("namespaces = %+v (read %v)", ks.Namespaces, ks.NamespacesRead)
+	}
+	if len(ks.Webhooks) != 1 || ks.Webhooks[0].Configuration != "kyverno" || ks.Webhooks[0].NamespaceSelector == nil ||
+		ks.Webhooks[0].NamespaceSelector.MatchLabels["policy"] != "on" {
+		t.Errorf("pod webhooks = %+v (only the one reviewing pod creation)", ks.Webhooks)
+	}
+	if len(ks.NetworkPolicies) != 1 || !ks.NetworkPolicies[0].Ingress || ks.NetworkPolicies[0].IngressRules != 0 ||
+		ks.NetworkPolicies[0].PodSelector.MatchLabels["app"] != "web" {
+		t.Errorf("network policies = %+v", ks.NetworkPolicies)
+	}
+	if ks.Pods[0].IP != "10.0.1.21" || ks.Pods[0].Labels["app"] != "web" {
+		t.Errorf("pod IP or labels lost: %+v", ks.Pods[0])
+	}
+	if strings.Contains(mustJSON(t, ks), "tok-4242") {
+		t.Error("an application annotation's value was kept")
 	}
 }
 
@@ -84,6 +131,7 @@ func TestEKSCollectsNodeGroupsAndTheKubernetesAPI(t *testing.T) {
 	}
 	web := ks.Pods[0]
 	want := inventory.KubePod{Namespace: "apps", Name: "web-5d8f9-abcde", NodeName: "ip-10-0-1-10.ec2.internal", ServiceAccount: "web", Phase: "Running",
+		Labels: map[string]string{"app": "web"}, IP: "10.0.1.21",
 		OwnerKind: "ReplicaSet", OwnerName: "web-5d8f9", HostPaths: []string{"/var/run/containerd/containerd.sock"},
 		Containers: []inventory.KubeContainer{{Name: "app", Image: "nginx", Privileged: true}}}
 	if mustJSON(t, web) != mustJSON(t, want) {
@@ -101,9 +149,15 @@ func TestEKSCollectsNodeGroupsAndTheKubernetesAPI(t *testing.T) {
 	if a := ks.AWSAuth; a == nil || len(a.Roles) != 1 || a.Roles[0].ARN != "arn:aws:iam::123456789012:role/ops" || !slices.Equal(a.Roles[0].Groups, []string{"system:masters"}) {
 		t.Errorf("aws-auth = %+v", ks.AWSAuth)
 	}
+	checkKubeNetAndAdmission(t, ks)
 	for _, r := range srv.Requests() {
 		if !strings.HasPrefix(r, "GET ") || strings.Contains(r, "secrets") {
 			t.Errorf("the collector asked %q: only reads, never Secrets", r)
+		}
+	}
+	for _, p := range KubeReads {
+		if !slices.ContainsFunc(srv.Requests(), func(r string) bool { return r == "GET "+p }) {
+			t.Errorf("%s was not read", p)
 		}
 	}
 }
@@ -142,6 +196,9 @@ func TestParseKubeExportKeepsOnlyTheKindsItReads(t *testing.T) {
 	}
 	items := []any{withKind("Pod", objs.Pods[0]), withKind("ServiceAccount", objs.ServiceAccounts[0]), withKind("Node", objs.Nodes[0]),
 		withKind("ClusterRole", objs.ClusterRoles[0]), withKind("RoleBinding", objs.RoleBindings[0]),
+		withKind("Service", objs.Services[0]), withKind("Ingress", objs.Ingresses[0]), withKind("Namespace", objs.Namespaces[0]), withKind("Namespace", objs.Namespaces[1]),
+		withKind("ValidatingWebhookConfiguration", objs.ValidatingWebhookConfigurations[0]), withKind("ValidatingWebhookConfiguration", objs.ValidatingWebhookConfigurations[1]),
+		withKind("NetworkPolicy", objs.NetworkPolicies[0]),
 		map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "db", "namespace": "apps"}, "data": map[string]any{"password": "c2VjcmV0LXZhbHVlLTQyNDI="}},
 		map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "app-config", "namespace": "apps"}, "data": map[string]any{"DB_PASSWORD": "plain-value-4242"}}}
 	list := mustJSON(t, map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
@@ -155,6 +212,7 @@ func TestParseKubeExportKeepsOnlyTheKindsItReads(t *testing.T) {
 	if len(ks.Pods) != 1 || len(ks.ServiceAccounts) != 1 || len(ks.Nodes) != 1 || len(ks.ClusterRoles) != 1 || len(ks.RoleBindings) != 1 || ks.AWSAuth == nil {
 		t.Fatalf("export not read: %+v", ks)
 	}
+	checkKubeNetAndAdmission(t, ks)
 	if out := mustJSON(t, ks); strings.Contains(out, "4242") || strings.Contains(out, "c2VjcmV0") {
 		t.Errorf("a Secret or ConfigMap value was kept: %s", out)
 	}

@@ -53,6 +53,17 @@ type KubeState struct {
 	// AWSAuth is the kube-system/aws-auth ConfigMap's mappings; nil when
 	// the ConfigMap does not exist or was not read.
 	AWSAuth *KubeAWSAuth `json:"aws_auth,omitempty"`
+	// Services, Ingresses and NetworkPolicies decide how pods are reached.
+	Services        []KubeService       `json:"services,omitempty"`
+	Ingresses       []KubeIngress       `json:"ingresses,omitempty"`
+	NetworkPolicies []KubeNetworkPolicy `json:"network_policies,omitempty"`
+	// Namespaces (with their Pod Security Admission labels) and the pod
+	// webhooks decide what a pod created there may be. NamespacesRead is
+	// false when they were not read (an export without them): the
+	// admission control is then unknown.
+	Namespaces     []KubeNamespace `json:"namespaces,omitempty"`
+	NamespacesRead bool            `json:"namespaces_read,omitempty"`
+	Webhooks       []KubeWebhook   `json:"webhooks,omitempty"`
 	// Errors lists the lists that could not be read.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -65,6 +76,10 @@ type KubePod struct {
 	NodeName       string `json:"node_name,omitempty"`
 	ServiceAccount string `json:"service_account,omitempty"`
 	Phase          string `json:"phase,omitempty"`
+	// Labels are the pod's labels (Service and NetworkPolicy selectors).
+	Labels map[string]string `json:"labels,omitempty"`
+	// IP is status.podIP (an ip-mode load balancer target).
+	IP string `json:"ip,omitempty"`
 	// OwnerKind and OwnerName name the controller that owns the pod (a
 	// ReplicaSet's Deployment, a DaemonSet, ...); empty for a bare pod.
 	OwnerKind   string          `json:"owner_kind,omitempty"`
@@ -146,4 +161,99 @@ type KubeAWSAuthMapping struct {
 	ARN      string   `json:"arn"`
 	Username string   `json:"username,omitempty"`
 	Groups   []string `json:"groups,omitempty"`
+}
+
+// KubeService is a Service: the pods its selector matches answer on its
+// ports, from inside the cluster, on every node's NodePort, and behind the
+// load balancer a LoadBalancer Service gets.
+type KubeService struct {
+	Namespace string            `json:"namespace"`
+	Name      string            `json:"name"`
+	Type      string            `json:"type,omitempty"` // ClusterIP, NodePort, LoadBalancer, ExternalName
+	Selector  map[string]string `json:"selector,omitempty"`
+	Ports     []KubeServicePort `json:"ports,omitempty"`
+	// LoadBalancerClass is spec.loadBalancerClass ("service.k8s.aws/nlb":
+	// the AWS Load Balancer Controller).
+	LoadBalancerClass string `json:"load_balancer_class,omitempty"`
+	// SourceRanges are spec.loadBalancerSourceRanges (or the
+	// service.beta.kubernetes.io/load-balancer-source-ranges annotation).
+	SourceRanges []string `json:"source_ranges,omitempty"`
+	// Annotations keeps only the load balancer annotations
+	// (service.beta.kubernetes.io/aws-load-balancer-*).
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Hostnames are status.loadBalancer.ingress hostnames: the DNS name of
+	// the load balancer that fronts the Service.
+	Hostnames []string `json:"hostnames,omitempty"`
+}
+
+// KubeServicePort is one port of a Service.
+type KubeServicePort struct {
+	Name       string `json:"name,omitempty"`
+	Protocol   string `json:"protocol,omitempty"`
+	Port       int32  `json:"port"`
+	NodePort   int32  `json:"node_port,omitempty"`
+	TargetPort string `json:"target_port,omitempty"`
+}
+
+// KubeIngress is a networking.k8s.io/v1 Ingress: the Services its rules
+// and default backend route to, and how its class's controller exposes it.
+type KubeIngress struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Class is spec.ingressClassName, or the kubernetes.io/ingress.class
+	// annotation of older manifests.
+	Class string `json:"class,omitempty"`
+	// Annotations keeps only the AWS Load Balancer Controller's
+	// (alb.ingress.kubernetes.io/*).
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Backends are the backend Services, "name:port" (port number or name).
+	Backends  []string `json:"backends,omitempty"`
+	Hostnames []string `json:"hostnames,omitempty"`
+}
+
+// KubeNamespace is a namespace with its Pod Security Admission labels
+// (pod-security.kubernetes.io/*) and its name label; other labels are kept
+// for webhook namespace selectors.
+type KubeNamespace struct {
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// KubeWebhook is one webhook of a ValidatingWebhookConfiguration that
+// reviews the creation of pods: an admission controller (Kyverno,
+// Gatekeeper, a custom policy) that may refuse a privileged pod.
+type KubeWebhook struct {
+	Configuration string `json:"configuration"`
+	Name          string `json:"name"`
+	FailurePolicy string `json:"failure_policy,omitempty"`
+	// NamespaceSelector limits the namespaces whose pods it reviews; nil
+	// reviews every namespace.
+	NamespaceSelector *KubeLabelSelector `json:"namespace_selector,omitempty"`
+}
+
+// KubeLabelSelector is a metav1.LabelSelector.
+type KubeLabelSelector struct {
+	MatchLabels      map[string]string       `json:"match_labels,omitempty"`
+	MatchExpressions []KubeSelectorCondition `json:"match_expressions,omitempty"`
+}
+
+// KubeSelectorCondition is one matchExpressions entry.
+type KubeSelectorCondition struct {
+	Key      string   `json:"key"`
+	Operator string   `json:"operator"` // In, NotIn, Exists, DoesNotExist
+	Values   []string `json:"values,omitempty"`
+}
+
+// KubeNetworkPolicy is a networking.k8s.io/v1 NetworkPolicy restricting
+// the ingress of the pods it selects.
+type KubeNetworkPolicy struct {
+	Namespace   string            `json:"namespace"`
+	Name        string            `json:"name"`
+	PodSelector KubeLabelSelector `json:"pod_selector"`
+	// Ingress is true when the policy's policyTypes include Ingress (or it
+	// has ingress rules): the selected pods then admit only what a rule allows.
+	Ingress bool `json:"ingress,omitempty"`
+	// IngressRules is the number of ingress rules; 0 with Ingress denies
+	// all ingress.
+	IngressRules int `json:"ingress_rules,omitempty"`
 }

@@ -101,6 +101,11 @@ type builder struct {
 	// hostPorts maps "instance node id|port" to the task definitions whose
 	// bridge- or host-mode containers answer on that host port.
 	hostPorts map[string][]string
+	// podIPs maps "region|pod IP" to the EKS workload answering there (an
+	// ip-mode target); kubeExposures are the Services and Ingresses whose
+	// Internet moves reachability adds.
+	podIPs        map[string]podTarget
+	kubeExposures []kubeExposure
 	// pendingSecretRefs are task definitions whose injected secrets are
 	// linked after the secret nodes exist.
 	pendingSecretRefs []secretRef

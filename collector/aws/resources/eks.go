@@ -245,6 +245,7 @@ func (b *builder) eksWorkloads(x *regionIndex, c *inventory.EKSCluster, profiles
 	for _, w := range order {
 		b.eksWorkload(x, c, w, nodeHost, saRole, profiles)
 	}
+	b.eksServices(x, ks, order, hosts)
 	b.eksAccess(c, ks, hosts, order)
 }
 

@@ -196,16 +196,26 @@ func (b *builder) eksAccess(c *inventory.EKSCluster, ks *inventory.KubeState, ho
 		byNS[w.namespace] = append(byNS[w.namespace], w)
 	}
 	slices.Sort(namespaces)
+	// A cluster-wide grant creates pods in any namespace: with the
+	// namespaces read, also in those where nothing runs yet (an attacker
+	// picks the one whose admission is the weakest).
+	everywhere := slices.Clone(namespaces)
+	if ks != nil && ks.NamespacesRead {
+		for _, n := range ks.Namespaces {
+			everywhere = appendUnique(everywhere, n.Name)
+		}
+		slices.Sort(everywhere)
+	}
 	expand := func(ns string) []string {
 		if ns != "*" {
 			return []string{ns}
 		}
-		if len(namespaces) == 0 {
+		if len(everywhere) == 0 {
 			// Nothing runs (or the API was not read): a cluster-wide grant
 			// still creates pods in the default namespace.
 			return []string{"default"}
 		}
-		return namespaces
+		return everywhere
 	}
 	hubs := map[string]bool{}
 	hub := func(ns string) string {
@@ -219,9 +229,16 @@ func (b *builder) eksAccess(c *inventory.EKSCluster, ks *inventory.KubeState, ho
 		n.Props["namespace"] = ns
 		b.edge(graph.Edge{From: b.accountID(), To: id, Kind: graph.EdgeContains})
 		b.edge(graph.Edge{From: c.ARN, To: id, Kind: graph.EdgeContains})
-		for _, h := range hosts {
-			b.edge(graph.Edge{From: id, To: h, Kind: graph.EdgeEscalatesTo, Technique: TechEKSCreatePrivilegedPod, Likelihood: 0.8,
-				Evidence: []string{fmt.Sprintf("a pod created in namespace %s can be privileged with the node's / mounted and can be placed on any node (nodeName); no admission policy was read", ns)}})
+		adm := podAdmission(ks, ns)
+		n.Props["pod_security"] = adm.level
+		if adm.allows {
+			for _, h := range hosts {
+				b.edge(graph.Edge{From: id, To: h, Kind: graph.EdgeEscalatesTo, Technique: TechEKSCreatePrivilegedPod, Likelihood: 0.8,
+					Conditional: len(adm.webhooks) > 0,
+					Evidence:    append([]string{fmt.Sprintf("a pod created in namespace %s can be privileged with the node's / mounted and can be placed on any node (nodeName)", ns), adm.why}, adm.webhooks...)})
+			}
+		} else {
+			b.log.Debug("eks: Pod Security Admission refuses privileged pods", "namespace", ns, "level", adm.level)
 		}
 		for _, w := range byNS[ns] {
 			b.edge(graph.Edge{From: id, To: w.id, Kind: graph.EdgeEscalatesTo, Technique: TechEKSRunAsServiceAccount, Likelihood: 0.8,
@@ -331,4 +348,60 @@ func sortedKeys(m map[string][]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Pod Security Admission (the built-in admission controller, on in every
+// EKS version that has it): the label pod-security.kubernetes.io/enforce
+// of a namespace refuses, at "baseline" and "restricted", every pod that is
+// privileged, holds a host namespace, adds an escaping capability or
+// mounts a hostPath volume. Without the label EKS enforces "privileged"
+// (nothing refused).
+const psaEnforceLabel = "pod-security.kubernetes.io/enforce"
+
+// admission is what creating a pod in a namespace may yield.
+type admission struct {
+	// allows: a pod that takes its node (privileged, hostPath /) is admitted.
+	allows bool
+	level  string // privileged, baseline, restricted, or unknown
+	why    string
+	// webhooks names the validating webhooks reviewing pod creation there:
+	// they may refuse such a pod, so the move is conditional.
+	webhooks []string
+}
+
+// podAdmission decides whether a privileged pod is admitted in namespace ns.
+func podAdmission(ks *inventory.KubeState, ns string) admission {
+	if ks == nil || !ks.NamespacesRead {
+		return admission{allows: true, level: "unknown",
+			why: "namespaces were not read: their Pod Security Admission level is unknown, assumed privileged"}
+	}
+	labels := map[string]string{"kubernetes.io/metadata.name": ns}
+	for _, n := range ks.Namespaces {
+		if n.Name == ns {
+			for k, v := range n.Labels {
+				labels[k] = v
+			}
+		}
+	}
+	a := admission{allows: true, level: "privileged",
+		why: fmt.Sprintf("namespace %s has no %s label: Pod Security Admission enforces privileged (admits every pod)", ns, psaEnforceLabel)}
+	switch v := labels[psaEnforceLabel]; v {
+	case "":
+	case "baseline", "restricted":
+		return admission{level: v, why: fmt.Sprintf("namespace %s: %s=%s refuses privileged, host-namespace and hostPath pods", ns, psaEnforceLabel, v)}
+	default:
+		a.level = v
+		a.why = fmt.Sprintf("namespace %s: %s=%s admits privileged pods", ns, psaEnforceLabel, v)
+	}
+	for _, w := range ks.Webhooks {
+		if labelSelectorMatches(w.NamespaceSelector, labels) {
+			fp := w.FailurePolicy
+			if fp == "" {
+				fp = "Fail"
+			}
+			a.webhooks = append(a.webhooks, fmt.Sprintf("ValidatingWebhookConfiguration %s (webhook %s, failurePolicy %s) reviews pod creation in namespace %s: a policy engine (Kyverno, Gatekeeper, ...) there may refuse privileged or hostPath pods; its policies are not read",
+				w.Configuration, w.Name, fp, ns))
+		}
+	}
+	return a
 }

@@ -147,6 +147,11 @@ var rules = map[string]rule{
 		remediation: "Bind the service account to a Role with only the verbs the workload needs; never grant create on pods or controllers, pods/exec, escalate, bind, impersonate or reading secrets to an application's service account.",
 		fixEffort:   2,
 	},
+	RuleEKSWorkloadExposed: {
+		title: "EKS workload reachable from the Internet through a Service or Ingress (internet-facing load balancer, or a NodePort on a public node)", severity: graph.SeverityHigh,
+		remediation: "Make the load balancer internal (service.beta.kubernetes.io/aws-load-balancer-scheme or alb.ingress.kubernetes.io/scheme: internal), limit loadBalancerSourceRanges / inbound-cidrs to known ranges, and keep nodes in private subnets without public addresses or NodePorts open in their security groups.",
+		fixEffort:   2,
+	},
 	RuleEKSAWSAuthMasters: {
 		title: "aws-auth ConfigMap maps an IAM principal to system:masters", severity: graph.SeverityMedium,
 		remediation: "Move the mapping to an EKS access entry with a scoped access policy, or map to a group bound to a least-privilege ClusterRole; system:masters cannot be restricted by RBAC.",

@@ -68,6 +68,7 @@ func (b *builder) reachability() {
 	for _, lb := range b.lbs {
 		b.loadBalancerMoves(lb, cache)
 	}
+	b.kubeExposureMoves(cache)
 	for _, x := range b.regions {
 		for i := range x.d.Functions {
 			b.functionURLMoves(&x.d.Functions[i])
@@ -171,7 +172,9 @@ func (b *builder) loadBalancerMoves(info lbInfo, cache map[string]*exposure) {
 						forward(t.ID, nil, port, tg.Name)
 					}
 				case "ip":
-					if m := b.memberByIP(x, t.ID); m != nil {
+					if pt, ok := b.podIPs[x.name+"|"+t.ID]; ok {
+						forward(pt.id, pt.sgs, port, tg.Name+" (pod IP "+t.ID+")")
+					} else if m := b.memberByIP(x, t.ID); m != nil {
 						forward(m.id, m.sgs, port, tg.Name)
 					}
 				default:
@@ -193,8 +196,8 @@ func (b *builder) loadBalancerMoves(info lbInfo, cache map[string]*exposure) {
 
 // forwardToHost forwards to an instance target, or to the containers that
 // answer on that host port (bridge or host network mode) when ECS placed
-// any there: the load balancer's traffic lands in the container, not on the
-// host.
+// any there, or to the EKS workloads a Kubernetes NodePort there forwards
+// to: the load balancer's traffic lands in the container, not on the host.
 func (b *builder) forwardToHost(m *member, port int32, via string, forward func(string, []string, int32, string)) {
 	tds := b.hostPorts[fmt.Sprintf("%s|%d", m.id, port)]
 	if len(tds) == 0 {

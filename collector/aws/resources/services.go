@@ -51,7 +51,7 @@ func (b *builder) exposedServices(x *regionIndex, id string, inst *inventory.Ins
 		if _, err := fmt.Sscan(port, &p); !ok || err != nil || host != id {
 			continue
 		}
-		name(p, "container of "+strings.Join(tds, ", ")+" (ECS host port)")
+		name(p, "container of "+strings.Join(tds, ", ")+" (ECS host port or Kubernetes NodePort)")
 	}
 	for _, tg := range x.d.TargetGroups {
 		for _, t := range tg.Targets {

@@ -32,6 +32,9 @@ type Objects struct {
 	ClusterRoles, Roles, ClusterRoleBindings, RoleBindings []map[string]any
 	// ConfigMaps by "namespace/name".
 	ConfigMaps map[string]map[string]any
+	// What exposes, isolates and admits pods.
+	Services, Ingresses, NetworkPolicies        []map[string]any
+	Namespaces, ValidatingWebhookConfigurations []map[string]any
 }
 
 // Server is a running fake API server.
@@ -108,6 +111,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"/apis/rbac.authorization.k8s.io/v1/roles":               {"RoleList", s.objs.Roles},
 		"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings": {"ClusterRoleBindingList", s.objs.ClusterRoleBindings},
 		"/apis/rbac.authorization.k8s.io/v1/rolebindings":        {"RoleBindingList", s.objs.RoleBindings},
+		"/api/v1/services":                           {"ServiceList", s.objs.Services},
+		"/api/v1/namespaces":                         {"NamespaceList", s.objs.Namespaces},
+		"/apis/networking.k8s.io/v1/ingresses":       {"IngressList", s.objs.Ingresses},
+		"/apis/networking.k8s.io/v1/networkpolicies": {"NetworkPolicyList", s.objs.NetworkPolicies},
+		"/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations": {"ValidatingWebhookConfigurationList", s.objs.ValidatingWebhookConfigurations},
 	}
 	if l, ok := lists[r.URL.Path]; ok {
 		start, _ := strconv.Atoi(r.URL.Query().Get("continue"))
@@ -127,8 +135,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			items = []map[string]any{}
 		}
 		apiVersion := "v1"
-		if strings.HasPrefix(r.URL.Path, "/apis/rbac") {
-			apiVersion = "rbac.authorization.k8s.io/v1"
+		if g, ok := strings.CutPrefix(r.URL.Path, "/apis/"); ok {
+			apiVersion = g[:strings.LastIndex(g, "/")]
 		}
 		write(w, http.StatusOK, map[string]any{"kind": l.kind, "apiVersion": apiVersion, "metadata": meta, "items": items})
 		return
@@ -170,6 +178,14 @@ func meta(namespace, name string) map[string]any {
 	return m
 }
 
+// annotated sets the object metadata's annotations, when there are any.
+func annotated(md map[string]any, annotations map[string]string) map[string]any {
+	if len(annotations) > 0 {
+		md["annotations"] = annotations
+	}
+	return md
+}
+
 // Container is a container of a Pod.
 type Container struct {
 	Name, Image  string
@@ -186,6 +202,9 @@ type PodSpec struct {
 	Owner                string
 	HostNetwork, HostPID bool
 	Containers           []Container
+	// Labels are the pod's labels; IP its status.podIP ("10.0.1.77" when empty).
+	Labels map[string]string
+	IP     string
 }
 
 // Pod returns a v1 Pod in its API shape.
@@ -226,7 +245,14 @@ func Pod(p PodSpec) map[string]any {
 	if p.HostPID {
 		spec["hostPID"] = true
 	}
-	return map[string]any{"metadata": md, "spec": spec, "status": map[string]any{"phase": "Running", "podIP": "10.0.1.77"}}
+	if len(p.Labels) > 0 {
+		md["labels"] = p.Labels
+	}
+	ip := p.IP
+	if ip == "" {
+		ip = "10.0.1.77"
+	}
+	return map[string]any{"metadata": md, "spec": spec, "status": map[string]any{"phase": "Running", "podIP": ip}}
 }
 
 // ServiceAccount returns a v1 ServiceAccount, annotated for IRSA when role is set.
@@ -305,4 +331,116 @@ func OtherCAPEM(t testing.TB) []byte {
 		t.Fatalf("certificate: %v", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// ServicePort is a port of a Service.
+type ServicePort struct {
+	Port, NodePort int32
+	TargetPort     any // a number or a port name
+}
+
+// ServiceSpec describes a Service for the Service helper.
+type ServiceSpec struct {
+	Namespace, Name, Type string
+	Selector              map[string]string
+	Ports                 []ServicePort
+	Annotations           map[string]string
+	SourceRanges          []string
+	// Hostname is the load balancer's DNS name in status.loadBalancer.
+	Hostname string
+}
+
+// Service returns a v1 Service in its API shape.
+func Service(sv ServiceSpec) map[string]any {
+	md := annotated(meta(sv.Namespace, sv.Name), sv.Annotations)
+	var ports []any
+	for _, p := range sv.Ports {
+		m := map[string]any{"protocol": "TCP", "port": p.Port, "targetPort": p.TargetPort}
+		if p.TargetPort == nil {
+			m["targetPort"] = p.Port
+		}
+		if p.NodePort != 0 {
+			m["nodePort"] = p.NodePort
+		}
+		ports = append(ports, m)
+	}
+	spec := map[string]any{"type": sv.Type, "selector": sv.Selector, "ports": ports, "clusterIP": "172.20.10.10"}
+	if len(sv.SourceRanges) > 0 {
+		spec["loadBalancerSourceRanges"] = sv.SourceRanges
+	}
+	return map[string]any{"metadata": md, "spec": spec, "status": lbStatus(sv.Hostname)}
+}
+
+// lbStatus is a Service's or Ingress's status: the load balancer's
+// hostname once the controller made it.
+func lbStatus(hostname string) map[string]any {
+	if hostname == "" {
+		return map[string]any{"loadBalancer": map[string]any{}}
+	}
+	return map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"hostname": hostname}}}}
+}
+
+// IngressSpec describes a networking.k8s.io/v1 Ingress routing every path
+// of one host to backend Services ("name:port").
+type IngressSpec struct {
+	Namespace, Name, Class string
+	Annotations            map[string]string
+	Backends               []string
+	Hostname               string
+}
+
+// Ingress returns an Ingress in its API shape.
+func Ingress(in IngressSpec) map[string]any {
+	md := annotated(meta(in.Namespace, in.Name), in.Annotations)
+	var paths []any
+	for i, b := range in.Backends {
+		name, port, _ := strings.Cut(b, ":")
+		pm := map[string]any{"name": port}
+		if n, err := strconv.Atoi(port); err == nil {
+			pm = map[string]any{"number": n}
+		}
+		paths = append(paths, map[string]any{"path": "/" + strconv.Itoa(i), "pathType": "Prefix",
+			"backend": map[string]any{"service": map[string]any{"name": name, "port": pm}}})
+	}
+	spec := map[string]any{"rules": []any{map[string]any{"http": map[string]any{"paths": paths}}}}
+	if in.Class != "" {
+		spec["ingressClassName"] = in.Class
+	}
+	return map[string]any{"metadata": md, "spec": spec, "status": lbStatus(in.Hostname)}
+}
+
+// Namespace returns a v1 Namespace with the name label the API server
+// sets and the given labels (Pod Security Admission's among them).
+func Namespace(name string, labels map[string]string) map[string]any {
+	md := meta("", name)
+	l := map[string]any{"kubernetes.io/metadata.name": name}
+	for k, v := range labels {
+		l[k] = v
+	}
+	md["labels"] = l
+	return map[string]any{"metadata": md, "spec": map[string]any{"finalizers": []any{"kubernetes"}}, "status": map[string]any{"phase": "Active"}}
+}
+
+// PodWebhook returns a ValidatingWebhookConfiguration whose one webhook
+// reviews pod creation (a policy engine's shape), limited to namespaces
+// with the matchLabels when given.
+func PodWebhook(name string, namespaceLabels map[string]string) map[string]any {
+	w := map[string]any{"name": name + ".policy.example", "admissionReviewVersions": []any{"v1"}, "sideEffects": "None", "failurePolicy": "Fail",
+		"clientConfig": map[string]any{"service": map[string]any{"namespace": "policy", "name": name}},
+		"rules":        []any{map[string]any{"apiGroups": []any{""}, "apiVersions": []any{"v1"}, "operations": []any{"CREATE", "UPDATE"}, "resources": []any{"pods"}, "scope": "*"}}}
+	if len(namespaceLabels) > 0 {
+		w["namespaceSelector"] = map[string]any{"matchLabels": namespaceLabels}
+	}
+	return map[string]any{"metadata": meta("", name), "webhooks": []any{w}}
+}
+
+// NetworkPolicy returns a NetworkPolicy isolating the ingress of the pods
+// matching podLabels (every pod of the namespace when empty), admitting
+// from pods matching fromLabels (none when nil: deny all ingress).
+func NetworkPolicy(namespace, name string, podLabels, fromLabels map[string]string) map[string]any {
+	spec := map[string]any{"podSelector": map[string]any{"matchLabels": podLabels}, "policyTypes": []any{"Ingress"}}
+	if fromLabels != nil {
+		spec["ingress"] = []any{map[string]any{"from": []any{map[string]any{"podSelector": map[string]any{"matchLabels": fromLabels}}}}}
+	}
+	return map[string]any{"metadata": meta(namespace, name), "spec": spec}
 }
