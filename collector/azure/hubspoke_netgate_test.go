@@ -12,7 +12,8 @@ import (
 // vm-jump's identity and a user hold Key Vault Secrets User on the vault
 // (public network access disabled, private endpoint in the app spoke);
 // vm-web's identity holds Storage Blob Data Reader on the account that
-// admits only snet-app.
+// admits only snet-app, and SQL Server Contributor on the SQL server whose
+// virtual network rule admits its subnet.
 const (
 	hsSecret  = hsKV + "/secrets/db-password"
 	hsJumpMI  = hsJump + "/providers/microsoft.managedidentity/identities/default"
@@ -61,7 +62,11 @@ func TestHubSpokeDataGrantsHoldOnlyWhereTheNetworkLetsTheCallerIn(t *testing.T) 
 				{hsJumpMI, hsSecret, transform.TechSecretGet, false, "vm-jump reaches it (azure.network.private-endpoint from vnet-hub)"},
 				{hsVaultUs, hsSecret, transform.TechSecretGet, true, "has no known place in a network the store admits"},
 				{hsWebMI, hsData, transform.TechBlobRead, true, "managed identity whose workloads are in no network the store admits"},
+				{hsWebMI, hsAppDB, transform.TechSQLAdminTakeover, false, "vm-web reaches it (azure.network.service-endpoint from vm-web)"},
 			}},
+		{name: "the SQL server's virtual network rule removed: the admin takeover holds only from an admitted network",
+			change: func(t *testing.T, rs hsRows) hsRows { return rs.drop(t, "allow-snet-web") },
+			grants: []grant{{hsWebMI, hsAppDB, transform.TechSQLAdminTakeover, true, "sql-hubspoke is restricted"}}},
 		{name: "private endpoint removed: the vault admits nobody, the jump host's read turns conditional",
 			change: func(t *testing.T, rs hsRows) hsRows { return rs.drop(t, "pe-kv") },
 			grants: []grant{{hsJumpMI, hsSecret, transform.TechSecretGet, true, "publicNetworkAccess is Disabled"}}},

@@ -13,6 +13,9 @@ import (
 var netGated = map[string]bool{
 	TechBlobRead: true, TechBlobWrite: true, TechSecretGet: true, TechKeyDecrypt: true,
 	TechAccessPolicySecret: true, TechAccessPolicyKey: true,
+	// Keys, images and a taken-over SQL admin are listed or set through
+	// the management plane but used on the data endpoint.
+	TechStorageListKeys: true, TechCosmosListKeys: true, TechACRPull: true, TechACRPush: true, TechSQLAdminTakeover: true,
 }
 
 // netReach indexes, per store, the nodes the network moves reaching it
@@ -27,19 +30,24 @@ func (b *builder) netReach() map[string]map[string]string {
 			default:
 				continue
 			}
-			if out[e.To] == nil {
-				out[e.To] = map[string]string{}
+			store := storeOf(e.To) // a SQL database's moves stand for its server's network
+			if out[store] == nil {
+				out[store] = map[string]string{}
 			}
-			out[e.To][e.From] = e.Technique
+			out[store][e.From] = e.Technique
 		}
 	}
 	return out
 }
 
 // storeOf returns the store whose network settings gate a data target: a
-// container's storage account, a secret's or key's vault, else the target.
+// container's storage account, a database's SQL server, a secret's or
+// key's vault, else the target.
 func storeOf(target string) string {
 	if i := strings.Index(target, "/blobservices/"); i > 0 {
+		return target[:i]
+	}
+	if i := strings.Index(target, "/databases/"); i > 0 && strings.Contains(target, "/microsoft.sql/servers/") {
 		return target[:i]
 	}
 	if i := strings.Index(target, "/secrets/"); i > 0 && strings.Contains(target, "/microsoft.keyvault/vaults/") {
