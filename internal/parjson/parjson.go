@@ -18,6 +18,14 @@ import (
 // (a few per core) hold a few megabytes at most.
 const batch = 64
 
+// bufs and raws hold the buffers of batches: a batch of a large report is
+// hundreds of kilobytes, and growing a new one for each was most of the
+// garbage of writing it.
+var (
+	bufs = sync.Pool{New: func() any { return new([]byte) }}
+	raws = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
 // WriteArray writes a JSON array of elements 0..n-1 as it stands in an
 // indented document at a line that starts with prefix (a field of an object
 // indented by json.MarshalIndent(doc, prefix0, indent) at that depth): "[]"
@@ -45,37 +53,44 @@ func WriteArray[T any](w io.Writer, n int, elem func(i int) *T, prefix, indent s
 // them in order, and nothing is written after the first error.
 func WriteArrayElements[T any](w io.Writer, n int, elem func(i int) *T, prefix, indent string) error {
 	type result struct {
-		b   []byte
+		b   *[]byte // from bufs; back to it once written
 		err error
 	}
 	encode := func(lo, hi int) result {
-		var out, raw bytes.Buffer
-		enc := json.NewEncoder(&raw) // escapes HTML, as json.Marshal does
+		out := bufs.Get().(*[]byte)
+		raw := raws.Get().(*bytes.Buffer)
+		defer raws.Put(raw)
+		enc := json.NewEncoder(raw) // escapes HTML, as json.Marshal does
+		b := (*out)[:0]
 		for i := lo; i < hi; i++ {
 			raw.Reset()
 			// json.Marshal's bytes, then indented: what MarshalIndent does
 			if err := enc.Encode(elem(i)); err != nil {
+				bufs.Put(out)
 				return result{err: err}
 			}
-			out.WriteString(prefix)
-			if err := json.Indent(&out, bytes.TrimSuffix(raw.Bytes(), []byte{'\n'}), prefix, indent); err != nil {
-				return result{err: err}
-			}
+			b = append(b, prefix...)
+			b = appendIndent(b, bytes.TrimSuffix(raw.Bytes(), []byte{'\n'}), prefix, indent)
 			if i < n-1 {
-				out.WriteByte(',')
+				b = append(b, ',')
 			}
-			out.WriteByte('\n')
+			b = append(b, '\n')
 		}
-		return result{b: out.Bytes()}
+		*out = b
+		return result{b: out}
+	}
+	write := func(r result) error {
+		if r.err != nil {
+			return r.err
+		}
+		_, err := w.Write(*r.b)
+		bufs.Put(r.b)
+		return err
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if workers < 2 || n <= batch {
 		for lo := 0; lo < n; lo += batch {
-			r := encode(lo, min(lo+batch, n))
-			if r.err != nil {
-				return r.err
-			}
-			if _, err := w.Write(r.b); err != nil {
+			if err := write(encode(lo, min(lo+batch, n))); err != nil {
 				return err
 			}
 		}
@@ -122,11 +137,7 @@ func WriteArrayElements[T any](w io.Writer, n int, elem func(i int) *T, prefix, 
 		if err != nil {
 			continue // after a failure a batch may never be handed to a worker
 		}
-		r := <-done
-		if err = r.err; err == nil {
-			_, err = w.Write(r.b)
-		}
-		if err != nil {
+		if err = write(<-done); err != nil {
 			close(stop)
 		}
 	}

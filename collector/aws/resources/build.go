@@ -106,6 +106,8 @@ type builder struct {
 	// Internet moves reachability adds.
 	podIPs        map[string]podTarget
 	kubeExposures []kubeExposure
+	// podPolicies are the EKS workloads NetworkPolicies isolate for ingress.
+	podPolicies map[string]*podPolicy
 	// pendingSecretRefs are task definitions whose injected secrets are
 	// linked after the secret nodes exist.
 	pendingSecretRefs []secretRef

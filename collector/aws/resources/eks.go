@@ -246,6 +246,7 @@ func (b *builder) eksWorkloads(x *regionIndex, c *inventory.EKSCluster, profiles
 		b.eksWorkload(x, c, w, nodeHost, saRole, profiles)
 	}
 	b.eksServices(x, ks, order, hosts)
+	b.eksNetworkPolicies(ks, order)
 	b.eksAccess(c, ks, hosts, order)
 }
 

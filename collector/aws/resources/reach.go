@@ -78,6 +78,7 @@ func (b *builder) reachability() {
 		}
 	}
 	b.lateral()
+	b.applyNetworkPolicies()
 }
 
 // exposureFindings returns the security-group and network-ACL findings
