@@ -48,11 +48,13 @@ type analysis struct {
 	onPathQueue int
 	queueIndex  map[string]int32 // finding id -> index in report.Queue
 	nodePaths   map[int32]int32  // node index -> number of paths through it
-	nodeHay     []string         // per node: lower-cased id, name and non-secret tags, for search
-	// adjacency of every edge (facts and moves, both directions) for the
-	// neighbourhood endpoint: the edges touching node n are adjEdge[adjOff[n]:adjOff[n+1]].
-	adjOff  []uint32
-	adjEdge []int32
+
+	// search is, per node, its lower-cased id, name and non-secret tags;
+	// facts is the graph with its fact edges (stages.go). Both are built
+	// after the analysis is published; an analysis made by analyse alone
+	// (an assumed-breach search) has neither.
+	search stage[[]string]
+	facts  stage[*factGraph]
 
 	planMu sync.Mutex
 	plan   *scoring.Plan
@@ -81,18 +83,11 @@ type pathMeta struct {
 	haystack   string // lower-cased ids and names along the path, for q
 }
 
+// analyse searches and scores g (its attacker moves; fact edges are not
+// read) and indexes the result for the endpoints.
 func analyse(ctx context.Context, g *graph.Graph, opts paths.Options, owners *owner.Resolver) (*analysis, error) {
 	an := &analysis{g: g, opts: opts, owners: owners}
-	// the node indexes need only the graph: they are built on the other
-	// core while the search and scoring run (at a million resources each
-	// takes about a second, and the first answer waits for both)
-	nodesDone := make(chan struct{})
-	go func() {
-		defer close(nodesDone)
-		an.indexNodes()
-	}()
 	run, err := scoring.Analyse(ctx, g, opts, scoring.Options{Owners: owners})
-	<-nodesDone
 	if err != nil {
 		return nil, err
 	}
@@ -164,19 +159,18 @@ func (an *analysis) index() {
 	}
 }
 
-// indexNodes builds the per-node indexes: the search text and the
-// adjacency of every edge.
-func (an *analysis) indexNodes() {
-	n := len(an.g.Nodes)
-	an.nodeHay = make([]string, n)
+// searchText is the search index: per node, its lower-cased id, name and
+// non-secret tags.
+func searchText(g *graph.Graph) []string {
+	hay := make([]string, len(g.Nodes))
 	// search must not become an oracle for a secret value a store written
 	// before ingest redaction may still hold
 	var sc secrets.Scrubber
 	// nodes of a scope share their tag maps when their tags are alike
 	// (graph/blob), so each map's scrubbed text is rendered once
 	tagText := map[unsafe.Pointer]string{}
-	for i := range an.g.Nodes {
-		nd := &an.g.Nodes[i]
+	for i := range g.Nodes {
+		nd := &g.Nodes[i]
 		var b strings.Builder
 		b.WriteString(nd.ID)
 		b.WriteByte('\n')
@@ -200,46 +194,54 @@ func (an *analysis) indexNodes() {
 			}
 			b.WriteString(text)
 		}
-		an.nodeHay[i] = strings.ToLower(b.String())
+		hay[i] = strings.ToLower(b.String())
 	}
-	an.adjOff = make([]uint32, n+1)
-	ends := make([][2]int32, len(an.g.Edges))
+	return hay
+}
+
+// adjacency indexes every edge of g at both ends: the edges touching node
+// n are edge[off[n]:off[n+1]], as indexes into g.Edges.
+func adjacency(g *graph.Graph) (off []uint32, edge []int32) {
+	n := len(g.Nodes)
+	off = make([]uint32, n+1)
+	ends := make([][2]int32, len(g.Edges))
 	from := 0
-	for i := range an.g.Edges {
-		e := &an.g.Edges[i]
+	for i := range g.Edges {
+		e := &g.Edges[i]
 		// edges are sorted by source and nodes by id: the source is found
 		// by walking the nodes alongside, not by a lookup per edge
-		for from < n && an.g.Nodes[from].ID < e.From {
+		for from < n && g.Nodes[from].ID < e.From {
 			from++
 		}
-		f, okf := int32(from), from < n && an.g.Nodes[from].ID == e.From
-		t, okt := an.g.NodeIndex(e.To)
+		f, okf := int32(from), from < n && g.Nodes[from].ID == e.From
+		t, okt := g.NodeIndex(e.To)
 		if !okf || !okt {
 			ends[i] = [2]int32{-1, -1}
 			continue
 		}
 		ends[i] = [2]int32{f, t}
-		an.adjOff[f+1]++
+		off[f+1]++
 		if t != f {
-			an.adjOff[t+1]++
+			off[t+1]++
 		}
 	}
 	for i := 1; i <= n; i++ {
-		an.adjOff[i] += an.adjOff[i-1]
+		off[i] += off[i-1]
 	}
-	an.adjEdge = make([]int32, an.adjOff[n])
-	fill := slices.Clone(an.adjOff[:n])
+	edge = make([]int32, off[n])
+	fill := slices.Clone(off[:n])
 	for i, e := range ends {
 		if e[0] < 0 {
 			continue
 		}
-		an.adjEdge[fill[e[0]]] = int32(i)
+		edge[fill[e[0]]] = int32(i)
 		fill[e[0]]++
 		if e[1] != e[0] {
-			an.adjEdge[fill[e[1]]] = int32(i)
+			edge[fill[e[1]]] = int32(i)
 			fill[e[1]]++
 		}
 	}
+	return off, edge
 }
 
 // remediationPlan returns the plan of this generation, computing it once.

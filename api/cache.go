@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -69,6 +70,11 @@ func (c *analysisCache) get(ctx context.Context) (*analysis, error) {
 		return an, nil
 	}
 	c.mu.Unlock()
+	return f.wait(ctx)
+}
+
+// wait returns the flight's outcome; ctx bounds the wait only.
+func (f *flight) wait(ctx context.Context) (*analysis, error) {
 	select {
 	case <-f.done:
 		return f.an, f.err
@@ -124,6 +130,11 @@ func (c *analysisCache) refresh(f *flight, prev *analysis) {
 	c.inflight = nil
 	f.an, f.err = an, err
 	if err == nil {
+		if an != c.cur {
+			// published: the search index needs only the nodes in
+			// memory, so it is built now rather than on the first search
+			an.search.start()
+		}
 		c.cur, c.checkedAt = an, c.now()
 	}
 }
@@ -137,7 +148,9 @@ func (c *analysisCache) compute(ctx context.Context, prev *analysis) (*analysis,
 		return prev, nil
 	}
 	start := time.Now()
-	g, err := c.store.Load(ctx, graph.Filter{})
+	// search and scoring read the attacker moves only; what else some
+	// endpoints read is built after the analysis answers (stages.go)
+	g, err := c.store.Load(ctx, graph.Filter{SkipFacts: true})
 	if err != nil {
 		return nil, fmt.Errorf("load graph: %w", err)
 	}
@@ -146,9 +159,42 @@ func (c *analysisCache) compute(ctx context.Context, prev *analysis) (*analysis,
 		return nil, err
 	}
 	an.generation, an.builtAt, an.took = gen, c.now(), time.Since(start)
-	c.log.Info("analysis computed", "generation", gen, "nodes", len(g.Nodes), "edges", len(g.Edges),
+	an.search = stage[[]string]{timeout: c.timeout, build: func(context.Context) ([]string, error) {
+		hay := searchText(g)
+		c.log.Debug("search index built", "generation", gen, "nodes", len(hay))
+		return hay, nil
+	}}
+	an.facts = stage[*factGraph]{timeout: c.timeout, build: func(ctx context.Context) (*factGraph, error) {
+		t := time.Now()
+		f, err := loadFacts(ctx, c.store, an)
+		if err == nil {
+			// the load's second copy of the nodes is garbage now (as large
+			// as the edges kept): hand its pages back rather than hold
+			// them until the next analysis grows into them
+			debug.FreeOSMemory()
+			c.log.Info("fact edges loaded", "generation", gen, "edges", len(f.g.Edges), "took", time.Since(t).Round(time.Millisecond))
+		}
+		return f, err
+	}}
+	c.log.Info("analysis computed", "generation", gen, "nodes", len(g.Nodes), "move_edges", len(g.Edges),
 		"paths", len(an.report.Paths), "took", an.took.Round(time.Millisecond))
 	return an, nil
+}
+
+// newer returns an analysis other than old: the current one when it has
+// replaced old already, otherwise the result of a refresh started now
+// (which may be old again when the store did not change). ctx bounds the
+// wait only.
+func (c *analysisCache) newer(ctx context.Context, old *analysis) (*analysis, error) {
+	c.mu.Lock()
+	if c.cur != nil && c.cur != old {
+		an := c.cur
+		c.mu.Unlock()
+		return an, nil
+	}
+	f := c.start()
+	c.mu.Unlock()
+	return f.wait(ctx)
 }
 
 // generation names the store's current contents by its sync history.

@@ -175,6 +175,9 @@ func TestAnalysisIsComputedOncePerGeneration(t *testing.T) {
 	if n := st.loads.Load(); n != 1 {
 		t.Fatalf("16 concurrent requests loaded the graph %d times, want 1", n)
 	}
+	if n := st.factLoads.Load(); n != 0 {
+		t.Fatalf("paths loaded the fact edges (%d loads): they answer from the moves", n)
+	}
 	var first PathList
 	c.get("/api/v1/paths?limit=1").decode(t, &first)
 
@@ -184,6 +187,10 @@ func TestAnalysisIsComputedOncePerGeneration(t *testing.T) {
 	srv.cache.idle() // the check runs behind the answer
 	if n := st.loads.Load(); n != 1 {
 		t.Fatalf("an unchanged store was reloaded (%d loads)", n)
+	}
+	c.get("/api/v1/stats")
+	if n := st.factLoads.Load(); n != 1 {
+		t.Fatalf("stats twice loaded the fact edges %d times, want once", n)
 	}
 
 	// A new sync is a new generation: reloaded, and old cursors are stale.

@@ -106,8 +106,10 @@ func (s *Server) getNodeByQuery(c *gin.Context) {
 	s.nodeAnswer(c, id)
 }
 
+// nodeAnswer answers a node's detail; its degree counts fact edges, so it
+// waits for them.
 func (s *Server) nodeAnswer(c *gin.Context, id string) {
-	an, ok := s.analysis(c)
+	an, f, ok := s.withFacts(c)
 	if !ok {
 		return
 	}
@@ -116,7 +118,7 @@ func (s *Server) nodeAnswer(c *gin.Context, id string) {
 		notFound(c, fmt.Sprintf("no node %q", id))
 		return
 	}
-	s.writeJSON(c, http.StatusOK, an.nodeDetail(n))
+	s.writeJSON(c, http.StatusOK, an.nodeDetail(n, f))
 }
 
 func intParam(c *gin.Context, name string, def, lo, hi int) (int, bool) {
@@ -148,7 +150,8 @@ func (s *Server) neighbourhood(c *gin.Context) {
 	if !ok {
 		return
 	}
-	an, ok := s.analysis(c)
+	// the walk follows fact edges too: it waits for them
+	an, f, ok := s.withFacts(c)
 	if !ok {
 		return
 	}
@@ -165,8 +168,8 @@ walk:
 	for d := 0; d < depth && len(frontier) > 0; d++ {
 		var nextFrontier []int32
 		for _, v := range frontier {
-			for _, ei := range an.adjEdge[an.adjOff[v]:an.adjOff[v+1]] {
-				e := &an.g.Edges[ei]
+			for _, ei := range f.adjEdge[f.adjOff[v]:f.adjOff[v+1]] {
+				e := &f.g.Edges[ei]
 				other, _ := an.g.NodeIndex(e.To)
 				if other == v {
 					other, _ = an.g.NodeIndex(e.From)
@@ -193,8 +196,8 @@ walk:
 	// Every edge between kept nodes, each once (it is listed at both ends).
 	edgeCap := limit * 4
 	for _, v := range order {
-		for _, ei := range an.adjEdge[an.adjOff[v]:an.adjOff[v+1]] {
-			e := &an.g.Edges[ei]
+		for _, ei := range f.adjEdge[f.adjOff[v]:f.adjOff[v+1]] {
+			e := &f.g.Edges[ei]
 			if e.From != an.g.Nodes[v].ID {
 				continue
 			}
@@ -230,6 +233,10 @@ func (s *Server) search(c *gin.Context) {
 	if !ok {
 		return
 	}
+	nodeHay, ok := s.searchIndex(c, an)
+	if !ok {
+		return
+	}
 	type hit struct {
 		i     int32
 		exact bool
@@ -237,7 +244,7 @@ func (s *Server) search(c *gin.Context) {
 	}
 	var hits []hit
 	truncated := false
-	for i, hay := range an.nodeHay {
+	for i, hay := range nodeHay {
 		if !strings.Contains(hay, q) {
 			continue
 		}
@@ -268,14 +275,15 @@ func (s *Server) search(c *gin.Context) {
 	s.writeJSON(c, http.StatusOK, out)
 }
 
+// stats counts every edge, facts included, so it waits for them.
 func (s *Server) stats(c *gin.Context) {
-	an, ok := s.analysis(c)
+	an, f, ok := s.withFacts(c)
 	if !ok {
 		return
 	}
 	st := Stats{
 		Generation: an.generation, ComputedAt: an.builtAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
-		AnalysisMillis: an.took.Milliseconds(), Nodes: len(an.g.Nodes), Edges: len(an.g.Edges),
+		AnalysisMillis: an.took.Milliseconds(), Nodes: len(an.g.Nodes), Edges: len(f.g.Edges),
 		MoveEdges: an.proj.NumEdges(), Findings: len(an.report.Queue), FindingsOnPath: an.onPathQueue,
 		Paths: len(an.report.Paths), Truncated: an.report.Truncated,
 		NodesByKind: map[string]int{}, NodesByCloud: map[string]int{}, FindingsBySeverity: map[string]int{},

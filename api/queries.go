@@ -58,7 +58,8 @@ func (s *Server) runQuery(c *gin.Context) {
 		badParam(c, err.Error())
 		return
 	}
-	an, ok := s.analysis(c)
+	// saved queries read fact edges (containment, encryption, runs-as...)
+	_, f, ok := s.withFacts(c)
 	if !ok {
 		return
 	}
@@ -67,7 +68,7 @@ func (s *Server) runQuery(c *gin.Context) {
 		return
 	}
 	defer release()
-	res, err := q.Run(c.Request.Context(), an.g, params)
+	res, err := q.Run(c.Request.Context(), f.g, params)
 	if err != nil {
 		if c.Request.Context().Err() != nil || errors.Is(err, c.Request.Context().Err()) {
 			abort(c, http.StatusServiceUnavailable, codeTimeout, "request cancelled during the query")

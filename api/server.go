@@ -302,13 +302,16 @@ func (s *Server) readyz(c *gin.Context) {
 	}
 	// ready means able to answer: the first analysis is computed (asking
 	// starts it), so a load balancer sends no request that would wait for it
-	if s.cache.ready() == nil {
+	an := s.cache.ready()
+	if an == nil {
 		abort(c, http.StatusServiceUnavailable, codeUnavailable, "the first analysis is still being computed")
 		return
 	}
 	// A failed collection does not make the server unready: it keeps
 	// serving the previous data, and says how old that is per target.
-	body := gin.H{"status": "ready"}
+	// Nor do the parts built after the analysis (stages.go): a request
+	// that needs one waits for it.
+	body := gin.H{"status": "ready", "stages": an.stages()}
 	if st := s.collectionStatuses(); st != nil {
 		body["collections"] = st
 	}

@@ -174,14 +174,14 @@ func (an *analysis) pathDetail(i int32) PathDetail {
 	return d
 }
 
-func (an *analysis) nodeDetail(n *graph.Node) NodeDetail {
+func (an *analysis) nodeDetail(n *graph.Node, f *factGraph) NodeDetail {
 	d := NodeDetail{NodeSummary: an.nodeSummary(n), Service: n.Service, Tags: safeTags(n.Tags), Props: nodeProps(n.Props)}
 	d.Findings = []FindingView{}
 	for _, f := range an.g.FindingsOn(n.ID) {
 		d.Findings = append(d.Findings, an.findingView(f))
 	}
 	if i, ok := an.g.NodeIndex(n.ID); ok {
-		d.Degree = int(an.adjOff[i+1] - an.adjOff[i])
+		d.Degree = f.degree(i)
 	}
 	return d
 }

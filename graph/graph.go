@@ -73,6 +73,16 @@ func (g *Graph) indexFindings() {
 	}
 }
 
+// WithEdges returns a graph of g's nodes and findings, shared with g along
+// with their indexes, and the given edges instead of g's. The edges must be
+// in Edges' order (CompareEdges). It joins a second load of the same store
+// contents with more edge kinds (a load without SkipFacts after one with it)
+// to the first, so the nodes are neither held twice nor indexed again.
+func (g *Graph) WithEdges(edges []Edge) *Graph {
+	return &Graph{Nodes: g.Nodes, Edges: edges, Findings: g.Findings,
+		nodeIndex: g.nodeIndex, findingIndex: g.findingIndex, byResource: g.byResource}
+}
+
 // NodeIndex returns the position of the node with the given id in Nodes.
 func (g *Graph) NodeIndex(id string) (int32, bool) {
 	i, ok := g.nodeIndex[id]
