@@ -196,6 +196,20 @@ func TestHubSpokeTransitNeedsForwardingThroughTheHub(t *testing.T) {
 	}
 }
 
+func TestPeeringWithoutVirtualNetworkAccessCarriesNothingFromThatSide(t *testing.T) {
+	for src, g := range hubSpokeGraphs(t, func(t *testing.T, rs hsRows) hsRows {
+		hubPeering(t, rs, "vnet-hub", "hub-to-spoke")["allowVirtualNetworkAccess"] = false
+		return rs
+	}) {
+		if edgeOf(g, hsHub, hsKV, transform.TechPrivateEndpoint) != nil || edgeOf(g, hsHub, hsApp, transform.TechVNetPeering) != nil {
+			t.Errorf("%s: the hub reaches the spoke although its peering denies virtual network access", src)
+		}
+		if edgeOf(g, hsSpoke, hsJump, transform.TechVNetPeering) == nil {
+			t.Errorf("%s: the spoke's own side still allows access to the hub", src)
+		}
+	}
+}
+
 func TestPeeredNetworksReachEachOthersMembersDirectly(t *testing.T) {
 	for src, g := range hubSpokeGraphs(t, nil) {
 		// The hub's jump host is a member of a network the app's spoke is

@@ -148,18 +148,20 @@ func selected(workloads []*workload, namespace string, sel map[string]string) []
 }
 
 // serviceScheme decides whether a LoadBalancer Service's load balancer is
-// internet-facing. The AWS Load Balancer Controller (loadBalancerClass
-// service.k8s.aws/nlb, or type external / nlb-ip) defaults to internal; the
-// in-tree cloud provider defaults to internet-facing unless
-// aws-load-balancer-internal is set. ok is false for another controller's
-// class.
+// internet-facing. An aws-load-balancer-scheme annotation decides (only the
+// AWS Load Balancer Controller reads it, and its webhook claims new
+// LoadBalancer Services by default); without it the controller
+// (loadBalancerClass service.k8s.aws/nlb, or type external / nlb-ip)
+// defaults to internal, and the in-tree cloud provider to internet-facing
+// unless aws-load-balancer-internal is set. ok is false for another
+// controller's class.
 func serviceScheme(sv *inventory.KubeService) (facing bool, why string, ok bool) {
 	lbType := sv.Annotations[annLBType]
 	lbc := sv.LoadBalancerClass == lbcServiceClass || lbType == "external" || lbType == "nlb-ip"
 	if sv.LoadBalancerClass != "" && sv.LoadBalancerClass != lbcServiceClass {
 		return false, "", false
 	}
-	if v := sv.Annotations[annLBScheme]; v != "" && lbc {
+	if v := sv.Annotations[annLBScheme]; v != "" {
 		return v == "internet-facing", annLBScheme + ": " + v, true
 	}
 	if lbc {
@@ -274,7 +276,10 @@ func (b *builder) eksServices(x *regionIndex, ks *inventory.KubeState, workloads
 		b.kubeExposures = append(b.kubeExposures, e)
 	}
 	for _, in := range ks.Ingresses {
-		if in.Class != "alb" {
+		// Class alb is the controller's documented IngressClass; an Ingress
+		// without a class that carries the controller's annotations is its
+		// (the default IngressClass is not read).
+		if in.Class != "alb" && (in.Class != "" || len(in.Annotations) == 0) {
 			// Another controller (ingress-nginx, Traefik, ...) runs in the
 			// cluster behind its own Service; its routing is not modelled.
 			continue
@@ -294,7 +299,7 @@ func (b *builder) eksServices(x *regionIndex, ks *inventory.KubeState, workloads
 			continue
 		}
 		scheme := in.Annotations[annALBScheme]
-		e := kubeExposure{x: x, what: fmt.Sprintf("Ingress %s/%s (class alb)", in.Namespace, in.Name), workloads: ws, hostnames: in.Hostnames,
+		e := kubeExposure{x: x, what: fmt.Sprintf("Ingress %s/%s (AWS Load Balancer Controller)", in.Namespace, in.Name), workloads: ws, hostnames: in.Hostnames,
 			internetFacing: scheme == "internet-facing", listen: ingressListen(in.Annotations), sourceRanges: splitList(in.Annotations[annALBInbound])}
 		e.schemeWhy = annALBScheme + ": " + scheme
 		if scheme == "" {

@@ -54,6 +54,9 @@ func TestEKSServicesAndIngressesExposeTheirPods(t *testing.T) {
 		{"Load Balancer Controller Service with scheme internal", []inventory.KubeService{lbService(func(s *inventory.KubeService) {
 			s.Annotations = map[string]string{annLBType: "external", annLBScheme: "internal"}
 		})}, nil, nil},
+		{"the scheme annotation alone makes it internal", []inventory.KubeService{lbService(func(s *inventory.KubeService) {
+			s.Annotations = map[string]string{annLBScheme: "internal"}
+		})}, nil, nil},
 		{"another controller's load balancer class is not guessed", []inventory.KubeService{lbService(func(s *inventory.KubeService) { s.LoadBalancerClass = "example.com/lb" })}, nil, nil},
 		{"a narrow source range removes the exposure", []inventory.KubeService{lbService(func(s *inventory.KubeService) { s.SourceRanges = []string{"203.0.113.10/32"} })}, nil, nil},
 		{"a broad source range keeps it", []inventory.KubeService{lbService(func(s *inventory.KubeService) { s.SourceRanges = []string{"203.0.113.10/32", "0.0.0.0/0"} })}, nil, []string{"80/tcp"}},
@@ -67,6 +70,8 @@ func TestEKSServicesAndIngressesExposeTheirPods(t *testing.T) {
 		{"ALB Ingress with scheme internal", []inventory.KubeService{clusterIP}, []inventory.KubeIngress{albIngress(map[string]string{annALBScheme: "internal"})}, nil},
 		{"ALB Ingress limited by inbound-cidrs", []inventory.KubeService{clusterIP},
 			[]inventory.KubeIngress{albIngress(map[string]string{annALBScheme: "internet-facing", annALBInbound: "198.51.100.0/24"})}, nil},
+		{"an Ingress without a class carrying the controller's annotations is the controller's", []inventory.KubeService{clusterIP},
+			[]inventory.KubeIngress{{Namespace: "apps", Name: "web", Annotations: map[string]string{annALBScheme: "internet-facing"}, Backends: []string{"web-internal:80"}}}, []string{"80/tcp"}},
 		{"an Ingress of another class is not modelled", []inventory.KubeService{clusterIP},
 			[]inventory.KubeIngress{{Namespace: "apps", Name: "web", Class: "nginx", Backends: []string{"web-internal:80"}}}, nil},
 	}

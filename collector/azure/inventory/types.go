@@ -134,6 +134,9 @@ type VNetProps struct {
 			AllowForwarded       bool   `json:"allowForwardedTraffic"`
 			UseRemoteGateways    bool   `json:"useRemoteGateways"`
 			AllowGatewayTransit  bool   `json:"allowGatewayTransit"`
+			// AllowVirtualNetworkAccess false stops the local network's VMs
+			// from reaching the remote network's (absent: allowed).
+			AllowVirtualNetworkAccess *bool `json:"allowVirtualNetworkAccess"`
 		} `json:"properties"`
 	} `json:"virtualNetworkPeerings"`
 }

@@ -36,6 +36,9 @@ type peerLink struct {
 	// useRemoteGateways / gatewayTransit: the local network sends traffic
 	// to the remote network's gateway / lets the remote network use its own.
 	useRemoteGateways, gatewayTransit bool
+	// noAccess: allowVirtualNetworkAccess is false, the local network
+	// may not reach the remote one over this peering.
+	noAccess bool
 }
 
 // netDest is something reached inside a virtual network: a VM or scale
@@ -79,7 +82,8 @@ func (b *builder) vnetIndex() map[string]*vnetNet {
 				continue
 			}
 			vn.peers[remote] = peerLink{name: pe.Name, forwarded: pe.Properties.AllowForwarded,
-				useRemoteGateways: pe.Properties.UseRemoteGateways, gatewayTransit: pe.Properties.AllowGatewayTransit}
+				useRemoteGateways: pe.Properties.UseRemoteGateways, gatewayTransit: pe.Properties.AllowGatewayTransit,
+				noAccess: pe.Properties.AllowVirtualNetworkAccess != nil && !*pe.Properties.AllowVirtualNetworkAccess}
 		}
 		out[r.ID] = vn
 	}

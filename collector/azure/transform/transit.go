@@ -113,6 +113,9 @@ func (b *builder) peerReach(d *netDest) {
 		}
 		var space []netip.Prefix
 		if rv := b.vnets[remote]; rv != nil {
+			if rv.peers[d.vnet].noAccess {
+				continue // the peer's side refuses its VMs access to this network
+			}
 			space = rv.space
 		}
 		open, nsgs, filtered := d.open(ruleFromVNet(space))
