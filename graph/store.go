@@ -37,6 +37,13 @@ type Store interface {
 	SyncAllOrNothing(ctx context.Context, snaps []*Snapshot, staged func(i int) error) ([]SyncResult, error)
 	// Load returns the in-memory projection of the scopes selected by filter.
 	Load(ctx context.Context, filter Filter) (*Graph, error)
+	// Links returns the cross-scope index (ScopeLinks) of every synced
+	// scope the filter selects, as of the scope's newest sync, written with
+	// the scope's projection. A scope whose index is missing, damaged or of
+	// an older sync has nil Links: a reader must assume it links to
+	// anything. graph/scoped reads it to load only the scopes a question
+	// about one target or source can touch.
+	Links(ctx context.Context, filter Filter) (map[Scope]ScopeIndex, error)
 	// History returns the sync records of a scope (all scopes when zero), newest first.
 	History(ctx context.Context, scope Scope) ([]SyncRecord, error)
 	// Scopes lists the scopes that have been synced.

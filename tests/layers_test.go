@@ -24,11 +24,15 @@ var layers = []struct {
 	may    []string
 }{
 	{"graph", []string{"graph"}},
+	// graph/storetest is the stores' conformance suite, imported only by
+	// their tests: its scoped-load property test compares answers (paths
+	// and scores) over the synthetic estate, so it reads the layers above.
+	{"graph/storetest", []string{"graph", "paths", "scoring", "collector/synthetic"}},
 	{"collector", []string{"graph", "collector", "internal"}},
 	{"paths", []string{"graph"}},
 	{"scoring", []string{"graph", "paths", "scoring", "opsconfig", "internal"}},
 	{"queries", []string{"graph", "paths", "scoring"}},
-	{"ciem", []string{"graph", "paths", "scoring", "ciem"}},
+	{"ciem", []string{"graph", "paths", "scoring", "ciem", "internal"}},
 	{"web", nil},
 	// opsconfig parses the operations config file: a leaf every layer above
 	// the collectors may read. schedule runs collections through a runner

@@ -74,9 +74,19 @@ func (f *searchFlags) options() (graph.Filter, paths.Options, error) {
 // are resolved on the loaded graph (graph.Resolve: a node id, an access key
 // id, an instance id, a principal's name); when none names a node the error
 // is an *unresolvedSources, which 'paths' reports as an empty answer.
-func (a *app) analyse(ctx context.Context, filter graph.Filter, opts paths.Options) (*scoring.Analysis, error) {
+//
+// With scoped set (paths, whose answer is only the paths), a question with
+// --target or --source loads only the scopes it can touch (loadQuestion);
+// queue and compliance list every finding, so they load every scope.
+func (a *app) analyse(ctx context.Context, filter graph.Filter, opts paths.Options, scoped bool) (*scoring.Analysis, error) {
 	start := time.Now()
-	g, err := a.loadGraph(ctx, filter)
+	load := a.loadGraph
+	if scoped {
+		load = func(ctx context.Context, filter graph.Filter) (*graph.Graph, error) {
+			return a.loadQuestion(ctx, filter, opts)
+		}
+	}
+	g, err := load(ctx, filter)
 	if err != nil {
 		return nil, err
 	}

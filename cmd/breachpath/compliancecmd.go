@@ -109,7 +109,7 @@ func (a *app) runCompliance(ctx context.Context, f complianceFlags) error {
 	if err != nil {
 		return err
 	}
-	an, err := a.analyse(ctx, filter, opts)
+	an, err := a.analyse(ctx, filter, opts, false)
 	if err != nil {
 		return err
 	}

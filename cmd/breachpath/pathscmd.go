@@ -25,7 +25,7 @@ func (a *app) pathsCommand() *cobra.Command {
 	var format string
 	var minRisk float64
 	var limit int
-	var explain bool
+	var explain, loadAll bool
 	cmd := &cobra.Command{
 		Use:   "paths",
 		Short: "Attack paths from exposure to sensitive data, riskiest first",
@@ -60,7 +60,7 @@ escalation-to-admin and the CIEM report's admin.via_escalation.`,
 				}
 				return a.adminPaths(cmd.Context(), filter, opts.Sources, format, limit)
 			}
-			an, err := a.analyse(cmd.Context(), filter, opts)
+			an, err := a.analyse(cmd.Context(), filter, opts, !loadAll)
 			var un *unresolvedSources
 			if errors.As(err, &un) {
 				// "What can someone who holds X reach" about an X the graph
@@ -111,6 +111,7 @@ escalation-to-admin and the CIEM report's admin.via_escalation.`,
 	cmd.Flags().Float64Var(&minRisk, "min-risk", 0, "only paths with at least this risk (0-100)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most this many paths (0: all)")
 	cmd.Flags().BoolVar(&explain, "explain", false, "print every hop with its technique, evidence and findings, the loops a path runs through and what every path to its target crosses")
+	cmd.Flags().BoolVar(&loadAll, "load-all", false, loadAllUsage)
 	return cmd
 }
 
@@ -262,7 +263,7 @@ of --asff-account in --asff-region; docs/notifications.md).`,
 			} else if archiveResolved {
 				return usageErrorf("--asff-archive-resolved goes with --format asff")
 			}
-			an, err := a.analyse(cmd.Context(), filter, opts)
+			an, err := a.analyse(cmd.Context(), filter, opts, false)
 			if err != nil {
 				return err
 			}
@@ -329,6 +330,7 @@ func validFormat(f string) bool {
 func (a *app) planCommand() *cobra.Command {
 	var sf searchFlags
 	var format string
+	var loadAll bool
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "The choke-point plan: the cheapest set of fixes that cuts every attack path",
@@ -345,7 +347,13 @@ prints the fixes ordered by attack paths removed per fix, with remediation text.
 			if format != "table" && format != "json" {
 				return usageErrorf("--format %q: want table or json", format)
 			}
-			g, err := a.loadGraph(cmd.Context(), filter)
+			load := a.loadGraph
+			if !loadAll {
+				load = func(ctx context.Context, filter graph.Filter) (*graph.Graph, error) {
+					return a.loadQuestion(ctx, filter, opts)
+				}
+			}
+			g, err := load(cmd.Context(), filter)
 			if err != nil {
 				return err
 			}
@@ -363,8 +371,12 @@ prints the fixes ordered by attack paths removed per fix, with remediation text.
 	}
 	sf.add(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&loadAll, "load-all", false, loadAllUsage)
 	return cmd
 }
+
+// loadAllUsage describes --load-all of paths and plan.
+const loadAllUsage = "with --target or --source, load every selected scope instead of those the question can touch (the answer is the same; for comparison)"
 
 // printPlan prints the plan's steps (at most limit when limit > 0).
 func printPlan(w io.Writer, g *graph.Graph, p *scoring.Plan, limit int) error {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/embedded"
+	"github.com/breachpath/breachpath/graph/scoped"
+	"github.com/breachpath/breachpath/paths"
 )
 
 // openStore opens the store the global flags select for writing: Neo4j
@@ -103,6 +105,26 @@ func (a *app) loadGraph(ctx context.Context, filter graph.Filter) (*graph.Graph,
 	}
 	defer st.Close()
 	g, err := st.Load(ctx, filter)
+	if err != nil {
+		return nil, fmt.Errorf("load graph from %s: %w", a.storeName(), err)
+	}
+	return g, nil
+}
+
+// loadQuestion loads what a search with opts can touch: with --target or
+// --source only the scopes of their closure over the store's cross-scope
+// index (graph/scoped), otherwise, or when the index cannot answer, every
+// scope the filter selects. The answer is the same either way.
+func (a *app) loadQuestion(ctx context.Context, filter graph.Filter, opts paths.Options) (*graph.Graph, error) {
+	if len(opts.Targets) == 0 && len(opts.Sources) == 0 {
+		return a.loadGraph(ctx, filter)
+	}
+	st, err := a.openStoreRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	g, _, err := scoped.Load(ctx, st, filter, scoped.Query{Sources: opts.Sources, Targets: opts.Targets}, a.log)
 	if err != nil {
 		return nil, fmt.Errorf("load graph from %s: %w", a.storeName(), err)
 	}

@@ -207,10 +207,14 @@ func (w *syncer) recordUnchanged() (graph.SyncResult, error) {
 	if err := w.record(); err != nil {
 		return graph.SyncResult{}, err
 	}
-	for _, q := range []string{`UPDATE projections SET sync_id = ? WHERE scope = ?`, `UPDATE scope_counts SET sync_id = ? WHERE scope = ?`} {
+	for _, q := range []string{`UPDATE projections SET sync_id = ? WHERE scope = ?`, `UPDATE scope_counts SET sync_id = ? WHERE scope = ?`,
+		`UPDATE scope_links SET sync_id = ? WHERE scope = ?`} {
 		if _, err := w.tx.ExecContext(w.ctx, q, w.res.SyncID, w.scopeID); err != nil {
 			return graph.SyncResult{}, fmt.Errorf("projection: %w", err)
 		}
+	}
+	if err := w.backfillLinks(); err != nil {
+		return graph.SyncResult{}, err
 	}
 	return w.res, nil
 }
@@ -272,7 +276,7 @@ func (w *syncer) writeProjection() error {
 		}
 	}
 	w.blobBytes = len(b)
-	return nil
+	return w.writeLinks(rows)
 }
 
 type countKey struct{ what, cloud, kind string }

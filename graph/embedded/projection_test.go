@@ -218,9 +218,11 @@ func TestStoreOfAnOlderSchemaIsUpgraded(t *testing.T) {
 		name    string
 		version string
 		undo    []string
+		hashed  int // projections with a content hash after the next sync
 	}{
-		{"version 1, no projection tables", "1", []string{`DROP TABLE projections`, `DROP TABLE scope_counts`}},
-		{"version 2, no content hash", "2", []string{`ALTER TABLE projections DROP COLUMN content`}},
+		{"version 1, no projection tables", "1", []string{`DROP TABLE projections`, `DROP TABLE scope_counts`, `DROP TABLE scope_links`}, 1},
+		{"version 2, no content hash", "2", []string{`ALTER TABLE projections DROP COLUMN content`, `DROP TABLE scope_links`}, 1},
+		{"version 3, no cross-scope index", "3", []string{`DROP TABLE scope_links`}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openTemp(t)
@@ -244,16 +246,20 @@ func TestStoreOfAnOlderSchemaIsUpgraded(t *testing.T) {
 			}
 			sameGraph(t, got, want)
 			var v string
-			if err := s2.db.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "3" {
-				t.Fatalf("schema version %q (%v), want 3", v, err)
+			if err := s2.db.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "4" {
+				t.Fatalf("schema version %q (%v), want 4", v, err)
 			}
 			// the next sync writes a projection with its content hash
 			if _, err := s2.Sync(context.Background(), storetest.RichSnapshot(projB, pt0.Add(time.Hour))); err != nil {
 				t.Fatal(err)
 			}
 			var n int
-			if err := s2.db.QueryRow(`SELECT count(*) FROM projections WHERE content IS NOT NULL`).Scan(&n); err != nil || n != 1 {
-				t.Fatalf("%d projections with a content hash (%v), want 1", n, err)
+			if err := s2.db.QueryRow(`SELECT count(*) FROM projections WHERE content IS NOT NULL`).Scan(&n); err != nil || n != tc.hashed {
+				t.Fatalf("%d projections with a content hash (%v), want %d", n, err, tc.hashed)
+			}
+			ix, err := s2.Links(context.Background(), graph.Filter{})
+			if err != nil || ix[projB].Links == nil || ix[projA].Links != nil {
+				t.Fatalf("index after the upgrade and a sync of %s: %+v (%v), want that scope's only", projB, ix, err)
 			}
 		})
 	}
@@ -446,6 +452,34 @@ func TestLoadDecodesIntoWindowsAndSurvivesWrongCounts(t *testing.T) {
 		if got := strings.Contains(logs.String(), "does not fit"); got != tc.misfit {
 			t.Errorf("%s: logged a misfit %v, want %v:\n%s", tc.damage, got, tc.misfit, logs.String())
 		}
+	}
+}
+
+// A scope an unchanged re-sync finds without an index (a store upgraded
+// from version 3) gets one from the projection it keeps.
+func TestUnchangedResyncWritesAMissingIndex(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	if _, err := s.Sync(ctx, storetest.RichSnapshot(projA, pt0)); err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.Links(ctx, graph.Filter{})
+	if err != nil || want[projA].Links == nil {
+		t.Fatalf("index after a sync: %+v, %v", want, err)
+	}
+	if _, err := s.db.Exec(`DELETE FROM scope_links`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Sync(ctx, storetest.RichSnapshot(projA, pt0.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Written.Nodes == 0 {
+		t.Fatalf("nothing written: %+v", res)
+	}
+	got, err := s.Links(ctx, graph.Filter{})
+	if err != nil || got[projA].SyncID != res.SyncID || !reflect.DeepEqual(got[projA].Links, want[projA].Links) {
+		t.Fatalf("index after the unchanged re-sync: %+v (%v), want %+v at sync %d", got[projA], err, want[projA].Links, res.SyncID)
 	}
 }
 

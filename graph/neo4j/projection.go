@@ -17,7 +17,7 @@ import (
 )
 
 // The analysis-ready projection beside the graph (docs/ARCHITECTURE.md):
-// one (:ScopeProjection {key, ns, sync, format, blob}) node per scope holds
+// one (:ScopeProjection {key, ns, sync, format, blob, links}) node per scope holds
 // the graph/blob encoding of the rows Load returns for the scope at version
 // `sync` (stale rows, stubs, findings with their lifecycle, resolved ones
 // included). Every sync writes it in the transaction that switches the
@@ -35,8 +35,9 @@ import (
 // projectionFill is a blob Load built from rows, stored once the load has
 // checked that nothing it read was cleaned up meanwhile.
 type projectionFill struct {
-	st   scopeState
-	blob []byte
+	st    scopeState
+	blob  []byte // nil: the projection is current, only its index is missing
+	links []byte // graph.EncodeScopeLinks of the same rows (links.go)
 }
 
 func decodeOptions(filter graph.Filter, st scopeState) blob.Options {
@@ -67,7 +68,7 @@ func storedBlob(v any) ([]byte, error) {
 // all of them, so that the projection can be built for the next Load).
 func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st scopeState, filter graph.Filter) (graph.Part, *projectionFill, error) {
 	var stored any
-	var found bool
+	var found, hasLinks bool
 	var storedSync int64
 	if s.rowsOnly {
 		nodes, edges, findings, err := s.readScopeRows(ctx, sess, st, filter)
@@ -77,12 +78,13 @@ func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st s
 		g := graph.Assemble(nodes, edges, findings)
 		return graph.Part{Nodes: g.Nodes, EdgeRuns: [][]graph.Edge{g.Edges}, Findings: g.Findings}, nil, nil
 	}
-	err := s.readAll(ctx, sess, `MATCH (p:ScopeProjection {key: $sk}) RETURN p.sync, p.format, p.blob`,
+	err := s.readAll(ctx, sess, `MATCH (p:ScopeProjection {key: $sk}) RETURN p.sync, p.format, p.blob, p.links IS NOT NULL`,
 		map[string]any{"sk": st.key}, func(v []any) error {
 			found = true
 			storedSync, _ = v[0].(int64)
 			if f, _ := v[1].(int64); storedSync == st.active && f == int64(blob.Version) {
 				stored = v[2]
+				hasLinks, _ = v[3].(bool)
 			}
 			return nil
 		})
@@ -94,6 +96,11 @@ func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st s
 		var d *blob.Decoded
 		if d, err = blob.Decode(b, decodeOptions(filter, st)); err == nil {
 			s.stats.blobScopes.Add(1)
+			if !hasLinks { // written without the cross-scope index (an older sync, the bulk import)
+				if l := linksOfBlob(b); l != nil {
+					return d.Part, &projectionFill{st: st, links: l}, nil
+				}
+			}
 			return d.Part, nil, nil
 		}
 	}
@@ -112,11 +119,12 @@ func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st s
 		return graph.Part{}, nil, err
 	}
 	rows := blob.Rows{Nodes: slices.Clone(nodes), Edges: slices.Clone(edges), Findings: slices.Clone(findings)}
+	links := linksOfRows(nodes, edges, findings)
 	b, err = blob.Encode(&rows, st.seen)
 	if err == nil {
 		var d *blob.Decoded
 		if d, err = blob.Decode(b, decodeOptions(filter, st)); err == nil {
-			return d.Part, &projectionFill{st: st, blob: b}, nil
+			return d.Part, &projectionFill{st: st, blob: b, links: links}, nil
 		}
 	}
 	// rows no projection can hold (a duplicate key): assemble them as
@@ -145,11 +153,17 @@ func (s *Store) storeProjection(ctx context.Context, f projectionFill) {
 	sess := s.session(ctx, neo.AccessModeWrite)
 	defer sess.Close(context.WithoutCancel(ctx))
 	_, err := sess.ExecuteWrite(ctx, func(tx neo.ManagedTransaction) (any, error) {
-		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
+		q := `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
 			MERGE (p:ScopeProjection {key: $sk})
-			SET p.ns = $ns, p.sync = $v, p.format = $f, p.blob = $b
-			REMOVE p.staged, p.staged_sync`,
-			map[string]any{"sk": f.st.key, "ns": s.ns, "v": f.st.active, "f": int64(blob.Version), "b": f.blob})
+			SET p.ns = $ns, p.sync = $v, p.format = $f, p.blob = $b, p.links = $l
+			REMOVE p.staged, p.staged_sync, p.staged_links`
+		if f.blob == nil {
+			q = `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
+			MATCH (p:ScopeProjection {key: $sk}) WHERE p.sync = $v AND p.format = $f
+			SET p.links = $l`
+		}
+		res, err := tx.Run(ctx, q,
+			map[string]any{"sk": f.st.key, "ns": s.ns, "v": f.st.active, "f": int64(blob.Version), "b": f.blob, "l": f.links})
 		if err != nil {
 			return nil, err
 		}
@@ -208,6 +222,7 @@ func (w *syncer) buildProjection() error {
 		return nil
 	}
 	w.proj, w.projBlob = projFresh, b
+	w.projLinks = linksOfRows(rows.Nodes, rows.Edges, rows.Findings)
 	return nil
 }
 
@@ -366,13 +381,13 @@ func (w *syncer) writeProjection(tx neo.ManagedTransaction, staged bool) error {
 		q = `MATCH (p:ScopeProjection {key: $sk}) WHERE p.sync = $active AND p.format = $f SET p.sync = $sync`
 	case w.proj == projFresh && staged:
 		q = `MATCH (p:ScopeProjection {key: $sk}) WHERE p.staged_sync = $sync
-			SET p.sync = $sync, p.format = $f, p.blob = p.staged
-			REMOVE p.staged, p.staged_sync`
+			SET p.sync = $sync, p.format = $f, p.blob = p.staged, p.links = p.staged_links
+			REMOVE p.staged, p.staged_sync, p.staged_links`
 	case w.proj == projFresh:
 		q = `MERGE (p:ScopeProjection {key: $sk})
-			SET p.ns = $ns, p.sync = $sync, p.format = $f, p.blob = $b
-			REMOVE p.staged, p.staged_sync`
-		p["b"] = w.projBlob
+			SET p.ns = $ns, p.sync = $sync, p.format = $f, p.blob = $b, p.links = $l
+			REMOVE p.staged, p.staged_sync, p.staged_links`
+		p["b"], p["l"] = w.projBlob, w.projLinks
 	default:
 		return nil
 	}
@@ -397,8 +412,8 @@ func (w *syncer) stageProjection(tx neo.ManagedTransaction) error {
 	}
 	res, err := tx.Run(w.ctx, `MERGE (p:ScopeProjection {key: $sk})
 		ON CREATE SET p.ns = $ns
-		SET p.staged = $b, p.staged_sync = $sync`,
-		map[string]any{"sk": w.sk, "ns": w.s.ns, "sync": w.sync, "b": w.projBlob})
+		SET p.staged = $b, p.staged_sync = $sync, p.staged_links = $l`,
+		map[string]any{"sk": w.sk, "ns": w.s.ns, "sync": w.sync, "b": w.projBlob, "l": w.projLinks})
 	if err == nil {
 		_, err = res.Consume(w.ctx)
 	}
@@ -412,7 +427,7 @@ func (w *syncer) stageProjection(tx neo.ManagedTransaction) error {
 // best effort: it claims nothing, but holds as many bytes as the scope.
 func (w *syncer) unstageProjection(ctx context.Context) {
 	_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
-		res, err := tx.Run(ctx, `MATCH (p:ScopeProjection {key: $sk}) WHERE p.staged_sync = $sync REMOVE p.staged, p.staged_sync`,
+		res, err := tx.Run(ctx, `MATCH (p:ScopeProjection {key: $sk}) WHERE p.staged_sync = $sync REMOVE p.staged, p.staged_sync, p.staged_links`,
 			map[string]any{"sk": w.sk, "sync": w.sync})
 		if err != nil {
 			return nil, err

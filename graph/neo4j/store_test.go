@@ -334,3 +334,20 @@ func TestOpenConcurrentlySucceeds(t *testing.T) {
 		}
 	}
 }
+
+func TestScopedLoadAnswersAsFullLoad(t *testing.T) {
+	storetest.Scoped(t, func(t *testing.T) graph.Store { return openTest(t) }, 6000, func(t *testing.T, st graph.Store, sc graph.Scope) {
+		// a projection, and so its index, of an older version of the scope
+		s := st.(*Store)
+		ctx := context.Background()
+		sess := s.session(ctx, neo.AccessModeWrite)
+		defer sess.Close(ctx)
+		res, err := sess.Run(ctx, `MATCH (p:ScopeProjection {key: $sk}) SET p.sync = p.sync - 1`, map[string]any{"sk": s.scopeKey(sc)})
+		if err == nil {
+			_, err = res.Consume(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

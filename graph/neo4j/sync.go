@@ -326,6 +326,7 @@ type syncer struct {
 	projCurrent   bool
 	proj          projWrite
 	projBlob      []byte
+	projLinks     []byte          // graph.EncodeScopeLinks of the rows projBlob holds
 	snapLife      []syncplan.Life // lifecycle after the sync of each snapshot finding
 	keptStaleKeys []graph.EdgeKey // stale edges carried unchanged (read whole by readEdges)
 	projNodes     []string        // stale nodes carried unchanged

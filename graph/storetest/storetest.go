@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) graph.Store) {
 		{"scopes lists synced scopes", testScopes},
 		{"a multi-scope write stopped half-way leaves its generation open", testGenerations},
 		{"an all-or-nothing write switches every scope or none", testAllOrNothing},
+		{"every sync leaves a current cross-scope index", testLinks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
@@ -772,18 +773,25 @@ func testSkipFacts(t *testing.T, open func(t *testing.T) graph.Store) {
 	}
 }
 
-func testStubMerge(t *testing.T, open func(t *testing.T) graph.Store) {
-	s := open(t)
-	role := "arn:aws:iam::" + scopeB.ID + ":role/shared"
-	user := "arn:aws:iam::" + scopeA.ID + ":user/alice"
-	// A references B's role as a stub; B owns it
-	a := &graph.Snapshot{Scope: scopeA, CollectedAt: at(0),
+// stubbedRole returns scope A's snapshot of a user who assumes B's role,
+// which A holds as a stub.
+func stubbedRole() (role, user string, a *graph.Snapshot) {
+	role = "arn:aws:iam::" + scopeB.ID + ":role/shared"
+	user = "arn:aws:iam::" + scopeA.ID + ":user/alice"
+	a = &graph.Snapshot{Scope: scopeA, CollectedAt: at(0),
 		Nodes: []graph.Node{
 			{ID: user, Kind: graph.KindUser, Cloud: graph.CloudAWS, Service: "iam"},
 			{ID: role, Kind: graph.KindRole, Cloud: graph.CloudAWS, Account: scopeB.ID, Stub: true},
 		},
 		Edges: []graph.Edge{{From: user, To: role, Kind: graph.EdgeAssumes, Technique: "aws.sts.assume-role", Evidence: []string{"from A"}}},
 	}
+	return role, user, a
+}
+
+func testStubMerge(t *testing.T, open func(t *testing.T) graph.Store) {
+	s := open(t)
+	// A references B's role as a stub; B owns it
+	role, _, a := stubbedRole()
 	owned := graph.Node{ID: role, Kind: graph.KindRole, Cloud: graph.CloudAWS, Name: "shared", Account: scopeB.ID, Service: "iam",
 		CrownJewel: true, Tags: map[string]string{"owner": "b"}, Props: graph.Props{"max_session": int64(3600)}}
 	b := &graph.Snapshot{Scope: scopeB, CollectedAt: at(0),
