@@ -14,7 +14,7 @@ type Graph struct {
 	Edges    []Edge
 	Findings []Finding
 
-	nodeIndex    map[string]int32
+	nodeIndex    nodeIDIndex
 	findingIndex map[string]int32
 	byResource   map[string][]int32
 }
@@ -57,10 +57,7 @@ func (g *Graph) index() {
 }
 
 func (g *Graph) indexNodes() {
-	g.nodeIndex = make(map[string]int32, len(g.Nodes))
-	for i := range g.Nodes {
-		g.nodeIndex[g.Nodes[i].ID] = int32(i)
-	}
+	g.nodeIndex = newNodeIDIndex(g.Nodes)
 }
 
 func (g *Graph) indexFindings() {
@@ -85,13 +82,12 @@ func (g *Graph) WithEdges(edges []Edge) *Graph {
 
 // NodeIndex returns the position of the node with the given id in Nodes.
 func (g *Graph) NodeIndex(id string) (int32, bool) {
-	i, ok := g.nodeIndex[id]
-	return i, ok
+	return g.nodeIndex.find(g.Nodes, id)
 }
 
 // Node returns the node with the given id, or nil.
 func (g *Graph) Node(id string) *Node {
-	if i, ok := g.nodeIndex[id]; ok {
+	if i, ok := g.nodeIndex.find(g.Nodes, id); ok {
 		return &g.Nodes[i]
 	}
 	return nil

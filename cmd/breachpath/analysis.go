@@ -124,6 +124,7 @@ func (a *app) analyse(ctx context.Context, filter graph.Filter, opts paths.Optio
 		a.log.Info("analysed", "load", loaded.Sub(start).Round(time.Millisecond).String(),
 			"search_and_score", time.Since(loaded).Round(time.Millisecond).String(),
 			"nodes", len(g.Nodes), "edges", len(g.Edges))
+		writeAnalysedProfile()
 	}
 	return an, err
 }
