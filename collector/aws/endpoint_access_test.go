@@ -137,19 +137,26 @@ func TestVPCSourceKeysAreDecidedByTheEndpointTheWorkloadUses(t *testing.T) {
 			if got == nil {
 				return
 			}
-			if got.Conditional != tc.wantCond {
-				t.Errorf("conditional = %v, want %v; evidence %v", got.Conditional, tc.wantCond, got.Evidence)
-			}
-			via, _ := got.Props["via"].([]string)
-			if len(via) != 1 || !strings.HasSuffix(via[0], "vpc-endpoint/vpce-1") || got.Props["role"] != roleARN {
-				t.Errorf("props %v: want the endpoint and the role", got.Props)
-			}
-			if !strings.Contains(strings.Join(got.Evidence, "; "), "vpce-1") {
-				t.Errorf("evidence does not name the endpoint: %v", got.Evidence)
-			}
+			checkThroughEndpoint(t, got, tc.wantCond)
 			if inv.Region(region).VPCEndpoints[0].Policy == "" && len(got.Findings) != 1 {
 				t.Errorf("findings %v: want the endpoint's default-policy finding (%s)", got.Findings, resources.RuleEndpointFullAccess)
 			}
 		})
+	}
+}
+
+// checkThroughEndpoint checks an edge drawn from the web instance through vpce-1: its
+// conditional flag, its via/role props and evidence naming the endpoint.
+func checkThroughEndpoint(t *testing.T, got *graph.Edge, wantCond bool) {
+	t.Helper()
+	if got.Conditional != wantCond {
+		t.Errorf("conditional = %v, want %v; evidence %v", got.Conditional, wantCond, got.Evidence)
+	}
+	via, _ := got.Props["via"].([]string)
+	if len(via) != 1 || !strings.HasSuffix(via[0], "vpc-endpoint/vpce-1") || got.Props["role"] != roleARN {
+		t.Errorf("props %v: want the endpoint and the role", got.Props)
+	}
+	if !strings.Contains(strings.Join(got.Evidence, "; "), "vpce-1") {
+		t.Errorf("evidence does not name the endpoint: %v", got.Evidence)
 	}
 }

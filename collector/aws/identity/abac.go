@@ -129,7 +129,12 @@ func (b *builder) mayRetag(caller policy.Principal, set policy.PolicySet, tagAct
 // being the keys removed) and gate, given tagged's tags after the change, grants the move. The
 // result is Allowed when all are, Conditional otherwise; ok is false when no change works.
 func (b *builder) chooseTags(caller policy.Principal, set policy.PolicySet, tagAction, tagged, region string, current map[string]string, gate func(tags map[string]string) policy.Result) (policy.Result, *tagStep, bool) {
-	values := tagValues(caller, &set)
+	return b.chooseTagsWith(caller, set, tagValues(caller, &set), tagAction, tagged, region, current, gate)
+}
+
+// chooseTagsWith is chooseTags trying the given candidate values (tagValues of the policies the
+// gate evaluates, when the tag change is another principal's than the move's).
+func (b *builder) chooseTagsWith(caller policy.Principal, set policy.PolicySet, values map[string][]string, tagAction, tagged, region string, current map[string]string, gate func(tags map[string]string) policy.Result) (policy.Result, *tagStep, bool) {
 	if len(values) == 0 {
 		return policy.Result{}, nil, false
 	}
@@ -260,19 +265,7 @@ func (b *builder) withTagStep(e graph.Edge, attacker string, s *tagStep) graph.E
 // RCP) has a condition on resource tags:
 // when none does, no tag step can open anything and retagAccess does nothing.
 func (b *builder) usesResourceTags() bool {
-	has := func(x *policy.Policy) bool {
-		if x == nil {
-			return false
-		}
-		for _, st := range x.Statements {
-			for _, c := range st.Conditions {
-				if strings.Contains(strings.ToLower(c.Key), ":resourcetag/") {
-					return true
-				}
-			}
-		}
-		return false
-	}
+	has := testsResourceTag
 	for _, p := range b.principals {
 		if slices.ContainsFunc(p.set.Identity, has) || has(p.set.Boundary) {
 			return true
@@ -340,4 +333,20 @@ func (b *builder) retagAccess(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// testsResourceTag reports whether a policy has a condition on a resource tag (aws:ResourceTag/,
+// iam:ResourceTag/, ...).
+func testsResourceTag(x *policy.Policy) bool {
+	if x == nil {
+		return false
+	}
+	for _, st := range x.Statements {
+		for _, c := range st.Conditions {
+			if strings.Contains(strings.ToLower(c.Key), ":resourcetag/") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -124,7 +124,7 @@ func newBuilder(inv *inventory.Inventory, opts Options) *builder {
 		cat: catalog.Default(), nodeIdx: map[string]int{}, edgeIdx: map[graph.EdgeKey]int{}, findIdx: map[string]int{},
 		managed: map[string]*policy.Policy{}, versions: map[string][]policyVersion{}, instanceTags: map[string]map[string]string{}, groups: map[string]*groupInfo{}, byARN: map[string]*principal{},
 		users: map[string]*principal{}, orgAccts: map[string]bool{}, classes: map[string]*class{},
-		profiles: map[string][]string{}, mu: &sync.Mutex{}, ev: &policy.Evaluator{},
+		profiles: map[string][]string{}, mu: &sync.Mutex{}, ev: &policy.Evaluator{Absent: vpcSourceKeys},
 	}
 	if b.log == nil {
 		b.log = slog.Default()
@@ -315,7 +315,7 @@ func (b *builder) view() *builder {
 	wb.evidence = map[evidenceKey][]string{}
 	wb.denyParts = map[*policy.Policy]*policy.Policy{}
 	wb.sink = nil
-	wb.ev = &policy.Evaluator{}
+	wb.ev = &policy.Evaluator{Absent: vpcSourceKeys}
 	return &wb
 }
 

@@ -49,6 +49,9 @@ func (b *builder) endpointAccess(ctx context.Context) error {
 			if p == nil {
 				continue
 			}
+			if rt.Service == "sts" {
+				b.endpointAssumes(rt, p, epPol)
+			}
 			for _, r := range b.resources {
 				if r.region != rt.Region || r.typ.service != rt.Service || !b.vpcKeyed(p, r) {
 					continue
@@ -100,33 +103,90 @@ func (b *builder) endpointEdge(rt *resources.EndpointRoute, p *principal, r *dat
 		Evidence: ev, Findings: rt.Findings, Props: graph.Props{"via": []string{rt.Endpoint}, "role": p.id, "service": rt.Service}})
 }
 
-// vpcKeyed reports whether any policy deciding p's access to r tests a VPC source key: otherwise
-// the request through an endpoint is decided exactly as the one from outside.
-func (b *builder) vpcKeyed(p *principal, r *dataResource) bool {
+// TechAssumeRoleViaEndpoint is sts:AssumeRole that only a request through an STS interface endpoint
+// gets: the role's trust policy (or the caller's identity policy, an SCP) admits the caller only
+// when aws:SourceVpce, aws:SourceVpc, aws:SourceVpcArn or aws:VpcSourceIp match. The same
+// credentials used from anywhere else are refused (the keys are absent there), so the edge starts
+// at the workload whose STS requests go through the endpoint, not at its role.
+const TechAssumeRoleViaEndpoint = "aws.sts.assume-role-via-vpc-endpoint"
+
+// endpointAssumes draws workload -> role ASSUMES for the roles p (a role the route's workload runs
+// as) may assume through the route's STS endpoint and not from outside it.
+func (b *builder) endpointAssumes(rt *resources.EndpointRoute, p *principal, epPol *policy.Policy) {
+	// The trust step decides from outside with no request context (assumeEdges' trustCtx); the
+	// request through the endpoint differs from it by the endpoint's keys only.
+	inCtx := map[string][]string{"aws:SourceVpce": {rt.EndpointID}, "aws:SourceVpc": {rt.VPC}, "aws:SourceVpcArn": {rt.VPCArn}}
+	if len(rt.SourceIPs) > 0 {
+		inCtx["aws:VpcSourceIp"] = rt.SourceIPs
+	}
+	for _, tr := range b.trusts {
+		if tr.p == p || !b.vpcKeyedSet(p, tr.doc) {
+			continue
+		}
+		outside := b.canAssume(p.caller, p.set, tr.doc, tr.p.id, nil)
+		if outside.Decision == policy.Allowed {
+			continue // the role's own ASSUMES edge already says so, wherever it acts from
+		}
+		inside := b.canAssume(p.caller, p.set, tr.doc, tr.p.id, inCtx)
+		if !granted(inside.Decision) || rank(inside.Decision) <= rank(outside.Decision) {
+			continue
+		}
+		ev := append([]string{fmt.Sprintf("%s acts as %s; its sts requests go through endpoint %s", rt.Workload, p.id, rt.EndpointID)}, rt.Evidence...)
+		ev = append(ev, decisionEvidence("sts:AssumeRole", tr.p.id, inside)...)
+		ev = append(ev, fmt.Sprintf("from outside the endpoint (aws:SourceVpce/aws:SourceVpc absent) the same request is %s", outside.Decision))
+		conditional := inside.Decision == policy.Conditional || !rt.Default
+		if epPol == nil {
+			ev = append(ev, "endpoint "+rt.EndpointID+" has the default full-access policy")
+		} else {
+			res := b.ev.Evaluate(policy.Request{Principal: p.caller, Action: "sts:AssumeRole", Resource: tr.p.id, ResourceAccount: b.account, Context: inCtx},
+				policy.PolicySet{Resource: epPol})
+			if !granted(res.Decision) {
+				continue
+			}
+			conditional = conditional || res.Decision == policy.Conditional
+			ev = append(ev, fmt.Sprintf("endpoint policy of %s allows sts:AssumeRole on %s: %s", rt.EndpointID, tr.p.id, res.Decision))
+		}
+		b.addEdge(graph.Edge{From: rt.Workload, To: tr.p.id, Kind: graph.EdgeAssumes, Technique: TechAssumeRoleViaEndpoint, Conditional: conditional,
+			Evidence: ev, Findings: rt.Findings, Props: graph.Props{"via": []string{rt.Endpoint}, "role": p.id, "service": rt.Service}})
+	}
+}
+
+// testsVPCKey reports whether a policy has a condition on a VPC source key (cached).
+func (b *builder) testsVPCKey(x *policy.Policy) bool {
+	if x == nil {
+		return false
+	}
 	if b.vpcKeyCache == nil {
 		b.vpcKeyCache = map[*policy.Policy]bool{}
 	}
-	keyed := func(x *policy.Policy) bool {
-		if x == nil {
-			return false
-		}
-		if v, ok := b.vpcKeyCache[x]; ok {
-			return v
-		}
-		v := false
-		for _, st := range x.Statements {
-			for _, c := range st.Conditions {
-				for _, k := range vpcSourceKeys {
-					if strings.EqualFold(c.Key, k) {
-						v = true
-					}
+	if v, ok := b.vpcKeyCache[x]; ok {
+		return v
+	}
+	v := false
+	for _, st := range x.Statements {
+		for _, c := range st.Conditions {
+			for _, k := range vpcSourceKeys {
+				if strings.EqualFold(c.Key, k) {
+					v = true
 				}
 			}
 		}
-		b.vpcKeyCache[x] = v
-		return v
 	}
-	if keyed(r.policy) || keyed(p.set.Boundary) {
+	b.vpcKeyCache[x] = v
+	return v
+}
+
+// vpcKeyed reports whether any policy deciding p's access to r tests a VPC source key: otherwise
+// the request through an endpoint is decided exactly as the one from outside.
+func (b *builder) vpcKeyed(p *principal, r *dataResource) bool {
+	return b.vpcKeyedSet(p, r.policy)
+}
+
+// vpcKeyedSet is vpcKeyed for a request on a resource whose policy is res (a bucket policy, a
+// role's trust policy; nil for none).
+func (b *builder) vpcKeyedSet(p *principal, res *policy.Policy) bool {
+	keyed := b.testsVPCKey
+	if keyed(res) || keyed(p.set.Boundary) {
 		return true
 	}
 	for _, list := range [][]*policy.Policy{p.set.Identity, p.set.Session} {

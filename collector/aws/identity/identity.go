@@ -80,6 +80,8 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 		{"data access", b.dataAccess},
 		{"endpoint access", b.endpointAccess},
 		{"privilege escalation", b.escalation},
+		{"endpoint escalation", b.endpointEscalation},
+		{"tag steps by assumers", b.assumerTagSteps},
 		{"summaries", b.summaries},
 	}
 	for _, s := range steps {

@@ -371,8 +371,8 @@ func (b *builder) evaluatePrincipals(ctx context.Context) error {
 	parallelFor(len(fresh), func(i int) {
 		c := fresh[i]
 		p := c.rep
-		c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Context: home}, p.set)
-		c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Resource: "*", Context: global}, p.set)
+		c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: p.caller, Context: home}, p.set)
+		c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: p.caller, Resource: "*", Context: global}, p.set)
 	})
 	parallelFor(len(b.principals), func(i int) {
 		p := b.principals[i]
@@ -397,7 +397,7 @@ func (b *builder) evaluatePrincipals(ctx context.Context) error {
 	for _, g := range b.groups {
 		set := policy.PolicySet{Identity: g.policies, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}
 		probe := policy.Principal{ARN: g.arn, AccountID: b.account, Type: policy.TypeUser, Name: g.name, Tags: map[string]string{}}
-		yes, _ := policy.EffectiveActionsRequest(policy.Request{Principal: probe, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
+		yes, _ := policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: probe, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
 		if b.isAdminSet(yes) {
 			n := b.node(g.arn)
 			n.CrownJewel = true
@@ -423,7 +423,7 @@ func (b *builder) isAdminSet(s catalog.ActionSet) bool {
 
 // adminWith reports whether p would be admin-equivalent holding set instead of its own.
 func (b *builder) adminWith(p *principal, set policy.PolicySet) bool {
-	yes, _ := policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
+	yes, _ := policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
 	return b.isAdminSet(yes)
 }
 
@@ -432,7 +432,7 @@ func (b *builder) adminWith(p *principal, set policy.PolicySet) bool {
 func (b *builder) wouldBeAdmin(p *principal) bool {
 	set := p.set
 	set.Identity = []*policy.Policy{administratorAccess}
-	yes, _ := policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
+	yes, _ := policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
 	return b.isAdminSet(yes)
 }
 

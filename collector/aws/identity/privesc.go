@@ -32,6 +32,10 @@ type escalator struct {
 	// capture, when set, receives the edges emit would draw instead of drawing them: used to ask
 	// what an attacker could do with other permissions (a stored policy version in force).
 	capture *[]capturedEdge
+	// tagger, when set, is the principal that makes the tag steps (retag): one that can become
+	// the attacker afterwards (assumerTagSteps), so the attacker's own tag permissions do not
+	// matter.
+	tagger *principal
 }
 
 // capturedEdge is an escalation emit would have drawn while capture was set.
@@ -40,6 +44,7 @@ type capturedEdge struct {
 	to          string
 	conditional bool
 	evidence    []string
+	tag         *tagStep // the move's tag step, if any
 }
 
 // techCatalogue is what the technique table implies, independent of any account.
@@ -329,7 +334,7 @@ func (e *escalator) emit(p *principal, t *Technique, to string, c permCheck, ext
 		if c.tag != nil {
 			ev = append(append([]string{"tag step: " + c.tag.line() + " first, so that its tags meet the condition"}, c.tag.evidence...), ev...)
 		}
-		*e.capture = append(*e.capture, capturedEdge{tech: t, to: to, conditional: conditional, evidence: append(ev, extra...)})
+		*e.capture = append(*e.capture, capturedEdge{tech: t, to: to, conditional: conditional, evidence: append(ev, extra...), tag: c.tag})
 		return
 	}
 	if p.kind == graph.KindPolicy {
@@ -431,8 +436,8 @@ func (b *builder) groupAttackers() []*principal {
 			groups: []*groupInfo{g}, caller: caller, managed: g.managed,
 			set: policy.PolicySet{Identity: g.policies, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}}
 		c := &class{key: "group|" + g.arn, rep: p, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
-		c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: caller, Context: b.requestContext(b.homeRegion())}, p.set)
-		c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
+		c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: caller, Context: b.requestContext(b.homeRegion())}, p.set)
+		c.starYes, _ = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, p.set)
 		p.class = c
 		p.maxAdmin = b.wouldBeAdmin(p)
 		out = append(out, p)
@@ -447,7 +452,7 @@ func (e *escalator) policyAttacker(x *policy.Policy) *principal {
 	pa := &principal{id: x.Label, kind: graph.KindPolicy, name: lastName(x.Label), caller: probe,
 		set: policy.PolicySet{Identity: []*policy.Policy{x}, SCPs: b.scps, CallerIsManagementAccount: b.mgmt}}
 	c := &class{key: "policy|" + x.Label, rep: pa, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
-	c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: probe, Context: b.requestContext(b.homeRegion())}, pa.set)
+	c.anyYes, c.anyMay = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: probe, Context: b.requestContext(b.homeRegion())}, pa.set)
 	pa.class = c
 	return pa
 }

@@ -254,8 +254,8 @@ func (e *escalator) versionEscalation(p *principal, t *Technique, m string, v po
 	shadow := *p
 	shadow.set = set
 	cl := &class{key: "version|" + p.id + "|" + m + "?versionId=" + v.id, rep: &shadow, access: map[accessKey]accessResult{}, grants: map[string][]policy.Grant{}}
-	cl.anyYes, cl.anyMay = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Context: b.requestContext(b.homeRegion())}, set)
-	cl.starYes, _ = policy.EffectiveActionsRequest(policy.Request{Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
+	cl.anyYes, cl.anyMay = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: p.caller, Context: b.requestContext(b.homeRegion())}, set)
+	cl.starYes, _ = policy.EffectiveActionsRequest(policy.Request{AbsentKeys: vpcSourceKeys, Principal: p.caller, Resource: "*", Context: b.requestContext(b.globalRegion())}, set)
 	shadow.class = cl
 	shadow.maxAdmin = b.wouldBeAdmin(&shadow)
 	run := func(q *principal) []capturedEdge {
@@ -848,15 +848,25 @@ func (e *escalator) afterTagging(p, q *principal, action, region string) (policy
 // the attacker may (builder.chooseTags: the tags the
 // attacker's conditions name, set by a tag request its own policies grant). The tag change is the
 // move's first step. The result is Allowed only when the tag request and the action both are.
+//
+// With e.tagger set, the tagger makes the tag change (its own tag permissions decide it) and p the
+// move: the tags tried are still those p's conditions name.
 func (e *escalator) retag(p *principal, resource, tag, action, region string) (policy.Result, *tagStep, bool) {
+	current := e.b.resourceTags(resource)
+	if current == nil {
+		current = map[string]string{}
+	}
+	if tg := e.tagger; tg != nil {
+		if !e.b.mayRetag(tg.caller, tg.set, tag, resource, region, current) {
+			return policy.Result{}, nil, false
+		}
+		return e.b.chooseTagsWith(tg.caller, tg.set, tagValues(p.caller, &p.set), tag, resource, region, current,
+			e.b.evalGate(p.caller, p.set, action, resource, region))
+	}
 	if tr := e.evalOn(p, tag, resource, region, nil); !granted(tr.Decision) {
 		if untag := untagActions[tag]; untag == "" || !granted(e.evalOn(p, untag, resource, region, nil).Decision) {
 			return policy.Result{}, nil, false
 		}
-	}
-	current := e.b.resourceTags(resource)
-	if current == nil {
-		current = map[string]string{}
 	}
 	return e.b.chooseTags(p.caller, p.set, tag, resource, region, current, e.b.evalGate(p.caller, p.set, action, resource, region))
 }

@@ -3,9 +3,12 @@ package labs
 import (
 	"strings"
 
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/breachpath/breachpath/collector/aws/fetch"
+	"github.com/breachpath/breachpath/collector/aws/identity"
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -52,4 +55,73 @@ func init() {
 			return route{from: graph.InternetID, via: []string{inst, role, cred, shepard, adminNode(e.account)}}
 		},
 	})
+}
+
+// objectACLLab seeds a private configuration bucket (ACLs enabled, no
+// bucket policy, no public bucket ACL) holding a .env file with a deploy
+// user's access key, whose object ACL is public-read; the deploy user is an
+// administrator. change, in the variant, is the one change that must remove
+// the anonymous read.
+func objectACLLab(e *estate, change func(e *estate, bucket, key string)) route {
+	b := e.bucket("app-config", nil, "")
+	name := bucketName(b)
+	_, err := e.s3().PutBucketOwnershipControls(e.ctx, &s3.PutBucketOwnershipControlsInput{Bucket: s(name),
+		OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipObjectWriter}}}})
+	e.check("ownership controls", err)
+	_, err = e.s3().PutPublicAccessBlock(e.ctx, &s3.PutPublicAccessBlockInput{Bucket: s(name), PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+		BlockPublicAcls: sdkaws.Bool(false), IgnorePublicAcls: sdkaws.Bool(false), BlockPublicPolicy: sdkaws.Bool(true), RestrictPublicBuckets: sdkaws.Bool(true)}})
+	e.check("public access block", err)
+	deployer := e.user("deployer", nil)
+	e.attachUser("deployer", e.admin())
+	keyID, _ := e.accessKey("deployer")
+	key := "prod/app.env"
+	e.object(b, key, "APP_ENV=prod\nAWS_ACCESS_KEY_ID="+keyID+"\nAWS_SECRET_ACCESS_KEY="+plantedSecretKey+"\n")
+	e.object(b, "prod/readme.txt", "nothing here\n")
+	_, err = e.s3().PutObjectAcl(e.ctx, &s3.PutObjectAclInput{Bucket: s(name), Key: s(key), ACL: s3types.ObjectCannedACLPublicRead})
+	e.check("object acl", err)
+	if change != nil {
+		change(e, name, key)
+	}
+	return route{from: identity.AnonymousID, via: []string{objectCredential(b, key, "3"), deployer, adminNode(e.account)}}
+}
+
+func init() {
+	source := "AWS S3 guide 'Access control list (ACL) overview' (an object's own ACL granting READ to the AllUsers group " +
+		"makes that object public in a private bucket, while object ownership lets ACLs work and Block Public Access " +
+		"does not ignore public ACLs) and issue 14 (credentials left in configuration objects); an anonymous reader " +
+		"fetches the .env file, then acts as the deploy user whose key it holds"
+	labs = append(labs,
+		lab{
+			name:       "breachpath/public-read-object-acl-leaks-key-in-private-bucket",
+			source:     source,
+			services:   []string{fetch.ServiceS3},
+			scanConfig: true,
+			build: func(e *estate, variant bool) route {
+				if !variant {
+					return objectACLLab(e, nil)
+				}
+				// The one change: the object's ACL back to private.
+				return objectACLLab(e, func(e *estate, bucket, key string) {
+					_, err := e.s3().PutObjectAcl(e.ctx, &s3.PutObjectAclInput{Bucket: s(bucket), Key: s(key), ACL: s3types.ObjectCannedACLPrivate})
+					e.check("object acl private", err)
+				})
+			},
+		},
+		lab{
+			name:       "breachpath/public-read-object-acl-ignored-by-block-public-access",
+			source:     source + "; the variant turns IgnorePublicAcls on, which makes S3 disregard the public grant",
+			services:   []string{fetch.ServiceS3},
+			scanConfig: true,
+			build: func(e *estate, variant bool) route {
+				if !variant {
+					return objectACLLab(e, nil)
+				}
+				return objectACLLab(e, func(e *estate, bucket, _ string) {
+					_, err := e.s3().PutPublicAccessBlock(e.ctx, &s3.PutPublicAccessBlockInput{Bucket: s(bucket), PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+						BlockPublicAcls: sdkaws.Bool(false), IgnorePublicAcls: sdkaws.Bool(true), BlockPublicPolicy: sdkaws.Bool(true), RestrictPublicBuckets: sdkaws.Bool(true)}})
+					e.check("ignore public acls", err)
+				})
+			},
+		},
+	)
 }

@@ -2,6 +2,7 @@ package labs
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -80,6 +81,70 @@ func init() {
 				return route{from: u, via: []string{inst, key}}
 			},
 		},
+		lab{
+			name: "breachpath/ssm-shell-to-role-whose-trust-admits-only-the-sts-endpoint",
+			source: "AWS IAM guide 'Interface VPC endpoints' for AWS STS (endpoint policies, aws:SourceVpce in a role trust " +
+				"policy) and AWS's data perimeter examples ('trusted networks' on sts:AssumeRole); foothold as in issue 14 " +
+				"(SSM Session Manager onto an instance, its role via IMDS, then the role only the endpoint's callers may assume)",
+			services: []string{fetch.ServiceEC2, fetch.ServiceS3},
+			build: func(e *estate, variant bool) route {
+				u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
+				app := e.vpc("10.39.0.0/16", "10.39.1.0/24", false, "10.39.0.0/16", 443)
+				worker := e.role("worker", trustService("ec2.amazonaws.com"), map[string]string{"p": doc(allow("sts:AssumeRole", "*"))})
+				inst := e.instance(app, instanceOpts{profile: e.profile("worker", "worker")})
+				epSG := app.sg
+				if variant { // the one change: the STS endpoint's security group admits nobody on 443
+					epSG = e.securityGroup(app.vpc)
+				}
+				vpce := e.interfaceEndpoint(app, "sts", epSG, true, "")
+				bucket := e.bucket("sts-ledger", restricted, "")
+				reader := e.role("ledger-reader", doc(map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": worker},
+					"Action": "sts:AssumeRole", "Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": vpce}}}),
+					map[string]string{"p": doc(allow("s3:GetObject", bucket+"/*"))})
+				return route{from: u, via: []string{inst, reader, bucket}}
+			},
+		},
+		lab{
+			name: "breachpath/ssm-shell-escalates-through-the-iam-endpoint",
+			source: "AWS IAM guide 'Create a VPC endpoint for IAM' (com.amazonaws.iam, us-east-1) and AWS's data perimeter " +
+				"examples (IAM changes allowed only from the corporate VPC with aws:SourceVpce), with IAM Vulnerable's " +
+				"AttachRolePolicy escalation; foothold as in issue 14 (SSM Session Manager onto the instance, its role via IMDS)",
+			services: []string{fetch.ServiceEC2},
+			build: func(e *estate, variant bool) route {
+				u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
+				app := e.vpc("10.44.0.0/16", "10.44.1.0/24", false, "10.44.0.0/16", 443)
+				epSG := app.sg
+				if variant { // the one change: the IAM endpoint's security group admits nobody on 443
+					epSG = e.securityGroup(app.vpc)
+				}
+				vpce := e.interfaceEndpoint(app, "com.amazonaws.iam", epSG, true, "")
+				e.role("iam-bot", trustService("ec2.amazonaws.com"), map[string]string{"p": doc(map[string]any{
+					"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": e.arn("iam", "role/iam-bot"),
+					"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": vpce}}})})
+				inst := e.instance(app, instanceOpts{profile: e.profile("iam-bot", "iam-bot")})
+				return route{from: u, via: []string{inst, adminNode(e.account)}}
+			},
+		},
+		lab{
+			name: "breachpath/leaked-key-to-role-cut-by-trust-on-source-vpce",
+			source: "AWS data perimeter guidance ('Establishing a data perimeter on AWS: allow only trusted networks', " +
+				"aws:SourceVpce on sts:AssumeRole in role trust policies): a CI user's leaked key assumes the deploy role " +
+				"until the role's trust admits only requests through the VPC's STS endpoint",
+			services: []string{fetch.ServiceEC2, fetch.ServiceS3},
+			build: func(e *estate, variant bool) route {
+				ci := e.user("ci", map[string]string{"p": doc(allow("sts:AssumeRole", "*"))})
+				e.accessKey("ci")
+				app := e.vpc("10.40.0.0/16", "10.40.1.0/24", false, "10.40.0.0/16", 443)
+				vpce := e.interfaceEndpoint(app, "sts", app.sg, true, "")
+				bucket := e.bucket("deploy-artifacts", restricted, "")
+				st := map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": ci}, "Action": "sts:AssumeRole"}
+				if variant { // the one change: the trust admits the user only through the endpoint
+					st["Condition"] = map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": vpce}}
+				}
+				deploy := e.role("deploy", doc(st), map[string]string{"p": doc(allow("s3:GetObject", bucket+"/*"))})
+				return route{from: ci, via: []string{deploy, bucket}}
+			},
+		},
 	)
 }
 
@@ -93,9 +158,14 @@ func (e *estate) securityGroup(vpc string) string {
 }
 
 // interfaceEndpoint creates an interface endpoint of the service in the
-// network's subnet with the security group, and returns its id.
+// network's subnet with the security group, and returns its id. service is
+// the regional short name ("kms") or a full service name ("com.amazonaws.iam").
 func (e *estate) interfaceEndpoint(n network, service, sg string, privateDNS bool, policy string) string {
-	in := &ec2.CreateVpcEndpointInput{VpcId: s(n.vpc), ServiceName: s("com.amazonaws." + region + "." + service),
+	name := service
+	if !strings.HasPrefix(service, "com.amazonaws.") {
+		name = "com.amazonaws." + region + "." + service
+	}
+	in := &ec2.CreateVpcEndpointInput{VpcId: s(n.vpc), ServiceName: s(name),
 		VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{n.subnet}, SecurityGroupIds: []string{sg},
 		PrivateDnsEnabled: &privateDNS}
 	if policy != "" {

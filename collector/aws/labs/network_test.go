@@ -49,13 +49,25 @@ func init() {
 			services: []string{fetch.ServiceEC2, fetch.ServiceRDS},
 			build: func(e *estate, variant bool) route {
 				r, dbNet := e.peeredDatabase("10.39", "10.40", true)
-				replies := [2]int32{1024, 65535}
-				if variant { // the classic stateless mistake: outbound mirrors the inbound port, replies are dropped
-					replies = [2]int32{5432, 5432}
-				}
-				e.networkACL(dbNet.vpc, []string{dbNet.subnet, e.subnetIn(dbNet.vpc, dbNet.second)},
-					aclEntry{100, false, "10.39.0.0/16", 5432, 5432}, aclEntry{100, true, "10.39.0.0/16", replies[0], replies[1]})
+				e.databaseACL(dbNet, "10.39.0.0/16", variant)
 				return r
+			},
+		},
+		lab{
+			name: "breachpath/ssm-shell-to-database-through-subnet-network-acl-in-one-vpc",
+			source: "AWS VPC guide 'Control subnet traffic with network ACLs' (a custom ACL on the database subnets: " +
+				"stateless, rules in order, replies need ephemeral ports outbound; traffic inside one subnet is not " +
+				"filtered) with issue 14's foothold (SSM Session Manager onto an instance in the application subnet)",
+			services: []string{fetch.ServiceEC2, fetch.ServiceRDS},
+			build: func(e *estate, variant bool) route {
+				u := e.user("ops", map[string]string{"p": doc(allow("ssm:StartSession", "*"))})
+				dbNet := e.vpc("10.43.0.0/16", "10.43.1.0/24", false, "10.43.0.0/16", 5432)
+				db := e.publicDatabase("ledger", dbNet, false)
+				appSub, err := e.ec2().CreateSubnet(e.ctx, &ec2.CreateSubnetInput{VpcId: s(dbNet.vpc), CidrBlock: s("10.43.3.0/24"), AvailabilityZone: s(e.rg() + "a")})
+				e.check("application subnet", err)
+				inst := e.instance(network{vpc: dbNet.vpc, subnet: *appSub.Subnet.SubnetId, sg: e.securityGroup(dbNet.vpc)}, instanceOpts{})
+				e.databaseACL(dbNet, "10.43.3.0/24", variant)
+				return route{from: u, via: []string{inst, db}}
 			},
 		},
 		lab{
@@ -201,6 +213,19 @@ func (e *estate) networkACL(vpc string, subnets []string, entries ...aclEntry) s
 		}
 	}
 	return id
+}
+
+// databaseACL puts the database network's two subnets (publicDatabase's)
+// behind a network ACL admitting 5432 from the source block and letting the
+// replies out on 1024-65535; with mistake set, the outbound rule mirrors the
+// inbound port (the classic stateless mistake: replies are dropped).
+func (e *estate) databaseACL(dbNet network, source string, mistake bool) {
+	replies := [2]int32{1024, 65535}
+	if mistake {
+		replies = [2]int32{5432, 5432}
+	}
+	e.networkACL(dbNet.vpc, []string{dbNet.subnet, e.subnetIn(dbNet.vpc, dbNet.second)},
+		aclEntry{100, false, source, 5432, 5432}, aclEntry{100, true, source, replies[0], replies[1]})
 }
 
 // subnetIn returns the id of the VPC's subnet with the CIDR block.

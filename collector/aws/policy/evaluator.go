@@ -8,6 +8,16 @@ import "strings"
 // millions of requests (the identity graph of a large account). The zero value is ready to use.
 // An Evaluator is not safe for concurrent use: give each goroutine its own.
 type Evaluator struct {
+	// Absent names condition keys every request lacks unless its Context names them: what
+	// Request.AbsentKeys says for one request, said once for all of them. The identity graph
+	// decides every request as made from outside any VPC endpoint (no aws:SourceVpce), and
+	// names the keys in Context when deciding one made through an endpoint.
+	Absent []string
+	// Through holds, per service prefix ("iam", "sts"), condition keys every request to that
+	// service carries whatever its Context says: the caller's requests to the service pass a VPC
+	// endpoint (aws:SourceVpce and the rest), its requests to other services do not.
+	Through map[string]map[string][]string
+
 	e          evalCtx
 	req        Request
 	set        PolicySet
@@ -77,6 +87,21 @@ func (ev *Evaluator) Evaluate(req Request, set PolicySet) Result {
 	clear(e.absent)
 	clear(ev.unresolved)
 	e.fill(&ev.req, &ev.set, &ev.s)
+	for _, k := range ev.Absent {
+		lk := ev.s.lower(k)
+		if _, named := e.vals[lk]; !named {
+			e.absent[lk] = true
+		}
+	}
+	if len(ev.Through) > 0 {
+		if svc, _, ok := strings.Cut(ev.s.lower(req.Action), ":"); ok {
+			for k, v := range ev.Through[svc] {
+				lk := ev.s.lower(k)
+				e.vals[lk] = v
+				delete(e.absent, lk)
+			}
+		}
+	}
 	r := evaluate(e, ev.unresolved, ev.s.lower(req.Action))
 	// Drop the references to the caller's request so the Evaluator does not keep it alive.
 	ev.req, ev.set = Request{}, PolicySet{}

@@ -65,8 +65,13 @@ func init() {
 
 // endpointService returns the signing prefix of the service an endpoint
 // serves ("com.amazonaws.us-east-1.ecr.api" -> "ecr"), or "" for services
-// not offered by AWS under com.amazonaws.<region>.
+// not offered by AWS under com.amazonaws.<region>. IAM's endpoint is
+// global, "com.amazonaws.iam", and exists only in the region of IAM's
+// control plane.
 func endpointService(region, serviceName string) string {
+	if serviceName == "com.amazonaws.iam" {
+		return "iam"
+	}
 	rest, ok := strings.CutPrefix(serviceName, "com.amazonaws."+region+".")
 	if !ok {
 		return ""

@@ -507,8 +507,16 @@ func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 				if p.empty() {
 					continue
 				}
+				p, aclWhy := b.withinVPC(x, s, d, p)
+				if p.empty() {
+					continue
+				}
+				ev := []string{evidence}
+				if aclWhy != "" {
+					ev = append(ev, aclWhy)
+				}
 				b.edge(graph.Edge{From: s.id, To: d.id, Kind: graph.EdgeReaches, Technique: TechSGReach,
-					Evidence: []string{evidence}, Props: graph.Props{"ports": p.strings()}})
+					Evidence: ev, Props: graph.Props{"ports": p.strings()}})
 			}
 		}
 		return
@@ -516,6 +524,10 @@ func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 	hub := b.sgID(x, t.ID)
 	first := &b.members[targets[0]]
 	hubEvidence := fmt.Sprintf("%d sources x %d members: expressed through the security group", len(sources), len(targets))
+	// Network ACLs between subnets decide per side here: a source (or its
+	// subnet) sends what passes to some target subnet, a target receives what
+	// passes from some source subnet.
+	targetSubnets, sourceSubnets := b.memberSubnets(targets), b.memberSubnets(sources)
 	viaSubnet := map[string]bool{}
 	if b.subnetMember == nil {
 		b.subnetMember = map[string]bool{}
@@ -523,7 +535,8 @@ func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 	for _, si := range sources {
 		s := &b.members[si]
 		if subnets := b.coveredSubnets(x, s, cidrs); len(subnets) > 0 && b.openEgress(x, s) {
-			for _, sub := range subnets {
+			for _, raw := range subnets {
+				sub := b.subnetID(x, raw)
 				// Both edges repeat across sources and rules: add each once.
 				if k := s.id + "|" + sub; !b.subnetMember[k] {
 					b.subnetMember[k] = true
@@ -532,13 +545,15 @@ func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 				}
 				if !viaSubnet[sub] {
 					viaSubnet[sub] = true
-					b.edge(graph.Edge{From: sub, To: hub, Kind: graph.EdgeReaches, Technique: TechSGReach,
-						Evidence: []string{evidence, hubEvidence}, Props: graph.Props{"ports": ports.strings()}})
+					if p := b.aclToAny(x, subnetSide(x, raw), targetSubnets, ports); !p.empty() {
+						b.edge(graph.Edge{From: sub, To: hub, Kind: graph.EdgeReaches, Technique: TechSGReach,
+							Evidence: []string{evidence, hubEvidence}, Props: graph.Props{"ports": p.strings()}})
+					}
 				}
 			}
 			continue
 		}
-		p := egress(s, first)
+		p := b.aclToAny(x, s, targetSubnets, egress(s, first))
 		if p.empty() {
 			continue
 		}
@@ -547,9 +562,13 @@ func (b *builder) reachEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 			Props:    graph.Props{"ports": p.strings()}})
 	}
 	for _, ti := range targets {
+		p := b.aclFromAny(x, sourceSubnets, &b.members[ti], ports)
+		if p.empty() {
+			continue
+		}
 		b.edge(graph.Edge{From: hub, To: b.members[ti].id, Kind: graph.EdgeReaches, Technique: TechSGHub,
 			Evidence: []string{fmt.Sprintf("%s is a member of security group %s", b.members[ti].id, t.ID)},
-			Props:    graph.Props{"ports": ports.strings()}})
+			Props:    graph.Props{"ports": p.strings()}})
 	}
 }
 
@@ -572,8 +591,8 @@ func (b *builder) egressPorts(x *regionIndex, src, dst *member, want protoPorts)
 	return got
 }
 
-// coveredSubnets returns the node ids of the member's subnets whose whole
-// IPv4 block lies inside one of the CIDRs.
+// coveredSubnets returns the ids of the member's subnets whose whole IPv4
+// block lies inside one of the CIDRs.
 func (b *builder) coveredSubnets(x *regionIndex, m *member, cidrs []netip.Prefix) []string {
 	var out []string
 	for _, id := range m.subnets {
@@ -587,7 +606,7 @@ func (b *builder) coveredSubnets(x *regionIndex, m *member, cidrs []netip.Prefix
 		}
 		for _, c := range cidrs {
 			if containsPrefix(c, blk) {
-				out = append(out, b.subnetID(x, id))
+				out = append(out, id)
 				break
 			}
 		}

@@ -198,14 +198,7 @@ func setPeerACL(inv *inventory.Inventory, entries ...inventory.ACLEntry) {
 }
 
 func TestNetworkACLsApplyOnPeeredAndTransitGatewayPaths(t *testing.T) {
-	in := func(n int32, allow bool, cidr string, from, to int32) inventory.ACLEntry {
-		return inventory.ACLEntry{RuleNumber: n, Protocol: "6", Allow: allow, CIDR: cidr, FromPort: from, ToPort: to}
-	}
-	out := func(n int32, allow bool, cidr string, from, to int32) inventory.ACLEntry {
-		e := in(n, allow, cidr, from, to)
-		e.Egress = true
-		return e
-	}
+	in, out := aclIn, aclOut
 	tests := []struct {
 		name    string
 		tgw     bool
@@ -236,20 +229,7 @@ func TestNetworkACLsApplyOnPeeredAndTransitGatewayPaths(t *testing.T) {
 				viaTransitGateway(inv)
 			}
 			setPeerACL(inv, tc.entries...)
-			p := build(t, inv, Options{})
-			e := findEdge(p, webID, "REACHES", peerDBARN)
-			if (e != nil) != tc.want {
-				t.Fatalf("web -> peer database = %+v, want %v", e, tc.want)
-			}
-			if e == nil {
-				return
-			}
-			if !slices.Equal(ports(e), []string{"5432/tcp"}) {
-				t.Errorf("ports %v", ports(e))
-			}
-			if !slices.ContainsFunc(e.Evidence, func(s string) bool { return strings.Contains(s, "network ACL acl-2") }) {
-				t.Errorf("evidence does not name the ACL rules: %v", e.Evidence)
-			}
+			checkACLReach(t, build(t, inv, Options{}), peerDBARN, tc.want, "acl-2")
 		})
 	}
 }
@@ -384,4 +364,34 @@ func crossReach(t *testing.T, p *Part, db, wantVia string) *graph.Edge {
 		t.Errorf("via = %v, want %s", e.Props["via"], wantVia)
 	}
 	return e
+}
+
+// aclIn and aclOut are TCP network ACL entries, inbound and outbound.
+func aclIn(n int32, allow bool, cidr string, from, to int32) inventory.ACLEntry {
+	return inventory.ACLEntry{RuleNumber: n, Protocol: "6", Allow: allow, CIDR: cidr, FromPort: from, ToPort: to}
+}
+
+func aclOut(n int32, allow bool, cidr string, from, to int32) inventory.ACLEntry {
+	e := aclIn(n, allow, cidr, from, to)
+	e.Egress = true
+	return e
+}
+
+// checkACLReach checks the web instance's move to the database on 5432
+// (present or not, as want) and that its evidence names the deciding ACL.
+func checkACLReach(t *testing.T, p *Part, db string, want bool, acl string) {
+	t.Helper()
+	e := findEdge(p, webID, "REACHES", db)
+	if (e != nil) != want {
+		t.Fatalf("web -> database = %+v, want %v", e, want)
+	}
+	if e == nil {
+		return
+	}
+	if !slices.Equal(ports(e), []string{"5432/tcp"}) {
+		t.Errorf("ports %v", ports(e))
+	}
+	if !slices.ContainsFunc(e.Evidence, func(s string) bool { return strings.Contains(s, "network ACL "+acl) }) {
+		t.Errorf("evidence does not name the ACL rules: %v", e.Evidence)
+	}
 }
