@@ -26,9 +26,11 @@ go mod download
 
 # Start the servers in the background while Go compiles; each writes a status file.
 pids=()
+svcs=()
 if [ -z "${BREACHPATH_SKIP_NEO4J:-}" ]; then
   log "starting Neo4j (scripts/neo4j-dev.sh)"
-  ( scripts/neo4j-dev.sh up > .build/neo4j-up.log 2>&1; echo $? > .build/neo4j-up.rc ) &
+  ( rc=0; scripts/neo4j-dev.sh up > .build/neo4j-up.log 2>&1 || rc=$?; echo "$rc" > .build/neo4j-up.rc ) &
+  svcs+=(neo4j-up)
   pids+=($!)
   started_neo4j=1
   export BREACHPATH_REQUIRE_NEO4J=1
@@ -36,7 +38,8 @@ if [ -z "${BREACHPATH_SKIP_NEO4J:-}" ]; then
 fi
 if [ -z "${BREACHPATH_SKIP_MOTO:-}" ]; then
   log "starting moto (scripts/moto.sh)"
-  ( scripts/moto.sh up > .build/moto-up.log 2>&1; echo $? > .build/moto-up.rc ) &
+  ( rc=0; scripts/moto.sh up > .build/moto-up.log 2>&1 || rc=$?; echo "$rc" > .build/moto-up.rc ) &
+  svcs+=(moto-up)
   pids+=($!)
   started_moto=1
   export BREACHPATH_REQUIRE_MOTO=1
@@ -44,7 +47,8 @@ if [ -z "${BREACHPATH_SKIP_MOTO:-}" ]; then
 fi
 if [ -z "${BREACHPATH_SKIP_AZURITE:-}" ]; then
   log "starting Azurite (scripts/azurite.sh)"
-  ( scripts/azurite.sh up > .build/azurite-up.log 2>&1; echo $? > .build/azurite-up.rc ) &
+  ( rc=0; scripts/azurite.sh up > .build/azurite-up.log 2>&1 || rc=$?; echo "$rc" > .build/azurite-up.rc ) &
+  svcs+=(azurite-up)
   pids+=($!)
   started_azurite=1
   export BREACHPATH_REQUIRE_AZURITE=1
@@ -52,7 +56,8 @@ if [ -z "${BREACHPATH_SKIP_AZURITE:-}" ]; then
 fi
 if [ -z "${BREACHPATH_SKIP_BROWSER:-}" ]; then
   log "browser and explorer dependencies (scripts/browser-deps.sh)"
-  ( scripts/browser-deps.sh > .build/browser-deps.log 2>&1; echo $? > .build/browser-deps.rc ) &
+  ( rc=0; scripts/browser-deps.sh > .build/browser-deps.log 2>&1 || rc=$?; echo "$rc" > .build/browser-deps.rc ) &
+  svcs+=(browser-deps)
   pids+=($!)
   export BREACHPATH_REQUIRE_BROWSER=1
 fi
@@ -66,8 +71,11 @@ go vet ./...
 go build -o bin/breachpath ./cmd/breachpath
 
 for p in "${pids[@]}"; do wait "$p" || true; done
-for svc in neo4j-up moto-up azurite-up browser-deps; do
-  if [ -f ".build/$svc.rc" ] && [ "$(cat ".build/$svc.rc")" != 0 ]; then
+# Every server started above must have come up: a missing status file is a
+# failure too (the subshells run under set -e, so the status is recorded
+# with || rather than after the command).
+for svc in "${svcs[@]}"; do
+  if [ ! -f ".build/$svc.rc" ] || [ "$(cat ".build/$svc.rc")" != 0 ]; then
     echo "$svc failed:" >&2; tail -n 40 ".build/$svc.log" >&2; exit 1
   fi
   rm -f ".build/$svc.rc"

@@ -317,6 +317,39 @@ func Scoped(t *testing.T, open func(t *testing.T) graph.Store, resources int, st
 		t.Errorf("only %d of %d questions have paths in the full answer", withPaths, len(questions))
 	}
 
+	t.Run("neighbourhood walks see the same nodes and edges as on the full load", func(t *testing.T) {
+		all := mustLoad(t, s, graph.Filter{})
+		reads := 0
+		// random nodes, and the hand-made scopes' nodes, whose walks cross scopes
+		var seeds []string
+		for range 20 {
+			seeds = append(seeds, all.Nodes[rng.IntN(len(all.Nodes))].ID)
+		}
+		for _, snap := range crossScopeSnapshots() {
+			for _, n := range snap.Nodes {
+				if !n.Stub {
+					seeds = append(seeds, n.ID)
+				}
+			}
+		}
+		for i, id := range seeds {
+			depth := 1 + i%3
+			g, st, err := scoped.Load(ctx, s, graph.Filter{}, scoped.Query{Sources: []string{id}, Neighbourhood: true, Depth: depth}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Loaded < st.Of {
+				reads++
+			}
+			if got, want := walk(g, id, depth), walk(all, id, depth); !bytes.Equal(got, want) {
+				t.Errorf("walk of %d from %q over %d of %d scopes differs from the full load's:\n%s\nwant\n%s", depth, id, st.Loaded, st.Of, got, want)
+			}
+		}
+		if reads == 0 {
+			t.Error("no neighbourhood read fewer scopes than the estate")
+		}
+	})
+
 	t.Run("a scope with a stale index makes the loader read every scope", func(t *testing.T) {
 		staleIndex(t, s, scopeTrustB)
 		q := scoped.Query{Targets: []string{crossScopeSnapshots()[1].Nodes[2].ID}}
@@ -340,4 +373,48 @@ func scopesOf(snaps []*graph.Snapshot) []graph.Scope {
 		out[i] = s.Scope
 	}
 	return out
+}
+
+// walk returns, as JSON, every node within depth hops of id over edges of
+// any kind in either direction, and every edge between two of them: what a
+// neighbourhood view shows.
+func walk(g *graph.Graph, id string, depth int) []byte {
+	adj := map[string][]int{}
+	for i := range g.Edges {
+		e := &g.Edges[i]
+		adj[e.From] = append(adj[e.From], i)
+		adj[e.To] = append(adj[e.To], i)
+	}
+	seen := map[string]bool{id: true}
+	frontier := []string{id}
+	for range depth {
+		var next []string
+		for _, v := range frontier {
+			for _, i := range adj[v] {
+				for _, w := range []string{g.Edges[i].From, g.Edges[i].To} {
+					if !seen[w] {
+						seen[w] = true
+						next = append(next, w)
+					}
+				}
+			}
+		}
+		frontier = next
+	}
+	var out struct {
+		Nodes []graph.Node
+		Edges []graph.Edge
+	}
+	for i := range g.Nodes {
+		if seen[g.Nodes[i].ID] {
+			out.Nodes = append(out.Nodes, g.Nodes[i])
+		}
+	}
+	for i := range g.Edges {
+		if seen[g.Edges[i].From] && seen[g.Edges[i].To] {
+			out.Edges = append(out.Edges, g.Edges[i])
+		}
+	}
+	b, _ := json.Marshal(out)
+	return b
 }

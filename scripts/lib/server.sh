@@ -20,7 +20,9 @@ server_running() {
 	[[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
 }
 
-# server_up installs, starts and waits up to 30 s for the server to answer.
+# server_up installs, starts and waits up to BREACHPATH_SERVER_WAIT_S seconds
+# (120 by default: a JVM or node server starting on a loaded 2-core machine
+# can take well over 30 s) for the server to answer.
 server_up() {
 	install
 	mkdir -p "$(dirname "$pidfile")"
@@ -34,7 +36,8 @@ server_up() {
 	fi
 	start
 	echo $! >"$pidfile"
-	for _ in $(seq 1 150); do
+	local wait_s="${BREACHPATH_SERVER_WAIT_S:-120}"
+	for _ in $(seq 1 $((wait_s * 5))); do
 		if ready; then
 			echo "$name: $label ready at $endpoint (pid $(cat "$pidfile"))" >&2
 			return 0
@@ -42,7 +45,7 @@ server_up() {
 		server_running || { echo "$name: the server exited; see $logfile" >&2; tail -n 20 "$logfile" >&2; return 1; }
 		sleep 0.2
 	done
-	echo "$name: not ready after 30s; see $logfile" >&2
+	echo "$name: not ready after ${wait_s}s; see $logfile" >&2
 	server_down
 	return 1
 }

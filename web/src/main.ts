@@ -520,13 +520,15 @@ async function start(): Promise<void> {
   // (a 401 would do too, but shows as a console error). Under --no-auth the
   // login never opens.
   if (!api.token() && (await api.authMode()) !== 'none') await askToken();
-  const stats = await guarded(() => api.get<api.Stats>('/stats'));
-  if (stats) {
+  // /stats counts every edge, which a large estate's server loads only
+  // after its first answer: the paths do not wait for the summary
+  const summary = guarded(() => api.get<api.Stats>('/stats')).then((stats) => {
+    if (!stats) return;
     $('summary').textContent = `${stats.nodes.toLocaleString()} nodes · ${stats.paths} paths · ${stats.findings_on_path} of ${stats.findings} findings on paths`;
     const sel = $('f-account');
     for (const a of stats.accounts) sel.append(h('option', { value: a }, a));
-  }
-  await Promise.all([loadPaths(), loadPlan(), loadAdmins(), guarded(async () => $('f-since').append(...await since.syncChoices(h))),
+  });
+  await Promise.all([summary, loadPaths(), loadPlan(), loadAdmins(), guarded(async () => $('f-since').append(...await since.syncChoices(h))),
     guarded(() => sens.panel(h, $('coverage'), (id) => void showNode(id)))]);
 }
 
