@@ -25,12 +25,7 @@ func init() {
 				"(which answers pods only through the node: IMDSv2, hop limit 1), and the node role reads the data bucket",
 			services: []string{fetch.ServiceEC2, fetch.ServiceEKS, fetch.ServiceS3},
 			build: func(e *estate, variant bool) route {
-				b := e.bucket("goat-node-data", restricted, "")
-				role := e.role("goat-eks-node", trustService("ec2.amazonaws.com"), map[string]string{"s3": doc(allow([]string{"s3:ListBucket", "s3:GetObject"}, []string{b, b + "/*"}))})
-				e.profile("goat-eks-node", "goat-eks-node")
-				n := e.vpc("10.52.0.0/16", "10.52.1.0/24", false, "")
-				node := e.instance(n, instanceOpts{profile: "goat-eks-node", hopLimit: 1})
-				cluster, _ := e.eksCluster("goat", n)
+				b, role, node, cluster := nodeCluster(e, "goat", e.vpc("10.52.0.0/16", "10.52.1.0/24", false, ""), 1)
 				monitor := kubetest.Container{Name: "system-monitor", Image: "madhuakula/k8s-goat-system-monitor", Privileged: true, HostPaths: []string{"/"}}
 				if variant { // the workload neither privileged nor mounting the node
 					monitor.Privileged, monitor.HostPaths = false, nil
@@ -115,3 +110,14 @@ func (e *estate) kubeObjects(cluster string, objs *kubetest.Objects) {
 
 // instanceID is the id of an instance ARN.
 func instanceID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
+// nodeCluster seeds an EKS lab's objective (a bucket the node role reads),
+// the node instance in the network with that role, and the cluster.
+func nodeCluster(e *estate, prefix string, n network, hopLimit int32) (bucket, role, node, cluster string) {
+	bucket = e.bucket(prefix+"-node-data", restricted, "")
+	role = e.role(prefix+"-eks-node", trustService("ec2.amazonaws.com"), map[string]string{"s3": doc(allow([]string{"s3:ListBucket", "s3:GetObject"}, []string{bucket, bucket + "/*"}))})
+	e.profile(prefix+"-eks-node", prefix+"-eks-node")
+	node = e.instance(n, instanceOpts{profile: prefix + "-eks-node", hopLimit: hopLimit})
+	cluster, _ = e.eksCluster(prefix, n)
+	return bucket, role, node, cluster
+}

@@ -24,16 +24,6 @@ func init() {
 			Node: node, ServiceAccount: "default", Labels: map[string]string{"app": "health-check"}, IP: "10.60.1.31",
 			Containers: []kubetest.Container{{Name: "health-check", Image: "madhuakula/k8s-goat-health-check", HostPaths: []string{"/run/containerd/containerd.sock"}}}})
 	}
-	// nodeCluster seeds the objective (a bucket the node role reads), the
-	// node instance in the network with that role, and the cluster.
-	nodeCluster := func(e *estate, prefix string, n network, hopLimit int32) (bucket, role, node, cluster string) {
-		bucket = e.bucket(prefix+"-node-data", restricted, "")
-		role = e.role(prefix+"-eks-node", trustService("ec2.amazonaws.com"), map[string]string{"s3": doc(allow([]string{"s3:ListBucket", "s3:GetObject"}, []string{bucket, bucket + "/*"}))})
-		e.profile(prefix+"-eks-node", prefix+"-eks-node")
-		node = e.instance(n, instanceOpts{profile: prefix + "-eks-node", hopLimit: hopLimit})
-		cluster, _ = e.eksCluster(prefix, n)
-		return bucket, role, node, cluster
-	}
 	// either is a when the lab runs, b in its one-change variant.
 	either := func(variant bool, a, b string) string {
 		if variant {
