@@ -41,7 +41,7 @@ type projectionFill struct {
 }
 
 func decodeOptions(filter graph.Filter, st scopeState) blob.Options {
-	return blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts,
+	return blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, FactsOnly: filter.FactsOnly,
 		IncludeResolved: filter.IncludeResolved, LastSeen: st.seen}
 }
 
@@ -133,6 +133,9 @@ func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st s
 	edges = slices.DeleteFunc(edges, func(e graph.Edge) bool { return !filter.LoadsEdge(e.Kind) })
 	if !filter.IncludeResolved {
 		findings = slices.DeleteFunc(findings, func(f graph.Finding) bool { return !f.ResolvedAt.IsZero() })
+	}
+	if filter.FactsOnly {
+		nodes, findings = nil, nil
 	}
 	g := graph.Assemble(nodes, edges, findings)
 	return graph.Part{Nodes: g.Nodes, EdgeRuns: [][]graph.Edge{g.Edges}, Findings: g.Findings}, nil, nil
