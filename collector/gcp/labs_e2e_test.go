@@ -140,3 +140,7 @@ func TestRhinoAPIKeyMethodsAreFindingsWithoutMoves(t *testing.T) {
 		}
 	}
 }
+
+func TestThunderCTFLevelRoutesFoundAndCutByOneChange(t *testing.T) {
+	runLabScenarios(t, gcptest.ThunderScenarios())
+}

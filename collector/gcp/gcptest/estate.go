@@ -116,6 +116,27 @@ func (e *Estate) Instance(name, zone, sa string, scopes, tags []string, metadata
 	return full
 }
 
+// DefaultNetwork adds the project's auto-mode default network with its
+// subnetwork in region (10.128.0.0/20 in us-central1, as Google numbers
+// them; one range is enough for a lab).
+func (e *Estate) DefaultNetwork(region string) {
+	link := "https://www.googleapis.com/compute/v1/projects/" + e.ProjectID
+	e.Res("//compute.googleapis.com/projects/"+e.ProjectID+"/global/networks/default", inventory.TypeNetwork, "global",
+		map[string]any{"name": "default", "autoCreateSubnetworks": true})
+	e.Res("//compute.googleapis.com/projects/"+e.ProjectID+"/regions/"+region+"/subnetworks/default", inventory.TypeSubnetwork, region,
+		map[string]any{"name": "default", "network": link + "/global/networks/default", "region": link + "/regions/" + region,
+			"ipCidrRange": "10.128.0.0/20"})
+}
+
+// Firewall adds an INGRESS allow rule on the default network from
+// 0.0.0.0/0 to the instances tagged tag, on one TCP port.
+func (e *Estate) Firewall(name, tag, port string) {
+	e.Res("//compute.googleapis.com/projects/"+e.ProjectID+"/global/firewalls/"+name, inventory.TypeFirewall, "global",
+		map[string]any{"name": name, "network": "https://www.googleapis.com/compute/v1/projects/" + e.ProjectID + "/global/networks/default",
+			"priority": 1000, "direction": "INGRESS", "allowed": []map[string]any{{"IPProtocol": "tcp", "ports": []string{port}}},
+			"sourceRanges": []string{"0.0.0.0/0"}, "targetTags": []string{tag}})
+}
+
 // Function adds a 1st gen HTTP function running as sa and returns its full
 // name.
 func (e *Estate) Function(name, region, sa string, env map[string]string) string {
