@@ -76,6 +76,9 @@ type Filter struct {
 	// together, edge for edge, a load without SkipFacts. Graph.Versions
 	// says which contents it read.
 	FactsOnly bool
+	// SkipFindings leaves findings out (Findings is empty): the CIEM report
+	// and the attack-path join it makes read none.
+	SkipFindings bool
 }
 
 // LoadsEdge reports whether the filter loads edges of the kind.

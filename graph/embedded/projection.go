@@ -414,7 +414,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 			defer wg.Done()
 			for j := range jobs {
 				sc := scopes[j.i]
-				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, FactsOnly: filter.FactsOnly,
+				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, NoFindings: filter.SkipFindings, FactsOnly: filter.FactsOnly,
 					IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)}
 				if windowed[j.i] {
 					opt.Into = &wins[j.i]
@@ -517,7 +517,7 @@ func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.
 	if err != nil {
 		return graph.Part{}, err
 	}
-	if !filter.FactsOnly {
+	if !filter.FactsOnly && !filter.SkipFindings {
 		if findings, err = loadFindings(ctx, tx, sc, filter.IncludeResolved, make([]graph.Finding, 0, sc.rows.Findings)); err != nil {
 			return graph.Part{}, err
 		}
