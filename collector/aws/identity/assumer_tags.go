@@ -58,19 +58,26 @@ func (b *builder) assumerTagSteps(ctx context.Context) error {
 // keys on the requests to its services, when set) and returns the moves instead of drawing them.
 // It runs on a fresh view: its decision caches and evaluator see only this run's requests.
 func (b *builder) captureEscalations(e *escalator, p, tagger *principal, through map[string]map[string][]string) []capturedEdge {
-	vb := b.view()
-	vb.sink = &sink{} // what the techniques record besides the captured moves is not kept
-	vb.ev.Through = through
-	we := *e
-	we.b, we.memo, we.out, we.tagger = vb, newAttackerMemo(), newDrawn(), tagger
-	var got []capturedEdge
-	we.capture = &got
+	we, got := b.capturing(e, tagger, through)
 	for _, t := range we.cat.order {
 		if we.mayHave(p, t) {
 			we.apply(p, t)
 		}
 	}
-	return got
+	return *got
+}
+
+// capturing returns a copy of e that captures its moves into got instead of drawing them, on a
+// fresh view: its decision caches and evaluator see only this run's requests.
+func (b *builder) capturing(e *escalator, tagger *principal, through map[string]map[string][]string) (we *escalator, got *[]capturedEdge) {
+	vb := b.view()
+	vb.sink = &sink{} // what the techniques record besides the captured moves is not kept
+	vb.ev.Through = through
+	c := *e
+	c.b, c.memo, c.out, c.tagger = vb, newAttackerMemo(), newDrawn(), tagger
+	got = &[]capturedEdge{}
+	c.capture = got
+	return &c, got
 }
 
 // drawAssumerTagSteps draws assumer a -> target for each move of with (y's moves with a making
@@ -89,21 +96,26 @@ func (b *builder) drawAssumerTagSteps(e *escalator, y *principal, a assumer, own
 			continue
 		}
 		drawn[x.to+"|"+x.tech.ID] = true
-		sev := graph.SeverityHigh
-		if x.to == b.adminNode || (b.byARN[x.to] != nil && b.byARN[x.to].admin) {
-			sev = graph.SeverityCritical
-		}
-		ev := []string{a.evidence, "then, as " + y.id + ":"}
-		for _, line := range x.evidence {
-			if !strings.HasPrefix(line, "tag step: ") { // withTagStep writes the step, once
-				ev = append(ev, line)
-			}
-		}
-		edge := graph.Edge{From: a.p.id, To: x.to, Kind: graph.EdgeEscalatesTo, Technique: x.tech.ID, Likelihood: x.tech.Likelihood,
-			Conditional: x.conditional || a.conditional, Evidence: ev, Findings: e.finding(y, x.tech, sev),
-			Props: graph.Props{"via_role": y.id}}
-		b.addEdge(b.withTagStep(edge, a.p.id, x.tag))
+		b.addEdge(b.withTagStep(b.assumerEdge(e, y, a, x), a.p.id, x.tag))
 	}
+}
+
+// assumerEdge is the move assumer a makes by becoming role y and then making y's move x: from
+// a, with via_role naming y, the assume evidence first and y's finding cited.
+func (b *builder) assumerEdge(e *escalator, y *principal, a assumer, x capturedEdge) graph.Edge {
+	sev := graph.SeverityHigh
+	if x.to == b.adminNode || (b.byARN[x.to] != nil && b.byARN[x.to].admin) {
+		sev = graph.SeverityCritical
+	}
+	ev := []string{a.evidence, "then, as " + y.id + ":"}
+	for _, line := range x.evidence {
+		if !strings.HasPrefix(line, "tag step: ") { // withTagStep writes the step, once
+			ev = append(ev, line)
+		}
+	}
+	return graph.Edge{From: a.p.id, To: x.to, Kind: graph.EdgeEscalatesTo, Technique: x.tech.ID, Likelihood: x.tech.Likelihood,
+		Conditional: x.conditional || a.conditional, Evidence: ev, Findings: e.finding(y, x.tech, sev),
+		Props: graph.Props{"via_role": y.id}}
 }
 
 // assumersByRole maps each role to the principals with an ASSUMES move to it: directly, or

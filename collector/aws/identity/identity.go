@@ -82,6 +82,7 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 		{"privilege escalation", b.escalation},
 		{"endpoint escalation", b.endpointEscalation},
 		{"tag steps by assumers", b.assumerTagSteps},
+		{"functions changing assumers", b.assumerInvokers},
 		{"summaries", b.summaries},
 	}
 	for _, s := range steps {

@@ -736,18 +736,24 @@ var invokerModifications = map[bool][]string{
 // attacker's own permissions (attach or write a policy on it, add it to an admin-equivalent
 // group). Whether the function's code does so is unknown: the edge is conditional and cites the
 // role's permission.
-func (e *escalator) invokerAdmin(p *principal, t *Technique) {
-	if !e.holds(t, p) || p.kind == graph.KindPolicy {
+func (e *escalator) invokerAdmin(p *principal, t *Technique) { e.invokerAdminOf(p, t, p) }
+
+// invokerAdminOf is invokerAdmin with the principal the function's role changes, subject, apart
+// from the invoker p: a principal that becomes p by assuming it (assumerInvokers, CloudGoat
+// vulnerable_lambda: the user assumes the invoker role, and the function attaches a policy to the
+// user).
+func (e *escalator) invokerAdminOf(p *principal, t *Technique, subject *principal) {
+	if !e.holds(t, subject) || p.kind == graph.KindPolicy || subject.kind == graph.KindPolicy {
 		return
 	}
-	user := p.user != nil
+	user := subject.user != nil
 	actions := invokerModifications[user]
-	if p.kind == graph.KindGroup {
+	if subject.kind == graph.KindGroup {
 		actions = []string{"iam:AttachGroupPolicy", "iam:PutGroupPolicy"}
 	}
 	ctx := e.b.requestContext(e.b.globalRegion())
 	for wi, w := range e.tg.functions {
-		if w.role == p {
+		if w.role == p || w.role == subject {
 			continue
 		}
 		var c permCheck
@@ -766,11 +772,11 @@ func (e *escalator) invokerAdmin(p *principal, t *Technique) {
 		}
 		found := false
 		for _, a := range actions {
-			if found = ask(a, p.id); found {
+			if found = ask(a, subject.id); found {
 				break
 			}
 		}
-		if !found && user && p.kind != graph.KindGroup {
+		if !found && user && subject.kind != graph.KindGroup {
 			for _, g := range e.tg.adminGroups {
 				if found = ask("iam:AddUserToGroup", g); found {
 					break
@@ -782,6 +788,9 @@ func (e *escalator) invokerAdmin(p *principal, t *Technique) {
 		}
 		c.dec = policy.Conditional
 		c.add("conditional: depends on what the function's code does when " + p.id + " invokes it")
+		if subject != p {
+			c.add("the function's role changes " + subject.id + ", which becomes " + p.id + " by assuming it")
+		}
 		e.emit(p, t, e.b.adminNode, c)
 	}
 }

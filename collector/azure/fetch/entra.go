@@ -154,6 +154,7 @@ func (c *collector) readEntra(ctx context.Context) (*inventory.Entra, error) {
 	}); err != nil {
 		c.inv.Warn("entra: PIM-eligible directory roles unreadable: %v", err)
 	}
+	c.administrativeUnits(ctx, e)
 	for _, sp := range e.ServicePrincipals {
 		if sp.AppID != inventory.MicrosoftGraphAppID {
 			continue
@@ -236,4 +237,36 @@ func (c *collector) servicePrincipalSignIns(ctx context.Context, e *inventory.En
 		}
 	}
 	e.ServicePrincipalSignInRead = true
+}
+
+// administrativeUnits reads the directory's administrative units and their
+// direct members (AdministrativeUnit.Read.All, part of Directory.Read.All).
+// A failure leaves them unread: directory roles scoped to a unit then grant
+// nothing in the graph (unresolved), and the rest of the directory stands.
+func (c *collector) administrativeUnits(ctx context.Context, e *inventory.Entra) {
+	var aus []inventory.AdministrativeUnit
+	err := c.graphList(ctx, "/v1.0/directory/administrativeUnits?$select=id,displayName,isMemberManagementRestricted&$top=999", func(raw json.RawMessage) error {
+		var au inventory.AdministrativeUnit
+		if err := json.Unmarshal(raw, &au); err != nil {
+			return err
+		}
+		au.ID = strings.ToLower(au.ID)
+		aus = append(aus, au)
+		return nil
+	})
+	if err == nil {
+		err = forEach(ctx, c.opts.Concurrency, indexes(len(aus)), func(ctx context.Context, i int) error {
+			var err error
+			aus[i].Members, err = c.objectIDs(ctx, "/v1.0/directory/administrativeUnits/"+escape(aus[i].ID)+"/members?$select=id&$top=999")
+			if err != nil {
+				return fmt.Errorf("administrative unit %s members: %w", aus[i].ID, err)
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		c.inv.Warn("entra: administrative units unreadable (%v); directory roles scoped to an administrative unit are left unresolved", err)
+		return
+	}
+	e.AdministrativeUnits, e.AdministrativeUnitsRead = aus, true
 }

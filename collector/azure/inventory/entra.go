@@ -16,6 +16,12 @@ type Entra struct {
 	// RoleNames maps directory role definition ids (template ids) to names.
 	RoleNames          map[string]string   `json:"directoryRoleNames,omitempty"`
 	AppRoleAssignments []AppRoleAssignment `json:"appRoleAssignments,omitempty"`
+	// AdministrativeUnits are the directory's administrative units with
+	// their direct members; AdministrativeUnitsRead is set when they were
+	// read, so that a role scoped to an unit can be resolved (an export
+	// without them leaves such roles unresolved rather than empty).
+	AdministrativeUnits     []AdministrativeUnit `json:"administrativeUnits,omitempty"`
+	AdministrativeUnitsRead bool                 `json:"administrativeUnitsRead,omitempty"`
 	// SignInRead is set when users' sign-in activity was read: a zero
 	// LastSignIn then means never signed in rather than unknown.
 	SignInRead bool `json:"signInRead,omitempty"`
@@ -124,6 +130,17 @@ type DirectoryRoleAssignment struct {
 	RoleDefinitionID string `json:"roleDefinitionId"` // the role template id
 	DirectoryScopeID string `json:"directoryScopeId,omitempty"`
 	Eligible         bool   `json:"eligible,omitempty"`
+}
+
+// AdministrativeUnit is an Entra ID administrative unit: a directory role
+// assigned at its scope (directoryScopeId /administrativeUnits/<id>)
+// applies to its direct members only. Members of a restricted management
+// unit can be changed only by roles assigned at that unit's scope.
+type AdministrativeUnit struct {
+	ID          string   `json:"id"`
+	DisplayName string   `json:"displayName,omitempty"`
+	Restricted  bool     `json:"isMemberManagementRestricted,omitempty"`
+	Members     []string `json:"members,omitempty"`
 }
 
 // AppRoleAssignment grants an app role (an application permission such as

@@ -46,72 +46,19 @@ func (b *builder) tenantAdminID() string { return TenantNodeID(b.tenant) + "/adm
 
 // entraMoves draws the directory's escalations: group membership changes,
 // credential addition to service principals by owners and application
-// administrators, directory role management, and the elevation of a
-// Global Administrator to User Access Administrator at the root scope.
+// administrators, password resets by authentication and user
+// administrators (entra_reset.go), directory role management, and the
+// elevation of a Global Administrator to User Access Administrator at the
+// root scope. Each directory role counts at its assignment's scope: the
+// tenant, an administrative unit (its direct members) or one application.
 func (b *builder) entraMoves() {
 	e := &b.inv.Entra
 	if len(e.Users)+len(e.Groups)+len(e.ServicePrincipals) == 0 && len(e.RoleAssignments)+len(e.AppRoleAssignments) == 0 {
 		return
 	}
-	// Who holds which escalating capability.
-	type capab struct {
-		why []string
-	}
-	caps := map[string]map[string]*capab{} // principal node -> capability -> why
-	grant := func(oid, capName, why string) {
-		pid := b.principal(oid, "")
-		if caps[pid] == nil {
-			caps[pid] = map[string]*capab{}
-		}
-		if caps[pid][capName] == nil {
-			caps[pid][capName] = &capab{}
-		}
-		caps[pid][capName].why = append(caps[pid][capName].why, why)
-	}
-	graphSP := ""
-	for _, sp := range e.ServicePrincipals {
-		if strings.EqualFold(sp.AppID, inventory.MicrosoftGraphAppID) {
-			graphSP = strings.ToLower(sp.ID)
-		}
-	}
-	for _, a := range e.AppRoleAssignments {
-		if graphSP != "" && !strings.EqualFold(a.ResourceID, graphSP) {
-			continue
-		}
-		name := appRoleNames[strings.ToLower(a.AppRoleID)]
-		switch strings.ToLower(a.AppRoleID) {
-		case appRoleRoleManagementRW, appRoleAppRoleAssignRW:
-			grant(a.PrincipalID, "tenant", "Microsoft Graph application permission "+name)
-		case appRoleApplicationRW:
-			grant(a.PrincipalID, "apps", "Microsoft Graph application permission "+name)
-		case appRoleGroupMemberRW, appRoleGroupRW, appRoleDirectoryRW:
-			grant(a.PrincipalID, "groups", "Microsoft Graph application permission "+name)
-		}
-	}
-	for _, a := range e.RoleAssignments {
-		tid := strings.ToLower(a.RoleDefinitionID)
-		name := firstNonEmpty(dirRoleNames[tid], e.RoleNames[tid], tid)
-		why := "directory role " + name
-		if a.Eligible {
-			why += " (PIM-eligible)"
-		}
-		switch tid {
-		case dirGlobalAdmin, dirPrivilegedRoleAdmin, dirPrivilegedAuthAdmin:
-			grant(a.PrincipalID, "tenant", why)
-		case dirApplicationAdmin, dirCloudApplicationAdmin:
-			grant(a.PrincipalID, "apps", why)
-		case dirGroupsAdmin, dirUserAdmin:
-			grant(a.PrincipalID, "groups", why)
-		}
-	}
-	// Privileged principals: worth taking over.
-	privileged := map[string]bool{}
-	for _, a := range b.inv.RoleAssignments {
-		privileged[b.principal(a.PrincipalID, a.PrincipalType)] = true
-	}
-	for pid := range caps {
-		privileged[pid] = true
-	}
+	d := b.directory()
+	caps := d.caps
+	privileged := d.privileged
 	hasTenant := false
 	for _, m := range caps {
 		hasTenant = hasTenant || m["tenant"] != nil
@@ -127,34 +74,52 @@ func (b *builder) entraMoves() {
 		b.adminMoves()
 	}
 	for _, pid := range sortedKeys(caps) {
-		for capName, c := range caps[pid] {
-			ev := []string{strings.Join(union(nil, c.why), "; ")}
+		for _, capName := range sortedKeys(caps[pid]) {
+			c := caps[pid][capName]
 			switch capName {
 			case "tenant":
 				tech := TechRoleManagement
-				if strings.Contains(ev[0], "AppRoleAssignment") {
+				if c.graphRoleGrant {
 					tech = TechAppRoleGrant
 				}
-				b.edge(tenantKey, graph.Edge{From: pid, To: b.tenantAdminID(), Kind: graph.EdgeEscalatesTo, Technique: tech, Likelihood: 0.9, Evidence: ev})
+				var fs []string
+				if c.graphPermission {
+					fs = append(fs, b.finding("azure.entra.privesc-graph-app-role", pid, strings.Join(c.whys(), "; ")))
+				}
+				b.edge(tenantKey, graph.Edge{From: pid, To: b.tenantAdminID(), Kind: graph.EdgeEscalatesTo, Technique: tech, Likelihood: 0.9,
+					Evidence: []string{strings.Join(c.whys(), "; ")}, Findings: nonEmpty(fs...)})
 			case "apps":
 				for _, sp := range e.ServicePrincipals {
 					t := b.principal(sp.ID, "ServicePrincipal")
-					if t != pid && privileged[t] && sp.ManagedIdentityResource() == "" {
-						b.edge(tenantKey, graph.Edge{From: pid, To: t, Kind: graph.EdgeEscalatesTo, Technique: TechAppAdminCredential, Likelihood: 0.85,
-							Evidence: append(ev, "can add a client secret to "+firstNonEmpty(sp.DisplayName, sp.ID)+" and sign in as it")})
+					if t == pid || !privileged[t] || sp.ManagedIdentityResource() != "" {
+						continue
 					}
+					why := c.whysFor(func(s dirScope) bool { return d.appInScope(s, sp) })
+					if len(why) == 0 {
+						continue
+					}
+					ev := []string{strings.Join(why, "; "), "can add a client secret to " + firstNonEmpty(sp.DisplayName, sp.ID) + " and sign in as it"}
+					f := b.finding("azure.entra.privesc-app-credential", t, short(pid)+" ("+strings.Join(why, "; ")+") can add a credential")
+					b.edge(tenantKey, graph.Edge{From: pid, To: t, Kind: graph.EdgeEscalatesTo, Technique: TechAppAdminCredential, Likelihood: 0.85,
+						Evidence: ev, Findings: nonEmpty(f)})
 				}
 			case "groups":
 				for _, g := range e.Groups {
 					t := b.principal(g.ID, "Group")
-					if privileged[t] && !g.IsAssignableToRole {
-						b.edge(tenantKey, graph.Edge{From: pid, To: t, Kind: graph.EdgeEscalatesTo, Technique: TechGroupMemberWrite, Likelihood: 0.85,
-							Evidence: append(ev, "can add itself to group "+firstNonEmpty(g.DisplayName, g.ID))})
+					if !privileged[t] || g.IsAssignableToRole {
+						continue
 					}
+					why := c.whysFor(func(s dirScope) bool { return d.inReach(s, g.ID) })
+					if len(why) == 0 {
+						continue
+					}
+					b.edge(tenantKey, graph.Edge{From: pid, To: t, Kind: graph.EdgeEscalatesTo, Technique: TechGroupMemberWrite, Likelihood: 0.85,
+						Evidence: []string{strings.Join(why, "; "), "can add itself to group " + firstNonEmpty(g.DisplayName, g.ID)}})
 				}
 			}
 		}
 	}
+	b.passwordResets(d)
 	// Multi-tenant applications owned by another organisation: whoever holds
 	// their credentials there signs in here as the service principal.
 	for _, sp := range e.ServicePrincipals {
@@ -185,7 +150,8 @@ func (b *builder) entraMoves() {
 		t := b.principal(sp.ID, "ServicePrincipal")
 		for _, o := range sp.Owners {
 			b.edge(tenantKey, graph.Edge{From: b.principal(o, ""), To: t, Kind: graph.EdgeEscalatesTo, Technique: TechOwnerAddCredential, Likelihood: 0.85,
-				Evidence: []string{"owner of service principal " + firstNonEmpty(sp.DisplayName, sp.ID) + " can add a credential to it"}})
+				Evidence: []string{"owner of service principal " + firstNonEmpty(sp.DisplayName, sp.ID) + " can add a credential to it"},
+				Findings: b.ownerFinding(t, privileged, o)})
 		}
 	}
 	for _, app := range e.Applications {
@@ -196,7 +162,17 @@ func (b *builder) entraMoves() {
 		t := b.principal(spID, "ServicePrincipal")
 		for _, o := range app.Owners {
 			b.edge(tenantKey, graph.Edge{From: b.principal(o, ""), To: t, Kind: graph.EdgeEscalatesTo, Technique: TechOwnerAddCredential, Likelihood: 0.85,
-				Evidence: []string{"owner of application " + firstNonEmpty(app.DisplayName, app.AppID) + " can add a client secret and sign in as its service principal"}})
+				Evidence: []string{"owner of application " + firstNonEmpty(app.DisplayName, app.AppID) + " can add a client secret and sign in as its service principal"},
+				Findings: b.ownerFinding(t, privileged, o)})
 		}
 	}
+}
+
+// ownerFinding flags a privileged service principal whose owner can add a
+// credential to it, and returns the finding's id for the move.
+func (b *builder) ownerFinding(sp string, privileged map[string]bool, owner string) []string {
+	if !privileged[sp] {
+		return nil
+	}
+	return nonEmpty(b.finding("azure.entra.privesc-app-credential", sp, "owner "+short(b.principal(owner, ""))+" can add a credential"))
 }

@@ -692,7 +692,7 @@ func (t *Tenant) graph(w http.ResponseWriter, req *http.Request) {
 	}
 	// Unlisted collections (owners of an object without any) are empty.
 	if strings.HasSuffix(p, "/owners") || strings.HasSuffix(p, "/members") || strings.HasSuffix(p, "/appRoleAssignedTo") ||
-		strings.HasPrefix(p, "/v1.0/roleManagement/") || p == "/v1.0/users" || p == "/v1.0/groups" || p == "/v1.0/servicePrincipals" || p == "/v1.0/applications" {
+		strings.HasPrefix(p, "/v1.0/roleManagement/") || p == "/v1.0/directory/administrativeUnits" || p == "/v1.0/users" || p == "/v1.0/groups" || p == "/v1.0/servicePrincipals" || p == "/v1.0/applications" {
 		writeJSON(w, 200, map[string]any{"value": []any{}})
 		return
 	}
@@ -761,4 +761,74 @@ func (t *Tenant) purview(w http.ResponseWriter, req *http.Request) {
 		resp["continuationToken"] = strconv.Itoa(end)
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// AddAzureHound serves the directory objects of an AzureHound output file
+// (the offline import's format) as the Microsoft Graph v1.0 collections the
+// collector reads: users, groups with members and owners, service
+// principals and applications with owners, directory role assignments
+// (with their directoryScopeId) and the Microsoft Graph service
+// principal's appRoleAssignedTo. One lab file then feeds both the offline
+// import and the live collection.
+func (t *Tenant) AddAzureHound(data []byte) error {
+	var file struct {
+		Data []struct {
+			Kind string         `json:"kind"`
+			Data map[string]any `json:"data"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		return fmt.Errorf("azurehound: %w", err)
+	}
+	lower := func(v any) string { return strings.ToLower(fmt.Sprint(v)) }
+	add := func(path string, v map[string]any) { t.Graph[path] = append(t.Graph[path], v) }
+	ids := func(items any, field string) []map[string]any {
+		var out []map[string]any
+		list, _ := items.([]any)
+		for _, it := range list {
+			m, _ := it.(map[string]any)
+			o, _ := m[field].(map[string]any)
+			out = append(out, map[string]any{"id": o["id"], "@odata.type": o["@odata.type"]})
+		}
+		return out
+	}
+	graphSP := ""
+	for _, r := range file.Data {
+		if r.Kind == "AZServicePrincipal" && lower(r.Data["appId"]) == inventory.MicrosoftGraphAppID {
+			graphSP = lower(r.Data["id"])
+		}
+	}
+	// Object kinds, and the kinds listing an object's members or owners
+	// (the collection, the record's field naming the object, the list).
+	objects := map[string]string{"AZUser": "/v1.0/users", "AZGroup": "/v1.0/groups", "AZServicePrincipal": "/v1.0/servicePrincipals",
+		"AZApp": "/v1.0/applications"}
+	links := map[string][3]string{"AZGroupMember": {"groups", "groupId", "members"}, "AZGroupOwner": {"groups", "groupId", "owners"},
+		"AZServicePrincipalOwner": {"servicePrincipals", "servicePrincipalId", "owners"}, "AZAppOwner": {"applications", "appId", "owners"}}
+	for _, r := range file.Data {
+		d := r.Data
+		if p, ok := objects[r.Kind]; ok {
+			add(p, d)
+			continue
+		}
+		if l, ok := links[r.Kind]; ok {
+			for _, m := range ids(d[l[2]], strings.TrimSuffix(l[2], "s")) {
+				add("/v1.0/"+l[0]+"/"+lower(d[l[1]])+"/"+l[2], m)
+			}
+			continue
+		}
+		switch r.Kind {
+		case "AZRoleAssignment":
+			list, _ := d["roleAssignments"].([]any)
+			for _, it := range list {
+				m, _ := it.(map[string]any)
+				add("/v1.0/roleManagement/directory/roleAssignments", m)
+			}
+		case "AZAppRoleAssignment":
+			if graphSP == "" {
+				return fmt.Errorf("azurehound: app role assignment %v without the Microsoft Graph service principal", d["id"])
+			}
+			add("/v1.0/servicePrincipals/"+graphSP+"/appRoleAssignedTo", d)
+		}
+	}
+	return nil
 }

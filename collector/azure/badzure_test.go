@@ -1,0 +1,344 @@
+package azure
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/breachpath/breachpath/collector/azure/fetch/fetchtest"
+	"github.com/breachpath/breachpath/collector/azure/transform"
+	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
+)
+
+// The BadZure lab (testdata/badzure/README.md): Entra ID attack paths from
+// a compromised user or service principal to control of the directory.
+const (
+	bzTenant = "b4d20000-7e57-4a11-8bad-00000000b42e"
+	bzT      = "/tenants/" + bzTenant
+	bzAdmin  = bzT + "/administrator"
+	bzAU     = "f0000000-0000-4000-8000-000000000001"
+)
+
+func bzUser(n string) string  { return bzT + "/users/a0000000-0000-4000-8000-00000000000" + n }
+func bzSP(n string) string    { return bzT + "/serviceprincipals/c0000000-0000-4000-8000-00000000000" + n }
+func bzGroup(n string) string { return bzT + "/groups/b0000000-0000-4000-8000-00000000000" + n }
+func bzOID(id string) string  { return id[len(id)-36:] }
+
+// bzLab is the lab's AzureHound records, which a variant may change before
+// the lab is built through the offline import or served to the live
+// collector.
+type bzLab struct {
+	Meta map[string]any   `json:"meta"`
+	Data []map[string]any `json:"data"`
+	// aus are administrative units served to the live collector only:
+	// AzureHound does not export them.
+	aus []map[string]any
+	// auMembers are their members by unit id.
+	auMembers map[string][]string
+}
+
+func loadBadZure(t *testing.T) *bzLab {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "badzure", "entra.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l bzLab
+	if err := json.Unmarshal(raw, &l); err != nil {
+		t.Fatal(err)
+	}
+	l.aus = []map[string]any{{"id": bzAU, "displayName": "au-engineering", "isMemberManagementRestricted": false}}
+	l.auMembers = map[string][]string{bzAU: {bzOID(bzUser("7"))}}
+	return &l
+}
+
+// records returns the records of a kind whose data field key equals value.
+func (l *bzLab) records(kind, key, value string) []map[string]any {
+	var out []map[string]any
+	for _, r := range l.Data {
+		d := r["data"].(map[string]any)
+		if r["kind"] == kind && d[key] == value {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// drop removes the records of a kind whose data field key equals value.
+func (l *bzLab) drop(t *testing.T, kind, key, value string) {
+	t.Helper()
+	var kept []map[string]any
+	for _, r := range l.Data {
+		if r["kind"] == kind && r["data"].(map[string]any)[key] == value {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	if len(kept) == len(l.Data) {
+		t.Fatalf("no %s record with %s=%s", kind, key, value)
+	}
+	l.Data = kept
+}
+
+// roleAssignment returns the unified role assignment (inside an
+// AZRoleAssignment record) given to principal.
+func (l *bzLab) roleAssignment(t *testing.T, principal string) map[string]any {
+	t.Helper()
+	for _, r := range l.Data {
+		if r["kind"] != "AZRoleAssignment" {
+			continue
+		}
+		for _, a := range r["data"].(map[string]any)["roleAssignments"].([]any) {
+			if m := a.(map[string]any); m["principalId"] == principal {
+				return m
+			}
+		}
+	}
+	t.Fatalf("no directory role assignment for %s", principal)
+	return nil
+}
+
+// addRole gives principal a directory role at scope.
+func (l *bzLab) addRole(roleID, principal, scope string) {
+	l.Data = append(l.Data, map[string]any{"kind": "AZRoleAssignment", "data": map[string]any{"roleDefinitionId": roleID,
+		"roleAssignments": []any{map[string]any{"id": "ra-variant-" + principal, "principalId": principal, "roleDefinitionId": roleID, "directoryScopeId": scope}}}})
+}
+
+func (l *bzLab) bytes(t *testing.T) []byte {
+	t.Helper()
+	raw, err := json.Marshal(struct {
+		Meta map[string]any   `json:"meta"`
+		Data []map[string]any `json:"data"`
+	}{l.Meta, l.Data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// offline builds the lab through the offline import of its export.
+func (l *bzLab) offline(t *testing.T) *graph.Graph {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "entra.json")
+	if err := os.WriteFile(p, l.bytes(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, sum := importGraph(t, []string{filepath.Join("testdata", "badzure", "resources.json"), p})
+	if len(sum.Warnings) > 0 {
+		t.Fatalf("warnings: %v", sum.Warnings)
+	}
+	return g
+}
+
+// live builds the lab through the live collector against the SDK fakes
+// and the local Microsoft Graph server.
+func (l *bzLab) live(t *testing.T) *graph.Graph {
+	t.Helper()
+	ten, err := fetchtest.FromExport(bzTenant, filepath.Join("testdata", "badzure", "resources.json"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ten.AddAzureHound(l.bytes(t)); err != nil {
+		t.Fatal(err)
+	}
+	ten.Graph["/v1.0/directory/administrativeUnits"] = l.aus
+	for au, ms := range l.auMembers {
+		for _, m := range ms {
+			ten.Graph["/v1.0/directory/administrativeUnits/"+au+"/members"] = append(ten.Graph["/v1.0/directory/administrativeUnits/"+au+"/members"],
+				map[string]any{"id": m, "@odata.type": "#microsoft.graph.user"})
+		}
+	}
+	snaps, sum := collectFakes(t, ten)
+	if sum.Partial() {
+		t.Fatalf("partial collection: %+v", sum.Scopes)
+	}
+	if ten.Seen["entra"] == 0 {
+		t.Fatal("the Graph server was not read")
+	}
+	return graph.AssembleSnapshots(snaps)
+}
+
+// builds runs check against the lab built both ways.
+func (l *bzLab) builds(t *testing.T, check func(t *testing.T, g *graph.Graph, how string)) {
+	t.Helper()
+	t.Run("offline import", func(t *testing.T) { check(t, l.offline(t), "offline") })
+	t.Run("live collector", func(t *testing.T) { check(t, l.live(t), "live") })
+}
+
+// leadsTo reports whether any path leads from source to target.
+func leadsTo(t *testing.T, g *graph.Graph, source, target string) bool {
+	t.Helper()
+	res, err := paths.Search(context.Background(), g, paths.Options{Sources: []string{source}, Targets: []string{target}, Top: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(res.Paths) > 0
+}
+
+func TestBadZureRoutesFoundHopByHop(t *testing.T) {
+	routes := []struct {
+		name string
+		from string
+		hops []hop
+		// liveOnly: the route needs administrative units, which the
+		// AzureHound export does not hold; the import must not find it.
+		liveOnly bool
+	}{
+		{"ApplicationOwnershipAbuse: owner adds a secret to an application whose service principal is Global Administrator", bzUser("1"), []hop{
+			{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bzSP("1")},
+			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, false},
+		{"ApplicationAdministratorAbuse: tenant-wide Application Administrator adds a secret to an app holding RoleManagement.ReadWrite.Directory", bzUser("2"), []hop{
+			{graph.EdgeEscalatesTo, transform.TechAppAdminCredential, bzSP("2")},
+			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, false},
+		{"CloudAppAdministratorAbuse scoped to one application: that application's Global Administrator service principal", bzUser("3"), []hop{
+			{graph.EdgeEscalatesTo, transform.TechAppAdminCredential, bzSP("3")},
+			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, false},
+		{"ApplicationAdministratorAbuse through membership of a role-assignable group", bzUser("4"), []hop{
+			{graph.EdgeEscalatesTo, transform.TechGroupMember, bzGroup("1")},
+			{graph.EdgeEscalatesTo, transform.TechAppAdminCredential, bzSP("2")},
+			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, false},
+		{"ApplicationAdministratorAbuse through ownership of the group", bzUser("5"), []hop{
+			{graph.EdgeEscalatesTo, transform.TechGroupOwner, bzGroup("1")},
+			{graph.EdgeEscalatesTo, transform.TechAppAdminCredential, bzSP("2")},
+			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, false},
+		{"ApplicationOwnershipAbuse from a service principal: owner of an app holding AppRoleAssignment.ReadWrite.All", bzSP("6"), []hop{
+			{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bzSP("5")},
+			{graph.EdgeEscalatesTo, transform.TechAppRoleGrant, bzAdmin}}, false},
+		{"helpdesk scenario: Helpdesk Administrator resets the app owner's password", bzUser("6"), []hop{
+			{graph.EdgeEscalatesTo, transform.TechPasswordReset, bzUser("7")},
+			{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bzSP("7")},
+			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, false},
+		{"helpdesk scenario with the role scoped to the owner's administrative unit", bzUser("8"), []hop{
+			{graph.EdgeEscalatesTo, transform.TechPasswordReset, bzUser("7")},
+			{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bzSP("7")},
+			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, true},
+	}
+	loadBadZure(t).builds(t, func(t *testing.T, g *graph.Graph, how string) {
+		for _, r := range routes {
+			t.Run(r.name, func(t *testing.T) {
+				want := !r.liveOnly || how == "live"
+				if got := findPath(t, g, []string{r.from}, bzAdmin, r.hops); got != want {
+					t.Fatalf("route found = %v, want %v", got, want)
+				}
+			})
+		}
+		for _, f := range []struct{ rule, resource string }{
+			{"azure.entra.privesc-app-credential", bzSP("1")}, {"azure.entra.privesc-app-credential", bzSP("2")},
+			{"azure.entra.privesc-graph-app-role", bzSP("2")}, {"azure.entra.privesc-graph-app-role", bzSP("5")},
+			{"azure.entra.privesc-password-reset", bzUser("7")},
+		} {
+			if g.Finding(graph.FindingID(f.rule, f.resource)) == nil {
+				t.Errorf("finding %s on %s missing", f.rule, f.resource)
+			}
+		}
+	})
+}
+
+// helpdeskRoute is BadZure's helpdesk scenario after the initial user.
+var helpdeskRoute = []hop{
+	{graph.EdgeEscalatesTo, transform.TechPasswordReset, bzUser("7")},
+	{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bzSP("7")},
+	{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin},
+}
+
+func TestBadZureOneChangeRemovesTheRoute(t *testing.T) {
+	const (
+		authAdmin    = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
+		reportsRead  = "4a5d8f65-41da-4de4-8968-e035b65339cf"
+		unprivileged = "/d0000000-0000-4000-8000-000000000008"
+	)
+	variants := []struct {
+		name   string
+		from   string
+		change func(t *testing.T, l *bzLab)
+		// stays: the one change keeps the route (a change the reset
+		// hierarchy allows).
+		stays bool
+		// reset: the variant is of the helpdesk route.
+		reset bool
+	}{
+		{"the owner no longer owns the application", bzUser("1"), func(t *testing.T, l *bzLab) {
+			l.drop(t, "AZAppOwner", "appId", "d0000000-0000-4000-8000-000000000001")
+		}, false, false},
+		{"Application Administrator scoped to an unprivileged application", bzUser("2"), func(t *testing.T, l *bzLab) {
+			l.roleAssignment(t, bzOID(bzUser("2")))["directoryScopeId"] = unprivileged
+		}, false, false},
+		{"Cloud Application Administrator scoped to an unprivileged application", bzUser("3"), func(t *testing.T, l *bzLab) {
+			l.roleAssignment(t, bzOID(bzUser("3")))["directoryScopeId"] = unprivileged
+		}, false, false},
+		{"the member leaves the group", bzUser("4"), func(t *testing.T, l *bzLab) {
+			l.drop(t, "AZGroupMember", "groupId", bzOID(bzGroup("1")))
+		}, false, false},
+		{"the group owner is removed", bzUser("5"), func(t *testing.T, l *bzLab) {
+			l.drop(t, "AZGroupOwner", "groupId", bzOID(bzGroup("1")))
+		}, false, false},
+		{"the pipeline no longer owns the application", bzSP("6"), func(t *testing.T, l *bzLab) {
+			l.drop(t, "AZAppOwner", "appId", "d0000000-0000-4000-8000-000000000005")
+		}, false, false},
+		{"the app owner is an Authentication Administrator (out of a Helpdesk Administrator's reach)", bzUser("6"), func(t *testing.T, l *bzLab) {
+			l.addRole(authAdmin, bzOID(bzUser("7")), "/")
+		}, false, true},
+		{"the app owner is a Reports Reader (a Helpdesk Administrator may still reset it)", bzUser("6"), func(t *testing.T, l *bzLab) {
+			l.addRole(reportsRead, bzOID(bzUser("7")), "/")
+		}, true, true},
+		{"the app owner is a member of a role-assignable group", bzUser("6"), func(t *testing.T, l *bzLab) {
+			l.Data = append(l.Data,
+				map[string]any{"kind": "AZGroup", "data": map[string]any{"id": "b0000000-0000-4000-8000-000000000002", "displayName": "grp-tier0", "securityEnabled": true, "isAssignableToRole": true}},
+				map[string]any{"kind": "AZGroupMember", "data": map[string]any{"groupId": "b0000000-0000-4000-8000-000000000002",
+					"members": []any{map[string]any{"member": map[string]any{"@odata.type": "#microsoft.graph.user", "id": bzOID(bzUser("7"))}}}}})
+		}, false, true},
+	}
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			l := loadBadZure(t)
+			v.change(t, l)
+			l.builds(t, func(t *testing.T, g *graph.Graph, _ string) {
+				if v.reset {
+					// Other users the Helpdesk Administrator may reset still
+					// lead on (ellen owns a privileged application too): the
+					// documented route is the one that must go.
+					if got := findPath(t, g, []string{v.from}, bzAdmin, helpdeskRoute); got != v.stays {
+						t.Fatalf("helpdesk route found = %v, want %v", got, v.stays)
+					}
+					return
+				}
+				if got := leadsTo(t, g, v.from, bzAdmin); got != v.stays {
+					t.Fatalf("%s reaches the tenant administrator = %v, want %v", v.from, got, v.stays)
+				}
+			})
+		})
+	}
+}
+
+// The administrative-unit variants run on the live collector only: the
+// offline AzureHound import carries no administrative units.
+func TestBadZureAdministrativeUnitScopeLive(t *testing.T) {
+	variants := []struct {
+		name   string
+		change func(l *bzLab)
+		from   string
+		want   bool
+	}{
+		{"the owner leaves the unit: the unit-scoped Helpdesk Administrator loses the route", func(l *bzLab) {
+			l.auMembers[bzAU] = nil
+		}, bzUser("8"), false},
+		{"the unit restricts management: the tenant-wide Helpdesk Administrator loses the route", func(l *bzLab) {
+			l.aus[0]["isMemberManagementRestricted"] = true
+		}, bzUser("6"), false},
+		{"the unit restricts management: the unit-scoped Helpdesk Administrator keeps it", func(l *bzLab) {
+			l.aus[0]["isMemberManagementRestricted"] = true
+		}, bzUser("8"), true},
+	}
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			l := loadBadZure(t)
+			v.change(l)
+			if got := findPath(t, l.live(t), []string{v.from}, bzAdmin, helpdeskRoute); got != v.want {
+				t.Fatalf("helpdesk route from %s found = %v, want %v", v.from, got, v.want)
+			}
+		})
+	}
+}
