@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,53 +16,60 @@ import (
 // Counting without loading (graph.Store.Stats). Every sync records its
 // scope's row counts per kind (scope_counts, written with the projection;
 // see projection.go), and since schema version 5 triggers keep two more
-// things in the same transaction: the estate-wide totals (estate_counts:
-// every scope_counts row summed, plus the numbers of synced scopes and of
-// syncs) and each scope's number of syncs (scopes.n_syncs). The estate's
-// stats are then a read of a few dozen rows, whatever the number of
-// scopes; stats of a filter sum the selected scopes' rows of scope_counts;
-// a scope without current counts (synced only by a breachpath older than
-// schema version 2) is counted from its rows.
+// things in the same transaction: the totals per cloud of the scopes
+// (estate_counts: every scope_counts row summed, plus the numbers of synced
+// scopes and of syncs and the newest sync id) and each scope's number of
+// syncs (scopes.n_syncs). Stats of every scope, or of whole clouds, are
+// then a read of a few dozen rows per cloud, whatever the number of
+// scopes; stats of named scopes sum their rows of scope_counts; a scope
+// without current counts (synced only by a breachpath older than schema
+// version 2) is counted from its rows.
 
 // schemaV5 adds the estate-wide totals and the per-scope sync count to a
 // version 4 store (upgradeV5 fills them for the rows already there).
 const schemaV5 = `
 ALTER TABLE scopes ADD COLUMN n_syncs INTEGER NOT NULL DEFAULT 0; -- syncs recorded
 
--- scope_counts summed over every scope (a 'sync' marker row counts 1, so
--- that the 'sync' total is the number of scopes with counts), plus
--- ('scopes', '', '') synced scopes and ('syncs', '', '') syncs recorded
+-- per cloud of the scopes: their scope_counts rows summed (a 'sync' marker
+-- row counts 1, so that the 'sync' total is the number of scopes with
+-- counts), plus ('scopes', '', '') synced scopes, ('syncs', '', '') syncs
+-- recorded and ('newest', '', '') the id of the newest sync
 CREATE TABLE estate_counts (
-	what  TEXT NOT NULL,
-	cloud TEXT NOT NULL,
-	kind  TEXT NOT NULL,
-	n     INTEGER NOT NULL,
-	PRIMARY KEY (what, cloud, kind)
+	scope_cloud TEXT NOT NULL,
+	what        TEXT NOT NULL,
+	cloud       TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	n           INTEGER NOT NULL,
+	PRIMARY KEY (scope_cloud, what, cloud, kind)
 ) WITHOUT ROWID;
 
 CREATE TRIGGER scope_counts_added AFTER INSERT ON scope_counts BEGIN
-	INSERT INTO estate_counts(what, cloud, kind, n) VALUES (NEW.what, NEW.cloud, NEW.kind, iif(NEW.what = 'sync', 1, NEW.n))
-		ON CONFLICT(what, cloud, kind) DO UPDATE SET n = n + excluded.n;
+	INSERT INTO estate_counts(scope_cloud, what, cloud, kind, n)
+		VALUES ((SELECT cloud FROM scopes WHERE id = NEW.scope), NEW.what, NEW.cloud, NEW.kind, iif(NEW.what = 'sync', 1, NEW.n))
+		ON CONFLICT(scope_cloud, what, cloud, kind) DO UPDATE SET n = n + excluded.n;
 END;
 CREATE TRIGGER scope_counts_removed AFTER DELETE ON scope_counts BEGIN
 	UPDATE estate_counts SET n = n - iif(OLD.what = 'sync', 1, OLD.n)
-		WHERE what = OLD.what AND cloud = OLD.cloud AND kind = OLD.kind;
+		WHERE scope_cloud = (SELECT cloud FROM scopes WHERE id = OLD.scope) AND what = OLD.what AND cloud = OLD.cloud AND kind = OLD.kind;
 END;
-CREATE TRIGGER scope_counts_changed AFTER UPDATE OF what, cloud, kind, n ON scope_counts BEGIN
+CREATE TRIGGER scope_counts_changed AFTER UPDATE OF scope, what, cloud, kind, n ON scope_counts BEGIN
 	UPDATE estate_counts SET n = n - iif(OLD.what = 'sync', 1, OLD.n)
-		WHERE what = OLD.what AND cloud = OLD.cloud AND kind = OLD.kind;
-	INSERT INTO estate_counts(what, cloud, kind, n) VALUES (NEW.what, NEW.cloud, NEW.kind, iif(NEW.what = 'sync', 1, NEW.n))
-		ON CONFLICT(what, cloud, kind) DO UPDATE SET n = n + excluded.n;
+		WHERE scope_cloud = (SELECT cloud FROM scopes WHERE id = OLD.scope) AND what = OLD.what AND cloud = OLD.cloud AND kind = OLD.kind;
+	INSERT INTO estate_counts(scope_cloud, what, cloud, kind, n)
+		VALUES ((SELECT cloud FROM scopes WHERE id = NEW.scope), NEW.what, NEW.cloud, NEW.kind, iif(NEW.what = 'sync', 1, NEW.n))
+		ON CONFLICT(scope_cloud, what, cloud, kind) DO UPDATE SET n = n + excluded.n;
 END;
 CREATE TRIGGER syncs_added AFTER INSERT ON syncs BEGIN
 	UPDATE scopes SET n_syncs = n_syncs + 1 WHERE id = NEW.scope;
-	INSERT INTO estate_counts(what, cloud, kind, n) VALUES ('syncs', '', '', 1)
-		ON CONFLICT(what, cloud, kind) DO UPDATE SET n = n + 1;
+	INSERT INTO estate_counts(scope_cloud, what, cloud, kind, n) VALUES ((SELECT cloud FROM scopes WHERE id = NEW.scope), 'syncs', '', '', 1)
+		ON CONFLICT(scope_cloud, what, cloud, kind) DO UPDATE SET n = n + 1;
+	INSERT INTO estate_counts(scope_cloud, what, cloud, kind, n) VALUES ((SELECT cloud FROM scopes WHERE id = NEW.scope), 'newest', '', '', NEW.id)
+		ON CONFLICT(scope_cloud, what, cloud, kind) DO UPDATE SET n = max(n, excluded.n);
 END;
 CREATE TRIGGER scopes_synced AFTER UPDATE OF last_sync ON scopes
 	WHEN OLD.last_sync IS NULL AND NEW.last_sync IS NOT NULL BEGIN
-	INSERT INTO estate_counts(what, cloud, kind, n) VALUES ('scopes', '', '', 1)
-		ON CONFLICT(what, cloud, kind) DO UPDATE SET n = n + 1;
+	INSERT INTO estate_counts(scope_cloud, what, cloud, kind, n) VALUES (NEW.cloud, 'scopes', '', '', 1)
+		ON CONFLICT(scope_cloud, what, cloud, kind) DO UPDATE SET n = n + 1;
 END;
 `
 
@@ -72,10 +81,15 @@ const upgradeV5 = `
 DELETE FROM scope_counts WHERE NOT EXISTS
 	(SELECT 1 FROM scopes c WHERE c.id = scope_counts.scope AND c.last_sync = scope_counts.sync_id);
 DELETE FROM estate_counts;
-INSERT INTO estate_counts(what, cloud, kind, n)
-	SELECT what, cloud, kind, sum(iif(what = 'sync', 1, n)) FROM scope_counts GROUP BY what, cloud, kind;
-INSERT INTO estate_counts(what, cloud, kind, n) SELECT 'syncs', '', '', count(*) FROM syncs;
-INSERT INTO estate_counts(what, cloud, kind, n) SELECT 'scopes', '', '', count(*) FROM scopes WHERE last_sync IS NOT NULL;
+INSERT INTO estate_counts(scope_cloud, what, cloud, kind, n)
+	SELECT c.cloud, k.what, k.cloud, k.kind, sum(iif(k.what = 'sync', 1, k.n))
+	FROM scope_counts k JOIN scopes c ON c.id = k.scope GROUP BY c.cloud, k.what, k.cloud, k.kind;
+INSERT INTO estate_counts(scope_cloud, what, cloud, kind, n)
+	SELECT c.cloud, 'syncs', '', '', count(*) FROM syncs y JOIN scopes c ON c.id = y.scope GROUP BY c.cloud;
+INSERT INTO estate_counts(scope_cloud, what, cloud, kind, n)
+	SELECT c.cloud, 'newest', '', '', max(y.id) FROM syncs y JOIN scopes c ON c.id = y.scope GROUP BY c.cloud;
+INSERT INTO estate_counts(scope_cloud, what, cloud, kind, n)
+	SELECT cloud, 'scopes', '', '', count(*) FROM scopes WHERE last_sync IS NOT NULL GROUP BY cloud;
 UPDATE scopes SET n_syncs = (SELECT count(*) FROM syncs WHERE syncs.scope = scopes.id);
 `
 
@@ -87,8 +101,8 @@ func (s *Store) Stats(ctx context.Context, filter graph.Filter, opts graph.Stats
 	}
 	defer tx.Rollback()
 	var st *graph.Stats
-	if len(filter.Scopes) == 0 && len(filter.Clouds) == 0 {
-		if st, err = estateStats(ctx, tx); err != nil {
+	if len(filter.Scopes) == 0 {
+		if st, err = estateStats(ctx, tx, filter.Clouds); err != nil {
 			return nil, fmt.Errorf("stats: %w", err)
 		}
 	}
@@ -105,31 +119,39 @@ func (s *Store) Stats(ctx context.Context, filter graph.Filter, opts graph.Stats
 	return st, nil
 }
 
-// estateStats reads the estate-wide totals, or returns nil when they do
-// not cover every synced scope.
-func estateStats(ctx context.Context, tx *sql.Tx) (*graph.Stats, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT what, cloud, kind, n FROM estate_counts`)
+// estateStats reads the totals of the scopes of the given clouds (every
+// cloud when none is given), or returns nil when they do not cover every
+// synced scope of those clouds.
+func estateStats(ctx context.Context, tx *sql.Tx, clouds []graph.Cloud) (*graph.Stats, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT scope_cloud, what, cloud, kind, n FROM estate_counts`)
 	if err != nil {
 		return nil, wrapDBErr(err)
 	}
 	defer rows.Close()
 	c := graph.NewStatsCounter()
-	var counted, scopes, syncs int
+	counted, scopes := map[string]int{}, map[string]int{}
+	var syncs int
+	var newest int64
 	for rows.Next() {
-		var what, cloud, kind string
-		var n int
-		if err := rows.Scan(&what, &cloud, &kind, &n); err != nil {
+		var scopeCloud, what, cloud, kind string
+		var n int64
+		if err := rows.Scan(&scopeCloud, &what, &cloud, &kind, &n); err != nil {
 			return nil, wrapDBErr(err)
+		}
+		if len(clouds) > 0 && !slices.Contains(clouds, graph.Cloud(scopeCloud)) {
+			continue
 		}
 		switch what {
 		case "sync":
-			counted = n
+			counted[scopeCloud] = int(n)
 		case "scopes":
-			scopes = n
+			scopes[scopeCloud] = int(n)
 		case "syncs":
-			syncs = n
+			syncs += int(n)
+		case "newest":
+			newest = max(newest, n)
 		default:
-			if !c.AddCount(what, graph.Cloud(cloud), kind, n) {
+			if !c.AddCount(what, graph.Cloud(cloud), kind, int(n)) {
 				return nil, fmt.Errorf("%w: estate count %q %q %q", graph.ErrCorrupt, what, cloud, kind)
 			}
 		}
@@ -137,16 +159,11 @@ func estateStats(ctx context.Context, tx *sql.Tx) (*graph.Stats, error) {
 	if err := rows.Err(); err != nil {
 		return nil, wrapDBErr(err)
 	}
-	if counted != scopes {
+	if !maps.Equal(counted, scopes) {
 		return nil, nil // some scope was last synced before counts existed
 	}
 	st := c.Stats()
-	st.Syncs = syncs
-	var newest sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM syncs`).Scan(&newest); err != nil {
-		return nil, wrapDBErr(err)
-	}
-	st.NewestSync = newest.Int64
+	st.Syncs, st.NewestSync = syncs, newest
 	return st, nil
 }
 

@@ -405,7 +405,7 @@ func TestScopedLoadAnswersAsFullLoad(t *testing.T) {
 	})
 }
 
-func TestStatsOfEveryScopeReadOnlyTheEstateTotals(t *testing.T) {
+func TestStatsOfEveryScopeOrCloudReadOnlyTheTotals(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
 	for _, sc := range []graph.Scope{projA, projB} {
@@ -428,6 +428,13 @@ func TestStatsOfEveryScopeReadOnlyTheEstateTotals(t *testing.T) {
 	}
 	if after.NodeTotal() != before.NodeTotal()+1000 {
 		t.Errorf("every scope: %d nodes, want the totals' %d", after.NodeTotal(), before.NodeTotal()+1000)
+	}
+	aws, err := s.Stats(ctx, graph.Filter{Clouds: []graph.Cloud{graph.CloudAWS}}, graph.StatsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.NodeTotal() != before.NodeTotal()+1000 {
+		t.Errorf("one cloud: %d nodes, want the totals' %d", aws.NodeTotal(), before.NodeTotal()+1000)
 	}
 	both, err := s.Stats(ctx, graph.Filter{Scopes: []graph.Scope{projA, projB}}, graph.StatsOptions{})
 	if err != nil {
