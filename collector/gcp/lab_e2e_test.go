@@ -52,31 +52,19 @@ func functionRoute() []hop {
 	}
 }
 
+func toHops(route []hop) []gcptest.Hop {
+	hops := make([]gcptest.Hop, len(route))
+	for i, h := range route {
+		hops[i] = gcptest.Hop{To: h.to, Kind: h.kind, Technique: h.technique}
+	}
+	return hops
+}
+
 // findRoute returns the path from the Internet to the route's last node
 // whose hops are exactly the route, or nil.
 func findRoute(t *testing.T, g *graph.Graph, route []hop) *paths.Path {
 	t.Helper()
-	res, err := paths.Search(context.Background(), g, paths.Options{Targets: []string{route[len(route)-1].to}, Top: 64, MaxDepth: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range res.Paths {
-		p := &res.Paths[i]
-		if p.Source != graph.InternetID || len(p.Hops) != len(route) {
-			continue
-		}
-		ok := true
-		for j, h := range p.Hops {
-			if h.To != route[j].to || h.Kind != route[j].kind || h.Technique != route[j].technique {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return p
-		}
-	}
-	return nil
+	return findRouteFrom(t, g, graph.InternetID, toHops(route))
 }
 
 // describeEdges lists the move edges out of a node, for failure messages.
@@ -96,6 +84,12 @@ func importLab(t *testing.T, v gcptest.Variant) []*graph.Snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return importFiles(t, files)
+}
+
+// importFiles imports export files and fails the test on any warning.
+func importFiles(t *testing.T, files []string) []*graph.Snapshot {
+	t.Helper()
 	snaps, run, err := gcp.FromFiles(context.Background(), files, transform.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -116,19 +110,7 @@ func TestLabDocumentedRouteFoundHopByHop(t *testing.T) {
 		{"function impersonation route", functionRoute()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := findRoute(t, g, tc.route)
-			if p == nil {
-				prev := graph.InternetID
-				for _, h := range tc.route {
-					t.Logf("out of %s:\n%s", prev, describeEdges(g, prev))
-					prev = h.to
-				}
-				t.Fatal("route not found")
-			}
-			t.Log(p.Explain())
-			if len(p.Findings()) == 0 {
-				t.Error("route cites no finding: the plan could not cut it")
-			}
+			t.Log(mustFindRoute(t, g, graph.InternetID, toHops(tc.route)).Explain())
 		})
 	}
 }

@@ -225,6 +225,11 @@ func (b *builder) collectResources() {
 		for i := range rd.Tables {
 			add(rd.Tables[i].ARN, name, rd.Tables[i].Policy, typeDynamo).tags = knownTags(rd.Tables[i].Tags, rd.Tables[i].Errors)
 		}
+		// A parameter is data in its own right (CloudGoat glue_privesc's objective is a String
+		// parameter), besides the credentials a scan finds in String values (collectCredentialHolders).
+		for i := range rd.SSMParameters {
+			add(rd.SSMParameters[i].ARN, name, "", typeSSMParameter).tags = knownTags(rd.SSMParameters[i].Tags, rd.SSMParameters[i].Errors)
+		}
 		for i := range rd.DBInstances {
 			db := &rd.DBInstances[i]
 			r := add(db.ARN, name, "", typeRDSInstance)

@@ -101,7 +101,7 @@ func (b *builder) denySet(pol *policy.Policy) catalog.ActionSet {
 // dataActions lists every action an access definition uses. Built once: concurrent Builds share it.
 var dataActions = sync.OnceValue(func() []string {
 	var out []string
-	for _, t := range []*resourceType{typeS3, typeKMS, typeSecret, typeSQS, typeSNS, typeECR, typeLambda, typeDynamo, typeRDSInstance, typeRDSCluster, typeRDSSnapshot, typeRDSClusterSnapshot} {
+	for _, t := range []*resourceType{typeS3, typeKMS, typeSecret, typeSQS, typeSNS, typeECR, typeLambda, typeDynamo, typeRDSInstance, typeRDSCluster, typeRDSSnapshot, typeRDSClusterSnapshot, typeSSMParameter} {
 		for _, a := range t.accesses {
 			out = append(out, a.actions...)
 		}

@@ -461,7 +461,15 @@ func StartServers(t testing.TB, res, pol []*inventory.Asset, members map[string]
 	t.Helper()
 	as := NewAssetServer(res, pol, faults...)
 	t.Cleanup(as.Close)
-	ss, err := NewStorageServer(LabBuckets...)
+	// The storage server holds the buckets the inventory lists, as the
+	// Storage API of the same organisation would.
+	var buckets []string
+	for _, a := range res {
+		if a.AssetType == inventory.TypeBucket {
+			buckets = append(buckets, strings.TrimPrefix(a.Name, "//storage.googleapis.com/"))
+		}
+	}
+	ss, err := NewStorageServer(buckets...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,10 +80,12 @@ type builder struct {
 	saKeys      map[string][]entitlements.Key
 	ents        map[string]*entitlement.Entitlements
 	tokenOn     map[string][]string
-	projGrants  map[string]map[string]*gcpiam.Grant // project id -> grants on it
-	crossMemo   map[string]string                   // attacker|perms -> project it may deploy in ("" none)
-	guards      map[string]*perimeterGuard          // data resource -> perimeter restricting it (nil none)
-	usages      map[string]*entitlement.UsageData   // principal -> permission use from the recommender
+	// roleBindings: custom role name -> its bindings (iam.roles.update).
+	roleBindings map[string][]*gcpiam.Binding
+	projGrants   map[string]map[string]*gcpiam.Grant // project id -> grants on it
+	crossMemo    map[string]string                   // attacker|perms -> project it may deploy in ("" none)
+	guards       map[string]*perimeterGuard          // data resource -> perimeter restricting it (nil none)
+	usages       map[string]*entitlement.UsageData   // principal -> permission use from the recommender
 }
 
 // Transform builds the snapshots of an inventory.

@@ -56,6 +56,20 @@ const (
 	pSubSetIAM          = "pubsub.subscriptions.setIamPolicy"
 	pFunctionInvoke     = "cloudfunctions.functions.invoke"
 	pRunInvoke          = "run.routes.invoke"
+	pRolesUpdate        = "iam.roles.update"
+	pSchedulerCreate    = "cloudscheduler.jobs.create"
+	pDataprocCreate     = "dataproc.clusters.create"
+	pSetServiceAccount  = "compute.instances.setServiceAccount"
+	pInstanceStop       = "compute.instances.stop"
+	pInstanceStart      = "compute.instances.start"
+	pHMACCreate         = "storage.hmacKeys.create"
+	pOrgPolicySet       = "orgpolicy.policy.set"
+	// API keys: the current permission names and the ones Rhino Security
+	// Labs' catalogue (and older custom roles) spell.
+	pAPIKeysCreate       = "apikeys.keys.create"
+	pAPIKeysGetString    = "apikeys.keys.getKeyString"
+	pAPIKeysCreateLegacy = "serviceusage.apiKeys.create"
+	pAPIKeysListLegacy   = "serviceusage.apiKeys.list"
 )
 
 var trackedPerms = []string{
@@ -65,6 +79,8 @@ var trackedPerms = []string{
 	pObjGet, pObjCreate, pObjDelete, pBucketSetIAM, pBQGetData, pBQUpdateData, pBQDatasetSetIAM, pBQDatasetUpdate,
 	pSecretAccess, pSecretAdd, pSecretSetIAM, pKMSDecrypt, pKMSSetIAM, pSQLUsersUpdate, pSQLExport,
 	pSubConsume, pTopicPublish, pTopicSetIAM, pSubSetIAM, pFunctionInvoke, pRunInvoke,
+	pRolesUpdate, pSchedulerCreate, pDataprocCreate, pSetServiceAccount, pInstanceStop, pInstanceStart, pHMACCreate,
+	pOrgPolicySet, pAPIKeysCreate, pAPIKeysGetString, pAPIKeysCreateLegacy, pAPIKeysListLegacy,
 }
 
 // TrackedPermissions lists the permissions the GCP techniques read, for
@@ -143,6 +159,8 @@ var actAsMoves = []actAsMove{
 	{[]string{pBuildCreate}, "gcp.cloudbuild.actas-create-build"},
 	{[]string{pDataflowCreate}, "gcp.dataflow.actas-create-job"},
 	{[]string{pComposerCreate}, "gcp.composer.actas-create-environment"},
+	{[]string{pSchedulerCreate}, "gcp.cloudscheduler.actas-create-job"},
+	{[]string{pDataprocCreate}, "gcp.dataproc.actas-create-cluster"},
 }
 
 // attacker is one principal that can act: an IAM member, or a workload's
@@ -217,6 +235,7 @@ func (b *builder) moves() error {
 	for _, p := range b.projects() {
 		b.projGrants[p.ID] = b.eval.Grants(b.h.projectChain(p))
 	}
+	b.hmacTokens(byProject)
 	for _, p := range b.projects() {
 		if err := b.ctx.Err(); err != nil {
 			return err
@@ -225,6 +244,7 @@ func (b *builder) moves() error {
 		b.projectMoves(p, byProject[p.ID])
 	}
 	b.curScope = ""
+	b.orgRoleUpdates()
 	return nil
 }
 
@@ -282,6 +302,9 @@ func (b *builder) projectMoves(p *project, assets []*inventory.Asset) {
 			}
 		}
 	}
+	// Instances whose account an attacker may swap (and then run code as).
+	insts := b.projectInstances(p)
+	swaps := b.instanceSwaps(insts)
 	// Service accounts: impersonation, keys, policy changes, actAs.
 	for _, sa := range sasHere {
 		g := b.eval.Grants(b.h.chain(sa))
@@ -298,6 +321,7 @@ func (b *builder) projectMoves(p *project, assets []*inventory.Asset) {
 				}
 				ev := b.eval.Evidence(g[a.src], b.eval.Mask(m.perm))
 				if m.perm == pKeyCreate && keyBlocked {
+					b.liftKeyConstraint(p, a, sa, g[a.src], pgrants[a.src], where, cond)
 					continue
 				}
 				f := b.finding(m.rule, a.id, m.perm+" on "+inventory.LastSegment(sa.Name)+" ("+strings.Join(ev, "; ")+")")
@@ -329,9 +353,20 @@ func (b *builder) projectMoves(p *project, assets []*inventory.Asset) {
 				b.move(graph.Edge{From: a.id, To: sa.Name, Kind: graph.EdgeEscalatesTo, Technique: m.technique, Evidence: ev,
 					Findings: compact([]string{f}), Conditional: cond || cond2})
 			}
+			if sw, ok := swaps[a.id]; ok {
+				f := b.finding("gcp.iam.privesc-actas", a.id, "iam.serviceAccounts.actAs on "+inventory.LastSegment(sa.Name)+
+					" with compute.instances.setServiceAccount on "+inventory.LastSegment(sw.instance))
+				b.move(graph.Edge{From: a.id, To: sa.Name, Kind: graph.EdgeEscalatesTo, Technique: "gcp.compute.actas-set-service-account",
+					Evidence: append(append(b.eval.Evidence(g[a.src], b.eval.Mask(pActAs)), sw.evidence...),
+						"stop "+inventory.LastSegment(sw.instance)+", attach the account, add a startup script, start it"),
+					Findings: compact([]string{f}), Conditional: cond || sw.cond})
+			}
 		}
-		_ = where
 	}
+	b.hmacMoves(p, pgrants, sasHere, ownerEq)
+	b.roleUpdates("projects/"+p.ID, pgrants, ownerEq)
+	b.apiKeyFindings(p, pgrants, ownerEq)
+	b.invokerMoves(assets, ownerEq)
 	// Implicit delegation: holding implicitDelegation on B lets the caller
 	// mint tokens for every account B may mint tokens for.
 	b.implicitDelegation(sasHere)
@@ -339,13 +374,9 @@ func (b *builder) projectMoves(p *project, assets []*inventory.Asset) {
 	// without actAs.
 	b.serviceAgentMoves(p, pgrants, ownerEq)
 	// Instances: a shell through metadata SSH keys or OS Login.
-	for i := range b.instances {
-		in := &b.instances[i]
-		if in.project != p {
-			continue
-		}
-		g := b.eval.Grants(b.h.chain(in.asset))
-		for _, a := range b.attackers(g) {
+	for _, pi := range insts {
+		in, g := pi.in, pi.g
+		for _, a := range pi.attackers {
 			if ownerEq[a.id] {
 				continue
 			}
@@ -463,8 +494,11 @@ func (b *builder) implicitDelegation(sas []*inventory.Asset) {
 				if t == a.id {
 					continue
 				}
+				f := b.finding("gcp.iam.privesc-implicit-delegation", a.id, "iam.serviceAccounts.implicitDelegation on "+d.Email+
+					", which may mint tokens for "+inventory.LastSegment(t))
 				b.move(graph.Edge{From: a.id, To: t, Kind: graph.EdgeAssumes, Technique: "gcp.iam.implicit-delegation",
 					Evidence:    append(b.eval.Evidence(g[a.src], bit), d.Email+" holds iam.serviceAccounts.getAccessToken on "+inventory.LastSegment(t)),
+					Findings:    compact([]string{f}),
 					Conditional: u&bit == 0})
 			}
 		}

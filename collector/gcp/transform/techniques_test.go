@@ -150,6 +150,51 @@ func TestIAMTechniques(t *testing.T) {
 				Condition: &inventory.Expr{Title: "office hours", Expression: "request.time.getHours('UTC') < 18"}}}}})
 			return tUserID, b
 		}, "gcp.iam.get-access-token", true},
+		{"role author bound to its own custom role under a condition: conditional owner", func(t *testing.T, f *fixture) (string, string) {
+			f.res(t, "//iam.googleapis.com/projects/p/roles/author", inventory.TypeRole, tAnc,
+				map[string]any{"name": "projects/p/roles/author", "includedPermissions": []string{"iam.roles.update"}})
+			_ = f.inv.Add(&inventory.Asset{Name: tProject, IAMPolicy: &inventory.Policy{Bindings: []inventory.Binding{{
+				Role: "projects/p/roles/author", Members: []string{tUser},
+				Condition: &inventory.Expr{Title: "until March", Expression: "request.time < timestamp('2027-03-01T00:00:00Z')"}}}}})
+			return tUserID, tProject + "/owner"
+		}, "gcp.iam.roles-update", true},
+		{"role author bound to a custom role on a bucket administers the bucket", func(t *testing.T, f *fixture) (string, string) {
+			f.res(t, "//iam.googleapis.com/projects/p/roles/reader", inventory.TypeRole, tAnc,
+				map[string]any{"name": "projects/p/roles/reader", "includedPermissions": []string{"storage.objects.list"}})
+			bk := "//storage.googleapis.com/b1"
+			f.res(t, bk, inventory.TypeBucket, tAnc, map[string]any{"name": "b1"})
+			f.grant(t, bk, "projects/p/roles/reader", tUser)
+			f.grant(t, tProject, "roles/iam.roleAdmin", tUser)
+			return tUserID, bk
+		}, "gcp.iam.roles-update", false},
+		{"organisation role author bound on the folder owns the project", func(t *testing.T, f *fixture) (string, string) {
+			f.res(t, "//iam.googleapis.com/organizations/1/roles/ops", inventory.TypeRole, []string{"organizations/1"},
+				map[string]any{"name": "organizations/1/roles/ops", "includedPermissions": []string{"compute.instances.list"}})
+			f.grant(t, tFolder, "organizations/1/roles/ops", tUser)
+			f.grant(t, tOrg, "roles/iam.organizationRoleAdmin", tUser)
+			return tUserID, tProject + "/owner"
+		}, "gcp.iam.roles-update", false},
+		{"role admin bound to no custom role gains nothing", func(t *testing.T, f *fixture) (string, string) {
+			f.grant(t, tProject, "roles/iam.roleAdmin", tUser)
+			return tUserID, tProject + "/owner"
+		}, "", false},
+		{"setServiceAccount without a way to run code is no move", func(t *testing.T, f *fixture) (string, string) {
+			_, b := f.sa(t, "b")
+			inst := "//compute.googleapis.com/projects/p/zones/z/instances/vm"
+			f.res(t, inst, inventory.TypeInstance, tAnc, map[string]any{"name": "vm", "status": "TERMINATED"})
+			f.res(t, "//iam.googleapis.com/projects/p/roles/swap", inventory.TypeRole, tAnc, map[string]any{"name": "projects/p/roles/swap",
+				"includedPermissions": []string{"compute.instances.setServiceAccount", "compute.instances.stop", "compute.instances.start"}})
+			f.grant(t, inst, "projects/p/roles/swap", tUser)
+			f.grant(t, b, "roles/iam.serviceAccountUser", tUser)
+			return tUserID, b
+		}, "", false},
+		{"invoker of an internal-only function reaches it conditionally", func(t *testing.T, f *fixture) (string, string) {
+			fn := "//cloudfunctions.googleapis.com/projects/p/locations/r/functions/f"
+			f.res(t, fn, inventory.TypeFunctionV1, tAnc, map[string]any{"name": "projects/p/locations/r/functions/f",
+				"ingressSettings": "ALLOW_INTERNAL_ONLY", "serviceAccountEmail": "fn@p.iam.gserviceaccount.com"})
+			f.grant(t, fn, "roles/cloudfunctions.invoker", tUser)
+			return tUserID, fn
+		}, "gcp.cloudfunctions.authenticated-invoker", true},
 		{"public bucket reader", func(t *testing.T, f *fixture) (string, string) {
 			bk := "//storage.googleapis.com/b1"
 			f.res(t, bk, inventory.TypeBucket, tAnc, map[string]any{"name": "b1"})
