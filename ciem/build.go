@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -43,9 +44,19 @@ type Options struct {
 }
 
 // FactsRead are the only fact edges Build reads (group membership and
-// trust); it reads every attacker move. A store can load the graph for it
-// with graph.Filter{SkipFacts: true, KeepFacts: FactsRead}.
+// trust); it reads every attacker move and no finding. A store loads the
+// graph for it with LoadFilter.
 var FactsRead = []graph.EdgeKind{graph.EdgeMemberOf, graph.EdgeTrusts}
+
+// LoadFilter narrows a store filter (scopes, clouds) to what Build reads:
+// every node and attacker move (the attack-path join and admin-equivalence
+// search the estate's move graph), group membership and trust, no other
+// fact and no finding. docs/ciem.md says why nothing narrower gives the
+// same report.
+func LoadFilter(f graph.Filter) graph.Filter {
+	f.SkipFacts, f.KeepFacts, f.SkipFindings = true, FactsRead, true
+	return f
+}
 
 // Build computes the CIEM report of every principal in g. It works on a
 // stored graph: entitlements and usage come from the nodes' PropEntitlements
@@ -69,7 +80,6 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 	if err := b.joinPaths(ctx); err != nil {
 		return nil, err
 	}
-	b.proj = paths.NewProjection(g)
 	rep := &Report{GeneratedAt: opts.Now.UTC(), WindowDays: opts.LastAccessedDays, AttackPaths: b.pathCount, PathsTruncated: b.truncated}
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
@@ -115,42 +125,83 @@ type builder struct {
 	src    Sources
 	opts   Options
 	cutoff time.Time
-	proj   *paths.Projection
 
-	out       map[string][]int32 // principal -> out edges (moves and TRUSTS)
+	// byFrom orders g.Edges by source (nil: g.Edges already is, as every
+	// loaded or assembled graph's edges are: by key, source first), so the
+	// edges out of a node are one run of it (out).
+	byFrom    []int32
 	assumedBy map[string]map[string]bool
 	members   map[string]int
-	admins    []string
 	reach     map[string]paths.AdminReach // principal -> its chain to an administrator
 	onPath    map[string][]string
 	pathCount int
 	truncated bool
 }
 
+// index counts members and who assumes each role. The edges out of a
+// principal are not indexed: they are a run of the edges ordered by source
+// (out), found by binary search, so a report of a few principals of a large
+// estate costs no pass over the moves beyond this one.
 func (b *builder) index() {
-	b.out = map[string][]int32{}
 	b.assumedBy = map[string]map[string]bool{}
 	b.members = map[string]int{}
-	for i := range b.g.Edges {
-		e := &b.g.Edges[i]
+	edges := b.g.Edges
+	sorted := true
+	for i := range edges {
+		e := &edges[i]
+		if i > 0 && sorted && edges[i-1].From > e.From {
+			sorted = false
+		}
 		switch e.Kind {
-		case graph.EdgeReads, graph.EdgeWrites, graph.EdgeAdministers, graph.EdgeDecrypts, graph.EdgeEscalatesTo, graph.EdgeTrusts:
-			b.out[e.From] = append(b.out[e.From], int32(i))
 		case graph.EdgeAssumes:
 			if b.assumedBy[e.To] == nil {
 				b.assumedBy[e.To] = map[string]bool{}
 			}
 			b.assumedBy[e.To][e.From] = true
-			b.out[e.From] = append(b.out[e.From], int32(i))
 		case graph.EdgeMemberOf:
 			b.members[e.To]++
 		}
 	}
-	for i := range b.g.Nodes {
-		if isAdminNode(&b.g.Nodes[i]) {
-			b.admins = append(b.admins, b.g.Nodes[i].ID)
+	if !sorted { // a graph built by hand: order by source, keeping edge order within one
+		b.byFrom = make([]int32, len(edges))
+		for i := range b.byFrom {
+			b.byFrom[i] = int32(i)
+		}
+		slices.SortStableFunc(b.byFrom, func(x, y int32) int { return strings.Compare(edges[x].From, edges[y].From) })
+	}
+}
+
+// out returns the edges out of id that the report reads (readsOut), as
+// indexes into g.Edges, in edge order.
+func (b *builder) out(id string) []int32 {
+	edges := b.g.Edges
+	at := func(k int) int32 {
+		if b.byFrom != nil {
+			return b.byFrom[k]
+		}
+		return int32(k)
+	}
+	var res []int32
+	for k := sort.Search(len(edges), func(k int) bool { return edges[at(k)].From >= id }); k < len(edges); k++ {
+		e := &edges[at(k)]
+		if e.From != id {
+			break
+		}
+		if readsOut(e.Kind) {
+			res = append(res, at(k))
 		}
 	}
+	return res
+}
+
+// readsOut reports whether the report reads edges of the kind out of a
+// principal or a policy it holds.
+func readsOut(k graph.EdgeKind) bool {
+	switch k {
+	case graph.EdgeReads, graph.EdgeWrites, graph.EdgeAdministers, graph.EdgeDecrypts, graph.EdgeEscalatesTo, graph.EdgeTrusts, graph.EdgeAssumes:
+		return true
+	}
+	return false
 }
 
 // isAdminNode reports whether the collector marked the node as (standing for)
@@ -236,7 +287,7 @@ func (b *builder) principal(ctx context.Context, n *graph.Node) (Principal, erro
 func (b *builder) edges(n *graph.Node, p *Principal) {
 	res := map[string]*ResourceAccess{}
 	b.dataEdges(n.ID, "", res)
-	for _, ei := range b.out[n.ID] {
+	for _, ei := range b.out(n.ID) {
 		e := &b.g.Edges[ei]
 		t := b.g.Node(e.To)
 		if t == nil {
@@ -258,6 +309,9 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 				p.Trust = append(p.Trust, tr)
 			}
 		}
+	}
+	if len(res) > 0 { // sized once: the rows of a large estate hold millions
+		p.Resources = make([]ResourceAccess, 0, len(res))
 	}
 	for _, r := range res {
 		slices.Sort(r.Access)
@@ -284,7 +338,7 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 // policyEscalations lists the escalations a shared policy node draws for
 // its holders (an Azure grant node's run-command onto a VM's identity).
 func (b *builder) policyEscalations(pol *graph.Node, p *Principal) {
-	for _, ei := range b.out[pol.ID] {
+	for _, ei := range b.out(pol.ID) {
 		e := &b.g.Edges[ei]
 		t := b.g.Node(e.To)
 		if e.Kind != graph.EdgeEscalatesTo || t == nil || t.Kind == graph.KindPolicy {
@@ -297,7 +351,7 @@ func (b *builder) policyEscalations(pol *graph.Node, p *Principal) {
 }
 
 func (b *builder) dataEdges(from, policy string, res map[string]*ResourceAccess) {
-	for _, ei := range b.out[from] {
+	for _, ei := range b.out(from) {
 		e := &b.g.Edges[ei]
 		switch e.Kind {
 		case graph.EdgeReads, graph.EdgeWrites, graph.EdgeAdministers, graph.EdgeDecrypts:

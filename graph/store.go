@@ -68,6 +68,9 @@ type Filter struct {
 	// KeepFacts names fact kinds loaded even with SkipFacts (the CIEM
 	// report reads group membership and trust, and no other fact).
 	KeepFacts []EdgeKind
+	// SkipFindings leaves findings out (Findings is empty): the CIEM report
+	// and the attack-path join it makes read none.
+	SkipFindings bool
 }
 
 // LoadsEdge reports whether the filter loads edges of the kind.

@@ -117,9 +117,9 @@ func (a *app) runCIEM(ctx context.Context, f ciemFlags) error {
 		if err != nil {
 			return err
 		}
-		// the report reads moves and two kinds of facts: leave the rest in the store
-		filter.SkipFacts, filter.KeepFacts = true, ciem.FactsRead
-		if g, err = a.loadGraph(ctx, filter); err != nil {
+		// the report reads nodes, moves and two kinds of facts: leave the
+		// other facts and the findings in the store
+		if g, err = a.loadGraph(ctx, ciem.LoadFilter(filter)); err != nil {
 			return err
 		}
 	}

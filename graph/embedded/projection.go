@@ -412,7 +412,8 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 			defer wg.Done()
 			for j := range jobs {
 				sc := scopes[j.i]
-				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)}
+				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, NoFindings: filter.SkipFindings,
+					IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)}
 				if windowed[j.i] {
 					opt.Into = &wins[j.i]
 				}
@@ -510,9 +511,11 @@ func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.
 	if err != nil {
 		return graph.Part{}, err
 	}
-	findings, err := loadFindings(ctx, tx, sc, filter.IncludeResolved, make([]graph.Finding, 0, sc.rows.Findings))
-	if err != nil {
-		return graph.Part{}, err
+	var findings []graph.Finding
+	if !filter.SkipFindings {
+		if findings, err = loadFindings(ctx, tx, sc, filter.IncludeResolved, make([]graph.Finding, 0, sc.rows.Findings)); err != nil {
+			return graph.Part{}, err
+		}
 	}
 	slices.SortFunc(nodes, func(a, b graph.Node) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(edges, func(a, b graph.Edge) int { return graph.CompareEdges(&a, &b) })

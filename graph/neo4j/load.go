@@ -161,7 +161,7 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 }
 
 // readScopeRows reads one scope's rows at its active version: every node
-// and finding, and the edges the filter loads.
+// and, unless the filter skips them, finding, and the edges the filter loads.
 func (s *Store) readScopeRows(ctx context.Context, sess neo.SessionWithContext, st scopeState, filter graph.Filter) ([]graph.Node, []graph.Edge, []graph.Finding, error) {
 	var (
 		nodes    []graph.Node
@@ -214,6 +214,9 @@ func (s *Store) readScopeRows(ctx context.Context, sess neo.SessionWithContext, 
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("scope %s edges: %w", st.scope, err)
+	}
+	if filter.SkipFindings {
+		return nodes, edges, nil, nil
 	}
 	q := `MATCH (f:Finding {scope: $sk}) WHERE f.sync_from <= $v AND (f.sync_to IS NULL OR f.sync_to > $v)`
 	if !filter.IncludeResolved {

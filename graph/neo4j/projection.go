@@ -41,7 +41,7 @@ type projectionFill struct {
 }
 
 func decodeOptions(filter graph.Filter, st scopeState) blob.Options {
-	return blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts,
+	return blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, NoFindings: filter.SkipFindings,
 		IncludeResolved: filter.IncludeResolved, LastSeen: st.seen}
 }
 
@@ -131,7 +131,10 @@ func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st s
 	// Load always did, and build no projection
 	s.log.Warn("scope rows do not make a projection; using them as read", "scope", st.scope.String(), "err", err.Error())
 	edges = slices.DeleteFunc(edges, func(e graph.Edge) bool { return !filter.LoadsEdge(e.Kind) })
-	if !filter.IncludeResolved {
+	switch {
+	case filter.SkipFindings:
+		findings = nil
+	case !filter.IncludeResolved:
 		findings = slices.DeleteFunc(findings, func(f graph.Finding) bool { return !f.ResolvedAt.IsZero() })
 	}
 	g := graph.Assemble(nodes, edges, findings)

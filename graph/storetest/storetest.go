@@ -48,7 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) graph.Store) {
 		{"cancelled sync leaves the previous state", testCancelledSync},
 		{"readers see the old or the new graph, never a mix", testConcurrentReaders},
 		{"load filters by scope and cloud", testLoadFilter},
-		{"load with SkipFacts returns exactly the move edges", testSkipFacts},
+		{"load with SkipFacts returns exactly the move edges, SkipFindings no finding", testSkipFacts},
 		{"owned node wins over stubs of other scopes", testStubMerge},
 		{"scopes lists synced scopes", testScopes},
 		{"a multi-scope write stopped half-way leaves its generation open", testGenerations},
@@ -770,6 +770,14 @@ func testSkipFacts(t *testing.T, open func(t *testing.T) graph.Store) {
 	want = slices.DeleteFunc(slices.Clone(full.Edges), func(e graph.Edge) bool { return !e.Kind.IsMove() && e.Kind != graph.EdgeRunsAs })
 	if len(want) == len(moves.Edges) || !reflect.DeepEqual(some.Edges, want) {
 		t.Errorf("SkipFacts with KeepFacts RUNS_AS loaded %d edges, want %d (the moves and the RUNS_AS facts)", len(some.Edges), len(want))
+	}
+	keep.SkipFindings = true
+	lean := mustLoad(t, s, keep)
+	if len(full.Findings) == 0 || len(lean.Findings) != 0 {
+		t.Errorf("SkipFindings loaded %d findings (the full load has %d), want none", len(lean.Findings), len(full.Findings))
+	}
+	if !reflect.DeepEqual(lean.Nodes, full.Nodes) || !reflect.DeepEqual(lean.Edges, some.Edges) {
+		t.Error("SkipFindings changed the nodes or edges")
 	}
 }
 
