@@ -189,8 +189,14 @@ func TestAnalysisIsComputedOncePerGeneration(t *testing.T) {
 		t.Fatalf("an unchanged store was reloaded (%d loads)", n)
 	}
 	c.get("/api/v1/stats")
+	if n := st.factLoads.Load(); n != 0 {
+		t.Fatalf("stats loaded the fact edges %d times: the store's counts answer", n)
+	}
+	q := "/api/v1/queries/" + boundQuery(t)
+	c.get(q)
+	c.get(q)
 	if n := st.factLoads.Load(); n != 1 {
-		t.Fatalf("stats twice loaded the fact edges %d times, want once", n)
+		t.Fatalf("a saved query twice loaded the fact edges %d times, want once", n)
 	}
 
 	// A new sync is a new generation: reloaded, and old cursors are stale.

@@ -277,15 +277,47 @@ func (s *Server) search(c *gin.Context) {
 	s.writeJSON(c, http.StatusOK, out)
 }
 
-// stats counts every edge, facts included, so it waits for them.
-func (s *Server) stats(c *gin.Context) {
+// statsEdges counts the analysis' edges, facts included, without loading
+// them when it can: from the fact stage once it is built, otherwise from
+// the store's kept counts (graph.Stats) when they are of the analysis'
+// generation (the moves loaded, plus the stored fact rows); otherwise it
+// waits for the fact stage.
+func (s *Server) statsEdges(c *gin.Context) (*analysis, int, bool) {
+	an, ok := s.analysis(c)
+	if !ok {
+		return nil, 0, false
+	}
+	if an.facts.state() != stageReady {
+		st, err := s.cfg.Store.Stats(c.Request.Context(), graph.Filter{}, graph.StatsOptions{})
+		if err == nil && strconv.Itoa(st.Syncs)+"-"+strconv.FormatInt(st.NewestSync, 10) == an.generation {
+			n := len(an.g.Edges)
+			for _, k := range st.Edges {
+				if !graph.EdgeKind(k.Kind).IsMove() {
+					n += k.Count
+				}
+			}
+			return an, n, true
+		}
+		if err != nil {
+			s.log.Warn("store counts unavailable; counting the loaded fact edges", "err", err)
+		}
+	}
 	an, f, ok := s.withFacts(c)
+	if !ok {
+		return nil, 0, false
+	}
+	return an, f.numEdges(), true
+}
+
+// stats counts every edge, facts included (statsEdges).
+func (s *Server) stats(c *gin.Context) {
+	an, edges, ok := s.statsEdges(c)
 	if !ok {
 		return
 	}
 	st := Stats{
 		Generation: an.generation, ComputedAt: an.builtAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
-		AnalysisMillis: an.took.Milliseconds(), Nodes: len(an.g.Nodes), Edges: f.numEdges(),
+		AnalysisMillis: an.took.Milliseconds(), Nodes: len(an.g.Nodes), Edges: edges,
 		MoveEdges: an.proj.NumEdges(), Findings: len(an.report.Queue), FindingsOnPath: an.onPathQueue,
 		Paths: len(an.report.Paths), Truncated: an.report.Truncated,
 		NodesByKind: map[string]int{}, NodesByCloud: map[string]int{}, FindingsBySeverity: map[string]int{},
