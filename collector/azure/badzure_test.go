@@ -17,10 +17,23 @@ const (
 )
 
 const (
-	bzRG         = "/subscriptions/b4d2c0de-0000-4000-8000-000000000001/resourcegroups/rg-badzure"
-	bzVMIdentity = bzRG + "/providers/microsoft.compute/virtualmachines/vm-payroll/providers/microsoft.managedidentity/identities/default"
-	bzSecret     = bzRG + "/providers/microsoft.keyvault/vaults/kv-badzure/secrets/client-secret-app-mi-target"
+	bzRG     = "/subscriptions/b4d2c0de-0000-4000-8000-000000000001/resourcegroups/rg-badzure"
+	bzSecret = bzRG + "/providers/microsoft.keyvault/vaults/kv-badzure/secrets/client-secret-app-mi-target"
 )
+
+// bzMIRoute is BadZure's ManagedIdentityAbuse route from a workload the
+// user controls with tech: its system-assigned identity reads the vault
+// secret holding app-mi-target's client secret.
+func bzMIRoute(tech, workload string) []hop {
+	return []hop{
+		{graph.EdgeEscalatesTo, tech, workload + "/providers/microsoft.managedidentity/identities/default"},
+		// The four identities share one Key Vault Secrets User grant on
+		// the vault: one grant node stands for it.
+		{graph.EdgeEscalatesTo, transform.TechHoldsRole, bzRG + "/providers/microsoft.keyvault/vaults/kv-badzure/providers/microsoft.authorization/roledefinitions/4633458b-17de-408a-b874-0445c86b69e6/grant"},
+		{graph.EdgeReads, transform.TechSecretGet, bzSecret},
+		{graph.EdgeUsesIdentity, transform.TechSecretCredential, bzSP("9")},
+		{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}
+}
 
 func bzUser(n string) string  { return bzT + "/users/a0000000-0000-4000-8000-00000000000" + n }
 func bzSP(n string) string    { return bzT + "/serviceprincipals/c0000000-0000-4000-8000-00000000000" + n }
@@ -68,11 +81,14 @@ func TestBadZureRoutesFoundHopByHop(t *testing.T) {
 			{graph.EdgeEscalatesTo, transform.TechPasswordReset, bzUser("7")},
 			{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bzSP("7")},
 			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, false},
-		{"ManagedIdentityAbuse (VM to Key Vault): Virtual Machine Contributor runs a command as the VM's identity, which reads the app's client secret", bzUser("9"), []hop{
-			{graph.EdgeEscalatesTo, transform.TechRunCommand, bzVMIdentity},
-			{graph.EdgeReads, transform.TechSecretGet, bzSecret},
-			{graph.EdgeUsesIdentity, transform.TechSecretCredential, bzSP("9")},
-			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, false},
+		{"ManagedIdentityAbuse (VM to Key Vault): Virtual Machine Contributor runs a command as the VM's identity, which reads the app's client secret", bzUser("9"),
+			bzMIRoute(transform.TechRunCommand, bzRG+"/providers/microsoft.compute/virtualmachines/vm-payroll"), false},
+		{"ManagedIdentityAbuse (Logic App to Key Vault): Logic App Contributor edits the workflow to act as its identity", bzT + "/users/a0000000-0000-4000-8000-000000000010",
+			bzMIRoute(transform.TechLogicAppEdit, bzRG+"/providers/microsoft.logic/workflows/la-invoice-sync"), false},
+		{"ManagedIdentityAbuse (Function app to Key Vault): Website Contributor deploys code running as the app's identity", bzT + "/users/a0000000-0000-4000-8000-000000000011",
+			bzMIRoute(transform.TechCodeDeploy, bzRG+"/providers/microsoft.web/sites/func-report-gen"), false},
+		{"ManagedIdentityAbuse (Automation account to Key Vault): Automation Contributor edits and starts a runbook", bzT + "/users/a0000000-0000-4000-8000-000000000012",
+			bzMIRoute(transform.TechRunbookEdit, bzRG+"/providers/microsoft.automation/automationaccounts/aa-patching"), false},
 		{"helpdesk scenario with the role scoped to the owner's administrative unit", bzUser("8"), []hop{
 			{graph.EdgeEscalatesTo, transform.TechPasswordReset, bzUser("7")},
 			{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bzSP("7")},
@@ -139,6 +155,15 @@ func TestBadZureOneChangeRemovesTheRoute(t *testing.T) {
 		}, false, false},
 		{"the VM's identity may not read the vault's secrets", bzUser("9"), func(t *testing.T, l *lab) {
 			l.dropAssignment(t, "c0000000-0000-4000-8000-0000000000f1")
+		}, false, false},
+		{"the Logic App's identity may not read the vault's secrets", bzT + "/users/a0000000-0000-4000-8000-000000000010", func(t *testing.T, l *lab) {
+			l.dropAssignment(t, "c0000000-0000-4000-8000-0000000000f2")
+		}, false, false},
+		{"the Function app's identity may not read the vault's secrets", bzT + "/users/a0000000-0000-4000-8000-000000000011", func(t *testing.T, l *lab) {
+			l.dropAssignment(t, "c0000000-0000-4000-8000-0000000000f3")
+		}, false, false},
+		{"the Automation account's identity may not read the vault's secrets", bzT + "/users/a0000000-0000-4000-8000-000000000012", func(t *testing.T, l *lab) {
+			l.dropAssignment(t, "c0000000-0000-4000-8000-0000000000f4")
 		}, false, false},
 		{"the pipeline no longer owns the application", bzSP("6"), func(t *testing.T, l *lab) {
 			l.drop(t, "AZAppOwner", "appId", "d0000000-0000-4000-8000-000000000005")

@@ -75,8 +75,8 @@ func TestXMGoatRoutesFoundHopByHop(t *testing.T) {
 			})
 		}
 		for _, f := range []struct{ rule, resource string }{
-			{"azure.appservice.privesc-identity-code", xmRG("3") + "/providers/microsoft.web/sites/xmgoat3"},
-			{"azure.appservice.privesc-identity-code", xmRG("4") + "/providers/microsoft.web/sites/sc4-windows-function-app"},
+			{"azure.authorization.privesc-identity-code", xmRG("3") + "/providers/microsoft.web/sites/xmgoat3"},
+			{"azure.authorization.privesc-identity-code", xmRG("4") + "/providers/microsoft.web/sites/sc4-windows-function-app"},
 			{"azure.keyvault.secret-holds-principal-credential", xm2Secret},
 			{"azure.entra.privesc-app-credential", xmSP("1")},
 			{"azure.entra.privesc-graph-app-role", xmSP("4")},

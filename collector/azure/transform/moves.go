@@ -30,6 +30,7 @@ const (
 	TechCodeDeploy           = "azure.appservice.code-deploy"
 	TechFunctionHostKeys     = "azure.appservice.function-host-keys"
 	TechRunbookEdit          = "azure.automation.runbook-edit"
+	TechLogicAppEdit         = "azure.logic.workflow-edit"
 	TechAKSAdminCredentials  = "azure.aks.admin-credentials"
 	TechFederatedCredential  = "azure.managedidentity.federated-credential-write"
 	TechOperatorAssign       = "azure.managedidentity.operator-assign"
@@ -64,7 +65,7 @@ type escalation struct {
 	// kind, when set, must appear in the resource's kind (functionapp:
 	// host keys exist on Function apps only).
 	kind string
-	// flagged moves raise azure.appservice.privesc-identity-code when the
+	// flagged moves raise azure.authorization.privesc-identity-code when the
 	// workload's identity holds privileges: they open code execution
 	// through a side door (keys, the SCM site) rather than a deployment.
 	flagged bool
@@ -92,6 +93,10 @@ var escalations = map[string][]escalation{
 	},
 	inventory.TypeAutomationAccount: {
 		{tech: TechRunbookEdit, ops: []op{act("Microsoft.Automation/automationAccounts/runbooks/write"), act("Microsoft.Automation/automationAccounts/jobs/write")}, lk: 0.85, what: "edit and start a runbook of"},
+	},
+	inventory.TypeLogicApp: {
+		{tech: TechLogicAppEdit, ops: []op{act("Microsoft.Logic/workflows/write")}, lk: 0.8,
+			what: "add an HTTP action authenticating with the managed identity to (and run) the workflow of", flagged: true},
 	},
 	inventory.TypeAKS: {
 		{tech: TechAKSAdminCredentials, ops: []op{act("Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action")}, lk: 0.75, what: "get cluster-admin credentials of"},
@@ -384,7 +389,7 @@ func (b *builder) escalationMoves(h holder) {
 				what := esc.what + " " + short(w) + ", which runs as " + short(strings.TrimSuffix(mi, "/providers/microsoft.managedidentity/identities/default"))
 				var fs []string
 				if esc.flagged && b.identityPrivileged(mi) {
-					fs = nonEmpty(b.finding("azure.appservice.privesc-identity-code", w, short(h.node)+" can "+what))
+					fs = nonEmpty(b.finding("azure.authorization.privesc-identity-code", w, short(h.node)+" can "+what))
 				}
 				b.grantMove(h, mi, graph.EdgeEscalatesTo, esc.tech, esc.lk, d, what, fs...)
 			}

@@ -76,12 +76,16 @@ func (b *builder) secretCredentials(d *directory) {
 			if len(who) != 1 {
 				continue
 			}
+			whom := short(who[0])
+			if n := b.nodes[who[0]]; n != nil && n.Name != "" {
+				whom = n.Name
+			}
 			var fs []string
 			if d.privileged[who[0]] {
-				fs = nonEmpty(b.finding("azure.keyvault.secret-holds-principal-credential", s, "secret "+name+" is named after "+short(who[0])))
+				fs = nonEmpty(b.finding("azure.keyvault.secret-holds-principal-credential", s, "secret "+name+" is named after "+whom))
 			}
 			b.move(graph.Edge{From: s, To: who[0], Kind: graph.EdgeUsesIdentity, Technique: TechSecretCredential, Likelihood: 0.6, Conditional: true,
-				Evidence: []string{"secret " + name + " of vault " + short(vault) + " is named after " + short(who[0]) +
+				Evidence: []string{"secret " + name + " of vault " + short(vault) + " is named after " + whom +
 					": taken to hold its password or client secret (the value is never read; inferred from the name)"}, Findings: fs})
 		}
 	}
