@@ -1,16 +1,10 @@
 package azure
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/breachpath/breachpath/collector/azure/fetch/fetchtest"
 	"github.com/breachpath/breachpath/collector/azure/transform"
 	"github.com/breachpath/breachpath/graph"
-	"github.com/breachpath/breachpath/paths"
 )
 
 // The BadZure lab (testdata/badzure/README.md): Entra ID attack paths from
@@ -22,160 +16,36 @@ const (
 	bzAU     = "f0000000-0000-4000-8000-000000000001"
 )
 
+const (
+	bzRG     = "/subscriptions/b4d2c0de-0000-4000-8000-000000000001/resourcegroups/rg-badzure"
+	bzSecret = bzRG + "/providers/microsoft.keyvault/vaults/kv-badzure/secrets/client-secret-app-mi-target"
+)
+
+// bzMIRoute is BadZure's ManagedIdentityAbuse route from a workload the
+// user controls with tech: its system-assigned identity reads the vault
+// secret holding app-mi-target's client secret.
+func bzMIRoute(tech, workload string) []hop {
+	return []hop{
+		{graph.EdgeEscalatesTo, tech, workload + "/providers/microsoft.managedidentity/identities/default"},
+		// The four identities share one Key Vault Secrets User grant on
+		// the vault: one grant node stands for it.
+		{graph.EdgeEscalatesTo, transform.TechHoldsRole, bzRG + "/providers/microsoft.keyvault/vaults/kv-badzure/providers/microsoft.authorization/roledefinitions/4633458b-17de-408a-b874-0445c86b69e6/grant"},
+		{graph.EdgeReads, transform.TechSecretGet, bzSecret},
+		{graph.EdgeUsesIdentity, transform.TechSecretCredential, bzSP("9")},
+		{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}
+}
+
 func bzUser(n string) string  { return bzT + "/users/a0000000-0000-4000-8000-00000000000" + n }
 func bzSP(n string) string    { return bzT + "/serviceprincipals/c0000000-0000-4000-8000-00000000000" + n }
 func bzGroup(n string) string { return bzT + "/groups/b0000000-0000-4000-8000-00000000000" + n }
 func bzOID(id string) string  { return id[len(id)-36:] }
 
-// bzLab is the lab's AzureHound records, which a variant may change before
-// the lab is built through the offline import or served to the live
-// collector.
-type bzLab struct {
-	Meta map[string]any   `json:"meta"`
-	Data []map[string]any `json:"data"`
-	// aus are administrative units served to the live collector only:
-	// AzureHound does not export them.
-	aus []map[string]any
-	// auMembers are their members by unit id.
-	auMembers map[string][]string
-}
-
-func loadBadZure(t *testing.T) *bzLab {
+func loadBadZure(t *testing.T) *lab {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "badzure", "entra.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var l bzLab
-	if err := json.Unmarshal(raw, &l); err != nil {
-		t.Fatal(err)
-	}
+	l := loadLab(t, bzTenant, "badzure")
 	l.aus = []map[string]any{{"id": bzAU, "displayName": "au-engineering", "isMemberManagementRestricted": false}}
 	l.auMembers = map[string][]string{bzAU: {bzOID(bzUser("7"))}}
-	return &l
-}
-
-// records returns the records of a kind whose data field key equals value.
-func (l *bzLab) records(kind, key, value string) []map[string]any {
-	var out []map[string]any
-	for _, r := range l.Data {
-		d := r["data"].(map[string]any)
-		if r["kind"] == kind && d[key] == value {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// drop removes the records of a kind whose data field key equals value.
-func (l *bzLab) drop(t *testing.T, kind, key, value string) {
-	t.Helper()
-	var kept []map[string]any
-	for _, r := range l.Data {
-		if r["kind"] == kind && r["data"].(map[string]any)[key] == value {
-			continue
-		}
-		kept = append(kept, r)
-	}
-	if len(kept) == len(l.Data) {
-		t.Fatalf("no %s record with %s=%s", kind, key, value)
-	}
-	l.Data = kept
-}
-
-// roleAssignment returns the unified role assignment (inside an
-// AZRoleAssignment record) given to principal.
-func (l *bzLab) roleAssignment(t *testing.T, principal string) map[string]any {
-	t.Helper()
-	for _, r := range l.Data {
-		if r["kind"] != "AZRoleAssignment" {
-			continue
-		}
-		for _, a := range r["data"].(map[string]any)["roleAssignments"].([]any) {
-			if m := a.(map[string]any); m["principalId"] == principal {
-				return m
-			}
-		}
-	}
-	t.Fatalf("no directory role assignment for %s", principal)
-	return nil
-}
-
-// addRole gives principal a directory role at scope.
-func (l *bzLab) addRole(roleID, principal, scope string) {
-	l.Data = append(l.Data, map[string]any{"kind": "AZRoleAssignment", "data": map[string]any{"roleDefinitionId": roleID,
-		"roleAssignments": []any{map[string]any{"id": "ra-variant-" + principal, "principalId": principal, "roleDefinitionId": roleID, "directoryScopeId": scope}}}})
-}
-
-func (l *bzLab) bytes(t *testing.T) []byte {
-	t.Helper()
-	raw, err := json.Marshal(struct {
-		Meta map[string]any   `json:"meta"`
-		Data []map[string]any `json:"data"`
-	}{l.Meta, l.Data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
-// offline builds the lab through the offline import of its export.
-func (l *bzLab) offline(t *testing.T) *graph.Graph {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "entra.json")
-	if err := os.WriteFile(p, l.bytes(t), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	g, sum := importGraph(t, []string{filepath.Join("testdata", "badzure", "resources.json"), p})
-	if len(sum.Warnings) > 0 {
-		t.Fatalf("warnings: %v", sum.Warnings)
-	}
-	return g
-}
-
-// live builds the lab through the live collector against the SDK fakes
-// and the local Microsoft Graph server.
-func (l *bzLab) live(t *testing.T) *graph.Graph {
-	t.Helper()
-	ten, err := fetchtest.FromExport(bzTenant, filepath.Join("testdata", "badzure", "resources.json"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ten.AddAzureHound(l.bytes(t)); err != nil {
-		t.Fatal(err)
-	}
-	ten.Graph["/v1.0/directory/administrativeUnits"] = l.aus
-	for au, ms := range l.auMembers {
-		for _, m := range ms {
-			ten.Graph["/v1.0/directory/administrativeUnits/"+au+"/members"] = append(ten.Graph["/v1.0/directory/administrativeUnits/"+au+"/members"],
-				map[string]any{"id": m, "@odata.type": "#microsoft.graph.user"})
-		}
-	}
-	snaps, sum := collectFakes(t, ten)
-	if sum.Partial() {
-		t.Fatalf("partial collection: %+v", sum.Scopes)
-	}
-	if ten.Seen["entra"] == 0 {
-		t.Fatal("the Graph server was not read")
-	}
-	return graph.AssembleSnapshots(snaps)
-}
-
-// builds runs check against the lab built both ways.
-func (l *bzLab) builds(t *testing.T, check func(t *testing.T, g *graph.Graph, how string)) {
-	t.Helper()
-	t.Run("offline import", func(t *testing.T) { check(t, l.offline(t), "offline") })
-	t.Run("live collector", func(t *testing.T) { check(t, l.live(t), "live") })
-}
-
-// leadsTo reports whether any path leads from source to target.
-func leadsTo(t *testing.T, g *graph.Graph, source, target string) bool {
-	t.Helper()
-	res, err := paths.Search(context.Background(), g, paths.Options{Sources: []string{source}, Targets: []string{target}, Top: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(res.Paths) > 0
+	return l
 }
 
 func TestBadZureRoutesFoundHopByHop(t *testing.T) {
@@ -211,6 +81,14 @@ func TestBadZureRoutesFoundHopByHop(t *testing.T) {
 			{graph.EdgeEscalatesTo, transform.TechPasswordReset, bzUser("7")},
 			{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bzSP("7")},
 			{graph.EdgeEscalatesTo, transform.TechRoleManagement, bzAdmin}}, false},
+		{"ManagedIdentityAbuse (VM to Key Vault): Virtual Machine Contributor runs a command as the VM's identity, which reads the app's client secret", bzUser("9"),
+			bzMIRoute(transform.TechRunCommand, bzRG+"/providers/microsoft.compute/virtualmachines/vm-payroll"), false},
+		{"ManagedIdentityAbuse (Logic App to Key Vault): Logic App Contributor edits the workflow to act as its identity", bzT + "/users/a0000000-0000-4000-8000-000000000010",
+			bzMIRoute(transform.TechLogicAppEdit, bzRG+"/providers/microsoft.logic/workflows/la-invoice-sync"), false},
+		{"ManagedIdentityAbuse (Function app to Key Vault): Website Contributor deploys code running as the app's identity", bzT + "/users/a0000000-0000-4000-8000-000000000011",
+			bzMIRoute(transform.TechCodeDeploy, bzRG+"/providers/microsoft.web/sites/func-report-gen"), false},
+		{"ManagedIdentityAbuse (Automation account to Key Vault): Automation Contributor edits and starts a runbook", bzT + "/users/a0000000-0000-4000-8000-000000000012",
+			bzMIRoute(transform.TechRunbookEdit, bzRG+"/providers/microsoft.automation/automationaccounts/aa-patching"), false},
 		{"helpdesk scenario with the role scoped to the owner's administrative unit", bzUser("8"), []hop{
 			{graph.EdgeEscalatesTo, transform.TechPasswordReset, bzUser("7")},
 			{graph.EdgeEscalatesTo, transform.TechOwnerAddCredential, bzSP("7")},
@@ -253,38 +131,50 @@ func TestBadZureOneChangeRemovesTheRoute(t *testing.T) {
 	variants := []struct {
 		name   string
 		from   string
-		change func(t *testing.T, l *bzLab)
+		change func(t *testing.T, l *lab)
 		// stays: the one change keeps the route (a change the reset
 		// hierarchy allows).
 		stays bool
 		// reset: the variant is of the helpdesk route.
 		reset bool
 	}{
-		{"the owner no longer owns the application", bzUser("1"), func(t *testing.T, l *bzLab) {
+		{"the owner no longer owns the application", bzUser("1"), func(t *testing.T, l *lab) {
 			l.drop(t, "AZAppOwner", "appId", "d0000000-0000-4000-8000-000000000001")
 		}, false, false},
-		{"Application Administrator scoped to an unprivileged application", bzUser("2"), func(t *testing.T, l *bzLab) {
+		{"Application Administrator scoped to an unprivileged application", bzUser("2"), func(t *testing.T, l *lab) {
 			l.roleAssignment(t, bzOID(bzUser("2")))["directoryScopeId"] = unprivileged
 		}, false, false},
-		{"Cloud Application Administrator scoped to an unprivileged application", bzUser("3"), func(t *testing.T, l *bzLab) {
+		{"Cloud Application Administrator scoped to an unprivileged application", bzUser("3"), func(t *testing.T, l *lab) {
 			l.roleAssignment(t, bzOID(bzUser("3")))["directoryScopeId"] = unprivileged
 		}, false, false},
-		{"the member leaves the group", bzUser("4"), func(t *testing.T, l *bzLab) {
+		{"the member leaves the group", bzUser("4"), func(t *testing.T, l *lab) {
 			l.drop(t, "AZGroupMember", "groupId", bzOID(bzGroup("1")))
 		}, false, false},
-		{"the group owner is removed", bzUser("5"), func(t *testing.T, l *bzLab) {
+		{"the group owner is removed", bzUser("5"), func(t *testing.T, l *lab) {
 			l.drop(t, "AZGroupOwner", "groupId", bzOID(bzGroup("1")))
 		}, false, false},
-		{"the pipeline no longer owns the application", bzSP("6"), func(t *testing.T, l *bzLab) {
+		{"the VM's identity may not read the vault's secrets", bzUser("9"), func(t *testing.T, l *lab) {
+			l.dropAssignment(t, "c0000000-0000-4000-8000-0000000000f1")
+		}, false, false},
+		{"the Logic App's identity may not read the vault's secrets", bzT + "/users/a0000000-0000-4000-8000-000000000010", func(t *testing.T, l *lab) {
+			l.dropAssignment(t, "c0000000-0000-4000-8000-0000000000f2")
+		}, false, false},
+		{"the Function app's identity may not read the vault's secrets", bzT + "/users/a0000000-0000-4000-8000-000000000011", func(t *testing.T, l *lab) {
+			l.dropAssignment(t, "c0000000-0000-4000-8000-0000000000f3")
+		}, false, false},
+		{"the Automation account's identity may not read the vault's secrets", bzT + "/users/a0000000-0000-4000-8000-000000000012", func(t *testing.T, l *lab) {
+			l.dropAssignment(t, "c0000000-0000-4000-8000-0000000000f4")
+		}, false, false},
+		{"the pipeline no longer owns the application", bzSP("6"), func(t *testing.T, l *lab) {
 			l.drop(t, "AZAppOwner", "appId", "d0000000-0000-4000-8000-000000000005")
 		}, false, false},
-		{"the app owner is an Authentication Administrator (out of a Helpdesk Administrator's reach)", bzUser("6"), func(t *testing.T, l *bzLab) {
+		{"the app owner is an Authentication Administrator (out of a Helpdesk Administrator's reach)", bzUser("6"), func(t *testing.T, l *lab) {
 			l.addRole(authAdmin, bzOID(bzUser("7")), "/")
 		}, false, true},
-		{"the app owner is a Reports Reader (a Helpdesk Administrator may still reset it)", bzUser("6"), func(t *testing.T, l *bzLab) {
+		{"the app owner is a Reports Reader (a Helpdesk Administrator may still reset it)", bzUser("6"), func(t *testing.T, l *lab) {
 			l.addRole(reportsRead, bzOID(bzUser("7")), "/")
 		}, true, true},
-		{"the app owner is a member of a role-assignable group", bzUser("6"), func(t *testing.T, l *bzLab) {
+		{"the app owner is a member of a role-assignable group", bzUser("6"), func(t *testing.T, l *lab) {
 			l.Data = append(l.Data,
 				map[string]any{"kind": "AZGroup", "data": map[string]any{"id": "b0000000-0000-4000-8000-000000000002", "displayName": "grp-tier0", "securityEnabled": true, "isAssignableToRole": true}},
 				map[string]any{"kind": "AZGroupMember", "data": map[string]any{"groupId": "b0000000-0000-4000-8000-000000000002",
@@ -318,17 +208,17 @@ func TestBadZureOneChangeRemovesTheRoute(t *testing.T) {
 func TestBadZureAdministrativeUnitScopeLive(t *testing.T) {
 	variants := []struct {
 		name   string
-		change func(l *bzLab)
+		change func(l *lab)
 		from   string
 		want   bool
 	}{
-		{"the owner leaves the unit: the unit-scoped Helpdesk Administrator loses the route", func(l *bzLab) {
+		{"the owner leaves the unit: the unit-scoped Helpdesk Administrator loses the route", func(l *lab) {
 			l.auMembers[bzAU] = nil
 		}, bzUser("8"), false},
-		{"the unit restricts management: the tenant-wide Helpdesk Administrator loses the route", func(l *bzLab) {
+		{"the unit restricts management: the tenant-wide Helpdesk Administrator loses the route", func(l *lab) {
 			l.aus[0]["isMemberManagementRestricted"] = true
 		}, bzUser("6"), false},
-		{"the unit restricts management: the unit-scoped Helpdesk Administrator keeps it", func(l *bzLab) {
+		{"the unit restricts management: the unit-scoped Helpdesk Administrator keeps it", func(l *lab) {
 			l.aus[0]["isMemberManagementRestricted"] = true
 		}, bzUser("8"), true},
 	}

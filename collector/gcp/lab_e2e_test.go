@@ -185,3 +185,18 @@ func TestLabOneChangeRemovesDocumentedRoute(t *testing.T) {
 		t.Error("function route lost")
 	}
 }
+
+// The attack manual's "Misconfigured Storage Bucket Policies": anyone may
+// rewrite the dev bucket's IAM policy (allUsers holds a custom role with
+// storage.buckets.setIamPolicy); without that permission the route is gone.
+func TestLabBucketPolicyRouteFoundAndCutByOneChange(t *testing.T) {
+	route := []gcptest.Hop{{To: gcptest.DevBucket, Kind: graph.EdgeAdministers, Technique: "gcp.storage.set-iam-policy"}}
+	for _, v := range []gcptest.Variant{gcptest.Published, gcptest.DevBucketWithoutSetIAM} {
+		g := graph.AssembleSnapshots(importLab(t, v))
+		if v == gcptest.Published {
+			mustFindRoute(t, g, transform.AllUsersID, route)
+		} else if p := findRouteFrom(t, g, transform.AllUsersID, route); p != nil {
+			t.Errorf("the dev role without setIamPolicy left the route: %s", p.Explain())
+		}
+	}
+}

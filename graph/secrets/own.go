@@ -14,6 +14,16 @@ import (
 func ownRules() []*rule {
 	return []*rule{
 		{
+			// echo "user:password" | chpasswd — a boot script setting a local
+			// account's password (EC2 user data, cloud-init, VM custom data).
+			kind: KindLoginPassword, source: "breachpath",
+			re:       chpasswd,
+			group:    2,
+			keywords: []string{"chpasswd"},
+			check:    func(_ string, _ []int, secret string) bool { return !placeholder(secret) },
+			keyOf:    func(text string, sub []int) string { return text[sub[2]:sub[3]] },
+		},
+		{
 			// scheme://user:password@host — database URLs, DSNs, broker URLs.
 			kind: KindURLCredentials, source: "breachpath",
 			re:       regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.\-]{1,30})://([^\s:/?#@'"]{1,200}):([^\s/?#@'"]{1,500})@([^\s/:?#'"@]{1,255})`),
@@ -70,6 +80,10 @@ func ownRules() []*rule {
 		},
 	}
 }
+
+// chpasswd matches `echo [-e|-n] "account:password" | [sudo] chpasswd`; group 1
+// is the account, group 2 the password.
+var chpasswd = regexp.MustCompile(`(?:^|[\s;&|(])echo[ \t]+(?:-[a-zA-Z]+[ \t]+)*["']?([a-z_][a-z0-9_.\-]{0,31}):([^\s"':]{1,200})["']?[ \t]*\|[ \t]*(?:sudo[ \t]+)?chpasswd\b`)
 
 // assignment matches one key/value pair; group 1 is the key, group 2 the
 // value (quoted or bare; a bare value never starts a JSON object or list,

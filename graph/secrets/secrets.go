@@ -62,6 +62,10 @@ const (
 	// KindAWSSecretAccessKey is a 40-character AWS secret access key shape
 	// next to an access key id or an AWS secret key name.
 	KindAWSSecretAccessKey Kind = "aws-secret-access-key"
+	// KindLoginPassword is the password of a local operating-system account
+	// that a script sets (echo "user:password" | chpasswd); Key names the
+	// account.
+	KindLoginPassword Kind = "login-password"
 	// KindAWSAccessKeyID is an AWS access key id (AKIA..., ASIA...): a public
 	// identifier, reported so callers know a credential is present, never
 	// redacted. Its gitleaks rule id is "aws-access-token".

@@ -68,6 +68,8 @@ func TestFindRecognisesValueShapes(t *testing.T) {
 		{"env assignment", "export DB_PASS='hunter2hunter2'", KindPassword, "DB_PASS", "", false},
 		{"json assignment", `{"user":"app","password":"correct horse"}`, KindPassword, "password", "", false},
 		{"ado.net password", "Server=sql1.example;Database=x;User Id=sa;Password=Pa55word!", KindPassword, "Password", "sql1.example", false},
+		{"account password set by chpasswd", "#!/bin/bash\necho \"ec2-user:CloudGoatInstancePassword!\" | chpasswd\n", KindLoginPassword, "ec2-user", "", false},
+		{"chpasswd under sudo, unquoted", "echo -e deploy:S3cr3t-Pass | sudo chpasswd", KindLoginPassword, "deploy", "", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -55,9 +55,12 @@ func TestPlantedSecretsReachNoStoreExportAPIOrLog(t *testing.T) {
 	e.ssmParam("/planted/secure", plantedPassword, true)
 	svc := e.role("cb", trustService("codebuild.amazonaws.com"), nil)
 	e.codeBuild("planted-build", svc, map[string]string{"DB_PASSWORD": plantedPassword})
-	n := e.vpc("10.40.0.0/16", "10.40.1.0/24", true, "0.0.0.0/0", 80)
+	const loginPassword = "Login-Pa55-planted-47"
+	planted = append(planted, loginPassword)
+	n := e.vpc("10.40.0.0/16", "10.40.1.0/24", true, "0.0.0.0/0", 80, 22)
 	inst := e.instance(n, instanceOpts{publicIP: true, userData: "#!/bin/bash\nexport DB_PASSWORD=" + plantedPassword +
-		"\nexport DATABASE_URL=postgresql://app:" + urlPassword + "@db.internal:5432/app\n"})
+		"\nexport DATABASE_URL=postgresql://app:" + urlPassword + "@db.internal:5432/app\n" +
+		"echo \"ec2-user:" + loginPassword + "\" | chpasswd\n"})
 
 	const objectPassword = "Obj-Pa55-planted-31"
 	planted = append(planted, objectPassword)
@@ -88,8 +91,8 @@ func TestPlantedSecretsReachNoStoreExportAPIOrLog(t *testing.T) {
 			t.Errorf("no credential found in %s", holder)
 		}
 	}
-	if creds < 9 {
-		t.Errorf("%d credentials found, want at least 9 (the detector must find what it keeps out)", creds)
+	if creds < 10 {
+		t.Errorf("%d credentials found, want at least 10 (the detector must find what it keeps out)", creds)
 	}
 
 	dir := t.TempDir()

@@ -113,6 +113,9 @@ type builder struct {
 	pendingSecretRefs []secretRef
 	// routes are the endpoint routes found by endpointAccess.
 	routes []EndpointRoute
+	// logins are, per instance node id, the local-account passwords its own
+	// user data sets; reachability draws the logins its exposure allows.
+	logins map[string][]loginCredential
 }
 
 // Build turns the inventory's resources into a Part. It never reads IAM

@@ -8,6 +8,7 @@ import (
 	"github.com/breachpath/breachpath/collector/aws/inventory"
 	"github.com/breachpath/breachpath/collector/aws/policy"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/secrets"
 )
 
 // Credentials left in configuration (docs/aws-transform.md, "Credentials in
@@ -23,6 +24,9 @@ import (
 const (
 	TechCredentialAccessKey = "aws.credential.access-key"
 	TechCredentialDatabase  = "aws.credential.database-password"
+	// TechCredentialInstanceLogin is logging in over SSH to the instance
+	// whose own user data sets a local account's password.
+	TechCredentialInstanceLogin = "aws.credential.instance-login"
 )
 
 // Credential finding rule ids.
@@ -231,6 +235,12 @@ func (b *builder) credential(h credHolder, c inventory.ConfigCredential, keyOwne
 		b.edge(graph.Edge{From: id, To: u.ARN, Kind: graph.EdgeUsesIdentity, Technique: TechCredentialAccessKey, Likelihood: 0.95,
 			Evidence: []string{ev, fmt.Sprintf("access key %s is an active key of %s", c.KeyID, u.ARN)}, Findings: []string{fid}})
 	}
+	if c.Kind == string(secrets.KindLoginPassword) && h.native == "AWS::EC2::Instance" {
+		if b.logins == nil {
+			b.logins = map[string][]loginCredential{}
+		}
+		b.logins[h.id] = append(b.logins[h.id], loginCredential{id: id, account: c.Key, finding: fid, evidence: ev})
+	}
 	if db := matchDB(c.Endpoint, dbByHost); db != "" {
 		b.edge(graph.Edge{From: id, To: db, Kind: graph.EdgeReads, Technique: TechCredentialDatabase, Likelihood: 0.8,
 			Evidence: []string{ev, fmt.Sprintf("%s is the endpoint of %s", c.Endpoint, db)}, Findings: []string{fid}})
@@ -314,3 +324,31 @@ func orDefault(s, d string) string {
 // TechS3ReadObject is the technique of reading a credential from a bucket
 // object (s3:GetObject on its key); the identity part uses the same id.
 const TechS3ReadObject = "aws.s3.read-object"
+
+// loginCredential is a local account's password found in an instance's
+// own user data.
+type loginCredential struct {
+	id, account, finding, evidence string
+}
+
+// sshPort is the port a password login to an instance uses.
+const sshPort = 22
+
+// instanceLogins adds credential -ADMINISTERS-> instance for each password
+// the instance's user data sets, when the Internet reaches its SSH port
+// (exposure ex, drawn as exposed): whoever holds the password logs in as
+// that account (CloudGoat data_secrets: "echo ec2-user:... | chpasswd",
+// then ssh to the public address). Conditional: whether sshd accepts
+// passwords is the host's configuration, which the collector does not see.
+func (b *builder) instanceLogins(instance string, ex *exposure, exposed *graph.Edge) {
+	if !ex.ports[protoTCP].Has(sshPort) {
+		return
+	}
+	for _, l := range b.logins[instance] {
+		b.edge(graph.Edge{From: l.id, To: instance, Kind: graph.EdgeAdministers, Technique: TechCredentialInstanceLogin, Likelihood: 0.6,
+			Conditional: true, Findings: append([]string{l.finding}, exposed.Findings...),
+			Evidence: []string{l.evidence, fmt.Sprintf("the password is the local account %s's on %s", l.account, instance),
+				fmt.Sprintf("the Internet reaches %s on %d/tcp (SSH)", instance, sshPort),
+				"conditional: sshd must accept password logins (the host's configuration, not collected)"}})
+	}
+}

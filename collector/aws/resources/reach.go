@@ -51,6 +51,7 @@ func (b *builder) reachability() {
 				if len(services) > 0 {
 					edge.Props["services"] = services
 				}
+				b.instanceLogins(m.id, e, edge)
 			}
 		case n.NativeType == "AWS::RDS::DBInstance" && m.v4:
 			port, _ := n.Props["port"].(int64)

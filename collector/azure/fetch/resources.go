@@ -79,6 +79,7 @@ var families = []family{
 	{inventory.AreaSQL, "resources", []string{inventory.TypeSQLServer, inventory.TypeSQLDatabase}},
 	{inventory.AreaDocumentDB, "resources", []string{inventory.TypeCosmosAccount}},
 	{inventory.AreaAutomation, "resources", []string{inventory.TypeAutomationAccount, inventory.TypeRunbook}},
+	{inventory.AreaLogic, "resources", []string{inventory.TypeLogicApp}},
 	{inventory.AreaContainerService, "resources", []string{inventory.TypeAKS}},
 	{inventory.AreaContainerRegistry, "resources", []string{inventory.TypeACR}},
 	{inventory.AreaManagedIdentity, "resources", []string{inventory.TypeUserAssignedID}},

@@ -38,6 +38,7 @@ const (
 	TypeCosmosAccount       = "microsoft.documentdb/databaseaccounts"
 	TypeWebSite             = "microsoft.web/sites"
 	TypeAutomationAccount   = "microsoft.automation/automationaccounts"
+	TypeLogicApp            = "microsoft.logic/workflows"
 	TypeRunbook             = "microsoft.automation/automationaccounts/runbooks"
 	TypeAutomationVariable  = "microsoft.automation/automationaccounts/variables"
 	TypeAKS                 = "microsoft.containerservice/managedclusters"

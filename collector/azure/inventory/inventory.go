@@ -31,6 +31,7 @@ const (
 	AreaSQL               = "sql"
 	AreaDocumentDB        = "documentdb"
 	AreaAutomation        = "automation"
+	AreaLogic             = "logic" // Logic Apps (Consumption workflows)
 	AreaContainerService  = "containerservice"
 	AreaContainerRegistry = "containerregistry"
 	AreaManagedIdentity   = "managedidentity"
@@ -43,7 +44,7 @@ const (
 // Areas lists every area in collection order.
 var Areas = []string{
 	AreaResources, AreaNetwork, AreaCompute, AreaWeb, AreaStorage, AreaKeyVault, AreaSQL, AreaDocumentDB,
-	AreaAutomation, AreaContainerService, AreaContainerRegistry, AreaManagedIdentity, AreaAuthorization, AreaPolicy, AreaEntra,
+	AreaAutomation, AreaLogic, AreaContainerService, AreaContainerRegistry, AreaManagedIdentity, AreaAuthorization, AreaPolicy, AreaEntra,
 }
 
 // AreaOf returns the area of an ARM resource type, or "" for types the
@@ -73,6 +74,8 @@ func AreaOf(resourceType string) string {
 		return AreaDocumentDB
 	case "microsoft.automation":
 		return AreaAutomation
+	case "microsoft.logic":
+		return AreaLogic
 	case "microsoft.containerservice":
 		return AreaContainerService
 	case "microsoft.containerregistry":

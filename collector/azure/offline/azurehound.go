@@ -270,7 +270,7 @@ func (s *state) azureHoundRecord(kind string, data json.RawMessage, e *inventory
 
 // houndAreas are the resource areas AzureHound reads.
 var houndAreas = []string{inventory.AreaResources, inventory.AreaCompute, inventory.AreaKeyVault, inventory.AreaStorage, inventory.AreaWeb,
-	inventory.AreaAutomation, inventory.AreaContainerRegistry, inventory.AreaContainerService}
+	inventory.AreaAutomation, inventory.AreaLogic, inventory.AreaContainerRegistry, inventory.AreaContainerService}
 
 func hasAssignment(as []inventory.RoleAssignment, id string) bool {
 	for _, a := range as {

@@ -277,7 +277,7 @@ func (s *state) record(raw json.RawMessage) (Format, error) {
 // resourceAreas are the areas a Resource Graph resources export covers.
 var resourceAreas = []string{
 	inventory.AreaResources, inventory.AreaNetwork, inventory.AreaCompute, inventory.AreaWeb, inventory.AreaStorage,
-	inventory.AreaKeyVault, inventory.AreaSQL, inventory.AreaDocumentDB, inventory.AreaAutomation, inventory.AreaContainerService,
+	inventory.AreaKeyVault, inventory.AreaSQL, inventory.AreaDocumentDB, inventory.AreaAutomation, inventory.AreaLogic, inventory.AreaContainerService,
 	inventory.AreaContainerRegistry, inventory.AreaManagedIdentity,
 }
 

@@ -15,6 +15,7 @@ const (
 	TechVMIdentity         = "azure.compute.imds-managed-identity-token"
 	TechAppServiceIdentity = "azure.appservice.managed-identity-token"
 	TechAutomationIdentity = "azure.automation.managed-identity-token"
+	TechLogicAppIdentity   = "azure.logic.managed-identity-token"
 	TechAKSKubeletIdentity = "azure.aks.kubelet-identity-token"
 	TechWorkloadSetting    = "azure.appservice.app-setting-secret"
 	TechAutomationVariable = "azure.automation.variable-read"
@@ -28,6 +29,7 @@ var workloadTech = map[string]string{
 	inventory.TypeVMSS:              TechVMIdentity,
 	inventory.TypeWebSite:           TechAppServiceIdentity,
 	inventory.TypeAutomationAccount: TechAutomationIdentity,
+	inventory.TypeLogicApp:          TechLogicAppIdentity,
 }
 
 // compute adds managed identities, virtual machines and scale sets, App
@@ -110,6 +112,11 @@ func (b *builder) compute() {
 			continue
 		}
 		b.workloadIdentities(r)
+	}
+	for _, r := range b.inv.OfType(inventory.TypeLogicApp) {
+		if n := b.resource(r, graph.KindFunction, "Microsoft.Logic/workflows", ""); n != nil {
+			b.workloadIdentities(r)
+		}
 	}
 	for _, r := range b.inv.OfType(inventory.TypeRunbook) {
 		var p inventory.RunbookProps

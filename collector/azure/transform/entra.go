@@ -120,6 +120,7 @@ func (b *builder) entraMoves() {
 		}
 	}
 	b.passwordResets(d)
+	b.secretCredentials(d)
 	// Multi-tenant applications owned by another organisation: whoever holds
 	// their credentials there signs in here as the service principal.
 	for _, sp := range e.ServicePrincipals {

@@ -18,6 +18,10 @@ const (
 	dirReportsReader      = "4a5d8f65-41da-4de4-8968-e035b65339cf"
 	dirUsageSummaryReader = "75934031-6c7e-415a-99d7-48dbd49e875e"
 	dirUXSuccessManager   = "27460883-1df1-4691-b032-3b79643e5e63"
+	// The deprecated partner support roles: Tier2 resets everyone's
+	// password (Global Administrators included), Tier1 non-administrators'.
+	dirPartnerTier1 = "4ba39ca4-527c-499a-b93d-d9b492c50246"
+	dirPartnerTier2 = "e00e864a-17c5-4a4b-9c06-f5b95a8d5bd8"
 )
 
 // dirScope is where a directory role assignment applies: the whole tenant
@@ -219,7 +223,7 @@ func (b *builder) directory() *directory {
 		case dirUserAdmin:
 			grant(a.PrincipalID, "groups", g)
 			grant(a.PrincipalID, "reset", g)
-		case dirAuthAdmin, dirHelpdeskAdmin, dirPasswordAdmin:
+		case dirAuthAdmin, dirHelpdeskAdmin, dirPasswordAdmin, dirPartnerTier1, dirPartnerTier2:
 			grant(a.PrincipalID, "reset", g)
 		}
 	}

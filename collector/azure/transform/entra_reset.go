@@ -14,8 +14,8 @@ const TechPasswordReset = "azure.entra.password-reset"
 // hold and still have its password reset by that role (Microsoft Entra,
 // "Privileged roles and permissions", "Who can reset passwords"; roles
 // assigned at tenant scope). A user holding any other role is protected
-// from that resetter. The Privileged Authentication Administrator resets
-// everyone and is not listed; the Global Administrator is drawn as tenant
+// from that resetter. The Privileged Authentication Administrator and the
+// deprecated Partner Tier2 Support role reset everyone and are not listed; the Global Administrator is drawn as tenant
 // control instead.
 var resettable = map[string]map[string]bool{
 	dirPasswordAdmin: set(dirDirectoryReaders, dirGuestInviter, dirPasswordAdmin),
@@ -25,6 +25,7 @@ var resettable = map[string]map[string]bool{
 		dirUXSuccessManager, dirUsageSummaryReader),
 	dirUserAdmin: set(dirDirectoryReaders, dirGroupsAdmin, dirGuestInviter, dirHelpdeskAdmin, dirMessageCenterRead, dirPasswordAdmin,
 		dirReportsReader, dirUserAdmin, dirUXSuccessManager, dirUsageSummaryReader),
+	dirPartnerTier1: {}, // non-administrators only
 }
 
 func set(v ...string) map[string]bool {
@@ -40,7 +41,7 @@ func set(v ...string) map[string]bool {
 // protects it (membership or ownership of a role-assignable group, a role
 // scoped to a restricted management unit).
 func (d *directory) canReset(role, oid string) bool {
-	if role == dirPrivilegedAuthAdmin {
+	if role == dirPrivilegedAuthAdmin || role == dirPartnerTier2 {
 		return true
 	}
 	allowed := resettable[role]

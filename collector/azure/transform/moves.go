@@ -28,7 +28,9 @@ const (
 	TechVMExtension          = "azure.compute.vm-extension"
 	TechVMWrite              = "azure.compute.vm-write"
 	TechCodeDeploy           = "azure.appservice.code-deploy"
+	TechFunctionHostKeys     = "azure.appservice.function-host-keys"
 	TechRunbookEdit          = "azure.automation.runbook-edit"
+	TechLogicAppEdit         = "azure.logic.workflow-edit"
 	TechAKSAdminCredentials  = "azure.aks.admin-credentials"
 	TechFederatedCredential  = "azure.managedidentity.federated-credential-write"
 	TechOperatorAssign       = "azure.managedidentity.operator-assign"
@@ -60,29 +62,44 @@ type escalation struct {
 	ops  []op // all needed
 	lk   float64
 	what string
+	// kind, when set, must appear in the resource's kind (functionapp:
+	// host keys exist on Function apps only).
+	kind string
+	// flagged moves raise azure.authorization.privesc-identity-code when the
+	// workload's identity holds privileges: they open code execution
+	// through a side door (keys, the SCM site) rather than a deployment.
+	flagged bool
 }
 
 var escalations = map[string][]escalation{
 	inventory.TypeVM: {
-		{TechRunCommand, []op{act("Microsoft.Compute/virtualMachines/runCommand/action")}, 0.85, "run a command on"},
-		{TechVMExtension, []op{act("Microsoft.Compute/virtualMachines/extensions/write")}, 0.8, "install a custom script extension on"},
-		{TechVMWrite, []op{act("Microsoft.Compute/virtualMachines/write")}, 0.6, "rewrite (custom data, reset access) of"},
+		{tech: TechRunCommand, ops: []op{act("Microsoft.Compute/virtualMachines/runCommand/action")}, lk: 0.85, what: "run a command on"},
+		{tech: TechVMExtension, ops: []op{act("Microsoft.Compute/virtualMachines/extensions/write")}, lk: 0.8, what: "install a custom script extension on"},
+		{tech: TechVMWrite, ops: []op{act("Microsoft.Compute/virtualMachines/write")}, lk: 0.6, what: "rewrite (custom data, reset access) of"},
 	},
 	inventory.TypeVMSS: {
-		{TechRunCommand, []op{act("Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommand/action")}, 0.85, "run a command on"},
-		{TechVMExtension, []op{act("Microsoft.Compute/virtualMachineScaleSets/extensions/write")}, 0.8, "install an extension on"},
-		{TechVMWrite, []op{act("Microsoft.Compute/virtualMachineScaleSets/write")}, 0.6, "rewrite of"},
+		{tech: TechRunCommand, ops: []op{act("Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommand/action")}, lk: 0.85, what: "run a command on"},
+		{tech: TechVMExtension, ops: []op{act("Microsoft.Compute/virtualMachineScaleSets/extensions/write")}, lk: 0.8, what: "install an extension on"},
+		{tech: TechVMWrite, ops: []op{act("Microsoft.Compute/virtualMachineScaleSets/write")}, lk: 0.6, what: "rewrite of"},
 	},
 	inventory.TypeWebSite: {
-		{TechCodeDeploy, []op{act("Microsoft.Web/sites/publishxml/action")}, 0.8, "deploy code to (publishing credentials of)"},
-		{TechCodeDeploy, []op{act("Microsoft.Web/sites/write")}, 0.7, "reconfigure and deploy to"},
-		{TechCodeDeploy, []op{act("Microsoft.Web/sites/config/write")}, 0.7, "change the configuration (startup command, package URL) of"},
+		{tech: TechCodeDeploy, ops: []op{act("Microsoft.Web/sites/publishxml/action")}, lk: 0.8, what: "deploy code to (publishing credentials of)"},
+		{tech: TechCodeDeploy, ops: []op{act("Microsoft.Web/sites/write")}, lk: 0.7, what: "reconfigure and deploy to"},
+		{tech: TechCodeDeploy, ops: []op{act("Microsoft.Web/sites/config/write")}, lk: 0.7, what: "change the configuration (startup command, package URL) of"},
+		{tech: TechCodeDeploy, ops: []op{act("Microsoft.Web/sites/publish/action")}, lk: 0.75,
+			what: "run commands through the Kudu (SCM) API, with an Entra ID token, of", flagged: true},
+		{tech: TechFunctionHostKeys, ops: []op{act("Microsoft.Web/sites/host/listkeys/action")}, lk: 0.8,
+			what: "list the host master key and rewrite function code over the Functions admin API of", kind: "functionapp", flagged: true},
 	},
 	inventory.TypeAutomationAccount: {
-		{TechRunbookEdit, []op{act("Microsoft.Automation/automationAccounts/runbooks/write"), act("Microsoft.Automation/automationAccounts/jobs/write")}, 0.85, "edit and start a runbook of"},
+		{tech: TechRunbookEdit, ops: []op{act("Microsoft.Automation/automationAccounts/runbooks/write"), act("Microsoft.Automation/automationAccounts/jobs/write")}, lk: 0.85, what: "edit and start a runbook of"},
+	},
+	inventory.TypeLogicApp: {
+		{tech: TechLogicAppEdit, ops: []op{act("Microsoft.Logic/workflows/write")}, lk: 0.8,
+			what: "add an HTTP action authenticating with the managed identity to (and run) the workflow of", flagged: true},
 	},
 	inventory.TypeAKS: {
-		{TechAKSAdminCredentials, []op{act("Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action")}, 0.75, "get cluster-admin credentials of"},
+		{tech: TechAKSAdminCredentials, ops: []op{act("Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action")}, lk: 0.75, what: "get cluster-admin credentials of"},
 	},
 }
 
@@ -358,6 +375,9 @@ func (b *builder) escalationMoves(h holder) {
 		}
 		t := typeOfID(w)
 		for _, esc := range escalations[t] {
+			if esc.kind != "" && !b.kindHas(w, esc.kind) {
+				continue
+			}
 			d := b.decide(h, w, esc.ops)
 			if !d.Allowed {
 				continue
@@ -366,7 +386,12 @@ func (b *builder) escalationMoves(h holder) {
 				if mi == h.node {
 					continue
 				}
-				b.grantMove(h, mi, graph.EdgeEscalatesTo, esc.tech, esc.lk, d, esc.what+" "+short(w)+", which runs as "+short(strings.TrimSuffix(mi, "/providers/microsoft.managedidentity/identities/default")))
+				what := esc.what + " " + short(w) + ", which runs as " + short(strings.TrimSuffix(mi, "/providers/microsoft.managedidentity/identities/default"))
+				var fs []string
+				if esc.flagged && b.identityPrivileged(mi) {
+					fs = nonEmpty(b.finding("azure.authorization.privesc-identity-code", w, short(h.node)+" can "+what))
+				}
+				b.grantMove(h, mi, graph.EdgeEscalatesTo, esc.tech, esc.lk, d, what, fs...)
 			}
 			if t == inventory.TypeAutomationAccount {
 				for _, s := range b.autoSecrets[w] {

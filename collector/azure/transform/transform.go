@@ -178,9 +178,12 @@ type builder struct {
 	// scaleSets holds each scale set's network profile.
 	scaleSets map[string][]*nicInfo
 	// Data state for the RBAC step.
-	storage    map[string]*storageInfo
-	vaults     map[string]*vaultInfo
-	sqlServers map[string][]string // server id -> database ids
+	storage map[string]*storageInfo
+	vaults  map[string]*vaultInfo
+	// privilegedIDs are the principal nodes holding Azure role
+	// assignments, directory roles or Graph permissions (lazily built).
+	privilegedIDs map[string]bool
+	sqlServers    map[string][]string // server id -> database ids
 	// Lists the RBAC step reads once rather than per principal.
 	cosmos, acrs, uamis []*inventory.Resource
 	autoSecrets         map[string][]string // Automation account -> its variable secrets

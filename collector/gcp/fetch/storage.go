@@ -91,5 +91,8 @@ func bucketData(a *storage.BucketAttrs) *inventory.Bucket {
 	if a.Encryption != nil {
 		b.Encryption.DefaultKmsKeyName = a.Encryption.DefaultKMSKeyName
 	}
+	for _, r := range a.DefaultObjectACL {
+		b.DefaultObjectACL = append(b.DefaultObjectACL, inventory.ACLEntry{Entity: string(r.Entity), Role: string(r.Role)})
+	}
 	return &b
 }

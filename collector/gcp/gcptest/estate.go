@@ -83,11 +83,21 @@ func (e *Estate) CustomRole(id string, perms ...string) string {
 // Bucket adds a bucket labelled with a data classification and returns
 // its full name.
 func (e *Estate) Bucket(name, classification string, uniform bool, pap string) string {
+	return e.FineGrainedBucket(name, classification, uniform, pap, nil)
+}
+
+// FineGrainedBucket adds a bucket with a default object ACL (as the
+// Storage JSON API's projection full and the asset inventory spell it).
+func (e *Estate) FineGrainedBucket(name, classification string, uniform bool, pap string, defaultACL []inventory.ACLEntry) string {
 	full := "//storage.googleapis.com/" + name
-	e.Res(full, inventory.TypeBucket, "us", map[string]any{"name": name, "location": "US",
+	d := map[string]any{"name": name, "location": "US",
 		"labels": map[string]string{"data-classification": classification},
 		"iamConfiguration": map[string]any{"uniformBucketLevelAccess": map[string]any{"enabled": uniform},
-			"publicAccessPrevention": pap}})
+			"publicAccessPrevention": pap}}
+	if len(defaultACL) > 0 {
+		d["defaultObjectAcl"] = defaultACL
+	}
+	e.Res(full, inventory.TypeBucket, "us", d)
 	return full
 }
 

@@ -109,6 +109,11 @@ const (
 	// (iam.googleapis.com/serviceAccountKeys.create), which cuts the
 	// function route's key-minting hop.
 	DenyKeyCreation
+	// DevBucketWithoutSetIAM is the one-change fix of the attack manual's
+	// "Misconfigured Storage Bucket Policies": the custom role allUsers
+	// holds on the dev bucket no longer includes
+	// storage.buckets.setIamPolicy.
+	DevBucketWithoutSetIAM
 )
 
 // LabDenyPolicies returns the lab's IAM deny policies (none as designed).
@@ -171,9 +176,12 @@ func Lab(v Variant) (resources, policies []*inventory.Asset) {
 	}
 	res("//iam.googleapis.com/"+customProd, inventory.TypeRole, projectAnc, "global",
 		map[string]any{"name": customProd, "title": "Prod role", "includedPermissions": []string{"storage.objects.get"}})
+	devPerms := []string{"storage.objects.get", "storage.buckets.setIamPolicy", "storage.buckets.getIamPolicy"}
+	if v == DevBucketWithoutSetIAM {
+		devPerms = []string{"storage.objects.get", "storage.buckets.getIamPolicy"}
+	}
 	res("//iam.googleapis.com/"+customDev, inventory.TypeRole, projectAnc, "global",
-		map[string]any{"name": customDev, "title": "Dev role",
-			"includedPermissions": []string{"storage.objects.get", "storage.buckets.setIamPolicy", "storage.buckets.getIamPolicy"}})
+		map[string]any{"name": customDev, "title": "Dev role", "includedPermissions": devPerms})
 
 	// Network.
 	res(Network, inventory.TypeNetwork, projectAnc, "global", map[string]any{"name": "vm-vpc", "autoCreateSubnetworks": true})

@@ -56,6 +56,30 @@ func (e *Estate) grantProject(bs ...inventory.Binding) {
 	e.Policies[0].IAMPolicy.Bindings = append(e.Policies[0].IAMPolicy.Bindings, bs...)
 }
 
+// thunderA3 is level a3password: a3-access may read a3-func's settings and
+// source (its plaintext XOR_PASSWORD included) and invoke it; the function
+// returns the secret file of a3-bucket to a caller with the password. The
+// bucket (public access prevention enforced, fine-grained) gives the
+// function's account READER in its ACL (mirrored as legacyBucketReader in
+// its IAM policy: list only) and in its default object ACL (read of the
+// objects written after it, the secret included).
+func thunderA3(changed bool) *Estate {
+	e, access := thunderLevel("a3")
+	fnName := "a3-func-" + thunderNonce
+	fnEmail, _ := e.SA(fnName + "-sa")
+	e.grantProject(Bind(e.CustomRole("a3_access_"+thunderNonce, "cloudfunctions.functions.get", "cloudfunctions.functions.list",
+		"cloudfunctions.locations.list", "cloudfunctions.functions.sourceCodeGet"), "serviceAccount:"+access))
+	fn := e.Function(fnName, thunderRegion, fnEmail, map[string]string{"XOR_PASSWORD": "stand-in-not-the-level-password"})
+	e.Pol(fn, inventory.TypeFunctionV1, Bind("roles/cloudfunctions.invoker", "serviceAccount:"+access))
+	var acl []inventory.ACLEntry
+	if !changed {
+		acl = []inventory.ACLEntry{{Entity: "user-" + fnEmail, Role: "READER"}}
+	}
+	bucket := e.FineGrainedBucket("a3-bucket-"+thunderNonce, "restricted", false, "enforced", acl)
+	e.Pol(bucket, inventory.TypeBucket, Bind("roles/storage.legacyBucketReader", "serviceAccount:"+fnEmail))
+	return e
+}
+
 // thunderA4 is level a4error: a4-access may list functions and instances
 // and read logs, and invoke a4-func; the function logs its own access
 // token on an error; its account may set instance metadata (custom role)
@@ -137,23 +161,33 @@ func thunderA6(changed bool) *Estate {
 	return e
 }
 
+// throughFunction is the route of a level whose access account invokes
+// the level's function and takes its runtime account, then last.
+func throughFunction(level string, last Hop) []Hop {
+	_, fnSA := thunderSA(level + "-func-" + thunderNonce + "-sa")
+	return []Hop{
+		{thunderFunction(level + "-func-" + thunderNonce), graph.EdgeReaches, "gcp.cloudfunctions.authenticated-invoker"},
+		{fnSA, graph.EdgeUsesIdentity, "gcp.cloudfunctions.runtime-identity"},
+		last,
+	}
+}
+
 // ThunderScenarios returns the Thunder CTF levels whose documented route
 // the model finds.
 func ThunderScenarios() []LabScenario {
 	_, a4Access := thunderSA("a4-access")
-	_, a4Fn := thunderSA("a4-func-" + thunderNonce + "-sa")
 	_, a5Access := thunderSA("a5-access")
 	_, a5Fn := thunderSA("a5-func-" + thunderNonce + "-sa")
 	_, a6VM := thunderSA("a6-container-vm-sa")
 	owner := "//cloudresourcemanager.googleapis.com/projects/" + ThunderProjectNumber + "/owner"
+	_, a3Access := thunderSA("a3-access")
 	return []LabScenario{
+		{Lab: "Thunder CTF a3password", Source: a3Access, Build: thunderA3,
+			Change: "no default object ACL entry for the function's account (its bucket READER lists only)",
+			Route:  throughFunction("a3", Hop{thunderBucket("a3"), graph.EdgeReads, "gcp.storage.object-get"})},
 		{Lab: "Thunder CTF a4error", Source: a4Access, Build: thunderA4,
 			Change: "OS Login enabled on a4-instance (metadata SSH keys ignored)",
-			Route: []Hop{
-				{thunderFunction("a4-func-" + thunderNonce), graph.EdgeReaches, "gcp.cloudfunctions.authenticated-invoker"},
-				{a4Fn, graph.EdgeUsesIdentity, "gcp.cloudfunctions.runtime-identity"},
-				{thunderInstance("a4-instance"), graph.EdgeAdministers, "gcp.compute.set-metadata-ssh"},
-			}},
+			Route:  throughFunction("a4", Hop{thunderInstance("a4-instance"), graph.EdgeAdministers, "gcp.compute.set-metadata-ssh"})},
 		{Lab: "Thunder CTF a5power", Source: a5Access, Build: thunderA5,
 			Change: "iam.roles.update removed from the function account's custom role",
 			Route: []Hop{

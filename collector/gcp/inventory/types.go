@@ -264,6 +264,21 @@ type Bucket struct {
 	Encryption struct {
 		DefaultKmsKeyName string `json:"defaultKmsKeyName"`
 	} `json:"encryption"`
+	// DefaultObjectACL is the ACL new objects get when they are written
+	// without one (fine-grained buckets only; the Storage JSON API's
+	// defaultObjectAcl, present when the bucket was read with projection
+	// full). The bucket's own ACL is not kept: Cloud Storage mirrors it in
+	// the bucket's IAM policy as legacy roles.
+	DefaultObjectACL []ACLEntry `json:"defaultObjectAcl,omitempty"`
+}
+
+// ACLEntry is one Cloud Storage access-control entry: an entity
+// ("user-<email>", "group-<email>", "domain-<domain>", "allUsers",
+// "allAuthenticatedUsers", "project-<owners|editors|viewers>-<number>")
+// and a role (READER, WRITER, OWNER).
+type ACLEntry struct {
+	Entity string `json:"entity"`
+	Role   string `json:"role"`
 }
 
 // Dataset is a BigQuery dataset's resource data.

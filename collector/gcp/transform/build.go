@@ -436,6 +436,9 @@ func (b *builder) bindings() error {
 				b.eval.Add(ib)
 			}
 		}
+		if a.AssetType == inventory.TypeBucket {
+			b.defaultObjectACL(a, name)
+		}
 		if a.AssetType == inventory.TypeDataset && a.IAMPolicy == nil {
 			var d inventory.Dataset
 			if err := a.Decode(&d); err == nil {

@@ -433,6 +433,9 @@ func (b *builder) projectMoves(p *project, assets []*inventory.Asset) {
 				if public {
 					fs = append(fs, b.publicFinding(a, at.id, ev))
 				}
+				if a.AssetType == inventory.TypeBucket {
+					fs = append(fs, b.aclFinding(a.Name, g[at.src], b.eval.Mask(m.perms...)))
+				}
 				b.move(graph.Edge{From: at.id, To: a.Name, Kind: m.kind, Technique: m.technique, Evidence: ev,
 					Findings: compact(fs), Conditional: cond})
 			}

@@ -343,3 +343,65 @@ func (b *builder) liftKeyConstraint(p *project, a attacker, sa *inventory.Asset,
 	b.move(graph.Edge{From: a.id, To: sa.Name, Kind: graph.EdgeEscalatesTo, Technique: "gcp.orgpolicy.lift-key-creation-constraint",
 		Evidence: ev, Findings: compact([]string{f}), Conditional: keyCond || cond})
 }
+
+// defaultObjectACL adds, for a fine-grained bucket, one binding per entry
+// of its default object ACL: objects written without an ACL get it, so its
+// READER / OWNER entries read them (the Thunder CTF levels grant their
+// accounts a bucket this way). The binding is conditional: an object
+// written with an explicit ACL, or before the default changed, may say
+// otherwise, and object ACLs are not read. Uniform bucket-level access
+// disables every ACL.
+func (b *builder) defaultObjectACL(a *inventory.Asset, name string) {
+	var d inventory.Bucket
+	if err := a.Decode(&d); err != nil || d.IAMConfiguration.UniformBucketLevelAccess.Enabled {
+		return
+	}
+	for _, e := range d.DefaultObjectACL {
+		role := map[string]string{"READER": "roles/storage.legacyObjectReader", "OWNER": "roles/storage.legacyObjectOwner"}[e.Role]
+		member := aclMember(e.Entity)
+		if role == "" || member == "" {
+			continue
+		}
+		b.eval.Add(&gcpiam.Binding{Resource: name, Role: role, Members: []string{member}, Conditional: true,
+			Condition: aclCondition + e.Entity + " " + e.Role + ")"})
+	}
+}
+
+const aclCondition = "objects written without an ACL (default object ACL: "
+
+// aclFinding returns the uniform-access finding of a bucket when a grant's
+// permissions in need come from its default object ACL: turning on uniform
+// bucket-level access removes them, so the plan can cut the move.
+func (b *builder) aclFinding(bucket string, g *gcpiam.Grant, need gcpiam.Set) string {
+	for _, bd := range g.Via {
+		if bd.Conditional && strings.HasPrefix(bd.Condition, aclCondition) && b.eval.RoleSet(bd.Role)&need != 0 {
+			return b.finding("gcp.storage.uniform-access-disabled", bucket, "the default object ACL gives "+
+				strings.TrimSuffix(strings.TrimPrefix(bd.Condition, aclCondition), ")"))
+		}
+	}
+	return ""
+}
+
+// aclMember turns a Cloud Storage ACL entity into an IAM member, or "".
+func aclMember(entity string) string {
+	switch {
+	case entity == "allUsers" || entity == "allAuthenticatedUsers":
+		return entity
+	case strings.HasPrefix(entity, "user-"):
+		email := strings.TrimPrefix(entity, "user-")
+		if strings.HasSuffix(email, ".gserviceaccount.com") {
+			return "serviceAccount:" + email
+		}
+		return "user:" + email
+	case strings.HasPrefix(entity, "group-"):
+		return "group:" + strings.TrimPrefix(entity, "group-")
+	case strings.HasPrefix(entity, "domain-"):
+		return "domain:" + strings.TrimPrefix(entity, "domain-")
+	}
+	for acl, member := range map[string]string{"project-owners-": "projectOwner:", "project-editors-": "projectEditor:", "project-viewers-": "projectViewer:"} {
+		if n, ok := strings.CutPrefix(entity, acl); ok {
+			return member + n
+		}
+	}
+	return ""
+}

@@ -195,6 +195,19 @@ func TestIAMTechniques(t *testing.T) {
 			f.grant(t, fn, "roles/cloudfunctions.invoker", tUser)
 			return tUserID, fn
 		}, "gcp.cloudfunctions.authenticated-invoker", true},
+		{"default object ACL reader of a fine-grained bucket reads conditionally", func(t *testing.T, f *fixture) (string, string) {
+			bk := "//storage.googleapis.com/b1"
+			f.res(t, bk, inventory.TypeBucket, tAnc, map[string]any{"name": "b1",
+				"defaultObjectAcl": []map[string]any{{"entity": "user-alice@example.com", "role": "READER"}}})
+			return tUserID, bk
+		}, "gcp.storage.object-get", true},
+		{"uniform bucket-level access voids the default object ACL", func(t *testing.T, f *fixture) (string, string) {
+			bk := "//storage.googleapis.com/b1"
+			f.res(t, bk, inventory.TypeBucket, tAnc, map[string]any{"name": "b1",
+				"iamConfiguration": map[string]any{"uniformBucketLevelAccess": map[string]any{"enabled": true}},
+				"defaultObjectAcl": []map[string]any{{"entity": "user-alice@example.com", "role": "READER"}}})
+			return tUserID, bk
+		}, "", false},
 		{"public bucket reader", func(t *testing.T, f *fixture) (string, string) {
 			bk := "//storage.googleapis.com/b1"
 			f.res(t, bk, inventory.TypeBucket, tAnc, map[string]any{"name": "b1"})
