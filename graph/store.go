@@ -48,6 +48,13 @@ type Store interface {
 	History(ctx context.Context, scope Scope) ([]SyncRecord, error)
 	// Scopes lists the scopes that have been synced.
 	Scopes(ctx context.Context) ([]Scope, error)
+	// Stats counts the rows of the scopes the filter selects (its
+	// Scopes and Clouds; the rest is ignored) as of one moment, from
+	// counts the store keeps up to date in the transactions that change
+	// the rows, never by loading the graph: with the zero filter the cost
+	// does not grow with the estate. Scopes whose counts are missing (a
+	// store written by an older breachpath) are counted from their rows.
+	Stats(ctx context.Context, filter Filter, opts StatsOptions) (*Stats, error)
 	// Generations records multi-scope writes (SyncAll), so that a write
 	// killed half-way is reported by the next command.
 	Generations

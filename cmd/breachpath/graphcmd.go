@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/breachpath/breachpath/graph"
-	"github.com/breachpath/breachpath/graph/embedded"
 	"github.com/breachpath/breachpath/graph/safetext/termcell"
 	"github.com/breachpath/breachpath/graph/secrets"
 )
@@ -88,47 +87,22 @@ func (st *graphStats) addNodes(cloud graph.Cloud, kind string, n int) {
 	st.Nodes += n
 }
 
-// storeStats sums the counts the embedded store recorded at sync time: an
-// aggregate query, whatever the size of the estate.
-func storeStats(s *embedded.Stats) graphStats {
+// storeStats turns the store's counts into what `graph stats` prints.
+func storeStats(s *graph.Stats) graphStats {
 	st := newGraphStats()
 	for _, k := range s.Nodes {
 		st.addNodes(k.Cloud, k.Kind, k.Count)
 	}
 	for _, k := range s.Edges {
 		st.EdgesByKind[k.Kind] += k.Count
-		st.Edges += k.Count
 	}
-	for _, f := range s.Findings {
-		st.Findings += f.Count
-	}
+	st.Edges, st.Findings = s.EdgeTotal(), s.OpenFindings()
 	st.Stubs, st.Stale = s.Stubs, s.Stale.Nodes
 	return st
 }
 
-// computeStats counts a loaded graph, for stores without recorded counts.
-func computeStats(g *graph.Graph) graphStats {
-	st := newGraphStats()
-	for i := range g.Nodes {
-		n := &g.Nodes[i]
-		if n.Stub {
-			st.Stubs++
-		} else {
-			st.addNodes(n.Cloud, string(n.Kind), 1)
-		}
-		if n.Stale {
-			st.Stale++
-		}
-	}
-	for i := range g.Edges {
-		st.EdgesByKind[string(g.Edges[i].Kind)]++
-	}
-	st.Edges, st.Findings = len(g.Edges), len(g.Findings)
-	return st
-}
-
-// stats counts the selected scopes' rows: from the embedded store's
-// recorded counts, or from a loaded graph on other stores.
+// stats counts the selected scopes' rows with the store's aggregate query
+// (graph.Store.Stats): no store loads the graph for it.
 func (a *app) stats(ctx context.Context, filter graph.Filter) (graphStats, error) {
 	st, err := a.openStoreRead(ctx)
 	if err != nil {
@@ -139,20 +113,11 @@ func (a *app) stats(ctx context.Context, filter graph.Filter) (graphStats, error
 	if err != nil {
 		return graphStats{}, fmt.Errorf("stats of %s: %w", a.storeName(), err)
 	}
-	var out graphStats
-	if e, ok := st.(*embedded.Store); ok {
-		s, err := e.Stats(ctx, filter)
-		if err != nil {
-			return graphStats{}, fmt.Errorf("stats of %s: %w", a.storeName(), err)
-		}
-		out = storeStats(s)
-	} else {
-		g, err := st.Load(ctx, filter)
-		if err != nil {
-			return graphStats{}, fmt.Errorf("load graph from %s: %w", a.storeName(), err)
-		}
-		out = computeStats(g)
+	s, err := st.Stats(ctx, filter, graph.StatsOptions{})
+	if err != nil {
+		return graphStats{}, fmt.Errorf("stats of %s: %w", a.storeName(), err)
 	}
+	out := storeStats(s)
 	if gen != nil && !gen.Complete() {
 		out.IncompleteWrite = gen
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/breachpath/breachpath/collector/synthetic"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/graph/storetest"
 )
 
 // benchSnapshot is a deterministic scope of n nodes and about 5n edges:
@@ -225,4 +226,42 @@ func BenchmarkSyncSyntheticEstate100k(b *testing.B) {
 		}
 		b.ReportMetric(float64(nodes)*float64(b.N)/b.Elapsed().Seconds(), "nodes/s")
 	})
+}
+
+// BenchmarkStats4000Scopes measures Stats on a store of 4,000 scopes, as
+// many as the 10M-resource synthetic estate has (the cost of a per-scope
+// sum grows with the scopes, not the resources): every scope, one cloud
+// (a sum over the selected scopes' counts) and the per-scope listing.
+func BenchmarkStats4000Scopes(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	snaps := make([]*graph.Snapshot, 4000)
+	for i := range snaps {
+		snaps[i] = storetest.RichSnapshot(graph.Scope{Cloud: graph.CloudAWS, ID: fmt.Sprintf("%012d", 100000000000+i)},
+			time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	}
+	if _, err := s.SyncAllOrNothing(ctx, snaps, nil); err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name   string
+		filter graph.Filter
+		opts   graph.StatsOptions
+	}{
+		{"every scope", graph.Filter{}, graph.StatsOptions{}},
+		{"one cloud", graph.Filter{Clouds: []graph.Cloud{graph.CloudAWS}}, graph.StatsOptions{}},
+		{"every scope listed", graph.Filter{}, graph.StatsOptions{PerScope: true}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			for b.Loop() {
+				st, err := s.Stats(ctx, bm.filter, bm.opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if st.Syncs != len(snaps) {
+					b.Fatalf("%d syncs, want %d", st.Syncs, len(snaps))
+				}
+			}
+		})
+	}
 }

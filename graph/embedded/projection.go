@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -270,52 +269,13 @@ func (w *syncer) writeProjection() error {
 		return fmt.Errorf("write counts: %w", err)
 	}
 	defer ins.Close()
-	for k, n := range countRows(rows, w.snap.Scope.Cloud) {
-		if _, err := ins.ExecContext(w.ctx, w.scopeID, w.res.SyncID, k.what, k.cloud, k.kind, n); err != nil {
+	for k, n := range graph.CountRows(w.snap.Scope.Cloud, rows.Nodes, rows.Edges, rows.Findings) {
+		if _, err := ins.ExecContext(w.ctx, w.scopeID, w.res.SyncID, k.What, k.Cloud, k.Kind, n); err != nil {
 			return fmt.Errorf("write counts: %w", err)
 		}
 	}
 	w.blobBytes = len(b)
 	return w.writeLinks(rows)
-}
-
-type countKey struct{ what, cloud, kind string }
-
-// countRows counts what Stats reports, for one scope.
-func countRows(rows *blob.Rows, scopeCloud graph.Cloud) map[countKey]int {
-	// the marker row says the sync recorded counts, even of an empty scope
-	out := map[countKey]int{{"sync", "", ""}: 0}
-	for i := range rows.Nodes {
-		n := &rows.Nodes[i]
-		if n.Stub {
-			out[countKey{"stub", "", ""}]++
-		} else {
-			out[countKey{"node", string(n.Cloud), string(n.Kind)}]++
-		}
-		if n.Stale {
-			out[countKey{"stale_node", "", ""}]++
-		}
-	}
-	for i := range rows.Edges {
-		e := &rows.Edges[i]
-		out[countKey{"edge", string(scopeCloud), string(e.Kind)}]++
-		if e.Stale {
-			out[countKey{"stale_edge", "", ""}]++
-		}
-	}
-	for i := range rows.Findings {
-		f := &rows.Findings[i]
-		switch {
-		case !f.ResolvedAt.IsZero():
-			out[countKey{"resolved", "", ""}]++
-		default:
-			out[countKey{"finding", "", strconv.Itoa(int(f.Severity))}]++
-			if f.Stale {
-				out[countKey{"stale_finding", "", ""}]++
-			}
-		}
-	}
-	return out
 }
 
 // scopeBlob is a selected scope with its projection, when it is current.

@@ -25,15 +25,22 @@ var (
 	pt0   = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 )
 
+// readTx begins a read transaction; the caller rolls it back.
+func readTx(t *testing.T, s *Store) *sql.Tx {
+	t.Helper()
+	tx, err := s.db.BeginTx(context.Background(), &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 // loadRows is Load as it was before projections: every row of every
 // selected scope, assembled. The projection must give the same graph.
 func loadRows(t *testing.T, s *Store, filter graph.Filter) *graph.Graph {
 	t.Helper()
 	ctx := context.Background()
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := readTx(t, s)
 	defer tx.Rollback()
 	scopes, err := syncedScopes(ctx, tx)
 	if err != nil {
@@ -223,12 +230,18 @@ func TestStoreOfAnOlderSchemaIsUpgraded(t *testing.T) {
 		{"version 1, no projection tables", "1", []string{`DROP TABLE projections`, `DROP TABLE scope_counts`, `DROP TABLE scope_links`}, 1},
 		{"version 2, no content hash", "2", []string{`ALTER TABLE projections DROP COLUMN content`, `DROP TABLE scope_links`}, 1},
 		{"version 3, no cross-scope index", "3", []string{`DROP TABLE scope_links`}, 2},
+		{"version 4, no estate totals", "4", nil, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openTemp(t)
 			staleHistory(t, s)
 			want := loadRows(t, s, graph.Filter{})
-			for _, q := range append(tc.undo, `UPDATE meta SET value = '`+tc.version+`' WHERE key = 'schema_version'`) {
+			wantStats := rowStats(t, s)
+			// what every version before 5 lacks: the totals, their triggers
+			// and the per-scope sync count
+			undoV5 := []string{`DROP TRIGGER scope_counts_added`, `DROP TRIGGER scope_counts_removed`, `DROP TRIGGER scope_counts_changed`,
+				`DROP TRIGGER syncs_added`, `DROP TRIGGER scopes_synced`, `DROP TABLE estate_counts`, `ALTER TABLE scopes DROP COLUMN n_syncs`}
+			for _, q := range slices.Concat(undoV5, tc.undo, []string{`UPDATE meta SET value = '` + tc.version + `' WHERE key = 'schema_version'`}) {
 				if _, err := s.db.Exec(q); err != nil {
 					t.Fatal(err)
 				}
@@ -246,9 +259,30 @@ func TestStoreOfAnOlderSchemaIsUpgraded(t *testing.T) {
 			}
 			sameGraph(t, got, want)
 			var v string
-			if err := s2.db.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "4" {
-				t.Fatalf("schema version %q (%v), want 4", v, err)
+			if err := s2.db.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "5" {
+				t.Fatalf("schema version %q (%v), want 5", v, err)
 			}
+			// the totals of the upgraded store are those of its rows, and
+			// they stay so through the next sync
+			gotStats, err := s2.Stats(context.Background(), graph.Filter{}, graph.StatsOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(gotStats, wantStats) {
+				t.Fatalf("stats after the upgrade:\n got %+v\nwant %+v", gotStats, wantStats)
+			}
+			defer func() {
+				if t.Failed() {
+					return
+				}
+				gotStats, err := s2.Stats(context.Background(), graph.Filter{}, graph.StatsOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := rowStats(t, s2); !reflect.DeepEqual(gotStats, want) {
+					t.Fatalf("stats after the upgrade and a sync:\n got %+v\nwant %+v", gotStats, want)
+				}
+			}()
 			// the next sync writes a projection with its content hash
 			if _, err := s2.Sync(context.Background(), storetest.RichSnapshot(projB, pt0.Add(time.Hour))); err != nil {
 				t.Fatal(err)
@@ -258,11 +292,32 @@ func TestStoreOfAnOlderSchemaIsUpgraded(t *testing.T) {
 				t.Fatalf("%d projections with a content hash (%v), want %d", n, err, tc.hashed)
 			}
 			ix, err := s2.Links(context.Background(), graph.Filter{})
-			if err != nil || ix[projB].Links == nil || ix[projA].Links != nil {
+			// a version 4 store had the index already
+			if err != nil || ix[projB].Links == nil || (ix[projA].Links != nil) != (tc.version == "4") {
 				t.Fatalf("index after the upgrade and a sync of %s: %+v (%v), want that scope's only", projB, ix, err)
 			}
 		})
 	}
+}
+
+// rowStats counts the store's rows and history in SQL, the reference the
+// recorded counts and totals must equal.
+func rowStats(t *testing.T, s *Store) *graph.Stats {
+	t.Helper()
+	ctx := context.Background()
+	tx := readTx(t, s)
+	defer tx.Rollback()
+	c := graph.NewStatsCounter()
+	if err := addRowCounts(ctx, tx, "(SELECT id FROM scopes WHERE last_sync IS NOT NULL)", c); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	var newest sql.NullInt64
+	if err := tx.QueryRow(`SELECT count(*), max(id) FROM syncs`).Scan(&st.Syncs, &newest); err != nil {
+		t.Fatal(err)
+	}
+	st.NewestSync = newest.Int64
+	return st
 }
 
 func sameGraph(t *testing.T, got, want *graph.Graph) {

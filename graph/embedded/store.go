@@ -34,7 +34,7 @@ const DefaultPath = "./breachpath.db"
 
 // SchemaVersion is the layout version this package writes. Open refuses a
 // file with a newer version rather than guessing at its layout.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // Store is the embedded one-file graph store. It is safe for concurrent use.
 type Store struct {
@@ -381,7 +381,7 @@ func (s *Store) initSchema(ctx context.Context) error {
 		return wrapDBErr(err)
 	}
 	if tables == 0 {
-		if _, err := tx.ExecContext(ctx, schemaV1+schemaV2+schemaV4); err != nil {
+		if _, err := tx.ExecContext(ctx, schemaV1+schemaV2+schemaV4+schemaV5); err != nil {
 			return fmt.Errorf("create schema: %w", wrapDBErr(err))
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('schema_version', ?), ('created_at', ?)`,
@@ -407,13 +407,17 @@ func (s *Store) initSchema(ctx context.Context) error {
 	case n < SchemaVersion:
 		// add the projection tables; each scope's rows are read until its
 		// next sync writes its projection
-		upgrade := schemaV2 + schemaV4
+		upgrade := schemaV2 + schemaV4 + schemaV5
 		switch n {
 		case 2:
-			upgrade = schemaV3 + schemaV4
+			upgrade = schemaV3 + schemaV4 + schemaV5
 		case 3:
-			upgrade = schemaV4
+			upgrade = schemaV4 + schemaV5
+		case 4:
+			upgrade = schemaV5
 		}
+		// the estate-wide totals start from the rows already there
+		upgrade += upgradeV5
 		if _, err := tx.ExecContext(ctx, upgrade); err != nil {
 			return fmt.Errorf("upgrade schema from version %d: %w", n, wrapDBErr(err))
 		}

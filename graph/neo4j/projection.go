@@ -17,7 +17,7 @@ import (
 )
 
 // The analysis-ready projection beside the graph (docs/ARCHITECTURE.md):
-// one (:ScopeProjection {key, ns, sync, format, blob, links}) node per scope holds
+// one (:ScopeProjection {key, ns, sync, format, blob, links, count_keys, count_n}) node per scope holds
 // the graph/blob encoding of the rows Load returns for the scope at version
 // `sync` (stale rows, stubs, findings with their lifecycle, resolved ones
 // included). Every sync writes it in the transaction that switches the
@@ -38,6 +38,8 @@ type projectionFill struct {
 	st    scopeState
 	blob  []byte // nil: the projection is current, only its index is missing
 	links []byte // graph.EncodeScopeLinks of the same rows (links.go)
+	// counts are graph.CountRows of the same rows (stats.go), with blob
+	counts countLists
 }
 
 func decodeOptions(filter graph.Filter, st scopeState) blob.Options {
@@ -124,7 +126,7 @@ func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st s
 	if err == nil {
 		var d *blob.Decoded
 		if d, err = blob.Decode(b, decodeOptions(filter, st)); err == nil {
-			return d.Part, &projectionFill{st: st, blob: b, links: links}, nil
+			return d.Part, &projectionFill{st: st, blob: b, links: links, counts: rowCounts(st.scope.Cloud, &rows)}, nil
 		}
 	}
 	// rows no projection can hold (a duplicate key): assemble them as
@@ -158,15 +160,16 @@ func (s *Store) storeProjection(ctx context.Context, f projectionFill) {
 	_, err := sess.ExecuteWrite(ctx, func(tx neo.ManagedTransaction) (any, error) {
 		q := `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
 			MERGE (p:ScopeProjection {key: $sk})
-			SET p.ns = $ns, p.sync = $v, p.format = $f, p.blob = $b, p.links = $l
-			REMOVE p.staged, p.staged_sync, p.staged_links`
+			SET p.ns = $ns, p.sync = $v, p.format = $f, p.blob = $b, p.links = $l, p.count_keys = $ck, p.count_n = $cn
+			REMOVE ` + stagedProps
 		if f.blob == nil {
 			q = `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
 			MATCH (p:ScopeProjection {key: $sk}) WHERE p.sync = $v AND p.format = $f
 			SET p.links = $l`
 		}
 		res, err := tx.Run(ctx, q,
-			map[string]any{"sk": f.st.key, "ns": s.ns, "v": f.st.active, "f": int64(blob.Version), "b": f.blob, "l": f.links})
+			map[string]any{"sk": f.st.key, "ns": s.ns, "v": f.st.active, "f": int64(blob.Version), "b": f.blob, "l": f.links,
+				"ck": f.counts.keys, "cn": f.counts.n})
 		if err != nil {
 			return nil, err
 		}
@@ -226,6 +229,7 @@ func (w *syncer) buildProjection() error {
 	}
 	w.proj, w.projBlob = projFresh, b
 	w.projLinks = linksOfRows(rows.Nodes, rows.Edges, rows.Findings)
+	w.projCounts = rowCounts(w.snap.Scope.Cloud, rows)
 	return nil
 }
 
@@ -384,13 +388,14 @@ func (w *syncer) writeProjection(tx neo.ManagedTransaction, staged bool) error {
 		q = `MATCH (p:ScopeProjection {key: $sk}) WHERE p.sync = $active AND p.format = $f SET p.sync = $sync`
 	case w.proj == projFresh && staged:
 		q = `MATCH (p:ScopeProjection {key: $sk}) WHERE p.staged_sync = $sync
-			SET p.sync = $sync, p.format = $f, p.blob = p.staged, p.links = p.staged_links
-			REMOVE p.staged, p.staged_sync, p.staged_links`
+			SET p.sync = $sync, p.format = $f, p.blob = p.staged, p.links = p.staged_links,
+			    p.count_keys = p.staged_count_keys, p.count_n = p.staged_count_n
+			REMOVE ` + stagedProps
 	case w.proj == projFresh:
 		q = `MERGE (p:ScopeProjection {key: $sk})
-			SET p.ns = $ns, p.sync = $sync, p.format = $f, p.blob = $b, p.links = $l
-			REMOVE p.staged, p.staged_sync, p.staged_links`
-		p["b"], p["l"] = w.projBlob, w.projLinks
+			SET p.ns = $ns, p.sync = $sync, p.format = $f, p.blob = $b, p.links = $l, p.count_keys = $ck, p.count_n = $cn
+			REMOVE ` + stagedProps
+		p["b"], p["l"], p["ck"], p["cn"] = w.projBlob, w.projLinks, w.projCounts.keys, w.projCounts.n
 	default:
 		return nil
 	}
@@ -415,8 +420,8 @@ func (w *syncer) stageProjection(tx neo.ManagedTransaction) error {
 	}
 	res, err := tx.Run(w.ctx, `MERGE (p:ScopeProjection {key: $sk})
 		ON CREATE SET p.ns = $ns
-		SET p.staged = $b, p.staged_sync = $sync, p.staged_links = $l`,
-		map[string]any{"sk": w.sk, "ns": w.s.ns, "sync": w.sync, "b": w.projBlob, "l": w.projLinks})
+		SET p.staged = $b, p.staged_sync = $sync, p.staged_links = $l, p.staged_count_keys = $ck, p.staged_count_n = $cn`,
+		map[string]any{"sk": w.sk, "ns": w.s.ns, "sync": w.sync, "b": w.projBlob, "l": w.projLinks, "ck": w.projCounts.keys, "cn": w.projCounts.n})
 	if err == nil {
 		_, err = res.Consume(w.ctx)
 	}
@@ -430,7 +435,7 @@ func (w *syncer) stageProjection(tx neo.ManagedTransaction) error {
 // best effort: it claims nothing, but holds as many bytes as the scope.
 func (w *syncer) unstageProjection(ctx context.Context) {
 	_, err := w.writeTx(ctx, func(tx neo.ManagedTransaction) (any, error) {
-		res, err := tx.Run(ctx, `MATCH (p:ScopeProjection {key: $sk}) WHERE p.staged_sync = $sync REMOVE p.staged, p.staged_sync, p.staged_links`,
+		res, err := tx.Run(ctx, `MATCH (p:ScopeProjection {key: $sk}) WHERE p.staged_sync = $sync REMOVE `+stagedProps,
 			map[string]any{"sk": w.sk, "sync": w.sync})
 		if err != nil {
 			return nil, err

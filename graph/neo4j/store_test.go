@@ -87,6 +87,17 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) graph.Store { return openTest(t) })
 }
 
+func TestStatsOfAStoreWithoutRecordedCounts(t *testing.T) {
+	storetest.StatsUpgrade(t, func(t *testing.T) graph.Store { return openTest(t) }, func(t *testing.T, st graph.Store) {
+		// as a store written by an older breachpath or the bulk import
+		s := st.(*Store)
+		if _, err := neo.ExecuteQuery(context.Background(), s.driver, `MATCH (p:ScopeProjection {ns: $ns}) REMOVE p.count_keys, p.count_n`,
+			map[string]any{"ns": s.ns}, neo.EagerResultTransformer, neo.ExecuteQueryWithDatabase(s.db)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestConformanceSmallBatches runs the suite the way large scopes are
 // synced: ten rows per statement, so that every sync spans several write
 // transactions and one that supersedes more than a few rows deletes them

@@ -327,6 +327,7 @@ type syncer struct {
 	proj          projWrite
 	projBlob      []byte
 	projLinks     []byte          // graph.EncodeScopeLinks of the rows projBlob holds
+	projCounts    countLists      // graph.CountRows of the rows projBlob holds (stats.go)
 	snapLife      []syncplan.Life // lifecycle after the sync of each snapshot finding
 	keptStaleKeys []graph.EdgeKey // stale edges carried unchanged (read whole by readEdges)
 	projNodes     []string        // stale nodes carried unchanged

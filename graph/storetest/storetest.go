@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) graph.Store) {
 		{"a multi-scope write stopped half-way leaves its generation open", testGenerations},
 		{"an all-or-nothing write switches every scope or none", testAllOrNothing},
 		{"every sync leaves a current cross-scope index", testLinks},
+		{"stats count the rows after each kind of sync", testStatsCases},
+		{"stats equal the rows after random sync sequences", testStatsFollowRandomSyncs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
