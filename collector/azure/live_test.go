@@ -40,6 +40,9 @@ func goatTenantFakes(t *testing.T) *fetchtest.Tenant {
 	for _, n := range []string{"WEBSITE_RUN_FROM_PACKAGE", "FUNCTIONS_WORKER_RUNTIME", "JWT_SECRET", "AZ_DB_ENDPOINT", "AZ_DB_PRIMARYKEY", "CON_STR", "CONTAINER_NAME", "AzureWebJobsStorage"} {
 		settings[n] = leakMarker + "-" + n
 	}
+	// The lab's CON_STR is the storage account's connection string (its
+	// key a marker that must never be stored).
+	settings["CON_STR"] = "DefaultEndpointsProtocol=https;AccountName=appazgoat4242storage;AccountKey=" + leakMarker + "-key;EndpointSuffix=core.windows.net"
 	ten.AppSettings[goatFunc] = settings
 	ten.AuthEnabled[goatFunc] = false
 	ten.Graph["/v1.0/users"] = []map[string]any{{"id": "0d0d0d0d-0000-4000-8000-00000000000a", "displayName": "justin", "userPrincipalName": "justin@azuregoat.example", "userType": "Member", "accountEnabled": true}}
@@ -79,6 +82,11 @@ func TestLiveAzureGoatTenantFindsTheDocumentedRoutesHopByHop(t *testing.T) {
 			[]string{graph.InternetID}, goatConStr, []hop{
 				{graph.EdgeExposedTo, transform.TechAppServicePublic, goatFunc},
 				{graph.EdgeReads, transform.TechWorkloadSetting, goatConStr}}},
+		{"internet to the function app, the storage connection string in its settings, the account's containers with its key",
+			[]string{graph.InternetID}, goatVMC, []hop{
+				{graph.EdgeExposedTo, transform.TechAppServicePublic, goatFunc},
+				{graph.EdgeReads, transform.TechWorkloadSetting, goatConStr},
+				{graph.EdgeReads, transform.TechStorageConnectionString, goatVMC}}},
 		{"internet to the VM over SSH, its managed identity, a storage container through the account keys",
 			[]string{graph.InternetID}, goatVMC, []hop{
 				{graph.EdgeExposedTo, transform.TechInternetExposed, goatVM},
@@ -193,5 +201,25 @@ func TestThrottledAreaIsKeptStale(t *testing.T) {
 	}
 	if !exposed {
 		t.Fatal("the Internet exposure of the VM disappeared with the throttled network area")
+	}
+}
+
+func TestLiveAzureGoatConnectionStringNeedsSharedKeys(t *testing.T) {
+	ten := goatTenantFakes(t)
+	// The one change: the storage account refuses shared keys, so the key
+	// in CON_STR opens nothing.
+	acct := ten.Row(goatSA)
+	acct["properties"].(map[string]any)["allowSharedKeyAccess"] = false
+	snaps, _ := collectFakes(t, ten)
+	g := graph.AssembleSnapshots(snaps)
+	for _, e := range g.Edges {
+		if e.Technique == transform.TechStorageConnectionString {
+			t.Errorf("connection string move drawn with shared keys off: %s -> %s", e.From, e.To)
+		}
+	}
+	if !findPath(t, g, []string{graph.InternetID}, goatConStr, []hop{
+		{graph.EdgeExposedTo, transform.TechAppServicePublic, goatFunc},
+		{graph.EdgeReads, transform.TechWorkloadSetting, goatConStr}}) {
+		t.Fatal("the setting itself is still readable from the function app")
 	}
 }

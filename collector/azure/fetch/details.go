@@ -214,6 +214,7 @@ func addPages[R, T any](ctx context.Context, c *collector, p *runtime.Pager[R], 
 // the names are skipped with a warning, not failed.
 func (c *collector) webSettings(ctx context.Context, r *inventory.Resource) error {
 	var names []string
+	accounts := map[string]string{}
 	for _, kind := range []string{"appsettings", "connectionstrings"} {
 		var resp struct {
 			Properties map[string]json.RawMessage `json:"properties"`
@@ -228,8 +229,11 @@ func (c *collector) webSettings(ctx context.Context, r *inventory.Resource) erro
 		} else if err != nil {
 			return err
 		}
-		for k := range resp.Properties {
+		for k, raw := range resp.Properties {
 			names = append(names, k)
+			if a := storageAccountOf(raw); a != "" {
+				accounts[k] = a
+			}
 		}
 		clear(resp.Properties)
 	}
@@ -249,6 +253,9 @@ func (c *collector) webSettings(ctx context.Context, r *inventory.Resource) erro
 	if res := c.inv.Get(r.ID); res != nil {
 		if names != nil {
 			res.AppSettingNames = names
+			if len(accounts) > 0 {
+				res.AppSettingStorageAccounts = accounts
+			}
 		}
 		if err == nil && auth.Properties.Platform.Enabled != nil {
 			v := *auth.Properties.Platform.Enabled
@@ -294,4 +301,21 @@ func (c *collector) federatedCredentials(ctx context.Context, r *inventory.Resou
 		c.add(raw)
 		return nil
 	})
+}
+
+// storageAccountOf returns the storage account a setting's value (an app
+// setting's string, or a connection string's {"value", "type"}) grants
+// with a key, or "". The value itself is dropped by the caller.
+func storageAccountOf(raw json.RawMessage) string {
+	var v string
+	if json.Unmarshal(raw, &v) != nil {
+		var cs struct {
+			Value string `json:"value"`
+		}
+		if json.Unmarshal(raw, &cs) != nil {
+			return ""
+		}
+		v = cs.Value
+	}
+	return inventory.StorageAccountOfConnectionString(v)
 }

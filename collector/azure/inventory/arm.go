@@ -72,6 +72,11 @@ type Resource struct {
 	// AppSettingNames are the names (never the values) of an App Service or
 	// Function app's application settings and connection strings.
 	AppSettingNames []string `json:"appSettingNames,omitempty"`
+	// AppSettingStorageAccounts maps a setting or connection string that
+	// holds a storage connection string with an account key or SAS to the
+	// storage account's name: the name only, read from the value as it
+	// passes (StorageAccountOfConnectionString); the value is never kept.
+	AppSettingStorageAccounts map[string]string `json:"appSettingStorageAccounts,omitempty"`
 	// AuthEnabled is App Service Authentication (Easy Auth) of a web app:
 	// nil when it was not read.
 	AuthEnabled *bool `json:"authEnabled,omitempty"`
@@ -276,4 +281,29 @@ func typeFromID(id string) string {
 		t += "/" + rest[j]
 	}
 	return t
+}
+
+// StorageAccountOfConnectionString returns the account name of an Azure
+// Storage connection string that authorizes with an account key or a
+// shared access signature ("DefaultEndpointsProtocol=https;AccountName=x;
+// AccountKey=...;"), or "" for any other value. Only the name leaves.
+func StorageAccountOfConnectionString(v string) string {
+	var name string
+	var key bool
+	for _, part := range strings.Split(v, ";") {
+		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(k) {
+		case "accountname":
+			name = strings.ToLower(strings.TrimSpace(val))
+		case "accountkey", "sharedaccesssignature":
+			key = strings.TrimSpace(val) != ""
+		}
+	}
+	if !key {
+		return ""
+	}
+	return name
 }

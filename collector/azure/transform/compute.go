@@ -247,7 +247,9 @@ func (b *builder) webSite(r *inventory.Resource) {
 	}
 	var flagged []string
 	for _, name := range r.AppSettingNames {
-		if !SecretLikeName(name) {
+		// A storage connection string with a key is a secret whatever
+		// its name (AzureWebJobsStorage is every Function app's).
+		if !SecretLikeName(name) && r.AppSettingStorageAccounts[name] == "" {
 			continue
 		}
 		flagged = append(flagged, name)

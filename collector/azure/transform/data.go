@@ -389,3 +389,37 @@ func (b *builder) internet() string {
 	b.stub(graph.Node{ID: graph.InternetID, Kind: graph.KindInternet, Name: "Internet", Region: "global", Service: "internet"})
 	return graph.InternetID
 }
+
+// TechStorageConnectionString is a storage connection string with the
+// account key (or a SAS) in an app's settings: whoever reads the setting
+// reads and writes the account's data.
+const TechStorageConnectionString = "azure.storage.connection-string"
+
+// connectionStrings draws, from each app setting holding a storage
+// connection string with a key, READS and WRITES to the containers of the
+// account it names, when the account accepts shared keys.
+func (b *builder) connectionStrings() {
+	byName := map[string]*storageInfo{}
+	for id, si := range b.storage {
+		byName[id[strings.LastIndex(id, "/")+1:]] = si
+	}
+	for _, r := range b.inv.OfType(inventory.TypeWebSite) {
+		for _, name := range sortedKeys(r.AppSettingStorageAccounts) {
+			si := byName[r.AppSettingStorageAccounts[name]]
+			sid := r.ID + "/config/appsettings/" + strings.ToLower(name)
+			if si == nil || !si.sharedKey || b.nodes[sid] == nil {
+				continue
+			}
+			targets := si.containers
+			if len(targets) == 0 {
+				targets = []string{si.id}
+			}
+			fs := []string{graph.FindingID("azure.appservice.secret-in-app-settings", r.ID), graph.FindingID("azure.storage.shared-key-access", si.id)}
+			ev := []string{"setting " + name + " of " + r.Name + " is a connection string with the key of storage account " + short(si.id) + " (the value is never stored)"}
+			for _, c := range targets {
+				b.move(graph.Edge{From: sid, To: c, Kind: graph.EdgeReads, Technique: TechStorageConnectionString, Likelihood: 0.9, Evidence: ev, Findings: fs})
+				b.move(graph.Edge{From: sid, To: c, Kind: graph.EdgeWrites, Technique: TechStorageConnectionString, Likelihood: 0.85, Evidence: ev, Findings: fs})
+			}
+		}
+	}
+}

@@ -11,5 +11,5 @@ var Techniques = []string{
 	TechOwnerAddCredential, TechRoleAssignmentWrite, TechRoleManagement, TechRunCommand, TechRunbookEdit, TechSQLAdminTakeover,
 	TechSQLAzureAccess, TechSQLFirewallOpen, TechScopeAdministrator, TechSecretGet, TechStorageListKeys, TechVMExtension, TechVMIdentity,
 	TechVMWrite, TechWorkloadSetting, TechWorkloadIdentity, TechVNetMember, TechVNetLateral, TechVNetPeering, TechForeignApp, TechHoldsRole,
-	TechPrivateEndpoint, TechServiceEndpoint, TechFirewallDNAT, TechFirewallForward, TechSubnetMember, TechHubTransit, TechPasswordReset, TechFunctionHostKeys, TechSecretCredential, TechLogicAppIdentity, TechLogicAppEdit,
+	TechPrivateEndpoint, TechServiceEndpoint, TechFirewallDNAT, TechFirewallForward, TechSubnetMember, TechHubTransit, TechPasswordReset, TechFunctionHostKeys, TechSecretCredential, TechLogicAppIdentity, TechLogicAppEdit, TechStorageConnectionString,
 }
