@@ -55,6 +55,10 @@ type analysis struct {
 	// (an assumed-breach search) has neither.
 	search stage[[]string]
 	facts  stage[*factGraph]
+	// moves is the adjacency of the moves, built by the first
+	// neighbourhood answered from a scoped load (near.go)
+	movesOnce sync.Once
+	moves     *moveIndex
 
 	planMu sync.Mutex
 	plan   *scoring.Plan
@@ -199,46 +203,46 @@ func searchText(g *graph.Graph) []string {
 	return hay
 }
 
-// adjacency indexes every edge of g at both ends: the edges touching node
-// n are edge[off[n]:off[n+1]], as indexes into g.Edges.
-func adjacency(g *graph.Graph) (off []uint32, edge []int32) {
-	n := len(g.Nodes)
-	off = make([]uint32, n+1)
-	ends := make([][2]int32, len(g.Edges))
+// adjacency indexes n edges at both ends over g's nodes: at(k), for k in
+// 0..n-1 in key order (CompareEdges), gives the k-th edge and its id; the
+// edges touching node v are edge[off[v]:off[v+1]], as ids, in that order.
+// An edge with an end that is not a node of g is left out; a loop counts
+// once.
+func adjacency(g *graph.Graph, n int, at func(k int) (int32, *graph.Edge)) (off []uint32, edge []int32) {
+	nodes := len(g.Nodes)
+	off = make([]uint32, nodes+1)
+	type ends struct{ id, from, to int32 }
+	all := make([]ends, 0, n)
 	from := 0
-	for i := range g.Edges {
-		e := &g.Edges[i]
+	for k := range n {
+		id, e := at(k)
 		// edges are sorted by source and nodes by id: the source is found
 		// by walking the nodes alongside, not by a lookup per edge
-		for from < n && g.Nodes[from].ID < e.From {
+		for from < nodes && g.Nodes[from].ID < e.From {
 			from++
 		}
-		f, okf := int32(from), from < n && g.Nodes[from].ID == e.From
+		f, okf := int32(from), from < nodes && g.Nodes[from].ID == e.From
 		t, okt := g.NodeIndex(e.To)
 		if !okf || !okt {
-			ends[i] = [2]int32{-1, -1}
 			continue
 		}
-		ends[i] = [2]int32{f, t}
+		all = append(all, ends{id, f, t})
 		off[f+1]++
 		if t != f {
 			off[t+1]++
 		}
 	}
-	for i := 1; i <= n; i++ {
+	for i := 1; i <= nodes; i++ {
 		off[i] += off[i-1]
 	}
-	edge = make([]int32, off[n])
-	fill := slices.Clone(off[:n])
-	for i, e := range ends {
-		if e[0] < 0 {
-			continue
-		}
-		edge[fill[e[0]]] = int32(i)
-		fill[e[0]]++
-		if e[1] != e[0] {
-			edge[fill[e[1]]] = int32(i)
-			fill[e[1]]++
+	edge = make([]int32, off[nodes])
+	fill := slices.Clone(off[:nodes])
+	for _, e := range all {
+		edge[fill[e.from]] = e.id
+		fill[e.from]++
+		if e.to != e.from {
+			edge[fill[e.to]] = e.id
+			fill[e.to]++
 		}
 	}
 	return off, edge

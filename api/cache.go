@@ -132,8 +132,10 @@ func (c *analysisCache) refresh(f *flight, prev *analysis) {
 	if err == nil {
 		if an != c.cur {
 			// published: the search index needs only the nodes in
-			// memory, so it is built now rather than on the first search
+			// memory, so it is built now rather than on the first search;
+			// likewise the moves' adjacency a neighbourhood reads (near.go)
 			an.search.start()
+			go an.moveAdjacency()
 		}
 		c.cur, c.checkedAt = an, c.now()
 	}
@@ -172,7 +174,7 @@ func (c *analysisCache) compute(ctx context.Context, prev *analysis) (*analysis,
 			// as the edges kept): hand its pages back rather than hold
 			// them until the next analysis grows into them
 			debug.FreeOSMemory()
-			c.log.Info("fact edges loaded", "generation", gen, "edges", len(f.g.Edges), "took", time.Since(t).Round(time.Millisecond))
+			c.log.Info("fact edges loaded", "generation", gen, "edges", f.numEdges(), "took", time.Since(t).Round(time.Millisecond))
 		}
 		return f, err
 	}}

@@ -172,7 +172,7 @@ func (s *Server) computeCIEM(c *gin.Context, an *analysis, f *factGraph, o ciemO
 		// The analysis' own search result is joined (no second search), and
 		// the window ends when the analysis was built, so a cached report
 		// says the same thing however late it is read.
-		e.rep, e.err = ciem.Build(ctx, f.g, ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{
+		e.rep, e.err = ciem.Build(ctx, f.graph(), ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{
 			Now: an.builtAt, LastAccessedDays: o.days, Accounts: o.accounts, Principals: o.principals, Paths: an.found})
 	}
 	if e.err != nil {

@@ -106,19 +106,15 @@ func (s *Server) getNodeByQuery(c *gin.Context) {
 	s.nodeAnswer(c, id)
 }
 
-// nodeAnswer answers a node's detail; its degree counts fact edges, so it
-// waits for them.
+// nodeAnswer answers a node's detail; its degree counts fact edges: the
+// edges on the node, from the fact stage or the scopes that hold them.
 func (s *Server) nodeAnswer(c *gin.Context, id string) {
-	an, f, ok := s.withFacts(c)
-	if !ok {
-		return
-	}
-	n := an.g.Node(id)
-	if n == nil {
-		notFound(c, fmt.Sprintf("no node %q", id))
-		return
-	}
-	s.writeJSON(c, http.StatusOK, an.nodeDetail(n, f))
+	s.near(c, id, func(ctx context.Context, an *analysis, v int32, f nearEdges) (any, error) {
+		if err := f.ensure(ctx, []int32{v}); err != nil {
+			return nil, err
+		}
+		return an.nodeDetail(&an.g.Nodes[v], f), nil
+	})
 }
 
 func intParam(c *gin.Context, name string, def, lo, hi int) (int, bool) {
@@ -150,26 +146,29 @@ func (s *Server) neighbourhood(c *gin.Context) {
 	if !ok {
 		return
 	}
-	// the walk follows fact edges too: it waits for them
-	an, f, ok := s.withFacts(c)
-	if !ok {
-		return
-	}
-	start, found := an.g.NodeIndex(id)
-	if !found {
-		notFound(c, fmt.Sprintf("no node %q", id))
-		return
-	}
+	// the walk follows fact edges too: the edges near the node, from the
+	// fact stage or from the scopes that hold them (near.go)
+	s.near(c, id, func(ctx context.Context, an *analysis, start int32, f nearEdges) (any, error) {
+		return an.walk(ctx, f, id, start, depth, limit)
+	})
+}
+
+// walk is the neighbourhood of node start: breadth-first over every edge,
+// depth hops and limit nodes, and every edge between the nodes kept.
+func (an *analysis) walk(ctx context.Context, f nearEdges, id string, start int32, depth, limit int) (*Neighbourhood, error) {
 	seen := map[int32]bool{start: true}
 	order := []int32{start}
 	frontier := []int32{start}
 	truncated := false
 walk:
 	for d := 0; d < depth && len(frontier) > 0; d++ {
+		if err := f.ensure(ctx, frontier); err != nil {
+			return nil, err
+		}
 		var nextFrontier []int32
 		for _, v := range frontier {
-			for _, ei := range f.adjEdge[f.adjOff[v]:f.adjOff[v+1]] {
-				e := &f.g.Edges[ei]
+			for _, ei := range f.around(v) {
+				e := f.edge(ei)
 				other, _ := an.g.NodeIndex(e.To)
 				if other == v {
 					other, _ = an.g.NodeIndex(e.From)
@@ -188,7 +187,10 @@ walk:
 		}
 		frontier = nextFrontier
 	}
-	out := Neighbourhood{Generation: an.generation, Center: id, Depth: depth, Truncated: truncated,
+	if err := f.ensure(ctx, order); err != nil {
+		return nil, err
+	}
+	out := &Neighbourhood{Generation: an.generation, Center: id, Depth: depth, Truncated: truncated,
 		Nodes: make([]NodeSummary, 0, len(order)), Edges: []EdgeView{}}
 	for _, v := range order {
 		out.Nodes = append(out.Nodes, an.nodeSummary(&an.g.Nodes[v]))
@@ -196,8 +198,8 @@ walk:
 	// Every edge between kept nodes, each once (it is listed at both ends).
 	edgeCap := limit * 4
 	for _, v := range order {
-		for _, ei := range f.adjEdge[f.adjOff[v]:f.adjOff[v+1]] {
-			e := &f.g.Edges[ei]
+		for _, ei := range f.around(v) {
+			e := f.edge(ei)
 			if e.From != an.g.Nodes[v].ID {
 				continue
 			}
@@ -210,7 +212,7 @@ walk:
 			}
 		}
 	}
-	s.writeJSON(c, http.StatusOK, out)
+	return out, nil
 }
 
 // search finds nodes whose id, name or tag contains q (case-insensitive),
@@ -283,7 +285,7 @@ func (s *Server) stats(c *gin.Context) {
 	}
 	st := Stats{
 		Generation: an.generation, ComputedAt: an.builtAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
-		AnalysisMillis: an.took.Milliseconds(), Nodes: len(an.g.Nodes), Edges: len(f.g.Edges),
+		AnalysisMillis: an.took.Milliseconds(), Nodes: len(an.g.Nodes), Edges: f.numEdges(),
 		MoveEdges: an.proj.NumEdges(), Findings: len(an.report.Queue), FindingsOnPath: an.onPathQueue,
 		Paths: len(an.report.Paths), Truncated: an.report.Truncated,
 		NodesByKind: map[string]int{}, NodesByCloud: map[string]int{}, FindingsBySeverity: map[string]int{},

@@ -68,7 +68,7 @@ func (s *Server) runQuery(c *gin.Context) {
 		return
 	}
 	defer release()
-	res, err := q.Run(c.Request.Context(), f.g, params)
+	res, err := q.Run(c.Request.Context(), f.graph(), params)
 	if err != nil {
 		if c.Request.Context().Err() != nil || errors.Is(err, c.Request.Context().Err()) {
 			abort(c, http.StatusServiceUnavailable, codeTimeout, "request cancelled during the query")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -18,21 +19,30 @@ import (
 // analysis loads the graph with graph.Filter{SkipFacts: true}, as
 // `breachpath paths` does, and every endpoint that reads paths, findings,
 // the queue, the plan, must-pass nodes, sensitivity or compliance answers
-// from it. Two parts are built afterwards, each once per analysis:
+// from it. What else some endpoints read comes afterwards:
 //
 //   - the search index (each node's lower-cased text), built in the
 //     background as soon as the analysis is published: it needs only the
-//     nodes, which are already in memory;
-//   - the fact edges (containment, membership, network placement...: most
-//     of the edges, 2.8M of 4.7M at a million resources) with the adjacency
-//     of every edge, read by the neighbourhood, a node's degree, the edge
-//     count of /stats, saved queries and the CIEM report. They are loaded on
-//     the first request that needs them and held until the analysis is
-//     replaced: a server whose clients read only paths and the queue never
-//     holds them.
+//     nodes, which are already in memory; likewise the adjacency of the
+//     moves (near.go);
+//   - the edges near one node (a node's degree, the neighbourhood): the
+//     moves from the analysis and, per request, the fact edges of only the
+//     scopes that hold a fact on a node the answer reaches (near.go), so
+//     that the explorer never makes the server hold the estate's facts;
+//   - the fact stage: every fact edge (containment, membership, network
+//     placement...: most of the edges, 2.8M of 4.7M at a million
+//     resources), loaded alone (graph.Filter FactsOnly: no node, move or
+//     finding a second time) and joined to the analysis' nodes and moves,
+//     with the adjacency of every edge. Saved queries and the CIEM report
+//     read it (as one graph of every edge, merged on their first use), and
+//     so do a neighbourhood or node the scoped load cannot serve and the
+//     edge count of /stats. It is loaded on the first request that needs
+//     it and held until the analysis is replaced: a server whose clients
+//     read only paths, the queue and neighbourhoods never holds it.
 //
 // A request that needs a part waits for it, bounded by its own context; no
-// endpoint answers from a part that is not built.
+// endpoint answers from a part that is not built, nor from edges of
+// another store version than the analysis' (graph.Graph.Versions).
 
 // Stage states, as /readyz reports them.
 const (
@@ -124,25 +134,108 @@ func (s *stage[T]) state() string {
 // so its fact edges can no longer be read: the next analysis answers.
 var errSuperseded = errors.New("the store changed since the analysis was computed")
 
-// factGraph is an analysis' graph with every edge, facts included, and the
-// adjacency of every edge for the neighbourhood.
+// factGraph is an analysis' graph with its fact edges: the analysis' own
+// moves (not copied) and the facts loaded beside them (graph.Filter
+// FactsOnly), each sorted by key, with the adjacency of every edge for the
+// neighbourhood and node degrees. An edge id k is moves[k] below
+// len(moves), facts[k-len(moves)] above.
 type factGraph struct {
-	// g shares the analysis' nodes and findings (graph.Graph.WithEdges).
-	g *graph.Graph
-	// the edges touching node n are adjEdge[adjOff[n]:adjOff[n+1]] (both directions)
+	nodes *graph.Graph // the analysis' graph: its nodes and, as Edges, its moves
+	moves []graph.Edge
+	facts []graph.Edge
+	// the edges touching node n are adjEdge[adjOff[n]:adjOff[n+1]] (both
+	// directions), in key order, as edge ids
 	adjOff  []uint32
 	adjEdge []int32
+
+	// whole is the graph of every edge in one slice, for saved queries and
+	// the CIEM report, which read a graph.Graph; merged on first use, so a
+	// server whose clients ask only for neighbourhoods never holds it.
+	wholeOnce sync.Once
+	whole     *graph.Graph
 }
+
+// edge returns the edge with id k.
+func (f *factGraph) edge(k int32) *graph.Edge {
+	if int(k) < len(f.moves) {
+		return &f.moves[k]
+	}
+	return &f.facts[int(k)-len(f.moves)]
+}
+
+// numEdges is the number of edges, facts and moves.
+func (f *factGraph) numEdges() int { return len(f.moves) + len(f.facts) }
 
 // degree is the number of edges touching node i.
 func (f *factGraph) degree(i int32) int { return int(f.adjOff[i+1] - f.adjOff[i]) }
 
-// loadFacts loads the whole graph of the analysis' generation and keeps its
-// edges beside the analysis' nodes. The store must still hold that
-// generation before and after the load (Load reads one consistent state):
-// otherwise the edges would belong to another graph than the paths, and
-// the answer is errSuperseded. The second copy of the nodes the load makes
-// is checked against the analysis' and dropped.
+// graph returns the analysis' graph with every edge, merging the moves and
+// facts in key order on first use (the order of a load without SkipFacts).
+func (f *factGraph) graph() *graph.Graph {
+	f.wholeOnce.Do(func() {
+		if f.whole != nil {
+			return
+		}
+		order := mergedOrder(f.moves, f.facts)
+		edges := make([]graph.Edge, len(order))
+		for i, k := range order {
+			edges[i] = *f.edge(k)
+		}
+		f.whole = f.nodes.WithEdges(edges)
+	})
+	return f.whole
+}
+
+// newFactGraph joins the facts to the analysis' graph and indexes them.
+func newFactGraph(g *graph.Graph, facts []graph.Edge) *factGraph {
+	f := &factGraph{nodes: g, moves: g.Edges, facts: facts}
+	order := mergedOrder(f.moves, f.facts)
+	f.adjOff, f.adjEdge = adjacency(g, len(order), func(k int) (int32, *graph.Edge) {
+		return order[k], f.edge(order[k])
+	})
+	return f
+}
+
+// fullFactGraph indexes a graph that already holds every edge (a store
+// that does not say which versions it loaded: see loadFacts).
+func fullFactGraph(g *graph.Graph) *factGraph {
+	f := &factGraph{nodes: g, moves: g.Edges, whole: g}
+	f.adjOff, f.adjEdge = adjacency(g, len(g.Edges), func(k int) (int32, *graph.Edge) { return int32(k), &g.Edges[k] })
+	return f
+}
+
+// mergedOrder returns the ids of moves and facts (each sorted by key) in
+// key order: a move and a fact never share a key (the kind is part of it).
+func mergedOrder(moves, facts []graph.Edge) []int32 {
+	out := make([]int32, 0, len(moves)+len(facts))
+	i, j := 0, 0
+	for i < len(moves) && j < len(facts) {
+		if graph.CompareEdges(&moves[i], &facts[j]) <= 0 {
+			out = append(out, int32(i))
+			i++
+		} else {
+			out = append(out, int32(len(moves)+j))
+			j++
+		}
+	}
+	for ; i < len(moves); i++ {
+		out = append(out, int32(i))
+	}
+	for ; j < len(facts); j++ {
+		out = append(out, int32(len(moves)+j))
+	}
+	return out
+}
+
+// loadFacts loads the fact edges of the analysis' store contents alone
+// (graph.Filter FactsOnly: no node, move or finding is read again) and
+// joins them to the analysis' nodes and moves. The load must read, scope
+// for scope, the sync versions the analysis read (graph.Graph.Versions),
+// and the store's generation must still be the analysis' before and after
+// it: otherwise the edges would belong to another graph than the paths (a
+// sync came in between), and the answer is errSuperseded. A store that
+// does not say which versions it loaded is read whole, as before, and its
+// nodes are checked against the analysis' instead.
 func loadFacts(ctx context.Context, st graph.Store, an *analysis) (*factGraph, error) {
 	before, err := generation(ctx, st)
 	if err != nil {
@@ -151,7 +244,11 @@ func loadFacts(ctx context.Context, st graph.Store, an *analysis) (*factGraph, e
 	if before != an.generation {
 		return nil, errSuperseded
 	}
-	full, err := st.Load(ctx, graph.Filter{})
+	filter := graph.Filter{FactsOnly: true}
+	if an.g.Versions == nil {
+		filter = graph.Filter{}
+	}
+	loaded, err := st.Load(ctx, filter)
 	if err != nil {
 		return nil, fmt.Errorf("load the fact edges: %w", err)
 	}
@@ -159,12 +256,19 @@ func loadFacts(ctx context.Context, st graph.Store, an *analysis) (*factGraph, e
 	if err != nil {
 		return nil, err
 	}
-	if after != an.generation || !sameNodes(an.g, full) {
+	if after != an.generation {
 		return nil, errSuperseded
 	}
-	f := &factGraph{g: an.g.WithEdges(full.Edges)}
-	f.adjOff, f.adjEdge = adjacency(f.g)
-	return f, nil
+	if !filter.FactsOnly {
+		if !sameNodes(an.g, loaded) {
+			return nil, errSuperseded
+		}
+		return fullFactGraph(an.g.WithEdges(loaded.Edges)), nil
+	}
+	if !maps.Equal(loaded.Versions, an.g.Versions) {
+		return nil, errSuperseded
+	}
+	return newFactGraph(an.g, loaded.Edges), nil
 }
 
 // sameNodes reports whether two loads returned the same nodes in the same
@@ -204,18 +308,29 @@ func (s *Server) withFacts(c *gin.Context) (*analysis, *factGraph, bool) {
 			abort(c, http.StatusServiceUnavailable, codeUnavailable, "the fact edges could not be loaded; see the server log")
 			return nil, nil, false
 		}
-		if an, err = s.cache.newer(ctx, an); err != nil {
-			if ctx.Err() != nil {
-				abort(c, http.StatusServiceUnavailable, codeTimeout, "request cancelled while the analysis was computed")
-			} else {
-				s.log.Error("analysis failed", "err", err)
-				abort(c, http.StatusServiceUnavailable, codeUnavailable, "the analysis could not be computed; see the server log")
-			}
+		if an, ok = s.newerAnalysis(c, an); !ok {
 			return nil, nil, false
 		}
 	}
 	abort(c, http.StatusServiceUnavailable, codeUnavailable, "the store kept changing while its fact edges were read; retry")
 	return nil, nil, false
+}
+
+// newerAnalysis waits for an analysis other than old (the store changed
+// since old was computed), or answers the failure.
+func (s *Server) newerAnalysis(c *gin.Context, old *analysis) (*analysis, bool) {
+	ctx := c.Request.Context()
+	an, err := s.cache.newer(ctx, old)
+	if err != nil {
+		if ctx.Err() != nil {
+			abort(c, http.StatusServiceUnavailable, codeTimeout, "request cancelled while the analysis was computed")
+		} else {
+			s.log.Error("analysis failed", "err", err)
+			abort(c, http.StatusServiceUnavailable, codeUnavailable, "the analysis could not be computed; see the server log")
+		}
+		return nil, false
+	}
+	return an, true
 }
 
 // searchIndex returns the analysis' search index, waiting for it (bounded

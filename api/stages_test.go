@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -12,21 +14,17 @@ import (
 	"github.com/breachpath/breachpath/queries"
 )
 
-// factGatedStore holds every load of the fact edges (a Load without
-// SkipFacts) until its gate opens; the analysis' loads pass. entered
-// receives one value per held load.
-type factGatedStore struct {
+// gatedLoads holds every Load that hold selects until its gate opens;
+// the others pass. entered receives one value per held load.
+type gatedLoads struct {
 	graph.Store
+	hold    func(graph.Filter) bool
 	gate    chan struct{}
 	entered chan struct{}
 }
 
-func newFactGatedStore(st graph.Store) *factGatedStore {
-	return &factGatedStore{Store: st, gate: make(chan struct{}), entered: make(chan struct{}, 16)}
-}
-
-func (g *factGatedStore) Load(ctx context.Context, f graph.Filter) (*graph.Graph, error) {
-	if !f.SkipFacts {
+func (g *gatedLoads) Load(ctx context.Context, f graph.Filter) (*graph.Graph, error) {
+	if g.hold(f) {
 		g.entered <- struct{}{}
 		select {
 		case <-g.gate:
@@ -35,6 +33,20 @@ func (g *factGatedStore) Load(ctx context.Context, f graph.Filter) (*graph.Graph
 		}
 	}
 	return g.Store.Load(ctx, f)
+}
+
+// newFactGatedStore holds every load of the fact stage (the fact edges of
+// every scope: a Load with FactsOnly, or without SkipFacts, naming no
+// scope); the analysis' loads and the neighbourhood's scoped loads pass.
+func newFactGatedStore(st graph.Store) *gatedLoads {
+	return &gatedLoads{Store: st, gate: make(chan struct{}), entered: make(chan struct{}, 16),
+		hold: func(f graph.Filter) bool { return (f.FactsOnly || !f.SkipFacts) && len(f.Scopes) == 0 }}
+}
+
+// newScopedGatedStore holds every load naming scopes (the neighbourhood's).
+func newScopedGatedStore(st graph.Store) *gatedLoads {
+	return &gatedLoads{Store: st, gate: make(chan struct{}), entered: make(chan struct{}, 16),
+		hold: func(f graph.Filter) bool { return len(f.Scopes) > 0 }}
 }
 
 // readyStages returns the stages /readyz reports, failing unless it is 200.
@@ -83,16 +95,30 @@ func TestPathsAnswerBeforeTheFactEdgesAreLoaded(t *testing.T) {
 		t.Fatalf("an endpoint that reads no fact edge loaded them")
 	}
 
-	// the neighbourhood waits for them, and readyz says they are loading
+	// the neighbourhood and a node's detail read the scopes near the node
+	// instead
+	for _, path := range []string{
+		"/api/v1/nodes/neighbourhood?depth=3&id=" + url.QueryEscape(d.Hops[0].To),
+		"/api/v1/nodes?id=" + url.QueryEscape(d.Hops[0].To),
+	} {
+		if a := c.get(path); a.status != 200 {
+			t.Errorf("%s while the fact edges are held: %d %.300s", path, a.status, a.body)
+		}
+	}
+	if len(st.entered) != 0 {
+		t.Fatalf("the neighbourhood or a node's detail loaded every fact edge")
+	}
+
+	// a saved query waits for them, and readyz says they are loading
 	done := make(chan answer)
-	go func() { done <- c.get("/api/v1/nodes/neighbourhood?id=" + url.QueryEscape(d.Hops[0].To)) }()
+	go func() { done <- c.get("/api/v1/queries/" + boundQuery(t)) }()
 	<-st.entered
 	if s := readyStages(t, c); s.FactEdges != stageBuilding {
 		t.Fatalf("stages while the fact edges load: %+v", s)
 	}
 	close(st.gate)
 	if a := <-done; a.status != 200 {
-		t.Fatalf("neighbourhood once the fact edges are loaded: %d %s", a.status, a.body)
+		t.Fatalf("saved query once the fact edges are loaded: %d %s", a.status, a.body)
 	}
 	if s := readyStages(t, c); s.FactEdges != stageReady {
 		t.Fatalf("stages once the fact edges are loaded: %+v", s)
@@ -133,11 +159,15 @@ func fullLoadServer(t *testing.T, st graph.Store) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	off, edge := adjacency(an.g)
-	f := &factGraph{g: an.g, adjOff: off, adjEdge: edge}
+	f := fullFactGraph(an.g)
 	an.facts.mu.Lock() // the server's goroutines read build under it
 	an.facts.build = func(context.Context) (*factGraph, error) { return f, nil }
 	an.facts.mu.Unlock()
+	// built now: the neighbourhood reads it rather than joining a scoped
+	// load's facts to this analysis' edges, which hold the facts already
+	if _, err := an.facts.get(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 
@@ -184,32 +214,8 @@ func TestAnswersEqualThoseOfAnAnalysisOfEveryEdge(t *testing.T) {
 		}
 	}
 	// the neighbourhood at every depth and the detail of every node on a
-	// path, of some without paths, and of every principal
-	var list PathList
-	got.get("/api/v1/paths?limit=500").decode(t, &list)
-	ids := map[string]bool{}
-	for _, p := range list.Items[:min(20, len(list.Items))] {
-		var d PathDetail
-		got.get("/api/v1/paths/"+url.PathEscape(p.ID)).decode(t, &d)
-		for _, n := range d.Nodes {
-			ids[n.ID] = true
-		}
-	}
-	var sr SearchResult
-	got.get("/api/v1/search?limit=100&q="+url.QueryEscape("vm")).decode(t, &sr)
-	for _, n := range sr.Items {
-		ids[n.ID] = true
-	}
-	if len(ids) < 20 {
-		t.Fatalf("only %d nodes to compare", len(ids))
-	}
-	for _, id := range slices.Sorted(func(yield func(string) bool) {
-		for id := range ids {
-			if !yield(id) {
-				return
-			}
-		}
-	}) {
+	// path, and of some without paths
+	for _, id := range nodesToCompare(t, got, 20, 100, "vm") {
 		same("/api/v1/nodes?id=" + url.QueryEscape(id))
 		for _, depth := range []string{"1", "2", "3"} {
 			same("/api/v1/nodes/neighbourhood?limit=300&depth=" + depth + "&id=" + url.QueryEscape(id))
@@ -217,41 +223,85 @@ func TestAnswersEqualThoseOfAnAnalysisOfEveryEdge(t *testing.T) {
 	}
 }
 
-func TestNeighbourhoodAfterASyncAnswersFromTheNewGeneration(t *testing.T) {
-	st := newFactGatedStore(smallStore(t))
-	_, c := newServer(t, Config{Store: st, Rate: 1e6, Burst: 1e6})
-	var before PathList
-	c.get("/api/v1/paths").decode(t, &before)
-
-	// the neighbourhood starts loading the fact edges of this generation;
-	// the store is synced before the load reads it
-	done := make(chan answer)
-	go func() { done <- c.get("/api/v1/nodes/neighbourhood?id=" + url.QueryEscape(vmID)) }()
-	<-st.entered
-	snap := smallSnapshot()
-	snap.Edges = slices.DeleteFunc(snap.Edges, func(e graph.Edge) bool { return e.Kind == graph.EdgeRunsAs })
-	if _, err := st.Sync(context.Background(), snap); err != nil {
-		t.Fatal(err)
-	}
-	close(st.gate)
-	a := <-done
-	if a.status != 200 {
-		t.Fatalf("neighbourhood across a sync: %d %s", a.status, a.body)
-	}
-	var nb Neighbourhood
-	a.decode(t, &nb)
-	if nb.Generation == before.Generation {
-		t.Fatalf("the neighbourhood answered from generation %s, read before the sync", nb.Generation)
-	}
-	for _, e := range nb.Edges {
-		if e.Kind == graph.EdgeRunsAs {
-			t.Fatalf("the neighbourhood holds the RUNS_AS edge the sync removed: %+v", nb.Edges)
+// nodesToCompare returns, sorted, the nodes of the first 20 paths and the
+// first limit search results of each query: at least atLeast of them.
+func nodesToCompare(t *testing.T, c *client, atLeast, limit int, qs ...string) []string {
+	t.Helper()
+	var list PathList
+	c.get("/api/v1/paths?limit=500").decode(t, &list)
+	ids := map[string]bool{}
+	for _, p := range list.Items[:min(20, len(list.Items))] {
+		var d PathDetail
+		c.get("/api/v1/paths/"+url.PathEscape(p.ID)).decode(t, &d)
+		for _, n := range d.Nodes {
+			ids[n.ID] = true
 		}
 	}
-	var after PathList
-	c.get("/api/v1/paths").decode(t, &after)
-	if after.Generation != nb.Generation {
-		t.Fatalf("paths answer generation %s, the neighbourhood %s", after.Generation, nb.Generation)
+	for _, q := range qs {
+		var sr SearchResult
+		c.get("/api/v1/search?limit="+strconv.Itoa(limit)+"&q="+url.QueryEscape(q)).decode(t, &sr)
+		for _, n := range sr.Items {
+			ids[n.ID] = true
+		}
+	}
+	if len(ids) < atLeast {
+		t.Fatalf("only %d nodes to compare", len(ids))
+	}
+	return slices.Sorted(maps.Keys(ids))
+}
+
+func TestSyncDuringANeighbourhoodLoadAnswersFromTheNewGeneration(t *testing.T) {
+	tests := []struct {
+		name  string
+		store func(graph.Store) *gatedLoads
+		// the fact stage's state once the neighbourhood answered
+		facts string
+	}{
+		{"from the scopes near the node", newScopedGatedStore, stagePending},
+		// without a cross-scope index the neighbourhood reads the fact stage
+		{"from the fact stage", func(st graph.Store) *gatedLoads { return newFactGatedStore(noIndexStore{st}) }, stageReady},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := tt.store(smallStore(t))
+			srv, c := newServer(t, Config{Store: st, Rate: 1e6, Burst: 1e6})
+			var before PathList
+			c.get("/api/v1/paths").decode(t, &before)
+
+			// the neighbourhood starts loading edges of this generation;
+			// the store is synced before the load reads it
+			done := make(chan answer)
+			go func() { done <- c.get("/api/v1/nodes/neighbourhood?id=" + url.QueryEscape(vmID)) }()
+			<-st.entered
+			snap := smallSnapshot()
+			snap.Edges = slices.DeleteFunc(snap.Edges, func(e graph.Edge) bool { return e.Kind == graph.EdgeRunsAs })
+			if _, err := st.Sync(context.Background(), snap); err != nil {
+				t.Fatal(err)
+			}
+			close(st.gate)
+			a := <-done
+			if a.status != 200 {
+				t.Fatalf("neighbourhood across a sync: %d %s", a.status, a.body)
+			}
+			var nb Neighbourhood
+			a.decode(t, &nb)
+			if nb.Generation == before.Generation {
+				t.Fatalf("the neighbourhood answered from generation %s, read before the sync", nb.Generation)
+			}
+			for _, e := range nb.Edges {
+				if e.Kind == graph.EdgeRunsAs {
+					t.Fatalf("the neighbourhood holds the RUNS_AS edge the sync removed: %+v", nb.Edges)
+				}
+			}
+			if s := srv.cache.ready().stages(); s.FactEdges != tt.facts {
+				t.Fatalf("fact stage %s, want %s", s.FactEdges, tt.facts)
+			}
+			var after PathList
+			c.get("/api/v1/paths").decode(t, &after)
+			if after.Generation != nb.Generation {
+				t.Fatalf("paths answer generation %s, the neighbourhood %s", after.Generation, nb.Generation)
+			}
+		})
 	}
 }
 

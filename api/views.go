@@ -174,7 +174,7 @@ func (an *analysis) pathDetail(i int32) PathDetail {
 	return d
 }
 
-func (an *analysis) nodeDetail(n *graph.Node, f *factGraph) NodeDetail {
+func (an *analysis) nodeDetail(n *graph.Node, f nearEdges) NodeDetail {
 	d := NodeDetail{NodeSummary: an.nodeSummary(n), Service: n.Service, Tags: safeTags(n.Tags), Props: nodeProps(n.Props)}
 	d.Findings = []FindingView{}
 	for _, f := range an.g.FindingsOn(n.ID) {

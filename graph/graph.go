@@ -13,6 +13,13 @@ type Graph struct {
 	Nodes    []Node
 	Edges    []Edge
 	Findings []Finding
+	// Versions is, per loaded scope, the sync id the store read its rows at
+	// (the scope's newest sync; in Neo4j its active version), as a store's
+	// Load sets it: two loads with one version of a scope read the same
+	// rows of it, so a reader joining two loads (a load with
+	// Filter.FactsOnly after one with SkipFacts) compares them. Nil for a
+	// graph not returned by a store.
+	Versions map[Scope]int64
 
 	nodeIndex    nodeIDIndex
 	findingIndex map[string]int32
@@ -76,7 +83,7 @@ func (g *Graph) indexFindings() {
 // contents with more edge kinds (a load without SkipFacts after one with it)
 // to the first, so the nodes are neither held twice nor indexed again.
 func (g *Graph) WithEdges(edges []Edge) *Graph {
-	return &Graph{Nodes: g.Nodes, Edges: edges, Findings: g.Findings,
+	return &Graph{Nodes: g.Nodes, Edges: edges, Findings: g.Findings, Versions: g.Versions,
 		nodeIndex: g.nodeIndex, findingIndex: g.findingIndex, byResource: g.byResource}
 }
 

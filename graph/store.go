@@ -75,6 +75,14 @@ type Filter struct {
 	// KeepFacts names fact kinds loaded even with SkipFacts (the CIEM
 	// report reads group membership and trust, and no other fact).
 	KeepFacts []EdgeKind
+	// FactsOnly loads the fact edges alone: no node, no move edge, no
+	// finding (SkipFacts and KeepFacts are then ignored). It completes a
+	// load with SkipFacts of the same store contents without a second copy
+	// of what that load holds: the ends of its edges are among that load's
+	// nodes (stubs included), and its edges and that load's moves are
+	// together, edge for edge, a load without SkipFacts. Graph.Versions
+	// says which contents it read.
+	FactsOnly bool
 	// SkipFindings leaves findings out (Findings is empty): the CIEM report
 	// and the attack-path join it makes read none.
 	SkipFindings bool
@@ -82,12 +90,16 @@ type Filter struct {
 
 // LoadsEdge reports whether the filter loads edges of the kind.
 func (f Filter) LoadsEdge(k EdgeKind) bool {
+	if f.FactsOnly {
+		return !k.IsMove()
+	}
 	return !f.SkipFacts || k.IsMove() || slices.Contains(f.KeepFacts, k)
 }
 
 // LoadedEdgeKinds returns the edge kinds the filter loads, or nil for all.
+// With FactsOnly it is nil too: every kind but the moves (ExcludedEdgeKinds).
 func (f Filter) LoadedEdgeKinds() []EdgeKind {
-	if !f.SkipFacts {
+	if !f.SkipFacts || f.FactsOnly {
 		return nil
 	}
 	out := MoveEdgeKinds()
@@ -97,6 +109,16 @@ func (f Filter) LoadedEdgeKinds() []EdgeKind {
 		}
 	}
 	return out
+}
+
+// ExcludedEdgeKinds returns the edge kinds a FactsOnly filter leaves out
+// (the moves), or nil. A store reading rows selects every kind but these,
+// so that a kind it does not know is a fact, as EdgeKind.IsMove says.
+func (f Filter) ExcludedEdgeKinds() []EdgeKind {
+	if f.FactsOnly {
+		return MoveEdgeKinds()
+	}
+	return nil
 }
 
 // Matches reports whether the filter selects the scope.

@@ -60,6 +60,9 @@ type Options struct {
 	KeepFacts []graph.EdgeKind
 	// NoFindings skips findings.
 	NoFindings bool
+	// FactsOnly decodes the fact edges alone: no node, no move edge, no
+	// finding (MovesOnly, KeepFacts and NoFindings are then ignored).
+	FactsOnly bool
 	// IncludeResolved keeps findings with a ResolvedAt time (dropped otherwise,
 	// as Load drops them unless graph.Filter.IncludeResolved is set).
 	IncludeResolved bool
@@ -71,7 +74,7 @@ type Options struct {
 	// the scope's windows of a graph.Tiles, so that graph.MergeTiled can
 	// sort the estate in place. Each window must have exactly the length
 	// of what is decoded into it (Edges: the move edges, then the kept
-	// facts); otherwise Decode fails with ErrWindow and the window's
+	// facts; with FactsOnly, no node and the facts); otherwise Decode fails with ErrWindow and the window's
 	// contents are undefined.
 	Into *Window
 }

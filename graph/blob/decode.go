@@ -320,7 +320,15 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 		if d.err != nil {
 			return nil, d.err
 		}
-		skip := (sec == 2 && opt.MovesOnly && len(opt.KeepFacts) == 0) || (sec == 3 && opt.NoFindings)
+		var skip bool
+		switch {
+		case opt.FactsOnly:
+			skip = sec != 2
+		case sec == 2:
+			skip = opt.MovesOnly && len(opt.KeepFacts) == 0
+		case sec == 3:
+			skip = opt.NoFindings
+		}
 		if skip {
 			d.pos = end
 			continue
@@ -336,7 +344,7 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 			out.EdgeRuns = append(out.EdgeRuns, moves)
 		case 2:
 			var keep []graph.EdgeKind
-			if opt.MovesOnly {
+			if opt.MovesOnly && !opt.FactsOnly {
 				keep = opt.KeepFacts
 			}
 			out.EdgeRuns = append(out.EdgeRuns, d.edges(&arena, keep, edgeWindow(opt.Into, out.Moves)))

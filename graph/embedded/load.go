@@ -16,6 +16,7 @@ type storedScope struct {
 	id       int64
 	scope    graph.Scope
 	lastSeen sql.NullInt64
+	lastSync int64        // the newest sync's id: the version Load reads (graph.Graph.Versions)
 	rows     graph.Counts // after the newest sync: a capacity hint
 }
 
@@ -23,7 +24,7 @@ type storedScope struct {
 func syncedScopes(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }) ([]storedScope, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, cloud, ext_id, last_seen, n_nodes, n_edges, n_findings
+	rows, err := q.QueryContext(ctx, `SELECT id, cloud, ext_id, last_seen, last_sync, n_nodes, n_edges, n_findings
 		FROM scopes WHERE last_sync IS NOT NULL ORDER BY cloud, ext_id`)
 	if err != nil {
 		return nil, wrapDBErr(err)
@@ -33,7 +34,7 @@ func syncedScopes(ctx context.Context, q interface {
 	for rows.Next() {
 		var s storedScope
 		var cloud string
-		if err := rows.Scan(&s.id, &cloud, &s.scope.ID, &s.lastSeen, &s.rows.Nodes, &s.rows.Edges, &s.rows.Findings); err != nil {
+		if err := rows.Scan(&s.id, &cloud, &s.scope.ID, &s.lastSeen, &s.lastSync, &s.rows.Nodes, &s.rows.Edges, &s.rows.Findings); err != nil {
 			return nil, wrapDBErr(err)
 		}
 		s.scope.Cloud = graph.Cloud(cloud)
@@ -59,7 +60,12 @@ func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, er
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	return graph.MergeTiled(parts, tiles), nil
+	g := graph.MergeTiled(parts, tiles)
+	g.Versions = make(map[graph.Scope]int64, len(scopes))
+	for _, sc := range scopes {
+		g.Versions[sc.scope] = sc.lastSync
+	}
+	return g, nil
 }
 
 // interner shares one copy of strings that repeat across rows (node ids

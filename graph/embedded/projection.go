@@ -316,7 +316,9 @@ func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph
 		case "sync": // the marker row: this sync recorded its counts
 			ok[i] = true
 		case "node", "stub":
-			nodes[i] += n
+			if !filter.FactsOnly {
+				nodes[i] += n
+			}
 		case "edge":
 			if filter.LoadsEdge(graph.EdgeKind(kind)) {
 				edges[i] += n
@@ -372,7 +374,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 			defer wg.Done()
 			for j := range jobs {
 				sc := scopes[j.i]
-				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, NoFindings: filter.SkipFindings,
+				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, NoFindings: filter.SkipFindings, FactsOnly: filter.FactsOnly,
 					IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)}
 				if windowed[j.i] {
 					opt.Into = &wins[j.i]
@@ -463,16 +465,19 @@ func readProjection(ctx context.Context, tx *sql.Tx, scope int64) (*sql.Rows, sq
 // loadRowsPart reads one scope's rows and sorts them into a part.
 func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.Filter) (graph.Part, error) {
 	in := interner{}
-	nodes, err := loadNodesWhere(ctx, tx, sc, in, make([]graph.Node, 0, sc.rows.Nodes), "")
-	if err != nil {
-		return graph.Part{}, err
+	var nodes []graph.Node
+	var findings []graph.Finding
+	var err error
+	if !filter.FactsOnly {
+		if nodes, err = loadNodesWhere(ctx, tx, sc, in, make([]graph.Node, 0, sc.rows.Nodes), ""); err != nil {
+			return graph.Part{}, err
+		}
 	}
 	edges, err := loadEdgesWhere(ctx, tx, sc, in, make([]graph.Edge, 0, sc.rows.Edges), kindsClause(filter))
 	if err != nil {
 		return graph.Part{}, err
 	}
-	var findings []graph.Finding
-	if !filter.SkipFindings {
+	if !filter.FactsOnly && !filter.SkipFindings {
 		if findings, err = loadFindings(ctx, tx, sc, filter.IncludeResolved, make([]graph.Finding, 0, sc.rows.Findings)); err != nil {
 			return graph.Part{}, err
 		}
@@ -485,11 +490,13 @@ func loadRowsPart(ctx context.Context, tx *sql.Tx, sc storedScope, filter graph.
 
 // kindsClause restricts an edges query to the kinds the filter loads.
 func kindsClause(f graph.Filter) string {
-	kinds := f.LoadedEdgeKinds()
+	kinds, q := f.LoadedEdgeKinds(), ` AND kind IN (`
+	if ex := f.ExcludedEdgeKinds(); ex != nil {
+		kinds, q = ex, ` AND kind NOT IN (`
+	}
 	if kinds == nil {
 		return ""
 	}
-	q := ` AND kind IN (`
 	for i, k := range kinds {
 		if i > 0 {
 			q += ", "

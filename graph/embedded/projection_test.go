@@ -138,7 +138,7 @@ func TestProjectionLoadEqualsRowLoad(t *testing.T) {
 	}
 }
 
-func TestSkipFactsLoadsExactlyTheMoveEdges(t *testing.T) {
+func TestSkipFactsAndFactsOnlyLoadTheMovesAndTheFacts(t *testing.T) {
 	s := openTemp(t)
 	staleHistory(t, s)
 	ctx := context.Background()
@@ -154,7 +154,16 @@ func TestSkipFactsLoadsExactlyTheMoveEdges(t *testing.T) {
 	if !reflect.DeepEqual(moves.Edges, want) || !reflect.DeepEqual(moves.Nodes, full.Nodes) || !reflect.DeepEqual(moves.Findings, full.Findings) {
 		t.Fatalf("SkipFacts: %d edges, want the %d move edges of the full load", len(moves.Edges), len(want))
 	}
-	// the row path (no projection) honours it too
+	facts, err := s.Load(ctx, graph.Filter{FactsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFacts := slices.DeleteFunc(slices.Clone(full.Edges), func(e graph.Edge) bool { return e.Kind.IsMove() })
+	if !reflect.DeepEqual(facts.Edges, wantFacts) || facts.Nodes != nil || facts.Findings != nil {
+		t.Fatalf("FactsOnly: %d edges, %d nodes, %d findings; want the %d fact edges of the full load alone",
+			len(facts.Edges), len(facts.Nodes), len(facts.Findings), len(wantFacts))
+	}
+	// the row path (no projection) honours both
 	if _, err := s.db.Exec(`DELETE FROM projections`); err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +173,17 @@ func TestSkipFactsLoadsExactlyTheMoveEdges(t *testing.T) {
 	}
 	if !reflect.DeepEqual(rows.Edges, want) {
 		t.Fatalf("SkipFacts without projections: %d edges, want %d", len(rows.Edges), len(want))
+	}
+	rows, err = s.Load(ctx, graph.Filter{FactsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rows.Edges, wantFacts) || rows.Nodes != nil || rows.Findings != nil {
+		t.Fatalf("FactsOnly without projections: %d edges, %d nodes, %d findings; want the %d fact edges alone",
+			len(rows.Edges), len(rows.Nodes), len(rows.Findings), len(wantFacts))
+	}
+	if !reflect.DeepEqual(rows.Versions, facts.Versions) || len(rows.Versions) == 0 {
+		t.Fatalf("Versions from rows %v, from projections %v", rows.Versions, facts.Versions)
 	}
 }
 

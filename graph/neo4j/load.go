@@ -157,11 +157,17 @@ func (s *Store) loadOnce(ctx context.Context, sess neo.SessionWithContext, filte
 	for _, f := range fills {
 		s.storeProjection(ctx, f)
 	}
-	return graph.Merge(parts), true, nil
+	g := graph.Merge(parts)
+	g.Versions = make(map[graph.Scope]int64, len(read))
+	for _, st := range read {
+		g.Versions[st.scope] = st.active
+	}
+	return g, true, nil
 }
 
 // readScopeRows reads one scope's rows at its active version: every node
-// and, unless the filter skips them, finding, and the edges the filter loads.
+// and, unless the filter skips them, finding (neither with FactsOnly), and
+// the edges the filter loads.
 func (s *Store) readScopeRows(ctx context.Context, sess neo.SessionWithContext, st scopeState, filter graph.Filter) ([]graph.Node, []graph.Edge, []graph.Finding, error) {
 	var (
 		nodes    []graph.Node
@@ -170,33 +176,39 @@ func (s *Store) readScopeRows(ctx context.Context, sess neo.SessionWithContext, 
 	)
 	p := map[string]any{"sk": st.key, "v": st.active}
 	asList := st.rows <= s.collectMax
-	err := s.readRows(ctx, sess, `MATCH (n:Resource {scope: $sk})
+	if !filter.FactsOnly {
+		err := s.readRows(ctx, sess, `MATCH (n:Resource {scope: $sk})
 			WHERE n.sync_from <= $v AND (n.sync_to IS NULL OR n.sync_to > $v)`, `properties(n)`, p, asList, func(v []any) error {
-		m, _ := v[0].(map[string]any)
-		if !visibleAt(m, st.active) {
-			return nil // deleted while the query ran (see visibleAt)
-		}
-		n, err := decodeNode(m)
+			m, _ := v[0].(map[string]any)
+			if !visibleAt(m, st.active) {
+				return nil // deleted while the query ran (see visibleAt)
+			}
+			n, err := decodeNode(m)
+			if err != nil {
+				return err
+			}
+			nodes = append(nodes, n)
+			return nil
+		})
 		if err != nil {
-			return err
+			return nil, nil, nil, fmt.Errorf("scope %s nodes: %w", st.scope, err)
 		}
-		nodes = append(nodes, n)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("scope %s nodes: %w", st.scope, err)
 	}
 	edgeMatch := `MATCH (a:Resource {scope: $sk})-[r]->(b:Resource)
 			WHERE r.sync_from <= $v AND (r.sync_to IS NULL OR r.sync_to > $v)`
-	if kinds := filter.LoadedEdgeKinds(); kinds != nil {
-		edgeMatch += ` AND type(r) IN $kinds`
+	kinds, in := filter.LoadedEdgeKinds(), ` AND type(r) IN $kinds`
+	if ex := filter.ExcludedEdgeKinds(); ex != nil {
+		kinds, in = ex, ` AND NOT type(r) IN $kinds`
+	}
+	if kinds != nil {
+		edgeMatch += in
 		names := make([]string, len(kinds))
 		for i, k := range kinds {
 			names[i] = string(k)
 		}
 		p["kinds"] = names
 	}
-	err = s.readRows(ctx, sess, edgeMatch, `a.id, type(r), b.id, properties(r)`, p, asList, func(v []any) error {
+	err := s.readRows(ctx, sess, edgeMatch, `a.id, type(r), b.id, properties(r)`, p, asList, func(v []any) error {
 		var e graph.Edge
 		e.From, _ = v[0].(string)
 		kind, _ := v[1].(string)
@@ -215,7 +227,7 @@ func (s *Store) readScopeRows(ctx context.Context, sess neo.SessionWithContext, 
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("scope %s edges: %w", st.scope, err)
 	}
-	if filter.SkipFindings {
+	if filter.FactsOnly || filter.SkipFindings {
 		return nodes, edges, nil, nil
 	}
 	q := `MATCH (f:Finding {scope: $sk}) WHERE f.sync_from <= $v AND (f.sync_to IS NULL OR f.sync_to > $v)`

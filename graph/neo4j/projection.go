@@ -43,7 +43,7 @@ type projectionFill struct {
 }
 
 func decodeOptions(filter graph.Filter, st scopeState) blob.Options {
-	return blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, NoFindings: filter.SkipFindings,
+	return blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, NoFindings: filter.SkipFindings, FactsOnly: filter.FactsOnly,
 		IncludeResolved: filter.IncludeResolved, LastSeen: st.seen}
 }
 
@@ -138,6 +138,9 @@ func (s *Store) loadScope(ctx context.Context, sess neo.SessionWithContext, st s
 		findings = nil
 	case !filter.IncludeResolved:
 		findings = slices.DeleteFunc(findings, func(f graph.Finding) bool { return !f.ResolvedAt.IsZero() })
+	}
+	if filter.FactsOnly {
+		nodes, findings = nil, nil
 	}
 	g := graph.Assemble(nodes, edges, findings)
 	return graph.Part{Nodes: g.Nodes, EdgeRuns: [][]graph.Edge{g.Edges}, Findings: g.Findings}, nil, nil

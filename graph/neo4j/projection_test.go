@@ -198,7 +198,7 @@ func checkLoadsFromProjections(t *testing.T, s *Store, scopes int) {
 	if p, a := projections(t, s), activeSyncs(t, s); !reflect.DeepEqual(p, a) {
 		t.Fatalf("projection versions %v, want the active syncs %v", p, a)
 	}
-	for _, f := range []graph.Filter{{IncludeResolved: true}, {}, {SkipFacts: true}, {SkipFacts: true, KeepFacts: []graph.EdgeKind{graph.EdgeContains}}} {
+	for _, f := range []graph.Filter{{IncludeResolved: true}, {}, {SkipFacts: true}, {SkipFacts: true, KeepFacts: []graph.EdgeKind{graph.EdgeContains}}, {FactsOnly: true}} {
 		s.stats.blobScopes.Store(0)
 		s.stats.rowScopes.Store(0)
 		got, err := s.Load(ctx, f)

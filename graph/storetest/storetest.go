@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) graph.Store) {
 		{"readers see the old or the new graph, never a mix", testConcurrentReaders},
 		{"load filters by scope and cloud", testLoadFilter},
 		{"load with SkipFacts returns exactly the move edges, SkipFindings no finding", testSkipFacts},
+		{"load with FactsOnly returns the fact edges a SkipFacts load leaves out", testFactsOnly},
 		{"owned node wins over stubs of other scopes", testStubMerge},
 		{"scopes lists synced scopes", testScopes},
 		{"a multi-scope write stopped half-way leaves its generation open", testGenerations},
