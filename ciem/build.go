@@ -132,7 +132,9 @@ type builder struct {
 	byFrom    []int32
 	assumedBy map[string]map[string]bool
 	members   map[string]int
-	reach     map[string]paths.AdminReach // principal -> its chain to an administrator
+	kinds     map[graph.EdgeKind][]graph.EdgeKind // oneKind
+	vias      map[string][]string                 // oneVia
+	reach     map[string]paths.AdminReach         // principal -> its chain to an administrator
 	onPath    map[string][]string
 	pathCount int
 	truncated bool
@@ -145,6 +147,7 @@ type builder struct {
 func (b *builder) index() {
 	b.assumedBy = map[string]map[string]bool{}
 	b.members = map[string]int{}
+	b.kinds, b.vias = map[graph.EdgeKind][]graph.EdgeKind{}, map[string][]string{}
 	edges := b.g.Edges
 	sorted := true
 	for i := range edges {
@@ -285,8 +288,8 @@ func (b *builder) principal(ctx context.Context, n *graph.Node) (Principal, erro
 
 // edges fills resources, trust and escalation moves from the graph.
 func (b *builder) edges(n *graph.Node, p *Principal) {
-	res := map[string]*ResourceAccess{}
-	b.dataEdges(n.ID, "", res)
+	res := resourceRows{at: map[string]int{}}
+	b.dataEdges(n.ID, "", &res)
 	for _, ei := range b.out(n.ID) {
 		e := &b.g.Edges[ei]
 		t := b.g.Node(e.To)
@@ -298,7 +301,7 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 			if t.Kind == graph.KindPolicy {
 				// A move onto a shared policy node means "holds this policy": the
 				// collector draws the policy's data access once, from the policy.
-				b.dataEdges(t.ID, display(t), res)
+				b.dataEdges(t.ID, display(t), &res)
 				b.policyEscalations(t, p)
 				continue
 			}
@@ -310,24 +313,26 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 			}
 		}
 	}
-	if len(res) > 0 { // sized once: the rows of a large estate hold millions
-		p.Resources = make([]ResourceAccess, 0, len(res))
+	for i := range res.rows {
+		slices.Sort(res.rows[i].Access)
+		slices.Sort(res.rows[i].Via)
 	}
-	for _, r := range res {
-		slices.Sort(r.Access)
-		slices.Sort(r.Via)
-		p.Resources = append(p.Resources, *r)
-	}
+	p.Resources = res.rows
 	slices.SortFunc(p.Resources, func(x, y ResourceAccess) int {
 		if c := cmp.Compare(sensRank(y), sensRank(x)); c != 0 {
 			return c
 		}
 		return cmp.Compare(x.ID, y.ID)
 	})
-	for _, r := range p.Resources {
-		if r.CrownJewel || r.Sensitivity >= graph.SensitivityConfidential {
-			p.SensitiveData = append(p.SensitiveData, r)
-		}
+	// Sorted by sensitivity (a crown jewel as restricted), the sensitive
+	// stores, confidential and above, are a prefix of the resources: the
+	// row shares it rather than copying it (a report is read-only).
+	k := 0
+	for k < len(p.Resources) && sensRank(p.Resources[k]) >= int(graph.SensitivityConfidential) {
+		k++
+	}
+	if k > 0 {
+		p.SensitiveData = p.Resources[:k:k]
 	}
 	slices.Sort(p.Admin.Escalations)
 	slices.SortFunc(p.Trust, func(x, y Trust) int { return cmp.Compare(x.Principal, y.Principal) })
@@ -350,7 +355,7 @@ func (b *builder) policyEscalations(pol *graph.Node, p *Principal) {
 	}
 }
 
-func (b *builder) dataEdges(from, policy string, res map[string]*ResourceAccess) {
+func (b *builder) dataEdges(from, policy string, res *resourceRows) {
 	for _, ei := range b.out(from) {
 		e := &b.g.Edges[ei]
 		switch e.Kind {
@@ -362,23 +367,61 @@ func (b *builder) dataEdges(from, policy string, res map[string]*ResourceAccess)
 		if t == nil || t.Kind.IsPrincipal() || isAdminNode(t) {
 			continue // admin-equivalence is reported under Admin
 		}
-		r := res[t.ID]
-		if r == nil {
-			r = &ResourceAccess{ID: t.ID, Name: t.Name, Kind: t.Kind, Sensitivity: t.Sensitivity, CrownJewel: t.CrownJewel, Conditional: true}
-			res[t.ID] = r
+		i, ok := res.at[t.ID]
+		if !ok {
+			i = len(res.rows)
+			res.at[t.ID] = i
+			res.rows = append(res.rows, ResourceAccess{ID: t.ID, Name: t.Name, Kind: t.Kind, Sensitivity: t.Sensitivity, CrownJewel: t.CrownJewel, Conditional: true})
 		}
-		if !slices.Contains(r.Access, e.Kind) {
+		r := &res.rows[i]
+		switch {
+		case r.Access == nil:
+			r.Access = b.oneKind(e.Kind)
+		case !slices.Contains(r.Access, e.Kind):
 			r.Access = append(r.Access, e.Kind)
 		}
 		via := e.Technique
 		if policy != "" {
 			via += " (policy " + policy + ")"
 		}
-		if via != "" && !slices.Contains(r.Via, via) {
+		switch {
+		case via == "":
+		case r.Via == nil:
+			r.Via = b.oneVia(via)
+		case !slices.Contains(r.Via, via):
 			r.Via = append(r.Via, via)
 		}
 		r.Conditional = r.Conditional && e.Conditional
 	}
+}
+
+// resourceRows collects a principal's resources, one row per resource.
+type resourceRows struct {
+	at   map[string]int // resource id -> its row
+	rows []ResourceAccess
+}
+
+// oneKind and oneVia return a shared one-element list: most resources are
+// reached one way, and a 1M-resource estate's report has about 1.4M
+// resource rows. The lists are full (length = capacity), so adding a
+// second element copies them, and a one-element list sorts in place
+// without a write; a report is read-only.
+func (b *builder) oneKind(k graph.EdgeKind) []graph.EdgeKind {
+	l, ok := b.kinds[k]
+	if !ok {
+		l = []graph.EdgeKind{k}
+		b.kinds[k] = l
+	}
+	return l
+}
+
+func (b *builder) oneVia(via string) []string {
+	l, ok := b.vias[via]
+	if !ok {
+		l = []string{via}
+		b.vias[via] = l
+	}
+	return l
 }
 
 func sensRank(r ResourceAccess) int {

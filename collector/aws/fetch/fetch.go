@@ -49,6 +49,9 @@ const (
 	ServiceSSM            = "ssm"
 	ServiceCodeBuild      = "codebuild"
 	ServiceBeanstalk      = "elasticbeanstalk"
+	// ServiceCognito reads Cognito user pools (cognito-idp) and identity
+	// pools (cognito-identity).
+	ServiceCognito = "cognito"
 )
 
 // GlobalServices are read once per account; the others once per region.
@@ -58,7 +61,7 @@ var GlobalServices = []string{ServiceIAM, ServiceOrg, ServiceS3}
 var RegionalServices = []string{
 	ServiceEC2, ServiceELB, ServiceRDS, ServiceDynamoDB, ServiceEKS, ServiceECS, ServiceKMS,
 	ServiceLambda, ServiceSQS, ServiceSNS, ServiceSecretsManager, ServiceECR, ServiceMacie,
-	ServiceSSM, ServiceCodeBuild, ServiceBeanstalk,
+	ServiceSSM, ServiceCodeBuild, ServiceBeanstalk, ServiceCognito,
 }
 
 // Options tunes a collection.
@@ -333,7 +336,7 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 		ServiceKMS: s.collectKMS, ServiceLambda: s.collectLambda, ServiceSQS: s.collectSQS,
 		ServiceSNS: s.collectSNS, ServiceSecretsManager: s.collectSecrets, ServiceECR: s.collectECR,
 		ServiceMacie: s.collectMacie, ServiceSSM: s.collectSSM, ServiceCodeBuild: s.collectCodeBuild,
-		ServiceBeanstalk: s.collectBeanstalk,
+		ServiceBeanstalk: s.collectBeanstalk, ServiceCognito: s.collectCognito,
 	}
 	for _, region := range regions {
 		rd := inv.Regional[region]

@@ -47,6 +47,9 @@ type RegionData struct {
 	CodeBuildProjects     []CodeBuildProject     `json:"codebuild_projects,omitempty"`
 	BeanstalkEnvironments []BeanstalkEnvironment `json:"beanstalk_environments,omitempty"`
 
+	CognitoUserPools     []CognitoUserPool     `json:"cognito_user_pools,omitempty"`
+	CognitoIdentityPools []CognitoIdentityPool `json:"cognito_identity_pools,omitempty"`
+
 	// SerialConsoleAccess is the account's EC2 serial console access in the
 	// region: "enabled", "disabled", or "" when unknown (not read, or
 	// SerialConsoleError says why it could not be).
@@ -65,5 +68,6 @@ func (r *RegionData) Count() int {
 		len(r.VPCPeerings) + len(r.TransitGateways) + len(r.TGWAttachments) + len(r.TGWRouteTables) + len(r.VPCEndpoints) + len(r.LaunchTemplates) + len(r.LoadBalancers) + len(r.TargetGroups) +
 		len(r.DBInstances) + len(r.DBClusters) + len(r.DBSnapshots) + len(r.Tables) + len(r.KMSKeys) +
 		len(r.Functions) + len(r.Queues) + len(r.Topics) + len(r.Secrets) + len(r.Repositories) +
-		len(r.EKSClusters) + len(r.TaskDefinitions) + len(r.ECSClusters) + len(r.SSMParameters) + len(r.CodeBuildProjects) + len(r.BeanstalkEnvironments)
+		len(r.EKSClusters) + len(r.TaskDefinitions) + len(r.ECSClusters) + len(r.SSMParameters) + len(r.CodeBuildProjects) + len(r.BeanstalkEnvironments) +
+		len(r.CognitoUserPools) + len(r.CognitoIdentityPools)
 }

@@ -104,6 +104,12 @@ type estate struct {
 	kubeCluster string
 	// reg is the region resources are seeded in; "" is us-east-1.
 	reg string
+	// poolRoles are the identity pools' roles (pool id -> "authenticated" /
+	// "unauthenticated" -> role ARN): moto 5.1 does not implement
+	// SetIdentityPoolRoles / GetIdentityPoolRoles, so the collection reads
+	// moto through cognitoRolesProxy, which answers GetIdentityPoolRoles in
+	// the API's documented shape from these.
+	poolRoles map[string]map[string]string
 }
 
 // rg is the estate's region.
@@ -433,7 +439,11 @@ func run(t *testing.T, ep string, l lab, variant bool) (*graph.Graph, route, *gr
 	r := l.build(e, variant)
 	cfg.BaseEndpoint = nil
 	svcs := append([]string{fetch.ServiceIAM}, l.services...)
-	fo := fetch.Options{Regions: append([]string{region}, l.regions...), Endpoint: ep,
+	collectEP := ep
+	if len(e.poolRoles) > 0 {
+		collectEP = cognitoRolesProxy(t, ep, e.poolRoles)
+	}
+	fo := fetch.Options{Regions: append([]string{region}, l.regions...), Endpoint: collectEP,
 		Concurrency: 4, Services: svcs, Retryer: fetch.NewRetryer(3, time.Millisecond), CredentialSalt: []byte("lab-corpus"),
 		ScanConfigObjects: l.scanConfig}
 	if e.kube != nil {

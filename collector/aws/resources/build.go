@@ -145,7 +145,7 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 		}
 		b.regions = append(b.regions, b.indexRegion(inv.Regional[name]))
 	}
-	steps := []func(){b.network, b.compute, b.data, b.credentials, b.buckets, b.macie, b.reachability, b.endpointAccess, b.sensitivityRules}
+	steps := []func(){b.network, b.compute, b.data, b.cognito, b.credentials, b.buckets, b.macie, b.reachability, b.endpointAccess, b.sensitivityRules}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("resources: %w", err)

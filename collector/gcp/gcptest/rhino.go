@@ -138,20 +138,20 @@ var rhinoMethods = []rhinoMethod{
 		route: toTarget(graph.EdgeEscalatesTo, "gcp.iam.service-account-set-iam-policy")},
 	// Part 2 (non-IAM services) and the brief's additions: an instance
 	// running as the privileged account, OS Login off.
+	// Compute Engine takes a metadata change on an instance running as an
+	// account only from a caller that may act as that account.
 	{name: "compute.instances.setMetadata", perms: []string{"compute.instances.setMetadata", "compute.instances.get"}, on: "vm",
 		route: func(string) []Hop {
 			return []Hop{{rhinoVM, graph.EdgeAdministers, "gcp.compute.set-metadata-ssh"},
 				{RhinoTarget, graph.EdgeUsesIdentity, "gcp.compute.metadata-token"}, {RhinoFlag, graph.EdgeReads, "gcp.storage.object-get"}}
 		},
-		change: "OS Login enabled in the instance metadata (the SSH key in metadata is then ignored)",
+		change: "no actAs on the account the instance runs as",
+		setup: func(e *Estate) {
+			e.Pol(RhinoTarget, inventory.TypeServiceAccount, Bind("roles/iam.serviceAccountUser",
+				"serviceAccount:"+rhinoAccount("compute.instances.setMetadata")+"@"+RhinoProjectID+".iam.gserviceaccount.com"))
+		},
 		apply: func(e *Estate, _ string) {
-			for _, a := range e.Resources {
-				if a.Name == rhinoVM {
-					a.Resource.Data = []byte(`{"name":"privesc-vm","status":"RUNNING","zone":"https://www.googleapis.com/compute/v1/projects/` + RhinoProjectID +
-						`/zones/us-central1-a","serviceAccounts":[{"email":"` + RhinoTargetSA + `","scopes":["https://www.googleapis.com/auth/cloud-platform"]}],` +
-						`"metadata":{"items":[{"key":"enable-oslogin","value":"TRUE"}]}}`)
-				}
-			}
+			e.Policies = slices.DeleteFunc(e.Policies, func(a *inventory.Asset) bool { return a.Name == RhinoTarget })
 		}},
 	{name: "compute.instances.setServiceAccount", perms: []string{"compute.instances.setServiceAccount", "compute.instances.stop",
 		"compute.instances.start", "compute.instances.setMetadata"}, on: "swap-vm",

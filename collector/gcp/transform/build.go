@@ -82,10 +82,12 @@ type builder struct {
 	tokenOn     map[string][]string
 	// roleBindings: custom role name -> its bindings (iam.roles.update).
 	roleBindings map[string][]*gcpiam.Binding
-	projGrants   map[string]map[string]*gcpiam.Grant // project id -> grants on it
-	crossMemo    map[string]string                   // attacker|perms -> project it may deploy in ("" none)
-	guards       map[string]*perimeterGuard          // data resource -> perimeter restricting it (nil none)
-	usages       map[string]*entitlement.UsageData   // principal -> permission use from the recommender
+	// saGrants: service account id -> the grants on it (instance shells).
+	saGrants   map[string]map[string]*gcpiam.Grant
+	projGrants map[string]map[string]*gcpiam.Grant // project id -> grants on it
+	crossMemo  map[string]string                   // attacker|perms -> project it may deploy in ("" none)
+	guards     map[string]*perimeterGuard          // data resource -> perimeter restricting it (nil none)
+	usages     map[string]*entitlement.UsageData   // principal -> permission use from the recommender
 }
 
 // Transform builds the snapshots of an inventory.

@@ -380,19 +380,24 @@ func (b *builder) projectMoves(p *project, assets []*inventory.Asset) {
 			if ownerEq[a.id] {
 				continue
 			}
+			// An instance running as an account takes metadata changes
+			// and OS Login sessions only from callers who may act as it.
+			actOK, actCond, actEv := b.instanceActAs(in, a)
 			if in.osLogin {
-				if ok, cond := has(a, g[a.src], pOSAdminLogin, pOSLogin); ok {
+				if ok, cond := has(a, g[a.src], pOSAdminLogin, pOSLogin); ok && actOK {
 					b.move(graph.Edge{From: a.id, To: in.asset.Name, Kind: graph.EdgeAdministers, Technique: "gcp.compute.os-login",
-						Evidence:    append(b.eval.Evidence(g[a.src], b.eval.Mask(pOSAdminLogin, pOSLogin)), "OS Login is enabled; SSH needs network reach (external IP or IAP)"),
-						Conditional: cond})
+						Evidence: append(append(b.eval.Evidence(g[a.src], b.eval.Mask(pOSAdminLogin, pOSLogin)), actEv...),
+							"OS Login is enabled; SSH needs network reach (external IP or IAP)"),
+						Conditional: cond || actCond})
 				}
 				continue
 			}
-			if ok, cond := has(a, g[a.src], pSetMetadata); ok {
+			if ok, cond := has(a, g[a.src], pSetMetadata); ok && actOK {
 				f := b.finding("gcp.compute.os-login-disabled", in.asset.Name, "enable-oslogin is not TRUE: SSH keys in metadata are honoured")
 				b.move(graph.Edge{From: a.id, To: in.asset.Name, Kind: graph.EdgeAdministers, Technique: "gcp.compute.set-metadata-ssh",
-					Evidence: append(b.eval.Evidence(g[a.src], b.eval.Mask(pSetMetadata)), "OS Login is off: an SSH key added to the instance metadata grants a sudo shell"),
-					Findings: compact([]string{f}), Conditional: cond})
+					Evidence: append(append(b.eval.Evidence(g[a.src], b.eval.Mask(pSetMetadata)), actEv...),
+						"OS Login is off: an SSH key added to the instance metadata grants a sudo shell"),
+					Findings: compact([]string{f}), Conditional: cond || actCond})
 			}
 			if !in.blockPrj {
 				if ok, cond := has(a, pgrants[a.src], pSetCommonMetadata); ok {

@@ -405,3 +405,37 @@ func aclMember(entity string) string {
 	}
 	return ""
 }
+
+// instanceActAs reports whether an attacker may act as the account an
+// instance runs as (always true for an instance without one), and whether
+// only under a condition: Compute Engine refuses a metadata change, and
+// OS Login a session, to a caller without iam.serviceAccounts.actAs on
+// the instance's account. The check is Compute Engine's check of the
+// caller's IAM permissions, not an API call of its token, so a scoped
+// token's scopes do not cut it (GCPGoat's compute-scoped token passes).
+// An account the inventory does not hold is judged by the grants on the
+// instance's project.
+func (b *builder) instanceActAs(in *instanceInfo, a attacker) (ok, conditional bool, evidence []string) {
+	if in.sa == "" {
+		return true, false, nil
+	}
+	if b.saGrants == nil {
+		b.saGrants = map[string]map[string]*gcpiam.Grant{}
+	}
+	id := b.saID(in.sa)
+	grants, seen := b.saGrants[id]
+	if !seen {
+		if sa := b.inv.Assets[id]; sa != nil {
+			grants = b.eval.Grants(b.h.chain(sa))
+		} else {
+			grants = b.projGrants[in.project.ID]
+		}
+		b.saGrants[id] = grants
+	}
+	g := grants[a.src]
+	bit := b.eval.Mask(pActAs)
+	if g == nil || g.All()&bit == 0 {
+		return false, false, nil
+	}
+	return true, g.Perms&bit == 0, append(b.eval.Evidence(g, bit), "iam.serviceAccounts.actAs on "+in.sa+", which the instance runs as")
+}

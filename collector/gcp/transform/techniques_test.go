@@ -390,3 +390,44 @@ func TestOrgPoliciesInForceAreOnTheProject(t *testing.T) {
 		t.Errorf("vm external ip = %v", n.Props["org_policy_vm_external_ip_access"])
 	}
 }
+
+// An instance running as an account takes metadata changes and OS Login
+// sessions only from callers that may act as the account.
+func TestInstanceShellNeedsActAsOnTheInstanceAccount(t *testing.T) {
+	inst := "//compute.googleapis.com/projects/p/zones/z/instances/vm"
+	tests := []struct {
+		name      string
+		osLogin   bool
+		actAs     bool
+		technique string
+	}{
+		{"metadata SSH key with actAs", false, true, "gcp.compute.set-metadata-ssh"},
+		{"metadata SSH key without actAs", false, false, ""},
+		{"OS Login with actAs", true, true, "gcp.compute.os-login"},
+		{"OS Login without actAs", true, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			runner, runnerID := f.sa(t, "runner")
+			var meta []map[string]any
+			if tc.osLogin {
+				meta = []map[string]any{{"key": "enable-oslogin", "value": "TRUE"}}
+			}
+			f.res(t, inst, inventory.TypeInstance, tAnc, map[string]any{"name": "vm", "metadata": map[string]any{"items": meta},
+				"serviceAccounts": []map[string]any{{"email": strings.TrimPrefix(runner, "serviceAccount:"),
+					"scopes": []string{"https://www.googleapis.com/auth/cloud-platform"}}}})
+			f.grant(t, inst, "roles/compute.instanceAdmin.v1", tUser)
+			if tc.actAs {
+				f.grant(t, runnerID, "roles/iam.serviceAccountUser", tUser)
+			}
+			g := f.build(t)
+			for _, tech := range []string{"gcp.compute.set-metadata-ssh", "gcp.compute.os-login"} {
+				e := hasTechnique(g, tUserID, inst, tech)
+				if (e != nil) != (tech == tc.technique) {
+					t.Errorf("%s drawn=%v, want %v; have %+v", tech, e != nil, tech == tc.technique, edgesOf(g, tUserID, inst))
+				}
+			}
+		})
+	}
+}
