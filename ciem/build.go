@@ -116,8 +116,8 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 
 // sortRows orders the rows riskiest first: principals on attack paths,
 // then by score, then by id. It sorts row numbers and then moves each row
-// once to its place (following the permutation's cycles), rather than
-// swapping the large rows themselves at every step of the sort.
+// once to its place (graph.Permute), rather than swapping the large rows
+// themselves at every step of the sort.
 func sortRows(ps []Principal) {
 	order := make([]int32, len(ps))
 	for i := range order {
@@ -133,25 +133,7 @@ func sortRows(ps []Principal) {
 		}
 		return cmp.Compare(x.ID, y.ID)
 	})
-	// order[k] is the row that belongs at k: fill each cycle k <- order[k]
-	// <- order[order[k]] ... from a saved copy of its first row.
-	for start := range order {
-		if order[start] < 0 || int(order[start]) == start {
-			continue
-		}
-		saved := ps[start]
-		k := start
-		for {
-			from := int(order[k])
-			order[k] = -1
-			if from == start {
-				ps[k] = saved
-				break
-			}
-			ps[k] = ps[from]
-			k = from
-		}
-	}
+	graph.Permute(ps, order)
 }
 
 // Principal returns the row of the principal with the given id, or nil.
