@@ -51,10 +51,9 @@ func writePrincipals(w io.Writer, ps []Principal) error {
 	if _, err := io.WriteString(w, "[\n"); err != nil {
 		return err
 	}
-	const prefix, indent = "    ", "  "
 	if err := parjson.WriteArrayAppend(w, len(ps), func(dst []byte, i int) ([]byte, error) {
-		return appendPrincipal(dst, &ps[i], prefix, indent)
-	}, prefix); err != nil {
+		return appendPrincipal(dst, &ps[i], reportPrefix, reportIndent)
+	}, reportPrefix); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "  ]")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/breachpath/breachpath/internal/parjson"
@@ -24,7 +25,10 @@ import (
 // it to MarshalIndent over random rows, and fails when a field is added to
 // a hand-encoded type without being added here.
 func appendPrincipal(b []byte, p *Principal, prefix, indent string) ([]byte, error) {
-	e := rowWriter{b: b, prefix: prefix, indent: indent}
+	e := rowWriter{b: b, prefix: prefix, indent: indent, newlines: reportNewlines}
+	if prefix != reportPrefix || indent != reportIndent {
+		e.newlines = newlines(prefix, indent)
+	}
 	e.open('{')
 	e.str("id", p.ID)
 	e.str("name", p.Name)
@@ -95,36 +99,51 @@ func appendPrincipal(b []byte, p *Principal, prefix, indent string) ([]byte, err
 	return e.b, e.err
 }
 
+// The report's rows stand at this prefix and indent (WriteJSON); their
+// line breaks are made once.
+const reportPrefix, reportIndent = "    ", "  "
+
+var reportNewlines = newlines(reportPrefix, reportIndent)
+
+// maxDepth bounds the nesting the hand encoder writes itself: a row, its
+// resource list, a resource, its access list.
+const maxDepth = 4
+
+// newlines returns the line break before a member at each depth.
+func newlines(prefix, indent string) [maxDepth + 1]string {
+	var nl [maxDepth + 1]string
+	for d := range nl {
+		nl[d] = "\n" + prefix + strings.Repeat(indent, d)
+	}
+	return nl
+}
+
 // rowWriter appends an indented JSON document: depth is the nesting of the
-// value being written, first whether the innermost open object or array
-// has no member yet.
+// value being written, first[d] whether the object or array open at depth
+// d has no member yet.
 type rowWriter struct {
 	b              []byte
 	prefix, indent string
+	newlines       [maxDepth + 1]string
 	depth          int
-	first          []bool
+	first          [maxDepth + 1]bool
 	err            error
 }
 
 func (e *rowWriter) newline() {
-	e.b = append(e.b, '\n')
-	e.b = append(e.b, e.prefix...)
-	for range e.depth {
-		e.b = append(e.b, e.indent...)
-	}
+	e.b = append(e.b, e.newlines[e.depth]...)
 }
 
 func (e *rowWriter) open(c byte) {
 	e.b = append(e.b, c)
 	e.depth++
-	e.first = append(e.first, true)
+	e.first[e.depth] = true
 }
 
 // close ends the innermost object or array; an empty one is {} or [].
 func (e *rowWriter) close(c byte) {
+	empty := e.first[e.depth]
 	e.depth--
-	empty := e.first[len(e.first)-1]
-	e.first = e.first[:len(e.first)-1]
 	if !empty {
 		e.newline()
 	}
@@ -133,10 +152,10 @@ func (e *rowWriter) close(c byte) {
 
 // member starts the next member of the innermost object or array.
 func (e *rowWriter) member() {
-	if !e.first[len(e.first)-1] {
+	if !e.first[e.depth] {
 		e.b = append(e.b, ',')
 	}
-	e.first[len(e.first)-1] = false
+	e.first[e.depth] = false
 	e.newline()
 }
 
@@ -246,11 +265,7 @@ func (e *rowWriter) marshal(v any) {
 		e.fail(err)
 		return
 	}
-	linePrefix := e.prefix
-	for range e.depth {
-		linePrefix += e.indent
-	}
-	e.b = parjson.AppendIndent(e.b, raw, linePrefix, e.indent)
+	e.b = parjson.AppendIndent(e.b, raw, e.newlines[e.depth][1:], e.indent)
 }
 
 func (e *rowWriter) fail(err error) {
@@ -299,12 +314,21 @@ func (e *rowWriter) resources(k string, rs []ResourceAccess) {
 	e.close(']')
 }
 
+// plain holds the bytes encoding/json copies into a string as they are:
+// printable ASCII but the quote, the backslash and the HTML characters.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as encoding/json quotes it (HTML
-// escaped). Plain printable ASCII without a quote, backslash or HTML
-// character is copied as is; anything else is json.Marshal's.
+// escaped). A string of plain bytes is copied as is; anything else is
+// json.Marshal's.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plain[s[i]] {
 			raw, _ := json.Marshal(s) // a string always encodes
 			return append(b, raw...)
 		}

@@ -195,3 +195,20 @@ func TestHandEncoderKnowsEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestStringsQuoteAsEncodingJSONQuotes: every byte value, alone and inside
+// plain text, and multi-byte text (valid, invalid, the line separators
+// encoding/json escapes) quote as json.Marshal quotes them.
+func TestStringsQuoteAsEncodingJSONQuotes(t *testing.T) {
+	var cases []string
+	for c := range 256 {
+		cases = append(cases, string([]byte{byte(c)}), "arn:aws:s3:::a"+string([]byte{byte(c)})+"b")
+	}
+	cases = append(cases, "", "é✓", "\u2028\u2029", "\xff\xfe", "a\x7fb", "https://x.example/a?b=c&d=<e>")
+	for _, s := range cases {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
