@@ -163,6 +163,7 @@ type builder struct {
 	vias      map[string][]string                 // oneVia
 	reach     map[string]paths.AdminReach         // principal -> its chain to an administrator
 	scratch   resourceRows                        // edges' working rows
+	outs      []outEdge                           // edges' principal's edges
 	onPath    map[string][]string
 	pathCount int
 	truncated bool
@@ -200,11 +201,10 @@ type outEdge struct{ edge, to int32 }
 // out returns the edges out of the node at position ni that the report
 // reads (readsOut) and whose head is loaded, in edge order: its moves from
 // the projection (which holds every move whose ends are loaded, in edge
-// order within a node) merged with its trust facts.
-func (b *builder) out(ni int32) []outEdge {
+// order within a node) merged with its trust facts, appended to res.
+func (b *builder) out(ni int32, res []outEdge) []outEdge {
 	lo, hi := b.proj.Out(ni)
 	trusts := b.trusts[b.g.Nodes[ni].ID]
-	res := make([]outEdge, 0, int(hi-lo)+len(trusts))
 	k, j := lo, 0
 	for k < hi || j < len(trusts) {
 		if j == len(trusts) || (k < hi && b.proj.Edge[k] < trusts[j]) {
@@ -318,16 +318,19 @@ func (b *builder) edges(n *graph.Node, ni int32, p *Principal) {
 	res := &b.scratch
 	clear(res.at)
 	res.rows = res.rows[:0]
-	b.dataEdges(ni, "", res)
-	for _, o := range b.out(ni) {
+	outs := b.out(ni, b.outs[:0]) // reused: a held policy's are its own
+	b.outs = outs
+	b.dataEdges(outs, "", res)
+	for _, o := range outs {
 		e, t := &b.g.Edges[o.edge], &b.g.Nodes[o.to]
 		switch e.Kind {
 		case graph.EdgeEscalatesTo:
 			if t.Kind == graph.KindPolicy {
 				// A move onto a shared policy node means "holds this policy": the
 				// collector draws the policy's data access once, from the policy.
-				b.dataEdges(o.to, display(t), res)
-				b.policyEscalations(o.to, p)
+				pouts := b.out(o.to, nil)
+				b.dataEdges(pouts, display(t), res)
+				b.policyEscalations(t, pouts, p)
 				continue
 			}
 			p.Admin.Escalations = append(p.Admin.Escalations, e.Technique+" -> "+display(t))
@@ -342,20 +345,32 @@ func (b *builder) edges(n *graph.Node, ni int32, p *Principal) {
 		slices.Sort(res.rows[i].Access)
 		slices.Sort(res.rows[i].Via)
 	}
+	// Ordered most sensitive first, then by id (a row per resource, so the
+	// order is total): the row numbers are sorted and each row copied once
+	// into the principal's own list, at its number.
 	if len(res.rows) > 0 {
-		p.Resources = slices.Clone(res.rows)
-	}
-	slices.SortFunc(p.Resources, func(x, y ResourceAccess) int {
-		if c := cmp.Compare(sensRank(y), sensRank(x)); c != 0 {
-			return c
+		order := res.order[:0]
+		for i := range res.rows {
+			order = append(order, int32(i))
 		}
-		return cmp.Compare(x.ID, y.ID)
-	})
+		slices.SortFunc(order, func(i, j int32) int {
+			x, y := &res.rows[i], &res.rows[j]
+			if c := cmp.Compare(sensRank(y), sensRank(x)); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.ID, y.ID)
+		})
+		p.Resources = make([]ResourceAccess, len(order))
+		for k, i := range order {
+			p.Resources[k] = res.rows[i]
+		}
+		res.order = order
+	}
 	// Sorted by sensitivity (a crown jewel as restricted), the sensitive
 	// stores, confidential and above, are a prefix of the resources: the
 	// row shares it rather than copying it (a report is read-only).
 	k := 0
-	for k < len(p.Resources) && sensRank(p.Resources[k]) >= int(graph.SensitivityConfidential) {
+	for k < len(p.Resources) && sensRank(&p.Resources[k]) >= int(graph.SensitivityConfidential) {
 		k++
 	}
 	if k > 0 {
@@ -365,13 +380,11 @@ func (b *builder) edges(n *graph.Node, ni int32, p *Principal) {
 	slices.SortFunc(p.Trust, func(x, y Trust) int { return cmp.Compare(x.Principal, y.Principal) })
 }
 
-// dataEdges adds the READS / WRITES / ADMINISTERS / DECRYPTS moves out of
-// from (a principal, or a policy it holds, named by policy) to res.
 // policyEscalations lists the escalations a shared policy node draws for
-// its holders (an Azure grant node's run-command onto a VM's identity).
-func (b *builder) policyEscalations(pi int32, p *Principal) {
-	pol := &b.g.Nodes[pi]
-	for _, o := range b.out(pi) {
+// its holders (an Azure grant node's run-command onto a VM's identity);
+// outs are the policy's edges (out).
+func (b *builder) policyEscalations(pol *graph.Node, outs []outEdge, p *Principal) {
+	for _, o := range outs {
 		e, t := &b.g.Edges[o.edge], &b.g.Nodes[o.to]
 		if e.Kind != graph.EdgeEscalatesTo || t.Kind == graph.KindPolicy {
 			continue
@@ -382,8 +395,11 @@ func (b *builder) policyEscalations(pi int32, p *Principal) {
 	}
 }
 
-func (b *builder) dataEdges(from int32, policy string, res *resourceRows) {
-	for _, o := range b.out(from) {
+// dataEdges adds the READS / WRITES / ADMINISTERS / DECRYPTS moves among
+// outs, the edges out of a principal or of a policy it holds (named by
+// policy), to res.
+func (b *builder) dataEdges(outs []outEdge, policy string, res *resourceRows) {
+	for _, o := range outs {
 		e := &b.g.Edges[o.edge]
 		switch e.Kind {
 		case graph.EdgeReads, graph.EdgeWrites, graph.EdgeAdministers, graph.EdgeDecrypts:
@@ -424,8 +440,9 @@ func (b *builder) dataEdges(from int32, policy string, res *resourceRows) {
 
 // resourceRows collects a principal's resources, one row per resource.
 type resourceRows struct {
-	at   map[string]int // resource id -> its row
-	rows []ResourceAccess
+	at    map[string]int // resource id -> its row
+	rows  []ResourceAccess
+	order []int32 // the rows' order, reused
 }
 
 // oneKind and oneVia return a shared one-element list: most resources are
@@ -451,7 +468,7 @@ func (b *builder) oneVia(via string) []string {
 	return l
 }
 
-func sensRank(r ResourceAccess) int {
+func sensRank(r *ResourceAccess) int {
 	if r.CrownJewel {
 		return int(graph.SensitivityRestricted)
 	}

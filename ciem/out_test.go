@@ -57,7 +57,7 @@ func TestEdgesOutOfANodeAreThoseAScanFinds(t *testing.T) {
 			b.index()
 			checked, trusts := 0, 0
 			for i := range tt.g.Nodes {
-				got, want := b.out(int32(i)), outByScan(tt.g, tt.g.Nodes[i].ID)
+				got, want := b.out(int32(i), nil), outByScan(tt.g, tt.g.Nodes[i].ID)
 				if !slices.Equal(got, want) {
 					t.Fatalf("out(%q) = %v, want %v", tt.g.Nodes[i].ID, got, want)
 				}
