@@ -435,3 +435,39 @@ func TestDecodeLeavesNoStringTableBehind(t *testing.T) {
 		t.Errorf("a decode of %d nodes into a window allocated %d bytes, want under %d (the text and a little)", n, got, text+64<<10)
 	}
 }
+
+// TestKeepBlobDecodesStringsInPlace: with KeepBlob every decoded string
+// lies in the blob itself, and the rows equal those of a copying decode.
+func TestKeepBlobDecodesStringsInPlace(t *testing.T) {
+	rows := richRows()
+	b, err := Encode(&rows, newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := Decode(b, Options{IncludeResolved: true, LastSeen: newest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := Decode(b, Options{IncludeResolved: true, LastSeen: newest, KeepBlob: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(kept, copied) {
+		t.Fatalf("KeepBlob decoded\n%+v\nwant\n%+v", kept, copied)
+	}
+	lo, hi := uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&b[0]))+uintptr(len(b))
+	inBlob := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return s == "" || (p >= lo && p < hi)
+	}
+	for _, n := range kept.Nodes {
+		if !inBlob(n.ID) || !inBlob(n.Name) || !inBlob(string(n.Kind)) {
+			t.Errorf("node %q: a string outside the blob", n.ID)
+		}
+	}
+	for _, n := range copied.Nodes {
+		if n.ID != "" && inBlob(n.ID) {
+			t.Errorf("node %q: a copying decode left its id in the blob", n.ID)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/breachpath/breachpath/graph"
 )
@@ -340,7 +341,14 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 		return nil, fmt.Errorf("string table lengths do not add up")
 	}
 	textAt := d.pos
-	text := string(d.b[textAt : textAt+int(total)])
+	var text string
+	switch {
+	case total == 0:
+	case opt.KeepBlob:
+		text = unsafe.String(&d.b[textAt], int(total))
+	default:
+		text = string(d.b[textAt : textAt+int(total)])
+	}
 	d.strs = d.scratch.strs(n)
 	d.pos = lensAt
 	off := 0

@@ -15,8 +15,8 @@ import (
 // page in twice (once mapped to the shared zero page, once for the write),
 // and the cycle marks nothing a later one would not mark again. While the
 // tiles are filled, Load therefore holds the collector off; what the decode
-// leaves behind (the driver's copy of each blob) is collected once, after
-// the merge, and the command's later allocations reuse it.
+// and the merge leave behind (a few scratch tables and position arrays) is
+// collected once, after the merge.
 //
 // The pause is bounded: a memory limit of the memory in use when it began
 // plus the caller's budget (or the limit already set, if lower) makes the

@@ -339,9 +339,10 @@ func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph
 			ne += edges[i]
 		}
 	}
-	// the tiles, their text and the decode's garbage together come to about
-	// 2.5 times the tiles at a million resources (docs/benchmarks.md,
-	// "Seventh round"): hold the collector off while they are filled
+	// hold the collector off while the tiles are filled: with the blobs
+	// their strings point into, a load holds about twice the tiles at a
+	// million resources (docs/benchmarks.md, "Seventh round"), and three
+	// times bounds the pause with room for the decode's garbage
 	tileBytes := int64(nn)*int64(unsafe.Sizeof(graph.Node{})) + int64(ne)*int64(unsafe.Sizeof(graph.Edge{}))
 	resume = pauseCollector(3 * tileBytes)
 	tiles = graph.Tiles{Nodes: make([]graph.Node, nn), Edges: make([]graph.Edge, ne)}
@@ -369,9 +370,14 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 	if err != nil {
 		return nil, tiles, resume, fmt.Errorf("row counts: %w", err)
 	}
-	// A job's blob is the driver's own buffer (sql.RawBytes), valid until
-	// its rows close: the worker closes them once the blob is decoded. Row.Scan
-	// into a []byte would copy every blob once more (264 MB of garbage at 1M).
+	// A job's blob is the driver's buffer (sql.RawBytes): Row.Scan into a
+	// []byte would copy every blob once more (264 MB of garbage at 1M). The
+	// worker closes its rows once the blob is decoded, and the decoded
+	// strings keep pointing into the buffer (blob.Options.KeepBlob) instead
+	// of a copy of its string table (173 MB at 1M): this driver reads every
+	// blob into a new buffer it never touches again, which database/sql
+	// hands over as it is (TestDriverHandsEachBlobItsOwnBuffer,
+	// TestLoadedGraphOutlivesTheStoreReads hold it to that).
 	type job struct {
 		i    int
 		b    sql.RawBytes
@@ -386,7 +392,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 			for j := range jobs {
 				sc := scopes[j.i]
 				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, NoFindings: filter.SkipFindings, FactsOnly: filter.FactsOnly,
-					IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)}
+					IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen), KeepBlob: true}
 				if windowed[j.i] {
 					opt.Into = &wins[j.i]
 				}
