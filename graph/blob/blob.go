@@ -56,12 +56,19 @@ type Options struct {
 	// attacker moves, and facts are most of the edges.
 	MovesOnly bool
 	// KeepFacts, with MovesOnly, still returns fact edges of these kinds;
-	// the others are skipped without being materialised.
+	// with FactsOnly, when set, it names the only fact kinds returned. The
+	// others are skipped without being materialised.
 	KeepFacts []graph.EdgeKind
+	// KeepBlob lets the decoded strings point into the blob instead of a
+	// copy of its string table: the caller hands the blob over and must
+	// never modify or reuse its bytes while the rows live. It saves a copy
+	// of the table (173 MB at a million resources) and keeps the blob
+	// alive instead of dropping it as garbage.
+	KeepBlob bool
 	// NoFindings skips findings.
 	NoFindings bool
 	// FactsOnly decodes the fact edges alone: no node, no move edge, no
-	// finding (MovesOnly, KeepFacts and NoFindings are then ignored).
+	// finding (MovesOnly and NoFindings are then ignored).
 	FactsOnly bool
 	// IncludeResolved keeps findings with a ResolvedAt time (dropped otherwise,
 	// as Load drops them unless graph.Filter.IncludeResolved is set).
