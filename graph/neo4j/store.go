@@ -129,6 +129,7 @@ var schemaStatements = []string{
 	`CREATE CONSTRAINT bp_sync_record IF NOT EXISTS FOR (y:SyncRecord) REQUIRE (y.ns, y.id) IS UNIQUE`,
 	`CREATE CONSTRAINT bp_meta_ns IF NOT EXISTS FOR (m:BreachpathMeta) REQUIRE m.ns IS UNIQUE`,
 	`CREATE CONSTRAINT bp_scope_projection IF NOT EXISTS FOR (p:ScopeProjection) REQUIRE p.key IS UNIQUE`,
+	`CREATE CONSTRAINT bp_stats_totals IF NOT EXISTS FOR (t:StatsTotals) REQUIRE t.key IS UNIQUE`,
 	// Writes look rows up by id (then filter by scope and version); loads
 	// and repairs scan a scope.
 	`CREATE INDEX bp_resource_id IF NOT EXISTS FOR (n:Resource) ON (n.id)`,
@@ -422,6 +423,7 @@ func (s *Store) Purge(ctx context.Context) error {
 		`MATCH (y:SyncRecord {ns: $ns}) WITH y LIMIT $batch DELETE y RETURN count(*)`,
 		`MATCH (s:Scope {ns: $ns}) WITH s LIMIT $batch DELETE s RETURN count(*)`,
 		`MATCH (p:ScopeProjection {ns: $ns}) WITH p LIMIT $batch DELETE p RETURN count(*)`,
+		`MATCH (t:StatsTotals {ns: $ns}) WITH t LIMIT $batch DELETE t RETURN count(*)`,
 		`MATCH (m:BreachpathMeta {ns: $ns}) WITH m LIMIT $batch DELETE m RETURN count(*)`,
 	} {
 		if err := run(q, p); err != nil {
