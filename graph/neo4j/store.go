@@ -280,9 +280,40 @@ func ignorableSchemaError(err error) bool {
 		(strings.HasSuffix(ne.Code, "AlreadyExists") || strings.Contains(ne.Code, "Equivalent"))
 }
 
+// schemaNameRE finds the name a schema statement creates.
+var schemaNameRE = regexp.MustCompile(`^CREATE (?:CONSTRAINT|INDEX) (\w+) IF NOT EXISTS`)
+
+// schemaInPlace reports whether every constraint and index of
+// schemaStatements exists and is online (a constraint's own index has the
+// constraint's name): one read, where creating them takes a statement
+// each, which every command would otherwise pay at Open. Any doubt (an
+// error, a missing or populating index) is a no.
+func (s *Store) schemaInPlace(ctx context.Context, sess neo.SessionWithContext) bool {
+	online := map[string]bool{}
+	err := s.readAll(ctx, sess, `SHOW INDEXES YIELD name, state RETURN name, state`, nil, func(v []any) error {
+		name, _ := v[0].(string)
+		state, _ := v[1].(string)
+		online[name] = state == "ONLINE"
+		return nil
+	})
+	if err != nil {
+		return false
+	}
+	for _, q := range schemaStatements {
+		m := schemaNameRE.FindStringSubmatch(q)
+		if m == nil || !online[m[1]] {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Store) createSchema(ctx context.Context, retry time.Duration) error {
 	sess := s.session(ctx, neo.AccessModeWrite)
 	defer sess.Close(context.WithoutCancel(ctx))
+	if s.schemaInPlace(ctx, sess) {
+		return nil
+	}
 	for _, q := range schemaStatements {
 		// schema commands must run in their own auto-commit transaction
 		if err := runSchemaStatement(ctx, sess, q, retry); err != nil && !ignorableSchemaError(err) {

@@ -128,3 +128,23 @@ func TestTotalsFollowConcurrentSyncs(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenChecksTheSchemaInOneRead checks what lets Open skips creating the schema only
+// when schemaInPlace finds every constraint and index of schemaStatements
+// by name, so each statement must name what it creates.
+func TestOpenChecksTheSchemaInOneRead(t *testing.T) {
+	names := map[string]bool{}
+	for _, q := range schemaStatements {
+		m := schemaNameRE.FindStringSubmatch(q)
+		if m == nil || names[m[1]] {
+			t.Fatalf("schema statement names nothing new: %s", q)
+		}
+		names[m[1]] = true
+	}
+	s := openTest(t)
+	sess := s.session(context.Background(), neo.AccessModeRead)
+	defer sess.Close(context.Background())
+	if !s.schemaInPlace(context.Background(), sess) {
+		t.Fatal("after Open, the schema is not found in place")
+	}
+}
