@@ -2,6 +2,7 @@ package ciem_test
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	"github.com/breachpath/breachpath/ciem"
@@ -59,6 +60,20 @@ func BenchmarkBuild10k(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := ciem.Build(context.Background(), g, ciem.Sources{}, ciem.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWriteJSON10k(b *testing.B) {
+	g := syntheticGraph(b, 10_000)
+	rep, err := ciem.Build(context.Background(), g, ciem.Sources{}, ciem.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ciem.WriteJSON(io.Discard, rep); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -75,12 +74,25 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	b := &builder{g: g, src: src, opts: opts, cutoff: opts.Now.Add(-time.Duration(opts.LastAccessedDays) * 24 * time.Hour)}
+	b := &builder{g: g, src: src, opts: opts, cutoff: opts.Now.Add(-time.Duration(opts.LastAccessedDays) * 24 * time.Hour),
+		proj: paths.NewProjection(g)}
 	b.index()
 	if err := b.joinPaths(ctx); err != nil {
 		return nil, err
 	}
 	rep := &Report{GeneratedAt: opts.Now.UTC(), WindowDays: opts.LastAccessedDays, AttackPaths: b.pathCount, PathsTruncated: b.truncated}
+	// A row is a large struct (about 650 bytes) and a 1M-resource estate has
+	// 200k principals: the rows are allocated once at their number, not
+	// grown by doubling (a copy of every row at each step).
+	wanted := 0
+	for i := range g.Nodes {
+		if b.wanted(&g.Nodes[i]) {
+			wanted++
+		}
+	}
+	if wanted > 0 {
+		rep.Principals = make([]Principal, 0, wanted)
+	}
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
 		if !b.wanted(n) {
@@ -91,13 +103,28 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 				return nil, fmt.Errorf("ciem: %w", err)
 			}
 		}
-		p, err := b.principal(ctx, n)
+		p, err := b.principal(ctx, n, int32(i))
 		if err != nil {
 			return nil, err
 		}
 		rep.Principals = append(rep.Principals, p)
 	}
-	slices.SortFunc(rep.Principals, func(x, y Principal) int {
+	sortRows(rep.Principals)
+	rep.Accounts = summarize(rep.Principals)
+	return rep, nil
+}
+
+// sortRows orders the rows riskiest first: principals on attack paths,
+// then by score, then by id. It sorts row numbers and then moves each row
+// once to its place (graph.Permute), rather than swapping the large rows
+// themselves at every step of the sort.
+func sortRows(ps []Principal) {
+	order := make([]int32, len(ps))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		x, y := &ps[i], &ps[j]
 		if c := graph.CompareBool(len(y.AttackPaths) > 0, len(x.AttackPaths) > 0); c != 0 {
 			return c
 		}
@@ -106,8 +133,7 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 		}
 		return cmp.Compare(x.ID, y.ID)
 	})
-	rep.Accounts = summarize(rep.Principals)
-	return rep, nil
+	graph.Permute(ps, order)
 }
 
 // Principal returns the row of the principal with the given id, or nil.
@@ -126,35 +152,34 @@ type builder struct {
 	opts   Options
 	cutoff time.Time
 
-	// byFrom orders g.Edges by source (nil: g.Edges already is, as every
-	// loaded or assembled graph's edges are: by key, source first), so the
-	// edges out of a node are one run of it (out).
-	byFrom    []int32
+	// proj is the move graph the attack paths are searched on; a row reads
+	// its principal's moves from it, as node positions (no id lookups), and
+	// its trust from trusts (the TRUSTS facts by source, in edge order).
+	proj      *paths.Projection
+	trusts    map[string][]int32
 	assumedBy map[string]map[string]bool
 	members   map[string]int
 	kinds     map[graph.EdgeKind][]graph.EdgeKind // oneKind
 	vias      map[string][]string                 // oneVia
 	reach     map[string]paths.AdminReach         // principal -> its chain to an administrator
+	scratch   resourceRows                        // edges' working rows
+	outs      []outEdge                           // edges' principal's edges
 	onPath    map[string][]string
 	pathCount int
 	truncated bool
 }
 
-// index counts members and who assumes each role. The edges out of a
-// principal are not indexed: they are a run of the edges ordered by source
-// (out), found by binary search, so a report of a few principals of a large
-// estate costs no pass over the moves beyond this one.
+// index counts members, who assumes each role and the trust facts out of
+// each role. The moves out of a principal are not indexed here: they are
+// its run of the projection's CSR (out).
 func (b *builder) index() {
 	b.assumedBy = map[string]map[string]bool{}
 	b.members = map[string]int{}
+	b.trusts = map[string][]int32{}
 	b.kinds, b.vias = map[graph.EdgeKind][]graph.EdgeKind{}, map[string][]string{}
-	edges := b.g.Edges
-	sorted := true
-	for i := range edges {
-		e := &edges[i]
-		if i > 0 && sorted && edges[i-1].From > e.From {
-			sorted = false
-		}
+	b.scratch.at = map[string]int{}
+	for i := range b.g.Edges {
+		e := &b.g.Edges[i]
 		switch e.Kind {
 		case graph.EdgeAssumes:
 			if b.assumedBy[e.To] == nil {
@@ -163,36 +188,36 @@ func (b *builder) index() {
 			b.assumedBy[e.To][e.From] = true
 		case graph.EdgeMemberOf:
 			b.members[e.To]++
+		case graph.EdgeTrusts:
+			b.trusts[e.From] = append(b.trusts[e.From], int32(i))
 		}
-	}
-	if !sorted { // a graph built by hand: order by source, keeping edge order within one
-		b.byFrom = make([]int32, len(edges))
-		for i := range b.byFrom {
-			b.byFrom[i] = int32(i)
-		}
-		slices.SortStableFunc(b.byFrom, func(x, y int32) int { return strings.Compare(edges[x].From, edges[y].From) })
 	}
 }
 
-// out returns the edges out of id that the report reads (readsOut), as
-// indexes into g.Edges, in edge order.
-func (b *builder) out(id string) []int32 {
-	edges := b.g.Edges
-	at := func(k int) int32 {
-		if b.byFrom != nil {
-			return b.byFrom[k]
+// outEdge is an edge out of a node that the report reads: its index in
+// g.Edges and its head's position in g.Nodes.
+type outEdge struct{ edge, to int32 }
+
+// out returns the edges out of the node at position ni that the report
+// reads (readsOut) and whose head is loaded, in edge order: its moves from
+// the projection (which holds every move whose ends are loaded, in edge
+// order within a node) merged with its trust facts, appended to res.
+func (b *builder) out(ni int32, res []outEdge) []outEdge {
+	lo, hi := b.proj.Out(ni)
+	trusts := b.trusts[b.g.Nodes[ni].ID]
+	k, j := lo, 0
+	for k < hi || j < len(trusts) {
+		if j == len(trusts) || (k < hi && b.proj.Edge[k] < trusts[j]) {
+			if ei := b.proj.Edge[k]; readsOut(b.g.Edges[ei].Kind) {
+				res = append(res, outEdge{ei, b.proj.Targets[k]})
+			}
+			k++
+			continue
 		}
-		return int32(k)
-	}
-	var res []int32
-	for k := sort.Search(len(edges), func(k int) bool { return edges[at(k)].From >= id }); k < len(edges); k++ {
-		e := &edges[at(k)]
-		if e.From != id {
-			break
+		if to, ok := b.g.NodeIndex(b.g.Edges[trusts[j]].To); ok {
+			res = append(res, outEdge{trusts[j], to})
 		}
-		if readsOut(e.Kind) {
-			res = append(res, at(k))
-		}
+		j++
 	}
 	return res
 }
@@ -218,7 +243,7 @@ func (b *builder) joinPaths(ctx context.Context) error {
 	res := b.opts.Paths
 	if res == nil {
 		var err error
-		res, err = paths.Search(ctx, b.g, b.opts.PathOptions)
+		res, err = b.proj.Search(ctx, b.opts.PathOptions)
 		if err != nil {
 			return fmt.Errorf("ciem: attack paths: %w", err)
 		}
@@ -262,7 +287,7 @@ func (b *builder) wanted(n *graph.Node) bool {
 	return true
 }
 
-func (b *builder) principal(ctx context.Context, n *graph.Node) (Principal, error) {
+func (b *builder) principal(ctx context.Context, n *graph.Node, ni int32) (Principal, error) {
 	p := Principal{ID: n.ID, Name: n.Name, Kind: n.Kind, NativeType: n.NativeType, Cloud: n.Cloud, Account: n.Account,
 		AttackPaths: b.onPath[n.ID], Members: b.members[n.ID]}
 	ent, err := entitlement.DecodeWith(n, b.g.Node)
@@ -275,7 +300,7 @@ func (b *builder) principal(ctx context.Context, n *graph.Node) (Principal, erro
 			return p, err
 		}
 	}
-	b.edges(n, &p)
+	b.edges(n, ni, &p)
 	if err := b.admin(ctx, n, &p); err != nil {
 		return p, err
 	}
@@ -287,22 +312,25 @@ func (b *builder) principal(ctx context.Context, n *graph.Node) (Principal, erro
 }
 
 // edges fills resources, trust and escalation moves from the graph.
-func (b *builder) edges(n *graph.Node, p *Principal) {
-	res := resourceRows{at: map[string]int{}}
-	b.dataEdges(n.ID, "", &res)
-	for _, ei := range b.out(n.ID) {
-		e := &b.g.Edges[ei]
-		t := b.g.Node(e.To)
-		if t == nil {
-			continue
-		}
+func (b *builder) edges(n *graph.Node, ni int32, p *Principal) {
+	// rows are collected in the builder's scratch (reused from principal to
+	// principal) and copied once, at their number, into the row
+	res := &b.scratch
+	clear(res.at)
+	res.rows = res.rows[:0]
+	outs := b.out(ni, b.outs[:0]) // reused: a held policy's are its own
+	b.outs = outs
+	b.dataEdges(outs, "", res)
+	for _, o := range outs {
+		e, t := &b.g.Edges[o.edge], &b.g.Nodes[o.to]
 		switch e.Kind {
 		case graph.EdgeEscalatesTo:
 			if t.Kind == graph.KindPolicy {
 				// A move onto a shared policy node means "holds this policy": the
 				// collector draws the policy's data access once, from the policy.
-				b.dataEdges(t.ID, display(t), &res)
-				b.policyEscalations(t, p)
+				pouts := b.out(o.to, nil)
+				b.dataEdges(pouts, display(t), res)
+				b.policyEscalations(t, pouts, p)
 				continue
 			}
 			p.Admin.Escalations = append(p.Admin.Escalations, e.Technique+" -> "+display(t))
@@ -317,18 +345,32 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 		slices.Sort(res.rows[i].Access)
 		slices.Sort(res.rows[i].Via)
 	}
-	p.Resources = res.rows
-	slices.SortFunc(p.Resources, func(x, y ResourceAccess) int {
-		if c := cmp.Compare(sensRank(y), sensRank(x)); c != 0 {
-			return c
+	// Ordered most sensitive first, then by id (a row per resource, so the
+	// order is total): the row numbers are sorted and each row copied once
+	// into the principal's own list, at its number.
+	if len(res.rows) > 0 {
+		order := res.order[:0]
+		for i := range res.rows {
+			order = append(order, int32(i))
 		}
-		return cmp.Compare(x.ID, y.ID)
-	})
+		slices.SortFunc(order, func(i, j int32) int {
+			x, y := &res.rows[i], &res.rows[j]
+			if c := cmp.Compare(sensRank(y), sensRank(x)); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.ID, y.ID)
+		})
+		p.Resources = make([]ResourceAccess, len(order))
+		for k, i := range order {
+			p.Resources[k] = res.rows[i]
+		}
+		res.order = order
+	}
 	// Sorted by sensitivity (a crown jewel as restricted), the sensitive
 	// stores, confidential and above, are a prefix of the resources: the
 	// row shares it rather than copying it (a report is read-only).
 	k := 0
-	for k < len(p.Resources) && sensRank(p.Resources[k]) >= int(graph.SensitivityConfidential) {
+	for k < len(p.Resources) && sensRank(&p.Resources[k]) >= int(graph.SensitivityConfidential) {
 		k++
 	}
 	if k > 0 {
@@ -338,15 +380,13 @@ func (b *builder) edges(n *graph.Node, p *Principal) {
 	slices.SortFunc(p.Trust, func(x, y Trust) int { return cmp.Compare(x.Principal, y.Principal) })
 }
 
-// dataEdges adds the READS / WRITES / ADMINISTERS / DECRYPTS moves out of
-// from (a principal, or a policy it holds, named by policy) to res.
 // policyEscalations lists the escalations a shared policy node draws for
-// its holders (an Azure grant node's run-command onto a VM's identity).
-func (b *builder) policyEscalations(pol *graph.Node, p *Principal) {
-	for _, ei := range b.out(pol.ID) {
-		e := &b.g.Edges[ei]
-		t := b.g.Node(e.To)
-		if e.Kind != graph.EdgeEscalatesTo || t == nil || t.Kind == graph.KindPolicy {
+// its holders (an Azure grant node's run-command onto a VM's identity);
+// outs are the policy's edges (out).
+func (b *builder) policyEscalations(pol *graph.Node, outs []outEdge, p *Principal) {
+	for _, o := range outs {
+		e, t := &b.g.Edges[o.edge], &b.g.Nodes[o.to]
+		if e.Kind != graph.EdgeEscalatesTo || t.Kind == graph.KindPolicy {
 			continue
 		}
 		if esc := e.Technique + " -> " + display(t) + " (policy " + display(pol) + ")"; !slices.Contains(p.Admin.Escalations, esc) {
@@ -355,16 +395,19 @@ func (b *builder) policyEscalations(pol *graph.Node, p *Principal) {
 	}
 }
 
-func (b *builder) dataEdges(from, policy string, res *resourceRows) {
-	for _, ei := range b.out(from) {
-		e := &b.g.Edges[ei]
+// dataEdges adds the READS / WRITES / ADMINISTERS / DECRYPTS moves among
+// outs, the edges out of a principal or of a policy it holds (named by
+// policy), to res.
+func (b *builder) dataEdges(outs []outEdge, policy string, res *resourceRows) {
+	for _, o := range outs {
+		e := &b.g.Edges[o.edge]
 		switch e.Kind {
 		case graph.EdgeReads, graph.EdgeWrites, graph.EdgeAdministers, graph.EdgeDecrypts:
 		default:
 			continue
 		}
-		t := b.g.Node(e.To)
-		if t == nil || t.Kind.IsPrincipal() || isAdminNode(t) {
+		t := &b.g.Nodes[o.to]
+		if t.Kind.IsPrincipal() || isAdminNode(t) {
 			continue // admin-equivalence is reported under Admin
 		}
 		i, ok := res.at[t.ID]
@@ -397,8 +440,9 @@ func (b *builder) dataEdges(from, policy string, res *resourceRows) {
 
 // resourceRows collects a principal's resources, one row per resource.
 type resourceRows struct {
-	at   map[string]int // resource id -> its row
-	rows []ResourceAccess
+	at    map[string]int // resource id -> its row
+	rows  []ResourceAccess
+	order []int32 // the rows' order, reused
 }
 
 // oneKind and oneVia return a shared one-element list: most resources are
@@ -424,7 +468,7 @@ func (b *builder) oneVia(via string) []string {
 	return l
 }
 
-func sensRank(r ResourceAccess) int {
+func sensRank(r *ResourceAccess) int {
 	if r.CrownJewel {
 		return int(graph.SensitivityRestricted)
 	}

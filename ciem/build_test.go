@@ -1,9 +1,11 @@
 package ciem
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -338,5 +340,40 @@ func TestExhaustiveUsageKeepsExactlyTheUsedActions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRowsSortRiskiestFirst: sorting row numbers and moving each row once
+// orders the rows as sorting the rows themselves does (on-path first, then
+// by score, then by id), whatever the input order.
+func TestRowsSortRiskiestFirst(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 2, 7, 300} {
+		ps := make([]Principal, n)
+		for i := range ps {
+			ps[i] = Principal{ID: fmt.Sprintf("p%03d", r.IntN(1000)*1000+i), Score: float64(r.IntN(4)) * 12.5}
+			if r.IntN(3) == 0 {
+				ps[i].AttackPaths = []string{"path"}
+			}
+		}
+		want := slices.Clone(ps)
+		slices.SortFunc(want, func(x, y Principal) int {
+			if x.AttackPaths != nil != (y.AttackPaths != nil) {
+				if x.AttackPaths != nil {
+					return -1
+				}
+				return 1
+			}
+			if x.Score != y.Score {
+				return cmp.Compare(y.Score, x.Score)
+			}
+			return cmp.Compare(x.ID, y.ID)
+		})
+		sortRows(ps)
+		for i := range ps {
+			if ps[i].ID != want[i].ID {
+				t.Fatalf("n=%d: row %d is %s, want %s", n, i, ps[i].ID, want[i].ID)
+			}
+		}
 	}
 }

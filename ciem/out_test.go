@@ -8,25 +8,30 @@ import (
 
 	"github.com/breachpath/breachpath/collector/synthetic"
 	"github.com/breachpath/breachpath/graph"
+	"github.com/breachpath/breachpath/paths"
 )
 
-// outByScan is what the report read as a principal's (or policy's) edges
-// before they were found by binary search: every edge of a kind it reads
-// out of id, in the graph's edge order.
-func outByScan(g *graph.Graph, id string) []int32 {
-	var out []int32
+// outByScan is what the report reads as a principal's (or policy's) edges,
+// found the slow way: every edge of a kind it reads out of id whose head is
+// loaded, in the graph's edge order.
+func outByScan(g *graph.Graph, id string) []outEdge {
+	var out []outEdge
 	for i := range g.Edges {
 		e := &g.Edges[i]
-		if e.From == id && readsOut(e.Kind) {
-			out = append(out, int32(i))
+		if e.From != id || !readsOut(e.Kind) {
+			continue
+		}
+		if to, ok := g.NodeIndex(e.To); ok {
+			out = append(out, outEdge{int32(i), to})
 		}
 	}
 	return out
 }
 
-// TestEdgesOutOfANodeAreThoseAScanFinds checks the binary search over the
-// edges in key order, and its fallback for a graph whose edges were put out
-// of order after it was assembled, against a scan of every edge.
+// TestEdgesOutOfANodeAreThoseAScanFinds checks the moves read from the
+// projection merged with the indexed trust facts, for edges in key order and
+// for a graph whose edges were put out of order after it was assembled,
+// against a scan of every edge.
 func TestEdgesOutOfANodeAreThoseAScanFinds(t *testing.T) {
 	est, err := synthetic.Generate(context.Background(), synthetic.Options{Seed: 3, Resources: 1000})
 	if err != nil {
@@ -37,36 +42,36 @@ func TestEdgesOutOfANodeAreThoseAScanFinds(t *testing.T) {
 	rand.New(rand.NewPCG(3, 15)).Shuffle(len(shuffled.Edges), func(i, j int) {
 		shuffled.Edges[i], shuffled.Edges[j] = shuffled.Edges[j], shuffled.Edges[i]
 	})
+	// a move to a node nobody loaded, and a trust fact naming one: neither is read
+	sorted.Edges = append(sorted.Edges, graph.Edge{From: sorted.Nodes[0].ID, To: "not loaded", Kind: graph.EdgeReads},
+		graph.Edge{From: sorted.Nodes[0].ID, To: "not loaded either", Kind: graph.EdgeTrusts})
 	for _, tt := range []struct {
-		name     string
-		g        *graph.Graph
-		fallback bool
+		name string
+		g    *graph.Graph
 	}{
-		{"edges in key order", sorted, false},
-		{"edges out of order", shuffled, true},
+		{"edges in key order", sorted},
+		{"edges out of order", shuffled},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			b := &builder{g: tt.g}
+			b := &builder{g: tt.g, proj: paths.NewProjection(tt.g)}
 			b.index()
-			if (b.byFrom != nil) != tt.fallback {
-				t.Fatalf("ordered by source: %v, want %v", b.byFrom != nil, tt.fallback)
-			}
-			checked := 0
-			ids := []string{"", "\xff", "no such node"}
+			checked, trusts := 0, 0
 			for i := range tt.g.Nodes {
-				ids = append(ids, tt.g.Nodes[i].ID)
-			}
-			for _, id := range ids {
-				got, want := b.out(id), outByScan(tt.g, id)
+				got, want := b.out(int32(i), nil), outByScan(tt.g, tt.g.Nodes[i].ID)
 				if !slices.Equal(got, want) {
-					t.Fatalf("out(%q) = %v, want %v", id, got, want)
+					t.Fatalf("out(%q) = %v, want %v", tt.g.Nodes[i].ID, got, want)
 				}
 				if len(want) > 0 {
 					checked++
 				}
+				for _, o := range want {
+					if tt.g.Edges[o.edge].Kind == graph.EdgeTrusts {
+						trusts++
+					}
+				}
 			}
-			if checked < 100 {
-				t.Fatalf("only %d nodes have edges the report reads: the fixture proves little", checked)
+			if checked < 100 || trusts < 10 {
+				t.Fatalf("only %d nodes have edges the report reads, %d trust facts: the fixture proves little", checked, trusts)
 			}
 		})
 	}

@@ -163,7 +163,7 @@ func mergeRunsIn[T any](runs [][]T, tile []T, compare func(a, b *T) int) []T {
 		off += len(r)
 	}
 	perm := mergeRuns(posRuns, func(a, b *int32) int { return compare(&tile[*a], &tile[*b]) })
-	permute(tile, perm)
+	Permute(tile, perm)
 	return tile
 }
 
@@ -185,10 +185,12 @@ func tiled[T any](runs [][]T, tile []T) bool {
 	return off == len(tile)
 }
 
-// permute reorders s so that s[k] becomes the old s[perm[k]], in place:
+// Permute reorders s so that s[k] becomes the old s[perm[k]], in place:
 // each cycle of the permutation is followed once, holding one row aside.
-// perm must be a permutation of the positions of s; it is used up.
-func permute[T any](s []T, perm []int32) {
+// perm must be a permutation of the positions of s; it is used up. Sorting
+// positions and then permuting once moves each large element once, where
+// sorting the elements themselves swaps them at every step.
+func Permute[T any](s []T, perm []int32) {
 	for k := range perm {
 		if perm[k] < 0 || int(perm[k]) == k {
 			continue

@@ -85,6 +85,7 @@ func TransformDetailed(ctx context.Context, inv *inventory.Inventory, opts Trans
 		return nil, nil, fmt.Errorf("aws transform account %s: %w", inv.AccountID, err)
 	}
 	opts.Identity.EndpointRoutes = res.EndpointRoutes
+	opts.Identity.NFSMounts = res.NFSMounts
 	id, err := identity.Build(ctx, inv, opts.Identity)
 	if err != nil {
 		return nil, nil, fmt.Errorf("aws transform account %s: %w", inv.AccountID, err)

@@ -335,6 +335,7 @@ func TestEveryNodeCarriesACollectorArea(t *testing.T) {
 	r.Images = []inventory.AMI{{ID: "ami-1"}}
 	r.DBSnapshots = []inventory.DBSnapshot{{ID: "s1", ARN: p + "rds:us-east-1:111122223333:snapshot:s1", Source: "orders"}}
 	r.ElasticIPs = []inventory.ElasticIP{{AllocationID: "eipalloc-1", PublicIP: "3.3.3.3", InstanceID: "i-web"}}
+	r.FileSystems = []inventory.FileSystem{{ID: "fs-1", ARN: p + "elasticfilesystem:us-east-1:111122223333:file-system/fs-1"}}
 	snap, _ := transform(t, inv)
 	// EKS workloads carry the area their Kubernetes read fails as.
 	if resources.ServiceEKSKubernetes != fetch.AreaEKSKubernetes {

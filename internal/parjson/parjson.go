@@ -52,25 +52,63 @@ func WriteArray[T any](w io.Writer, n int, elem func(i int) *T, prefix, indent s
 // encoding them in order. The elements are encoded on every core; w sees
 // them in order, and nothing is written after the first error.
 func WriteArrayElements[T any](w io.Writer, n int, elem func(i int) *T, prefix, indent string) error {
+	return writeElements(w, n, prefix, func() (func(dst []byte, i int) ([]byte, error), func()) {
+		raw := raws.Get().(*bytes.Buffer)
+		enc := json.NewEncoder(raw) // escapes HTML, as json.Marshal does
+		return func(dst []byte, i int) ([]byte, error) {
+			raw.Reset()
+			// json.Marshal's bytes, then indented: what MarshalIndent does
+			if err := enc.Encode(elem(i)); err != nil {
+				return dst, err
+			}
+			return appendIndent(dst, bytes.TrimSuffix(raw.Bytes(), []byte{'\n'}), prefix, indent), nil
+		}, func() { raws.Put(raw) }
+	})
+}
+
+// WriteArrayAppend is WriteArrayElements for elements that encode
+// themselves: appendElem(dst, i) appends element i as it stands after
+// prefix in the indented array (its first line unprefixed, every further
+// line starting with prefix) and returns the extended slice. A caller with
+// a hand-written encoder of its element type uses it to skip reflection and
+// the indenting pass; the framing, ordering and error handling are
+// WriteArrayElements'.
+func WriteArrayAppend(w io.Writer, n int, appendElem func(dst []byte, i int) ([]byte, error), prefix string) error {
+	return writeElements(w, n, prefix, func() (func(dst []byte, i int) ([]byte, error), func()) {
+		return appendElem, func() {}
+	})
+}
+
+// AppendIndent appends the compact JSON src, as json.Marshal writes it,
+// indented as json.Indent(dst, src, prefix, indent) would indent it (the
+// first line unprefixed). A hand-written encoder uses it for the parts of
+// an element it leaves to encoding/json.
+func AppendIndent(dst, src []byte, prefix, indent string) []byte {
+	return appendIndent(dst, src, prefix, indent)
+}
+
+// writeElements is the engine of WriteArrayElements and WriteArrayAppend:
+// each worker gets an encoder from newEncoder (and releases it with the
+// returned func) and encodes batches of elements into pooled buffers,
+// which the writer writes in order.
+func writeElements(w io.Writer, n int, prefix string, newEncoder func() (func(dst []byte, i int) ([]byte, error), func())) error {
 	type result struct {
 		b   *[]byte // from bufs; back to it once written
 		err error
 	}
 	encode := func(lo, hi int) result {
 		out := bufs.Get().(*[]byte)
-		raw := raws.Get().(*bytes.Buffer)
-		defer raws.Put(raw)
-		enc := json.NewEncoder(raw) // escapes HTML, as json.Marshal does
+		appendElem, release := newEncoder()
+		defer release()
 		b := (*out)[:0]
 		for i := lo; i < hi; i++ {
-			raw.Reset()
-			// json.Marshal's bytes, then indented: what MarshalIndent does
-			if err := enc.Encode(elem(i)); err != nil {
+			b = append(b, prefix...)
+			var err error
+			if b, err = appendElem(b, i); err != nil {
+				*out = b[:0]
 				bufs.Put(out)
 				return result{err: err}
 			}
-			b = append(b, prefix...)
-			b = appendIndent(b, bytes.TrimSuffix(raw.Bytes(), []byte{'\n'}), prefix, indent)
 			if i < n-1 {
 				b = append(b, ',')
 			}

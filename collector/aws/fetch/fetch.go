@@ -52,6 +52,9 @@ const (
 	// ServiceCognito reads Cognito user pools (cognito-idp) and identity
 	// pools (cognito-identity).
 	ServiceCognito = "cognito"
+	// ServiceEFS reads EFS file systems, their mount targets, file-system
+	// policies and access points.
+	ServiceEFS = "efs"
 )
 
 // GlobalServices are read once per account; the others once per region.
@@ -61,7 +64,7 @@ var GlobalServices = []string{ServiceIAM, ServiceOrg, ServiceS3}
 var RegionalServices = []string{
 	ServiceEC2, ServiceELB, ServiceRDS, ServiceDynamoDB, ServiceEKS, ServiceECS, ServiceKMS,
 	ServiceLambda, ServiceSQS, ServiceSNS, ServiceSecretsManager, ServiceECR, ServiceMacie,
-	ServiceSSM, ServiceCodeBuild, ServiceBeanstalk, ServiceCognito,
+	ServiceSSM, ServiceCodeBuild, ServiceBeanstalk, ServiceCognito, ServiceEFS,
 }
 
 // Options tunes a collection.
@@ -336,7 +339,7 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*inventory.Inve
 		ServiceKMS: s.collectKMS, ServiceLambda: s.collectLambda, ServiceSQS: s.collectSQS,
 		ServiceSNS: s.collectSNS, ServiceSecretsManager: s.collectSecrets, ServiceECR: s.collectECR,
 		ServiceMacie: s.collectMacie, ServiceSSM: s.collectSSM, ServiceCodeBuild: s.collectCodeBuild,
-		ServiceBeanstalk: s.collectBeanstalk, ServiceCognito: s.collectCognito,
+		ServiceBeanstalk: s.collectBeanstalk, ServiceCognito: s.collectCognito, ServiceEFS: s.collectEFS,
 	}
 	for _, region := range regions {
 		rd := inv.Regional[region]

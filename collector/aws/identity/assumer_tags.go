@@ -119,7 +119,8 @@ func (b *builder) assumerEdge(e *escalator, y *principal, a assumer, x capturedE
 }
 
 // assumersByRole maps each role to the principals with an ASSUMES move to it: directly, or
-// through a policy they hold (assumeViaPolicy draws holder -> policy -> role).
+// through a policy they hold (assumeViaPolicy draws holder -> policy -> role); and to the
+// principals with an escalation (ESCALATES_TO) to it, which gives them its credentials.
 func (b *builder) assumersByRole() map[string][]assumer {
 	holders := map[string][]*principal{}
 	for i := range b.edges {
@@ -139,6 +140,16 @@ func (b *builder) assumersByRole() map[string][]assumer {
 	}
 	for i := range b.edges {
 		e := &b.edges[i]
+		// An escalation that hands a principal a role's credentials (a task definition run with a
+		// passed role, ...) makes it the role as surely as sts:AssumeRole does (CloudGoat
+		// ecs_efs_attack: the ruse box's role repoints an ECS service at a task definition with the
+		// task role, and tags the admin instance that role may open a session on).
+		if e.Kind == graph.EdgeEscalatesTo && e.Technique != TechHoldsPolicy {
+			if p, y := b.byARN[e.From], b.byARN[e.To]; p != nil && y != nil && y.role != nil && p != y {
+				add(e.To, p, e.Conditional, p.id+" becomes "+e.To+" ("+e.Technique+")")
+			}
+			continue
+		}
 		if e.Kind != graph.EdgeAssumes || e.Technique != TechAssumeRole || b.byARN[e.To] == nil {
 			continue
 		}

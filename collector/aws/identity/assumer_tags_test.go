@@ -68,3 +68,43 @@ func TestTagStepByAPrincipalThatAssumesTheAttacker(t *testing.T) {
 		})
 	}
 }
+
+// TestTagStepByAPrincipalThatEscalatesToTheAttacker (CloudGoat ecs_efs_attack): a task role may
+// open sessions only on instances tagged StartSession=true; a user who gets that role by pointing
+// a service at a task definition it registers with the role (iam:PassRole + ecs:RegisterTaskDefinition
+// + ecs:UpdateService) and who may create EC2 tags makes the tag step, then acts as the role. The
+// escalation is conditional (bp-ecs-003), so the move is too.
+func TestTagStepByAPrincipalThatEscalatesToTheAttacker(t *testing.T) {
+	const tech = "aws.ssm.start-session"
+	instance := "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0adm"
+	session := stmt{Effect: "Allow", Action: "ssm:StartSession", Resource: "*", Condition: map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/StartSession": "true"}}}
+	for _, tt := range []struct {
+		name string
+		user []stmt
+		want bool
+	}{
+		{name: "user repoints a service at the role and tags the instance", want: true,
+			user: []stmt{allow("*", "iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:UpdateService", "ec2:CreateTags")}},
+		{name: "user may not create tags", user: []stmt{allow("*", "iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:UpdateService")}},
+		{name: "user may tag but not become the role", user: []stmt{allow("*", "ec2:CreateTags")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := newInv()
+			inv.Region("us-east-1").Instances = []inventory.Instance{{ID: "i-0adm", ARN: instance, State: "running", Tags: map[string]string{"StartSession": "false"}}}
+			r := addRole(inv, "task", trustDoc(map[string]any{"Service": "ecs-tasks.amazonaws.com"}, nil), doc(session))
+			u := iamARN("user/ruse")
+			addUser(inv, "ruse", doc(tt.user...))
+			part := build(t, inv)
+			e := findEdge(part, u, graph.EdgeEscalatesTo, instance, tech)
+			if (e != nil) != tt.want {
+				t.Fatalf("user -> instance present=%v, want %v\n%s", e != nil, tt.want, dumpEdges(part, u))
+			}
+			if e == nil {
+				return
+			}
+			if e.Props[graph.PropTagStep] == nil || e.Props["via_role"] != r.ARN || !hasEvidence(e, "aws.ecs.register-task-definition-update-service") || !e.Conditional {
+				t.Errorf("edge must carry the tag step, name the role and the escalation, and stay conditional: props %v evidence %v", e.Props, e.Evidence)
+			}
+		})
+	}
+}

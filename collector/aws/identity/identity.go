@@ -42,6 +42,10 @@ type Options struct {
 	// is drawn from those workloads. Every other data access is decided for a caller outside any
 	// endpoint.
 	EndpointRoutes []resources.EndpointRoute
+	// NFSMounts are the workloads reaching mount targets of EFS file systems whose policy decides
+	// who mounts them (resources.Part.NFSMounts): their roles' elasticfilesystem:Client* access is
+	// drawn from those workloads.
+	NFSMounts []resources.NFSMount
 }
 
 // Part is the identity part of one account's snapshot, merged by the AWS transform with the
@@ -79,6 +83,7 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 		{"trust", b.trust},
 		{"data access", b.dataAccess},
 		{"endpoint access", b.endpointAccess},
+		{"EFS mounts", b.efsMounts},
 		{"privilege escalation", b.escalation},
 		{"endpoint escalation", b.endpointEscalation},
 		{"tag steps by assumers", b.assumerTagSteps},

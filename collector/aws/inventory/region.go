@@ -38,6 +38,7 @@ type RegionData struct {
 	Topics       []Topic          `json:"sns_topics,omitempty"`
 	Secrets      []Secret         `json:"secrets,omitempty"`
 	Repositories []Repository     `json:"ecr_repositories,omitempty"`
+	FileSystems  []FileSystem     `json:"efs_file_systems,omitempty"`
 
 	EKSClusters     []EKSCluster     `json:"eks_clusters,omitempty"`
 	TaskDefinitions []TaskDefinition `json:"ecs_task_definitions,omitempty"`
@@ -67,7 +68,7 @@ func (r *RegionData) Count() int {
 		len(r.Instances) + len(r.Snapshots) + len(r.Images) +
 		len(r.VPCPeerings) + len(r.TransitGateways) + len(r.TGWAttachments) + len(r.TGWRouteTables) + len(r.VPCEndpoints) + len(r.LaunchTemplates) + len(r.LoadBalancers) + len(r.TargetGroups) +
 		len(r.DBInstances) + len(r.DBClusters) + len(r.DBSnapshots) + len(r.Tables) + len(r.KMSKeys) +
-		len(r.Functions) + len(r.Queues) + len(r.Topics) + len(r.Secrets) + len(r.Repositories) +
+		len(r.Functions) + len(r.Queues) + len(r.Topics) + len(r.Secrets) + len(r.Repositories) + len(r.FileSystems) +
 		len(r.EKSClusters) + len(r.TaskDefinitions) + len(r.ECSClusters) + len(r.SSMParameters) + len(r.CodeBuildProjects) + len(r.BeanstalkEnvironments) +
 		len(r.CognitoUserPools) + len(r.CognitoIdentityPools)
 }

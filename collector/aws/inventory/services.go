@@ -407,3 +407,41 @@ type ECSService struct {
 	SubnetIDs         []string `json:"subnet_ids,omitempty"` // awsvpc configuration
 	SecurityGroupIDs  []string `json:"security_group_ids,omitempty"`
 }
+
+// FileSystem is an EFS file system with its mount targets, file-system
+// policy and access points.
+type FileSystem struct {
+	ID        string `json:"id"`
+	ARN       string `json:"arn"`
+	Name      string `json:"name,omitempty"`
+	Encrypted bool   `json:"encrypted,omitempty"`
+	KMSKeyID  string `json:"kms_key_id,omitempty"`
+	// Policy is the file-system policy; "" means none is in effect (EFS's
+	// default policy: every client that reaches a mount target gets full
+	// access, DescribeFileSystemPolicy answers PolicyNotFound).
+	Policy       string           `json:"policy,omitempty"`
+	MountTargets []EFSMountTarget `json:"mount_targets,omitempty"`
+	AccessPoints []EFSAccessPoint `json:"access_points,omitempty"`
+	Tags         Tags             `json:"tags,omitempty"`
+	Errors       []string         `json:"errors,omitempty"` // details that could not be read (policy: the policy is unknown)
+}
+
+// EFSMountTarget is a file system's NFS endpoint in one subnet.
+type EFSMountTarget struct {
+	ID               string   `json:"id"`
+	SubnetID         string   `json:"subnet_id"`
+	VPCID            string   `json:"vpc_id,omitempty"`
+	IPAddress        string   `json:"ip_address,omitempty"`
+	State            string   `json:"state,omitempty"`
+	SecurityGroupIDs []string `json:"security_group_ids,omitempty"`
+}
+
+// EFSAccessPoint is an application entry point of a file system: the POSIX
+// user it forces and the directory it roots clients in.
+type EFSAccessPoint struct {
+	ID            string `json:"id"`
+	ARN           string `json:"arn"`
+	RootDirectory string `json:"root_directory,omitempty"`
+	PosixUID      *int64 `json:"posix_uid,omitempty"`
+	PosixGID      *int64 `json:"posix_gid,omitempty"`
+}

@@ -31,6 +31,10 @@ type Part struct {
 	// EndpointRoutes are the workloads whose requests go through VPC
 	// endpoints, for the identity part (identity.Options.EndpointRoutes).
 	EndpointRoutes []EndpointRoute
+	// NFSMounts are the workloads reaching mount targets of EFS file systems
+	// whose policy decides who mounts them, for the identity part
+	// (identity.Options.NFSMounts).
+	NFSMounts []NFSMount
 }
 
 // Options tune the transform. The zero value uses the defaults.
@@ -116,6 +120,10 @@ type builder struct {
 	// logins are, per instance node id, the local-account passwords its own
 	// user data sets; reachability draws the logins its exposure allows.
 	logins map[string][]loginCredential
+	// efs are the EFS file systems by ARN; nfsMounts the workloads reaching
+	// a policy-gated one (fileSystemMoves).
+	efs       map[string]*efsInfo
+	nfsMounts []NFSMount
 }
 
 // Build turns the inventory's resources into a Part. It never reads IAM
@@ -145,7 +153,7 @@ func Build(ctx context.Context, inv *inventory.Inventory, opts Options) (*Part, 
 		}
 		b.regions = append(b.regions, b.indexRegion(inv.Regional[name]))
 	}
-	steps := []func(){b.network, b.compute, b.data, b.cognito, b.credentials, b.buckets, b.macie, b.reachability, b.endpointAccess, b.sensitivityRules}
+	steps := []func(){b.network, b.compute, b.data, b.cognito, b.credentials, b.buckets, b.macie, b.reachability, b.fileSystemMoves, b.endpointAccess, b.sensitivityRules}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("resources: %w", err)
@@ -169,7 +177,7 @@ func sortedRegions(inv *inventory.Inventory) []string {
 // part returns the rows in insertion order (deterministic: regions sorted,
 // inventory order within a region).
 func (b *builder) part() *Part {
-	p := &Part{Nodes: make([]graph.Node, 0, len(b.order)), Edges: make([]graph.Edge, 0, len(b.eorder)), EndpointRoutes: b.routes}
+	p := &Part{Nodes: make([]graph.Node, 0, len(b.order)), Edges: make([]graph.Edge, 0, len(b.eorder)), EndpointRoutes: b.routes, NFSMounts: b.nfsMounts}
 	for _, id := range b.order {
 		p.Nodes = append(p.Nodes, *b.nodes[id])
 	}

@@ -35,6 +35,10 @@ type member struct {
 	// host is set on a container sharing an instance's network stack: it
 	// has the host's addresses, so "reaching" the host is reaching itself.
 	host string
+	// serves, when set, are the only ports the member answers on (an EFS
+	// mount target: NFS): moves into it carry those ports at most. Such a
+	// member is never the source of a move (nobody runs code on it).
+	serves *protoPorts
 }
 
 // samePlace reports whether two members share one network stack (a

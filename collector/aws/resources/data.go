@@ -103,6 +103,9 @@ func (b *builder) data() {
 			b.resource(t.ARN, graph.KindTopic, "AWS::SNS::Topic", "sns", r, t.Name, t.Tags)
 			b.encryptedBy(t.ARN, r, t.KMSMasterKeyID)
 		}
+		for i := range x.d.FileSystems {
+			b.fileSystem(x, &x.d.FileSystems[i])
+		}
 		for _, repo := range x.d.Repositories {
 			n := b.resource(repo.ARN, graph.KindRegistry, "AWS::ECR::Repository", "ecr", r, repo.Name, repo.Tags)
 			n.Props["scan_on_push"] = repo.ScanOnPush

@@ -127,6 +127,11 @@ var rules = map[string]rule{
 		remediation: "Remove 'all' from the snapshot's restore attribute (aws rds modify-db-snapshot-attribute).",
 		controls:    []string{"AWS-FSBP:RDS.1"}, fixEffort: 1,
 	},
+	RuleEFSOpenToNFSClients: {
+		title: "EFS file system admits any NFS client that reaches a mount target", severity: graph.SeverityMedium,
+		remediation: "Set a file-system policy that grants elasticfilesystem:ClientMount/ClientWrite only to the roles that need them (clients then mount with the mount helper's iam option), and narrow the mount targets' security groups to those clients.",
+		fixEffort:   2,
+	},
 	RuleEKSPublic: {
 		title: "EKS cluster endpoint is publicly accessible", severity: graph.SeverityHigh,
 		remediation: "Disable the public endpoint or restrict publicAccessCidrs to known ranges.",

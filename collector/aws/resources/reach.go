@@ -464,15 +464,34 @@ func (b *builder) lateral() {
 					}
 				}
 				for i := range src {
-					if b.members[i].forwardOnly {
+					if b.members[i].forwardOnly || b.members[i].serves != nil {
 						delete(src, i)
 					}
 				}
-				b.crossEdges(x, t, targets, cross, ports)
-				if len(src) == 0 {
-					continue
+				plain, served := splitServed(b.members, targets)
+				if len(plain) > 0 {
+					b.crossEdges(x, t, plain, cross, ports)
+					if len(src) > 0 {
+						b.reachEdges(x, t, plain, sortedIdx(src), ports, cidrs, strings.Join(why, ", "))
+					}
 				}
-				b.reachEdges(x, t, targets, sortedIdx(src), ports, cidrs, strings.Join(why, ", "))
+				// A member serving fixed ports (an EFS mount target) is reached on
+				// those only; one whose file system's policy decides who mounts is
+				// recorded for the identity part instead of drawn.
+				for _, ti := range served {
+					p := ports.intersect(*b.members[ti].serves)
+					if p.empty() {
+						continue
+					}
+					if info := b.efs[b.members[ti].id]; info != nil && !info.open {
+						b.gatedReachEdges(x, t, ti, sortedIdx(src), p, strings.Join(why, ", "))
+						continue
+					}
+					b.crossEdges(x, t, []int{ti}, cross, p)
+					if len(src) > 0 {
+						b.reachEdges(x, t, []int{ti}, sortedIdx(src), p, cidrs, strings.Join(why, ", "))
+					}
+				}
 			}
 		}
 	}

@@ -418,7 +418,7 @@ func (b *builder) crossEdges(x *regionIndex, t *inventory.SecurityGroup, targets
 	}
 	srcs := make([]int, 0, len(cross))
 	for i := range cross {
-		if !b.members[i].forwardOnly {
+		if !b.members[i].forwardOnly && b.members[i].serves == nil {
 			srcs = append(srcs, i)
 		}
 	}
