@@ -55,6 +55,10 @@ type analysis struct {
 	// (an assumed-breach search) has neither.
 	search stage[[]string]
 	facts  stage[*factGraph]
+	// kinds is the graph with the facts of only the kinds saved queries
+	// and the CIEM report read (factkinds.go), built after publication
+	// too; an analysis made by analyse alone has none.
+	kinds factKinds
 	// moves is the adjacency of the moves, built by the first
 	// neighbourhood answered from a scoped load (near.go)
 	movesOnce sync.Once

@@ -178,6 +178,15 @@ func (c *analysisCache) compute(ctx context.Context, prev *analysis) (*analysis,
 		}
 		return f, err
 	}}
+	an.kinds = factKinds{timeout: c.timeout, build: func(ctx context.Context, have *kindGraph, want []graph.EdgeKind) (*kindGraph, error) {
+		t := time.Now()
+		kg, err := loadFactKinds(ctx, c.store, an, have, want)
+		if err == nil {
+			c.log.Info("fact edges of some kinds loaded", "generation", gen, "kinds", want,
+				"edges", len(kg.g.Edges)-len(g.Edges), "took", time.Since(t).Round(time.Millisecond))
+		}
+		return kg, err
+	}}
 	c.log.Info("analysis computed", "generation", gen, "nodes", len(g.Nodes), "move_edges", len(g.Edges),
 		"paths", len(an.report.Paths), "took", an.took.Round(time.Millisecond))
 	return an, nil

@@ -119,7 +119,7 @@ func ciemParams(c *gin.Context, withFilters bool) (ciemOptions, bool) {
 // computing it once (concurrent requests for the same options wait for the
 // first) and caching it with the analysis, so a new generation starts
 // afresh. It answers the error itself and returns false on failure.
-func (s *Server) ciemReport(c *gin.Context, an *analysis, f *factGraph, o ciemOptions) (*ciem.Report, bool) {
+func (s *Server) ciemReport(c *gin.Context, an *analysis, g *graph.Graph, o ciemOptions) (*ciem.Report, bool) {
 	key := o.key()
 	an.ciemMu.Lock()
 	e, cached := an.ciem[key]
@@ -137,7 +137,7 @@ func (s *Server) ciemReport(c *gin.Context, an *analysis, f *factGraph, o ciemOp
 	}
 	an.ciemMu.Unlock()
 	if !cached {
-		s.computeCIEM(c, an, f, o, key, e)
+		s.computeCIEM(c, an, g, o, key, e)
 	}
 	select {
 	case <-e.done:
@@ -160,7 +160,7 @@ func (s *Server) ciemReport(c *gin.Context, an *analysis, f *factGraph, o ciemOp
 // searches per principal) and detached from the request: the report is
 // cached for everyone, so a client hanging up must not waste it. A failure
 // is not cached: the entry is dropped so that the next request retries.
-func (s *Server) computeCIEM(c *gin.Context, an *analysis, f *factGraph, o ciemOptions, key string, e *ciemEntry) {
+func (s *Server) computeCIEM(c *gin.Context, an *analysis, g *graph.Graph, o ciemOptions, key string, e *ciemEntry) {
 	defer close(e.done)
 	release, ok := s.acquireHeavy(c)
 	if !ok {
@@ -172,7 +172,7 @@ func (s *Server) computeCIEM(c *gin.Context, an *analysis, f *factGraph, o ciemO
 		// The analysis' own search result is joined (no second search), and
 		// the window ends when the analysis was built, so a cached report
 		// says the same thing however late it is read.
-		e.rep, e.err = ciem.Build(ctx, f.graph(), ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{
+		e.rep, e.err = ciem.Build(ctx, g, ciem.Sources{Policies: collector.PolicyWriters()}, ciem.Options{
 			Now: an.builtAt, LastAccessedDays: o.days, Accounts: o.accounts, Principals: o.principals, Paths: an.found})
 	}
 	if e.err != nil {
@@ -210,12 +210,14 @@ func (s *Server) ciemFor(c *gin.Context, filtered bool) (*analysis, *ciem.Report
 	if !ok {
 		return nil, nil, false
 	}
-	// the report reads group membership and trust, which are fact edges
-	an, f, ok := s.withFacts(c)
+	// the report reads the moves, group membership and trust
+	// (ciem.FactsRead): only those facts are loaded, as `breachpath ciem`
+	// loads them (ciem.LoadFilter)
+	an, g, ok := s.withFactKinds(c, ciem.FactsRead, false)
 	if !ok {
 		return nil, nil, false
 	}
-	rep, ok := s.ciemReport(c, an, f, o)
+	rep, ok := s.ciemReport(c, an, g, o)
 	return an, rep, ok
 }
 

@@ -55,6 +55,7 @@ type scopedEdges struct {
 	links  []*graph.ScopeLinks
 	loaded []bool
 	nload  int
+	limit  int // the most scopes loaded before the fact stage answers instead
 	done   map[int32]bool
 
 	facts   []graph.Edge
@@ -70,8 +71,9 @@ type scopedEdges struct {
 const maxScopedScopes = 32
 
 // newScopedEdges reads the store's cross-scope index, which must be of
-// the versions the analysis read.
-func newScopedEdges(ctx context.Context, st graph.Store, an *analysis) (*scopedEdges, error) {
+// the versions the analysis read; the answer may load the facts of limit
+// scopes at most.
+func newScopedEdges(ctx context.Context, st graph.Store, an *analysis, limit int) (*scopedEdges, error) {
 	if an.g.Versions == nil {
 		return nil, fmt.Errorf("%w: the store does not say which versions it loads", errNoClosure)
 	}
@@ -82,7 +84,7 @@ func newScopedEdges(ctx context.Context, st graph.Store, an *analysis) (*scopedE
 	if len(ix) != len(an.g.Versions) {
 		return nil, errSuperseded
 	}
-	x := &scopedEdges{st: st, an: an, moves: an.moveAdjacency(), done: map[int32]bool{}}
+	x := &scopedEdges{st: st, an: an, moves: an.moveAdjacency(), done: map[int32]bool{}, limit: limit}
 	for sc, l := range ix {
 		if v, ok := an.g.Versions[sc]; !ok || v != l.SyncID {
 			return nil, errSuperseded
@@ -119,8 +121,8 @@ func (x *scopedEdges) ensure(ctx context.Context, vs []int32) error {
 	if len(want) == 0 {
 		return nil
 	}
-	if x.nload+len(want) > maxScopedScopes {
-		return fmt.Errorf("%w: the answer needs the facts of more than %d scopes", errNoClosure, maxScopedScopes)
+	if x.nload+len(want) > x.limit {
+		return fmt.Errorf("%w: the answer needs the facts of more than %d scopes", errNoClosure, x.limit)
 	}
 	g, err := x.st.Load(ctx, graph.Filter{Scopes: want, FactsOnly: true})
 	if err != nil {
@@ -230,7 +232,11 @@ func (s *Server) near(c *gin.Context, id string, answer func(ctx context.Context
 			}
 			f = fg
 		} else {
-			f, err = newScopedEdges(ctx, s.cfg.Store, an)
+			limit := s.cfg.NearMaxScopes
+			if limit == 0 {
+				limit = maxScopedScopes
+			}
+			f, err = newScopedEdges(ctx, s.cfg.Store, an, limit)
 		}
 		var out any
 		if err == nil {
@@ -238,6 +244,9 @@ func (s *Server) near(c *gin.Context, id string, answer func(ctx context.Context
 		}
 		switch {
 		case err == nil:
+			if x, ok := f.(*scopedEdges); ok {
+				s.log.Debug("edges near a node from the scopes holding its facts", "node", id, "scopes", x.nload)
+			}
 			s.writeJSON(c, http.StatusOK, out)
 			return
 		case errors.Is(err, errNoClosure):

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/breachpath/breachpath/graph"
-	"github.com/breachpath/breachpath/queries"
 )
 
 // noIndexStore has no cross-scope index of any scope (as a store last
@@ -22,21 +21,9 @@ func (s noIndexStore) Links(ctx context.Context, f graph.Filter) (map[graph.Scop
 	return ix, err
 }
 
-// boundQuery names a saved query that runs without parameters.
-func boundQuery(t *testing.T) string {
-	t.Helper()
-	for _, q := range queries.All() {
-		if _, err := q.Bind(map[string]any{}); err == nil {
-			return q.Name
-		}
-	}
-	t.Fatal("no saved query runs without parameters")
-	return ""
-}
-
 func TestNeighbourhoodAndDegreeFromTheScopesNearAreThoseOfEveryEdge(t *testing.T) {
 	st := estateStore(t)
-	want := fullLoadServer(t, st)
+	want := fullLoadServer(t, Config{Store: st})
 	gated := newFactGatedStore(st)
 	_, got := newServer(t, Config{Store: gated, Rate: 1e6, Burst: 1e6})
 	// and a store without an index, whose neighbourhood needs the fact stage

@@ -38,7 +38,8 @@ func (s *Server) listQueries(c *gin.Context) {
 	s.writeJSON(c, http.StatusOK, out)
 }
 
-// runQuery answers a saved query over the cached graph; its parameters are
+// runQuery answers a saved query over the cached analysis' graph with
+// the fact edges the query reads (factkinds.go); its parameters are
 // the query-string parameters (one value each), validated by the query.
 func (s *Server) runQuery(c *gin.Context) {
 	q, ok := queries.Get(c.Param("name"))
@@ -58,8 +59,10 @@ func (s *Server) runQuery(c *gin.Context) {
 		badParam(c, err.Error())
 		return
 	}
-	// saved queries read fact edges (containment, encryption, runs-as...)
-	_, f, ok := s.withFacts(c)
+	// a saved query reads the moves and the fact kinds its Cypher names
+	// (most read no fact at all): only those are loaded
+	kinds, every := q.FactKinds()
+	_, g, ok := s.withFactKinds(c, kinds, every)
 	if !ok {
 		return
 	}
@@ -68,7 +71,7 @@ func (s *Server) runQuery(c *gin.Context) {
 		return
 	}
 	defer release()
-	res, err := q.Run(c.Request.Context(), f.graph(), params)
+	res, err := q.Run(c.Request.Context(), g, params)
 	if err != nil {
 		if c.Request.Context().Err() != nil || errors.Is(err, c.Request.Context().Err()) {
 			abort(c, http.StatusServiceUnavailable, codeTimeout, "request cancelled during the query")

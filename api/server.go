@@ -84,6 +84,10 @@ type Config struct {
 	// scraper that cannot send one); by default /metrics needs it like
 	// the API (docs/security.md).
 	MetricsPublic bool
+	// NearMaxScopes is the most scopes whose facts one neighbourhood or
+	// node answer loads before it reads the fact stage instead (near.go);
+	// zero: maxScopedScopes; negative: always the fact stage.
+	NearMaxScopes int
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 }

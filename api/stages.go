@@ -29,16 +29,32 @@ import (
 //     moves from the analysis and, per request, the fact edges of only the
 //     scopes that hold a fact on a node the answer reaches (near.go), so
 //     that the explorer never makes the server hold the estate's facts;
+//   - the fact kinds (factkinds.go): saved queries and the CIEM report
+//     read the moves and a few fact kinds only, the kinds a saved query's
+//     Cypher names (queries.Query.FactKinds, derived so that it cannot
+//     drift from the query; most name none and answer from the analysis'
+//     own graph, with no load at all) and the CIEM report's
+//     ciem.FactsRead (group membership and trust, as `breachpath ciem`
+//     loads). Those kinds are loaded alone (graph.Filter FactsOnly with
+//     KeepFacts) into one graph of the analysis' nodes, findings, moves
+//     and the facts asked for so far, which grows by kind: a request for a
+//     kind it lacks loads only that kind and replaces the graph with one
+//     holding both, so however many kind sets are asked the server holds
+//     one copy of the moves and only the facts read (an extra kind is
+//     harmless, every reader reading its own kinds only). When the fact
+//     stage is built, the kinds are taken from it instead of the store;
 //   - the fact stage: every fact edge (containment, membership, network
 //     placement...: most of the edges, 2.8M of 4.7M at a million
 //     resources), loaded alone (graph.Filter FactsOnly: no node, move or
 //     finding a second time) and joined to the analysis' nodes and moves,
-//     with the adjacency of every edge. Saved queries and the CIEM report
-//     read it (as one graph of every edge, merged on their first use), and
-//     so do a neighbourhood or node the scoped load cannot serve and the
-//     edge count of /stats. It is loaded on the first request that needs
-//     it and held until the analysis is replaced: a server whose clients
-//     read only paths, the queue and neighbourhoods never holds it.
+//     with the adjacency of every edge. A neighbourhood or node the scoped
+//     load cannot serve reads it, so does the edge count of /stats when
+//     the store's counts are of another generation, and so would a saved
+//     query that read every kind (as one graph of every edge, merged on
+//     first use). It is loaded on the first request that needs it and
+//     held until the analysis is replaced: a server whose clients read
+//     only paths, the queue, neighbourhoods, saved queries and the CIEM
+//     report never holds it.
 //
 // A request that needs a part waits for it, bounded by its own context; no
 // endpoint answers from a part that is not built, nor from edges of
@@ -148,9 +164,9 @@ type factGraph struct {
 	adjOff  []uint32
 	adjEdge []int32
 
-	// whole is the graph of every edge in one slice, for saved queries and
-	// the CIEM report, which read a graph.Graph; merged on first use, so a
-	// server whose clients ask only for neighbourhoods never holds it.
+	// whole is the graph of every edge in one slice, for a saved query
+	// that reads every kind (none does today; see factkinds.go); merged on
+	// first use, so a server whose clients never ask one never holds it.
 	wholeOnce sync.Once
 	whole     *graph.Graph
 }
@@ -286,34 +302,44 @@ func sameNodes(a, b *graph.Graph) bool {
 }
 
 // withFacts returns the current analysis and its fact graph, loading the
-// facts when needed, or answers the failure. When the store changed since
-// the analysis, the next analysis is waited for and answers instead (a few
-// times at most: a store synced without pause answers 503).
+// facts when needed, or answers the failure.
 func (s *Server) withFacts(c *gin.Context) (*analysis, *factGraph, bool) {
 	an, ok := s.analysis(c)
 	if !ok {
 		return nil, nil, false
 	}
+	return waitStage(s, c, an, "the fact edges", func(ctx context.Context, an *analysis) (*factGraph, error) {
+		return an.facts.get(ctx)
+	})
+}
+
+// waitStage returns the analysis and what get builds of it (what names
+// it in messages), or answers the failure. When the store changed since
+// the analysis, the next analysis is waited for and answers instead (a
+// few times at most: a store synced without pause answers 503).
+func waitStage[T any](s *Server, c *gin.Context, an *analysis, what string, get func(context.Context, *analysis) (T, error)) (*analysis, T, bool) {
+	var zero T
 	ctx := c.Request.Context()
 	for range 3 {
-		f, err := an.facts.get(ctx)
+		v, err := get(ctx, an)
 		switch {
 		case err == nil:
-			return an, f, true
+			return an, v, true
 		case ctx.Err() != nil:
-			abort(c, http.StatusServiceUnavailable, codeTimeout, "request cancelled while the fact edges were loaded")
-			return nil, nil, false
+			abort(c, http.StatusServiceUnavailable, codeTimeout, "request cancelled while "+what+" were loaded")
+			return nil, zero, false
 		case !errors.Is(err, errSuperseded):
-			s.log.Error("loading the fact edges failed", "generation", an.generation, "err", err)
-			abort(c, http.StatusServiceUnavailable, codeUnavailable, "the fact edges could not be loaded; see the server log")
-			return nil, nil, false
+			s.log.Error("loading "+what+" failed", "generation", an.generation, "err", err)
+			abort(c, http.StatusServiceUnavailable, codeUnavailable, what+" could not be loaded; see the server log")
+			return nil, zero, false
 		}
+		var ok bool
 		if an, ok = s.newerAnalysis(c, an); !ok {
-			return nil, nil, false
+			return nil, zero, false
 		}
 	}
-	abort(c, http.StatusServiceUnavailable, codeUnavailable, "the store kept changing while its fact edges were read; retry")
-	return nil, nil, false
+	abort(c, http.StatusServiceUnavailable, codeUnavailable, "the store kept changing while "+what+" were read; retry")
+	return nil, zero, false
 }
 
 // newerAnalysis waits for an analysis other than old (the store changed
@@ -358,8 +384,11 @@ type Stages struct {
 	SearchIndex string `json:"search_index"`
 	// FactEdges are loaded on the first request that needs them.
 	FactEdges string `json:"fact_edges"`
+	// FactKinds are the fact kinds loaded alone so far (sorted) for the
+	// saved queries and the CIEM report, which read only those.
+	FactKinds []string `json:"fact_kinds"`
 }
 
 func (an *analysis) stages() Stages {
-	return Stages{Analysis: stageReady, SearchIndex: an.search.state(), FactEdges: an.facts.state()}
+	return Stages{Analysis: stageReady, SearchIndex: an.search.state(), FactEdges: an.facts.state(), FactKinds: an.kinds.loaded()}
 }

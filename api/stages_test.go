@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/breachpath/breachpath/graph"
-	"github.com/breachpath/breachpath/queries"
 )
 
 // gatedLoads holds every Load that hold selects until its gate opens;
@@ -36,11 +35,24 @@ func (g *gatedLoads) Load(ctx context.Context, f graph.Filter) (*graph.Graph, er
 }
 
 // newFactGatedStore holds every load of the fact stage (the fact edges of
-// every scope: a Load with FactsOnly, or without SkipFacts, naming no
-// scope); the analysis' loads and the neighbourhood's scoped loads pass.
+// every scope: a Load with FactsOnly and no KeepFacts, or without
+// SkipFacts, naming no scope); the analysis' loads, the neighbourhood's
+// scoped loads and the loads of some fact kinds pass.
 func newFactGatedStore(st graph.Store) *gatedLoads {
 	return &gatedLoads{Store: st, gate: make(chan struct{}), entered: make(chan struct{}, 16),
-		hold: func(f graph.Filter) bool { return (f.FactsOnly || !f.SkipFacts) && len(f.Scopes) == 0 }}
+		hold: func(f graph.Filter) bool {
+			if f.FactsOnly {
+				return len(f.KeepFacts) == 0 && len(f.Scopes) == 0
+			}
+			return !f.SkipFacts && len(f.Scopes) == 0
+		}}
+}
+
+// newKindsGatedStore holds every load of some fact kinds alone (FactsOnly
+// with KeepFacts: the saved queries' and the CIEM report's).
+func newKindsGatedStore(st graph.Store) *gatedLoads {
+	return &gatedLoads{Store: st, gate: make(chan struct{}), entered: make(chan struct{}, 16),
+		hold: func(f graph.Filter) bool { return f.FactsOnly && len(f.KeepFacts) > 0 }}
 }
 
 // newScopedGatedStore holds every load naming scopes (the neighbourhood's).
@@ -110,16 +122,31 @@ func TestPathsAnswerBeforeTheFactEdgesAreLoaded(t *testing.T) {
 		t.Fatalf("the neighbourhood or a node's detail loaded every fact edge")
 	}
 
-	// a saved query waits for them, and readyz says they are loading
-	done := make(chan answer)
-	go func() { done <- c.get("/api/v1/queries/" + boundQuery(t)) }()
+	// saved queries and the CIEM report read the fact kinds they name
+	// alone, never the fact stage
+	for _, path := range append(savedQueryPaths(t, c), "/api/v1/ciem", "/api/v1/ciem?format=csv") {
+		if a := c.get(path); a.status != 200 {
+			t.Errorf("%s while the fact edges are held: %d %.300s", path, a.status, a.body)
+		}
+	}
+	if len(st.entered) != 0 {
+		t.Fatalf("a saved query or the CIEM report loaded every fact edge")
+	}
+	if s := readyStages(t, c); s.FactEdges != stagePending || !slices.Equal(s.FactKinds, []string{"ENCRYPTED_BY", "MEMBER_OF", "PROFILE_CONTAINS", "RUNS_AS", "TRUSTS"}) {
+		t.Fatalf("stages once the saved queries and the CIEM report answered: %+v", s)
+	}
+
+	// a request that needs the fact stage waits for it, and readyz says it
+	// is loading
+	done := make(chan error)
+	go func() { _, err := srv.cache.ready().facts.get(context.Background()); done <- err }()
 	<-st.entered
 	if s := readyStages(t, c); s.FactEdges != stageBuilding {
 		t.Fatalf("stages while the fact edges load: %+v", s)
 	}
 	close(st.gate)
-	if a := <-done; a.status != 200 {
-		t.Fatalf("saved query once the fact edges are loaded: %d %s", a.status, a.body)
+	if err := <-done; err != nil {
+		t.Fatalf("fact stage: %v", err)
 	}
 	if s := readyStages(t, c); s.FactEdges != stageReady {
 		t.Fatalf("stages once the fact edges are loaded: %+v", s)
@@ -153,9 +180,10 @@ func (s fullLoadStore) Load(ctx context.Context, f graph.Filter) (*graph.Graph, 
 
 // fullLoadServer is a server whose analysis holds every edge and whose
 // neighbourhood and degrees index that graph itself, as before the stages.
-func fullLoadServer(t *testing.T, st graph.Store) *client {
+func fullLoadServer(t *testing.T, cfg Config) *client {
 	t.Helper()
-	srv, c := newServer(t, Config{Store: fullLoadStore{st}, Rate: 1e6, Burst: 1e6})
+	cfg.Store, cfg.Rate, cfg.Burst = fullLoadStore{cfg.Store}, 1e6, 1e6
+	srv, c := newServer(t, cfg)
 	an, err := srv.cache.get(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +192,12 @@ func fullLoadServer(t *testing.T, st graph.Store) *client {
 	an.facts.mu.Lock() // the server's goroutines read build under it
 	an.facts.build = func(context.Context) (*factGraph, error) { return f, nil }
 	an.facts.mu.Unlock()
+	// the analysis holds every fact kind already
+	an.kinds.mu.Lock()
+	an.kinds.build = func(_ context.Context, _ *kindGraph, want []graph.EdgeKind) (*kindGraph, error) {
+		return &kindGraph{kinds: want, g: an.g}, nil
+	}
+	an.kinds.mu.Unlock()
 	// built now: the neighbourhood reads it rather than joining a scoped
 	// load's facts to this analysis' edges, which hold the facts already
 	if _, err := an.facts.get(context.Background()); err != nil {
@@ -174,7 +208,7 @@ func fullLoadServer(t *testing.T, st graph.Store) *client {
 
 func TestAnswersEqualThoseOfAnAnalysisOfEveryEdge(t *testing.T) {
 	st := estateStore(t)
-	want := fullLoadServer(t, st)
+	want := fullLoadServer(t, Config{Store: st})
 	_, got := newServer(t, Config{Store: st, Rate: 1e6, Burst: 1e6})
 
 	same := func(path string, clear ...string) {
@@ -209,10 +243,8 @@ func TestAnswersEqualThoseOfAnAnalysisOfEveryEdge(t *testing.T) {
 	for _, q := range []string{"prod", "role", "arn:aws", "bucket", "x"} {
 		same("/api/v1/search?limit=100&q=" + url.QueryEscape(q))
 	}
-	for _, q := range queries.All() {
-		if _, err := q.Bind(map[string]any{}); err == nil {
-			same("/api/v1/queries/" + q.Name)
-		}
+	for _, path := range savedQueryPaths(t, got) {
+		same(path)
 	}
 	// the neighbourhood at every depth and the detail of every node on a
 	// path, and of some without paths

@@ -73,15 +73,17 @@ type Filter struct {
 	// of the edges.
 	SkipFacts bool
 	// KeepFacts names fact kinds loaded even with SkipFacts (the CIEM
-	// report reads group membership and trust, and no other fact).
+	// report reads group membership and trust, and no other fact). With
+	// FactsOnly, a non-empty KeepFacts names the only fact kinds loaded.
 	KeepFacts []EdgeKind
 	// FactsOnly loads the fact edges alone: no node, no move edge, no
-	// finding (SkipFacts and KeepFacts are then ignored). It completes a
-	// load with SkipFacts of the same store contents without a second copy
-	// of what that load holds: the ends of its edges are among that load's
-	// nodes (stubs included), and its edges and that load's moves are
-	// together, edge for edge, a load without SkipFacts. Graph.Versions
-	// says which contents it read.
+	// finding (SkipFacts is then ignored; KeepFacts, when set, narrows the
+	// facts to its kinds). It completes a load with SkipFacts of the same
+	// store contents without a second copy of what that load holds: the
+	// ends of its edges are among that load's nodes (stubs included), and
+	// its edges and that load's moves are together, edge for edge, a load
+	// without SkipFacts (with KeepFacts, one that loads those facts).
+	// Graph.Versions says which contents it read.
 	FactsOnly bool
 	// SkipFindings leaves findings out (Findings is empty): the CIEM report
 	// and the attack-path join it makes read none.
@@ -91,14 +93,25 @@ type Filter struct {
 // LoadsEdge reports whether the filter loads edges of the kind.
 func (f Filter) LoadsEdge(k EdgeKind) bool {
 	if f.FactsOnly {
-		return !k.IsMove()
+		return !k.IsMove() && (len(f.KeepFacts) == 0 || slices.Contains(f.KeepFacts, k))
 	}
 	return !f.SkipFacts || k.IsMove() || slices.Contains(f.KeepFacts, k)
 }
 
 // LoadedEdgeKinds returns the edge kinds the filter loads, or nil for all.
-// With FactsOnly it is nil too: every kind but the moves (ExcludedEdgeKinds).
+// With FactsOnly it is nil too (every kind but the moves:
+// ExcludedEdgeKinds), unless KeepFacts narrows it: then its fact kinds.
 func (f Filter) LoadedEdgeKinds() []EdgeKind {
+	if f.FactsOnly && len(f.KeepFacts) > 0 {
+		// never nil: a KeepFacts of moves alone loads no edge
+		out := []EdgeKind{}
+		for _, k := range f.KeepFacts {
+			if !k.IsMove() && !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
 	if !f.SkipFacts || f.FactsOnly {
 		return nil
 	}
@@ -111,11 +124,12 @@ func (f Filter) LoadedEdgeKinds() []EdgeKind {
 	return out
 }
 
-// ExcludedEdgeKinds returns the edge kinds a FactsOnly filter leaves out
-// (the moves), or nil. A store reading rows selects every kind but these,
-// so that a kind it does not know is a fact, as EdgeKind.IsMove says.
+// ExcludedEdgeKinds returns the edge kinds a FactsOnly filter without
+// KeepFacts leaves out (the moves), or nil. A store reading rows selects
+// every kind but these, so that a kind it does not know is a fact, as
+// EdgeKind.IsMove says.
 func (f Filter) ExcludedEdgeKinds() []EdgeKind {
-	if f.FactsOnly {
+	if f.FactsOnly && len(f.KeepFacts) == 0 {
 		return MoveEdgeKinds()
 	}
 	return nil

@@ -23,6 +23,7 @@ type serveFlags struct {
 	listen       string
 	tokenFile    string
 	noAuth       bool
+	nearMax      int
 	allowedHosts []string
 	// collectEvery schedules the --config file's targets in the
 	// background (docs/operations.md).
@@ -73,6 +74,10 @@ token like the API; --metrics-public serves it without (docs/security.md).`,
 	fl.BoolVar(&f.metricsPublic, "metrics-public", false, "serve the Prometheus /metrics endpoint without the bearer token (it reveals attack-path counts and target names; docs/security.md)")
 	fl.DurationVar(&f.collectEvery, "collect-every", 0, "collect the config's targets in the background at this interval, e.g. 6h (needs --config)")
 	fl.StringArrayVar(&f.allowedHosts, "allowed-host", nil, "another Host header value to accept (repeatable), e.g. breachpath.internal.example")
+	// measuring the neighbourhood's cut-off (docs/benchmarks.md) needs it
+	// moved; users have no reason to
+	fl.IntVar(&f.nearMax, "near-max-scopes", 0, "most scopes whose facts one neighbourhood or node answer loads before it reads every fact edge instead (0: the default; -1: always every fact edge)")
+	_ = fl.MarkHidden("near-max-scopes")
 	return cmd
 }
 
@@ -150,6 +155,7 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 	cfg := api.Config{Store: st, Token: token, NoAuth: f.noAuth, Logger: a.log, Assets: web.Assets(),
 		ListenAddr: f.listen, AllowedHosts: f.allowedHosts, ChangesPath: a.changesPath(), Owners: owners}
 	cfg.MetricsPublic = f.metricsPublic
+	cfg.NearMaxScopes = f.nearMax
 	if sched != nil {
 		cfg.Collections = sched.Statuses
 	}

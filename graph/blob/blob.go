@@ -56,12 +56,13 @@ type Options struct {
 	// attacker moves, and facts are most of the edges.
 	MovesOnly bool
 	// KeepFacts, with MovesOnly, still returns fact edges of these kinds;
-	// the others are skipped without being materialised.
+	// with FactsOnly, when set, it names the only fact kinds returned. The
+	// others are skipped without being materialised.
 	KeepFacts []graph.EdgeKind
 	// NoFindings skips findings.
 	NoFindings bool
 	// FactsOnly decodes the fact edges alone: no node, no move edge, no
-	// finding (MovesOnly, KeepFacts and NoFindings are then ignored).
+	// finding (MovesOnly and NoFindings are then ignored).
 	FactsOnly bool
 	// IncludeResolved keeps findings with a ResolvedAt time (dropped otherwise,
 	// as Load drops them unless graph.Filter.IncludeResolved is set).

@@ -344,8 +344,8 @@ func (d *decoder) decode(opt Options) (*Decoded, error) {
 			out.EdgeRuns = append(out.EdgeRuns, moves)
 		case 2:
 			var keep []graph.EdgeKind
-			if opt.MovesOnly && !opt.FactsOnly {
-				keep = opt.KeepFacts
+			if opt.MovesOnly || opt.FactsOnly {
+				keep = opt.KeepFacts // nil with FactsOnly: every fact
 			}
 			out.EdgeRuns = append(out.EdgeRuns, d.edges(&arena, keep, edgeWindow(opt.Into, out.Moves)))
 		case 3:

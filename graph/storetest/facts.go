@@ -14,6 +14,7 @@ import (
 // two scopes and merged, stale flags); every end of a fact edge is a node
 // of the SkipFacts load; Versions names each loaded scope's newest sync,
 // alike in every load of the same contents, and moves on with a sync.
+// With KeepFacts, FactsOnly returns the facts of those kinds alone.
 func testFactsOnly(t *testing.T, open func(t *testing.T) graph.Store) {
 	s := open(t)
 	scopeC := graph.Scope{Cloud: graph.CloudAWS, ID: "333333333333"}
@@ -98,6 +99,29 @@ func testFactsOnly(t *testing.T, open func(t *testing.T) graph.Store) {
 		}
 		if filter.Matches(scopeB) && stale == 0 {
 			t.Error("no stale fact edge loaded; the fixture keeps scope B's ec2 facts stale")
+		}
+		// KeepFacts narrows FactsOnly to its kinds: exactly the full
+		// load's edges of those kinds, of the same versions
+		for _, kinds := range [][]graph.EdgeKind{
+			{graph.EdgeTrusts},
+			{graph.EdgeMemberOf, graph.EdgeTrusts},
+			{graph.EdgeEncryptedBy, graph.EdgeAssumes}, // a move named is not loaded
+			{graph.EdgeAssumes},
+		} {
+			kept := filter
+			kept.FactsOnly, kept.KeepFacts = true, kinds
+			got := mustLoad(t, s, kept)
+			want := slices.DeleteFunc(slices.Clone(full.Edges), func(e graph.Edge) bool {
+				return e.Kind.IsMove() || !slices.Contains(kinds, e.Kind)
+			})
+			if len(got.Nodes) != 0 || len(got.Findings) != 0 || len(got.Edges) != len(want) ||
+				(len(want) > 0 && !reflect.DeepEqual(got.Edges, want)) {
+				t.Errorf("FactsOnly with KeepFacts %v: %d nodes, %d findings, edges\n got %+v\nwant %+v",
+					kinds, len(got.Nodes), len(got.Findings), got.Edges, want)
+			}
+			if !reflect.DeepEqual(got.Versions, facts.Versions) {
+				t.Errorf("FactsOnly with KeepFacts %v: Versions = %v, want %v", kinds, got.Versions, facts.Versions)
+			}
 		}
 	}
 	for _, tt := range []struct {

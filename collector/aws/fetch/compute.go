@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -54,8 +55,38 @@ func (s *session) collectLambda(ctx context.Context, region string, rd *inventor
 			f.Tags = inventory.Tags(tags.Tags)
 		}
 	})
+	s.eventSources(ctx, c, region, fns)
 	rd.Functions = fns
 	return nil
+}
+
+// eventSources attaches every event source mapping of the region to its
+// function (a mapping on an alias or version belongs to the function). A
+// failed listing is recorded as the lambda/event-source-mappings detail.
+func (s *session) eventSources(ctx context.Context, c *lambda.Client, region string, fns []inventory.LambdaFunction) {
+	byARN := make(map[string]*inventory.LambdaFunction, len(fns))
+	for i := range fns {
+		byARN[fns[i].ARN] = &fns[i]
+	}
+	p := lambda.NewListEventSourceMappingsPaginator(c, &lambda.ListEventSourceMappingsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			s.detail(ServiceLambda, "event-source-mappings", region, "ListEventSourceMappings", err)
+			return
+		}
+		for _, m := range page.EventSourceMappings {
+			fn := aws.ToString(m.FunctionArn)
+			// arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+			if parts := strings.Split(fn, ":"); len(parts) > 7 {
+				fn = strings.Join(parts[:7], ":")
+			}
+			if f := byARN[fn]; f != nil {
+				f.EventSources = append(f.EventSources, inventory.LambdaEventSource{UUID: aws.ToString(m.UUID),
+					SourceARN: aws.ToString(m.EventSourceArn), State: aws.ToString(m.State)})
+			}
+		}
+	}
 }
 
 func lambdaFunction(f lambdatypes.FunctionConfiguration, salt []byte) inventory.LambdaFunction {

@@ -192,11 +192,7 @@ func (b *builder) collectResources() {
 		r.noPublic = (pab != nil && pab.RestrictPublicBuckets) || (bk.PublicAccessBlock != nil && bk.PublicAccessBlock.RestrictPublicBuckets)
 		r.objectKeys = policy.ObjectTargets(id, append(identityPolicies, r.policy)...)[1:]
 	}
-	regions := make([]string, 0, len(b.inv.Regional))
-	for name := range b.inv.Regional {
-		regions = append(regions, name)
-	}
-	slices.Sort(regions)
+	regions := b.regionNames()
 	for _, name := range regions {
 		rd := b.inv.Regional[name]
 		for i := range rd.KMSKeys {
@@ -292,11 +288,7 @@ func (b *builder) identityPolicies() []*policy.Policy {
 // configuration, a resource whose node is the credential and whose actions
 // are the configuration reads, evaluated on the holder.
 func (b *builder) collectCredentialHolders(add func(id, region, doc string, t *resourceType) *dataResource) {
-	regions := make([]string, 0, len(b.inv.Regional))
-	for name := range b.inv.Regional {
-		regions = append(regions, name)
-	}
-	slices.Sort(regions)
+	regions := b.regionNames()
 	hold := func(holder, region string, t *resourceType, creds []inventory.ConfigCredential) {
 		for _, c := range creds {
 			r := add(inventory.CredentialNodeID(holder, c.Location), region, "", t)

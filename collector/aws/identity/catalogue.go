@@ -43,6 +43,8 @@ var postureRules = []graph.Rule{
 		Remediation: `Remove Principal "*" grants or restrict them with aws:PrincipalOrgID / aws:SourceVpce conditions; for S3 enable Block Public Access.`},
 	{ID: RuleCrossAccountResource, Severity: graph.SeverityMedium, Title: "Resource policy grants access to an account outside the organization",
 		Remediation: "Confirm the external account is a trusted partner; scope the grant to specific principals and conditions, or remove it."},
+	{ID: RuleQueueDrivesFunction, Severity: graph.SeverityMedium, Title: "Queue that invokes a function accepts messages from principals other than the function",
+		Remediation: "Grant sqs:SendMessage on the queue only to the producers that need it, and validate every message in the function as untrusted input."},
 	{ID: RuleABACRetag, Severity: graph.SeverityHigh, Title: "Attacker-controlled tags: the principal may change the tags an ABAC grant depends on",
 		Remediation: "Deny the tagging action (or the tag keys ABAC uses) to the principal, so that only administrators set the tags ABAC decides on."},
 }

@@ -32,6 +32,7 @@ func TestCatalogueNamesEveryEmittedRule(t *testing.T) {
 		"RuleUserDirectPolicies": RuleUserDirectPolicies, "RuleRoleTrustsAnyone": RuleRoleTrustsAnyone,
 		"RuleRoleTrustsNoExternalID": RuleRoleTrustsNoExternalID, "RuleRoleTrustsOIDCUnscoped": RuleRoleTrustsOIDCUnscoped,
 		"RulePublicResourcePolicy": RulePublicResourcePolicy, "RuleCrossAccountResource": RuleCrossAccountResource, "RuleABACRetag": RuleABACRetag,
+		"RuleQueueDrivesFunction": RuleQueueDrivesFunction,
 	}
 	files, err := filepath.Glob("*.go")
 	if err != nil {

@@ -98,9 +98,22 @@ type LambdaFunction struct {
 	VPC          *LambdaVPC    `json:"vpc,omitempty"`
 	FunctionURLs []FunctionURL `json:"function_urls,omitempty"`
 	Layers       []string      `json:"layers,omitempty"`
-	LastModified string        `json:"last_modified,omitempty"`
-	Tags         Tags          `json:"tags,omitempty"`
-	Errors       []string      `json:"errors,omitempty"`
+	// EventSources are the event source mappings that invoke the function
+	// with the records they poll (an SQS queue's messages, a stream's).
+	EventSources []LambdaEventSource `json:"event_sources,omitempty"`
+	LastModified string              `json:"last_modified,omitempty"`
+	Tags         Tags                `json:"tags,omitempty"`
+	Errors       []string            `json:"errors,omitempty"`
+}
+
+// LambdaEventSource is an event source mapping of a function: Lambda polls
+// the source and invokes the function with what it finds there.
+type LambdaEventSource struct {
+	UUID      string `json:"uuid"`
+	SourceARN string `json:"source_arn"`
+	// State is Creating, Enabling, Enabled, Disabling, Disabled, Updating or
+	// Deleting.
+	State string `json:"state,omitempty"`
 }
 
 // LambdaVPC is a function's VPC attachment.

@@ -7,7 +7,6 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
@@ -74,15 +73,9 @@ func init() {
 // role, to the admin instance, to the file system.
 func (e *estate) ecsEFS(l ecsEFSLab, variant bool) route {
 	c := e.ec2()
-	v, err := c.CreateVpc(e.ctx, &ec2.CreateVpcInput{CidrBlock: s("10.10.0.0/16")})
-	e.check("vpc", err)
-	vpc := *v.Vpc.VpcId
-	subnet := func(cidr, az string) string {
-		out, err := c.CreateSubnet(e.ctx, &ec2.CreateSubnetInput{VpcId: s(vpc), CidrBlock: s(cidr), AvailabilityZone: s(region + az)})
-		e.check("subnet "+cidr, err)
-		return *out.Subnet.SubnetId
-	}
-	public1, public2 := subnet("10.10.10.0/24", "a"), subnet("10.10.20.0/24", "b")
+	v := e.newVPC("10.10.0.0/16")
+	vpc := v.id
+	public1, public2 := v.subnet("10.10.10.0/24", "a"), v.subnet("10.10.20.0/24", "b")
 	igw, err := c.CreateInternetGateway(e.ctx, &ec2.CreateInternetGatewayInput{})
 	e.check("igw", err)
 	_, err = c.AttachInternetGateway(e.ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: s(vpc)})
@@ -95,14 +88,7 @@ func (e *estate) ecsEFS(l ecsEFSLab, variant bool) route {
 		_, err = c.AssociateRouteTable(e.ctx, &ec2.AssociateRouteTableInput{RouteTableId: rt.RouteTable.RouteTableId, SubnetId: s(sub)})
 		e.check("associate", err)
 	}
-	group := func(name string, port int32, cidr string) string {
-		sg, err := c.CreateSecurityGroup(e.ctx, &ec2.CreateSecurityGroupInput{GroupName: s(name), Description: s("lab"), VpcId: s(vpc)})
-		e.check("security group "+name, err)
-		_, err = c.AuthorizeSecurityGroupIngress(e.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{{
-			IpProtocol: s("tcp"), FromPort: sdkaws.Int32(port), ToPort: sdkaws.Int32(port), IpRanges: []ec2types.IpRange{{CidrIp: s(cidr)}}}}})
-		e.check("ingress "+name, err)
-		return *sg.GroupId
-	}
+	group := func(name string, port int32, cidr string) string { return v.group(name, tcp(port, []string{cidr})) }
 	sshSG := group("cg-ec2-ssh", 22, "198.51.100.7/32") // the player's address (cg_whitelist)
 	nfsFrom := "10.10.10.0/24"
 	if variant && l.change == ecsEFSNoNFSFromAdminSubnet {

@@ -293,6 +293,11 @@ func (b *builder) function(x *regionIndex, f *inventory.LambdaFunction) {
 			}
 			if sub := x.subnets[s]; sub != nil {
 				m.blocks = appendPrefix(m.blocks, sub.CIDRBlock)
+				// The subnets' VPC is the function's: the configuration's VpcId
+				// can disagree (moto answers a placeholder), the subnets cannot.
+				if sub.VPCID != "" {
+					m.vpc = sub.VPCID
+				}
 			}
 		}
 		for _, sg := range f.VPC.SecurityGroupIDs {
