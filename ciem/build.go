@@ -40,6 +40,21 @@ type Options struct {
 	// PathOptions (exposure sources to sensitive targets).
 	Paths       *paths.Result
 	PathOptions paths.Options
+	// Timing, when set, receives how long each stage of Build took (the
+	// CLI logs it: docs/benchmarks.md splits the command's time with it).
+	Timing *Timing
+}
+
+// Timing is how long Build's stages took.
+type Timing struct {
+	// Search is the move projection and the attack-path search (zero
+	// search when Options.Paths was given).
+	Search time.Duration
+	// Rows is the principals' rows: resources, trust, escalations,
+	// admin-equivalence, permissions and usage, suggestion, score.
+	Rows time.Duration
+	// Order is ordering the rows and the per-account summaries.
+	Order time.Duration
 }
 
 // FactsRead are the only fact edges Build reads (group membership and
@@ -74,12 +89,16 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
+	var timing Timing
+	start := time.Now()
 	b := &builder{g: g, src: src, opts: opts, cutoff: opts.Now.Add(-time.Duration(opts.LastAccessedDays) * 24 * time.Hour),
 		proj: paths.NewProjection(g)}
 	b.index()
 	if err := b.joinPaths(ctx); err != nil {
 		return nil, err
 	}
+	rowsStart := time.Now()
+	timing.Search = rowsStart.Sub(start)
 	rep := &Report{GeneratedAt: opts.Now.UTC(), WindowDays: opts.LastAccessedDays, AttackPaths: b.pathCount, PathsTruncated: b.truncated}
 	// A row is a large struct (about 650 bytes) and a 1M-resource estate has
 	// 200k principals: the rows are allocated once at their number, not
@@ -109,8 +128,14 @@ func Build(ctx context.Context, g *graph.Graph, src Sources, opts Options) (*Rep
 		}
 		rep.Principals = append(rep.Principals, p)
 	}
+	orderStart := time.Now()
+	timing.Rows = orderStart.Sub(rowsStart)
 	sortRows(rep.Principals)
 	rep.Accounts = summarize(rep.Principals)
+	timing.Order = time.Since(orderStart)
+	if opts.Timing != nil {
+		*opts.Timing = timing
+	}
 	return rep, nil
 }
 

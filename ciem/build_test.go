@@ -377,3 +377,25 @@ func TestRowsSortRiskiestFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildReportsItsStagesWhenAsked: Options.Timing receives the stages'
+// durations (the CLI logs them); without it Build works the same.
+func TestBuildReportsItsStagesWhenAsked(t *testing.T) {
+	g := graph.Assemble([]graph.Node{{ID: "u", Kind: graph.KindUser, Account: "111", Cloud: graph.CloudAWS}}, nil, nil)
+	unset := Timing{Search: -1, Rows: -1, Order: -1}
+	timing := unset
+	rep, err := Build(t.Context(), g, Sources{}, Options{Now: testNow, Timing: &timing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if timing.Search < 0 || timing.Rows < 0 || timing.Order < 0 {
+		t.Fatalf("stages not reported: %+v", timing)
+	}
+	plain, err := Build(t.Context(), g, Sources{}, Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Principals) != 1 || len(plain.Principals) != 1 {
+		t.Fatalf("rows %d and %d, want 1 each", len(rep.Principals), len(plain.Principals))
+	}
+}

@@ -59,6 +59,12 @@ type Options struct {
 	// with FactsOnly, when set, it names the only fact kinds returned. The
 	// others are skipped without being materialised.
 	KeepFacts []graph.EdgeKind
+	// KeepBlob lets the decoded strings point into the blob instead of a
+	// copy of its string table: the caller hands the blob over and must
+	// never modify or reuse its bytes while the rows live. It saves a copy
+	// of the table (173 MB at a million resources) and keeps the blob
+	// alive instead of dropping it as garbage.
+	KeepBlob bool
 	// NoFindings skips findings.
 	NoFindings bool
 	// FactsOnly decodes the fact edges alone: no node, no move edge, no

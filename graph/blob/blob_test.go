@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -392,5 +393,81 @@ func TestEvidenceListsCostTheirSizeOnce(t *testing.T) {
 	table := uint64(len(b)) * 3
 	if got := after.TotalAlloc - before.TotalAlloc; got > rowBytes+table+lists*3/2 {
 		t.Errorf("decoding 20,000 edges with 60,000 evidence strings allocated %d bytes, want under %d", got, rowBytes+table+lists*3/2)
+	}
+}
+
+// TestDecodeLeavesNoStringTableBehind: a decode into a window allocates
+// the text of the string table and the rows' shared maps, not a table of
+// string headers or lengths per decode: those are reused from one decode
+// to the next (a load decodes hundreds of scopes while the collector is
+// paused, and every table dropped would be held until the load ends).
+func TestDecodeLeavesNoStringTableBehind(t *testing.T) {
+	const n = 20000
+	var rows Rows
+	for i := range n {
+		rows.Nodes = append(rows.Nodes, graph.Node{ID: fmt.Sprintf("n%06d", i), Kind: graph.KindCompute, Name: fmt.Sprintf("name %06d", i)})
+	}
+	b, err := Encode(&rows, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // keep the reused scratch
+	into := Window{Nodes: make([]graph.Node, n)}
+	if _, err := Decode(b, Options{Into: &into}); err != nil {
+		t.Fatal(err)
+	}
+	const runs = 5
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		if _, err := Decode(b, Options{Into: &into}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if into.Nodes[n-1].Name != fmt.Sprintf("name %06d", n-1) {
+		t.Fatalf("last node decoded as %+v", into.Nodes[n-1])
+	}
+	// 40,001 strings: their text is part of the blob (some 700 KB), a
+	// table of their headers and lengths would add 960 KB to each decode
+	text := uint64(len(b))
+	if got := (after.TotalAlloc - before.TotalAlloc) / runs; got > text+64<<10 {
+		t.Errorf("a decode of %d nodes into a window allocated %d bytes, want under %d (the text and a little)", n, got, text+64<<10)
+	}
+}
+
+// TestKeepBlobDecodesStringsInPlace: with KeepBlob every decoded string
+// lies in the blob itself, and the rows equal those of a copying decode.
+func TestKeepBlobDecodesStringsInPlace(t *testing.T) {
+	rows := richRows()
+	b, err := Encode(&rows, newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := Decode(b, Options{IncludeResolved: true, LastSeen: newest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := Decode(b, Options{IncludeResolved: true, LastSeen: newest, KeepBlob: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(kept, copied) {
+		t.Fatalf("KeepBlob decoded\n%+v\nwant\n%+v", kept, copied)
+	}
+	lo, hi := uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&b[0]))+uintptr(len(b))
+	inBlob := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return s == "" || (p >= lo && p < hi)
+	}
+	for _, n := range kept.Nodes {
+		if !inBlob(n.ID) || !inBlob(n.Name) || !inBlob(string(n.Kind)) {
+			t.Errorf("node %q: a string outside the blob", n.ID)
+		}
+	}
+	for _, n := range copied.Nodes {
+		if n.ID != "" && inBlob(n.ID) {
+			t.Errorf("node %q: a copying decode left its id in the blob", n.ID)
+		}
 	}
 }

@@ -56,11 +56,13 @@ func (s *Store) Load(ctx context.Context, filter graph.Filter) (*graph.Graph, er
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	scopes = slices.DeleteFunc(scopes, func(sc storedScope) bool { return !filter.Matches(sc.scope) })
-	parts, tiles, err := s.loadParts(ctx, tx, scopes, filter)
+	parts, tiles, resume, err := s.loadParts(ctx, tx, scopes, filter)
 	if err != nil {
+		resume()
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	g := graph.MergeTiled(parts, tiles)
+	resume()
 	g.Versions = make(map[graph.Scope]int64, len(scopes))
 	for _, sc := range scopes {
 		g.Versions[sc.scope] = sc.lastSync

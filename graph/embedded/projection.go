@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/breachpath/breachpath/graph"
 	"github.com/breachpath/breachpath/graph/blob"
@@ -287,7 +288,10 @@ type scopeBlob struct {
 // windows sizes every selected scope's window of the tiles from the row
 // counts its newest sync recorded (scope_counts): its nodes and the edges
 // the filter loads. A scope without counts gets no window (ok false).
-func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph.Filter) (tiles graph.Tiles, wins []blob.Window, ok []bool, err error) {
+// From the allocation of the tiles the garbage collector is paused
+// (pauseCollector) until resume is called; resume is never nil.
+func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph.Filter) (tiles graph.Tiles, wins []blob.Window, ok []bool, resume func(), err error) {
+	resume = func() {}
 	at := make(map[int64]int, len(scopes))
 	for i, sc := range scopes {
 		at[sc.id] = i
@@ -298,7 +302,7 @@ func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph
 	rows, err := tx.QueryContext(ctx, `SELECT k.scope, k.what, k.kind, k.n FROM scope_counts k JOIN scopes c ON c.id = k.scope
 		WHERE k.sync_id = c.last_sync AND k.what IN ('sync', 'node', 'stub', 'edge')`)
 	if err != nil {
-		return tiles, nil, nil, wrapDBErr(err)
+		return tiles, nil, nil, resume, wrapDBErr(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -306,7 +310,7 @@ func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph
 		var what, kind string
 		var n int
 		if err := rows.Scan(&id, &what, &kind, &n); err != nil {
-			return tiles, nil, nil, wrapDBErr(err)
+			return tiles, nil, nil, resume, wrapDBErr(err)
 		}
 		i, sel := at[id]
 		if !sel || n < 0 {
@@ -326,7 +330,7 @@ func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return tiles, nil, nil, wrapDBErr(err)
+		return tiles, nil, nil, resume, wrapDBErr(err)
 	}
 	nn, ne := 0, 0
 	for i := range scopes {
@@ -335,6 +339,12 @@ func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph
 			ne += edges[i]
 		}
 	}
+	// hold the collector off while the tiles are filled: with the blobs
+	// their strings point into, a load holds about twice the tiles at a
+	// million resources (docs/benchmarks.md, "Seventh round"), and three
+	// times bounds the pause with room for the decode's garbage
+	tileBytes := int64(nn)*int64(unsafe.Sizeof(graph.Node{})) + int64(ne)*int64(unsafe.Sizeof(graph.Edge{}))
+	resume = pauseCollector(3 * tileBytes)
 	tiles = graph.Tiles{Nodes: make([]graph.Node, nn), Edges: make([]graph.Edge, ne)}
 	wins = make([]blob.Window, len(scopes))
 	nn, ne = 0, 0
@@ -345,22 +355,29 @@ func windows(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph
 			ne += edges[i]
 		}
 	}
-	return tiles, wins, ok, nil
+	return tiles, wins, ok, resume, nil
 }
 
 // loadParts reads the selected scopes' blobs (or rows) in the read
 // transaction and decodes them on every core, in scope order, each into
 // its window of the tiles it returns (graph.MergeTiled).
-func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph.Filter) ([]graph.Part, graph.Tiles, error) {
-	parts := make([]graph.Part, len(scopes))
+// The garbage collector stays paused until the caller calls resume (never
+// nil), once the tiles are merged.
+func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope, filter graph.Filter) (parts []graph.Part, tiles graph.Tiles, resume func(), err error) {
+	parts = make([]graph.Part, len(scopes))
 	errs := make([]error, len(scopes))
-	tiles, wins, windowed, err := windows(ctx, tx, scopes, filter)
+	tiles, wins, windowed, resume, err := windows(ctx, tx, scopes, filter)
 	if err != nil {
-		return nil, tiles, fmt.Errorf("row counts: %w", err)
+		return nil, tiles, resume, fmt.Errorf("row counts: %w", err)
 	}
-	// A job's blob is the driver's own buffer (sql.RawBytes), valid until
-	// its rows close: the worker closes them once the blob is decoded. Row.Scan
-	// into a []byte would copy every blob once more (264 MB of garbage at 1M).
+	// A job's blob is the driver's buffer (sql.RawBytes): Row.Scan into a
+	// []byte would copy every blob once more (264 MB of garbage at 1M). The
+	// worker closes its rows once the blob is decoded, and the decoded
+	// strings keep pointing into the buffer (blob.Options.KeepBlob) instead
+	// of a copy of its string table (173 MB at 1M): this driver reads every
+	// blob into a new buffer it never touches again, which database/sql
+	// hands over as it is (TestDriverHandsEachBlobItsOwnBuffer,
+	// TestLoadedGraphOutlivesTheStoreReads hold it to that).
 	type job struct {
 		i    int
 		b    sql.RawBytes
@@ -375,7 +392,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 			for j := range jobs {
 				sc := scopes[j.i]
 				opt := blob.Options{MovesOnly: filter.SkipFacts, KeepFacts: filter.KeepFacts, NoFindings: filter.SkipFindings, FactsOnly: filter.FactsOnly,
-					IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen)}
+					IncludeResolved: filter.IncludeResolved, LastSeen: nsTime(sc.lastSeen), KeepBlob: true}
 				if windowed[j.i] {
 					opt.Into = &wins[j.i]
 				}
@@ -416,7 +433,7 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 	close(jobs)
 	wg.Wait()
 	if readErr != nil {
-		return nil, tiles, readErr
+		return nil, tiles, resume, readErr
 	}
 	// scopes without a usable projection: their rows, sorted into a part
 	for i, sc := range scopes {
@@ -428,11 +445,11 @@ func (s *Store) loadParts(ctx context.Context, tx *sql.Tx, scopes []storedScope,
 		}
 		p, err := loadRowsPart(ctx, tx, sc, filter)
 		if err != nil {
-			return nil, tiles, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
+			return nil, tiles, resume, fmt.Errorf("load scope %s: %w", sc.scope, wrapDBErr(err))
 		}
 		parts[i] = p
 	}
-	return parts, tiles, nil
+	return parts, tiles, resume, nil
 }
 
 var errNoProjection = errors.New("no projection for the scope's newest sync")
