@@ -103,4 +103,4 @@ go test -count=1 -timeout 10m "$serial"
 # Terraform plan, the --sensitivity-rules file. make fuzz runs them all
 # (the API's too), longer.
 log "fuzz targets (${BREACHPATH_FUZZTIME:-2s} each)"
-FUZZTIME=${BREACHPATH_FUZZTIME:-2s} FUZZPKGS='^(graph/secrets|graph/safetext|graph/blob|graph/embedded|collector/strictjson|collector/snapshotfile|collector/aws/policy|collector/aws/authdetails|collector/aws/entitlements|collector/azure/offline|collector/gcp/cai|collector/gcp/inventory|collector/terraform|collector/sensitivity|collector/synthetic)/' scripts/fuzz.sh
+FUZZTIME=${BREACHPATH_FUZZTIME:-2s} FUZZPKGS='^(graph/secrets|collector/credscan|graph/safetext|graph/blob|graph/embedded|collector/strictjson|collector/snapshotfile|collector/aws/policy|collector/aws/authdetails|collector/aws/entitlements|collector/azure/offline|collector/gcp/cai|collector/gcp/inventory|collector/terraform|collector/sensitivity|collector/synthetic)/' scripts/fuzz.sh

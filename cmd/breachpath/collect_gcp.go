@@ -26,6 +26,7 @@ type gcpCollectFlags struct {
 	domains      []string
 	noStorageAPI bool
 	keyActivity  bool
+	scanObjects  bool
 	snapshotsTo  string
 	noServices   bool
 	dlpLocations []string
@@ -95,7 +96,20 @@ outputs (deny policies) and 'gcloud access-context-manager perimeters list
 (Policy Analyzer, roles/policyanalyzer.activityAnalysisViewer) and the IAM
 recommender's policy insights (roles/recommender.iamViewer), so that
 'breachpath ciem' can name dormant keys and unused permissions; without it
-their use is unknown. Areas absent from the files keep
+their use is unknown.
+
+--scan-config-objects also lists the objects of buckets allUsers or
+allAuthenticatedUsers may reach, or named or labelled as holding configuration
+or keys (name words config, secrets, keys, certs, ssh, backup, ...; label
+breachpath-config-scan=true|false), and reads their small text objects
+(storage.objects.list and storage.objects.get) to find credentials left in
+them: service-account key files, SSH private keys, passwords and tokens (at
+most 1000 objects per bucket, 256 KiB per object, 64 MiB per run). Only the
+kind, the object's name and what identifies the credential (client_email and
+private_key_id, an SSH key's public fingerprint, a salted fingerprint) are
+kept, never its value (docs/gcp-collector.md).
+
+Areas absent from the files keep
 their earlier data, flagged stale. docs/gcp-collector.md lists the read-only
 roles the live collection needs.`,
 		Args: cobra.NoArgs,
@@ -115,6 +129,7 @@ roles the live collection needs.`,
 	fl.StringSliceVar(&f.domains, "domain", nil, "the organisation's own domains: users outside them are external principals (default: the organisation's name)")
 	fl.BoolVar(&f.noStorageAPI, "no-storage-api", false, "do not list buckets with the Cloud Storage API (the asset inventory only)")
 	fl.BoolVar(&f.keyActivity, "key-activity", false, "also read when each service-account key last authenticated (Policy Analyzer) and the IAM recommender's permission-use insights, for dormant keys and unused permissions in 'breachpath ciem'")
+	fl.BoolVar(&f.scanObjects, "scan-config-objects", false, "also read small text objects of public or configuration buckets (storage.objects.get) to find credentials left in them")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each scope's snapshot to this directory instead of storing it")
 	fl.BoolVar(&f.noServices, "no-service-apis", false, "do not read the service APIs (compute, BigQuery, Secret Manager, Cloud SQL, Functions, Run, GKE, KMS) for detail: the asset inventory only")
 	fl.StringSliceVar(&f.dlpLocations, "dlp-location", nil, "locations whose Sensitive Data Protection data profiles are read (repeatable; default "+strings.Join(gcpfetch.DefaultDLPLocations, ",")+")")
@@ -129,7 +144,7 @@ func (f *gcpCollectFlags) validate() error {
 		}
 	}
 	switch {
-	case len(f.fromFiles) > 0 && (set > 0 || f.impersonate != "" || f.keyActivity):
+	case len(f.fromFiles) > 0 && (set > 0 || f.impersonate != "" || f.keyActivity || f.scanObjects):
 		return usageErrorf("--from-file reads no GCP API: it cannot be combined with --organization, --folder, --project or --impersonate-service-account")
 	case len(f.fromFiles) == 0 && set != 1:
 		return usageErrorf("give exactly one of --organization, --folder, --project (or --from-file)")
@@ -163,7 +178,7 @@ func (a *app) runCollectGCP(ctx context.Context, f gcpCollectFlags) error {
 		snaps, run, err = gcpcollector.FromFiles(ctx, f.fromFiles, to)
 	} else {
 		fo := gcpfetch.Options{Parent: f.parent(), SkipStorageAPI: f.noStorageAPI, SkipServiceAPIs: f.noServices, KeyActivity: f.keyActivity,
-			DLPLocations: f.dlpLocations, Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(f.getenv)}
+			ScanConfigObjects: f.scanObjects, DLPLocations: f.dlpLocations, Logger: a.log, ServiceOptions: gcpfetch.EndpointOptions(f.getenv)}
 		if f.impersonate != "" {
 			imp, ierr := gcpfetch.Impersonate(ctx, f.impersonate)
 			if ierr != nil {

@@ -22,6 +22,7 @@ func TestCollectGCPRejectsBadFlagCombinations(t *testing.T) {
 		{[]string{"gcp", "--organization", "1", "--project", "p"}, "exactly one of"},
 		{[]string{"gcp", "--from-file", "x.json", "--project", "p"}, "--from-file reads no GCP API"},
 		{[]string{"gcp", "--from-file", "x.json", "--key-activity"}, "--from-file reads no GCP API"},
+		{[]string{"gcp", "--from-file", "x.json", "--scan-config-objects"}, "--from-file reads no GCP API"},
 		{[]string{"gcp", "--from-file", "x.json", "--impersonate-service-account", "a@b.iam.gserviceaccount.com"}, "--from-file reads no GCP API"},
 		{[]string{"gcp", "--organization", "organizations/1"}, "bare id"},
 	}

@@ -27,6 +27,7 @@ type azureCollectFlags struct {
 	snapshotsTo   string
 	skipEntra     bool
 	verifyBlobs   bool
+	scanObjects   bool
 	purview       []string
 	concurrency   int
 	// armEndpoint and graphEndpoint replace Azure Resource Manager's and
@@ -38,8 +39,8 @@ func (f *azureCollectFlags) validate() error {
 	switch {
 	case f.concurrency < 1 || f.concurrency > 64:
 		return usageErrorf("--concurrency %d: want 1..64", f.concurrency)
-	case len(f.fromFiles) > 0 && (f.skipEntra || f.verifyBlobs || len(f.purview) > 0):
-		return usageErrorf("--from-file reads no Azure API: it cannot be combined with --skip-entra, --verify-public-blobs or --purview-endpoint")
+	case len(f.fromFiles) > 0 && (f.skipEntra || f.verifyBlobs || f.scanObjects || len(f.purview) > 0):
+		return usageErrorf("--from-file reads no Azure API: it cannot be combined with --skip-entra, --verify-public-blobs, --scan-config-objects or --purview-endpoint")
 	}
 	for _, s := range f.subscriptions {
 		if strings.TrimSpace(s) == "" {
@@ -75,6 +76,19 @@ roles. Values of secrets and settings are never read or stored.
 Container once, anonymously, to confirm the exposure (blob names of the first
 page only; contents are never read).
 
+--scan-config-objects also lists the blobs of containers anyone may read
+(public access level Blob or Container on an account allowing it) or named or
+tagged as holding configuration or keys (name words config, secrets, keys,
+certs, ssh, backup, ...; account tag breachpath-config-scan=true|false), and
+reads their small text blobs (Storage Blob Data Reader) to find credentials
+left in them: SSH and certificate private keys, client secrets next to their
+client id, passwords and tokens (at most 1000 blobs per container, 256 KiB
+per blob, 64 MiB per run; binary blobs are skipped). Only the kind, the
+blob's name and what identifies the credential (an SSH key's public
+fingerprint, a certificate's thumbprint, a client id, a salted fingerprint)
+are kept, never its value; the key opens the VMs and service principals that
+accept it (docs/azure-collector.md).
+
 --from-file imports export files instead of calling Azure (repeat the flag or
 give a comma-separated list; formats are recognised by content):
   - Azure Resource Graph results ('az graph query -q "Resources" -o json', also
@@ -102,6 +116,7 @@ nothing. docs/azure-collector.md lists the read-only permissions.`,
 	fl.BoolVar(&f.skipEntra, "skip-entra", false, "do not read Entra ID (no Microsoft Graph permissions); the directory's earlier data is kept, stale")
 	fl.StringSliceVar(&f.purview, "purview-endpoint", nil, "Microsoft Purview account endpoint (https://ACCOUNT.purview.azure.com) whose Data Map classifications raise storage and SQL sensitivity (repeatable; needs the Data Reader role)")
 	fl.BoolVar(&f.verifyBlobs, "verify-public-blobs", false, "confirm containers with public access level Container by one anonymous listing each")
+	fl.BoolVar(&f.scanObjects, "scan-config-objects", false, "also read small text blobs of public or configuration containers (Storage Blob Data Reader) to find credentials left in them")
 	fl.IntVar(&f.concurrency, "concurrency", 8, "per-resource detail calls in flight")
 	fl.StringVar(&f.snapshotsTo, "snapshots-to", "", "write each snapshot to this directory instead of storing it (for 'graph neo4j-import' or a later 'collect file')")
 	return cmd
@@ -124,7 +139,7 @@ func (a *app) runCollectAzure(ctx context.Context, f azureCollectFlags) error {
 			return fmt.Errorf("azure credentials: %w", err)
 		}
 		snaps, sum, err = azurecollector.Collect(ctx, cred, azurecollector.CollectOptions{Transform: topts, Fetch: fetch.Options{
-			Subscriptions: f.subscriptions, TenantID: f.tenant, SkipEntra: f.skipEntra, VerifyPublicBlobs: f.verifyBlobs,
+			Subscriptions: f.subscriptions, TenantID: f.tenant, SkipEntra: f.skipEntra, VerifyPublicBlobs: f.verifyBlobs, ScanConfigObjects: f.scanObjects,
 			PurviewEndpoints: f.purview, Concurrency: f.concurrency, Logger: a.log, Cloud: armCloud(f.armEndpoint), GraphEndpoint: f.graphEndpoint}})
 	}
 	if err != nil {

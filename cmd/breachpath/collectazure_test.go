@@ -63,6 +63,7 @@ func TestCollectAzureRejectsBadFlagCombinations(t *testing.T) {
 	}{
 		{[]string{"azure", "--from-file", "x.json", "--skip-entra"}, "cannot be combined"},
 		{[]string{"azure", "--from-file", "x.json", "--verify-public-blobs"}, "cannot be combined"},
+		{[]string{"azure", "--from-file", "x.json", "--scan-config-objects"}, "cannot be combined"},
 		{[]string{"azure", "--concurrency", "0"}, "--concurrency"},
 		{[]string{"azure", "--subscription", ","}, "empty id"},
 	}

@@ -9,6 +9,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/collector/credscan"
 )
 
 // collectS3 lists buckets and reads each bucket's access configuration
@@ -29,8 +30,7 @@ func (s *session) collectS3(ctx context.Context) error {
 		buckets = append(buckets, page.Buckets...)
 	}
 	out := make([]inventory.Bucket, len(buckets))
-	budget := &configScanBudget{}
-	budget.left.Store(s.opts.ConfigScanLimits.withDefaults().MaxTotalBytes)
+	budget := credscan.NewBudget(s.opts.ConfigScanLimits.WithDefaults().MaxTotalBytes)
 	forEach(ctx, len(buckets), s.opts.concurrency(), func(ctx context.Context, i int) {
 		out[i] = s.bucket(ctx, client, buckets[i])
 		if s.opts.ScanConfigObjects {

@@ -2,18 +2,15 @@ package fetch
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"path"
 	"strings"
-	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/breachpath/breachpath/collector/aws/inventory"
+	"github.com/breachpath/breachpath/collector/credscan"
 )
 
 // The opt-in configuration-object scan (collect aws --scan-config-objects).
@@ -24,122 +21,34 @@ import (
 // one data-plane read, so it is off by default and capped
 // (docs/aws-collector.md).
 
-// ConfigScanLimits caps the configuration-object scan.
-type ConfigScanLimits struct {
-	// MaxObjects is the number of keys listed per bucket.
-	MaxObjects int
-	// MaxObjectBytes is the largest object read; larger ones are skipped.
-	MaxObjectBytes int64
-	// MaxTotalBytes bounds the bytes read over the whole collection.
-	MaxTotalBytes int64
-}
+// ConfigScanLimits caps the configuration-object scan (the caps every
+// cloud's scan shares, collector/credscan).
+type ConfigScanLimits = credscan.Limits
 
 // DefaultConfigScanLimits are the caps used for zero ConfigScanLimits fields.
-var DefaultConfigScanLimits = ConfigScanLimits{MaxObjects: 1000, MaxObjectBytes: 256 << 10, MaxTotalBytes: 64 << 20}
-
-func (l ConfigScanLimits) withDefaults() ConfigScanLimits {
-	d := DefaultConfigScanLimits
-	if l.MaxObjects > 0 {
-		d.MaxObjects = l.MaxObjects
-	}
-	if l.MaxObjectBytes > 0 {
-		d.MaxObjectBytes = l.MaxObjectBytes
-	}
-	if l.MaxTotalBytes > 0 {
-		d.MaxTotalBytes = l.MaxTotalBytes
-	}
-	return d
-}
+var DefaultConfigScanLimits = credscan.DefaultLimits
 
 // ConfigBucketWords are the bucket-name words (split on '-', '.', '_')
 // that mark a bucket as holding configuration.
-var ConfigBucketWords = []string{"config", "configs", "configuration", "configurations", "settings", "env", "envs", "environment",
-	"dotenv", "secret", "deploy", "deployment", "deployments", "terraform", "tfstate", "state", "backup", "backups", "secrets", "credentials", "keys"}
+var ConfigBucketWords = credscan.ConfigWords
 
 // ConfigScanTag is the tag that decides a bucket's scan whatever its name:
 // "true" scans it, "false" never does.
-const ConfigScanTag = "breachpath:config-scan"
+const ConfigScanTag = credscan.ScanTag
 
 // configBucketReason says why a bucket holds configuration, "" when it does not.
 func configBucketReason(name string, tags inventory.Tags) string {
-	for k, v := range tags {
-		if strings.EqualFold(k, ConfigScanTag) {
-			if strings.EqualFold(strings.TrimSpace(v), "true") {
-				return "tag " + ConfigScanTag + "=true"
-			}
-			return ""
-		}
-	}
-	for _, w := range strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
-		for _, cw := range ConfigBucketWords {
-			if w == cw {
-				return "name word " + cw
-			}
-		}
-	}
-	return ""
+	return credscan.ConfigReason(name, tags)
 }
 
-// binaryExtensions are object suffixes never read: archives, images,
-// compiled code, key stores that are not text.
-var binaryExtensions = map[string]bool{".zip": true, ".gz": true, ".tgz": true, ".tar": true, ".bz2": true, ".xz": true, ".7z": true,
-	".jar": true, ".war": true, ".class": true, ".so": true, ".dll": true, ".exe": true, ".bin": true, ".img": true, ".iso": true,
-	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".pdf": true, ".mp4": true, ".parquet": true, ".avro": true, ".orc": true,
-	".p12": true, ".pfx": true, ".jks": true, ".kdbx": true, ".der": true}
+// credentialFileName reports an object key named like a file that holds credentials.
+func credentialFileName(key string) bool { return credscan.CredentialFileName(key) }
 
-// credentialFileName reports an object key named like a file that holds
-// credentials: a key pair, a .env file, an AWS credentials file, a
-// Terraform state, a key store.
-func credentialFileName(key string) bool {
-	base := strings.ToLower(path.Base(key))
-	switch base {
-	case ".env", "credentials", "credentials.json", "credentials.csv", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", ".pgpass",
-		"terraform.tfstate", ".git-credentials", ".npmrc", ".pypirc", ".dockercfg":
-		return true
-	}
-	if strings.HasPrefix(base, ".env.") || strings.HasSuffix(base, "_accesskeys.csv") {
-		return true
-	}
-	switch path.Ext(base) {
-	case ".pem", ".key", ".ppk", ".p12", ".pfx", ".jks", ".kdbx", ".tfstate":
-		return true
-	}
-	return false
-}
-
-// kindCredentialFile is a credential known only by its object's name (the
-// content was not read: too large, binary or over the budget).
-const kindCredentialFile = "credential-file"
-
-// textContentType reports a content type that may hold text (S3 stores
-// unknown types as binary/octet-stream, so that one is decided by content).
-func textContentType(ct string) bool {
-	ct = strings.ToLower(ct)
-	for _, p := range []string{"image/", "audio/", "video/", "font/", "application/zip", "application/gzip", "application/x-gzip",
-		"application/pdf", "application/x-tar", "application/java-archive", "application/vnd."} {
-		if strings.HasPrefix(ct, p) {
-			return false
-		}
-	}
-	return true
-}
-
-// looksText reports content that is text: valid UTF-8 without NUL bytes.
-func looksText(b []byte) bool {
-	return utf8.Valid(b) && !strings.ContainsRune(string(b), 0)
-}
+// kindCredentialFile is a credential known only by its object's name.
+const kindCredentialFile = credscan.KindCredentialFile
 
 // configScanBudget is the byte budget shared by every bucket of one collection.
-type configScanBudget struct{ left atomic.Int64 }
-
-// take reserves n bytes of the budget, false when not enough is left.
-func (b *configScanBudget) take(n int64) bool {
-	if b.left.Add(-n) < 0 {
-		b.left.Add(n)
-		return false
-	}
-	return true
-}
+type configScanBudget = credscan.Budget
 
 // scanConfigObjects lists a configuration bucket's keys and scans the
 // small text objects (and every key name) for credentials.
@@ -148,7 +57,7 @@ func (s *session) scanConfigObjects(ctx context.Context, client *s3.Client, bk *
 	if reason == "" {
 		return
 	}
-	lim := s.opts.ConfigScanLimits.withDefaults()
+	lim := s.opts.ConfigScanLimits.WithDefaults()
 	scan := &inventory.BucketConfigScan{Reason: reason}
 	bk.ConfigScan = scan
 	type object struct {
@@ -184,8 +93,8 @@ func (s *session) scanConfigObjects(ctx context.Context, client *s3.Client, bk *
 		read := false
 		switch {
 		case o.size == 0:
-		case o.size > lim.MaxObjectBytes || binaryExtensions[strings.ToLower(path.Ext(o.key))]:
-		case !budget.take(o.size):
+		case o.size > lim.MaxObjectBytes || credscan.BinaryName(o.key):
+		case !budget.Take(o.size):
 		default:
 			text, ok, err := s.readTextObject(ctx, client, bk.Name, o.key, lim.MaxObjectBytes, inRegion)
 			if err != nil {
@@ -241,15 +150,8 @@ func (s *session) readTextObject(ctx context.Context, client *s3.Client, bucket,
 		return "", false, err
 	}
 	defer out.Body.Close()
-	if !textContentType(aws.ToString(out.ContentType)) {
+	if !credscan.TextContentType(aws.ToString(out.ContentType)) {
 		return "", false, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
-	if err != nil {
-		return "", false, fmt.Errorf("read object %s: %w", key, err)
-	}
-	if int64(len(b)) > limit || !looksText(b) {
-		return "", false, nil
-	}
-	return string(b), true, nil
+	return credscan.ReadText(out.Body, key, limit)
 }

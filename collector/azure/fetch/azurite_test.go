@@ -3,7 +3,6 @@ package fetch_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -12,26 +11,14 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/breachpath/breachpath/collector/azure/fetch"
+	"github.com/breachpath/breachpath/collector/azure/fetch/fetchtest"
 	"github.com/breachpath/breachpath/collector/azure/inventory"
 )
 
-// Azurite's well-known development account (documented by Microsoft; not a secret).
 const (
-	azuriteAccount = "devstoreaccount1"
-	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	azuriteAccount = fetchtest.AzuriteAccount
+	azuriteKey     = fetchtest.AzuriteKey
 )
-
-func azuriteEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("BREACHPATH_AZURITE_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("BREACHPATH_REQUIRE_AZURITE") != "" {
-			t.Fatal("BREACHPATH_REQUIRE_AZURITE is set but BREACHPATH_AZURITE_ENDPOINT is not (scripts/azurite.sh up)")
-		}
-		t.Skip("no Azurite: run scripts/azurite.sh up and export BREACHPATH_AZURITE_ENDPOINT")
-	}
-	return strings.TrimRight(ep, "/") + "/" + azuriteAccount
-}
 
 // TestVerifyPublicBlobsAgainstAzurite creates containers in Azurite with
 // the real blob client (shared key), one with public access level
@@ -39,15 +26,7 @@ func azuriteEndpoint(t *testing.T) string {
 // them apart although the management plane reports both as Container.
 func TestVerifyPublicBlobsAgainstAzurite(t *testing.T) {
 	ctx := context.Background()
-	base := azuriteEndpoint(t)
-	cred, err := azblob.NewSharedKeyCredential(azuriteAccount, azuriteKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := azblob.NewClientWithSharedKeyCredential(base+"/", cred, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, svc := fetchtest.AzuriteClient(t)
 	suffix := strings.ToLower(strings.ReplaceAll(t.Name(), "_", ""))[:12]
 	public, private := "dev-"+suffix, "vm-"+suffix
 	for name, access := range map[string]*container.PublicAccessType{public: ptr(container.PublicAccessTypeContainer), private: nil} {

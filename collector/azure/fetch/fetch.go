@@ -39,6 +39,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/breachpath/breachpath/collector/azure/inventory"
+	"github.com/breachpath/breachpath/collector/credscan"
 )
 
 // Options tune Collect. The zero value collects every readable subscription
@@ -66,6 +67,19 @@ type Options struct {
 	// VerifyPublicBlobs lists every container whose public access level is
 	// Container anonymously (no credential) to confirm the exposure.
 	VerifyPublicBlobs bool
+	// ScanConfigObjects lists the blobs of containers that anyone may read
+	// or that hold configuration by name or account tag, and reads the
+	// small text ones (Storage Blob Data Reader) to find credentials left
+	// in them (objectscan.go); only what identifies each credential is kept.
+	ScanConfigObjects bool
+	// ConfigScanLimits caps that scan; zero fields take credscan.DefaultLimits.
+	ConfigScanLimits credscan.Limits
+	// CredentialSalt salts the fingerprints of credentials found (random
+	// per collection when nil).
+	CredentialSalt []byte
+	// NewContainerClient builds the blob client of the scan (default: the
+	// collection's token credential).
+	NewContainerClient NewContainerClient
 	// PurviewEndpoints are Microsoft Purview account endpoints
 	// (https://<account>.purview.azure.com) whose Data Map classifications
 	// are read; none means no Purview read.
@@ -136,7 +150,7 @@ func Collect(ctx context.Context, cred azcore.TokenCredential, opts Options) (*i
 	for _, s := range subs {
 		c.inv.AddSubscription(s)
 	}
-	steps := []func(context.Context){c.resourceGraph, c.network, c.details, c.policy, c.authorization, c.entra, c.activity, c.purview}
+	steps := []func(context.Context){c.resourceGraph, c.network, c.details, c.scanObjects, c.policy, c.authorization, c.entra, c.activity, c.purview}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			c.inv.Partial = true

@@ -3,6 +3,8 @@ package inventory
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/breachpath/breachpath/collector/credscan"
 )
 
 // ARM resource types the collector models, lower-cased as ids are.
@@ -83,6 +85,9 @@ type Resource struct {
 	// AnonymousListVerified records an anonymous listing probe of a blob
 	// container (fetch.Options.VerifyPublicBlobs): nil when not probed.
 	AnonymousListVerified *bool `json:"anonymousListVerified,omitempty"`
+	// ObjectScan is what the opt-in object scan (fetch.Options.ScanConfigObjects)
+	// found in a blob container: nil when the container was not scanned.
+	ObjectScan *credscan.Scan `json:"objectScan,omitempty"`
 }
 
 // SKU is a resource's pricing tier.
@@ -191,6 +196,9 @@ func (r *Resource) mergeFrom(old *Resource) {
 	}
 	if r.AnonymousListVerified == nil {
 		r.AnonymousListVerified = old.AnonymousListVerified
+	}
+	if r.ObjectScan == nil {
+		r.ObjectScan = old.ObjectScan
 	}
 	if r.Kind == "" {
 		r.Kind = old.Kind

@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"time"
@@ -70,11 +72,14 @@ type Group struct {
 // Credential is the metadata of a password or certificate credential (never
 // the secret itself).
 type Credential struct {
-	KeyID       string    `json:"keyId"`
-	DisplayName string    `json:"displayName,omitempty"`
-	Kind        string    `json:"kind"` // password, certificate, federated
-	Start       time.Time `json:"startDateTime,omitzero"`
-	End         time.Time `json:"endDateTime,omitzero"`
+	KeyID       string `json:"keyId"`
+	DisplayName string `json:"displayName,omitempty"`
+	Kind        string `json:"kind"` // password, certificate, federated
+	// Thumbprint is a certificate's SHA-1 thumbprint (upper-case hex),
+	// from Graph's customKeyIdentifier, which holds it for certificates.
+	Thumbprint string    `json:"thumbprint,omitempty"`
+	Start      time.Time `json:"startDateTime,omitzero"`
+	End        time.Time `json:"endDateTime,omitzero"`
 }
 
 // ServicePrincipal is an Entra ID service principal; managed identities are
@@ -163,6 +168,7 @@ const (
 // never returns the secret after creation).
 type graphCredential struct {
 	KeyID       string    `json:"keyId"`
+	CustomKeyID string    `json:"customKeyIdentifier"`
 	DisplayName string    `json:"displayName"`
 	Start       time.Time `json:"startDateTime"`
 	End         time.Time `json:"endDateTime"`
@@ -174,7 +180,8 @@ func graphCredentials(pw, keys []graphCredential) []Credential {
 		out = append(out, Credential{KeyID: c.KeyID, DisplayName: c.DisplayName, Kind: "password", Start: c.Start, End: c.End})
 	}
 	for _, c := range keys {
-		out = append(out, Credential{KeyID: c.KeyID, DisplayName: c.DisplayName, Kind: "certificate", Start: c.Start, End: c.End})
+		out = append(out, Credential{KeyID: c.KeyID, DisplayName: c.DisplayName, Kind: "certificate", Thumbprint: thumbprint(c.CustomKeyID),
+			Start: c.Start, End: c.End})
 	}
 	return out
 }
@@ -282,3 +289,17 @@ func ServicePrincipalSignInFromGraph(raw []byte) (ServicePrincipalSignIn, error)
 	return ServicePrincipalSignIn{AppID: strings.ToLower(a.AppID), Last: latest(a.Last, a.AppClient, a.AppRes, a.DelClient, a.DelRes),
 		LastClient: latest(a.AppClient, a.DelClient)}, nil
 }
+
+// thumbprint renders a certificate credential's customKeyIdentifier (Graph
+// Edm.Binary: base64 of the SHA-1 thumbprint) as upper-case hex; "" when
+// it is not a 20-byte value.
+func thumbprint(custom string) string {
+	b, err := base64.StdEncoding.DecodeString(custom)
+	if err != nil || len(b) != sha1Size {
+		return ""
+	}
+	return strings.ToUpper(hex.EncodeToString(b))
+}
+
+// sha1Size is the length of a SHA-1 thumbprint.
+const sha1Size = 20

@@ -13,8 +13,16 @@ type VMProps struct {
 		NetworkInterfaces []Ref `json:"networkInterfaces"`
 	} `json:"networkProfile"`
 	OSProfile struct {
+		AdminUsername      string `json:"adminUsername"`
 		LinuxConfiguration *struct {
 			DisablePasswordAuthentication bool `json:"disablePasswordAuthentication"`
+			// SSH holds the admin account's authorized public keys.
+			SSH *struct {
+				PublicKeys []struct {
+					Path    string `json:"path"`
+					KeyData string `json:"keyData"`
+				} `json:"publicKeys"`
+			} `json:"ssh"`
 		} `json:"linuxConfiguration"`
 		WindowsConfiguration *struct{} `json:"windowsConfiguration"`
 	} `json:"osProfile"`

@@ -12,4 +12,5 @@ var Techniques = []string{
 	TechSQLAzureAccess, TechSQLFirewallOpen, TechScopeAdministrator, TechSecretGet, TechStorageListKeys, TechVMExtension, TechVMIdentity,
 	TechVMWrite, TechWorkloadSetting, TechWorkloadIdentity, TechVNetMember, TechVNetLateral, TechVNetPeering, TechForeignApp, TechHoldsRole,
 	TechPrivateEndpoint, TechServiceEndpoint, TechFirewallDNAT, TechFirewallForward, TechSubnetMember, TechHubTransit, TechPasswordReset, TechFunctionHostKeys, TechSecretCredential, TechLogicAppIdentity, TechLogicAppEdit, TechStorageConnectionString,
+	TechBlobCredential, TechSSHKeyLogin, TechCertificateCredential, TechClientSecretCredential,
 }

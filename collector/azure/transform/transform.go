@@ -96,7 +96,7 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) ([]*
 	for _, g := range ev.Unknown {
 		b.warn("role assignments reference role definition %s, which neither the built-in catalogue nor the inventory describes; they were ignored", g)
 	}
-	steps := []func(){b.hierarchy, b.network, b.routing, b.compute, b.data, b.connectionStrings, b.principals, b.exposure, b.dnat, b.lateral, b.privateAccess, b.crossNetwork, b.identityMoves, b.policies, b.rbacMoves, b.entraMoves, b.purview, b.sensitivity}
+	steps := []func(){b.hierarchy, b.network, b.routing, b.compute, b.data, b.connectionStrings, b.principals, b.exposure, b.dnat, b.lateral, b.privateAccess, b.crossNetwork, b.identityMoves, b.policies, b.rbacMoves, b.entraMoves, b.objectCredentials, b.purview, b.sensitivity}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("azure transform: %w", err)

@@ -31,6 +31,7 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/breachpath/breachpath/collector/credscan"
 	"github.com/breachpath/breachpath/collector/gcp/inventory"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -116,6 +117,16 @@ type Options struct {
 	// CallTimeout bounds one call including its retries (default 2m).
 	CallTimeout time.Duration
 	Logger      *slog.Logger
+	// ScanConfigObjects lists the objects of buckets anyone may reach or
+	// that hold configuration by name or label, and reads the small text
+	// ones (storage.objects.list, storage.objects.get) to find credentials
+	// left in them (objectscan.go); only what identifies each is kept.
+	ScanConfigObjects bool
+	// ConfigScanLimits caps that scan; zero fields take credscan.DefaultLimits.
+	ConfigScanLimits credscan.Limits
+	// CredentialSalt salts the fingerprints of credentials found (random
+	// per collection when nil).
+	CredentialSalt []byte
 }
 
 func (o *Options) defaults() {
@@ -181,6 +192,9 @@ func Collect(ctx context.Context, opts Options) (*inventory.Inventory, error) {
 	}
 	if ctx.Err() == nil && !opts.SkipStorageAPI && !c.inv.Coverage.FailedFor(AreaStorage, "") {
 		c.storage(ctx)
+	}
+	if ctx.Err() == nil && opts.ScanConfigObjects && !opts.SkipStorageAPI && !c.inv.Coverage.FailedFor(AreaStorage, "") && !c.inv.Coverage.FailedFor(AreaPolicies, "") {
+		c.scanObjects(ctx)
 	}
 	if ctx.Err() == nil && !opts.SkipServiceAPIs {
 		c.services(ctx)

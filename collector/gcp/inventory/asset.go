@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/breachpath/breachpath/collector/credscan"
 	"github.com/breachpath/breachpath/collector/strictjson"
 	"github.com/breachpath/breachpath/graph"
 )
@@ -128,6 +129,9 @@ type Inventory struct {
 	// output as a JSON array or NDJSON).
 	DataProfiles []DataProfile
 	profileNames map[string]bool
+	// ObjectScans holds, per bucket full name, what the opt-in object scan
+	// (fetch.Options.ScanConfigObjects) found in its objects.
+	ObjectScans map[string]*credscan.Scan
 }
 
 // Activity is one Policy Analyzer activity record (the shape of

@@ -124,7 +124,7 @@ func Transform(ctx context.Context, inv *inventory.Inventory, opts Options) (*Re
 		return nil, fmt.Errorf("gcp transform: %w", err)
 	}
 	b.domains = opts.Domains
-	steps := []func() error{b.hierarchyNodes, b.identities, b.bindings, b.resources, b.network, b.workloads, b.moves, b.rules, b.entitlements}
+	steps := []func() error{b.hierarchyNodes, b.identities, b.bindings, b.resources, b.network, b.workloads, b.moves, b.objectCredentials, b.rules, b.entitlements}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("gcp transform: %w", err)
