@@ -67,8 +67,13 @@ type scopedEdges struct {
 // scopes than this (a node that every scope of a cloud holds a fact on,
 // such as an organisation), the fact stage answers instead: loaded once,
 // it serves every later request, where a scoped load would read that many
-// scopes' facts for each.
-const maxScopedScopes = 32
+// scopes' facts for each. Measured at 1M (docs/benchmarks.md, "seventh
+// round"; BenchmarkNearScopes): up to 64 scopes a scoped answer costs
+// about 0.5 s and 0.15 GB above the analysis, gone after the answer; 128
+// cost 1.5 s and 0.3 GB, 200 2.4 s and 0.5 GB, against the fact stage's
+// 6.9 s once and 0.9 GB held until the analysis is replaced, so beyond 64
+// a few answers repay the fact stage.
+const maxScopedScopes = 64
 
 // newScopedEdges reads the store's cross-scope index, which must be of
 // the versions the analysis read; the answer may load the facts of limit

@@ -56,3 +56,21 @@ func TestNeighbourhoodAndDegreeFromTheScopesNearAreThoseOfEveryEdge(t *testing.T
 		t.Fatal("a neighbourhood or node detail loaded every scope's fact edges")
 	}
 }
+
+func TestNeighbourhoodBeyondTheScopeCutOffReadsTheFactStage(t *testing.T) {
+	st := estateStore(t)
+	want := fullLoadServer(t, Config{Store: st})
+	// one scope at most: any answer reaching a second scope's facts
+	// falls back to the fact stage
+	srv, got := newServer(t, Config{Store: st, NearMaxScopes: 1, Rate: 1e6, Burst: 1e6})
+	for _, id := range nodesToCompare(t, got, 10, 10, "role") {
+		path := "/api/v1/nodes/neighbourhood?limit=300&depth=3&id=" + url.QueryEscape(id)
+		a, b := want.get(path), got.get(path)
+		if a.status != 200 || b.status != 200 || string(a.body) != string(b.body) {
+			t.Fatalf("%s: %d from every edge, %d past the cut-off, or the bodies differ", path, a.status, b.status)
+		}
+	}
+	if s := srv.cache.ready().stages(); s.FactEdges != stageReady {
+		t.Fatalf("no answer went past a one-scope cut-off to the fact stage: %+v", s)
+	}
+}
