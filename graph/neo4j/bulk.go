@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,8 +57,8 @@ type ImportSummary struct {
 	Edges    int64 // breachpath edges
 	Findings int64
 	// DBNodes and DBRelationships are what neo4j-admin should report as
-	// imported: the above plus the scope, sync-record, projection and counter nodes and
-	// the finding links.
+	// imported: the above plus the scope, sync-record, projection, counter
+	// and estate-totals nodes and the finding links.
 	DBNodes         int64
 	DBRelationships int64
 }
@@ -110,7 +111,11 @@ func WriteImport(ctx context.Context, dir string, snaps []*graph.Snapshot, opts 
 		return sum, err
 	}
 	sum.Nodes, sum.Edges, sum.Findings = x.nodes, x.edges, x.findings
-	sum.DBNodes = x.nodes + x.findings + 3*int64(len(snaps)) + 1
+	clouds := map[graph.Cloud]bool{} // one :StatsTotals each
+	for _, snap := range snaps {
+		clouds[snap.Scope.Cloud] = true
+	}
+	sum.DBNodes = x.nodes + x.findings + 3*int64(len(snaps)) + 1 + int64(len(clouds))
 	sum.DBRelationships = x.edges + x.links
 	return sum, nil
 }
@@ -264,6 +269,7 @@ func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam imp
 		return nil
 	}
 	resources, findings, scopes, records, projs, meta, edges, links := fam.resources, fam.findings, fam.scopes, fam.records, fam.projs, fam.meta, fam.edges, fam.links
+	tots := map[string]*totals{}
 	for i, snap := range snaps {
 		sync := int64(i + 1)
 		sk := scopeKeyIn(x.ns, snap.Scope)
@@ -319,9 +325,6 @@ func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam imp
 		}
 		scope := map[string]any{"key": sk, "ns": x.ns, "cloud": string(snap.Scope.Cloud), "scope_id": snap.Scope.ID,
 			"active": sync, "active_seen": seenAt, "active_at": x.at, "floor": sync - 1, "lock": true}
-		if err := emit(scopes, sk, scope, "s"+strconv.Itoa(i), "Scope"); err != nil {
-			return err
-		}
 		res := graph.SyncResult{SyncID: sync, Scope: snap.Scope, At: x.at, Coverage: snap.Coverage,
 			Written: graph.Counts{Nodes: len(snap.Nodes), Edges: len(snap.Edges), Findings: len(snap.Findings)}}
 		rec, err := syncRecordProps(x.ns, sk, snap, res, res.Written)
@@ -334,14 +337,33 @@ func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam imp
 		// the scope's projection, as the sync of the snapshot into an empty
 		// store writes it (projection.go); base64, since a byte-array
 		// column would take four times the bytes
-		b, err := blob.Encode(snapshotRows(snap, seenAt, func(int) syncplan.Life { return syncplan.Life{FirstSeen: seenAt} }, 0, 0, 0), seenAt)
+		rows := snapshotRows(snap, seenAt, func(int) syncplan.Life { return syncplan.Life{FirstSeen: seenAt} }, 0, 0, 0)
+		counts := rowCounts(snap.Scope.Cloud, rows)
+		b, err := blob.Encode(rows, seenAt)
 		if err != nil {
 			return fmt.Errorf("neo4j import: scope %s: %w", snap.Scope, err)
 		}
 		b64 := base64.StdEncoding.EncodeToString(b)
 		x.maxValue = max(x.maxValue, len(b64))
-		proj := map[string]any{"key": sk, "ns": x.ns, "sync": sync, "format": int64(blob.Version), "blob": b64}
+		proj := map[string]any{"key": sk, "ns": x.ns, "sync": sync, "format": int64(blob.Version), "blob": b64,
+			"count_keys": counts.keys, "count_n": counts.n}
 		if err := emit(projs, sk, proj, "p"+strconv.Itoa(i), "ScopeProjection"); err != nil {
+			return err
+		}
+		// the estate totals, as the syncs' switches leave them (totals.go)
+		c := contribution{counts: map[string]int64{}, synced: true, syncs: 1}
+		for j, k := range counts.keys {
+			c.counts[k] = counts.n[j]
+		}
+		scope["stats_keys"], scope["stats_n"], scope["stats_synced"], scope["stats_syncs"] = counts.keys, counts.n, true, int64(1)
+		t := tots[string(snap.Scope.Cloud)]
+		if t == nil {
+			t = &totals{key: totalsKey(x.ns, string(snap.Scope.Cloud)), cloud: string(snap.Scope.Cloud), counts: map[string]int64{}}
+			tots[t.cloud] = t
+		}
+		t.add(c, 1)
+		t.newest = max(t.newest, sync)
+		if err := emit(scopes, sk, scope, "s"+strconv.Itoa(i), "Scope"); err != nil {
 			return err
 		}
 		x.nodes += int64(len(snap.Nodes))
@@ -355,9 +377,19 @@ func (x *importer) produce(ctx context.Context, snaps []*graph.Snapshot, fam imp
 		clouds[i], ids[i] = string(snap.Scope.Cloud), snap.Scope.ID
 	}
 	metaProps := map[string]any{"ns": x.ns, "next_sync": int64(len(snaps)), "lock": true,
-		"gen_id": int64(1), "gen_started": x.at, "gen_ended": x.at, "gen_clouds": clouds, "gen_scopes": ids}
+		"gen_id": int64(1), "gen_started": x.at, "gen_ended": x.at, "gen_clouds": clouds, "gen_scopes": ids,
+		"stats_totals": int64(totalsVersion)}
 	if err := emit(meta, x.ns, metaProps, "m", "BreachpathMeta"); err != nil {
 		return err
+	}
+	for i, cloud := range slices.Sorted(maps.Keys(tots)) {
+		t := tots[cloud]
+		ck, cn := t.lists()
+		p := map[string]any{"key": t.key, "ns": x.ns, "cloud": cloud, "count_keys": ck, "count_n": cn,
+			"counted": t.counted, "scopes": t.scopes, "syncs": t.syncs, "newest": t.newest}
+		if err := emit(meta, t.key, p, "t"+strconv.Itoa(i), "StatsTotals"); err != nil {
+			return err
+		}
 	}
 	return flush()
 }
@@ -509,6 +541,8 @@ func importType(v any) string {
 		return "double"
 	case []string:
 		return "string[]"
+	case []int64:
+		return "long[]"
 	case time.Time:
 		return "datetime"
 	}
@@ -539,6 +573,14 @@ func (x *importer) cell(line []byte, name string, v any) ([]byte, error) {
 			x.note(s)
 		}
 		return appendQuoted(line, strings.Join(v, importArrayDelimiter)), nil
+	case []int64:
+		for i, n := range v {
+			if i > 0 {
+				line = append(line, importArrayDelimiter...)
+			}
+			line = strconv.AppendInt(line, n, 10)
+		}
+		return line, nil
 	}
 	return line, fmt.Errorf("property %q: type %T cannot be imported", name, v)
 }

@@ -88,7 +88,8 @@ func TestWriteImportFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Nodes != 3 || sum.Edges != 2 || sum.Findings != 1 || sum.DBNodes != 3+1+3+1 || sum.DBRelationships != 2+1 {
+	// nodes, finding, scope + sync record + projection, meta, one cloud's totals
+	if sum.Nodes != 3 || sum.Edges != 2 || sum.Findings != 1 || sum.DBNodes != 3+1+3+1+1 || sum.DBRelationships != 2+1 {
 		t.Errorf("summary %+v", sum)
 	}
 	for _, name := range append([]string{ImportArgsFile}, sum.Files...) {

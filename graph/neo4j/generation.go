@@ -24,9 +24,10 @@ func (s *Store) BeginGeneration(ctx context.Context, scopes []graph.Scope) (int6
 	out, err := sess.ExecuteWrite(ctx, func(tx neo.ManagedTransaction) (any, error) {
 		rec, err := single(ctx, tx, `
 			MERGE (m:BreachpathMeta {ns: $ns})
+			ON CREATE SET m.stats_totals = $tv
 			SET m.gen_id = coalesce(m.gen_id, 0) + 1, m.gen_started = $now, m.gen_ended = null,
 			    m.gen_clouds = $clouds, m.gen_scopes = $ids
-			RETURN m.gen_id`, map[string]any{"ns": s.ns, "now": s.now().UTC(), "clouds": clouds, "ids": ids})
+			RETURN m.gen_id`, map[string]any{"ns": s.ns, "now": s.now().UTC(), "clouds": clouds, "ids": ids, "tv": int64(totalsVersion)})
 		if err != nil {
 			return nil, err
 		}

@@ -161,6 +161,11 @@ func (s *Store) storeProjection(ctx context.Context, f projectionFill) {
 	sess := s.session(ctx, neo.AccessModeWrite)
 	defer sess.Close(context.WithoutCancel(ctx))
 	_, err := sess.ExecuteWrite(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		if f.blob != nil { // new counts: the scope first, as a sync locks it
+			if err := lockScopes(ctx, tx, []string{f.st.key}); err != nil {
+				return nil, err
+			}
+		}
 		q := `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
 			MERGE (p:ScopeProjection {key: $sk})
 			SET p.ns = $ns, p.sync = $v, p.format = $f, p.blob = $b, p.links = $l, p.count_keys = $ck, p.count_n = $cn
@@ -176,8 +181,10 @@ func (s *Store) storeProjection(ctx context.Context, f projectionFill) {
 		if err != nil {
 			return nil, err
 		}
-		_, err = res.Consume(ctx)
-		return nil, err
+		if _, err = res.Consume(ctx); err != nil || f.blob == nil {
+			return nil, err
+		}
+		return nil, s.reconcileTotals(ctx, tx, []string{f.st.key})
 	})
 	if err != nil {
 		s.log.Warn("could not store the scope projection; the next load reads rows again",
@@ -402,11 +409,7 @@ func (w *syncer) writeProjection(tx neo.ManagedTransaction, staged bool) error {
 	default:
 		return nil
 	}
-	res, err := tx.Run(ctx, q, p)
-	if err == nil {
-		_, err = res.Consume(ctx)
-	}
-	if err != nil {
+	if err := run(ctx, tx, q, p); err != nil {
 		return fmt.Errorf("write projection: %w", err)
 	}
 	return nil
@@ -421,13 +424,10 @@ func (w *syncer) stageProjection(tx neo.ManagedTransaction) error {
 	if w.proj != projFresh {
 		return nil
 	}
-	res, err := tx.Run(w.ctx, `MERGE (p:ScopeProjection {key: $sk})
+	err := run(w.ctx, tx, `MERGE (p:ScopeProjection {key: $sk})
 		ON CREATE SET p.ns = $ns
 		SET p.staged = $b, p.staged_sync = $sync, p.staged_links = $l, p.staged_count_keys = $ck, p.staged_count_n = $cn`,
 		map[string]any{"sk": w.sk, "ns": w.s.ns, "sync": w.sync, "b": w.projBlob, "l": w.projLinks, "ck": w.projCounts.keys, "cn": w.projCounts.n})
-	if err == nil {
-		_, err = res.Consume(w.ctx)
-	}
 	if err != nil {
 		return fmt.Errorf("stage projection: %w", err)
 	}

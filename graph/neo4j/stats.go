@@ -18,11 +18,12 @@ import (
 // two parallel lists on the :ScopeProjection node, count_keys
 // ("what<TAB>cloud<TAB>kind") and count_n, written, staged and promoted
 // with the blob (projection.go): they are current exactly when the blob is
-// (p.sync = the scope's active sync). Stats sums them in one Cypher
+// (p.sync = the scope's active sync). Stats of whole clouds reads their
+// sums kept at sync time (totals.go); Stats of named scopes, or of clouds
+// whose totals miss a scope's counts, sums them in one Cypher
 // aggregation. A scope whose projection has no current counts (a store
-// written by an older breachpath or by the bulk import, whose CSV columns
-// take no integer lists) is counted from its projection, or its rows, once:
-// the counts are then stored for the next call.
+// written by an older breachpath) is counted from its projection, or its
+// rows, once: the counts are then stored for the next call.
 
 // stagedProps are the properties a SyncAllOrNothing stages on a
 // projection and the switch promotes.
@@ -78,6 +79,23 @@ func (s *Store) countStats(ctx context.Context, filter graph.Filter, opts graph.
 			clouds[i] = string(c)
 		}
 		p["clouds"] = clouds
+	}
+	if len(filter.Scopes) == 0 {
+		// whole clouds: the estate totals (totals.go)
+		st, err := s.totalsStats(ctx, filter.Clouds)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			if opts.PerScope {
+				sess := s.session(ctx, neo.AccessModeRead)
+				defer sess.Close(context.WithoutCancel(ctx))
+				if st.Scopes, err = s.scopeStats(ctx, sess, p); err != nil {
+					return nil, err
+				}
+			}
+			return st, nil
+		}
 	}
 	sess := s.session(ctx, neo.AccessModeRead)
 	defer sess.Close(context.WithoutCancel(ctx))
@@ -142,27 +160,35 @@ func (s *Store) countStats(ctx context.Context, filter graph.Filter, opts graph.
 		return nil, err
 	}
 	if opts.PerScope {
-		out.Scopes = []graph.ScopeStats{}
-		err = s.readAll(ctx, sess, statsScopes+`
-			OPTIONAL MATCH (y:SyncRecord {ns: $ns, id: s.active})
-			RETURN s.cloud, s.scope_id, s.active, y.at, COUNT { MATCH (z:SyncRecord {scope: s.key}) WHERE z.ns = $ns }
-			ORDER BY s.cloud, s.scope_id`, p, func(v []any) error {
-			var sc graph.ScopeStats
-			cloud, _ := v[0].(string)
-			sc.Scope.ID, _ = v[1].(string)
-			sc.Scope.Cloud = graph.Cloud(cloud)
-			sc.SyncID, _ = v[2].(int64)
-			if at, ok := v[3].(time.Time); ok {
-				sc.LastSync = at.UTC()
-			}
-			n, _ := v[4].(int64)
-			sc.Syncs = int(n)
-			out.Scopes = append(out.Scopes, sc)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("scopes: %w", err)
+		if out.Scopes, err = s.scopeStats(ctx, sess, p); err != nil {
+			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// scopeStats lists the scopes the parameters of statsScopes select.
+func (s *Store) scopeStats(ctx context.Context, sess neo.SessionWithContext, p map[string]any) ([]graph.ScopeStats, error) {
+	out := []graph.ScopeStats{}
+	err := s.readAll(ctx, sess, statsScopes+`
+		OPTIONAL MATCH (y:SyncRecord {ns: $ns, id: s.active})
+		RETURN s.cloud, s.scope_id, s.active, y.at, COUNT { MATCH (z:SyncRecord {scope: s.key}) WHERE z.ns = $ns }
+		ORDER BY s.cloud, s.scope_id`, p, func(v []any) error {
+		var sc graph.ScopeStats
+		cloud, _ := v[0].(string)
+		sc.Scope.ID, _ = v[1].(string)
+		sc.Scope.Cloud = graph.Cloud(cloud)
+		sc.SyncID, _ = v[2].(int64)
+		if at, ok := v[3].(time.Time); ok {
+			sc.LastSync = at.UTC()
+		}
+		n, _ := v[4].(int64)
+		sc.Syncs = int(n)
+		out = append(out, sc)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scopes: %w", err)
 	}
 	return out, nil
 }
@@ -200,6 +226,9 @@ func (s *Store) countScope(ctx context.Context, sc graph.Scope, c *graph.StatsCo
 	wsess := s.session(ctx, neo.AccessModeWrite)
 	defer wsess.Close(context.WithoutCancel(ctx))
 	_, err = wsess.ExecuteWrite(ctx, func(tx neo.ManagedTransaction) (any, error) {
+		if err := lockScopes(ctx, tx, []string{s.scopeKey(sc)}); err != nil {
+			return nil, err
+		}
 		res, err := tx.Run(ctx, `MATCH (s:Scope {key: $sk}) WHERE s.active = $v
 			MATCH (p:ScopeProjection {key: $sk}) WHERE p.sync = $v
 			SET p.count_keys = $ck, p.count_n = $cn`,
@@ -207,7 +236,10 @@ func (s *Store) countScope(ctx context.Context, sc graph.Scope, c *graph.StatsCo
 		if err != nil {
 			return nil, err
 		}
-		return res.Consume(ctx)
+		if _, err := res.Consume(ctx); err != nil {
+			return nil, err
+		}
+		return nil, s.reconcileTotals(ctx, tx, []string{s.scopeKey(sc)})
 	})
 	if err != nil {
 		s.log.Warn("could not store the scope's counts; the next stats counts it again", "scope", sc.String(), "err", s.storeErr(err).Error())

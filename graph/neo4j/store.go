@@ -129,6 +129,7 @@ var schemaStatements = []string{
 	`CREATE CONSTRAINT bp_sync_record IF NOT EXISTS FOR (y:SyncRecord) REQUIRE (y.ns, y.id) IS UNIQUE`,
 	`CREATE CONSTRAINT bp_meta_ns IF NOT EXISTS FOR (m:BreachpathMeta) REQUIRE m.ns IS UNIQUE`,
 	`CREATE CONSTRAINT bp_scope_projection IF NOT EXISTS FOR (p:ScopeProjection) REQUIRE p.key IS UNIQUE`,
+	`CREATE CONSTRAINT bp_stats_totals IF NOT EXISTS FOR (t:StatsTotals) REQUIRE t.key IS UNIQUE`,
 	// Writes look rows up by id (then filter by scope and version); loads
 	// and repairs scan a scope.
 	`CREATE INDEX bp_resource_id IF NOT EXISTS FOR (n:Resource) ON (n.id)`,
@@ -279,9 +280,40 @@ func ignorableSchemaError(err error) bool {
 		(strings.HasSuffix(ne.Code, "AlreadyExists") || strings.Contains(ne.Code, "Equivalent"))
 }
 
+// schemaNameRE finds the name a schema statement creates.
+var schemaNameRE = regexp.MustCompile(`^CREATE (?:CONSTRAINT|INDEX) (\w+) IF NOT EXISTS`)
+
+// schemaInPlace reports whether every constraint and index of
+// schemaStatements exists and is online (a constraint's own index has the
+// constraint's name): one read, where creating them takes a statement
+// each, which every command would otherwise pay at Open. Any doubt (an
+// error, a missing or populating index) is a no.
+func (s *Store) schemaInPlace(ctx context.Context, sess neo.SessionWithContext) bool {
+	online := map[string]bool{}
+	err := s.readAll(ctx, sess, `SHOW INDEXES YIELD name, state RETURN name, state`, nil, func(v []any) error {
+		name, _ := v[0].(string)
+		state, _ := v[1].(string)
+		online[name] = state == "ONLINE"
+		return nil
+	})
+	if err != nil {
+		return false
+	}
+	for _, q := range schemaStatements {
+		m := schemaNameRE.FindStringSubmatch(q)
+		if m == nil || !online[m[1]] {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Store) createSchema(ctx context.Context, retry time.Duration) error {
 	sess := s.session(ctx, neo.AccessModeWrite)
 	defer sess.Close(context.WithoutCancel(ctx))
+	if s.schemaInPlace(ctx, sess) {
+		return nil
+	}
 	for _, q := range schemaStatements {
 		// schema commands must run in their own auto-commit transaction
 		if err := runSchemaStatement(ctx, sess, q, retry); err != nil && !ignorableSchemaError(err) {
@@ -422,6 +454,7 @@ func (s *Store) Purge(ctx context.Context) error {
 		`MATCH (y:SyncRecord {ns: $ns}) WITH y LIMIT $batch DELETE y RETURN count(*)`,
 		`MATCH (s:Scope {ns: $ns}) WITH s LIMIT $batch DELETE s RETURN count(*)`,
 		`MATCH (p:ScopeProjection {ns: $ns}) WITH p LIMIT $batch DELETE p RETURN count(*)`,
+		`MATCH (t:StatsTotals {ns: $ns}) WITH t LIMIT $batch DELETE t RETURN count(*)`,
 		`MATCH (m:BreachpathMeta {ns: $ns}) WITH m LIMIT $batch DELETE m RETURN count(*)`,
 	} {
 		if err := run(q, p); err != nil {

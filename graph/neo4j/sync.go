@@ -205,7 +205,11 @@ func (s *Store) switchAll(ctx context.Context, ws []*syncer) error {
 				return nil, fmt.Errorf("scope %s: %w", w.snap.Scope, err)
 			}
 		}
-		return nil, nil
+		keys := make([]string, len(ws))
+		for i, w := range ws {
+			keys[i] = w.sk
+		}
+		return nil, s.reconcileTotals(ctx, tx, keys)
 	})
 	if err != nil {
 		return err
@@ -401,6 +405,16 @@ func (w *syncer) writeTx(ctx context.Context, fn func(tx neo.ManagedTransaction)
 	return w.sess.ExecuteWrite(ctx, fn)
 }
 
+// run runs a statement whose result is of no interest in tx.
+func run(ctx context.Context, tx neo.ManagedTransaction, q string, p map[string]any) error {
+	res, err := tx.Run(ctx, q, p)
+	if err != nil {
+		return err
+	}
+	_, err = res.Consume(ctx)
+	return err
+}
+
 func single(ctx context.Context, tx neo.ManagedTransaction, q string, p map[string]any) (*neo.Record, error) {
 	res, err := tx.Run(ctx, q, p)
 	if err != nil {
@@ -410,10 +424,13 @@ func single(ctx context.Context, tx neo.ManagedTransaction, q string, p map[stri
 }
 
 func (w *syncer) claim() (bool, error) {
-	p := map[string]any{"ns": w.s.ns, "sk": w.sk, "cloud": string(w.snap.Scope.Cloud), "id": w.snap.Scope.ID, "f": int64(blob.Version)}
+	// a namespace's first sync starts its estate totals (totals.go)
+	p := map[string]any{"ns": w.s.ns, "sk": w.sk, "cloud": string(w.snap.Scope.Cloud), "id": w.snap.Scope.ID, "f": int64(blob.Version),
+		"tv": int64(totalsVersion)}
 	out, err := w.writeTx(w.ctx, func(tx neo.ManagedTransaction) (any, error) {
 		return single(w.ctx, tx, `
 			MERGE (m:BreachpathMeta {ns: $ns})
+			ON CREATE SET m.stats_totals = $tv
 			SET m.lock = true
 			WITH m
 			SET m.next_sync = coalesce(m.next_sync, 0) + 1
@@ -1357,8 +1374,16 @@ func (w *syncer) switchIn(tx neo.ManagedTransaction, rec map[string]any, inline 
 	if err := w.writeProjection(tx, w.deferSwitch); err != nil {
 		return err
 	}
+	// an all-or-nothing switch reconciles once all its scopes are switched
+	// (switchAll), so that it never waits for a scope holding a totals node
+	reconcile := func() error {
+		if w.deferSwitch {
+			return nil
+		}
+		return w.s.reconcileTotals(ctx, tx, []string{w.sk})
+	}
 	if !inline {
-		return nil
+		return reconcile()
 	}
 	for _, d := range w.superseded() {
 		if len(d.ids) == 0 {
@@ -1373,8 +1398,10 @@ func (w *syncer) switchIn(tx neo.ManagedTransaction, rec map[string]any, inline 
 	if err != nil {
 		return err
 	}
-	_, err = res.Consume(ctx)
-	return err
+	if _, err = res.Consume(ctx); err != nil {
+		return err
+	}
+	return reconcile()
 }
 
 // supersededRows are the element ids of one kind of row this sync
