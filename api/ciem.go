@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -239,7 +240,7 @@ func (s *Server) ciemDownload(c *gin.Context) {
 	defer buf.release()
 	var err error
 	if t.write == nil {
-		err = json.NewEncoder(buf).Encode(CIEMReport{Generation: an.generation, Report: rep})
+		err = writeCIEMJSON(buf, an.generation, rep)
 	} else {
 		err = t.write(buf, rep)
 	}
@@ -247,6 +248,46 @@ func (s *Server) ciemDownload(c *gin.Context) {
 		tooLarge: "the CIEM report is over the %d-byte cap; filter it with account or principal",
 		logMsg:   "write CIEM report", failMsg: "could not write the CIEM report", format: format,
 		filename: "breachpath-ciem." + t.ext, contentType: t.contentType})
+}
+
+// writeCIEMJSON writes what json.Encoder.Encode writes for the report with
+// its generation, a principal at a time, so that a capped buffer refuses a
+// report over the cap when the cap is reached, not after the whole
+// encoding (about 1.2 GB at a million resources) has been built in memory.
+func writeCIEMJSON(w io.Writer, generation string, rep *ciem.Report) error {
+	head := *rep
+	head.Principals = nil
+	hb, err := json.Marshal(CIEMReport{Generation: generation, Report: &head})
+	if err != nil {
+		return err
+	}
+	// The only null "principals" member: AccountSummary's is a number.
+	const slot = `"principals":null`
+	i := bytes.Index(hb, []byte(slot))
+	if i < 0 || rep.Principals == nil {
+		_, err := w.Write(append(hb, '\n'))
+		return err
+	}
+	if _, err := w.Write(append(hb[:i+len(slot)-len("null"):i+len(slot)-len("null")], '[')); err != nil {
+		return err
+	}
+	for k := range rep.Principals {
+		b, err := json.Marshal(&rep.Principals[k])
+		if err != nil {
+			return err
+		}
+		if k > 0 {
+			if _, err := w.Write([]byte{','}); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	tail := append([]byte{']'}, hb[i+len(slot):]...)
+	_, err = w.Write(append(tail, '\n'))
+	return err
 }
 
 // ciemPrincipal is GET /ciem/principals/{id}. It reads the unfiltered
