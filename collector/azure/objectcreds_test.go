@@ -3,15 +3,10 @@ package azure
 import (
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha1" //nolint:gosec // a certificate thumbprint is SHA-1 by definition
-	"crypto/x509"
-	"crypto/x509/pkix"
+	"crypto/rsa" //nolint:gosec // a certificate thumbprint is SHA-1 by definition
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -243,18 +238,6 @@ func describeMoves(g *graph.Graph, from string) string {
 	return strings.Join(out, "; ")
 }
 
-// selfSignedCert returns a certificate for k and its SHA-1 thumbprint.
-func selfSignedCert(t *testing.T, k *rsa.PrivateKey, cn string) (string, []byte) {
-	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: cn}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha1.Sum(der) //nolint:gosec
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), sum[:]
-}
-
 // BadZure StorageCertificateTheft (docs/attack-paths/storage-certificate-theft.md):
 // a user holds Storage Blob Data Reader on a storage account whose private
 // container cert-container-<path> holds <app>-private-key.key and
@@ -300,9 +283,9 @@ func addStorageCertificateTheft(l *lab, container string, thumb []byte, endpoint
 func TestLiveBadZureStorageCertificateTheftHopByHop(t *testing.T) {
 	az := startedAzurite(t)
 	k, keyPEM := testRSAKey(t)
-	certPEM, thumb := selfSignedCert(t, k, "app-storage-target")
+	certPEM, thumb := credscantest.SelfSignedCert(t, k, "app-storage-target")
 	other, _ := testRSAKey(t)
-	_, otherThumb := selfSignedCert(t, other, "app-storage-target")
+	_, otherThumb := credscantest.SelfSignedCert(t, other, "app-storage-target")
 	for _, tc := range []struct {
 		name       string
 		registered []byte // the thumbprint the application holds

@@ -5,40 +5,29 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha1" //nolint:gosec // the thumbprint's own definition
+	"crypto/rsa" //nolint:gosec // the thumbprint's own definition
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/breachpath/breachpath/collector/credscan/credscantest"
 )
 
 // Keys are generated per test: the repository holds no private key.
 func rsaKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, _ := credscantest.RSAKey(t)
 	return k
 }
 
+// selfSigned is a certificate for k and its thumbprint as Inspect reports it.
 func selfSigned(t *testing.T, k *rsa.PrivateKey, cn string) (pemText, thumb string) {
-	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: cn}, NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<31, 0)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha1.Sum(der) //nolint:gosec
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), strings.ToUpper(hex.EncodeToString(sum[:]))
+	pemText, sum := credscantest.SelfSignedCert(t, k, cn)
+	return pemText, strings.ToUpper(hex.EncodeToString(sum))
 }
 
 func sshFP(t *testing.T, pub any) string {

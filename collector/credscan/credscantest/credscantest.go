@@ -6,10 +6,14 @@ package credscantest
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1" //nolint:gosec // a certificate thumbprint is SHA-1 by definition
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
+	"math/big"
 	"strings"
 	"testing"
+	"time"
 )
 
 // RSAKey generates a 2048-bit RSA key and returns it with its PKCS#1 PEM
@@ -21,6 +25,20 @@ func RSAKey(t testing.TB) (*rsa.PrivateKey, string) {
 		t.Fatal(err)
 	}
 	return k, string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
+}
+
+// SelfSignedCert returns a self-signed certificate for k, valid now, as PEM
+// text, and its SHA-1 thumbprint (what Entra keeps as a key credential's
+// customKeyIdentifier).
+func SelfSignedCert(t testing.TB, k *rsa.PrivateKey, cn string) (string, []byte) {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: cn}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha1.Sum(der) //nolint:gosec
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), sum[:]
 }
 
 // AssertNoSecretLines fails when any line of a secret (longer than 20
